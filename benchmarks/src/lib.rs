@@ -1,0 +1,82 @@
+//! Shared fixtures of the benchmarks: the account shape the closing notes compare on.
+
+use fulcrum_risk::*;
+
+/// 8 collateral balances and 8 perps alternating long/short, priced with oracle ≠ EMA, size
+/// premium on, unrealised gains weighted: every branch of the margin check is exercised.
+pub struct Fixture {
+    pub collateral: [Collateral; 8],
+    pub perps: [PerpExposure; 8],
+    pub params: AccountParams,
+}
+
+impl Fixture {
+    pub fn new() -> Self {
+        let collateral = core::array::from_fn(|i| Collateral {
+            amount: 10_000_000_000 + i as u64 * 1_234_567,
+            price: Price {
+                oracle: 150_000_000_000 + i as u64 * 1_000_000_007,
+                ema: 149_000_000_000 + i as u64 * 999_999_937,
+            },
+            init_asset_weight: 800_000,
+            maint_asset_weight: 900_000,
+        });
+        let perps = core::array::from_fn(|i| {
+            let price = Price {
+                oracle: 100_000_000_000 + i as u64 * 7_000_000_001,
+                ema: 101_000_000_000 + i as u64 * 6_900_000_013,
+            };
+            let base = if i % 2 == 0 {
+                25_000_000_000 + i as i64 * 333_333_333
+            } else {
+                -(20_000_000_000 + i as i64 * 111_111_111)
+            };
+            PerpExposure {
+                position: PerpPosition {
+                    base,
+                    quote_entry: -(base as i128 * 98_000_000_000 / 1_000_000_000_000) as i64,
+                    funding_snapshot: 1_000_000 * i as i128,
+                },
+                market: PerpMarketRisk {
+                    price,
+                    base_decimals: 9,
+                    init_margin_ratio: 100_000,
+                    maint_margin_ratio: 50_000,
+                    imf: 500,
+                    cumulative_funding: 1_500_000 * i as i128,
+                },
+            }
+        });
+        let params = AccountParams {
+            unrealized_pnl_init_weight: 800_000,
+            ..AccountParams::default()
+        };
+        Self {
+            collateral,
+            perps,
+            params,
+        }
+    }
+
+    pub fn account(&self) -> RiskAccount<'_> {
+        RiskAccount {
+            quote_balance: -1_234_567_890,
+            collateral: &self.collateral,
+            perps: &self.perps,
+            params: self.params,
+        }
+    }
+}
+
+impl Default for Fixture {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The full margin check a trade or withdrawal makes: initial-margin equity and requirement
+/// over every holding, prices already parsed.
+#[inline(never)]
+pub fn margin_check(account: &RiskAccount) -> MathResult<bool> {
+    Ok(health(account, MarginKind::Initial)?.is_met())
+}

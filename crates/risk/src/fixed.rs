@@ -1,0 +1,212 @@
+//! Fixed-point units and checked arithmetic.
+//!
+//! Every number in the engine is an integer with a documented unit:
+//!
+//! | quantity | type | unit |
+//! |---|---|---|
+//! | quote amount (equity, requirement, PnL, fees) | `i128` in results, `i64`/`u64` at rest | native units of the quote mint (USDC: 10⁻⁶) |
+//! | base amount (collateral, perp size) | `u64` / signed `i64` | native units of the asset (SOL: 10⁻⁹) |
+//! | price | `u64` | quote native units per base native unit × [`PRICE_SCALE`] |
+//! | ratio, weight, fee rate, leverage | `u32` / `u64` | parts per million: [`RATIO_ONE`] = 1.0 |
+//! | funding index | `i128` | quote native units per base native unit × [`FUNDING_SCALE`] |
+//!
+//! Rounding is always against the account: requirements and liabilities round up, asset values
+//! round down. Intermediates are `u128`/`i128`; every operation that can fail returns
+//! [`MathError`] instead of wrapping or panicking.
+
+/// Decimal places of a price: a price is quote native units per base native unit × 10¹².
+pub const PRICE_DECIMALS: u32 = 12;
+/// `10^PRICE_DECIMALS`. SOL at $140 (9 decimals) quoted in USDC (6 decimals) is `140_000_000_000`.
+pub const PRICE_SCALE: u128 = 1_000_000_000_000;
+/// Ratios, weights, fee rates and leverage are in parts per million: 1.0 = 1,000,000.
+pub const RATIO_ONE: u64 = 1_000_000;
+/// Cumulative funding index scale: quote native units per base native unit × 10¹².
+pub const FUNDING_SCALE: u128 = PRICE_SCALE;
+
+/// Why a computation could not produce a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MathError {
+    /// A result does not fit its type.
+    Overflow,
+    /// Division by zero.
+    DivideByZero,
+    /// An input is outside its documented range (zero price, weight above 1, …).
+    InvalidInput,
+}
+
+/// Result of an engine computation.
+pub type MathResult<T> = Result<T, MathError>;
+
+/// Which margin the computation is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarginKind {
+    /// Opening risk or withdrawing: conservative prices, init weights and ratios.
+    Initial,
+    /// Staying open: oracle prices, maint weights and ratios.
+    Maintenance,
+}
+
+/// `a * b / d`, rounded down, on unsigned magnitudes.
+#[inline]
+pub fn mul_div_floor(a: u128, b: u128, d: u128) -> MathResult<u128> {
+    if d == 0 {
+        return Err(MathError::DivideByZero);
+    }
+    Ok(a.checked_mul(b).ok_or(MathError::Overflow)? / d)
+}
+
+/// `a * b / d`, rounded up, on unsigned magnitudes.
+#[inline]
+pub fn mul_div_ceil(a: u128, b: u128, d: u128) -> MathResult<u128> {
+    if d == 0 {
+        return Err(MathError::DivideByZero);
+    }
+    let p = a.checked_mul(b).ok_or(MathError::Overflow)?;
+    Ok(p / d + u128::from(p % d != 0))
+}
+
+/// Signed `a * b / d` rounded toward negative infinity (`d > 0`).
+#[inline]
+pub fn mul_div_signed_floor(a: i128, b: u128, d: u128) -> MathResult<i128> {
+    let m = a.unsigned_abs();
+    if a >= 0 {
+        to_i128(mul_div_floor(m, b, d)?)
+    } else {
+        Ok(-to_i128(mul_div_ceil(m, b, d)?)?)
+    }
+}
+
+/// Signed `a * b / d` rounded toward positive infinity (`d > 0`).
+#[inline]
+pub fn mul_div_signed_ceil(a: i128, b: u128, d: u128) -> MathResult<i128> {
+    let m = a.unsigned_abs();
+    if a >= 0 {
+        to_i128(mul_div_ceil(m, b, d)?)
+    } else {
+        Ok(-to_i128(mul_div_floor(m, b, d)?)?)
+    }
+}
+
+/// `u128 -> i128`, failing above `i128::MAX`.
+#[inline]
+pub fn to_i128(v: u128) -> MathResult<i128> {
+    i128::try_from(v).map_err(|_| MathError::Overflow)
+}
+
+/// `i128 -> i64`, failing outside the range.
+#[inline]
+pub fn to_i64(v: i128) -> MathResult<i64> {
+    i64::try_from(v).map_err(|_| MathError::Overflow)
+}
+
+/// `i128 -> u64`, failing outside the range.
+#[inline]
+pub fn to_u64(v: i128) -> MathResult<u64> {
+    u64::try_from(v).map_err(|_| MathError::Overflow)
+}
+
+/// Checked `i128` addition.
+#[inline]
+pub fn add(a: i128, b: i128) -> MathResult<i128> {
+    a.checked_add(b).ok_or(MathError::Overflow)
+}
+
+/// Checked `i128` subtraction.
+#[inline]
+pub fn sub(a: i128, b: i128) -> MathResult<i128> {
+    a.checked_sub(b).ok_or(MathError::Overflow)
+}
+
+/// Integer square root rounded up: the least `r` with `r * r >= v`.
+#[inline]
+pub fn isqrt_ceil(v: u128) -> u128 {
+    let r = isqrt_floor(v);
+    if r * r == v {
+        r
+    } else {
+        r + 1
+    }
+}
+
+/// Integer square root rounded down. Newton's method from a power-of-two estimate above the
+/// root, so it only decreases; a `u64` fast path keeps the common case cheap.
+#[inline]
+pub fn isqrt_floor(v: u128) -> u128 {
+    if v < 2 {
+        return v;
+    }
+    if let Ok(small) = u64::try_from(v) {
+        return u128::from(isqrt_u64(small));
+    }
+    let bits = 128 - v.leading_zeros();
+    let mut x = 1u128 << bits.div_ceil(2);
+    loop {
+        let y = (x + v / x) >> 1;
+        if y >= x {
+            return x;
+        }
+        x = y;
+    }
+}
+
+#[inline]
+fn isqrt_u64(v: u64) -> u64 {
+    let bits = 64 - v.leading_zeros();
+    let mut x = 1u64 << bits.div_ceil(2);
+    loop {
+        let y = (x + v / x) >> 1;
+        if y >= x {
+            return x;
+        }
+        x = y;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn rounding_directions() {
+        assert_eq!(mul_div_floor(7, 3, 2), Ok(10));
+        assert_eq!(mul_div_ceil(7, 3, 2), Ok(11));
+        assert_eq!(mul_div_ceil(6, 3, 2), Ok(9));
+        assert_eq!(mul_div_signed_floor(-7, 3, 2), Ok(-11));
+        assert_eq!(mul_div_signed_ceil(-7, 3, 2), Ok(-10));
+        assert_eq!(mul_div_floor(1, 1, 0), Err(MathError::DivideByZero));
+        assert_eq!(mul_div_floor(u128::MAX, 2, 1), Err(MathError::Overflow));
+    }
+
+    #[test]
+    fn sqrt_small_values() {
+        let expect = [0u128, 1, 1, 1, 2, 2, 2, 2, 2, 3, 3];
+        for (v, r) in expect.iter().enumerate() {
+            assert_eq!(isqrt_floor(v as u128), *r, "sqrt({v})");
+        }
+        assert_eq!(isqrt_ceil(8), 3);
+        assert_eq!(isqrt_ceil(9), 3);
+        assert_eq!(isqrt_floor(u128::MAX), u64::MAX as u128);
+        assert_eq!(isqrt_floor(u64::MAX as u128), 4_294_967_295);
+    }
+
+    proptest! {
+        #[test]
+        fn sqrt_brackets_the_root(v in any::<u128>()) {
+            let r = isqrt_floor(v);
+            prop_assert!(r * r <= v);
+            prop_assert!((r + 1).checked_mul(r + 1).is_none_or(|s| s > v));
+            let c = isqrt_ceil(v);
+            prop_assert!(c == r || c == r + 1);
+        }
+
+        #[test]
+        fn signed_rounding_brackets(a in any::<i64>(), b in 1u64.., d in 1u64..) {
+            let f = mul_div_signed_floor(a as i128, b as u128, d as u128).unwrap();
+            let c = mul_div_signed_ceil(a as i128, b as u128, d as u128).unwrap();
+            let exact = a as i128 * b as i128;
+            prop_assert!(f * d as i128 <= exact && exact < (f + 1) * d as i128);
+            prop_assert!(c - f <= 1 && c >= f);
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! Fulcrum's risk engine: pure, integer, no Solana dependency.
+//!
+//! The on-chain program, the simulator and the SDK's test vectors all compute margin with this
+//! crate, so one rule has one implementation. Units and rounding are documented in [`fixed`].
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod fixed;
+pub mod margin;
+pub mod pool;
+pub mod trade;
+pub mod types;
+
+pub use fixed::{
+    MarginKind, MathError, MathResult, FUNDING_SCALE, PRICE_DECIMALS, PRICE_SCALE, RATIO_ONE,
+};
+pub use margin::*;
+pub use pool::*;
+pub use trade::*;
+pub use types::*;

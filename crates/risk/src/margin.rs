@@ -1,0 +1,342 @@
+//! Equity, margin requirements, leverage and health state.
+//!
+//! Equity (quote native units) =
+//!   Σ collateral `amount × asset price × asset weight`      (rounded down)
+//! + quote balance (debt × liability weight, rounded up)
+//! + Σ unrealised PnL, net of unsettled funding               (rounded down;
+//!   for initial margin a gain counts at `unrealized_pnl_init_weight`).
+//!
+//! Requirement = Σ `|base| × price × ratio`, ratio = margin ratio + `imf × √|base in whole units|`,
+//! capped at 100% (rounded up).
+//!
+//! Initial margin values assets at `min(oracle, ema)` and liabilities at `max(oracle, ema)`;
+//! maintenance uses the oracle price.
+
+use crate::fixed::*;
+use crate::types::*;
+
+/// Equity against requirement for one kind of margin, both in quote native units.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Health {
+    /// Risk-weighted equity.
+    pub equity: i128,
+    /// Margin requirement.
+    pub requirement: i128,
+}
+
+impl Health {
+    /// `equity − requirement`; the account meets this margin when it is ≥ 0.
+    #[inline]
+    pub fn free_collateral(&self) -> i128 {
+        self.equity - self.requirement
+    }
+
+    /// Whether equity covers the requirement.
+    #[inline]
+    pub fn is_met(&self) -> bool {
+        self.equity >= self.requirement
+    }
+}
+
+/// Where an account stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum HealthState {
+    /// Initial margin met: may open risk and withdraw.
+    Healthy = 0,
+    /// Between maintenance and initial: may only reduce risk.
+    Restricted = 1,
+    /// Below maintenance: liquidatable.
+    MarginCall = 2,
+    /// Maintenance equity below zero.
+    Bankrupt = 3,
+}
+
+/// Everything a trader or keeper wants to know about an account at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AccountHealth {
+    pub init: Health,
+    pub maint: Health,
+    /// Σ |base| × oracle price over positions, quote native units (rounded up).
+    pub notional: i128,
+    /// Notional / maintenance equity, ppm; `None` when equity ≤ 0 under open positions.
+    pub leverage: Option<u64>,
+    pub state: HealthState,
+}
+
+/// Value of a collateral balance for `kind`: `amount × price × weight`, rounded down.
+#[inline]
+pub fn collateral_value(c: &Collateral, kind: MarginKind) -> MathResult<i128> {
+    let v = u128::from(c.amount) * u128::from(c.price.asset(kind));
+    to_i128(mul_div_floor(
+        v,
+        u128::from(c.weight(kind)),
+        PRICE_SCALE * u128::from(RATIO_ONE),
+    )?)
+}
+
+/// Contribution of the quote balance: itself when positive, debt × liability weight (rounded
+/// up) when negative.
+#[inline]
+pub fn quote_value(
+    quote_balance: i64,
+    params: &AccountParams,
+    kind: MarginKind,
+) -> MathResult<i128> {
+    if quote_balance >= 0 {
+        return Ok(i128::from(quote_balance));
+    }
+    let debt = mul_div_ceil(
+        u128::from(quote_balance.unsigned_abs()),
+        u128::from(params.quote_liability_weight(kind)),
+        u128::from(RATIO_ONE),
+    )?;
+    Ok(-to_i128(debt)?)
+}
+
+/// Funding the position owes and has not settled (negative: is owed), rounded against it.
+#[inline]
+pub fn unsettled_funding(pos: &PerpPosition, market: &PerpMarketRisk) -> MathResult<i128> {
+    let delta = sub(market.cumulative_funding, pos.funding_snapshot)?;
+    if delta == 0 || pos.base == 0 {
+        return Ok(0);
+    }
+    let owed = i128::from(pos.base)
+        .checked_mul(delta)
+        .ok_or(MathError::Overflow)?;
+    mul_div_signed_ceil(owed, 1, FUNDING_SCALE)
+}
+
+/// `base × price`, rounded down: what the position is worth at `price` (negative for shorts).
+#[inline]
+pub fn base_value(base: i64, price: u64) -> MathResult<i128> {
+    mul_div_signed_floor(i128::from(base), u128::from(price), PRICE_SCALE)
+}
+
+/// Unrealised PnL at the price `kind` calls for (before the PnL weight), net of unsettled funding.
+#[inline]
+pub fn unrealized_pnl(
+    pos: &PerpPosition,
+    market: &PerpMarketRisk,
+    kind: MarginKind,
+) -> MathResult<i128> {
+    let price = if pos.base >= 0 {
+        market.price.asset(kind)
+    } else {
+        market.price.liability(kind)
+    };
+    let pnl = add(base_value(pos.base, price)?, i128::from(pos.quote_entry))?;
+    sub(pnl, unsettled_funding(pos, market)?)
+}
+
+/// `|base| × price`, rounded up, at the liability price for `kind`.
+#[inline]
+pub fn position_notional(base: i64, market: &PerpMarketRisk, kind: MarginKind) -> MathResult<i128> {
+    to_i128(mul_div_ceil(
+        u128::from(base.unsigned_abs()),
+        u128::from(market.price.liability(kind)),
+        PRICE_SCALE,
+    )?)
+}
+
+/// Margin ratio for a position of `base`, ppm: the market's ratio plus the size premium
+/// `imf × √(|base| in whole units)` (rounded up), capped at 100%.
+#[inline]
+pub fn margin_ratio(base: i64, market: &PerpMarketRisk, kind: MarginKind) -> MathResult<u64> {
+    let ratio = u64::from(market.margin_ratio(kind));
+    if market.imf == 0 || base == 0 {
+        return Ok(ratio.min(RATIO_ONE));
+    }
+    Ok(ratio
+        .saturating_add(size_premium(base, market)?)
+        .min(RATIO_ONE))
+}
+
+/// `imf × √(|base| / 10^base_decimals)`, ppm, rounded up.
+#[inline]
+pub fn size_premium(base: i64, market: &PerpMarketRisk) -> MathResult<u64> {
+    // √(|base| / 10^d) in millionths = √(|base| × 10^(12 − d)).
+    let abs = u128::from(base.unsigned_abs());
+    let d = u32::from(market.base_decimals);
+    let scaled = if d <= 12 {
+        abs.checked_mul(10u128.pow(12 - d))
+            .ok_or(MathError::Overflow)?
+    } else {
+        abs.div_ceil(10u128.pow(d.min(38) - 12))
+    };
+    let root_ppm = isqrt_ceil(scaled);
+    let premium = mul_div_ceil(u128::from(market.imf), root_ppm, u128::from(RATIO_ONE))?;
+    Ok(u64::try_from(premium).unwrap_or(u64::MAX))
+}
+
+/// Margin requirement of one position for `kind`: `|base| × price × ratio`, rounded up.
+#[inline]
+pub fn position_requirement(
+    base: i64,
+    market: &PerpMarketRisk,
+    kind: MarginKind,
+) -> MathResult<i128> {
+    if base == 0 {
+        return Ok(0);
+    }
+    let ratio = margin_ratio(base, market, kind)?;
+    let v = u128::from(base.unsigned_abs()) * u128::from(market.price.liability(kind));
+    to_i128(mul_div_ceil(
+        v,
+        u128::from(ratio),
+        PRICE_SCALE * u128::from(RATIO_ONE),
+    )?)
+}
+
+/// Unrealised PnL as equity counts it: gains at `unrealized_pnl_init_weight` for initial margin.
+#[inline]
+pub fn weighted_pnl(pnl: i128, params: &AccountParams, kind: MarginKind) -> MathResult<i128> {
+    if pnl <= 0
+        || kind == MarginKind::Maintenance
+        || params.unrealized_pnl_init_weight as u64 == RATIO_ONE
+    {
+        return Ok(pnl);
+    }
+    to_i128(mul_div_floor(
+        pnl.unsigned_abs(),
+        u128::from(params.unrealized_pnl_init_weight),
+        u128::from(RATIO_ONE),
+    )?)
+}
+
+/// Risk-weighted equity for `kind`.
+pub fn equity(account: &RiskAccount, kind: MarginKind) -> MathResult<i128> {
+    Ok(health(account, kind)?.equity)
+}
+
+/// Margin requirement for `kind`.
+pub fn requirement(account: &RiskAccount, kind: MarginKind) -> MathResult<i128> {
+    let mut total = 0i128;
+    for e in account.perps {
+        total = add(
+            total,
+            position_requirement(e.position.base, &e.market, kind)?,
+        )?;
+    }
+    Ok(total)
+}
+
+/// Equity and requirement for `kind` in one pass: the margin check.
+pub fn health(account: &RiskAccount, kind: MarginKind) -> MathResult<Health> {
+    let mut equity = quote_value(account.quote_balance, &account.params, kind)?;
+    for c in account.collateral {
+        equity = add(equity, collateral_value(c, kind)?)?;
+    }
+    let mut requirement = 0i128;
+    for e in account.perps {
+        let pnl = unrealized_pnl(&e.position, &e.market, kind)?;
+        equity = add(equity, weighted_pnl(pnl, &account.params, kind)?)?;
+        requirement = add(
+            requirement,
+            position_requirement(e.position.base, &e.market, kind)?,
+        )?;
+    }
+    Ok(Health {
+        equity,
+        requirement,
+    })
+}
+
+/// `init.free_collateral()`: what the account can still commit to new risk.
+pub fn free_collateral(account: &RiskAccount) -> MathResult<i128> {
+    Ok(health(account, MarginKind::Initial)?.free_collateral())
+}
+
+/// Σ |base| × oracle price, rounded up.
+pub fn total_notional(account: &RiskAccount) -> MathResult<i128> {
+    let mut total = 0i128;
+    for e in account.perps {
+        total = add(
+            total,
+            position_notional(e.position.base, &e.market, MarginKind::Maintenance)?,
+        )?;
+    }
+    Ok(total)
+}
+
+/// Effective leverage = notional / equity, ppm, rounded up. `None` when equity ≤ 0 while
+/// positions are open (unbounded); zero when nothing is open.
+pub fn effective_leverage(notional: i128, equity: i128) -> MathResult<Option<u64>> {
+    if notional <= 0 {
+        return Ok(Some(0));
+    }
+    if equity <= 0 {
+        return Ok(None);
+    }
+    let lev = mul_div_ceil(
+        notional.unsigned_abs(),
+        u128::from(RATIO_ONE),
+        equity.unsigned_abs(),
+    )?;
+    Ok(Some(u64::try_from(lev).map_err(|_| MathError::Overflow)?))
+}
+
+/// Healthy ≥ IM; Restricted between MM and IM; MarginCall below MM; Bankrupt when equity < 0.
+pub fn health_state(init: &Health, maint: &Health) -> HealthState {
+    if maint.equity < 0 {
+        HealthState::Bankrupt
+    } else if !maint.is_met() {
+        HealthState::MarginCall
+    } else if !init.is_met() {
+        HealthState::Restricted
+    } else {
+        HealthState::Healthy
+    }
+}
+
+/// The full picture: both margins, notional, leverage and state.
+pub fn account_health(account: &RiskAccount) -> MathResult<AccountHealth> {
+    let init = health(account, MarginKind::Initial)?;
+    let maint = health(account, MarginKind::Maintenance)?;
+    let notional = total_notional(account)?;
+    Ok(AccountHealth {
+        init,
+        maint,
+        notional,
+        leverage: effective_leverage(notional, maint.equity)?,
+        state: health_state(&init, &maint),
+    })
+}
+
+/// Oracle price of perp `index`'s market at which the account reaches its maintenance
+/// requirement, everything else held. `None` when no price of that market can bring it there
+/// (a long whose rest of account covers it, or a ratio of 100%). For a long the account is
+/// liquidatable at or below the result (rounded up); for a short at or above it (rounded down;
+/// `Some(0)` means it already is at any price).
+pub fn liquidation_price(account: &RiskAccount, index: usize) -> MathResult<Option<u64>> {
+    let e = account.perps.get(index).ok_or(MathError::InvalidInput)?;
+    let kind = MarginKind::Maintenance;
+    let base = e.position.base;
+    if base == 0 {
+        return Ok(None);
+    }
+    let m = health(account, kind)?;
+    // Take the position's price-dependent terms out: what is left does not move with this price.
+    let value = base_value(base, e.market.price.oracle)?;
+    let own_req = position_requirement(base, &e.market, kind)?;
+    let rest = sub(sub(m.equity, value)?, sub(m.requirement, own_req)?)?;
+    let ratio = u128::from(margin_ratio(base, &e.market, kind)?);
+    let one = u128::from(RATIO_ONE);
+    let abs = u128::from(base.unsigned_abs());
+    let scale = PRICE_SCALE * one;
+    if base > 0 {
+        // rest + b·p = b·p·r  ⇒  p = −rest / (b (1 − r))
+        if rest >= 0 || ratio >= one {
+            return Ok(None);
+        }
+        let p = mul_div_ceil(rest.unsigned_abs(), scale, abs * (one - ratio))?;
+        Ok(Some(u64::try_from(p).map_err(|_| MathError::Overflow)?))
+    } else {
+        // rest − |b|·p = |b|·p·r  ⇒  p = rest / (|b| (1 + r))
+        if rest <= 0 {
+            return Ok(Some(0));
+        }
+        let p = mul_div_floor(rest.unsigned_abs(), scale, abs * (one + ratio))?;
+        Ok(Some(u64::try_from(p).unwrap_or(u64::MAX)))
+    }
+}

@@ -1,0 +1,167 @@
+//! The engine's inputs: what an account holds and how each holding is priced and weighted.
+//! Units are those of [`crate::fixed`].
+
+use crate::fixed::{MarginKind, MathError, MathResult, RATIO_ONE};
+
+/// An oracle observation, both in [`crate::fixed::PRICE_SCALE`] units.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Price {
+    /// Latest aggregate price.
+    pub oracle: u64,
+    /// Exponential moving average of the price.
+    pub ema: u64,
+}
+
+impl Price {
+    /// A price whose oracle and EMA agree.
+    pub const fn flat(p: u64) -> Self {
+        Self { oracle: p, ema: p }
+    }
+
+    /// Price to value an asset at: `min(oracle, ema)` for initial margin, oracle for maintenance.
+    #[inline]
+    pub fn asset(&self, kind: MarginKind) -> u64 {
+        match kind {
+            MarginKind::Initial => self.oracle.min(self.ema),
+            MarginKind::Maintenance => self.oracle,
+        }
+    }
+
+    /// Price to value a liability at: `max(oracle, ema)` for initial margin, oracle for maintenance.
+    #[inline]
+    pub fn liability(&self, kind: MarginKind) -> u64 {
+        match kind {
+            MarginKind::Initial => self.oracle.max(self.ema),
+            MarginKind::Maintenance => self.oracle,
+        }
+    }
+}
+
+/// A non-quote collateral balance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Collateral {
+    /// Amount held, in the collateral mint's native units.
+    pub amount: u64,
+    /// Price of one native unit in quote native units × `PRICE_SCALE`.
+    pub price: Price,
+    /// Share of the value counted for initial margin, ppm (0..=`RATIO_ONE`).
+    pub init_asset_weight: u32,
+    /// Share of the value counted for maintenance margin, ppm (`init_asset_weight..=RATIO_ONE`).
+    pub maint_asset_weight: u32,
+}
+
+impl Collateral {
+    /// Asset weight for `kind`, ppm.
+    #[inline]
+    pub fn weight(&self, kind: MarginKind) -> u32 {
+        match kind {
+            MarginKind::Initial => self.init_asset_weight,
+            MarginKind::Maintenance => self.maint_asset_weight,
+        }
+    }
+}
+
+/// A perpetual position as stored in an account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct PerpPosition {
+    /// Signed size in base native units: positive long, negative short.
+    pub base: i64,
+    /// Signed quote cost basis in quote native units: what opening the position paid (negative,
+    /// for longs) or received (positive, for shorts). Unrealised PnL = `base × price + quote_entry`.
+    pub quote_entry: i64,
+    /// The market's cumulative funding index when funding was last settled, `FUNDING_SCALE`.
+    pub funding_snapshot: i128,
+}
+
+/// What the engine needs of a perp market to risk one position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct PerpMarketRisk {
+    /// Oracle price and EMA of one base native unit.
+    pub price: Price,
+    /// Decimals of the base asset (size premium is per whole base unit).
+    pub base_decimals: u8,
+    /// Initial margin ratio, ppm (1 / max leverage).
+    pub init_margin_ratio: u32,
+    /// Maintenance margin ratio, ppm (`< init_margin_ratio`).
+    pub maint_margin_ratio: u32,
+    /// Size premium factor, ppm per √(whole base unit): ratio += `imf × √|size|`.
+    pub imf: u32,
+    /// Current cumulative funding index, `FUNDING_SCALE`; longs owe `base × (index − snapshot)`.
+    pub cumulative_funding: i128,
+}
+
+impl PerpMarketRisk {
+    /// Base margin ratio for `kind`, ppm, before the size premium.
+    #[inline]
+    pub fn margin_ratio(&self, kind: MarginKind) -> u32 {
+        match kind {
+            MarginKind::Initial => self.init_margin_ratio,
+            MarginKind::Maintenance => self.maint_margin_ratio,
+        }
+    }
+}
+
+/// A position with its market, the unit the health computation walks over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct PerpExposure {
+    pub position: PerpPosition,
+    pub market: PerpMarketRisk,
+}
+
+/// Exchange-wide parameters the account computation needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AccountParams {
+    /// Weight of quote debt for initial margin, ppm (≥ `RATIO_ONE`).
+    pub quote_init_liability_weight: u32,
+    /// Weight of quote debt for maintenance margin, ppm (≥ `RATIO_ONE`).
+    pub quote_maint_liability_weight: u32,
+    /// Share of positive unrealised PnL counted for initial margin, ppm.
+    pub unrealized_pnl_init_weight: u32,
+}
+
+impl Default for AccountParams {
+    fn default() -> Self {
+        Self {
+            quote_init_liability_weight: RATIO_ONE as u32,
+            quote_maint_liability_weight: RATIO_ONE as u32,
+            unrealized_pnl_init_weight: RATIO_ONE as u32,
+        }
+    }
+}
+
+impl AccountParams {
+    /// Liability weight of quote debt for `kind`, ppm.
+    #[inline]
+    pub fn quote_liability_weight(&self, kind: MarginKind) -> u32 {
+        match kind {
+            MarginKind::Initial => self.quote_init_liability_weight,
+            MarginKind::Maintenance => self.quote_maint_liability_weight,
+        }
+    }
+
+    /// Checks the documented ranges.
+    pub fn validate(&self) -> MathResult<()> {
+        let one = RATIO_ONE as u32;
+        if self.quote_init_liability_weight < self.quote_maint_liability_weight
+            || self.quote_maint_liability_weight < one
+            || self.quote_init_liability_weight > 2 * one
+            || self.unrealized_pnl_init_weight > one
+        {
+            return Err(MathError::InvalidInput);
+        }
+        Ok(())
+    }
+}
+
+/// Everything one margin computation looks at: a view over an account and its priced assets.
+#[derive(Clone, Copy, Debug)]
+pub struct RiskAccount<'a> {
+    /// Quote balance in quote native units; negative is debt from realised losses.
+    pub quote_balance: i64,
+    /// Non-quote collateral balances.
+    pub collateral: &'a [Collateral],
+    /// Open perp positions with their markets.
+    pub perps: &'a [PerpExposure],
+    /// Exchange-wide parameters.
+    pub params: AccountParams,
+}

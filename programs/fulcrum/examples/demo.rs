@@ -1,0 +1,136 @@
+//! Fulcrum demo: traders at different leverage on the in-process bank, every step a real
+//! transaction. Prints equity, notional, effective leverage, margin requirements and health
+//! state after each market move.
+//!
+//!   cargo run -p fulcrum --example demo
+#![allow(deprecated, dead_code, clippy::too_many_arguments)]
+
+#[path = "../tests/program/harness.rs"]
+mod harness;
+
+use fulcrum::instructions::Side;
+use fulcrum_risk::{AccountHealth, HealthState};
+use harness::*;
+
+fn usd(v: i128) -> String {
+    let sign = if v < 0 { "-" } else { "" };
+    let a = v.unsigned_abs();
+    format!("{sign}{}.{:02}", a / 1_000_000, (a % 1_000_000) / 10_000)
+}
+
+fn lev(h: &AccountHealth) -> String {
+    match h.leverage {
+        Some(l) => format!("{}.{:02}x", l / 1_000_000, (l % 1_000_000) / 10_000),
+        None => "∞".into(),
+    }
+}
+
+fn state(s: HealthState) -> &'static str {
+    match s {
+        HealthState::Healthy => "Healthy",
+        HealthState::Restricted => "Restricted",
+        HealthState::MarginCall => "MarginCall",
+        HealthState::Bankrupt => "Bankrupt",
+    }
+}
+
+async fn table(h: &mut Harness, title: &str, traders: &[(&str, &Trader)]) {
+    println!("\n{title}");
+    println!(
+        "  {:<22} {:>12} {:>12} {:>9} {:>11} {:>11} {:>11}",
+        "trader", "equity", "notional", "leverage", "init req", "maint req", "state"
+    );
+    for (name, t) in traders {
+        let r = h.report(&t.account).await;
+        println!(
+            "  {:<22} {:>12} {:>12} {:>9} {:>11} {:>11} {:>11}",
+            name,
+            usd(r.maint.equity),
+            usd(r.notional),
+            lev(&r),
+            usd(r.init.requirement),
+            usd(r.maint.requirement),
+            state(r.state)
+        );
+    }
+    let pool = h.pool_state().await;
+    println!(
+        "  pool balance {} USDC, fees earned {} USDC",
+        usd(pool.balance as i128),
+        usd(pool.fees_earned as i128)
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let mut h = Harness::new().await;
+    let sol = h
+        .add_bank(
+            9,
+            OracleFormat::Legacy,
+            Quote::at(px(100)),
+            default_bank_params(),
+        )
+        .await;
+    h.add_market(
+        OracleFormat::Pull,
+        Quote::at(px(100)),
+        default_market_params(),
+    )
+    .await;
+    println!("Fulcrum demo: SOL-PERP at $100.00 (10x max: IM 10%, MM 5%, fee 0.1%), SOL collateral (weights 0.8 / 0.9)");
+    let _lp = h.seed_pool(100_000 * USDC).await;
+
+    let alice = h.trader(1_000 * USDC).await;
+    let bob = h.trader(1_000 * USDC).await;
+    let carol = h.trader(1_000 * USDC).await;
+    let dave = h.trader(0).await;
+    for t in [&alice, &bob, &carol] {
+        h.deposit(t, 0, 1_000 * USDC).await.unwrap();
+    }
+    h.fund(&dave, sol.index, 10 * SOL).await;
+
+    h.trade(&alice, 0, Side::Buy, 20 * SOL).await.unwrap(); // 2x long
+    h.trade(&bob, 0, Side::Buy, 50 * SOL).await.unwrap(); // 5x long
+    h.trade(&carol, 0, Side::Sell, 90 * SOL).await.unwrap(); // 9x short
+    h.trade(&dave, 0, Side::Buy, 40 * SOL).await.unwrap(); // long on SOL collateral
+    let traders = [
+        ("alice 2x long", &alice),
+        ("bob 5x long", &bob),
+        ("carol 9x short", &carol),
+        ("dave long, SOL coll.", &dave),
+    ];
+    table(&mut h, "1. positions opened at $100.00", &traders).await;
+
+    h.advance(60).await;
+    h.set_market_price(0, px(105)).await;
+    h.set_bank_price(sol.index, px(105)).await;
+    table(
+        &mut h,
+        "2. SOL +5% to $105.00: the short is squeezed",
+        &traders,
+    )
+    .await;
+
+    h.advance(60).await;
+    h.set_market_price(0, px(92)).await;
+    h.set_bank_price(sol.index, px(92)).await;
+    table(
+        &mut h,
+        "3. SOL -12% to $92.00: longs lose, dave's collateral falls with his position",
+        &traders,
+    )
+    .await;
+
+    h.close(&carol, 0).await.unwrap();
+    let bal = h.margin(&carol.account).await.quote_balance as u64;
+    h.withdraw(&carol, 0, bal).await.unwrap();
+    println!("\ncarol closes and withdraws {} USDC", usd(bal as i128));
+    h.assert_conservation().await;
+    table(
+        &mut h,
+        "4. after carol leaves (vaults == ledger, checked)",
+        &traders,
+    )
+    .await;
+}

@@ -1,0 +1,128 @@
+use anchor_lang::prelude::*;
+use fulcrum_risk::MathError;
+
+/// Every way a Fulcrum instruction refuses. Names are stable: the SDK decodes them.
+#[error_code]
+pub enum FulcrumError {
+    // --- access and accounts
+    #[msg("Signer is not the exchange admin")]
+    NotAdmin,
+    #[msg("Signer may not act for this margin account")]
+    NotAccountOwner,
+    #[msg("Account belongs to another exchange")]
+    WrongExchange,
+    #[msg("Token account has the wrong mint")]
+    WrongMint,
+    #[msg("Token account is not the bank's vault")]
+    WrongVault,
+    #[msg("Withdrawal destination is not owned by the margin account's owner")]
+    WrongDestinationOwner,
+    #[msg("LP share token account has the wrong mint")]
+    WrongLpMint,
+    #[msg("Parameter outside its documented range")]
+    InvalidParameter,
+    // --- oracles
+    #[msg("Oracle account is not the one configured")]
+    OracleMismatch,
+    #[msg("Oracle account is not owned by the Pyth program")]
+    InvalidOracleOwner,
+    #[msg("Oracle account data is not a Pyth price")]
+    InvalidOracleAccount,
+    #[msg("Oracle carries another price feed")]
+    OracleFeedMismatch,
+    #[msg("Price update is not fully verified")]
+    OracleNotFullyVerified,
+    #[msg("Oracle price is not trading")]
+    OracleNotTrading,
+    #[msg("Oracle price is stale")]
+    OracleStale,
+    #[msg("Oracle confidence interval is too wide")]
+    OracleConfidenceTooWide,
+    #[msg("Oracle price is zero or negative")]
+    OracleNonPositivePrice,
+    // --- health accounts
+    #[msg("Margin check is missing bank/market or oracle accounts")]
+    MissingHealthAccounts,
+    #[msg("Margin check got more accounts than the margin account holds assets")]
+    ExtraHealthAccounts,
+    #[msg("Margin check account is not the expected bank/market or oracle, or out of order")]
+    HealthAccountMismatch,
+    #[msg("Pool valuation needs every market and its oracle, in index order")]
+    MarketAccountsMismatch,
+    // --- amounts and state
+    #[msg("Amount must be greater than zero")]
+    ZeroAmount,
+    #[msg("Operation is paused")]
+    Paused,
+    #[msg("Bank deposit cap exceeded")]
+    DepositCapExceeded,
+    #[msg("All collateral slots are in use")]
+    CollateralSlotsFull,
+    #[msg("All perp position slots are in use")]
+    PerpSlotsFull,
+    #[msg("Balance is smaller than the amount")]
+    InsufficientBalance,
+    #[msg("Withdrawal would leave the account below initial margin")]
+    WithdrawalExceedsInitialMargin,
+    #[msg("Trade would leave the account below initial margin")]
+    TradeExceedsInitialMargin,
+    #[msg("Fill price is beyond the limit price")]
+    SlippageExceeded,
+    #[msg("Order size must be a positive multiple of the market's step size")]
+    InvalidOrderSize,
+    #[msg("Reduce-only order would open or grow a position")]
+    ReduceOnlyWouldIncrease,
+    #[msg("Open interest cap exceeded")]
+    OpenInterestCapExceeded,
+    #[msg("Pool cannot pay this profit")]
+    InsufficientPoolLiquidity,
+    #[msg("Withdrawal would take the pool past its utilisation cap")]
+    PoolUtilisationExceeded,
+    #[msg("Pool value is zero or negative")]
+    PoolInsolvent,
+    #[msg("LP deposit too small to mint a share")]
+    LpDepositTooSmall,
+    #[msg("Account still holds balances or positions")]
+    AccountNotEmpty,
+    // --- arithmetic
+    #[msg("Arithmetic overflow")]
+    MathOverflow,
+    #[msg("Division by zero")]
+    DivideByZero,
+    #[msg("Value outside the engine's documented range")]
+    MathInvalidInput,
+}
+
+impl From<MathError> for FulcrumError {
+    fn from(e: MathError) -> Self {
+        match e {
+            MathError::Overflow => FulcrumError::MathOverflow,
+            MathError::DivideByZero => FulcrumError::DivideByZero,
+            MathError::InvalidInput => FulcrumError::MathInvalidInput,
+        }
+    }
+}
+
+/// `?` on engine results inside handlers.
+pub trait MathResultExt<T> {
+    fn math(self) -> Result<T>;
+}
+
+impl<T> MathResultExt<T> for core::result::Result<T, MathError> {
+    #[inline]
+    fn math(self) -> Result<T> {
+        self.map_err(|e| error!(FulcrumError::from(e)))
+    }
+}
+
+/// `?` on `Option` from checked integer ops.
+pub trait OptionExt<T> {
+    fn overflow(self) -> Result<T>;
+}
+
+impl<T> OptionExt<T> for Option<T> {
+    #[inline]
+    fn overflow(self) -> Result<T> {
+        self.ok_or_else(|| error!(FulcrumError::MathOverflow))
+    }
+}

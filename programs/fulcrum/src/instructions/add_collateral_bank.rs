@@ -1,0 +1,118 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Mint, Token, TokenAccount};
+use fulcrum_risk::RATIO_ONE;
+
+use crate::error::FulcrumError;
+use crate::oracle::{read_oracle, OracleConfig, OracleKind};
+use crate::seeds;
+use crate::state::*;
+
+/// Risk parameters of a collateral bank.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BankParams {
+    /// Share of value counted for initial margin, ppm, 0..=maint weight.
+    pub init_asset_weight: u32,
+    /// Share of value counted for maintenance, ppm, init weight..=1,000,000.
+    pub maint_asset_weight: u32,
+    /// Oldest oracle publish time accepted, seconds, 1..=86,400.
+    pub max_oracle_age: u32,
+    /// Widest conf / price accepted, ppm, 1..=1,000,000.
+    pub max_conf_ratio: u32,
+    /// Most that may be deposited, native units.
+    pub deposit_cap: u64,
+}
+
+impl BankParams {
+    pub fn validate(&self) -> Result<()> {
+        require!(
+            self.init_asset_weight <= self.maint_asset_weight
+                && u64::from(self.maint_asset_weight) <= RATIO_ONE
+                && (1..=86_400).contains(&self.max_oracle_age)
+                && self.max_conf_ratio > 0
+                && u64::from(self.max_conf_ratio) <= RATIO_ONE,
+            FulcrumError::InvalidParameter
+        );
+        Ok(())
+    }
+
+    pub fn apply(&self, b: &mut CollateralBank) {
+        b.init_asset_weight = self.init_asset_weight;
+        b.maint_asset_weight = self.maint_asset_weight;
+        b.max_oracle_age = self.max_oracle_age;
+        b.max_conf_ratio = self.max_conf_ratio;
+        b.deposit_cap = self.deposit_cap;
+    }
+}
+
+#[derive(Accounts)]
+#[instruction(bank_index: u16)]
+pub struct AddCollateralBank<'info> {
+    #[account(mut)]
+    pub admin: Signer<'info>,
+    #[account(mut, has_one = admin @ FulcrumError::NotAdmin)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    pub mint: Box<Account<'info, Mint>>,
+    /// CHECK: read and checked as a Pyth price of `oracle_kind` in the handler.
+    pub oracle: UncheckedAccount<'info>,
+    #[account(
+        init, payer = admin, space = CollateralBank::SIZE,
+        seeds = [seeds::BANK, exchange.key().as_ref(), &bank_index.to_le_bytes()], bump
+    )]
+    pub bank: AccountLoader<'info, CollateralBank>,
+    #[account(
+        init, payer = admin,
+        seeds = [seeds::VAULT, exchange.key().as_ref(), mint.key().as_ref()], bump,
+        token::mint = mint, token::authority = exchange
+    )]
+    pub vault: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+    pub system_program: Program<'info, System>,
+}
+
+/// Lists a collateral mint with its oracle. `bank_index` must be the exchange's next index.
+pub fn handler(
+    ctx: Context<AddCollateralBank>,
+    bank_index: u16,
+    oracle_kind: u8,
+    feed_id: [u8; 32],
+    params: BankParams,
+) -> Result<()> {
+    params.validate()?;
+    let a = &ctx.accounts;
+    let mut e = a.exchange.load_mut()?;
+    require!(
+        bank_index == e.num_banks && bank_index < MAX_BANKS && a.mint.key() != e.quote_mint,
+        FulcrumError::InvalidParameter
+    );
+    require!(
+        OracleKind::from_u8(oracle_kind)? != OracleKind::None,
+        FulcrumError::InvalidParameter
+    );
+    let cfg = OracleConfig {
+        kind: oracle_kind,
+        key: a.oracle.key(),
+        feed_id,
+        max_age: params.max_oracle_age,
+        max_conf_ratio: params.max_conf_ratio,
+        base_decimals: a.mint.decimals,
+    };
+    read_oracle(&a.oracle.to_account_info(), &cfg)?;
+    e.num_banks = e
+        .num_banks
+        .checked_add(1)
+        .ok_or(FulcrumError::MathOverflow)?;
+
+    let mut b = a.bank.load_init()?;
+    b.exchange = a.exchange.key();
+    b.mint = a.mint.key();
+    b.vault = a.vault.key();
+    b.oracle = a.oracle.key();
+    b.feed_id = feed_id;
+    b.index = bank_index;
+    b.decimals = a.mint.decimals;
+    b.oracle_kind = oracle_kind;
+    b.bump = ctx.bumps.bank;
+    b.vault_bump = ctx.bumps.vault;
+    params.apply(&mut b);
+    Ok(())
+}

@@ -1,0 +1,126 @@
+use anchor_lang::prelude::*;
+use fulcrum_risk::RATIO_ONE;
+
+use crate::error::FulcrumError;
+use crate::oracle::{read_oracle, OracleConfig, OracleKind};
+use crate::seeds;
+use crate::state::*;
+
+/// Risk and trading parameters of a perp market.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MarketParams {
+    /// Initial margin ratio, ppm, maint..=1,000,000 (10x = 100,000).
+    pub init_margin_ratio: u32,
+    /// Maintenance margin ratio, ppm, 1..init.
+    pub maint_margin_ratio: u32,
+    /// Size premium, ppm per √(whole base unit), ≤ 1,000,000.
+    pub imf: u32,
+    /// Taker fee, ppm, ≤ 100,000 (10%).
+    pub taker_fee: u32,
+    /// Oldest oracle publish time accepted, seconds, 1..=86,400.
+    pub max_oracle_age: u32,
+    /// Widest conf / price accepted, ppm, 1..=1,000,000.
+    pub max_conf_ratio: u32,
+    /// Order size granularity, base native units, ≥ 1.
+    pub step_size: u64,
+    /// Most long open interest, base native units.
+    pub long_oi_cap: u64,
+    /// Most short open interest, base native units.
+    pub short_oi_cap: u64,
+}
+
+impl MarketParams {
+    pub fn validate(&self) -> Result<()> {
+        require!(
+            self.maint_margin_ratio > 0
+                && self.maint_margin_ratio < self.init_margin_ratio
+                && u64::from(self.init_margin_ratio) <= RATIO_ONE
+                && u64::from(self.imf) <= RATIO_ONE
+                && self.taker_fee <= 100_000
+                && (1..=86_400).contains(&self.max_oracle_age)
+                && self.max_conf_ratio > 0
+                && u64::from(self.max_conf_ratio) <= RATIO_ONE
+                && self.step_size > 0
+                && self.step_size <= i64::MAX as u64,
+            FulcrumError::InvalidParameter
+        );
+        Ok(())
+    }
+
+    pub fn apply(&self, m: &mut PerpMarket) {
+        m.init_margin_ratio = self.init_margin_ratio;
+        m.maint_margin_ratio = self.maint_margin_ratio;
+        m.imf = self.imf;
+        m.taker_fee = self.taker_fee;
+        m.max_oracle_age = self.max_oracle_age;
+        m.max_conf_ratio = self.max_conf_ratio;
+        m.step_size = self.step_size;
+        m.long_oi_cap = self.long_oi_cap;
+        m.short_oi_cap = self.short_oi_cap;
+    }
+}
+
+#[derive(Accounts)]
+#[instruction(market_index: u16)]
+pub struct AddPerpMarket<'info> {
+    #[account(mut)]
+    pub admin: Signer<'info>,
+    #[account(mut, has_one = admin @ FulcrumError::NotAdmin)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    /// CHECK: read and checked as a Pyth price of `oracle_kind` in the handler.
+    pub oracle: UncheckedAccount<'info>,
+    #[account(
+        init, payer = admin, space = PerpMarket::SIZE,
+        seeds = [seeds::MARKET, exchange.key().as_ref(), &market_index.to_le_bytes()], bump
+    )]
+    pub market: AccountLoader<'info, PerpMarket>,
+    pub system_program: Program<'info, System>,
+}
+
+/// Lists a perp market. `market_index` must be the exchange's next index.
+pub fn handler(
+    ctx: Context<AddPerpMarket>,
+    market_index: u16,
+    name: [u8; 16],
+    base_decimals: u8,
+    oracle_kind: u8,
+    feed_id: [u8; 32],
+    params: MarketParams,
+) -> Result<()> {
+    params.validate()?;
+    let a = &ctx.accounts;
+    let mut e = a.exchange.load_mut()?;
+    require!(
+        market_index == e.num_markets && market_index < MAX_MARKETS && base_decimals <= 18,
+        FulcrumError::InvalidParameter
+    );
+    require!(
+        OracleKind::from_u8(oracle_kind)? != OracleKind::None,
+        FulcrumError::InvalidParameter
+    );
+    let cfg = OracleConfig {
+        kind: oracle_kind,
+        key: a.oracle.key(),
+        feed_id,
+        max_age: params.max_oracle_age,
+        max_conf_ratio: params.max_conf_ratio,
+        base_decimals,
+    };
+    read_oracle(&a.oracle.to_account_info(), &cfg)?;
+    e.num_markets = e
+        .num_markets
+        .checked_add(1)
+        .ok_or(FulcrumError::MathOverflow)?;
+
+    let mut m = a.market.load_init()?;
+    m.exchange = a.exchange.key();
+    m.oracle = a.oracle.key();
+    m.feed_id = feed_id;
+    m.name = name;
+    m.index = market_index;
+    m.base_decimals = base_decimals;
+    m.oracle_kind = oracle_kind;
+    m.bump = ctx.bumps.market;
+    params.apply(&mut m);
+    Ok(())
+}

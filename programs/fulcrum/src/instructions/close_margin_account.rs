@@ -1,0 +1,29 @@
+use anchor_lang::prelude::*;
+
+use crate::error::FulcrumError;
+use crate::state::*;
+
+#[derive(Accounts)]
+pub struct CloseMarginAccount<'info> {
+    #[account(mut)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(
+        mut, close = owner,
+        has_one = exchange @ FulcrumError::WrongExchange,
+        has_one = owner @ FulcrumError::NotAccountOwner
+    )]
+    pub margin_account: AccountLoader<'info, MarginAccount>,
+    #[account(mut)]
+    pub owner: Signer<'info>,
+}
+
+/// Closes an empty account and returns its rent to the owner.
+pub fn handler(ctx: Context<CloseMarginAccount>) -> Result<()> {
+    require!(
+        ctx.accounts.margin_account.load()?.is_empty(),
+        FulcrumError::AccountNotEmpty
+    );
+    let mut e = ctx.accounts.exchange.load_mut()?;
+    e.margin_accounts = e.margin_accounts.saturating_sub(1);
+    Ok(())
+}

@@ -1,0 +1,37 @@
+use anchor_lang::prelude::*;
+
+use crate::error::FulcrumError;
+use crate::seeds;
+use crate::state::*;
+
+#[derive(Accounts)]
+#[instruction(sub_account_id: u16)]
+pub struct CreateMarginAccount<'info> {
+    #[account(mut)]
+    pub owner: Signer<'info>,
+    #[account(mut)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(
+        init, payer = owner, space = MarginAccount::SIZE,
+        seeds = [seeds::MARGIN_ACCOUNT, exchange.key().as_ref(), owner.key().as_ref(), &sub_account_id.to_le_bytes()],
+        bump
+    )]
+    pub margin_account: AccountLoader<'info, MarginAccount>,
+    pub system_program: Program<'info, System>,
+}
+
+/// Opens an empty cross-margin account for the signer.
+pub fn handler(ctx: Context<CreateMarginAccount>, sub_account_id: u16) -> Result<()> {
+    let a = &ctx.accounts;
+    let mut e = a.exchange.load_mut()?;
+    e.margin_accounts = e
+        .margin_accounts
+        .checked_add(1)
+        .ok_or(FulcrumError::MathOverflow)?;
+    let mut m = a.margin_account.load_init()?;
+    m.exchange = a.exchange.key();
+    m.owner = a.owner.key();
+    m.sub_account_id = sub_account_id;
+    m.bump = ctx.bumps.margin_account;
+    Ok(())
+}

@@ -1,0 +1,120 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Mint, Token, TokenAccount};
+use fulcrum_risk::RATIO_ONE;
+
+use crate::error::FulcrumError;
+use crate::oracle::OracleKind;
+use crate::seeds;
+use crate::state::*;
+
+/// Exchange-wide risk parameters (ppm).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExchangeParams {
+    /// Weight of quote debt for initial margin, 1,000,000..=2,000,000.
+    pub quote_init_liability_weight: u32,
+    /// Weight of quote debt for maintenance, 1,000,000..=init weight.
+    pub quote_maint_liability_weight: u32,
+    /// Share of positive unrealised PnL counted for initial margin, 0..=1,000,000.
+    pub unrealized_pnl_init_weight: u32,
+    /// Most of the pool's value its net exposure may use, 1..=1,000,000.
+    pub max_pool_utilisation: u32,
+}
+
+impl ExchangeParams {
+    pub fn validate(&self) -> Result<()> {
+        let one = RATIO_ONE as u32;
+        require!(
+            self.quote_maint_liability_weight >= one
+                && self.quote_init_liability_weight >= self.quote_maint_liability_weight
+                && self.quote_init_liability_weight <= 2 * one
+                && self.unrealized_pnl_init_weight <= one
+                && self.max_pool_utilisation > 0
+                && self.max_pool_utilisation <= one,
+            FulcrumError::InvalidParameter
+        );
+        Ok(())
+    }
+
+    pub fn apply(&self, e: &mut Exchange) {
+        e.quote_init_liability_weight = self.quote_init_liability_weight;
+        e.quote_maint_liability_weight = self.quote_maint_liability_weight;
+        e.unrealized_pnl_init_weight = self.unrealized_pnl_init_weight;
+        e.max_pool_utilisation = self.max_pool_utilisation;
+    }
+}
+
+#[derive(Accounts)]
+#[instruction(exchange_id: u16)]
+pub struct InitializeExchange<'info> {
+    #[account(mut)]
+    pub admin: Signer<'info>,
+    pub quote_mint: Box<Account<'info, Mint>>,
+    #[account(
+        init, payer = admin, space = Exchange::SIZE,
+        seeds = [seeds::EXCHANGE, admin.key().as_ref(), &exchange_id.to_le_bytes()], bump
+    )]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(
+        init, payer = admin, space = CollateralBank::SIZE,
+        seeds = [seeds::BANK, exchange.key().as_ref(), &CollateralBank::QUOTE_INDEX.to_le_bytes()], bump
+    )]
+    pub quote_bank: AccountLoader<'info, CollateralBank>,
+    #[account(
+        init, payer = admin,
+        seeds = [seeds::VAULT, exchange.key().as_ref(), quote_mint.key().as_ref()], bump,
+        token::mint = quote_mint, token::authority = exchange
+    )]
+    pub quote_vault: Box<Account<'info, TokenAccount>>,
+    #[account(
+        init, payer = admin, space = LiquidityPool::SIZE,
+        seeds = [seeds::POOL, exchange.key().as_ref()], bump
+    )]
+    pub pool: AccountLoader<'info, LiquidityPool>,
+    #[account(
+        init, payer = admin,
+        seeds = [seeds::LP_MINT, exchange.key().as_ref()], bump,
+        mint::decimals = quote_mint.decimals, mint::authority = exchange
+    )]
+    pub lp_mint: Box<Account<'info, Mint>>,
+    pub token_program: Program<'info, Token>,
+    pub system_program: Program<'info, System>,
+}
+
+/// Creates an exchange with its quote bank (bank 0), quote vault, liquidity pool and LP mint.
+pub fn handler(
+    ctx: Context<InitializeExchange>,
+    exchange_id: u16,
+    params: ExchangeParams,
+    quote_deposit_cap: u64,
+) -> Result<()> {
+    params.validate()?;
+    let a = &ctx.accounts;
+    let mut e = a.exchange.load_init()?;
+    e.admin = a.admin.key();
+    e.quote_mint = a.quote_mint.key();
+    e.exchange_id = exchange_id;
+    e.bump = ctx.bumps.exchange;
+    e.quote_decimals = a.quote_mint.decimals;
+    e.num_banks = 1;
+    params.apply(&mut e);
+
+    let mut b = a.quote_bank.load_init()?;
+    b.exchange = a.exchange.key();
+    b.mint = a.quote_mint.key();
+    b.vault = a.quote_vault.key();
+    b.deposit_cap = quote_deposit_cap;
+    b.init_asset_weight = RATIO_ONE as u32;
+    b.maint_asset_weight = RATIO_ONE as u32;
+    b.index = CollateralBank::QUOTE_INDEX;
+    b.decimals = a.quote_mint.decimals;
+    b.oracle_kind = OracleKind::None as u8;
+    b.bump = ctx.bumps.quote_bank;
+    b.vault_bump = ctx.bumps.quote_vault;
+
+    let mut p = a.pool.load_init()?;
+    p.exchange = a.exchange.key();
+    p.lp_mint = a.lp_mint.key();
+    p.bump = ctx.bumps.pool;
+    p.lp_mint_bump = ctx.bumps.lp_mint;
+    Ok(())
+}

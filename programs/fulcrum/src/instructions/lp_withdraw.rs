@@ -1,0 +1,88 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Mint, Token, TokenAccount};
+use fulcrum_risk::{lp_amount_for_shares, utilisation_ok, Rounding};
+
+use crate::error::{FulcrumError, MathResultExt};
+use crate::events::LpWithdrawEvent;
+use crate::pool::mark_pool;
+use crate::state::*;
+use crate::token::{burn_shares, transfer_out, ExchangeSeeds};
+
+#[derive(Accounts)]
+pub struct LpWithdraw<'info> {
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut, has_one = exchange @ FulcrumError::WrongExchange, has_one = lp_mint @ FulcrumError::WrongLpMint)]
+    pub pool: AccountLoader<'info, LiquidityPool>,
+    #[account(mut)]
+    pub lp_mint: Box<Account<'info, Mint>>,
+    #[account(
+        has_one = exchange @ FulcrumError::WrongExchange,
+        has_one = vault @ FulcrumError::WrongVault,
+        constraint = quote_bank.load()?.index == CollateralBank::QUOTE_INDEX @ FulcrumError::WrongVault
+    )]
+    pub quote_bank: AccountLoader<'info, CollateralBank>,
+    #[account(mut)]
+    pub vault: Box<Account<'info, TokenAccount>>,
+    #[account(mut, constraint = lp_source.mint == lp_mint.key() @ FulcrumError::WrongLpMint)]
+    pub lp_source: Box<Account<'info, TokenAccount>>,
+    #[account(mut, constraint = destination.mint == vault.mint @ FulcrumError::WrongMint)]
+    pub destination: Box<Account<'info, TokenAccount>>,
+    pub provider: Signer<'info>,
+    pub token_program: Program<'info, Token>,
+}
+
+/// Burns `shares` for quote at pool value (rounded down). The pool must keep enough value for
+/// its net exposure (`exchange.max_pool_utilisation`). Remaining accounts: every market then its
+/// oracle, in index order.
+pub fn handler<'info>(ctx: Context<'info, LpWithdraw<'info>>, shares: u64) -> Result<()> {
+    require!(shares > 0, FulcrumError::ZeroAmount);
+    let a = &ctx.accounts;
+    let exchange = a.exchange.load()?;
+    require!(!exchange.is_paused(pause::LP), FulcrumError::Paused);
+    let now = Clock::get()?.unix_timestamp;
+    let mut pool = a.pool.load_mut()?;
+    let mark = mark_pool(
+        &a.exchange.key(),
+        &exchange,
+        pool.balance,
+        ctx.remaining_accounts,
+        Rounding::Down,
+        now,
+    )?;
+    let amount = lp_amount_for_shares(shares, mark.value, a.lp_mint.supply).math()?;
+    require!(amount > 0, FulcrumError::ZeroAmount);
+    pool.balance = pool
+        .balance
+        .checked_sub(amount)
+        .ok_or(FulcrumError::InsufficientPoolLiquidity)?;
+    let value_after = mark.value - i128::from(amount);
+    require!(
+        utilisation_ok(mark.exposure, value_after, exchange.max_pool_utilisation),
+        FulcrumError::PoolUtilisationExceeded
+    );
+    let seeds = ExchangeSeeds::of(&exchange);
+    drop(pool);
+    drop(exchange);
+    burn_shares(
+        &a.token_program.to_account_info(),
+        &a.lp_mint.to_account_info(),
+        &a.lp_source.to_account_info(),
+        &a.provider.to_account_info(),
+        shares,
+    )?;
+    transfer_out(
+        &a.token_program.to_account_info(),
+        &a.vault.to_account_info(),
+        &a.destination.to_account_info(),
+        &a.exchange.to_account_info(),
+        &seeds,
+        amount,
+    )?;
+    emit!(LpWithdrawEvent {
+        provider: a.provider.key(),
+        amount,
+        shares,
+        pool_value: i64::try_from(mark.value).unwrap_or(i64::MAX),
+    });
+    Ok(())
+}

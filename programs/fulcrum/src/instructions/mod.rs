@@ -1,0 +1,25 @@
+pub mod add_collateral_bank;
+pub mod add_perp_market;
+pub mod close_margin_account;
+pub mod create_margin_account;
+pub mod deposit;
+pub mod initialize_exchange;
+pub mod lp_deposit;
+pub mod lp_withdraw;
+pub mod place_perp_trade;
+pub mod set_delegate;
+pub mod update_params;
+pub mod withdraw;
+
+pub use add_collateral_bank::*;
+pub use add_perp_market::*;
+pub use close_margin_account::*;
+pub use create_margin_account::*;
+pub use deposit::*;
+pub use initialize_exchange::*;
+pub use lp_deposit::*;
+pub use lp_withdraw::*;
+pub use place_perp_trade::*;
+pub use set_delegate::*;
+pub use update_params::*;
+pub use withdraw::*;

@@ -1,0 +1,188 @@
+use anchor_lang::prelude::*;
+use fulcrum_risk::{apply_fill, is_reducing};
+
+use crate::error::{FulcrumError, MathResultExt, OptionExt};
+use crate::events::TradeEvent;
+use crate::health::account_health;
+use crate::oracle::load_price;
+use crate::state::*;
+
+/// Direction of a trade.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Buy,
+    Sell,
+}
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TradeParams {
+    pub side: Side,
+    /// Base native units, a multiple of the market's step size.
+    pub base_size: u64,
+    /// Worst acceptable fill price (engine units): a buy fails above it, a sell below it.
+    pub limit_price: u64,
+    /// Only reduce the position: the size is clamped to the position, and an order that would
+    /// open or grow one fails.
+    pub reduce_only: bool,
+}
+
+#[derive(Accounts)]
+pub struct PlacePerpTrade<'info> {
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut, has_one = exchange @ FulcrumError::WrongExchange)]
+    pub margin_account: AccountLoader<'info, MarginAccount>,
+    /// The owner or the delegate.
+    pub trader: Signer<'info>,
+    #[account(mut, has_one = exchange @ FulcrumError::WrongExchange, has_one = oracle @ FulcrumError::OracleMismatch)]
+    pub market: AccountLoader<'info, PerpMarket>,
+    /// CHECK: the market's oracle, read and checked by `oracle::load_price`.
+    pub oracle: UncheckedAccount<'info>,
+    #[account(mut, has_one = exchange @ FulcrumError::WrongExchange)]
+    pub pool: AccountLoader<'info, LiquidityPool>,
+}
+
+/// Trades against the pool at the oracle price plus the taker fee. A trade that opens, grows or
+/// flips a position must leave the account at initial margin; one that only reduces is always
+/// allowed. Remaining accounts: the margin check's, for the account after the trade.
+pub fn handler<'info>(
+    ctx: Context<'info, PlacePerpTrade<'info>>,
+    params: TradeParams,
+) -> Result<()> {
+    let a = &ctx.accounts;
+    let exchange = a.exchange.load()?;
+    require!(!exchange.is_paused(pause::TRADING), FulcrumError::Paused);
+    let mut acct = a.margin_account.load_mut()?;
+    require!(
+        acct.can_trade(&a.trader.key()),
+        FulcrumError::NotAccountOwner
+    );
+    let now = Clock::get()?.unix_timestamp;
+
+    let (event, reducing) = {
+        let mut market = a.market.load_mut()?;
+        require!(
+            params.base_size > 0 && params.base_size % market.step_size == 0,
+            FulcrumError::InvalidOrderSize
+        );
+        let price = load_price(
+            &a.oracle.to_account_info(),
+            &market.oracle_config(),
+            exchange.quote_decimals,
+            now,
+        )?;
+        let fill_price = price.oracle;
+        match params.side {
+            Side::Buy => require!(
+                fill_price <= params.limit_price,
+                FulcrumError::SlippageExceeded
+            ),
+            Side::Sell => require!(
+                fill_price >= params.limit_price,
+                FulcrumError::SlippageExceeded
+            ),
+        }
+        let slot_i = acct
+            .perp_slot(market.index)
+            .ok_or(FulcrumError::PerpSlotsFull)?;
+        let old = acct.perps[slot_i].position();
+        let mut size =
+            i64::try_from(params.base_size).map_err(|_| FulcrumError::InvalidOrderSize)?;
+        if params.side == Side::Sell {
+            size = -size;
+        }
+        if params.reduce_only {
+            require!(
+                old.base != 0 && (old.base > 0) != (size > 0),
+                FulcrumError::ReduceOnlyWouldIncrease
+            );
+            if size.unsigned_abs() > old.base.unsigned_abs() {
+                size = -old.base;
+            }
+        }
+        let reducing = is_reducing(old.base, size);
+        let fill = apply_fill(
+            &old,
+            &market.risk(price),
+            size,
+            fill_price,
+            market.taker_fee,
+        )
+        .math()?;
+
+        // Open interest: caps bind only on the side that grows.
+        let (long_before, short_before) = (market.long_base, market.short_base);
+        market
+            .update_open_interest(&old, &fill.position)
+            .overflow()?;
+        require!(
+            (market.long_base <= long_before || market.long_base <= market.long_oi_cap)
+                && (market.short_base <= short_before || market.short_base <= market.short_oi_cap),
+            FulcrumError::OpenInterestCapExceeded
+        );
+        market.fees_collected = market.fees_collected.checked_add(fill.fee).overflow()?;
+        market.volume = market.volume.saturating_add(fill.fill_quote);
+        let seq = market.trade_seq;
+        market.trade_seq = seq.checked_add(1).overflow()?;
+
+        // The pool pays realised profits, takes realised losses and the fee.
+        let mut pool = a.pool.load_mut()?;
+        let pool_delta = i128::from(fill.fee) - i128::from(fill.realized_pnl);
+        pool.balance = u64::try_from(i128::from(pool.balance) + pool_delta)
+            .map_err(|_| FulcrumError::InsufficientPoolLiquidity)?;
+        pool.fees_earned = pool.fees_earned.checked_add(fill.fee).overflow()?;
+
+        let fee = i64::try_from(fill.fee).map_err(|_| FulcrumError::MathOverflow)?;
+        acct.quote_balance = acct
+            .quote_balance
+            .checked_add(fill.realized_pnl)
+            .and_then(|q| q.checked_sub(fee))
+            .overflow()?;
+        acct.fees_paid = acct.fees_paid.checked_add(fill.fee).overflow()?;
+        let slot = &mut acct.perps[slot_i];
+        slot.set_position(&fill.position);
+        slot.realized_pnl = slot
+            .realized_pnl
+            .checked_add(fill.realized_pnl)
+            .overflow()?;
+        if fill.position.base == 0 {
+            slot.realized_pnl = 0;
+        }
+        acct.compact_perp(slot_i);
+        let event = TradeEvent {
+            seq,
+            margin_account: a.margin_account.key(),
+            market_index: market.index,
+            base_delta: size,
+            price: fill_price,
+            fill_quote: fill.fill_quote,
+            fee: fill.fee,
+            realized_pnl: fill.realized_pnl,
+            base_after: fill.position.base,
+            leverage: 0,
+            health_state: 0,
+        };
+        (event, reducing)
+    };
+
+    // The market may be among the health accounts: its borrow above is released.
+    let health = account_health(
+        &acct,
+        &a.exchange.key(),
+        &exchange,
+        ctx.remaining_accounts,
+        now,
+    )?;
+    if !reducing {
+        require!(
+            health.init.is_met(),
+            FulcrumError::TradeExceedsInitialMargin
+        );
+    }
+    acct.health_state = health.state as u8;
+    emit!(TradeEvent {
+        leverage: health.leverage.unwrap_or(u64::MAX),
+        health_state: health.state as u8,
+        ..event
+    });
+    Ok(())
+}

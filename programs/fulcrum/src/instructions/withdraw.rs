@@ -1,0 +1,95 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Token, TokenAccount};
+
+use crate::error::{FulcrumError, OptionExt};
+use crate::events::WithdrawEvent;
+use crate::health::account_health;
+use crate::state::*;
+use crate::token::{transfer_out, ExchangeSeeds};
+
+#[derive(Accounts)]
+pub struct Withdraw<'info> {
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut, has_one = exchange @ FulcrumError::WrongExchange, has_one = owner @ FulcrumError::NotAccountOwner)]
+    pub margin_account: AccountLoader<'info, MarginAccount>,
+    pub owner: Signer<'info>,
+    #[account(mut, has_one = exchange @ FulcrumError::WrongExchange, has_one = vault @ FulcrumError::WrongVault)]
+    pub bank: AccountLoader<'info, CollateralBank>,
+    #[account(mut)]
+    pub vault: Box<Account<'info, TokenAccount>>,
+    #[account(
+        mut,
+        constraint = destination.mint == vault.mint @ FulcrumError::WrongMint,
+        constraint = destination.owner == owner.key() @ FulcrumError::WrongDestinationOwner
+    )]
+    pub destination: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+}
+
+/// Withdraws `amount` of the bank's mint to the owner's token account. Quote may not go below
+/// zero (no borrowing); the account must meet initial margin afterwards. Remaining accounts:
+/// the margin check's, for the account after the withdrawal.
+pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Result<()> {
+    require!(amount > 0, FulcrumError::ZeroAmount);
+    let a = &ctx.accounts;
+    let exchange = a.exchange.load()?;
+    require!(
+        !exchange.is_paused(pause::WITHDRAWALS),
+        FulcrumError::Paused
+    );
+    let mut acct = a.margin_account.load_mut()?;
+    let bank_index = {
+        let mut bank = a.bank.load_mut()?;
+        if bank.index == CollateralBank::QUOTE_INDEX {
+            let sub = i64::try_from(amount).map_err(|_| FulcrumError::MathOverflow)?;
+            require!(acct.quote_balance >= sub, FulcrumError::InsufficientBalance);
+            acct.quote_balance -= sub;
+            // Profits make traders withdraw more quote than they deposited.
+            bank.total_deposits = bank.total_deposits.saturating_sub(amount);
+        } else {
+            let i = acct
+                .find_collateral(bank.index)
+                .ok_or(FulcrumError::InsufficientBalance)?;
+            let slot = &mut acct.collateral[i];
+            slot.amount = slot
+                .amount
+                .checked_sub(amount)
+                .ok_or(FulcrumError::InsufficientBalance)?;
+            acct.compact_collateral(i);
+            bank.total_deposits = bank.total_deposits.checked_sub(amount).overflow()?;
+        }
+        bank.index
+    };
+    let now = Clock::get()?.unix_timestamp;
+    let health = account_health(
+        &acct,
+        &a.exchange.key(),
+        &exchange,
+        ctx.remaining_accounts,
+        now,
+    )?;
+    require!(
+        health.init.is_met(),
+        FulcrumError::WithdrawalExceedsInitialMargin
+    );
+    acct.health_state = health.state as u8;
+    let seeds = ExchangeSeeds::of(&exchange);
+    drop(acct);
+    drop(exchange);
+    transfer_out(
+        &a.token_program.to_account_info(),
+        &a.vault.to_account_info(),
+        &a.destination.to_account_info(),
+        &a.exchange.to_account_info(),
+        &seeds,
+        amount,
+    )?;
+    emit!(WithdrawEvent {
+        margin_account: a.margin_account.key(),
+        owner: a.owner.key(),
+        bank_index,
+        amount,
+        free_collateral: i64::try_from(health.init.free_collateral()).unwrap_or(i64::MAX),
+    });
+    Ok(())
+}

@@ -1,0 +1,136 @@
+//! Fulcrum: a leveraged-derivatives margin engine.
+//!
+//! Traders keep collateral and perpetual positions in margin accounts, trade against the
+//! liquidity pool at the Pyth price plus a fee, and must meet initial margin on every
+//! risk-increasing trade and withdrawal. All margin math is `fulcrum_risk`; this crate is
+//! accounts, checks and token movements. The dispatcher below is thin: one handler per file in
+//! `instructions/`.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+#![allow(ambiguous_glob_reexports, unexpected_cfgs)]
+
+use anchor_lang::prelude::*;
+
+pub mod error;
+pub mod events;
+pub mod health;
+pub mod instructions;
+pub mod oracle;
+pub mod pool;
+pub mod seeds;
+pub mod state;
+pub mod token;
+
+use instructions::*;
+
+declare_id!("FuLcMkoFUKUPH5wzGiZRs744Zee4krNbRMQhdZHyLUVL");
+
+#[program]
+pub mod fulcrum {
+    use super::*;
+
+    // ----- admin
+
+    pub fn initialize_exchange(
+        ctx: Context<InitializeExchange>,
+        exchange_id: u16,
+        params: ExchangeParams,
+        quote_deposit_cap: u64,
+    ) -> Result<()> {
+        instructions::initialize_exchange::handler(ctx, exchange_id, params, quote_deposit_cap)
+    }
+
+    pub fn add_collateral_bank(
+        ctx: Context<AddCollateralBank>,
+        bank_index: u16,
+        oracle_kind: u8,
+        feed_id: [u8; 32],
+        params: BankParams,
+    ) -> Result<()> {
+        instructions::add_collateral_bank::handler(ctx, bank_index, oracle_kind, feed_id, params)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_perp_market(
+        ctx: Context<AddPerpMarket>,
+        market_index: u16,
+        name: [u8; 16],
+        base_decimals: u8,
+        oracle_kind: u8,
+        feed_id: [u8; 32],
+        params: MarketParams,
+    ) -> Result<()> {
+        instructions::add_perp_market::handler(
+            ctx,
+            market_index,
+            name,
+            base_decimals,
+            oracle_kind,
+            feed_id,
+            params,
+        )
+    }
+
+    pub fn update_exchange_params(
+        ctx: Context<UpdateExchange>,
+        params: ExchangeParams,
+    ) -> Result<()> {
+        instructions::update_params::update_exchange_params(ctx, params)
+    }
+
+    pub fn set_paused(ctx: Context<UpdateExchange>, flags: u8) -> Result<()> {
+        instructions::update_params::set_paused(ctx, flags)
+    }
+
+    pub fn update_bank_params(ctx: Context<UpdateBank>, params: BankParams) -> Result<()> {
+        instructions::update_params::update_bank_params(ctx, params)
+    }
+
+    pub fn update_market_params(ctx: Context<UpdateMarket>, params: MarketParams) -> Result<()> {
+        instructions::update_params::update_market_params(ctx, params)
+    }
+
+    // ----- traders
+
+    pub fn create_margin_account(
+        ctx: Context<CreateMarginAccount>,
+        sub_account_id: u16,
+    ) -> Result<()> {
+        instructions::create_margin_account::handler(ctx, sub_account_id)
+    }
+
+    pub fn set_delegate(ctx: Context<SetDelegate>, delegate: Pubkey) -> Result<()> {
+        instructions::set_delegate::handler(ctx, delegate)
+    }
+
+    pub fn deposit(ctx: Context<Deposit>, amount: u64) -> Result<()> {
+        instructions::deposit::handler(ctx, amount)
+    }
+
+    pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Result<()> {
+        instructions::withdraw::handler(ctx, amount)
+    }
+
+    pub fn place_perp_trade<'info>(
+        ctx: Context<'info, PlacePerpTrade<'info>>,
+        params: TradeParams,
+    ) -> Result<()> {
+        instructions::place_perp_trade::handler(ctx, params)
+    }
+
+    pub fn close_margin_account(ctx: Context<CloseMarginAccount>) -> Result<()> {
+        instructions::close_margin_account::handler(ctx)
+    }
+
+    // ----- liquidity providers
+
+    pub fn lp_deposit<'info>(ctx: Context<'info, LpDeposit<'info>>, amount: u64) -> Result<()> {
+        instructions::lp_deposit::handler(ctx, amount)
+    }
+
+    pub fn lp_withdraw<'info>(ctx: Context<'info, LpWithdraw<'info>>, shares: u64) -> Result<()> {
+        instructions::lp_withdraw::handler(ctx, shares)
+    }
+}

@@ -1,0 +1,319 @@
+//! Pyth prices, both formats behind one interface.
+//!
+//! - **PriceUpdateV2** (Pyth pull oracle): read with `pyth-solana-receiver-sdk`; owner must be
+//!   the Pyth Solana Receiver, the feed id must match, the update must be fully verified.
+//! - **Legacy price account** (Pyth push oracle, magic `0xa1b2c3d4`): `pyth-sdk-solana` 0.10.6
+//!   does not compile with the Solana 3.x crates (it needs borsh 0.10, they use borsh 1), so the
+//!   account is read here from its public layout with bytemuck ([`LegacyPriceAccount`]); owner
+//!   must be the Pyth oracle program and the aggregate status must be Trading.
+//!
+//! Both then pass the same checks: positive price and EMA, no older than the configured age,
+//! confidence / price no wider than configured. Each failure has its own error.
+
+use anchor_lang::prelude::*;
+use bytemuck::{Pod, Zeroable};
+use fulcrum_risk::{Price, PRICE_DECIMALS, RATIO_ONE};
+use pyth_solana_receiver_sdk::price_update::{PriceUpdateV2, VerificationLevel};
+
+use crate::error::FulcrumError;
+
+/// Which format an oracle account has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum OracleKind {
+    /// No oracle: the quote mint, valued at exactly 1.
+    None = 0,
+    /// Legacy Pyth price account (push oracle).
+    PythLegacy = 1,
+    /// Pyth PriceUpdateV2 (pull oracle, receiver program).
+    PythPull = 2,
+}
+
+impl OracleKind {
+    pub fn from_u8(v: u8) -> Result<Self> {
+        match v {
+            0 => Ok(Self::None),
+            1 => Ok(Self::PythLegacy),
+            2 => Ok(Self::PythPull),
+            _ => err!(FulcrumError::InvalidParameter),
+        }
+    }
+}
+
+/// Legacy Pyth oracle program, mainnet-beta.
+pub const PYTH_LEGACY_MAINNET: Pubkey = pubkey!("FsJ3A3u2vn5cTVofAjvy6y5kwABJAqYWpe4975bi2epH");
+/// Legacy Pyth oracle program, devnet.
+pub const PYTH_LEGACY_DEVNET: Pubkey = pubkey!("gSbePebfvPy7tRqimPoVecS2UsBvYv46ynrzWocc92s");
+/// Pyth Solana Receiver (owner of PriceUpdateV2 accounts).
+pub const PYTH_RECEIVER: Pubkey = pyth_solana_receiver_sdk::ID;
+
+/// Magic number at the start of every legacy Pyth account.
+pub const LEGACY_MAGIC: u32 = 0xa1b2_c3d4;
+/// Layout version this reader knows.
+pub const LEGACY_VERSION: u32 = 2;
+/// Account type of a price account.
+pub const LEGACY_TYPE_PRICE: u32 = 3;
+/// Aggregate status "Trading".
+pub const LEGACY_STATUS_TRADING: u32 = 1;
+
+/// A rational value as the legacy layout stores it (only `val` is used).
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+#[repr(C)]
+pub struct LegacyRational {
+    pub val: i64,
+    pub numer: i64,
+    pub denom: i64,
+}
+
+/// The aggregate price of a legacy account.
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+#[repr(C)]
+pub struct LegacyPriceInfo {
+    pub price: i64,
+    pub conf: u64,
+    pub status: u32,
+    pub corp_act: u32,
+    pub pub_slot: u64,
+}
+
+/// The first 240 bytes of a legacy Pyth price account (the publisher components that follow
+/// are not read). Public layout of the Pyth oracle program, version 2.
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+#[repr(C)]
+pub struct LegacyPriceAccount {
+    pub magic: u32,
+    pub ver: u32,
+    pub atype: u32,
+    pub size: u32,
+    pub ptype: u32,
+    pub expo: i32,
+    pub num: u32,
+    pub num_qt: u32,
+    pub last_slot: u64,
+    pub valid_slot: u64,
+    pub ema_price: LegacyRational,
+    pub ema_conf: LegacyRational,
+    /// Publish time of the aggregate, unix seconds.
+    pub timestamp: i64,
+    pub min_pub: u8,
+    pub drv2: u8,
+    pub drv3: u16,
+    pub drv4: u32,
+    pub prod: [u8; 32],
+    pub next: [u8; 32],
+    pub prev_slot: u64,
+    pub prev_price: i64,
+    pub prev_conf: u64,
+    pub prev_timestamp: i64,
+    pub agg: LegacyPriceInfo,
+}
+const _: () = assert!(core::mem::size_of::<LegacyPriceAccount>() == 240);
+
+/// A price as read from either format, in the oracle's own units (`price × 10^exponent` USD).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OracleReading {
+    pub price: i64,
+    pub conf: u64,
+    pub exponent: i32,
+    pub publish_time: i64,
+    pub ema_price: i64,
+}
+
+/// How a bank or market wants its oracle read.
+#[derive(Clone, Copy, Debug)]
+pub struct OracleConfig {
+    pub kind: u8,
+    pub key: Pubkey,
+    pub feed_id: [u8; 32],
+    /// Oldest publish time accepted, seconds.
+    pub max_age: u32,
+    /// Widest conf / price accepted, ppm.
+    pub max_conf_ratio: u32,
+    /// Decimals of the priced asset.
+    pub base_decimals: u8,
+}
+
+/// Parses `ai` in the configured format and checks owner, layout and feed (not freshness).
+pub fn read_oracle(ai: &AccountInfo, cfg: &OracleConfig) -> Result<OracleReading> {
+    require_keys_eq!(*ai.key, cfg.key, FulcrumError::OracleMismatch);
+    match OracleKind::from_u8(cfg.kind)? {
+        OracleKind::PythPull => {
+            require_keys_eq!(*ai.owner, PYTH_RECEIVER, FulcrumError::InvalidOracleOwner);
+            let data = ai.try_borrow_data()?;
+            read_price_update(&data, &cfg.feed_id)
+        }
+        OracleKind::PythLegacy => {
+            require!(
+                *ai.owner == PYTH_LEGACY_MAINNET || *ai.owner == PYTH_LEGACY_DEVNET,
+                FulcrumError::InvalidOracleOwner
+            );
+            let data = ai.try_borrow_data()?;
+            read_legacy(&data)
+        }
+        OracleKind::None => err!(FulcrumError::InvalidOracleAccount),
+    }
+}
+
+/// Decodes a PriceUpdateV2 account's data (discriminator included).
+pub fn read_price_update(data: &[u8], feed_id: &[u8; 32]) -> Result<OracleReading> {
+    let update = PriceUpdateV2::try_deserialize(&mut &data[..])
+        .map_err(|_| error!(FulcrumError::InvalidOracleAccount))?;
+    require!(
+        update.verification_level == VerificationLevel::Full,
+        FulcrumError::OracleNotFullyVerified
+    );
+    let m = &update.price_message;
+    require!(m.feed_id == *feed_id, FulcrumError::OracleFeedMismatch);
+    Ok(OracleReading {
+        price: m.price,
+        conf: m.conf,
+        exponent: m.exponent,
+        publish_time: m.publish_time,
+        ema_price: m.ema_price,
+    })
+}
+
+/// Decodes a legacy Pyth price account's data.
+pub fn read_legacy(data: &[u8]) -> Result<OracleReading> {
+    let header = data
+        .get(..core::mem::size_of::<LegacyPriceAccount>())
+        .ok_or_else(|| error!(FulcrumError::InvalidOracleAccount))?;
+    let acc: LegacyPriceAccount = bytemuck::pod_read_unaligned(header);
+    require!(
+        acc.magic == LEGACY_MAGIC && acc.ver == LEGACY_VERSION && acc.atype == LEGACY_TYPE_PRICE,
+        FulcrumError::InvalidOracleAccount
+    );
+    require!(
+        acc.agg.status == LEGACY_STATUS_TRADING,
+        FulcrumError::OracleNotTrading
+    );
+    Ok(OracleReading {
+        price: acc.agg.price,
+        conf: acc.agg.conf,
+        exponent: acc.expo,
+        publish_time: acc.timestamp,
+        ema_price: acc.ema_price.val,
+    })
+}
+
+impl OracleReading {
+    /// Freshness and quality checks shared by both formats.
+    pub fn validate(&self, cfg: &OracleConfig, now: i64) -> Result<()> {
+        require!(
+            self.price > 0 && self.ema_price > 0,
+            FulcrumError::OracleNonPositivePrice
+        );
+        let age = now.saturating_sub(self.publish_time);
+        require!(age <= i64::from(cfg.max_age), FulcrumError::OracleStale);
+        let wide = u128::from(self.conf) * u128::from(RATIO_ONE)
+            > u128::from(self.price.unsigned_abs()) * u128::from(cfg.max_conf_ratio);
+        require!(!wide, FulcrumError::OracleConfidenceTooWide);
+        Ok(())
+    }
+
+    /// Oracle and EMA prices in engine units (quote native per base native × 10¹²), rounded down.
+    pub fn to_price(&self, base_decimals: u8, quote_decimals: u8) -> Result<Price> {
+        let shift =
+            i64::from(self.exponent) + i64::from(PRICE_DECIMALS) + i64::from(quote_decimals)
+                - i64::from(base_decimals);
+        Ok(Price {
+            oracle: scale(self.price, shift)?,
+            ema: scale(self.ema_price, shift)?,
+        })
+    }
+}
+
+fn scale(v: i64, shift: i64) -> Result<u64> {
+    let v = u128::from(v.unsigned_abs());
+    let p = u32::try_from(shift.unsigned_abs())
+        .ok()
+        .and_then(|s| 10u128.checked_pow(s))
+        .ok_or_else(|| error!(FulcrumError::MathOverflow))?;
+    let out = if shift >= 0 {
+        v.checked_mul(p)
+    } else {
+        Some(v / p)
+    };
+    let out = out
+        .and_then(|o| u64::try_from(o).ok())
+        .ok_or_else(|| error!(FulcrumError::MathOverflow))?;
+    require!(out > 0, FulcrumError::OracleNonPositivePrice);
+    Ok(out)
+}
+
+/// Reads, checks and converts: the one call instructions make.
+pub fn load_price(
+    ai: &AccountInfo,
+    cfg: &OracleConfig,
+    quote_decimals: u8,
+    now: i64,
+) -> Result<Price> {
+    let reading = read_oracle(ai, cfg)?;
+    reading.validate(cfg, now)?;
+    reading.to_price(cfg.base_decimals, quote_decimals)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SOL_FEED: &str = "ef0d8b6fda2ceba41da15d4095d1da392a0d2f8ed0c6c7bc0f4cfac8c280b56d";
+
+    fn hex32(s: &str) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        for (i, b) in out.iter_mut().enumerate() {
+            *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap();
+        }
+        out
+    }
+
+    #[test]
+    fn reads_the_mainnet_price_update_v2_dump() {
+        let data = include_bytes!(
+            "../tests/fixtures/pyth/7UVimffxr9ow1uXYxsr4LHAcV58mLzhmwaeKvJ1pjLiE.bin"
+        );
+        let r = read_price_update(data, &hex32(SOL_FEED)).unwrap();
+        assert_eq!(
+            r,
+            OracleReading {
+                price: 14_061_593_700,
+                conf: 13_793_699,
+                exponent: -8,
+                publish_time: 1_720_533_480,
+                ema_price: 14_106_684_700,
+            }
+        );
+        // SOL (9 decimals) in USDC (6): $140.615937 = 140_615_937_000 engine units.
+        let p = r.to_price(9, 6).unwrap();
+        assert_eq!(
+            p,
+            Price {
+                oracle: 140_615_937_000,
+                ema: 141_066_847_000
+            }
+        );
+        let mut other = hex32(SOL_FEED);
+        other[0] ^= 1;
+        assert!(read_price_update(data, &other).is_err());
+    }
+
+    #[test]
+    fn reads_the_mainnet_legacy_dump() {
+        let data = include_bytes!(
+            "../tests/fixtures/pyth/Gnt27xtC473ZT2Mw5u8wZ68Z3gULkSTb5DuxJy7eJotD.bin"
+        );
+        assert_eq!(data.len(), 3312);
+        let r = read_legacy(data).unwrap();
+        assert_eq!(
+            r,
+            OracleReading {
+                price: 100_000_750,
+                conf: 24_249,
+                exponent: -8,
+                publish_time: 1_701_981_042,
+                ema_price: 100_000_290,
+            }
+        );
+        assert!(read_legacy(&data[..100]).is_err());
+    }
+}

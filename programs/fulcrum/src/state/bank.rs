@@ -1,0 +1,44 @@
+use anchor_lang::prelude::*;
+
+/// One collateral mint: its vault, oracle and risk weights. Bank 0 is the quote mint, valued at
+/// exactly 1 (it is the unit of account) and kept in the accounts' quote balance, not in slots.
+#[account(zero_copy)]
+#[derive(Debug)]
+#[repr(C)]
+pub struct CollateralBank {
+    pub exchange: Pubkey,
+    pub mint: Pubkey,
+    /// The mint's one vault (PDA token account, authority = exchange).
+    pub vault: Pubkey,
+    /// Price account (`Pubkey::default()` for the quote bank).
+    pub oracle: Pubkey,
+    /// Pyth feed id the oracle must carry (PriceUpdateV2 only).
+    pub feed_id: [u8; 32],
+    /// Most that may be deposited, native units.
+    pub deposit_cap: u64,
+    /// Deposited and not withdrawn, native units: for non-quote banks Σ account balances; for the
+    /// quote bank net trader deposits, floored at zero (profits are withdrawn too).
+    pub total_deposits: u64,
+    /// Share of value counted for initial margin, ppm.
+    pub init_asset_weight: u32,
+    /// Share of value counted for maintenance margin, ppm.
+    pub maint_asset_weight: u32,
+    /// Oldest oracle publish time accepted, seconds.
+    pub max_oracle_age: u32,
+    /// Widest confidence accepted, as conf / price in ppm.
+    pub max_conf_ratio: u32,
+    pub index: u16,
+    pub decimals: u8,
+    /// [`crate::oracle::OracleKind`] as u8.
+    pub oracle_kind: u8,
+    pub bump: u8,
+    pub vault_bump: u8,
+    pub _pad: [u8; 2],
+    pub reserved: [u8; 128],
+}
+const _: () = assert!(core::mem::size_of::<CollateralBank>() == 328);
+
+impl CollateralBank {
+    pub const SIZE: usize = 8 + core::mem::size_of::<CollateralBank>();
+    pub const QUOTE_INDEX: u16 = 0;
+}

@@ -1,0 +1,67 @@
+use anchor_lang::prelude::*;
+use fulcrum_risk::AccountParams;
+
+/// Most collateral banks an exchange lists (the quote bank included).
+pub const MAX_BANKS: u16 = 32;
+/// Most perp markets an exchange lists: the pool valuation reads them all in one instruction.
+pub const MAX_MARKETS: u16 = 24;
+
+/// Pause flags, bits of [`Exchange::paused`].
+pub mod pause {
+    pub const DEPOSITS: u8 = 1;
+    pub const WITHDRAWALS: u8 = 1 << 1;
+    pub const TRADING: u8 = 1 << 2;
+    pub const LIQUIDATIONS: u8 = 1 << 3;
+    pub const LP: u8 = 1 << 4;
+    pub const ALL: u8 = DEPOSITS | WITHDRAWALS | TRADING | LIQUIDATIONS | LP;
+}
+
+/// The root of one Fulcrum deployment: its admin, quote mint and exchange-wide risk defaults.
+#[account(zero_copy)]
+#[derive(Debug)]
+#[repr(C)]
+pub struct Exchange {
+    /// May list banks and markets, set parameters and pause.
+    pub admin: Pubkey,
+    /// The settlement and unit-of-account mint (USDC-like); bank 0.
+    pub quote_mint: Pubkey,
+    /// Weight of quote debt for initial margin, ppm (≥ 1,000,000).
+    pub quote_init_liability_weight: u32,
+    /// Weight of quote debt for maintenance margin, ppm (≥ 1,000,000).
+    pub quote_maint_liability_weight: u32,
+    /// Share of positive unrealised PnL that counts for initial margin, ppm.
+    pub unrealized_pnl_init_weight: u32,
+    /// Most of the pool's value that the pool's net exposure may use, ppm; LP withdrawals that
+    /// would go past it fail.
+    pub max_pool_utilisation: u32,
+    /// Margin accounts open.
+    pub margin_accounts: u64,
+    /// Seed id of this exchange.
+    pub exchange_id: u16,
+    pub num_banks: u16,
+    pub num_markets: u16,
+    /// Bit set of [`pause`] flags.
+    pub paused: u8,
+    pub bump: u8,
+    pub quote_decimals: u8,
+    pub _pad: [u8; 7],
+    pub reserved: [u8; 192],
+}
+const _: () = assert!(core::mem::size_of::<Exchange>() == 296);
+
+impl Exchange {
+    pub const SIZE: usize = 8 + core::mem::size_of::<Exchange>();
+
+    /// The engine's view of the exchange-wide parameters.
+    pub fn account_params(&self) -> AccountParams {
+        AccountParams {
+            quote_init_liability_weight: self.quote_init_liability_weight,
+            quote_maint_liability_weight: self.quote_maint_liability_weight,
+            unrealized_pnl_init_weight: self.unrealized_pnl_init_weight,
+        }
+    }
+
+    pub fn is_paused(&self, flag: u8) -> bool {
+        self.paused & flag != 0
+    }
+}

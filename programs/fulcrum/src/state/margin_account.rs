@@ -1,0 +1,185 @@
+use anchor_lang::prelude::*;
+use fulcrum_risk::PerpPosition;
+
+use super::{get_i128, put_i128};
+
+/// Collateral slots per account (non-quote banks).
+pub const MAX_COLLATERAL: usize = 8;
+/// Perp position slots per account.
+pub const MAX_PERPS: usize = 8;
+
+/// A non-quote collateral balance. Free when `amount == 0` (then `bank_index == 0`).
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct CollateralSlot {
+    /// Native units of the bank's mint.
+    pub amount: u64,
+    /// Bank index (≥ 1; bank 0 is the quote balance).
+    pub bank_index: u16,
+    pub _pad: [u8; 6],
+}
+
+/// A perp position. Free when `base == 0 && quote_entry == 0`.
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct PerpSlot {
+    /// Signed size, base native units.
+    pub base: i64,
+    /// Signed cost basis, quote native units (see `fulcrum_risk::PerpPosition`).
+    pub quote_entry: i64,
+    /// Funding index at last settlement (i128 little-endian, `FUNDING_SCALE`).
+    pub funding_snapshot: [u8; 16],
+    /// Realised PnL of this position since it opened, quote native units (display only).
+    pub realized_pnl: i64,
+    pub market_index: u16,
+    pub _pad: [u8; 6],
+}
+
+impl PerpSlot {
+    pub fn is_active(&self) -> bool {
+        self.base != 0 || self.quote_entry != 0
+    }
+
+    pub fn position(&self) -> PerpPosition {
+        PerpPosition {
+            base: self.base,
+            quote_entry: self.quote_entry,
+            funding_snapshot: get_i128(&self.funding_snapshot),
+        }
+    }
+
+    pub fn set_position(&mut self, p: &PerpPosition) {
+        self.base = p.base;
+        self.quote_entry = p.quote_entry;
+        self.funding_snapshot = put_i128(p.funding_snapshot);
+    }
+}
+
+/// A trader's margin account: quote balance, collateral and perp positions in fixed slots.
+///
+/// Active slots are kept packed at the front and sorted by bank / market index. The margin
+/// check reads, as remaining accounts, exactly `(bank, oracle)` for each active collateral slot
+/// then `(market, oracle)` for each active perp slot, in slot order: the canonical order.
+#[account(zero_copy)]
+#[derive(Debug)]
+#[repr(C)]
+pub struct MarginAccount {
+    pub exchange: Pubkey,
+    pub owner: Pubkey,
+    /// May trade (not withdraw) for the owner; `Pubkey::default()` when none.
+    pub delegate: Pubkey,
+    /// Quote native units; negative is debt from realised losses.
+    pub quote_balance: i64,
+    /// Slot at which the account entered margin call (0 = not in margin call).
+    pub margin_call_slot: u64,
+    /// Quote fees paid, ever.
+    pub fees_paid: u64,
+    pub sub_account_id: u16,
+    pub bump: u8,
+    /// Last health state an instruction computed (`fulcrum_risk::HealthState` as u8).
+    pub health_state: u8,
+    pub num_collateral: u8,
+    pub num_perps: u8,
+    pub _pad: [u8; 2],
+    pub collateral: [CollateralSlot; MAX_COLLATERAL],
+    pub perps: [PerpSlot; MAX_PERPS],
+    pub reserved: [u8; 128],
+}
+const _: () = assert!(core::mem::size_of::<MarginAccount>() == 768);
+
+impl MarginAccount {
+    pub const SIZE: usize = 8 + core::mem::size_of::<MarginAccount>();
+
+    pub fn active_collateral(&self) -> &[CollateralSlot] {
+        &self.collateral[..usize::from(self.num_collateral).min(MAX_COLLATERAL)]
+    }
+
+    pub fn active_perps(&self) -> &[PerpSlot] {
+        &self.perps[..usize::from(self.num_perps).min(MAX_PERPS)]
+    }
+
+    /// Index of the slot holding `bank_index`, inserting an empty one in sorted position if
+    /// none does. `None` when all slots are taken.
+    pub fn collateral_slot(&mut self, bank_index: u16) -> Option<usize> {
+        let n = usize::from(self.num_collateral);
+        let at = self.collateral[..n].partition_point(|s| s.bank_index < bank_index);
+        if at < n && self.collateral[at].bank_index == bank_index {
+            return Some(at);
+        }
+        if n >= MAX_COLLATERAL {
+            return None;
+        }
+        self.collateral.copy_within(at..n, at + 1);
+        self.collateral[at] = CollateralSlot {
+            amount: 0,
+            bank_index,
+            _pad: [0; 6],
+        };
+        self.num_collateral += 1;
+        Some(at)
+    }
+
+    /// Index of the slot of `bank_index`, if active.
+    pub fn find_collateral(&self, bank_index: u16) -> Option<usize> {
+        self.active_collateral()
+            .iter()
+            .position(|s| s.bank_index == bank_index)
+    }
+
+    /// Frees collateral slot `i` if it is empty, keeping the rest packed and sorted.
+    pub fn compact_collateral(&mut self, i: usize) {
+        let n = usize::from(self.num_collateral);
+        if i < n && self.collateral[i].amount == 0 {
+            self.collateral.copy_within(i + 1..n, i);
+            self.collateral[n - 1] = CollateralSlot::default();
+            self.num_collateral -= 1;
+        }
+    }
+
+    /// Index of the perp slot of `market_index`, inserting an empty one if none. `None` when full.
+    pub fn perp_slot(&mut self, market_index: u16) -> Option<usize> {
+        let n = usize::from(self.num_perps);
+        let at = self.perps[..n].partition_point(|s| s.market_index < market_index);
+        if at < n && self.perps[at].market_index == market_index {
+            return Some(at);
+        }
+        if n >= MAX_PERPS {
+            return None;
+        }
+        self.perps.copy_within(at..n, at + 1);
+        self.perps[at] = PerpSlot {
+            market_index,
+            ..PerpSlot::default()
+        };
+        self.num_perps += 1;
+        Some(at)
+    }
+
+    /// Index of the perp slot of `market_index`, if active.
+    pub fn find_perp(&self, market_index: u16) -> Option<usize> {
+        self.active_perps()
+            .iter()
+            .position(|s| s.market_index == market_index)
+    }
+
+    /// Frees perp slot `i` if its position is closed.
+    pub fn compact_perp(&mut self, i: usize) {
+        let n = usize::from(self.num_perps);
+        if i < n && !self.perps[i].is_active() {
+            self.perps.copy_within(i + 1..n, i);
+            self.perps[n - 1] = PerpSlot::default();
+            self.num_perps -= 1;
+        }
+    }
+
+    /// Whether `key` may trade for this account.
+    pub fn can_trade(&self, key: &Pubkey) -> bool {
+        *key == self.owner || (*key == self.delegate && self.delegate != Pubkey::default())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.quote_balance == 0 && self.num_collateral == 0 && self.num_perps == 0
+    }
+}

@@ -1,0 +1,30 @@
+use anchor_lang::prelude::*;
+
+/// The counterparty of every trade, and the insurance fund's ledger. Both live in the quote
+/// vault: `vault = Σ account quote balances + balance + insurance_balance`.
+#[account(zero_copy)]
+#[derive(Debug)]
+#[repr(C)]
+pub struct LiquidityPool {
+    pub exchange: Pubkey,
+    /// LP share mint (authority = exchange).
+    pub lp_mint: Pubkey,
+    /// Quote the pool owns, native units: LP deposits, fees and traders' realised losses, less
+    /// traders' realised gains and LP withdrawals.
+    pub balance: u64,
+    /// Quote held by the insurance fund, native units.
+    pub insurance_balance: u64,
+    /// Fees the pool has earned, ever.
+    pub fees_earned: u64,
+    /// Bad debt socialised to LPs, ever.
+    pub socialised_loss: u64,
+    pub bump: u8,
+    pub lp_mint_bump: u8,
+    pub _pad: [u8; 6],
+    pub reserved: [u8; 128],
+}
+const _: () = assert!(core::mem::size_of::<LiquidityPool>() == 232);
+
+impl LiquidityPool {
+    pub const SIZE: usize = 8 + core::mem::size_of::<LiquidityPool>();
+}

@@ -1,0 +1,1307 @@
+//! The one harness of the program tests: a bank with Fulcrum (native), SPL Token and Pyth
+//! accounts, builders for exchanges, banks, markets, oracles and traders, and every
+//! instruction as a real signed transaction through `BanksClient`.
+
+use std::collections::HashMap;
+
+use anchor_lang::{AccountDeserialize, AccountSerialize, InstructionData, ToAccountMetas};
+use anchor_spl::token::spl_token;
+use fulcrum::instructions::{BankParams, ExchangeParams, MarketParams, Side, TradeParams};
+use fulcrum::oracle::{LegacyPriceAccount, LegacyPriceInfo, LegacyRational, OracleKind};
+use fulcrum::seeds;
+use fulcrum::state::*;
+use pyth_solana_receiver_sdk::price_update::{PriceFeedMessage, PriceUpdateV2, VerificationLevel};
+use solana_program_test::*;
+use solana_sdk::{
+    account::{Account, AccountSharedData},
+    clock::Clock,
+    instruction::{AccountMeta, Instruction, InstructionError},
+    program_pack::Pack,
+    pubkey::Pubkey,
+    signature::{Keypair, Signer},
+    transaction::{Transaction, TransactionError},
+};
+
+pub use fulcrum::error::FulcrumError;
+use solana_compute_budget_interface::ComputeBudgetInstruction;
+use solana_system_interface::instruction as system_instruction;
+
+/// One USDC in native units (6 decimals).
+pub const USDC: u64 = 1_000_000;
+/// One whole unit of a 9-decimal asset.
+pub const SOL: u64 = 1_000_000_000;
+/// Pyth exponent the harness publishes prices with.
+pub const EXPO: i32 = -8;
+/// `dollars` in Pyth units at [`EXPO`].
+pub const fn px(dollars: i64) -> i64 {
+    dollars * 100_000_000
+}
+/// Engine price (quote native per base native × 1e12) of `pyth` (at EXPO) for `decimals`.
+pub fn engine_price(pyth: i64, decimals: u8) -> u64 {
+    let shift = EXPO + 12 + 6 - decimals as i32;
+    if shift >= 0 {
+        pyth as u64 * 10u64.pow(shift as u32)
+    } else {
+        pyth as u64 / 10u64.pow((-shift) as u32)
+    }
+}
+/// Start of the harness clock (unix seconds).
+pub const GENESIS_TIME: i64 = 1_750_000_000;
+
+/// Native entry point: Anchor's `entry` wants one lifetime for everything, `processor!` gives
+/// independent ones. The accounts outlive the call, so shortening them is sound.
+fn process_instruction(
+    program_id: &Pubkey,
+    accounts: &[anchor_lang::prelude::AccountInfo],
+    data: &[u8],
+) -> anchor_lang::solana_program::entrypoint::ProgramResult {
+    let accounts: &[anchor_lang::prelude::AccountInfo] = unsafe { std::mem::transmute(accounts) };
+    fulcrum::entry(program_id, accounts, data)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OracleFormat {
+    Legacy,
+    Pull,
+}
+
+/// A Pyth price the harness writes into an oracle account.
+#[derive(Clone, Copy, Debug)]
+pub struct Quote {
+    pub price: i64,
+    pub conf: u64,
+    pub ema: i64,
+    /// Seconds before the current clock.
+    pub age: i64,
+}
+
+impl Quote {
+    pub fn at(price: i64) -> Self {
+        Self {
+            price,
+            conf: (price / 2_000) as u64,
+            ema: price,
+            age: 0,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct OracleHandle {
+    pub key: Pubkey,
+    pub format: OracleFormat,
+    pub feed_id: [u8; 32],
+    pub owner: Pubkey,
+    pub verification: VerificationLevel,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct BankHandle {
+    pub index: u16,
+    pub key: Pubkey,
+    pub mint: Pubkey,
+    pub vault: Pubkey,
+    pub oracle: Option<OracleHandle>,
+    pub decimals: u8,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct MarketHandle {
+    pub index: u16,
+    pub key: Pubkey,
+    pub oracle: OracleHandle,
+    pub base_decimals: u8,
+}
+
+pub struct Trader {
+    pub kp: Keypair,
+    pub account: Pubkey,
+    /// Token account per mint.
+    pub tokens: HashMap<Pubkey, Pubkey>,
+}
+
+impl Trader {
+    pub fn key(&self) -> Pubkey {
+        self.kp.pubkey()
+    }
+    pub fn token(&self, mint: &Pubkey) -> Pubkey {
+        self.tokens[mint]
+    }
+}
+
+pub fn default_exchange_params() -> ExchangeParams {
+    ExchangeParams {
+        quote_init_liability_weight: 1_000_000,
+        quote_maint_liability_weight: 1_000_000,
+        unrealized_pnl_init_weight: 1_000_000,
+        max_pool_utilisation: 800_000,
+    }
+}
+
+pub fn default_market_params() -> MarketParams {
+    MarketParams {
+        init_margin_ratio: 100_000, // 10x
+        maint_margin_ratio: 50_000,
+        imf: 0,
+        taker_fee: 1_000, // 0.1%
+        max_oracle_age: 60,
+        max_conf_ratio: 20_000, // 2%
+        step_size: SOL / 1_000,
+        long_oi_cap: 1_000_000 * SOL,
+        short_oi_cap: 1_000_000 * SOL,
+    }
+}
+
+pub fn default_bank_params() -> BankParams {
+    BankParams {
+        init_asset_weight: 800_000,
+        maint_asset_weight: 900_000,
+        max_oracle_age: 60,
+        max_conf_ratio: 20_000,
+        deposit_cap: u64::MAX / 2,
+    }
+}
+
+pub struct Harness {
+    pub ctx: ProgramTestContext,
+    pub admin: Keypair,
+    pub exchange: Pubkey,
+    pub quote: BankHandle,
+    pub pool: Pubkey,
+    pub lp_mint: Pubkey,
+    pub banks: Vec<BankHandle>,
+    pub markets: Vec<MarketHandle>,
+    /// Every margin account created, for conservation checks.
+    pub margin_accounts: Vec<Pubkey>,
+    nonce: u32,
+}
+
+pub type TxResult = Result<(), BanksClientError>;
+
+impl Harness {
+    /// A bank with the program and a fresh exchange (USDC-like quote, 6 decimals), clock at
+    /// [`GENESIS_TIME`].
+    pub async fn new() -> Self {
+        Self::with_params(default_exchange_params()).await
+    }
+
+    pub async fn with_params(params: ExchangeParams) -> Self {
+        let mut pt = ProgramTest::new("fulcrum", fulcrum::ID, processor!(process_instruction));
+        pt.prefer_bpf(false);
+        let ctx = pt.start_with_context().await;
+        let admin = Keypair::new();
+        let mut h = Harness {
+            ctx,
+            admin,
+            exchange: Pubkey::default(),
+            quote: BankHandle {
+                index: 0,
+                key: Pubkey::default(),
+                mint: Pubkey::default(),
+                vault: Pubkey::default(),
+                oracle: None,
+                decimals: 6,
+            },
+            pool: Pubkey::default(),
+            lp_mint: Pubkey::default(),
+            banks: vec![],
+            markets: vec![],
+            margin_accounts: vec![],
+            nonce: 0,
+        };
+        h.set_time(GENESIS_TIME).await;
+        let admin_key = h.admin.pubkey();
+        h.airdrop(&admin_key, 100 * SOL).await;
+        let quote_mint = h.create_mint(6).await;
+        let exchange = Pubkey::find_program_address(
+            &[seeds::EXCHANGE, admin_key.as_ref(), &0u16.to_le_bytes()],
+            &fulcrum::ID,
+        )
+        .0;
+        let quote_bank = bank_address(&exchange, 0);
+        let quote_vault = vault_address(&exchange, &quote_mint);
+        let pool = Pubkey::find_program_address(&[seeds::POOL, exchange.as_ref()], &fulcrum::ID).0;
+        let lp_mint =
+            Pubkey::find_program_address(&[seeds::LP_MINT, exchange.as_ref()], &fulcrum::ID).0;
+        let ix = Instruction {
+            program_id: fulcrum::ID,
+            accounts: fulcrum::accounts::InitializeExchange {
+                admin: admin_key,
+                quote_mint,
+                exchange,
+                quote_bank,
+                quote_vault,
+                pool,
+                lp_mint,
+                token_program: spl_token::ID,
+                system_program: anchor_lang::system_program::ID,
+            }
+            .to_account_metas(None),
+            data: fulcrum::instruction::InitializeExchange {
+                exchange_id: 0,
+                params,
+                quote_deposit_cap: u64::MAX / 2,
+            }
+            .data(),
+        };
+        let admin = h.admin.insecure_clone();
+        h.send(&[ix], &[&admin]).await.expect("initialize_exchange");
+        h.exchange = exchange;
+        h.quote = BankHandle {
+            index: 0,
+            key: quote_bank,
+            mint: quote_mint,
+            vault: quote_vault,
+            oracle: None,
+            decimals: 6,
+        };
+        h.pool = pool;
+        h.lp_mint = lp_mint;
+        h
+    }
+
+    // ------------------------------------------------------------------ chain plumbing
+
+    pub fn payer(&self) -> Keypair {
+        self.ctx.payer.insecure_clone()
+    }
+
+    /// Sends `ixs` signed by the payer and `signers`. Each transaction gets a distinct compute
+    /// limit so identical instructions are never deduplicated as one.
+    pub async fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> TxResult {
+        self.nonce += 1;
+        let mut all = vec![ComputeBudgetInstruction::set_compute_unit_limit(
+            1_400_000 - self.nonce,
+        )];
+        all.extend_from_slice(ixs);
+        let payer = self.payer();
+        let mut keys: Vec<&Keypair> = vec![&payer];
+        keys.extend_from_slice(signers);
+        let blockhash = self
+            .ctx
+            .banks_client
+            .get_latest_blockhash()
+            .await
+            .expect("blockhash");
+        let tx = Transaction::new_signed_with_payer(&all, Some(&payer.pubkey()), &keys, blockhash);
+        self.ctx.banks_client.process_transaction(tx).await
+    }
+
+    pub async fn airdrop(&mut self, to: &Pubkey, lamports: u64) {
+        let payer = self.payer();
+        let ix = system_instruction::transfer(&payer.pubkey(), to, lamports);
+        self.send(&[ix], &[]).await.expect("airdrop");
+    }
+
+    pub async fn clock(&mut self) -> Clock {
+        self.ctx
+            .banks_client
+            .get_sysvar::<Clock>()
+            .await
+            .expect("clock")
+    }
+
+    pub async fn set_time(&mut self, unix: i64) {
+        let mut c = self.clock().await;
+        c.unix_timestamp = unix;
+        self.ctx.set_sysvar(&c);
+    }
+
+    pub async fn now(&mut self) -> i64 {
+        self.clock().await.unix_timestamp
+    }
+
+    /// Moves the clock `secs` forward and the slot by 2.5 per second (400 ms slots).
+    pub async fn advance(&mut self, secs: i64) {
+        let c = self.clock().await;
+        let slot = c.slot + (secs as u64 * 5 / 2).max(1);
+        self.ctx.warp_to_slot(slot).expect("warp");
+        self.set_time(c.unix_timestamp + secs).await;
+    }
+
+    pub async fn account(&mut self, key: &Pubkey) -> Option<Account> {
+        self.ctx
+            .banks_client
+            .get_account(*key)
+            .await
+            .expect("get_account")
+    }
+
+    pub async fn account_data(&mut self, key: &Pubkey) -> Vec<u8> {
+        self.account(key).await.map(|a| a.data).unwrap_or_default()
+    }
+
+    pub async fn load<T: bytemuck::Pod>(&mut self, key: &Pubkey) -> T {
+        let data = self.account_data(key).await;
+        bytemuck::pod_read_unaligned(&data[8..8 + std::mem::size_of::<T>()])
+    }
+
+    pub async fn margin(&mut self, key: &Pubkey) -> MarginAccount {
+        self.load(key).await
+    }
+
+    pub async fn market(&mut self, i: usize) -> PerpMarket {
+        let k = self.markets[i].key;
+        self.load(&k).await
+    }
+
+    pub async fn pool_state(&mut self) -> LiquidityPool {
+        let k = self.pool;
+        self.load(&k).await
+    }
+
+    pub async fn token_balance(&mut self, key: &Pubkey) -> u64 {
+        let data = self.account_data(key).await;
+        u64::from_le_bytes(data[64..72].try_into().unwrap())
+    }
+
+    pub async fn mint_supply(&mut self, mint: &Pubkey) -> u64 {
+        let data = self.account_data(mint).await;
+        u64::from_le_bytes(data[36..44].try_into().unwrap())
+    }
+
+    // ------------------------------------------------------------------ tokens
+
+    pub async fn create_mint(&mut self, decimals: u8) -> Pubkey {
+        let mint = Keypair::new();
+        let payer = self.payer();
+        let rent = self
+            .ctx
+            .banks_client
+            .get_rent()
+            .await
+            .unwrap()
+            .minimum_balance(spl_token::state::Mint::LEN);
+        let ixs = [
+            system_instruction::create_account(
+                &payer.pubkey(),
+                &mint.pubkey(),
+                rent,
+                spl_token::state::Mint::LEN as u64,
+                &spl_token::ID,
+            ),
+            spl_token::instruction::initialize_mint2(
+                &spl_token::ID,
+                &mint.pubkey(),
+                &payer.pubkey(),
+                None,
+                decimals,
+            )
+            .unwrap(),
+        ];
+        self.send(&ixs, &[&mint]).await.expect("create mint");
+        mint.pubkey()
+    }
+
+    pub async fn create_token_account(&mut self, mint: &Pubkey, owner: &Pubkey) -> Pubkey {
+        let acct = Keypair::new();
+        let payer = self.payer();
+        let rent = self
+            .ctx
+            .banks_client
+            .get_rent()
+            .await
+            .unwrap()
+            .minimum_balance(spl_token::state::Account::LEN);
+        let ixs = [
+            system_instruction::create_account(
+                &payer.pubkey(),
+                &acct.pubkey(),
+                rent,
+                spl_token::state::Account::LEN as u64,
+                &spl_token::ID,
+            ),
+            spl_token::instruction::initialize_account3(
+                &spl_token::ID,
+                &acct.pubkey(),
+                mint,
+                owner,
+            )
+            .unwrap(),
+        ];
+        self.send(&ixs, &[&acct])
+            .await
+            .expect("create token account");
+        acct.pubkey()
+    }
+
+    /// Mints `amount` to `to` (the payer is every test mint's authority).
+    pub async fn mint_to(&mut self, mint: &Pubkey, to: &Pubkey, amount: u64) {
+        let payer = self.payer();
+        let ix =
+            spl_token::instruction::mint_to(&spl_token::ID, mint, to, &payer.pubkey(), &[], amount)
+                .unwrap();
+        self.send(&[ix], &[]).await.expect("mint_to");
+    }
+
+    // ------------------------------------------------------------------ oracles
+
+    /// Writes `q` into `oracle` in its format, published `q.age` seconds before now.
+    pub async fn set_oracle(&mut self, oracle: &OracleHandle, q: Quote) {
+        let now = self.now().await;
+        let slot = self.clock().await.slot;
+        let data = match oracle.format {
+            OracleFormat::Pull => {
+                pull_oracle_data(oracle.feed_id, q, now - q.age, slot, oracle.verification)
+            }
+            OracleFormat::Legacy => legacy_oracle_data(q, now - q.age, 1),
+        };
+        self.write_oracle(oracle, data).await;
+    }
+
+    pub async fn write_oracle(&mut self, oracle: &OracleHandle, data: Vec<u8>) {
+        let mut acct = AccountSharedData::new(SOL, data.len(), &oracle.owner);
+        acct.set_data_from_slice(&data);
+        self.ctx.set_account(&oracle.key, &acct);
+    }
+
+    pub async fn new_oracle(&mut self, format: OracleFormat, q: Quote) -> OracleHandle {
+        let mut feed_id = [0u8; 32];
+        feed_id[..8].copy_from_slice(&rand_u64().to_le_bytes());
+        let owner = match format {
+            OracleFormat::Pull => fulcrum::oracle::PYTH_RECEIVER,
+            OracleFormat::Legacy => fulcrum::oracle::PYTH_LEGACY_MAINNET,
+        };
+        let o = OracleHandle {
+            key: Pubkey::new_unique(),
+            format,
+            feed_id,
+            owner,
+            verification: VerificationLevel::Full,
+        };
+        self.set_oracle(&o, q).await;
+        o
+    }
+
+    // ------------------------------------------------------------------ listing
+
+    pub async fn add_bank(
+        &mut self,
+        decimals: u8,
+        format: OracleFormat,
+        q: Quote,
+        params: BankParams,
+    ) -> BankHandle {
+        let oracle = self.new_oracle(format, q).await;
+        self.add_bank_with_oracle(decimals, oracle, params).await
+    }
+
+    pub async fn add_bank_with_oracle(
+        &mut self,
+        decimals: u8,
+        oracle: OracleHandle,
+        params: BankParams,
+    ) -> BankHandle {
+        let mint = self.create_mint(decimals).await;
+        let index = 1 + self.banks.len() as u16;
+        let bank = bank_address(&self.exchange, index);
+        let vault = vault_address(&self.exchange, &mint);
+        let kind = match oracle.format {
+            OracleFormat::Legacy => OracleKind::PythLegacy,
+            OracleFormat::Pull => OracleKind::PythPull,
+        } as u8;
+        let ix = Instruction {
+            program_id: fulcrum::ID,
+            accounts: fulcrum::accounts::AddCollateralBank {
+                admin: self.admin.pubkey(),
+                exchange: self.exchange,
+                mint,
+                oracle: oracle.key,
+                bank,
+                vault,
+                token_program: spl_token::ID,
+                system_program: anchor_lang::system_program::ID,
+            }
+            .to_account_metas(None),
+            data: fulcrum::instruction::AddCollateralBank {
+                bank_index: index,
+                oracle_kind: kind,
+                feed_id: oracle.feed_id,
+                params,
+            }
+            .data(),
+        };
+        let admin = self.admin.insecure_clone();
+        self.send(&[ix], &[&admin])
+            .await
+            .expect("add_collateral_bank");
+        let h = BankHandle {
+            index,
+            key: bank,
+            mint,
+            vault,
+            oracle: Some(oracle),
+            decimals,
+        };
+        self.banks.push(h);
+        h
+    }
+
+    pub async fn add_market(
+        &mut self,
+        format: OracleFormat,
+        q: Quote,
+        params: MarketParams,
+    ) -> MarketHandle {
+        let oracle = self.new_oracle(format, q).await;
+        self.add_market_with_oracle(9, oracle, params).await
+    }
+
+    pub async fn add_market_with_oracle(
+        &mut self,
+        base_decimals: u8,
+        oracle: OracleHandle,
+        params: MarketParams,
+    ) -> MarketHandle {
+        let index = self.markets.len() as u16;
+        let market = market_address(&self.exchange, index);
+        let kind = match oracle.format {
+            OracleFormat::Legacy => OracleKind::PythLegacy,
+            OracleFormat::Pull => OracleKind::PythPull,
+        } as u8;
+        let mut name = [0u8; 16];
+        let label = format!("PERP-{index}");
+        name[..label.len()].copy_from_slice(label.as_bytes());
+        let ix = Instruction {
+            program_id: fulcrum::ID,
+            accounts: fulcrum::accounts::AddPerpMarket {
+                admin: self.admin.pubkey(),
+                exchange: self.exchange,
+                oracle: oracle.key,
+                market,
+                system_program: anchor_lang::system_program::ID,
+            }
+            .to_account_metas(None),
+            data: fulcrum::instruction::AddPerpMarket {
+                market_index: index,
+                name,
+                base_decimals,
+                oracle_kind: kind,
+                feed_id: oracle.feed_id,
+                params,
+            }
+            .data(),
+        };
+        let admin = self.admin.insecure_clone();
+        self.send(&[ix], &[&admin]).await.expect("add_perp_market");
+        let h = MarketHandle {
+            index,
+            key: market,
+            oracle,
+            base_decimals,
+        };
+        self.markets.push(h);
+        h
+    }
+
+    /// Moves market `i`'s price (and EMA) to `pyth` now.
+    pub async fn set_market_price(&mut self, i: usize, pyth: i64) {
+        let o = self.markets[i].oracle;
+        self.set_oracle(&o, Quote::at(pyth)).await;
+    }
+
+    /// Moves bank `i`'s (1-based bank index) price to `pyth` now.
+    pub async fn set_bank_price(&mut self, bank_index: u16, pyth: i64) {
+        let o = self.banks[bank_index as usize - 1].oracle.unwrap();
+        self.set_oracle(&o, Quote::at(pyth)).await;
+    }
+
+    /// Republishes every oracle at its current price with the current time (after a clock move).
+    pub async fn refresh_oracles(&mut self) {
+        let oracles: Vec<OracleHandle> = self
+            .markets
+            .iter()
+            .map(|m| m.oracle)
+            .chain(self.banks.iter().filter_map(|b| b.oracle))
+            .collect();
+        for o in oracles {
+            let data = self.account_data(&o.key).await;
+            let q = read_quote(&o, &data);
+            self.set_oracle(&o, q).await;
+        }
+    }
+
+    // ------------------------------------------------------------------ traders
+
+    /// A funded keypair with a margin account (sub-account 0) and token accounts for every
+    /// listed mint; `quote` USDC native units minted to it.
+    pub async fn trader(&mut self, quote: u64) -> Trader {
+        let kp = Keypair::new();
+        self.airdrop(&kp.pubkey(), 10 * SOL).await;
+        let account = margin_account_address(&self.exchange, &kp.pubkey(), 0);
+        let ix = Instruction {
+            program_id: fulcrum::ID,
+            accounts: fulcrum::accounts::CreateMarginAccount {
+                owner: kp.pubkey(),
+                exchange: self.exchange,
+                margin_account: account,
+                system_program: anchor_lang::system_program::ID,
+            }
+            .to_account_metas(None),
+            data: fulcrum::instruction::CreateMarginAccount { sub_account_id: 0 }.data(),
+        };
+        self.send(&[ix], &[&kp])
+            .await
+            .expect("create_margin_account");
+        self.margin_accounts.push(account);
+        let mut tokens = HashMap::new();
+        let mints: Vec<Pubkey> = std::iter::once(self.quote.mint)
+            .chain(self.banks.iter().map(|b| b.mint))
+            .chain([self.lp_mint])
+            .collect();
+        for mint in mints {
+            let t = self.create_token_account(&mint, &kp.pubkey()).await;
+            tokens.insert(mint, t);
+        }
+        let q = tokens[&self.quote.mint];
+        if quote > 0 {
+            let m = self.quote.mint;
+            self.mint_to(&m, &q, quote).await;
+        }
+        Trader {
+            kp,
+            account,
+            tokens,
+        }
+    }
+
+    /// A keypair that is nobody in particular (a keeper, an attacker) with SOL for fees.
+    pub async fn stranger(&mut self) -> Keypair {
+        let kp = Keypair::new();
+        self.airdrop(&kp.pubkey(), SOL).await;
+        kp
+    }
+
+    pub fn bank(&self, index: u16) -> BankHandle {
+        if index == 0 {
+            self.quote
+        } else {
+            self.banks[index as usize - 1]
+        }
+    }
+
+    // ------------------------------------------------------------------ instructions
+
+    pub fn deposit_ix(
+        &self,
+        account: &Pubkey,
+        bank: &BankHandle,
+        source: &Pubkey,
+        depositor: &Pubkey,
+        amount: u64,
+    ) -> Instruction {
+        Instruction {
+            program_id: fulcrum::ID,
+            accounts: fulcrum::accounts::Deposit {
+                exchange: self.exchange,
+                margin_account: *account,
+                bank: bank.key,
+                vault: bank.vault,
+                source: *source,
+                depositor: *depositor,
+                token_program: spl_token::ID,
+            }
+            .to_account_metas(None),
+            data: fulcrum::instruction::Deposit { amount }.data(),
+        }
+    }
+
+    pub async fn deposit(&mut self, t: &Trader, bank_index: u16, amount: u64) -> TxResult {
+        let bank = self.bank(bank_index);
+        let ix = self.deposit_ix(&t.account, &bank, &t.token(&bank.mint), &t.key(), amount);
+        self.send(&[ix], &[&t.kp]).await
+    }
+
+    /// Mints `amount` of bank `bank_index`'s mint to the trader and deposits it.
+    pub async fn fund(&mut self, t: &Trader, bank_index: u16, amount: u64) {
+        let bank = self.bank(bank_index);
+        self.mint_to(&bank.mint, &t.token(&bank.mint), amount).await;
+        self.deposit(t, bank_index, amount).await.expect("deposit");
+    }
+
+    pub async fn withdraw_ix(&mut self, t: &Trader, bank_index: u16, amount: u64) -> Instruction {
+        let bank = self.bank(bank_index);
+        let mut acct = self.margin(&t.account).await;
+        // The health accounts are those of the account after the withdrawal.
+        if let Some(i) = acct.find_collateral(bank_index) {
+            acct.collateral[i].amount = acct.collateral[i].amount.saturating_sub(amount);
+            acct.compact_collateral(i);
+        }
+        let mut metas = fulcrum::accounts::Withdraw {
+            exchange: self.exchange,
+            margin_account: t.account,
+            owner: t.key(),
+            bank: bank.key,
+            vault: bank.vault,
+            destination: t.token(&bank.mint),
+            token_program: spl_token::ID,
+        }
+        .to_account_metas(None);
+        metas.extend(self.health_metas(&acct));
+        Instruction {
+            program_id: fulcrum::ID,
+            accounts: metas,
+            data: fulcrum::instruction::Withdraw { amount }.data(),
+        }
+    }
+
+    pub async fn withdraw(&mut self, t: &Trader, bank_index: u16, amount: u64) -> TxResult {
+        let ix = self.withdraw_ix(t, bank_index, amount).await;
+        self.send(&[ix], &[&t.kp]).await
+    }
+
+    /// `(bank, oracle)` per active collateral slot then `(market, oracle)` per active perp slot.
+    pub fn health_metas(&self, acct: &MarginAccount) -> Vec<AccountMeta> {
+        let mut metas = vec![];
+        for s in acct.active_collateral() {
+            let b = self.bank(s.bank_index);
+            metas.push(AccountMeta::new_readonly(b.key, false));
+            metas.push(AccountMeta::new_readonly(b.oracle.unwrap().key, false));
+        }
+        for s in acct.active_perps() {
+            let m = self.markets[s.market_index as usize];
+            metas.push(AccountMeta::new_readonly(m.key, false));
+            metas.push(AccountMeta::new_readonly(m.oracle.key, false));
+        }
+        metas
+    }
+
+    /// The account as it will be after trading `delta` on market `i` (slots only; for the
+    /// health account list).
+    pub async fn after_trade(
+        &mut self,
+        account: &Pubkey,
+        market: u16,
+        delta: i64,
+    ) -> MarginAccount {
+        let mut acct = self.margin(account).await;
+        let i = acct.perp_slot(market).expect("slot");
+        acct.perps[i].base += delta;
+        if acct.perps[i].base == 0 {
+            acct.perps[i].quote_entry = 0;
+        } else if acct.perps[i].quote_entry == 0 {
+            acct.perps[i].quote_entry = 1;
+        }
+        acct.compact_perp(i);
+        acct
+    }
+
+    pub async fn trade_ix(
+        &mut self,
+        t: &Trader,
+        market: u16,
+        side: Side,
+        size: u64,
+        limit: Option<u64>,
+        reduce_only: bool,
+    ) -> Instruction {
+        let m = self.markets[market as usize];
+        let before = self.margin(&t.account).await;
+        let held = before
+            .find_perp(market)
+            .map(|i| before.perps[i].base)
+            .unwrap_or(0);
+        let mut delta = if side == Side::Buy {
+            size as i64
+        } else {
+            -(size as i64)
+        };
+        if reduce_only && held != 0 && delta.unsigned_abs() > held.unsigned_abs() {
+            delta = -held;
+        }
+        let after = self.after_trade(&t.account, market, delta).await;
+        let limit_price = limit.unwrap_or(if side == Side::Buy { u64::MAX } else { 0 });
+        let mut metas = fulcrum::accounts::PlacePerpTrade {
+            exchange: self.exchange,
+            margin_account: t.account,
+            trader: t.key(),
+            market: m.key,
+            oracle: m.oracle.key,
+            pool: self.pool,
+        }
+        .to_account_metas(None);
+        metas.extend(self.health_metas(&after));
+        Instruction {
+            program_id: fulcrum::ID,
+            accounts: metas,
+            data: fulcrum::instruction::PlacePerpTrade {
+                params: TradeParams {
+                    side,
+                    base_size: size,
+                    limit_price,
+                    reduce_only,
+                },
+            }
+            .data(),
+        }
+    }
+
+    pub async fn trade(&mut self, t: &Trader, market: u16, side: Side, size: u64) -> TxResult {
+        let ix = self.trade_ix(t, market, side, size, None, false).await;
+        self.send(&[ix], &[&t.kp]).await
+    }
+
+    /// Closes the whole position in `market` (reduce-only).
+    pub async fn close(&mut self, t: &Trader, market: u16) -> TxResult {
+        let acct = self.margin(&t.account).await;
+        let base = acct
+            .find_perp(market)
+            .map(|i| acct.perps[i].base)
+            .unwrap_or(0);
+        let side = if base > 0 { Side::Sell } else { Side::Buy };
+        let ix = self
+            .trade_ix(t, market, side, base.unsigned_abs(), None, true)
+            .await;
+        self.send(&[ix], &[&t.kp]).await
+    }
+
+    pub fn market_metas(&self) -> Vec<AccountMeta> {
+        self.markets
+            .iter()
+            .flat_map(|m| {
+                [
+                    AccountMeta::new_readonly(m.key, false),
+                    AccountMeta::new_readonly(m.oracle.key, false),
+                ]
+            })
+            .collect()
+    }
+
+    pub fn lp_deposit_ix(&self, provider: &Trader, amount: u64) -> Instruction {
+        let mut metas = fulcrum::accounts::LpDeposit {
+            exchange: self.exchange,
+            pool: self.pool,
+            lp_mint: self.lp_mint,
+            quote_bank: self.quote.key,
+            vault: self.quote.vault,
+            source: provider.token(&self.quote.mint),
+            lp_destination: provider.token(&self.lp_mint),
+            provider: provider.key(),
+            token_program: spl_token::ID,
+        }
+        .to_account_metas(None);
+        metas.extend(self.market_metas());
+        Instruction {
+            program_id: fulcrum::ID,
+            accounts: metas,
+            data: fulcrum::instruction::LpDeposit { amount }.data(),
+        }
+    }
+
+    pub async fn lp_deposit(&mut self, provider: &Trader, amount: u64) -> TxResult {
+        let ix = self.lp_deposit_ix(provider, amount);
+        self.send(&[ix], &[&provider.kp]).await
+    }
+
+    pub async fn lp_withdraw(&mut self, provider: &Trader, shares: u64) -> TxResult {
+        let mut metas = fulcrum::accounts::LpWithdraw {
+            exchange: self.exchange,
+            pool: self.pool,
+            lp_mint: self.lp_mint,
+            quote_bank: self.quote.key,
+            vault: self.quote.vault,
+            lp_source: provider.token(&self.lp_mint),
+            destination: provider.token(&self.quote.mint),
+            provider: provider.key(),
+            token_program: spl_token::ID,
+        }
+        .to_account_metas(None);
+        metas.extend(self.market_metas());
+        let ix = Instruction {
+            program_id: fulcrum::ID,
+            accounts: metas,
+            data: fulcrum::instruction::LpWithdraw { shares }.data(),
+        };
+        self.send(&[ix], &[&provider.kp]).await
+    }
+
+    /// A liquidity provider with `amount` USDC in the pool.
+    pub async fn seed_pool(&mut self, amount: u64) -> Trader {
+        let lp = self.trader(amount).await;
+        self.lp_deposit(&lp, amount).await.expect("lp_deposit");
+        lp
+    }
+
+    // ------------------------------------------------------------------ invariants
+
+    /// Every vault holds exactly what the ledger says it owes: quote vault = Σ account quote
+    /// balances + pool + insurance; collateral vault = Σ account balances = bank total.
+    pub async fn assert_conservation(&mut self) {
+        let accounts = self.margin_accounts.clone();
+        let mut quote_owed: i128 = 0;
+        let mut owed: HashMap<u16, u128> = HashMap::new();
+        for key in &accounts {
+            if self.account(key).await.is_none() {
+                continue;
+            }
+            let a = self.margin(key).await;
+            quote_owed += a.quote_balance as i128;
+            for s in a.active_collateral() {
+                *owed.entry(s.bank_index).or_default() += s.amount as u128;
+            }
+        }
+        let pool = self.pool_state().await;
+        quote_owed += pool.balance as i128 + pool.insurance_balance as i128;
+        let qv = self.quote.vault;
+        assert_eq!(
+            self.token_balance(&qv).await as i128,
+            quote_owed,
+            "quote vault vs ledger"
+        );
+        for b in self.banks.clone() {
+            let vault = self.token_balance(&b.vault).await as u128;
+            let bank: CollateralBank = self.load(&b.key).await;
+            assert_eq!(
+                vault,
+                owed.get(&b.index).copied().unwrap_or(0),
+                "bank {} vault vs accounts",
+                b.index
+            );
+            assert_eq!(
+                vault, bank.total_deposits as u128,
+                "bank {} vault vs total",
+                b.index
+            );
+        }
+    }
+
+    /// Everything a failed instruction could have touched, to compare before and after.
+    pub async fn snapshot(&mut self, keys: &[Pubkey]) -> Vec<Option<Account>> {
+        let mut out = vec![];
+        for k in keys {
+            out.push(self.account(k).await);
+        }
+        out
+    }
+
+    /// Keys of the ledger: the exchange, pool, every bank, vault, market and margin account.
+    pub fn ledger_keys(&self) -> Vec<Pubkey> {
+        let mut keys = vec![
+            self.exchange,
+            self.pool,
+            self.lp_mint,
+            self.quote.key,
+            self.quote.vault,
+        ];
+        for b in &self.banks {
+            keys.extend([b.key, b.vault]);
+        }
+        keys.extend(self.markets.iter().map(|m| m.key));
+        keys.extend(self.margin_accounts.iter().copied());
+        keys
+    }
+}
+
+pub fn bank_address(exchange: &Pubkey, index: u16) -> Pubkey {
+    Pubkey::find_program_address(
+        &[seeds::BANK, exchange.as_ref(), &index.to_le_bytes()],
+        &fulcrum::ID,
+    )
+    .0
+}
+
+pub fn vault_address(exchange: &Pubkey, mint: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(
+        &[seeds::VAULT, exchange.as_ref(), mint.as_ref()],
+        &fulcrum::ID,
+    )
+    .0
+}
+
+pub fn market_address(exchange: &Pubkey, index: u16) -> Pubkey {
+    Pubkey::find_program_address(
+        &[seeds::MARKET, exchange.as_ref(), &index.to_le_bytes()],
+        &fulcrum::ID,
+    )
+    .0
+}
+
+pub fn margin_account_address(exchange: &Pubkey, owner: &Pubkey, sub: u16) -> Pubkey {
+    Pubkey::find_program_address(
+        &[
+            seeds::MARGIN_ACCOUNT,
+            exchange.as_ref(),
+            owner.as_ref(),
+            &sub.to_le_bytes(),
+        ],
+        &fulcrum::ID,
+    )
+    .0
+}
+
+fn rand_u64() -> u64 {
+    Pubkey::new_unique().to_bytes()[..8]
+        .iter()
+        .fold(0u64, |a, b| a.wrapping_mul(131).wrapping_add(*b as u64))
+}
+
+/// PriceUpdateV2 account data, discriminator included.
+pub fn pull_oracle_data(
+    feed_id: [u8; 32],
+    q: Quote,
+    publish_time: i64,
+    slot: u64,
+    verification_level: VerificationLevel,
+) -> Vec<u8> {
+    let update = PriceUpdateV2 {
+        write_authority: Pubkey::new_unique(),
+        verification_level,
+        price_message: PriceFeedMessage {
+            feed_id,
+            price: q.price,
+            conf: q.conf,
+            exponent: EXPO,
+            publish_time,
+            prev_publish_time: publish_time - 1,
+            ema_price: q.ema,
+            ema_conf: q.conf,
+        },
+        posted_slot: slot,
+    };
+    let mut data = vec![];
+    update.try_serialize(&mut data).unwrap();
+    data.resize(PriceUpdateV2::LEN, 0);
+    data
+}
+
+/// Legacy Pyth price account data (3,312 bytes, as on mainnet).
+pub fn legacy_oracle_data(q: Quote, publish_time: i64, status: u32) -> Vec<u8> {
+    let header = LegacyPriceAccount {
+        magic: fulcrum::oracle::LEGACY_MAGIC,
+        ver: fulcrum::oracle::LEGACY_VERSION,
+        atype: fulcrum::oracle::LEGACY_TYPE_PRICE,
+        size: 3_312,
+        ptype: 1,
+        expo: EXPO,
+        num: 1,
+        num_qt: 1,
+        last_slot: 1,
+        valid_slot: 1,
+        ema_price: LegacyRational {
+            val: q.ema,
+            numer: q.ema,
+            denom: 1,
+        },
+        ema_conf: LegacyRational {
+            val: q.conf as i64,
+            numer: q.conf as i64,
+            denom: 1,
+        },
+        timestamp: publish_time,
+        min_pub: 1,
+        drv2: 0,
+        drv3: 0,
+        drv4: 0,
+        prod: [0; 32],
+        next: [0; 32],
+        prev_slot: 0,
+        prev_price: q.price,
+        prev_conf: q.conf,
+        prev_timestamp: publish_time,
+        agg: LegacyPriceInfo {
+            price: q.price,
+            conf: q.conf,
+            status,
+            corp_act: 0,
+            pub_slot: 1,
+        },
+    };
+    let mut data = bytemuck::bytes_of(&header).to_vec();
+    data.resize(3_312, 0);
+    data
+}
+
+/// The quote an oracle account currently holds (age measured later by the caller).
+pub fn read_quote(o: &OracleHandle, data: &[u8]) -> Quote {
+    match o.format {
+        OracleFormat::Pull => {
+            let u = PriceUpdateV2::try_deserialize(&mut &data[..]).unwrap();
+            Quote {
+                price: u.price_message.price,
+                conf: u.price_message.conf,
+                ema: u.price_message.ema_price,
+                age: 0,
+            }
+        }
+        OracleFormat::Legacy => {
+            let a: LegacyPriceAccount = bytemuck::pod_read_unaligned(&data[..240]);
+            Quote {
+                price: a.agg.price,
+                conf: a.agg.conf,
+                ema: a.ema_price.val,
+                age: 0,
+            }
+        }
+    }
+}
+
+/// The Fulcrum error a failed transaction carries.
+pub fn error_code(r: &TxResult) -> Option<u32> {
+    match r {
+        Err(BanksClientError::TransactionError(TransactionError::InstructionError(
+            _,
+            InstructionError::Custom(c),
+        )))
+        | Err(BanksClientError::SimulationError {
+            err: TransactionError::InstructionError(_, InstructionError::Custom(c)),
+            ..
+        }) => Some(*c),
+        _ => None,
+    }
+}
+
+/// Asserts `r` failed with the program error `e`.
+#[track_caller]
+pub fn assert_error(r: TxResult, e: FulcrumError) {
+    let want: u32 = e.into();
+    assert_eq!(
+        error_code(&r),
+        Some(want),
+        "expected {e:?} ({want}), got {r:?}"
+    );
+}
+
+/// Asserts `r` failed with Anchor's framework error `e`.
+#[track_caller]
+pub fn assert_anchor_error(r: TxResult, e: anchor_lang::error::ErrorCode) {
+    let want: u32 = e.into();
+    assert_eq!(
+        error_code(&r),
+        Some(want),
+        "expected {e:?} ({want}), got {r:?}"
+    );
+}
+
+// ---------------------------------------------------------------------- v0 transactions
+
+use solana_address_lookup_table_interface::state::{AddressLookupTable, LookupTableMeta};
+use solana_sdk::{
+    message::{v0, AddressLookupTableAccount, VersionedMessage},
+    transaction::VersionedTransaction,
+};
+
+impl Harness {
+    /// Writes an address lookup table holding `addresses` (as `create` + `extend` would leave
+    /// it) and moves one slot on so the runtime accepts it.
+    pub async fn lookup_table(&mut self, addresses: &[Pubkey]) -> AddressLookupTableAccount {
+        let key = Pubkey::new_unique();
+        let table = AddressLookupTable {
+            meta: LookupTableMeta {
+                authority: Some(self.payer().pubkey()),
+                ..LookupTableMeta::default()
+            },
+            addresses: std::borrow::Cow::Borrowed(addresses),
+        };
+        let data = table.serialize_for_tests().unwrap();
+        let lamports = self
+            .ctx
+            .banks_client
+            .get_rent()
+            .await
+            .unwrap()
+            .minimum_balance(data.len());
+        let mut acct = AccountSharedData::new(
+            lamports,
+            data.len(),
+            &solana_address_lookup_table_interface::program::ID,
+        );
+        acct.set_data_from_slice(&data);
+        self.ctx.set_account(&key, &acct);
+        let slot = self.clock().await.slot;
+        self.ctx.warp_to_slot(slot + 2).unwrap();
+        AddressLookupTableAccount {
+            key,
+            addresses: addresses.to_vec(),
+        }
+    }
+
+    /// Builds the v0 transaction (payer + `signers`) without sending it.
+    pub async fn v0_transaction(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        table: &AddressLookupTableAccount,
+    ) -> VersionedTransaction {
+        self.nonce += 1;
+        let mut all = vec![ComputeBudgetInstruction::set_compute_unit_limit(
+            1_400_000 - self.nonce,
+        )];
+        all.extend_from_slice(ixs);
+        let payer = self.payer();
+        let blockhash = self.ctx.banks_client.get_latest_blockhash().await.unwrap();
+        let msg = v0::Message::try_compile(
+            &payer.pubkey(),
+            &all,
+            std::slice::from_ref(table),
+            blockhash,
+        )
+        .unwrap();
+        let mut keys: Vec<&Keypair> = vec![&payer];
+        keys.extend_from_slice(signers);
+        VersionedTransaction::try_new(VersionedMessage::V0(msg), &keys).unwrap()
+    }
+}
+
+// ---------------------------------------------------------------------- off-chain view
+
+impl Harness {
+    /// Price of an oracle account as the program reads it (no freshness check).
+    pub async fn oracle_price(
+        &mut self,
+        key: &Pubkey,
+        kind: u8,
+        feed_id: &[u8; 32],
+        decimals: u8,
+    ) -> fulcrum_risk::Price {
+        let data = self.account_data(key).await;
+        let reading = if kind == OracleKind::PythPull as u8 {
+            fulcrum::oracle::read_price_update(&data, feed_id).unwrap()
+        } else {
+            fulcrum::oracle::read_legacy(&data).unwrap()
+        };
+        reading.to_price(decimals, 6).unwrap()
+    }
+
+    /// The risk engine's picture of a margin account, from its on-chain state and oracles.
+    pub async fn report(&mut self, key: &Pubkey) -> fulcrum_risk::AccountHealth {
+        let acct = self.margin(key).await;
+        let exchange_key = self.exchange;
+        let exchange: Exchange = self.load(&exchange_key).await;
+        let mut collateral = vec![];
+        for s in acct.active_collateral() {
+            let bank: CollateralBank = self.load(&self.bank(s.bank_index).key).await;
+            let price = self
+                .oracle_price(&bank.oracle, bank.oracle_kind, &bank.feed_id, bank.decimals)
+                .await;
+            collateral.push(fulcrum_risk::Collateral {
+                amount: s.amount,
+                price,
+                init_asset_weight: bank.init_asset_weight,
+                maint_asset_weight: bank.maint_asset_weight,
+            });
+        }
+        let mut perps = vec![];
+        for s in acct.active_perps() {
+            let market = self.market(s.market_index as usize).await;
+            let price = self
+                .oracle_price(
+                    &market.oracle,
+                    market.oracle_kind,
+                    &market.feed_id,
+                    market.base_decimals,
+                )
+                .await;
+            perps.push(fulcrum_risk::PerpExposure {
+                position: s.position(),
+                market: market.risk(price),
+            });
+        }
+        let ra = fulcrum_risk::RiskAccount {
+            quote_balance: acct.quote_balance,
+            collateral: &collateral,
+            perps: &perps,
+            params: exchange.account_params(),
+        };
+        fulcrum_risk::account_health(&ra).unwrap()
+    }
+}

@@ -1,0 +1,11 @@
+//! Fulcrum's program tests: every scenario through real signed transactions in
+//! `solana-program-test` (real bank, real SPL Token), one shared harness.
+#![allow(deprecated, dead_code, clippy::too_many_arguments)]
+
+mod harness;
+
+mod access;
+mod full_slots;
+mod lp;
+mod oracles;
+mod trading;
