@@ -27,7 +27,7 @@ def run_print_tests():
                ANCHOR_IDL_BUILD_SKIP_LINT="TRUE",
                ANCHOR_IDL_BUILD_PROGRAM_PATH=os.path.join(ROOT, "programs", "fulcrum"))
     cmd = ["cargo", "test", "-q", "-p", "fulcrum", "--lib", "--features", "idl-build",
-           "__anchor_private_print_idl", "--", "--show-output", "--quiet", "--test-threads=1"]
+           "__anchor_private_print_idl", "--", "--show-output", "--test-threads=1"]
     p = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
     if p.returncode != 0:
         sys.stdout.write(p.stdout)

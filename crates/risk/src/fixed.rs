@@ -34,6 +34,18 @@ pub enum MathError {
     InvalidInput,
 }
 
+impl core::fmt::Display for MathError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            MathError::Overflow => "arithmetic overflow",
+            MathError::DivideByZero => "division by zero",
+            MathError::InvalidInput => "input outside its documented range",
+        })
+    }
+}
+
+impl std::error::Error for MathError {}
+
 /// Result of an engine computation.
 pub type MathResult<T> = Result<T, MathError>;
 

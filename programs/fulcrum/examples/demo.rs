@@ -113,11 +113,11 @@ async fn main() {
     .await;
 
     h.advance(60).await;
-    h.set_market_price(0, px(92)).await;
-    h.set_bank_price(sol.index, px(92)).await;
+    h.set_market_price(0, px(88)).await;
+    h.set_bank_price(sol.index, px(88)).await;
     table(
         &mut h,
-        "3. SOL -12% to $92.00: longs lose, dave's collateral falls with his position",
+        "3. SOL to $88.00 (-12% from the open): longs lose; dave's collateral falls with his position",
         &traders,
     )
     .await;

@@ -3,6 +3,31 @@
 
 use anchor_lang::prelude::*;
 
+/// Emits an event as `emit!` does: discriminator + borsh, base64, in the transaction log.
+///
+/// On chain this is the `sol_log_data` syscall ("Program data: <base64>"). Natively (program-test,
+/// the local chain) Anchor's log shim drops event data, so the same bytes are logged through the
+/// runtime's log stub as "Program log: data: <base64>"; the test harness and the SDK read both.
+#[macro_export]
+macro_rules! emit_event {
+    ($event:expr) => {{
+        let data = anchor_lang::Event::data(&$event);
+        $crate::events::log_event_data(&data);
+    }};
+}
+
+/// Writes serialized event bytes to the transaction log (see [`emit_event!`]).
+pub fn log_event_data(data: &[u8]) {
+    #[cfg(target_os = "solana")]
+    solana_program::log::sol_log_data(&[data]);
+    #[cfg(not(target_os = "solana"))]
+    {
+        use base64::Engine;
+        let text = base64::engine::general_purpose::STANDARD.encode(data);
+        solana_program::program_stubs::sol_log(&format!("data: {text}"));
+    }
+}
+
 #[event]
 pub struct DepositEvent {
     pub margin_account: Pubkey,

@@ -56,7 +56,7 @@ pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
         &a.depositor.to_account_info(),
         amount,
     )?;
-    emit!(DepositEvent {
+    crate::emit_event!(DepositEvent {
         margin_account: a.margin_account.key(),
         depositor: a.depositor.key(),
         bank_index,

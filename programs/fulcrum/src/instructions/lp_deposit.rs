@@ -72,7 +72,7 @@ pub fn handler<'info>(ctx: Context<'info, LpDeposit<'info>>, amount: u64) -> Res
         &seeds,
         shares,
     )?;
-    emit!(LpDepositEvent {
+    crate::emit_event!(LpDepositEvent {
         provider: a.provider.key(),
         amount,
         shares,

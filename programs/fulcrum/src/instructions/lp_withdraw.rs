@@ -78,7 +78,7 @@ pub fn handler<'info>(ctx: Context<'info, LpWithdraw<'info>>, shares: u64) -> Re
         &seeds,
         amount,
     )?;
-    emit!(LpWithdrawEvent {
+    crate::emit_event!(LpWithdrawEvent {
         provider: a.provider.key(),
         amount,
         shares,

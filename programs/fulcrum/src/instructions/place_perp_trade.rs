@@ -61,7 +61,7 @@ pub fn handler<'info>(
     let (event, reducing) = {
         let mut market = a.market.load_mut()?;
         require!(
-            params.base_size > 0 && params.base_size % market.step_size == 0,
+            params.base_size > 0 && params.base_size.is_multiple_of(market.step_size),
             FulcrumError::InvalidOrderSize
         );
         let price = load_price(
@@ -179,7 +179,7 @@ pub fn handler<'info>(
         );
     }
     acct.health_state = health.state as u8;
-    emit!(TradeEvent {
+    crate::emit_event!(TradeEvent {
         leverage: health.leverage.unwrap_or(u64::MAX),
         health_state: health.state as u8,
         ..event

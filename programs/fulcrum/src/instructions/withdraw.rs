@@ -84,7 +84,7 @@ pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Resu
         &seeds,
         amount,
     )?;
-    emit!(WithdrawEvent {
+    crate::emit_event!(WithdrawEvent {
         margin_account: a.margin_account.key(),
         owner: a.owner.key(),
         bank_index,

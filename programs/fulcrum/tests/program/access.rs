@@ -201,7 +201,7 @@ async fn only_the_admin_lists_and_changes_parameters() {
         }),
     };
     assert_error(
-        h.send(&[ix.clone()], &[&stranger]).await,
+        h.send(std::slice::from_ref(&ix), &[&stranger]).await,
         FulcrumError::NotAdmin,
     );
 

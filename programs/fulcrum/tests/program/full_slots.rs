@@ -88,7 +88,7 @@ async fn a_full_account_trades_and_withdraws_in_one_transaction() {
         "full-slots transaction: {largest} bytes; MarginAccount: {} bytes",
         MarginAccount::SIZE
     );
-    assert!(MarginAccount::SIZE <= 1_600);
+    const { assert!(MarginAccount::SIZE <= 1_600) };
     h.assert_conservation().await;
 }
 

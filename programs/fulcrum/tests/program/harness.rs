@@ -1305,3 +1305,51 @@ impl Harness {
         fulcrum_risk::account_health(&ra).unwrap()
     }
 }
+
+// ---------------------------------------------------------------------- events
+
+impl Harness {
+    /// Sends like [`Harness::send`] and returns the transaction's log messages.
+    pub async fn send_logged(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Vec<String>, BanksClientError> {
+        self.nonce += 1;
+        let mut all = vec![ComputeBudgetInstruction::set_compute_unit_limit(
+            1_400_000 - self.nonce,
+        )];
+        all.extend_from_slice(ixs);
+        let payer = self.payer();
+        let mut keys: Vec<&Keypair> = vec![&payer];
+        keys.extend_from_slice(signers);
+        let blockhash = self
+            .ctx
+            .banks_client
+            .get_latest_blockhash()
+            .await
+            .expect("blockhash");
+        let tx = Transaction::new_signed_with_payer(&all, Some(&payer.pubkey()), &keys, blockhash);
+        let r = self
+            .ctx
+            .banks_client
+            .process_transaction_with_metadata(tx)
+            .await?;
+        r.result.map_err(BanksClientError::TransactionError)?;
+        Ok(r.metadata.map(|m| m.log_messages).unwrap_or_default())
+    }
+}
+
+/// Events of type `T` in `logs` ("Program data: …" on chain, "Program log: data: …" natively).
+pub fn events<T: anchor_lang::Event + anchor_lang::AnchorDeserialize>(logs: &[String]) -> Vec<T> {
+    use base64::Engine;
+    logs.iter()
+        .filter_map(|l| {
+            l.strip_prefix("Program data: ")
+                .or_else(|| l.strip_prefix("Program log: data: "))
+        })
+        .filter_map(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .filter(|d| d.starts_with(T::DISCRIMINATOR))
+        .filter_map(|d| T::try_from_slice(&d[T::DISCRIMINATOR.len()..]).ok())
+        .collect()
+}

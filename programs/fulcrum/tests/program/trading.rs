@@ -26,7 +26,17 @@ async fn five_x_long_then_price_up_closes_and_withdraws_with_profit() {
     h.assert_conservation().await;
 
     // 50 SOL at $100 = $5,000 on $1,000: 5x. Fee 0.1% = $5.
-    h.trade(&t, 0, Side::Buy, 50 * SOL).await.unwrap();
+    let ix = h.trade_ix(&t, 0, Side::Buy, 50 * SOL, None, false).await;
+    let logs = h.send_logged(&[ix], &[&t.kp]).await.unwrap();
+    let ev = events::<fulcrum::events::TradeEvent>(&logs);
+    assert_eq!(ev.len(), 1, "{logs:#?}");
+    assert_eq!(
+        (ev[0].base_delta, ev[0].price, ev[0].fee),
+        (50 * SOL as i64, 100_000_000_000, 5 * USDC)
+    );
+    // Leverage after the fill: $5,000 / $995 = 5.025126x, rounded up.
+    assert_eq!(ev[0].leverage, 5_025_126);
+    assert_eq!(ev[0].health_state, HealthState::Healthy as u8);
     let a = h.margin(&t.account).await;
     assert_eq!(a.perps[0].base, 50 * SOL as i64);
     assert_eq!(a.perps[0].quote_entry, -5_000 * USDC as i64);

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Checks and installs what Fulcrum needs on a fresh machine. Idempotent.
+# Rust (cargo, rustc, clippy, rustfmt) comes from the machine's toolchain; this script never
+# installs or switches toolchains. It installs the Debian packages the tools use.
+set -euo pipefail
+need() { command -v "$1" >/dev/null 2>&1; }
+for tool in cargo rustc python3; do
+  need "$tool" || { echo "setup: '$tool' is required (install Rust from rustup.rs, Python 3)"; exit 1; }
+done
+cargo fmt --version >/dev/null 2>&1 || { echo "setup: rustfmt is required (rustup component add rustfmt)"; exit 1; }
+cargo clippy --version >/dev/null 2>&1 || { echo "setup: clippy is required (rustup component add clippy)"; exit 1; }
+# valgrind is only for benchmarks/callgrind.sh; gcc/pkg-config for native -sys crates.
+missing=()
+for pkg in gcc pkg-config valgrind; do need "$pkg" || missing+=("$pkg"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && need apt-get; then
+    apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "setup: please install: ${missing[*]}"
+  fi
+fi
+echo "setup: ok ($(cargo --version))"

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Every test of the project: risk engine (unit + property), program (program-test, real
+# transactions), IDL freshness, formatting and lints.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+start=$(date +%s)
+cargo fmt --all -- --check
+cargo test --workspace --locked
+python3 scripts/idl.py --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "all tests passed in $(( $(date +%s) - start ))s"
