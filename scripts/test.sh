@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 start=$(date +%s)
+export RUST_LOG="${RUST_LOG:-error}"  # the bank logs every instruction at debug
 cargo fmt --all -- --check
 cargo test --workspace --locked
 python3 scripts/idl.py --check

@@ -47,15 +47,8 @@ impl Fixture {
                 },
             }
         });
-        let params = AccountParams {
-            unrealized_pnl_init_weight: 800_000,
-            ..AccountParams::default()
-        };
-        Self {
-            collateral,
-            perps,
-            params,
-        }
+        let params = AccountParams { unrealized_pnl_init_weight: 800_000, ..AccountParams::default() };
+        Self { collateral, perps, params }
     }
 
     pub fn account(&self) -> RiskAccount<'_> {

@@ -2,20 +2,17 @@
 //!
 //! The on-chain program, the simulator and the SDK's test vectors all compute margin with this
 //! crate, so one rule has one implementation. Units and rounding are documented in [`fixed`].
-#![cfg_attr(
-    not(test),
-    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
-)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod fixed;
+pub mod liquidation;
 pub mod margin;
 pub mod pool;
 pub mod trade;
 pub mod types;
 
-pub use fixed::{
-    MarginKind, MathError, MathResult, FUNDING_SCALE, PRICE_DECIMALS, PRICE_SCALE, RATIO_ONE,
-};
+pub use fixed::{MarginKind, MathError, MathResult, FUNDING_SCALE, PRICE_DECIMALS, PRICE_SCALE, RATIO_ONE};
+pub use liquidation::*;
 pub use margin::*;
 pub use pool::*;
 pub use trade::*;

@@ -48,7 +48,7 @@ pub enum HealthState {
     Restricted = 1,
     /// Below maintenance: liquidatable.
     MarginCall = 2,
-    /// Maintenance equity below zero.
+    /// Equity at full value below zero: the account owes more than it holds.
     Bankrupt = 3,
 }
 
@@ -57,9 +57,11 @@ pub enum HealthState {
 pub struct AccountHealth {
     pub init: Health,
     pub maint: Health,
+    /// Account equity: every holding at its full oracle value, PnL in full, debt at face.
+    pub equity: i128,
     /// Σ |base| × oracle price over positions, quote native units (rounded up).
     pub notional: i128,
-    /// Notional / maintenance equity, ppm; `None` when equity ≤ 0 under open positions.
+    /// Effective leverage = notional / equity, ppm; `None` when equity ≤ 0 under open positions.
     pub leverage: Option<u64>,
     pub state: HealthState,
 }
@@ -68,21 +70,13 @@ pub struct AccountHealth {
 #[inline]
 pub fn collateral_value(c: &Collateral, kind: MarginKind) -> MathResult<i128> {
     let v = u128::from(c.amount) * u128::from(c.price.asset(kind));
-    to_i128(mul_div_floor(
-        v,
-        u128::from(c.weight(kind)),
-        PRICE_SCALE * u128::from(RATIO_ONE),
-    )?)
+    to_i128(mul_div_floor(v, u128::from(c.weight(kind)), PRICE_SCALE * u128::from(RATIO_ONE))?)
 }
 
 /// Contribution of the quote balance: itself when positive, debt × liability weight (rounded
 /// up) when negative.
 #[inline]
-pub fn quote_value(
-    quote_balance: i64,
-    params: &AccountParams,
-    kind: MarginKind,
-) -> MathResult<i128> {
+pub fn quote_value(quote_balance: i64, params: &AccountParams, kind: MarginKind) -> MathResult<i128> {
     if quote_balance >= 0 {
         return Ok(i128::from(quote_balance));
     }
@@ -101,9 +95,7 @@ pub fn unsettled_funding(pos: &PerpPosition, market: &PerpMarketRisk) -> MathRes
     if delta == 0 || pos.base == 0 {
         return Ok(0);
     }
-    let owed = i128::from(pos.base)
-        .checked_mul(delta)
-        .ok_or(MathError::Overflow)?;
+    let owed = i128::from(pos.base).checked_mul(delta).ok_or(MathError::Overflow)?;
     mul_div_signed_ceil(owed, 1, FUNDING_SCALE)
 }
 
@@ -115,16 +107,8 @@ pub fn base_value(base: i64, price: u64) -> MathResult<i128> {
 
 /// Unrealised PnL at the price `kind` calls for (before the PnL weight), net of unsettled funding.
 #[inline]
-pub fn unrealized_pnl(
-    pos: &PerpPosition,
-    market: &PerpMarketRisk,
-    kind: MarginKind,
-) -> MathResult<i128> {
-    let price = if pos.base >= 0 {
-        market.price.asset(kind)
-    } else {
-        market.price.liability(kind)
-    };
+pub fn unrealized_pnl(pos: &PerpPosition, market: &PerpMarketRisk, kind: MarginKind) -> MathResult<i128> {
+    let price = if pos.base >= 0 { market.price.asset(kind) } else { market.price.liability(kind) };
     let pnl = add(base_value(pos.base, price)?, i128::from(pos.quote_entry))?;
     sub(pnl, unsettled_funding(pos, market)?)
 }
@@ -132,11 +116,7 @@ pub fn unrealized_pnl(
 /// `|base| × price`, rounded up, at the liability price for `kind`.
 #[inline]
 pub fn position_notional(base: i64, market: &PerpMarketRisk, kind: MarginKind) -> MathResult<i128> {
-    to_i128(mul_div_ceil(
-        u128::from(base.unsigned_abs()),
-        u128::from(market.price.liability(kind)),
-        PRICE_SCALE,
-    )?)
+    to_i128(mul_div_ceil(u128::from(base.unsigned_abs()), u128::from(market.price.liability(kind)), PRICE_SCALE)?)
 }
 
 /// Margin ratio for a position of `base`, ppm: the market's ratio plus the size premium
@@ -147,9 +127,7 @@ pub fn margin_ratio(base: i64, market: &PerpMarketRisk, kind: MarginKind) -> Mat
     if market.imf == 0 || base == 0 {
         return Ok(ratio.min(RATIO_ONE));
     }
-    Ok(ratio
-        .saturating_add(size_premium(base, market)?)
-        .min(RATIO_ONE))
+    Ok(ratio.saturating_add(size_premium(base, market)?).min(RATIO_ONE))
 }
 
 /// `imf × √(|base| / 10^base_decimals)`, ppm, rounded up.
@@ -159,8 +137,7 @@ pub fn size_premium(base: i64, market: &PerpMarketRisk) -> MathResult<u64> {
     let abs = u128::from(base.unsigned_abs());
     let d = u32::from(market.base_decimals);
     let scaled = if d <= 12 {
-        abs.checked_mul(10u128.pow(12 - d))
-            .ok_or(MathError::Overflow)?
+        abs.checked_mul(10u128.pow(12 - d)).ok_or(MathError::Overflow)?
     } else {
         abs.div_ceil(10u128.pow(d.min(38) - 12))
     };
@@ -171,37 +148,22 @@ pub fn size_premium(base: i64, market: &PerpMarketRisk) -> MathResult<u64> {
 
 /// Margin requirement of one position for `kind`: `|base| × price × ratio`, rounded up.
 #[inline]
-pub fn position_requirement(
-    base: i64,
-    market: &PerpMarketRisk,
-    kind: MarginKind,
-) -> MathResult<i128> {
+pub fn position_requirement(base: i64, market: &PerpMarketRisk, kind: MarginKind) -> MathResult<i128> {
     if base == 0 {
         return Ok(0);
     }
     let ratio = margin_ratio(base, market, kind)?;
     let v = u128::from(base.unsigned_abs()) * u128::from(market.price.liability(kind));
-    to_i128(mul_div_ceil(
-        v,
-        u128::from(ratio),
-        PRICE_SCALE * u128::from(RATIO_ONE),
-    )?)
+    to_i128(mul_div_ceil(v, u128::from(ratio), PRICE_SCALE * u128::from(RATIO_ONE))?)
 }
 
 /// Unrealised PnL as equity counts it: gains at `unrealized_pnl_init_weight` for initial margin.
 #[inline]
 pub fn weighted_pnl(pnl: i128, params: &AccountParams, kind: MarginKind) -> MathResult<i128> {
-    if pnl <= 0
-        || kind == MarginKind::Maintenance
-        || params.unrealized_pnl_init_weight as u64 == RATIO_ONE
-    {
+    if pnl <= 0 || kind == MarginKind::Maintenance || params.unrealized_pnl_init_weight as u64 == RATIO_ONE {
         return Ok(pnl);
     }
-    to_i128(mul_div_floor(
-        pnl.unsigned_abs(),
-        u128::from(params.unrealized_pnl_init_weight),
-        u128::from(RATIO_ONE),
-    )?)
+    to_i128(mul_div_floor(pnl.unsigned_abs(), u128::from(params.unrealized_pnl_init_weight), u128::from(RATIO_ONE))?)
 }
 
 /// Risk-weighted equity for `kind`.
@@ -213,10 +175,7 @@ pub fn equity(account: &RiskAccount, kind: MarginKind) -> MathResult<i128> {
 pub fn requirement(account: &RiskAccount, kind: MarginKind) -> MathResult<i128> {
     let mut total = 0i128;
     for e in account.perps {
-        total = add(
-            total,
-            position_requirement(e.position.base, &e.market, kind)?,
-        )?;
+        total = add(total, position_requirement(e.position.base, &e.market, kind)?)?;
     }
     Ok(total)
 }
@@ -231,15 +190,9 @@ pub fn health(account: &RiskAccount, kind: MarginKind) -> MathResult<Health> {
     for e in account.perps {
         let pnl = unrealized_pnl(&e.position, &e.market, kind)?;
         equity = add(equity, weighted_pnl(pnl, &account.params, kind)?)?;
-        requirement = add(
-            requirement,
-            position_requirement(e.position.base, &e.market, kind)?,
-        )?;
+        requirement = add(requirement, position_requirement(e.position.base, &e.market, kind)?)?;
     }
-    Ok(Health {
-        equity,
-        requirement,
-    })
+    Ok(Health { equity, requirement })
 }
 
 /// `init.free_collateral()`: what the account can still commit to new risk.
@@ -251,10 +204,7 @@ pub fn free_collateral(account: &RiskAccount) -> MathResult<i128> {
 pub fn total_notional(account: &RiskAccount) -> MathResult<i128> {
     let mut total = 0i128;
     for e in account.perps {
-        total = add(
-            total,
-            position_notional(e.position.base, &e.market, MarginKind::Maintenance)?,
-        )?;
+        total = add(total, position_notional(e.position.base, &e.market, MarginKind::Maintenance)?)?;
     }
     Ok(total)
 }
@@ -268,17 +218,28 @@ pub fn effective_leverage(notional: i128, equity: i128) -> MathResult<Option<u64
     if equity <= 0 {
         return Ok(None);
     }
-    let lev = mul_div_ceil(
-        notional.unsigned_abs(),
-        u128::from(RATIO_ONE),
-        equity.unsigned_abs(),
-    )?;
+    let lev = mul_div_ceil(notional.unsigned_abs(), u128::from(RATIO_ONE), equity.unsigned_abs())?;
     Ok(Some(u64::try_from(lev).map_err(|_| MathError::Overflow)?))
 }
 
-/// Healthy ≥ IM; Restricted between MM and IM; MarginCall below MM; Bankrupt when equity < 0.
-pub fn health_state(init: &Health, maint: &Health) -> HealthState {
-    if maint.equity < 0 {
+/// Equity at full value: collateral at oracle without haircut, debt at face, PnL in full. What
+/// the account would be worth if everything were closed at the oracle price.
+pub fn raw_equity(account: &RiskAccount) -> MathResult<i128> {
+    let mut equity = i128::from(account.quote_balance);
+    for c in account.collateral {
+        let v = u128::from(c.amount) * u128::from(c.price.oracle);
+        equity = add(equity, to_i128(v / PRICE_SCALE)?)?;
+    }
+    for e in account.perps {
+        equity = add(equity, unrealized_pnl(&e.position, &e.market, MarginKind::Maintenance)?)?;
+    }
+    Ok(equity)
+}
+
+/// Healthy ≥ IM; Restricted between MM and IM; MarginCall below MM; Bankrupt when equity (at
+/// full value, [`raw_equity`]) is below zero.
+pub fn health_state(init: &Health, maint: &Health, equity: i128) -> HealthState {
+    if equity < 0 {
         HealthState::Bankrupt
     } else if !maint.is_met() {
         HealthState::MarginCall
@@ -294,12 +255,14 @@ pub fn account_health(account: &RiskAccount) -> MathResult<AccountHealth> {
     let init = health(account, MarginKind::Initial)?;
     let maint = health(account, MarginKind::Maintenance)?;
     let notional = total_notional(account)?;
+    let equity = raw_equity(account)?;
     Ok(AccountHealth {
         init,
         maint,
+        equity,
         notional,
-        leverage: effective_leverage(notional, maint.equity)?,
-        state: health_state(&init, &maint),
+        leverage: effective_leverage(notional, equity)?,
+        state: health_state(&init, &maint, equity),
     })
 }
 

@@ -38,18 +38,11 @@ pub fn traders_unrealized_pnl(m: &MarketExposure, pool_rounding: Rounding) -> Ma
         Rounding::Down => mul_div_signed_ceil(net, u128::from(m.price), PRICE_SCALE)?,
         Rounding::Up => mul_div_signed_floor(net, u128::from(m.price), PRICE_SCALE)?,
     };
-    add(
-        add(value, i128::from(m.long_quote_entry))?,
-        i128::from(m.short_quote_entry),
-    )
+    add(add(value, i128::from(m.long_quote_entry))?, i128::from(m.short_quote_entry))
 }
 
 /// Pool balance less traders' net unrealised PnL across `markets`.
-pub fn pool_value(
-    balance: u64,
-    markets: &[MarketExposure],
-    rounding: Rounding,
-) -> MathResult<i128> {
+pub fn pool_value(balance: u64, markets: &[MarketExposure], rounding: Rounding) -> MathResult<i128> {
     let mut v = i128::from(balance);
     for m in markets {
         v = sub(v, traders_unrealized_pnl(m, rounding)?)?;
@@ -88,10 +81,7 @@ pub fn pool_net_exposure(markets: &[MarketExposure]) -> MathResult<i128> {
     let mut total = 0i128;
     for m in markets {
         let net = u128::from(m.long_base.abs_diff(m.short_base));
-        total = add(
-            total,
-            to_i128(mul_div_ceil(net, u128::from(m.price), PRICE_SCALE)?)?,
-        )?;
+        total = add(total, to_i128(mul_div_ceil(net, u128::from(m.price), PRICE_SCALE)?)?)?;
     }
     Ok(total)
 }
@@ -105,8 +95,7 @@ pub fn utilisation_ok(exposure: i128, value: i128, max_utilisation: u32) -> bool
     if value <= 0 {
         return false;
     }
-    exposure.unsigned_abs() * u128::from(RATIO_ONE)
-        <= value.unsigned_abs() * u128::from(max_utilisation)
+    exposure.unsigned_abs() * u128::from(RATIO_ONE) <= value.unsigned_abs() * u128::from(max_utilisation)
 }
 
 #[cfg(test)]
@@ -124,14 +113,8 @@ mod tests {
             price: 110_000_000_000,
             ..Default::default()
         };
-        assert_eq!(
-            traders_unrealized_pnl(&m, Rounding::Down).unwrap(),
-            100_000_000
-        );
-        assert_eq!(
-            pool_value(1_000_000_000, &[m], Rounding::Down).unwrap(),
-            900_000_000
-        );
+        assert_eq!(traders_unrealized_pnl(&m, Rounding::Down).unwrap(), 100_000_000);
+        assert_eq!(pool_value(1_000_000_000, &[m], Rounding::Down).unwrap(), 900_000_000);
         // Net exposure: 10 SOL × $110.
         assert_eq!(pool_net_exposure(&[m]).unwrap(), 1_100_000_000);
         assert!(utilisation_ok(1_100_000_000, 1_375_000_000, 800_000));
@@ -148,11 +131,7 @@ mod tests {
         assert_eq!(lp_shares_for_deposit(1, 3_000, 1_000).unwrap(), 0);
         assert_eq!(lp_amount_for_shares(1, 2_999, 1_000).unwrap(), 2);
         assert!(lp_shares_for_deposit(1, 0, 10).is_err());
-        let m = MarketExposure {
-            long_base: 1,
-            price: P100 / 3,
-            ..Default::default()
-        };
+        let m = MarketExposure { long_base: 1, price: P100 / 3, ..Default::default() };
         let lo = pool_value(0, &[m], Rounding::Down).unwrap();
         let hi = pool_value(0, &[m], Rounding::Up).unwrap();
         assert_eq!(hi - lo, 1);

@@ -22,10 +22,7 @@ pub struct FillOutcome {
 /// Whether a trade of `delta` only reduces `base` (never grows it, never flips it).
 #[inline]
 pub fn is_reducing(base: i64, delta: i64) -> bool {
-    delta != 0
-        && base != 0
-        && (base > 0) != (delta > 0)
-        && delta.unsigned_abs() <= base.unsigned_abs()
+    delta != 0 && base != 0 && (base > 0) != (delta > 0) && delta.unsigned_abs() <= base.unsigned_abs()
 }
 
 /// Quote flow of trading `delta` base at `price`: buying pays `⌈Δ·p⌉` (negative), selling
@@ -49,10 +46,7 @@ pub fn apply_fill(
         return Err(MathError::InvalidInput);
     }
     let funding = unsettled_funding(pos, market)?;
-    let mut next = PerpPosition {
-        funding_snapshot: market.cumulative_funding,
-        ..*pos
-    };
+    let mut next = PerpPosition { funding_snapshot: market.cumulative_funding, ..*pos };
     let mut realized = -funding;
     let flow = fill_quote_flow(delta, price)?;
     if pos.base == 0 || (pos.base > 0) == (delta > 0) {
@@ -78,11 +72,7 @@ pub fn apply_fill(
         next.base = open;
         next.quote_entry = to_i64(open_flow)?;
     }
-    let fill_quote = mul_div_ceil(
-        u128::from(delta.unsigned_abs()),
-        u128::from(price),
-        PRICE_SCALE,
-    )?;
+    let fill_quote = mul_div_ceil(u128::from(delta.unsigned_abs()), u128::from(price), PRICE_SCALE)?;
     let fee = mul_div_ceil(fill_quote, u128::from(fee_rate), u128::from(RATIO_ONE))?;
     if next.base == 0 {
         next.funding_snapshot = 0;
@@ -102,11 +92,8 @@ pub fn settle_pnl(pos: &PerpPosition, market: &PerpMarketRisk) -> MathResult<(i6
     let funding = unsettled_funding(pos, market)?;
     let value = crate::margin::base_value(pos.base, market.price.oracle)?;
     let pnl = add(value, i128::from(pos.quote_entry))?;
-    let next = PerpPosition {
-        base: pos.base,
-        quote_entry: to_i64(-value)?,
-        funding_snapshot: market.cumulative_funding,
-    };
+    let next =
+        PerpPosition { base: pos.base, quote_entry: to_i64(-value)?, funding_snapshot: market.cumulative_funding };
     Ok((to_i64(sub(pnl, funding)?)?, next))
 }
 
@@ -128,31 +115,20 @@ pub fn max_trade_size(
     let sign = if buy { 1i64 } else { -1 };
     let base = e.position.base;
     // Pure reduction is always allowed.
-    let reducible = if (base > 0) != buy && base != 0 {
-        base.unsigned_abs() / step
-    } else {
-        0
-    };
+    let reducible = if (base > 0) != buy && base != 0 { base.unsigned_abs() / step } else { 0 };
     let mut perps = account.perps.to_vec();
     let mut allowed = |steps: u64| -> MathResult<bool> {
-        let delta = i64::try_from(steps.checked_mul(step).ok_or(MathError::Overflow)?)
-            .map_err(|_| MathError::Overflow)?
-            * sign;
+        let delta =
+            i64::try_from(steps.checked_mul(step).ok_or(MathError::Overflow)?).map_err(|_| MathError::Overflow)? * sign;
         if is_reducing(base, delta) {
             return Ok(true);
         }
         let fill = apply_fill(&e.position, &e.market, delta, price, fee_rate)?;
         perps[index].position = fill.position;
-        let quote = i64::try_from(
-            i128::from(account.quote_balance) + i128::from(fill.realized_pnl)
-                - i128::from(fill.fee),
-        )
-        .map_err(|_| MathError::Overflow)?;
-        let after = RiskAccount {
-            quote_balance: quote,
-            perps: &perps,
-            ..*account
-        };
+        let quote =
+            i64::try_from(i128::from(account.quote_balance) + i128::from(fill.realized_pnl) - i128::from(fill.fee))
+                .map_err(|_| MathError::Overflow)?;
+        let after = RiskAccount { quote_balance: quote, perps: &perps, ..*account };
         Ok(health(&after, MarginKind::Initial)?.is_met())
     };
     // Exponential search for an upper bound, then bisection; sizes past what fits i64 stop it.

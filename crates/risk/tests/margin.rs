@@ -24,35 +24,18 @@ fn sol_perp(price: Price) -> PerpMarketRisk {
 }
 
 fn long(size_sol: i64, entry_dollars: i64) -> PerpPosition {
-    PerpPosition {
-        base: size_sol * SOL,
-        quote_entry: -size_sol * entry_dollars * USD,
-        funding_snapshot: 0,
-    }
+    PerpPosition { base: size_sol * SOL, quote_entry: -size_sol * entry_dollars * USD, funding_snapshot: 0 }
 }
 
-fn account<'a>(
-    quote: i64,
-    collateral: &'a [Collateral],
-    perps: &'a [PerpExposure],
-) -> RiskAccount<'a> {
-    RiskAccount {
-        quote_balance: quote,
-        collateral,
-        perps,
-        params: AccountParams::default(),
-    }
+fn account<'a>(quote: i64, collateral: &'a [Collateral], perps: &'a [PerpExposure]) -> RiskAccount<'a> {
+    RiskAccount { quote_balance: quote, collateral, perps, params: AccountParams::default() }
 }
 
 #[test]
 fn five_x_long_walks_through_every_health_state() {
     // $1,000 of USDC, long 50 SOL at $100: $5,000 notional, 5x.
-    let at = |dollars: u64| {
-        [PerpExposure {
-            position: long(50, 100),
-            market: sol_perp(Price::flat(usd_price(dollars))),
-        }]
-    };
+    let at =
+        |dollars: u64| [PerpExposure { position: long(50, 100), market: sol_perp(Price::flat(usd_price(dollars))) }];
     let p = at(100);
     let h = account_health(&account(1_000 * USD, &[], &p)).unwrap();
     assert_eq!(h.maint.equity, 1_000_000_000);
@@ -73,10 +56,7 @@ fn five_x_long_walks_through_every_health_state() {
     // $85: equity $250 < IM $425, ≥ MM $212.50.
     let p = at(85);
     let h = account_health(&account(1_000 * USD, &[], &p)).unwrap();
-    assert_eq!(
-        (h.maint.equity, h.maint.requirement),
-        (250_000_000, 212_500_000)
-    );
+    assert_eq!((h.maint.equity, h.maint.requirement), (250_000_000, 212_500_000));
     assert_eq!(h.state, HealthState::Restricted);
 
     // $80: equity $0 < MM $200.
@@ -96,35 +76,19 @@ fn five_x_long_walks_through_every_health_state() {
 #[test]
 fn liquidation_price_of_a_long_and_a_short() {
     // Long: 1000 + 50·p − 5000 = 0.05 · 50·p  ⇒  p = 4000 / 47.5 = $84.2105263…
-    let p = [PerpExposure {
-        position: long(50, 100),
-        market: sol_perp(Price::flat(usd_price(100))),
-    }];
+    let p = [PerpExposure { position: long(50, 100), market: sol_perp(Price::flat(usd_price(100))) }];
     let liq = liquidation_price(&account(1_000 * USD, &[], &p), 0).unwrap();
     assert_eq!(liq, Some(84_210_526_316));
 
     // Short 50 SOL at $100 with $1,000: 1000 + 5000 − 50·p = 0.05·50·p ⇒ p = 6000/52.5 = $114.28…
-    let short = PerpPosition {
-        base: -50 * SOL,
-        quote_entry: 5_000 * USD,
-        funding_snapshot: 0,
-    };
-    let p = [PerpExposure {
-        position: short,
-        market: sol_perp(Price::flat(usd_price(100))),
-    }];
+    let short = PerpPosition { base: -50 * SOL, quote_entry: 5_000 * USD, funding_snapshot: 0 };
+    let p = [PerpExposure { position: short, market: sol_perp(Price::flat(usd_price(100))) }];
     let liq = liquidation_price(&account(1_000 * USD, &[], &p), 0).unwrap();
     assert_eq!(liq, Some(114_285_714_285));
 
     // Fully collateralised long (1x): no price liquidates it.
-    let p = [PerpExposure {
-        position: long(10, 100),
-        market: sol_perp(Price::flat(usd_price(100))),
-    }];
-    assert_eq!(
-        liquidation_price(&account(1_000 * USD, &[], &p), 0).unwrap(),
-        None
-    );
+    let p = [PerpExposure { position: long(10, 100), market: sol_perp(Price::flat(usd_price(100))) }];
+    assert_eq!(liquidation_price(&account(1_000 * USD, &[], &p), 0).unwrap(), None);
 }
 
 #[test]
@@ -132,68 +96,31 @@ fn collateral_weights_and_conservative_prices() {
     // 10 SOL, init weight 0.8, maint 0.9, oracle $100, EMA $95.
     let sol = Collateral {
         amount: 10 * SOL as u64,
-        price: Price {
-            oracle: usd_price(100),
-            ema: usd_price(95),
-        },
+        price: Price { oracle: usd_price(100), ema: usd_price(95) },
         init_asset_weight: 800_000,
         maint_asset_weight: 900_000,
     };
-    assert_eq!(
-        collateral_value(&sol, MarginKind::Initial).unwrap(),
-        760_000_000
-    ); // 10 × 95 × 0.8
-    assert_eq!(
-        collateral_value(&sol, MarginKind::Maintenance).unwrap(),
-        900_000_000
-    ); // 10 × 100 × 0.9
+    assert_eq!(collateral_value(&sol, MarginKind::Initial).unwrap(), 760_000_000); // 10 × 95 × 0.8
+    assert_eq!(collateral_value(&sol, MarginKind::Maintenance).unwrap(), 900_000_000); // 10 × 100 × 0.9
 
     // Debt of $100 weighted 1.1 for initial margin, 1.0 for maintenance.
-    let params = AccountParams {
-        quote_init_liability_weight: 1_100_000,
-        ..AccountParams::default()
-    };
-    assert_eq!(
-        quote_value(-100 * USD, &params, MarginKind::Initial).unwrap(),
-        -110_000_000
-    );
-    assert_eq!(
-        quote_value(-100 * USD, &params, MarginKind::Maintenance).unwrap(),
-        -100_000_000
-    );
+    let params = AccountParams { quote_init_liability_weight: 1_100_000, ..AccountParams::default() };
+    assert_eq!(quote_value(-100 * USD, &params, MarginKind::Initial).unwrap(), -110_000_000);
+    assert_eq!(quote_value(-100 * USD, &params, MarginKind::Maintenance).unwrap(), -100_000_000);
     // A liability rounds up: 1 unit of debt at 1.1 costs 2.
     assert_eq!(quote_value(-1, &params, MarginKind::Initial).unwrap(), -2);
 
     // A short is a liability: valued at max(oracle, EMA) for initial margin.
-    let m = sol_perp(Price {
-        oracle: usd_price(100),
-        ema: usd_price(104),
-    });
-    let short = PerpPosition {
-        base: -SOL,
-        quote_entry: 100 * USD,
-        funding_snapshot: 0,
-    };
-    assert_eq!(
-        unrealized_pnl(&short, &m, MarginKind::Initial).unwrap(),
-        -4_000_000
-    );
-    assert_eq!(
-        unrealized_pnl(&short, &m, MarginKind::Maintenance).unwrap(),
-        0
-    );
-    assert_eq!(
-        position_requirement(short.base, &m, MarginKind::Initial).unwrap(),
-        10_400_000
-    );
+    let m = sol_perp(Price { oracle: usd_price(100), ema: usd_price(104) });
+    let short = PerpPosition { base: -SOL, quote_entry: 100 * USD, funding_snapshot: 0 };
+    assert_eq!(unrealized_pnl(&short, &m, MarginKind::Initial).unwrap(), -4_000_000);
+    assert_eq!(unrealized_pnl(&short, &m, MarginKind::Maintenance).unwrap(), 0);
+    assert_eq!(position_requirement(short.base, &m, MarginKind::Initial).unwrap(), 10_400_000);
 }
 
 #[test]
 fn unrealized_gains_count_at_their_init_weight() {
-    let p = [PerpExposure {
-        position: long(10, 100),
-        market: sol_perp(Price::flat(usd_price(110))),
-    }];
+    let p = [PerpExposure { position: long(10, 100), market: sol_perp(Price::flat(usd_price(110))) }];
     let mut a = account(0, &[], &p);
     a.params.unrealized_pnl_init_weight = 500_000;
     let h = account_health(&a).unwrap();
@@ -206,21 +133,12 @@ fn size_premium_raises_the_ratio_and_caps_at_one() {
     let mut m = sol_perp(Price::flat(usd_price(100)));
     m.imf = 1_000; // 0.1% per √SOL
     assert_eq!(size_premium(100 * SOL, &m).unwrap(), 10_000); // √100 = 10 → 1%
-    assert_eq!(
-        margin_ratio(100 * SOL, &m, MarginKind::Initial).unwrap(),
-        110_000
-    );
-    assert_eq!(
-        margin_ratio(-100 * SOL, &m, MarginKind::Maintenance).unwrap(),
-        60_000
-    );
+    assert_eq!(margin_ratio(100 * SOL, &m, MarginKind::Initial).unwrap(), 110_000);
+    assert_eq!(margin_ratio(-100 * SOL, &m, MarginKind::Maintenance).unwrap(), 60_000);
     // 2 SOL: √2 = 1.41421356… → 1,414.2… ppm, rounded up.
     assert_eq!(size_premium(2 * SOL, &m).unwrap(), 1_415);
     m.imf = 1_000_000;
-    assert_eq!(
-        margin_ratio(i64::MAX, &m, MarginKind::Initial).unwrap(),
-        RATIO_ONE
-    );
+    assert_eq!(margin_ratio(i64::MAX, &m, MarginKind::Initial).unwrap(), RATIO_ONE);
 }
 
 #[test]
@@ -230,10 +148,7 @@ fn funding_owed_is_part_of_pnl() {
     m.cumulative_funding = 10_000_000;
     let pos = long(10, 100);
     assert_eq!(unsettled_funding(&pos, &m).unwrap(), 100_000);
-    assert_eq!(
-        unrealized_pnl(&pos, &m, MarginKind::Maintenance).unwrap(),
-        -100_000
-    );
+    assert_eq!(unrealized_pnl(&pos, &m, MarginKind::Maintenance).unwrap(), -100_000);
 }
 
 #[test]
@@ -252,53 +167,33 @@ fn arb_price() -> impl Strategy<Value = u64> {
 }
 
 fn arb_market() -> impl Strategy<Value = PerpMarketRisk> {
-    (
-        arb_price(),
-        0u64..=200,
-        6u8..=9,
-        10_000u32..500_000,
-        0u32..5_000,
-    )
-        .prop_map(|(p, ema_bps, dec, init, imf)| PerpMarketRisk {
-            price: Price {
-                oracle: p,
-                ema: p / 10_000 * (9_900 + ema_bps) + 1,
-            },
+    (arb_price(), 0u64..=200, 6u8..=9, 10_000u32..500_000, 0u32..5_000).prop_map(|(p, ema_bps, dec, init, imf)| {
+        PerpMarketRisk {
+            price: Price { oracle: p, ema: p / 10_000 * (9_900 + ema_bps) + 1 },
             base_decimals: dec,
             init_margin_ratio: init,
             maint_margin_ratio: init / 2,
             imf,
             cumulative_funding: 0,
-        })
+        }
+    })
 }
 
 fn arb_exposure() -> impl Strategy<Value = PerpExposure> {
-    (
-        arb_market(),
-        -1_000_000_000_000i64..1_000_000_000_000,
-        -1_000_000_000_000_000i64..1_000_000_000_000_000,
-    )
-        .prop_map(|(market, base, quote_entry)| PerpExposure {
-            position: PerpPosition {
-                base,
-                quote_entry,
-                funding_snapshot: 0,
-            },
+    (arb_market(), -1_000_000_000_000i64..1_000_000_000_000, -1_000_000_000_000_000i64..1_000_000_000_000_000).prop_map(
+        |(market, base, quote_entry)| PerpExposure {
+            position: PerpPosition { base, quote_entry, funding_snapshot: 0 },
             market,
-        })
+        },
+    )
 }
 
 fn arb_collateral() -> impl Strategy<Value = Collateral> {
-    (0u64..1_000_000_000_000_000, arb_price(), 0u32..=1_000_000).prop_map(|(amount, p, w)| {
-        Collateral {
-            amount,
-            price: Price {
-                oracle: p,
-                ema: p / 2 + 1,
-            },
-            init_asset_weight: w / 2,
-            maint_asset_weight: w,
-        }
+    (0u64..1_000_000_000_000_000, arb_price(), 0u32..=1_000_000).prop_map(|(amount, p, w)| Collateral {
+        amount,
+        price: Price { oracle: p, ema: p / 2 + 1 },
+        init_asset_weight: w / 2,
+        maint_asset_weight: w,
     })
 }
 

@@ -54,31 +54,17 @@ async fn table(h: &mut Harness, title: &str, traders: &[(&str, &Trader)]) {
         );
     }
     let pool = h.pool_state().await;
-    println!(
-        "  pool balance {} USDC, fees earned {} USDC",
-        usd(pool.balance as i128),
-        usd(pool.fees_earned as i128)
-    );
+    println!("  pool balance {} USDC, fees earned {} USDC", usd(pool.balance as i128), usd(pool.fees_earned as i128));
 }
 
 #[tokio::main]
 async fn main() {
     let mut h = Harness::new().await;
-    let sol = h
-        .add_bank(
-            9,
-            OracleFormat::Legacy,
-            Quote::at(px(100)),
-            default_bank_params(),
-        )
-        .await;
-    h.add_market(
-        OracleFormat::Pull,
-        Quote::at(px(100)),
-        default_market_params(),
-    )
-    .await;
-    println!("Fulcrum demo: SOL-PERP at $100.00 (10x max: IM 10%, MM 5%, fee 0.1%), SOL collateral (weights 0.8 / 0.9)");
+    let sol = h.add_bank(9, OracleFormat::Legacy, Quote::at(px(100)), default_bank_params()).await;
+    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
+    println!(
+        "Fulcrum demo: SOL-PERP at $100.00 (10x max: IM 10%, MM 5%, fee 0.1%), SOL collateral (weights 0.8 / 0.9)"
+    );
     let _lp = h.seed_pool(100_000 * USDC).await;
 
     let alice = h.trader(1_000 * USDC).await;
@@ -94,23 +80,14 @@ async fn main() {
     h.trade(&bob, 0, Side::Buy, 50 * SOL).await.unwrap(); // 5x long
     h.trade(&carol, 0, Side::Sell, 90 * SOL).await.unwrap(); // 9x short
     h.trade(&dave, 0, Side::Buy, 40 * SOL).await.unwrap(); // long on SOL collateral
-    let traders = [
-        ("alice 2x long", &alice),
-        ("bob 5x long", &bob),
-        ("carol 9x short", &carol),
-        ("dave long, SOL coll.", &dave),
-    ];
+    let traders =
+        [("alice 2x long", &alice), ("bob 5x long", &bob), ("carol 9x short", &carol), ("dave long, SOL coll.", &dave)];
     table(&mut h, "1. positions opened at $100.00", &traders).await;
 
     h.advance(60).await;
     h.set_market_price(0, px(105)).await;
     h.set_bank_price(sol.index, px(105)).await;
-    table(
-        &mut h,
-        "2. SOL +5% to $105.00: the short is squeezed",
-        &traders,
-    )
-    .await;
+    table(&mut h, "2. SOL +5% to $105.00: the short is squeezed", &traders).await;
 
     h.advance(60).await;
     h.set_market_price(0, px(88)).await;
@@ -127,10 +104,5 @@ async fn main() {
     h.withdraw(&carol, 0, bal).await.unwrap();
     println!("\ncarol closes and withdraws {} USDC", usd(bal as i128));
     h.assert_conservation().await;
-    table(
-        &mut h,
-        "4. after carol leaves (vaults == ledger, checked)",
-        &traders,
-    )
-    .await;
+    table(&mut h, "4. after carol leaves (vaults == ledger, checked)", &traders).await;
 }

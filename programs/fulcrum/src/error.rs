@@ -84,6 +84,25 @@ pub enum FulcrumError {
     LpDepositTooSmall,
     #[msg("Account still holds balances or positions")]
     AccountNotEmpty,
+    // --- margin calls and liquidation
+    #[msg("Account is not below maintenance margin")]
+    NotLiquidatable,
+    #[msg("Account is in its margin call grace period")]
+    MarginCallGracePeriod,
+    #[msg("Liquidate the position with the largest maintenance requirement first")]
+    NotLargestPosition,
+    #[msg("Account is in margin call: only risk-reducing trades and deposits")]
+    AccountInMarginCall,
+    #[msg("Account still has perp positions: liquidate those first")]
+    PerpPositionsOpen,
+    #[msg("Account has no quote debt")]
+    NoDebt,
+    #[msg("Account is not bankrupt: it holds positions or collateral, or owes nothing")]
+    NotBankrupt,
+    #[msg("Insurance withdrawal would go below the floor")]
+    InsuranceBelowFloor,
+    #[msg("Account holds none of this collateral")]
+    CollateralNotHeld,
     // --- arithmetic
     #[msg("Arithmetic overflow")]
     MathOverflow,

@@ -85,3 +85,76 @@ pub struct LpWithdrawEvent {
     /// Pool value before the withdrawal, quote native units.
     pub pool_value: i64,
 }
+
+#[event]
+pub struct MarginCallEvent {
+    pub margin_account: Pubkey,
+    /// Slot the margin call began.
+    pub slot: u64,
+    /// Maintenance equity and requirement when observed.
+    pub equity: i64,
+    pub requirement: i64,
+}
+
+#[event]
+pub struct MarginCallClearedEvent {
+    pub margin_account: Pubkey,
+    pub slot: u64,
+    pub equity: i64,
+    pub requirement: i64,
+}
+
+#[event]
+pub struct LiquidationEvent {
+    pub margin_account: Pubkey,
+    pub liquidator: Pubkey,
+    pub market_index: u16,
+    /// Signed base closed (opposite to the position).
+    pub base_closed: i64,
+    pub price: u64,
+    pub realized_pnl: i64,
+    pub liquidator_fee: u64,
+    pub insurance_fee: u64,
+    pub equity_before: i64,
+    pub requirement_before: i64,
+    pub leverage_before: u64,
+    pub equity_after: i64,
+    pub requirement_after: i64,
+    pub leverage_after: u64,
+}
+
+#[event]
+pub struct CollateralLiquidationEvent {
+    pub margin_account: Pubkey,
+    pub liquidator: Pubkey,
+    pub bank_index: u16,
+    pub repaid: u64,
+    pub collateral_out: u64,
+    pub price: u64,
+    pub equity_before: i64,
+    pub equity_after: i64,
+}
+
+#[event]
+pub struct BankruptcyEvent {
+    pub margin_account: Pubkey,
+    pub debt: u64,
+    pub insurance_paid: u64,
+    pub socialised: u64,
+    pub uncovered: u64,
+    /// Bad debt socialised to LPs, ever (after this one).
+    pub socialised_total: u64,
+}
+
+#[event]
+pub struct InsuranceEvent {
+    pub actor: Pubkey,
+    /// Positive deposited, negative withdrawn.
+    pub amount: i64,
+    pub balance: u64,
+}
+
+/// `i128` quote amounts in events, saturating at the `i64` range.
+pub fn sat_i64(v: i128) -> i64 {
+    i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX })
+}

@@ -89,15 +89,8 @@ pub fn load_health_inputs<'info>(
         let (bank_ai, oracle_ai) = pair(remaining, k)?;
         k += 1;
         let bank = load_zero_copy::<CollateralBank>(bank_ai)?;
-        require!(
-            bank.exchange == *exchange_key && bank.index == slot.bank_index,
-            FulcrumError::HealthAccountMismatch
-        );
-        require_keys_eq!(
-            *oracle_ai.key,
-            bank.oracle,
-            FulcrumError::HealthAccountMismatch
-        );
+        require!(bank.exchange == *exchange_key && bank.index == slot.bank_index, FulcrumError::HealthAccountMismatch);
+        require_keys_eq!(*oracle_ai.key, bank.oracle, FulcrumError::HealthAccountMismatch);
         inputs.collateral[i] = Collateral {
             amount: slot.amount,
             price: load_price(oracle_ai, &bank.oracle_config(), quote_decimals, now)?,
@@ -114,16 +107,9 @@ pub fn load_health_inputs<'info>(
             market.exchange == *exchange_key && market.index == slot.market_index,
             FulcrumError::HealthAccountMismatch
         );
-        require_keys_eq!(
-            *oracle_ai.key,
-            market.oracle,
-            FulcrumError::HealthAccountMismatch
-        );
+        require_keys_eq!(*oracle_ai.key, market.oracle, FulcrumError::HealthAccountMismatch);
         let price = load_price(oracle_ai, &market.oracle_config(), quote_decimals, now)?;
-        inputs.perps[i] = PerpExposure {
-            position: slot.position(),
-            market: market.risk(price),
-        };
+        inputs.perps[i] = PerpExposure { position: slot.position(), market: market.risk(price) };
         inputs.n_perps = i + 1;
     }
     require!(remaining.len() <= 2 * k, FulcrumError::ExtraHealthAccounts);
@@ -139,10 +125,7 @@ pub fn load_zero_copy<T: bytemuck::Pod + Discriminator + Owner>(ai: &AccountInfo
     let body = data
         .get(disc.len()..disc.len() + core::mem::size_of::<T>())
         .ok_or_else(|| error!(FulcrumError::HealthAccountMismatch))?;
-    require!(
-        data[..disc.len()] == *disc,
-        FulcrumError::HealthAccountMismatch
-    );
+    require!(data[..disc.len()] == *disc, FulcrumError::HealthAccountMismatch);
     Ok(bytemuck::pod_read_unaligned(body))
 }
 
@@ -154,12 +137,31 @@ pub fn account_health<'info>(
     remaining: &[AccountInfo<'info>],
     now: i64,
 ) -> Result<AccountHealth> {
-    let inputs = load_health_inputs(
-        account,
-        exchange_key,
-        exchange.quote_decimals,
-        remaining,
-        now,
-    )?;
+    let inputs = load_health_inputs(account, exchange_key, exchange.quote_decimals, remaining, now)?;
     fulcrum_risk::account_health(&inputs.risk_account(account.quote_balance, exchange)).math()
+}
+
+/// Records what an instruction observed: health state, and entering or leaving margin call
+/// (with its event, once each way).
+pub fn observe(
+    acct: &mut MarginAccount,
+    key: &Pubkey,
+    health: &AccountHealth,
+    exchange: &Exchange,
+    slot: u64,
+) -> Result<()> {
+    use crate::events::{sat_i64, MarginCallClearedEvent, MarginCallEvent};
+    let was = acct.in_margin_call != 0;
+    let now = fulcrum_risk::in_margin_call(was, &health.maint, exchange.liquidation_buffer).math()?;
+    let (equity, requirement) = (sat_i64(health.maint.equity), sat_i64(health.maint.requirement));
+    if now && !was {
+        acct.margin_call_slot = slot;
+        crate::emit_event!(MarginCallEvent { margin_account: *key, slot, equity, requirement });
+    } else if was && !now {
+        acct.margin_call_slot = 0;
+        crate::emit_event!(MarginCallClearedEvent { margin_account: *key, slot, equity, requirement });
+    }
+    acct.in_margin_call = u8::from(now);
+    acct.health_state = health.state as u8;
+    Ok(())
 }

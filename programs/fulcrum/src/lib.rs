@@ -5,10 +5,7 @@
 //! risk-increasing trade and withdrawal. All margin math is `fulcrum_risk`; this crate is
 //! accounts, checks and token movements. The dispatcher below is thin: one handler per file in
 //! `instructions/`.
-#![cfg_attr(
-    not(test),
-    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
-)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 #![allow(ambiguous_glob_reexports, unexpected_cfgs)]
 
 use anchor_lang::prelude::*;
@@ -62,21 +59,10 @@ pub mod fulcrum {
         feed_id: [u8; 32],
         params: MarketParams,
     ) -> Result<()> {
-        instructions::add_perp_market::handler(
-            ctx,
-            market_index,
-            name,
-            base_decimals,
-            oracle_kind,
-            feed_id,
-            params,
-        )
+        instructions::add_perp_market::handler(ctx, market_index, name, base_decimals, oracle_kind, feed_id, params)
     }
 
-    pub fn update_exchange_params(
-        ctx: Context<UpdateExchange>,
-        params: ExchangeParams,
-    ) -> Result<()> {
+    pub fn update_exchange_params(ctx: Context<UpdateExchange>, params: ExchangeParams) -> Result<()> {
         instructions::update_params::update_exchange_params(ctx, params)
     }
 
@@ -94,10 +80,7 @@ pub mod fulcrum {
 
     // ----- traders
 
-    pub fn create_margin_account(
-        ctx: Context<CreateMarginAccount>,
-        sub_account_id: u16,
-    ) -> Result<()> {
+    pub fn create_margin_account(ctx: Context<CreateMarginAccount>, sub_account_id: u16) -> Result<()> {
         instructions::create_margin_account::handler(ctx, sub_account_id)
     }
 
@@ -113,15 +96,40 @@ pub mod fulcrum {
         instructions::withdraw::handler(ctx, amount)
     }
 
-    pub fn place_perp_trade<'info>(
-        ctx: Context<'info, PlacePerpTrade<'info>>,
-        params: TradeParams,
-    ) -> Result<()> {
+    pub fn place_perp_trade<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeParams) -> Result<()> {
         instructions::place_perp_trade::handler(ctx, params)
     }
 
     pub fn close_margin_account(ctx: Context<CloseMarginAccount>) -> Result<()> {
         instructions::close_margin_account::handler(ctx)
+    }
+
+    // ----- keepers
+
+    pub fn refresh_health<'info>(ctx: Context<'info, RefreshHealth<'info>>) -> Result<()> {
+        instructions::refresh_health::handler(ctx)
+    }
+
+    pub fn liquidate_perp<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
+        instructions::liquidate_perp::handler(ctx)
+    }
+
+    pub fn liquidate_collateral<'info>(ctx: Context<'info, LiquidateCollateral<'info>>, max_repay: u64) -> Result<()> {
+        instructions::liquidate_collateral::handler(ctx, max_repay)
+    }
+
+    pub fn resolve_bankruptcy(ctx: Context<ResolveBankruptcy>) -> Result<()> {
+        instructions::resolve_bankruptcy::handler(ctx)
+    }
+
+    // ----- insurance fund
+
+    pub fn insurance_deposit(ctx: Context<InsuranceDeposit>, amount: u64) -> Result<()> {
+        instructions::insurance::deposit(ctx, amount)
+    }
+
+    pub fn insurance_withdraw(ctx: Context<InsuranceWithdraw>, amount: u64) -> Result<()> {
+        instructions::insurance::withdraw(ctx, amount)
     }
 
     // ----- liquidity providers

@@ -156,12 +156,9 @@ pub fn read_oracle(ai: &AccountInfo, cfg: &OracleConfig) -> Result<OracleReading
 
 /// Decodes a PriceUpdateV2 account's data (discriminator included).
 pub fn read_price_update(data: &[u8], feed_id: &[u8; 32]) -> Result<OracleReading> {
-    let update = PriceUpdateV2::try_deserialize(&mut &data[..])
-        .map_err(|_| error!(FulcrumError::InvalidOracleAccount))?;
-    require!(
-        update.verification_level == VerificationLevel::Full,
-        FulcrumError::OracleNotFullyVerified
-    );
+    let update =
+        PriceUpdateV2::try_deserialize(&mut &data[..]).map_err(|_| error!(FulcrumError::InvalidOracleAccount))?;
+    require!(update.verification_level == VerificationLevel::Full, FulcrumError::OracleNotFullyVerified);
     let m = &update.price_message;
     require!(m.feed_id == *feed_id, FulcrumError::OracleFeedMismatch);
     Ok(OracleReading {
@@ -183,10 +180,7 @@ pub fn read_legacy(data: &[u8]) -> Result<OracleReading> {
         acc.magic == LEGACY_MAGIC && acc.ver == LEGACY_VERSION && acc.atype == LEGACY_TYPE_PRICE,
         FulcrumError::InvalidOracleAccount
     );
-    require!(
-        acc.agg.status == LEGACY_STATUS_TRADING,
-        FulcrumError::OracleNotTrading
-    );
+    require!(acc.agg.status == LEGACY_STATUS_TRADING, FulcrumError::OracleNotTrading);
     Ok(OracleReading {
         price: acc.agg.price,
         conf: acc.agg.conf,
@@ -199,10 +193,7 @@ pub fn read_legacy(data: &[u8]) -> Result<OracleReading> {
 impl OracleReading {
     /// Freshness and quality checks shared by both formats.
     pub fn validate(&self, cfg: &OracleConfig, now: i64) -> Result<()> {
-        require!(
-            self.price > 0 && self.ema_price > 0,
-            FulcrumError::OracleNonPositivePrice
-        );
+        require!(self.price > 0 && self.ema_price > 0, FulcrumError::OracleNonPositivePrice);
         let age = now.saturating_sub(self.publish_time);
         require!(age <= i64::from(cfg.max_age), FulcrumError::OracleStale);
         let wide = u128::from(self.conf) * u128::from(RATIO_ONE)
@@ -214,12 +205,8 @@ impl OracleReading {
     /// Oracle and EMA prices in engine units (quote native per base native × 10¹²), rounded down.
     pub fn to_price(&self, base_decimals: u8, quote_decimals: u8) -> Result<Price> {
         let shift =
-            i64::from(self.exponent) + i64::from(PRICE_DECIMALS) + i64::from(quote_decimals)
-                - i64::from(base_decimals);
-        Ok(Price {
-            oracle: scale(self.price, shift)?,
-            ema: scale(self.ema_price, shift)?,
-        })
+            i64::from(self.exponent) + i64::from(PRICE_DECIMALS) + i64::from(quote_decimals) - i64::from(base_decimals);
+        Ok(Price { oracle: scale(self.price, shift)?, ema: scale(self.ema_price, shift)? })
     }
 }
 
@@ -229,25 +216,14 @@ fn scale(v: i64, shift: i64) -> Result<u64> {
         .ok()
         .and_then(|s| 10u128.checked_pow(s))
         .ok_or_else(|| error!(FulcrumError::MathOverflow))?;
-    let out = if shift >= 0 {
-        v.checked_mul(p)
-    } else {
-        Some(v / p)
-    };
-    let out = out
-        .and_then(|o| u64::try_from(o).ok())
-        .ok_or_else(|| error!(FulcrumError::MathOverflow))?;
+    let out = if shift >= 0 { v.checked_mul(p) } else { Some(v / p) };
+    let out = out.and_then(|o| u64::try_from(o).ok()).ok_or_else(|| error!(FulcrumError::MathOverflow))?;
     require!(out > 0, FulcrumError::OracleNonPositivePrice);
     Ok(out)
 }
 
 /// Reads, checks and converts: the one call instructions make.
-pub fn load_price(
-    ai: &AccountInfo,
-    cfg: &OracleConfig,
-    quote_decimals: u8,
-    now: i64,
-) -> Result<Price> {
+pub fn load_price(ai: &AccountInfo, cfg: &OracleConfig, quote_decimals: u8, now: i64) -> Result<Price> {
     let reading = read_oracle(ai, cfg)?;
     reading.validate(cfg, now)?;
     reading.to_price(cfg.base_decimals, quote_decimals)
@@ -269,9 +245,7 @@ mod tests {
 
     #[test]
     fn reads_the_mainnet_price_update_v2_dump() {
-        let data = include_bytes!(
-            "../tests/fixtures/pyth/7UVimffxr9ow1uXYxsr4LHAcV58mLzhmwaeKvJ1pjLiE.bin"
-        );
+        let data = include_bytes!("../tests/fixtures/pyth/7UVimffxr9ow1uXYxsr4LHAcV58mLzhmwaeKvJ1pjLiE.bin");
         let r = read_price_update(data, &hex32(SOL_FEED)).unwrap();
         assert_eq!(
             r,
@@ -285,13 +259,7 @@ mod tests {
         );
         // SOL (9 decimals) in USDC (6): $140.615937 = 140_615_937_000 engine units.
         let p = r.to_price(9, 6).unwrap();
-        assert_eq!(
-            p,
-            Price {
-                oracle: 140_615_937_000,
-                ema: 141_066_847_000
-            }
-        );
+        assert_eq!(p, Price { oracle: 140_615_937_000, ema: 141_066_847_000 });
         let mut other = hex32(SOL_FEED);
         other[0] ^= 1;
         assert!(read_price_update(data, &other).is_err());
@@ -299,9 +267,7 @@ mod tests {
 
     #[test]
     fn reads_the_mainnet_legacy_dump() {
-        let data = include_bytes!(
-            "../tests/fixtures/pyth/Gnt27xtC473ZT2Mw5u8wZ68Z3gULkSTb5DuxJy7eJotD.bin"
-        );
+        let data = include_bytes!("../tests/fixtures/pyth/Gnt27xtC473ZT2Mw5u8wZ68Z3gULkSTb5DuxJy7eJotD.bin");
         assert_eq!(data.len(), 3312);
         let r = read_legacy(data).unwrap();
         assert_eq!(

@@ -24,18 +24,10 @@ pub fn mark_pool(
     now: i64,
 ) -> Result<PoolMark> {
     let n = usize::from(exchange.num_markets);
-    require!(
-        remaining.len() == 2 * n,
-        FulcrumError::MarketAccountsMismatch
-    );
+    require!(remaining.len() == 2 * n, FulcrumError::MarketAccountsMismatch);
     let mut markets = [MarketExposure::default(); MAX_MARKETS as usize];
-    for (i, pair) in remaining
-        .chunks_exact(2)
-        .enumerate()
-        .take(MAX_MARKETS as usize)
-    {
-        let m = load_zero_copy::<PerpMarket>(&pair[0])
-            .map_err(|_| error!(FulcrumError::MarketAccountsMismatch))?;
+    for (i, pair) in remaining.chunks_exact(2).enumerate().take(MAX_MARKETS as usize) {
+        let m = load_zero_copy::<PerpMarket>(&pair[0]).map_err(|_| error!(FulcrumError::MarketAccountsMismatch))?;
         require!(
             m.exchange == *exchange_key && usize::from(m.index) == i && *pair[1].key == m.oracle,
             FulcrumError::MarketAccountsMismatch
@@ -50,8 +42,5 @@ pub fn mark_pool(
         };
     }
     let markets = &markets[..n.min(MAX_MARKETS as usize)];
-    Ok(PoolMark {
-        value: pool_value(balance, markets, rounding).math()?,
-        exposure: pool_net_exposure(markets).math()?,
-    })
+    Ok(PoolMark { value: pool_value(balance, markets, rounding).math()?, exposure: pool_net_exposure(markets).math()? })
 }

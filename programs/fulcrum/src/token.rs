@@ -15,11 +15,7 @@ pub struct ExchangeSeeds {
 
 impl ExchangeSeeds {
     pub fn of(exchange: &Exchange) -> Self {
-        Self {
-            admin: exchange.admin,
-            id: exchange.exchange_id.to_le_bytes(),
-            bump: [exchange.bump],
-        }
+        Self { admin: exchange.admin, id: exchange.exchange_id.to_le_bytes(), bump: [exchange.bump] }
     }
 
     pub fn with<R>(&self, f: impl FnOnce(&[&[&[u8]]]) -> R) -> R {
@@ -36,11 +32,7 @@ pub fn transfer_in<'info>(
     authority: &AccountInfo<'info>,
     amount: u64,
 ) -> Result<()> {
-    let accounts = Transfer {
-        from: from.clone(),
-        to: vault.clone(),
-        authority: authority.clone(),
-    };
+    let accounts = Transfer { from: from.clone(), to: vault.clone(), authority: authority.clone() };
     token::transfer(CpiContext::new(*token_program.key, accounts), amount)
 }
 
@@ -53,17 +45,8 @@ pub fn transfer_out<'info>(
     seeds: &ExchangeSeeds,
     amount: u64,
 ) -> Result<()> {
-    let accounts = Transfer {
-        from: vault.clone(),
-        to: to.clone(),
-        authority: exchange_ai.clone(),
-    };
-    seeds.with(|s| {
-        token::transfer(
-            CpiContext::new_with_signer(*token_program.key, accounts, s),
-            amount,
-        )
-    })
+    let accounts = Transfer { from: vault.clone(), to: to.clone(), authority: exchange_ai.clone() };
+    seeds.with(|s| token::transfer(CpiContext::new_with_signer(*token_program.key, accounts, s), amount))
 }
 
 /// Mints LP shares, signed by the exchange PDA.
@@ -75,17 +58,8 @@ pub fn mint_shares<'info>(
     seeds: &ExchangeSeeds,
     amount: u64,
 ) -> Result<()> {
-    let accounts = MintTo {
-        mint: mint.clone(),
-        to: to.clone(),
-        authority: exchange_ai.clone(),
-    };
-    seeds.with(|s| {
-        token::mint_to(
-            CpiContext::new_with_signer(*token_program.key, accounts, s),
-            amount,
-        )
-    })
+    let accounts = MintTo { mint: mint.clone(), to: to.clone(), authority: exchange_ai.clone() };
+    seeds.with(|s| token::mint_to(CpiContext::new_with_signer(*token_program.key, accounts, s), amount))
 }
 
 /// Burns LP shares from `from`, signed by its owner.
@@ -96,10 +70,6 @@ pub fn burn_shares<'info>(
     authority: &AccountInfo<'info>,
     amount: u64,
 ) -> Result<()> {
-    let accounts = Burn {
-        mint: mint.clone(),
-        from: from.clone(),
-        authority: authority.clone(),
-    };
+    let accounts = Burn { mint: mint.clone(), from: from.clone(), authority: authority.clone() };
     token::burn(CpiContext::new(*token_program.key, accounts), amount)
 }

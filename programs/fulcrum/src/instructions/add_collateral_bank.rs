@@ -84,10 +84,7 @@ pub fn handler(
         bank_index == e.num_banks && bank_index < MAX_BANKS && a.mint.key() != e.quote_mint,
         FulcrumError::InvalidParameter
     );
-    require!(
-        OracleKind::from_u8(oracle_kind)? != OracleKind::None,
-        FulcrumError::InvalidParameter
-    );
+    require!(OracleKind::from_u8(oracle_kind)? != OracleKind::None, FulcrumError::InvalidParameter);
     let cfg = OracleConfig {
         kind: oracle_kind,
         key: a.oracle.key(),
@@ -97,10 +94,7 @@ pub fn handler(
         base_decimals: a.mint.decimals,
     };
     read_oracle(&a.oracle.to_account_info(), &cfg)?;
-    e.num_banks = e
-        .num_banks
-        .checked_add(1)
-        .ok_or(FulcrumError::MathOverflow)?;
+    e.num_banks = e.num_banks.checked_add(1).ok_or(FulcrumError::MathOverflow)?;
 
     let mut b = a.bank.load_init()?;
     b.exchange = a.exchange.key();

@@ -94,10 +94,7 @@ pub fn handler(
         market_index == e.num_markets && market_index < MAX_MARKETS && base_decimals <= 18,
         FulcrumError::InvalidParameter
     );
-    require!(
-        OracleKind::from_u8(oracle_kind)? != OracleKind::None,
-        FulcrumError::InvalidParameter
-    );
+    require!(OracleKind::from_u8(oracle_kind)? != OracleKind::None, FulcrumError::InvalidParameter);
     let cfg = OracleConfig {
         kind: oracle_kind,
         key: a.oracle.key(),
@@ -107,10 +104,7 @@ pub fn handler(
         base_decimals,
     };
     read_oracle(&a.oracle.to_account_info(), &cfg)?;
-    e.num_markets = e
-        .num_markets
-        .checked_add(1)
-        .ok_or(FulcrumError::MathOverflow)?;
+    e.num_markets = e.num_markets.checked_add(1).ok_or(FulcrumError::MathOverflow)?;
 
     let mut m = a.market.load_init()?;
     m.exchange = a.exchange.key();

@@ -24,10 +24,7 @@ pub struct CreateMarginAccount<'info> {
 pub fn handler(ctx: Context<CreateMarginAccount>, sub_account_id: u16) -> Result<()> {
     let a = &ctx.accounts;
     let mut e = a.exchange.load_mut()?;
-    e.margin_accounts = e
-        .margin_accounts
-        .checked_add(1)
-        .ok_or(FulcrumError::MathOverflow)?;
+    e.margin_accounts = e.margin_accounts.checked_add(1).ok_or(FulcrumError::MathOverflow)?;
     let mut m = a.margin_account.load_init()?;
     m.exchange = a.exchange.key();
     m.owner = a.owner.key();

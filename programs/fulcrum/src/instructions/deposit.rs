@@ -26,25 +26,17 @@ pub struct Deposit<'info> {
 pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
     require!(amount > 0, FulcrumError::ZeroAmount);
     let a = &ctx.accounts;
-    require!(
-        !a.exchange.load()?.is_paused(pause::DEPOSITS),
-        FulcrumError::Paused
-    );
+    require!(!a.exchange.load()?.is_paused(pause::DEPOSITS), FulcrumError::Paused);
     let bank_index = {
         let mut bank = a.bank.load_mut()?;
         bank.total_deposits = bank.total_deposits.checked_add(amount).overflow()?;
-        require!(
-            bank.total_deposits <= bank.deposit_cap,
-            FulcrumError::DepositCapExceeded
-        );
+        require!(bank.total_deposits <= bank.deposit_cap, FulcrumError::DepositCapExceeded);
         let mut acct = a.margin_account.load_mut()?;
         if bank.index == CollateralBank::QUOTE_INDEX {
             let add = i64::try_from(amount).map_err(|_| FulcrumError::MathOverflow)?;
             acct.quote_balance = acct.quote_balance.checked_add(add).overflow()?;
         } else {
-            let i = acct
-                .collateral_slot(bank.index)
-                .ok_or(FulcrumError::CollateralSlotsFull)?;
+            let i = acct.collateral_slot(bank.index).ok_or(FulcrumError::CollateralSlotsFull)?;
             acct.collateral[i].amount = acct.collateral[i].amount.checked_add(amount).overflow()?;
         }
         bank.index

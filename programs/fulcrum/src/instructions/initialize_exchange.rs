@@ -18,6 +18,25 @@ pub struct ExchangeParams {
     pub unrealized_pnl_init_weight: u32,
     /// Most of the pool's value its net exposure may use, 1..=1,000,000.
     pub max_pool_utilisation: u32,
+    /// Slots in margin call before liquidation is allowed, ≤ 1,000,000 (0: at once, like Drift).
+    pub margin_call_grace_slots: u64,
+    /// Equity below this × maintenance requirement is liquidatable whatever the grace,
+    /// 100,000..=1,000,000 (default 800,000).
+    pub liquidation_threshold_ratio: u32,
+    /// Liquidations restore equity to requirement × (1 + buffer), ≤ 1,000,000.
+    pub liquidation_buffer: u32,
+    /// To the liquidator, ppm of closed notional; with `insurance_fee` ≤ 50,000.
+    pub liquidator_fee: u32,
+    /// To the insurance fund, ppm of closed notional.
+    pub insurance_fee: u32,
+    /// Discount on collateral sold in a collateral liquidation, ≤ 200,000.
+    pub collateral_liquidation_discount: u32,
+    /// Share of trading fees to the insurance fund, ≤ 1,000,000.
+    pub insurance_fee_share: u32,
+    /// Floor of admin insurance withdrawals, quote native units.
+    pub insurance_floor: u64,
+    /// Liquidation closes the whole position when less than this would remain, quote native.
+    pub dust_notional: u64,
 }
 
 impl ExchangeParams {
@@ -29,7 +48,13 @@ impl ExchangeParams {
                 && self.quote_init_liability_weight <= 2 * one
                 && self.unrealized_pnl_init_weight <= one
                 && self.max_pool_utilisation > 0
-                && self.max_pool_utilisation <= one,
+                && self.max_pool_utilisation <= one
+                && self.margin_call_grace_slots <= 1_000_000
+                && (100_000..=one).contains(&self.liquidation_threshold_ratio)
+                && self.liquidation_buffer <= one
+                && u64::from(self.liquidator_fee) + u64::from(self.insurance_fee) <= 50_000
+                && self.collateral_liquidation_discount <= 200_000
+                && self.insurance_fee_share <= one,
             FulcrumError::InvalidParameter
         );
         Ok(())
@@ -40,6 +65,15 @@ impl ExchangeParams {
         e.quote_maint_liability_weight = self.quote_maint_liability_weight;
         e.unrealized_pnl_init_weight = self.unrealized_pnl_init_weight;
         e.max_pool_utilisation = self.max_pool_utilisation;
+        e.margin_call_grace_slots = self.margin_call_grace_slots;
+        e.liquidation_threshold_ratio = self.liquidation_threshold_ratio;
+        e.liquidation_buffer = self.liquidation_buffer;
+        e.liquidator_fee = self.liquidator_fee;
+        e.insurance_fee = self.insurance_fee;
+        e.collateral_liquidation_discount = self.collateral_liquidation_discount;
+        e.insurance_fee_share = self.insurance_fee_share;
+        e.insurance_floor = self.insurance_floor;
+        e.dust_notional = self.dust_notional;
     }
 }
 

@@ -41,14 +41,7 @@ pub fn handler<'info>(ctx: Context<'info, LpDeposit<'info>>, amount: u64) -> Res
     require!(!exchange.is_paused(pause::LP), FulcrumError::Paused);
     let now = Clock::get()?.unix_timestamp;
     let mut pool = a.pool.load_mut()?;
-    let mark = mark_pool(
-        &a.exchange.key(),
-        &exchange,
-        pool.balance,
-        ctx.remaining_accounts,
-        Rounding::Up,
-        now,
-    )?;
+    let mark = mark_pool(&a.exchange.key(), &exchange, pool.balance, ctx.remaining_accounts, Rounding::Up, now)?;
     let supply = a.lp_mint.supply;
     require!(supply == 0 || mark.value > 0, FulcrumError::PoolInsolvent);
     let shares = lp_shares_for_deposit(amount, mark.value, supply).math()?;

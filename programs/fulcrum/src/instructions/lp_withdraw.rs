@@ -41,20 +41,10 @@ pub fn handler<'info>(ctx: Context<'info, LpWithdraw<'info>>, shares: u64) -> Re
     require!(!exchange.is_paused(pause::LP), FulcrumError::Paused);
     let now = Clock::get()?.unix_timestamp;
     let mut pool = a.pool.load_mut()?;
-    let mark = mark_pool(
-        &a.exchange.key(),
-        &exchange,
-        pool.balance,
-        ctx.remaining_accounts,
-        Rounding::Down,
-        now,
-    )?;
+    let mark = mark_pool(&a.exchange.key(), &exchange, pool.balance, ctx.remaining_accounts, Rounding::Down, now)?;
     let amount = lp_amount_for_shares(shares, mark.value, a.lp_mint.supply).math()?;
     require!(amount > 0, FulcrumError::ZeroAmount);
-    pool.balance = pool
-        .balance
-        .checked_sub(amount)
-        .ok_or(FulcrumError::InsufficientPoolLiquidity)?;
+    pool.balance = pool.balance.checked_sub(amount).ok_or(FulcrumError::InsufficientPoolLiquidity)?;
     let value_after = mark.value - i128::from(amount);
     require!(
         utilisation_ok(mark.exposure, value_after, exchange.max_pool_utilisation),

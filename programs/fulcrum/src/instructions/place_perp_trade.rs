@@ -3,7 +3,7 @@ use fulcrum_risk::{apply_fill, is_reducing};
 
 use crate::error::{FulcrumError, MathResultExt, OptionExt};
 use crate::events::TradeEvent;
-use crate::health::account_health;
+use crate::health::{account_health, observe};
 use crate::oracle::load_price;
 use crate::state::*;
 
@@ -44,18 +44,12 @@ pub struct PlacePerpTrade<'info> {
 /// Trades against the pool at the oracle price plus the taker fee. A trade that opens, grows or
 /// flips a position must leave the account at initial margin; one that only reduces is always
 /// allowed. Remaining accounts: the margin check's, for the account after the trade.
-pub fn handler<'info>(
-    ctx: Context<'info, PlacePerpTrade<'info>>,
-    params: TradeParams,
-) -> Result<()> {
+pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeParams) -> Result<()> {
     let a = &ctx.accounts;
     let exchange = a.exchange.load()?;
     require!(!exchange.is_paused(pause::TRADING), FulcrumError::Paused);
     let mut acct = a.margin_account.load_mut()?;
-    require!(
-        acct.can_trade(&a.trader.key()),
-        FulcrumError::NotAccountOwner
-    );
+    require!(acct.can_trade(&a.trader.key()), FulcrumError::NotAccountOwner);
     let now = Clock::get()?.unix_timestamp;
 
     let (event, reducing) = {
@@ -64,56 +58,30 @@ pub fn handler<'info>(
             params.base_size > 0 && params.base_size.is_multiple_of(market.step_size),
             FulcrumError::InvalidOrderSize
         );
-        let price = load_price(
-            &a.oracle.to_account_info(),
-            &market.oracle_config(),
-            exchange.quote_decimals,
-            now,
-        )?;
+        let price = load_price(&a.oracle.to_account_info(), &market.oracle_config(), exchange.quote_decimals, now)?;
         let fill_price = price.oracle;
         match params.side {
-            Side::Buy => require!(
-                fill_price <= params.limit_price,
-                FulcrumError::SlippageExceeded
-            ),
-            Side::Sell => require!(
-                fill_price >= params.limit_price,
-                FulcrumError::SlippageExceeded
-            ),
+            Side::Buy => require!(fill_price <= params.limit_price, FulcrumError::SlippageExceeded),
+            Side::Sell => require!(fill_price >= params.limit_price, FulcrumError::SlippageExceeded),
         }
-        let slot_i = acct
-            .perp_slot(market.index)
-            .ok_or(FulcrumError::PerpSlotsFull)?;
+        let slot_i = acct.perp_slot(market.index).ok_or(FulcrumError::PerpSlotsFull)?;
         let old = acct.perps[slot_i].position();
-        let mut size =
-            i64::try_from(params.base_size).map_err(|_| FulcrumError::InvalidOrderSize)?;
+        let mut size = i64::try_from(params.base_size).map_err(|_| FulcrumError::InvalidOrderSize)?;
         if params.side == Side::Sell {
             size = -size;
         }
         if params.reduce_only {
-            require!(
-                old.base != 0 && (old.base > 0) != (size > 0),
-                FulcrumError::ReduceOnlyWouldIncrease
-            );
+            require!(old.base != 0 && (old.base > 0) != (size > 0), FulcrumError::ReduceOnlyWouldIncrease);
             if size.unsigned_abs() > old.base.unsigned_abs() {
                 size = -old.base;
             }
         }
         let reducing = is_reducing(old.base, size);
-        let fill = apply_fill(
-            &old,
-            &market.risk(price),
-            size,
-            fill_price,
-            market.taker_fee,
-        )
-        .math()?;
+        let fill = apply_fill(&old, &market.risk(price), size, fill_price, market.taker_fee).math()?;
 
         // Open interest: caps bind only on the side that grows.
         let (long_before, short_before) = (market.long_base, market.short_base);
-        market
-            .update_open_interest(&old, &fill.position)
-            .overflow()?;
+        market.update_open_interest(&old, &fill.position).overflow()?;
         require!(
             (market.long_base <= long_before || market.long_base <= market.long_oi_cap)
                 && (market.short_base <= short_before || market.short_base <= market.short_oi_cap),
@@ -124,26 +92,30 @@ pub fn handler<'info>(
         let seq = market.trade_seq;
         market.trade_seq = seq.checked_add(1).overflow()?;
 
-        // The pool pays realised profits, takes realised losses and the fee.
+        // The pool pays realised profits, takes realised losses and the fee, less the insurance
+        // fund's share of it.
         let mut pool = a.pool.load_mut()?;
-        let pool_delta = i128::from(fill.fee) - i128::from(fill.realized_pnl);
+        let to_insurance = fulcrum_risk::fixed::mul_div_floor(
+            u128::from(fill.fee),
+            u128::from(exchange.insurance_fee_share),
+            u128::from(fulcrum_risk::RATIO_ONE),
+        )
+        .math()?;
+        let to_insurance = u64::try_from(to_insurance).map_err(|_| FulcrumError::MathOverflow)?;
+        let to_pool = fill.fee - to_insurance;
+        let pool_delta = i128::from(to_pool) - i128::from(fill.realized_pnl);
         pool.balance = u64::try_from(i128::from(pool.balance) + pool_delta)
             .map_err(|_| FulcrumError::InsufficientPoolLiquidity)?;
-        pool.fees_earned = pool.fees_earned.checked_add(fill.fee).overflow()?;
+        pool.insurance_balance = pool.insurance_balance.checked_add(to_insurance).overflow()?;
+        pool.fees_earned = pool.fees_earned.checked_add(to_pool).overflow()?;
 
         let fee = i64::try_from(fill.fee).map_err(|_| FulcrumError::MathOverflow)?;
-        acct.quote_balance = acct
-            .quote_balance
-            .checked_add(fill.realized_pnl)
-            .and_then(|q| q.checked_sub(fee))
-            .overflow()?;
+        acct.quote_balance =
+            acct.quote_balance.checked_add(fill.realized_pnl).and_then(|q| q.checked_sub(fee)).overflow()?;
         acct.fees_paid = acct.fees_paid.checked_add(fill.fee).overflow()?;
         let slot = &mut acct.perps[slot_i];
         slot.set_position(&fill.position);
-        slot.realized_pnl = slot
-            .realized_pnl
-            .checked_add(fill.realized_pnl)
-            .overflow()?;
+        slot.realized_pnl = slot.realized_pnl.checked_add(fill.realized_pnl).overflow()?;
         if fill.position.base == 0 {
             slot.realized_pnl = 0;
         }
@@ -165,20 +137,12 @@ pub fn handler<'info>(
     };
 
     // The market may be among the health accounts: its borrow above is released.
-    let health = account_health(
-        &acct,
-        &a.exchange.key(),
-        &exchange,
-        ctx.remaining_accounts,
-        now,
-    )?;
+    let health = account_health(&acct, &a.exchange.key(), &exchange, ctx.remaining_accounts, now)?;
+    observe(&mut acct, &a.margin_account.key(), &health, &exchange, Clock::get()?.slot)?;
     if !reducing {
-        require!(
-            health.init.is_met(),
-            FulcrumError::TradeExceedsInitialMargin
-        );
+        require!(health.init.is_met(), FulcrumError::TradeExceedsInitialMargin);
+        require!(acct.in_margin_call == 0, FulcrumError::AccountInMarginCall);
     }
-    acct.health_state = health.state as u8;
     crate::emit_event!(TradeEvent {
         leverage: health.leverage.unwrap_or(u64::MAX),
         health_state: health.state as u8,

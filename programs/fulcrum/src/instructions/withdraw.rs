@@ -3,7 +3,7 @@ use anchor_spl::token::{Token, TokenAccount};
 
 use crate::error::{FulcrumError, OptionExt};
 use crate::events::WithdrawEvent;
-use crate::health::account_health;
+use crate::health::{account_health, observe};
 use crate::state::*;
 use crate::token::{transfer_out, ExchangeSeeds};
 
@@ -33,10 +33,7 @@ pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Resu
     require!(amount > 0, FulcrumError::ZeroAmount);
     let a = &ctx.accounts;
     let exchange = a.exchange.load()?;
-    require!(
-        !exchange.is_paused(pause::WITHDRAWALS),
-        FulcrumError::Paused
-    );
+    require!(!exchange.is_paused(pause::WITHDRAWALS), FulcrumError::Paused);
     let mut acct = a.margin_account.load_mut()?;
     let bank_index = {
         let mut bank = a.bank.load_mut()?;
@@ -47,32 +44,18 @@ pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Resu
             // Profits make traders withdraw more quote than they deposited.
             bank.total_deposits = bank.total_deposits.saturating_sub(amount);
         } else {
-            let i = acct
-                .find_collateral(bank.index)
-                .ok_or(FulcrumError::InsufficientBalance)?;
+            let i = acct.find_collateral(bank.index).ok_or(FulcrumError::InsufficientBalance)?;
             let slot = &mut acct.collateral[i];
-            slot.amount = slot
-                .amount
-                .checked_sub(amount)
-                .ok_or(FulcrumError::InsufficientBalance)?;
+            slot.amount = slot.amount.checked_sub(amount).ok_or(FulcrumError::InsufficientBalance)?;
             acct.compact_collateral(i);
             bank.total_deposits = bank.total_deposits.checked_sub(amount).overflow()?;
         }
         bank.index
     };
     let now = Clock::get()?.unix_timestamp;
-    let health = account_health(
-        &acct,
-        &a.exchange.key(),
-        &exchange,
-        ctx.remaining_accounts,
-        now,
-    )?;
-    require!(
-        health.init.is_met(),
-        FulcrumError::WithdrawalExceedsInitialMargin
-    );
-    acct.health_state = health.state as u8;
+    let health = account_health(&acct, &a.exchange.key(), &exchange, ctx.remaining_accounts, now)?;
+    require!(health.init.is_met(), FulcrumError::WithdrawalExceedsInitialMargin);
+    observe(&mut acct, &a.margin_account.key(), &health, &exchange, Clock::get()?.slot)?;
     let seeds = ExchangeSeeds::of(&exchange);
     drop(acct);
     drop(exchange);

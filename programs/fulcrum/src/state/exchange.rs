@@ -45,7 +45,26 @@ pub struct Exchange {
     pub bump: u8,
     pub quote_decimals: u8,
     pub _pad: [u8; 7],
-    pub reserved: [u8; 192],
+    /// Slots an account may stay in margin call before keepers may liquidate it (unless it is
+    /// under the hard threshold).
+    pub margin_call_grace_slots: u64,
+    /// The admin may not withdraw the insurance fund below this, quote native units.
+    pub insurance_floor: u64,
+    /// A position remainder worth less than this is closed whole by a liquidation, quote native.
+    pub dust_notional: u64,
+    /// Equity below this × maintenance requirement is liquidatable at once, grace or not; ppm.
+    pub liquidation_threshold_ratio: u32,
+    /// A liquidation restores maintenance equity to requirement × (1 + buffer); ppm.
+    pub liquidation_buffer: u32,
+    /// To the liquidator, ppm of closed notional.
+    pub liquidator_fee: u32,
+    /// To the insurance fund, ppm of closed notional.
+    pub insurance_fee: u32,
+    /// Collateral sold to a liquidator at oracle × (1 − discount); ppm.
+    pub collateral_liquidation_discount: u32,
+    /// Share of trading fees that goes to the insurance fund; ppm.
+    pub insurance_fee_share: u32,
+    pub reserved: [u8; 144],
 }
 const _: () = assert!(core::mem::size_of::<Exchange>() == 296);
 
@@ -58,6 +77,16 @@ impl Exchange {
             quote_init_liability_weight: self.quote_init_liability_weight,
             quote_maint_liability_weight: self.quote_maint_liability_weight,
             unrealized_pnl_init_weight: self.unrealized_pnl_init_weight,
+        }
+    }
+
+    /// The engine's view of the liquidation parameters.
+    pub fn liquidation_params(&self) -> fulcrum_risk::LiquidationParams {
+        fulcrum_risk::LiquidationParams {
+            buffer: self.liquidation_buffer,
+            liquidator_fee: self.liquidator_fee,
+            insurance_fee: self.insurance_fee,
+            dust_notional: self.dust_notional,
         }
     }
 

@@ -82,7 +82,9 @@ pub struct MarginAccount {
     pub health_state: u8,
     pub num_collateral: u8,
     pub num_perps: u8,
-    pub _pad: [u8; 2],
+    /// 1 while the account is in margin call (since `margin_call_slot`).
+    pub in_margin_call: u8,
+    pub _pad: [u8; 1],
     pub collateral: [CollateralSlot; MAX_COLLATERAL],
     pub perps: [PerpSlot; MAX_PERPS],
     pub reserved: [u8; 128],
@@ -112,20 +114,14 @@ impl MarginAccount {
             return None;
         }
         self.collateral.copy_within(at..n, at + 1);
-        self.collateral[at] = CollateralSlot {
-            amount: 0,
-            bank_index,
-            _pad: [0; 6],
-        };
+        self.collateral[at] = CollateralSlot { amount: 0, bank_index, _pad: [0; 6] };
         self.num_collateral += 1;
         Some(at)
     }
 
     /// Index of the slot of `bank_index`, if active.
     pub fn find_collateral(&self, bank_index: u16) -> Option<usize> {
-        self.active_collateral()
-            .iter()
-            .position(|s| s.bank_index == bank_index)
+        self.active_collateral().iter().position(|s| s.bank_index == bank_index)
     }
 
     /// Frees collateral slot `i` if it is empty, keeping the rest packed and sorted.
@@ -149,19 +145,14 @@ impl MarginAccount {
             return None;
         }
         self.perps.copy_within(at..n, at + 1);
-        self.perps[at] = PerpSlot {
-            market_index,
-            ..PerpSlot::default()
-        };
+        self.perps[at] = PerpSlot { market_index, ..PerpSlot::default() };
         self.num_perps += 1;
         Some(at)
     }
 
     /// Index of the perp slot of `market_index`, if active.
     pub fn find_perp(&self, market_index: u16) -> Option<usize> {
-        self.active_perps()
-            .iter()
-            .position(|s| s.market_index == market_index)
+        self.active_perps().iter().position(|s| s.market_index == market_index)
     }
 
     /// Frees perp slot `i` if its position is closed.

@@ -18,10 +18,12 @@ pub struct LiquidityPool {
     pub fees_earned: u64,
     /// Bad debt socialised to LPs, ever.
     pub socialised_loss: u64,
+    /// Bad debt the insurance fund paid, ever.
+    pub insurance_paid_out: u64,
     pub bump: u8,
     pub lp_mint_bump: u8,
     pub _pad: [u8; 6],
-    pub reserved: [u8; 128],
+    pub reserved: [u8; 120],
 }
 const _: () = assert!(core::mem::size_of::<LiquidityPool>() == 232);
 

@@ -13,21 +13,10 @@ const PACKET_DATA_SIZE: usize = 1_232;
 async fn a_full_account_trades_and_withdraws_in_one_transaction() {
     let mut h = Harness::new().await;
     for i in 0..MAX_COLLATERAL as i64 {
-        h.add_bank(
-            9,
-            OracleFormat::Pull,
-            Quote::at(px(10 + i)),
-            default_bank_params(),
-        )
-        .await;
+        h.add_bank(9, OracleFormat::Pull, Quote::at(px(10 + i)), default_bank_params()).await;
     }
     for i in 0..MAX_PERPS as i64 {
-        h.add_market(
-            OracleFormat::Pull,
-            Quote::at(px(100 + 10 * i)),
-            default_market_params(),
-        )
-        .await;
+        h.add_market(OracleFormat::Pull, Quote::at(px(100 + 10 * i)), default_market_params()).await;
     }
     let _lp = h.seed_pool(1_000_000 * USDC).await;
     let t = h.trader(10_000 * USDC).await;
@@ -37,15 +26,8 @@ async fn a_full_account_trades_and_withdraws_in_one_transaction() {
     }
 
     // Every static account of trades and withdrawals goes in the table.
-    let mut addrs = vec![
-        h.exchange,
-        h.pool,
-        t.account,
-        h.quote.key,
-        h.quote.vault,
-        t.token(&h.quote.mint),
-        anchor_spl::token::ID,
-    ];
+    let mut addrs =
+        vec![h.exchange, h.pool, t.account, h.quote.key, h.quote.vault, t.token(&h.quote.mint), anchor_spl::token::ID];
     for b in h.banks.clone() {
         addrs.extend([b.key, b.oracle.unwrap().key]);
     }
@@ -64,15 +46,8 @@ async fn a_full_account_trades_and_withdraws_in_one_transaction() {
         h.ctx.banks_client.process_transaction(tx).await.unwrap();
     }
     let a: MarginAccount = h.margin(&t.account).await;
-    assert_eq!(
-        (a.num_collateral as usize, a.num_perps as usize),
-        (MAX_COLLATERAL, MAX_PERPS)
-    );
-    assert!(a
-        .active_perps()
-        .iter()
-        .enumerate()
-        .all(|(i, p)| (p.base > 0) == (i % 2 == 0)));
+    assert_eq!((a.num_collateral as usize, a.num_perps as usize), (MAX_COLLATERAL, MAX_PERPS));
+    assert!(a.active_perps().iter().enumerate().all(|(i, p)| (p.base > 0) == (i % 2 == 0)));
 
     // A withdrawal with the full margin check.
     let ix = h.withdraw_ix(&t, 0, 100 * USDC).await;
@@ -80,14 +55,8 @@ async fn a_full_account_trades_and_withdraws_in_one_transaction() {
     let tx = h.v0_transaction(&[ix], &[&t.kp], &table).await;
     largest = largest.max(bincode_size(&tx));
     h.ctx.banks_client.process_transaction(tx).await.unwrap();
-    assert!(
-        largest <= PACKET_DATA_SIZE,
-        "largest transaction {largest} bytes"
-    );
-    println!(
-        "full-slots transaction: {largest} bytes; MarginAccount: {} bytes",
-        MarginAccount::SIZE
-    );
+    assert!(largest <= PACKET_DATA_SIZE, "largest transaction {largest} bytes");
+    println!("full-slots transaction: {largest} bytes; MarginAccount: {} bytes", MarginAccount::SIZE);
     const { assert!(MarginAccount::SIZE <= 1_600) };
     h.assert_conservation().await;
 }

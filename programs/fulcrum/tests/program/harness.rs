@@ -77,12 +77,7 @@ pub struct Quote {
 
 impl Quote {
     pub fn at(price: i64) -> Self {
-        Self {
-            price,
-            conf: (price / 2_000) as u64,
-            ema: price,
-            age: 0,
-        }
+        Self { price, conf: (price / 2_000) as u64, ema: price, age: 0 }
     }
 }
 
@@ -135,6 +130,15 @@ pub fn default_exchange_params() -> ExchangeParams {
         quote_maint_liability_weight: 1_000_000,
         unrealized_pnl_init_weight: 1_000_000,
         max_pool_utilisation: 800_000,
+        margin_call_grace_slots: 0,
+        liquidation_threshold_ratio: 800_000,
+        liquidation_buffer: 100_000, // 10%
+        liquidator_fee: 5_000,       // 0.5%
+        insurance_fee: 2_500,        // 0.25%
+        collateral_liquidation_discount: 50_000,
+        insurance_fee_share: 0,
+        insurance_floor: 0,
+        dust_notional: 10 * USDC,
     }
 }
 
@@ -213,16 +217,12 @@ impl Harness {
         let admin_key = h.admin.pubkey();
         h.airdrop(&admin_key, 100 * SOL).await;
         let quote_mint = h.create_mint(6).await;
-        let exchange = Pubkey::find_program_address(
-            &[seeds::EXCHANGE, admin_key.as_ref(), &0u16.to_le_bytes()],
-            &fulcrum::ID,
-        )
-        .0;
+        let exchange =
+            Pubkey::find_program_address(&[seeds::EXCHANGE, admin_key.as_ref(), &0u16.to_le_bytes()], &fulcrum::ID).0;
         let quote_bank = bank_address(&exchange, 0);
         let quote_vault = vault_address(&exchange, &quote_mint);
         let pool = Pubkey::find_program_address(&[seeds::POOL, exchange.as_ref()], &fulcrum::ID).0;
-        let lp_mint =
-            Pubkey::find_program_address(&[seeds::LP_MINT, exchange.as_ref()], &fulcrum::ID).0;
+        let lp_mint = Pubkey::find_program_address(&[seeds::LP_MINT, exchange.as_ref()], &fulcrum::ID).0;
         let ix = Instruction {
             program_id: fulcrum::ID,
             accounts: fulcrum::accounts::InitializeExchange {
@@ -237,24 +237,14 @@ impl Harness {
                 system_program: anchor_lang::system_program::ID,
             }
             .to_account_metas(None),
-            data: fulcrum::instruction::InitializeExchange {
-                exchange_id: 0,
-                params,
-                quote_deposit_cap: u64::MAX / 2,
-            }
-            .data(),
+            data: fulcrum::instruction::InitializeExchange { exchange_id: 0, params, quote_deposit_cap: u64::MAX / 2 }
+                .data(),
         };
         let admin = h.admin.insecure_clone();
         h.send(&[ix], &[&admin]).await.expect("initialize_exchange");
         h.exchange = exchange;
-        h.quote = BankHandle {
-            index: 0,
-            key: quote_bank,
-            mint: quote_mint,
-            vault: quote_vault,
-            oracle: None,
-            decimals: 6,
-        };
+        h.quote =
+            BankHandle { index: 0, key: quote_bank, mint: quote_mint, vault: quote_vault, oracle: None, decimals: 6 };
         h.pool = pool;
         h.lp_mint = lp_mint;
         h
@@ -270,19 +260,12 @@ impl Harness {
     /// limit so identical instructions are never deduplicated as one.
     pub async fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> TxResult {
         self.nonce += 1;
-        let mut all = vec![ComputeBudgetInstruction::set_compute_unit_limit(
-            1_400_000 - self.nonce,
-        )];
+        let mut all = vec![ComputeBudgetInstruction::set_compute_unit_limit(1_400_000 - self.nonce)];
         all.extend_from_slice(ixs);
         let payer = self.payer();
         let mut keys: Vec<&Keypair> = vec![&payer];
         keys.extend_from_slice(signers);
-        let blockhash = self
-            .ctx
-            .banks_client
-            .get_latest_blockhash()
-            .await
-            .expect("blockhash");
+        let blockhash = self.ctx.banks_client.get_latest_blockhash().await.expect("blockhash");
         let tx = Transaction::new_signed_with_payer(&all, Some(&payer.pubkey()), &keys, blockhash);
         self.ctx.banks_client.process_transaction(tx).await
     }
@@ -294,11 +277,7 @@ impl Harness {
     }
 
     pub async fn clock(&mut self) -> Clock {
-        self.ctx
-            .banks_client
-            .get_sysvar::<Clock>()
-            .await
-            .expect("clock")
+        self.ctx.banks_client.get_sysvar::<Clock>().await.expect("clock")
     }
 
     pub async fn set_time(&mut self, unix: i64) {
@@ -320,11 +299,7 @@ impl Harness {
     }
 
     pub async fn account(&mut self, key: &Pubkey) -> Option<Account> {
-        self.ctx
-            .banks_client
-            .get_account(*key)
-            .await
-            .expect("get_account")
+        self.ctx.banks_client.get_account(*key).await.expect("get_account")
     }
 
     pub async fn account_data(&mut self, key: &Pubkey) -> Vec<u8> {
@@ -365,13 +340,7 @@ impl Harness {
     pub async fn create_mint(&mut self, decimals: u8) -> Pubkey {
         let mint = Keypair::new();
         let payer = self.payer();
-        let rent = self
-            .ctx
-            .banks_client
-            .get_rent()
-            .await
-            .unwrap()
-            .minimum_balance(spl_token::state::Mint::LEN);
+        let rent = self.ctx.banks_client.get_rent().await.unwrap().minimum_balance(spl_token::state::Mint::LEN);
         let ixs = [
             system_instruction::create_account(
                 &payer.pubkey(),
@@ -380,14 +349,8 @@ impl Harness {
                 spl_token::state::Mint::LEN as u64,
                 &spl_token::ID,
             ),
-            spl_token::instruction::initialize_mint2(
-                &spl_token::ID,
-                &mint.pubkey(),
-                &payer.pubkey(),
-                None,
-                decimals,
-            )
-            .unwrap(),
+            spl_token::instruction::initialize_mint2(&spl_token::ID, &mint.pubkey(), &payer.pubkey(), None, decimals)
+                .unwrap(),
         ];
         self.send(&ixs, &[&mint]).await.expect("create mint");
         mint.pubkey()
@@ -396,13 +359,7 @@ impl Harness {
     pub async fn create_token_account(&mut self, mint: &Pubkey, owner: &Pubkey) -> Pubkey {
         let acct = Keypair::new();
         let payer = self.payer();
-        let rent = self
-            .ctx
-            .banks_client
-            .get_rent()
-            .await
-            .unwrap()
-            .minimum_balance(spl_token::state::Account::LEN);
+        let rent = self.ctx.banks_client.get_rent().await.unwrap().minimum_balance(spl_token::state::Account::LEN);
         let ixs = [
             system_instruction::create_account(
                 &payer.pubkey(),
@@ -411,26 +368,16 @@ impl Harness {
                 spl_token::state::Account::LEN as u64,
                 &spl_token::ID,
             ),
-            spl_token::instruction::initialize_account3(
-                &spl_token::ID,
-                &acct.pubkey(),
-                mint,
-                owner,
-            )
-            .unwrap(),
+            spl_token::instruction::initialize_account3(&spl_token::ID, &acct.pubkey(), mint, owner).unwrap(),
         ];
-        self.send(&ixs, &[&acct])
-            .await
-            .expect("create token account");
+        self.send(&ixs, &[&acct]).await.expect("create token account");
         acct.pubkey()
     }
 
     /// Mints `amount` to `to` (the payer is every test mint's authority).
     pub async fn mint_to(&mut self, mint: &Pubkey, to: &Pubkey, amount: u64) {
         let payer = self.payer();
-        let ix =
-            spl_token::instruction::mint_to(&spl_token::ID, mint, to, &payer.pubkey(), &[], amount)
-                .unwrap();
+        let ix = spl_token::instruction::mint_to(&spl_token::ID, mint, to, &payer.pubkey(), &[], amount).unwrap();
         self.send(&[ix], &[]).await.expect("mint_to");
     }
 
@@ -441,9 +388,7 @@ impl Harness {
         let now = self.now().await;
         let slot = self.clock().await.slot;
         let data = match oracle.format {
-            OracleFormat::Pull => {
-                pull_oracle_data(oracle.feed_id, q, now - q.age, slot, oracle.verification)
-            }
+            OracleFormat::Pull => pull_oracle_data(oracle.feed_id, q, now - q.age, slot, oracle.verification),
             OracleFormat::Legacy => legacy_oracle_data(q, now - q.age, 1),
         };
         self.write_oracle(oracle, data).await;
@@ -462,36 +407,20 @@ impl Harness {
             OracleFormat::Pull => fulcrum::oracle::PYTH_RECEIVER,
             OracleFormat::Legacy => fulcrum::oracle::PYTH_LEGACY_MAINNET,
         };
-        let o = OracleHandle {
-            key: Pubkey::new_unique(),
-            format,
-            feed_id,
-            owner,
-            verification: VerificationLevel::Full,
-        };
+        let o =
+            OracleHandle { key: Pubkey::new_unique(), format, feed_id, owner, verification: VerificationLevel::Full };
         self.set_oracle(&o, q).await;
         o
     }
 
     // ------------------------------------------------------------------ listing
 
-    pub async fn add_bank(
-        &mut self,
-        decimals: u8,
-        format: OracleFormat,
-        q: Quote,
-        params: BankParams,
-    ) -> BankHandle {
+    pub async fn add_bank(&mut self, decimals: u8, format: OracleFormat, q: Quote, params: BankParams) -> BankHandle {
         let oracle = self.new_oracle(format, q).await;
         self.add_bank_with_oracle(decimals, oracle, params).await
     }
 
-    pub async fn add_bank_with_oracle(
-        &mut self,
-        decimals: u8,
-        oracle: OracleHandle,
-        params: BankParams,
-    ) -> BankHandle {
+    pub async fn add_bank_with_oracle(&mut self, decimals: u8, oracle: OracleHandle, params: BankParams) -> BankHandle {
         let mint = self.create_mint(decimals).await;
         let index = 1 + self.banks.len() as u16;
         let bank = bank_address(&self.exchange, index);
@@ -522,27 +451,13 @@ impl Harness {
             .data(),
         };
         let admin = self.admin.insecure_clone();
-        self.send(&[ix], &[&admin])
-            .await
-            .expect("add_collateral_bank");
-        let h = BankHandle {
-            index,
-            key: bank,
-            mint,
-            vault,
-            oracle: Some(oracle),
-            decimals,
-        };
+        self.send(&[ix], &[&admin]).await.expect("add_collateral_bank");
+        let h = BankHandle { index, key: bank, mint, vault, oracle: Some(oracle), decimals };
         self.banks.push(h);
         h
     }
 
-    pub async fn add_market(
-        &mut self,
-        format: OracleFormat,
-        q: Quote,
-        params: MarketParams,
-    ) -> MarketHandle {
+    pub async fn add_market(&mut self, format: OracleFormat, q: Quote, params: MarketParams) -> MarketHandle {
         let oracle = self.new_oracle(format, q).await;
         self.add_market_with_oracle(9, oracle, params).await
     }
@@ -584,12 +499,7 @@ impl Harness {
         };
         let admin = self.admin.insecure_clone();
         self.send(&[ix], &[&admin]).await.expect("add_perp_market");
-        let h = MarketHandle {
-            index,
-            key: market,
-            oracle,
-            base_decimals,
-        };
+        let h = MarketHandle { index, key: market, oracle, base_decimals };
         self.markets.push(h);
         h
     }
@@ -608,12 +518,8 @@ impl Harness {
 
     /// Republishes every oracle at its current price with the current time (after a clock move).
     pub async fn refresh_oracles(&mut self) {
-        let oracles: Vec<OracleHandle> = self
-            .markets
-            .iter()
-            .map(|m| m.oracle)
-            .chain(self.banks.iter().filter_map(|b| b.oracle))
-            .collect();
+        let oracles: Vec<OracleHandle> =
+            self.markets.iter().map(|m| m.oracle).chain(self.banks.iter().filter_map(|b| b.oracle)).collect();
         for o in oracles {
             let data = self.account_data(&o.key).await;
             let q = read_quote(&o, &data);
@@ -640,15 +546,11 @@ impl Harness {
             .to_account_metas(None),
             data: fulcrum::instruction::CreateMarginAccount { sub_account_id: 0 }.data(),
         };
-        self.send(&[ix], &[&kp])
-            .await
-            .expect("create_margin_account");
+        self.send(&[ix], &[&kp]).await.expect("create_margin_account");
         self.margin_accounts.push(account);
         let mut tokens = HashMap::new();
-        let mints: Vec<Pubkey> = std::iter::once(self.quote.mint)
-            .chain(self.banks.iter().map(|b| b.mint))
-            .chain([self.lp_mint])
-            .collect();
+        let mints: Vec<Pubkey> =
+            std::iter::once(self.quote.mint).chain(self.banks.iter().map(|b| b.mint)).chain([self.lp_mint]).collect();
         for mint in mints {
             let t = self.create_token_account(&mint, &kp.pubkey()).await;
             tokens.insert(mint, t);
@@ -658,11 +560,7 @@ impl Harness {
             let m = self.quote.mint;
             self.mint_to(&m, &q, quote).await;
         }
-        Trader {
-            kp,
-            account,
-            tokens,
-        }
+        Trader { kp, account, tokens }
     }
 
     /// A keypair that is nobody in particular (a keeper, an attacker) with SOL for fees.
@@ -738,11 +636,7 @@ impl Harness {
         }
         .to_account_metas(None);
         metas.extend(self.health_metas(&acct));
-        Instruction {
-            program_id: fulcrum::ID,
-            accounts: metas,
-            data: fulcrum::instruction::Withdraw { amount }.data(),
-        }
+        Instruction { program_id: fulcrum::ID, accounts: metas, data: fulcrum::instruction::Withdraw { amount }.data() }
     }
 
     pub async fn withdraw(&mut self, t: &Trader, bank_index: u16, amount: u64) -> TxResult {
@@ -768,12 +662,7 @@ impl Harness {
 
     /// The account as it will be after trading `delta` on market `i` (slots only; for the
     /// health account list).
-    pub async fn after_trade(
-        &mut self,
-        account: &Pubkey,
-        market: u16,
-        delta: i64,
-    ) -> MarginAccount {
+    pub async fn after_trade(&mut self, account: &Pubkey, market: u16, delta: i64) -> MarginAccount {
         let mut acct = self.margin(account).await;
         let i = acct.perp_slot(market).expect("slot");
         acct.perps[i].base += delta;
@@ -797,15 +686,8 @@ impl Harness {
     ) -> Instruction {
         let m = self.markets[market as usize];
         let before = self.margin(&t.account).await;
-        let held = before
-            .find_perp(market)
-            .map(|i| before.perps[i].base)
-            .unwrap_or(0);
-        let mut delta = if side == Side::Buy {
-            size as i64
-        } else {
-            -(size as i64)
-        };
+        let held = before.find_perp(market).map(|i| before.perps[i].base).unwrap_or(0);
+        let mut delta = if side == Side::Buy { size as i64 } else { -(size as i64) };
         if reduce_only && held != 0 && delta.unsigned_abs() > held.unsigned_abs() {
             delta = -held;
         }
@@ -825,12 +707,7 @@ impl Harness {
             program_id: fulcrum::ID,
             accounts: metas,
             data: fulcrum::instruction::PlacePerpTrade {
-                params: TradeParams {
-                    side,
-                    base_size: size,
-                    limit_price,
-                    reduce_only,
-                },
+                params: TradeParams { side, base_size: size, limit_price, reduce_only },
             }
             .data(),
         }
@@ -844,26 +721,163 @@ impl Harness {
     /// Closes the whole position in `market` (reduce-only).
     pub async fn close(&mut self, t: &Trader, market: u16) -> TxResult {
         let acct = self.margin(&t.account).await;
-        let base = acct
-            .find_perp(market)
-            .map(|i| acct.perps[i].base)
-            .unwrap_or(0);
+        let base = acct.find_perp(market).map(|i| acct.perps[i].base).unwrap_or(0);
         let side = if base > 0 { Side::Sell } else { Side::Buy };
-        let ix = self
-            .trade_ix(t, market, side, base.unsigned_abs(), None, true)
-            .await;
+        let ix = self.trade_ix(t, market, side, base.unsigned_abs(), None, true).await;
         self.send(&[ix], &[&t.kp]).await
+    }
+
+    // -------------------------------------------------------------- keepers
+
+    pub async fn refresh_health_ix(&mut self, account: &Pubkey) -> Instruction {
+        let acct = self.margin(account).await;
+        let mut metas = fulcrum::accounts::RefreshHealth { exchange: self.exchange, margin_account: *account }
+            .to_account_metas(None);
+        metas.extend(self.health_metas(&acct));
+        Instruction { program_id: fulcrum::ID, accounts: metas, data: fulcrum::instruction::RefreshHealth {}.data() }
+    }
+
+    pub async fn refresh_health(&mut self, account: &Pubkey) -> TxResult {
+        let ix = self.refresh_health_ix(account).await;
+        self.send(&[ix], &[]).await
+    }
+
+    /// `liquidate_perp` of `account`'s position in `market`, signed by `keeper`, fee to
+    /// `fee_to` (a quote token account).
+    pub async fn liquidate_perp_ix(
+        &mut self,
+        keeper: &Pubkey,
+        fee_to: &Pubkey,
+        account: &Pubkey,
+        market: u16,
+    ) -> Instruction {
+        let acct = self.margin(account).await;
+        let m = self.markets[market as usize];
+        let mut metas = fulcrum::accounts::LiquidatePerp {
+            exchange: self.exchange,
+            margin_account: *account,
+            liquidator: *keeper,
+            liquidator_quote: *fee_to,
+            quote_bank: self.quote.key,
+            quote_vault: self.quote.vault,
+            market: m.key,
+            oracle: m.oracle.key,
+            pool: self.pool,
+            token_program: spl_token::ID,
+        }
+        .to_account_metas(None);
+        metas.extend(self.health_metas(&acct));
+        Instruction { program_id: fulcrum::ID, accounts: metas, data: fulcrum::instruction::LiquidatePerp {}.data() }
+    }
+
+    pub async fn liquidate_perp(
+        &mut self,
+        keeper: &Keypair,
+        fee_to: &Pubkey,
+        account: &Pubkey,
+        market: u16,
+    ) -> TxResult {
+        let ix = self.liquidate_perp_ix(&keeper.pubkey(), fee_to, account, market).await;
+        self.send(&[ix], &[keeper]).await
+    }
+
+    pub async fn liquidate_collateral(
+        &mut self,
+        keeper: &Trader,
+        account: &Pubkey,
+        bank_index: u16,
+        max_repay: u64,
+    ) -> TxResult {
+        let acct = self.margin(account).await;
+        let bank = self.bank(bank_index);
+        let mut metas = fulcrum::accounts::LiquidateCollateral {
+            exchange: self.exchange,
+            margin_account: *account,
+            liquidator: keeper.key(),
+            liquidator_quote: keeper.token(&self.quote.mint),
+            liquidator_collateral: keeper.token(&bank.mint),
+            quote_bank: self.quote.key,
+            quote_vault: self.quote.vault,
+            bank: bank.key,
+            vault: bank.vault,
+            token_program: spl_token::ID,
+        }
+        .to_account_metas(None);
+        metas.extend(self.health_metas(&acct));
+        let ix = Instruction {
+            program_id: fulcrum::ID,
+            accounts: metas,
+            data: fulcrum::instruction::LiquidateCollateral { max_repay }.data(),
+        };
+        self.send(&[ix], &[&keeper.kp]).await
+    }
+
+    pub async fn resolve_bankruptcy(&mut self, account: &Pubkey) -> TxResult {
+        let ix = Instruction {
+            program_id: fulcrum::ID,
+            accounts: fulcrum::accounts::ResolveBankruptcy {
+                exchange: self.exchange,
+                margin_account: *account,
+                pool: self.pool,
+            }
+            .to_account_metas(None),
+            data: fulcrum::instruction::ResolveBankruptcy {}.data(),
+        };
+        self.send(&[ix], &[]).await
+    }
+
+    /// Mints `amount` of quote to a fresh depositor and puts it in the insurance fund.
+    pub async fn fund_insurance(&mut self, amount: u64) {
+        let d = self.trader(amount).await;
+        let ix = Instruction {
+            program_id: fulcrum::ID,
+            accounts: fulcrum::accounts::InsuranceDeposit {
+                exchange: self.exchange,
+                pool: self.pool,
+                quote_bank: self.quote.key,
+                quote_vault: self.quote.vault,
+                source: d.token(&self.quote.mint),
+                depositor: d.key(),
+                token_program: spl_token::ID,
+            }
+            .to_account_metas(None),
+            data: fulcrum::instruction::InsuranceDeposit { amount }.data(),
+        };
+        self.send(&[ix], &[&d.kp]).await.expect("insurance_deposit");
+    }
+
+    pub fn insurance_withdraw_ix(&self, admin: &Pubkey, destination: &Pubkey, amount: u64) -> Instruction {
+        Instruction {
+            program_id: fulcrum::ID,
+            accounts: fulcrum::accounts::InsuranceWithdraw {
+                admin: *admin,
+                exchange: self.exchange,
+                pool: self.pool,
+                quote_bank: self.quote.key,
+                quote_vault: self.quote.vault,
+                destination: *destination,
+                token_program: spl_token::ID,
+            }
+            .to_account_metas(None),
+            data: fulcrum::instruction::InsuranceWithdraw { amount }.data(),
+        }
+    }
+
+    pub async fn update_exchange(&mut self, params: ExchangeParams) {
+        let ix = Instruction {
+            program_id: fulcrum::ID,
+            accounts: fulcrum::accounts::UpdateExchange { admin: self.admin.pubkey(), exchange: self.exchange }
+                .to_account_metas(None),
+            data: fulcrum::instruction::UpdateExchangeParams { params }.data(),
+        };
+        let admin = self.admin.insecure_clone();
+        self.send(&[ix], &[&admin]).await.expect("update_exchange_params");
     }
 
     pub fn market_metas(&self) -> Vec<AccountMeta> {
         self.markets
             .iter()
-            .flat_map(|m| {
-                [
-                    AccountMeta::new_readonly(m.key, false),
-                    AccountMeta::new_readonly(m.oracle.key, false),
-                ]
-            })
+            .flat_map(|m| [AccountMeta::new_readonly(m.key, false), AccountMeta::new_readonly(m.oracle.key, false)])
             .collect()
     }
 
@@ -943,25 +957,12 @@ impl Harness {
         let pool = self.pool_state().await;
         quote_owed += pool.balance as i128 + pool.insurance_balance as i128;
         let qv = self.quote.vault;
-        assert_eq!(
-            self.token_balance(&qv).await as i128,
-            quote_owed,
-            "quote vault vs ledger"
-        );
+        assert_eq!(self.token_balance(&qv).await as i128, quote_owed, "quote vault vs ledger");
         for b in self.banks.clone() {
             let vault = self.token_balance(&b.vault).await as u128;
             let bank: CollateralBank = self.load(&b.key).await;
-            assert_eq!(
-                vault,
-                owed.get(&b.index).copied().unwrap_or(0),
-                "bank {} vault vs accounts",
-                b.index
-            );
-            assert_eq!(
-                vault, bank.total_deposits as u128,
-                "bank {} vault vs total",
-                b.index
-            );
+            assert_eq!(vault, owed.get(&b.index).copied().unwrap_or(0), "bank {} vault vs accounts", b.index);
+            assert_eq!(vault, bank.total_deposits as u128, "bank {} vault vs total", b.index);
         }
     }
 
@@ -976,13 +977,7 @@ impl Harness {
 
     /// Keys of the ledger: the exchange, pool, every bank, vault, market and margin account.
     pub fn ledger_keys(&self) -> Vec<Pubkey> {
-        let mut keys = vec![
-            self.exchange,
-            self.pool,
-            self.lp_mint,
-            self.quote.key,
-            self.quote.vault,
-        ];
+        let mut keys = vec![self.exchange, self.pool, self.lp_mint, self.quote.key, self.quote.vault];
         for b in &self.banks {
             keys.extend([b.key, b.vault]);
         }
@@ -993,46 +988,27 @@ impl Harness {
 }
 
 pub fn bank_address(exchange: &Pubkey, index: u16) -> Pubkey {
-    Pubkey::find_program_address(
-        &[seeds::BANK, exchange.as_ref(), &index.to_le_bytes()],
-        &fulcrum::ID,
-    )
-    .0
+    Pubkey::find_program_address(&[seeds::BANK, exchange.as_ref(), &index.to_le_bytes()], &fulcrum::ID).0
 }
 
 pub fn vault_address(exchange: &Pubkey, mint: &Pubkey) -> Pubkey {
-    Pubkey::find_program_address(
-        &[seeds::VAULT, exchange.as_ref(), mint.as_ref()],
-        &fulcrum::ID,
-    )
-    .0
+    Pubkey::find_program_address(&[seeds::VAULT, exchange.as_ref(), mint.as_ref()], &fulcrum::ID).0
 }
 
 pub fn market_address(exchange: &Pubkey, index: u16) -> Pubkey {
-    Pubkey::find_program_address(
-        &[seeds::MARKET, exchange.as_ref(), &index.to_le_bytes()],
-        &fulcrum::ID,
-    )
-    .0
+    Pubkey::find_program_address(&[seeds::MARKET, exchange.as_ref(), &index.to_le_bytes()], &fulcrum::ID).0
 }
 
 pub fn margin_account_address(exchange: &Pubkey, owner: &Pubkey, sub: u16) -> Pubkey {
     Pubkey::find_program_address(
-        &[
-            seeds::MARGIN_ACCOUNT,
-            exchange.as_ref(),
-            owner.as_ref(),
-            &sub.to_le_bytes(),
-        ],
+        &[seeds::MARGIN_ACCOUNT, exchange.as_ref(), owner.as_ref(), &sub.to_le_bytes()],
         &fulcrum::ID,
     )
     .0
 }
 
 fn rand_u64() -> u64 {
-    Pubkey::new_unique().to_bytes()[..8]
-        .iter()
-        .fold(0u64, |a, b| a.wrapping_mul(131).wrapping_add(*b as u64))
+    Pubkey::new_unique().to_bytes()[..8].iter().fold(0u64, |a, b| a.wrapping_mul(131).wrapping_add(*b as u64))
 }
 
 /// PriceUpdateV2 account data, discriminator included.
@@ -1077,16 +1053,8 @@ pub fn legacy_oracle_data(q: Quote, publish_time: i64, status: u32) -> Vec<u8> {
         num_qt: 1,
         last_slot: 1,
         valid_slot: 1,
-        ema_price: LegacyRational {
-            val: q.ema,
-            numer: q.ema,
-            denom: 1,
-        },
-        ema_conf: LegacyRational {
-            val: q.conf as i64,
-            numer: q.conf as i64,
-            denom: 1,
-        },
+        ema_price: LegacyRational { val: q.ema, numer: q.ema, denom: 1 },
+        ema_conf: LegacyRational { val: q.conf as i64, numer: q.conf as i64, denom: 1 },
         timestamp: publish_time,
         min_pub: 1,
         drv2: 0,
@@ -1098,13 +1066,7 @@ pub fn legacy_oracle_data(q: Quote, publish_time: i64, status: u32) -> Vec<u8> {
         prev_price: q.price,
         prev_conf: q.conf,
         prev_timestamp: publish_time,
-        agg: LegacyPriceInfo {
-            price: q.price,
-            conf: q.conf,
-            status,
-            corp_act: 0,
-            pub_slot: 1,
-        },
+        agg: LegacyPriceInfo { price: q.price, conf: q.conf, status, corp_act: 0, pub_slot: 1 },
     };
     let mut data = bytemuck::bytes_of(&header).to_vec();
     data.resize(3_312, 0);
@@ -1116,21 +1078,11 @@ pub fn read_quote(o: &OracleHandle, data: &[u8]) -> Quote {
     match o.format {
         OracleFormat::Pull => {
             let u = PriceUpdateV2::try_deserialize(&mut &data[..]).unwrap();
-            Quote {
-                price: u.price_message.price,
-                conf: u.price_message.conf,
-                ema: u.price_message.ema_price,
-                age: 0,
-            }
+            Quote { price: u.price_message.price, conf: u.price_message.conf, ema: u.price_message.ema_price, age: 0 }
         }
         OracleFormat::Legacy => {
             let a: LegacyPriceAccount = bytemuck::pod_read_unaligned(&data[..240]);
-            Quote {
-                price: a.agg.price,
-                conf: a.agg.conf,
-                ema: a.ema_price.val,
-                age: 0,
-            }
+            Quote { price: a.agg.price, conf: a.agg.conf, ema: a.ema_price.val, age: 0 }
         }
     }
 }
@@ -1138,10 +1090,7 @@ pub fn read_quote(o: &OracleHandle, data: &[u8]) -> Quote {
 /// The Fulcrum error a failed transaction carries.
 pub fn error_code(r: &TxResult) -> Option<u32> {
     match r {
-        Err(BanksClientError::TransactionError(TransactionError::InstructionError(
-            _,
-            InstructionError::Custom(c),
-        )))
+        Err(BanksClientError::TransactionError(TransactionError::InstructionError(_, InstructionError::Custom(c))))
         | Err(BanksClientError::SimulationError {
             err: TransactionError::InstructionError(_, InstructionError::Custom(c)),
             ..
@@ -1154,22 +1103,14 @@ pub fn error_code(r: &TxResult) -> Option<u32> {
 #[track_caller]
 pub fn assert_error(r: TxResult, e: FulcrumError) {
     let want: u32 = e.into();
-    assert_eq!(
-        error_code(&r),
-        Some(want),
-        "expected {e:?} ({want}), got {r:?}"
-    );
+    assert_eq!(error_code(&r), Some(want), "expected {e:?} ({want}), got {r:?}");
 }
 
 /// Asserts `r` failed with Anchor's framework error `e`.
 #[track_caller]
 pub fn assert_anchor_error(r: TxResult, e: anchor_lang::error::ErrorCode) {
     let want: u32 = e.into();
-    assert_eq!(
-        error_code(&r),
-        Some(want),
-        "expected {e:?} ({want}), got {r:?}"
-    );
+    assert_eq!(error_code(&r), Some(want), "expected {e:?} ({want}), got {r:?}");
 }
 
 // ---------------------------------------------------------------------- v0 transactions
@@ -1186,33 +1127,18 @@ impl Harness {
     pub async fn lookup_table(&mut self, addresses: &[Pubkey]) -> AddressLookupTableAccount {
         let key = Pubkey::new_unique();
         let table = AddressLookupTable {
-            meta: LookupTableMeta {
-                authority: Some(self.payer().pubkey()),
-                ..LookupTableMeta::default()
-            },
+            meta: LookupTableMeta { authority: Some(self.payer().pubkey()), ..LookupTableMeta::default() },
             addresses: std::borrow::Cow::Borrowed(addresses),
         };
         let data = table.serialize_for_tests().unwrap();
-        let lamports = self
-            .ctx
-            .banks_client
-            .get_rent()
-            .await
-            .unwrap()
-            .minimum_balance(data.len());
-        let mut acct = AccountSharedData::new(
-            lamports,
-            data.len(),
-            &solana_address_lookup_table_interface::program::ID,
-        );
+        let lamports = self.ctx.banks_client.get_rent().await.unwrap().minimum_balance(data.len());
+        let mut acct =
+            AccountSharedData::new(lamports, data.len(), &solana_address_lookup_table_interface::program::ID);
         acct.set_data_from_slice(&data);
         self.ctx.set_account(&key, &acct);
         let slot = self.clock().await.slot;
         self.ctx.warp_to_slot(slot + 2).unwrap();
-        AddressLookupTableAccount {
-            key,
-            addresses: addresses.to_vec(),
-        }
+        AddressLookupTableAccount { key, addresses: addresses.to_vec() }
     }
 
     /// Builds the v0 transaction (payer + `signers`) without sending it.
@@ -1223,19 +1149,11 @@ impl Harness {
         table: &AddressLookupTableAccount,
     ) -> VersionedTransaction {
         self.nonce += 1;
-        let mut all = vec![ComputeBudgetInstruction::set_compute_unit_limit(
-            1_400_000 - self.nonce,
-        )];
+        let mut all = vec![ComputeBudgetInstruction::set_compute_unit_limit(1_400_000 - self.nonce)];
         all.extend_from_slice(ixs);
         let payer = self.payer();
         let blockhash = self.ctx.banks_client.get_latest_blockhash().await.unwrap();
-        let msg = v0::Message::try_compile(
-            &payer.pubkey(),
-            &all,
-            std::slice::from_ref(table),
-            blockhash,
-        )
-        .unwrap();
+        let msg = v0::Message::try_compile(&payer.pubkey(), &all, std::slice::from_ref(table), blockhash).unwrap();
         let mut keys: Vec<&Keypair> = vec![&payer];
         keys.extend_from_slice(signers);
         VersionedTransaction::try_new(VersionedMessage::V0(msg), &keys).unwrap()
@@ -1270,9 +1188,7 @@ impl Harness {
         let mut collateral = vec![];
         for s in acct.active_collateral() {
             let bank: CollateralBank = self.load(&self.bank(s.bank_index).key).await;
-            let price = self
-                .oracle_price(&bank.oracle, bank.oracle_kind, &bank.feed_id, bank.decimals)
-                .await;
+            let price = self.oracle_price(&bank.oracle, bank.oracle_kind, &bank.feed_id, bank.decimals).await;
             collateral.push(fulcrum_risk::Collateral {
                 amount: s.amount,
                 price,
@@ -1283,18 +1199,9 @@ impl Harness {
         let mut perps = vec![];
         for s in acct.active_perps() {
             let market = self.market(s.market_index as usize).await;
-            let price = self
-                .oracle_price(
-                    &market.oracle,
-                    market.oracle_kind,
-                    &market.feed_id,
-                    market.base_decimals,
-                )
-                .await;
-            perps.push(fulcrum_risk::PerpExposure {
-                position: s.position(),
-                market: market.risk(price),
-            });
+            let price =
+                self.oracle_price(&market.oracle, market.oracle_kind, &market.feed_id, market.base_decimals).await;
+            perps.push(fulcrum_risk::PerpExposure { position: s.position(), market: market.risk(price) });
         }
         let ra = fulcrum_risk::RiskAccount {
             quote_balance: acct.quote_balance,
@@ -1316,25 +1223,14 @@ impl Harness {
         signers: &[&Keypair],
     ) -> Result<Vec<String>, BanksClientError> {
         self.nonce += 1;
-        let mut all = vec![ComputeBudgetInstruction::set_compute_unit_limit(
-            1_400_000 - self.nonce,
-        )];
+        let mut all = vec![ComputeBudgetInstruction::set_compute_unit_limit(1_400_000 - self.nonce)];
         all.extend_from_slice(ixs);
         let payer = self.payer();
         let mut keys: Vec<&Keypair> = vec![&payer];
         keys.extend_from_slice(signers);
-        let blockhash = self
-            .ctx
-            .banks_client
-            .get_latest_blockhash()
-            .await
-            .expect("blockhash");
+        let blockhash = self.ctx.banks_client.get_latest_blockhash().await.expect("blockhash");
         let tx = Transaction::new_signed_with_payer(&all, Some(&payer.pubkey()), &keys, blockhash);
-        let r = self
-            .ctx
-            .banks_client
-            .process_transaction_with_metadata(tx)
-            .await?;
+        let r = self.ctx.banks_client.process_transaction_with_metadata(tx).await?;
         r.result.map_err(BanksClientError::TransactionError)?;
         Ok(r.metadata.map(|m| m.log_messages).unwrap_or_default())
     }
@@ -1344,10 +1240,7 @@ impl Harness {
 pub fn events<T: anchor_lang::Event + anchor_lang::AnchorDeserialize>(logs: &[String]) -> Vec<T> {
     use base64::Engine;
     logs.iter()
-        .filter_map(|l| {
-            l.strip_prefix("Program data: ")
-                .or_else(|| l.strip_prefix("Program log: data: "))
-        })
+        .filter_map(|l| l.strip_prefix("Program data: ").or_else(|| l.strip_prefix("Program log: data: ")))
         .filter_map(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
         .filter(|d| d.starts_with(T::DISCRIMINATOR))
         .filter_map(|d| T::try_from_slice(&d[T::DISCRIMINATOR.len()..]).ok())

@@ -7,12 +7,7 @@ use crate::harness::*;
 #[tokio::test]
 async fn lp_gains_when_traders_lose_and_loses_when_they_win() {
     let mut h = Harness::new().await;
-    h.add_market(
-        OracleFormat::Pull,
-        Quote::at(px(100)),
-        default_market_params(),
-    )
-    .await;
+    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
     let lp = h.seed_pool(10_000 * USDC).await;
     assert_eq!(h.token_balance(&lp.token(&h.lp_mint)).await, 10_000 * USDC);
     h.assert_conservation().await;
@@ -35,10 +30,7 @@ async fn lp_gains_when_traders_lose_and_loses_when_they_win() {
 
     // The first LP takes out half: 5,000 of 11,000 shares of 11,112.09 USDC.
     h.lp_withdraw(&lp, 5_000 * USDC).await.unwrap();
-    assert_eq!(
-        h.token_balance(&lp.token(&h.quote.mint)).await,
-        5_050_950_000
-    );
+    assert_eq!(h.token_balance(&lp.token(&h.quote.mint)).await, 5_050_950_000);
     h.assert_conservation().await;
 
     // Traders win: short 20 SOL at $90, closed at $80: pool pays $200, earns $1.80 + $1.60.
@@ -49,10 +41,7 @@ async fn lp_gains_when_traders_lose_and_loses_when_they_win() {
     // While the short is open the pool's value already counts the trader's gain.
     let pool_before = h.pool_state().await.balance;
     h.close(&w, 0).await.unwrap();
-    assert_eq!(
-        h.pool_state().await.balance,
-        pool_before - 200 * USDC + 1_600_000
-    );
+    assert_eq!(h.pool_state().await.balance, pool_before - 200 * USDC + 1_600_000);
     h.assert_conservation().await;
 
     // Everyone leaves: the second LP gets less than it put in; the pool empties to the unit.
@@ -68,12 +57,7 @@ async fn lp_gains_when_traders_lose_and_loses_when_they_win() {
 #[tokio::test]
 async fn lp_withdrawal_cannot_strip_the_pool_below_its_exposure() {
     let mut h = Harness::new().await;
-    h.add_market(
-        OracleFormat::Pull,
-        Quote::at(px(100)),
-        default_market_params(),
-    )
-    .await;
+    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
     let lp = h.seed_pool(10_000 * USDC).await;
     let t = h.trader(2_000 * USDC).await;
     h.deposit(&t, 0, 2_000 * USDC).await.unwrap();
@@ -82,10 +66,7 @@ async fn lp_withdrawal_cannot_strip_the_pool_below_its_exposure() {
     let mut keys = h.ledger_keys();
     keys.extend(lp.tokens.values().copied());
     let before = h.snapshot(&keys).await;
-    assert_error(
-        h.lp_withdraw(&lp, 3_800 * USDC).await,
-        FulcrumError::PoolUtilisationExceeded,
-    );
+    assert_error(h.lp_withdraw(&lp, 3_800 * USDC).await, FulcrumError::PoolUtilisationExceeded);
     assert_eq!(h.snapshot(&keys).await, before);
     h.lp_withdraw(&lp, 3_700 * USDC).await.unwrap();
     h.assert_conservation().await;
@@ -93,8 +74,5 @@ async fn lp_withdrawal_cannot_strip_the_pool_below_its_exposure() {
     // Pool valuation needs every market, in order.
     let mut ix = h.lp_deposit_ix(&lp, USDC);
     ix.accounts.pop();
-    assert_error(
-        h.send(&[ix], &[&lp.kp]).await,
-        FulcrumError::MarketAccountsMismatch,
-    );
+    assert_error(h.send(&[ix], &[&lp.kp]).await, FulcrumError::MarketAccountsMismatch);
 }

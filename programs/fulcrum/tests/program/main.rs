@@ -6,6 +6,7 @@ mod harness;
 
 mod access;
 mod full_slots;
+mod liquidation;
 mod lp;
 mod oracles;
 mod trading;

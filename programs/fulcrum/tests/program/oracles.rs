@@ -7,13 +7,11 @@ use solana_sdk::pubkey::Pubkey;
 use crate::harness::*;
 
 const SOL_FEED: [u8; 32] = [
-    0xef, 0x0d, 0x8b, 0x6f, 0xda, 0x2c, 0xeb, 0xa4, 0x1d, 0xa1, 0x5d, 0x40, 0x95, 0xd1, 0xda, 0x39,
-    0x2a, 0x0d, 0x2f, 0x8e, 0xd0, 0xc6, 0xc7, 0xbc, 0x0f, 0x4c, 0xfa, 0xc8, 0xc2, 0x80, 0xb5, 0x6d,
+    0xef, 0x0d, 0x8b, 0x6f, 0xda, 0x2c, 0xeb, 0xa4, 0x1d, 0xa1, 0x5d, 0x40, 0x95, 0xd1, 0xda, 0x39, 0x2a, 0x0d, 0x2f,
+    0x8e, 0xd0, 0xc6, 0xc7, 0xbc, 0x0f, 0x4c, 0xfa, 0xc8, 0xc2, 0x80, 0xb5, 0x6d,
 ];
-const SOL_DUMP: &[u8] =
-    include_bytes!("../fixtures/pyth/7UVimffxr9ow1uXYxsr4LHAcV58mLzhmwaeKvJ1pjLiE.bin");
-const USDC_DUMP: &[u8] =
-    include_bytes!("../fixtures/pyth/Gnt27xtC473ZT2Mw5u8wZ68Z3gULkSTb5DuxJy7eJotD.bin");
+const SOL_DUMP: &[u8] = include_bytes!("../fixtures/pyth/7UVimffxr9ow1uXYxsr4LHAcV58mLzhmwaeKvJ1pjLiE.bin");
+const USDC_DUMP: &[u8] = include_bytes!("../fixtures/pyth/Gnt27xtC473ZT2Mw5u8wZ68Z3gULkSTb5DuxJy7eJotD.bin");
 const SOL_PUBLISH_TIME: i64 = 1_720_533_480;
 const USDC_PUBLISH_TIME: i64 = 1_701_981_042;
 
@@ -22,28 +20,14 @@ fn dump_oracle(key: &str, format: OracleFormat, feed_id: [u8; 32]) -> OracleHand
         OracleFormat::Pull => fulcrum::oracle::PYTH_RECEIVER,
         OracleFormat::Legacy => fulcrum::oracle::PYTH_LEGACY_MAINNET,
     };
-    OracleHandle {
-        key: key.parse().unwrap(),
-        format,
-        feed_id,
-        owner,
-        verification: VerificationLevel::Full,
-    }
+    OracleHandle { key: key.parse().unwrap(), format, feed_id, owner, verification: VerificationLevel::Full }
 }
 
 #[tokio::test]
 async fn a_trade_fills_at_exactly_the_mainnet_price_update_v2_price() {
     let mut h = Harness::new().await;
-    let sol = dump_oracle(
-        "7UVimffxr9ow1uXYxsr4LHAcV58mLzhmwaeKvJ1pjLiE",
-        OracleFormat::Pull,
-        SOL_FEED,
-    );
-    let usdc = dump_oracle(
-        "Gnt27xtC473ZT2Mw5u8wZ68Z3gULkSTb5DuxJy7eJotD",
-        OracleFormat::Legacy,
-        [0; 32],
-    );
+    let sol = dump_oracle("7UVimffxr9ow1uXYxsr4LHAcV58mLzhmwaeKvJ1pjLiE", OracleFormat::Pull, SOL_FEED);
+    let usdc = dump_oracle("Gnt27xtC473ZT2Mw5u8wZ68Z3gULkSTb5DuxJy7eJotD", OracleFormat::Legacy, [0; 32]);
     h.write_oracle(&sol, SOL_DUMP.to_vec()).await;
     h.write_oracle(&usdc, USDC_DUMP.to_vec()).await;
     // USDC-denominated collateral priced by the legacy USDC/USD account, at its publish time.
@@ -58,15 +42,11 @@ async fn a_trade_fills_at_exactly_the_mainnet_price_update_v2_price() {
     h.withdraw(&t, usdc_bank.index, 100 * USDC).await.unwrap();
     // Months later the same account is stale.
     h.set_time(USDC_PUBLISH_TIME + 61).await;
-    assert_error(
-        h.withdraw(&t, usdc_bank.index, 100 * USDC).await,
-        FulcrumError::OracleStale,
-    );
+    assert_error(h.withdraw(&t, usdc_bank.index, 100 * USDC).await, FulcrumError::OracleStale);
 
     // SOL-PERP on the PriceUpdateV2 dump; the clock at its publish time.
     h.set_time(SOL_PUBLISH_TIME + 5).await;
-    h.add_market_with_oracle(9, sol, default_market_params())
-        .await;
+    h.add_market_with_oracle(9, sol, default_market_params()).await;
     let _lp = h.seed_pool(10_000 * USDC).await;
     let t2 = h.trader(1_000 * USDC).await;
     h.deposit(&t2, 0, 1_000 * USDC).await.unwrap();
@@ -82,8 +62,7 @@ async fn a_trade_fills_at_exactly_the_mainnet_price_update_v2_price() {
 /// A market whose oracle the test then corrupts; returns the harness, trader and ledger keys.
 async fn setup(format: OracleFormat) -> (Harness, Trader, Vec<Pubkey>) {
     let mut h = Harness::new().await;
-    h.add_market(format, Quote::at(px(100)), default_market_params())
-        .await;
+    h.add_market(format, Quote::at(px(100)), default_market_params()).await;
     let _lp = h.seed_pool(10_000 * USDC).await;
     let t = h.trader(1_000 * USDC).await;
     h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
@@ -104,50 +83,19 @@ async fn bad_oracles_are_rejected_by_name_and_change_nothing() {
         let (mut h, t, keys) = setup(format).await;
         let o = h.markets[0].oracle;
 
-        h.set_oracle(
-            &o,
-            Quote {
-                age: 61,
-                ..Quote::at(px(100))
-            },
-        )
-        .await;
+        h.set_oracle(&o, Quote { age: 61, ..Quote::at(px(100)) }).await;
         assert_trade_rejected(&mut h, &t, &keys, FulcrumError::OracleStale).await;
 
-        h.set_oracle(
-            &o,
-            Quote {
-                conf: px(3) as u64,
-                ..Quote::at(px(100))
-            },
-        )
-        .await;
+        h.set_oracle(&o, Quote { conf: px(3) as u64, ..Quote::at(px(100)) }).await;
         assert_trade_rejected(&mut h, &t, &keys, FulcrumError::OracleConfidenceTooWide).await;
 
-        h.set_oracle(
-            &o,
-            Quote {
-                price: 0,
-                ..Quote::at(px(100))
-            },
-        )
-        .await;
+        h.set_oracle(&o, Quote { price: 0, ..Quote::at(px(100)) }).await;
         assert_trade_rejected(&mut h, &t, &keys, FulcrumError::OracleNonPositivePrice).await;
-        h.set_oracle(
-            &o,
-            Quote {
-                price: -px(100),
-                ..Quote::at(px(100))
-            },
-        )
-        .await;
+        h.set_oracle(&o, Quote { price: -px(100), ..Quote::at(px(100)) }).await;
         assert_trade_rejected(&mut h, &t, &keys, FulcrumError::OracleNonPositivePrice).await;
 
         // The right layout under another owner.
-        let spoof = OracleHandle {
-            owner: Pubkey::new_unique(),
-            ..o
-        };
+        let spoof = OracleHandle { owner: Pubkey::new_unique(), ..o };
         h.set_oracle(&spoof, Quote::at(px(100))).await;
         assert_trade_rejected(&mut h, &t, &keys, FulcrumError::InvalidOracleOwner).await;
 
@@ -157,24 +105,16 @@ async fn bad_oracles_are_rejected_by_name_and_change_nothing() {
 
         match format {
             OracleFormat::Pull => {
-                let other_feed = OracleHandle {
-                    feed_id: [9; 32],
-                    ..o
-                };
+                let other_feed = OracleHandle { feed_id: [9; 32], ..o };
                 h.set_oracle(&other_feed, Quote::at(px(100))).await;
                 assert_trade_rejected(&mut h, &t, &keys, FulcrumError::OracleFeedMismatch).await;
-                let partial = OracleHandle {
-                    verification: VerificationLevel::Partial { num_signatures: 5 },
-                    ..o
-                };
+                let partial = OracleHandle { verification: VerificationLevel::Partial { num_signatures: 5 }, ..o };
                 h.set_oracle(&partial, Quote::at(px(100))).await;
-                assert_trade_rejected(&mut h, &t, &keys, FulcrumError::OracleNotFullyVerified)
-                    .await;
+                assert_trade_rejected(&mut h, &t, &keys, FulcrumError::OracleNotFullyVerified).await;
             }
             OracleFormat::Legacy => {
                 let now = h.now().await;
-                h.write_oracle(&o, legacy_oracle_data(Quote::at(px(100)), now, 2))
-                    .await;
+                h.write_oracle(&o, legacy_oracle_data(Quote::at(px(100)), now, 2)).await;
                 assert_trade_rejected(&mut h, &t, &keys, FulcrumError::OracleNotTrading).await;
             }
         }

@@ -8,12 +8,7 @@ use crate::harness::*;
 /// SOL-PERP at $100 (10x max, 0.1% fee) with a 100,000 USDC pool.
 async fn sol_perp() -> (Harness, Trader) {
     let mut h = Harness::new().await;
-    h.add_market(
-        OracleFormat::Pull,
-        Quote::at(px(100)),
-        default_market_params(),
-    )
-    .await;
+    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
     let lp = h.seed_pool(100_000 * USDC).await;
     (h, lp)
 }
@@ -30,10 +25,7 @@ async fn five_x_long_then_price_up_closes_and_withdraws_with_profit() {
     let logs = h.send_logged(&[ix], &[&t.kp]).await.unwrap();
     let ev = events::<fulcrum::events::TradeEvent>(&logs);
     assert_eq!(ev.len(), 1, "{logs:#?}");
-    assert_eq!(
-        (ev[0].base_delta, ev[0].price, ev[0].fee),
-        (50 * SOL as i64, 100_000_000_000, 5 * USDC)
-    );
+    assert_eq!((ev[0].base_delta, ev[0].price, ev[0].fee), (50 * SOL as i64, 100_000_000_000, 5 * USDC));
     // Leverage after the fill: $5,000 / $995 = 5.025126x, rounded up.
     assert_eq!(ev[0].leverage, 5_025_126);
     assert_eq!(ev[0].health_state, HealthState::Healthy as u8);
@@ -56,10 +48,7 @@ async fn five_x_long_then_price_up_closes_and_withdraws_with_profit() {
     h.assert_conservation().await;
 
     h.withdraw(&t, 0, 1_489_500_000).await.unwrap();
-    assert_eq!(
-        h.token_balance(&t.token(&h.quote.mint)).await,
-        1_489_500_000
-    );
+    assert_eq!(h.token_balance(&t.token(&h.quote.mint)).await, 1_489_500_000);
     assert_eq!(h.margin(&t.account).await.quote_balance, 0);
     h.assert_conservation().await;
 }
@@ -104,10 +93,7 @@ async fn a_risk_reducing_trade_passes_below_initial_margin() {
     assert_eq!(a.perps[0].base, 80 * SOL as i64);
     assert_eq!(a.health_state, HealthState::Restricted as u8);
     // Realised: 10 SOL × −$5 = −$50; fees $9 + $0.95.
-    assert_eq!(
-        a.quote_balance,
-        1_000_000_000 - 9_000_000 - 50_000_000 - 950_000
-    );
+    assert_eq!(a.quote_balance, 1_000_000_000 - 9_000_000 - 50_000_000 - 950_000);
     h.assert_conservation().await;
 }
 
@@ -121,28 +107,19 @@ async fn withdrawal_past_initial_margin_fails_partial_passes() {
     let mut keys = h.ledger_keys();
     keys.extend(t.tokens.values().copied());
     let before = h.snapshot(&keys).await;
-    assert_error(
-        h.withdraw(&t, 0, 496 * USDC).await,
-        FulcrumError::WithdrawalExceedsInitialMargin,
-    );
+    assert_error(h.withdraw(&t, 0, 496 * USDC).await, FulcrumError::WithdrawalExceedsInitialMargin);
     assert_eq!(h.snapshot(&keys).await, before);
 
     h.withdraw(&t, 0, 495 * USDC).await.unwrap();
     assert_eq!(h.token_balance(&t.token(&h.quote.mint)).await, 495 * USDC);
     assert_eq!(h.margin(&t.account).await.quote_balance, 500 * USDC as i64);
-    assert_error(
-        h.withdraw(&t, 0, 1).await,
-        FulcrumError::WithdrawalExceedsInitialMargin,
-    );
+    assert_error(h.withdraw(&t, 0, 1).await, FulcrumError::WithdrawalExceedsInitialMargin);
     h.assert_conservation().await;
 
     // No borrowing: more quote than the balance is refused even when margin would allow it.
     h.close(&t, 0).await.unwrap();
     let bal = h.margin(&t.account).await.quote_balance as u64;
-    assert_error(
-        h.withdraw(&t, 0, bal + 1).await,
-        FulcrumError::InsufficientBalance,
-    );
+    assert_error(h.withdraw(&t, 0, bal + 1).await, FulcrumError::InsufficientBalance);
     h.withdraw(&t, 0, bal).await.unwrap();
     h.assert_conservation().await;
 }
@@ -151,21 +128,9 @@ async fn withdrawal_past_initial_margin_fails_partial_passes() {
 async fn volatile_collateral_backs_a_perp_and_its_fall_restricts_the_account() {
     let mut h = Harness::new().await;
     // SOL collateral: init weight 0.8, maint 0.9, legacy Pyth account.
-    let sol = h
-        .add_bank(
-            9,
-            OracleFormat::Legacy,
-            Quote::at(px(100)),
-            default_bank_params(),
-        )
-        .await;
+    let sol = h.add_bank(9, OracleFormat::Legacy, Quote::at(px(100)), default_bank_params()).await;
     // A USDC-margined perp on another asset at $100.
-    h.add_market(
-        OracleFormat::Pull,
-        Quote::at(px(100)),
-        default_market_params(),
-    )
-    .await;
+    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
     let _lp = h.seed_pool(100_000 * USDC).await;
     let t = h.trader(0).await;
     h.fund(&t, sol.index, 10 * SOL).await;
@@ -179,20 +144,11 @@ async fn volatile_collateral_backs_a_perp_and_its_fall_restricts_the_account() {
 
     // SOL to $85: 10 × 85 × 0.8 − 7 = $673 < $700, maintenance 10 × 85 × 0.9 − 7 = $758 ≥ $350.
     h.set_bank_price(sol.index, px(85)).await;
-    assert_error(
-        h.trade(&t, 0, Side::Buy, SOL).await,
-        FulcrumError::TradeExceedsInitialMargin,
-    );
+    assert_error(h.trade(&t, 0, Side::Buy, SOL).await, FulcrumError::TradeExceedsInitialMargin);
     h.trade(&t, 0, Side::Sell, SOL / 1_000).await.unwrap();
-    assert_eq!(
-        h.margin(&t.account).await.health_state,
-        HealthState::Restricted as u8
-    );
+    assert_eq!(h.margin(&t.account).await.health_state, HealthState::Restricted as u8);
     // Collateral cannot leave while below initial margin.
-    assert_error(
-        h.withdraw(&t, sol.index, SOL).await,
-        FulcrumError::WithdrawalExceedsInitialMargin,
-    );
+    assert_error(h.withdraw(&t, sol.index, SOL).await, FulcrumError::WithdrawalExceedsInitialMargin);
     h.assert_conservation().await;
 }
 
@@ -201,40 +157,25 @@ async fn slippage_reduce_only_step_and_open_interest_limits() {
     let mut h = Harness::new().await;
     let mut params = default_market_params();
     params.long_oi_cap = 20 * SOL;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), params)
-        .await;
+    h.add_market(OracleFormat::Pull, Quote::at(px(100)), params).await;
     let _lp = h.seed_pool(100_000 * USDC).await;
     let t = h.trader(10_000 * USDC).await;
     h.deposit(&t, 0, 10_000 * USDC).await.unwrap();
 
     let price = engine_price(px(100), 9);
-    let ix = h
-        .trade_ix(&t, 0, Side::Buy, SOL, Some(price - 1), false)
-        .await;
-    assert_error(
-        h.send(&[ix], &[&t.kp]).await,
-        FulcrumError::SlippageExceeded,
-    );
+    let ix = h.trade_ix(&t, 0, Side::Buy, SOL, Some(price - 1), false).await;
+    assert_error(h.send(&[ix], &[&t.kp]).await, FulcrumError::SlippageExceeded);
     let ix = h.trade_ix(&t, 0, Side::Buy, SOL, Some(price), false).await;
     h.send(&[ix], &[&t.kp]).await.unwrap();
 
-    assert_error(
-        h.trade(&t, 0, Side::Buy, SOL / 1_000 + 1).await,
-        FulcrumError::InvalidOrderSize,
-    );
-    assert_error(
-        h.trade(&t, 0, Side::Buy, 20 * SOL).await,
-        FulcrumError::OpenInterestCapExceeded,
-    );
+    assert_error(h.trade(&t, 0, Side::Buy, SOL / 1_000 + 1).await, FulcrumError::InvalidOrderSize);
+    assert_error(h.trade(&t, 0, Side::Buy, 20 * SOL).await, FulcrumError::OpenInterestCapExceeded);
     h.trade(&t, 0, Side::Buy, 19 * SOL).await.unwrap();
     assert_eq!(h.market(0).await.long_base, 20 * SOL);
 
     // Reduce-only cannot open the other way, and is clamped to the position.
     let ix = h.trade_ix(&t, 0, Side::Buy, SOL, None, true).await;
-    assert_error(
-        h.send(&[ix], &[&t.kp]).await,
-        FulcrumError::ReduceOnlyWouldIncrease,
-    );
+    assert_error(h.send(&[ix], &[&t.kp]).await, FulcrumError::ReduceOnlyWouldIncrease);
     let ix = h.trade_ix(&t, 0, Side::Sell, 50 * SOL, None, true).await;
     h.send(&[ix], &[&t.kp]).await.unwrap();
     let a = h.margin(&t.account).await;
@@ -248,11 +189,7 @@ async fn slippage_reduce_only_step_and_open_interest_limits() {
     let ix = anchor_lang::solana_program::instruction::Instruction {
         program_id: fulcrum::ID,
         accounts: anchor_lang::ToAccountMetas::to_account_metas(
-            &fulcrum::accounts::CloseMarginAccount {
-                exchange: h.exchange,
-                margin_account: t.account,
-                owner: t.key(),
-            },
+            &fulcrum::accounts::CloseMarginAccount { exchange: h.exchange, margin_account: t.account, owner: t.key() },
             None,
         ),
         data: anchor_lang::InstructionData::data(&fulcrum::instruction::CloseMarginAccount {}),

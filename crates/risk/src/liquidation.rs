@@ -1,0 +1,272 @@
+//! Margin calls and liquidation: when an account may be liquidated, how much of a position to
+//! close, what collateral a liquidator may take for repaying debt.
+//!
+//! All sizes come from the same functions the margin check uses, applied to the account as it
+//! would be after the liquidation, so the program's state change and the plan agree to the unit.
+
+use crate::fixed::*;
+use crate::margin::*;
+use crate::trade::apply_fill;
+use crate::types::*;
+
+/// Exchange-wide liquidation parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct LiquidationParams {
+    /// A liquidation restores maintenance equity to requirement × (1 + buffer); ppm.
+    pub buffer: u32,
+    /// Paid to the liquidator, ppm of the closed notional.
+    pub liquidator_fee: u32,
+    /// Paid to the insurance fund, ppm of the closed notional.
+    pub insurance_fee: u32,
+    /// A remainder worth less than this (quote native units) is closed too.
+    pub dust_notional: u64,
+}
+
+/// `requirement × (1 + buffer)`, rounded up: the maintenance equity a liquidation restores and
+/// the level at which a margin call ends.
+pub fn buffered_requirement(requirement: i128, buffer: u32) -> MathResult<i128> {
+    if requirement <= 0 {
+        return Ok(requirement);
+    }
+    to_i128(mul_div_ceil(
+        requirement.unsigned_abs(),
+        u128::from(RATIO_ONE) + u128::from(buffer),
+        u128::from(RATIO_ONE),
+    )?)
+}
+
+/// Whether an account is in margin call after an instruction observes `maint`: it enters below
+/// maintenance, and leaves only once back at maintenance × (1 + buffer).
+pub fn in_margin_call(was_in_call: bool, maint: &Health, buffer: u32) -> MathResult<bool> {
+    if !maint.is_met() {
+        return Ok(true);
+    }
+    Ok(was_in_call && maint.equity < buffered_requirement(maint.requirement, buffer)?)
+}
+
+/// Whether a keeper may liquidate: maintenance is not met and either the grace period since the
+/// margin call began has passed or equity is below `threshold_ratio` × requirement (hard line).
+pub fn is_liquidatable(
+    maint: &Health,
+    margin_call_slot: u64,
+    slot: u64,
+    grace_slots: u64,
+    threshold_ratio: u32,
+) -> MathResult<bool> {
+    if maint.is_met() {
+        return Ok(false);
+    }
+    if slot.saturating_sub(margin_call_slot) >= grace_slots {
+        return Ok(true);
+    }
+    let hard = mul_div_signed_floor(maint.requirement, u128::from(threshold_ratio), u128::from(RATIO_ONE))?;
+    Ok(maint.equity < hard)
+}
+
+/// Index of the position with the largest maintenance requirement (lowest index on ties): the
+/// one a perp liquidation cuts first.
+pub fn largest_requirement(account: &RiskAccount) -> MathResult<Option<usize>> {
+    let mut best: Option<(usize, i128)> = None;
+    for (i, e) in account.perps.iter().enumerate() {
+        if e.position.base == 0 {
+            continue;
+        }
+        let r = position_requirement(e.position.base, &e.market, MarginKind::Maintenance)?;
+        if best.is_none_or(|(_, b)| r > b) {
+            best = Some((i, r));
+        }
+    }
+    Ok(best.map(|(i, _)| i))
+}
+
+/// A planned perp liquidation: the reducing fill at the oracle price and its fees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PerpLiquidation {
+    /// Signed base traded (opposite sign to the position).
+    pub base_delta: i64,
+    /// The position afterwards.
+    pub position: PerpPosition,
+    /// PnL realised by the close (funding included), to the quote balance, from the pool.
+    pub realized_pnl: i64,
+    /// Quote value of the closed size at the oracle.
+    pub fill_quote: u64,
+    pub liquidator_fee: u64,
+    pub insurance_fee: u64,
+    /// Maintenance health after the liquidation.
+    pub maint_after: Health,
+    /// Equity at full value after the liquidation (never below zero because of the fees).
+    pub equity_after: i128,
+}
+
+/// The smallest close of perp `index` (a multiple of `step`, or the whole position) that brings
+/// maintenance equity to requirement × (1 + buffer) after fees; the whole position when that is
+/// out of reach or the remainder would be dust. Fees are capped by the equity left after the
+/// close, so a liquidation never creates bad debt by itself.
+pub fn plan_perp_liquidation(
+    account: &RiskAccount,
+    index: usize,
+    step: u64,
+    params: &LiquidationParams,
+) -> MathResult<PerpLiquidation> {
+    let e = account.perps.get(index).ok_or(MathError::InvalidInput)?;
+    let base = e.position.base;
+    if base == 0 || step == 0 {
+        return Err(MathError::InvalidInput);
+    }
+    let kind = MarginKind::Maintenance;
+    let m = health(account, kind)?;
+    let raw = raw_equity(account)?;
+    let q = account.quote_balance;
+    let own_pnl = unrealized_pnl(&e.position, &e.market, kind)?;
+    // Everything but the quote balance and this position, which the close changes.
+    let rest_equity = sub(sub(m.equity, quote_value(q, &account.params, kind)?)?, own_pnl)?;
+    let rest_raw = sub(sub(raw, i128::from(q))?, own_pnl)?;
+    let rest_req = sub(m.requirement, position_requirement(base, &e.market, kind)?)?;
+    let fee_rate = u128::from(params.liquidator_fee) + u128::from(params.insurance_fee);
+    let abs = base.unsigned_abs();
+    let price = e.market.price.oracle;
+
+    let evaluate = |close: u64| -> MathResult<(PerpLiquidation, bool)> {
+        let delta = -base.signum() * i64::try_from(close).map_err(|_| MathError::Overflow)?;
+        let fill = apply_fill(&e.position, &e.market, delta, price, 0)?;
+        let pnl = unrealized_pnl(&fill.position, &e.market, kind)?;
+        let quote_mid = add(i128::from(q), i128::from(fill.realized_pnl))?;
+        // Fees: the closed notional × rates, capped by what the account is still worth.
+        let nominal = mul_div_ceil(u128::from(fill.fill_quote), fee_rate, u128::from(RATIO_ONE))?;
+        let worth = add(add(rest_raw, quote_mid)?, pnl)?.max(0).unsigned_abs();
+        let fees = nominal.min(worth);
+        let liq_fee = if fee_rate == 0 { 0 } else { mul_div_floor(fees, u128::from(params.liquidator_fee), fee_rate)? };
+        let ins_fee = fees - liq_fee;
+        let quote_after = to_i64(sub(quote_mid, to_i128(fees)?)?)?;
+        let equity = add(add(rest_equity, quote_value(quote_after, &account.params, kind)?)?, pnl)?;
+        let requirement = add(rest_req, position_requirement(fill.position.base, &e.market, kind)?)?;
+        let maint_after = Health { equity, requirement };
+        let ok = equity >= buffered_requirement(requirement, params.buffer)?;
+        let plan = PerpLiquidation {
+            base_delta: delta,
+            position: fill.position,
+            realized_pnl: fill.realized_pnl,
+            fill_quote: fill.fill_quote,
+            liquidator_fee: u64::try_from(liq_fee).map_err(|_| MathError::Overflow)?,
+            insurance_fee: u64::try_from(ins_fee).map_err(|_| MathError::Overflow)?,
+            maint_after,
+            equity_after: add(add(rest_raw, i128::from(quote_after))?, pnl)?,
+        };
+        Ok((plan, ok))
+    };
+
+    // Steps of `step` base units; the last step closes whatever is left.
+    let steps = abs.div_ceil(step);
+    let close_of = |k: u64| (k.saturating_mul(step)).min(abs);
+    let (all, reachable) = evaluate(abs)?;
+    if !reachable {
+        return Ok(all);
+    }
+    let (mut lo, mut hi) = (0u64, steps); // ok(hi), !ok(lo) (lo = 0 is "close nothing")
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if evaluate(close_of(mid))?.1 {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    let close = close_of(hi);
+    let left = u128::from(abs - close) * u128::from(price) / PRICE_SCALE;
+    if close < abs && left < u128::from(params.dust_notional) {
+        return Ok(all);
+    }
+    Ok(evaluate(close)?.0)
+}
+
+/// A planned collateral liquidation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CollateralLiquidation {
+    /// Quote the liquidator pays into the account (repays debt).
+    pub repay: u64,
+    /// Collateral the liquidator receives, native units.
+    pub collateral_out: u64,
+    /// Maintenance health after.
+    pub maint_after: Health,
+}
+
+/// Collateral bought for `repay` quote at oracle × (1 − discount), rounded down.
+pub fn discounted_collateral(repay: u64, price: u64, discount: u32) -> MathResult<u64> {
+    let one = u128::from(RATIO_ONE);
+    let discount = u128::from(discount).min(one - 1);
+    // repay / (p (1 − d)) = repay × S × 1e6 / (p × (1e6 − d))
+    let out = mul_div_floor(u128::from(repay) * one, PRICE_SCALE, u128::from(price) * (one - discount))?;
+    u64::try_from(out).map_err(|_| MathError::Overflow)
+}
+
+/// Liquidation of collateral `index` for an account with quote debt and no perp positions: the
+/// liquidator repays up to `max_repay` of the debt and receives the collateral at a discount,
+/// never more than the account holds and never past what restores maintenance (requirement ×
+/// (1 + buffer), which with no positions is equity ≥ 0).
+pub fn plan_collateral_liquidation(
+    account: &RiskAccount,
+    index: usize,
+    max_repay: u64,
+    discount: u32,
+    buffer: u32,
+) -> MathResult<CollateralLiquidation> {
+    let c = account.collateral.get(index).ok_or(MathError::InvalidInput)?;
+    if account.quote_balance >= 0 || c.amount == 0 || c.price.oracle == 0 {
+        return Err(MathError::InvalidInput);
+    }
+    let kind = MarginKind::Maintenance;
+    let m = health(account, kind)?;
+    let rest =
+        sub(sub(m.equity, quote_value(account.quote_balance, &account.params, kind)?)?, collateral_value(c, kind)?)?;
+    let debt = account.quote_balance.unsigned_abs();
+    let evaluate = |repay: u64| -> MathResult<(CollateralLiquidation, bool)> {
+        let out = discounted_collateral(repay, c.price.oracle, discount)?.min(c.amount);
+        let left = Collateral { amount: c.amount - out, ..*c };
+        let quote = account.quote_balance + i64::try_from(repay).map_err(|_| MathError::Overflow)?;
+        let equity = add(add(rest, quote_value(quote, &account.params, kind)?)?, collateral_value(&left, kind)?)?;
+        let maint_after = Health { equity, requirement: m.requirement };
+        let ok = equity >= buffered_requirement(m.requirement, buffer)?;
+        Ok((CollateralLiquidation { repay, collateral_out: out, maint_after }, ok))
+    };
+    // Most the liquidator may repay: the debt, its offer, and what the collateral can pay for.
+    let value_cap = mul_div_floor(
+        mul_div_floor(u128::from(c.amount), u128::from(c.price.oracle), PRICE_SCALE)?,
+        u128::from(RATIO_ONE - u64::from(discount.min(RATIO_ONE as u32 - 1))),
+        u128::from(RATIO_ONE),
+    )?;
+    let cap = u128::from(debt.min(max_repay)).min(value_cap) as u64;
+    if cap == 0 {
+        return Err(MathError::InvalidInput);
+    }
+    let (full, reachable) = evaluate(cap)?;
+    if !reachable {
+        return Ok(full);
+    }
+    let (mut lo, mut hi) = (0u64, cap);
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if evaluate(mid)?.1 {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Ok(evaluate(hi)?.0)
+}
+
+/// How a bankrupt account's debt is covered: the insurance fund first, then the pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BankruptcyResolution {
+    pub insurance_paid: u64,
+    pub socialised: u64,
+    /// Debt that neither could cover (the pool is empty); stays on the account.
+    pub uncovered: u64,
+}
+
+/// Splits `debt` between the insurance fund (all of its balance is there for this; the admin's
+/// withdrawal floor does not hold it back) and the pool (socialised to LPs).
+pub fn resolve_bankruptcy(debt: u64, insurance_balance: u64, pool_balance: u64) -> BankruptcyResolution {
+    let insurance_paid = debt.min(insurance_balance);
+    let socialised = (debt - insurance_paid).min(pool_balance);
+    BankruptcyResolution { insurance_paid, socialised, uncovered: debt - insurance_paid - socialised }
+}

@@ -1,0 +1,94 @@
+//! The insurance fund: anyone may add to it; the admin may take out what is above the floor.
+
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Token, TokenAccount};
+
+use crate::error::{FulcrumError, OptionExt};
+use crate::events::InsuranceEvent;
+use crate::state::*;
+use crate::token::{transfer_in, transfer_out, ExchangeSeeds};
+
+#[derive(Accounts)]
+pub struct InsuranceDeposit<'info> {
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut, has_one = exchange @ FulcrumError::WrongExchange)]
+    pub pool: AccountLoader<'info, LiquidityPool>,
+    #[account(
+        has_one = exchange @ FulcrumError::WrongExchange,
+        constraint = quote_bank.load()?.index == CollateralBank::QUOTE_INDEX @ FulcrumError::WrongVault,
+        constraint = quote_bank.load()?.vault == quote_vault.key() @ FulcrumError::WrongVault
+    )]
+    pub quote_bank: AccountLoader<'info, CollateralBank>,
+    #[account(mut)]
+    pub quote_vault: Box<Account<'info, TokenAccount>>,
+    #[account(mut, constraint = source.mint == quote_vault.mint @ FulcrumError::WrongMint)]
+    pub source: Box<Account<'info, TokenAccount>>,
+    pub depositor: Signer<'info>,
+    pub token_program: Program<'info, Token>,
+}
+
+pub fn deposit(ctx: Context<InsuranceDeposit>, amount: u64) -> Result<()> {
+    require!(amount > 0, FulcrumError::ZeroAmount);
+    let a = &ctx.accounts;
+    let balance = {
+        let mut pool = a.pool.load_mut()?;
+        pool.insurance_balance = pool.insurance_balance.checked_add(amount).overflow()?;
+        pool.insurance_balance
+    };
+    transfer_in(
+        &a.token_program.to_account_info(),
+        &a.source.to_account_info(),
+        &a.quote_vault.to_account_info(),
+        &a.depositor.to_account_info(),
+        amount,
+    )?;
+    let amount = i64::try_from(amount).map_err(|_| FulcrumError::MathOverflow)?;
+    crate::emit_event!(InsuranceEvent { actor: a.depositor.key(), amount, balance });
+    Ok(())
+}
+
+#[derive(Accounts)]
+pub struct InsuranceWithdraw<'info> {
+    pub admin: Signer<'info>,
+    #[account(has_one = admin @ FulcrumError::NotAdmin)]
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut, has_one = exchange @ FulcrumError::WrongExchange)]
+    pub pool: AccountLoader<'info, LiquidityPool>,
+    #[account(
+        has_one = exchange @ FulcrumError::WrongExchange,
+        constraint = quote_bank.load()?.index == CollateralBank::QUOTE_INDEX @ FulcrumError::WrongVault,
+        constraint = quote_bank.load()?.vault == quote_vault.key() @ FulcrumError::WrongVault
+    )]
+    pub quote_bank: AccountLoader<'info, CollateralBank>,
+    #[account(mut)]
+    pub quote_vault: Box<Account<'info, TokenAccount>>,
+    #[account(mut, constraint = destination.mint == quote_vault.mint @ FulcrumError::WrongMint)]
+    pub destination: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+}
+
+pub fn withdraw(ctx: Context<InsuranceWithdraw>, amount: u64) -> Result<()> {
+    require!(amount > 0, FulcrumError::ZeroAmount);
+    let a = &ctx.accounts;
+    let exchange = a.exchange.load()?;
+    let balance = {
+        let mut pool = a.pool.load_mut()?;
+        let left = pool.insurance_balance.checked_sub(amount).ok_or(FulcrumError::InsuranceBelowFloor)?;
+        require!(left >= exchange.insurance_floor, FulcrumError::InsuranceBelowFloor);
+        pool.insurance_balance = left;
+        left
+    };
+    let seeds = ExchangeSeeds::of(&exchange);
+    drop(exchange);
+    transfer_out(
+        &a.token_program.to_account_info(),
+        &a.quote_vault.to_account_info(),
+        &a.destination.to_account_info(),
+        &a.exchange.to_account_info(),
+        &seeds,
+        amount,
+    )?;
+    let amount = -i64::try_from(amount).map_err(|_| FulcrumError::MathOverflow)?;
+    crate::emit_event!(InsuranceEvent { actor: a.admin.key(), amount, balance });
+    Ok(())
+}

@@ -1,0 +1,125 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Token, TokenAccount};
+use fulcrum_risk::{is_liquidatable, plan_collateral_liquidation};
+
+use crate::error::{FulcrumError, MathResultExt, OptionExt};
+use crate::events::{sat_i64, CollateralLiquidationEvent};
+use crate::health::{load_health_inputs, observe};
+use crate::state::*;
+use crate::token::{transfer_in, transfer_out, ExchangeSeeds};
+
+#[derive(Accounts)]
+pub struct LiquidateCollateral<'info> {
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut, has_one = exchange @ FulcrumError::WrongExchange)]
+    pub margin_account: AccountLoader<'info, MarginAccount>,
+    pub liquidator: Signer<'info>,
+    /// Pays the repaid debt (authority: the liquidator).
+    #[account(mut, constraint = liquidator_quote.mint == quote_vault.mint @ FulcrumError::WrongMint)]
+    pub liquidator_quote: Box<Account<'info, TokenAccount>>,
+    /// Receives the collateral.
+    #[account(mut, constraint = liquidator_collateral.mint == vault.mint @ FulcrumError::WrongMint)]
+    pub liquidator_collateral: Box<Account<'info, TokenAccount>>,
+    #[account(
+        has_one = exchange @ FulcrumError::WrongExchange,
+        constraint = quote_bank.load()?.index == CollateralBank::QUOTE_INDEX @ FulcrumError::WrongVault,
+        constraint = quote_bank.load()?.vault == quote_vault.key() @ FulcrumError::WrongVault
+    )]
+    pub quote_bank: AccountLoader<'info, CollateralBank>,
+    #[account(mut)]
+    pub quote_vault: Box<Account<'info, TokenAccount>>,
+    #[account(mut, has_one = exchange @ FulcrumError::WrongExchange, has_one = vault @ FulcrumError::WrongVault)]
+    pub bank: AccountLoader<'info, CollateralBank>,
+    #[account(mut)]
+    pub vault: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+}
+
+/// Permissionless, for an account in liquidation with quote debt and no perp positions left:
+/// the liquidator repays up to `max_repay` of the debt and receives the bank's collateral at
+/// oracle × (1 − discount), never more than the account holds and never past what restores
+/// maintenance. Remaining accounts: the margin check's, for the account before.
+pub fn handler<'info>(ctx: Context<'info, LiquidateCollateral<'info>>, max_repay: u64) -> Result<()> {
+    require!(max_repay > 0, FulcrumError::ZeroAmount);
+    let a = &ctx.accounts;
+    let exchange = a.exchange.load()?;
+    require!(!exchange.is_paused(pause::LIQUIDATIONS), FulcrumError::Paused);
+    let clock = Clock::get()?;
+    let key = a.margin_account.key();
+    let mut acct = a.margin_account.load_mut()?;
+    require!(acct.num_perps == 0, FulcrumError::PerpPositionsOpen);
+    require!(acct.quote_balance < 0, FulcrumError::NoDebt);
+    let mut inputs = load_health_inputs(
+        &acct,
+        &a.exchange.key(),
+        exchange.quote_decimals,
+        ctx.remaining_accounts,
+        clock.unix_timestamp,
+    )?;
+    let before = fulcrum_risk::account_health(&inputs.risk_account(acct.quote_balance, &exchange)).math()?;
+    observe(&mut acct, &key, &before, &exchange, clock.slot)?;
+    require!(!before.maint.is_met(), FulcrumError::NotLiquidatable);
+    require!(
+        is_liquidatable(
+            &before.maint,
+            acct.margin_call_slot,
+            clock.slot,
+            exchange.margin_call_grace_slots,
+            exchange.liquidation_threshold_ratio
+        )
+        .math()?,
+        FulcrumError::MarginCallGracePeriod
+    );
+
+    let mut bank = a.bank.load_mut()?;
+    let ci = acct.find_collateral(bank.index).ok_or(FulcrumError::CollateralNotHeld)?;
+    let plan = plan_collateral_liquidation(
+        &inputs.risk_account(acct.quote_balance, &exchange),
+        ci,
+        max_repay,
+        exchange.collateral_liquidation_discount,
+        exchange.liquidation_buffer,
+    )
+    .math()?;
+    let repay = i64::try_from(plan.repay).map_err(|_| FulcrumError::MathOverflow)?;
+    acct.quote_balance = acct.quote_balance.checked_add(repay).overflow()?;
+    acct.collateral[ci].amount = acct.collateral[ci].amount.checked_sub(plan.collateral_out).overflow()?;
+    bank.total_deposits = bank.total_deposits.checked_sub(plan.collateral_out).overflow()?;
+    let price = inputs.collateral[ci].price.oracle;
+    inputs.collateral[ci].amount = acct.collateral[ci].amount;
+    acct.compact_collateral(ci);
+    let after = fulcrum_risk::account_health(&inputs.risk_account(acct.quote_balance, &exchange)).math()?;
+    observe(&mut acct, &key, &after, &exchange, clock.slot)?;
+    let seeds = ExchangeSeeds::of(&exchange);
+    let bank_index = bank.index;
+    drop((bank, acct, exchange));
+
+    transfer_in(
+        &a.token_program.to_account_info(),
+        &a.liquidator_quote.to_account_info(),
+        &a.quote_vault.to_account_info(),
+        &a.liquidator.to_account_info(),
+        plan.repay,
+    )?;
+    if plan.collateral_out > 0 {
+        transfer_out(
+            &a.token_program.to_account_info(),
+            &a.vault.to_account_info(),
+            &a.liquidator_collateral.to_account_info(),
+            &a.exchange.to_account_info(),
+            &seeds,
+            plan.collateral_out,
+        )?;
+    }
+    crate::emit_event!(CollateralLiquidationEvent {
+        margin_account: key,
+        liquidator: a.liquidator.key(),
+        bank_index,
+        repaid: plan.repay,
+        collateral_out: plan.collateral_out,
+        price,
+        equity_before: sat_i64(before.maint.equity),
+        equity_after: sat_i64(after.maint.equity),
+    });
+    Ok(())
+}

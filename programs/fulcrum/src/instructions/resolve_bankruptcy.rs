@@ -1,0 +1,45 @@
+use anchor_lang::prelude::*;
+use fulcrum_risk::resolve_bankruptcy;
+
+use crate::error::{FulcrumError, OptionExt};
+use crate::events::BankruptcyEvent;
+use crate::state::*;
+
+#[derive(Accounts)]
+pub struct ResolveBankruptcy<'info> {
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut, has_one = exchange @ FulcrumError::WrongExchange)]
+    pub margin_account: AccountLoader<'info, MarginAccount>,
+    #[account(mut, has_one = exchange @ FulcrumError::WrongExchange)]
+    pub pool: AccountLoader<'info, LiquidityPool>,
+}
+
+/// Permissionless, for an account with nothing left but quote debt: the insurance fund pays the
+/// debt, what it cannot pay is socialised to the pool's LPs. The account is left at zero.
+pub fn handler(ctx: Context<ResolveBankruptcy>) -> Result<()> {
+    let key = ctx.accounts.margin_account.key();
+    let mut acct = ctx.accounts.margin_account.load_mut()?;
+    require!(acct.num_perps == 0 && acct.num_collateral == 0 && acct.quote_balance < 0, FulcrumError::NotBankrupt);
+    let mut pool = ctx.accounts.pool.load_mut()?;
+    let debt = acct.quote_balance.unsigned_abs();
+    let r = resolve_bankruptcy(debt, pool.insurance_balance, pool.balance);
+    pool.insurance_balance -= r.insurance_paid;
+    pool.balance -= r.socialised;
+    pool.socialised_loss = pool.socialised_loss.checked_add(r.socialised).overflow()?;
+    pool.insurance_paid_out = pool.insurance_paid_out.checked_add(r.insurance_paid).overflow()?;
+    acct.quote_balance = -i64::try_from(r.uncovered).map_err(|_| FulcrumError::MathOverflow)?;
+    if r.uncovered == 0 {
+        acct.in_margin_call = 0;
+        acct.margin_call_slot = 0;
+        acct.health_state = fulcrum_risk::HealthState::Healthy as u8;
+    }
+    crate::emit_event!(BankruptcyEvent {
+        margin_account: key,
+        debt,
+        insurance_paid: r.insurance_paid,
+        socialised: r.socialised,
+        uncovered: r.uncovered,
+        socialised_total: pool.socialised_loss,
+    });
+    Ok(())
+}
