@@ -12,6 +12,9 @@ cargo clippy --version >/dev/null 2>&1 || { echo "setup: clippy is required (rus
 # valgrind is only for benchmarks/callgrind.sh; gcc/pkg-config for native -sys crates.
 missing=()
 for pkg in gcc pkg-config valgrind; do need "$pkg" || missing+=("$pkg"); done
+# fonts-dejavu-core: the TrueType font crates/sim loads at run time for plot text (no build-time
+# system library; without it the plots are drawn without text).
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && need apt-get; then
     apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null

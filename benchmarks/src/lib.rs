@@ -73,3 +73,49 @@ impl Default for Fixture {
 pub fn margin_check(account: &RiskAccount) -> MathResult<bool> {
     Ok(health(account, MarginKind::Initial)?.is_met())
 }
+
+/// A single-position account just below maintenance: 1,000 USDC, long 95 SOL from $100, now $94
+/// (the liquidation test's numbers), with a size premium on.
+pub struct LiquidationFixture {
+    pub perps: [PerpExposure; 1],
+}
+
+impl LiquidationFixture {
+    pub fn new() -> Self {
+        let position = PerpPosition { base: 95_000_000_000, quote_entry: -9_500_000_000, funding_snapshot: 0 };
+        let market = PerpMarketRisk {
+            price: Price::flat(94_000_000_000),
+            base_decimals: 9,
+            init_margin_ratio: 100_000,
+            maint_margin_ratio: 50_000,
+            imf: 500,
+            cumulative_funding: 0,
+        };
+        Self { perps: [PerpExposure { position, market }] }
+    }
+
+    pub fn account(&self) -> RiskAccount<'_> {
+        RiskAccount {
+            quote_balance: 990_500_000,
+            collateral: &[],
+            perps: &self.perps,
+            params: AccountParams::default(),
+        }
+    }
+}
+
+impl Default for LiquidationFixture {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Liquidation parameters of the benchmark (the program tests' defaults).
+pub const LIQUIDATION: LiquidationParams =
+    LiquidationParams { buffer: 100_000, liquidator_fee: 5_000, insurance_fee: 2_500, dust_notional: 10_000_000 };
+
+/// Sizes the liquidation of the fixture's position in 0.001 SOL steps.
+#[inline(never)]
+pub fn liquidation_sizing(account: &RiskAccount) -> MathResult<PerpLiquidation> {
+    plan_perp_liquidation(account, 0, 1_000_000, &LIQUIDATION)
+}

@@ -1,7 +1,8 @@
-//! Runs the margin check 1,000 times through an `#[inline(never)]` wrapper, for
+//! Runs the margin check (or, with argument `liquidation`, the liquidation sizing) 1,000 times
+//! through an `#[inline(never)]` wrapper, for
 //! `valgrind --tool=callgrind --toggle-collect=<wrapper>` (see `benchmarks/callgrind.sh`).
 
-use fulcrum_benchmarks::{margin_check, Fixture};
+use fulcrum_benchmarks::{liquidation_sizing, margin_check, Fixture, LiquidationFixture};
 
 /// What callgrind collects: one margin check.
 #[inline(never)]
@@ -10,11 +11,27 @@ pub extern "Rust" fn fulcrum_bench_margin_check(f: &Fixture) -> bool {
     margin_check(&std::hint::black_box(f).account()).unwrap_or(false)
 }
 
+/// What callgrind collects: one liquidation sizing.
+#[inline(never)]
+#[no_mangle]
+pub extern "Rust" fn fulcrum_bench_liquidation_sizing(f: &LiquidationFixture) -> i64 {
+    liquidation_sizing(&std::hint::black_box(f).account()).map(|p| p.base_delta).unwrap_or(0)
+}
+
 fn main() {
-    let f = Fixture::new();
-    let mut ok = 0u32;
-    for _ in 0..1_000 {
-        ok += u32::from(fulcrum_bench_margin_check(std::hint::black_box(&f)));
+    if std::env::args().nth(1).as_deref() == Some("liquidation") {
+        let f = LiquidationFixture::new();
+        let mut closed = 0i64;
+        for _ in 0..1_000 {
+            closed = closed.wrapping_add(fulcrum_bench_liquidation_sizing(std::hint::black_box(&f)));
+        }
+        println!("liquidation sizings: {} base closed in total", closed);
+    } else {
+        let f = Fixture::new();
+        let mut ok = 0u32;
+        for _ in 0..1_000 {
+            ok += u32::from(fulcrum_bench_margin_check(std::hint::black_box(&f)));
+        }
+        println!("margin checks passed: {ok}/1000");
     }
-    println!("margin checks passed: {ok}/1000");
 }

@@ -37,14 +37,15 @@ fn state(s: HealthState) -> &'static str {
 async fn table(h: &mut Harness, title: &str, traders: &[(&str, &Trader)]) {
     println!("\n{title}");
     println!(
-        "  {:<22} {:>12} {:>12} {:>9} {:>11} {:>11} {:>11}",
-        "trader", "equity", "notional", "leverage", "init req", "maint req", "state"
+        "  {:<22} {:>10} {:>10} {:>10} {:>9} {:>9} {:>9} {:>11}",
+        "trader", "equity", "maint eq", "notional", "leverage", "init req", "maint req", "state"
     );
     for (name, t) in traders {
         let r = h.report(&t.account).await;
         println!(
-            "  {:<22} {:>12} {:>12} {:>9} {:>11} {:>11} {:>11}",
+            "  {:<22} {:>10} {:>10} {:>10} {:>9} {:>9} {:>9} {:>11}",
             name,
+            usd(r.equity),
             usd(r.maint.equity),
             usd(r.notional),
             lev(&r),
@@ -54,7 +55,13 @@ async fn table(h: &mut Harness, title: &str, traders: &[(&str, &Trader)]) {
         );
     }
     let pool = h.pool_state().await;
-    println!("  pool balance {} USDC, fees earned {} USDC", usd(pool.balance as i128), usd(pool.fees_earned as i128));
+    println!(
+        "  pool {} USDC (fees earned {}), insurance fund {} USDC, bad debt socialised {} USDC",
+        usd(pool.balance as i128),
+        usd(pool.fees_earned as i128),
+        usd(pool.insurance_balance as i128),
+        usd(pool.socialised_loss as i128)
+    );
 }
 
 #[tokio::main]
@@ -66,6 +73,7 @@ async fn main() {
         "Fulcrum demo: SOL-PERP at $100.00 (10x max: IM 10%, MM 5%, fee 0.1%), SOL collateral (weights 0.8 / 0.9)"
     );
     let _lp = h.seed_pool(100_000 * USDC).await;
+    h.fund_insurance(1_000 * USDC).await;
 
     let alice = h.trader(1_000 * USDC).await;
     let bob = h.trader(1_000 * USDC).await;
@@ -105,4 +113,48 @@ async fn main() {
     println!("\ncarol closes and withdraws {} USDC", usd(bal as i128));
     h.assert_conservation().await;
     table(&mut h, "4. after carol leaves (vaults == ledger, checked)", &traders).await;
+
+    // A crash, and a keeper (a third party with SOL for fees and some USDC) cleans up.
+    h.advance(60).await;
+    h.set_market_price(0, px(84)).await;
+    h.set_bank_price(sol.index, px(84)).await;
+    let traders = [("alice 2x long", &alice), ("bob 5x long", &bob), ("dave long, SOL coll.", &dave)];
+    table(&mut h, "5. crash: SOL to $84.00 (-16%): bob and dave fall below maintenance", &traders).await;
+    let keeper = h.trader(5_000 * USDC).await;
+    let fee_to = keeper.token(&h.quote.mint);
+    for (name, t) in traders {
+        let before = h.report(&t.account).await;
+        if before.maint.is_met() {
+            continue;
+        }
+        h.liquidate_perp(&keeper.kp, &fee_to, &t.account, 0).await.unwrap();
+        let after = h.report(&t.account).await;
+        println!(
+            "\nkeeper liquidates {name}: leverage {} -> {}, state {} -> {}",
+            lev(&before),
+            lev(&after),
+            state(before.state),
+            state(after.state)
+        );
+        let acct = h.margin(&t.account).await;
+        if acct.num_perps == 0 && acct.num_collateral > 0 && !after.maint.is_met() {
+            h.liquidate_collateral(&keeper, &t.account, sol.index, 5_000 * USDC).await.unwrap();
+            let acct = h.margin(&t.account).await;
+            println!(
+                "keeper buys {name}'s SOL collateral at a 5% discount; quote left {}",
+                usd(acct.quote_balance as i128)
+            );
+        }
+        let acct = h.margin(&t.account).await;
+        if acct.num_perps == 0 && acct.num_collateral == 0 && acct.quote_balance < 0 {
+            h.resolve_bankruptcy(&t.account).await.unwrap();
+            println!("{name} was bankrupt: the insurance fund covers {} USDC", usd(-(acct.quote_balance as i128)));
+        }
+    }
+    h.assert_conservation().await;
+    println!(
+        "keeper earned {} USDC in liquidator fees",
+        usd(h.token_balance(&fee_to).await as i128 - 5_000 * USDC as i128)
+    );
+    table(&mut h, "6. after the keeper (vaults == ledger, checked)", &traders).await;
 }
