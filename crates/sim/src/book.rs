@@ -5,8 +5,8 @@
 use crate::config::{Config, MAX_MARKETS};
 use crate::prices::rng_for;
 use fulcrum_risk::{
-    apply_fill, max_trade_size, AccountParams, Collateral, PerpExposure, PerpMarketRisk,
-    PerpPosition, Price, RiskAccount,
+    apply_fill, max_trade_size, AccountParams, Collateral, PerpExposure, PerpMarketRisk, PerpPosition, Price,
+    RiskAccount,
 };
 use rand::Rng;
 use rand_distr::{Distribution, LogNormal, Pareto};
@@ -110,13 +110,7 @@ impl World {
         let markets = Self::markets_of(&cfg);
         let pool = (cfg.protocol.pool_usd * QUOTE_PER_USD) as i128;
         let insurance = (cfg.protocol.insurance_usd * QUOTE_PER_USD) as i128;
-        Self {
-            cfg,
-            markets,
-            accounts,
-            pool,
-            insurance,
-        }
+        Self { cfg, markets, accounts, pool, insurance }
     }
 
     /// Collateral entry of `acct` priced off the market prices `prices`.
@@ -145,10 +139,7 @@ impl World {
         for m in 0..n {
             let mut risk = self.markets[m].risk;
             risk.price = Price::flat(prices[m]);
-            exps[m] = PerpExposure {
-                position: acct.pos[m],
-                market: risk,
-            };
+            exps[m] = PerpExposure { position: acct.pos[m], market: risk };
         }
         let nc = match self.collateral(acct, prices) {
             Some(c) => {

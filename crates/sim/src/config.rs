@@ -177,41 +177,29 @@ pub struct SweepCfg {
 
 impl Default for Config {
     fn default() -> Self {
-        let m = |name: &str, price: f64, dec: u8, vol: f64, imf: u32, step: u64, depth: f64| {
-            MarketCfg {
-                name: name.into(),
-                price_usd: price,
-                base_decimals: dec,
-                annual_vol: vol,
-                imf,
-                step,
-                depth_usd: depth,
-                ..MarketCfg::default()
-            }
+        let m = |name: &str, price: f64, dec: u8, vol: f64, imf: u32, step: u64, depth: f64| MarketCfg {
+            name: name.into(),
+            price_usd: price,
+            base_decimals: dec,
+            annual_vol: vol,
+            imf,
+            step,
+            depth_usd: depth,
+            ..MarketCfg::default()
         };
         Self {
             seed: 42,
             paths: 16,
             markets: vec![
-                MarketCfg {
-                    book_weight: 0.5,
-                    ..m("SOL", 150.0, 9, 0.80, 300, 10_000_000, 3.0e6)
-                },
+                MarketCfg { book_weight: 0.5, ..m("SOL", 150.0, 9, 0.80, 300, 10_000_000, 3.0e6) },
                 MarketCfg {
                     book_weight: 0.3,
                     leverage_median: 6.0,
                     ..m("BTC", 60_000.0, 8, 0.50, 3_000, 10_000, 8.0e6)
                 },
-                MarketCfg {
-                    book_weight: 0.2,
-                    ..m("ETH", 3_000.0, 8, 0.65, 1_000, 100_000, 5.0e6)
-                },
+                MarketCfg { book_weight: 0.2, ..m("ETH", 3_000.0, 8, 0.65, 1_000, 100_000, 5.0e6) },
             ],
-            correlation: vec![
-                vec![1.0, 0.7, 0.75],
-                vec![0.7, 1.0, 0.8],
-                vec![0.75, 0.8, 1.0],
-            ],
+            correlation: vec![vec![1.0, 0.7, 0.75], vec![0.7, 1.0, 0.8], vec![0.75, 0.8, 1.0]],
             collateral: vec![CollateralCfg::default()],
             book: BookCfg::default(),
             protocol: ProtocolCfg::default(),

@@ -7,7 +7,7 @@
 use crate::config::{Config, ScenarioCfg};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
+use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
 /// The named stress scenarios.
@@ -27,13 +27,8 @@ pub enum Scenario {
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 5] = [
-        Scenario::Gap,
-        Scenario::Slide,
-        Scenario::Flash,
-        Scenario::Outage,
-        Scenario::Regime,
-    ];
+    pub const ALL: [Scenario; 5] =
+        [Scenario::Gap, Scenario::Slide, Scenario::Flash, Scenario::Outage, Scenario::Regime];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -127,11 +122,7 @@ impl PricePath {
 
     /// A flat path (tests, vectors): every price stays at its start for `steps` steps.
     pub fn flat(markets: usize, steps: usize) -> Self {
-        Self {
-            markets,
-            log: vec![0.0; markets * steps],
-            stale: None,
-        }
+        Self { markets, log: vec![0.0; markets * steps], stale: None }
     }
 }
 
@@ -179,19 +170,17 @@ pub fn generate(cfg: &Config, scenario: Scenario, index: u64) -> PricePath {
         if t > 0 {
             let (vm, jm) = scenario.regime(sc, t);
             for zi in z.iter_mut() {
-                *zi = StandardNormal.sample(&mut rng);
+                *zi = rng.sample(StandardNormal);
             }
             let jump = if rng.gen::<f64>() < sc.jumps_per_day * jm * dt_days {
-                sc.jump_mean + sc.jump_sd * StandardNormal.sample(&mut rng) as f64
+                sc.jump_mean + sc.jump_sd * rng.sample::<f64, _>(StandardNormal)
             } else {
                 0.0
             };
             for (m, xm) in x.iter_mut().enumerate() {
                 let sigma = cfg.markets[m].annual_vol * sc.vol_scale * vm;
                 let c: f64 = (0..=m).map(|k| l[m][k] * z[k]).sum();
-                *xm += -0.5 * sigma * sigma * dt_years
-                    + sigma * dt_years.sqrt() * c
-                    + jump * cfg.markets[m].shock_beta;
+                *xm += -0.5 * sigma * sigma * dt_years + sigma * dt_years.sqrt() * c + jump * cfg.markets[m].shock_beta;
             }
         }
         let s = scenario.shift(sc, t);
@@ -199,11 +188,7 @@ pub fn generate(cfg: &Config, scenario: Scenario, index: u64) -> PricePath {
             log.push(xm + s * cfg.markets[m].shock_beta);
         }
     }
-    PricePath {
-        markets: n,
-        log,
-        stale: scenario.stale_window(sc),
-    }
+    PricePath { markets: n, log, stale: scenario.stale_window(sc) }
 }
 
 #[cfg(test)]

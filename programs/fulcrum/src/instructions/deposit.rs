@@ -29,8 +29,11 @@ pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
     require!(!a.exchange.load()?.is_paused(pause::DEPOSITS), FulcrumError::Paused);
     let bank_index = {
         let mut bank = a.bank.load_mut()?;
-        bank.total_deposits = bank.total_deposits.checked_add(amount).overflow()?;
-        require!(bank.total_deposits <= bank.deposit_cap, FulcrumError::DepositCapExceeded);
+        bank.total_deposits = bank
+            .total_deposits
+            .checked_add(amount)
+            .filter(|total| *total <= bank.deposit_cap)
+            .ok_or(FulcrumError::DepositCapExceeded)?;
         let mut acct = a.margin_account.load_mut()?;
         if bank.index == CollateralBank::QUOTE_INDEX {
             let add = i64::try_from(amount).map_err(|_| FulcrumError::MathOverflow)?;

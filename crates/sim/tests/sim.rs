@@ -1,0 +1,152 @@
+use fulcrum_sim::prices::generate;
+use fulcrum_sim::{run_path, vectors, Config, PricePath, RunOpts, Scenario, World};
+use proptest::prelude::*;
+
+/// The default configuration with a small book and short horizons (fast in debug builds).
+fn small(accounts: usize) -> Config {
+    let mut c = Config::default();
+    c.book.accounts = accounts;
+    c.paths = 2;
+    let s = &mut c.scenario;
+    s.gap_hours = 3.0;
+    s.slide_days = 0.125;
+    s.flash_hours = 2.0;
+    s.outage_hours = 2.0;
+    s.regime_hours = 3.0;
+    c
+}
+
+#[test]
+fn vectors_file_is_up_to_date() {
+    let on_disk = std::fs::read_to_string(vectors::path()).expect("vectors file");
+    assert!(
+        on_disk == vectors::render(),
+        "crates/sim/vectors/liquidation.json is stale: run `cargo run -p fulcrum-sim --bin sim-vectors`"
+    );
+    assert!(vectors::cases().len() >= 20);
+}
+
+#[test]
+fn sim_liquidation_reaches_the_vector_state() {
+    for case in vectors::cases() {
+        let world = vectors::world_for(&case);
+        let r = run_path(&world, &PricePath::flat(1, 1), RunOpts { events: true, ..RunOpts::default() });
+        let e = r.events.first().unwrap_or_else(|| panic!("{}: no liquidation", case.name));
+        let x = &case.expected;
+        let got = (
+            e.base_after,
+            e.quote_entry_after,
+            e.quote_balance_after,
+            e.liquidator_fee,
+            e.insurance_fee,
+            e.pool_delta,
+            e.insurance_delta as u64,
+        );
+        let want = (
+            x.base_after,
+            x.quote_entry_after,
+            x.quote_balance_after,
+            x.liquidator_fee,
+            x.insurance_fee,
+            x.pool_delta,
+            x.insurance_delta,
+        );
+        assert_eq!(got, want, "{}", case.name);
+        assert_eq!(r.accounts[0].pos[0].base, x.base_after, "{}", case.name);
+        assert_eq!(r.ledger_start, r.ledger_end, "{}", case.name);
+    }
+}
+
+#[test]
+fn ledger_is_conserved_through_liquidations_and_bankruptcies() {
+    let mut cfg = small(1_500);
+    cfg.scenario.gap = 0.6;
+    cfg.protocol.insurance_usd = 5_000.0; // small: bankruptcies reach the pool
+    cfg.response.keeper_capacity = 20;
+    let world = World::generate(&cfg);
+    let mut bankrupt = 0;
+    for s in Scenario::ALL {
+        let r = run_path(&world, &generate(&cfg, s, 0), RunOpts::default());
+        assert_eq!(r.ledger_start, r.ledger_end, "{}", s.name());
+        bankrupt += r.summary.accounts_bankrupt;
+        if s == Scenario::Gap {
+            assert!(r.summary.socialised_usd > 0.0, "the gap should reach the pool");
+        }
+    }
+    assert!(bankrupt > 0);
+}
+
+#[test]
+fn band_filter_is_exact() {
+    let cfg = small(600);
+    let world = World::generate(&cfg);
+    for s in [Scenario::Regime, Scenario::Flash, Scenario::Gap] {
+        let path = generate(&cfg, s, 1);
+        let fast = run_path(&world, &path, RunOpts::default());
+        let full = run_path(&world, &path, RunOpts { exhaustive: true, ..RunOpts::default() });
+        assert!(fast.summary.liquidations > 0, "{}", s.name());
+        assert_eq!(fast.summary, full.summary, "{}", s.name());
+        assert_eq!(fast.accounts, full.accounts, "{}", s.name());
+    }
+}
+
+#[test]
+fn no_leverage_book_never_liquidates() {
+    let mut cfg = small(800);
+    cfg.book.fixed_leverage = Some(1.0);
+    cfg.book.long_share = 1.0;
+    cfg.book.volatile_collateral_share = 0.0;
+    cfg.scenario.gap = 0.9;
+    let world = World::generate(&cfg);
+    for s in Scenario::ALL {
+        let r = run_path(&world, &generate(&cfg, s, 0), RunOpts::default());
+        assert_eq!(r.summary.margin_calls, 0, "{}", s.name());
+        assert_eq!(r.summary.liquidations, 0, "{}", s.name());
+    }
+}
+
+#[test]
+fn one_x_collateralised_book_survives_the_40pct_gap() {
+    let mut cfg = small(800);
+    cfg.book.fixed_leverage = Some(1.0);
+    cfg.book.long_share = 0.5;
+    cfg.book.volatile_collateral_share = 0.0;
+    let world = World::generate(&cfg);
+    for k in 0..2 {
+        let r = run_path(&world, &generate(&cfg, Scenario::Gap, k), RunOpts::default());
+        assert_eq!(r.summary.bad_debt_usd, 0.0);
+        assert_eq!(r.summary.accounts_bankrupt, 0);
+    }
+}
+
+fn gap_bad_debt(world: &World, shock: f64) -> f64 {
+    let mut cfg = world.cfg.clone();
+    cfg.scenario.gap = shock;
+    run_path(world, &generate(&cfg, Scenario::Gap, 0), RunOpts::default()).summary.bad_debt_usd
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(6))]
+
+    #[test]
+    fn bad_debt_is_monotone_in_the_shock(a in 0.05f64..0.6, b in 0.05f64..0.6) {
+        let mut cfg = small(300);
+        cfg.scenario.vol_scale = 0.0;
+        cfg.scenario.jumps_per_day = 0.0;
+        cfg.scenario.gap_hours = 1.0;
+        let world = World::generate(&cfg);
+        let (lo, hi) = (a.min(b), a.max(b));
+        let (dl, dh) = (gap_bad_debt(&world, lo), gap_bad_debt(&world, hi));
+        prop_assert!(dl <= dh + 1e-6, "bad debt {dl} at −{lo} > {dh} at −{hi}");
+    }
+}
+
+#[test]
+fn example_config_parses() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/example.toml");
+    let cfg = Config::from_toml(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(cfg.book.accounts, 20_000);
+    assert_eq!(cfg.scenario.gap, 0.5);
+    assert_eq!(cfg.markets.len(), 3);
+    assert!(Config::from_toml("[book]\nbogus = 1\n").is_err());
+}
