@@ -236,6 +236,15 @@ pub fn plan_collateral_liquidation(
     )?;
     let cap = u128::from(debt.min(max_repay)).min(value_cap) as u64;
     if cap == 0 {
+        if value_cap == 0 && max_repay > 0 {
+            // Dust: worth less than one quote unit after the discount. Sold whole for one unit,
+            // so an account can always be emptied and its debt resolved.
+            let left = Collateral { amount: 0, ..*c };
+            let quote = account.quote_balance.checked_add(1).ok_or(MathError::Overflow)?;
+            let equity = add(add(rest, quote_value(quote, &account.params, kind)?)?, collateral_value(&left, kind)?)?;
+            let maint_after = Health { equity, requirement: m.requirement };
+            return Ok(CollateralLiquidation { repay: 1, collateral_out: c.amount, maint_after });
+        }
         return Err(MathError::InvalidInput);
     }
     let (full, reachable) = evaluate(cap)?;

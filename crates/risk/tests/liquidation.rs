@@ -66,6 +66,20 @@ fn collateral_sells_at_the_discount() {
     assert_eq!(discounted_collateral(275_500_000, 55_000_000_000, 50_000).unwrap(), 5_272_727_272);
 }
 
+#[test]
+fn dust_collateral_is_sold_whole_for_one_unit() {
+    // 3 lamports of SOL at $100 = 0.3 units: nothing a repayment could buy at a discount.
+    let c = [Collateral {
+        amount: 3,
+        price: Price::flat(100_000_000_000),
+        init_asset_weight: 800_000,
+        maint_asset_weight: 900_000,
+    }];
+    let acct = RiskAccount { quote_balance: -5, collateral: &c, perps: &[], params: AccountParams::default() };
+    let plan = plan_collateral_liquidation(&acct, 0, 1_000, 50_000, 100_000).unwrap();
+    assert_eq!((plan.repay, plan.collateral_out), (1, 3));
+}
+
 fn crashed_account() -> impl Strategy<Value = (i64, PerpPosition, PerpMarketRisk)> {
     // Entry $20..$200, leverage 2x..10x, long or short, then a move of −30%..+30% against.
     (20u64..200, 2i64..=10, 1i64..1_000, any::<bool>(), 1u64..300, 0u32..2_000).prop_map(

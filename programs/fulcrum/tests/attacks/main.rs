@@ -7,7 +7,9 @@
 mod harness;
 
 mod arithmetic;
+mod decoders;
 mod economic;
+mod fuzz;
 mod oracle_spoofing;
 mod signers;
 mod substitution;

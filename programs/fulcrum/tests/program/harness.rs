@@ -1180,8 +1180,8 @@ impl Harness {
         reading.to_price(decimals, 6).unwrap()
     }
 
-    /// The risk engine's picture of a margin account, from its on-chain state and oracles.
-    pub async fn report(&mut self, key: &Pubkey) -> fulcrum_risk::AccountHealth {
+    /// The risk engine's inputs for a margin account, from its on-chain state and oracles.
+    pub async fn risk_inputs(&mut self, key: &Pubkey) -> RiskInputs {
         let acct = self.margin(key).await;
         let exchange_key = self.exchange;
         let exchange: Exchange = self.load(&exchange_key).await;
@@ -1203,13 +1203,13 @@ impl Harness {
                 self.oracle_price(&market.oracle, market.oracle_kind, &market.feed_id, market.base_decimals).await;
             perps.push(fulcrum_risk::PerpExposure { position: s.position(), market: market.risk(price) });
         }
-        let ra = fulcrum_risk::RiskAccount {
-            quote_balance: acct.quote_balance,
-            collateral: &collateral,
-            perps: &perps,
-            params: exchange.account_params(),
-        };
-        fulcrum_risk::account_health(&ra).unwrap()
+        RiskInputs { account: acct, collateral, perps, params: exchange.account_params() }
+    }
+
+    /// The risk engine's picture of a margin account, from its on-chain state and oracles.
+    pub async fn report(&mut self, key: &Pubkey) -> fulcrum_risk::AccountHealth {
+        let i = self.risk_inputs(key).await;
+        fulcrum_risk::account_health(&i.risk_account()).unwrap()
     }
 }
 
@@ -1245,4 +1245,67 @@ pub fn events<T: anchor_lang::Event + anchor_lang::AnchorDeserialize>(logs: &[St
         .filter(|d| d.starts_with(T::DISCRIMINATOR))
         .filter_map(|d| T::try_from_slice(&d[T::DISCRIMINATOR.len()..]).ok())
         .collect()
+}
+
+impl Harness {
+    /// Publishes an engine price (quote native per base native × 1e12) exactly, for a 9-decimal
+    /// market priced against 6-decimal quote: Pyth exponent −9 makes the two units equal.
+    pub async fn set_engine_price(&mut self, market: usize, engine_price: u64) {
+        let o = self.markets[market].oracle;
+        let now = self.now().await;
+        let slot = self.clock().await.slot;
+        let q = Quote::at(engine_price as i64);
+        let mut data = pull_oracle_data(o.feed_id, q, now, slot, o.verification);
+        // PriceFeedMessage.exponent: after discriminator, writer, verification level (Full: one
+        // byte), feed id, price and conf.
+        data[89..93].copy_from_slice(&(-9i32).to_le_bytes());
+        self.write_oracle(&o, data).await;
+    }
+
+    pub async fn update_market(&mut self, market: usize, params: MarketParams) {
+        let ix = Instruction {
+            program_id: fulcrum::ID,
+            accounts: fulcrum::accounts::UpdateMarket {
+                admin: self.admin.pubkey(),
+                exchange: self.exchange,
+                market: self.markets[market].key,
+            }
+            .to_account_metas(None),
+            data: fulcrum::instruction::UpdateMarketParams { params }.data(),
+        };
+        let admin = self.admin.insecure_clone();
+        self.send(&[ix], &[&admin]).await.expect("update_market_params");
+    }
+}
+
+/// What the engine needs of one account, owned.
+pub struct RiskInputs {
+    pub account: MarginAccount,
+    pub collateral: Vec<fulcrum_risk::Collateral>,
+    pub perps: Vec<fulcrum_risk::PerpExposure>,
+    pub params: fulcrum_risk::AccountParams,
+}
+
+impl RiskInputs {
+    pub fn risk_account(&self) -> fulcrum_risk::RiskAccount<'_> {
+        fulcrum_risk::RiskAccount {
+            quote_balance: self.account.quote_balance,
+            collateral: &self.collateral,
+            perps: &self.perps,
+            params: self.params,
+        }
+    }
+}
+
+impl Harness {
+    /// Whether `ixs` would succeed now (simulated: nothing changes).
+    pub async fn simulate(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> bool {
+        let payer = self.payer();
+        let mut keys: Vec<&Keypair> = vec![&payer];
+        keys.extend_from_slice(signers);
+        let blockhash = self.ctx.banks_client.get_latest_blockhash().await.expect("blockhash");
+        let tx = Transaction::new_signed_with_payer(ixs, Some(&payer.pubkey()), &keys, blockhash);
+        let r = self.ctx.banks_client.simulate_transaction(tx).await.expect("simulate");
+        matches!(r.result, Some(Ok(())))
+    }
 }

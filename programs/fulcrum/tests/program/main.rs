@@ -9,4 +9,5 @@ mod full_slots;
 mod liquidation;
 mod lp;
 mod oracles;
+mod sim_vectors;
 mod trading;

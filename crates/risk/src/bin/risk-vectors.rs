@@ -1,0 +1,372 @@
+//! Test vectors for the TypeScript risk mirror (`app/src/risk`): randomised accounts with what
+//! every engine function returns for them, as JSON (one case per line; integers as decimal
+//! strings). A fixed-seed xorshift64* makes the file reproducible; CI regenerates it and fails
+//! if it differs from the committed copy.
+//!
+//!   cargo run -q -p fulcrum-risk --bin risk-vectors -- app/vectors/risk.json
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::fmt::Write as _;
+
+use fulcrum_risk::*;
+
+const CASES: usize = 1_024;
+const SEED: u64 = 0x00f0_1c7u64 ^ 0x9e37_79b9_7f4a_7c15;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    /// Uniform in `lo..=hi`.
+    fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next() % (hi - lo + 1)
+    }
+    fn signed(&mut self, mag: u64) -> i64 {
+        let v = self.range(0, mag) as i64;
+        if self.next() & 1 == 0 {
+            v
+        } else {
+            -v
+        }
+    }
+    fn chance(&mut self, pct: u64) -> bool {
+        self.next() % 100 < pct
+    }
+    /// Log-uniform in `[lo, hi]`.
+    fn log(&mut self, lo: u64, hi: u64) -> u64 {
+        let (a, b) = ((lo as f64).ln(), (hi as f64).ln());
+        let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
+        ((a + (b - a) * u).exp() as u64).clamp(lo, hi)
+    }
+}
+
+/// Minimal JSON writer: numbers as strings, objects from pairs.
+fn s<T: ToString>(v: T) -> String {
+    format!("\"{}\"", v.to_string())
+}
+
+fn obj(fields: &[(&str, String)]) -> String {
+    let body: Vec<String> = fields.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+    format!("{{{}}}", body.join(","))
+}
+
+fn arr(items: &[String]) -> String {
+    format!("[{}]", items.join(","))
+}
+
+fn err(e: MathError) -> String {
+    obj(&[("error", format!("\"{e:?}\""))])
+}
+
+fn res<T>(r: MathResult<T>, f: impl Fn(T) -> String) -> String {
+    match r {
+        Ok(v) => f(v),
+        Err(e) => err(e),
+    }
+}
+
+fn opt<T>(o: Option<T>, f: impl Fn(T) -> String) -> String {
+    o.map(f).unwrap_or_else(|| "null".into())
+}
+
+fn health_json(h: Health) -> String {
+    obj(&[("equity", s(h.equity)), ("requirement", s(h.requirement))])
+}
+
+fn position_json(p: &PerpPosition) -> String {
+    obj(&[("base", s(p.base)), ("quoteEntry", s(p.quote_entry)), ("fundingSnapshot", s(p.funding_snapshot))])
+}
+
+fn price_json(p: &Price) -> String {
+    obj(&[("oracle", s(p.oracle)), ("ema", s(p.ema))])
+}
+
+fn state_name(st: HealthState) -> String {
+    format!("\"{st:?}\"")
+}
+
+fn price(rng: &mut Rng, decimals: u8) -> Price {
+    // $0.01 … $100,000 per whole unit, quote with 6 decimals.
+    let dollars_micro = rng.log(10_000, 100_000_000_000);
+    let shift = 12 + 6 - i32::from(decimals) - 6;
+    let oracle = if shift >= 0 {
+        dollars_micro.saturating_mul(10u64.pow(shift as u32))
+    } else {
+        (dollars_micro / 10u64.pow((-shift) as u32)).max(1)
+    };
+    let ema =
+        if rng.chance(30) { oracle } else { (oracle as i128 * i128::from(rng.range(950, 1050)) / 1000).max(1) as u64 };
+    Price { oracle, ema }
+}
+
+fn decimals(rng: &mut Rng) -> u8 {
+    [6u8, 8, 9][rng.range(0, 2) as usize]
+}
+
+fn main() {
+    let out_path = std::env::args().nth(1);
+    let mut rng = Rng(SEED);
+    let mut lines = Vec::with_capacity(CASES);
+    for case in 0..CASES {
+        let params = {
+            let maint = rng.range(1_000_000, 1_100_000) as u32;
+            AccountParams {
+                quote_maint_liability_weight: maint,
+                quote_init_liability_weight: maint + rng.range(0, 100_000) as u32,
+                unrealized_pnl_init_weight: if rng.chance(50) { 1_000_000 } else { rng.range(0, 1_000_000) as u32 },
+            }
+        };
+        let n_coll = rng.range(0, 3) as usize;
+        let n_perps = if rng.chance(10) { 0 } else { rng.range(1, 4) as usize };
+        let mut collateral = vec![];
+        for _ in 0..n_coll {
+            let d = decimals(&mut rng);
+            let init = rng.range(0, 1_000_000) as u32;
+            collateral.push(Collateral {
+                amount: rng.log(1, 10u64.pow(u32::from(d)) * 10_000),
+                price: price(&mut rng, d),
+                init_asset_weight: init,
+                maint_asset_weight: init + rng.range(0, 1_000_000 - u64::from(init)) as u32,
+            });
+        }
+        let mut perps = vec![];
+        for _ in 0..n_perps {
+            let d = decimals(&mut rng);
+            let p = price(&mut rng, d);
+            let base = rng.log(1, 10u64.pow(u32::from(d)) * 1_000) as i64 * if rng.chance(50) { 1 } else { -1 };
+            // Opened somewhere within ±30% of the current price.
+            let entry = (i128::from(p.oracle) * i128::from(rng.range(700, 1300)) / 1000).max(1);
+            let quote_entry = (-(i128::from(base) * entry) / PRICE_SCALE as i128) as i64;
+            let init = rng.range(10_000, 500_000) as u32;
+            let cum = if rng.chance(50) { 0 } else { i128::from(rng.signed(1_000_000_000)) };
+            let snap = if rng.chance(50) { cum } else { i128::from(rng.signed(1_000_000_000)) };
+            perps.push(PerpExposure {
+                position: PerpPosition { base, quote_entry, funding_snapshot: snap },
+                market: PerpMarketRisk {
+                    price: p,
+                    base_decimals: d,
+                    init_margin_ratio: init,
+                    maint_margin_ratio: (u64::from(init) * rng.range(300, 900) / 1000) as u32,
+                    imf: if rng.chance(60) { 0 } else { rng.range(1, 5_000) as u32 },
+                    cumulative_funding: cum,
+                },
+            });
+        }
+        // Quote balance scaled to the account's notional so every health state shows up.
+        let notional: i128 = perps
+            .iter()
+            .map(|e| {
+                i128::from(e.position.base.unsigned_abs()) * i128::from(e.market.price.oracle) / PRICE_SCALE as i128
+            })
+            .sum();
+        let scale = (notional.max(1_000_000) as u64).min(1_000_000_000_000_000);
+        let quote_balance = (i128::from(rng.signed(1_000)) * i128::from(scale) / 1_000
+            + i128::from(scale) * i128::from(rng.range(0, 300)) / 1_000) as i64;
+        let account = RiskAccount { quote_balance, collateral: &collateral, perps: &perps, params };
+
+        let liq = LiquidationParams {
+            buffer: rng.range(0, 200_000) as u32,
+            liquidator_fee: rng.range(0, 20_000) as u32,
+            insurance_fee: rng.range(0, 10_000) as u32,
+            dust_notional: rng.range(0, 100_000_000),
+        };
+        let fee_rate = rng.range(0, 5_000) as u32;
+        let steps: Vec<u64> = perps
+            .iter()
+            .map(|e| 10u64.pow(u32::from(e.market.base_decimals).saturating_sub(rng.range(2, 4) as u32)))
+            .collect();
+
+        let mut results: Vec<(&str, String)> = vec![
+            ("healthInit", res(health(&account, MarginKind::Initial), health_json)),
+            ("healthMaint", res(health(&account, MarginKind::Maintenance), health_json)),
+            ("requirementInit", res(requirement(&account, MarginKind::Initial), s)),
+            ("requirementMaint", res(requirement(&account, MarginKind::Maintenance), s)),
+            ("freeCollateral", res(free_collateral(&account), s)),
+            ("totalNotional", res(total_notional(&account), s)),
+            ("rawEquity", res(raw_equity(&account), s)),
+            (
+                "accountHealth",
+                res(account_health(&account), |h| {
+                    obj(&[
+                        ("init", health_json(h.init)),
+                        ("maint", health_json(h.maint)),
+                        ("equity", s(h.equity)),
+                        ("notional", s(h.notional)),
+                        ("leverage", opt(h.leverage, s)),
+                        ("state", state_name(h.state)),
+                    ])
+                }),
+            ),
+            ("largestRequirement", res(largest_requirement(&account), |o| opt(o, |i| i.to_string()))),
+        ];
+        let mut per_perp = vec![];
+        for (i, e) in perps.iter().enumerate() {
+            let step = steps[i];
+            let delta = rng.signed(e.position.base.unsigned_abs().saturating_mul(2).max(1)).max(-(i64::MAX / 2));
+            let fill = apply_fill(&e.position, &e.market, delta, e.market.price.oracle, fee_rate);
+            per_perp.push(obj(&[
+                ("step", s(step)),
+                ("liquidationPrice", res(liquidation_price(&account, i), |o| opt(o, s))),
+                ("maxBuy", res(max_trade_size(&account, i, true, e.market.price.oracle, fee_rate, step), s)),
+                ("maxSell", res(max_trade_size(&account, i, false, e.market.price.oracle, fee_rate, step), s)),
+                ("marginRatioInit", res(margin_ratio(e.position.base, &e.market, MarginKind::Initial), s)),
+                ("unrealizedPnlMaint", res(unrealized_pnl(&e.position, &e.market, MarginKind::Maintenance), s)),
+                ("fillDelta", s(delta)),
+                (
+                    "fill",
+                    res(fill, |f| {
+                        obj(&[
+                            ("position", position_json(&f.position)),
+                            ("realizedPnl", s(f.realized_pnl)),
+                            ("fillQuote", s(f.fill_quote)),
+                            ("fee", s(f.fee)),
+                        ])
+                    }),
+                ),
+                (
+                    "perpLiquidation",
+                    res(plan_perp_liquidation(&account, i, step, &liq), |p| {
+                        obj(&[
+                            ("baseDelta", s(p.base_delta)),
+                            ("position", position_json(&p.position)),
+                            ("realizedPnl", s(p.realized_pnl)),
+                            ("fillQuote", s(p.fill_quote)),
+                            ("liquidatorFee", s(p.liquidator_fee)),
+                            ("insuranceFee", s(p.insurance_fee)),
+                            ("maintAfter", health_json(p.maint_after)),
+                            ("equityAfter", s(p.equity_after)),
+                        ])
+                    }),
+                ),
+            ]));
+        }
+        results.push(("perps", arr(&per_perp)));
+
+        let discount = rng.range(0, 100_000) as u32;
+        let max_repay = rng.log(1, 1_000_000_000_000_000);
+        let per_coll: Vec<String> = (0..collateral.len())
+            .map(|i| {
+                res(plan_collateral_liquidation(&account, i, max_repay, discount, liq.buffer), |c| {
+                    obj(&[
+                        ("repay", s(c.repay)),
+                        ("collateralOut", s(c.collateral_out)),
+                        ("maintAfter", health_json(c.maint_after)),
+                    ])
+                })
+            })
+            .collect();
+        results.push(("collateralLiquidations", arr(&per_coll)));
+
+        let (slot, call_slot, grace, threshold) =
+            (rng.range(1_000, 2_000), rng.range(0, 2_000), rng.range(0, 500), rng.range(0, 1_000_000) as u32);
+        let was = rng.chance(50);
+        if let Ok(m) = health(&account, MarginKind::Maintenance) {
+            results.push((
+                "isLiquidatable",
+                res(is_liquidatable(&m, call_slot, slot, grace, threshold), |b| b.to_string()),
+            ));
+            results.push(("inMarginCall", res(in_margin_call(was, &m, liq.buffer), |b| b.to_string())));
+            results.push(("bufferedRequirement", res(buffered_requirement(m.requirement, liq.buffer), s)));
+        }
+        let (debt, ins, pool) = (rng.log(1, 1 << 50), rng.log(1, 1 << 50), rng.log(1, 1 << 50));
+        let r = resolve_bankruptcy(debt, ins, pool);
+        results.push((
+            "bankruptcy",
+            obj(&[
+                ("insurancePaid", s(r.insurance_paid)),
+                ("socialised", s(r.socialised)),
+                ("uncovered", s(r.uncovered)),
+            ]),
+        ));
+
+        let input = obj(&[
+            ("quoteBalance", s(quote_balance)),
+            (
+                "collateral",
+                arr(&collateral
+                    .iter()
+                    .map(|c| {
+                        obj(&[
+                            ("amount", s(c.amount)),
+                            ("price", price_json(&c.price)),
+                            ("initAssetWeight", c.init_asset_weight.to_string()),
+                            ("maintAssetWeight", c.maint_asset_weight.to_string()),
+                        ])
+                    })
+                    .collect::<Vec<_>>()),
+            ),
+            (
+                "perps",
+                arr(&perps
+                    .iter()
+                    .map(|e| {
+                        obj(&[
+                            ("position", position_json(&e.position)),
+                            (
+                                "market",
+                                obj(&[
+                                    ("price", price_json(&e.market.price)),
+                                    ("baseDecimals", e.market.base_decimals.to_string()),
+                                    ("initMarginRatio", e.market.init_margin_ratio.to_string()),
+                                    ("maintMarginRatio", e.market.maint_margin_ratio.to_string()),
+                                    ("imf", e.market.imf.to_string()),
+                                    ("cumulativeFunding", s(e.market.cumulative_funding)),
+                                ]),
+                            ),
+                        ])
+                    })
+                    .collect::<Vec<_>>()),
+            ),
+            (
+                "params",
+                obj(&[
+                    ("quoteInitLiabilityWeight", params.quote_init_liability_weight.to_string()),
+                    ("quoteMaintLiabilityWeight", params.quote_maint_liability_weight.to_string()),
+                    ("unrealizedPnlInitWeight", params.unrealized_pnl_init_weight.to_string()),
+                ]),
+            ),
+            (
+                "liquidation",
+                obj(&[
+                    ("buffer", liq.buffer.to_string()),
+                    ("liquidatorFee", liq.liquidator_fee.to_string()),
+                    ("insuranceFee", liq.insurance_fee.to_string()),
+                    ("dustNotional", s(liq.dust_notional)),
+                ]),
+            ),
+            ("feeRate", fee_rate.to_string()),
+            ("discount", discount.to_string()),
+            ("maxRepay", s(max_repay)),
+            ("slot", s(slot)),
+            ("marginCallSlot", s(call_slot)),
+            ("graceSlots", s(grace)),
+            ("thresholdRatio", threshold.to_string()),
+            ("wasInMarginCall", was.to_string()),
+            ("bankruptcyInput", obj(&[("debt", s(debt)), ("insurance", s(ins)), ("pool", s(pool))])),
+        ]);
+        lines.push(obj(&[("case", case.to_string()), ("input", input), ("expect", obj(&results))]));
+    }
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "{{\"generator\":\"cargo run -p fulcrum-risk --bin risk-vectors\",\"seed\":\"{SEED}\",\"cases\":[\n"
+    );
+    out.push_str(&lines.join(",\n"));
+    out.push_str("\n]}\n");
+    match out_path {
+        Some(p) => {
+            if let Err(e) = std::fs::write(&p, out) {
+                eprintln!("risk-vectors: {p}: {e}");
+                std::process::exit(1);
+            }
+        }
+        None => print!("{out}"),
+    }
+}

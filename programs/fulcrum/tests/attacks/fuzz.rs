@@ -1,0 +1,380 @@
+//! Stateful fuzzing: random sequences of instructions from several traders, keepers and an LP,
+//! with random price paths, through `BanksClient`. After every transaction:
+//! - per-mint conservation: vault == Σ account balances + pool + insurance;
+//! - open interest and entry sums == Σ positions; no empty slot counted as active;
+//! - the accounts the program accepts for liquidation are exactly those `fulcrum_risk` says
+//!   are below maintenance (checked by simulating `liquidate_perp` for every account);
+//! - every refused transaction carries one of the program's named errors.
+//!
+//! Seeds are fixed (`FULCRUM_FUZZ_SEED`, default 1), so a run is reproducible; a failing
+//! sequence is shrunk by proptest and written to `tests/attacks/regressions/` as JSON, which
+//! `fuzz_regressions_replay` replays forever after. `FULCRUM_FUZZ_CASES` × `FULCRUM_FUZZ_OPS`
+//! sets the campaign size (CI: 12 × 250; `scripts/fuzz-campaign.sh`: ≥ 100,000 transactions).
+
+use std::time::Instant;
+
+use fulcrum::instructions::Side;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
+use serde::{Deserialize, Serialize};
+
+use crate::harness::*;
+
+const TRADERS: usize = 4;
+const MARKETS: usize = 2;
+
+/// One step of a campaign. Amounts are fractions (‰) of what the actor has, so most steps are
+/// meaningful whatever the state.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Op {
+    Deposit { who: u8, bank: u8, permille: u16 },
+    Withdraw { who: u8, bank: u8, permille: u16 },
+    Trade { who: u8, market: u8, buy: bool, steps: u32 },
+    Close { who: u8, market: u8 },
+    Price { market: u8, bps: i16 },
+    CollateralPrice { bps: i16 },
+    Liquidate { target: u8 },
+    LiquidateCollateral { target: u8, permille: u16 },
+    Bankruptcy { target: u8 },
+    Refresh { target: u8 },
+    LpDeposit { permille: u16 },
+    LpWithdraw { permille: u16 },
+    Wait { secs: u8 },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let who = 0..TRADERS as u8;
+    let m = 0..MARKETS as u8;
+    prop_oneof![
+        3 => (who.clone(), 0u8..2, 1u16..1_000).prop_map(|(who, bank, permille)| Op::Deposit { who, bank, permille }),
+        2 => (who.clone(), 0u8..2, 1u16..1_000).prop_map(|(who, bank, permille)| Op::Withdraw { who, bank, permille }),
+        6 => (who.clone(), m.clone(), any::<bool>(), 1u32..90_000).prop_map(|(who, market, buy, steps)| Op::Trade { who, market, buy, steps }),
+        1 => (who.clone(), m.clone()).prop_map(|(who, market)| Op::Close { who, market }),
+        5 => (m, -2_000i16..2_000).prop_map(|(market, bps)| Op::Price { market, bps }),
+        2 => (-2_500i16..2_000).prop_map(|bps| Op::CollateralPrice { bps }),
+        4 => who.clone().prop_map(|target| Op::Liquidate { target }),
+        2 => (who.clone(), 1u16..1_000).prop_map(|(target, permille)| Op::LiquidateCollateral { target, permille }),
+        2 => who.clone().prop_map(|target| Op::Bankruptcy { target }),
+        1 => who.prop_map(|target| Op::Refresh { target }),
+        1 => (1u16..1_000).prop_map(|permille| Op::LpDeposit { permille }),
+        1 => (1u16..1_000).prop_map(|permille| Op::LpWithdraw { permille }),
+        1 => (1u8..90).prop_map(|secs| Op::Wait { secs }),
+    ]
+}
+
+struct World {
+    h: Harness,
+    traders: Vec<Trader>,
+    keeper: Trader,
+    lp: Trader,
+    txs: u64,
+    /// Outcome counts: "Liquidate ok", "Trade TradeExceedsInitialMargin", …
+    outcomes: std::collections::BTreeMap<String, u64>,
+}
+
+fn permille(v: u64, p: u16) -> u64 {
+    (v as u128 * p as u128 / 1_000) as u64
+}
+
+impl World {
+    async fn new() -> World {
+        let mut h = Harness::new().await;
+        h.add_bank(9, OracleFormat::Legacy, Quote::at(px(100)), default_bank_params()).await;
+        h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
+        h.add_market(OracleFormat::Legacy, Quote::at(px(20)), default_market_params()).await;
+        let lp = h.seed_pool(200_000 * USDC).await;
+        h.mint_to(&h.quote.mint.clone(), &lp.token(&h.quote.mint), 100_000 * USDC).await;
+        h.fund_insurance(1_000 * USDC).await;
+        let mut traders = vec![];
+        for _ in 0..TRADERS {
+            let t = h.trader(5_000 * USDC).await;
+            let sol = h.banks[0].mint;
+            h.mint_to(&sol, &t.token(&sol), 50 * SOL).await;
+            traders.push(t);
+        }
+        let keeper = h.trader(1_000_000 * USDC).await;
+        World { h, traders, keeper, lp, txs: 0, outcomes: Default::default() }
+    }
+
+    /// Applies one op; `Err` is an invariant violation.
+    async fn apply(&mut self, op: &Op) -> Result<(), String> {
+        let h = &mut self.h;
+        let r: Option<TxResult> = match *op {
+            Op::Deposit { who, bank, permille: p } => {
+                let t = &self.traders[who as usize];
+                let b = h.bank(bank as u16);
+                let amount = permille(h.token_balance(&t.token(&b.mint)).await, p);
+                if amount == 0 {
+                    None
+                } else {
+                    Some(h.deposit(t, bank as u16, amount).await)
+                }
+            }
+            Op::Withdraw { who, bank, permille: p } => {
+                let t = &self.traders[who as usize];
+                let a = h.margin(&t.account).await;
+                let held = if bank == 0 {
+                    a.quote_balance.max(0) as u64
+                } else {
+                    a.find_collateral(bank as u16).map(|i| a.collateral[i].amount).unwrap_or(0)
+                };
+                let amount = permille(held, p).max(1);
+                Some(h.withdraw(t, bank as u16, amount).await)
+            }
+            Op::Trade { who, market, buy, steps } => {
+                let t = &self.traders[who as usize];
+                let side = if buy { Side::Buy } else { Side::Sell };
+                Some(h.trade(t, market as u16, side, steps as u64 * (SOL / 1_000)).await)
+            }
+            Op::Close { who, market } => {
+                let t = &self.traders[who as usize];
+                let a = h.margin(&t.account).await;
+                if a.find_perp(market as u16).is_none() {
+                    None
+                } else {
+                    Some(h.close(t, market as u16).await)
+                }
+            }
+            Op::Price { market, bps } => {
+                let o = h.markets[market as usize].oracle;
+                move_price(h, o, bps).await;
+                None
+            }
+            Op::CollateralPrice { bps } => {
+                let o = h.banks[0].oracle.expect("collateral oracle");
+                move_price(h, o, bps).await;
+                None
+            }
+            Op::Liquidate { target } => {
+                let key = self.traders[target as usize].account;
+                let market = largest_market(h, &key).await;
+                match market {
+                    None => None,
+                    Some(m) => {
+                        let fee_to = self.keeper.token(&h.quote.mint);
+                        Some(h.liquidate_perp(&self.keeper.kp, &fee_to, &key, m).await)
+                    }
+                }
+            }
+            Op::LiquidateCollateral { target, permille: p } => {
+                let key = self.traders[target as usize].account;
+                let a = h.margin(&key).await;
+                if a.num_collateral == 0 {
+                    None
+                } else {
+                    let bank = a.collateral[0].bank_index;
+                    let max = permille(a.quote_balance.unsigned_abs(), p).max(1);
+                    Some(h.liquidate_collateral(&self.keeper, &key, bank, max).await)
+                }
+            }
+            Op::Bankruptcy { target } => {
+                let key = self.traders[target as usize].account;
+                Some(h.resolve_bankruptcy(&key).await)
+            }
+            Op::Refresh { target } => {
+                let key = self.traders[target as usize].account;
+                Some(h.refresh_health(&key).await)
+            }
+            Op::LpDeposit { permille: p } => {
+                let amount = permille(h.token_balance(&self.lp.token(&h.quote.mint)).await, p);
+                if amount == 0 {
+                    None
+                } else {
+                    Some(h.lp_deposit(&self.lp, amount).await)
+                }
+            }
+            Op::LpWithdraw { permille: p } => {
+                let shares = permille(h.token_balance(&self.lp.token(&h.lp_mint)).await, p);
+                if shares == 0 {
+                    None
+                } else {
+                    Some(h.lp_withdraw(&self.lp, shares).await)
+                }
+            }
+            Op::Wait { secs } => {
+                h.advance(secs as i64).await;
+                h.refresh_oracles().await;
+                None
+            }
+        };
+        if let Some(r) = r {
+            self.txs += 1;
+            let kind = format!("{op:?}");
+            let kind = kind.split([' ', '{']).next().unwrap_or("?").to_string();
+            let outcome = match error_code(&r) {
+                None if r.is_ok() => "ok".to_string(),
+                Some(c) if (6_000..6_100).contains(&c) => format!("{:?}", fulcrum_error(c)),
+                _ => "other".to_string(),
+            };
+            *self.outcomes.entry(format!("{kind} {outcome}")).or_default() += 1;
+            if let Err(e) = &r {
+                let code = error_code(&r);
+                let named = code.is_some_and(|c| (6_000..6_100).contains(&c));
+                if !named {
+                    return Err(format!("{op:?} failed without a named error: {e:?}"));
+                }
+            }
+        }
+        self.check().await
+    }
+
+    /// Every invariant, after every transaction.
+    async fn check(&mut self) -> Result<(), String> {
+        let h = &mut self.h;
+        h.assert_conservation().await;
+        // Open interest and entry sums are the sums of the positions.
+        for m in 0..MARKETS {
+            let market = h.market(m).await;
+            let (mut lb, mut sb, mut lq, mut sq) = (0u64, 0u64, 0i64, 0i64);
+            for t in &self.traders {
+                let a = h.margin(&t.account).await;
+                for s in a.active_perps() {
+                    if s.market_index as usize != m {
+                        continue;
+                    }
+                    if s.base > 0 {
+                        lb += s.base as u64;
+                        lq += s.quote_entry;
+                    } else {
+                        sb += s.base.unsigned_abs();
+                        sq += s.quote_entry;
+                    }
+                }
+            }
+            let got = (market.long_base, market.short_base, market.long_quote_entry, market.short_quote_entry);
+            if got != (lb, sb, lq, sq) {
+                return Err(format!("market {m} open interest {got:?} != positions {:?}", (lb, sb, lq, sq)));
+            }
+        }
+        for t in &self.traders {
+            let a = h.margin(&t.account).await;
+            if a.active_collateral().iter().any(|s| s.amount == 0) || a.active_perps().iter().any(|s| s.base == 0) {
+                return Err(format!("empty slot left active: {a:?}"));
+            }
+        }
+        // Liquidatable according to the engine == accepted by the program.
+        for t in &self.traders {
+            let Some(market) = largest_market(h, &t.account).await else { continue };
+            let inputs = h.risk_inputs(&t.account).await;
+            let expected = !fulcrum_risk::health(&inputs.risk_account(), fulcrum_risk::MarginKind::Maintenance)
+                .map_err(|e| format!("engine: {e:?}"))?
+                .is_met();
+            let fee_to = self.keeper.token(&h.quote.mint);
+            let ix = h.liquidate_perp_ix(&self.keeper.key(), &fee_to, &t.account, market).await;
+            let accepted = h.simulate(&[ix], &[&self.keeper.kp]).await;
+            if accepted != expected {
+                return Err(format!(
+                    "liquidatable: engine says {expected}, program {accepted} for {:?}",
+                    inputs.account
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Moves an oracle's price by `bps` basis points (never below $0.00001).
+async fn move_price(h: &mut Harness, o: OracleHandle, bps: i16) {
+    let data = h.account_data(&o.key).await;
+    let p = read_quote(&o, &data).price;
+    let next = (p as i128 * (10_000 + bps as i128) / 10_000).max(1_000) as i64;
+    h.set_oracle(&o, Quote::at(next)).await;
+}
+
+/// The market of the account's position with the largest maintenance requirement.
+async fn largest_market(h: &mut Harness, key: &solana_sdk::pubkey::Pubkey) -> Option<u16> {
+    let inputs = h.risk_inputs(key).await;
+    let i = fulcrum_risk::largest_requirement(&inputs.risk_account()).ok()??;
+    Some(inputs.account.perps[i].market_index)
+}
+
+async fn run_ops(ops: &[Op]) -> Result<World, String> {
+    let mut w = World::new().await;
+    for (i, op) in ops.iter().enumerate() {
+        w.apply(op).await.map_err(|e| format!("step {i}: {e}"))?;
+    }
+    Ok(w)
+}
+
+/// The program error with code `c` (6000 + its index).
+fn fulcrum_error(c: u32) -> String {
+    let idl: serde_json::Value = serde_json::from_str(include_str!("../../../../idl/fulcrum.json")).unwrap();
+    idl["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["code"] == c)
+        .map(|e| e["name"].as_str().unwrap().to_string())
+        .unwrap_or(c.to_string())
+}
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn regressions_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/attacks/regressions")
+}
+
+#[test]
+fn fuzz_campaign() {
+    let seed = env("FULCRUM_FUZZ_SEED", 1);
+    let cases = env("FULCRUM_FUZZ_CASES", 12) as u32;
+    let ops = env("FULCRUM_FUZZ_OPS", 250) as usize;
+    let mut key = [0u8; 32];
+    key[..8].copy_from_slice(&seed.to_le_bytes());
+    let config = Config { cases, failure_persistence: None, max_shrink_iters: 200, ..Config::default() };
+    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &key));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let txs = std::cell::Cell::new(0u64);
+    let steps = std::cell::Cell::new(0u64);
+    let outcomes = std::cell::RefCell::new(std::collections::BTreeMap::<String, u64>::new());
+    let start = Instant::now();
+    let result = runner.run(&proptest::collection::vec(op(), ops..=ops), |ops| {
+        steps.set(steps.get() + ops.len() as u64);
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rt.block_on(run_ops(&ops))));
+        match r {
+            Ok(Ok(w)) => {
+                txs.set(txs.get() + w.txs);
+                for (k, v) in w.outcomes {
+                    *outcomes.borrow_mut().entry(k).or_default() += v;
+                }
+                Ok(())
+            }
+            Ok(Err(e)) => Err(TestCaseError::fail(e)),
+            Err(p) => Err(TestCaseError::fail(format!("panic: {:?}", p.downcast_ref::<String>()))),
+        }
+    });
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "fuzz campaign seed {seed}: {} operations, {} transactions, {:.0} tx/s, violations: {}",
+        steps.get(),
+        txs.get(),
+        txs.get() as f64 / secs,
+        u32::from(result.is_err())
+    );
+    for (k, v) in outcomes.borrow().iter() {
+        println!("  {v:>7}  {k}");
+    }
+    if let Err(e) = result {
+        if let proptest::test_runner::TestError::Fail(reason, ops) = &e {
+            std::fs::create_dir_all(regressions_dir()).unwrap();
+            let path = regressions_dir().join(format!("seed-{seed}-{}.json", ops.len()));
+            std::fs::write(&path, serde_json::to_string_pretty(ops).unwrap()).unwrap();
+            panic!("violation: {reason}; shrunk sequence of {} ops saved to {}", ops.len(), path.display());
+        }
+        panic!("{e}");
+    }
+}
+
+/// Every shrunk failing sequence ever saved, replayed.
+#[tokio::test]
+async fn fuzz_regressions_replay() {
+    let Ok(dir) = std::fs::read_dir(regressions_dir()) else { return };
+    for entry in dir.flatten() {
+        let ops: Vec<Op> = serde_json::from_str(&std::fs::read_to_string(entry.path()).unwrap()).unwrap();
+        if let Err(e) = run_ops(&ops).await {
+            panic!("{}: {e}", entry.path().display());
+        }
+    }
+}
