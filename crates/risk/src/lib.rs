@@ -4,6 +4,7 @@
 //! crate, so one rule has one implementation. Units and rounding are documented in [`fixed`].
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod dynamic;
 pub mod fixed;
 pub mod liquidation;
 pub mod margin;
@@ -11,6 +12,7 @@ pub mod pool;
 pub mod trade;
 pub mod types;
 
+pub use dynamic::*;
 pub use fixed::{MarginKind, MathError, MathResult, FUNDING_SCALE, PRICE_DECIMALS, PRICE_SCALE, RATIO_ONE};
 pub use liquidation::*;
 pub use margin::*;

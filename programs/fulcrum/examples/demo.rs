@@ -54,6 +54,16 @@ async fn table(h: &mut Harness, title: &str, traders: &[(&str, &Trader)]) {
             state(r.state)
         );
     }
+    let m = h.market(0).await;
+    let sigma_hour = (m.variance as f64 * 3_600.0).sqrt() / 1e4;
+    println!(
+        "  SOL-PERP: σ {:.2}%/h, max leverage {:.2}x (IM {:.2}%, MM {:.2}%), funding {:+.4}%/h",
+        sigma_hour,
+        1e6 / m.effective_init_ratio.max(m.init_margin_ratio) as f64,
+        m.effective_init_ratio.max(m.init_margin_ratio) as f64 / 1e4,
+        m.effective_maint_ratio.max(m.maint_margin_ratio) as f64 / 1e4,
+        m.funding_rate as f64 / 1e4
+    );
     let pool = h.pool_state().await;
     println!(
         "  pool {} USDC (fees earned {}), insurance fund {} USDC, bad debt socialised {} USDC",
@@ -68,10 +78,23 @@ async fn table(h: &mut Harness, title: &str, traders: &[(&str, &Trader)]) {
 async fn main() {
     let mut h = Harness::new().await;
     let sol = h.add_bank(9, OracleFormat::Legacy, Quote::at(px(100)), default_bank_params()).await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    println!(
-        "Fulcrum demo: SOL-PERP at $100.00 (10x max: IM 10%, MM 5%, fee 0.1%), SOL collateral (weights 0.8 / 0.9)"
-    );
+    // SOL-PERP with dynamic risk: 10x at most in calm, less when volatile; skew funding.
+    let params = fulcrum::instructions::MarketParams {
+        vol_z: 2_000_000,
+        vol_decay_secs: 600,
+        maint_fraction: 500_000,
+        max_maint_increase_per_hour: 10_000,
+        oi_premium: 20_000,
+        price_band: 250_000,
+        breaker_cooldown_secs: 300,
+        funding_factor: 10_000,
+        max_funding_rate: 5_000,
+        impact_fee: 5_000,
+        ..default_market_params()
+    };
+    h.add_market(OracleFormat::Pull, Quote::at(px(100)), params).await;
+    println!("Fulcrum demo: SOL-PERP at $100.00 (dynamic margin: IM ≥ 10% (10x), MM ≥ 5%, z = 2 over 1 h; fee 0.1% + skew impact)");
+    println!("SOL collateral with weights 0.8 (initial) / 0.9 (maintenance)");
     let _lp = h.seed_pool(100_000 * USDC).await;
     h.fund_insurance(1_000 * USDC).await;
 
@@ -95,11 +118,13 @@ async fn main() {
     h.advance(60).await;
     h.set_market_price(0, px(105)).await;
     h.set_bank_price(sol.index, px(105)).await;
+    h.crank(0).await.unwrap();
     table(&mut h, "2. SOL +5% to $105.00: the short is squeezed", &traders).await;
 
     h.advance(60).await;
     h.set_market_price(0, px(88)).await;
     h.set_bank_price(sol.index, px(88)).await;
+    h.crank(0).await.unwrap();
     table(
         &mut h,
         "3. SOL to $88.00 (-12% from the open): longs lose; dave's collateral falls with his position",
@@ -118,6 +143,7 @@ async fn main() {
     h.advance(60).await;
     h.set_market_price(0, px(84)).await;
     h.set_bank_price(sol.index, px(84)).await;
+    h.crank(0).await.unwrap();
     let traders = [("alice 2x long", &alice), ("bob 5x long", &bob), ("dave long, SOL coll.", &dave)];
     table(&mut h, "5. crash: SOL to $84.00 (-16%): bob and dave fall below maintenance", &traders).await;
     let keeper = h.trader(5_000 * USDC).await;

@@ -103,6 +103,11 @@ pub enum FulcrumError {
     InsuranceBelowFloor,
     #[msg("Account holds none of this collateral")]
     CollateralNotHeld,
+    // --- dynamic risk
+    #[msg("Market is reduce-only: the circuit breaker tripped (price outside its band)")]
+    MarketReduceOnly,
+    #[msg("Market is paused")]
+    MarketPaused,
     // --- arithmetic
     #[msg("Arithmetic overflow")]
     MathOverflow,

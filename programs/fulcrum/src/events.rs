@@ -66,6 +66,11 @@ pub struct TradeEvent {
     pub leverage: u64,
     /// Health state after the fill (`fulcrum_risk::HealthState`).
     pub health_state: u8,
+    /// The market's effective initial and maintenance ratios after the fill, ppm.
+    pub init_ratio: u32,
+    pub maint_ratio: u32,
+    /// Fee rate charged, ppm (base + skew impact).
+    pub fee_rate: u32,
 }
 
 #[event]
@@ -157,4 +162,26 @@ pub struct InsuranceEvent {
 /// `i128` quote amounts in events, saturating at the `i64` range.
 pub fn sat_i64(v: i128) -> i64 {
     i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX })
+}
+
+#[event]
+pub struct CircuitBreakerEvent {
+    pub market_index: u16,
+    pub oracle_price: u64,
+    pub ema_price: u64,
+    /// Reduce-only until this unix time (extended while the price stays outside the band).
+    pub reduce_only_until: i64,
+}
+
+#[event]
+pub struct MarketStateEvent {
+    pub market_index: u16,
+    /// EWMA variance, ppm² per second.
+    pub variance: u64,
+    pub effective_init_ratio: u32,
+    pub effective_maint_ratio: u32,
+    /// ppm of price per hour; positive: longs pay.
+    pub funding_rate: i64,
+    pub reduce_only_until: i64,
+    pub paused: u8,
 }

@@ -8,10 +8,10 @@
 //! account with `HealthAccountMismatch`.
 
 use anchor_lang::prelude::*;
-use fulcrum_risk::{AccountHealth, Collateral, PerpExposure, RiskAccount};
+use fulcrum_risk::{AccountHealth, Collateral, PerpExposure, Price, RiskAccount};
 
 use crate::error::{FulcrumError, MathResultExt};
-use crate::oracle::{load_price, OracleConfig};
+use crate::oracle::{load_price, read_oracle, OracleConfig};
 use crate::state::*;
 
 /// Holdings of one account with their prices and risk parameters.
@@ -78,6 +78,20 @@ pub fn load_health_inputs<'info>(
     remaining: &[AccountInfo<'info>],
     now: i64,
 ) -> Result<Box<HealthInputs>> {
+    load_health_inputs_with(account, exchange_key, quote_decimals, remaining, now, false)
+}
+
+/// As [`load_health_inputs`]; with `stale_fallback` (liquidations), a perp market whose oracle
+/// is only stale is priced at its last valid observation if that is no older than the market's
+/// `liquidation_max_age`.
+pub fn load_health_inputs_with<'info>(
+    account: &MarginAccount,
+    exchange_key: &Pubkey,
+    quote_decimals: u8,
+    remaining: &[AccountInfo<'info>],
+    now: i64,
+    stale_fallback: bool,
+) -> Result<Box<HealthInputs>> {
     let mut inputs = Box::new(HealthInputs {
         collateral: [Collateral::default(); MAX_COLLATERAL],
         n_collateral: 0,
@@ -108,7 +122,16 @@ pub fn load_health_inputs<'info>(
             FulcrumError::HealthAccountMismatch
         );
         require_keys_eq!(*oracle_ai.key, market.oracle, FulcrumError::HealthAccountMismatch);
-        let price = load_price(oracle_ai, &market.oracle_config(), quote_decimals, now)?;
+        let cfg = market.oracle_config();
+        let reading = read_oracle(oracle_ai, &cfg)?;
+        let last_valid_ok = now.saturating_sub(market.last_valid_time) <= i64::from(market.liquidation_max_age)
+            && market.last_valid_price > 0;
+        let price = if stale_fallback && reading.is_stale(&cfg, now) && last_valid_ok {
+            Price { oracle: market.last_valid_price, ema: market.last_valid_ema }
+        } else {
+            reading.validate(&cfg, now)?;
+            reading.to_price(cfg.base_decimals, quote_decimals)?
+        };
         inputs.perps[i] = PerpExposure { position: slot.position(), market: market.risk(price) };
         inputs.n_perps = i + 1;
     }

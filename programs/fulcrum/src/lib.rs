@@ -106,6 +106,14 @@ pub mod fulcrum {
 
     // ----- keepers
 
+    pub fn crank_market(ctx: Context<CrankMarket>) -> Result<()> {
+        instructions::crank_market::handler(ctx)
+    }
+
+    pub fn set_market_paused(ctx: Context<UpdateMarket>, flags: u8) -> Result<()> {
+        instructions::update_params::set_market_paused(ctx, flags)
+    }
+
     pub fn refresh_health<'info>(ctx: Context<'info, RefreshHealth<'info>>) -> Result<()> {
         instructions::refresh_health::handler(ctx)
     }

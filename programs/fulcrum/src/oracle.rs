@@ -224,9 +224,21 @@ fn scale(v: i64, shift: i64) -> Result<u64> {
 
 /// Reads, checks and converts: the one call instructions make.
 pub fn load_price(ai: &AccountInfo, cfg: &OracleConfig, quote_decimals: u8, now: i64) -> Result<Price> {
+    Ok(load_observation(ai, cfg, quote_decimals, now)?.0)
+}
+
+/// [`load_price`] with the oracle's publish time (for volatility updates).
+pub fn load_observation(ai: &AccountInfo, cfg: &OracleConfig, quote_decimals: u8, now: i64) -> Result<(Price, i64)> {
     let reading = read_oracle(ai, cfg)?;
     reading.validate(cfg, now)?;
-    reading.to_price(cfg.base_decimals, quote_decimals)
+    Ok((reading.to_price(cfg.base_decimals, quote_decimals)?, reading.publish_time))
+}
+
+impl OracleReading {
+    /// Whether the only thing wrong with this reading at `now` is its age.
+    pub fn is_stale(&self, cfg: &OracleConfig, now: i64) -> bool {
+        now.saturating_sub(self.publish_time) > i64::from(cfg.max_age)
+    }
 }
 
 #[cfg(test)]

@@ -27,6 +27,31 @@ pub struct MarketParams {
     pub long_oi_cap: u64,
     /// Most short open interest, base native units.
     pub short_oi_cap: u64,
+    /// Dynamic risk (see `fulcrum_risk::dynamic`). Volatility multiplier z, ppm, ≤ 10,000,000
+    /// (0: static ratios).
+    pub vol_z: u32,
+    /// Horizon the initial margin covers, seconds, 1..=604,800.
+    pub vol_horizon_secs: u32,
+    /// Volatility EWMA time constant, seconds, 1..=2,592,000.
+    pub vol_decay_secs: u32,
+    /// Maintenance = this × initial (before premiums), ppm, < 1,000,000.
+    pub maint_fraction: u32,
+    /// Most the maintenance ratio rises per hour, ppm, ≤ 1,000,000.
+    pub max_maint_increase_per_hour: u32,
+    /// Initial-ratio premium at full open-interest utilisation, ppm, ≤ 1,000,000.
+    pub oi_premium: u32,
+    /// Circuit breaker band on |oracle − EMA| / EMA, ppm (0: off), ≤ 1,000,000.
+    pub price_band: u32,
+    /// Reduce-only time after the price is back inside the band, seconds, ≤ 86,400.
+    pub breaker_cooldown_secs: u32,
+    /// Funding rate per hour at a skew of 100% of pool depth, ppm of price, ≤ 1,000,000.
+    pub funding_factor: u32,
+    /// Cap on |funding rate|, ppm of price per hour, ≤ 100,000.
+    pub max_funding_rate: u32,
+    /// Extra taker fee at a resulting skew of 100% of pool depth, ppm, ≤ 100,000.
+    pub impact_fee: u32,
+    /// Oldest last-valid price a liquidation may use while the oracle is stale, seconds, ≤ 3,600.
+    pub liquidation_max_age: u32,
 }
 
 impl MarketParams {
@@ -41,7 +66,19 @@ impl MarketParams {
                 && self.max_conf_ratio > 0
                 && u64::from(self.max_conf_ratio) <= RATIO_ONE
                 && self.step_size > 0
-                && self.step_size <= i64::MAX as u64,
+                && self.step_size <= i64::MAX as u64
+                && self.vol_z <= 10_000_000
+                && (1..=604_800).contains(&self.vol_horizon_secs)
+                && (1..=2_592_000).contains(&self.vol_decay_secs)
+                && u64::from(self.maint_fraction) < RATIO_ONE
+                && u64::from(self.max_maint_increase_per_hour) <= RATIO_ONE
+                && u64::from(self.oi_premium) <= RATIO_ONE
+                && u64::from(self.price_band) <= RATIO_ONE
+                && self.breaker_cooldown_secs <= 86_400
+                && u64::from(self.funding_factor) <= RATIO_ONE
+                && self.max_funding_rate <= 100_000
+                && self.impact_fee <= 100_000
+                && self.liquidation_max_age <= 3_600,
             FulcrumError::InvalidParameter
         );
         Ok(())
@@ -57,6 +94,18 @@ impl MarketParams {
         m.step_size = self.step_size;
         m.long_oi_cap = self.long_oi_cap;
         m.short_oi_cap = self.short_oi_cap;
+        m.vol_z = self.vol_z;
+        m.vol_horizon_secs = self.vol_horizon_secs;
+        m.vol_decay_secs = self.vol_decay_secs;
+        m.maint_fraction = self.maint_fraction;
+        m.max_maint_increase_per_hour = self.max_maint_increase_per_hour;
+        m.oi_premium = self.oi_premium;
+        m.price_band = self.price_band;
+        m.breaker_cooldown_secs = self.breaker_cooldown_secs;
+        m.funding_factor = self.funding_factor;
+        m.max_funding_rate = self.max_funding_rate;
+        m.impact_fee = self.impact_fee;
+        m.liquidation_max_age = self.liquidation_max_age;
     }
 }
 

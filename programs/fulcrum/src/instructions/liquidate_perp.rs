@@ -4,7 +4,7 @@ use fulcrum_risk::{is_liquidatable, largest_requirement, plan_perp_liquidation, 
 
 use crate::error::{FulcrumError, MathResultExt, OptionExt};
 use crate::events::{sat_i64, LiquidationEvent};
-use crate::health::{load_health_inputs, observe};
+use crate::health::{load_health_inputs_with, observe};
 use crate::state::*;
 use crate::token::{transfer_out, ExchangeSeeds};
 
@@ -47,12 +47,13 @@ pub fn handler<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
     let clock = Clock::get()?;
     let key = a.margin_account.key();
     let mut acct = a.margin_account.load_mut()?;
-    let mut inputs = load_health_inputs(
+    let mut inputs = load_health_inputs_with(
         &acct,
         &a.exchange.key(),
         exchange.quote_decimals,
         ctx.remaining_accounts,
         clock.unix_timestamp,
+        true,
     )?;
     let before: AccountHealth =
         fulcrum_risk::account_health(&inputs.risk_account(acct.quote_balance, &exchange)).math()?;
@@ -71,6 +72,7 @@ pub fn handler<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
     );
 
     let mut market = a.market.load_mut()?;
+    require!(market.paused & pause::LIQUIDATIONS == 0, FulcrumError::MarketPaused);
     let i = largest_requirement(&inputs.risk_account(acct.quote_balance, &exchange))
         .math()?
         .ok_or(FulcrumError::NotLiquidatable)?;

@@ -1,6 +1,7 @@
 pub mod add_collateral_bank;
 pub mod add_perp_market;
 pub mod close_margin_account;
+pub mod crank_market;
 pub mod create_margin_account;
 pub mod deposit;
 pub mod initialize_exchange;
@@ -19,6 +20,7 @@ pub mod withdraw;
 pub use add_collateral_bank::*;
 pub use add_perp_market::*;
 pub use close_margin_account::*;
+pub use crank_market::*;
 pub use create_margin_account::*;
 pub use deposit::*;
 pub use initialize_exchange::*;

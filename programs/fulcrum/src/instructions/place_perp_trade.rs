@@ -1,10 +1,10 @@
 use anchor_lang::prelude::*;
-use fulcrum_risk::{apply_fill, is_reducing};
+use fulcrum_risk::{apply_fill, is_reducing, trade_fee_rate, Price};
 
 use crate::error::{FulcrumError, MathResultExt, OptionExt};
-use crate::events::TradeEvent;
+use crate::events::{CircuitBreakerEvent, TradeEvent};
 use crate::health::{account_health, observe};
-use crate::oracle::load_price;
+use crate::oracle::load_observation;
 use crate::state::*;
 
 /// Direction of a trade.
@@ -58,7 +58,14 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
             params.base_size > 0 && params.base_size.is_multiple_of(market.step_size),
             FulcrumError::InvalidOrderSize
         );
-        let price = load_price(&a.oracle.to_account_info(), &market.oracle_config(), exchange.quote_decimals, now)?;
+        require!(market.paused & pause::TRADING == 0, FulcrumError::MarketPaused);
+        let (price, publish_time) =
+            load_observation(&a.oracle.to_account_info(), &market.oracle_config(), exchange.quote_decimals, now)?;
+        let mut pool = a.pool.load_mut()?;
+        let depth = pool.balance;
+        if market.observe(price, publish_time, now, depth).math()? {
+            emit_breaker(&market, price);
+        }
         let fill_price = price.oracle;
         match params.side {
             Side::Buy => require!(fill_price <= params.limit_price, FulcrumError::SlippageExceeded),
@@ -77,7 +84,20 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
             }
         }
         let reducing = is_reducing(old.base, size);
-        let fill = apply_fill(&old, &market.risk(price), size, fill_price, market.taker_fee).math()?;
+        require!(reducing || !market.is_reduce_only(now), FulcrumError::MarketReduceOnly);
+        // Fee: base, plus the impact of the skew the trade leaves (a skew-reducing trade pays base).
+        let risk = market.risk(price);
+        let unpriced = apply_fill(&old, &risk, size, fill_price, 0).math()?;
+        let mut after = *market;
+        after.update_open_interest(&old, &unpriced.position).overflow()?;
+        let fee_rate = trade_fee_rate(
+            market.taker_fee,
+            market.skew(fill_price, depth).math()?,
+            after.skew(fill_price, depth).math()?,
+            &market.dynamic_params(),
+        )
+        .math()?;
+        let fill = apply_fill(&old, &risk, size, fill_price, fee_rate).math()?;
 
         // Open interest: caps bind only on the side that grows.
         let (long_before, short_before) = (market.long_base, market.short_base);
@@ -94,7 +114,6 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
 
         // The pool pays realised profits, takes realised losses and the fee, less the insurance
         // fund's share of it.
-        let mut pool = a.pool.load_mut()?;
         let to_insurance = fulcrum_risk::fixed::mul_div_floor(
             u128::from(fill.fee),
             u128::from(exchange.insurance_fee_share),
@@ -108,6 +127,8 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
             .map_err(|_| FulcrumError::InsufficientPoolLiquidity)?;
         pool.insurance_balance = pool.insurance_balance.checked_add(to_insurance).overflow()?;
         pool.fees_earned = pool.fees_earned.checked_add(to_pool).overflow()?;
+        // Open interest moved: the OI premium and the funding rate follow.
+        market.refresh_ratios(fill_price, now, pool.balance).math()?;
 
         let fee = i64::try_from(fill.fee).map_err(|_| FulcrumError::MathOverflow)?;
         acct.quote_balance =
@@ -132,6 +153,9 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
             base_after: fill.position.base,
             leverage: 0,
             health_state: 0,
+            init_ratio: market.effective_init_ratio.max(market.init_margin_ratio),
+            maint_ratio: market.effective_maint_ratio.max(market.maint_margin_ratio),
+            fee_rate,
         };
         (event, reducing)
     };
@@ -149,4 +173,14 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
         ..event
     });
     Ok(())
+}
+
+/// Records a circuit-breaker trip.
+pub fn emit_breaker(market: &PerpMarket, price: Price) {
+    crate::emit_event!(CircuitBreakerEvent {
+        market_index: market.index,
+        oracle_price: price.oracle,
+        ema_price: price.ema,
+        reduce_only_until: market.reduce_only_until,
+    });
 }

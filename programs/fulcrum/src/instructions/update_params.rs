@@ -62,3 +62,20 @@ pub fn update_market_params(ctx: Context<UpdateMarket>, params: MarketParams) ->
     params.apply(&mut *ctx.accounts.market.load_mut()?);
     Ok(())
 }
+
+/// Pauses trading and/or liquidations of one market ([`pause::TRADING`], [`pause::LIQUIDATIONS`]).
+pub fn set_market_paused(ctx: Context<UpdateMarket>, flags: u8) -> Result<()> {
+    require!(flags & !(pause::TRADING | pause::LIQUIDATIONS) == 0, FulcrumError::InvalidParameter);
+    let mut m = ctx.accounts.market.load_mut()?;
+    m.paused = flags;
+    crate::emit_event!(crate::events::MarketStateEvent {
+        market_index: m.index,
+        variance: m.variance,
+        effective_init_ratio: m.effective_init_ratio,
+        effective_maint_ratio: m.effective_maint_ratio,
+        funding_rate: m.funding_rate,
+        reduce_only_until: m.reduce_only_until,
+        paused: m.paused,
+    });
+    Ok(())
+}

@@ -1,5 +1,8 @@
 use anchor_lang::prelude::*;
-use fulcrum_risk::{PerpMarketRisk, PerpPosition, Price};
+use fulcrum_risk::{
+    accrue_funding, dynamic_ratios, funding_rate, oi_utilisation, outside_band, skew, update_variance, DynamicParams,
+    MathResult, PerpMarketRisk, PerpPosition, Price,
+};
 
 use super::{get_i128, put_i128};
 
@@ -48,15 +51,52 @@ pub struct PerpMarket {
     pub step_size: u64,
     /// Fills in this market, ever (the sequence number of the next trade event).
     pub trade_seq: u64,
+    // --- dynamic risk state (see `fulcrum_risk::dynamic`)
+    /// EWMA of squared returns, ppm² per second.
+    pub variance: u64,
+    /// Oracle price and publish time of the last observation that updated the variance.
+    pub last_price: u64,
+    pub last_publish_time: i64,
+    /// When the maintenance ratio was last moved (it rises at a bounded rate).
+    pub maint_updated_at: i64,
+    /// Circuit breaker: reduce-only until this unix time.
+    pub reduce_only_until: i64,
+    /// Funding accrued up to this time; the rate for the next interval, ppm of price per hour.
+    pub last_funding_time: i64,
+    pub funding_rate: i64,
+    /// Last valid oracle observation, for liquidations while the oracle is stale.
+    pub last_valid_price: u64,
+    pub last_valid_ema: u64,
+    pub last_valid_time: i64,
+    /// Effective ratios now (the max leverage is 1 / effective initial), ppm, before each
+    /// position's size premium.
+    pub effective_init_ratio: u32,
+    pub effective_maint_ratio: u32,
+    // --- dynamic risk parameters
+    pub vol_z: u32,
+    pub vol_horizon_secs: u32,
+    pub vol_decay_secs: u32,
+    pub maint_fraction: u32,
+    pub max_maint_increase_per_hour: u32,
+    pub oi_premium: u32,
+    pub price_band: u32,
+    pub breaker_cooldown_secs: u32,
+    pub funding_factor: u32,
+    pub max_funding_rate: u32,
+    pub impact_fee: u32,
+    /// Oldest last-valid price a liquidation may use when the oracle is stale, seconds.
+    pub liquidation_max_age: u32,
     pub index: u16,
     pub base_decimals: u8,
     /// [`crate::oracle::OracleKind`] as u8.
     pub oracle_kind: u8,
     pub bump: u8,
-    pub _pad: [u8; 3],
+    /// [`crate::state::pause`] flags of this market (trading, liquidations).
+    pub paused: u8,
+    pub _pad: [u8; 2],
     pub reserved: [u8; 128],
 }
-const _: () = assert!(core::mem::size_of::<PerpMarket>() == 368);
+const _: () = assert!(core::mem::size_of::<PerpMarket>() == 504);
 
 impl PerpMarket {
     pub const SIZE: usize = 8 + core::mem::size_of::<PerpMarket>();
@@ -65,13 +105,13 @@ impl PerpMarket {
         get_i128(&self.cumulative_funding)
     }
 
-    /// The engine's view of this market at `price`.
+    /// The engine's view of this market at `price`, with its effective (dynamic) ratios.
     pub fn risk(&self, price: Price) -> PerpMarketRisk {
         PerpMarketRisk {
             price,
             base_decimals: self.base_decimals,
-            init_margin_ratio: self.init_margin_ratio,
-            maint_margin_ratio: self.maint_margin_ratio,
+            init_margin_ratio: self.effective_init_ratio.max(self.init_margin_ratio),
+            maint_margin_ratio: self.effective_maint_ratio.max(self.maint_margin_ratio),
             imf: self.imf,
             cumulative_funding: self.funding_index(),
         }
@@ -107,5 +147,80 @@ impl PerpMarket {
 
     pub fn set_funding_index(&mut self, v: i128) {
         self.cumulative_funding = put_i128(v);
+    }
+
+    pub fn dynamic_params(&self) -> DynamicParams {
+        DynamicParams {
+            init_floor: self.init_margin_ratio,
+            maint_floor: self.maint_margin_ratio,
+            vol_z: self.vol_z,
+            vol_horizon_secs: self.vol_horizon_secs,
+            vol_decay_secs: self.vol_decay_secs,
+            maint_fraction: self.maint_fraction,
+            max_maint_increase_per_hour: self.max_maint_increase_per_hour,
+            oi_premium: self.oi_premium,
+            price_band: self.price_band,
+            breaker_cooldown_secs: self.breaker_cooldown_secs,
+            funding_factor: self.funding_factor,
+            max_funding_rate: self.max_funding_rate,
+            impact_fee: self.impact_fee,
+        }
+    }
+
+    /// Skew of open interest against the pool's depth, ppm.
+    pub fn skew(&self, price: u64, depth: u64) -> MathResult<i64> {
+        skew(self.long_base, self.short_base, price, depth)
+    }
+
+    /// Everything an instruction does when it sees a valid oracle price for this market:
+    /// accrues funding to `now`, updates the variance on a newer publish time, trips the
+    /// circuit breaker outside the band, moves the effective ratios (maintenance at its bounded
+    /// rate) and sets the funding rate for the next interval from the skew. Returns whether the
+    /// breaker tripped now.
+    pub fn observe(&mut self, price: Price, publish_time: i64, now: i64, depth: u64) -> MathResult<bool> {
+        let p = self.dynamic_params();
+        if self.last_funding_time > 0 && now > self.last_funding_time {
+            let dt = (now - self.last_funding_time) as u64;
+            self.set_funding_index(accrue_funding(self.funding_index(), price.oracle, self.funding_rate, dt)?);
+        }
+        self.last_funding_time = now;
+        if publish_time > self.last_publish_time {
+            if self.last_price > 0 && self.last_publish_time > 0 {
+                let dt = (publish_time - self.last_publish_time) as u64;
+                self.variance = update_variance(self.variance, self.last_price, price.oracle, dt, p.vol_decay_secs)?;
+            }
+            self.last_price = price.oracle;
+            self.last_publish_time = publish_time;
+        }
+        let tripped = outside_band(price.oracle, price.ema, p.price_band);
+        let newly = tripped && now >= self.reduce_only_until;
+        if tripped {
+            self.reduce_only_until = now.saturating_add(i64::from(p.breaker_cooldown_secs));
+        }
+        self.last_valid_price = price.oracle;
+        self.last_valid_ema = price.ema;
+        self.last_valid_time = now;
+        self.refresh_ratios(price.oracle, now, depth)?;
+        Ok(newly)
+    }
+
+    /// Effective ratios and funding rate from the current state (after open interest changed).
+    pub fn refresh_ratios(&mut self, price: u64, now: i64, depth: u64) -> MathResult<()> {
+        let p = self.dynamic_params();
+        let util = oi_utilisation(self.long_base, self.short_base, self.long_oi_cap, self.short_oi_cap);
+        let dt = now.saturating_sub(self.maint_updated_at).max(0) as u64;
+        let (init, maint) = dynamic_ratios(self.variance, util, self.effective_maint_ratio, dt, &p)?;
+        self.effective_init_ratio = init;
+        if maint != self.effective_maint_ratio {
+            self.effective_maint_ratio = maint;
+        }
+        self.maint_updated_at = now;
+        self.funding_rate = funding_rate(self.skew(price, depth)?, &p)?;
+        Ok(())
+    }
+
+    /// Whether the circuit breaker holds the market reduce-only at `now`.
+    pub fn is_reduce_only(&self, now: i64) -> bool {
+        now < self.reduce_only_until
     }
 }

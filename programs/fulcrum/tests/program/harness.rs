@@ -153,6 +153,19 @@ pub fn default_market_params() -> MarketParams {
         step_size: SOL / 1_000,
         long_oi_cap: 1_000_000 * SOL,
         short_oi_cap: 1_000_000 * SOL,
+        // Dynamic risk off by default: static ratios, no breaker, no funding, no impact fee.
+        vol_z: 0,
+        vol_horizon_secs: 3_600,
+        vol_decay_secs: 3_600,
+        maint_fraction: 0,
+        max_maint_increase_per_hour: 0,
+        oi_premium: 0,
+        price_band: 0,
+        breaker_cooldown_secs: 0,
+        funding_factor: 0,
+        max_funding_rate: 0,
+        impact_fee: 0,
+        liquidation_max_age: 120,
     }
 }
 
@@ -1307,5 +1320,28 @@ impl Harness {
         let tx = Transaction::new_signed_with_payer(ixs, Some(&payer.pubkey()), &keys, blockhash);
         let r = self.ctx.banks_client.simulate_transaction(tx).await.expect("simulate");
         matches!(r.result, Some(Ok(())))
+    }
+}
+
+impl Harness {
+    pub fn crank_ix(&self, market: usize) -> Instruction {
+        let m = self.markets[market];
+        Instruction {
+            program_id: fulcrum::ID,
+            accounts: fulcrum::accounts::CrankMarket {
+                exchange: self.exchange,
+                market: m.key,
+                oracle: m.oracle.key,
+                pool: self.pool,
+            }
+            .to_account_metas(None),
+            data: fulcrum::instruction::CrankMarket {}.data(),
+        }
+    }
+
+    /// `crank_market` on market `i`.
+    pub async fn crank(&mut self, market: usize) -> TxResult {
+        let ix = self.crank_ix(market);
+        self.send(&[ix], &[]).await
     }
 }

@@ -5,6 +5,7 @@
 mod harness;
 
 mod access;
+mod dynamic;
 mod full_slots;
 mod liquidation;
 mod lp;

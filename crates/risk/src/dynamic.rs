@@ -1,0 +1,217 @@
+//! Dynamic risk: volatility-scaled margin ratios with a rate-limited maintenance ratio, circuit
+//! breakers, skew funding and skew-dependent fees. Every function is pure; the program calls
+//! them each time an instruction observes a market, the simulator on every step.
+//!
+//! Units: returns and ratios in ppm; variance in ppm² per second; funding rates in ppm of price
+//! per hour; the cumulative funding index in `FUNDING_SCALE` (as `PerpMarketRisk`).
+
+use crate::fixed::*;
+
+/// A market's dynamic-risk parameters (all admin-set, range-checked by the program).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct DynamicParams {
+    /// Lowest initial margin ratio, ppm (the static ratio).
+    pub init_floor: u32,
+    /// Lowest maintenance ratio, ppm.
+    pub maint_floor: u32,
+    /// Volatility multiplier z, ppm (3.0 = 3,000,000). 0 turns volatility scaling off.
+    pub vol_z: u32,
+    /// Horizon the initial margin must cover, seconds.
+    pub vol_horizon_secs: u32,
+    /// EWMA time constant τ, seconds.
+    pub vol_decay_secs: u32,
+    /// Maintenance target = this × the initial ratio before premiums, ppm.
+    pub maint_fraction: u32,
+    /// Most the maintenance ratio may rise per hour, ppm of ratio per hour.
+    pub max_maint_increase_per_hour: u32,
+    /// Initial-ratio premium at 100% open-interest utilisation, ppm.
+    pub oi_premium: u32,
+    /// |oracle − EMA| / EMA beyond which the market goes reduce-only, ppm (0: off).
+    pub price_band: u32,
+    /// Seconds back inside the band before opens are allowed again.
+    pub breaker_cooldown_secs: u32,
+    /// Funding rate per hour at a skew of 100% of pool depth, ppm of price.
+    pub funding_factor: u32,
+    /// Largest |funding rate|, ppm of price per hour.
+    pub max_funding_rate: u32,
+    /// Extra fee at a resulting skew of 100% of pool depth, ppm of notional.
+    pub impact_fee: u32,
+}
+
+/// Variance after observing `price` `dt` seconds after `last_price`:
+/// `v ← (1 − α)·v + α·r²/dt` with `r = (price − last)/last` in ppm and `α = min(dt, τ)/τ`
+/// (the first-order, capped form of `1 − e^(−dt/τ)`). Rounds up (variance is a risk).
+pub fn update_variance(variance: u64, last_price: u64, price: u64, dt: u64, decay_secs: u32) -> MathResult<u64> {
+    if last_price == 0 || dt == 0 || decay_secs == 0 {
+        return Ok(variance);
+    }
+    let r = mul_div_ceil(u128::from(price.abs_diff(last_price)), u128::from(RATIO_ONE), u128::from(last_price))?;
+    let sample = r.checked_mul(r).ok_or(MathError::Overflow)?.div_ceil(u128::from(dt));
+    let tau = u128::from(decay_secs);
+    let a = u128::from(dt).min(tau);
+    let v = (u128::from(variance) * (tau - a) + sample.checked_mul(a).ok_or(MathError::Overflow)?).div_ceil(tau);
+    u64::try_from(v).map_err(|_| MathError::Overflow)
+}
+
+/// `z × σ × √horizon`, ppm, rounded up: the volatility part of the initial ratio.
+pub fn volatility_ratio(variance: u64, p: &DynamicParams) -> MathResult<u64> {
+    if p.vol_z == 0 {
+        return Ok(0);
+    }
+    let sigma_h = isqrt_ceil(u128::from(variance) * u128::from(p.vol_horizon_secs));
+    let r = mul_div_ceil(u128::from(p.vol_z), sigma_h, u128::from(RATIO_ONE))?;
+    Ok(u64::try_from(r).unwrap_or(u64::MAX).min(RATIO_ONE))
+}
+
+/// Effective (initial, maintenance) ratios of a market, ppm, before each position's own size
+/// premium: `init = min(1, max(floor, z σ √h) + oi_premium × utilisation)`;
+/// `maint = max(maint_floor, maint_fraction × max(floor, z σ √h))`, but rising by at most
+/// `max_maint_increase_per_hour` per hour from `prev_maint` over `dt` seconds.
+pub fn dynamic_ratios(
+    variance: u64,
+    utilisation: u64,
+    prev_maint: u32,
+    dt: u64,
+    p: &DynamicParams,
+) -> MathResult<(u32, u32)> {
+    let base = u64::from(p.init_floor).max(volatility_ratio(variance, p)?);
+    let oi = mul_div_ceil(u128::from(p.oi_premium), u128::from(utilisation.min(RATIO_ONE)), u128::from(RATIO_ONE))?;
+    let init = (u128::from(base) + oi).min(u128::from(RATIO_ONE)) as u32;
+    let target = mul_div_ceil(u128::from(base), u128::from(p.maint_fraction), u128::from(RATIO_ONE))?;
+    let target = target.max(u128::from(p.maint_floor)).min(u128::from(init.saturating_sub(1))) as u32;
+    if target <= prev_maint || prev_maint == 0 {
+        return Ok((init, target));
+    }
+    let step = mul_div_floor(u128::from(p.max_maint_increase_per_hour), u128::from(dt), 3_600)?;
+    let maint = (u128::from(prev_maint) + step).min(u128::from(target)) as u32;
+    Ok((init, maint))
+}
+
+/// Open-interest utilisation of the fuller side, ppm.
+pub fn oi_utilisation(long_base: u64, short_base: u64, long_cap: u64, short_cap: u64) -> u64 {
+    let side = |oi: u64, cap: u64| {
+        if cap == 0 {
+            RATIO_ONE
+        } else {
+            (u128::from(oi) * u128::from(RATIO_ONE) / u128::from(cap)) as u64
+        }
+    };
+    side(long_base, long_cap).max(side(short_base, short_cap)).min(RATIO_ONE)
+}
+
+/// Whether the price is outside the band: `|oracle − ema| × 1e6 > band × ema`.
+pub fn outside_band(oracle: u64, ema: u64, band: u32) -> bool {
+    band != 0 && u128::from(oracle.abs_diff(ema)) * u128::from(RATIO_ONE) > u128::from(ema) * u128::from(band)
+}
+
+/// Skew = net open interest notional / pool depth, ppm (signed: positive when longs dominate),
+/// capped at ±100%.
+pub fn skew(long_base: u64, short_base: u64, price: u64, depth: u64) -> MathResult<i64> {
+    let net = i128::from(long_base) - i128::from(short_base);
+    let notional = mul_div_signed_floor(net, u128::from(price), PRICE_SCALE)?;
+    if depth == 0 {
+        return Ok(if net > 0 {
+            RATIO_ONE as i64
+        } else if net < 0 {
+            -(RATIO_ONE as i64)
+        } else {
+            0
+        });
+    }
+    let s = mul_div_signed_floor(notional, u128::from(RATIO_ONE), u128::from(depth))?;
+    Ok(s.clamp(-(RATIO_ONE as i128), RATIO_ONE as i128) as i64)
+}
+
+/// Funding rate, ppm of price per hour: `funding_factor × skew`, clamped. Longs pay when positive.
+pub fn funding_rate(skew: i64, p: &DynamicParams) -> MathResult<i64> {
+    let r = mul_div_signed_floor(i128::from(skew), u128::from(p.funding_factor), u128::from(RATIO_ONE))?;
+    let cap = i128::from(p.max_funding_rate);
+    Ok(r.clamp(-cap, cap) as i64)
+}
+
+/// The funding index after `dt` seconds at `rate` (ppm of `price` per hour):
+/// `index + price × rate × dt / (3600 × 1e6)`, in `FUNDING_SCALE` (= price scale) units,
+/// rounded away from zero (the payers' side).
+pub fn accrue_funding(index: i128, price: u64, rate: i64, dt: u64) -> MathResult<i128> {
+    let per = i128::from(rate).checked_mul(i128::from(dt)).ok_or(MathError::Overflow)?;
+    let delta = if per >= 0 {
+        mul_div_signed_ceil(per, u128::from(price), 3_600 * u128::from(RATIO_ONE))?
+    } else {
+        mul_div_signed_floor(per, u128::from(price), 3_600 * u128::from(RATIO_ONE))?
+    };
+    add(index, delta)
+}
+
+/// Fee rate of a trade, ppm: the base fee, plus `impact_fee × |skew after|` when the trade
+/// increases the absolute skew (one that reduces it pays only the base fee). Capped at 10%.
+pub fn trade_fee_rate(base_fee: u32, skew_before: i64, skew_after: i64, p: &DynamicParams) -> MathResult<u32> {
+    if skew_after.unsigned_abs() <= skew_before.unsigned_abs() {
+        return Ok(base_fee);
+    }
+    let impact = mul_div_ceil(u128::from(p.impact_fee), u128::from(skew_after.unsigned_abs()), u128::from(RATIO_ONE))?;
+    Ok((u128::from(base_fee) + impact).min(100_000) as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params() -> DynamicParams {
+        DynamicParams {
+            init_floor: 50_000,
+            maint_floor: 25_000,
+            vol_z: 3_000_000,
+            vol_horizon_secs: 3_600,
+            vol_decay_secs: 3_600,
+            maint_fraction: 500_000,
+            max_maint_increase_per_hour: 20_000,
+            oi_premium: 50_000,
+            price_band: 200_000,
+            breaker_cooldown_secs: 300,
+            funding_factor: 1_000,
+            max_funding_rate: 500,
+            impact_fee: 10_000,
+        }
+    }
+
+    #[test]
+    fn a_one_percent_move_a_minute_is_worth_its_variance() {
+        // r = 1% = 10,000 ppm over 60 s: sample 1e8/60 = 1,666,667 ppm²/s; α = 60/3600.
+        let v = update_variance(0, 100_000_000_000, 101_000_000_000, 60, 3_600).unwrap();
+        assert_eq!(v, 27_778); // ⌈1,666,667 × 60 / 3,600⌉
+                               // σ√h = √(27,778 × 3,600) = 10,000.04 → 10,001 ppm (up); z = 3: 3.0003%.
+        assert_eq!(volatility_ratio(v, &params()).unwrap(), 30_003);
+    }
+
+    #[test]
+    fn maintenance_rises_at_most_its_rate_and_falls_at_once() {
+        let p = params();
+        // A variance giving z σ √h = 30%: init 30%, maint target 15%, from 2.5% over 60 s.
+        let v = 2_777_777; // σ√h = √9,999,997,200 → 100,000 ppm
+        let (init, maint) = dynamic_ratios(v, 0, 25_000, 60, &p).unwrap();
+        assert_eq!(init, 300_000);
+        assert_eq!(maint, 25_000 + 333);
+        // After four hours the target is reached.
+        assert_eq!(dynamic_ratios(v, 0, 25_000, 4 * 3_600, &p).unwrap().1, 105_000);
+        // Calm: straight back to the floor.
+        assert_eq!(dynamic_ratios(0, 0, 150_000, 1, &p).unwrap(), (50_000, 25_000));
+        // OI at 100%: +5% initial.
+        assert_eq!(dynamic_ratios(0, 1_000_000, 25_000, 1, &p).unwrap().0, 100_000);
+    }
+
+    #[test]
+    fn funding_and_fees() {
+        let p = params();
+        // 20 SOL net long at $100 against $10,000 of depth: skew 20%.
+        let s = skew(100_000_000_000, 80_000_000_000, 100_000_000_000, 10_000_000_000).unwrap();
+        assert_eq!(s, 200_000);
+        assert_eq!(funding_rate(s, &p).unwrap(), 200); // 0.02% per hour
+                                                       // One hour: $100 × 0.0002 = $0.02 per SOL = 2e7 index units.
+        assert_eq!(accrue_funding(0, 100_000_000_000, 200, 3_600).unwrap(), 20_000_000);
+        assert_eq!(funding_rate(1_000_000, &p).unwrap(), 500);
+        assert_eq!(trade_fee_rate(1_000, 100_000, 200_000, &p).unwrap(), 3_000);
+        assert_eq!(trade_fee_rate(1_000, 200_000, 100_000, &p).unwrap(), 1_000);
+        assert!(outside_band(125, 100, 200_000));
+        assert!(!outside_band(119, 100, 200_000));
+    }
+}

@@ -1,0 +1,44 @@
+use anchor_lang::prelude::*;
+
+use crate::error::{FulcrumError, MathResultExt};
+use crate::events::MarketStateEvent;
+use crate::instructions::place_perp_trade::emit_breaker;
+use crate::oracle::load_observation;
+use crate::state::*;
+
+#[derive(Accounts)]
+pub struct CrankMarket<'info> {
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut, has_one = exchange @ FulcrumError::WrongExchange, has_one = oracle @ FulcrumError::OracleMismatch)]
+    pub market: AccountLoader<'info, PerpMarket>,
+    /// CHECK: the market's oracle, read and checked by `oracle::load_observation`.
+    pub oracle: UncheckedAccount<'info>,
+    #[account(has_one = exchange @ FulcrumError::WrongExchange)]
+    pub pool: AccountLoader<'info, LiquidityPool>,
+}
+
+/// Permissionless: observes the market's oracle — accrues funding, updates the volatility
+/// estimate (on a newer publish time), trips or extends the circuit breaker, moves the
+/// effective margin ratios and the funding rate.
+pub fn handler(ctx: Context<CrankMarket>) -> Result<()> {
+    let a = &ctx.accounts;
+    let exchange = a.exchange.load()?;
+    let now = Clock::get()?.unix_timestamp;
+    let mut market = a.market.load_mut()?;
+    let (price, publish_time) =
+        load_observation(&a.oracle.to_account_info(), &market.oracle_config(), exchange.quote_decimals, now)?;
+    let depth = a.pool.load()?.balance;
+    if market.observe(price, publish_time, now, depth).math()? {
+        emit_breaker(&market, price);
+    }
+    crate::emit_event!(MarketStateEvent {
+        market_index: market.index,
+        variance: market.variance,
+        effective_init_ratio: market.effective_init_ratio,
+        effective_maint_ratio: market.effective_maint_ratio,
+        funding_rate: market.funding_rate,
+        reduce_only_until: market.reduce_only_until,
+        paused: market.paused,
+    });
+    Ok(())
+}
