@@ -330,3 +330,54 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn max_trade_size_keeps_initial_margin_after_the_fee() {
+    // $1,000, 10% IM, 0.1% fee, $100: s × 100 × 0.1 ≤ 1000 − s × 100 × 0.001 ⇔ s ≤ 99.0099 SOL.
+    let p = [PerpExposure { position: PerpPosition::default(), market: sol_perp(Price::flat(usd_price(100))) }];
+    let a = account(1_000 * USD, &[], &p);
+    assert_eq!(max_trade_size(&a, 0, true, usd_price(100), 1_000, 1_000_000).unwrap(), 99_009_000_000);
+    assert_eq!(max_trade_size(&a, 0, false, usd_price(100), 1_000, 1_000_000).unwrap(), 99_009_000_000);
+    // Long 50 already, $995 left: $495 free buys 49.009 more; selling first closes the 50.
+    let p = [PerpExposure { position: long(50, 100), market: sol_perp(Price::flat(usd_price(100))) }];
+    let a = account(995 * USD, &[], &p);
+    let buy = max_trade_size(&a, 0, true, usd_price(100), 1_000, 1_000_000).unwrap();
+    assert_eq!(buy, 49_009_000_000); // (995 − 500 already required) / (10 + 0.1 fee) = 49.0099 SOL
+    assert!(max_trade_size(&a, 0, false, usd_price(100), 1_000, 1_000_000).unwrap() > 50 * SOL as u64);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn max_trade_size_is_allowed_and_one_step_more_is_not(
+        quote in 1i64..1_000_000_000_000, base in -1_000_000_000_000i64..1_000_000_000_000, entry in 10u64..1_000, buy in any::<bool>(),
+    ) {
+        let m = sol_perp(Price::flat(usd_price(100)));
+        let position = PerpPosition { base, quote_entry: fill_quote_flow(base, usd_price(entry))? as i64, funding_snapshot: 0 };
+        let p = [PerpExposure { position, market: m }];
+        let a = account(quote, &[], &p);
+        let step = 1_000_000u64;
+        let s = max_trade_size(&a, 0, buy, usd_price(100), 1_000, step)?;
+        let allowed = |size: u64| -> MathResult<bool> {
+            let delta = if buy { size as i64 } else { -(size as i64) };
+            if is_reducing(base, delta) { return Ok(true); }
+            let f = apply_fill(&position, &m, delta, usd_price(100), 1_000)?;
+            let after = [PerpExposure { position: f.position, market: m }];
+            let q = quote + f.realized_pnl - f.fee as i64;
+            Ok(health(&account(q, &[], &after), MarginKind::Initial)?.is_met())
+        };
+        if s > 0 {
+            prop_assert!(allowed(s)?);
+        }
+        prop_assert!(!allowed(s + step)?);
+    }
+
+    #[test]
+    fn leverage_times_equity_covers_notional(notional in 0i128..1_000_000_000_000_000, equity in 1i128..1_000_000_000_000_000) {
+        let lev = effective_leverage(notional, equity)?.unwrap();
+        // Rounded up: lev × equity ≥ notional × 1e6, within one ppm step.
+        prop_assert!(lev as i128 * equity >= notional * 1_000_000);
+        prop_assert!((lev as i128 - 1) * equity < notional * 1_000_000 || lev == 0);
+    }
+}

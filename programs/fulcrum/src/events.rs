@@ -185,3 +185,10 @@ pub struct MarketStateEvent {
     pub reduce_only_until: i64,
     pub paused: u8,
 }
+
+#[event]
+pub struct ExchangePausedEvent {
+    pub exchange: Pubkey,
+    /// `state::pause` flags now in force (0: everything running).
+    pub flags: u8,
+}

@@ -24,6 +24,7 @@ pub fn update_exchange_params(ctx: Context<UpdateExchange>, params: ExchangePara
 pub fn set_paused(ctx: Context<UpdateExchange>, flags: u8) -> Result<()> {
     require!(flags & !pause::ALL == 0, FulcrumError::InvalidParameter);
     ctx.accounts.exchange.load_mut()?.paused = flags;
+    crate::emit_event!(crate::events::ExchangePausedEvent { exchange: ctx.accounts.exchange.key(), flags });
     Ok(())
 }
 

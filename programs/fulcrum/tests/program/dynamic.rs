@@ -236,3 +236,49 @@ async fn a_volatility_jump_raises_initial_margin_at_once_but_maintenance_only_at
     assert_error(h.liquidate_perp(&k, &fee_to, &t.account, 0).await, FulcrumError::NotLiquidatable);
     h.assert_conservation().await;
 }
+
+#[tokio::test]
+async fn pauses_block_by_name_and_are_events() {
+    use anchor_lang::{InstructionData, ToAccountMetas};
+    use fulcrum::events::{ExchangePausedEvent, MarketStateEvent};
+    use fulcrum::state::pause;
+    use solana_sdk::instruction::Instruction;
+    let mut h = Harness::new().await;
+    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
+    let _lp = h.seed_pool(10_000 * USDC).await;
+    let t = h.trader(1_000 * USDC).await;
+    h.deposit(&t, 0, 500 * USDC).await.unwrap();
+    let admin = h.admin.insecure_clone();
+    let set = |flags: u8| Instruction {
+        program_id: fulcrum::ID,
+        accounts: fulcrum::accounts::UpdateExchange { admin: admin.pubkey(), exchange: h.exchange }
+            .to_account_metas(None),
+        data: fulcrum::instruction::SetPaused { flags }.data(),
+    };
+    let (pause_trading, pause_all, resume) = (set(pause::TRADING), set(pause::ALL), set(0));
+    let logs = h.send_logged(&[pause_trading], &[&admin]).await.unwrap();
+    assert_eq!(events::<ExchangePausedEvent>(&logs)[0].flags, pause::TRADING);
+    assert_error(h.trade(&t, 0, Side::Buy, SOL).await, FulcrumError::Paused);
+    h.deposit(&t, 0, USDC).await.unwrap(); // deposits still run
+    h.send(&[pause_all], &[&admin]).await.unwrap();
+    assert_error(h.deposit(&t, 0, USDC).await, FulcrumError::Paused);
+    assert_error(h.withdraw(&t, 0, USDC).await, FulcrumError::Paused);
+    h.send(&[resume], &[&admin]).await.unwrap();
+    h.trade(&t, 0, Side::Buy, SOL).await.unwrap();
+
+    // One market paused for trading.
+    let ix = Instruction {
+        program_id: fulcrum::ID,
+        accounts: fulcrum::accounts::UpdateMarket {
+            admin: admin.pubkey(),
+            exchange: h.exchange,
+            market: h.markets[0].key,
+        }
+        .to_account_metas(None),
+        data: fulcrum::instruction::SetMarketPaused { flags: pause::TRADING }.data(),
+    };
+    let logs = h.send_logged(&[ix], &[&admin]).await.unwrap();
+    assert_eq!(events::<MarketStateEvent>(&logs)[0].paused, pause::TRADING);
+    assert_error(h.trade(&t, 0, Side::Sell, SOL).await, FulcrumError::MarketPaused);
+    h.assert_conservation().await;
+}
