@@ -74,6 +74,27 @@ pub fn margin_check(account: &RiskAccount) -> MathResult<bool> {
     Ok(health(account, MarginKind::Initial)?.is_met())
 }
 
+/// The portfolio margin check on the same account: 8 assets (collateral i and perp i share asset
+/// i), pairwise correlation 0.3, floor 0.3.
+#[inline(never)]
+pub fn portfolio_margin_check(account: &RiskAccount, correlation: &Correlation) -> MathResult<bool> {
+    const ASSETS: [u8; 8] = [0, 1, 2, 3, 4, 5, 6, 7];
+    Ok(portfolio_health(account, &ASSETS, &ASSETS, correlation, 300_000, MarginKind::Initial)?.is_met())
+}
+
+/// The correlation matrix of [`portfolio_margin_check`].
+pub fn correlation_8() -> Correlation {
+    let mut c = Correlation::identity(8);
+    for i in 0..8 {
+        for j in 0..8 {
+            if i != j {
+                c.c[i][j] = 300_000;
+            }
+        }
+    }
+    c
+}
+
 /// A single-position account just below maintenance: 1,000 USDC, long 95 SOL from $100, now $94
 /// (the liquidation test's numbers), with a size premium on.
 pub struct LiquidationFixture {

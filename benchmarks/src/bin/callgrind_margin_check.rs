@@ -2,7 +2,10 @@
 //! through an `#[inline(never)]` wrapper, for
 //! `valgrind --tool=callgrind --toggle-collect=<wrapper>` (see `benchmarks/callgrind.sh`).
 
-use fulcrum_benchmarks::{liquidation_sizing, margin_check, Fixture, LiquidationFixture};
+use fulcrum_benchmarks::{
+    correlation_8, liquidation_sizing, margin_check, portfolio_margin_check, Fixture, LiquidationFixture,
+};
+use fulcrum_risk::Correlation;
 
 /// What callgrind collects: one margin check.
 #[inline(never)]
@@ -18,8 +21,22 @@ pub extern "Rust" fn fulcrum_bench_liquidation_sizing(f: &LiquidationFixture) ->
     liquidation_sizing(&std::hint::black_box(f).account()).map(|p| p.base_delta).unwrap_or(0)
 }
 
+/// What callgrind collects: one portfolio margin check.
+#[inline(never)]
+#[no_mangle]
+pub extern "Rust" fn fulcrum_bench_portfolio_check(f: &Fixture, c: &Correlation) -> bool {
+    portfolio_margin_check(&std::hint::black_box(f).account(), std::hint::black_box(c)).unwrap_or(false)
+}
+
 fn main() {
-    if std::env::args().nth(1).as_deref() == Some("liquidation") {
+    if std::env::args().nth(1).as_deref() == Some("portfolio") {
+        let (f, c) = (Fixture::new(), correlation_8());
+        let mut ok = 0u32;
+        for _ in 0..1_000 {
+            ok += u32::from(fulcrum_bench_portfolio_check(std::hint::black_box(&f), &c));
+        }
+        println!("portfolio checks passed: {ok}/1000");
+    } else if std::env::args().nth(1).as_deref() == Some("liquidation") {
         let f = LiquidationFixture::new();
         let mut closed = 0i64;
         for _ in 0..1_000 {

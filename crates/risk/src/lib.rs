@@ -9,6 +9,7 @@ pub mod fixed;
 pub mod liquidation;
 pub mod margin;
 pub mod pool;
+pub mod portfolio;
 pub mod trade;
 pub mod types;
 
@@ -17,5 +18,6 @@ pub use fixed::{MarginKind, MathError, MathResult, FUNDING_SCALE, PRICE_DECIMALS
 pub use liquidation::*;
 pub use margin::*;
 pub use pool::*;
+pub use portfolio::*;
 pub use trade::*;
 pub use types::*;

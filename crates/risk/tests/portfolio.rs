@@ -1,0 +1,167 @@
+//! Portfolio margin: worked examples and properties.
+
+use fulcrum_risk::*;
+use proptest::prelude::*;
+
+const ONE: i32 = 1_000_000;
+
+fn perp(base: i64, price: u64, ratio: u32) -> PerpExposure {
+    PerpExposure {
+        position: PerpPosition { base, quote_entry: fill_quote_flow(base, price).unwrap() as i64, funding_snapshot: 0 },
+        market: PerpMarketRisk {
+            price: Price::flat(price),
+            base_decimals: 9,
+            init_margin_ratio: ratio * 2,
+            maint_margin_ratio: ratio,
+            imf: 0,
+            cumulative_funding: 0,
+        },
+    }
+}
+
+fn corr(n: usize, rho: i32) -> Correlation {
+    let mut c = Correlation::identity(n);
+    for i in 0..n {
+        for j in 0..n {
+            if i != j {
+                c.c[i][j] = rho;
+            }
+        }
+    }
+    c
+}
+
+#[test]
+fn btc_eth_pair_at_ninety_percent_correlation() {
+    // Long $10,000 BTC-PERP, short $10,000 ETH-PERP, 5% maintenance each: v = ±$500.
+    let perps = [perp(1_000_000_000, 10_000_000_000_000, 50_000), perp(-5_000_000_000, 2_000_000_000_000, 50_000)];
+    let a =
+        RiskAccount { quote_balance: 2_000_000_000, collateral: &[], perps: &perps, params: AccountParams::default() };
+    let c = corr(2, 900_000);
+    let e = exposures(&a, &[], &[0, 1], MarginKind::Maintenance).unwrap();
+    assert_eq!((e.per_asset[0], e.per_asset[1], e.gross), (500_000_000, -500_000_000, 1_000_000_000));
+    // √(500² + 500² − 2 × 0.9 × 500²) = 500 √0.2 = $223.61: 4.47× less than cross ($1,000) …
+    assert_eq!(correlated_risk(&e.per_asset, &c).unwrap(), 223_606_798);
+    // … but the 30% floor holds it at $300 (3.33× less).
+    assert_eq!(portfolio_requirement(&e, &c, 300_000).unwrap(), 300_000_000);
+    assert_eq!(portfolio_requirement(&e, &c, 0).unwrap(), 223_606_798);
+    assert_eq!(health(&a, MarginKind::Maintenance).unwrap().requirement, 1_000_000_000);
+}
+
+#[test]
+fn collateral_hedged_by_a_short_perp_nets_and_a_long_perp_is_charged_in_full() {
+    // 100 SOL collateral at $100 (maint weight 0.95: v = $500) and a 100 SOL perp at 5% ($500).
+    let sol = [Collateral {
+        amount: 100_000_000_000,
+        price: Price::flat(100_000_000_000),
+        init_asset_weight: 900_000,
+        maint_asset_weight: 950_000,
+    }];
+    let c = Correlation::identity(1);
+    let short = [perp(-100_000_000_000, 100_000_000_000, 50_000)];
+    let a = RiskAccount { quote_balance: 0, collateral: &sol, perps: &short, params: AccountParams::default() };
+    let e = exposures(&a, &[0], &[0], MarginKind::Maintenance).unwrap();
+    assert_eq!((e.per_asset[0], e.gross), (0, 1_000_000_000));
+    assert_eq!(portfolio_requirement(&e, &c, 300_000).unwrap(), 300_000_000); // floor × gross
+    let long = [perp(100_000_000_000, 100_000_000_000, 50_000)];
+    let a = RiskAccount { perps: &long, ..a };
+    let e = exposures(&a, &[0], &[0], MarginKind::Maintenance).unwrap();
+    assert_eq!(portfolio_requirement(&e, &c, 300_000).unwrap(), e.gross); // wrong-way: no relief
+                                                                          // Cross in exposure form is cross, to the unit.
+    for kind in [MarginKind::Initial, MarginKind::Maintenance] {
+        let h = health(&a, kind).unwrap();
+        assert_eq!(cross_free_collateral_from_exposures(&a, &[0], &[0], kind).unwrap(), h.free_collateral());
+    }
+}
+
+#[test]
+fn correlation_matrices_are_validated() {
+    assert_eq!(corr(4, 300_000).validate(), Ok(()));
+    let mut m = corr(3, 500_000);
+    m.c[0][1] = 400_000;
+    assert_eq!(m.validate(), Err(CorrelationError::NotSymmetric));
+    let mut m = corr(3, 500_000);
+    m.c[2][2] = 999_999;
+    assert_eq!(m.validate(), Err(CorrelationError::DiagonalNotOne));
+    let mut m = corr(2, 0);
+    m.c[0][1] = 1_000_001;
+    m.c[1][0] = 1_000_001;
+    assert_eq!(m.validate(), Err(CorrelationError::OutOfRange));
+    // 0.9, 0.9 and −0.9: no three assets can be correlated like that.
+    let mut m = corr(3, 900_000);
+    m.c[1][2] = -900_000;
+    m.c[2][1] = -900_000;
+    assert_eq!(m.validate(), Err(CorrelationError::NotPositiveSemiDefinite));
+    // Perfect correlation is semi-definite (zero pivots) and accepted.
+    assert_eq!(corr(5, ONE).validate(), Ok(()));
+}
+
+fn arb_perps() -> impl Strategy<Value = Vec<(PerpExposure, u8)>> {
+    proptest::collection::vec(
+        (-1_000_000_000_000i64..1_000_000_000_000, 1_000_000_000u64..100_000_000_000_000, 10_000u32..200_000, 0u8..4)
+            .prop_map(|(b, p, r, a)| (perp(b, p, r), a)),
+        1..8,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1_000))]
+
+    #[test]
+    fn portfolio_sits_between_the_floor_and_cross(ps in arb_perps(), rho in -300_000i32..=1_000_000, floor in 0u32..=1_000_000) {
+        let perps: Vec<_> = ps.iter().map(|p| p.0).collect();
+        let assets: Vec<_> = ps.iter().map(|p| p.1).collect();
+        let a = RiskAccount { quote_balance: 0, collateral: &[], perps: &perps, params: AccountParams::default() };
+        let c = corr(4, rho);
+        prop_assume!(c.validate().is_ok());
+        let e = exposures(&a, &[], &assets, MarginKind::Maintenance)?;
+        let req = portfolio_requirement(&e, &c, floor)?;
+        let floored = (e.gross as u128 * floor as u128).div_ceil(1_000_000) as i128;
+        prop_assert!(req >= floored);
+        prop_assert!(correlated_risk(&e.per_asset, &c)? <= e.gross + 1, "netting never charges more than cross");
+    }
+
+    #[test]
+    fn all_ones_and_one_sign_is_cross(ps in arb_perps()) {
+        let perps: Vec<_> = ps.iter().map(|p| { let mut q = p.0; q.position.base = q.position.base.abs().max(1); q.position.quote_entry = -1; q }).collect();
+        let assets: Vec<_> = ps.iter().map(|p| p.1).collect();
+        let a = RiskAccount { quote_balance: 0, collateral: &[], perps: &perps, params: AccountParams::default() };
+        let e = exposures(&a, &[], &assets, MarginKind::Maintenance)?;
+        let r = correlated_risk(&e.per_asset, &corr(4, ONE))?;
+        prop_assert!(r == e.gross || r == e.gross + 1, "{} vs {}", r, e.gross);
+    }
+
+    #[test]
+    fn scaling_every_exposure_scales_the_requirement(v in proptest::collection::vec(-1_000_000_000_000i128..1_000_000_000_000, 4), k in 0i128..1_000, rho in -300_000i32..=1_000_000) {
+        let c = corr(4, rho);
+        prop_assume!(c.validate().is_ok());
+        let mut a = [0i128; MAX_ASSETS];
+        let mut b = [0i128; MAX_ASSETS];
+        for i in 0..4 { a[i] = v[i]; b[i] = v[i] * k; }
+        let ra = correlated_risk(&a, &c)?;
+        let rb = correlated_risk(&b, &c)?;
+        // Rounding: < 1 unit for each root, and the row sums' < 1 unit per exposure unit, which
+        // moves the root by < Σ|v| / (2 √x): bounded per scaled unit by 2 + Σ|v| / root.
+        let gross: i128 = v.iter().map(|x| x.abs()).sum();
+        let tolerance = k * (2 + gross / ra.max(1)) + 2;
+        prop_assert!((rb - ra * k).abs() <= tolerance, "{} vs {} × {}", rb, ra, k);
+    }
+
+    #[test]
+    fn relabelling_assets_changes_nothing(v in proptest::collection::vec(-1_000_000_000_000i128..1_000_000_000_000, 4), r01 in -300_000i32..900_000, r23 in -300_000i32..900_000) {
+        let mut c = Correlation::identity(4);
+        c.c[0][1] = r01; c.c[1][0] = r01; c.c[2][3] = r23; c.c[3][2] = r23;
+        prop_assume!(c.validate().is_ok());
+        // Swap assets 0 ↔ 2 and 1 ↔ 3.
+        let perm = [2usize, 3, 0, 1];
+        let mut cp = Correlation::identity(4);
+        let mut a = [0i128; MAX_ASSETS];
+        let mut b = [0i128; MAX_ASSETS];
+        for i in 0..4 {
+            a[i] = v[i];
+            b[perm[i]] = v[i];
+            for j in 0..4 { cp.c[perm[i]][perm[j]] = c.c[i][j]; }
+        }
+        prop_assert_eq!(correlated_risk(&a, &c)?, correlated_risk(&b, &cp)?);
+    }
+}
