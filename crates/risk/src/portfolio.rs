@@ -73,20 +73,15 @@ impl Correlation {
         let scale = i128::from(RATIO_ONE);
         let mut l = [[0i128; MAX_ASSETS]; MAX_ASSETS];
         for j in 0..n {
-            let mut pivot = i128::from(self.c[j][j]) * scale;
-            for k in 0..j {
-                pivot -= l[j][k] * l[j][k];
-            }
+            let pivot = i128::from(self.c[j][j]) * scale - l[j][..j].iter().map(|x| x * x).sum::<i128>();
             if pivot < -PSD_TOLERANCE * scale {
                 return Err(CorrelationError::NotPositiveSemiDefinite);
             }
             let d = isqrt_floor(pivot.max(0) as u128) as i128;
             l[j][j] = d;
             for i in j + 1..n {
-                let mut s = i128::from(self.c[i][j]) * scale;
-                for k in 0..j {
-                    s -= l[i][k] * l[j][k];
-                }
+                let s = i128::from(self.c[i][j]) * scale
+                    - l[i][..j].iter().zip(&l[j][..j]).map(|(a, b)| a * b).sum::<i128>();
                 l[i][j] = if d == 0 {
                     // A zero pivot: the column must be (numerically) zero too.
                     if s.abs() > PSD_TOLERANCE * scale {
@@ -146,8 +141,8 @@ pub fn correlated_risk(v: &[i128; MAX_ASSETS], c: &Correlation) -> MathResult<i1
         }
         // w_i = Σ_j C_ij V_j, rounded away from zero in V_i's direction (an upper bound).
         let mut w: i128 = 0;
-        for j in 0..n {
-            w = add(w, v[j].checked_mul(i128::from(c.c[i][j])).ok_or(MathError::Overflow)?)?;
+        for (vj, cij) in v[..n].iter().zip(&c.c[i][..n]) {
+            w = add(w, vj.checked_mul(i128::from(*cij)).ok_or(MathError::Overflow)?)?;
         }
         let w = if v[i] > 0 {
             mul_div_signed_ceil(w, 1, u128::from(RATIO_ONE))?
@@ -156,7 +151,7 @@ pub fn correlated_risk(v: &[i128; MAX_ASSETS], c: &Correlation) -> MathResult<i1
         };
         total = add(total, v[i].checked_mul(w).ok_or(MathError::Overflow)?)?;
     }
-    Ok(to_i128(isqrt_ceil(total.max(0).unsigned_abs()))?)
+    to_i128(isqrt_ceil(total.max(0).unsigned_abs()))
 }
 
 /// Portfolio requirement: `max(⌈floor × Σ|v|⌉, ⌈√(Vᵀ C V)⌉)`.
