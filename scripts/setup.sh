@@ -22,4 +22,6 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: please install: ${missing[*]}"
   fi
 fi
-echo "setup: ok ($(cargo --version))"
+need node && need npm || { echo "setup: Node.js 20+ and npm are required (app/: SDK, keeper, CLI)"; exit 1; }
+node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || { echo "setup: Node.js 20+ is required"; exit 1; }
+echo "setup: ok ($(cargo --version), node $(node --version))"

@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use fulcrum_risk::*;
 
 const CASES: usize = 1_024;
-const SEED: u64 = 0x00f0_1c7u64 ^ 0x9e37_79b9_7f4a_7c15;
+const SEED: u64 = 0x000f_01c7_u64 ^ 0x9e37_79b9_7f4a_7c15;
 
 struct Rng(u64);
 
@@ -354,9 +354,9 @@ fn main() {
         lines.push(obj(&[("case", case.to_string()), ("input", input), ("expect", obj(&results))]));
     }
     let mut out = String::new();
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "{{\"generator\":\"cargo run -p fulcrum-risk --bin risk-vectors\",\"seed\":\"{SEED}\",\"cases\":[\n"
+        "{{\"generator\":\"cargo run -p fulcrum-risk --bin risk-vectors\",\"seed\":\"{SEED}\",\"cases\":["
     );
     out.push_str(&lines.join(",\n"));
     out.push_str("\n]}\n");

@@ -1,0 +1,129 @@
+/** Human tables and JSON for the CLI and the demo. */
+import type { AccountReport, ExchangeState, PriceBook } from "../sdk/client";
+import { priceKey } from "../sdk/client";
+import { HealthState, PRICE_SCALE } from "../risk";
+import { formatUnits } from "./args";
+import { enginePriceToNumber } from "../sdk/oracle";
+
+export const usd = (v: bigint, decimals = 6): string => formatUnits(v, decimals, 2);
+export const lev = (ppm: bigint | null): string => (ppm === null ? "∞" : `${(Number(ppm) / 1e6).toFixed(2)}x`);
+export const stateName = (s: HealthState | number): string => HealthState[s] ?? String(s);
+
+/** Fixed-width table: columns right-aligned except the first. */
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  return [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+const price = (p: bigint, baseDecimals: number, quoteDecimals: number): string => {
+  const n = enginePriceToNumber(p, baseDecimals, quoteDecimals);
+  return n >= 1000 ? n.toFixed(2) : n >= 1 ? n.toFixed(4) : n.toPrecision(4);
+};
+
+/** `account --json`: every number as a decimal string of native units (or ppm). */
+export function reportJson(r: AccountReport, quoteDecimals = 6): Record<string, unknown> {
+  const h = r.health;
+  return {
+    address: r.address.toBase58(),
+    owner: r.account.owner.toBase58(),
+    quoteBalance: r.account.quoteBalance.toString(),
+    quoteDecimals,
+    equity: h.equity.toString(),
+    initEquity: h.init.equity.toString(),
+    initRequirement: h.init.requirement.toString(),
+    maintEquity: h.maint.equity.toString(),
+    maintRequirement: h.maint.requirement.toString(),
+    freeCollateral: r.freeCollateral.toString(),
+    notional: h.notional.toString(),
+    leveragePpm: h.leverage === null ? null : h.leverage.toString(),
+    healthState: stateName(h.state),
+    inMarginCall: r.account.inMarginCall !== 0,
+    feesPaid: r.account.feesPaid.toString(),
+    collateral: r.collateral.map((c) => ({ bankIndex: c.bankIndex, symbol: c.symbol, amount: c.amount.toString(), decimals: c.decimals })),
+    positions: r.positions.map((p) => ({
+      market: p.market,
+      marketIndex: p.marketIndex,
+      base: p.base.toString(),
+      baseDecimals: p.baseDecimals,
+      quoteEntry: p.quoteEntry.toString(),
+      entryPrice: p.entryPrice.toString(),
+      markPrice: p.markPrice.toString(),
+      unrealizedPnl: p.unrealizedPnl.toString(),
+      realizedPnl: p.realizedPnl.toString(),
+      liquidationPrice: p.liquidationPrice === null ? null : p.liquidationPrice.toString(),
+    })),
+    priceScale: PRICE_SCALE.toString(),
+  };
+}
+
+export function reportText(r: AccountReport, quoteDecimals = 6): string {
+  const h = r.health;
+  const lines = [
+    `account ${r.address.toBase58()} (owner ${r.account.owner.toBase58()})`,
+    `  quote balance ${usd(r.account.quoteBalance, quoteDecimals)} USDC   equity ${usd(h.equity, quoteDecimals)}   free collateral ${usd(r.freeCollateral, quoteDecimals)}`,
+    `  notional ${usd(h.notional, quoteDecimals)}   leverage ${lev(h.leverage)}   init ${usd(h.init.equity, quoteDecimals)} / ${usd(h.init.requirement, quoteDecimals)}   maint ${usd(h.maint.equity, quoteDecimals)} / ${usd(h.maint.requirement, quoteDecimals)}   state ${stateName(h.state)}${r.account.inMarginCall ? " (margin call)" : ""}`,
+  ];
+  if (r.collateral.length) {
+    lines.push("", table(["collateral", "amount"], r.collateral.map((c) => [c.symbol, formatUnits(c.amount, c.decimals)])));
+  }
+  if (r.positions.length) {
+    lines.push(
+      "",
+      table(
+        ["market", "size", "entry", "mark", "uPnL", "rPnL", "liq. price"],
+        r.positions.map((p) => [
+          p.market,
+          formatUnits(p.base, p.baseDecimals),
+          price(p.entryPrice, p.baseDecimals, quoteDecimals),
+          price(p.markPrice, p.baseDecimals, quoteDecimals),
+          usd(p.unrealizedPnl, quoteDecimals),
+          usd(p.realizedPnl, quoteDecimals),
+          p.liquidationPrice === null ? "-" : price(p.liquidationPrice, p.baseDecimals, quoteDecimals),
+        ]),
+      ),
+    );
+  } else {
+    lines.push("  no open positions");
+  }
+  return lines.join("\n");
+}
+
+export function marketsJson(state: ExchangeState, prices: PriceBook): Record<string, unknown>[] {
+  return [...state.markets.entries()].map(([i, { address, market: m }]) => ({
+    index: i,
+    name: Buffer.from(m.name).toString("utf8").replace(/\0+$/, ""),
+    address: address.toBase58(),
+    oracle: m.oracle.toBase58(),
+    price: prices.get(priceKey(m.oracle, m.baseDecimals))?.oracle.toString() ?? null,
+    baseDecimals: m.baseDecimals,
+    initMarginRatio: m.initMarginRatio,
+    maintMarginRatio: m.maintMarginRatio,
+    takerFee: m.takerFee,
+    stepSize: m.stepSize.toString(),
+    longBase: m.longBase.toString(),
+    shortBase: m.shortBase.toString(),
+    volume: m.volume.toString(),
+  }));
+}
+
+export function marketsText(state: ExchangeState, prices: PriceBook): string {
+  const q = state.exchange.quoteDecimals;
+  return table(
+    ["market", "price", "max lev.", "maint", "fee", "step", "long OI", "short OI", "volume"],
+    [...state.markets.values()].map(({ market: m }) => {
+      const p = prices.get(priceKey(m.oracle, m.baseDecimals));
+      return [
+        Buffer.from(m.name).toString("utf8").replace(/\0+$/, ""),
+        p ? price(p.oracle, m.baseDecimals, q) : "-",
+        `${(1e6 / m.initMarginRatio).toFixed(0)}x`,
+        `${(m.maintMarginRatio / 1e4).toFixed(2)}%`,
+        `${(m.takerFee / 1e4).toFixed(2)}%`,
+        formatUnits(m.stepSize, m.baseDecimals),
+        formatUnits(m.longBase, m.baseDecimals),
+        formatUnits(m.shortBase, m.baseDecimals),
+        usd(m.volume, q),
+      ];
+    }),
+  );
+}

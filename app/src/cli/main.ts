@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+/**
+ * fulcrum: the trader CLI.
+ *
+ *   fulcrum markets
+ *   fulcrum account [ADDRESS] [--sub N]
+ *   fulcrum deposit AMOUNT [--token USDC|SOL|BTC|ETH]
+ *   fulcrum withdraw AMOUNT [--token SYMBOL]
+ *   fulcrum trade MARKET buy|sell SIZE [--limit PRICE] [--reduce-only]
+ *   fulcrum close MARKET
+ *   fulcrum lp deposit|withdraw AMOUNT
+ *   fulcrum faucet AMOUNT [--token SYMBOL]      (local chain only)
+ *
+ * Global: --url/-u URL|moniker, --keypair/-k PATH, --config/-C PATH, --deployment FILE, --json.
+ * Amounts and sizes are in whole units ("1.5"); prices in quote per whole unit.
+ */
+import { Connection } from "@solana/web3.js";
+import { FulcrumClient } from "../sdk/client";
+import { resolveDeployment } from "../sdk/deployment";
+import { decodeError } from "../sdk/errors";
+import { enginePriceFromNumber } from "../sdk/oracle";
+import { ArgError, parseCli, parseUnits } from "./args";
+import { loadKeypair, resolveConfig } from "./config";
+import { marketsJson, marketsText, reportJson, reportText } from "./format";
+
+const HELP = `fulcrum: trade Fulcrum perpetuals from the command line
+
+  fulcrum markets
+  fulcrum account [ADDRESS] [--sub N]
+  fulcrum deposit AMOUNT [--token SYMBOL]        (default USDC; creates the margin account)
+  fulcrum withdraw AMOUNT [--token SYMBOL]
+  fulcrum trade MARKET buy|sell SIZE [--limit PRICE] [--reduce-only]
+  fulcrum close MARKET
+  fulcrum lp deposit|withdraw AMOUNT
+  fulcrum faucet AMOUNT [--token SYMBOL]         (local chain only: mints test tokens)
+
+options: --url/-u URL|localhost|devnet  --keypair/-k PATH  --config/-C PATH  --deployment FILE  --json
+RPC URL and keypair also from FULCRUM_RPC_URL / FULCRUM_KEYPAIR or the Solana CLI config.`;
+
+const out = (json: boolean, value: unknown, text: string): void => {
+  console.log(json ? JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2) : text);
+};
+
+async function run(argv: string[]): Promise<void> {
+  const inv = parseCli(argv);
+  const c = inv.command;
+  if (c.cmd === "help") {
+    console.log(HELP);
+    return;
+  }
+  const cfg = resolveConfig({ url: inv.url, keypair: inv.keypair, config: inv.config, deployment: inv.deployment });
+  const connection = new Connection(cfg.rpcUrl, "confirmed");
+  const deployment = await resolveDeployment(cfg.deployment, cfg.rpcUrl);
+  const wallet = loadKeypair(cfg.keypairPath);
+  const client = new FulcrumClient(connection, wallet, deployment);
+  const state = await client.loadExchange();
+  const q = state.exchange.quoteDecimals;
+  const bankDecimals = (i: number): number => state.banks.get(i)?.bank.decimals ?? q;
+
+  switch (c.cmd) {
+    case "markets": {
+      const prices = await client.fetchPrices(state);
+      out(inv.json, marketsJson(state, prices), marketsText(state, prices));
+      return;
+    }
+    case "account": {
+      const address = c.address ? new (await import("@solana/web3.js")).PublicKey(c.address) : client.marginAccountAddress(wallet.publicKey, c.sub);
+      const r = await client.accountReport(address);
+      if (!r) throw new Error(`no margin account at ${address.toBase58()} (deposit first)`);
+      out(inv.json, reportJson(r, q), reportText(r, q));
+      return;
+    }
+    case "deposit": {
+      const bank = await client.resolveBank(c.token);
+      const amount = parseUnits(c.amount, bankDecimals(bank));
+      await client.ensureMarginAccount();
+      const sig = await client.deposit(bank, amount);
+      out(inv.json, { signature: sig, bank, amount: amount.toString() }, `deposited ${c.amount} ${c.token.toUpperCase()}: ${sig}`);
+      return;
+    }
+    case "withdraw": {
+      const bank = await client.resolveBank(c.token);
+      const amount = parseUnits(c.amount, bankDecimals(bank));
+      const sig = await client.withdraw(bank, amount);
+      out(inv.json, { signature: sig, bank, amount: amount.toString() }, `withdrew ${c.amount} ${c.token.toUpperCase()}: ${sig}`);
+      return;
+    }
+    case "trade": {
+      const market = await client.resolveMarket(c.market);
+      const m = state.markets.get(market)!.market;
+      const size = parseUnits(c.size, m.baseDecimals);
+      const limitPrice = c.limit === undefined ? undefined : enginePriceFromNumber(Number(c.limit), m.baseDecimals, q);
+      const sig = await client.trade(market, c.side, size, { limitPrice, reduceOnly: c.reduceOnly });
+      out(inv.json, { signature: sig, market, side: c.side, size: size.toString() }, `${c.side} ${c.size} ${c.market.toUpperCase()}: ${sig}`);
+      return;
+    }
+    case "close": {
+      const market = await client.resolveMarket(c.market);
+      const sig = await client.closePosition(market);
+      out(inv.json, { signature: sig, market }, `closed ${c.market.toUpperCase()}: ${sig}`);
+      return;
+    }
+    case "lp": {
+      const amount = parseUnits(c.amount, q);
+      const sig = c.action === "deposit" ? await client.lpDeposit(amount) : await client.lpWithdraw(amount);
+      out(inv.json, { signature: sig, action: c.action, amount: amount.toString() }, `lp ${c.action} ${c.amount}: ${sig}`);
+      return;
+    }
+    case "faucet": {
+      const bank = await client.resolveBank(c.token);
+      const b = state.banks.get(bank)!.bank;
+      const amount = parseUnits(c.amount, b.decimals);
+      const sig = await client.faucet(b.mint, amount);
+      out(inv.json, { signature: sig, mint: b.mint.toBase58(), amount: amount.toString() }, `minted ${c.amount} ${c.token.toUpperCase()}: ${sig}`);
+      return;
+    }
+  }
+}
+
+run(process.argv.slice(2)).catch((e: unknown) => {
+  const d = decodeError(e);
+  const msg = d ? `program error ${d.errorName} (${d.code}): ${d.message}` : e instanceof ArgError ? e.message : String((e as Error).message ?? e);
+  console.error(`fulcrum: ${msg}`);
+  process.exit(e instanceof ArgError ? 2 : 1);
+});

@@ -1,0 +1,364 @@
+/**
+ * fulcrum-keeper: watches every margin account of an exchange, recomputes health off chain with
+ * the risk mirror on every price or account change, and liquidates what it may (highest
+ * shortfall first): `liquidate_perp` while positions remain, `liquidate_collateral` for debt
+ * backed by collateral, `resolve_bankruptcy` for debt with nothing left. Lost races (someone
+ * else liquidated first) are normal; other failures are retried with backoff.
+ *
+ * Account feed: getProgramAccounts at start, then programSubscribe (margin accounts) and
+ * accountSubscribe (oracles, banks, markets), with a polling resync as the fallback.
+ */
+import { PublicKey } from "@solana/web3.js";
+import * as risk from "../risk";
+import { marginRiskDecoder, decodeBank, decodeMarket, type MarginRiskView } from "../sdk/accounts";
+import { FulcrumClient, priceKey, type ExchangeState, type PriceBook, type RiskContext } from "../sdk/client";
+import { decodeError } from "../sdk/errors";
+import { readOracle, toEnginePrice } from "../sdk/oracle";
+import { KeeperMetrics } from "./metrics";
+
+export type Action =
+  | { kind: "liquidate_perp"; marketIndex: number }
+  | { kind: "liquidate_collateral"; bankIndex: number; maxRepay: bigint }
+  | { kind: "resolve_bankruptcy" };
+
+export interface Candidate {
+  pubkey: string;
+  shortfall: bigint;
+  action: Action;
+  view: MarginRiskView;
+}
+
+export interface ScanContext {
+  state: ExchangeState;
+  prices: PriceBook;
+  slot: bigint;
+  /** Resolved once per scan (built from state and prices when missing). */
+  risk?: RiskContext;
+}
+
+/** Errors that mean "someone else got there first" or "no longer eligible": not failures. */
+export const RACE_ERRORS = new Set(["NotLiquidatable", "NotBankrupt", "MarginCallGracePeriod", "NotLargestPosition", "NoDebt", "PerpPositionsOpen", "CollateralNotHeld"]);
+
+/** Errors of a health-account list built from a stale view of the account. */
+export const STALE_ERRORS = new Set(["ExtraHealthAccounts", "MissingHealthAccounts", "HealthAccountMismatch"]);
+
+/** What the keeper would do for one account, or null when it is healthy enough. */
+export function assess(pubkey: string, view: MarginRiskView, ctx: ScanContext): Candidate | null {
+  const ex = ctx.state.exchange;
+  if (view.perps.length === 0 && view.collateral.length === 0) {
+    if (view.quoteBalance < 0n) return { pubkey, shortfall: -view.quoteBalance, action: { kind: "resolve_bankruptcy" }, view };
+    return null;
+  }
+  const rctx = ctx.risk ?? (ctx.risk = FulcrumClient.riskContext(ctx.state, ctx.prices));
+  const ra = FulcrumClient.riskAccountFast(view, rctx);
+  const maint = risk.health(ra, risk.MarginKind.Maintenance);
+  if (risk.isMet(maint)) return null;
+  if (!risk.isLiquidatable(maint, view.marginCallSlot, ctx.slot, ex.marginCallGraceSlots, ex.liquidationThresholdRatio)) return null;
+  const shortfall = maint.requirement - maint.equity;
+  const idx = risk.largestRequirement(ra);
+  if (idx !== null) return { pubkey, shortfall, action: { kind: "liquidate_perp", marketIndex: view.perps[idx]!.marketIndex }, view };
+  if (view.quoteBalance < 0n && view.collateral.length > 0) {
+    // The collateral worth most first.
+    let best = 0;
+    let bestValue = -1n;
+    ra.collateral.forEach((c, i) => {
+      const v = risk.collateralValue(c, risk.MarginKind.Maintenance);
+      if (v > bestValue) [best, bestValue] = [i, v];
+    });
+    return { pubkey, shortfall, action: { kind: "liquidate_collateral", bankIndex: view.collateral[best]!.bankIndex, maxRepay: -view.quoteBalance }, view };
+  }
+  return null;
+}
+
+/** One full scan: every account's health, candidates sorted by shortfall (highest first). */
+export function scan(accounts: Iterable<[string, MarginRiskView]>, ctx: ScanContext): Candidate[] {
+  const out: Candidate[] = [];
+  ctx = { ...ctx, risk: FulcrumClient.riskContext(ctx.state, ctx.prices) };
+  for (const [k, v] of accounts) {
+    try {
+      const c = assess(k, v, ctx);
+      if (c) out.push(c);
+    } catch {
+      // An account the engine cannot price (missing oracle, overflow) is skipped, not fatal.
+    }
+  }
+  return out.sort((a, b) => (a.shortfall > b.shortfall ? -1 : a.shortfall < b.shortfall ? 1 : 0));
+}
+
+export interface KeeperOptions {
+  /** Full resync period (the polling fallback), ms. */
+  pollMs?: number;
+  /** Debounce between a change and the scan it triggers, ms. */
+  debounceMs?: number;
+  /** Most liquidations in flight at once. */
+  concurrency?: number;
+  /** Retries of a failed liquidation (not of a lost race). */
+  retries?: number;
+  /** JSON-line logger. */
+  log?: (record: Record<string, unknown>) => void;
+  metrics?: KeeperMetrics;
+  /** Use WebSocket subscriptions (default true); false: polling only. */
+  subscribe?: boolean;
+}
+
+export const jsonLog = (record: Record<string, unknown>): void => {
+  process.stdout.write(JSON.stringify({ ts: new Date().toISOString(), ...record }, (_k, v) => (typeof v === "bigint" ? v.toString() : v)) + "\n");
+};
+
+export class Keeper {
+  readonly metrics: KeeperMetrics;
+  private readonly accounts = new Map<string, MarginRiskView>();
+  private state!: ExchangeState;
+  private prices: PriceBook = new Map();
+  private slot = 0n;
+  private inFlight = new Set<string>();
+  /** Accounts not to retry before a time (after a failure), unless they change. */
+  private cooldown = new Map<string, number>();
+  private lastPriceAt = Date.now();
+  /** When an account was first seen liquidatable (for price-to-landed latency). */
+  private firstSeen = new Map<string, number>();
+  private timers: NodeJS.Timeout[] = [];
+  private subs: { id: number; kind: "account" | "program" | "slot" }[] = [];
+  private scanTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private feedSeen = false;
+  private readonly decode = marginRiskDecoder();
+  private readonly opts: Required<Omit<KeeperOptions, "metrics">>;
+
+  constructor(readonly client: FulcrumClient, opts: KeeperOptions = {}) {
+    this.metrics = opts.metrics ?? new KeeperMetrics();
+    this.opts = {
+      pollMs: opts.pollMs ?? 5_000,
+      debounceMs: opts.debounceMs ?? 20,
+      concurrency: opts.concurrency ?? 4,
+      retries: opts.retries ?? 3,
+      log: opts.log ?? jsonLog,
+      subscribe: opts.subscribe ?? true,
+    };
+  }
+
+  private log(level: string, msg: string, extra: Record<string, unknown> = {}): void {
+    this.opts.log({ level, msg, ...extra });
+  }
+
+  /** Loads everything, subscribes, and starts scanning. */
+  async start(): Promise<void> {
+    const c = this.client;
+    this.state = await c.loadExchange(true);
+    this.prices = await c.fetchPrices(this.state);
+    this.slot = BigInt(await c.connection.getSlot());
+    // Token accounts the liquidations pay into.
+    const mints = [...this.state.banks.values()].map((b) => b.bank.mint);
+    await c.send(c.ataIxs(mints));
+    await this.resync();
+    if (this.opts.subscribe) this.subscribe();
+    this.timers.push(setInterval(() => void this.resync().catch((e: unknown) => this.log("warn", "resync failed", { error: String(e) })), this.opts.pollMs));
+    this.log("info", "keeper started", { exchange: c.exchange.toBase58(), keeper: c.owner.toBase58(), accounts: this.accounts.size, subscribe: this.opts.subscribe });
+    this.scheduleScan();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    if (this.scanTimer) clearTimeout(this.scanTimer);
+    const conn = this.client.connection;
+    for (const { id, kind } of this.subs) {
+      const remove =
+        kind === "program" ? conn.removeProgramAccountChangeListener(id) : kind === "slot" ? conn.removeSlotChangeListener(id) : conn.removeAccountChangeListener(id);
+      await remove.catch(() => undefined);
+    }
+    this.subs = [];
+  }
+
+  /** The polling fallback: all accounts, prices and slot again. */
+  async resync(): Promise<void> {
+    const c = this.client;
+    const all = await c.allMarginAccounts();
+    const seen = new Set<string>();
+    for (const a of all) {
+      const k = a.pubkey.toBase58();
+      seen.add(k);
+      this.accounts.set(k, this.decode(a.data));
+    }
+    for (const k of this.accounts.keys()) if (!seen.has(k)) this.accounts.delete(k);
+    this.state = await c.loadExchange(true);
+    this.prices = await c.fetchPrices(this.state);
+    this.slot = BigInt(await c.connection.getSlot());
+    this.metrics.accountsWatched.set(this.accounts.size);
+    this.scheduleScan();
+  }
+
+  private subscribe(): void {
+    const conn = this.client.connection;
+    const programSub = conn.onProgramAccountChange(
+      this.client.programId,
+      (info) => {
+        const k = info.accountId.toBase58();
+        if (info.accountInfo.data.length === 0) this.accounts.delete(k);
+        else this.accounts.set(k, this.decode(info.accountInfo.data));
+        this.cooldown.delete(k);
+        this.metrics.accountsWatched.set(this.accounts.size);
+        this.scheduleScan();
+      },
+      { commitment: "confirmed", filters: FulcrumClient.marginAccountFilters(this.client.exchange) },
+    );
+    this.subs.push({ id: programSub, kind: "program" });
+    // Oracles: one subscription per oracle account (a bank and a market may share one).
+    const oracles = new Map<string, { key: PublicKey; decimals: Set<number>; feedId: Uint8Array }>();
+    const add = (key: PublicKey, decimals: number, feedId: Uint8Array): void => {
+      const e = oracles.get(key.toBase58()) ?? { key, decimals: new Set<number>(), feedId };
+      e.decimals.add(decimals);
+      oracles.set(key.toBase58(), e);
+    };
+    for (const b of this.state.banks.values()) if (b.bank.index !== 0) add(b.bank.oracle, b.bank.decimals, b.bank.feedId);
+    for (const m of this.state.markets.values()) add(m.market.oracle, m.market.baseDecimals, m.market.feedId);
+    for (const o of oracles.values()) {
+      this.subs.push({
+        kind: "account",
+        id: conn.onAccountChange(
+          o.key,
+          (info) => {
+            try {
+              this.feedSeen = true;
+              const reading = readOracle(info.data, info.owner, o.feedId);
+              let moved = false;
+              for (const d of o.decimals) {
+                const p = toEnginePrice(reading, d, this.state.exchange.quoteDecimals);
+                const prev = this.prices.get(priceKey(o.key, d));
+                if (!prev || prev.oracle !== p.oracle || prev.ema !== p.ema) moved = true;
+                this.prices.set(priceKey(o.key, d), p);
+              }
+              if (moved) {
+                this.lastPriceAt = Date.now();
+                this.scheduleScan();
+              }
+            } catch (e) {
+              this.log("warn", "bad oracle update", { oracle: o.key.toBase58(), error: String(e) });
+            }
+          },
+          { commitment: "confirmed" },
+        ),
+      });
+    }
+    // Banks and markets (parameters, funding index).
+    for (const [i, b] of this.state.banks) {
+      const id = conn.onAccountChange(b.address, (info) => {
+        this.state.banks.set(i, { address: b.address, bank: decodeBank(info.data) });
+        this.scheduleScan();
+      }, { commitment: "confirmed" });
+      this.subs.push({ id, kind: "account" });
+    }
+    for (const [i, m] of this.state.markets) {
+      const id = conn.onAccountChange(m.address, (info) => {
+        this.state.markets.set(i, { address: m.address, market: decodeMarket(info.data) });
+        this.scheduleScan();
+      }, { commitment: "confirmed" });
+      this.subs.push({ id, kind: "account" });
+    }
+    this.subs.push({ id: conn.onSlotChange((s) => void (this.slot = BigInt(s.slot))), kind: "slot" });
+  }
+
+  private scheduleScan(): void {
+    if (this.stopped || this.scanTimer) return;
+    this.scanTimer = setTimeout(() => {
+      this.scanTimer = null;
+      this.runScan();
+    }, this.opts.debounceMs);
+  }
+
+  /** Recomputes every account's health and starts liquidations (highest shortfall first). */
+  runScan(): Candidate[] {
+    const end = this.metrics.scanDuration.startTimer();
+    const candidates = scan(this.accounts.entries(), { state: this.state, prices: this.prices, slot: this.slot });
+    end();
+    this.metrics.scans.inc();
+    this.metrics.unhealthy.set(candidates.length);
+    const now = Date.now();
+    for (const c of candidates) if (!this.firstSeen.has(c.pubkey)) this.firstSeen.set(c.pubkey, Math.min(now, this.lastPriceAt));
+    for (const c of candidates) {
+      if (this.inFlight.size >= this.opts.concurrency) break;
+      if (this.inFlight.has(c.pubkey) || (this.cooldown.get(c.pubkey) ?? 0) > now) continue;
+      this.inFlight.add(c.pubkey);
+      void this.liquidate(c).then((landed) => {
+        this.inFlight.delete(c.pubkey);
+        if (landed) this.scheduleScan();
+        else this.cooldown.set(c.pubkey, Date.now() + 1_000);
+      });
+    }
+    return candidates;
+  }
+
+  /** Sends the candidate's liquidation; true when one landed. */
+  private async liquidate(c: Candidate): Promise<boolean> {
+    const kind = c.action.kind;
+    const account = new PublicKey(c.pubkey);
+    for (let attempt = 0; attempt <= this.opts.retries; attempt++) {
+      try {
+        if (c.action.kind === "liquidate_collateral") {
+          // The keeper repays the debt with its own quote tokens.
+          const have = await this.client.tokenBalance(this.client.quoteMint);
+          if (have === 0n) {
+            this.log("warn", "no quote tokens to repay debt with: collateral liquidation skipped", { account: c.pubkey });
+            return false;
+          }
+          if (have < c.action.maxRepay) c = { ...c, action: { ...c.action, maxRepay: have } };
+        }
+        const ix =
+          c.action.kind === "liquidate_perp"
+            ? await this.client.liquidatePerpIx(account, c.action.marketIndex, c.view)
+            : c.action.kind === "liquidate_collateral"
+              ? await this.client.liquidateCollateralIx(account, c.action.bankIndex, c.action.maxRepay, c.view)
+              : await this.client.resolveBankruptcyIx(account);
+        this.metrics.sent.inc({ kind });
+        const sig = await this.client.send([ix], [], { retries: 1 });
+        this.metrics.landed.inc({ kind });
+        const first = this.firstSeen.get(c.pubkey);
+        const latencyMs = first === undefined ? null : Date.now() - first;
+        if (latencyMs !== null) this.metrics.priceToLanded.observe(latencyMs / 1000);
+        this.firstSeen.delete(c.pubkey);
+        this.log("info", "liquidation landed", { account: c.pubkey, kind, action: c.action, shortfall: c.shortfall, signature: sig, priceToLandedMs: latencyMs });
+        // Pick up the new state at once (the subscription will too).
+        const info = await this.client.connection.getAccountInfo(account);
+        if (info) this.accounts.set(c.pubkey, this.decode(info.data));
+        else this.accounts.delete(c.pubkey);
+        return true;
+      } catch (e) {
+        const d = decodeError(e);
+        if (d && RACE_ERRORS.has(d.errorName)) {
+          this.metrics.failed.inc({ kind, reason: "lost_race" });
+          this.log("info", "lost race", { account: c.pubkey, kind, error: d.errorName });
+          const info = await this.client.connection.getAccountInfo(account).catch(() => null);
+          if (info) this.accounts.set(c.pubkey, this.decode(info.data));
+          return false;
+        }
+        const reason = d ? d.errorName : "error";
+        this.metrics.failed.inc({ kind, reason });
+        this.log("warn", "liquidation failed", { account: c.pubkey, kind, attempt, error: d ? d.message : String((e as Error).message ?? e) });
+        if (attempt === this.opts.retries) return false;
+        // A stale view (the account changed under us) is retried at once; anything else backs off.
+        if (!(d && STALE_ERRORS.has(d.errorName))) await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+        // Fresh state before retrying.
+        const info = await this.client.connection.getAccountInfo(account).catch(() => null);
+        if (!info) return false;
+        const view = this.decode(info.data);
+        this.accounts.set(c.pubkey, view);
+        const again = assess(c.pubkey, view, { state: this.state, prices: this.prices, slot: this.slot });
+        if (!again) return false;
+        c = again;
+      }
+    }
+    return false;
+  }
+
+  /** Resolves once an oracle update has arrived through the subscriptions (they are live). */
+  async waitForFeed(timeoutMs = 10_000): Promise<boolean> {
+    const end = Date.now() + timeoutMs;
+    while (!this.feedSeen && Date.now() < end) await new Promise((r) => setTimeout(r, 25));
+    return this.feedSeen;
+  }
+
+  /** Accounts watched (for tests). */
+  get watched(): number {
+    return this.accounts.size;
+  }
+}

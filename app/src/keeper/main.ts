@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+/**
+ * fulcrum-keeper [--url URL] [--keypair PATH] [--deployment FILE] [--metrics-port N]
+ *                [--poll-ms N] [--no-subscribe] [--airdrop]
+ * Logs JSON lines; Prometheus metrics on 127.0.0.1:<metrics-port>/metrics.
+ */
+import { Connection, Keypair, LAMPORTS_PER_SOL } from "@solana/web3.js";
+import { writeFileSync } from "node:fs";
+import { FulcrumClient } from "../sdk/client";
+import { resolveDeployment } from "../sdk/deployment";
+import { loadKeypair, resolveConfig } from "../cli/config";
+import { parseArgs } from "../cli/args";
+import { Keeper, jsonLog } from "./keeper";
+
+const USAGE = `fulcrum-keeper: finds and liquidates unhealthy Fulcrum margin accounts
+
+  --url, -u URL          RPC URL or moniker (else FULCRUM_RPC_URL, Solana config, localhost)
+  --keypair, -k PATH     keeper keypair (else FULCRUM_KEYPAIR, Solana config, ~/.config/solana/id.json)
+  --deployment FILE      deployment JSON (else FULCRUM_DEPLOYMENT, else fulcrum_getBootstrap on a local chain)
+  --metrics-port N       Prometheus port on 127.0.0.1 (default 9464; 0 = any free port)
+  --poll-ms N            polling resync period (default 5000)
+  --no-subscribe         polling only (no WebSocket subscriptions)
+  --airdrop              local chains: airdrop SOL to the keeper and generate a keypair if the file is missing
+  --ready-file PATH      write the metrics port there once running`;
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2), {
+    strings: ["url", "keypair", "deployment", "metrics-port", "poll-ms", "config", "ready-file"],
+    booleans: ["no-subscribe", "airdrop", "help"],
+    aliases: { u: "url", k: "keypair", h: "help" },
+  });
+  if (args.flags.help) {
+    console.log(USAGE);
+    return;
+  }
+  const cfg = resolveConfig({ url: args.strings.url, keypair: args.strings.keypair, config: args.strings.config, deployment: args.strings.deployment });
+  let wallet: Keypair;
+  try {
+    wallet = loadKeypair(cfg.keypairPath);
+  } catch (e) {
+    if (!args.flags.airdrop) throw new Error(`cannot read keypair ${cfg.keypairPath}: ${(e as Error).message}`);
+    wallet = Keypair.generate();
+    writeFileSync(cfg.keypairPath, JSON.stringify([...wallet.secretKey]));
+  }
+  const connection = new Connection(cfg.rpcUrl, "confirmed");
+  if (args.flags.airdrop && (await connection.getBalance(wallet.publicKey)) < LAMPORTS_PER_SOL) {
+    const sig = await connection.requestAirdrop(wallet.publicKey, 10 * LAMPORTS_PER_SOL);
+    await connection.confirmTransaction({ signature: sig, ...(await connection.getLatestBlockhash()) });
+  }
+  const deployment = await resolveDeployment(cfg.deployment, cfg.rpcUrl);
+  const client = new FulcrumClient(connection, wallet, deployment);
+  if (args.flags.airdrop && deployment.localOnly && (await client.tokenBalance(client.quoteMint)) === 0n) {
+    // Local chain: quote tokens to repay debt with in collateral liquidations.
+    await client.faucet(client.quoteMint, 1_000_000_000_000n);
+  }
+  const keeper = new Keeper(client, {
+    pollMs: Number(args.strings["poll-ms"] ?? 5000),
+    subscribe: !args.flags["no-subscribe"],
+  });
+  const port = await keeper.metrics.serve(Number(args.strings["metrics-port"] ?? 9464));
+  jsonLog({ level: "info", msg: "metrics", url: `http://127.0.0.1:${port}/metrics`, rpc: cfg.rpcUrl });
+  await keeper.start();
+  if (args.strings["ready-file"]) writeFileSync(args.strings["ready-file"], String(port));
+  const stop = async (): Promise<void> => {
+    await keeper.stop();
+    await keeper.metrics.close();
+    jsonLog({ level: "info", msg: "keeper stopped", metrics: await keeper.metrics.summary() });
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop());
+  process.on("SIGTERM", () => void stop());
+}
+
+main().catch((e: unknown) => {
+  jsonLog({ level: "error", msg: "keeper failed", error: String((e as Error).stack ?? e) });
+  process.exit(1);
+});

@@ -1,0 +1,190 @@
+/** Margin calls and liquidation sizing: the mirror of `liquidation.rs`. */
+import {
+  MarginKind, MathError, PRICE_SCALE, RATIO_ONE, U64_MAX,
+  abs, add, sub, mulDivCeil, mulDivFloor, mulDivSignedFloor, toI128, toI64, divCeil, min, max,
+} from "./fixed.js";
+import {
+  Health, health, isMet, positionRequirement, quoteValue, rawEquity, unrealizedPnl, collateralValue,
+} from "./margin.js";
+import { applyFill } from "./trade.js";
+import { PerpPosition, RiskAccount } from "./types.js";
+
+export interface LiquidationParams {
+  buffer: number;
+  liquidatorFee: number;
+  insuranceFee: number;
+  dustNotional: bigint;
+}
+
+export function bufferedRequirement(requirement: bigint, buffer: number): bigint {
+  if (requirement <= 0n) return requirement;
+  return toI128(mulDivCeil(requirement, RATIO_ONE + BigInt(buffer), RATIO_ONE));
+}
+
+export function inMarginCall(wasInCall: boolean, maint: Health, buffer: number): boolean {
+  if (!isMet(maint)) return true;
+  return wasInCall && maint.equity < bufferedRequirement(maint.requirement, buffer);
+}
+
+export function isLiquidatable(maint: Health, marginCallSlot: bigint, slot: bigint, graceSlots: bigint, thresholdRatio: number): boolean {
+  if (isMet(maint)) return false;
+  const since = slot > marginCallSlot ? slot - marginCallSlot : 0n;
+  if (since >= graceSlots) return true;
+  const hard = mulDivSignedFloor(maint.requirement, BigInt(thresholdRatio), RATIO_ONE);
+  return maint.equity < hard;
+}
+
+export function largestRequirement(account: RiskAccount): number | null {
+  let best: [number, bigint] | null = null;
+  account.perps.forEach((e, i) => {
+    if (e.position.base === 0n) return;
+    const r = positionRequirement(e.position.base, e.market, MarginKind.Maintenance);
+    if (best === null || r > best[1]) best = [i, r];
+  });
+  return best === null ? null : (best as [number, bigint])[0];
+}
+
+export interface PerpLiquidation {
+  baseDelta: bigint;
+  position: PerpPosition;
+  realizedPnl: bigint;
+  fillQuote: bigint;
+  liquidatorFee: bigint;
+  insuranceFee: bigint;
+  maintAfter: Health;
+  equityAfter: bigint;
+}
+
+export function planPerpLiquidation(account: RiskAccount, index: number, step: bigint, params: LiquidationParams): PerpLiquidation {
+  const e = account.perps[index];
+  if (!e) throw new MathError("InvalidInput");
+  const base = e.position.base;
+  if (base === 0n || step === 0n) throw new MathError("InvalidInput");
+  const kind = MarginKind.Maintenance;
+  const m = health(account, kind);
+  const raw = rawEquity(account);
+  const q = account.quoteBalance;
+  const ownPnl = unrealizedPnl(e.position, e.market, kind);
+  const restEquity = sub(sub(m.equity, quoteValue(q, account.params, kind)), ownPnl);
+  const restRaw = sub(sub(raw, q), ownPnl);
+  const restReq = sub(m.requirement, positionRequirement(base, e.market, kind));
+  const feeRate = BigInt(params.liquidatorFee) + BigInt(params.insuranceFee);
+  const a = abs(base);
+  const price = e.market.price.oracle;
+
+  const evaluate = (close: bigint): [PerpLiquidation, boolean] => {
+    const delta = -(base > 0n ? 1n : -1n) * toI64(close);
+    const fill = applyFill(e.position, e.market, delta, price, 0);
+    const pnl = unrealizedPnl(fill.position, e.market, kind);
+    const quoteMid = add(q, fill.realizedPnl);
+    const nominal = mulDivCeil(fill.fillQuote, feeRate, RATIO_ONE);
+    const worth = abs(max(add(add(restRaw, quoteMid), pnl), 0n));
+    const fees = min(nominal, worth);
+    const liqFee = feeRate === 0n ? 0n : mulDivFloor(fees, BigInt(params.liquidatorFee), feeRate);
+    const insFee = fees - liqFee;
+    const quoteAfter = toI64(sub(quoteMid, toI128(fees)));
+    const eq = add(add(restEquity, quoteValue(quoteAfter, account.params, kind)), pnl);
+    const req = add(restReq, positionRequirement(fill.position.base, e.market, kind));
+    const maintAfter = { equity: eq, requirement: req };
+    const ok = eq >= bufferedRequirement(req, params.buffer);
+    if (liqFee > U64_MAX || insFee > U64_MAX) throw new MathError("Overflow");
+    const plan: PerpLiquidation = {
+      baseDelta: delta,
+      position: fill.position,
+      realizedPnl: fill.realizedPnl,
+      fillQuote: fill.fillQuote,
+      liquidatorFee: liqFee,
+      insuranceFee: insFee,
+      maintAfter,
+      equityAfter: add(add(restRaw, quoteAfter), pnl),
+    };
+    return [plan, ok];
+  };
+
+  const steps = divCeil(a, step);
+  const closeOf = (k: bigint): bigint => {
+    const c = k * step;
+    return min(c > U64_MAX ? U64_MAX : c, a);
+  };
+  const [all, reachable] = evaluate(a);
+  if (!reachable) return all;
+  let lo = 0n;
+  let hi = steps;
+  while (hi - lo > 1n) {
+    const mid = lo + (hi - lo) / 2n;
+    if (evaluate(closeOf(mid))[1]) hi = mid;
+    else lo = mid;
+  }
+  const close = closeOf(hi);
+  const left = ((a - close) * price) / PRICE_SCALE;
+  if (close < a && left < params.dustNotional) return all;
+  return evaluate(close)[0];
+}
+
+export interface CollateralLiquidation {
+  repay: bigint;
+  collateralOut: bigint;
+  maintAfter: Health;
+}
+
+export function discountedCollateral(repay: bigint, price: bigint, discount: number): bigint {
+  const one = RATIO_ONE;
+  const d = min(BigInt(discount), one - 1n);
+  const out = mulDivFloor(repay * one, PRICE_SCALE, price * (one - d));
+  if (out > U64_MAX) throw new MathError("Overflow");
+  return out;
+}
+
+export function planCollateralLiquidation(account: RiskAccount, index: number, maxRepay: bigint, discount: number, buffer: number): CollateralLiquidation {
+  const c = account.collateral[index];
+  if (!c) throw new MathError("InvalidInput");
+  if (account.quoteBalance >= 0n || c.amount === 0n || c.price.oracle === 0n) throw new MathError("InvalidInput");
+  const kind = MarginKind.Maintenance;
+  const m = health(account, kind);
+  const rest = sub(sub(m.equity, quoteValue(account.quoteBalance, account.params, kind)), collateralValue(c, kind));
+  const debt = -account.quoteBalance;
+  const evaluate = (repay: bigint): [CollateralLiquidation, boolean] => {
+    const out = min(discountedCollateral(repay, c.price.oracle, discount), c.amount);
+    const left = { ...c, amount: c.amount - out };
+    const quote = account.quoteBalance + toI64(repay);
+    const eq = add(add(rest, quoteValue(quote, account.params, kind)), collateralValue(left, kind));
+    const maintAfter = { equity: eq, requirement: m.requirement };
+    const ok = eq >= bufferedRequirement(m.requirement, buffer);
+    return [{ repay, collateralOut: out, maintAfter }, ok];
+  };
+  const capDiscount = min(BigInt(discount), RATIO_ONE - 1n);
+  const valueCap = mulDivFloor(mulDivFloor(c.amount, c.price.oracle, PRICE_SCALE), RATIO_ONE - capDiscount, RATIO_ONE);
+  let cap = min(min(debt, maxRepay), valueCap);
+  cap = cap & U64_MAX; // `as u64`
+  if (cap === 0n) {
+    if (valueCap === 0n && maxRepay > 0n) {
+      // Dust: worth less than one quote unit after the discount; sold whole for one unit.
+      const quote = toI64(account.quoteBalance + 1n);
+      const eq = add(add(rest, quoteValue(quote, account.params, kind)), collateralValue({ ...c, amount: 0n }, kind));
+      return { repay: 1n, collateralOut: c.amount, maintAfter: { equity: eq, requirement: m.requirement } };
+    }
+    throw new MathError("InvalidInput");
+  }
+  const [full, reachable] = evaluate(cap);
+  if (!reachable) return full;
+  let lo = 0n;
+  let hi = cap;
+  while (hi - lo > 1n) {
+    const mid = lo + (hi - lo) / 2n;
+    if (evaluate(mid)[1]) hi = mid;
+    else lo = mid;
+  }
+  return evaluate(hi)[0];
+}
+
+export interface BankruptcyResolution {
+  insurancePaid: bigint;
+  socialised: bigint;
+  uncovered: bigint;
+}
+
+export function resolveBankruptcy(debt: bigint, insuranceBalance: bigint, poolBalance: bigint): BankruptcyResolution {
+  const insurancePaid = min(debt, insuranceBalance);
+  const socialised = min(debt - insurancePaid, poolBalance);
+  return { insurancePaid, socialised, uncovered: debt - insurancePaid - socialised };
+}

@@ -1,0 +1,937 @@
+/**
+ * FulcrumClient: instruction builders and send helpers for every instruction, account fetchers,
+ * and the engine's view of any margin account. Works against any Solana RPC (the local chain,
+ * `solana-test-validator`, devnet): it uses only the standard JSON-RPC API.
+ */
+import { AnchorProvider, BN, BorshCoder, EventParser, Program, Wallet } from "@anchor-lang/core";
+import {
+  createAssociatedTokenAccountIdempotentInstruction,
+  createMintToInstruction,
+  getAssociatedTokenAddressSync,
+  TOKEN_PROGRAM_ID,
+} from "@solana/spl-token";
+import {
+  AccountMeta,
+  AddressLookupTableAccount,
+  AddressLookupTableProgram,
+  ComputeBudgetProgram,
+  Connection,
+  Keypair,
+  PublicKey,
+  Signer,
+  SystemProgram,
+  TransactionInstruction,
+  TransactionMessage,
+  VersionedTransaction,
+  type Commitment,
+} from "@solana/web3.js";
+import * as risk from "../risk";
+import {
+  decodeBank, decodeExchange, decodeMarginAccount, decodeMarket, decodePool, marginRiskDecoder, perpPosition,
+  type CollateralBank, type Exchange, type LiquidityPool, type MarginAccount, type MarginRiskView, type PerpMarket,
+} from "./accounts";
+import { type Deployment, faucetKeypair } from "./deployment";
+import { decodeError, FulcrumError } from "./errors";
+import { IDL, type Fulcrum } from "./idl";
+import { accountDiscriminator, accountSize, i128FromBytes } from "./layout";
+import { readOracle, toEnginePrice } from "./oracle";
+import * as pda from "./pda";
+
+export type Side = "buy" | "sell";
+
+export interface BankEntry {
+  address: PublicKey;
+  bank: CollateralBank;
+}
+export interface MarketEntry {
+  address: PublicKey;
+  market: PerpMarket;
+}
+
+/** The exchange and everything listed on it, read in one go. */
+export interface ExchangeState {
+  address: PublicKey;
+  exchange: Exchange;
+  pool: LiquidityPool;
+  poolAddress: PublicKey;
+  banks: Map<number, BankEntry>;
+  markets: Map<number, MarketEntry>;
+}
+
+/** Engine prices by oracle address and decimals (`${oracle}:${decimals}`). */
+export type PriceBook = Map<string, risk.Price>;
+export const priceKey = (oracle: PublicKey | string, decimals: number): string => `${oracle.toString()}:${decimals}`;
+
+/** Per-market and per-bank engine inputs resolved once (see {@link FulcrumClient.riskContext}). */
+export interface RiskContext {
+  markets: (risk.PerpMarketRisk | undefined)[];
+  banks: ({ price: risk.Price; initAssetWeight: number; maintAssetWeight: number } | undefined)[];
+  params: risk.AccountParams;
+}
+
+/** Which slots an account has (for the canonical health account list). */
+export interface SlotSet {
+  collateral: number[];
+  perps: number[];
+}
+
+export interface SendOptions {
+  skipPreflight?: boolean;
+  /** Address lookup tables: sends a v0 transaction. */
+  lookupTables?: AddressLookupTableAccount[];
+  /** Compute unit limit (adds a ComputeBudget instruction). */
+  computeUnits?: number;
+  /** Retries on an expired blockhash (rebuilt and re-signed). */
+  retries?: number;
+}
+
+export interface PositionReport {
+  marketIndex: number;
+  market: string;
+  base: bigint;
+  quoteEntry: bigint;
+  /** Engine price of the average entry (quote native per base native × 1e12), 0 when flat. */
+  entryPrice: bigint;
+  markPrice: bigint;
+  unrealizedPnl: bigint;
+  realizedPnl: bigint;
+  liquidationPrice: bigint | null;
+  baseDecimals: number;
+}
+
+export interface AccountReport {
+  address: PublicKey;
+  account: MarginAccount;
+  health: risk.AccountHealth;
+  freeCollateral: bigint;
+  positions: PositionReport[];
+  collateral: { bankIndex: number; symbol: string; amount: bigint; decimals: number }[];
+}
+
+const sideArg = (s: Side): { buy: Record<string, never> } | { sell: Record<string, never> } => (s === "buy" ? { buy: {} } : { sell: {} });
+const bn = (v: bigint | number): BN => new BN(v.toString());
+const ro = (pubkey: PublicKey): AccountMeta => ({ pubkey, isSigner: false, isWritable: false });
+const U64_MAX = (1n << 64n) - 1n;
+
+export class FulcrumClient {
+  readonly program: Program<Fulcrum>;
+  readonly programId: PublicKey;
+  readonly exchange: PublicKey;
+  readonly provider: AnchorProvider;
+  /** Set by {@link createLookupTable}: used automatically for transactions with many accounts. */
+  lookupTable: AddressLookupTableAccount | null = null;
+  private state: ExchangeState | null = null;
+
+  constructor(
+    readonly connection: Connection,
+    readonly wallet: Keypair,
+    readonly deployment: Deployment,
+  ) {
+    this.provider = new AnchorProvider(connection, new Wallet(wallet), { commitment: "confirmed", preflightCommitment: "confirmed" });
+    const idl = { ...(IDL as unknown as Fulcrum), address: deployment.programId } as Fulcrum;
+    this.program = new Program<Fulcrum>(idl, this.provider);
+    this.programId = new PublicKey(deployment.programId);
+    this.exchange = new PublicKey(deployment.exchange);
+    for (const b of deployment.banks) FulcrumClient.bankSymbols.set(b.mint, b.symbol);
+  }
+
+  static connect(rpcUrl: string, wallet: Keypair, deployment: Deployment, commitment: Commitment = "confirmed"): FulcrumClient {
+    return new FulcrumClient(new Connection(rpcUrl, { commitment }), wallet, deployment);
+  }
+
+  /** The same exchange for another wallet. */
+  withWallet(wallet: Keypair): FulcrumClient {
+    const c = new FulcrumClient(this.connection, wallet, this.deployment);
+    c.lookupTable = this.lookupTable;
+    c.state = this.state;
+    return c;
+  }
+
+  get owner(): PublicKey {
+    return this.wallet.publicKey;
+  }
+
+  // ------------------------------------------------------------------ addresses
+
+  marginAccountAddress(owner: PublicKey = this.owner, subAccountId = 0): PublicKey {
+    return pda.marginAccountAddress(this.exchange, owner, subAccountId, this.programId);
+  }
+
+  get poolAddress(): PublicKey {
+    return pda.poolAddress(this.exchange, this.programId);
+  }
+  get lpMint(): PublicKey {
+    return pda.lpMintAddress(this.exchange, this.programId);
+  }
+  get quoteMint(): PublicKey {
+    return new PublicKey(this.deployment.quoteMint);
+  }
+
+  ata(mint: PublicKey, owner: PublicKey = this.owner): PublicKey {
+    return getAssociatedTokenAddressSync(mint, owner, true);
+  }
+
+  // ------------------------------------------------------------------ reading
+
+  /** Reads the exchange, pool, every bank and market (cached; `refresh` rereads). */
+  async loadExchange(refresh = false): Promise<ExchangeState> {
+    if (this.state && !refresh) return this.state;
+    const ex = await this.connection.getAccountInfo(this.exchange);
+    if (!ex) throw new Error(`exchange ${this.exchange.toBase58()} not found`);
+    const exchange = decodeExchange(ex.data);
+    const bankKeys = Array.from({ length: exchange.numBanks }, (_, i) => pda.bankAddress(this.exchange, i, this.programId));
+    const marketKeys = Array.from({ length: exchange.numMarkets }, (_, i) => pda.marketAddress(this.exchange, i, this.programId));
+    const poolAddress = this.poolAddress;
+    const keys = [poolAddress, ...bankKeys, ...marketKeys];
+    const infos = await this.getMultiple(keys);
+    const pool = decodePool(infos[0]!.data);
+    const banks = new Map<number, BankEntry>();
+    const markets = new Map<number, MarketEntry>();
+    bankKeys.forEach((k, i) => {
+      const info = infos[1 + i];
+      if (info) banks.set(i, { address: k, bank: decodeBank(info.data) });
+    });
+    marketKeys.forEach((k, i) => {
+      const info = infos[1 + bankKeys.length + i];
+      if (info) markets.set(i, { address: k, market: decodeMarket(info.data) });
+    });
+    this.state = { address: this.exchange, exchange, pool, poolAddress, banks, markets };
+    return this.state;
+  }
+
+  private async getMultiple(keys: PublicKey[]): Promise<({ data: Buffer; owner: PublicKey } | null)[]> {
+    const out: ({ data: Buffer; owner: PublicKey } | null)[] = [];
+    for (let i = 0; i < keys.length; i += 100) {
+      const chunk = await this.connection.getMultipleAccountsInfo(keys.slice(i, i + 100));
+      out.push(...chunk.map((a) => (a ? { data: a.data, owner: a.owner } : null)));
+    }
+    return out;
+  }
+
+  /** Every oracle of the exchange, read and converted to engine prices. */
+  async fetchPrices(state?: ExchangeState): Promise<PriceBook> {
+    const s = state ?? (await this.loadExchange());
+    const wanted = new Map<string, { oracle: PublicKey; decimals: number; feedId: Uint8Array }>();
+    for (const { bank } of s.banks.values()) {
+      if (bank.index !== 0) wanted.set(priceKey(bank.oracle, bank.decimals), { oracle: bank.oracle, decimals: bank.decimals, feedId: bank.feedId });
+    }
+    for (const { market } of s.markets.values()) {
+      wanted.set(priceKey(market.oracle, market.baseDecimals), { oracle: market.oracle, decimals: market.baseDecimals, feedId: market.feedId });
+    }
+    const list = [...wanted.values()];
+    const infos = await this.getMultiple(list.map((w) => w.oracle));
+    const book: PriceBook = new Map();
+    list.forEach((w, i) => {
+      const info = infos[i];
+      if (!info) return;
+      const reading = readOracle(info.data, info.owner, w.feedId);
+      book.set(priceKey(w.oracle, w.decimals), toEnginePrice(reading, w.decimals, s.exchange.quoteDecimals));
+    });
+    return book;
+  }
+
+  async marginAccount(address: PublicKey = this.marginAccountAddress()): Promise<MarginAccount | null> {
+    const info = await this.connection.getAccountInfo(address);
+    return info ? decodeMarginAccount(info.data) : null;
+  }
+
+  /** Every margin account of this exchange: `getProgramAccounts` with size, discriminator and exchange filters. */
+  async allMarginAccounts(): Promise<{ pubkey: PublicKey; data: Buffer }[]> {
+    const accounts = await this.connection.getProgramAccounts(this.programId, {
+      commitment: "confirmed",
+      filters: FulcrumClient.marginAccountFilters(this.exchange),
+    });
+    return accounts.map((a) => ({ pubkey: a.pubkey, data: a.account.data }));
+  }
+
+  static marginAccountFilters(exchange: PublicKey): ({ dataSize: number } | { memcmp: { offset: number; bytes: string } })[] {
+    return [
+      { dataSize: accountSize("MarginAccount") },
+      { memcmp: { offset: 0, bytes: encodeBase58(accountDiscriminator("MarginAccount")) } },
+      { memcmp: { offset: 8, bytes: exchange.toBase58() } },
+    ];
+  }
+
+  /**
+   * Everything per-market and per-bank the engine needs, resolved once (prices looked up, ratios
+   * chosen) so that many accounts can be risked quickly (the keeper's scan).
+   */
+  static riskContext(state: ExchangeState, prices: PriceBook): RiskContext {
+    const markets: (risk.PerpMarketRisk | undefined)[] = [];
+    for (const [i, m] of state.markets) {
+      const price = prices.get(priceKey(m.market.oracle, m.market.baseDecimals));
+      if (!price) continue;
+      markets[i] = {
+        price,
+        baseDecimals: m.market.baseDecimals,
+        initMarginRatio: Math.max(m.market.effectiveInitRatio ?? 0, m.market.initMarginRatio),
+        maintMarginRatio: Math.max(m.market.effectiveMaintRatio ?? 0, m.market.maintMarginRatio),
+        imf: m.market.imf,
+        cumulativeFunding: i128FromBytes(m.market.cumulativeFunding),
+      };
+    }
+    const banks: ({ price: risk.Price; initAssetWeight: number; maintAssetWeight: number } | undefined)[] = [];
+    for (const [i, b] of state.banks) {
+      const price = prices.get(priceKey(b.bank.oracle, b.bank.decimals));
+      if (price) banks[i] = { price, initAssetWeight: b.bank.initAssetWeight, maintAssetWeight: b.bank.maintAssetWeight };
+    }
+    const ex = state.exchange;
+    return {
+      markets,
+      banks,
+      params: {
+        quoteInitLiabilityWeight: ex.quoteInitLiabilityWeight,
+        quoteMaintLiabilityWeight: ex.quoteMaintLiabilityWeight,
+        unrealizedPnlInitWeight: ex.unrealizedPnlInitWeight,
+      },
+    };
+  }
+
+  /** The engine's input for a fast-path view, from a {@link riskContext}. */
+  static riskAccountFast(v: MarginRiskView, ctx: RiskContext): risk.RiskAccount {
+    const collateral = new Array<risk.Collateral>(v.collateral.length);
+    for (let i = 0; i < v.collateral.length; i++) {
+      const s = v.collateral[i]!;
+      const b = ctx.banks[s.bankIndex];
+      if (!b) throw new Error(`no price for bank ${s.bankIndex}`);
+      collateral[i] = { amount: s.amount, price: b.price, initAssetWeight: b.initAssetWeight, maintAssetWeight: b.maintAssetWeight };
+    }
+    const perps = new Array<risk.PerpExposure>(v.perps.length);
+    for (let i = 0; i < v.perps.length; i++) {
+      const s = v.perps[i]!;
+      const market = ctx.markets[s.marketIndex];
+      if (!market) throw new Error(`no price for market ${s.marketIndex}`);
+      perps[i] = { position: s.position, market };
+    }
+    return { quoteBalance: v.quoteBalance, collateral, perps, params: ctx.params };
+  }
+
+  /** The engine's input for an account (decoded fully or through the keeper's fast path). */
+  static riskAccount(acct: MarginAccount | MarginRiskView, state: ExchangeState, prices: PriceBook): risk.RiskAccount {
+    const ex = state.exchange;
+    const collateral: risk.Collateral[] = acct.collateral.map((s) => {
+      const b = state.banks.get(s.bankIndex);
+      if (!b) throw new Error(`bank ${s.bankIndex} not loaded`);
+      const price = prices.get(priceKey(b.bank.oracle, b.bank.decimals));
+      if (!price) throw new Error(`no price for bank ${s.bankIndex}`);
+      return { amount: s.amount, price, initAssetWeight: b.bank.initAssetWeight, maintAssetWeight: b.bank.maintAssetWeight };
+    });
+    const perps: risk.PerpExposure[] = acct.perps.map((s) => {
+      const m = state.markets.get(s.marketIndex);
+      if (!m) throw new Error(`market ${s.marketIndex} not loaded`);
+      const price = prices.get(priceKey(m.market.oracle, m.market.baseDecimals));
+      if (!price) throw new Error(`no price for market ${s.marketIndex}`);
+      const position = "position" in s ? s.position : perpPosition(s);
+      return {
+        position,
+        market: {
+          price,
+          baseDecimals: m.market.baseDecimals,
+          // The program's `PerpMarket::risk`: effective (dynamic) ratios, never below the static ones.
+          initMarginRatio: Math.max(m.market.effectiveInitRatio ?? 0, m.market.initMarginRatio),
+          maintMarginRatio: Math.max(m.market.effectiveMaintRatio ?? 0, m.market.maintMarginRatio),
+          imf: m.market.imf,
+          cumulativeFunding: i128FromBytes(m.market.cumulativeFunding),
+        },
+      };
+    });
+    return {
+      quoteBalance: acct.quoteBalance,
+      collateral,
+      perps,
+      params: {
+        quoteInitLiabilityWeight: ex.quoteInitLiabilityWeight,
+        quoteMaintLiabilityWeight: ex.quoteMaintLiabilityWeight,
+        unrealizedPnlInitWeight: ex.unrealizedPnlInitWeight,
+      },
+    };
+  }
+
+  /** Balances, positions (entry, mark, PnL, liquidation price), leverage and health state. */
+  async accountReport(address: PublicKey = this.marginAccountAddress()): Promise<AccountReport | null> {
+    const account = await this.marginAccount(address);
+    if (!account) return null;
+    const state = await this.loadExchange(true);
+    const prices = await this.fetchPrices(state);
+    return FulcrumClient.report(address, account, state, prices);
+  }
+
+  static report(address: PublicKey, account: MarginAccount, state: ExchangeState, prices: PriceBook): AccountReport {
+    const ra = FulcrumClient.riskAccount(account, state, prices);
+    const health = risk.accountHealth(ra);
+    const positions = account.perps.map((s, i): PositionReport => {
+      const m = state.markets.get(s.marketIndex)!.market;
+      const e = ra.perps[i]!;
+      const absBase = s.base < 0n ? -s.base : s.base;
+      const entryPrice = absBase === 0n ? 0n : ((s.quoteEntry < 0n ? -s.quoteEntry : s.quoteEntry) * risk.PRICE_SCALE) / absBase;
+      return {
+        marketIndex: s.marketIndex,
+        market: Buffer.from(m.name).toString("utf8").replace(/\0+$/, ""),
+        base: s.base,
+        quoteEntry: s.quoteEntry,
+        entryPrice,
+        markPrice: e.market.price.oracle,
+        unrealizedPnl: risk.unrealizedPnl(e.position, e.market, risk.MarginKind.Maintenance),
+        realizedPnl: s.realizedPnl,
+        liquidationPrice: risk.liquidationPrice(ra, i),
+        baseDecimals: m.baseDecimals,
+      };
+    });
+    const collateral = account.collateral.map((s) => {
+      const b = state.banks.get(s.bankIndex)!.bank;
+      const info = (FulcrumClient.bankSymbols.get(b.mint.toBase58()) ?? `bank ${s.bankIndex}`);
+      return { bankIndex: s.bankIndex, symbol: info, amount: s.amount, decimals: b.decimals };
+    });
+    return { address, account, health, freeCollateral: risk.freeCollateralOf(health.init), positions, collateral };
+  }
+
+  /** Mint → symbol, filled from deployments as clients are created. */
+  static bankSymbols = new Map<string, string>();
+
+  // ------------------------------------------------------------------ health accounts
+
+  /** The canonical remaining accounts for an account with `slots`. */
+  healthMetas(slots: SlotSet, state: ExchangeState): AccountMeta[] {
+    const metas: AccountMeta[] = [];
+    for (const i of [...slots.collateral].sort((a, b) => a - b)) {
+      const b = state.banks.get(i);
+      if (!b) throw new Error(`bank ${i} not listed`);
+      metas.push(ro(b.address), ro(b.bank.oracle));
+    }
+    for (const i of [...slots.perps].sort((a, b) => a - b)) {
+      const m = state.markets.get(i);
+      if (!m) throw new Error(`market ${i} not listed`);
+      metas.push(ro(m.address), ro(m.market.oracle));
+    }
+    return metas;
+  }
+
+  static slotsOf(acct: MarginAccount | null): SlotSet {
+    return {
+      collateral: acct ? acct.collateral.filter((s) => s.amount > 0n).map((s) => s.bankIndex) : [],
+      perps: acct ? acct.perps.map((s) => s.marketIndex) : [],
+    };
+  }
+
+  /** Slots after trading `delta` base on `market`. */
+  static slotsAfterTrade(acct: MarginAccount | null, market: number, delta: bigint): SlotSet {
+    const s = FulcrumClient.slotsOf(acct);
+    const held = acct?.perps.find((p) => p.marketIndex === market)?.base ?? 0n;
+    const perps = new Set(s.perps);
+    if (held + delta === 0n) perps.delete(market);
+    else perps.add(market);
+    return { collateral: s.collateral, perps: [...perps] };
+  }
+
+  /** Slots after withdrawing `amount` of bank `bankIndex`. */
+  static slotsAfterWithdraw(acct: MarginAccount | null, bankIndex: number, amount: bigint): SlotSet {
+    const s = FulcrumClient.slotsOf(acct);
+    const held = acct?.collateral.find((c) => c.bankIndex === bankIndex)?.amount ?? 0n;
+    if (bankIndex !== 0 && held <= amount) s.collateral = s.collateral.filter((i) => i !== bankIndex);
+    return s;
+  }
+
+  private marketMetas(state: ExchangeState): AccountMeta[] {
+    return [...state.markets.entries()].sort(([a], [b]) => a - b).flatMap(([, m]) => [ro(m.address), ro(m.market.oracle)]);
+  }
+
+  private bankEntry(state: ExchangeState, index: number): BankEntry {
+    const b = state.banks.get(index);
+    if (!b) throw new Error(`bank ${index} not listed`);
+    return b;
+  }
+
+  private marketEntry(state: ExchangeState, index: number): MarketEntry {
+    const m = state.markets.get(index);
+    if (!m) throw new Error(`market ${index} not listed`);
+    return m;
+  }
+
+  /** Market index by name ("SOL-PERP"), symbol ("SOL") or number. */
+  async resolveMarket(name: string | number): Promise<number> {
+    const state = await this.loadExchange();
+    if (typeof name === "number") return name;
+    if (/^\d+$/.test(name)) return Number(name);
+    const up = name.toUpperCase();
+    for (const [i, m] of state.markets) {
+      const n = Buffer.from(m.market.name).toString("utf8").replace(/\0+$/, "");
+      if (n === up || n === `${up}-PERP`) return i;
+    }
+    throw new Error(`unknown market ${name}`);
+  }
+
+  /** Bank index by symbol ("USDC", "SOL") or number. */
+  async resolveBank(name: string | number): Promise<number> {
+    if (typeof name === "number") return name;
+    if (/^\d+$/.test(name)) return Number(name);
+    const up = name.toUpperCase();
+    const b = this.deployment.banks.find((x) => x.symbol.toUpperCase() === up);
+    if (!b) throw new Error(`unknown bank ${name}`);
+    return b.index;
+  }
+
+  // ------------------------------------------------------------------ instructions: traders
+
+  async createMarginAccountIx(subAccountId = 0, owner: PublicKey = this.owner): Promise<TransactionInstruction> {
+    return this.program.methods
+      .createMarginAccount(subAccountId)
+      .accountsPartial({ owner, exchange: this.exchange, marginAccount: this.marginAccountAddress(owner, subAccountId), systemProgram: SystemProgram.programId })
+      .instruction();
+  }
+
+  async depositIx(bankIndex: number, amount: bigint, opts: { account?: PublicKey; source?: PublicKey; depositor?: PublicKey } = {}): Promise<TransactionInstruction> {
+    const state = await this.loadExchange();
+    const b = this.bankEntry(state, bankIndex);
+    const depositor = opts.depositor ?? this.owner;
+    return this.program.methods
+      .deposit(bn(amount))
+      .accountsPartial({
+        exchange: this.exchange,
+        marginAccount: opts.account ?? this.marginAccountAddress(),
+        bank: b.address,
+        vault: b.bank.vault,
+        source: opts.source ?? this.ata(b.bank.mint, depositor),
+        depositor,
+        tokenProgram: TOKEN_PROGRAM_ID,
+      })
+      .instruction();
+  }
+
+  async withdrawIx(bankIndex: number, amount: bigint, opts: { account?: PublicKey; destination?: PublicKey } = {}): Promise<TransactionInstruction> {
+    const state = await this.loadExchange();
+    const b = this.bankEntry(state, bankIndex);
+    const address = opts.account ?? this.marginAccountAddress();
+    const acct = await this.marginAccount(address);
+    return this.program.methods
+      .withdraw(bn(amount))
+      .accountsPartial({
+        exchange: this.exchange,
+        marginAccount: address,
+        owner: this.owner,
+        bank: b.address,
+        vault: b.bank.vault,
+        destination: opts.destination ?? this.ata(b.bank.mint),
+        tokenProgram: TOKEN_PROGRAM_ID,
+      })
+      .remainingAccounts(this.healthMetas(FulcrumClient.slotsAfterWithdraw(acct, bankIndex, amount), state))
+      .instruction();
+  }
+
+  async placePerpTradeIx(
+    marketIndex: number,
+    side: Side,
+    baseSize: bigint,
+    opts: { limitPrice?: bigint; reduceOnly?: boolean; account?: PublicKey } = {},
+  ): Promise<TransactionInstruction> {
+    const state = await this.loadExchange();
+    const m = this.marketEntry(state, marketIndex);
+    const address = opts.account ?? this.marginAccountAddress();
+    const acct = await this.marginAccount(address);
+    const held = acct?.perps.find((p) => p.marketIndex === marketIndex)?.base ?? 0n;
+    let delta = side === "buy" ? baseSize : -baseSize;
+    const absHeld = held < 0n ? -held : held;
+    if (opts.reduceOnly && held !== 0n && baseSize > absHeld) delta = -held;
+    const limit = opts.limitPrice ?? (side === "buy" ? U64_MAX : 0n);
+    return this.program.methods
+      .placePerpTrade({ side: sideArg(side), baseSize: bn(baseSize), limitPrice: bn(limit), reduceOnly: opts.reduceOnly ?? false })
+      .accountsPartial({
+        exchange: this.exchange,
+        marginAccount: address,
+        trader: this.owner,
+        market: m.address,
+        oracle: m.market.oracle,
+        pool: state.poolAddress,
+      })
+      .remainingAccounts(this.healthMetas(FulcrumClient.slotsAfterTrade(acct, marketIndex, delta), state))
+      .instruction();
+  }
+
+  /** Reduce-only trade closing the whole position in `marketIndex`. */
+  async closePositionIx(marketIndex: number, account: PublicKey = this.marginAccountAddress()): Promise<TransactionInstruction> {
+    const acct = await this.marginAccount(account);
+    const base = acct?.perps.find((p) => p.marketIndex === marketIndex)?.base ?? 0n;
+    if (base === 0n) throw new Error(`no position in market ${marketIndex}`);
+    return this.placePerpTradeIx(marketIndex, base > 0n ? "sell" : "buy", base < 0n ? -base : base, { reduceOnly: true, account });
+  }
+
+  async setDelegateIx(delegate: PublicKey, account: PublicKey = this.marginAccountAddress()): Promise<TransactionInstruction> {
+    return this.program.methods.setDelegate(delegate).accountsPartial({ owner: this.owner, marginAccount: account }).instruction();
+  }
+
+  async closeMarginAccountIx(account: PublicKey = this.marginAccountAddress()): Promise<TransactionInstruction> {
+    return this.program.methods
+      .closeMarginAccount()
+      .accountsPartial({ exchange: this.exchange, marginAccount: account, owner: this.owner })
+      .instruction();
+  }
+
+  // ------------------------------------------------------------------ instructions: keepers
+
+  async refreshHealthIx(account: PublicKey): Promise<TransactionInstruction> {
+    const state = await this.loadExchange();
+    const acct = await this.marginAccount(account);
+    return this.program.methods
+      .refreshHealth()
+      .accountsPartial({ exchange: this.exchange, marginAccount: account })
+      .remainingAccounts(this.healthMetas(FulcrumClient.slotsOf(acct), state))
+      .instruction();
+  }
+
+  /** `liquidate_perp` of `account`'s position in `marketIndex`; the fee goes to the keeper's quote ATA. */
+  async liquidatePerpIx(account: PublicKey, marketIndex: number, acct?: MarginAccount | MarginRiskView): Promise<TransactionInstruction> {
+    const state = await this.loadExchange();
+    const m = this.marketEntry(state, marketIndex);
+    const quote = this.bankEntry(state, 0);
+    const a = acct ?? (await this.marginAccount(account));
+    const slots: SlotSet = a
+      ? { collateral: a.collateral.filter((c) => c.amount > 0n).map((c) => c.bankIndex), perps: a.perps.map((p) => p.marketIndex) }
+      : { collateral: [], perps: [] };
+    return this.program.methods
+      .liquidatePerp()
+      .accountsPartial({
+        exchange: this.exchange,
+        marginAccount: account,
+        liquidator: this.owner,
+        liquidatorQuote: this.ata(quote.bank.mint),
+        quoteBank: quote.address,
+        quoteVault: quote.bank.vault,
+        market: m.address,
+        oracle: m.market.oracle,
+        pool: state.poolAddress,
+        tokenProgram: TOKEN_PROGRAM_ID,
+      })
+      .remainingAccounts(this.healthMetas(slots, state))
+      .instruction();
+  }
+
+  async liquidateCollateralIx(account: PublicKey, bankIndex: number, maxRepay: bigint, acct?: MarginAccount | MarginRiskView): Promise<TransactionInstruction> {
+    const state = await this.loadExchange();
+    const b = this.bankEntry(state, bankIndex);
+    const quote = this.bankEntry(state, 0);
+    const a = acct ?? (await this.marginAccount(account));
+    const slots: SlotSet = a
+      ? { collateral: a.collateral.filter((c) => c.amount > 0n).map((c) => c.bankIndex), perps: a.perps.map((p) => p.marketIndex) }
+      : { collateral: [], perps: [] };
+    return this.program.methods
+      .liquidateCollateral(bn(maxRepay))
+      .accountsPartial({
+        exchange: this.exchange,
+        marginAccount: account,
+        liquidator: this.owner,
+        liquidatorQuote: this.ata(quote.bank.mint),
+        liquidatorCollateral: this.ata(b.bank.mint),
+        quoteBank: quote.address,
+        quoteVault: quote.bank.vault,
+        bank: b.address,
+        vault: b.bank.vault,
+        tokenProgram: TOKEN_PROGRAM_ID,
+      })
+      .remainingAccounts(this.healthMetas(slots, state))
+      .instruction();
+  }
+
+  /** Permissionless `crank_market`: funding, volatility, breaker and effective ratios from the oracle. */
+  async crankMarketIx(marketIndex: number): Promise<TransactionInstruction> {
+    const state = await this.loadExchange();
+    const m = this.marketEntry(state, marketIndex);
+    return this.program.methods
+      .crankMarket()
+      .accountsPartial({ exchange: this.exchange, market: m.address, oracle: m.market.oracle, pool: state.poolAddress })
+      .instruction();
+  }
+
+  async resolveBankruptcyIx(account: PublicKey): Promise<TransactionInstruction> {
+    return this.program.methods
+      .resolveBankruptcy()
+      .accountsPartial({ exchange: this.exchange, marginAccount: account, pool: this.poolAddress })
+      .instruction();
+  }
+
+  // ------------------------------------------------------------------ instructions: LPs and insurance
+
+  async lpDepositIx(amount: bigint): Promise<TransactionInstruction> {
+    const state = await this.loadExchange();
+    const quote = this.bankEntry(state, 0);
+    return this.program.methods
+      .lpDeposit(bn(amount))
+      .accountsPartial({
+        exchange: this.exchange,
+        pool: state.poolAddress,
+        lpMint: this.lpMint,
+        quoteBank: quote.address,
+        vault: quote.bank.vault,
+        source: this.ata(quote.bank.mint),
+        lpDestination: this.ata(this.lpMint),
+        provider: this.owner,
+        tokenProgram: TOKEN_PROGRAM_ID,
+      })
+      .remainingAccounts(this.marketMetas(state))
+      .instruction();
+  }
+
+  async lpWithdrawIx(shares: bigint): Promise<TransactionInstruction> {
+    const state = await this.loadExchange();
+    const quote = this.bankEntry(state, 0);
+    return this.program.methods
+      .lpWithdraw(bn(shares))
+      .accountsPartial({
+        exchange: this.exchange,
+        pool: state.poolAddress,
+        lpMint: this.lpMint,
+        quoteBank: quote.address,
+        vault: quote.bank.vault,
+        lpSource: this.ata(this.lpMint),
+        destination: this.ata(quote.bank.mint),
+        provider: this.owner,
+        tokenProgram: TOKEN_PROGRAM_ID,
+      })
+      .remainingAccounts(this.marketMetas(state))
+      .instruction();
+  }
+
+  async insuranceDepositIx(amount: bigint): Promise<TransactionInstruction> {
+    const state = await this.loadExchange();
+    const quote = this.bankEntry(state, 0);
+    return this.program.methods
+      .insuranceDeposit(bn(amount))
+      .accountsPartial({
+        exchange: this.exchange,
+        pool: state.poolAddress,
+        quoteBank: quote.address,
+        quoteVault: quote.bank.vault,
+        source: this.ata(quote.bank.mint),
+        depositor: this.owner,
+        tokenProgram: TOKEN_PROGRAM_ID,
+      })
+      .instruction();
+  }
+
+  async insuranceWithdrawIx(amount: bigint, destination?: PublicKey): Promise<TransactionInstruction> {
+    const state = await this.loadExchange();
+    const quote = this.bankEntry(state, 0);
+    return this.program.methods
+      .insuranceWithdraw(bn(amount))
+      .accountsPartial({
+        admin: this.owner,
+        exchange: this.exchange,
+        pool: state.poolAddress,
+        quoteBank: quote.address,
+        quoteVault: quote.bank.vault,
+        destination: destination ?? this.ata(quote.bank.mint),
+        tokenProgram: TOKEN_PROGRAM_ID,
+      })
+      .instruction();
+  }
+
+  // ------------------------------------------------------------------ instructions: admin
+
+  /** Admin instructions, built straight from the IDL (argument types as Anchor's `methods`). */
+  get admin(): {
+    initializeExchange: (exchangeId: number, params: Record<string, unknown>, quoteDepositCap: bigint, quoteMint: PublicKey) => Promise<TransactionInstruction>;
+    addCollateralBank: (bankIndex: number, oracleKind: number, feedId: number[], params: Record<string, unknown>, mint: PublicKey, oracle: PublicKey) => Promise<TransactionInstruction>;
+    addPerpMarket: (marketIndex: number, name: number[], baseDecimals: number, oracleKind: number, feedId: number[], params: Record<string, unknown>, oracle: PublicKey) => Promise<TransactionInstruction>;
+    updateExchangeParams: (params: Record<string, unknown>) => Promise<TransactionInstruction>;
+    setPaused: (flags: number) => Promise<TransactionInstruction>;
+    setMarketPaused: (market: PublicKey, flags: number) => Promise<TransactionInstruction>;
+    updateBankParams: (bank: PublicKey, params: Record<string, unknown>) => Promise<TransactionInstruction>;
+    updateMarketParams: (market: PublicKey, params: Record<string, unknown>) => Promise<TransactionInstruction>;
+  } {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const m = this.program.methods as any;
+    const admin = this.owner;
+    const exchange = this.exchange;
+    const pid = this.programId;
+    return {
+      initializeExchange: (exchangeId, params, cap, quoteMint) => {
+        const ex = pda.exchangeAddress(admin, exchangeId, pid);
+        return m.initializeExchange(exchangeId, params, bn(cap)).accountsPartial({
+          admin, quoteMint, exchange: ex, quoteBank: pda.bankAddress(ex, 0, pid), quoteVault: pda.vaultAddress(ex, quoteMint, pid),
+          pool: pda.poolAddress(ex, pid), lpMint: pda.lpMintAddress(ex, pid), tokenProgram: TOKEN_PROGRAM_ID, systemProgram: SystemProgram.programId,
+        }).instruction();
+      },
+      addCollateralBank: (bankIndex, oracleKind, feedId, params, mint, oracle) =>
+        m.addCollateralBank(bankIndex, oracleKind, feedId, params).accountsPartial({
+          admin, exchange, mint, oracle, bank: pda.bankAddress(exchange, bankIndex, pid), vault: pda.vaultAddress(exchange, mint, pid),
+          tokenProgram: TOKEN_PROGRAM_ID, systemProgram: SystemProgram.programId,
+        }).instruction(),
+      addPerpMarket: (marketIndex, name, baseDecimals, oracleKind, feedId, params, oracle) =>
+        m.addPerpMarket(marketIndex, name, baseDecimals, oracleKind, feedId, params).accountsPartial({
+          admin, exchange, oracle, market: pda.marketAddress(exchange, marketIndex, pid), systemProgram: SystemProgram.programId,
+        }).instruction(),
+      updateExchangeParams: (params) => m.updateExchangeParams(params).accountsPartial({ admin, exchange }).instruction(),
+      setPaused: (flags) => m.setPaused(flags).accountsPartial({ admin, exchange }).instruction(),
+      setMarketPaused: (market, flags) => m.setMarketPaused(flags).accountsPartial({ admin, exchange, market }).instruction(),
+      updateBankParams: (bank, params) => m.updateBankParams(params).accountsPartial({ admin, exchange, bank }).instruction(),
+      updateMarketParams: (market, params) => m.updateMarketParams(params).accountsPartial({ admin, exchange, market }).instruction(),
+    };
+  }
+
+  // ------------------------------------------------------------------ token helpers
+
+  /** Creates the wallet's associated token accounts for `mints` (idempotent). */
+  ataIxs(mints: PublicKey[], owner: PublicKey = this.owner): TransactionInstruction[] {
+    return mints.map((mint) => createAssociatedTokenAccountIdempotentInstruction(this.owner, this.ata(mint, owner), owner, mint));
+  }
+
+  /** Local chain only: mints test tokens from the deployment's faucet. */
+  async faucet(mint: PublicKey, amount: bigint, owner: PublicKey = this.owner): Promise<string> {
+    const faucet = faucetKeypair(this.deployment);
+    if (!faucet) throw new Error("this deployment has no faucet (local chain only)");
+    const ixs = [
+      createAssociatedTokenAccountIdempotentInstruction(this.owner, this.ata(mint, owner), owner, mint),
+      createMintToInstruction(mint, this.ata(mint, owner), faucet.publicKey, amount),
+    ];
+    return this.send(ixs, [faucet]);
+  }
+
+  async tokenBalance(mint: PublicKey, owner: PublicKey = this.owner): Promise<bigint> {
+    const info = await this.connection.getAccountInfo(this.ata(mint, owner));
+    return info ? info.data.readBigUInt64LE(64) : 0n;
+  }
+
+  // ------------------------------------------------------------------ sending
+
+  /**
+   * Signs (wallet first, then `signers`) and sends `ixs`, then waits until processed. Program
+   * errors are thrown as {@link FulcrumError}. Uses a v0 transaction when lookup tables are
+   * given, or when the client has one and the legacy transaction would be too large.
+   */
+  async send(ixs: TransactionInstruction[], signers: Signer[] = [], opts: SendOptions = {}): Promise<string> {
+    const all = opts.computeUnits ? [ComputeBudgetProgram.setComputeUnitLimit({ units: opts.computeUnits }), ...ixs] : ixs;
+    let tables = opts.lookupTables;
+    if (!tables && this.lookupTable && uniqueKeys(all) > 30) tables = [this.lookupTable];
+    const retries = opts.retries ?? 3;
+    for (let attempt = 0; ; attempt++) {
+      const { blockhash } = await this.connection.getLatestBlockhash("confirmed");
+      const msg = new TransactionMessage({ payerKey: this.owner, recentBlockhash: blockhash, instructions: all });
+      const tx = new VersionedTransaction(tables ? msg.compileToV0Message(tables) : msg.compileToLegacyMessage());
+      const keys = [this.wallet, ...signers.filter((s) => !s.publicKey.equals(this.owner))];
+      tx.sign(keys);
+      let sig: string;
+      try {
+        sig = await this.connection.sendRawTransaction(tx.serialize(), { skipPreflight: opts.skipPreflight ?? false, preflightCommitment: "confirmed" });
+      } catch (e) {
+        if (attempt < retries && /Blockhash not found|BlockhashNotFound/i.test(String((e as Error).message))) continue;
+        throw decodeError(e) ?? e;
+      }
+      const status = await this.confirm(sig);
+      if (status === "expired") {
+        if (attempt < retries) continue;
+        throw new Error(`transaction ${sig} did not land`);
+      }
+      if (status !== null) {
+        const decoded = decodeError({ err: status });
+        if (decoded) throw decoded;
+        throw new Error(`transaction ${sig} failed: ${JSON.stringify(status)}`);
+      }
+      return sig;
+    }
+  }
+
+  /** Waits for `sig`: `null` when it succeeded, its error when it failed, "expired" if it never lands. */
+  async confirm(sig: string, timeoutMs = 30_000): Promise<unknown> {
+    const start = Date.now();
+    let delay = 50;
+    while (Date.now() - start < timeoutMs) {
+      const { value } = await this.connection.getSignatureStatuses([sig]);
+      const s = value[0];
+      if (s && (s.confirmationStatus === "confirmed" || s.confirmationStatus === "finalized" || s.err)) return s.err ?? null;
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 500);
+    }
+    return "expired";
+  }
+
+  /** Events the program emitted in transaction `sig` (Anchor's EventParser over the logs). */
+  async events(sig: string): Promise<{ name: string; data: Record<string, unknown> }[]> {
+    const tx = await this.connection.getTransaction(sig, { commitment: "confirmed", maxSupportedTransactionVersion: 0 });
+    const logs = tx?.meta?.logMessages ?? [];
+    const parser = new EventParser(this.programId, new BorshCoder(this.program.idl));
+    return [...parser.parseLogs(logs)].map((e) => ({ name: e.name, data: e.data as Record<string, unknown> }));
+  }
+
+  // ------------------------------------------------------------------ high-level helpers
+
+  /** Creates the margin account if it does not exist, with ATAs for the quote mint and LP mint. */
+  async ensureMarginAccount(subAccountId = 0): Promise<PublicKey> {
+    const address = this.marginAccountAddress(this.owner, subAccountId);
+    if (await this.connection.getAccountInfo(address)) return address;
+    await this.send([...this.ataIxs([this.quoteMint]), await this.createMarginAccountIx(subAccountId)]);
+    return address;
+  }
+
+  async deposit(bankIndex: number, amount: bigint): Promise<string> {
+    return this.send([await this.depositIx(bankIndex, amount)]);
+  }
+  async withdraw(bankIndex: number, amount: bigint): Promise<string> {
+    const state = await this.loadExchange();
+    const mint = this.bankEntry(state, bankIndex).bank.mint;
+    return this.send([...this.ataIxs([mint]), await this.withdrawIx(bankIndex, amount)]);
+  }
+  async trade(marketIndex: number, side: Side, baseSize: bigint, opts: { limitPrice?: bigint; reduceOnly?: boolean } = {}): Promise<string> {
+    return this.send([await this.placePerpTradeIx(marketIndex, side, baseSize, opts)]);
+  }
+  async closePosition(marketIndex: number): Promise<string> {
+    return this.send([await this.closePositionIx(marketIndex)]);
+  }
+  async lpDeposit(amount: bigint): Promise<string> {
+    return this.send([...this.ataIxs([this.lpMint]), await this.lpDepositIx(amount)]);
+  }
+  async lpWithdraw(shares: bigint): Promise<string> {
+    return this.send([await this.lpWithdrawIx(shares)]);
+  }
+
+  /**
+   * Creates and fills an address lookup table with the exchange's static accounts (banks,
+   * vaults, markets, oracles, pool, programs) and waits until it is usable; later sends with many
+   * accounts go out as v0 transactions through it.
+   */
+  async createLookupTable(): Promise<AddressLookupTableAccount> {
+    const state = await this.loadExchange();
+    const addresses: PublicKey[] = [this.exchange, state.poolAddress, this.lpMint, TOKEN_PROGRAM_ID, this.programId];
+    for (const b of state.banks.values()) addresses.push(b.address, b.bank.vault, b.bank.mint, ...(b.bank.index === 0 ? [] : [b.bank.oracle]));
+    for (const m of state.markets.values()) addresses.push(m.address, m.market.oracle);
+    const unique = [...new Map(addresses.map((a) => [a.toBase58(), a])).values()];
+    const slot = await this.connection.getSlot("finalized");
+    const [create, table] = AddressLookupTableProgram.createLookupTable({ authority: this.owner, payer: this.owner, recentSlot: Math.max(0, slot - 1) });
+    await this.send([create]);
+    for (let i = 0; i < unique.length; i += 20) {
+      await this.send([AddressLookupTableProgram.extendLookupTable({ lookupTable: table, authority: this.owner, payer: this.owner, addresses: unique.slice(i, i + 20) })]);
+    }
+    // Usable from the slot after the last extension.
+    const extendedAt = await this.connection.getSlot();
+    while ((await this.connection.getSlot()) <= extendedAt + 1) await new Promise((r) => setTimeout(r, 100));
+    const acct = (await this.connection.getAddressLookupTable(table)).value;
+    if (!acct) throw new Error("lookup table not found after creation");
+    this.lookupTable = acct;
+    return acct;
+  }
+}
+
+function uniqueKeys(ixs: TransactionInstruction[]): number {
+  const s = new Set<string>();
+  for (const ix of ixs) {
+    s.add(ix.programId.toBase58());
+    for (const k of ix.keys) s.add(k.pubkey.toBase58());
+  }
+  return s.size + 1;
+}
+
+const ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+/** Base58 of arbitrary bytes (memcmp filters). */
+export function encodeBase58(bytes: Uint8Array): string {
+  let n = 0n;
+  for (const b of bytes) n = n * 256n + BigInt(b);
+  let out = "";
+  while (n > 0n) {
+    out = ALPHABET[Number(n % 58n)] + out;
+    n /= 58n;
+  }
+  for (const b of bytes) {
+    if (b !== 0) break;
+    out = "1" + out;
+  }
+  return out;
+}
+
+export { FulcrumError };

@@ -1,0 +1,11 @@
+/** Fulcrum TypeScript SDK. */
+export * from "./client";
+export * from "./accounts";
+export * from "./errors";
+export * from "./deployment";
+export * from "./oracle";
+export * as pda from "./pda";
+export { PROGRAM_ID } from "./pda";
+export * from "./layout";
+export { IDL, type Fulcrum } from "./idl";
+export * as risk from "../risk";

@@ -1,0 +1,105 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Keypair, PublicKey } from "@solana/web3.js";
+import {
+  accountSize, decodeError, decodeMarginAccount, encodeBase58, errorCode, errorName, FulcrumClient, FulcrumError,
+  marginRiskDecoder, pda, PROGRAM_ID, readPriceUpdate, structLayout, toEnginePrice, IDL,
+} from "../src/sdk";
+import { encodeMarginAccount } from "../src/keeper/synthetic";
+
+test("layouts from the IDL: C layout with no implicit padding, sizes as the program asserts", () => {
+  assert.equal(accountSize("MarginAccount"), 8 + 768);
+  for (const a of IDL.accounts) {
+    const l = structLayout(a.name);
+    let end = 0;
+    for (const f of l.order) {
+      assert.equal(f.offset, end, `${a.name}.${f.name} follows the previous field`);
+      end = f.offset + f.size;
+    }
+    assert.equal(l.size % 8, 0, `${a.name} is 8-byte aligned`);
+    assert.equal(end, l.size, `${a.name} has no tail padding`);
+  }
+});
+
+test("PDA helpers mirror seeds.rs", () => {
+  const admin = Keypair.generate().publicKey;
+  const ex = pda.exchangeAddress(admin, 3);
+  const [want] = PublicKey.findProgramAddressSync([Buffer.from("exchange"), admin.toBuffer(), Buffer.from([3, 0])], PROGRAM_ID);
+  assert.ok(ex.equals(want));
+  const owner = Keypair.generate().publicKey;
+  const [m] = PublicKey.findProgramAddressSync([Buffer.from("margin"), ex.toBuffer(), owner.toBuffer(), Buffer.from([1, 0])], PROGRAM_ID);
+  assert.ok(pda.marginAccountAddress(ex, owner, 1).equals(m));
+  assert.ok(!pda.bankAddress(ex, 0).equals(pda.marketAddress(ex, 0)));
+});
+
+test("errors decode to the IDL's names from every shape an RPC gives", () => {
+  const code = errorCode("TradeExceedsInitialMargin");
+  assert.equal(errorName(code), "TradeExceedsInitialMargin");
+  const fromStatus = decodeError({ err: { InstructionError: [1, { Custom: code }] } });
+  assert.ok(fromStatus instanceof FulcrumError);
+  assert.equal(fromStatus.errorName, "TradeExceedsInitialMargin");
+  assert.equal(fromStatus.instructionIndex, 1);
+  const fromMessage = decodeError(new Error(`Transaction simulation failed: Error processing Instruction 0: custom program error: 0x${code.toString(16)}`));
+  assert.equal(fromMessage?.errorName, "TradeExceedsInitialMargin");
+  assert.equal(decodeError({ err: { InstructionError: [0, { Custom: 3012 }] } })?.errorName, "AccountNotInitialized");
+  assert.equal(decodeError(new Error("network down")), null);
+  assert.equal(decodeError({ err: { InstructionError: [0, "InvalidAccountData"] } }), null);
+});
+
+test("base58 of memcmp bytes", () => {
+  const k = Keypair.generate().publicKey;
+  assert.equal(encodeBase58(k.toBytes()), k.toBase58());
+  assert.equal(encodeBase58(new Uint8Array([0, 0, 1])), "112");
+});
+
+test("PriceUpdateV2 decoding and engine prices", () => {
+  const d = Buffer.alloc(134);
+  d[40] = 1; // Full
+  const feed = Buffer.alloc(32, 7);
+  feed.copy(d, 41);
+  d.writeBigInt64LE(15_000_000_000n, 73); // $150 at 1e-8
+  d.writeBigUInt64LE(7_500_000n, 81);
+  d.writeInt32LE(-8, 89);
+  d.writeBigInt64LE(1_750_000_000n, 93);
+  d.writeBigInt64LE(14_900_000_000n, 109);
+  const r = readPriceUpdate(d, feed);
+  assert.equal(r.price, 15_000_000_000n);
+  assert.equal(r.publishTime, 1_750_000_000n);
+  // SOL (9 decimals) in USDC (6): $150 = 150_000_000_000 engine units.
+  assert.deepEqual(toEnginePrice(r, 9, 6), { oracle: 150_000_000_000n, ema: 149_000_000_000n });
+  assert.throws(() => readPriceUpdate(d, Buffer.alloc(32, 8)), /feed id/);
+});
+
+test("margin account decoders agree (full and keeper fast path)", () => {
+  const view = {
+    quoteBalance: -12_345n,
+    marginCallSlot: 99n,
+    inMarginCall: true,
+    collateral: [{ bankIndex: 2, amount: 5n }],
+    perps: [
+      { marketIndex: 0, position: { base: 10n, quoteEntry: -100n, fundingSnapshot: -(1n << 70n) } },
+      { marketIndex: 3, position: { base: -7n, quoteEntry: 70n, fundingSnapshot: 5n } },
+    ],
+  };
+  const data = encodeMarginAccount(view);
+  assert.deepEqual(marginRiskDecoder()(data), view);
+  const full = decodeMarginAccount(data);
+  assert.equal(full.quoteBalance, -12_345n);
+  assert.equal(full.perps.length, 2);
+  assert.equal(full.perps[1]!.marketIndex, 3);
+  assert.equal(full.collateral[0]!.amount, 5n);
+});
+
+test("health accounts follow the account after the change", () => {
+  const acct = decodeMarginAccount(
+    encodeMarginAccount({
+      quoteBalance: 0n, marginCallSlot: 0n, inMarginCall: false,
+      collateral: [{ bankIndex: 1, amount: 10n }],
+      perps: [{ marketIndex: 2, position: { base: 5n, quoteEntry: -5n, fundingSnapshot: 0n } }],
+    }),
+  );
+  assert.deepEqual(FulcrumClient.slotsAfterTrade(acct, 0, 3n), { collateral: [1], perps: [2, 0] });
+  assert.deepEqual(FulcrumClient.slotsAfterTrade(acct, 2, -5n), { collateral: [1], perps: [] });
+  assert.deepEqual(FulcrumClient.slotsAfterWithdraw(acct, 1, 10n), { collateral: [], perps: [2] });
+  assert.deepEqual(FulcrumClient.slotsAfterWithdraw(acct, 0, 10n), { collateral: [1], perps: [2] });
+});

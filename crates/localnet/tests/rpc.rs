@@ -1,0 +1,301 @@
+//! Every RPC method the local chain serves, called once against the running binary, with
+//! checks of the response shapes of the real Solana API.
+#![allow(deprecated)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use solana_sdk::{
+    hash::Hash,
+    message::Message,
+    signature::{Keypair, Signer},
+    transaction::Transaction,
+};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+struct Localnet {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Localnet {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port `p` with `p + 1` free too.
+fn free_ports() -> u16 {
+    for _ in 0..50 {
+        let Ok(a) = TcpListener::bind("127.0.0.1:0") else { continue };
+        let Ok(addr) = a.local_addr() else { continue };
+        let p = addr.port();
+        if p < u16::MAX && TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
+            return p;
+        }
+    }
+    panic!("no free port pair");
+}
+
+fn start() -> Localnet {
+    let port = free_ports();
+    let out = std::env::temp_dir().join(format!("fulcrum-localnet-test-{port}.json"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fulcrum-localnet"))
+        .args(["--rpc-port", &port.to_string(), "--bootstrap", "demo", "--bootstrap-out"])
+        .arg(&out)
+        .args(["--slot-ms", "100"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn fulcrum-localnet");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        assert!(Instant::now() < deadline, "localnet did not start");
+        match lines.next() {
+            Some(Ok(l)) if l.contains("localnet: ready") => break,
+            Some(Ok(_)) => continue,
+            _ => panic!("localnet exited before it was ready"),
+        }
+    }
+    // Keep draining stdout so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Localnet { child, port }
+}
+
+fn post(port: u16, body: &Value) -> Value {
+    let body = body.to_string();
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        s,
+        "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+        body.len(),
+        body
+    )
+    .expect("write");
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).expect("read");
+    let (head, body) = resp.split_once("\r\n\r\n").expect("http response");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    serde_json::from_str(body).expect("json body")
+}
+
+fn call(port: u16, method: &str, params: Value) -> Value {
+    let r = post(port, &json!({ "jsonrpc": "2.0", "id": 7, "method": method, "params": params }));
+    assert_eq!(r["jsonrpc"], "2.0");
+    assert_eq!(r["id"], 7);
+    assert!(r.get("error").is_none(), "{method}: {r}");
+    r["result"].clone()
+}
+
+fn with_context(v: &Value) -> &Value {
+    assert!(v["context"]["slot"].is_u64(), "context.slot: {v}");
+    &v["value"]
+}
+
+fn account_shape(a: &Value) {
+    assert_eq!(a["data"][1], "base64", "{a}");
+    assert!(a["data"][0].is_string());
+    assert!(a["lamports"].is_u64());
+    assert!(a["owner"].is_string());
+    assert!(a["executable"].is_boolean());
+    assert!(a["rentEpoch"].is_u64());
+    assert!(a["space"].is_u64());
+}
+
+fn b64(tx: &Transaction) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bincode::serialize(tx).expect("serialize"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_method_once() {
+    let net = start();
+    let port = net.port;
+    let deployment = call(port, "fulcrum_getBootstrap", json!([]));
+    let program = deployment["programId"].as_str().expect("programId").to_string();
+    let exchange = deployment["exchange"].as_str().expect("exchange").to_string();
+
+    assert_eq!(call(port, "getHealth", json!([])), "ok");
+    assert!(call(port, "getVersion", json!([]))["solana-core"].is_string());
+    assert!(call(port, "getGenesisHash", json!([])).is_string());
+    let s1 = call(port, "getSlot", json!([])).as_u64().expect("slot");
+    assert!(call(port, "getBlockHeight", json!([])).is_u64());
+    let epoch = call(port, "getEpochInfo", json!([]));
+    for k in ["absoluteSlot", "blockHeight", "epoch", "slotIndex", "slotsInEpoch"] {
+        assert!(epoch[k].is_u64(), "getEpochInfo.{k}: {epoch}");
+    }
+    assert!(call(port, "getMinimumBalanceForRentExemption", json!([165])).as_u64().expect("rent") > 0);
+
+    let bh = call(port, "getLatestBlockhash", json!([{ "commitment": "confirmed" }]));
+    let v = with_context(&bh);
+    let blockhash: Hash = v["blockhash"].as_str().expect("blockhash").parse().expect("hash");
+    assert!(v["lastValidBlockHeight"].is_u64());
+    assert_eq!(*with_context(&call(port, "isBlockhashValid", json!([blockhash.to_string()]))), json!(true));
+
+    // Airdrop, balance.
+    let payer = Keypair::new();
+    let sig = call(port, "requestAirdrop", json!([payer.pubkey().to_string(), 2_000_000_000u64]));
+    assert!(sig.is_string());
+    assert_eq!(*with_context(&call(port, "getBalance", json!([payer.pubkey().to_string()]))), json!(2_000_000_000u64));
+
+    // Fee, simulation, sending.
+    let to = Keypair::new().pubkey();
+    let ix = solana_system_interface::instruction::transfer(&payer.pubkey(), &to, 1_000_000);
+    let msg = Message::new_with_blockhash(&[ix], Some(&payer.pubkey()), &blockhash);
+    let msg_b64 = base64::engine::general_purpose::STANDARD.encode(msg.serialize());
+    assert_eq!(*with_context(&call(port, "getFeeForMessage", json!([msg_b64]))), json!(5000));
+    let tx = Transaction::new(&[&payer], msg, blockhash);
+    let sim = call(port, "simulateTransaction", json!([b64(&tx), { "encoding": "base64" }]));
+    let sv = with_context(&sim);
+    assert!(sv["err"].is_null(), "{sim}");
+    assert!(sv["logs"].is_array());
+    assert!(sv["unitsConsumed"].is_u64());
+    let sig = call(port, "sendTransaction", json!([b64(&tx), { "encoding": "base64" }]));
+    let sig = sig.as_str().expect("signature").to_string();
+    assert_eq!(sig, tx.signatures[0].to_string());
+    let st = call(port, "getSignatureStatuses", json!([[sig.clone()], { "searchTransactionHistory": true }]));
+    let s0 = &with_context(&st)[0];
+    assert!(s0["slot"].is_u64());
+    assert!(s0["err"].is_null());
+    assert_eq!(s0["confirmationStatus"], "finalized");
+    assert_eq!(s0["status"], json!({ "Ok": null }));
+    let got = call(port, "getTransaction", json!([sig, { "encoding": "json", "maxSupportedTransactionVersion": 0 }]));
+    assert!(got["slot"].is_u64());
+    assert!(got["meta"]["logMessages"].is_array());
+    assert_eq!(got["meta"]["fee"], 5000);
+    assert_eq!(got["transaction"]["signatures"][0], sig);
+    assert!(got["transaction"]["message"]["accountKeys"].is_array());
+    assert_eq!(got["version"], "legacy");
+
+    // Failed preflight: the real error object.
+    let bad = Transaction::new(
+        &[&payer],
+        Message::new_with_blockhash(
+            &[solana_system_interface::instruction::transfer(&payer.pubkey(), &to, 1_000_000_000_000)],
+            Some(&payer.pubkey()),
+            &blockhash,
+        ),
+        blockhash,
+    );
+    let r = post(
+        port,
+        &json!({ "jsonrpc": "2.0", "id": 1, "method": "sendTransaction", "params": [b64(&bad), { "encoding": "base64" }] }),
+    );
+    assert_eq!(r["error"]["code"], -32002, "{r}");
+    assert!(r["error"]["data"]["err"]["InstructionError"].is_array(), "{r}");
+    assert!(r["error"]["data"]["logs"].is_array());
+
+    // Accounts.
+    let info = call(port, "getAccountInfo", json!([exchange.clone(), { "encoding": "base64" }]));
+    account_shape(with_context(&info));
+    assert!(with_context(&call(
+        port,
+        "getAccountInfo",
+        json!([Keypair::new().pubkey().to_string(), { "encoding": "base64" }])
+    ))
+    .is_null());
+    let multi =
+        call(port, "getMultipleAccounts", json!([[exchange.clone(), to.to_string()], { "encoding": "base64" }]));
+    let mv = with_context(&multi).as_array().expect("array").clone();
+    account_shape(&mv[0]);
+    account_shape(&mv[1]);
+    let all = call(port, "getProgramAccounts", json!([program.clone(), { "encoding": "base64" }]));
+    assert!(all.as_array().expect("array").len() >= 8, "{all}");
+    account_shape(&all[0]["account"]);
+    let markets = call(
+        port,
+        "getProgramAccounts",
+        json!([program.clone(), { "encoding": "base64", "withContext": true,
+            "filters": [{ "dataSize": fulcrum::state::PerpMarket::SIZE }, { "memcmp": { "offset": 8, "bytes": exchange.clone() } }] }]),
+    );
+    assert_eq!(with_context(&markets).as_array().expect("array").len(), 3, "{markets}");
+
+    // Local-only price control.
+    let set = call(port, "fulcrum_setPrice", json!(["SOL", 99.5]));
+    assert_eq!(set["symbol"], "SOL");
+
+    // Unknown method.
+    let r = post(port, &json!({ "jsonrpc": "2.0", "id": 1, "method": "getNothing", "params": [] }));
+    assert_eq!(r["error"]["code"], -32601);
+    assert_eq!(r["error"]["message"], "Method not found");
+
+    // WebSocket subscriptions.
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{}", port + 1)).await.expect("ws connect");
+    let oracle = deployment["oracles"]["SOL"]["address"].as_str().expect("oracle").to_string();
+    let requests = [
+        json!({ "jsonrpc": "2.0", "id": 1, "method": "slotSubscribe" }),
+        json!({ "jsonrpc": "2.0", "id": 2, "method": "accountSubscribe", "params": [oracle, { "encoding": "base64" }] }),
+        json!({ "jsonrpc": "2.0", "id": 3, "method": "programSubscribe", "params": [deployment["oracles"]["SOL"]["format"].as_str().map(|_| "rec5EKMGg6MxZYaMdyBfgwp4d5rB9T1VQH5pJv5LtFJ"), { "encoding": "base64" }] }),
+    ];
+    for r in &requests {
+        ws.send(WsMessage::text(r.to_string())).await.expect("send");
+    }
+    let mut subscribed = 0;
+    let mut seen = std::collections::HashSet::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut sig_sent = false;
+    while seen.len() < 4 {
+        assert!(Instant::now() < deadline, "notifications missing: saw {seen:?}");
+        if subscribed == 3 && !sig_sent {
+            // Price move → account + program notifications; a transfer → signature notification.
+            call(port, "fulcrum_setPrice", json!(["SOL", 101.25]));
+            let bh: Hash = with_context(&call(port, "getLatestBlockhash", json!([])))["blockhash"]
+                .as_str()
+                .expect("bh")
+                .parse()
+                .expect("hash");
+            let tx = Transaction::new(
+                &[&payer],
+                Message::new_with_blockhash(
+                    &[solana_system_interface::instruction::transfer(&payer.pubkey(), &to, 7)],
+                    Some(&payer.pubkey()),
+                    &bh,
+                ),
+                bh,
+            );
+            ws.send(WsMessage::text(json!({ "jsonrpc": "2.0", "id": 4, "method": "signatureSubscribe", "params": [tx.signatures[0].to_string()] }).to_string())).await.expect("send");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            call(port, "sendTransaction", json!([b64(&tx), { "encoding": "base64" }]));
+            sig_sent = true;
+        }
+        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("ws timeout")
+            .expect("ws open")
+            .expect("ws message");
+        let WsMessage::Text(text) = msg else { continue };
+        let v: Value = serde_json::from_str(&text).expect("json");
+        if v.get("id").is_some() {
+            assert!(v["result"].is_u64(), "subscription id: {v}");
+            subscribed += 1;
+            continue;
+        }
+        let method = v["method"].as_str().expect("method").to_string();
+        let result = &v["params"]["result"];
+        assert!(v["params"]["subscription"].is_u64());
+        match method.as_str() {
+            "slotNotification" => {
+                assert!(result["slot"].is_u64() && result["parent"].is_u64() && result["root"].is_u64())
+            }
+            "accountNotification" => account_shape(with_context(result)),
+            "programNotification" => {
+                let pv = with_context(result);
+                assert!(pv["pubkey"].is_string());
+                account_shape(&pv["account"]);
+            }
+            "signatureNotification" => assert!(with_context(result)["err"].is_null()),
+            other => panic!("unexpected notification {other}"),
+        }
+        seen.insert(method);
+    }
+    let s2 = call(port, "getSlot", json!([])).as_u64().expect("slot");
+    assert!(s2 > s1, "slots advance on the timer");
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The Fulcrum demo on a local chain: starts fulcrum-localnet with the demo exchange and the
+# keeper, then a scripted session (traders at different leverage through the TypeScript SDK,
+# a SOL crash through fulcrum_setPrice, the keeper liquidating the over-levered ones); prints
+# the before/after table and the keeper's metrics, and stops everything.
+#   scripts/demo-ts.sh            (or: cd app && npm run demo)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export RUST_LOG="${RUST_LOG:-error}"
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+scripts/setup.sh
+cargo build -q -p fulcrum-localnet
+(cd app && npm ci --no-audit --no-fund --loglevel=error)
+
+port=$(python3 - <<'PY'
+import socket
+for _ in range(100):
+    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
+    b = socket.socket()
+    try:
+        b.bind(("127.0.0.1", p + 1)); ok = True
+    except OSError:
+        ok = False
+    a.close(); b.close()
+    if ok:
+        print(p); break
+PY
+)
+url="http://127.0.0.1:$port"
+"${CARGO_TARGET_DIR:-target}/debug/fulcrum-localnet" --rpc-port "$port" --bootstrap demo --bootstrap-out "$tmp/deployment.json" >"$tmp/localnet.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 240); do
+  grep -q "localnet: ready" "$tmp/localnet.log" 2>/dev/null && break
+  sleep 0.25
+done
+grep -q "localnet: ready" "$tmp/localnet.log" || { cat "$tmp/localnet.log"; echo "demo: fulcrum-localnet did not start"; exit 1; }
+echo "local chain: $url (WebSocket port $((port + 1)))"
+
+(cd app && exec node --import tsx src/keeper/main.ts --url "$url" --keypair "$tmp/keeper.json" --airdrop \
+  --metrics-port 0 --ready-file "$tmp/keeper.port") >"$tmp/keeper.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 240); do
+  [ -s "$tmp/keeper.port" ] && break
+  sleep 0.25
+done
+[ -s "$tmp/keeper.port" ] || { cat "$tmp/keeper.log"; echo "demo: the keeper did not start"; exit 1; }
+metrics="http://127.0.0.1:$(cat "$tmp/keeper.port")/metrics"
+echo "keeper: metrics at $metrics"
+
+(cd app && node --import tsx scripts/demo.ts --url "$url" --metrics "$metrics")
+echo
+echo "keeper log (JSON lines, liquidations):"
+grep '"liquidation landed"' "$tmp/keeper.log" | sed 's/^/  /' | cut -c1-240 || true

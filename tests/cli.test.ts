@@ -1,0 +1,42 @@
+// The CLI's `account --json` is the SDK's report.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { marketIndex, RPC_URL, SOL, trader, USDC } from "./helpers";
+
+const run = promisify(execFile);
+const BIN = join(__dirname, "..", "app", "bin", "fulcrum.mjs");
+
+test("fulcrum account --json matches the SDK", async () => {
+  const t = await trader(3_000n * USDC);
+  const dir = mkdtempSync(join(tmpdir(), "fulcrum-cli-e2e-"));
+  const kp = join(dir, "id.json");
+  writeFileSync(kp, JSON.stringify([...t.wallet.secretKey]));
+  const env = { ...process.env, FULCRUM_RPC_URL: RPC_URL, FULCRUM_KEYPAIR: kp, SOLANA_CONFIG: join(dir, "none.yml") };
+  // Trade through the CLI, read back through both.
+  await run(process.execPath, [BIN, "deposit", "1500"], { env });
+  await run(process.execPath, [BIN, "trade", "SOL-PERP", "long", "4", "--json"], { env });
+  await t.trade(await marketIndex("BTC"), "sell", 1_000_000n);
+  const { stdout } = await run(process.execPath, [BIN, "account", "--json"], { env });
+  const cli = JSON.parse(stdout);
+  const sdk = (await t.accountReport())!;
+  assert.equal(cli.address, sdk.address.toBase58());
+  assert.equal(cli.quoteBalance, sdk.account.quoteBalance.toString());
+  assert.equal(cli.equity, sdk.health.equity.toString());
+  assert.equal(cli.maintRequirement, sdk.health.maint.requirement.toString());
+  assert.equal(cli.initRequirement, sdk.health.init.requirement.toString());
+  assert.equal(cli.freeCollateral, sdk.freeCollateral.toString());
+  assert.equal(cli.leveragePpm, sdk.health.leverage?.toString() ?? null);
+  assert.equal(cli.healthState, "Healthy");
+  assert.deepEqual(
+    cli.positions.map((p: { market: string; base: string; liquidationPrice: string | null }) => [p.market, p.base, p.liquidationPrice]),
+    sdk.positions.map((p) => [p.market, p.base.toString(), p.liquidationPrice?.toString() ?? null]),
+  );
+  assert.equal(cli.positions[0].base, (4n * SOL).toString());
+  const markets = JSON.parse((await run(process.execPath, [BIN, "markets", "--json"], { env })).stdout);
+  assert.deepEqual(markets.map((m: { name: string }) => m.name), ["SOL-PERP", "BTC-PERP", "ETH-PERP"]);
+});
