@@ -1,5 +1,6 @@
 //! Stateful fuzzing: random sequences of instructions from several traders, keepers and an LP,
-//! with random price paths, through `BanksClient`. After every transaction:
+//! with random price paths, through `BanksClient`; one of the two markets runs every dynamic-risk
+//! rule (volatility margin, OI premium, circuit breaker, funding, skew fees). After every transaction:
 //! - per-mint conservation: vault == Σ account balances + pool + insurance;
 //! - open interest and entry sums == Σ positions; no empty slot counted as active;
 //! - the accounts the program accepts for liquidation are exactly those `fulcrum_risk` says
@@ -40,6 +41,7 @@ pub enum Op {
     LpDeposit { permille: u16 },
     LpWithdraw { permille: u16 },
     Wait { secs: u8 },
+    Crank { market: u8 },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -59,6 +61,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (1u16..1_000).prop_map(|permille| Op::LpDeposit { permille }),
         1 => (1u16..1_000).prop_map(|permille| Op::LpWithdraw { permille }),
         1 => (1u8..90).prop_map(|secs| Op::Wait { secs }),
+        2 => (0..MARKETS as u8).prop_map(|market| Op::Crank { market }),
     ]
 }
 
@@ -81,7 +84,24 @@ impl World {
         let mut h = Harness::new().await;
         h.add_bank(9, OracleFormat::Legacy, Quote::at(px(100)), default_bank_params()).await;
         h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-        h.add_market(OracleFormat::Legacy, Quote::at(px(20)), default_market_params()).await;
+        // The second market runs every dynamic-risk rule: volatility margin, OI premium, breaker,
+        // funding, skew fees.
+        let dynamic = fulcrum::instructions::MarketParams {
+            vol_z: 2_000_000,
+            vol_decay_secs: 600,
+            maint_fraction: 500_000,
+            max_maint_increase_per_hour: 20_000,
+            oi_premium: 50_000,
+            price_band: 150_000,
+            breaker_cooldown_secs: 120,
+            funding_factor: 20_000,
+            max_funding_rate: 5_000,
+            impact_fee: 5_000,
+            long_oi_cap: 5_000 * SOL,
+            short_oi_cap: 5_000 * SOL,
+            ..default_market_params()
+        };
+        h.add_market(OracleFormat::Legacy, Quote::at(px(20)), dynamic).await;
         let lp = h.seed_pool(200_000 * USDC).await;
         h.mint_to(&h.quote.mint.clone(), &lp.token(&h.quote.mint), 100_000 * USDC).await;
         h.fund_insurance(1_000 * USDC).await;
@@ -191,6 +211,7 @@ impl World {
                     Some(h.lp_withdraw(&self.lp, shares).await)
                 }
             }
+            Op::Crank { market } => Some(h.crank(market as usize).await),
             Op::Wait { secs } => {
                 h.advance(secs as i64).await;
                 h.refresh_oracles().await;
@@ -273,12 +294,13 @@ impl World {
     }
 }
 
-/// Moves an oracle's price by `bps` basis points (never below $0.00001).
+/// Moves an oracle's price by `bps` basis points (never below $0.00001); the EMA lags at the
+/// previous price, so large moves trip circuit breakers.
 async fn move_price(h: &mut Harness, o: OracleHandle, bps: i16) {
     let data = h.account_data(&o.key).await;
     let p = read_quote(&o, &data).price;
     let next = (p as i128 * (10_000 + bps as i128) / 10_000).max(1_000) as i64;
-    h.set_oracle(&o, Quote::at(next)).await;
+    h.set_oracle(&o, Quote { ema: p, ..Quote::at(next) }).await;
 }
 
 /// The market of the account's position with the largest maintenance requirement.
