@@ -2624,7 +2624,8 @@ export type Fulcrum = {
           {
             "name": "breakerCooldownSecs",
             "docs": [
-              "Reduce-only time after the price is back inside the band, seconds, ≤ 86,400."
+              "Reduce-only time after the price is back inside the band, seconds, 1..=86,400 when a band",
+              "is set."
             ],
             "type": "u32"
           },
@@ -2890,7 +2891,8 @@ export type Fulcrum = {
           {
             "name": "maintUpdatedAt",
             "docs": [
-              "When the maintenance ratio was last moved (it rises at a bounded rate)."
+              "Start of the current rate-limited rise of the maintenance ratio (0: not rising), and the",
+              "ratio it rises from."
             ],
             "type": "i64"
           },
@@ -3026,11 +3028,24 @@ export type Fulcrum = {
             }
           },
           {
+            "name": "maintRiseFrom",
+            "type": "u32"
+          },
+          {
+            "name": "pad2",
+            "type": {
+              "array": [
+                "u8",
+                4
+              ]
+            }
+          },
+          {
             "name": "reserved",
             "type": {
               "array": [
                 "u8",
-                128
+                120
               ]
             }
           }
@@ -6349,7 +6364,8 @@ export const IDL = {
           {
             "name": "breaker_cooldown_secs",
             "docs": [
-              "Reduce-only time after the price is back inside the band, seconds, ≤ 86,400."
+              "Reduce-only time after the price is back inside the band, seconds, 1..=86,400 when a band",
+              "is set."
             ],
             "type": "u32"
           },
@@ -6615,7 +6631,8 @@ export const IDL = {
           {
             "name": "maint_updated_at",
             "docs": [
-              "When the maintenance ratio was last moved (it rises at a bounded rate)."
+              "Start of the current rate-limited rise of the maintenance ratio (0: not rising), and the",
+              "ratio it rises from."
             ],
             "type": "i64"
           },
@@ -6751,11 +6768,24 @@ export const IDL = {
             }
           },
           {
+            "name": "maint_rise_from",
+            "type": "u32"
+          },
+          {
+            "name": "_pad2",
+            "type": {
+              "array": [
+                "u8",
+                4
+              ]
+            }
+          },
+          {
             "name": "reserved",
             "type": {
               "array": [
                 "u8",
-                128
+                120
               ]
             }
           }

@@ -42,7 +42,8 @@ pub struct MarketParams {
     pub oi_premium: u32,
     /// Circuit breaker band on |oracle − EMA| / EMA, ppm (0: off), ≤ 1,000,000.
     pub price_band: u32,
-    /// Reduce-only time after the price is back inside the band, seconds, ≤ 86,400.
+    /// Reduce-only time after the price is back inside the band, seconds, 1..=86,400 when a band
+    /// is set.
     pub breaker_cooldown_secs: u32,
     /// Funding rate per hour at a skew of 100% of pool depth, ppm of price, ≤ 1,000,000.
     pub funding_factor: u32,
@@ -75,6 +76,7 @@ impl MarketParams {
                 && u64::from(self.oi_premium) <= RATIO_ONE
                 && u64::from(self.price_band) <= RATIO_ONE
                 && self.breaker_cooldown_secs <= 86_400
+                && (self.price_band == 0 || self.breaker_cooldown_secs > 0)
                 && u64::from(self.funding_factor) <= RATIO_ONE
                 && self.max_funding_rate <= 100_000
                 && self.impact_fee <= 100_000

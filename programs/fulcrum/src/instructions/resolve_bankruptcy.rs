@@ -17,6 +17,7 @@ pub struct ResolveBankruptcy<'info> {
 /// Permissionless, for an account with nothing left but quote debt: the insurance fund pays the
 /// debt, what it cannot pay is socialised to the pool's LPs. The account is left at zero.
 pub fn handler(ctx: Context<ResolveBankruptcy>) -> Result<()> {
+    require!(!ctx.accounts.exchange.load()?.is_paused(pause::LIQUIDATIONS), FulcrumError::Paused);
     let key = ctx.accounts.margin_account.key();
     let mut acct = ctx.accounts.margin_account.load_mut()?;
     require!(acct.num_perps == 0 && acct.num_collateral == 0 && acct.quote_balance < 0, FulcrumError::NotBankrupt);

@@ -57,7 +57,8 @@ pub struct PerpMarket {
     /// Oracle price and publish time of the last observation that updated the variance.
     pub last_price: u64,
     pub last_publish_time: i64,
-    /// When the maintenance ratio was last moved (it rises at a bounded rate).
+    /// Start of the current rate-limited rise of the maintenance ratio (0: not rising), and the
+    /// ratio it rises from.
     pub maint_updated_at: i64,
     /// Circuit breaker: reduce-only until this unix time.
     pub reduce_only_until: i64,
@@ -94,7 +95,9 @@ pub struct PerpMarket {
     /// [`crate::state::pause`] flags of this market (trading, liquidations).
     pub paused: u8,
     pub _pad: [u8; 2],
-    pub reserved: [u8; 128],
+    pub maint_rise_from: u32,
+    pub _pad2: [u8; 4],
+    pub reserved: [u8; 120],
 }
 const _: () = assert!(core::mem::size_of::<PerpMarket>() == 504);
 
@@ -208,13 +211,26 @@ impl PerpMarket {
     pub fn refresh_ratios(&mut self, price: u64, now: i64, depth: u64) -> MathResult<()> {
         let p = self.dynamic_params();
         let util = oi_utilisation(self.long_base, self.short_base, self.long_oi_cap, self.short_oi_cap);
-        let dt = now.saturating_sub(self.maint_updated_at).max(0) as u64;
-        let (init, maint) = dynamic_ratios(self.variance, util, self.effective_maint_ratio, dt, &p)?;
+        // The target ratios; maintenance rises towards its target at a bounded rate, measured
+        // from the start of the rise (so frequent observations cannot round it away).
+        let (init, target) = dynamic_ratios(self.variance, util, 0, 0, &p)?;
+        let prev = self.effective_maint_ratio;
         self.effective_init_ratio = init;
-        if maint != self.effective_maint_ratio {
-            self.effective_maint_ratio = maint;
+        if target <= prev || prev == 0 {
+            self.effective_maint_ratio = target;
+            self.maint_updated_at = 0;
+        } else {
+            if self.maint_updated_at == 0 {
+                self.maint_updated_at = now;
+                self.maint_rise_from = prev;
+            }
+            let dt = now.saturating_sub(self.maint_updated_at).max(0) as u64;
+            let (_, maint) = dynamic_ratios(self.variance, util, self.maint_rise_from, dt, &p)?;
+            self.effective_maint_ratio = maint.max(prev);
+            if maint >= target {
+                self.maint_updated_at = 0;
+            }
         }
-        self.maint_updated_at = now;
         self.funding_rate = funding_rate(self.skew(price, depth)?, &p)?;
         Ok(())
     }

@@ -282,3 +282,45 @@ async fn pauses_block_by_name_and_are_events() {
     assert_error(h.trade(&t, 0, Side::Sell, SOL).await, FulcrumError::MarketPaused);
     h.assert_conservation().await;
 }
+
+#[tokio::test]
+async fn cranking_every_second_does_not_slow_the_maintenance_rise() {
+    let mut h = Harness::new().await;
+    h.add_market(OracleFormat::Pull, Quote::at(px(100)), volatile_params()).await; // +1%/h at most
+    let _lp = h.seed_pool(10_000 * USDC).await;
+    h.crank(0).await.unwrap();
+    tick(&mut h, 60, px(110)).await; // a spike: the maintenance target jumps far above 5%
+    let start = h.market(0).await.effective_maint_ratio;
+    // Ten minutes of cranks, one a second: 10,000 ppm/h × 600 s = 1,666 ppm more, not less.
+    for _ in 0..600 {
+        h.advance(1).await;
+        h.refresh_oracles().await;
+        h.crank(0).await.unwrap();
+    }
+    let risen = h.market(0).await.effective_maint_ratio - start;
+    assert!((1_600..=1_700).contains(&risen), "maintenance rose {risen} ppm in 10 minutes");
+}
+
+#[tokio::test]
+async fn a_price_band_needs_a_cooldown() {
+    let mut h = Harness::new().await;
+    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
+    let mut p = volatile_params();
+    p.price_band = 200_000;
+    p.breaker_cooldown_secs = 0; // would let opens through right after a trip
+    let ix = {
+        use anchor_lang::{InstructionData, ToAccountMetas};
+        solana_sdk::instruction::Instruction {
+            program_id: fulcrum::ID,
+            accounts: fulcrum::accounts::UpdateMarket {
+                admin: h.admin.pubkey(),
+                exchange: h.exchange,
+                market: h.markets[0].key,
+            }
+            .to_account_metas(None),
+            data: fulcrum::instruction::UpdateMarketParams { params: p }.data(),
+        }
+    };
+    let admin = h.admin.insecure_clone();
+    assert_error(h.send(&[ix], &[&admin]).await, FulcrumError::InvalidParameter);
+}
