@@ -78,3 +78,63 @@ proptest! {
         prop_assert!((pool - bases.len() as i128) * scale <= exact);
     }
 }
+
+// ---- hand-worked numbers
+fn example_params() -> DynamicParams {
+    DynamicParams {
+        init_floor: 50_000,
+        maint_floor: 25_000,
+        vol_z: 3_000_000,
+        vol_horizon_secs: 3_600,
+        vol_decay_secs: 3_600,
+        maint_fraction: 500_000,
+        max_maint_increase_per_hour: 20_000,
+        oi_premium: 50_000,
+        price_band: 200_000,
+        breaker_cooldown_secs: 300,
+        funding_factor: 1_000,
+        max_funding_rate: 500,
+        impact_fee: 10_000,
+    }
+}
+
+#[test]
+fn a_one_percent_move_a_minute_is_worth_its_variance() {
+    // r = 1% = 10,000 ppm over 60 s: sample 1e8/60 = 1,666,667 ppm²/s; α = 60/3600.
+    let v = update_variance(0, 100_000_000_000, 101_000_000_000, 60, 3_600).unwrap();
+    assert_eq!(v, 27_778); // ⌈1,666,667 × 60 / 3,600⌉
+                           // σ√h = √(27,778 × 3,600) = 10,000.04 → 10,001 ppm (up); z = 3: 3.0003%.
+    assert_eq!(volatility_ratio(v, &example_params()).unwrap(), 30_003);
+}
+
+#[test]
+fn maintenance_rises_at_most_its_rate_and_falls_at_once() {
+    let p = example_params();
+    // A variance giving z σ √h = 30%: init 30%, maint target 15%, from 2.5% over 60 s.
+    let v = 2_777_777; // σ√h = √9,999,997,200 → 100,000 ppm
+    let (init, maint) = dynamic_ratios(v, 0, 25_000, 60, &p).unwrap();
+    assert_eq!(init, 300_000);
+    assert_eq!(maint, 25_000 + 333);
+    // After four hours the target is reached.
+    assert_eq!(dynamic_ratios(v, 0, 25_000, 4 * 3_600, &p).unwrap().1, 105_000);
+    // Calm: straight back to the floor.
+    assert_eq!(dynamic_ratios(0, 0, 150_000, 1, &p).unwrap(), (50_000, 25_000));
+    // OI at 100%: +5% initial.
+    assert_eq!(dynamic_ratios(0, 1_000_000, 25_000, 1, &p).unwrap().0, 100_000);
+}
+
+#[test]
+fn funding_and_fees() {
+    let p = example_params();
+    // 20 SOL net long at $100 against $10,000 of depth: skew 20%.
+    let s = skew(100_000_000_000, 80_000_000_000, 100_000_000_000, 10_000_000_000).unwrap();
+    assert_eq!(s, 200_000);
+    assert_eq!(funding_rate(s, &p).unwrap(), 200); // 0.02% per hour
+                                                   // One hour: $100 × 0.0002 = $0.02 per SOL = 2e7 index units.
+    assert_eq!(accrue_funding(0, 100_000_000_000, 200, 3_600).unwrap(), 20_000_000);
+    assert_eq!(funding_rate(1_000_000, &p).unwrap(), 500);
+    assert_eq!(trade_fee_rate(1_000, 100_000, 200_000, &p).unwrap(), 3_000);
+    assert_eq!(trade_fee_rate(1_000, 200_000, 100_000, &p).unwrap(), 1_000);
+    assert!(outside_band(125, 100, 200_000));
+    assert!(!outside_band(119, 100, 200_000));
+}

@@ -133,3 +133,44 @@ async fn bad_oracles_are_rejected_by_name_and_change_nothing() {
         h.assert_conservation().await;
     }
 }
+
+// ---- the parsers on their own (no transaction): exact values of the real mainnet dumps
+#[test]
+fn reads_the_mainnet_price_update_v2_dump() {
+    let data = SOL_DUMP;
+    let r = fulcrum::oracle::read_price_update(data, &SOL_FEED).unwrap();
+    assert_eq!(
+        r,
+        fulcrum::oracle::OracleReading {
+            price: 14_061_593_700,
+            conf: 13_793_699,
+            exponent: -8,
+            publish_time: 1_720_533_480,
+            ema_price: 14_106_684_700,
+        }
+    );
+    // SOL (9 decimals) in USDC (6): $140.615937 = 140_615_937_000 engine units.
+    let p = r.to_price(9, 6).unwrap();
+    assert_eq!(p, fulcrum_risk::Price { oracle: 140_615_937_000, ema: 141_066_847_000 });
+    let mut other = SOL_FEED;
+    other[0] ^= 1;
+    assert!(fulcrum::oracle::read_price_update(data, &other).is_err());
+}
+
+#[test]
+fn reads_the_mainnet_legacy_dump() {
+    let data = USDC_DUMP;
+    assert_eq!(data.len(), 3312);
+    let r = fulcrum::oracle::read_legacy(data).unwrap();
+    assert_eq!(
+        r,
+        fulcrum::oracle::OracleReading {
+            price: 100_000_750,
+            conf: 24_249,
+            exponent: -8,
+            publish_time: 1_701_981_042,
+            ema_price: 100_000_290,
+        }
+    );
+    assert!(fulcrum::oracle::read_legacy(&data[..100]).is_err());
+}
