@@ -6,6 +6,7 @@
 
 use crate::fixed::*;
 use crate::margin::*;
+use crate::portfolio::*;
 use crate::trade::apply_fill;
 use crate::types::*;
 
@@ -108,20 +109,63 @@ pub fn plan_perp_liquidation(
     step: u64,
     params: &LiquidationParams,
 ) -> MathResult<PerpLiquidation> {
+    plan_perp_liquidation_in(account, &MarginModel::Cross, index, step, params)
+}
+
+/// What a liquidation changes the requirement by: cross requirements add up, so the rest is a
+/// number; portfolio ones net, so the rest is the exposures without the holding being cut.
+enum RestRequirement<'a> {
+    Cross(i128),
+    Portfolio { rest: Exposures, asset: u8, model: &'a PortfolioModel<'a> },
+}
+
+impl RestRequirement<'_> {
+    /// The requirement with the holding's signed risk at `v` (|v| for cross).
+    fn with(&self, v: i128) -> MathResult<i128> {
+        match self {
+            RestRequirement::Cross(rest) => add(*rest, v.checked_abs().ok_or(MathError::Overflow)?),
+            RestRequirement::Portfolio { rest, asset, model } => {
+                let mut e = *rest;
+                e.add(*asset, v)?;
+                portfolio_requirement(&e, model.correlation, model.floor)
+            }
+        }
+    }
+}
+
+/// [`plan_perp_liquidation`] under `model`: in portfolio mode maintenance is the portfolio
+/// requirement (and equity counts collateral at full value), so a hedged account is cut only as
+/// far as its netted risk needs.
+pub fn plan_perp_liquidation_in(
+    account: &RiskAccount,
+    model: &MarginModel,
+    index: usize,
+    step: u64,
+    params: &LiquidationParams,
+) -> MathResult<PerpLiquidation> {
     let e = account.perps.get(index).ok_or(MathError::InvalidInput)?;
     let base = e.position.base;
     if base == 0 || step == 0 {
         return Err(MathError::InvalidInput);
     }
     let kind = MarginKind::Maintenance;
-    let m = health(account, kind)?;
+    let m = model_health(account, model, kind)?;
+    let own_risk = perp_risk(base, &e.market, kind)?;
+    let rest_req = match model {
+        MarginModel::Cross => RestRequirement::Cross(sub(m.requirement, own_risk.abs())?),
+        MarginModel::Portfolio(p) => {
+            let mut rest = exposures(account, p.collateral_assets, p.perp_assets, kind)?;
+            let asset = *p.perp_assets.get(index).ok_or(MathError::InvalidInput)?;
+            rest.remove(asset, own_risk)?;
+            RestRequirement::Portfolio { rest, asset, model: p }
+        }
+    };
     let raw = raw_equity(account)?;
     let q = account.quote_balance;
     let own_pnl = unrealized_pnl(&e.position, &e.market, kind)?;
     // Everything but the quote balance and this position, which the close changes.
     let rest_equity = sub(sub(m.equity, quote_value(q, &account.params, kind)?)?, own_pnl)?;
     let rest_raw = sub(sub(raw, i128::from(q))?, own_pnl)?;
-    let rest_req = sub(m.requirement, position_requirement(base, &e.market, kind)?)?;
     let fee_rate = u128::from(params.liquidator_fee) + u128::from(params.insurance_fee);
     let abs = base.unsigned_abs();
     let price = e.market.price.oracle;
@@ -139,7 +183,7 @@ pub fn plan_perp_liquidation(
         let ins_fee = fees - liq_fee;
         let quote_after = to_i64(sub(quote_mid, to_i128(fees)?)?)?;
         let equity = add(add(rest_equity, quote_value(quote_after, &account.params, kind)?)?, pnl)?;
-        let requirement = add(rest_req, position_requirement(fill.position.base, &e.market, kind)?)?;
+        let requirement = rest_req.with(perp_risk(fill.position.base, &e.market, kind)?)?;
         let maint_after = Health { equity, requirement };
         let ok = equity >= buffered_requirement(requirement, params.buffer)?;
         let plan = PerpLiquidation {
@@ -210,22 +254,60 @@ pub fn plan_collateral_liquidation(
     discount: u32,
     buffer: u32,
 ) -> MathResult<CollateralLiquidation> {
+    plan_collateral_liquidation_in(account, &MarginModel::Cross, index, max_repay, discount, buffer)
+}
+
+/// [`plan_collateral_liquidation`] under `model` (portfolio: collateral at full value in equity,
+/// its haircut as netted risk in the requirement).
+pub fn plan_collateral_liquidation_in(
+    account: &RiskAccount,
+    model: &MarginModel,
+    index: usize,
+    max_repay: u64,
+    discount: u32,
+    buffer: u32,
+) -> MathResult<CollateralLiquidation> {
     let c = account.collateral.get(index).ok_or(MathError::InvalidInput)?;
     if account.quote_balance >= 0 || c.amount == 0 || c.price.oracle == 0 {
         return Err(MathError::InvalidInput);
     }
     let kind = MarginKind::Maintenance;
-    let m = health(account, kind)?;
-    let rest =
-        sub(sub(m.equity, quote_value(account.quote_balance, &account.params, kind)?)?, collateral_value(c, kind)?)?;
+    let m = model_health(account, model, kind)?;
+    // What the balance adds to equity: weighted in cross, at full value in portfolio.
+    let portfolio = matches!(model, MarginModel::Portfolio(_));
+    let in_equity = |c: &Collateral| -> MathResult<i128> {
+        if portfolio {
+            add(collateral_value(c, kind)?, collateral_risk(c, kind)?)
+        } else {
+            collateral_value(c, kind)
+        }
+    };
+    let rest = sub(sub(m.equity, quote_value(account.quote_balance, &account.params, kind)?)?, in_equity(c)?)?;
+    let rest_req = match model {
+        MarginModel::Cross => RestRequirement::Cross(m.requirement),
+        MarginModel::Portfolio(p) => {
+            let mut rest = exposures(account, p.collateral_assets, p.perp_assets, kind)?;
+            let asset = *p.collateral_assets.get(index).ok_or(MathError::InvalidInput)?;
+            rest.remove(asset, collateral_risk(c, kind)?)?;
+            RestRequirement::Portfolio { rest, asset, model: p }
+        }
+    };
+    let after = |left: &Collateral, quote: i64| -> MathResult<Health> {
+        let equity = add(add(rest, quote_value(quote, &account.params, kind)?)?, in_equity(left)?)?;
+        // Cross: the requirement comes from perps only, the balance is not in it.
+        let requirement = match &rest_req {
+            RestRequirement::Cross(r) => *r,
+            _ => rest_req.with(collateral_risk(left, kind)?)?,
+        };
+        Ok(Health { equity, requirement })
+    };
     let debt = account.quote_balance.unsigned_abs();
     let evaluate = |repay: u64| -> MathResult<(CollateralLiquidation, bool)> {
         let out = discounted_collateral(repay, c.price.oracle, discount)?.min(c.amount);
         let left = Collateral { amount: c.amount - out, ..*c };
         let quote = account.quote_balance + i64::try_from(repay).map_err(|_| MathError::Overflow)?;
-        let equity = add(add(rest, quote_value(quote, &account.params, kind)?)?, collateral_value(&left, kind)?)?;
-        let maint_after = Health { equity, requirement: m.requirement };
-        let ok = equity >= buffered_requirement(m.requirement, buffer)?;
+        let maint_after = after(&left, quote)?;
+        let ok = maint_after.equity >= buffered_requirement(maint_after.requirement, buffer)?;
         Ok((CollateralLiquidation { repay, collateral_out: out, maint_after }, ok))
     };
     // Most the liquidator may repay: the debt, its offer, and what the collateral can pay for.
@@ -241,8 +323,7 @@ pub fn plan_collateral_liquidation(
             // so an account can always be emptied and its debt resolved.
             let left = Collateral { amount: 0, ..*c };
             let quote = account.quote_balance.checked_add(1).ok_or(MathError::Overflow)?;
-            let equity = add(add(rest, quote_value(quote, &account.params, kind)?)?, collateral_value(&left, kind)?)?;
-            let maint_after = Health { equity, requirement: m.requirement };
+            let maint_after = after(&left, quote)?;
             return Ok(CollateralLiquidation { repay: 1, collateral_out: c.amount, maint_after });
         }
         return Err(MathError::InvalidInput);

@@ -14,8 +14,9 @@ use crate::fixed::*;
 use crate::margin::*;
 use crate::types::*;
 
-/// Assets a correlation matrix covers.
-pub const MAX_ASSETS: usize = 16;
+/// Assets a correlation matrix covers. A full 12 × 12 ppm matrix is 576 bytes: it fits one
+/// transaction, so `set_correlations` can take it whole and check every entry.
+pub const MAX_ASSETS: usize = 12;
 
 /// A symmetric correlation matrix over `n` assets, ppm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,6 +106,37 @@ pub struct Exposures {
     pub gross: i128,
 }
 
+impl Exposures {
+    /// Adds signed risk `v` on `asset` (a negative `v` counts |v| in the gross).
+    pub fn add(&mut self, asset: u8, v: i128) -> MathResult<()> {
+        let slot = self.per_asset.get_mut(usize::from(asset)).ok_or(MathError::InvalidInput)?;
+        *slot = add(*slot, v)?;
+        self.gross = add(self.gross, v.checked_abs().ok_or(MathError::Overflow)?)?;
+        Ok(())
+    }
+
+    /// Takes signed risk `v` on `asset` back out.
+    pub fn remove(&mut self, asset: u8, v: i128) -> MathResult<()> {
+        let slot = self.per_asset.get_mut(usize::from(asset)).ok_or(MathError::InvalidInput)?;
+        *slot = sub(*slot, v)?;
+        self.gross = sub(self.gross, v.checked_abs().ok_or(MathError::Overflow)?)?;
+        Ok(())
+    }
+}
+
+/// Signed risk of a collateral balance: `value × (1 − weight)` at the asset price for `kind`,
+/// the haircut cross applies to it (so cross in exposure form is cross to the unit).
+pub fn collateral_risk(c: &Collateral, kind: MarginKind) -> MathResult<i128> {
+    let full = to_i128(u128::from(c.amount) * u128::from(c.price.asset(kind)) / PRICE_SCALE)?;
+    sub(full, collateral_value(c, kind)?)
+}
+
+/// Signed risk of a perp position: its requirement, positive long and negative short.
+pub fn perp_risk(base: i64, market: &PerpMarketRisk, kind: MarginKind) -> MathResult<i128> {
+    let r = position_requirement(base, market, kind)?;
+    Ok(if base >= 0 { r } else { -r })
+}
+
 /// The account's exposures for `kind`. `collateral_assets[i]` and `perp_assets[i]` give the asset
 /// index of each collateral balance and perp position.
 pub fn exposures(
@@ -115,18 +147,11 @@ pub fn exposures(
 ) -> MathResult<Exposures> {
     let mut e = Exposures { per_asset: [0; MAX_ASSETS], gross: 0 };
     for (c, a) in account.collateral.iter().zip(collateral_assets) {
-        let full = to_i128(u128::from(c.amount) * u128::from(c.price.asset(kind)) / PRICE_SCALE)?;
-        let v = sub(full, collateral_value(c, kind)?)?; // value × (1 − weight), as cross counts it
-        let slot = e.per_asset.get_mut(usize::from(*a)).ok_or(MathError::InvalidInput)?;
-        *slot = add(*slot, v)?;
-        e.gross = add(e.gross, v)?;
+        let v = collateral_risk(c, kind)?;
+        e.add(*a, v)?;
     }
     for (p, a) in account.perps.iter().zip(perp_assets) {
-        let r = position_requirement(p.position.base, &p.market, kind)?;
-        let v = if p.position.base >= 0 { r } else { -r };
-        let slot = e.per_asset.get_mut(usize::from(*a)).ok_or(MathError::InvalidInput)?;
-        *slot = add(*slot, v)?;
-        e.gross = add(e.gross, r)?;
+        e.add(*a, perp_risk(p.position.base, &p.market, kind)?)?;
     }
     Ok(e)
 }
@@ -174,6 +199,154 @@ pub fn portfolio_health(
     let e = exposures(account, collateral_assets, perp_assets, kind)?;
     let collateral_haircut = sub(e.gross, cross.requirement)?; // Σ value × (1 − weight)
     Ok(Health { equity: add(cross.equity, collateral_haircut)?, requirement: portfolio_requirement(&e, c, floor)? })
+}
+
+/// How an account's collateral backs its positions (isolated positions aside, which always
+/// stand alone in cross terms).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[repr(u8)]
+pub enum MarginMode {
+    /// All collateral backs all positions; requirements add up (the default).
+    #[default]
+    Cross = 0,
+    /// Requirements net across correlated exposures, collateral included.
+    Portfolio = 1,
+}
+
+impl MarginMode {
+    pub fn from_u8(v: u8) -> Option<Self> {
+        match v {
+            0 => Some(Self::Cross),
+            1 => Some(Self::Portfolio),
+            _ => None,
+        }
+    }
+}
+
+/// What portfolio margin needs beside the account: the asset of every holding, the exchange's
+/// correlations and the floor (ppm of the gross risk).
+#[derive(Clone, Copy, Debug)]
+pub struct PortfolioModel<'a> {
+    pub collateral_assets: &'a [u8],
+    pub perp_assets: &'a [u8],
+    pub correlation: &'a Correlation,
+    pub floor: u32,
+}
+
+/// The rule an account's health is computed by.
+#[derive(Clone, Copy, Debug)]
+pub enum MarginModel<'a> {
+    Cross,
+    Portfolio(PortfolioModel<'a>),
+}
+
+impl MarginModel<'_> {
+    pub fn mode(&self) -> MarginMode {
+        match self {
+            MarginModel::Cross => MarginMode::Cross,
+            MarginModel::Portfolio(_) => MarginMode::Portfolio,
+        }
+    }
+}
+
+/// Health for `kind` under `model`: [`health`] in cross, [`portfolio_health`] in portfolio.
+pub fn model_health(account: &RiskAccount, model: &MarginModel, kind: MarginKind) -> MathResult<Health> {
+    match model {
+        MarginModel::Cross => health(account, kind),
+        MarginModel::Portfolio(p) => {
+            portfolio_health(account, p.collateral_assets, p.perp_assets, p.correlation, p.floor, kind)
+        }
+    }
+}
+
+/// [`account_health`] under `model`: both margins by the model; account equity, notional and
+/// leverage do not depend on it.
+pub fn model_account_health(account: &RiskAccount, model: &MarginModel) -> MathResult<AccountHealth> {
+    if let MarginModel::Cross = model {
+        return account_health(account);
+    }
+    let init = model_health(account, model, MarginKind::Initial)?;
+    let maint = model_health(account, model, MarginKind::Maintenance)?;
+    let notional = total_notional(account)?;
+    let equity = raw_equity(account)?;
+    Ok(AccountHealth {
+        init,
+        maint,
+        equity,
+        notional,
+        leverage: effective_leverage(notional, equity)?,
+        state: health_state(&init, &maint, equity),
+    })
+}
+
+/// [`liquidation_price`] under `model`. In portfolio mode the requirement is not linear in the
+/// price, so the price is found by bisection: maintenance free collateral moves monotonically
+/// with the price of one position (its slope is the size, the requirement's at most size ×
+/// ratio < size). Same rounding contract as the cross function: a long is liquidatable at or
+/// below the result, a short at or above it.
+pub fn model_liquidation_price(account: &RiskAccount, model: &MarginModel, index: usize) -> MathResult<Option<u64>> {
+    let MarginModel::Portfolio(_) = model else {
+        return liquidation_price(account, index);
+    };
+    let e = account.perps.get(index).ok_or(MathError::InvalidInput)?;
+    let base = e.position.base;
+    if base == 0 || margin_ratio(base, &e.market, MarginKind::Maintenance)? >= RATIO_ONE {
+        return Ok(None);
+    }
+    let mut perps = [PerpExposure::default(); MAX_PERPS_PER_MODEL];
+    let n = account.perps.len().min(MAX_PERPS_PER_MODEL);
+    perps[..n].copy_from_slice(&account.perps[..n]);
+    let mut met_at = |p: u64| -> MathResult<bool> {
+        perps[index].market.price = Price::flat(p);
+        let a = RiskAccount { perps: &perps[..n], ..*account };
+        Ok(model_health(&a, model, MarginKind::Maintenance)?.is_met())
+    };
+    // Search [0, hi]: a long is met above its liquidation price, a short below it.
+    let hi = e.market.price.oracle.max(1).saturating_mul(1 << 20);
+    if base > 0 {
+        if met_at(0)? {
+            return Ok(None);
+        }
+        if !met_at(hi)? {
+            return Ok(Some(hi));
+        }
+        let (mut lo, mut hi) = (0u64, hi); // !met(lo), met(hi)
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if met_at(mid)? {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        Ok(Some(lo))
+    } else {
+        if !met_at(0)? {
+            return Ok(Some(0));
+        }
+        if met_at(hi)? {
+            return Ok(Some(u64::MAX));
+        }
+        let (mut lo, mut hi) = (0u64, hi); // met(lo), !met(hi)
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if met_at(mid)? {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        Ok(Some(hi))
+    }
+}
+
+/// Most perp positions a model computation copies (an account's slot count).
+pub const MAX_PERPS_PER_MODEL: usize = 8;
+
+/// One perp position with its own quote collateral, risked alone in cross terms: the account an
+/// isolated position is.
+pub fn isolated_account<'a>(collateral: i64, perp: &'a PerpExposure, params: AccountParams) -> RiskAccount<'a> {
+    RiskAccount { quote_balance: collateral, collateral: &[], perps: core::slice::from_ref(perp), params }
 }
 
 /// Cross health written in exposure form: equity at full value − Σ|v|. Equal to

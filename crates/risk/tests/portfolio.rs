@@ -165,3 +165,113 @@ proptest! {
         prop_assert_eq!(correlated_risk(&a, &c)?, correlated_risk(&b, &cp)?);
     }
 }
+
+fn model<'a>(collateral_assets: &'a [u8], perp_assets: &'a [u8], c: &'a Correlation, floor: u32) -> MarginModel<'a> {
+    MarginModel::Portfolio(PortfolioModel { collateral_assets, perp_assets, correlation: c, floor })
+}
+
+#[test]
+fn a_lone_position_has_the_same_liquidation_price_in_both_modes() {
+    // One 10 SOL long at $100 with $150 of quote: no collateral and one exposure, so the
+    // portfolio requirement is the cross one and the bisection lands on the closed form.
+    for base in [10_000_000_000i64, -10_000_000_000] {
+        let perps = [perp(base, 100_000_000_000, 50_000)];
+        let a = RiskAccount {
+            quote_balance: 150_000_000,
+            collateral: &[],
+            perps: &perps,
+            params: AccountParams::default(),
+        };
+        let c = Correlation::identity(1);
+        let cross = liquidation_price(&a, 0).unwrap().unwrap();
+        let port = model_liquidation_price(&a, &model(&[], &[0], &c, 0), 0).unwrap().unwrap();
+        assert!(cross.abs_diff(port) <= 1_000, "{base}: cross {cross} vs portfolio {port}");
+        // The contract: liquidatable at the returned price, not one step inside it.
+        let at = |p: u64| {
+            let mut q = perps;
+            q[0].market.price = Price::flat(p);
+            let a = RiskAccount { perps: &q, ..a };
+            model_health(&a, &model(&[], &[0], &c, 0), MarginKind::Maintenance).unwrap().is_met()
+        };
+        assert!(!at(port));
+        assert!(at(if base > 0 { port + 1 } else { port - 1 }));
+    }
+}
+
+#[test]
+fn an_isolated_position_is_an_account_of_its_own() {
+    let p = perp(10_000_000_000, 100_000_000_000, 50_000);
+    let iso = isolated_account(75_000_000, &p, AccountParams::default());
+    let alone =
+        RiskAccount { quote_balance: 75_000_000, collateral: &[], perps: &[p], params: AccountParams::default() };
+    assert_eq!(account_health(&iso).unwrap(), account_health(&alone).unwrap());
+}
+
+#[test]
+fn a_diversified_portfolio_liquidation_cuts_less_than_cross() {
+    // Two $10,000 longs on uncorrelated assets at 10% maintenance (v = $1,000 each), $1,300 of
+    // quote. Cross needs $2,000; portfolio √(1,000² + 1,000²) = $1,414. Both are below
+    // maintenance; restoring 1.1 × requirement takes cutting $9,500 of the first long in
+    // cross but only $5,200 in portfolio.
+    let perps = [perp(100_000_000_000, 100_000_000_000, 100_000), perp(100_000_000_000, 100_000_000_000, 100_000)];
+    let a =
+        RiskAccount { quote_balance: 1_300_000_000, collateral: &[], perps: &perps, params: AccountParams::default() };
+    let c = corr(2, 0);
+    let m = model(&[], &[0, 1], &c, 300_000);
+    let params = LiquidationParams { buffer: 100_000, liquidator_fee: 10_000, insurance_fee: 5_000, dust_notional: 0 };
+    assert_eq!(health(&a, MarginKind::Maintenance).unwrap().requirement, 2_000_000_000);
+    assert_eq!(model_health(&a, &m, MarginKind::Maintenance).unwrap().requirement, 1_414_213_563);
+    let pc = plan_perp_liquidation(&a, 0, 1_000_000_000, &params).unwrap();
+    let pp = plan_perp_liquidation_in(&a, &m, 0, 1_000_000_000, &params).unwrap();
+    assert_eq!(pc.base_delta, -95_000_000_000);
+    assert_eq!(pp.base_delta, -52_000_000_000);
+    // The plan's health is the model's health of the account after it, to the unit.
+    let mut after = perps;
+    after[0].position = pp.position;
+    let q = a.quote_balance + pp.realized_pnl - (pp.liquidator_fee + pp.insurance_fee) as i64;
+    let a2 = RiskAccount { quote_balance: q, perps: &after, ..a };
+    assert_eq!(model_health(&a2, &m, MarginKind::Maintenance).unwrap(), pp.maint_after);
+    assert!(pp.maint_after.equity >= buffered_requirement(pp.maint_after.requirement, params.buffer).unwrap());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    #[test]
+    fn a_perfectly_correlated_hedge_never_costs_more_than_cross(ps in arb_perps(), hedge in 1i64..1_000_000_000_000, floor in 0u32..=1_000_000) {
+        // Any book plus a short on asset 1 (perfectly correlated with asset 0 in this matrix).
+        let mut perps: Vec<_> = ps.iter().map(|p| p.0).collect();
+        let mut assets: Vec<_> = ps.iter().map(|p| p.1).collect();
+        perps.truncate(7);
+        assets.truncate(7);
+        perps.push(perp(-hedge, 1_000_000_000, 50_000));
+        assets.push(1);
+        let mut c = corr(4, 0);
+        c.c[0][1] = ONE;
+        c.c[1][0] = ONE;
+        let a = RiskAccount { quote_balance: 0, collateral: &[], perps: &perps, params: AccountParams::default() };
+        let e = exposures(&a, &[], &assets, MarginKind::Maintenance)?;
+        let cross = health(&a, MarginKind::Maintenance)?.requirement;
+        prop_assert!(portfolio_requirement(&e, &c, floor)? <= cross + 1);
+    }
+
+    #[test]
+    fn portfolio_plans_agree_with_the_model_after_them(
+        ps in arb_perps(), debt in 0i64..2_000_000_000_000, rho in 0i32..=1_000_000, step in 1u64..1_000_000_000
+    ) {
+        let perps: Vec<_> = ps.iter().map(|p| p.0).collect();
+        let assets: Vec<_> = ps.iter().map(|p| p.1).collect();
+        let c = corr(4, rho);
+        let m = model(&[], &assets, &c, 300_000);
+        let a = RiskAccount { quote_balance: -debt, collateral: &[], perps: &perps, params: AccountParams::default() };
+        let params = LiquidationParams { buffer: 50_000, liquidator_fee: 10_000, insurance_fee: 5_000, dust_notional: 0 };
+        let i = largest_requirement(&a)?.unwrap_or(0);
+        prop_assume!(perps[i].position.base != 0);
+        let plan = plan_perp_liquidation_in(&a, &m, i, step, &params)?;
+        let mut after = perps.clone();
+        after[i].position = plan.position;
+        let q = a.quote_balance + plan.realized_pnl - (plan.liquidator_fee + plan.insurance_fee) as i64;
+        let a2 = RiskAccount { quote_balance: q, perps: &after, ..a };
+        prop_assert_eq!(model_health(&a2, &m, MarginKind::Maintenance)?, plan.maint_after);
+    }
+}
