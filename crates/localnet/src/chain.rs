@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use solana_program_test::{BanksClient, ProgramTest, ProgramTestContext};
 use solana_sdk::{
@@ -38,6 +38,28 @@ pub const BLOCKHASH_LIFETIME_MS: u64 = 900;
 const LOOKUP_TABLE_META_SIZE: usize = 56;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Longest wait for one answer of the bank while the chain lock is held. The bank answers in
+/// milliseconds; a lost answer must not keep the lock (and with it the slot timer) forever.
+const BANK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs a bank call made under the chain lock with [`BANK_TIMEOUT`].
+async fn bank<T, E: std::error::Error + Send + Sync + 'static>(
+    what: &str,
+    f: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, BoxError> {
+    match tokio::time::timeout(BANK_TIMEOUT, f).await {
+        Ok(r) => r.map_err(|e| Box::new(e) as BoxError),
+        Err(_) => Err(format!("the bank did not answer {what} within {BANK_TIMEOUT:?}").into()),
+    }
+}
+
+/// Runs synchronous work on the bank (warping, writing accounts and sysvars: milliseconds of
+/// CPU under the bank's own locks) without stalling the tasks queued on this runtime worker:
+/// `block_in_place` hands them to another worker first.
+fn sync_bank<T>(f: impl FnOnce() -> T) -> T {
+    tokio::task::block_in_place(f)
+}
 
 /// Native entry point: Anchor's `entry` wants one lifetime for everything, `processor!` gives
 /// independent ones. The accounts outlive the call, so shortening them is sound.
@@ -94,7 +116,8 @@ struct Inner {
     tx_count: u64,
 }
 
-/// The local chain. Writes are serialised by one lock; reads go to the bank directly.
+/// The local chain. Everything that writes or executes (transactions, simulations, warps, account
+/// writes) is serialised by one lock; account reads go to the bank directly.
 pub struct Chain {
     inner: Mutex<Inner>,
     banks: BanksClient,
@@ -198,11 +221,11 @@ impl Chain {
 
     async fn set_clock(&self) -> Result<(), BoxError> {
         let mut inner = self.inner.lock().await;
-        let mut clock: Clock = self.banks.get_sysvar().await?;
+        let mut clock: Clock = bank("getSysvar", self.banks.get_sysvar()).await?;
         let now = wall_clock().max(inner.unix_time);
         clock.unix_timestamp = now;
         inner.unix_time = now;
-        inner.ctx.set_sysvar(&clock);
+        sync_bank(|| inner.ctx.set_sysvar(&clock));
         Ok(())
     }
 
@@ -211,12 +234,12 @@ impl Chain {
         let slot = {
             let mut inner = self.inner.lock().await;
             let next = self.slot() + 1;
-            inner.ctx.warp_to_slot(next).map_err(|e| format!("warp_to_slot: {e:?}"))?;
-            let mut clock: Clock = self.banks.get_sysvar().await?;
+            sync_bank(|| inner.ctx.warp_to_slot(next)).map_err(|e| format!("warp_to_slot: {e:?}"))?;
+            let mut clock: Clock = bank("getSysvar", self.banks.get_sysvar()).await?;
             let now = wall_clock().max(inner.unix_time);
             clock.unix_timestamp = now;
             inner.unix_time = now;
-            inner.ctx.set_sysvar(&clock);
+            sync_bank(|| inner.ctx.set_sysvar(&clock));
             self.slot.store(clock.slot, Ordering::SeqCst);
             clock.slot
         };
@@ -233,7 +256,7 @@ impl Chain {
     async fn refresh(&self, inner: &mut Inner, keys: &[Pubkey]) -> Result<(), BoxError> {
         let slot = self.slot();
         for key in keys {
-            let now = self.banks.get_account(*key).await?;
+            let now = bank("getAccount", self.banks.get_account(*key)).await?;
             let prev = inner.cache.get(key);
             if !same(prev, now.as_ref()) {
                 match &now {
@@ -253,7 +276,7 @@ impl Chain {
     /// Overwrites an account (oracles, lookup tables) and notifies.
     pub async fn set_account(&self, key: &Pubkey, account: &AccountSharedData) -> Result<(), BoxError> {
         let mut inner = self.inner.lock().await;
-        inner.ctx.set_account(key, account);
+        sync_bank(|| inner.ctx.set_account(key, account));
         self.refresh(&mut inner, &[*key]).await
     }
 
@@ -296,8 +319,14 @@ impl Chain {
     }
 
     /// Simulates `tx` on the working bank (no signature check).
+    ///
+    /// Under the chain lock, like everything that executes programs: executing takes the program
+    /// cache's lock and then the bank forks' (for the fork graph), while `warp_to_slot` holds the
+    /// bank forks' and then takes the program cache's. A simulation racing the slot timer
+    /// deadlocked the whole bank that way (seen as `getHealth` hanging once in a few runs).
     pub async fn simulate(&self, tx: VersionedTransaction) -> Result<Simulation, BoxError> {
-        let r = self.banks.simulate_transaction(tx).await?;
+        let _serialised = self.inner.lock().await;
+        let r = bank("simulateTransaction", self.banks.simulate_transaction(tx)).await?;
         let err = match r.result {
             Some(Ok(())) => None,
             Some(Err(e)) => Some(e),
@@ -321,7 +350,7 @@ impl Chain {
         let missing: Vec<Pubkey> = all.iter().filter(|k| !inner.cache.contains_key(k)).copied().collect();
         self.refresh(&mut inner, &missing).await?;
         let pre: Vec<u64> = all.iter().map(|k| inner.cache.get(k).map(|a| a.lamports).unwrap_or(0)).collect();
-        let r = self.banks.process_transaction_with_metadata(tx.clone()).await?;
+        let r = bank("processTransaction", self.banks.process_transaction_with_metadata(tx.clone())).await?;
         let Some(meta) = r.metadata else {
             return Ok(Err(r.result.err().unwrap_or(TransactionError::BlockhashNotFound)));
         };
