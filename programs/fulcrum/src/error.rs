@@ -115,6 +115,46 @@ pub enum FulcrumError {
     DivideByZero,
     #[msg("Value outside the engine's documented range")]
     MathInvalidInput,
+    // --- margin modes (appended: earlier codes stay stable)
+    #[msg("Position is cross and the instruction wants an isolated one, or the other way round")]
+    PositionModeMismatch,
+    #[msg("Moving isolated collateral out would leave the position below initial margin")]
+    IsolatedCollateralBelowInitialMargin,
+    #[msg("Isolated collateral of this position is less than the amount")]
+    InsufficientIsolatedCollateral,
+    #[msg("Account equity is below the exchange's minimum for portfolio margin")]
+    PortfolioMinimumEquity,
+    #[msg("Switching to cross margin would leave the account below initial margin")]
+    CrossModeBelowInitialMargin,
+    #[msg("Account already uses this margin mode")]
+    MarginModeUnchanged,
+    #[msg("Portfolio margin needs the exchange's correlations after the health accounts")]
+    MissingCorrelations,
+    #[msg("A bank or market the account holds has no asset in the correlations")]
+    AssetNotInCorrelations,
+    #[msg("Correlation matrix is not symmetric")]
+    CorrelationNotSymmetric,
+    #[msg("Correlation matrix has a diagonal entry other than 1")]
+    CorrelationDiagonalNotOne,
+    #[msg("Correlation outside [-1, 1]")]
+    CorrelationOutOfRange,
+    #[msg("Correlation matrix is not positive semi-definite")]
+    CorrelationNotPositiveSemiDefinite,
+    #[msg("Too many assets for the correlation matrix, or a matrix of the wrong size")]
+    TooManyAssets,
+}
+
+impl From<fulcrum_risk::CorrelationError> for FulcrumError {
+    fn from(e: fulcrum_risk::CorrelationError) -> Self {
+        use fulcrum_risk::CorrelationError as C;
+        match e {
+            C::TooManyAssets => FulcrumError::TooManyAssets,
+            C::NotSymmetric => FulcrumError::CorrelationNotSymmetric,
+            C::DiagonalNotOne => FulcrumError::CorrelationDiagonalNotOne,
+            C::OutOfRange => FulcrumError::CorrelationOutOfRange,
+            C::NotPositiveSemiDefinite => FulcrumError::CorrelationNotPositiveSemiDefinite,
+        }
+    }
 }
 
 impl From<MathError> for FulcrumError {

@@ -192,3 +192,35 @@ pub struct ExchangePausedEvent {
     /// `state::pause` flags now in force (0: everything running).
     pub flags: u8,
 }
+
+#[event]
+pub struct IsolatedCollateralEvent {
+    pub margin_account: Pubkey,
+    pub market_index: u16,
+    /// Moved into the position (positive) or back to the account's quote balance (negative).
+    pub amount: i64,
+    /// The position's collateral afterwards.
+    pub isolated_collateral: i64,
+}
+
+#[event]
+pub struct MarginModeEvent {
+    pub margin_account: Pubkey,
+    /// `fulcrum_risk::MarginMode` as u8.
+    pub mode: u8,
+    /// Account equity at full value when it switched.
+    pub equity: i64,
+    /// Equity and requirement in the new mode, initial then maintenance.
+    pub init_equity: i64,
+    pub init_requirement: i64,
+    pub maint_equity: i64,
+    pub maint_requirement: i64,
+}
+
+#[event]
+pub struct CorrelationsEvent {
+    pub exchange: Pubkey,
+    pub num_assets: u8,
+    pub floor: u32,
+    pub min_equity: u64,
+}

@@ -5,24 +5,48 @@
 //! perp slot, in slot order (ascending market index), the market then its oracle. The slots are
 //! those of the account *after* the instruction's change. A shorter list fails with
 //! `MissingHealthAccounts`, a longer one with `ExtraHealthAccounts`, a wrong or misplaced
-//! account with `HealthAccountMismatch`.
+//! account with `HealthAccountMismatch`. A portfolio-margin account appends the exchange's
+//! `Correlations` (`MissingCorrelations` without it).
+//!
+//! Isolated positions are in the list like any other (slot order) but margined alone: each with
+//! its own collateral. The rest of the account is margined by its mode (cross or portfolio).
 
 use anchor_lang::prelude::*;
-use fulcrum_risk::{AccountHealth, Collateral, PerpExposure, Price, RiskAccount};
+use fulcrum_risk::{
+    isolated_account, model_account_health, AccountHealth, Collateral, Correlation, MarginModel, PerpExposure,
+    PortfolioModel, Price, RiskAccount,
+};
 
 use crate::error::{FulcrumError, MathResultExt};
 use crate::oracle::{load_price, read_oracle, OracleConfig};
 use crate::state::*;
 
-/// Holdings of one account with their prices and risk parameters.
+/// Holdings of one account with their prices and risk parameters, split as margin sees them:
+/// the positions the account backs (cross or portfolio) and the isolated ones, each alone.
 pub struct HealthInputs {
     pub collateral: [Collateral; MAX_COLLATERAL],
+    /// Asset of each collateral balance (portfolio accounts; zero otherwise).
+    pub collateral_assets: [u8; MAX_COLLATERAL],
     pub n_collateral: usize,
+    /// Positions backed by the account, in slot order.
     pub perps: [PerpExposure; MAX_PERPS],
+    /// Asset of each of `perps` (portfolio accounts; zero otherwise).
+    pub perp_assets: [u8; MAX_PERPS],
+    /// Account slot of each of `perps`.
+    pub perp_slots: [u8; MAX_PERPS],
     pub n_perps: usize,
+    /// Isolated positions, in slot order, and their slots.
+    pub isolated: [PerpExposure; MAX_PERPS],
+    pub isolated_slots: [u8; MAX_PERPS],
+    pub n_isolated: usize,
+    /// Portfolio accounts: the exchange's correlations and floor.
+    pub portfolio: bool,
+    pub correlation: Correlation,
+    pub floor: u32,
 }
 
 impl HealthInputs {
+    /// The part of the account its collateral backs (every position but the isolated ones).
     pub fn risk_account(&self, quote_balance: i64, exchange: &Exchange) -> RiskAccount<'_> {
         RiskAccount {
             quote_balance,
@@ -30,6 +54,61 @@ impl HealthInputs {
             perps: &self.perps[..self.n_perps],
             params: exchange.account_params(),
         }
+    }
+
+    /// How that part is margined.
+    pub fn model(&self) -> MarginModel<'_> {
+        if !self.portfolio {
+            return MarginModel::Cross;
+        }
+        MarginModel::Portfolio(PortfolioModel {
+            collateral_assets: &self.collateral_assets[..self.n_collateral],
+            perp_assets: &self.perp_assets[..self.n_perps],
+            correlation: &self.correlation,
+            floor: self.floor,
+        })
+    }
+
+    /// Health of the part the account's collateral backs, by its margin mode.
+    pub fn main_health(&self, quote_balance: i64, exchange: &Exchange) -> Result<AccountHealth> {
+        model_account_health(&self.risk_account(quote_balance, exchange), &self.model()).math()
+    }
+
+    /// Index in `perps` of account slot `slot`.
+    pub fn main_index(&self, slot: usize) -> Option<usize> {
+        self.perp_slots[..self.n_perps].iter().position(|s| usize::from(*s) == slot)
+    }
+
+    /// Index in `isolated` of account slot `slot`.
+    pub fn isolated_index(&self, slot: usize) -> Option<usize> {
+        self.isolated_slots[..self.n_isolated].iter().position(|s| usize::from(*s) == slot)
+    }
+
+    /// Isolated position `k` as the account it is: its collateral and itself.
+    pub fn isolated_account<'a>(&'a self, k: usize, acct: &MarginAccount, exchange: &Exchange) -> RiskAccount<'a> {
+        let slot = usize::from(self.isolated_slots[k]);
+        isolated_account(acct.perps[slot].isolated_collateral, &self.isolated[k], exchange.account_params())
+    }
+
+    /// Health of isolated position `k`.
+    pub fn isolated_health(&self, k: usize, acct: &MarginAccount, exchange: &Exchange) -> Result<AccountHealth> {
+        fulcrum_risk::account_health(&self.isolated_account(k, acct, exchange)).math()
+    }
+
+    /// Places every holding of the account's collateral-backed part on its asset and margins it
+    /// in portfolio mode with `corr`.
+    pub fn set_portfolio(&mut self, acct: &MarginAccount, corr: &Correlations) -> Result<()> {
+        for (i, slot) in acct.active_collateral().iter().enumerate() {
+            self.collateral_assets[i] = corr.bank_asset(slot.bank_index).ok_or(FulcrumError::AssetNotInCorrelations)?;
+        }
+        for k in 0..self.n_perps {
+            let market_index = acct.perps[usize::from(self.perp_slots[k])].market_index;
+            self.perp_assets[k] = corr.market_asset(market_index).ok_or(FulcrumError::AssetNotInCorrelations)?;
+        }
+        self.portfolio = true;
+        self.correlation = corr.correlation();
+        self.floor = corr.floor;
+        Ok(())
     }
 }
 
@@ -70,7 +149,7 @@ fn pair<'a, 'info>(
 }
 
 /// Reads every bank/market and oracle the account's active slots name, from `remaining` in the
-/// canonical order.
+/// canonical order, then (portfolio accounts) the exchange's `Correlations`.
 pub fn load_health_inputs<'info>(
     account: &MarginAccount,
     exchange_key: &Pubkey,
@@ -92,11 +171,42 @@ pub fn load_health_inputs_with<'info>(
     now: i64,
     stale_fallback: bool,
 ) -> Result<Box<HealthInputs>> {
+    let (mut inputs, used) = load_holdings(account, exchange_key, quote_decimals, remaining, now, stale_fallback)?;
+    let mut expected = used;
+    if account.is_portfolio() {
+        let ai = remaining.get(used).ok_or(FulcrumError::MissingCorrelations)?;
+        let corr = read_correlations(ai, exchange_key)?;
+        inputs.set_portfolio(account, &corr)?;
+        expected += 1;
+    }
+    require!(remaining.len() <= expected, FulcrumError::ExtraHealthAccounts);
+    Ok(inputs)
+}
+
+/// The canonical health accounts only (no correlations, no length check): the holdings, priced,
+/// and how many accounts they took.
+pub fn load_holdings<'info>(
+    account: &MarginAccount,
+    exchange_key: &Pubkey,
+    quote_decimals: u8,
+    remaining: &[AccountInfo<'info>],
+    now: i64,
+    stale_fallback: bool,
+) -> Result<(Box<HealthInputs>, usize)> {
     let mut inputs = Box::new(HealthInputs {
         collateral: [Collateral::default(); MAX_COLLATERAL],
+        collateral_assets: [0; MAX_COLLATERAL],
         n_collateral: 0,
         perps: [PerpExposure::default(); MAX_PERPS],
+        perp_assets: [0; MAX_PERPS],
+        perp_slots: [0; MAX_PERPS],
         n_perps: 0,
+        isolated: [PerpExposure::default(); MAX_PERPS],
+        isolated_slots: [0; MAX_PERPS],
+        n_isolated: 0,
+        portfolio: false,
+        correlation: Correlation::identity(0),
+        floor: 0,
     });
     let mut k = 0usize;
     for (i, slot) in account.active_collateral().iter().enumerate() {
@@ -132,11 +242,34 @@ pub fn load_health_inputs_with<'info>(
             reading.validate(&cfg, now)?;
             reading.to_price(cfg.base_decimals, quote_decimals)?
         };
-        inputs.perps[i] = PerpExposure { position: slot.position(), market: market.risk(price) };
-        inputs.n_perps = i + 1;
+        let exposure = PerpExposure { position: slot.position(), market: market.risk(price) };
+        let slot_u8 = u8::try_from(i).map_err(|_| FulcrumError::HealthAccountMismatch)?;
+        if slot.is_isolated() {
+            inputs.isolated[inputs.n_isolated] = exposure;
+            inputs.isolated_slots[inputs.n_isolated] = slot_u8;
+            inputs.n_isolated += 1;
+        } else {
+            inputs.perps[inputs.n_perps] = exposure;
+            inputs.perp_slots[inputs.n_perps] = slot_u8;
+            inputs.n_perps += 1;
+        }
     }
-    require!(remaining.len() <= 2 * k, FulcrumError::ExtraHealthAccounts);
-    Ok(inputs)
+    Ok((inputs, 2 * k))
+}
+
+/// The exchange's correlations from `ai` (owner, discriminator and exchange checked), boxed.
+pub fn read_correlations(ai: &AccountInfo, exchange_key: &Pubkey) -> Result<Box<Correlations>> {
+    require_keys_eq!(*ai.owner, crate::ID, FulcrumError::MissingCorrelations);
+    let data = ai.try_borrow_data()?;
+    let disc = Correlations::DISCRIMINATOR;
+    let body = data
+        .get(disc.len()..disc.len() + core::mem::size_of::<Correlations>())
+        .ok_or_else(|| error!(FulcrumError::MissingCorrelations))?;
+    require!(data[..disc.len()] == *disc, FulcrumError::MissingCorrelations);
+    let mut corr: Box<Correlations> = Box::new(bytemuck::Zeroable::zeroed());
+    bytemuck::bytes_of_mut(&mut *corr).copy_from_slice(body);
+    require_keys_eq!(corr.exchange, *exchange_key, FulcrumError::WrongExchange);
+    Ok(corr)
 }
 
 /// Copies a program-owned zero-copy account out of an `AccountInfo`, checking owner and
@@ -152,7 +285,8 @@ pub fn load_zero_copy<T: bytemuck::Pod + Discriminator + Owner>(ai: &AccountInfo
     Ok(bytemuck::pod_read_unaligned(body))
 }
 
-/// The full engine picture of `account` from its canonical remaining accounts.
+/// The engine's picture of the part of `account` its collateral backs (by its margin mode), from
+/// its health accounts.
 pub fn account_health<'info>(
     account: &MarginAccount,
     exchange_key: &Pubkey,
@@ -161,7 +295,7 @@ pub fn account_health<'info>(
     now: i64,
 ) -> Result<AccountHealth> {
     let inputs = load_health_inputs(account, exchange_key, exchange.quote_decimals, remaining, now)?;
-    fulcrum_risk::account_health(&inputs.risk_account(account.quote_balance, exchange)).math()
+    inputs.main_health(account.quote_balance, exchange)
 }
 
 /// Records what an instruction observed: health state, and entering or leaving margin call

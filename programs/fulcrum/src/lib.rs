@@ -74,6 +74,10 @@ pub mod fulcrum {
         instructions::update_params::update_bank_params(ctx, params)
     }
 
+    pub fn set_correlations(ctx: Context<SetCorrelations>, params: CorrelationParams) -> Result<()> {
+        instructions::set_correlations::handler(ctx, params)
+    }
+
     pub fn update_market_params(ctx: Context<UpdateMarket>, params: MarketParams) -> Result<()> {
         instructions::update_params::update_market_params(ctx, params)
     }
@@ -98,6 +102,17 @@ pub mod fulcrum {
 
     pub fn place_perp_trade<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeParams) -> Result<()> {
         instructions::place_perp_trade::handler(ctx, params)
+    }
+
+    pub fn transfer_isolated_collateral<'info>(
+        ctx: Context<'info, TransferIsolatedCollateral<'info>>,
+        amount: i64,
+    ) -> Result<()> {
+        instructions::transfer_isolated_collateral::handler(ctx, amount)
+    }
+
+    pub fn set_margin_mode<'info>(ctx: Context<'info, SetMarginMode<'info>>, mode: u8) -> Result<()> {
+        instructions::set_margin_mode::handler(ctx, mode)
     }
 
     pub fn close_margin_account(ctx: Context<CloseMarginAccount>) -> Result<()> {

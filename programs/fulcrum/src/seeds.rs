@@ -15,3 +15,5 @@ pub const POOL: &[u8] = b"pool";
 pub const LP_MINT: &[u8] = b"lp_mint";
 /// `[MARGIN_ACCOUNT, exchange, owner, sub_account_id (u16 LE)]`: a trader's margin account.
 pub const MARGIN_ACCOUNT: &[u8] = b"margin";
+/// `[CORRELATIONS, exchange]`: the exchange's portfolio-margin configuration (correlations).
+pub const CORRELATIONS: &[u8] = b"correlations";

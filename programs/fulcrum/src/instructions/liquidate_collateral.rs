@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
-use fulcrum_risk::{is_liquidatable, plan_collateral_liquidation};
+use fulcrum_risk::{is_liquidatable, plan_collateral_liquidation_in};
 
 use crate::error::{FulcrumError, MathResultExt, OptionExt};
 use crate::events::{sat_i64, CollateralLiquidationEvent};
@@ -47,7 +47,7 @@ pub fn handler<'info>(ctx: Context<'info, LiquidateCollateral<'info>>, max_repay
     let clock = Clock::get()?;
     let key = a.margin_account.key();
     let mut acct = a.margin_account.load_mut()?;
-    require!(acct.num_perps == 0, FulcrumError::PerpPositionsOpen);
+    require!(acct.active_perps().iter().all(PerpSlot::is_isolated), FulcrumError::PerpPositionsOpen);
     require!(acct.quote_balance < 0, FulcrumError::NoDebt);
     let mut inputs = load_health_inputs(
         &acct,
@@ -56,7 +56,7 @@ pub fn handler<'info>(ctx: Context<'info, LiquidateCollateral<'info>>, max_repay
         ctx.remaining_accounts,
         clock.unix_timestamp,
     )?;
-    let before = fulcrum_risk::account_health(&inputs.risk_account(acct.quote_balance, &exchange)).math()?;
+    let before = inputs.main_health(acct.quote_balance, &exchange)?;
     observe(&mut acct, &key, &before, &exchange, clock.slot)?;
     require!(!before.maint.is_met(), FulcrumError::NotLiquidatable);
     require!(
@@ -73,8 +73,9 @@ pub fn handler<'info>(ctx: Context<'info, LiquidateCollateral<'info>>, max_repay
 
     let mut bank = a.bank.load_mut()?;
     let ci = acct.find_collateral(bank.index).ok_or(FulcrumError::CollateralNotHeld)?;
-    let plan = plan_collateral_liquidation(
+    let plan = plan_collateral_liquidation_in(
         &inputs.risk_account(acct.quote_balance, &exchange),
+        &inputs.model(),
         ci,
         max_repay,
         exchange.collateral_liquidation_discount,
@@ -88,7 +89,7 @@ pub fn handler<'info>(ctx: Context<'info, LiquidateCollateral<'info>>, max_repay
     let price = inputs.collateral[ci].price.oracle;
     inputs.collateral[ci].amount = acct.collateral[ci].amount;
     acct.compact_collateral(ci);
-    let after = fulcrum_risk::account_health(&inputs.risk_account(acct.quote_balance, &exchange)).math()?;
+    let after = inputs.main_health(acct.quote_balance, &exchange)?;
     observe(&mut acct, &key, &after, &exchange, clock.slot)?;
     let seeds = ExchangeSeeds::of(&exchange);
     let bank_index = bank.index;

@@ -1,9 +1,12 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
-use fulcrum_risk::{is_liquidatable, largest_requirement, plan_perp_liquidation, AccountHealth};
+use fulcrum_risk::{
+    is_liquidatable, isolated_account, largest_requirement, plan_perp_liquidation, plan_perp_liquidation_in,
+    resolve_bankruptcy, PerpExposure,
+};
 
 use crate::error::{FulcrumError, MathResultExt, OptionExt};
-use crate::events::{sat_i64, LiquidationEvent};
+use crate::events::{sat_i64, BankruptcyEvent, LiquidationEvent};
 use crate::health::{load_health_inputs_with, observe};
 use crate::state::*;
 use crate::token::{transfer_out, ExchangeSeeds};
@@ -35,11 +38,17 @@ pub struct LiquidatePerp<'info> {
     pub token_program: Program<'info, Token>,
 }
 
-/// Permissionless: closes part of the account's largest position (by maintenance requirement)
-/// against the pool at the oracle price, just enough to restore maintenance × (1 + buffer), or
-/// all of it when that is out of reach or the rest would be dust. The liquidator fee goes to
-/// `liquidator_quote`, the insurance fee to the fund, both from the account and capped by its
-/// remaining equity. Remaining accounts: the margin check's, for the account before.
+/// Permissionless: closes part of a position against the pool at the oracle price, just enough
+/// to restore maintenance × (1 + buffer), or all of it when that is out of reach or the rest
+/// would be dust. The liquidator fee goes to `liquidator_quote`, the insurance fee to the fund,
+/// both from the position's backing and capped by its remaining equity.
+///
+/// `market` picks the position. An isolated one is liquidated alone, as soon as its own
+/// collateral is below its maintenance requirement: its loss never reaches the rest of the
+/// account, and a deficit left once it is closed is covered at once by the insurance fund, then
+/// the pool. Otherwise the account (cross or portfolio, by its mode) must be liquidatable and
+/// `market` must hold its largest requirement. Remaining accounts: the margin check's, for the
+/// account before.
 pub fn handler<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
     let a = &ctx.accounts;
     let exchange = a.exchange.load()?;
@@ -47,7 +56,7 @@ pub fn handler<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
     let clock = Clock::get()?;
     let key = a.margin_account.key();
     let mut acct = a.margin_account.load_mut()?;
-    let mut inputs = load_health_inputs_with(
+    let inputs = load_health_inputs_with(
         &acct,
         &a.exchange.key(),
         exchange.quote_decimals,
@@ -55,55 +64,99 @@ pub fn handler<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
         clock.unix_timestamp,
         true,
     )?;
-    let before: AccountHealth =
-        fulcrum_risk::account_health(&inputs.risk_account(acct.quote_balance, &exchange)).math()?;
-    observe(&mut acct, &key, &before, &exchange, clock.slot)?;
-    require!(!before.maint.is_met(), FulcrumError::NotLiquidatable);
-    require!(
-        is_liquidatable(
-            &before.maint,
-            acct.margin_call_slot,
-            clock.slot,
-            exchange.margin_call_grace_slots,
-            exchange.liquidation_threshold_ratio,
-        )
-        .math()?,
-        FulcrumError::MarginCallGracePeriod
-    );
-
     let mut market = a.market.load_mut()?;
     require!(market.paused & pause::LIQUIDATIONS == 0, FulcrumError::MarketPaused);
-    let i = largest_requirement(&inputs.risk_account(acct.quote_balance, &exchange))
-        .math()?
-        .ok_or(FulcrumError::NotLiquidatable)?;
-    require!(acct.perps[i].market_index == market.index, FulcrumError::NotLargestPosition);
-    let plan = plan_perp_liquidation(
-        &inputs.risk_account(acct.quote_balance, &exchange),
-        i,
-        market.step_size,
-        &exchange.liquidation_params(),
-    )
-    .math()?;
+    let params = exchange.liquidation_params();
+    let slot_i = acct.find_perp(market.index).ok_or(FulcrumError::NotLargestPosition)?;
+    let isolated = inputs.isolated_index(slot_i);
 
-    let old = acct.perps[i].position();
+    let (before, plan, price) = match isolated {
+        Some(k) => {
+            let before = inputs.isolated_health(k, &acct, &exchange)?;
+            require!(!before.maint.is_met(), FulcrumError::NotLiquidatable);
+            let plan =
+                plan_perp_liquidation(&inputs.isolated_account(k, &acct, &exchange), 0, market.step_size, &params)
+                    .math()?;
+            (before, plan, inputs.isolated[k].market.price.oracle)
+        }
+        None => {
+            let before = inputs.main_health(acct.quote_balance, &exchange)?;
+            observe(&mut acct, &key, &before, &exchange, clock.slot)?;
+            require!(!before.maint.is_met(), FulcrumError::NotLiquidatable);
+            require!(
+                is_liquidatable(
+                    &before.maint,
+                    acct.margin_call_slot,
+                    clock.slot,
+                    exchange.margin_call_grace_slots,
+                    exchange.liquidation_threshold_ratio,
+                )
+                .math()?,
+                FulcrumError::MarginCallGracePeriod
+            );
+            let account = inputs.risk_account(acct.quote_balance, &exchange);
+            let i = largest_requirement(&account).math()?.ok_or(FulcrumError::NotLiquidatable)?;
+            require!(usize::from(inputs.perp_slots[i]) == slot_i, FulcrumError::NotLargestPosition);
+            let plan = plan_perp_liquidation_in(&account, &inputs.model(), i, market.step_size, &params).math()?;
+            (before, plan, inputs.perps[i].market.price.oracle)
+        }
+    };
+
+    let old = acct.perps[slot_i].position();
     market.update_open_interest(&old, &plan.position).overflow()?;
     market.volume = market.volume.saturating_add(plan.fill_quote);
-    let price = inputs.perps[i].market.price.oracle;
     let mut pool = a.pool.load_mut()?;
     pool.balance = u64::try_from(i128::from(pool.balance) - i128::from(plan.realized_pnl))
         .map_err(|_| FulcrumError::InsufficientPoolLiquidity)?;
     pool.insurance_balance = pool.insurance_balance.checked_add(plan.insurance_fee).overflow()?;
     let fees = i128::from(plan.liquidator_fee) + i128::from(plan.insurance_fee);
-    acct.quote_balance = i64::try_from(i128::from(acct.quote_balance) + i128::from(plan.realized_pnl) - fees)
+    let backing = match isolated {
+        Some(_) => &mut acct.perps[slot_i].isolated_collateral,
+        None => &mut acct.quote_balance,
+    };
+    *backing = i64::try_from(i128::from(*backing) + i128::from(plan.realized_pnl) - fees)
         .map_err(|_| FulcrumError::MathOverflow)?;
-    acct.perps[i].set_position(&plan.position);
-    acct.perps[i].realized_pnl = acct.perps[i].realized_pnl.saturating_add(plan.realized_pnl);
-    acct.compact_perp(i);
+    let slot = &mut acct.perps[slot_i];
+    slot.set_position(&plan.position);
+    slot.realized_pnl = slot.realized_pnl.saturating_add(plan.realized_pnl);
+    let mut bankruptcy = None;
+    if isolated.is_some() && plan.position.base == 0 && slot.isolated_collateral < 0 {
+        // The position is gone and its collateral did not cover it: the fund, then the pool.
+        let debt = slot.isolated_collateral.unsigned_abs();
+        let r = resolve_bankruptcy(debt, pool.insurance_balance, pool.balance);
+        pool.insurance_balance -= r.insurance_paid;
+        pool.balance -= r.socialised;
+        pool.socialised_loss = pool.socialised_loss.checked_add(r.socialised).overflow()?;
+        pool.insurance_paid_out = pool.insurance_paid_out.checked_add(r.insurance_paid).overflow()?;
+        slot.isolated_collateral = -i64::try_from(r.uncovered).map_err(|_| FulcrumError::MathOverflow)?;
+        bankruptcy = Some(BankruptcyEvent {
+            margin_account: key,
+            debt,
+            insurance_paid: r.insurance_paid,
+            socialised: r.socialised,
+            uncovered: r.uncovered,
+            socialised_total: pool.socialised_loss,
+        });
+    }
+    acct.compact_perp(slot_i);
 
     // Health after, from the same prices.
-    inputs.perps[i].position = plan.position;
-    let after = fulcrum_risk::account_health(&inputs.risk_account(acct.quote_balance, &exchange)).math()?;
-    observe(&mut acct, &key, &after, &exchange, clock.slot)?;
+    let after = match isolated {
+        Some(_) => {
+            let e = PerpExposure { position: plan.position, market: inputs.isolated[isolated.unwrap_or(0)].market };
+            let collateral = acct.find_perp(market.index).map_or(0, |i| acct.perps[i].isolated_collateral);
+            fulcrum_risk::account_health(&isolated_account(collateral, &e, exchange.account_params())).math()?
+        }
+        None => {
+            let mut inputs = inputs;
+            if let Some(i) = inputs.main_index(slot_i) {
+                inputs.perps[i].position = plan.position;
+            }
+            let after = inputs.main_health(acct.quote_balance, &exchange)?;
+            observe(&mut acct, &key, &after, &exchange, clock.slot)?;
+            after
+        }
+    };
     let seeds = ExchangeSeeds::of(&exchange);
     let market_index = market.index;
     drop((market, pool, acct, exchange));
@@ -134,5 +187,8 @@ pub fn handler<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
         requirement_after: sat_i64(after.maint.requirement),
         leverage_after: after.leverage.unwrap_or(u64::MAX),
     });
+    if let Some(e) = bankruptcy {
+        crate::emit_event!(e);
+    }
     Ok(())
 }

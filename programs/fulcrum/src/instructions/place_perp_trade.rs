@@ -3,7 +3,7 @@ use fulcrum_risk::{apply_fill, is_reducing, trade_fee_rate, Price};
 
 use crate::error::{FulcrumError, MathResultExt, OptionExt};
 use crate::events::{CircuitBreakerEvent, TradeEvent};
-use crate::health::{account_health, observe};
+use crate::health::{load_health_inputs, observe};
 use crate::oracle::load_observation;
 use crate::state::*;
 
@@ -43,7 +43,10 @@ pub struct PlacePerpTrade<'info> {
 
 /// Trades against the pool at the oracle price plus the taker fee. A trade that opens, grows or
 /// flips a position must leave the account at initial margin; one that only reduces is always
-/// allowed. Remaining accounts: the margin check's, for the account after the trade.
+/// allowed. In a market where the account holds an isolated slot (see
+/// `transfer_isolated_collateral`) the trade is isolated: PnL and fee settle in the slot's
+/// collateral and the position alone must meet initial margin. Remaining accounts: the margin
+/// check's, for the account after the trade.
 pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeParams) -> Result<()> {
     let a = &ctx.accounts;
     let exchange = a.exchange.load()?;
@@ -52,7 +55,7 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
     require!(acct.can_trade(&a.trader.key()), FulcrumError::NotAccountOwner);
     let now = Clock::get()?.unix_timestamp;
 
-    let (event, reducing) = {
+    let (event, reducing, isolated, market_index) = {
         let mut market = a.market.load_mut()?;
         require!(
             params.base_size > 0 && params.base_size.is_multiple_of(market.step_size),
@@ -131,8 +134,13 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
         market.refresh_ratios(fill_price, now, pool.balance).math()?;
 
         let fee = i64::try_from(fill.fee).map_err(|_| FulcrumError::MathOverflow)?;
-        acct.quote_balance =
-            acct.quote_balance.checked_add(fill.realized_pnl).and_then(|q| q.checked_sub(fee)).overflow()?;
+        // An isolated position settles into its own collateral, a cross one into the account.
+        let settled = if acct.perps[slot_i].is_isolated() {
+            &mut acct.perps[slot_i].isolated_collateral
+        } else {
+            &mut acct.quote_balance
+        };
+        *settled = settled.checked_add(fill.realized_pnl).and_then(|q| q.checked_sub(fee)).overflow()?;
         acct.fees_paid = acct.fees_paid.checked_add(fill.fee).overflow()?;
         let slot = &mut acct.perps[slot_i];
         slot.set_position(&fill.position);
@@ -140,6 +148,7 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
         if fill.position.base == 0 {
             slot.realized_pnl = 0;
         }
+        let isolated = slot.is_isolated();
         acct.compact_perp(slot_i);
         let event = TradeEvent {
             seq,
@@ -157,15 +166,22 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
             maint_ratio: market.effective_maint_ratio.max(market.maint_margin_ratio),
             fee_rate,
         };
-        (event, reducing)
+        (event, reducing, isolated, market.index)
     };
 
     // The market may be among the health accounts: its borrow above is released.
-    let health = account_health(&acct, &a.exchange.key(), &exchange, ctx.remaining_accounts, now)?;
-    observe(&mut acct, &a.margin_account.key(), &health, &exchange, Clock::get()?.slot)?;
+    let inputs = load_health_inputs(&acct, &a.exchange.key(), exchange.quote_decimals, ctx.remaining_accounts, now)?;
+    let main = inputs.main_health(acct.quote_balance, &exchange)?;
+    observe(&mut acct, &a.margin_account.key(), &main, &exchange, Clock::get()?.slot)?;
+    // An isolated trade is checked against the position's own collateral only.
+    let iso = acct.find_perp(market_index).and_then(|i| inputs.isolated_index(i));
+    let health = match (isolated, iso) {
+        (true, Some(k)) => inputs.isolated_health(k, &acct, &exchange)?,
+        _ => main,
+    };
     if !reducing {
         require!(health.init.is_met(), FulcrumError::TradeExceedsInitialMargin);
-        require!(acct.in_margin_call == 0, FulcrumError::AccountInMarginCall);
+        require!(isolated || acct.in_margin_call == 0, FulcrumError::AccountInMarginCall);
     }
     crate::emit_event!(TradeEvent {
         leverage: health.leverage.unwrap_or(u64::MAX),

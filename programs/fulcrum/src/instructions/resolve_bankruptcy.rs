@@ -20,7 +20,9 @@ pub fn handler(ctx: Context<ResolveBankruptcy>) -> Result<()> {
     require!(!ctx.accounts.exchange.load()?.is_paused(pause::LIQUIDATIONS), FulcrumError::Paused);
     let key = ctx.accounts.margin_account.key();
     let mut acct = ctx.accounts.margin_account.load_mut()?;
-    require!(acct.num_perps == 0 && acct.num_collateral == 0 && acct.quote_balance < 0, FulcrumError::NotBankrupt);
+    // Isolated positions stand apart: they neither hold the account's debt back nor pay it.
+    let backed_perps = acct.active_perps().iter().any(|p| !p.is_isolated());
+    require!(!backed_perps && acct.num_collateral == 0 && acct.quote_balance < 0, FulcrumError::NotBankrupt);
     let mut pool = ctx.accounts.pool.load_mut()?;
     let debt = acct.quote_balance.unsigned_abs();
     let r = resolve_bankruptcy(debt, pool.insurance_balance, pool.balance);

@@ -20,7 +20,7 @@ pub struct CollateralSlot {
     pub _pad: [u8; 6],
 }
 
-/// A perp position. Free when `base == 0 && quote_entry == 0`.
+/// A perp position. Free when `base == 0 && quote_entry == 0 && isolated_collateral == 0`.
 #[zero_copy]
 #[derive(Debug, Default, PartialEq, Eq)]
 #[repr(C)]
@@ -33,13 +33,24 @@ pub struct PerpSlot {
     pub funding_snapshot: [u8; 16],
     /// Realised PnL of this position since it opened, quote native units (display only).
     pub realized_pnl: i64,
+    /// Isolated positions: the quote collateral that alone backs this position (its PnL, fees
+    /// and funding settle here, not in the account's quote balance), quote native units.
+    /// Negative only transiently, for a bankrupt isolated position whose deficit neither the
+    /// insurance fund nor the pool could cover. Zero for cross positions.
+    pub isolated_collateral: i64,
     pub market_index: u16,
-    pub _pad: [u8; 6],
+    /// 1: an isolated position (see `isolated_collateral`); 0: backed by the account.
+    pub isolated: u8,
+    pub _pad: [u8; 5],
 }
 
 impl PerpSlot {
     pub fn is_active(&self) -> bool {
-        self.base != 0 || self.quote_entry != 0
+        self.base != 0 || self.quote_entry != 0 || self.isolated_collateral != 0
+    }
+
+    pub fn is_isolated(&self) -> bool {
+        self.isolated != 0
     }
 
     pub fn position(&self) -> PerpPosition {
@@ -84,10 +95,12 @@ pub struct MarginAccount {
     pub num_perps: u8,
     /// 1 while the account is in margin call (since `margin_call_slot`).
     pub in_margin_call: u8,
-    pub _pad: [u8; 1],
+    /// `fulcrum_risk::MarginMode` as u8: how the account's collateral backs its (non-isolated)
+    /// positions. Portfolio accounts append the exchange's `Correlations` to every margin check.
+    pub margin_mode: u8,
     pub collateral: [CollateralSlot; MAX_COLLATERAL],
     pub perps: [PerpSlot; MAX_PERPS],
-    pub reserved: [u8; 128],
+    pub reserved: [u8; 64],
 }
 const _: () = assert!(core::mem::size_of::<MarginAccount>() == 768);
 
@@ -168,6 +181,10 @@ impl MarginAccount {
     /// Whether `key` may trade for this account.
     pub fn can_trade(&self, key: &Pubkey) -> bool {
         *key == self.owner || (*key == self.delegate && self.delegate != Pubkey::default())
+    }
+
+    pub fn is_portfolio(&self) -> bool {
+        self.margin_mode == fulcrum_risk::MarginMode::Portfolio as u8
     }
 
     pub fn is_empty(&self) -> bool {

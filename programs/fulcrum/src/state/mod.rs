@@ -3,12 +3,14 @@
 //! layouts are the same byte for byte.
 
 pub mod bank;
+pub mod correlations;
 pub mod exchange;
 pub mod margin_account;
 pub mod market;
 pub mod pool;
 
 pub use bank::*;
+pub use correlations::*;
 pub use exchange::*;
 pub use margin_account::*;
 pub use market::*;

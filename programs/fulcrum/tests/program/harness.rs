@@ -670,6 +670,9 @@ impl Harness {
             metas.push(AccountMeta::new_readonly(m.key, false));
             metas.push(AccountMeta::new_readonly(m.oracle.key, false));
         }
+        if acct.is_portfolio() {
+            metas.push(AccountMeta::new_readonly(correlations_address(&self.exchange), false));
+        }
         metas
     }
 
@@ -952,7 +955,7 @@ impl Harness {
     // ------------------------------------------------------------------ invariants
 
     /// Every vault holds exactly what the ledger says it owes: quote vault = Σ account quote
-    /// balances + pool + insurance; collateral vault = Σ account balances = bank total.
+    /// balances + Σ isolated collateral + pool + insurance; collateral vault = Σ account balances = bank total.
     pub async fn assert_conservation(&mut self) {
         let accounts = self.margin_accounts.clone();
         let mut quote_owed: i128 = 0;
@@ -963,6 +966,7 @@ impl Harness {
             }
             let a = self.margin(key).await;
             quote_owed += a.quote_balance as i128;
+            quote_owed += a.active_perps().iter().map(|p| p.isolated_collateral as i128).sum::<i128>();
             for s in a.active_collateral() {
                 *owed.entry(s.bank_index).or_default() += s.amount as u128;
             }
@@ -996,8 +1000,13 @@ impl Harness {
         }
         keys.extend(self.markets.iter().map(|m| m.key));
         keys.extend(self.margin_accounts.iter().copied());
+        keys.push(correlations_address(&self.exchange));
         keys
     }
+}
+
+pub fn correlations_address(exchange: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[seeds::CORRELATIONS, exchange.as_ref()], &fulcrum::ID).0
 }
 
 pub fn bank_address(exchange: &Pubkey, index: u16) -> Pubkey {
@@ -1210,7 +1219,8 @@ impl Harness {
             });
         }
         let mut perps = vec![];
-        for s in acct.active_perps() {
+        // The collateral-backed part only: isolated positions are accounts of their own.
+        for s in acct.active_perps().iter().filter(|s| !s.is_isolated()) {
             let market = self.market(s.market_index as usize).await;
             let price =
                 self.oracle_price(&market.oracle, market.oracle_kind, &market.feed_id, market.base_decimals).await;
@@ -1343,5 +1353,78 @@ impl Harness {
     pub async fn crank(&mut self, market: usize) -> TxResult {
         let ix = self.crank_ix(market);
         self.send(&[ix], &[]).await
+    }
+}
+
+// ---------------------------------------------------------------- margin modes
+
+impl Harness {
+    pub async fn set_correlations(&mut self, params: fulcrum::instructions::CorrelationParams) -> TxResult {
+        let ix = Instruction {
+            program_id: fulcrum::ID,
+            accounts: fulcrum::accounts::SetCorrelations {
+                admin: self.admin.pubkey(),
+                exchange: self.exchange,
+                correlations: correlations_address(&self.exchange),
+                system_program: anchor_lang::system_program::ID,
+            }
+            .to_account_metas(None),
+            data: fulcrum::instruction::SetCorrelations { params }.data(),
+        };
+        let admin = self.admin.insecure_clone();
+        self.send(&[ix], &[&admin]).await
+    }
+
+    /// Moves `amount` quote into (> 0) or out of (< 0) the trader's isolated position in `market`.
+    pub async fn transfer_isolated_ix(&mut self, t: &Trader, market: u16, amount: i64) -> Instruction {
+        let mut after = self.margin(&t.account).await;
+        if let Some(i) = after.perp_slot(market) {
+            if !after.perps[i].is_active() {
+                after.perps[i].isolated = 1;
+            }
+            after.perps[i].isolated_collateral += amount;
+            after.compact_perp(i);
+        }
+        let mut metas = fulcrum::accounts::TransferIsolatedCollateral {
+            exchange: self.exchange,
+            margin_account: t.account,
+            trader: t.key(),
+            market: self.markets[market as usize].key,
+        }
+        .to_account_metas(None);
+        metas.extend(self.health_metas(&after));
+        Instruction {
+            program_id: fulcrum::ID,
+            accounts: metas,
+            data: fulcrum::instruction::TransferIsolatedCollateral { amount }.data(),
+        }
+    }
+
+    pub async fn transfer_isolated(&mut self, t: &Trader, market: u16, amount: i64) -> TxResult {
+        let ix = self.transfer_isolated_ix(t, market, amount).await;
+        self.send(&[ix], &[&t.kp]).await
+    }
+
+    pub async fn set_margin_mode_ix(&mut self, t: &Trader, mode: fulcrum_risk::MarginMode) -> Instruction {
+        let mut acct = self.margin(&t.account).await;
+        acct.margin_mode = fulcrum_risk::MarginMode::Cross as u8; // correlations are named, not appended
+        let mut metas = fulcrum::accounts::SetMarginMode {
+            exchange: self.exchange,
+            margin_account: t.account,
+            owner: t.key(),
+            correlations: correlations_address(&self.exchange),
+        }
+        .to_account_metas(None);
+        metas.extend(self.health_metas(&acct));
+        Instruction {
+            program_id: fulcrum::ID,
+            accounts: metas,
+            data: fulcrum::instruction::SetMarginMode { mode: mode as u8 }.data(),
+        }
+    }
+
+    pub async fn set_margin_mode(&mut self, t: &Trader, mode: fulcrum_risk::MarginMode) -> TxResult {
+        let ix = self.set_margin_mode_ix(t, mode).await;
+        self.send(&[ix], &[&t.kp]).await
     }
 }

@@ -9,6 +9,7 @@ mod dynamic;
 mod full_slots;
 mod liquidation;
 mod lp;
+mod modes;
 mod oracles;
 mod sim_vectors;
 mod trading;
