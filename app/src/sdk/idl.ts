@@ -1093,6 +1093,75 @@ export type Fulcrum = {
       "args": []
     },
     {
+      "name": "setCorrelations",
+      "discriminator": [
+        187,
+        157,
+        175,
+        205,
+        234,
+        173,
+        152,
+        150
+      ],
+      "accounts": [
+        {
+          "name": "admin",
+          "writable": true,
+          "signer": true,
+          "relations": [
+            "exchange"
+          ]
+        },
+        {
+          "name": "exchange"
+        },
+        {
+          "name": "correlations",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  99,
+                  111,
+                  114,
+                  114,
+                  101,
+                  108,
+                  97,
+                  116,
+                  105,
+                  111,
+                  110,
+                  115
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "exchange"
+              }
+            ]
+          }
+        },
+        {
+          "name": "systemProgram",
+          "address": "11111111111111111111111111111111"
+        }
+      ],
+      "args": [
+        {
+          "name": "params",
+          "type": {
+            "defined": {
+              "name": "correlationParams"
+            }
+          }
+        }
+      ]
+    },
+    {
       "name": "setDelegate",
       "discriminator": [
         242,
@@ -1121,6 +1190,73 @@ export type Fulcrum = {
         {
           "name": "delegate",
           "type": "pubkey"
+        }
+      ]
+    },
+    {
+      "name": "setMarginMode",
+      "discriminator": [
+        5,
+        101,
+        91,
+        213,
+        197,
+        84,
+        109,
+        78
+      ],
+      "accounts": [
+        {
+          "name": "exchange",
+          "relations": [
+            "marginAccount",
+            "correlations"
+          ]
+        },
+        {
+          "name": "marginAccount",
+          "writable": true
+        },
+        {
+          "name": "owner",
+          "signer": true,
+          "relations": [
+            "marginAccount"
+          ]
+        },
+        {
+          "name": "correlations",
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  99,
+                  111,
+                  114,
+                  114,
+                  101,
+                  108,
+                  97,
+                  116,
+                  105,
+                  111,
+                  110,
+                  115
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "exchange"
+              }
+            ]
+          }
+        }
+      ],
+      "args": [
+        {
+          "name": "mode",
+          "type": "u8"
         }
       ]
     },
@@ -1191,6 +1327,48 @@ export type Fulcrum = {
         {
           "name": "flags",
           "type": "u8"
+        }
+      ]
+    },
+    {
+      "name": "transferIsolatedCollateral",
+      "discriminator": [
+        205,
+        206,
+        188,
+        67,
+        226,
+        138,
+        154,
+        51
+      ],
+      "accounts": [
+        {
+          "name": "exchange",
+          "relations": [
+            "marginAccount",
+            "market"
+          ]
+        },
+        {
+          "name": "marginAccount",
+          "writable": true
+        },
+        {
+          "name": "trader",
+          "docs": [
+            "The owner or the delegate (the quote stays in the account either way)."
+          ],
+          "signer": true
+        },
+        {
+          "name": "market"
+        }
+      ],
+      "args": [
+        {
+          "name": "amount",
+          "type": "i64"
         }
       ]
     },
@@ -1385,6 +1563,19 @@ export type Fulcrum = {
         198,
         229,
         191
+      ]
+    },
+    {
+      "name": "correlations",
+      "discriminator": [
+        173,
+        19,
+        30,
+        62,
+        149,
+        50,
+        59,
+        98
       ]
     },
     {
@@ -1762,6 +1953,185 @@ export type Fulcrum = {
       }
     },
     {
+      "name": "correlationParams",
+      "docs": [
+        "The whole portfolio-margin configuration, replaced at once."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "matrix",
+            "docs": [
+              "Correlations, ppm, row-major `n × n` (n = √len ≤ 12): symmetric, unit diagonal,",
+              "entries in [−1, 1], positive semi-definite."
+            ],
+            "type": {
+              "vec": "i32"
+            }
+          },
+          {
+            "name": "bankAssets",
+            "docs": [
+              "Asset of each collateral bank by bank index (255: none; bank 0, the quote, is ignored)."
+            ],
+            "type": "bytes"
+          },
+          {
+            "name": "marketAssets",
+            "docs": [
+              "Asset of each perp market by market index (255: none)."
+            ],
+            "type": "bytes"
+          },
+          {
+            "name": "floor",
+            "docs": [
+              "Portfolio requirement ≥ floor × gross risk; ppm (default 300,000)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "minEquity",
+            "docs": [
+              "Least account equity to switch to portfolio margin, quote native units."
+            ],
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "correlations",
+      "docs": [
+        "The exchange's portfolio-margin configuration, set whole by the admin (`set_correlations`):",
+        "the correlation matrix over its assets, which asset each bank and perp market is, the floor",
+        "and the minimum equity to opt in. Portfolio accounts pass it after their health accounts."
+      ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "exchange",
+            "type": "pubkey"
+          },
+          {
+            "name": "minEquity",
+            "docs": [
+              "Least account equity (full value) to switch to portfolio margin, quote native units."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "floor",
+            "docs": [
+              "Portfolio requirement ≥ floor × gross risk; ppm."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "numAssets",
+            "docs": [
+              "Assets the matrix covers (≤ `MAX_ASSETS`)."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "bump",
+            "type": "u8"
+          },
+          {
+            "name": "pad",
+            "type": {
+              "array": [
+                "u8",
+                2
+              ]
+            }
+          },
+          {
+            "name": "matrix",
+            "docs": [
+              "Correlations, ppm, row-major `num_assets × num_assets` in a `MAX_ASSETS²` grid; cells",
+              "outside the matrix are zero."
+            ],
+            "type": {
+              "array": [
+                {
+                  "array": [
+                    "i32",
+                    12
+                  ]
+                },
+                12
+              ]
+            }
+          },
+          {
+            "name": "bankAssets",
+            "docs": [
+              "Asset of collateral bank `i` ([`NO_ASSET`]: none; bank 0, the quote, is never an asset)."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "marketAssets",
+            "docs": [
+              "Asset of perp market `i` ([`NO_ASSET`]: none)."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "reserved",
+            "type": {
+              "array": [
+                "u8",
+                64
+              ]
+            }
+          }
+        ]
+      }
+    },
+    {
+      "name": "correlationsEvent",
+      "type": {
+        "fields": [
+          {
+            "name": "exchange",
+            "type": "pubkey"
+          },
+          {
+            "name": "numAssets",
+            "type": "u8"
+          },
+          {
+            "name": "floor",
+            "type": "u32"
+          },
+          {
+            "name": "minEquity",
+            "type": "u64"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
       "name": "depositEvent",
       "type": {
         "fields": [
@@ -2108,6 +2478,36 @@ export type Fulcrum = {
       }
     },
     {
+      "name": "isolatedCollateralEvent",
+      "type": {
+        "fields": [
+          {
+            "name": "marginAccount",
+            "type": "pubkey"
+          },
+          {
+            "name": "marketIndex",
+            "type": "u16"
+          },
+          {
+            "docs": [
+              "Moved into the position (positive) or back to the account's quote balance (negative)."
+            ],
+            "name": "amount",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "The position's collateral afterwards."
+            ],
+            "name": "isolatedCollateral",
+            "type": "i64"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
       "name": "liquidationEvent",
       "type": {
         "fields": [
@@ -2400,13 +2800,12 @@ export type Fulcrum = {
             "type": "u8"
           },
           {
-            "name": "pad",
-            "type": {
-              "array": [
-                "u8",
-                1
-              ]
-            }
+            "name": "marginMode",
+            "docs": [
+              "`fulcrum_risk::MarginMode` as u8: how the account's collateral backs its (non-isolated)",
+              "positions. Portfolio accounts append the exchange's `Correlations` to every margin check."
+            ],
+            "type": "u8"
           },
           {
             "name": "collateral",
@@ -2439,7 +2838,7 @@ export type Fulcrum = {
             "type": {
               "array": [
                 "u8",
-                128
+                64
               ]
             }
           }
@@ -2494,6 +2893,51 @@ export type Fulcrum = {
           },
           {
             "name": "requirement",
+            "type": "i64"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "name": "marginModeEvent",
+      "type": {
+        "fields": [
+          {
+            "name": "marginAccount",
+            "type": "pubkey"
+          },
+          {
+            "docs": [
+              "`fulcrum_risk::MarginMode` as u8."
+            ],
+            "name": "mode",
+            "type": "u8"
+          },
+          {
+            "docs": [
+              "Account equity at full value when it switched."
+            ],
+            "name": "equity",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Equity and requirement in the new mode, initial then maintenance."
+            ],
+            "name": "initEquity",
+            "type": "i64"
+          },
+          {
+            "name": "initRequirement",
+            "type": "i64"
+          },
+          {
+            "name": "maintEquity",
+            "type": "i64"
+          },
+          {
+            "name": "maintRequirement",
             "type": "i64"
           }
         ],
@@ -3055,7 +3499,7 @@ export type Fulcrum = {
     {
       "name": "perpSlot",
       "docs": [
-        "A perp position. Free when `base == 0 && quote_entry == 0`."
+        "A perp position. Free when `base == 0 && quote_entry == 0 && isolated_collateral == 0`."
       ],
       "serialization": "bytemuck",
       "repr": {
@@ -3098,15 +3542,32 @@ export type Fulcrum = {
             "type": "i64"
           },
           {
+            "name": "isolatedCollateral",
+            "docs": [
+              "Isolated positions: the quote collateral that alone backs this position (its PnL, fees",
+              "and funding settle here, not in the account's quote balance), quote native units.",
+              "Negative only transiently, for a bankrupt isolated position whose deficit neither the",
+              "insurance fund nor the pool could cover. Zero for cross positions."
+            ],
+            "type": "i64"
+          },
+          {
             "name": "marketIndex",
             "type": "u16"
+          },
+          {
+            "name": "isolated",
+            "docs": [
+              "1: an isolated position (see `isolated_collateral`); 0: backed by the account."
+            ],
+            "type": "u8"
           },
           {
             "name": "pad",
             "type": {
               "array": [
                 "u8",
-                6
+                5
               ]
             }
           }
@@ -3334,6 +3795,19 @@ export type Fulcrum = {
     },
     {
       "discriminator": [
+        73,
+        20,
+        144,
+        241,
+        70,
+        150,
+        113,
+        165
+      ],
+      "name": "correlationsEvent"
+    },
+    {
+      "discriminator": [
         120,
         248,
         61,
@@ -3370,6 +3844,19 @@ export type Fulcrum = {
         214
       ],
       "name": "insuranceEvent"
+    },
+    {
+      "discriminator": [
+        78,
+        243,
+        22,
+        255,
+        244,
+        4,
+        77,
+        204
+      ],
+      "name": "isolatedCollateralEvent"
     },
     {
       "discriminator": [
@@ -3435,6 +3922,19 @@ export type Fulcrum = {
         156
       ],
       "name": "marginCallEvent"
+    },
+    {
+      "discriminator": [
+        201,
+        148,
+        253,
+        227,
+        150,
+        166,
+        213,
+        14
+      ],
+      "name": "marginModeEvent"
     },
     {
       "discriminator": [
@@ -3736,6 +4236,71 @@ export type Fulcrum = {
       "code": 6051,
       "name": "mathInvalidInput",
       "msg": "Value outside the engine's documented range"
+    },
+    {
+      "code": 6052,
+      "name": "positionModeMismatch",
+      "msg": "Position is cross and the instruction wants an isolated one, or the other way round"
+    },
+    {
+      "code": 6053,
+      "name": "isolatedCollateralBelowInitialMargin",
+      "msg": "Moving isolated collateral out would leave the position below initial margin"
+    },
+    {
+      "code": 6054,
+      "name": "insufficientIsolatedCollateral",
+      "msg": "Isolated collateral of this position is less than the amount"
+    },
+    {
+      "code": 6055,
+      "name": "portfolioMinimumEquity",
+      "msg": "Account equity is below the exchange's minimum for portfolio margin"
+    },
+    {
+      "code": 6056,
+      "name": "crossModeBelowInitialMargin",
+      "msg": "Switching to cross margin would leave the account below initial margin"
+    },
+    {
+      "code": 6057,
+      "name": "marginModeUnchanged",
+      "msg": "Account already uses this margin mode"
+    },
+    {
+      "code": 6058,
+      "name": "missingCorrelations",
+      "msg": "Portfolio margin needs the exchange's correlations after the health accounts"
+    },
+    {
+      "code": 6059,
+      "name": "assetNotInCorrelations",
+      "msg": "A bank or market the account holds has no asset in the correlations"
+    },
+    {
+      "code": 6060,
+      "name": "correlationNotSymmetric",
+      "msg": "Correlation matrix is not symmetric"
+    },
+    {
+      "code": 6061,
+      "name": "correlationDiagonalNotOne",
+      "msg": "Correlation matrix has a diagonal entry other than 1"
+    },
+    {
+      "code": 6062,
+      "name": "correlationOutOfRange",
+      "msg": "Correlation outside [-1, 1]"
+    },
+    {
+      "code": 6063,
+      "name": "correlationNotPositiveSemiDefinite",
+      "msg": "Correlation matrix is not positive semi-definite"
+    },
+    {
+      "code": 6064,
+      "name": "tooManyAssets",
+      "msg": "Too many assets for the correlation matrix, or a matrix of the wrong size"
     }
   ]
 };
@@ -4833,6 +5398,75 @@ export const IDL = {
       "args": []
     },
     {
+      "name": "set_correlations",
+      "discriminator": [
+        187,
+        157,
+        175,
+        205,
+        234,
+        173,
+        152,
+        150
+      ],
+      "accounts": [
+        {
+          "name": "admin",
+          "writable": true,
+          "signer": true,
+          "relations": [
+            "exchange"
+          ]
+        },
+        {
+          "name": "exchange"
+        },
+        {
+          "name": "correlations",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  99,
+                  111,
+                  114,
+                  114,
+                  101,
+                  108,
+                  97,
+                  116,
+                  105,
+                  111,
+                  110,
+                  115
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "exchange"
+              }
+            ]
+          }
+        },
+        {
+          "name": "system_program",
+          "address": "11111111111111111111111111111111"
+        }
+      ],
+      "args": [
+        {
+          "name": "params",
+          "type": {
+            "defined": {
+              "name": "CorrelationParams"
+            }
+          }
+        }
+      ]
+    },
+    {
       "name": "set_delegate",
       "discriminator": [
         242,
@@ -4861,6 +5495,73 @@ export const IDL = {
         {
           "name": "delegate",
           "type": "pubkey"
+        }
+      ]
+    },
+    {
+      "name": "set_margin_mode",
+      "discriminator": [
+        5,
+        101,
+        91,
+        213,
+        197,
+        84,
+        109,
+        78
+      ],
+      "accounts": [
+        {
+          "name": "exchange",
+          "relations": [
+            "margin_account",
+            "correlations"
+          ]
+        },
+        {
+          "name": "margin_account",
+          "writable": true
+        },
+        {
+          "name": "owner",
+          "signer": true,
+          "relations": [
+            "margin_account"
+          ]
+        },
+        {
+          "name": "correlations",
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  99,
+                  111,
+                  114,
+                  114,
+                  101,
+                  108,
+                  97,
+                  116,
+                  105,
+                  111,
+                  110,
+                  115
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "exchange"
+              }
+            ]
+          }
+        }
+      ],
+      "args": [
+        {
+          "name": "mode",
+          "type": "u8"
         }
       ]
     },
@@ -4931,6 +5632,48 @@ export const IDL = {
         {
           "name": "flags",
           "type": "u8"
+        }
+      ]
+    },
+    {
+      "name": "transfer_isolated_collateral",
+      "discriminator": [
+        205,
+        206,
+        188,
+        67,
+        226,
+        138,
+        154,
+        51
+      ],
+      "accounts": [
+        {
+          "name": "exchange",
+          "relations": [
+            "margin_account",
+            "market"
+          ]
+        },
+        {
+          "name": "margin_account",
+          "writable": true
+        },
+        {
+          "name": "trader",
+          "docs": [
+            "The owner or the delegate (the quote stays in the account either way)."
+          ],
+          "signer": true
+        },
+        {
+          "name": "market"
+        }
+      ],
+      "args": [
+        {
+          "name": "amount",
+          "type": "i64"
         }
       ]
     },
@@ -5125,6 +5868,19 @@ export const IDL = {
         198,
         229,
         191
+      ]
+    },
+    {
+      "name": "Correlations",
+      "discriminator": [
+        173,
+        19,
+        30,
+        62,
+        149,
+        50,
+        59,
+        98
       ]
     },
     {
@@ -5502,6 +6258,185 @@ export const IDL = {
       }
     },
     {
+      "name": "CorrelationParams",
+      "docs": [
+        "The whole portfolio-margin configuration, replaced at once."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "matrix",
+            "docs": [
+              "Correlations, ppm, row-major `n × n` (n = √len ≤ 12): symmetric, unit diagonal,",
+              "entries in [−1, 1], positive semi-definite."
+            ],
+            "type": {
+              "vec": "i32"
+            }
+          },
+          {
+            "name": "bank_assets",
+            "docs": [
+              "Asset of each collateral bank by bank index (255: none; bank 0, the quote, is ignored)."
+            ],
+            "type": "bytes"
+          },
+          {
+            "name": "market_assets",
+            "docs": [
+              "Asset of each perp market by market index (255: none)."
+            ],
+            "type": "bytes"
+          },
+          {
+            "name": "floor",
+            "docs": [
+              "Portfolio requirement ≥ floor × gross risk; ppm (default 300,000)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "min_equity",
+            "docs": [
+              "Least account equity to switch to portfolio margin, quote native units."
+            ],
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "Correlations",
+      "docs": [
+        "The exchange's portfolio-margin configuration, set whole by the admin (`set_correlations`):",
+        "the correlation matrix over its assets, which asset each bank and perp market is, the floor",
+        "and the minimum equity to opt in. Portfolio accounts pass it after their health accounts."
+      ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "exchange",
+            "type": "pubkey"
+          },
+          {
+            "name": "min_equity",
+            "docs": [
+              "Least account equity (full value) to switch to portfolio margin, quote native units."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "floor",
+            "docs": [
+              "Portfolio requirement ≥ floor × gross risk; ppm."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "num_assets",
+            "docs": [
+              "Assets the matrix covers (≤ `MAX_ASSETS`)."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "bump",
+            "type": "u8"
+          },
+          {
+            "name": "_pad",
+            "type": {
+              "array": [
+                "u8",
+                2
+              ]
+            }
+          },
+          {
+            "name": "matrix",
+            "docs": [
+              "Correlations, ppm, row-major `num_assets × num_assets` in a `MAX_ASSETS²` grid; cells",
+              "outside the matrix are zero."
+            ],
+            "type": {
+              "array": [
+                {
+                  "array": [
+                    "i32",
+                    12
+                  ]
+                },
+                12
+              ]
+            }
+          },
+          {
+            "name": "bank_assets",
+            "docs": [
+              "Asset of collateral bank `i` ([`NO_ASSET`]: none; bank 0, the quote, is never an asset)."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "market_assets",
+            "docs": [
+              "Asset of perp market `i` ([`NO_ASSET`]: none)."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "reserved",
+            "type": {
+              "array": [
+                "u8",
+                64
+              ]
+            }
+          }
+        ]
+      }
+    },
+    {
+      "name": "CorrelationsEvent",
+      "type": {
+        "fields": [
+          {
+            "name": "exchange",
+            "type": "pubkey"
+          },
+          {
+            "name": "num_assets",
+            "type": "u8"
+          },
+          {
+            "name": "floor",
+            "type": "u32"
+          },
+          {
+            "name": "min_equity",
+            "type": "u64"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
       "name": "DepositEvent",
       "type": {
         "fields": [
@@ -5848,6 +6783,36 @@ export const IDL = {
       }
     },
     {
+      "name": "IsolatedCollateralEvent",
+      "type": {
+        "fields": [
+          {
+            "name": "margin_account",
+            "type": "pubkey"
+          },
+          {
+            "name": "market_index",
+            "type": "u16"
+          },
+          {
+            "docs": [
+              "Moved into the position (positive) or back to the account's quote balance (negative)."
+            ],
+            "name": "amount",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "The position's collateral afterwards."
+            ],
+            "name": "isolated_collateral",
+            "type": "i64"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
       "name": "LiquidationEvent",
       "type": {
         "fields": [
@@ -6140,13 +7105,12 @@ export const IDL = {
             "type": "u8"
           },
           {
-            "name": "_pad",
-            "type": {
-              "array": [
-                "u8",
-                1
-              ]
-            }
+            "name": "margin_mode",
+            "docs": [
+              "`fulcrum_risk::MarginMode` as u8: how the account's collateral backs its (non-isolated)",
+              "positions. Portfolio accounts append the exchange's `Correlations` to every margin check."
+            ],
+            "type": "u8"
           },
           {
             "name": "collateral",
@@ -6179,7 +7143,7 @@ export const IDL = {
             "type": {
               "array": [
                 "u8",
-                128
+                64
               ]
             }
           }
@@ -6234,6 +7198,51 @@ export const IDL = {
           },
           {
             "name": "requirement",
+            "type": "i64"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "name": "MarginModeEvent",
+      "type": {
+        "fields": [
+          {
+            "name": "margin_account",
+            "type": "pubkey"
+          },
+          {
+            "docs": [
+              "`fulcrum_risk::MarginMode` as u8."
+            ],
+            "name": "mode",
+            "type": "u8"
+          },
+          {
+            "docs": [
+              "Account equity at full value when it switched."
+            ],
+            "name": "equity",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Equity and requirement in the new mode, initial then maintenance."
+            ],
+            "name": "init_equity",
+            "type": "i64"
+          },
+          {
+            "name": "init_requirement",
+            "type": "i64"
+          },
+          {
+            "name": "maint_equity",
+            "type": "i64"
+          },
+          {
+            "name": "maint_requirement",
             "type": "i64"
           }
         ],
@@ -6795,7 +7804,7 @@ export const IDL = {
     {
       "name": "PerpSlot",
       "docs": [
-        "A perp position. Free when `base == 0 && quote_entry == 0`."
+        "A perp position. Free when `base == 0 && quote_entry == 0 && isolated_collateral == 0`."
       ],
       "serialization": "bytemuck",
       "repr": {
@@ -6838,15 +7847,32 @@ export const IDL = {
             "type": "i64"
           },
           {
+            "name": "isolated_collateral",
+            "docs": [
+              "Isolated positions: the quote collateral that alone backs this position (its PnL, fees",
+              "and funding settle here, not in the account's quote balance), quote native units.",
+              "Negative only transiently, for a bankrupt isolated position whose deficit neither the",
+              "insurance fund nor the pool could cover. Zero for cross positions."
+            ],
+            "type": "i64"
+          },
+          {
             "name": "market_index",
             "type": "u16"
+          },
+          {
+            "name": "isolated",
+            "docs": [
+              "1: an isolated position (see `isolated_collateral`); 0: backed by the account."
+            ],
+            "type": "u8"
           },
           {
             "name": "_pad",
             "type": {
               "array": [
                 "u8",
-                6
+                5
               ]
             }
           }
@@ -7074,6 +8100,19 @@ export const IDL = {
     },
     {
       "discriminator": [
+        73,
+        20,
+        144,
+        241,
+        70,
+        150,
+        113,
+        165
+      ],
+      "name": "CorrelationsEvent"
+    },
+    {
+      "discriminator": [
         120,
         248,
         61,
@@ -7110,6 +8149,19 @@ export const IDL = {
         214
       ],
       "name": "InsuranceEvent"
+    },
+    {
+      "discriminator": [
+        78,
+        243,
+        22,
+        255,
+        244,
+        4,
+        77,
+        204
+      ],
+      "name": "IsolatedCollateralEvent"
     },
     {
       "discriminator": [
@@ -7175,6 +8227,19 @@ export const IDL = {
         156
       ],
       "name": "MarginCallEvent"
+    },
+    {
+      "discriminator": [
+        201,
+        148,
+        253,
+        227,
+        150,
+        166,
+        213,
+        14
+      ],
+      "name": "MarginModeEvent"
     },
     {
       "discriminator": [
@@ -7476,6 +8541,71 @@ export const IDL = {
       "code": 6051,
       "name": "MathInvalidInput",
       "msg": "Value outside the engine's documented range"
+    },
+    {
+      "code": 6052,
+      "name": "PositionModeMismatch",
+      "msg": "Position is cross and the instruction wants an isolated one, or the other way round"
+    },
+    {
+      "code": 6053,
+      "name": "IsolatedCollateralBelowInitialMargin",
+      "msg": "Moving isolated collateral out would leave the position below initial margin"
+    },
+    {
+      "code": 6054,
+      "name": "InsufficientIsolatedCollateral",
+      "msg": "Isolated collateral of this position is less than the amount"
+    },
+    {
+      "code": 6055,
+      "name": "PortfolioMinimumEquity",
+      "msg": "Account equity is below the exchange's minimum for portfolio margin"
+    },
+    {
+      "code": 6056,
+      "name": "CrossModeBelowInitialMargin",
+      "msg": "Switching to cross margin would leave the account below initial margin"
+    },
+    {
+      "code": 6057,
+      "name": "MarginModeUnchanged",
+      "msg": "Account already uses this margin mode"
+    },
+    {
+      "code": 6058,
+      "name": "MissingCorrelations",
+      "msg": "Portfolio margin needs the exchange's correlations after the health accounts"
+    },
+    {
+      "code": 6059,
+      "name": "AssetNotInCorrelations",
+      "msg": "A bank or market the account holds has no asset in the correlations"
+    },
+    {
+      "code": 6060,
+      "name": "CorrelationNotSymmetric",
+      "msg": "Correlation matrix is not symmetric"
+    },
+    {
+      "code": 6061,
+      "name": "CorrelationDiagonalNotOne",
+      "msg": "Correlation matrix has a diagonal entry other than 1"
+    },
+    {
+      "code": 6062,
+      "name": "CorrelationOutOfRange",
+      "msg": "Correlation outside [-1, 1]"
+    },
+    {
+      "code": 6063,
+      "name": "CorrelationNotPositiveSemiDefinite",
+      "msg": "Correlation matrix is not positive semi-definite"
+    },
+    {
+      "code": 6064,
+      "name": "TooManyAssets",
+      "msg": "Too many assets for the correlation matrix, or a matrix of the wrong size"
     }
   ]
 } as const;
