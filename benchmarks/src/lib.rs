@@ -74,12 +74,19 @@ pub fn margin_check(account: &RiskAccount) -> MathResult<bool> {
     Ok(health(account, MarginKind::Initial)?.is_met())
 }
 
-/// The portfolio margin check on the same account: 8 assets (collateral i and perp i share asset
-/// i), pairwise correlation 0.3, floor 0.3.
+/// The portfolio margin check on the same account, through the entry point the program uses
+/// (`model_health`): 8 assets (collateral i and perp i share asset i), pairwise correlation 0.3,
+/// floor 0.3.
 #[inline(never)]
 pub fn portfolio_margin_check(account: &RiskAccount, correlation: &Correlation) -> MathResult<bool> {
     const ASSETS: [u8; 8] = [0, 1, 2, 3, 4, 5, 6, 7];
-    Ok(portfolio_health(account, &ASSETS, &ASSETS, correlation, 300_000, MarginKind::Initial)?.is_met())
+    let model = MarginModel::Portfolio(PortfolioModel {
+        collateral_assets: &ASSETS,
+        perp_assets: &ASSETS,
+        correlation,
+        floor: 300_000,
+    });
+    Ok(model_health(account, &model, MarginKind::Initial)?.is_met())
 }
 
 /// The correlation matrix of [`portfolio_margin_check`].
