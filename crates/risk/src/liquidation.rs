@@ -114,6 +114,9 @@ pub fn plan_perp_liquidation(
 
 /// What a liquidation changes the requirement by: cross requirements add up, so the rest is a
 /// number; portfolio ones net, so the rest is the exposures without the holding being cut.
+// One short-lived value per plan, on the stack: boxing the exposures would only add a heap
+// allocation on chain.
+#[allow(clippy::large_enum_variant)]
 enum RestRequirement<'a> {
     Cross(i128),
     Portfolio { rest: Exposures, asset: u8, model: &'a PortfolioModel<'a> },

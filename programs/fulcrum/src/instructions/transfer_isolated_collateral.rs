@@ -16,11 +16,12 @@ pub struct TransferIsolatedCollateral<'info> {
     pub market: AccountLoader<'info, PerpMarket>,
 }
 
-/// Moves quote between the account's balance and its isolated position in `market`: `amount`
-/// > 0 moves it in (opening the isolated slot if the account has none in this market; the rest
-/// of the account must stay at initial margin), `amount` < 0 moves it back out (the position must
-/// stay at initial margin; an empty closed slot is freed). A market holding a cross position
-/// cannot take isolated collateral. Remaining accounts: the margin check's, for the account after.
+/// Moves quote between the account's balance and its isolated position in `market`. A positive
+/// `amount` moves it in, opening the isolated slot if the account has none in this market (the
+/// rest of the account must stay at initial margin); a negative one moves it back out (the
+/// position must stay at initial margin; an empty closed slot is freed). A market holding a
+/// cross position cannot take isolated collateral. Remaining accounts: the margin check's, for
+/// the account after.
 pub fn handler<'info>(ctx: Context<'info, TransferIsolatedCollateral<'info>>, amount: i64) -> Result<()> {
     require!(amount != 0, FulcrumError::ZeroAmount);
     let a = &ctx.accounts;
