@@ -28,20 +28,71 @@ const MARKETS: usize = 2;
 /// meaningful whatever the state.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Op {
-    Deposit { who: u8, bank: u8, permille: u16 },
-    Withdraw { who: u8, bank: u8, permille: u16 },
-    Trade { who: u8, market: u8, buy: bool, steps: u32 },
-    Close { who: u8, market: u8 },
-    Price { market: u8, bps: i16 },
-    CollateralPrice { bps: i16 },
-    Liquidate { target: u8 },
-    LiquidateCollateral { target: u8, permille: u16 },
-    Bankruptcy { target: u8 },
-    Refresh { target: u8 },
-    LpDeposit { permille: u16 },
-    LpWithdraw { permille: u16 },
-    Wait { secs: u8 },
-    Crank { market: u8 },
+    Deposit {
+        who: u8,
+        bank: u8,
+        permille: u16,
+    },
+    Withdraw {
+        who: u8,
+        bank: u8,
+        permille: u16,
+    },
+    Trade {
+        who: u8,
+        market: u8,
+        buy: bool,
+        steps: u32,
+    },
+    Close {
+        who: u8,
+        market: u8,
+    },
+    Price {
+        market: u8,
+        bps: i16,
+    },
+    CollateralPrice {
+        bps: i16,
+    },
+    Liquidate {
+        target: u8,
+    },
+    LiquidateCollateral {
+        target: u8,
+        permille: u16,
+    },
+    Bankruptcy {
+        target: u8,
+    },
+    Refresh {
+        target: u8,
+    },
+    LpDeposit {
+        permille: u16,
+    },
+    LpWithdraw {
+        permille: u16,
+    },
+    Wait {
+        secs: u8,
+    },
+    Crank {
+        market: u8,
+    },
+    /// Moves ‰ of the quote balance into (`into`) the trader's isolated slot in `market`, or ‰
+    /// of that slot's collateral back out.
+    Isolate {
+        who: u8,
+        market: u8,
+        into: bool,
+        permille: u16,
+    },
+    /// Switches to portfolio (`portfolio`) or back to cross margin.
+    Mode {
+        who: u8,
+        portfolio: bool,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -57,11 +108,14 @@ fn op() -> impl Strategy<Value = Op> {
         4 => who.clone().prop_map(|target| Op::Liquidate { target }),
         2 => (who.clone(), 1u16..1_000).prop_map(|(target, permille)| Op::LiquidateCollateral { target, permille }),
         2 => who.clone().prop_map(|target| Op::Bankruptcy { target }),
-        1 => who.prop_map(|target| Op::Refresh { target }),
+        1 => who.clone().prop_map(|target| Op::Refresh { target }),
         1 => (1u16..1_000).prop_map(|permille| Op::LpDeposit { permille }),
         1 => (1u16..1_000).prop_map(|permille| Op::LpWithdraw { permille }),
         1 => (1u8..90).prop_map(|secs| Op::Wait { secs }),
         2 => (0..MARKETS as u8).prop_map(|market| Op::Crank { market }),
+        2 => (who.clone(), 0..MARKETS as u8, any::<bool>(), 1u16..1_000)
+            .prop_map(|(who, market, into, permille)| Op::Isolate { who, market, into, permille }),
+        1 => (who, any::<bool>()).prop_map(|(who, portfolio)| Op::Mode { who, portfolio }),
     ]
 }
 
@@ -102,6 +156,16 @@ impl World {
             ..default_market_params()
         };
         h.add_market(OracleFormat::Legacy, Quote::at(px(20)), dynamic).await;
+        // Portfolio margin: SOL collateral and SOL-PERP on asset 0, the dynamic market on asset 1.
+        h.set_correlations(fulcrum::instructions::CorrelationParams {
+            matrix: vec![1_000_000, 500_000, 500_000, 1_000_000],
+            bank_assets: vec![255, 0],
+            market_assets: vec![0, 1],
+            floor: 300_000,
+            min_equity: 1_000 * USDC,
+        })
+        .await
+        .expect("set_correlations");
         let lp = h.seed_pool(200_000 * USDC).await;
         h.mint_to(&h.quote.mint.clone(), &lp.token(&h.quote.mint), 100_000 * USDC).await;
         h.fund_insurance(1_000 * USDC).await;
@@ -167,7 +231,21 @@ impl World {
             }
             Op::Liquidate { target } => {
                 let key = self.traders[target as usize].account;
-                let market = largest_market(h, &key).await;
+                // An isolated position below its own maintenance first, else the largest position
+                // of the collateral-backed part.
+                let inputs = h.risk_inputs(&key).await;
+                let isolated = inputs.isolated.iter().find(|(_, e, c)| {
+                    e.position.base != 0
+                        && fulcrum_risk::health(
+                            &fulcrum_risk::isolated_account(*c, e, inputs.params),
+                            fulcrum_risk::MarginKind::Maintenance,
+                        )
+                        .is_ok_and(|m| !m.is_met())
+                });
+                let market = match isolated {
+                    Some((m, _, _)) => Some(*m),
+                    None => largest_market(h, &key).await,
+                };
                 match market {
                     None => None,
                     Some(m) => {
@@ -212,6 +290,26 @@ impl World {
                 }
             }
             Op::Crank { market } => Some(h.crank(market as usize).await),
+            Op::Isolate { who, market, into, permille: p } => {
+                let t = &self.traders[who as usize];
+                let a = h.margin(&t.account).await;
+                let amount = if into {
+                    permille(a.quote_balance.max(0) as u64, p) as i64
+                } else {
+                    let held = a.find_perp(market as u16).map_or(0, |i| a.perps[i].isolated_collateral);
+                    -(permille(held.max(0) as u64, p) as i64)
+                };
+                if amount == 0 {
+                    None
+                } else {
+                    Some(h.transfer_isolated(t, market as u16, amount).await)
+                }
+            }
+            Op::Mode { who, portfolio } => {
+                let mode =
+                    if portfolio { fulcrum_risk::MarginMode::Portfolio } else { fulcrum_risk::MarginMode::Cross };
+                Some(h.set_margin_mode(&self.traders[who as usize], mode).await)
+            }
             Op::Wait { secs } => {
                 h.advance(secs as i64).await;
                 h.refresh_oracles().await;
@@ -269,25 +367,46 @@ impl World {
         }
         for t in &self.traders {
             let a = h.margin(&t.account).await;
-            if a.active_collateral().iter().any(|s| s.amount == 0) || a.active_perps().iter().any(|s| s.base == 0) {
+            if a.active_collateral().iter().any(|s| s.amount == 0)
+                || a.active_perps().iter().any(|s| s.base == 0 && s.isolated_collateral == 0)
+                || a.active_perps().iter().any(|s| !s.is_isolated() && s.base == 0)
+            {
                 return Err(format!("empty slot left active: {a:?}"));
             }
         }
-        // Liquidatable according to the engine == accepted by the program.
+        // Liquidatable according to the engine == accepted by the program: the collateral-backed
+        // part by its mode (through its largest position), each isolated position alone.
+        let fee_to = self.keeper.token(&h.quote.mint);
         for t in &self.traders {
-            let Some(market) = largest_market(h, &t.account).await else { continue };
             let inputs = h.risk_inputs(&t.account).await;
-            let expected = !fulcrum_risk::health(&inputs.risk_account(), fulcrum_risk::MarginKind::Maintenance)
-                .map_err(|e| format!("engine: {e:?}"))?
-                .is_met();
-            let fee_to = self.keeper.token(&h.quote.mint);
-            let ix = h.liquidate_perp_ix(&self.keeper.key(), &fee_to, &t.account, market).await;
-            let accepted = h.simulate(&[ix], &[&self.keeper.kp]).await;
-            if accepted != expected {
-                return Err(format!(
-                    "liquidatable: engine says {expected}, program {accepted} for {:?}",
-                    inputs.account
-                ));
+            let mut cases = vec![];
+            if let Some(market) = largest_market(h, &t.account).await {
+                let maint = fulcrum_risk::model_health(
+                    &inputs.risk_account(),
+                    &inputs.model(),
+                    fulcrum_risk::MarginKind::Maintenance,
+                )
+                .map_err(|e| format!("engine: {e:?}"))?;
+                cases.push((market, !maint.is_met()));
+            }
+            for (market, e, collateral) in &inputs.isolated {
+                if e.position.base == 0 {
+                    continue;
+                }
+                let iso = fulcrum_risk::isolated_account(*collateral, e, inputs.params);
+                let maint = fulcrum_risk::health(&iso, fulcrum_risk::MarginKind::Maintenance)
+                    .map_err(|e| format!("engine: {e:?}"))?;
+                cases.push((*market, !maint.is_met()));
+            }
+            for (market, expected) in cases {
+                let ix = h.liquidate_perp_ix(&self.keeper.key(), &fee_to, &t.account, market).await;
+                let accepted = h.simulate(&[ix], &[&self.keeper.kp]).await;
+                if accepted != expected {
+                    return Err(format!(
+                        "liquidatable in market {market}: engine says {expected}, program {accepted} for {:?}",
+                        inputs.account
+                    ));
+                }
             }
         }
         Ok(())
@@ -307,7 +426,7 @@ async fn move_price(h: &mut Harness, o: OracleHandle, bps: i16) {
 async fn largest_market(h: &mut Harness, key: &solana_sdk::pubkey::Pubkey) -> Option<u16> {
     let inputs = h.risk_inputs(key).await;
     let i = fulcrum_risk::largest_requirement(&inputs.risk_account()).ok()??;
-    Some(inputs.account.perps[i].market_index)
+    Some(inputs.perp_markets[i])
 }
 
 async fn run_ops(ops: &[Op]) -> Result<World, String> {

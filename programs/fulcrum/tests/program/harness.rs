@@ -1202,37 +1202,63 @@ impl Harness {
         reading.to_price(decimals, 6).unwrap()
     }
 
-    /// The risk engine's inputs for a margin account, from its on-chain state and oracles.
+    /// The risk engine's inputs for a margin account, from its on-chain state and oracles: the
+    /// collateral-backed part (with its model) and each isolated position.
     pub async fn risk_inputs(&mut self, key: &Pubkey) -> RiskInputs {
         let acct = self.margin(key).await;
         let exchange_key = self.exchange;
         let exchange: Exchange = self.load(&exchange_key).await;
-        let mut collateral = vec![];
+        let corr_key = correlations_address(&exchange_key);
+        let corr: Option<Correlations> = match self.account(&corr_key).await {
+            Some(_) => Some(self.load(&corr_key).await),
+            None => None,
+        };
+        let mut i = RiskInputs {
+            account: acct,
+            collateral: vec![],
+            collateral_assets: vec![],
+            perps: vec![],
+            perp_assets: vec![],
+            perp_markets: vec![],
+            isolated: vec![],
+            correlation: None,
+            params: exchange.account_params(),
+        };
         for s in acct.active_collateral() {
             let bank: CollateralBank = self.load(&self.bank(s.bank_index).key).await;
             let price = self.oracle_price(&bank.oracle, bank.oracle_kind, &bank.feed_id, bank.decimals).await;
-            collateral.push(fulcrum_risk::Collateral {
+            i.collateral.push(fulcrum_risk::Collateral {
                 amount: s.amount,
                 price,
                 init_asset_weight: bank.init_asset_weight,
                 maint_asset_weight: bank.maint_asset_weight,
             });
+            i.collateral_assets.push(corr.as_ref().and_then(|c| c.bank_asset(s.bank_index)).unwrap_or(0));
         }
-        let mut perps = vec![];
-        // The collateral-backed part only: isolated positions are accounts of their own.
-        for s in acct.active_perps().iter().filter(|s| !s.is_isolated()) {
+        for s in acct.active_perps() {
             let market = self.market(s.market_index as usize).await;
             let price =
                 self.oracle_price(&market.oracle, market.oracle_kind, &market.feed_id, market.base_decimals).await;
-            perps.push(fulcrum_risk::PerpExposure { position: s.position(), market: market.risk(price) });
+            let e = fulcrum_risk::PerpExposure { position: s.position(), market: market.risk(price) };
+            if s.is_isolated() {
+                i.isolated.push((s.market_index, e, s.isolated_collateral));
+            } else {
+                i.perps.push(e);
+                i.perp_markets.push(s.market_index);
+                i.perp_assets.push(corr.as_ref().and_then(|c| c.market_asset(s.market_index)).unwrap_or(0));
+            }
         }
-        RiskInputs { account: acct, collateral, perps, params: exchange.account_params() }
+        if acct.is_portfolio() {
+            let c = corr.expect("a portfolio account on an exchange without correlations");
+            i.correlation = Some((c.correlation(), c.floor));
+        }
+        i
     }
 
-    /// The risk engine's picture of a margin account, from its on-chain state and oracles.
+    /// The risk engine's picture of a margin account's collateral-backed part (by its mode).
     pub async fn report(&mut self, key: &Pubkey) -> fulcrum_risk::AccountHealth {
         let i = self.risk_inputs(key).await;
-        fulcrum_risk::account_health(&i.risk_account()).unwrap()
+        fulcrum_risk::model_account_health(&i.risk_account(), &i.model()).unwrap()
     }
 }
 
@@ -1305,7 +1331,15 @@ impl Harness {
 pub struct RiskInputs {
     pub account: MarginAccount,
     pub collateral: Vec<fulcrum_risk::Collateral>,
+    pub collateral_assets: Vec<u8>,
+    /// The collateral-backed positions, their assets and markets.
     pub perps: Vec<fulcrum_risk::PerpExposure>,
+    pub perp_assets: Vec<u8>,
+    pub perp_markets: Vec<u16>,
+    /// Isolated positions: market, position, collateral.
+    pub isolated: Vec<(u16, fulcrum_risk::PerpExposure, i64)>,
+    /// Portfolio accounts: the exchange's correlations and floor.
+    pub correlation: Option<(fulcrum_risk::Correlation, u32)>,
     pub params: fulcrum_risk::AccountParams,
 }
 
@@ -1316,6 +1350,18 @@ impl RiskInputs {
             collateral: &self.collateral,
             perps: &self.perps,
             params: self.params,
+        }
+    }
+
+    pub fn model(&self) -> fulcrum_risk::MarginModel<'_> {
+        match &self.correlation {
+            None => fulcrum_risk::MarginModel::Cross,
+            Some((c, floor)) => fulcrum_risk::MarginModel::Portfolio(fulcrum_risk::PortfolioModel {
+                collateral_assets: &self.collateral_assets,
+                perp_assets: &self.perp_assets,
+                correlation: c,
+                floor: *floor,
+            }),
         }
     }
 }
