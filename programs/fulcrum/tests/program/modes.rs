@@ -277,7 +277,10 @@ async fn a_portfolio_liquidation_uses_the_portfolio_requirement_and_the_buffer()
     // $96: equity $680 against √2 × $480 = $678.82: cross ($960) would liquidate, portfolio not.
     h.set_market_price(0, px(96)).await;
     h.set_market_price(1, px(96)).await;
-    assert!(!h.report(&t.account).await.maint.is_met(), "below cross maintenance");
+    let i = h.risk_inputs(&t.account).await;
+    let cross = fulcrum_risk::health(&i.risk_account(), fulcrum_risk::MarginKind::Maintenance).unwrap();
+    assert!(!cross.is_met(), "below cross maintenance");
+    assert!(h.report(&t.account).await.maint.is_met(), "above portfolio maintenance");
     assert_error(h.liquidate_perp(&k, &fee_to, &t.account, 0).await, FulcrumError::NotLiquidatable);
 
     // $95.90: equity $660 against √2 × $479.50 = $678.12.
