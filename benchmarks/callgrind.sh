@@ -17,3 +17,4 @@ count() { # wrapper, argument, label
 count fulcrum_bench_margin_check "" "margin check, 8 perps + 8 collateral"
 count fulcrum_bench_liquidation_sizing liquidation "liquidation sizing, 95 SOL long at 0.001 SOL steps"
 count fulcrum_bench_portfolio_check portfolio "portfolio margin check, 8 perps + 8 collateral (8 assets)"
+count fulcrum_bench_portfolio_liquidation portfolio-liquidation "portfolio liquidation sizing, first of 8 perps + 8 collateral (8 assets)"

@@ -147,3 +147,17 @@ pub const LIQUIDATION: LiquidationParams =
 pub fn liquidation_sizing(account: &RiskAccount) -> MathResult<PerpLiquidation> {
     plan_perp_liquidation(account, 0, 1_000_000, &LIQUIDATION)
 }
+
+/// Sizes the liquidation of the first position of the 8 + 8 fixture in portfolio mode (8
+/// assets, as [`portfolio_margin_check`]): the worst shape a portfolio liquidation sizes.
+#[inline(never)]
+pub fn portfolio_liquidation_sizing(account: &RiskAccount, correlation: &Correlation) -> MathResult<PerpLiquidation> {
+    const ASSETS: [u8; 8] = [0, 1, 2, 3, 4, 5, 6, 7];
+    let model = MarginModel::Portfolio(PortfolioModel {
+        collateral_assets: &ASSETS,
+        perp_assets: &ASSETS,
+        correlation,
+        floor: 300_000,
+    });
+    plan_perp_liquidation_in(account, &model, 0, 1_000_000, &LIQUIDATION)
+}

@@ -1,9 +1,11 @@
-//! Runs the margin check (or, with argument `liquidation`, the liquidation sizing) 1,000 times
+//! Runs the margin check (or, with argument `liquidation`, `portfolio` or `portfolio-liquidation`,
+//! the liquidation sizing, the portfolio check or the portfolio liquidation sizing) 1,000 times
 //! through an `#[inline(never)]` wrapper, for
 //! `valgrind --tool=callgrind --toggle-collect=<wrapper>` (see `benchmarks/callgrind.sh`).
 
 use fulcrum_benchmarks::{
-    correlation_8, liquidation_sizing, margin_check, portfolio_margin_check, Fixture, LiquidationFixture,
+    correlation_8, liquidation_sizing, margin_check, portfolio_liquidation_sizing, portfolio_margin_check, Fixture,
+    LiquidationFixture,
 };
 use fulcrum_risk::Correlation;
 
@@ -28,8 +30,24 @@ pub extern "Rust" fn fulcrum_bench_portfolio_check(f: &Fixture, c: &Correlation)
     portfolio_margin_check(&std::hint::black_box(f).account(), std::hint::black_box(c)).unwrap_or(false)
 }
 
+/// What callgrind collects: one portfolio liquidation sizing.
+#[inline(never)]
+#[no_mangle]
+pub extern "Rust" fn fulcrum_bench_portfolio_liquidation(f: &Fixture, c: &Correlation) -> i64 {
+    portfolio_liquidation_sizing(&std::hint::black_box(f).account(), std::hint::black_box(c))
+        .map(|p| p.base_delta)
+        .unwrap_or(0)
+}
+
 fn main() {
-    if std::env::args().nth(1).as_deref() == Some("portfolio") {
+    if std::env::args().nth(1).as_deref() == Some("portfolio-liquidation") {
+        let (f, c) = (Fixture::new(), correlation_8());
+        let mut closed = 0i64;
+        for _ in 0..1_000 {
+            closed = closed.wrapping_add(fulcrum_bench_portfolio_liquidation(std::hint::black_box(&f), &c));
+        }
+        println!("portfolio liquidation sizings: {closed} base closed in total");
+    } else if std::env::args().nth(1).as_deref() == Some("portfolio") {
         let (f, c) = (Fixture::new(), correlation_8());
         let mut ok = 0u32;
         for _ in 0..1_000 {
