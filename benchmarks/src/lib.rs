@@ -79,14 +79,18 @@ pub fn margin_check(account: &RiskAccount) -> MathResult<bool> {
 /// floor 0.3.
 #[inline(never)]
 pub fn portfolio_margin_check(account: &RiskAccount, correlation: &Correlation) -> MathResult<bool> {
+    Ok(model_health(account, &model_8(correlation), MarginKind::Initial)?.is_met())
+}
+
+/// Portfolio margin over 8 assets, collateral i and perp i on asset i, floor 0.3.
+fn model_8(correlation: &Correlation) -> MarginModel<'_> {
     const ASSETS: [u8; 8] = [0, 1, 2, 3, 4, 5, 6, 7];
-    let model = MarginModel::Portfolio(PortfolioModel {
+    MarginModel::Portfolio(PortfolioModel {
         collateral_assets: &ASSETS,
         perp_assets: &ASSETS,
         correlation,
         floor: 300_000,
-    });
-    Ok(model_health(account, &model, MarginKind::Initial)?.is_met())
+    })
 }
 
 /// The correlation matrix of [`portfolio_margin_check`].
@@ -152,12 +156,5 @@ pub fn liquidation_sizing(account: &RiskAccount) -> MathResult<PerpLiquidation> 
 /// assets, as [`portfolio_margin_check`]): the worst shape a portfolio liquidation sizes.
 #[inline(never)]
 pub fn portfolio_liquidation_sizing(account: &RiskAccount, correlation: &Correlation) -> MathResult<PerpLiquidation> {
-    const ASSETS: [u8; 8] = [0, 1, 2, 3, 4, 5, 6, 7];
-    let model = MarginModel::Portfolio(PortfolioModel {
-        collateral_assets: &ASSETS,
-        perp_assets: &ASSETS,
-        correlation,
-        floor: 300_000,
-    });
-    plan_perp_liquidation_in(account, &model, 0, 1_000_000, &LIQUIDATION)
+    plan_perp_liquidation_in(account, &model_8(correlation), 0, 1_000_000, &LIQUIDATION)
 }

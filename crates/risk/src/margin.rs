@@ -252,8 +252,12 @@ pub fn health_state(init: &Health, maint: &Health, equity: i128) -> HealthState 
 
 /// The full picture: both margins, notional, leverage and state.
 pub fn account_health(account: &RiskAccount) -> MathResult<AccountHealth> {
-    let init = health(account, MarginKind::Initial)?;
-    let maint = health(account, MarginKind::Maintenance)?;
+    account_health_with(account, health(account, MarginKind::Initial)?, health(account, MarginKind::Maintenance)?)
+}
+
+/// The full picture around margins computed by some rule (cross, portfolio): notional,
+/// equity, leverage and state do not depend on it.
+pub fn account_health_with(account: &RiskAccount, init: Health, maint: Health) -> MathResult<AccountHealth> {
     let notional = total_notional(account)?;
     let equity = raw_equity(account)?;
     Ok(AccountHealth {

@@ -265,18 +265,11 @@ pub fn model_account_health(account: &RiskAccount, model: &MarginModel) -> MathR
     if let MarginModel::Cross = model {
         return account_health(account);
     }
-    let init = model_health(account, model, MarginKind::Initial)?;
-    let maint = model_health(account, model, MarginKind::Maintenance)?;
-    let notional = total_notional(account)?;
-    let equity = raw_equity(account)?;
-    Ok(AccountHealth {
-        init,
-        maint,
-        equity,
-        notional,
-        leverage: effective_leverage(notional, equity)?,
-        state: health_state(&init, &maint, equity),
-    })
+    account_health_with(
+        account,
+        model_health(account, model, MarginKind::Initial)?,
+        model_health(account, model, MarginKind::Maintenance)?,
+    )
 }
 
 /// [`liquidation_price`] under `model`. In portfolio mode the requirement is not linear in the
@@ -294,8 +287,11 @@ pub fn model_liquidation_price(account: &RiskAccount, model: &MarginModel, index
         return Ok(None);
     }
     let mut perps = [PerpExposure::default(); MAX_PERPS_PER_MODEL];
-    let n = account.perps.len().min(MAX_PERPS_PER_MODEL);
-    perps[..n].copy_from_slice(&account.perps[..n]);
+    let n = account.perps.len();
+    if n > MAX_PERPS_PER_MODEL {
+        return Err(MathError::InvalidInput);
+    }
+    perps[..n].copy_from_slice(account.perps);
     let mut met_at = |p: u64| -> MathResult<bool> {
         perps[index].market.price = Price::flat(p);
         let a = RiskAccount { perps: &perps[..n], ..*account };
@@ -303,41 +299,23 @@ pub fn model_liquidation_price(account: &RiskAccount, model: &MarginModel, index
     };
     // Search [0, hi]: a long is met above its liquidation price, a short below it.
     let hi = e.market.price.oracle.max(1).saturating_mul(1 << 20);
-    if base > 0 {
-        if met_at(0)? {
-            return Ok(None);
-        }
-        if !met_at(hi)? {
-            return Ok(Some(hi));
-        }
-        let (mut lo, mut hi) = (0u64, hi); // !met(lo), met(hi)
-        while hi - lo > 1 {
-            let mid = lo + (hi - lo) / 2;
-            if met_at(mid)? {
-                hi = mid;
-            } else {
-                lo = mid;
-            }
-        }
-        Ok(Some(lo))
-    } else {
-        if !met_at(0)? {
-            return Ok(Some(0));
-        }
-        if met_at(hi)? {
-            return Ok(Some(u64::MAX));
-        }
-        let (mut lo, mut hi) = (0u64, hi); // met(lo), !met(hi)
-        while hi - lo > 1 {
-            let mid = lo + (hi - lo) / 2;
-            if met_at(mid)? {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
-        }
-        Ok(Some(hi))
+    let long = base > 0;
+    match (met_at(0)?, met_at(hi)?) {
+        (true, true) => return Ok(if long { None } else { Some(u64::MAX) }),
+        (false, false) => return Ok(if long { Some(hi) } else { Some(0) }),
+        _ => {}
     }
+    // The last price on the liquidatable side: a long's highest unmet, a short's lowest.
+    let (mut lo, mut hi) = (0u64, hi); // met(lo) != met(hi)
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if met_at(mid)? == long {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Ok(Some(if long { lo } else { hi }))
 }
 
 /// Most perp positions a model computation copies (an account's slot count).

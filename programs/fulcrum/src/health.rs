@@ -13,7 +13,7 @@
 
 use anchor_lang::prelude::*;
 use fulcrum_risk::{
-    isolated_account, model_account_health, AccountHealth, Collateral, Correlation, MarginModel, PerpExposure,
+    isolated_account, model_account_health, AccountHealth, Collateral, Correlation, Health, MarginModel, PerpExposure,
     PortfolioModel, Price, RiskAccount,
 };
 
@@ -296,6 +296,23 @@ pub fn account_health<'info>(
 ) -> Result<AccountHealth> {
     let inputs = load_health_inputs(account, exchange_key, exchange.quote_decimals, remaining, now)?;
     inputs.main_health(account.quote_balance, exchange)
+}
+
+/// A keeper may liquidate the collateral-backed part of `acct`: below maintenance
+/// (`NotLiquidatable`) and past its grace period or under the hard threshold
+/// (`MarginCallGracePeriod`).
+pub fn require_liquidatable(maint: &Health, acct: &MarginAccount, exchange: &Exchange, slot: u64) -> Result<()> {
+    require!(!maint.is_met(), FulcrumError::NotLiquidatable);
+    let ok = fulcrum_risk::is_liquidatable(
+        maint,
+        acct.margin_call_slot,
+        slot,
+        exchange.margin_call_grace_slots,
+        exchange.liquidation_threshold_ratio,
+    )
+    .math()?;
+    require!(ok, FulcrumError::MarginCallGracePeriod);
+    Ok(())
 }
 
 /// Records what an instruction observed: health state, and entering or leaving margin call

@@ -1,10 +1,10 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
-use fulcrum_risk::{is_liquidatable, plan_collateral_liquidation_in};
+use fulcrum_risk::plan_collateral_liquidation_in;
 
 use crate::error::{FulcrumError, MathResultExt, OptionExt};
 use crate::events::{sat_i64, CollateralLiquidationEvent};
-use crate::health::{load_health_inputs, observe};
+use crate::health::{load_health_inputs, observe, require_liquidatable};
 use crate::state::*;
 use crate::token::{transfer_in, transfer_out, ExchangeSeeds};
 
@@ -58,18 +58,7 @@ pub fn handler<'info>(ctx: Context<'info, LiquidateCollateral<'info>>, max_repay
     )?;
     let before = inputs.main_health(acct.quote_balance, &exchange)?;
     observe(&mut acct, &key, &before, &exchange, clock.slot)?;
-    require!(!before.maint.is_met(), FulcrumError::NotLiquidatable);
-    require!(
-        is_liquidatable(
-            &before.maint,
-            acct.margin_call_slot,
-            clock.slot,
-            exchange.margin_call_grace_slots,
-            exchange.liquidation_threshold_ratio
-        )
-        .math()?,
-        FulcrumError::MarginCallGracePeriod
-    );
+    require_liquidatable(&before.maint, &acct, &exchange, clock.slot)?;
 
     let mut bank = a.bank.load_mut()?;
     let ci = acct.find_collateral(bank.index).ok_or(FulcrumError::CollateralNotHeld)?;

@@ -1,13 +1,12 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 use fulcrum_risk::{
-    is_liquidatable, isolated_account, largest_requirement, plan_perp_liquidation, plan_perp_liquidation_in,
-    resolve_bankruptcy, PerpExposure,
+    isolated_account, largest_requirement, plan_perp_liquidation, plan_perp_liquidation_in, PerpExposure,
 };
 
 use crate::error::{FulcrumError, MathResultExt, OptionExt};
 use crate::events::{sat_i64, BankruptcyEvent, LiquidationEvent};
-use crate::health::{load_health_inputs_with, observe};
+use crate::health::{load_health_inputs_with, observe, require_liquidatable};
 use crate::state::*;
 use crate::token::{transfer_out, ExchangeSeeds};
 
@@ -82,18 +81,7 @@ pub fn handler<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
         None => {
             let before = inputs.main_health(acct.quote_balance, &exchange)?;
             observe(&mut acct, &key, &before, &exchange, clock.slot)?;
-            require!(!before.maint.is_met(), FulcrumError::NotLiquidatable);
-            require!(
-                is_liquidatable(
-                    &before.maint,
-                    acct.margin_call_slot,
-                    clock.slot,
-                    exchange.margin_call_grace_slots,
-                    exchange.liquidation_threshold_ratio,
-                )
-                .math()?,
-                FulcrumError::MarginCallGracePeriod
-            );
+            require_liquidatable(&before.maint, &acct, &exchange, clock.slot)?;
             let account = inputs.risk_account(acct.quote_balance, &exchange);
             let i = largest_requirement(&account).math()?.ok_or(FulcrumError::NotLiquidatable)?;
             require!(usize::from(inputs.perp_slots[i]) == slot_i, FulcrumError::NotLargestPosition);
@@ -123,11 +111,7 @@ pub fn handler<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
     if isolated.is_some() && plan.position.base == 0 && slot.isolated_collateral < 0 {
         // The position is gone and its collateral did not cover it: the fund, then the pool.
         let debt = slot.isolated_collateral.unsigned_abs();
-        let r = resolve_bankruptcy(debt, pool.insurance_balance, pool.balance);
-        pool.insurance_balance -= r.insurance_paid;
-        pool.balance -= r.socialised;
-        pool.socialised_loss = pool.socialised_loss.checked_add(r.socialised).overflow()?;
-        pool.insurance_paid_out = pool.insurance_paid_out.checked_add(r.insurance_paid).overflow()?;
+        let r = pool.cover_bad_debt(debt).overflow()?;
         slot.isolated_collateral = -i64::try_from(r.uncovered).map_err(|_| FulcrumError::MathOverflow)?;
         bankruptcy = Some(BankruptcyEvent {
             margin_account: key,

@@ -1,9 +1,7 @@
-use anchor_lang::prelude::*;
-use fulcrum_risk::resolve_bankruptcy;
-
 use crate::error::{FulcrumError, OptionExt};
 use crate::events::BankruptcyEvent;
 use crate::state::*;
+use anchor_lang::prelude::*;
 
 #[derive(Accounts)]
 pub struct ResolveBankruptcy<'info> {
@@ -25,11 +23,7 @@ pub fn handler(ctx: Context<ResolveBankruptcy>) -> Result<()> {
     require!(!backed_perps && acct.num_collateral == 0 && acct.quote_balance < 0, FulcrumError::NotBankrupt);
     let mut pool = ctx.accounts.pool.load_mut()?;
     let debt = acct.quote_balance.unsigned_abs();
-    let r = resolve_bankruptcy(debt, pool.insurance_balance, pool.balance);
-    pool.insurance_balance -= r.insurance_paid;
-    pool.balance -= r.socialised;
-    pool.socialised_loss = pool.socialised_loss.checked_add(r.socialised).overflow()?;
-    pool.insurance_paid_out = pool.insurance_paid_out.checked_add(r.insurance_paid).overflow()?;
+    let r = pool.cover_bad_debt(debt).overflow()?;
     acct.quote_balance = -i64::try_from(r.uncovered).map_err(|_| FulcrumError::MathOverflow)?;
     if r.uncovered == 0 {
         acct.in_margin_call = 0;

@@ -29,4 +29,15 @@ const _: () = assert!(core::mem::size_of::<LiquidityPool>() == 232);
 
 impl LiquidityPool {
     pub const SIZE: usize = 8 + core::mem::size_of::<LiquidityPool>();
+
+    /// Covers `debt` of a bankrupt account or isolated position: the insurance fund first, then
+    /// the pool (socialised to LPs); what neither holds stays uncovered.
+    pub fn cover_bad_debt(&mut self, debt: u64) -> Option<fulcrum_risk::BankruptcyResolution> {
+        let r = fulcrum_risk::resolve_bankruptcy(debt, self.insurance_balance, self.balance);
+        self.insurance_balance -= r.insurance_paid;
+        self.balance -= r.socialised;
+        self.socialised_loss = self.socialised_loss.checked_add(r.socialised)?;
+        self.insurance_paid_out = self.insurance_paid_out.checked_add(r.insurance_paid)?;
+        Some(r)
+    }
 }
