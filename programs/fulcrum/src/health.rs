@@ -176,7 +176,11 @@ pub fn load_health_inputs_with<'info>(
     if account.is_portfolio() {
         let ai = remaining.get(used).ok_or(FulcrumError::MissingCorrelations)?;
         let corr = read_correlations(ai, exchange_key)?;
-        inputs.set_portfolio(account, &corr)?;
+        // A holding the admin has since taken off the asset map: the account is margined in
+        // cross, which never asks less, so it stays tradable down and liquidatable.
+        if inputs.set_portfolio(account, &corr).is_err() {
+            inputs.portfolio = false;
+        }
         expected += 1;
     }
     require!(remaining.len() <= expected, FulcrumError::ExtraHealthAccounts);

@@ -1250,7 +1250,16 @@ impl Harness {
         }
         if acct.is_portfolio() {
             let c = corr.expect("a portfolio account on an exchange without correlations");
-            i.correlation = Some((c.correlation(), c.floor));
+            // As the program: a holding off the asset map margins the account in cross.
+            let mapped = acct.active_collateral().iter().all(|s| c.bank_asset(s.bank_index).is_some())
+                && acct
+                    .active_perps()
+                    .iter()
+                    .filter(|s| !s.is_isolated())
+                    .all(|s| c.market_asset(s.market_index).is_some());
+            if mapped {
+                i.correlation = Some((c.correlation(), c.floor));
+            }
         }
         i
     }

@@ -369,3 +369,37 @@ async fn set_correlations_refuses_each_kind_of_bad_matrix_by_name() {
     let c: fulcrum::state::Correlations = h.load(&correlations_address(&h.exchange)).await;
     assert_eq!((c.num_assets, c.floor, c.matrix[0][1], c.market_assets[2]), (3, 300_000, 300_000, 2));
 }
+
+#[tokio::test]
+async fn a_portfolio_account_on_an_unmapped_market_falls_back_to_cross_and_stays_liquidatable() {
+    let mut h = portfolio_exchange(300_000, 900_000).await;
+    let t = h.trader(3_000 * USDC).await;
+    h.deposit(&t, 0, 3_000 * USDC).await.unwrap();
+    switch(&mut h, &t, MarginMode::Portfolio).await;
+    h.trade(&t, 1, Side::Buy, 100 * SOL).await.unwrap();
+    h.trade(&t, 2, Side::Sell, 100 * SOL).await.unwrap();
+    h.trade(&t, 1, Side::Buy, 100 * SOL).await.unwrap(); // portfolio IM: max($900, …) on $2,970
+                                                         // The admin takes ETH-PERP off the asset map.
+    h.set_correlations(CorrelationParams {
+        matrix: vec![ONE, 0, 0, 0, ONE, 900_000, 0, 900_000, ONE],
+        bank_assets: vec![255, 0],
+        market_assets: vec![0, 1, 255],
+        floor: 300_000,
+        min_equity: 1_000 * USDC,
+    })
+    .await
+    .unwrap();
+    // BTC −8% (−$1,600): equity $1,370 against cross maintenance 5% × $28,400 = $1,420, while
+    // the portfolio would ask max(30% × $1,420, √(920² + 500² − 2 × 0.9 × 920 × 500)) = $518.
+    // Margined in cross now, the account is liquidatable.
+    h.set_market_price(1, px(92)).await;
+    let i = h.risk_inputs(&t.account).await;
+    let cross = fulcrum_risk::health(&i.risk_account(), fulcrum_risk::MarginKind::Maintenance).unwrap();
+    assert!(!cross.is_met(), "{cross:?}");
+    let (k, fee_to) = keeper(&mut h).await;
+    let ix = h.liquidate_perp_ix(&k.pubkey(), &fee_to, &t.account, 1).await;
+    let logs = h.send_logged(&[ix], &[&k]).await.unwrap();
+    let ev = &events::<LiquidationEvent>(&logs)[0];
+    assert_eq!((ev.equity_before as i128, ev.requirement_before as i128), (cross.equity, cross.requirement));
+    h.assert_conservation().await;
+}
