@@ -110,6 +110,8 @@ pub fn handler<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
     let mut bankruptcy = None;
     if isolated.is_some() && plan.position.base == 0 && slot.isolated_collateral < 0 {
         // The position is gone and its collateral did not cover it: the fund, then the pool.
+        // Nothing stays uncovered: the pool, the counterparty, has just been credited the whole
+        // realised loss, which is at least the deficit (fees are zero once equity is).
         let debt = slot.isolated_collateral.unsigned_abs();
         let r = pool.cover_bad_debt(debt).overflow()?;
         slot.isolated_collateral = -i64::try_from(r.uncovered).map_err(|_| FulcrumError::MathOverflow)?;

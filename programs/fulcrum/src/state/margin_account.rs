@@ -35,8 +35,8 @@ pub struct PerpSlot {
     pub realized_pnl: i64,
     /// Isolated positions: the quote collateral that alone backs this position (its PnL, fees
     /// and funding settle here, not in the account's quote balance), quote native units.
-    /// Negative only transiently, for a bankrupt isolated position whose deficit neither the
-    /// insurance fund nor the pool could cover. Zero for cross positions.
+    /// Negative only when the owner closed the position under water: `resolve_bankruptcy` then
+    /// covers it from the insurance fund and the pool. Zero for cross positions.
     pub isolated_collateral: i64,
     pub market_index: u16,
     /// 1: an isolated position (see `isolated_collateral`); 0: backed by the account.

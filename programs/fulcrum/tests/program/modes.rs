@@ -1,8 +1,10 @@
 //! Margin modes: isolated positions, portfolio margin, switching between modes, correlations.
 
+use anchor_lang::{InstructionData, ToAccountMetas};
 use fulcrum::events::{BankruptcyEvent, LiquidationEvent, MarginModeEvent};
 use fulcrum::instructions::{BankParams, CorrelationParams, MarketParams, Side};
 use fulcrum_risk::{buffered_requirement, MarginMode};
+use solana_sdk::instruction::Instruction;
 use solana_sdk::signature::{Keypair, Signer};
 
 use crate::harness::*;
@@ -104,6 +106,42 @@ async fn a_bankrupt_isolated_position_is_covered_by_the_insurance_fund_not_the_a
         pool_before.balance + 200 * USDC,
         "the pool took the whole loss from the fund and the position"
     );
+    h.assert_conservation().await;
+}
+
+#[tokio::test]
+async fn an_isolated_position_closed_under_water_by_its_owner_is_resolved_like_a_bankruptcy() {
+    let (mut h, t) = isolated_setup().await;
+    h.fund_insurance(1_000 * USDC).await;
+    isolated_long(&mut h, &t).await;
+    // $90: the owner closes the $200 loss on $98 of collateral (fee $1.80 at $90).
+    h.set_market_price(0, px(90)).await;
+    h.close(&t, 0).await.unwrap();
+    let a = h.margin(&t.account).await;
+    let slot = a.perps[a.find_perp(0).unwrap()];
+    assert_eq!((slot.base, slot.isolated_collateral), (0, -103_800_000));
+    assert_eq!(a.quote_balance, 1_900 * USDC as i64, "the account does not pay for it");
+    h.assert_conservation().await;
+    // Nothing to move out, and the keeper resolves it: the fund pays, the slot is freed.
+    assert_error(h.transfer_isolated(&t, 0, -1).await, FulcrumError::InsufficientIsolatedCollateral);
+    let insurance = h.pool_state().await.insurance_balance;
+    let ix = Instruction {
+        program_id: fulcrum::ID,
+        accounts: fulcrum::accounts::ResolveBankruptcy {
+            exchange: h.exchange,
+            margin_account: t.account,
+            pool: h.pool,
+        }
+        .to_account_metas(None),
+        data: fulcrum::instruction::ResolveBankruptcy {}.data(),
+    };
+    let logs = h.send_logged(&[ix], &[]).await.unwrap();
+    let b = &events::<BankruptcyEvent>(&logs)[0];
+    assert_eq!((b.debt, b.insurance_paid, b.uncovered), (103_800_000, 103_800_000, 0));
+    assert_eq!(h.pool_state().await.insurance_balance, insurance - 103_800_000);
+    let a = h.margin(&t.account).await;
+    assert_eq!((a.find_perp(0), a.quote_balance), (None, 1_900 * USDC as i64));
+    assert_error(h.resolve_bankruptcy(&t.account).await, FulcrumError::NotBankrupt);
     h.assert_conservation().await;
 }
 
