@@ -21,6 +21,10 @@ test("fulcrum account --json matches the SDK", async () => {
   await run(process.execPath, [BIN, "deposit", "1500"], { env });
   await run(process.execPath, [BIN, "trade", "SOL-PERP", "long", "4", "--json"], { env });
   await t.trade(await marketIndex("BTC"), "sell", 1_000_000n);
+  // An isolated position: 0.1 ETH on $100 of its own collateral.
+  const eth = await marketIndex("ETH");
+  await t.transferIsolatedCollateral(t.marginAccountAddress(), eth, 100n * USDC);
+  await t.trade(eth, "buy", 10_000_000n);
   const { stdout } = await run(process.execPath, [BIN, "account", "--json"], { env });
   const cli = JSON.parse(stdout);
   const sdk = (await t.accountReport())!;
@@ -32,10 +36,18 @@ test("fulcrum account --json matches the SDK", async () => {
   assert.equal(cli.freeCollateral, sdk.freeCollateral.toString());
   assert.equal(cli.leveragePpm, sdk.health.leverage?.toString() ?? null);
   assert.equal(cli.healthState, "Healthy");
+  assert.equal(cli.marginMode, "Cross");
+  type CliPosition = { market: string; base: string; liquidationPrice: string | null; isolated: boolean; isolatedCollateral: string; isolatedMaintRequirement: string | null };
   assert.deepEqual(
-    cli.positions.map((p: { market: string; base: string; liquidationPrice: string | null }) => [p.market, p.base, p.liquidationPrice]),
-    sdk.positions.map((p) => [p.market, p.base.toString(), p.liquidationPrice?.toString() ?? null]),
+    cli.positions.map((p: CliPosition) => [p.market, p.base, p.liquidationPrice, p.isolated, p.isolatedCollateral, p.isolatedMaintRequirement]),
+    sdk.positions.map((p) => [
+      p.market, p.base.toString(), p.liquidationPrice?.toString() ?? null, p.isolated, p.isolatedCollateral.toString(), p.isolatedHealth?.maint.requirement.toString() ?? null,
+    ]),
   );
+  assert.deepEqual(cli.positions.map((p: CliPosition) => p.isolated), [false, false, true]);
+  const text = (await run(process.execPath, [BIN, "account"], { env })).stdout;
+  assert.match(text, /margin mode cross/);
+  assert.match(text, /ETH-PERP\s+isolated\s+\d/);
   assert.equal(cli.positions[0].base, (4n * SOL).toString());
   const markets = JSON.parse((await run(process.execPath, [BIN, "markets", "--json"], { env })).stdout);
   assert.deepEqual(markets.map((m: { name: string }) => m.name), ["SOL-PERP", "BTC-PERP", "ETH-PERP"]);

@@ -9,7 +9,7 @@ import * as risk from "../src/risk/index.js";
 type J = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const file = join(__dirname, "..", "vectors", "risk.json");
-const vectors: { cases: J[] } = JSON.parse(readFileSync(file, "utf8"));
+const vectors: { cases: J[]; portfolioCases: J[] } = JSON.parse(readFileSync(file, "utf8"));
 
 const B = (v: string): bigint => BigInt(v);
 const price = (p: J): risk.Price => ({ oracle: B(p.oracle), ema: B(p.ema) });
@@ -46,14 +46,23 @@ function res<T>(f: () => T, fmt: (v: T) => J): J {
 }
 const health = (h: risk.Health): J => ({ equity: s(h.equity), requirement: s(h.requirement) });
 const position = (p: risk.PerpPosition): J => ({ base: s(p.base), quoteEntry: s(p.quoteEntry), fundingSnapshot: s(p.fundingSnapshot) });
+const accountHealth = (h: risk.AccountHealth): J => ({
+  init: health(h.init), maint: health(h.maint), equity: s(h.equity), notional: s(h.notional),
+  leverage: h.leverage === null ? null : s(h.leverage), state: risk.HealthState[h.state],
+});
+const perpLiquidation = (p: risk.PerpLiquidation): J => ({
+  baseDelta: s(p.baseDelta), position: position(p.position), realizedPnl: s(p.realizedPnl), fillQuote: s(p.fillQuote),
+  liquidatorFee: s(p.liquidatorFee), insuranceFee: s(p.insuranceFee), maintAfter: health(p.maintAfter), equityAfter: s(p.equityAfter),
+});
+const collateralLiquidation = (p: risk.CollateralLiquidation): J => ({ repay: s(p.repay), collateralOut: s(p.collateralOut), maintAfter: health(p.maintAfter) });
+const liquidationParams = (l: J): risk.LiquidationParams => ({
+  buffer: Number(l.buffer), liquidatorFee: Number(l.liquidatorFee), insuranceFee: Number(l.insuranceFee), dustNotional: B(l.dustNotional),
+});
 
 function compute(c: J): J {
   const a = account(c.input);
   const inp = c.input;
-  const liq: risk.LiquidationParams = {
-    buffer: Number(inp.liquidation.buffer), liquidatorFee: Number(inp.liquidation.liquidatorFee),
-    insuranceFee: Number(inp.liquidation.insuranceFee), dustNotional: B(inp.liquidation.dustNotional),
-  };
+  const liq = liquidationParams(inp.liquidation);
   const feeRate = Number(inp.feeRate);
   const out: J = {
     healthInit: res(() => risk.health(a, risk.MarginKind.Initial), health),
@@ -63,10 +72,7 @@ function compute(c: J): J {
     freeCollateral: res(() => risk.freeCollateral(a), s),
     totalNotional: res(() => risk.totalNotional(a), s),
     rawEquity: res(() => risk.rawEquity(a), s),
-    accountHealth: res(() => risk.accountHealth(a), (h) => ({
-      init: health(h.init), maint: health(h.maint), equity: s(h.equity), notional: s(h.notional),
-      leverage: h.leverage === null ? null : s(h.leverage), state: risk.HealthState[h.state],
-    })),
+    accountHealth: res(() => risk.accountHealth(a), accountHealth),
     largestRequirement: res(() => risk.largestRequirement(a), (i) => i),
   };
   out.perps = a.perps.map((e, i) => {
@@ -84,16 +90,11 @@ function compute(c: J): J {
       fill: res(() => risk.applyFill(e.position, e.market, delta, e.market.price.oracle, feeRate), (f) => ({
         position: position(f.position), realizedPnl: s(f.realizedPnl), fillQuote: s(f.fillQuote), fee: s(f.fee),
       })),
-      perpLiquidation: res(() => risk.planPerpLiquidation(a, i, step, liq), (p) => ({
-        baseDelta: s(p.baseDelta), position: position(p.position), realizedPnl: s(p.realizedPnl), fillQuote: s(p.fillQuote),
-        liquidatorFee: s(p.liquidatorFee), insuranceFee: s(p.insuranceFee), maintAfter: health(p.maintAfter), equityAfter: s(p.equityAfter),
-      })),
+      perpLiquidation: res(() => risk.planPerpLiquidation(a, i, step, liq), perpLiquidation),
     };
   });
   out.collateralLiquidations = a.collateral.map((_, i) =>
-    res(() => risk.planCollateralLiquidation(a, i, B(inp.maxRepay), Number(inp.discount), liq.buffer), (p) => ({
-      repay: s(p.repay), collateralOut: s(p.collateralOut), maintAfter: health(p.maintAfter),
-    })),
+    res(() => risk.planCollateralLiquidation(a, i, B(inp.maxRepay), Number(inp.discount), liq.buffer), collateralLiquidation),
   );
   try {
     const m = risk.health(a, risk.MarginKind.Maintenance);
@@ -108,15 +109,54 @@ function compute(c: J): J {
   return out;
 }
 
+const correlation = (c: J): risk.Correlation => ({ n: Number(c.n), c: c.c.map((row: J[]) => row.map(Number)) });
+const exposures = (e: risk.Exposures): J => ({ perAsset: e.perAsset.map(s), gross: s(e.gross) });
+
+/** A portfolio case: the same functions under a portfolio model (and isolated accounts). */
+function computePortfolio(c: J): J {
+  const inp = c.input;
+  const a = account(inp);
+  const collateralAssets: number[] = inp.collateralAssets.map(Number);
+  const perpAssets: number[] = inp.perpAssets.map(Number);
+  const corr = correlation(inp.correlation);
+  const floor = Number(inp.floor);
+  const model = risk.MarginModel.Portfolio({ collateralAssets, perpAssets, correlation: corr, floor });
+  const liq = liquidationParams(inp.liquidation);
+  const steps: bigint[] = inp.steps.map(B);
+  const maintExposures = (): risk.Exposures => risk.exposures(a, collateralAssets, perpAssets, risk.MarginKind.Maintenance);
+  return {
+    exposuresInit: res(() => risk.exposures(a, collateralAssets, perpAssets, risk.MarginKind.Initial), exposures),
+    exposuresMaint: res(maintExposures, exposures),
+    correlatedRiskMaint: res(() => risk.correlatedRisk(maintExposures().perAsset, corr), s),
+    portfolioRequirementMaint: res(() => risk.portfolioRequirement(maintExposures(), corr, floor), s),
+    modelHealthInit: res(() => risk.modelHealth(a, model, risk.MarginKind.Initial), health),
+    modelHealthMaint: res(() => risk.modelHealth(a, model, risk.MarginKind.Maintenance), health),
+    modelAccountHealth: res(() => risk.modelAccountHealth(a, model), accountHealth),
+    crossFreeCollateralFromExposures: res(() => risk.crossFreeCollateralFromExposures(a, collateralAssets, perpAssets, risk.MarginKind.Maintenance), s),
+    perps: a.perps.map((e, i) => {
+      const iso = risk.isolatedAccount(B(inp.isolatedCollateral[i]), e, a.params);
+      return {
+        perpLiquidationIn: res(() => risk.planPerpLiquidationIn(a, model, i, steps[i]!, liq), perpLiquidation),
+        modelLiquidationPrice: res(() => risk.modelLiquidationPrice(a, model, i), (p) => (p === null ? null : s(p))),
+        isolatedHealth: res(() => risk.accountHealth(iso), accountHealth),
+        isolatedLiquidation: res(() => risk.planPerpLiquidation(iso, 0, steps[i]!, liq), perpLiquidation),
+      };
+    }),
+    collateralLiquidationsIn: a.collateral.map((_, i) =>
+      res(() => risk.planCollateralLiquidationIn(a, model, i, B(inp.maxRepay), Number(inp.discount), liq.buffer), collateralLiquidation),
+    ),
+    randomMatrixValidate: risk.Correlation.validate(correlation(inp.randomMatrix)) ?? "Ok",
+  };
+}
+
 /** Booleans are written bare by the generator; compare as strings. */
 function normalise(v: J): J {
   return JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === "boolean" ? String(x) : x)));
 }
 
-test(`risk mirror matches the Rust engine on ${vectors.cases.length} vectors`, () => {
-  assert.ok(vectors.cases.length >= 1000, "at least 1,000 cases");
+function mismatches(cases: J[], compute: (c: J) => J): string[] {
   const failures: string[] = [];
-  for (const c of vectors.cases) {
+  for (const c of cases) {
     const got = normalise(compute(c));
     const want = normalise(c.expect);
     try {
@@ -129,5 +169,17 @@ test(`risk mirror matches the Rust engine on ${vectors.cases.length} vectors`, (
       }
     }
   }
+  return failures;
+}
+
+test(`risk mirror matches the Rust engine on ${vectors.cases.length} vectors`, () => {
+  assert.ok(vectors.cases.length >= 1000, "at least 1,000 cases");
+  const failures = mismatches(vectors.cases, compute);
+  assert.deepStrictEqual(failures.slice(0, 10), [], `${failures.length} mismatches`);
+});
+
+test(`margin modes match the Rust engine on ${vectors.portfolioCases.length} portfolio vectors`, () => {
+  assert.ok(vectors.portfolioCases.length >= 200, "at least 200 portfolio cases");
+  const failures = mismatches(vectors.portfolioCases, computePortfolio);
   assert.deepStrictEqual(failures.slice(0, 10), [], `${failures.length} mismatches`);
 });

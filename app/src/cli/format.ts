@@ -1,13 +1,14 @@
 /** Human tables and JSON for the CLI and the demo. */
 import type { AccountReport, ExchangeState, PriceBook } from "../sdk/client";
 import { priceKey } from "../sdk/client";
-import { HealthState, PRICE_SCALE } from "../risk";
+import { HealthState, MarginMode, PRICE_SCALE } from "../risk";
 import { formatUnits } from "./args";
 import { enginePriceToNumber } from "../sdk/oracle";
 
 export const usd = (v: bigint, decimals = 6): string => formatUnits(v, decimals, 2);
 export const lev = (ppm: bigint | null): string => (ppm === null ? "∞" : `${(Number(ppm) / 1e6).toFixed(2)}x`);
 export const stateName = (s: HealthState | number): string => HealthState[s] ?? String(s);
+export const modeName = (m: MarginMode | number): string => MarginMode[m] ?? String(m);
 
 /** Fixed-width table: columns right-aligned except the first. */
 export function table(headers: string[], rows: string[][]): string {
@@ -27,6 +28,7 @@ export function reportJson(r: AccountReport, quoteDecimals = 6): Record<string, 
   return {
     address: r.address.toBase58(),
     owner: r.account.owner.toBase58(),
+    marginMode: modeName(r.marginMode),
     quoteBalance: r.account.quoteBalance.toString(),
     quoteDecimals,
     equity: h.equity.toString(),
@@ -44,6 +46,10 @@ export function reportJson(r: AccountReport, quoteDecimals = 6): Record<string, 
     positions: r.positions.map((p) => ({
       market: p.market,
       marketIndex: p.marketIndex,
+      isolated: p.isolated,
+      isolatedCollateral: p.isolatedCollateral.toString(),
+      isolatedMaintEquity: p.isolatedHealth ? p.isolatedHealth.maint.equity.toString() : null,
+      isolatedMaintRequirement: p.isolatedHealth ? p.isolatedHealth.maint.requirement.toString() : null,
       base: p.base.toString(),
       baseDecimals: p.baseDecimals,
       quoteEntry: p.quoteEntry.toString(),
@@ -60,10 +66,11 @@ export function reportJson(r: AccountReport, quoteDecimals = 6): Record<string, 
 export function reportText(r: AccountReport, quoteDecimals = 6): string {
   const h = r.health;
   const lines = [
-    `account ${r.address.toBase58()} (owner ${r.account.owner.toBase58()})`,
+    `account ${r.address.toBase58()} (owner ${r.account.owner.toBase58()})   margin mode ${modeName(r.marginMode).toLowerCase()}`,
     `  quote balance ${usd(r.account.quoteBalance, quoteDecimals)} USDC   equity ${usd(h.equity, quoteDecimals)}   free collateral ${usd(r.freeCollateral, quoteDecimals)}`,
     `  notional ${usd(h.notional, quoteDecimals)}   leverage ${lev(h.leverage)}   init ${usd(h.init.equity, quoteDecimals)} / ${usd(h.init.requirement, quoteDecimals)}   maint ${usd(h.maint.equity, quoteDecimals)} / ${usd(h.maint.requirement, quoteDecimals)}   state ${stateName(h.state)}${r.account.inMarginCall ? " (margin call)" : ""}`,
   ];
+  if (r.positions.some((p) => p.isolated)) lines.push("  (isolated positions stand alone on their own collateral: they are not in the figures above)");
   if (r.collateral.length) {
     lines.push("", table(["collateral", "amount"], r.collateral.map((c) => [c.symbol, formatUnits(c.amount, c.decimals)])));
   }
@@ -71,9 +78,11 @@ export function reportText(r: AccountReport, quoteDecimals = 6): string {
     lines.push(
       "",
       table(
-        ["market", "size", "entry", "mark", "uPnL", "rPnL", "liq. price"],
+        ["market", "margin", "iso. collateral", "size", "entry", "mark", "uPnL", "rPnL", "liq. price"],
         r.positions.map((p) => [
           p.market,
+          p.isolated ? "isolated" : modeName(r.marginMode).toLowerCase(),
+          p.isolated ? usd(p.isolatedCollateral, quoteDecimals) : "-",
           formatUnits(p.base, p.baseDecimals),
           price(p.entryPrice, p.baseDecimals, quoteDecimals),
           price(p.markPrice, p.baseDecimals, quoteDecimals),

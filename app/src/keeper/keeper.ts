@@ -5,13 +5,19 @@
  * backed by collateral, `resolve_bankruptcy` for debt with nothing left. Lost races (someone
  * else liquidated first) are normal; other failures are retried with backoff.
  *
+ * Margin modes as the program has them: each isolated position is checked alone (its own
+ * collateral against its maintenance requirement, no grace period) and liquidated through its
+ * market; the rest of the account is margined by its mode (cross, or portfolio with the
+ * exchange's `Correlations`, loaded with the exchange state; without them portfolio accounts are
+ * not assessed). Isolated slots neither block collateral liquidation nor bankruptcy resolution.
+ *
  * Account feed: getProgramAccounts at start, then programSubscribe (margin accounts) and
- * accountSubscribe (oracles, banks, markets), with a polling resync as the fallback.
+ * accountSubscribe (oracles, banks, markets, correlations), with a polling resync as the fallback.
  */
 import { PublicKey } from "@solana/web3.js";
 import * as risk from "../risk";
-import { marginRiskDecoder, decodeBank, decodeMarket, type MarginRiskView } from "../sdk/accounts";
-import { FulcrumClient, priceKey, type ExchangeState, type PriceBook, type RiskContext } from "../sdk/client";
+import { marginRiskDecoder, decodeBank, decodeCorrelations, decodeMarket, type MarginRiskView } from "../sdk/accounts";
+import { FulcrumClient, priceKey, type ExchangeState, type MarginParts, type PriceBook, type RiskContext } from "../sdk/client";
 import { decodeError } from "../sdk/errors";
 import { readOracle, toEnginePrice } from "../sdk/oracle";
 import { KeeperMetrics } from "./metrics";
@@ -40,24 +46,54 @@ export interface ScanContext {
 export const RACE_ERRORS = new Set(["NotLiquidatable", "NotBankrupt", "MarginCallGracePeriod", "NotLargestPosition", "NoDebt", "PerpPositionsOpen", "CollateralNotHeld"]);
 
 /** Errors of a health-account list built from a stale view of the account. */
-export const STALE_ERRORS = new Set(["ExtraHealthAccounts", "MissingHealthAccounts", "HealthAccountMismatch"]);
+export const STALE_ERRORS = new Set(["ExtraHealthAccounts", "MissingHealthAccounts", "HealthAccountMismatch", "MissingCorrelations"]);
 
 /** What the keeper would do for one account, or null when it is healthy enough. */
 export function assess(pubkey: string, view: MarginRiskView, ctx: ScanContext): Candidate | null {
-  const ex = ctx.state.exchange;
   if (view.perps.length === 0 && view.collateral.length === 0) {
     if (view.quoteBalance < 0n) return { pubkey, shortfall: -view.quoteBalance, action: { kind: "resolve_bankruptcy" }, view };
     return null;
   }
   const rctx = ctx.risk ?? (ctx.risk = FulcrumClient.riskContext(ctx.state, ctx.prices));
-  const ra = FulcrumClient.riskAccountFast(view, rctx);
-  const maint = risk.health(ra, risk.MarginKind.Maintenance);
+  const parts = FulcrumClient.marginParts(view, rctx);
+  // A portfolio account on an exchange without correlations: every margin check of it fails on
+  // chain, isolated liquidations included. Skipped.
+  if (!parts.model) return null;
+  let best: Candidate | null = null;
+  // Each isolated position alone: liquidatable as soon as its own maintenance fails; one its
+  // owner closed under water is a bankruptcy to resolve.
+  for (const iso of parts.isolated) {
+    if (iso.account.perps[0]!.position.base === 0n) {
+      const deficit = -iso.account.quoteBalance;
+      if (deficit > 0n && (!best || deficit > best.shortfall)) best = { pubkey, shortfall: deficit, action: { kind: "resolve_bankruptcy" }, view };
+      continue;
+    }
+    const m = risk.health(iso.account, risk.MarginKind.Maintenance);
+    if (risk.isMet(m)) continue;
+    const shortfall = m.requirement - m.equity;
+    if (!best || shortfall > best.shortfall) best = { pubkey, shortfall, action: { kind: "liquidate_perp", marketIndex: iso.marketIndex }, view };
+  }
+  const backed = assessBacked(pubkey, view, parts, ctx);
+  return backed && (!best || backed.shortfall > best.shortfall) ? backed : best;
+}
+
+/** The part the account's collateral backs, margined by the account's mode. */
+function assessBacked(pubkey: string, view: MarginRiskView, parts: MarginParts, ctx: ScanContext): Candidate | null {
+  const ex = ctx.state.exchange;
+  const ra = parts.main;
+  if (ra.perps.length === 0 && ra.collateral.length === 0) {
+    // Only isolated positions left: they neither hold the account's debt back nor pay it.
+    if (view.quoteBalance < 0n) return { pubkey, shortfall: -view.quoteBalance, action: { kind: "resolve_bankruptcy" }, view };
+    return null;
+  }
+  if (!parts.model) return null;
+  const maint = risk.modelHealth(ra, parts.model, risk.MarginKind.Maintenance);
   if (risk.isMet(maint)) return null;
   if (!risk.isLiquidatable(maint, view.marginCallSlot, ctx.slot, ex.marginCallGraceSlots, ex.liquidationThresholdRatio)) return null;
   const shortfall = maint.requirement - maint.equity;
   const idx = risk.largestRequirement(ra);
-  if (idx !== null) return { pubkey, shortfall, action: { kind: "liquidate_perp", marketIndex: view.perps[idx]!.marketIndex }, view };
-  if (view.quoteBalance < 0n && view.collateral.length > 0) {
+  if (idx !== null) return { pubkey, shortfall, action: { kind: "liquidate_perp", marketIndex: parts.mainMarkets[idx]! }, view };
+  if (ra.perps.length === 0 && view.quoteBalance < 0n && view.collateral.length > 0) {
     // The collateral worth most first.
     let best = 0;
     let bestValue = -1n;
@@ -255,6 +291,17 @@ export class Keeper {
       }, { commitment: "confirmed" });
       this.subs.push({ id, kind: "account" });
     }
+    // The exchange's correlations (portfolio accounts): created or replaced by the admin.
+    const programId = this.client.programId;
+    const corr = conn.onAccountChange(this.state.correlationsAddress, (info) => {
+      try {
+        this.state.correlations = info.data.length > 0 && info.owner.equals(programId) ? decodeCorrelations(info.data) : null;
+      } catch (e) {
+        this.log("warn", "bad correlations update", { error: String(e) });
+      }
+      this.scheduleScan();
+    }, { commitment: "confirmed" });
+    this.subs.push({ id: corr, kind: "account" });
     this.subs.push({ id: conn.onSlotChange((s) => void (this.slot = BigInt(s.slot))), kind: "slot" });
   }
 

@@ -3,7 +3,7 @@
  * keeper's unit tests and its scan benchmark.
  */
 import { Keypair, PublicKey } from "@solana/web3.js";
-import type { CollateralBank, Exchange, LiquidityPool, MarginRiskView, PerpMarket } from "../sdk/accounts";
+import type { CollateralBank, Correlations, Exchange, LiquidityPool, MarginRiskView, PerpMarket, PerpRiskSlot } from "../sdk/accounts";
 import type { ExchangeState, PriceBook } from "../sdk/client";
 import { priceKey } from "../sdk/client";
 import { accountDiscriminator, accountSize, fieldOffset, structLayout } from "../sdk/layout";
@@ -58,12 +58,30 @@ export function syntheticExchange(markets = 3, banks = 3): { state: ExchangeStat
     poolAddress: Keypair.generate().publicKey,
     banks: bankMap,
     markets: marketMap,
+    correlations: null,
+    correlationsAddress: Keypair.generate().publicKey,
   };
   return { state, prices };
 }
 
+/** A `Correlations` account's contents: `matrix` rows (ppm) and the asset of each bank and market. */
+export function syntheticCorrelations(matrix: number[][], bankAssets: number[], marketAssets: number[], floor = 300_000, minEquity = 0n): Correlations {
+  const grid = Array.from({ length: 12 }, (_, i) => Array.from({ length: 12 }, (_, j) => matrix[i]?.[j] ?? 0));
+  const table = (a: number[]): Uint8Array => Uint8Array.from({ length: 32 }, (_, i) => a[i] ?? 255);
+  return {
+    exchange: PublicKey.default, minEquity, floor, numAssets: matrix.length, bump: 255, matrix: grid,
+    bankAssets: table(bankAssets), marketAssets: table(marketAssets),
+  };
+}
+
+/** What {@link encodeMarginAccount} writes: a fast view whose margin-mode fields may be left out (cross). */
+export type SyntheticView = Omit<MarginRiskView, "marginMode" | "perps"> & {
+  marginMode?: number;
+  perps: (Pick<PerpRiskSlot, "marketIndex" | "position"> & Partial<Pick<PerpRiskSlot, "isolated" | "isolatedCollateral">>)[];
+};
+
 /** MarginAccount bytes for `view` (discriminator included). */
-export function encodeMarginAccount(view: MarginRiskView, exchange: PublicKey = PublicKey.default): Buffer {
+export function encodeMarginAccount(view: SyntheticView, exchange: PublicKey = PublicKey.default): Buffer {
   const d = Buffer.alloc(accountSize("MarginAccount"));
   accountDiscriminator("MarginAccount").copy(d, 0);
   exchange.toBuffer().copy(d, fieldOffset("MarginAccount", "exchange"));
@@ -72,6 +90,7 @@ export function encodeMarginAccount(view: MarginRiskView, exchange: PublicKey = 
   d[fieldOffset("MarginAccount", "num_collateral")] = view.collateral.length;
   d[fieldOffset("MarginAccount", "num_perps")] = view.perps.length;
   d[fieldOffset("MarginAccount", "in_margin_call")] = view.inMarginCall ? 1 : 0;
+  d[fieldOffset("MarginAccount", "margin_mode")] = view.marginMode ?? 0;
   const cs = structLayout("CollateralSlot");
   const ps = structLayout("PerpSlot");
   view.collateral.forEach((c, i) => {
@@ -87,19 +106,25 @@ export function encodeMarginAccount(view: MarginRiskView, exchange: PublicKey = 
     d.writeBigUInt64LE(f & 0xffffffffffffffffn, at + ps.fields.get("funding_snapshot")!.offset);
     d.writeBigUInt64LE(f >> 64n, at + ps.fields.get("funding_snapshot")!.offset + 8);
     d.writeUInt16LE(p.marketIndex, at + ps.fields.get("market_index")!.offset);
+    d[at + ps.fields.get("isolated")!.offset] = p.isolated ? 1 : 0;
+    d.writeBigInt64LE(p.isolatedCollateral ?? 0n, at + ps.fields.get("isolated_collateral")!.offset);
   });
   return d;
 }
 
-/** `n` random accounts: 0–2 collateral slots, 1–3 perps at 1x–12x on $1,000 of quote. */
-export function syntheticAccounts(n: number, markets = 3, banks = 3, seed = 42n): { pubkey: string; data: Buffer }[] {
+/**
+ * `n` random accounts: 0–2 collateral slots, 1–3 perps at 1x–12x on $1,000 of quote. With
+ * `modes`, about one account in eight is a portfolio account and one perp in eight is isolated
+ * (on a tenth of its notional); the exchange then needs {@link syntheticCorrelations}.
+ */
+export function syntheticAccounts(n: number, markets = 3, banks = 3, seed = 42n, modes = false): { pubkey: string; data: Buffer }[] {
   const rng = new Rng(seed);
   const out: { pubkey: string; data: Buffer }[] = [];
   for (let k = 0; k < n; k++) {
     const nc = rng.int(0, Math.min(2, banks));
     const np = rng.int(1, Math.min(3, markets));
     const collateral = Array.from({ length: nc }, (_, i) => ({ bankIndex: i + 1, amount: BigInt(rng.int(1, 1_000)) * 1_000_000n }));
-    const perps = Array.from({ length: np }, (_, i) => {
+    const perps: SyntheticView["perps"] = Array.from({ length: np }, (_, i) => {
       const price = BigInt(10 ** (i + 1)); // $ per unit
       const notionalUsd = BigInt(rng.int(100, 12_000));
       const units = (notionalUsd * 1_000_000_000n) / price; // base native
@@ -107,9 +132,11 @@ export function syntheticAccounts(n: number, markets = 3, banks = 3, seed = 42n)
       const long = rng.int(0, 1) === 1;
       const base = long ? units : -units;
       const quoteEntry = -(base * entry * 1_000_000n) / 1_000_000_000n;
-      return { marketIndex: i, position: { base, quoteEntry, fundingSnapshot: 0n } };
+      const isolated = modes && rng.int(0, 7) === 0;
+      return { marketIndex: i, position: { base, quoteEntry, fundingSnapshot: 0n }, isolated, isolatedCollateral: isolated ? notionalUsd * 100_000n : 0n };
     });
-    const view: MarginRiskView = { quoteBalance: 1_000_000_000n, marginCallSlot: 0n, inMarginCall: false, collateral, perps };
+    const marginMode = modes && rng.int(0, 7) === 0 ? 1 : 0;
+    const view: SyntheticView = { quoteBalance: 1_000_000_000n, marginCallSlot: 0n, inMarginCall: false, marginMode, collateral, perps };
     out.push({ pubkey: `acct${k}`, data: encodeMarginAccount(view) });
   }
   return out;

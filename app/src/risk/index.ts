@@ -7,3 +7,4 @@ export * from "./types.js";
 export * from "./margin.js";
 export * from "./trade.js";
 export * from "./liquidation.js";
+export * from "./portfolio.js";

@@ -4,10 +4,13 @@ import {
   abs, add, sub, mulDivCeil, mulDivFloor, mulDivSignedFloor, toI128, toI64, divCeil, min, max,
 } from "./fixed.js";
 import {
-  Health, health, isMet, positionRequirement, quoteValue, rawEquity, unrealizedPnl, collateralValue,
+  Health, isMet, positionRequirement, quoteValue, rawEquity, unrealizedPnl, collateralValue,
 } from "./margin.js";
+import {
+  Exposures, MarginMode, MarginModel, PortfolioModel, collateralRisk, exposures, modelHealth, perpRisk, portfolioRequirement,
+} from "./portfolio.js";
 import { applyFill } from "./trade.js";
-import { PerpPosition, RiskAccount } from "./types.js";
+import { Collateral, PerpPosition, RiskAccount } from "./types.js";
 
 export interface LiquidationParams {
   buffer: number;
@@ -56,18 +59,47 @@ export interface PerpLiquidation {
 }
 
 export function planPerpLiquidation(account: RiskAccount, index: number, step: bigint, params: LiquidationParams): PerpLiquidation {
+  return planPerpLiquidationIn(account, MarginModel.Cross, index, step, params);
+}
+
+/**
+ * What a liquidation changes the requirement by (Rust's `RestRequirement`): cross requirements
+ * add up, so the rest is a number; portfolio ones net, so the rest is the exposures without the
+ * holding being cut. Returns the requirement with the holding's signed risk at `v`.
+ */
+type RestRequirement = { cross: bigint } | { rest: Exposures; asset: number; model: PortfolioModel };
+
+function restWith(r: RestRequirement, v: bigint): bigint {
+  if ("cross" in r) return add(r.cross, toI128(abs(v)));
+  const e = r.rest.clone();
+  e.add(r.asset, v);
+  return portfolioRequirement(e, r.model.correlation, r.model.floor);
+}
+
+/** {@link planPerpLiquidation} under `model` (portfolio: cut only as far as the netted risk needs). */
+export function planPerpLiquidationIn(account: RiskAccount, model: MarginModel, index: number, step: bigint, params: LiquidationParams): PerpLiquidation {
   const e = account.perps[index];
   if (!e) throw new MathError("InvalidInput");
   const base = e.position.base;
   if (base === 0n || step === 0n) throw new MathError("InvalidInput");
   const kind = MarginKind.Maintenance;
-  const m = health(account, kind);
+  const m = modelHealth(account, model, kind);
+  const ownRisk = perpRisk(base, e.market, kind);
+  let restReq: RestRequirement;
+  if (model.mode === MarginMode.Cross) {
+    restReq = { cross: sub(m.requirement, toI128(abs(ownRisk))) };
+  } else {
+    const rest = exposures(account, model.collateralAssets, model.perpAssets, kind);
+    const asset = model.perpAssets[index];
+    if (asset === undefined) throw new MathError("InvalidInput");
+    rest.remove(asset, ownRisk);
+    restReq = { rest, asset, model };
+  }
   const raw = rawEquity(account);
   const q = account.quoteBalance;
   const ownPnl = unrealizedPnl(e.position, e.market, kind);
   const restEquity = sub(sub(m.equity, quoteValue(q, account.params, kind)), ownPnl);
   const restRaw = sub(sub(raw, q), ownPnl);
-  const restReq = sub(m.requirement, positionRequirement(base, e.market, kind));
   const feeRate = BigInt(params.liquidatorFee) + BigInt(params.insuranceFee);
   const a = abs(base);
   const price = e.market.price.oracle;
@@ -84,7 +116,7 @@ export function planPerpLiquidation(account: RiskAccount, index: number, step: b
     const insFee = fees - liqFee;
     const quoteAfter = toI64(sub(quoteMid, toI128(fees)));
     const eq = add(add(restEquity, quoteValue(quoteAfter, account.params, kind)), pnl);
-    const req = add(restReq, positionRequirement(fill.position.base, e.market, kind));
+    const req = restWith(restReq, perpRisk(fill.position.base, e.market, kind));
     const maintAfter = { equity: eq, requirement: req };
     const ok = eq >= bufferedRequirement(req, params.buffer);
     if (liqFee > U64_MAX || insFee > U64_MAX) throw new MathError("Overflow");
@@ -136,20 +168,43 @@ export function discountedCollateral(repay: bigint, price: bigint, discount: num
 }
 
 export function planCollateralLiquidation(account: RiskAccount, index: number, maxRepay: bigint, discount: number, buffer: number): CollateralLiquidation {
+  return planCollateralLiquidationIn(account, MarginModel.Cross, index, maxRepay, discount, buffer);
+}
+
+/** {@link planCollateralLiquidation} under `model` (portfolio: collateral at full value, its haircut as netted risk). */
+export function planCollateralLiquidationIn(account: RiskAccount, model: MarginModel, index: number, maxRepay: bigint, discount: number, buffer: number): CollateralLiquidation {
   const c = account.collateral[index];
   if (!c) throw new MathError("InvalidInput");
   if (account.quoteBalance >= 0n || c.amount === 0n || c.price.oracle === 0n) throw new MathError("InvalidInput");
   const kind = MarginKind.Maintenance;
-  const m = health(account, kind);
-  const rest = sub(sub(m.equity, quoteValue(account.quoteBalance, account.params, kind)), collateralValue(c, kind));
+  const m = modelHealth(account, model, kind);
+  // What the balance adds to equity: weighted in cross, at full value in portfolio.
+  const portfolio = model.mode === MarginMode.Portfolio;
+  const inEquity = (x: Collateral): bigint => (portfolio ? add(collateralValue(x, kind), collateralRisk(x, kind)) : collateralValue(x, kind));
+  const rest = sub(sub(m.equity, quoteValue(account.quoteBalance, account.params, kind)), inEquity(c));
+  let restReq: RestRequirement;
+  if (model.mode === MarginMode.Cross) {
+    restReq = { cross: m.requirement };
+  } else {
+    const r = exposures(account, model.collateralAssets, model.perpAssets, kind);
+    const asset = model.collateralAssets[index];
+    if (asset === undefined) throw new MathError("InvalidInput");
+    r.remove(asset, collateralRisk(c, kind));
+    restReq = { rest: r, asset, model };
+  }
+  const after = (left: Collateral, quote: bigint): Health => {
+    const eq = add(add(rest, quoteValue(quote, account.params, kind)), inEquity(left));
+    // Cross: the requirement comes from perps only, the balance is not in it.
+    const requirement = "cross" in restReq ? restReq.cross : restWith(restReq, collateralRisk(left, kind));
+    return { equity: eq, requirement };
+  };
   const debt = -account.quoteBalance;
   const evaluate = (repay: bigint): [CollateralLiquidation, boolean] => {
     const out = min(discountedCollateral(repay, c.price.oracle, discount), c.amount);
     const left = { ...c, amount: c.amount - out };
     const quote = account.quoteBalance + toI64(repay);
-    const eq = add(add(rest, quoteValue(quote, account.params, kind)), collateralValue(left, kind));
-    const maintAfter = { equity: eq, requirement: m.requirement };
-    const ok = eq >= bufferedRequirement(m.requirement, buffer);
+    const maintAfter = after(left, quote);
+    const ok = maintAfter.equity >= bufferedRequirement(maintAfter.requirement, buffer);
     return [{ repay, collateralOut: out, maintAfter }, ok];
   };
   const capDiscount = min(BigInt(discount), RATIO_ONE - 1n);
@@ -160,8 +215,7 @@ export function planCollateralLiquidation(account: RiskAccount, index: number, m
     if (valueCap === 0n && maxRepay > 0n) {
       // Dust: worth less than one quote unit after the discount; sold whole for one unit.
       const quote = toI64(account.quoteBalance + 1n);
-      const eq = add(add(rest, quoteValue(quote, account.params, kind)), collateralValue({ ...c, amount: 0n }, kind));
-      return { repay: 1n, collateralOut: c.amount, maintAfter: { equity: eq, requirement: m.requirement } };
+      return { repay: 1n, collateralOut: c.amount, maintAfter: after({ ...c, amount: 0n }, quote) };
     }
     throw new MathError("InvalidInput");
   }

@@ -156,8 +156,11 @@ export function healthState(init: Health, maint: Health, eq: bigint): HealthStat
 }
 
 export function accountHealth(account: RiskAccount): AccountHealth {
-  const init = health(account, MarginKind.Initial);
-  const maint = health(account, MarginKind.Maintenance);
+  return accountHealthWith(account, health(account, MarginKind.Initial), health(account, MarginKind.Maintenance));
+}
+
+/** The full picture around margins computed by some rule (cross, portfolio). */
+export function accountHealthWith(account: RiskAccount, init: Health, maint: Health): AccountHealth {
   const notional = totalNotional(account);
   const eq = rawEquity(account);
   return { init, maint, equity: eq, notional, leverage: effectiveLeverage(notional, eq), state: healthState(init, maint, eq) };

@@ -1,7 +1,7 @@
 /** Typed views of the program's accounts, decoded with the IDL-driven layout. */
 import { PublicKey } from "@solana/web3.js";
 import { decodeAccount, fieldOffset, i128FromBytes, structLayout } from "./layout";
-import type { PerpPosition } from "../risk";
+import type { Correlation, PerpPosition } from "../risk";
 
 export interface Exchange {
   admin: PublicKey;
@@ -97,7 +97,11 @@ export interface PerpSlot {
   quoteEntry: bigint;
   fundingSnapshot: Uint8Array;
   realizedPnl: bigint;
+  /** Isolated positions: the quote collateral that alone backs this position. */
+  isolatedCollateral: bigint;
   marketIndex: number;
+  /** 1: an isolated position; 0: backed by the account. */
+  isolated: number;
 }
 
 export interface MarginAccount {
@@ -112,14 +116,47 @@ export interface MarginAccount {
   numCollateral: number;
   numPerps: number;
   inMarginCall: number;
+  /** `risk.MarginMode` as u8: how the account's collateral backs its non-isolated positions. */
+  marginMode: number;
   collateral: CollateralSlot[];
   perps: PerpSlot[];
 }
+
+/** The exchange's portfolio-margin configuration (PDA `[correlations, exchange]`, `set_correlations`). */
+export interface Correlations {
+  exchange: PublicKey;
+  minEquity: bigint;
+  floor: number;
+  numAssets: number;
+  bump: number;
+  /** ppm, `MAX_ASSETS × MAX_ASSETS` (cells outside `numAssets` are zero). */
+  matrix: number[][];
+  /** Asset of collateral bank `i` ({@link NO_ASSET}: none). */
+  bankAssets: Uint8Array;
+  /** Asset of perp market `i` ({@link NO_ASSET}: none). */
+  marketAssets: Uint8Array;
+}
+
+/** `bank_assets` / `market_assets` entry of a bank or market on no asset. */
+export const NO_ASSET = 255;
 
 export const decodeExchange = (d: Buffer): Exchange => decodeAccount<Exchange>("Exchange", d);
 export const decodeBank = (d: Buffer): CollateralBank => decodeAccount<CollateralBank>("CollateralBank", d);
 export const decodeMarket = (d: Buffer): PerpMarket => decodeAccount<PerpMarket>("PerpMarket", d);
 export const decodePool = (d: Buffer): LiquidityPool => decodeAccount<LiquidityPool>("LiquidityPool", d);
+
+export const decodeCorrelations = (d: Buffer): Correlations => decodeAccount<Correlations>("Correlations", d);
+
+/** The engine's matrix (`Correlations::correlation`). */
+export const correlationOf = (c: Correlations): Correlation => ({ n: Math.min(c.numAssets, c.matrix.length), c: c.matrix });
+const assetOf = (c: Correlations, table: Uint8Array, index: number): number | null => {
+  const a = table[index];
+  return a !== undefined && a < c.numAssets ? a : null;
+};
+/** Asset of bank `index`, if it has one (`Correlations::bank_asset`). */
+export const bankAsset = (c: Correlations, index: number): number | null => assetOf(c, c.bankAssets, index);
+/** Asset of market `index`, if it has one (`Correlations::market_asset`). */
+export const marketAsset = (c: Correlations, index: number): number | null => assetOf(c, c.marketAssets, index);
 
 /** A margin account with only its active slots. */
 export function decodeMarginAccount(d: Buffer): MarginAccount {
@@ -140,12 +177,21 @@ export const perpPosition = (s: PerpSlot): PerpPosition => ({
  * The keeper's fast path: only what health needs from a margin account (no public keys, no
  * objects for inactive slots). Offsets come from the IDL layout, computed once.
  */
+export interface PerpRiskSlot {
+  marketIndex: number;
+  position: PerpPosition;
+  isolated: boolean;
+  isolatedCollateral: bigint;
+}
+
 export interface MarginRiskView {
   quoteBalance: bigint;
   marginCallSlot: bigint;
   inMarginCall: boolean;
+  /** `risk.MarginMode` as u8. */
+  marginMode: number;
   collateral: { bankIndex: number; amount: bigint }[];
-  perps: { marketIndex: number; position: PerpPosition }[];
+  perps: PerpRiskSlot[];
 }
 
 let fast: ((d: Buffer) => MarginRiskView) | null = null;
@@ -153,7 +199,9 @@ let fast: ((d: Buffer) => MarginRiskView) | null = null;
 export function marginRiskDecoder(): (d: Buffer) => MarginRiskView {
   if (fast) return fast;
   const o = (f: string): number => fieldOffset("MarginAccount", f);
-  const [qb, mcs, nc, np, imc, coll, perps] = [o("quote_balance"), o("margin_call_slot"), o("num_collateral"), o("num_perps"), o("in_margin_call"), o("collateral"), o("perps")];
+  const [qb, mcs, nc, np, imc, mode, coll, perps] = [
+    o("quote_balance"), o("margin_call_slot"), o("num_collateral"), o("num_perps"), o("in_margin_call"), o("margin_mode"), o("collateral"), o("perps"),
+  ];
   const cs = structLayout("CollateralSlot");
   const ps = structLayout("PerpSlot");
   const cAmount = cs.fields.get("amount")!.offset;
@@ -162,6 +210,8 @@ export function marginRiskDecoder(): (d: Buffer) => MarginRiskView {
   const pEntry = ps.fields.get("quote_entry")!.offset;
   const pFund = ps.fields.get("funding_snapshot")!.offset;
   const pMarket = ps.fields.get("market_index")!.offset;
+  const pIsolated = ps.fields.get("isolated")!.offset;
+  const pIsolatedCollateral = ps.fields.get("isolated_collateral")!.offset;
   fast = (d: Buffer): MarginRiskView => {
     const n = d[nc]!;
     const m = d[np]!;
@@ -170,17 +220,21 @@ export function marginRiskDecoder(): (d: Buffer) => MarginRiskView {
       const at = coll + i * cs.size;
       collateral[i] = { bankIndex: d.readUInt16LE(at + cBank), amount: d.readBigUInt64LE(at + cAmount) };
     }
-    const out = new Array<{ marketIndex: number; position: PerpPosition }>(m);
+    const out = new Array<PerpRiskSlot>(m);
     for (let i = 0; i < m; i++) {
       const at = perps + i * ps.size;
       const lo = d.readBigUInt64LE(at + pFund);
       const hi = d.readBigInt64LE(at + pFund + 8);
+      const isolated = d[at + pIsolated] !== 0;
       out[i] = {
         marketIndex: d.readUInt16LE(at + pMarket),
         position: { base: d.readBigInt64LE(at + pBase), quoteEntry: d.readBigInt64LE(at + pEntry), fundingSnapshot: lo === 0n && hi === 0n ? 0n : (hi << 64n) + lo },
+        isolated,
+        // Zero for cross positions (the program keeps it so).
+        isolatedCollateral: isolated ? d.readBigInt64LE(at + pIsolatedCollateral) : 0n,
       };
     }
-    return { quoteBalance: d.readBigInt64LE(qb), marginCallSlot: d.readBigUInt64LE(mcs), inMarginCall: d[imc] !== 0, collateral, perps: out };
+    return { quoteBalance: d.readBigInt64LE(qb), marginCallSlot: d.readBigUInt64LE(mcs), inMarginCall: d[imc] !== 0, marginMode: d[mode]!, collateral, perps: out };
   };
   return fast;
 }

@@ -27,8 +27,9 @@ import {
 } from "@solana/web3.js";
 import * as risk from "../risk";
 import {
-  decodeBank, decodeExchange, decodeMarginAccount, decodeMarket, decodePool, marginRiskDecoder, perpPosition,
-  type CollateralBank, type Exchange, type LiquidityPool, type MarginAccount, type MarginRiskView, type PerpMarket,
+  bankAsset, correlationOf, decodeBank, decodeCorrelations, decodeExchange, decodeMarginAccount, decodeMarket, decodePool, marginRiskDecoder,
+  marketAsset, perpPosition,
+  type CollateralBank, type Correlations, type Exchange, type LiquidityPool, type MarginAccount, type MarginRiskView, type PerpMarket,
 } from "./accounts";
 import { type Deployment, faucetKeypair } from "./deployment";
 import { decodeError, FulcrumError } from "./errors";
@@ -56,6 +57,9 @@ export interface ExchangeState {
   poolAddress: PublicKey;
   banks: Map<number, BankEntry>;
   markets: Map<number, MarketEntry>;
+  /** The exchange's portfolio-margin configuration (PDA `correlations`); null until the admin sets it. */
+  correlations: Correlations | null;
+  correlationsAddress: PublicKey;
 }
 
 /** Engine prices by oracle address and decimals (`${oracle}:${decimals}`). */
@@ -67,12 +71,49 @@ export interface RiskContext {
   markets: (risk.PerpMarketRisk | undefined)[];
   banks: ({ price: risk.Price; initAssetWeight: number; maintAssetWeight: number } | undefined)[];
   params: risk.AccountParams;
+  /** The exchange's correlations (null when none are set: portfolio accounts cannot be margined). */
+  correlations: Correlations | null;
+  correlation: risk.Correlation | null;
+}
+
+/**
+ * An account as the program's margin check splits it (`HealthInputs`): the part its collateral
+ * backs (collateral and non-isolated positions, margined by the account's mode) and each
+ * isolated position alone with its own collateral.
+ */
+export interface MarginParts {
+  main: risk.RiskAccount;
+  /** Market index of each of `main.perps`. */
+  mainMarkets: number[];
+  /** How `main` is margined; null for a portfolio account the exchange's correlations cannot price. */
+  model: risk.MarginModel | null;
+  isolated: { marketIndex: number; account: risk.RiskAccount }[];
 }
 
 /** Which slots an account has (for the canonical health account list). */
 export interface SlotSet {
   collateral: number[];
   perps: number[];
+  /** A portfolio account: its margin checks append the exchange's correlations. */
+  portfolio?: boolean;
+}
+
+type PerpLike = MarginAccount["perps"][number] | MarginRiskView["perps"][number];
+const isIsolated = (s: PerpLike): boolean => (typeof s.isolated === "boolean" ? s.isolated : s.isolated !== 0);
+const positionOf = (s: PerpLike): risk.PerpPosition => ("position" in s ? s.position : perpPosition(s));
+
+/** `set_correlations` arguments (`CorrelationParams`). */
+export interface CorrelationParams {
+  /** Correlations, ppm: `n × n` rows, or row-major flat (n ≤ 12). */
+  matrix: number[][] | number[];
+  /** Asset of each collateral bank by bank index (255: none; bank 0, the quote, is ignored). */
+  bankAssets: number[];
+  /** Asset of each perp market by market index (255: none). */
+  marketAssets: number[];
+  /** Portfolio requirement ≥ floor × gross risk; ppm. */
+  floor: number;
+  /** Least account equity to switch to portfolio margin, quote native units. */
+  minEquity: bigint;
 }
 
 export interface SendOptions {
@@ -88,6 +129,11 @@ export interface SendOptions {
 export interface PositionReport {
   marketIndex: number;
   market: string;
+  /** An isolated position: margined alone with `isolatedCollateral`. */
+  isolated: boolean;
+  isolatedCollateral: bigint;
+  /** Isolated positions: the position's own health (its collateral against it); null otherwise. */
+  isolatedHealth: risk.AccountHealth | null;
   base: bigint;
   quoteEntry: bigint;
   /** Engine price of the average entry (quote native per base native × 1e12), 0 when flat. */
@@ -102,6 +148,8 @@ export interface PositionReport {
 export interface AccountReport {
   address: PublicKey;
   account: MarginAccount;
+  marginMode: risk.MarginMode;
+  /** Health of the part the account's collateral backs (every position but the isolated ones), by its mode. */
   health: risk.AccountHealth;
   freeCollateral: bigint;
   positions: PositionReport[];
@@ -182,9 +230,12 @@ export class FulcrumClient {
     const bankKeys = Array.from({ length: exchange.numBanks }, (_, i) => pda.bankAddress(this.exchange, i, this.programId));
     const marketKeys = Array.from({ length: exchange.numMarkets }, (_, i) => pda.marketAddress(this.exchange, i, this.programId));
     const poolAddress = this.poolAddress;
-    const keys = [poolAddress, ...bankKeys, ...marketKeys];
+    const correlationsAddress = pda.correlationsAddress(this.exchange, this.programId);
+    const keys = [poolAddress, ...bankKeys, ...marketKeys, correlationsAddress];
     const infos = await this.getMultiple(keys);
     const pool = decodePool(infos[0]!.data);
+    const corr = infos[keys.length - 1];
+    const correlations = corr && corr.owner.equals(this.programId) ? decodeCorrelations(corr.data) : null;
     const banks = new Map<number, BankEntry>();
     const markets = new Map<number, MarketEntry>();
     bankKeys.forEach((k, i) => {
@@ -195,7 +246,7 @@ export class FulcrumClient {
       const info = infos[1 + bankKeys.length + i];
       if (info) markets.set(i, { address: k, market: decodeMarket(info.data) });
     });
-    this.state = { address: this.exchange, exchange, pool, poolAddress, banks, markets };
+    this.state = { address: this.exchange, exchange, pool, poolAddress, banks, markets, correlations, correlationsAddress };
     return this.state;
   }
 
@@ -284,11 +335,13 @@ export class FulcrumClient {
         quoteMaintLiabilityWeight: ex.quoteMaintLiabilityWeight,
         unrealizedPnlInitWeight: ex.unrealizedPnlInitWeight,
       },
+      correlations: state.correlations,
+      correlation: state.correlations ? correlationOf(state.correlations) : null,
     };
   }
 
-  /** The engine's input for a fast-path view, from a {@link riskContext}. */
-  static riskAccountFast(v: MarginRiskView, ctx: RiskContext): risk.RiskAccount {
+  /** The program's split of an account for margin ({@link MarginParts}), from a {@link riskContext}. */
+  static marginParts(v: MarginAccount | MarginRiskView, ctx: RiskContext): MarginParts {
     const collateral = new Array<risk.Collateral>(v.collateral.length);
     for (let i = 0; i < v.collateral.length; i++) {
       const s = v.collateral[i]!;
@@ -296,55 +349,58 @@ export class FulcrumClient {
       if (!b) throw new Error(`no price for bank ${s.bankIndex}`);
       collateral[i] = { amount: s.amount, price: b.price, initAssetWeight: b.initAssetWeight, maintAssetWeight: b.maintAssetWeight };
     }
-    const perps = new Array<risk.PerpExposure>(v.perps.length);
-    for (let i = 0; i < v.perps.length; i++) {
-      const s = v.perps[i]!;
+    let nIsolated = 0;
+    for (const s of v.perps) if (isIsolated(s)) nIsolated++;
+    const perps = new Array<risk.PerpExposure>(v.perps.length - nIsolated);
+    const mainMarkets = new Array<number>(perps.length);
+    const isolated: MarginParts["isolated"] = nIsolated === 0 ? [] : new Array(nIsolated);
+    let k = 0;
+    let j = 0;
+    for (const s of v.perps) {
       const market = ctx.markets[s.marketIndex];
       if (!market) throw new Error(`no price for market ${s.marketIndex}`);
-      perps[i] = { position: s.position, market };
+      const e = { position: positionOf(s), market };
+      if (nIsolated > 0 && isIsolated(s)) {
+        isolated[j++] = { marketIndex: s.marketIndex, account: risk.isolatedAccount(s.isolatedCollateral, e, ctx.params) };
+      } else {
+        perps[k] = e;
+        mainMarkets[k++] = s.marketIndex;
+      }
     }
-    return { quoteBalance: v.quoteBalance, collateral, perps, params: ctx.params };
+    const main: risk.RiskAccount = { quoteBalance: v.quoteBalance, collateral, perps, params: ctx.params };
+    const model = v.marginMode === risk.MarginMode.Portfolio ? FulcrumClient.marginModel(v, mainMarkets, ctx) : risk.MarginModel.Cross;
+    return { main, mainMarkets, model, isolated };
   }
 
-  /** The engine's input for an account (decoded fully or through the keeper's fast path). */
+  /** How the collateral-backed part of `v` is margined (the program's `set_portfolio`): cross when a holding is off the asset map; null without the correlations account. */
+  static marginModel(v: MarginAccount | MarginRiskView, mainMarkets: number[], ctx: RiskContext): risk.MarginModel | null {
+    if (v.marginMode !== risk.MarginMode.Portfolio) return risk.MarginModel.Cross;
+    const c = ctx.correlations;
+    if (!c || !ctx.correlation) return null;
+    const collateralAssets: number[] = [];
+    for (const s of v.collateral) {
+      const a = bankAsset(c, s.bankIndex);
+      // As the program: a holding off the asset map margins the account in cross.
+      if (a === null) return risk.MarginModel.Cross;
+      collateralAssets.push(a);
+    }
+    const perpAssets: number[] = [];
+    for (const m of mainMarkets) {
+      const a = marketAsset(c, m);
+      if (a === null) return risk.MarginModel.Cross;
+      perpAssets.push(a);
+    }
+    return risk.MarginModel.Portfolio({ collateralAssets, perpAssets, correlation: ctx.correlation, floor: c.floor });
+  }
+
+  /** The engine's input for the part of an account its collateral backs (isolated positions aside), from a {@link riskContext}. */
+  static riskAccountFast(v: MarginAccount | MarginRiskView, ctx: RiskContext): risk.RiskAccount {
+    return FulcrumClient.marginParts(v, ctx).main;
+  }
+
+  /** The engine's input for the part of an account its collateral backs (decoded fully or through the keeper's fast path). */
   static riskAccount(acct: MarginAccount | MarginRiskView, state: ExchangeState, prices: PriceBook): risk.RiskAccount {
-    const ex = state.exchange;
-    const collateral: risk.Collateral[] = acct.collateral.map((s) => {
-      const b = state.banks.get(s.bankIndex);
-      if (!b) throw new Error(`bank ${s.bankIndex} not loaded`);
-      const price = prices.get(priceKey(b.bank.oracle, b.bank.decimals));
-      if (!price) throw new Error(`no price for bank ${s.bankIndex}`);
-      return { amount: s.amount, price, initAssetWeight: b.bank.initAssetWeight, maintAssetWeight: b.bank.maintAssetWeight };
-    });
-    const perps: risk.PerpExposure[] = acct.perps.map((s) => {
-      const m = state.markets.get(s.marketIndex);
-      if (!m) throw new Error(`market ${s.marketIndex} not loaded`);
-      const price = prices.get(priceKey(m.market.oracle, m.market.baseDecimals));
-      if (!price) throw new Error(`no price for market ${s.marketIndex}`);
-      const position = "position" in s ? s.position : perpPosition(s);
-      return {
-        position,
-        market: {
-          price,
-          baseDecimals: m.market.baseDecimals,
-          // The program's `PerpMarket::risk`: effective (dynamic) ratios, never below the static ones.
-          initMarginRatio: Math.max(m.market.effectiveInitRatio ?? 0, m.market.initMarginRatio),
-          maintMarginRatio: Math.max(m.market.effectiveMaintRatio ?? 0, m.market.maintMarginRatio),
-          imf: m.market.imf,
-          cumulativeFunding: i128FromBytes(m.market.cumulativeFunding),
-        },
-      };
-    });
-    return {
-      quoteBalance: acct.quoteBalance,
-      collateral,
-      perps,
-      params: {
-        quoteInitLiabilityWeight: ex.quoteInitLiabilityWeight,
-        quoteMaintLiabilityWeight: ex.quoteMaintLiabilityWeight,
-        unrealizedPnlInitWeight: ex.unrealizedPnlInitWeight,
-      },
-    };
+    return FulcrumClient.marginParts(acct, FulcrumClient.riskContext(state, prices)).main;
   }
 
   /** Balances, positions (entry, mark, PnL, liquidation price), leverage and health state. */
@@ -357,23 +413,31 @@ export class FulcrumClient {
   }
 
   static report(address: PublicKey, account: MarginAccount, state: ExchangeState, prices: PriceBook): AccountReport {
-    const ra = FulcrumClient.riskAccount(account, state, prices);
-    const health = risk.accountHealth(ra);
-    const positions = account.perps.map((s, i): PositionReport => {
+    const parts = FulcrumClient.marginParts(account, FulcrumClient.riskContext(state, prices));
+    const model = parts.model;
+    if (!model) throw new Error("a portfolio account whose holdings the exchange's correlations do not cover");
+    const health = risk.modelAccountHealth(parts.main, model);
+    const positions = account.perps.map((s): PositionReport => {
       const m = state.markets.get(s.marketIndex)!.market;
-      const e = ra.perps[i]!;
+      const isolated = s.isolated !== 0;
+      const iso = isolated ? parts.isolated.find((x) => x.marketIndex === s.marketIndex)!.account : null;
+      const mainIndex = parts.mainMarkets.indexOf(s.marketIndex);
+      const e = iso ? iso.perps[0]! : parts.main.perps[mainIndex]!;
       const absBase = s.base < 0n ? -s.base : s.base;
       const entryPrice = absBase === 0n ? 0n : ((s.quoteEntry < 0n ? -s.quoteEntry : s.quoteEntry) * risk.PRICE_SCALE) / absBase;
       return {
         marketIndex: s.marketIndex,
         market: Buffer.from(m.name).toString("utf8").replace(/\0+$/, ""),
+        isolated,
+        isolatedCollateral: s.isolatedCollateral,
+        isolatedHealth: iso ? risk.accountHealth(iso) : null,
         base: s.base,
         quoteEntry: s.quoteEntry,
         entryPrice,
         markPrice: e.market.price.oracle,
         unrealizedPnl: risk.unrealizedPnl(e.position, e.market, risk.MarginKind.Maintenance),
         realizedPnl: s.realizedPnl,
-        liquidationPrice: risk.liquidationPrice(ra, i),
+        liquidationPrice: iso ? risk.liquidationPrice(iso, 0) : risk.modelLiquidationPrice(parts.main, model, mainIndex),
         baseDecimals: m.baseDecimals,
       };
     });
@@ -382,7 +446,8 @@ export class FulcrumClient {
       const info = (FulcrumClient.bankSymbols.get(b.mint.toBase58()) ?? `bank ${s.bankIndex}`);
       return { bankIndex: s.bankIndex, symbol: info, amount: s.amount, decimals: b.decimals };
     });
-    return { address, account, health, freeCollateral: risk.freeCollateralOf(health.init), positions, collateral };
+    const marginMode = risk.marginModeFromU8(account.marginMode) ?? risk.MarginMode.Cross;
+    return { address, account, marginMode, health, freeCollateral: risk.freeCollateralOf(health.init), positions, collateral };
   }
 
   /** Mint → symbol, filled from deployments as clients are created. */
@@ -390,7 +455,10 @@ export class FulcrumClient {
 
   // ------------------------------------------------------------------ health accounts
 
-  /** The canonical remaining accounts for an account with `slots`. */
+  /**
+   * The remaining accounts of a margin check for an account with `slots`: the canonical list, then
+   * the exchange's correlations for a portfolio account.
+   */
   healthMetas(slots: SlotSet, state: ExchangeState): AccountMeta[] {
     const metas: AccountMeta[] = [];
     for (const i of [...slots.collateral].sort((a, b) => a - b)) {
@@ -403,24 +471,38 @@ export class FulcrumClient {
       if (!m) throw new Error(`market ${i} not listed`);
       metas.push(ro(m.address), ro(m.market.oracle));
     }
+    if (slots.portfolio) metas.push(ro(pda.correlationsAddress(this.exchange, this.programId)));
     return metas;
   }
 
-  static slotsOf(acct: MarginAccount | null): SlotSet {
+  static slotsOf(acct: MarginAccount | MarginRiskView | null): SlotSet {
     return {
       collateral: acct ? acct.collateral.filter((s) => s.amount > 0n).map((s) => s.bankIndex) : [],
       perps: acct ? acct.perps.map((s) => s.marketIndex) : [],
+      portfolio: acct?.marginMode === risk.MarginMode.Portfolio,
     };
   }
 
-  /** Slots after trading `delta` base on `market`. */
+  /** Slots after trading `delta` base on `market` (an isolated slot with collateral stays when closed). */
   static slotsAfterTrade(acct: MarginAccount | null, market: number, delta: bigint): SlotSet {
     const s = FulcrumClient.slotsOf(acct);
-    const held = acct?.perps.find((p) => p.marketIndex === market)?.base ?? 0n;
+    const slot = acct?.perps.find((p) => p.marketIndex === market);
+    const held = slot?.base ?? 0n;
     const perps = new Set(s.perps);
-    if (held + delta === 0n) perps.delete(market);
+    if (held + delta === 0n && !(slot && slot.isolatedCollateral !== 0n)) perps.delete(market);
     else perps.add(market);
-    return { collateral: s.collateral, perps: [...perps] };
+    return { ...s, perps: [...perps] };
+  }
+
+  /** Slots after moving `amount` quote into (> 0) or out of (< 0) the isolated slot of `market`. */
+  static slotsAfterIsolatedTransfer(acct: MarginAccount | null, market: number, amount: bigint): SlotSet {
+    const s = FulcrumClient.slotsOf(acct);
+    const slot = acct?.perps.find((p) => p.marketIndex === market);
+    const active = slot ? slot.base !== 0n || slot.quoteEntry !== 0n || slot.isolatedCollateral + amount !== 0n : amount !== 0n;
+    const perps = new Set(s.perps);
+    if (active) perps.add(market);
+    else perps.delete(market);
+    return { ...s, perps: [...perps] };
   }
 
   /** Slots after withdrawing `amount` of bank `bankIndex`. */
@@ -565,6 +647,36 @@ export class FulcrumClient {
       .instruction();
   }
 
+  /**
+   * `transfer_isolated_collateral`: `amount` > 0 moves quote from the account's balance into its
+   * isolated position in `marketIndex` (opening the isolated slot), < 0 moves it back. Health
+   * accounts are those of the account after the change.
+   */
+  async transferIsolatedCollateralIx(account: PublicKey, marketIndex: number, amount: bigint): Promise<TransactionInstruction> {
+    const state = await this.loadExchange();
+    const m = this.marketEntry(state, marketIndex);
+    const acct = await this.marginAccount(account);
+    return this.program.methods
+      .transferIsolatedCollateral(bn(amount))
+      .accountsPartial({ exchange: this.exchange, marginAccount: account, trader: this.owner, market: m.address })
+      .remainingAccounts(this.healthMetas(FulcrumClient.slotsAfterIsolatedTransfer(acct, marketIndex, amount), state))
+      .instruction();
+  }
+
+  /**
+   * `set_margin_mode`: cross or portfolio. The correlations are a named account here; the
+   * remaining accounts are the canonical list of the account as it is (without them).
+   */
+  async setMarginModeIx(account: PublicKey, mode: risk.MarginMode): Promise<TransactionInstruction> {
+    const state = await this.loadExchange();
+    const acct = await this.marginAccount(account);
+    return this.program.methods
+      .setMarginMode(mode)
+      .accountsPartial({ exchange: this.exchange, marginAccount: account, owner: this.owner, correlations: state.correlationsAddress })
+      .remainingAccounts(this.healthMetas({ ...FulcrumClient.slotsOf(acct), portfolio: false }, state))
+      .instruction();
+  }
+
   // ------------------------------------------------------------------ instructions: keepers
 
   async refreshHealthIx(account: PublicKey): Promise<TransactionInstruction> {
@@ -583,9 +695,7 @@ export class FulcrumClient {
     const m = this.marketEntry(state, marketIndex);
     const quote = this.bankEntry(state, 0);
     const a = acct ?? (await this.marginAccount(account));
-    const slots: SlotSet = a
-      ? { collateral: a.collateral.filter((c) => c.amount > 0n).map((c) => c.bankIndex), perps: a.perps.map((p) => p.marketIndex) }
-      : { collateral: [], perps: [] };
+    const slots = FulcrumClient.slotsOf(a);
     return this.program.methods
       .liquidatePerp()
       .accountsPartial({
@@ -609,9 +719,7 @@ export class FulcrumClient {
     const b = this.bankEntry(state, bankIndex);
     const quote = this.bankEntry(state, 0);
     const a = acct ?? (await this.marginAccount(account));
-    const slots: SlotSet = a
-      ? { collateral: a.collateral.filter((c) => c.amount > 0n).map((c) => c.bankIndex), perps: a.perps.map((p) => p.marketIndex) }
-      : { collateral: [], perps: [] };
+    const slots = FulcrumClient.slotsOf(a);
     return this.program.methods
       .liquidateCollateral(bn(maxRepay))
       .accountsPartial({
@@ -735,6 +843,7 @@ export class FulcrumClient {
     setMarketPaused: (market: PublicKey, flags: number) => Promise<TransactionInstruction>;
     updateBankParams: (bank: PublicKey, params: Record<string, unknown>) => Promise<TransactionInstruction>;
     updateMarketParams: (market: PublicKey, params: Record<string, unknown>) => Promise<TransactionInstruction>;
+    setCorrelations: (params: CorrelationParams) => Promise<TransactionInstruction>;
   } {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const m = this.program.methods as any;
@@ -763,6 +872,14 @@ export class FulcrumClient {
       setMarketPaused: (market, flags) => m.setMarketPaused(flags).accountsPartial({ admin, exchange, market }).instruction(),
       updateBankParams: (bank, params) => m.updateBankParams(params).accountsPartial({ admin, exchange, bank }).instruction(),
       updateMarketParams: (market, params) => m.updateMarketParams(params).accountsPartial({ admin, exchange, market }).instruction(),
+      setCorrelations: (p) =>
+        m.setCorrelations({
+          matrix: p.matrix.flat(),
+          bankAssets: Buffer.from(p.bankAssets),
+          marketAssets: Buffer.from(p.marketAssets),
+          floor: p.floor,
+          minEquity: bn(p.minEquity),
+        }).accountsPartial({ admin, exchange, correlations: pda.correlationsAddress(exchange, pid), systemProgram: SystemProgram.programId }).instruction(),
     };
   }
 
@@ -873,6 +990,18 @@ export class FulcrumClient {
   }
   async closePosition(marketIndex: number): Promise<string> {
     return this.send([await this.closePositionIx(marketIndex)]);
+  }
+  async transferIsolatedCollateral(account: PublicKey, marketIndex: number, amount: bigint): Promise<string> {
+    return this.send([await this.transferIsolatedCollateralIx(account, marketIndex, amount)]);
+  }
+  async setMarginMode(account: PublicKey, mode: risk.MarginMode): Promise<string> {
+    return this.send([await this.setMarginModeIx(account, mode)]);
+  }
+  /** Admin (this client's wallet): replaces the exchange's portfolio-margin configuration. */
+  async setCorrelations(params: CorrelationParams): Promise<string> {
+    const sig = await this.send([await this.admin.setCorrelations(params)]);
+    if (this.state) await this.loadExchange(true);
+    return sig;
   }
   async lpDeposit(amount: bigint): Promise<string> {
     return this.send([...this.ataIxs([this.lpMint]), await this.lpDepositIx(amount)]);

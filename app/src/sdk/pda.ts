@@ -20,6 +20,8 @@ export const SEEDS = {
   LP_MINT: Buffer.from("lp_mint"),
   /** `[MARGIN_ACCOUNT, exchange, owner, sub_account_id (u16 LE)]` */
   MARGIN_ACCOUNT: Buffer.from("margin"),
+  /** `[CORRELATIONS, exchange]`: the exchange's portfolio-margin configuration. */
+  CORRELATIONS: Buffer.from("correlations"),
 } as const;
 
 export function u16le(v: number): Buffer {
@@ -44,3 +46,5 @@ export const lpMintAddress = (exchange: PublicKey, programId = PROGRAM_ID): Publ
   find([SEEDS.LP_MINT, exchange.toBuffer()], programId);
 export const marginAccountAddress = (exchange: PublicKey, owner: PublicKey, subAccountId = 0, programId = PROGRAM_ID): PublicKey =>
   find([SEEDS.MARGIN_ACCOUNT, exchange.toBuffer(), owner.toBuffer(), u16le(subAccountId)], programId);
+export const correlationsAddress = (exchange: PublicKey, programId = PROGRAM_ID): PublicKey =>
+  find([SEEDS.CORRELATIONS, exchange.toBuffer()], programId);

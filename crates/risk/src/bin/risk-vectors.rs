@@ -12,6 +12,11 @@ use fulcrum_risk::*;
 
 const CASES: usize = 1_024;
 const SEED: u64 = 0x000f_01c7_u64 ^ 0x9e37_79b9_7f4a_7c15;
+/// Portfolio-margin cases (`portfolioCases`): their own generator, so the cases above stay put.
+const PORTFOLIO_CASES: usize = 256;
+const PORTFOLIO_SEED: u64 = 0x0005_f011_u64 ^ 0x9e37_79b9_7f4a_7c15;
+/// Assets the portfolio cases place holdings on (`0..PORTFOLIO_ASSETS`).
+const PORTFOLIO_ASSETS: usize = 4;
 
 struct Rng(u64);
 
@@ -92,6 +97,87 @@ fn state_name(st: HealthState) -> String {
     format!("\"{st:?}\"")
 }
 
+fn account_health_json(h: AccountHealth) -> String {
+    obj(&[
+        ("init", health_json(h.init)),
+        ("maint", health_json(h.maint)),
+        ("equity", s(h.equity)),
+        ("notional", s(h.notional)),
+        ("leverage", opt(h.leverage, s)),
+        ("state", state_name(h.state)),
+    ])
+}
+
+fn perp_liquidation_json(p: PerpLiquidation) -> String {
+    obj(&[
+        ("baseDelta", s(p.base_delta)),
+        ("position", position_json(&p.position)),
+        ("realizedPnl", s(p.realized_pnl)),
+        ("fillQuote", s(p.fill_quote)),
+        ("liquidatorFee", s(p.liquidator_fee)),
+        ("insuranceFee", s(p.insurance_fee)),
+        ("maintAfter", health_json(p.maint_after)),
+        ("equityAfter", s(p.equity_after)),
+    ])
+}
+
+fn collateral_liquidation_json(c: CollateralLiquidation) -> String {
+    obj(&[("repay", s(c.repay)), ("collateralOut", s(c.collateral_out)), ("maintAfter", health_json(c.maint_after))])
+}
+
+fn collateral_json(collateral: &[Collateral]) -> String {
+    arr(&collateral
+        .iter()
+        .map(|c| {
+            obj(&[
+                ("amount", s(c.amount)),
+                ("price", price_json(&c.price)),
+                ("initAssetWeight", c.init_asset_weight.to_string()),
+                ("maintAssetWeight", c.maint_asset_weight.to_string()),
+            ])
+        })
+        .collect::<Vec<_>>())
+}
+
+fn perps_json(perps: &[PerpExposure]) -> String {
+    arr(&perps
+        .iter()
+        .map(|e| {
+            obj(&[
+                ("position", position_json(&e.position)),
+                (
+                    "market",
+                    obj(&[
+                        ("price", price_json(&e.market.price)),
+                        ("baseDecimals", e.market.base_decimals.to_string()),
+                        ("initMarginRatio", e.market.init_margin_ratio.to_string()),
+                        ("maintMarginRatio", e.market.maint_margin_ratio.to_string()),
+                        ("imf", e.market.imf.to_string()),
+                        ("cumulativeFunding", s(e.market.cumulative_funding)),
+                    ]),
+                ),
+            ])
+        })
+        .collect::<Vec<_>>())
+}
+
+fn params_json(params: &AccountParams) -> String {
+    obj(&[
+        ("quoteInitLiabilityWeight", params.quote_init_liability_weight.to_string()),
+        ("quoteMaintLiabilityWeight", params.quote_maint_liability_weight.to_string()),
+        ("unrealizedPnlInitWeight", params.unrealized_pnl_init_weight.to_string()),
+    ])
+}
+
+fn liq_json(liq: &LiquidationParams) -> String {
+    obj(&[
+        ("buffer", liq.buffer.to_string()),
+        ("liquidatorFee", liq.liquidator_fee.to_string()),
+        ("insuranceFee", liq.insurance_fee.to_string()),
+        ("dustNotional", s(liq.dust_notional)),
+    ])
+}
+
 fn price(rng: &mut Rng, decimals: u8) -> Price {
     // $0.01 … $100,000 per whole unit, quote with 6 decimals.
     let dollars_micro = rng.log(10_000, 100_000_000_000);
@@ -108,6 +194,38 @@ fn price(rng: &mut Rng, decimals: u8) -> Price {
 
 fn decimals(rng: &mut Rng) -> u8 {
     [6u8, 8, 9][rng.range(0, 2) as usize]
+}
+
+/// The ranges a random position is drawn from.
+struct PerpRanges {
+    /// Entry price as ‰ of the current price.
+    entry_permille: (u64, u64),
+    /// Initial margin ratio, ppm (maintenance is 30–90% of it).
+    init: (u64, u64),
+    /// Chance (%) that the market has no funding accrued.
+    flat_funding_pct: u64,
+    /// Largest size-premium factor.
+    imf_max: u64,
+}
+
+/// A position of `base` in a random market priced at `p`.
+fn random_perp(rng: &mut Rng, base: i64, p: Price, d: u8, r: PerpRanges) -> PerpExposure {
+    let entry = (i128::from(p.oracle) * i128::from(rng.range(r.entry_permille.0, r.entry_permille.1)) / 1000).max(1);
+    let quote_entry = (-(i128::from(base) * entry) / PRICE_SCALE as i128) as i64;
+    let init = rng.range(r.init.0, r.init.1) as u32;
+    let cum = if rng.chance(r.flat_funding_pct) { 0 } else { i128::from(rng.signed(1_000_000_000)) };
+    let snap = if rng.chance(50) { cum } else { i128::from(rng.signed(1_000_000_000)) };
+    PerpExposure {
+        position: PerpPosition { base, quote_entry, funding_snapshot: snap },
+        market: PerpMarketRisk {
+            price: p,
+            base_decimals: d,
+            init_margin_ratio: init,
+            maint_margin_ratio: (u64::from(init) * rng.range(300, 900) / 1000) as u32,
+            imf: if rng.chance(60) { 0 } else { rng.range(1, r.imf_max) as u32 },
+            cumulative_funding: cum,
+        },
+    }
 }
 
 fn main() {
@@ -142,22 +260,18 @@ fn main() {
             let p = price(&mut rng, d);
             let base = rng.log(1, 10u64.pow(u32::from(d)) * 1_000) as i64 * if rng.chance(50) { 1 } else { -1 };
             // Opened somewhere within ±30% of the current price.
-            let entry = (i128::from(p.oracle) * i128::from(rng.range(700, 1300)) / 1000).max(1);
-            let quote_entry = (-(i128::from(base) * entry) / PRICE_SCALE as i128) as i64;
-            let init = rng.range(10_000, 500_000) as u32;
-            let cum = if rng.chance(50) { 0 } else { i128::from(rng.signed(1_000_000_000)) };
-            let snap = if rng.chance(50) { cum } else { i128::from(rng.signed(1_000_000_000)) };
-            perps.push(PerpExposure {
-                position: PerpPosition { base, quote_entry, funding_snapshot: snap },
-                market: PerpMarketRisk {
-                    price: p,
-                    base_decimals: d,
-                    init_margin_ratio: init,
-                    maint_margin_ratio: (u64::from(init) * rng.range(300, 900) / 1000) as u32,
-                    imf: if rng.chance(60) { 0 } else { rng.range(1, 5_000) as u32 },
-                    cumulative_funding: cum,
+            perps.push(random_perp(
+                &mut rng,
+                base,
+                p,
+                d,
+                PerpRanges {
+                    entry_permille: (700, 1300),
+                    init: (10_000, 500_000),
+                    flat_funding_pct: 50,
+                    imf_max: 5_000,
                 },
-            });
+            ));
         }
         // Quote balance scaled to the account's notional so every health state shows up.
         let notional: i128 = perps
@@ -191,19 +305,7 @@ fn main() {
             ("freeCollateral", res(free_collateral(&account), s)),
             ("totalNotional", res(total_notional(&account), s)),
             ("rawEquity", res(raw_equity(&account), s)),
-            (
-                "accountHealth",
-                res(account_health(&account), |h| {
-                    obj(&[
-                        ("init", health_json(h.init)),
-                        ("maint", health_json(h.maint)),
-                        ("equity", s(h.equity)),
-                        ("notional", s(h.notional)),
-                        ("leverage", opt(h.leverage, s)),
-                        ("state", state_name(h.state)),
-                    ])
-                }),
-            ),
+            ("accountHealth", res(account_health(&account), account_health_json)),
             ("largestRequirement", res(largest_requirement(&account), |o| opt(o, |i| i.to_string()))),
         ];
         let mut per_perp = vec![];
@@ -230,21 +332,7 @@ fn main() {
                         ])
                     }),
                 ),
-                (
-                    "perpLiquidation",
-                    res(plan_perp_liquidation(&account, i, step, &liq), |p| {
-                        obj(&[
-                            ("baseDelta", s(p.base_delta)),
-                            ("position", position_json(&p.position)),
-                            ("realizedPnl", s(p.realized_pnl)),
-                            ("fillQuote", s(p.fill_quote)),
-                            ("liquidatorFee", s(p.liquidator_fee)),
-                            ("insuranceFee", s(p.insurance_fee)),
-                            ("maintAfter", health_json(p.maint_after)),
-                            ("equityAfter", s(p.equity_after)),
-                        ])
-                    }),
-                ),
+                ("perpLiquidation", res(plan_perp_liquidation(&account, i, step, &liq), perp_liquidation_json)),
             ]));
         }
         results.push(("perps", arr(&per_perp)));
@@ -253,13 +341,10 @@ fn main() {
         let max_repay = rng.log(1, 1_000_000_000_000_000);
         let per_coll: Vec<String> = (0..collateral.len())
             .map(|i| {
-                res(plan_collateral_liquidation(&account, i, max_repay, discount, liq.buffer), |c| {
-                    obj(&[
-                        ("repay", s(c.repay)),
-                        ("collateralOut", s(c.collateral_out)),
-                        ("maintAfter", health_json(c.maint_after)),
-                    ])
-                })
+                res(
+                    plan_collateral_liquidation(&account, i, max_repay, discount, liq.buffer),
+                    collateral_liquidation_json,
+                )
             })
             .collect();
         results.push(("collateralLiquidations", arr(&per_coll)));
@@ -288,59 +373,10 @@ fn main() {
 
         let input = obj(&[
             ("quoteBalance", s(quote_balance)),
-            (
-                "collateral",
-                arr(&collateral
-                    .iter()
-                    .map(|c| {
-                        obj(&[
-                            ("amount", s(c.amount)),
-                            ("price", price_json(&c.price)),
-                            ("initAssetWeight", c.init_asset_weight.to_string()),
-                            ("maintAssetWeight", c.maint_asset_weight.to_string()),
-                        ])
-                    })
-                    .collect::<Vec<_>>()),
-            ),
-            (
-                "perps",
-                arr(&perps
-                    .iter()
-                    .map(|e| {
-                        obj(&[
-                            ("position", position_json(&e.position)),
-                            (
-                                "market",
-                                obj(&[
-                                    ("price", price_json(&e.market.price)),
-                                    ("baseDecimals", e.market.base_decimals.to_string()),
-                                    ("initMarginRatio", e.market.init_margin_ratio.to_string()),
-                                    ("maintMarginRatio", e.market.maint_margin_ratio.to_string()),
-                                    ("imf", e.market.imf.to_string()),
-                                    ("cumulativeFunding", s(e.market.cumulative_funding)),
-                                ]),
-                            ),
-                        ])
-                    })
-                    .collect::<Vec<_>>()),
-            ),
-            (
-                "params",
-                obj(&[
-                    ("quoteInitLiabilityWeight", params.quote_init_liability_weight.to_string()),
-                    ("quoteMaintLiabilityWeight", params.quote_maint_liability_weight.to_string()),
-                    ("unrealizedPnlInitWeight", params.unrealized_pnl_init_weight.to_string()),
-                ]),
-            ),
-            (
-                "liquidation",
-                obj(&[
-                    ("buffer", liq.buffer.to_string()),
-                    ("liquidatorFee", liq.liquidator_fee.to_string()),
-                    ("insuranceFee", liq.insurance_fee.to_string()),
-                    ("dustNotional", s(liq.dust_notional)),
-                ]),
-            ),
+            ("collateral", collateral_json(&collateral)),
+            ("perps", perps_json(&perps)),
+            ("params", params_json(&params)),
+            ("liquidation", liq_json(&liq)),
             ("feeRate", fee_rate.to_string()),
             ("discount", discount.to_string()),
             ("maxRepay", s(max_repay)),
@@ -359,6 +395,9 @@ fn main() {
         "{{\"generator\":\"cargo run -p fulcrum-risk --bin risk-vectors\",\"seed\":\"{SEED}\",\"cases\":["
     );
     out.push_str(&lines.join(",\n"));
+    // Margin modes, appended after the cases above (which stay as they were).
+    let _ = writeln!(out, "\n],\"portfolioSeed\":\"{PORTFOLIO_SEED}\",\"portfolioCases\":[");
+    out.push_str(&portfolio_cases().join(",\n"));
     out.push_str("\n]}\n");
     match out_path {
         Some(p) => {
@@ -369,4 +408,261 @@ fn main() {
         }
         None => print!("{out}"),
     }
+}
+
+fn correlation_json(c: &Correlation) -> String {
+    let rows: Vec<String> = (0..c.n.min(MAX_ASSETS))
+        .map(|i| arr(&(0..c.n.min(MAX_ASSETS)).map(|j| c.c[i][j].to_string()).collect::<Vec<_>>()))
+        .collect();
+    obj(&[("n", c.n.to_string()), ("c", arr(&rows))])
+}
+
+fn exposures_json(e: Exposures) -> String {
+    obj(&[("perAsset", arr(&e.per_asset.iter().map(|v| s(*v)).collect::<Vec<_>>())), ("gross", s(e.gross))])
+}
+
+fn set_off_diagonal(c: &mut Correlation, f: impl Fn(usize, usize) -> i32) {
+    for i in 0..c.n {
+        for j in 0..c.n {
+            if i != j {
+                c.c[i][j] = f(i, j);
+            }
+        }
+    }
+}
+
+/// A valid correlation matrix over the portfolio assets: equicorrelation ρ ∈ [−0.3, 1], two
+/// blocks, random symmetric entries, or the identity (invalid draws are skipped).
+fn valid_correlation(rng: &mut Rng) -> Correlation {
+    loop {
+        let mut c = Correlation::identity(PORTFOLIO_ASSETS);
+        match rng.range(0, 3) {
+            0 => {
+                let rho = rng.range(0, 1_300_000) as i32 - 300_000;
+                set_off_diagonal(&mut c, |_, _| rho);
+            }
+            1 => {
+                let within = rng.range(0, 1_000_000) as i32;
+                let across = rng.range(0, 600_000) as i32 - 300_000;
+                set_off_diagonal(&mut c, |i, j| if i / 2 == j / 2 { within } else { across });
+            }
+            2 => {
+                for i in 0..c.n {
+                    for j in i + 1..c.n {
+                        let v = rng.range(0, 1_500_000) as i32 - 500_000;
+                        c.c[i][j] = v;
+                        c.c[j][i] = v;
+                    }
+                }
+            }
+            _ => {}
+        }
+        if c.validate().is_ok() {
+            return c;
+        }
+    }
+}
+
+/// Any matrix, mostly invalid in one way or another (for `Correlation::validate`).
+fn any_correlation(rng: &mut Rng) -> Correlation {
+    let n = rng.range(1, 6) as usize;
+    let mut c = Correlation::identity(n);
+    match rng.range(0, 3) {
+        0 => {
+            for i in 0..n {
+                for j in i + 1..n {
+                    let v = rng.range(0, 2_000_000) as i32 - 1_000_000;
+                    c.c[i][j] = v;
+                    c.c[j][i] = v;
+                }
+            }
+        }
+        1 => {
+            let rho = rng.range(0, 1_600_000) as i32 - 600_000;
+            set_off_diagonal(&mut c, |_, _| rho);
+        }
+        2 => {
+            // Near-singular: all ones with one pair nudged (zero pivots and the tolerance).
+            set_off_diagonal(&mut c, |_, _| RATIO_ONE as i32);
+            if n >= 2 {
+                let d = rng.range(0, 4_000) as i32;
+                c.c[0][n - 1] -= d;
+                c.c[n - 1][0] -= d;
+            }
+        }
+        _ => {
+            let rho = rng.range(0, 1_000_000) as i32;
+            set_off_diagonal(&mut c, |_, _| rho);
+            let (i, j) = (rng.range(0, n as u64 - 1) as usize, rng.range(0, n as u64 - 1) as usize);
+            match rng.range(0, 3) {
+                0 => c.c[i][j] += 1,
+                1 => c.c[i][i] = 999_999,
+                2 => {
+                    c.c[i][j] = 1_000_001;
+                    c.c[j][i] = 1_000_001;
+                }
+                _ => c.n = MAX_ASSETS + 1,
+            }
+        }
+    }
+    c
+}
+
+fn portfolio_cases() -> Vec<String> {
+    let mut rng = Rng(PORTFOLIO_SEED);
+    let mut lines = Vec::with_capacity(PORTFOLIO_CASES);
+    for case in 0..PORTFOLIO_CASES {
+        let params = {
+            let maint = rng.range(1_000_000, 1_100_000) as u32;
+            AccountParams {
+                quote_maint_liability_weight: maint,
+                quote_init_liability_weight: maint + rng.range(0, 100_000) as u32,
+                unrealized_pnl_init_weight: if rng.chance(50) { 1_000_000 } else { rng.range(0, 1_000_000) as u32 },
+            }
+        };
+        let usd = |rng: &mut Rng| i128::from(rng.log(1_000, 200_000)) * 1_000_000; // quote native
+        let mut notional: i128 = 0;
+        let mut collateral = vec![];
+        for _ in 0..rng.range(0, 2) {
+            let d = decimals(&mut rng);
+            let price = price(&mut rng, d);
+            let value = usd(&mut rng);
+            notional += value;
+            let init = rng.range(500_000, 1_000_000) as u32;
+            collateral.push(Collateral {
+                amount: (value * PRICE_SCALE as i128 / i128::from(price.oracle)).clamp(1, i128::from(u64::MAX)) as u64,
+                price,
+                init_asset_weight: init,
+                maint_asset_weight: init + rng.range(0, 1_000_000 - u64::from(init)) as u32,
+            });
+        }
+        let mut perps = vec![];
+        let mut isolated_collateral = vec![];
+        for _ in 0..rng.range(1, 4) {
+            let d = decimals(&mut rng);
+            let p = price(&mut rng, d);
+            let value = usd(&mut rng);
+            notional += value;
+            let size = (value * PRICE_SCALE as i128 / i128::from(p.oracle)).clamp(1, i128::from(i64::MAX / 4)) as i64;
+            let base = if rng.chance(50) { size } else { -size };
+            // Opened within ±10% of the current price.
+            perps.push(random_perp(
+                &mut rng,
+                base,
+                p,
+                d,
+                PerpRanges {
+                    entry_permille: (900, 1100),
+                    init: (20_000, 200_000),
+                    flat_funding_pct: 70,
+                    imf_max: 2_000,
+                },
+            ));
+            isolated_collateral.push((value * i128::from(rng.range(0, 300)) / 1000) as i64);
+        }
+        let collateral_assets: Vec<u8> =
+            collateral.iter().map(|_| rng.range(0, PORTFOLIO_ASSETS as u64 - 1) as u8).collect();
+        let perp_assets: Vec<u8> = perps.iter().map(|_| rng.range(0, PORTFOLIO_ASSETS as u64 - 1) as u8).collect();
+        let correlation = valid_correlation(&mut rng);
+        let floor = if rng.chance(20) { 0 } else { rng.range(0, 500_000) as u32 };
+        let quote_balance =
+            (i128::from(rng.signed(300)) * notional / 1_000 + notional * i128::from(rng.range(0, 100)) / 1_000) as i64;
+        let account = RiskAccount { quote_balance, collateral: &collateral, perps: &perps, params };
+        let model = MarginModel::Portfolio(PortfolioModel {
+            collateral_assets: &collateral_assets,
+            perp_assets: &perp_assets,
+            correlation: &correlation,
+            floor,
+        });
+        let liq = LiquidationParams {
+            buffer: rng.range(0, 200_000) as u32,
+            liquidator_fee: rng.range(0, 20_000) as u32,
+            insurance_fee: rng.range(0, 10_000) as u32,
+            dust_notional: rng.range(0, 100_000_000),
+        };
+        let steps: Vec<u64> = perps
+            .iter()
+            .map(|e| 10u64.pow(u32::from(e.market.base_decimals).saturating_sub(rng.range(2, 4) as u32)))
+            .collect();
+        let discount = rng.range(0, 100_000) as u32;
+        let max_repay = rng.log(1, 1_000_000_000_000_000);
+        let random_matrix = any_correlation(&mut rng);
+
+        let kinds = [MarginKind::Initial, MarginKind::Maintenance];
+        let [e_init, e_maint] =
+            kinds.map(|k| res(exposures(&account, &collateral_assets, &perp_assets, k), exposures_json));
+        let per_perp: Vec<String> = perps
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let iso = isolated_account(isolated_collateral[i], e, params);
+                obj(&[
+                    (
+                        "perpLiquidationIn",
+                        res(plan_perp_liquidation_in(&account, &model, i, steps[i], &liq), perp_liquidation_json),
+                    ),
+                    ("modelLiquidationPrice", res(model_liquidation_price(&account, &model, i), |o| opt(o, s))),
+                    ("isolatedHealth", res(account_health(&iso), account_health_json)),
+                    ("isolatedLiquidation", res(plan_perp_liquidation(&iso, 0, steps[i], &liq), perp_liquidation_json)),
+                ])
+            })
+            .collect();
+        let per_coll: Vec<String> = (0..collateral.len())
+            .map(|i| {
+                res(
+                    plan_collateral_liquidation_in(&account, &model, i, max_repay, discount, liq.buffer),
+                    collateral_liquidation_json,
+                )
+            })
+            .collect();
+        let maint_exposures = exposures(&account, &collateral_assets, &perp_assets, MarginKind::Maintenance);
+        let results: Vec<(&str, String)> = vec![
+            ("exposuresInit", e_init),
+            ("exposuresMaint", e_maint),
+            ("correlatedRiskMaint", res(maint_exposures.and_then(|e| correlated_risk(&e.per_asset, &correlation)), s)),
+            (
+                "portfolioRequirementMaint",
+                res(maint_exposures.and_then(|e| portfolio_requirement(&e, &correlation, floor)), s),
+            ),
+            ("modelHealthInit", res(model_health(&account, &model, MarginKind::Initial), health_json)),
+            ("modelHealthMaint", res(model_health(&account, &model, MarginKind::Maintenance), health_json)),
+            ("modelAccountHealth", res(model_account_health(&account, &model), account_health_json)),
+            (
+                "crossFreeCollateralFromExposures",
+                res(
+                    cross_free_collateral_from_exposures(
+                        &account,
+                        &collateral_assets,
+                        &perp_assets,
+                        MarginKind::Maintenance,
+                    ),
+                    s,
+                ),
+            ),
+            ("perps", arr(&per_perp)),
+            ("collateralLiquidationsIn", arr(&per_coll)),
+            (
+                "randomMatrixValidate",
+                format!("\"{}\"", random_matrix.validate().map_or_else(|e| format!("{e:?}"), |()| "Ok".into())),
+            ),
+        ];
+        let input = obj(&[
+            ("quoteBalance", s(quote_balance)),
+            ("collateral", collateral_json(&collateral)),
+            ("perps", perps_json(&perps)),
+            ("params", params_json(&params)),
+            ("collateralAssets", arr(&collateral_assets.iter().map(u8::to_string).collect::<Vec<_>>())),
+            ("perpAssets", arr(&perp_assets.iter().map(u8::to_string).collect::<Vec<_>>())),
+            ("correlation", correlation_json(&correlation)),
+            ("floor", floor.to_string()),
+            ("liquidation", liq_json(&liq)),
+            ("steps", arr(&steps.iter().map(|v| s(*v)).collect::<Vec<_>>())),
+            ("isolatedCollateral", arr(&isolated_collateral.iter().map(|v| s(*v)).collect::<Vec<_>>())),
+            ("discount", discount.to_string()),
+            ("maxRepay", s(max_repay)),
+            ("randomMatrix", correlation_json(&random_matrix)),
+        ]);
+        lines.push(obj(&[("case", case.to_string()), ("input", input), ("expect", obj(&results))]));
+    }
+    lines
 }
