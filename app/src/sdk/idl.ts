@@ -3546,8 +3546,8 @@ export type Fulcrum = {
             "docs": [
               "Isolated positions: the quote collateral that alone backs this position (its PnL, fees",
               "and funding settle here, not in the account's quote balance), quote native units.",
-              "Negative only transiently, for a bankrupt isolated position whose deficit neither the",
-              "insurance fund nor the pool could cover. Zero for cross positions."
+              "Negative only when the owner closed the position under water: `resolve_bankruptcy` then",
+              "covers it from the insurance fund and the pool. Zero for cross positions."
             ],
             "type": "i64"
           },
@@ -7851,8 +7851,8 @@ export const IDL = {
             "docs": [
               "Isolated positions: the quote collateral that alone backs this position (its PnL, fees",
               "and funding settle here, not in the account's quote balance), quote native units.",
-              "Negative only transiently, for a bankrupt isolated position whose deficit neither the",
-              "insurance fund nor the pool could cover. Zero for cross positions."
+              "Negative only when the owner closed the position under water: `resolve_bankruptcy` then",
+              "covers it from the insurance fund and the pool. Zero for cross positions."
             ],
             "type": "i64"
           },
