@@ -22,6 +22,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: please install: ${missing[*]}"
   fi
 fi
+if ! { need node && need npm; } && [ "$(id -u)" = 0 ] && need apt-get; then
+  apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null || true
+fi
 need node && need npm || { echo "setup: Node.js 20+ and npm are required (app/: SDK, keeper, CLI)"; exit 1; }
 node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || { echo "setup: Node.js 20+ is required"; exit 1; }
 echo "setup: ok ($(cargo --version), node $(node --version))"
