@@ -37,6 +37,13 @@ test("the grace period holds liquidation back above the hard threshold", () => {
   const mild = decode(encodeMarginAccount({ quoteBalance: 4_900_000n, marginCallSlot: 5n, inMarginCall: true, collateral: [], perps: [{ marketIndex: 0, position: { base: 10_000_000_000n, quoteEntry: -100_000_000n, fundingSnapshot: 0n } }] }));
   assert.equal(assess("e", mild, { state, prices, slot: 10n }), null);
   assert.ok(assess("e", mild, { state, prices, slot: 105n }));
+  // Not yet in margin call: the program would record it now and refuse, so the keeper starts
+  // the clock with refresh_health instead of a liquidation that cannot land.
+  const unseen = decode(encodeMarginAccount({ quoteBalance: 4_900_000n, marginCallSlot: 0n, inMarginCall: false, collateral: [], perps: [{ marketIndex: 0, position: { base: 10_000_000_000n, quoteEntry: -100_000_000n, fundingSnapshot: 0n } }] }));
+  assert.deepEqual(assess("f", unseen, { state, prices, slot: 1_000n })?.action, { kind: "refresh_health" });
+  // With no grace period it is liquidated at once.
+  state.exchange.marginCallGraceSlots = 0n;
+  assert.deepEqual(assess("f", unseen, { state, prices, slot: 1_000n })?.action, { kind: "liquidate_perp", marketIndex: 0 });
 });
 
 test("an isolated position is liquidated alone as soon as its own maintenance fails (no grace)", () => {

@@ -25,7 +25,9 @@ import { KeeperMetrics } from "./metrics";
 export type Action =
   | { kind: "liquidate_perp"; marketIndex: number }
   | { kind: "liquidate_collateral"; bankIndex: number; maxRepay: bigint }
-  | { kind: "resolve_bankruptcy" };
+  | { kind: "resolve_bankruptcy" }
+  /** Below maintenance but not yet in margin call: record it on chain so the grace period starts. */
+  | { kind: "refresh_health" };
 
 export interface Candidate {
   pubkey: string;
@@ -89,8 +91,13 @@ function assessBacked(pubkey: string, view: MarginRiskView, parts: MarginParts, 
   if (!parts.model) return null;
   const maint = risk.modelHealth(ra, parts.model, risk.MarginKind.Maintenance);
   if (risk.isMet(maint)) return null;
-  if (!risk.isLiquidatable(maint, view.marginCallSlot, ctx.slot, ex.marginCallGraceSlots, ex.liquidationThresholdRatio)) return null;
   const shortfall = maint.requirement - maint.equity;
+  // An account not yet in margin call enters it at this slot when an instruction sees it (and
+  // a failed liquidation records nothing): only the hard threshold lets it go at once.
+  const callSlot = view.inMarginCall ? view.marginCallSlot : ctx.slot;
+  if (!risk.isLiquidatable(maint, callSlot, ctx.slot, ex.marginCallGraceSlots, ex.liquidationThresholdRatio)) {
+    return view.inMarginCall ? null : { pubkey, shortfall, action: { kind: "refresh_health" }, view };
+  }
   const idx = risk.largestRequirement(ra);
   if (idx !== null) return { pubkey, shortfall, action: { kind: "liquidate_perp", marketIndex: parts.mainMarkets[idx]! }, view };
   if (ra.perps.length === 0 && view.quoteBalance < 0n && view.collateral.length > 0) {
@@ -355,10 +362,19 @@ export class Keeper {
             ? await this.client.liquidatePerpIx(account, c.action.marketIndex, c.view)
             : c.action.kind === "liquidate_collateral"
               ? await this.client.liquidateCollateralIx(account, c.action.bankIndex, c.action.maxRepay, c.view)
-              : await this.client.resolveBankruptcyIx(account);
+              : c.action.kind === "refresh_health"
+                ? await this.client.refreshHealthIx(account)
+                : await this.client.resolveBankruptcyIx(account);
         this.metrics.sent.inc({ kind });
         const sig = await this.client.send([ix], [], { retries: 1 });
         this.metrics.landed.inc({ kind });
+        if (kind === "refresh_health") {
+          // Not a liquidation: the grace period has started; the latency clock keeps running.
+          this.log("info", "margin call recorded", { account: c.pubkey, shortfall: c.shortfall, signature: sig });
+          const info = await this.client.connection.getAccountInfo(account);
+          if (info) this.accounts.set(c.pubkey, this.decode(info.data));
+          return true;
+        }
         const first = this.firstSeen.get(c.pubkey);
         const latencyMs = first === undefined ? null : Date.now() - first;
         if (latencyMs !== null) this.metrics.priceToLanded.observe(latencyMs / 1000);
