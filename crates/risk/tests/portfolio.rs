@@ -199,15 +199,6 @@ fn a_lone_position_has_the_same_liquidation_price_in_both_modes() {
 }
 
 #[test]
-fn an_isolated_position_is_an_account_of_its_own() {
-    let p = perp(10_000_000_000, 100_000_000_000, 50_000);
-    let iso = isolated_account(75_000_000, &p, AccountParams::default());
-    let alone =
-        RiskAccount { quote_balance: 75_000_000, collateral: &[], perps: &[p], params: AccountParams::default() };
-    assert_eq!(account_health(&iso).unwrap(), account_health(&alone).unwrap());
-}
-
-#[test]
 fn a_diversified_portfolio_liquidation_cuts_less_than_cross() {
     // Two $10,000 longs on uncorrelated assets at 10% maintenance (v = $1,000 each), $1,300 of
     // quote. Cross needs $2,000; portfolio √(1,000² + 1,000²) = $1,414. Both are below

@@ -208,8 +208,15 @@ struct PerpRanges {
     imf_max: u64,
 }
 
+/// Positions of the margin cases: opened within ±30% of the price, any leverage.
+const BOOK_PERPS: PerpRanges =
+    PerpRanges { entry_permille: (700, 1300), init: (10_000, 500_000), flat_funding_pct: 50, imf_max: 5_000 };
+/// Positions of the portfolio cases: opened within ±10% of the price, 5x–50x.
+const PORTFOLIO_PERPS: PerpRanges =
+    PerpRanges { entry_permille: (900, 1100), init: (20_000, 200_000), flat_funding_pct: 70, imf_max: 2_000 };
+
 /// A position of `base` in a random market priced at `p`.
-fn random_perp(rng: &mut Rng, base: i64, p: Price, d: u8, r: PerpRanges) -> PerpExposure {
+fn random_perp(rng: &mut Rng, base: i64, p: Price, d: u8, r: &PerpRanges) -> PerpExposure {
     let entry = (i128::from(p.oracle) * i128::from(rng.range(r.entry_permille.0, r.entry_permille.1)) / 1000).max(1);
     let quote_entry = (-(i128::from(base) * entry) / PRICE_SCALE as i128) as i64;
     let init = rng.range(r.init.0, r.init.1) as u32;
@@ -259,19 +266,7 @@ fn main() {
             let d = decimals(&mut rng);
             let p = price(&mut rng, d);
             let base = rng.log(1, 10u64.pow(u32::from(d)) * 1_000) as i64 * if rng.chance(50) { 1 } else { -1 };
-            // Opened somewhere within ±30% of the current price.
-            perps.push(random_perp(
-                &mut rng,
-                base,
-                p,
-                d,
-                PerpRanges {
-                    entry_permille: (700, 1300),
-                    init: (10_000, 500_000),
-                    flat_funding_pct: 50,
-                    imf_max: 5_000,
-                },
-            ));
+            perps.push(random_perp(&mut rng, base, p, d, &BOOK_PERPS));
         }
         // Quote balance scaled to the account's notional so every health state shows up.
         let notional: i128 = perps
@@ -545,19 +540,7 @@ fn portfolio_cases() -> Vec<String> {
             notional += value;
             let size = (value * PRICE_SCALE as i128 / i128::from(p.oracle)).clamp(1, i128::from(i64::MAX / 4)) as i64;
             let base = if rng.chance(50) { size } else { -size };
-            // Opened within ±10% of the current price.
-            perps.push(random_perp(
-                &mut rng,
-                base,
-                p,
-                d,
-                PerpRanges {
-                    entry_permille: (900, 1100),
-                    init: (20_000, 200_000),
-                    flat_funding_pct: 70,
-                    imf_max: 2_000,
-                },
-            ));
+            perps.push(random_perp(&mut rng, base, p, d, &PORTFOLIO_PERPS));
             isolated_collateral.push((value * i128::from(rng.range(0, 300)) / 1000) as i64);
         }
         let collateral_assets: Vec<u8> =
