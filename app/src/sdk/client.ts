@@ -757,42 +757,36 @@ export class FulcrumClient {
 
   // ------------------------------------------------------------------ instructions: LPs and insurance
 
-  async lpDepositIx(amount: bigint): Promise<TransactionInstruction> {
+  /** Accounts both LP instructions name, the quote and share token accounts of the provider. */
+  private async lpAccounts() {
     const state = await this.loadExchange();
     const quote = this.bankEntry(state, 0);
+    const common = {
+      exchange: this.exchange,
+      pool: state.poolAddress,
+      lpMint: this.lpMint,
+      quoteBank: quote.address,
+      vault: quote.bank.vault,
+      provider: this.owner,
+      tokenProgram: TOKEN_PROGRAM_ID,
+    };
+    return { state, common, quoteAta: this.ata(quote.bank.mint), lpAta: this.ata(this.lpMint) };
+  }
+
+  async lpDepositIx(amount: bigint): Promise<TransactionInstruction> {
+    const { state, common, quoteAta, lpAta } = await this.lpAccounts();
     return this.program.methods
       .lpDeposit(bn(amount))
-      .accountsPartial({
-        exchange: this.exchange,
-        pool: state.poolAddress,
-        lpMint: this.lpMint,
-        quoteBank: quote.address,
-        vault: quote.bank.vault,
-        source: this.ata(quote.bank.mint),
-        lpDestination: this.ata(this.lpMint),
-        provider: this.owner,
-        tokenProgram: TOKEN_PROGRAM_ID,
-      })
+      .accountsPartial({ ...common, source: quoteAta, lpDestination: lpAta })
       .remainingAccounts(this.marketMetas(state))
       .instruction();
   }
 
   async lpWithdrawIx(shares: bigint): Promise<TransactionInstruction> {
-    const state = await this.loadExchange();
-    const quote = this.bankEntry(state, 0);
+    const { state, common, quoteAta, lpAta } = await this.lpAccounts();
     return this.program.methods
       .lpWithdraw(bn(shares))
-      .accountsPartial({
-        exchange: this.exchange,
-        pool: state.poolAddress,
-        lpMint: this.lpMint,
-        quoteBank: quote.address,
-        vault: quote.bank.vault,
-        lpSource: this.ata(this.lpMint),
-        destination: this.ata(quote.bank.mint),
-        provider: this.owner,
-        tokenProgram: TOKEN_PROGRAM_ID,
-      })
+      .accountsPartial({ ...common, lpSource: lpAta, destination: quoteAta })
       .remainingAccounts(this.marketMetas(state))
       .instruction();
   }
