@@ -17,12 +17,15 @@ pub struct Deposit<'info> {
     pub vault: Box<Account<'info, TokenAccount>>,
     #[account(mut, constraint = source.mint == vault.mint @ FulcrumError::WrongMint)]
     pub source: Box<Account<'info, TokenAccount>>,
-    /// Authority of `source`; anyone may top up any account.
+    /// Authority of `source`. Anyone may top up any account's quote; only its owner or delegate
+    /// may deposit another asset (a stranger's dust would add an oracle to every margin check,
+    /// take collateral slots, and could change how the account is margined).
     pub depositor: Signer<'info>,
     pub token_program: Program<'info, Token>,
 }
 
-/// Deposits `amount` of the bank's mint. Quote repays debt first, then adds to the balance.
+/// Deposits `amount` of the bank's mint. Quote (from anyone) repays debt first, then adds to the
+/// balance; other collateral only from the account's owner or delegate.
 pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
     require!(amount > 0, FulcrumError::ZeroAmount);
     let a = &ctx.accounts;
@@ -35,6 +38,10 @@ pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
             .filter(|total| *total <= bank.deposit_cap)
             .ok_or(FulcrumError::DepositCapExceeded)?;
         let mut acct = a.margin_account.load_mut()?;
+        require!(
+            bank.index == CollateralBank::QUOTE_INDEX || acct.can_trade(&a.depositor.key()),
+            FulcrumError::ThirdPartyCollateralDeposit
+        );
         if bank.index == CollateralBank::QUOTE_INDEX {
             let add = i64::try_from(amount).map_err(|_| FulcrumError::MathOverflow)?;
             acct.quote_balance = acct.quote_balance.checked_add(add).overflow()?;
