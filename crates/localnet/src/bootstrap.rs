@@ -320,8 +320,7 @@ pub async fn demo(chain: &Chain, prices: &PriceBook, rpc_url: &str) -> Result<Va
         accounts: fulcrum::accounts::InsuranceDeposit {
             exchange,
             pool,
-            quote_bank,
-            quote_vault,
+            quote: fulcrum::accounts::QuoteVault { bank: quote_bank, vault: quote_vault },
             source: lp_quote,
             depositor: faucet.pubkey(),
             token_program: spl_token::ID,

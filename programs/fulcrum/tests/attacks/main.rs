@@ -12,6 +12,7 @@ mod economic;
 mod fuzz;
 mod modes;
 mod oracle_spoofing;
+mod quote_vault;
 mod signers;
 mod substitution;
 
