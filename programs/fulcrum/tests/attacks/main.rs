@@ -13,6 +13,7 @@ mod fuzz;
 mod integrity;
 mod modes;
 mod oracle_spoofing;
+mod quote_vault;
 mod signers;
 mod substitution;
 
