@@ -1,0 +1,95 @@
+//! Funding farmed by cranking (issue 12, item 3). On a market with a small engine price a keeper
+//! that calls the permissionless `crank_market` every second must not move the funding index
+//! faster than one accrual over the same time would: what a position pays is the same, within
+//! one index unit on its size, however often the market is observed.
+
+use fulcrum::instructions::{MarketParams, Side};
+
+use crate::harness::*;
+
+/// $0.01 at the harness's Pyth exponent (−8): engine price 10⁷ for a 9-decimal base.
+const CENT: i64 = 1_000_000;
+/// One whole token of a 9-decimal base.
+const TOKEN: u64 = 1_000_000_000;
+/// Seconds the keeper cranks for: an hour.
+const SECS: i64 = 3_600;
+/// Pool depth, USDC.
+const DEPTH: u64 = 10_000;
+
+fn penny_params() -> MarketParams {
+    MarketParams {
+        taker_fee: 0,
+        step_size: TOKEN,
+        long_oi_cap: u64::MAX / 4,
+        short_oi_cap: u64::MAX / 4,
+        funding_factor: 10_000, // 1% an hour at a skew of 100% of pool depth
+        max_funding_rate: 10_000,
+        ..default_market_params()
+    }
+}
+
+/// A long of 1,000,000 tokens and a short of 1,000,100 ($10,001) on market `m`: a net short of
+/// $1 on a $10,000 pool, skew −100 ppm, a funding rate of −1 ppm an hour (shorts pay).
+async fn skewed_book(h: &mut Harness, m: u16) -> (Trader, Trader) {
+    let long = h.trader(2_000 * USDC).await;
+    let short = h.trader(2_000 * USDC).await;
+    h.deposit(&long, 0, 2_000 * USDC).await.unwrap();
+    h.deposit(&short, 0, 2_000 * USDC).await.unwrap();
+    h.trade(&long, m, Side::Buy, 1_000_000 * TOKEN).await.unwrap();
+    h.trade(&short, m, Side::Sell, 1_000_100 * TOKEN).await.unwrap();
+    (long, short)
+}
+
+/// Quote the close of `t`'s position on `m` moves into its balance (the funding it is owed;
+/// negative: paid). The price never moves and the fee is zero, so nothing else moves it.
+async fn settle(h: &mut Harness, t: &Trader, m: u16) -> i64 {
+    let before = h.margin(&t.account).await.quote_balance;
+    h.close(t, m).await.unwrap();
+    h.margin(&t.account).await.quote_balance - before
+}
+
+/// One index unit on `base`, rounded up, plus the one native unit settlement rounds: the
+/// tolerance "within one unit per position".
+fn one_unit(base: u64) -> i64 {
+    (base as u128).div_ceil(fulcrum_risk::FUNDING_SCALE) as i64 + 1
+}
+
+#[tokio::test]
+async fn cranking_every_second_pays_no_more_funding_than_one_accrual() {
+    let mut h = Harness::new().await;
+    // Market 0 is cranked every second by a keeper; market 1, identical, is observed once.
+    h.add_market(OracleFormat::Pull, Quote::at(CENT), penny_params()).await;
+    h.add_market(OracleFormat::Pull, Quote::at(CENT), penny_params()).await;
+    let _lp = h.seed_pool(DEPTH * USDC).await;
+    let (long0, short0) = skewed_book(&mut h, 0).await;
+    let (long1, short1) = skewed_book(&mut h, 1).await;
+    assert_eq!(h.market(0).await.funding_rate, -1, "rate of a −100 ppm skew");
+    assert_eq!(h.market(1).await.funding_rate, -1);
+
+    for _ in 0..SECS {
+        h.advance(1).await;
+        h.set_market_price(0, CENT).await;
+        h.crank(0).await.unwrap();
+    }
+    h.refresh_oracles().await;
+    h.crank(1).await.unwrap();
+    let (i0, i1) = (h.market(0).await.funding_index(), h.market(1).await.funding_index());
+
+    let short_base = 1_000_100 * TOKEN;
+    let long_base = 1_000_000 * TOKEN;
+    let paid0 = -settle(&mut h, &short0, 0).await;
+    let paid1 = -settle(&mut h, &short1, 1).await;
+    let got0 = settle(&mut h, &long0, 0).await;
+    let got1 = settle(&mut h, &long1, 1).await;
+    // Exact: |base| × price × rate × T / (3600 × 10⁶ × FUNDING_SCALE).
+    let exact = |base: u64| (base as i128 * 10_000_000 * SECS as i128 / 3_600_000_000 / 1_000_000_000_000) as i64;
+    println!(
+        "index cranked {i0} vs once {i1}; short pays {paid0} vs {paid1} (exact {}); long gets {got0} vs {got1}",
+        exact(short_base)
+    );
+    assert!((i0 - i1).abs() <= 1, "index cranked every second {i0} vs one accrual {i1}");
+    assert!((paid0 - paid1).abs() <= one_unit(short_base), "short paid {paid0} cranked vs {paid1} once");
+    assert!((paid0 - exact(short_base)).abs() <= one_unit(short_base), "short paid {paid0}");
+    assert!((got0 - got1).abs() <= one_unit(long_base), "long got {got0} cranked vs {got1} once");
+    h.assert_conservation().await;
+}
