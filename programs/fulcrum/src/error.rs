@@ -142,6 +142,8 @@ pub enum FulcrumError {
     CorrelationNotPositiveSemiDefinite,
     #[msg("Too many assets for the correlation matrix, or a matrix of the wrong size")]
     TooManyAssets,
+    #[msg("Oracle price too small in engine units for the market's base decimals (coarser than 1 ppm)")]
+    EnginePriceTooCoarse,
 }
 
 impl From<fulcrum_risk::CorrelationError> for FulcrumError {

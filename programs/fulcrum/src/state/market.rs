@@ -97,7 +97,10 @@ pub struct PerpMarket {
     pub _pad: [u8; 2],
     pub maint_rise_from: u32,
     pub _pad2: [u8; 4],
-    pub reserved: [u8; 120],
+    /// Funding accrued and not yet a whole unit of the index, in `1 / FUNDING_CARRY_DENOM` units
+    /// (|carry| < FUNDING_CARRY_DENOM; see `fulcrum_risk::accrue_funding`).
+    pub funding_carry: i64,
+    pub reserved: [u8; 112],
 }
 const _: () = assert!(core::mem::size_of::<PerpMarket>() == 504);
 
@@ -184,7 +187,10 @@ impl PerpMarket {
         let p = self.dynamic_params();
         if self.last_funding_time > 0 && now > self.last_funding_time {
             let dt = (now - self.last_funding_time) as u64;
-            self.set_funding_index(accrue_funding(self.funding_index(), price.oracle, self.funding_rate, dt)?);
+            let (index, carry) =
+                accrue_funding(self.funding_index(), self.funding_carry, price.oracle, self.funding_rate, dt)?;
+            self.set_funding_index(index);
+            self.funding_carry = carry;
         }
         self.last_funding_time = now;
         if publish_time > self.last_publish_time {

@@ -3,7 +3,10 @@
 //! faster than one accrual over the same time would: what a position pays is the same, within
 //! one index unit on its size, however often the market is observed.
 
+use anchor_lang::{InstructionData, ToAccountMetas};
 use fulcrum::instructions::{MarketParams, Side};
+use fulcrum::oracle::OracleKind;
+use solana_sdk::{instruction::Instruction, signature::Signer};
 
 use crate::harness::*;
 
@@ -92,4 +95,55 @@ async fn cranking_every_second_pays_no_more_funding_than_one_accrual() {
     assert!((paid0 - exact(short_base)).abs() <= one_unit(short_base), "short paid {paid0}");
     assert!((got0 - got1).abs() <= one_unit(long_base), "long got {got0} cranked vs {got1} once");
     h.assert_conservation().await;
+}
+
+/// `add_perp_market` of market `index` with `base_decimals` on a fresh pull oracle at `pyth`
+/// (exponent −8).
+async fn listing_ix(h: &mut Harness, index: u16, base_decimals: u8, pyth: i64) -> Instruction {
+    let oracle = h.new_oracle(OracleFormat::Pull, Quote::at(pyth)).await;
+    Instruction {
+        program_id: fulcrum::ID,
+        accounts: fulcrum::accounts::AddPerpMarket {
+            admin: h.admin.pubkey(),
+            exchange: h.exchange,
+            oracle: oracle.key,
+            market: market_address(&h.exchange, index),
+            system_program: anchor_lang::system_program::ID,
+        }
+        .to_account_metas(None),
+        data: fulcrum::instruction::AddPerpMarket {
+            market_index: index,
+            name: [0; 16],
+            base_decimals,
+            oracle_kind: OracleKind::PythPull as u8,
+            feed_id: oracle.feed_id,
+            params: penny_params(),
+        }
+        .data(),
+    }
+}
+
+#[tokio::test]
+async fn listing_a_market_whose_engine_price_is_coarser_than_one_ppm() {
+    let mut h = Harness::new().await;
+    let admin = h.admin.insecure_clone();
+    // An 18-decimal base at $2,000 is engine price 2,000: one unit is 500 ppm of the price.
+    // A 9-decimal base at $0.0001 is 10⁵: 10 ppm. Both refused by name, nothing created.
+    for (decimals, pyth) in [(18u8, px(2_000)), (9, CENT / 100)] {
+        let ix = listing_ix(&mut h, 0, decimals, pyth).await;
+        let market = ix.accounts[3].pubkey;
+        let before = h.snapshot(&[h.exchange]).await;
+        assert_error(h.send(&[ix], &[&admin]).await, FulcrumError::EnginePriceTooCoarse);
+        assert_eq!(h.snapshot(&[h.exchange]).await, before, "exchange changed by a refused listing");
+        assert!(h.account(&market).await.is_none(), "market created by a refused listing");
+    }
+    // $0.001 at 9 decimals is 10⁶, the lowest listable; the penny market of the cranking test
+    // (10⁷) lists too.
+    for (i, pyth) in [CENT / 10, CENT].into_iter().enumerate() {
+        let ix = listing_ix(&mut h, i as u16, 9, pyth).await;
+        let key = ix.accounts[3].pubkey;
+        h.send(&[ix], &[&admin]).await.unwrap();
+        let m: fulcrum::state::PerpMarket = h.load(&key).await;
+        assert_eq!(m.index as usize, i);
+    }
 }
