@@ -6,6 +6,7 @@
 use anchor_lang::{InstructionData, ToAccountMetas};
 use fulcrum::instructions::{MarketParams, Side};
 use fulcrum::oracle::OracleKind;
+use fulcrum::state::PerpMarket;
 use solana_sdk::{instruction::Instruction, signature::Signer};
 
 use crate::harness::*;
@@ -57,6 +58,64 @@ fn one_unit(base: u64) -> i64 {
     (base as u128).div_ceil(fulcrum_risk::FUNDING_SCALE) as i64 + 1
 }
 
+// ---- for the fuzzer (issue 12, item 7): per-second cranks and the funding invariant
+
+/// A keeper's `crank_market` on market `m` every second for `secs` seconds, every oracle
+/// republished at its current price each second (so nothing but time moves), checking
+/// [`funding_step_is_exact`] after each crank and, at the end, that the seconds of cranks
+/// accrued exactly what one accrual over them does.
+pub async fn crank_every_second(h: &mut Harness, m: usize, secs: i64) -> Result<(), String> {
+    let start = h.market(m).await;
+    let mut before = start;
+    for _ in 0..secs {
+        h.advance(1).await;
+        h.refresh_oracles().await;
+        h.crank(m).await.map_err(|e| format!("crank of market {m}: {e:?}"))?;
+        let after = h.market(m).await;
+        funding_step_is_exact(&before, &after)?;
+        before = after;
+    }
+    if start.last_funding_time > 0 && start.last_valid_price == before.last_valid_price {
+        let secs = (before.last_funding_time - start.last_funding_time) as u64;
+        let once = one_accrual(&start, before.last_valid_price, secs);
+        if (before.funding_index(), before.funding_carry) != once {
+            return Err(format!(
+                "market {m}: {secs} cranks left funding (index, carry) ({}, {}), one accrual {once:?}",
+                before.funding_index(),
+                before.funding_carry
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `(index, carry)` of `market` after one accrual of `secs` seconds at `price` and its current
+/// rate: what any number of observations over those seconds at that price must leave.
+pub fn one_accrual(market: &PerpMarket, price: u64, secs: u64) -> (i128, i64) {
+    fulcrum_risk::accrue_funding(market.funding_index(), market.funding_carry, price, market.funding_rate, secs)
+        .expect("accrual in range")
+}
+
+/// Invariant over one transaction: the market's funding moved exactly by one accrual from its
+/// last funding time to the new one, at the rate set before and the price observed (an
+/// observation records it as `last_valid_price`), or not at all; the carry stays under one unit.
+pub fn funding_step_is_exact(before: &PerpMarket, after: &PerpMarket) -> Result<(), String> {
+    let dt = after.last_funding_time - before.last_funding_time;
+    let expected = if before.last_funding_time > 0 && dt > 0 {
+        one_accrual(before, after.last_valid_price, dt as u64)
+    } else {
+        (before.funding_index(), before.funding_carry)
+    };
+    let got = (after.funding_index(), after.funding_carry);
+    if got != expected || i128::from(after.funding_carry).abs() >= fulcrum_risk::FUNDING_CARRY_DENOM {
+        return Err(format!(
+            "market {}: funding (index, carry) {got:?} after {dt} s at rate {} and price {}, expected {expected:?}",
+            after.index, before.funding_rate, after.last_valid_price
+        ));
+    }
+    Ok(())
+}
+
 #[tokio::test]
 async fn cranking_every_second_pays_no_more_funding_than_one_accrual() {
     let mut h = Harness::new().await;
@@ -69,13 +128,14 @@ async fn cranking_every_second_pays_no_more_funding_than_one_accrual() {
     assert_eq!(h.market(0).await.funding_rate, -1, "rate of a −100 ppm skew");
     assert_eq!(h.market(1).await.funding_rate, -1);
 
-    for _ in 0..SECS {
-        h.advance(1).await;
-        h.set_market_price(0, CENT).await;
-        h.crank(0).await.unwrap();
-    }
-    h.refresh_oracles().await;
+    let start = h.market(0).await;
+    // Each crank moves funding by exactly its accrual; an hour of them, by one hour's accrual.
+    crank_every_second(&mut h, 0, SECS).await.unwrap();
+    let end = h.market(0).await;
+    assert_eq!((end.funding_index(), end.funding_carry), one_accrual(&start, 10_000_000, SECS as u64));
+    let before1 = h.market(1).await;
     h.crank(1).await.unwrap();
+    funding_step_is_exact(&before1, &h.market(1).await).unwrap();
     let (i0, i1) = (h.market(0).await.funding_index(), h.market(1).await.funding_index());
 
     let short_base = 1_000_100 * TOKEN;
@@ -143,7 +203,7 @@ async fn listing_a_market_whose_engine_price_is_coarser_than_one_ppm() {
         let ix = listing_ix(&mut h, i as u16, 9, pyth).await;
         let key = ix.accounts[3].pubkey;
         h.send(&[ix], &[&admin]).await.unwrap();
-        let m: fulcrum::state::PerpMarket = h.load(&key).await;
+        let m: PerpMarket = h.load(&key).await;
         assert_eq!(m.index as usize, i);
     }
 }
