@@ -9,6 +9,7 @@ mod harness;
 mod arithmetic;
 mod decoders;
 mod economic;
+mod funding;
 mod fuzz;
 mod integrity;
 mod modes;
