@@ -12,6 +12,7 @@ mod economic;
 mod fuzz;
 mod modes;
 mod oracle_spoofing;
+mod params;
 mod signers;
 mod substitution;
 
