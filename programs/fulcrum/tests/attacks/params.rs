@@ -265,10 +265,11 @@ async fn a_liquidation_fee_at_the_maintenance_ratio_is_refused_by_name() {
     let (ix, created) =
         add_market_ix(&mut w.h, 9, MarketParams { maint_margin_ratio: 5_000, ..default_market_params() }).await;
     refused(&mut w.h, ix, &created, FulcrumError::LiquidationFeeTooLarge).await;
-    // Just above the fee is accepted.
-    let ix = update_market_ix(&w.h, market, MarketParams { maint_margin_ratio: 7_501, ..default_market_params() });
+    // Just above the fee is accepted; the market reads back exactly the parameters set.
+    let ok = MarketParams { maint_margin_ratio: 7_501, ..w.h.market(0).await.params() };
+    let ix = update_market_ix(&w.h, market, ok);
     admin_sends(&mut w.h, ix).await;
-    assert_eq!(w.h.market(0).await.maint_margin_ratio, 7_501);
+    assert_eq!(w.h.market(0).await.params(), ok);
 }
 
 #[tokio::test]
@@ -322,9 +323,11 @@ async fn an_oracle_age_past_the_maximum_is_refused_by_name() {
     // The liquidation fallback has its own bound: an hour, whatever the trading age.
     let ix = update_market_ix(&w.h, market, MarketParams { liquidation_max_age: 3_601, ..default_market_params() });
     admin_rejected(&mut w, ix, FulcrumError::InvalidParameter).await;
-    let ok = MarketParams { max_oracle_age: MAX_ORACLE_AGE_SECS, liquidation_max_age: 3_600, ..default_market_params() };
+    let ok =
+        MarketParams { max_oracle_age: MAX_ORACLE_AGE_SECS, liquidation_max_age: 3_600, ..default_market_params() };
     let ix = update_market_ix(&w.h, market, ok);
     admin_sends(&mut w.h, ix).await;
+    assert_eq!(w.h.market(0).await.params(), ok);
 }
 
 #[tokio::test]
@@ -335,7 +338,10 @@ async fn a_refused_parameter_is_named_in_the_log() {
     let ix = update_market_ix(&w.h, market, bad);
     let logs = failed_logs(&mut w.h, ix).await;
     assert!(logs.iter().any(|l| l.contains("maint_margin_ratio") && l.contains("100000")), "{logs:#?}");
-    let ix = update_exchange_ix(&w.h, ExchangeParams { collateral_liquidation_discount: 200_000, ..default_exchange_params() });
+    let ix = update_exchange_ix(
+        &w.h,
+        ExchangeParams { collateral_liquidation_discount: 200_000, ..default_exchange_params() },
+    );
     let logs = failed_logs(&mut w.h, ix).await;
     assert!(logs.iter().any(|l| l.contains("collateral_liquidation_discount") && l.contains("200000")), "{logs:#?}");
 }
@@ -351,4 +357,3 @@ async fn failed_logs(h: &mut Harness, ix: Instruction) -> Vec<String> {
     assert!(r.result.is_err(), "the instruction must fail");
     r.metadata.map(|m| m.log_messages).unwrap_or_default()
 }
-
