@@ -213,6 +213,14 @@ async fn a_collateral_discount_that_outruns_the_maint_weight_is_refused_by_name(
     let ix = update_bank_ix(&w.h, w.sol.key, BankParams { maint_asset_weight: 949_999, ..heavy });
     admin_sends(&mut w.h, ix).await;
     assert_eq!(w.h.load::<fulcrum::state::CollateralBank>(&w.sol.key).await.maint_asset_weight, 949_999);
+    // The exchange keeps the heaviest weight ever set: lowering SOL's back to 0.9 does not let an
+    // exchange update raise the discount past what 0.949999 allows (documented, conservative).
+    let ix = update_bank_ix(&w.h, w.sol.key, default_bank_params());
+    admin_sends(&mut w.h, ix).await;
+    let ix = update_exchange_ix(&w.h, ExchangeParams { collateral_liquidation_discount: 60_000, ..p });
+    admin_rejected(&mut w, ix, FulcrumError::CollateralDiscountTooLarge).await;
+    let e = w.h.exchange;
+    assert_eq!(w.h.load::<fulcrum::state::Exchange>(&e).await.max_maint_asset_weight, 949_999);
 }
 
 /// A 20x long (MM 2.5%) of 190 SOL on $1,000, with the price down to $97: maintenance equity
