@@ -14,6 +14,7 @@ mod fuzz;
 mod integrity;
 mod modes;
 mod oracle_spoofing;
+mod params;
 mod quote_vault;
 mod signers;
 mod substitution;
