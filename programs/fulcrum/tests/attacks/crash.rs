@@ -1,0 +1,227 @@
+//! Liquidations and exits in a crash: a fresh price with wide confidence, a stale collateral
+//! oracle, a halted legacy feed, a fallback measured from the wrong time, LP operations during a
+//! crash, oracle rotation and a market wind-down.
+
+use fulcrum::events::LiquidationEvent;
+use fulcrum::instructions::Side;
+use solana_program_test::BanksClientError;
+use solana_sdk::signature::Signer;
+
+use crate::harness::*;
+
+/// `pyth` with a confidence of `bps` basis points (the markets and banks accept 200).
+fn wide(pyth: i64, bps: i64) -> Quote {
+    Quote { conf: (pyth * bps / 10_000) as u64, ..Quote::at(pyth) }
+}
+
+/// An exchange with one SOL-PERP market at $100 (oracle age 60 s, liquidation fallback 120 s),
+/// a funded pool and insurance fund.
+async fn market_world(format: OracleFormat) -> Harness {
+    let mut h = Harness::new().await;
+    h.add_market(format, Quote::at(px(100)), default_market_params()).await;
+    let _lp = h.seed_pool(100_000 * USDC).await;
+    h.fund_insurance(1_000 * USDC).await;
+    h
+}
+
+/// A trader with 100 USDC long 9 SOL at $100 (9x).
+async fn long_9x(h: &mut Harness) -> Trader {
+    let t = h.trader(100 * USDC).await;
+    h.deposit(&t, 0, 100 * USDC).await.unwrap();
+    h.trade(&t, 0, Side::Buy, 9 * SOL).await.unwrap();
+    t
+}
+
+/// `liquidate_perp` of `t`'s position in market 0 by a fresh keeper, with its event.
+async fn liquidate(h: &mut Harness, t: &Trader) -> Result<LiquidationEvent, BanksClientError> {
+    let k = h.trader(0).await;
+    let fee_to = k.token(&h.quote.mint);
+    let ix = h.liquidate_perp_ix(&k.key(), &fee_to, &t.account, 0).await;
+    let logs = h.send_logged(&[ix], &[&k.kp]).await?;
+    Ok(events::<LiquidationEvent>(&logs).remove(0))
+}
+
+/// Asserts a liquidation of `t` fails with `e` and changes nothing.
+async fn liquidation_refused(h: &mut Harness, t: &Trader, e: FulcrumError) {
+    let k = h.stranger().await;
+    let fee_to = h.create_token_account(&h.quote.mint.clone(), &k.pubkey()).await;
+    let ix = h.liquidate_perp_ix(&k.pubkey(), &fee_to, &t.account, 0).await;
+    let keys = h.ledger_keys();
+    let before = h.snapshot(&keys).await;
+    assert_error(h.send(&[ix], &[&k]).await, e);
+    assert_eq!(h.snapshot(&keys).await, before, "state changed by a refused liquidation");
+}
+
+#[tokio::test]
+async fn a_crash_with_wide_confidence_liquidates_at_the_conservative_bound() {
+    let mut h = market_world(OracleFormat::Pull).await;
+    let t = long_9x(&mut h).await;
+    // $100 → $92 with a 3% confidence band ($2.76): the account is far below maintenance, and
+    // the one price the oracle gives is wider than the market's 2%.
+    let o = h.markets[0].oracle;
+    h.set_oracle(&o, wide(px(92), 300)).await;
+    // Trading stays refused on a wide price.
+    assert_error(h.trade(&t, 0, Side::Sell, SOL).await, FulcrumError::OracleConfidenceTooWide);
+    // The liquidation prices the long at oracle − confidence, against the account.
+    let e = liquidate(&mut h, &t).await.expect("liquidation at the conservative bound");
+    let bound = engine_price(px(92) - px(92) * 300 / 10_000, 9);
+    assert_eq!(e.price, bound);
+    assert!(e.base_closed < 0);
+    let base = h.margin(&t.account).await.perps[0].base;
+    assert_eq!(base, 9 * SOL as i64 + e.base_closed);
+    h.assert_conservation().await;
+}
+
+#[tokio::test]
+async fn a_stale_collateral_oracle_does_not_block_the_liquidation_of_an_unrelated_position() {
+    let mut h = market_world(OracleFormat::Pull).await;
+    let sol = h.add_bank(9, OracleFormat::Pull, Quote::at(px(100)), default_bank_params()).await;
+    let t = h.trader(100 * USDC).await;
+    h.deposit(&t, 0, 100 * USDC).await.unwrap();
+    h.fund(&t, sol.index, SOL).await;
+    h.trade(&t, 0, Side::Buy, 15 * SOL).await.unwrap();
+    // The collateral's feed stops (70 s: past its 60 s for trading); the perp crashes to $90.
+    h.advance(70).await;
+    h.set_market_price(0, px(90)).await;
+    assert_error(h.withdraw(&t, sol.index, SOL / 2).await, FulcrumError::OracleStale);
+    let e = liquidate(&mut h, &t).await.expect("liquidation with the collateral at its last valid price");
+    assert_eq!(e.price, engine_price(px(90), 9));
+    assert!(e.base_closed < 0);
+    h.assert_conservation().await;
+}
+
+#[tokio::test]
+async fn a_stale_collateral_oracle_does_not_block_top_ups_or_quote_withdrawals_within_initial_margin() {
+    let mut h = market_world(OracleFormat::Pull).await;
+    let sol = h.add_bank(9, OracleFormat::Pull, Quote::at(px(100)), default_bank_params()).await;
+    let t = h.trader(2_000 * USDC).await;
+    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
+    h.fund(&t, sol.index, 5 * SOL).await;
+    h.trade(&t, 0, Side::Buy, 50 * SOL).await.unwrap(); // $5,000: initial margin $500, fee $5
+    h.advance(3_600).await;
+    h.set_market_price(0, px(100)).await; // the perp is live, the collateral an hour stale
+    // Top-ups, quote and collateral.
+    h.deposit(&t, 0, 100 * USDC).await.unwrap();
+    h.fund(&t, sol.index, SOL).await;
+    // A quote withdrawal that initial margin allows with the collateral counted at zero.
+    let quote = h.quote.mint;
+    let before = h.token_balance(&t.token(&quote)).await;
+    h.withdraw(&t, 0, 590 * USDC).await.expect("quote withdrawal within initial margin");
+    assert_eq!(h.token_balance(&t.token(&quote)).await, before + 590 * USDC);
+    // 1,095 − 590 = 505 left against 500: 6 more would need the stale collateral.
+    let ix = h.withdraw_ix(&t, 0, 6 * USDC).await;
+    let keys = h.ledger_keys();
+    let snap = h.snapshot(&keys).await;
+    assert_error(h.send(&[ix], &[&t.kp]).await, FulcrumError::WithdrawalExceedsInitialMargin);
+    assert_eq!(h.snapshot(&keys).await, snap);
+    // Taking out the stale-priced collateral itself is still refused.
+    assert_error(h.withdraw(&t, sol.index, SOL).await, FulcrumError::OracleStale);
+    h.assert_conservation().await;
+}
+
+#[tokio::test]
+async fn the_liquidation_fallback_counts_its_age_from_the_publish_time() {
+    let mut h = market_world(OracleFormat::Pull).await;
+    let a = long_9x(&mut h).await;
+    let b = long_9x(&mut h).await;
+    // The crash price is published at T and the feed stops; a keeper cranks at T + 59 (still
+    // valid for trading).
+    h.set_market_price(0, px(90)).await;
+    h.advance(59).await;
+    h.crank(0).await.unwrap();
+    // T + 115: within the 120 s fallback.
+    h.advance(56).await;
+    liquidate(&mut h, &a).await.expect("fallback within its bound");
+    // T + 159: the price is 159 s old, past the bound, however recent the crank.
+    h.advance(44).await;
+    liquidation_refused(&mut h, &b, FulcrumError::OracleStale).await;
+    h.assert_conservation().await;
+}
+
+/// A legacy price account whose aggregate is halted (status Unknown) at a nonsense price, with
+/// the last Trading aggregate `prev` published `prev_age` seconds ago.
+async fn halt_legacy(h: &mut Harness, o: &OracleHandle, prev: i64, prev_age: i64) {
+    let now = h.now().await;
+    let data = legacy_oracle_data(Quote::at(prev), now - prev_age, 0);
+    let mut acc: fulcrum::oracle::LegacyPriceAccount = bytemuck::pod_read_unaligned(&data[..240]);
+    acc.agg.price = px(1);
+    acc.timestamp = now;
+    let mut out = data.clone();
+    out[..240].copy_from_slice(bytemuck::bytes_of(&acc));
+    h.write_oracle(o, out).await;
+}
+
+#[tokio::test]
+async fn a_halted_legacy_feed_falls_back_to_its_last_trading_price() {
+    let mut h = market_world(OracleFormat::Legacy).await;
+    let t = long_9x(&mut h).await;
+    let o = h.markets[0].oracle;
+    halt_legacy(&mut h, &o, px(90), 5).await;
+    // Trading refuses a halted feed; the liquidation uses its last Trading aggregate, $90.
+    assert_error(h.trade(&t, 0, Side::Sell, SOL).await, FulcrumError::OracleNotTrading);
+    let e = liquidate(&mut h, &t).await.expect("liquidation at the last trading price");
+    assert_eq!(e.price, engine_price(px(90), 9));
+    // Halted with a last Trading price older than the fallback: refused by name.
+    let u = long_9x_at(&mut h, px(90)).await;
+    halt_legacy(&mut h, &o, px(80), 500).await;
+    liquidation_refused(&mut h, &u, FulcrumError::OracleNotTrading).await;
+    h.assert_conservation().await;
+}
+
+/// As [`long_9x`] after republishing market 0 at `pyth`.
+async fn long_9x_at(h: &mut Harness, pyth: i64) -> Trader {
+    h.set_market_price(0, pyth).await;
+    long_9x(h).await
+}
+
+#[tokio::test]
+async fn lp_deposits_and_withdrawals_go_on_with_a_wide_oracle_at_the_bound_against_the_lp() {
+    let mut h = market_world(OracleFormat::Pull).await;
+    let lp = h.trader(10_000 * USDC).await;
+    h.lp_deposit(&lp, 1_000 * USDC).await.unwrap();
+    let _t = long_9x(&mut h).await; // the pool is short 9 SOL
+    let o = h.markets[0].oracle;
+    h.set_oracle(&o, wide(px(92), 300)).await;
+    // The pool is short: it is worth most at the low bound. A deposit buys shares at that value
+    // (the fewer shares), a withdrawal sells them at the high bound (the less quote).
+    let pool = h.pool_state().await;
+    let m = h.market(0).await;
+    let supply = h.mint_supply(&h.lp_mint.clone()).await;
+    let value_at = |pyth: i64| {
+        let mark = fulcrum_risk::MarketExposure {
+            long_base: m.long_base,
+            short_base: m.short_base,
+            long_quote_entry: m.long_quote_entry,
+            short_quote_entry: m.short_quote_entry,
+            price: engine_price(pyth, 9),
+        };
+        (
+            fulcrum_risk::pool_value(pool.balance, &[mark], fulcrum_risk::Rounding::Up).unwrap(),
+            fulcrum_risk::pool_value(pool.balance, &[mark], fulcrum_risk::Rounding::Down).unwrap(),
+        )
+    };
+    let (lo, hi) = (px(92) - px(92) * 3 / 100, px(92) + px(92) * 3 / 100);
+    let shares = fulcrum_risk::lp_shares_for_deposit(1_000 * USDC, value_at(lo).0, supply).unwrap();
+    let lp_token = lp.token(&h.lp_mint.clone());
+    let held = h.token_balance(&lp_token).await;
+    h.lp_deposit(&lp, 1_000 * USDC).await.expect("LP deposit at the bound");
+    assert_eq!(h.token_balance(&lp_token).await, held + shares);
+
+    let supply = h.mint_supply(&h.lp_mint.clone()).await;
+    let pool = h.pool_state().await;
+    let mark_hi = fulcrum_risk::MarketExposure {
+        long_base: m.long_base,
+        short_base: m.short_base,
+        long_quote_entry: m.long_quote_entry,
+        short_quote_entry: m.short_quote_entry,
+        price: engine_price(hi, 9),
+    };
+    let value = fulcrum_risk::pool_value(pool.balance, &[mark_hi], fulcrum_risk::Rounding::Down).unwrap();
+    let out = fulcrum_risk::lp_amount_for_shares(shares, value, supply).unwrap();
+    let quote = h.quote.mint;
+    let cash = h.token_balance(&lp.token(&quote)).await;
+    h.lp_withdraw(&lp, shares).await.expect("LP withdrawal at the bound");
+    assert_eq!(h.token_balance(&lp.token(&quote)).await, cash + out);
+    assert!(out < 1_000 * USDC, "a round trip through a wide price cannot profit: {out}");
+    h.assert_conservation().await;
+}
