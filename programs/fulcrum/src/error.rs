@@ -142,6 +142,18 @@ pub enum FulcrumError {
     CorrelationNotPositiveSemiDefinite,
     #[msg("Too many assets for the correlation matrix, or a matrix of the wrong size")]
     TooManyAssets,
+    #[msg("The market is settled: positions close with settle_position at its settlement price")]
+    MarketSettled,
+    #[msg("The market is not settled")]
+    MarketNotSettled,
+    #[msg("That market status change is not allowed")]
+    InvalidMarketStatus,
+    #[msg("The market still has open interest")]
+    MarketHasOpenInterest,
+    #[msg("The quote bank has no oracle")]
+    QuoteBankHasNoOracle,
+    #[msg("The account has no position in this market")]
+    NoPositionToSettle,
 }
 
 impl From<fulcrum_risk::CorrelationError> for FulcrumError {

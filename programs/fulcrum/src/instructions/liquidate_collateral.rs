@@ -4,7 +4,8 @@ use fulcrum_risk::plan_collateral_liquidation_in;
 
 use crate::error::{FulcrumError, MathResultExt, OptionExt};
 use crate::events::{sat_i64, CollateralLiquidationEvent};
-use crate::health::{load_health_inputs, observe, require_liquidatable};
+use crate::health::{load_health_inputs_with, observe, require_liquidatable};
+use crate::oracle::Pricing;
 use crate::state::*;
 use crate::token::{transfer_in, transfer_out, ExchangeSeeds};
 
@@ -49,12 +50,13 @@ pub fn handler<'info>(ctx: Context<'info, LiquidateCollateral<'info>>, max_repay
     let mut acct = a.margin_account.load_mut()?;
     require!(acct.active_perps().iter().all(PerpSlot::is_isolated), FulcrumError::PerpPositionsOpen);
     require!(acct.quote_balance < 0, FulcrumError::NoDebt);
-    let mut inputs = load_health_inputs(
+    let mut inputs = load_health_inputs_with(
         &acct,
         &a.exchange.key(),
         exchange.quote_decimals,
         ctx.remaining_accounts,
         clock.unix_timestamp,
+        Pricing::Liquidation,
     )?;
     let before = inputs.main_health(acct.quote_balance, &exchange)?;
     observe(&mut acct, &key, &before, &exchange, clock.slot)?;

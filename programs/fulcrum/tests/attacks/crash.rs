@@ -100,7 +100,7 @@ async fn a_stale_collateral_oracle_does_not_block_top_ups_or_quote_withdrawals_w
     h.trade(&t, 0, Side::Buy, 50 * SOL).await.unwrap(); // $5,000: initial margin $500, fee $5
     h.advance(3_600).await;
     h.set_market_price(0, px(100)).await; // the perp is live, the collateral an hour stale
-    // Top-ups, quote and collateral.
+                                          // Top-ups, quote and collateral.
     h.deposit(&t, 0, 100 * USDC).await.unwrap();
     h.fund(&t, sol.index, SOL).await;
     // A quote withdrawal that initial margin allows with the collateral counted at zero.
@@ -156,6 +156,8 @@ async fn a_halted_legacy_feed_falls_back_to_its_last_trading_price() {
     let mut h = market_world(OracleFormat::Legacy).await;
     let t = long_9x(&mut h).await;
     let o = h.markets[0].oracle;
+    // Ten seconds after the trade the feed trades at $90, then halts five seconds later.
+    h.advance(10).await;
     halt_legacy(&mut h, &o, px(90), 5).await;
     // Trading refuses a halted feed; the liquidation uses its last Trading aggregate, $90.
     assert_error(h.trade(&t, 0, Side::Sell, SOL).await, FulcrumError::OracleNotTrading);
@@ -163,6 +165,7 @@ async fn a_halted_legacy_feed_falls_back_to_its_last_trading_price() {
     assert_eq!(e.price, engine_price(px(90), 9));
     // Halted with a last Trading price older than the fallback: refused by name.
     let u = long_9x_at(&mut h, px(90)).await;
+    h.advance(200).await;
     halt_legacy(&mut h, &o, px(80), 500).await;
     liquidation_refused(&mut h, &u, FulcrumError::OracleNotTrading).await;
     h.assert_conservation().await;
