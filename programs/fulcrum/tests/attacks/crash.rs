@@ -228,3 +228,209 @@ async fn lp_deposits_and_withdrawals_go_on_with_a_wide_oracle_at_the_bound_again
     assert!(out < 1_000 * USDC, "a round trip through a wide price cannot profit: {out}");
     h.assert_conservation().await;
 }
+
+// ---------------------------------------------------------------- oracle rotation, wind-down
+
+use anchor_lang::{InstructionData, ToAccountMetas};
+use fulcrum::state::market_status;
+use solana_sdk::{instruction::Instruction, pubkey::Pubkey, signature::Keypair};
+
+/// Sends `ixs` and asserts it fails with `e`, the ledger unchanged.
+async fn refused(h: &mut Harness, ixs: &[Instruction], signers: &[&Keypair], e: FulcrumError) {
+    let keys = h.ledger_keys();
+    let before = h.snapshot(&keys).await;
+    assert_error(h.send(ixs, signers).await, e);
+    assert_eq!(h.snapshot(&keys).await, before, "state changed by a refused {e:?}");
+}
+
+fn kind(o: &OracleHandle) -> u8 {
+    match o.format {
+        OracleFormat::Pull => fulcrum::oracle::OracleKind::PythPull as u8,
+        OracleFormat::Legacy => fulcrum::oracle::OracleKind::PythLegacy as u8,
+    }
+}
+
+fn set_market_oracle_ix(
+    h: &Harness,
+    admin: &Pubkey,
+    market: usize,
+    o: &OracleHandle,
+    feed_id: [u8; 32],
+) -> Instruction {
+    Instruction {
+        program_id: fulcrum::ID,
+        accounts: fulcrum::accounts::SetMarketOracle {
+            admin: *admin,
+            exchange: h.exchange,
+            market: h.markets[market].key,
+            oracle: o.key,
+        }
+        .to_account_metas(None),
+        data: fulcrum::instruction::SetMarketOracle { oracle_kind: kind(o), feed_id }.data(),
+    }
+}
+
+fn set_bank_oracle_ix(h: &Harness, bank: &BankHandle, o: &OracleHandle, liquidation_max_age: u32) -> Instruction {
+    Instruction {
+        program_id: fulcrum::ID,
+        accounts: fulcrum::accounts::SetBankOracle {
+            admin: h.admin.pubkey(),
+            exchange: h.exchange,
+            bank: bank.key,
+            oracle: o.key,
+        }
+        .to_account_metas(None),
+        data: fulcrum::instruction::SetBankOracle { oracle_kind: kind(o), feed_id: o.feed_id, liquidation_max_age }
+            .data(),
+    }
+}
+
+fn set_market_status_ix(h: &Harness, market: usize, status: u8, settlement_price: u64) -> Instruction {
+    Instruction {
+        program_id: fulcrum::ID,
+        accounts: fulcrum::accounts::UpdateMarket {
+            admin: h.admin.pubkey(),
+            exchange: h.exchange,
+            market: h.markets[market].key,
+        }
+        .to_account_metas(None),
+        data: fulcrum::instruction::SetMarketStatus { status, settlement_price }.data(),
+    }
+}
+
+fn settle_position_ix(h: &Harness, account: &Pubkey, market: usize) -> Instruction {
+    Instruction {
+        program_id: fulcrum::ID,
+        accounts: fulcrum::accounts::SettlePosition {
+            exchange: h.exchange,
+            margin_account: *account,
+            market: h.markets[market].key,
+            pool: h.pool,
+        }
+        .to_account_metas(None),
+        data: fulcrum::instruction::SettlePosition {}.data(),
+    }
+}
+
+#[tokio::test]
+async fn rotating_an_oracle_takes_the_checks_of_listing() {
+    let mut h = market_world(OracleFormat::Pull).await;
+    let sol = h.add_bank(9, OracleFormat::Pull, Quote::at(px(100)), default_bank_params()).await;
+    let t = h.trader(1_000 * USDC).await;
+    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
+    h.fund(&t, sol.index, SOL).await;
+    h.trade(&t, 0, Side::Buy, SOL).await.unwrap();
+    let admin = h.admin.insecure_clone();
+    let new = h.new_oracle(OracleFormat::Pull, Quote::at(px(100))).await;
+
+    // A stranger.
+    let stranger = h.stranger().await;
+    let ix = set_market_oracle_ix(&h, &stranger.pubkey(), 0, &new, new.feed_id);
+    refused(&mut h, &[ix], &[&stranger], FulcrumError::NotAdmin).await;
+    // The right layout under another owner; another feed; no format; a stale price.
+    let forged = OracleHandle { key: Pubkey::new_unique(), owner: Pubkey::new_unique(), ..new };
+    h.set_oracle(&forged, Quote::at(px(100))).await;
+    let ix = set_market_oracle_ix(&h, &admin.pubkey(), 0, &forged, forged.feed_id);
+    refused(&mut h, &[ix], &[&admin], FulcrumError::InvalidOracleOwner).await;
+    let ix = set_market_oracle_ix(&h, &admin.pubkey(), 0, &new, [9; 32]);
+    refused(&mut h, &[ix], &[&admin], FulcrumError::OracleFeedMismatch).await;
+    let mut ix = set_market_oracle_ix(&h, &admin.pubkey(), 0, &new, new.feed_id);
+    ix.data = fulcrum::instruction::SetMarketOracle { oracle_kind: 0, feed_id: new.feed_id }.data();
+    refused(&mut h, &[ix], &[&admin], FulcrumError::InvalidParameter).await;
+    let dead = h.new_oracle(OracleFormat::Pull, Quote { age: 3_600, ..Quote::at(px(100)) }).await;
+    let ix = set_market_oracle_ix(&h, &admin.pubkey(), 0, &dead, dead.feed_id);
+    refused(&mut h, &[ix], &[&admin], FulcrumError::OracleStale).await;
+    // Banks: not the quote bank, a bounded fallback.
+    let quote = h.quote;
+    let ix = set_bank_oracle_ix(&h, &quote, &new, 120);
+    refused(&mut h, &[ix], &[&admin], FulcrumError::QuoteBankHasNoOracle).await;
+    let new_b = h.new_oracle(OracleFormat::Legacy, Quote::at(px(100))).await;
+    let ix = set_bank_oracle_ix(&h, &sol, &new_b, 3_601);
+    refused(&mut h, &[ix], &[&admin], FulcrumError::InvalidParameter).await;
+
+    // The admin rotates both; the old oracles are refused from then on, the new ones work.
+    let old = h.markets[0].oracle;
+    let ix = set_market_oracle_ix(&h, &admin.pubkey(), 0, &new, new.feed_id);
+    h.send(&[ix], &[&admin]).await.unwrap();
+    let ix = set_bank_oracle_ix(&h, &sol, &new_b, 600);
+    h.send(&[ix], &[&admin]).await.unwrap();
+    let bank: fulcrum::state::CollateralBank = h.load(&sol.key).await;
+    assert_eq!((bank.oracle, bank.liquidation_max_age), (new_b.key, 600));
+    assert_eq!(h.market(0).await.oracle, new.key);
+    let ix = h.trade_ix(&t, 0, Side::Buy, SOL, None, false).await; // built with the old oracle
+    refused(&mut h, &[ix], &[&t.kp], FulcrumError::OracleMismatch).await;
+    h.markets[0].oracle = new;
+    h.banks[0].oracle = Some(new_b);
+    h.trade(&t, 0, Side::Buy, SOL).await.unwrap();
+    h.withdraw(&t, sol.index, SOL / 2).await.unwrap();
+    let _ = old;
+    h.assert_conservation().await;
+}
+
+#[tokio::test]
+async fn a_market_wound_down_settles_every_position_at_its_final_price_and_closes() {
+    let mut h = market_world(OracleFormat::Pull).await;
+    let lp = h.trader(1_000 * USDC).await;
+    h.lp_deposit(&lp, 1_000 * USDC).await.unwrap();
+    let a = h.trader(1_000 * USDC).await;
+    let b = h.trader(1_000 * USDC).await;
+    let c = h.trader(1_000 * USDC).await;
+    for t in [&a, &b, &c] {
+        h.deposit(t, 0, 1_000 * USDC).await.unwrap();
+    }
+    h.trade(&a, 0, Side::Buy, 10 * SOL).await.unwrap();
+    h.trade(&b, 0, Side::Sell, 5 * SOL).await.unwrap();
+    h.transfer_isolated(&c, 0, 100 * USDC as i64).await.unwrap();
+    h.trade(&c, 0, Side::Buy, 5 * SOL).await.unwrap();
+    let admin = h.admin.insecure_clone();
+
+    // Straight to settled, or closed: refused.
+    let ix = set_market_status_ix(&h, 0, market_status::SETTLED, engine_price(px(110), 9));
+    refused(&mut h, &[ix], &[&admin], FulcrumError::InvalidMarketStatus).await;
+    // Winding down: reduce-only.
+    let ix = set_market_status_ix(&h, 0, market_status::WINDING_DOWN, 0);
+    h.send(&[ix], &[&admin]).await.unwrap();
+    let ix = h.trade_ix(&a, 0, Side::Buy, SOL, None, false).await;
+    refused(&mut h, &[ix], &[&a.kp], FulcrumError::MarketReduceOnly).await;
+    h.trade(&a, 0, Side::Sell, SOL).await.unwrap();
+    // The feed dies; settling at the last valid price is refused past the fallback, and the
+    // admin settles at $110.
+    h.advance(3_600).await;
+    let ix = set_market_status_ix(&h, 0, market_status::SETTLED, 0);
+    refused(&mut h, &[ix], &[&admin], FulcrumError::OracleStale).await;
+    let price = engine_price(px(110), 9);
+    let ix = set_market_status_ix(&h, 0, market_status::SETTLED, price);
+    h.send(&[ix], &[&admin]).await.unwrap();
+    let ix = h.trade_ix(&b, 0, Side::Buy, SOL, None, true).await;
+    refused(&mut h, &[ix], &[&b.kp], FulcrumError::MarketPaused).await;
+    let ix = h.crank_ix(0);
+    refused(&mut h, &[ix], &[], FulcrumError::MarketSettled).await;
+    let ix = set_market_status_ix(&h, 0, market_status::CLOSED, 0);
+    refused(&mut h, &[ix], &[&admin], FulcrumError::MarketHasOpenInterest).await;
+    // Exits need no oracle: the settled market is priced at its settlement price.
+    h.withdraw(&a, 0, 100 * USDC).await.expect("withdrawal against a settled position");
+
+    // Anyone (here the fee payer, no other signer) settles each position at $110.
+    for t in [&a, &b, &c] {
+        let before = h.margin(&t.account).await;
+        let s = before.perps[0];
+        let pnl = fulcrum_risk::base_value(s.base, price).unwrap() as i64 + s.quote_entry;
+        let ix = settle_position_ix(&h, &t.account, 0);
+        h.send(&[ix], &[]).await.unwrap();
+        let after = h.margin(&t.account).await;
+        assert_eq!(after.num_perps, 0);
+        assert_eq!(after.quote_balance, before.quote_balance + s.isolated_collateral + pnl);
+    }
+    // a: 9 SOL long from $100 → +$90; b: 5 short → −$50; c: 5 long isolated → +$50.
+    let ix = settle_position_ix(&h, &a.account, 0);
+    refused(&mut h, &[ix], &[], FulcrumError::NoPositionToSettle).await;
+    let ix = set_market_status_ix(&h, 0, market_status::CLOSED, 0);
+    h.send(&[ix], &[&admin]).await.unwrap();
+    let m = h.market(0).await;
+    assert_eq!((m.status, m.long_base, m.short_base), (market_status::CLOSED, 0, 0));
+    // The LP leaves with the market's oracle an hour stale.
+    let shares = h.token_balance(&lp.token(&h.lp_mint.clone())).await;
+    h.lp_withdraw(&lp, shares).await.expect("LP withdrawal past a closed market");
+    h.withdraw(&c, 0, 1_000 * USDC).await.unwrap();
+    h.assert_conservation().await;
+}
