@@ -434,3 +434,21 @@ async fn a_market_wound_down_settles_every_position_at_its_final_price_and_close
     h.withdraw(&c, 0, 1_000 * USDC).await.unwrap();
     h.assert_conservation().await;
 }
+
+#[tokio::test]
+async fn a_stale_collateral_oracle_does_not_block_closing_a_position() {
+    let mut h = market_world(OracleFormat::Pull).await;
+    let sol = h.add_bank(9, OracleFormat::Pull, Quote::at(px(100)), default_bank_params()).await;
+    let t = h.trader(1_000 * USDC).await;
+    h.deposit(&t, 0, 500 * USDC).await.unwrap();
+    h.fund(&t, sol.index, 5 * SOL).await;
+    h.trade(&t, 0, Side::Buy, 40 * SOL).await.unwrap();
+    h.advance(3_600).await;
+    h.set_market_price(0, px(99)).await; // the perp is live, the collateral an hour stale
+    // Growing the position needs every oracle; closing it does not.
+    assert_error(h.trade(&t, 0, Side::Buy, SOL).await, FulcrumError::OracleStale);
+    h.trade(&t, 0, Side::Sell, 10 * SOL).await.expect("a reducing trade");
+    h.close(&t, 0).await.expect("a close");
+    assert_eq!(h.margin(&t.account).await.num_perps, 0);
+    h.assert_conservation().await;
+}
