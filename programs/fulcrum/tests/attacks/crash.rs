@@ -444,8 +444,9 @@ async fn a_stale_collateral_oracle_does_not_block_closing_a_position() {
     h.fund(&t, sol.index, 5 * SOL).await;
     h.trade(&t, 0, Side::Buy, 40 * SOL).await.unwrap();
     h.advance(3_600).await;
-    h.set_market_price(0, px(99)).await; // the perp is live, the collateral an hour stale
-    // Growing the position needs every oracle; closing it does not.
+    // The perp is live, the collateral an hour stale. Growing the position needs every oracle;
+    // closing it does not.
+    h.set_market_price(0, px(99)).await;
     assert_error(h.trade(&t, 0, Side::Buy, SOL).await, FulcrumError::OracleStale);
     h.trade(&t, 0, Side::Sell, 10 * SOL).await.expect("a reducing trade");
     h.close(&t, 0).await.expect("a close");
