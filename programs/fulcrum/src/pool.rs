@@ -1,10 +1,11 @@
 //! Pool valuation from every market (remaining accounts `[market 0, oracle 0, market 1, …]`).
 //!
-//! LP deposits and withdrawals must not stop in a crash, so an unfit oracle is read as a
-//! liquidation reads it (`oracle::Pricing::Liquidation`: a wide price, a stale or halted one
-//! within the market's `liquidation_max_age`), and within the oracle's interval the market is
-//! marked against the LP entering or leaving (`fulcrum_risk::conservative_mark_price`). A
-//! settled market is marked at its settlement price without its oracle.
+//! LP deposits and withdrawals must not stop in a crash: a wide oracle is read as an exit reads
+//! it (`oracle::Pricing::Exit`), and within the oracle's interval the market is marked against
+//! the LP entering or leaving (`fulcrum_risk::conservative_mark_price`). A stale or halted
+//! oracle still refuses: a last valid price the market has since left would let an LP trade
+//! shares against the others at a known-wrong value. A settled market is marked at its
+//! settlement price without its oracle.
 
 use anchor_lang::prelude::*;
 use fulcrum_risk::{conservative_mark_price, pool_net_exposure, pool_value, MarketExposure, Rounding};
@@ -43,10 +44,9 @@ pub fn mark_pool(
         } else {
             let cfg = m.oracle_config();
             let reading = read_oracle(&pair[1], &cfg)?;
-            let fallback = Fallback { max_age: m.liquidation_max_age, recorded: m.last_valid() };
             let at = |long: bool| -> Result<u64> {
-                let (q, pricing, holding) = (exchange.quote_decimals, Pricing::Liquidation, Holding::Perp { long });
-                let p = price_holding(&reading, &cfg, q, now, pricing, holding, &fallback)?;
+                let (q, pricing, holding) = (exchange.quote_decimals, Pricing::Exit, Holding::Perp { long });
+                let p = price_holding(&reading, &cfg, q, now, pricing, holding, &Fallback::default())?;
                 Ok(p.ok_or(FulcrumError::OracleStale)?.oracle)
             };
             // The bound a long is held at is the interval's low end, a short's its high end.

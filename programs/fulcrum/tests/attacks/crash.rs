@@ -226,6 +226,10 @@ async fn lp_deposits_and_withdrawals_go_on_with_a_wide_oracle_at_the_bound_again
     h.lp_withdraw(&lp, shares).await.expect("LP withdrawal at the bound");
     assert_eq!(h.token_balance(&lp.token(&quote)).await, cash + out);
     assert!(out < 1_000 * USDC, "a round trip through a wide price cannot profit: {out}");
+    // A stale price is not a bound: LP operations wait for the feed.
+    h.advance(70).await;
+    let ix = h.lp_deposit_ix(&lp, 1_000 * USDC);
+    refused(&mut h, &[ix], &[&lp.kp], FulcrumError::OracleStale).await;
     h.assert_conservation().await;
 }
 
