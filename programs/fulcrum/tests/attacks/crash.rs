@@ -457,3 +457,33 @@ async fn a_stale_collateral_oracle_does_not_block_closing_a_position() {
     assert_eq!(h.margin(&t.account).await.num_perps, 0);
     h.assert_conservation().await;
 }
+
+#[tokio::test]
+async fn a_collateral_crash_with_wide_confidence_liquidates_the_collateral_at_the_bound() {
+    let mut h = market_world(OracleFormat::Pull).await;
+    let sol = h.add_bank(9, OracleFormat::Pull, Quote::at(px(100)), default_bank_params()).await;
+    let t = h.trader(10 * USDC).await;
+    h.deposit(&t, 0, 10 * USDC).await.unwrap();
+    h.fund(&t, sol.index, SOL).await;
+    // A losing perp trade leaves quote debt backed by 1 SOL of collateral.
+    h.trade(&t, 0, Side::Buy, 5 * SOL).await.unwrap();
+    h.set_market_price(0, px(90)).await;
+    h.close(&t, 0).await.unwrap();
+    assert!(h.margin(&t.account).await.quote_balance < -40 * USDC as i64);
+    // SOL crashes to $40 with a 3% band: 1 SOL at 0.9 no longer covers the ~$41 debt.
+    let o = sol.oracle.unwrap();
+    h.set_oracle(&o, wide(px(40), 300)).await;
+    let keeper = h.trader(100 * USDC).await;
+    let before = h.margin(&t.account).await;
+    h.liquidate_collateral(&keeper, &t.account, sol.index, 20 * USDC)
+        .await
+        .expect("collateral liquidation at the conservative bound");
+    // The keeper is paid collateral at (oracle − confidence) × (1 − 5%), against the account.
+    let after = h.margin(&t.account).await;
+    let repaid = (after.quote_balance - before.quote_balance) as u64;
+    let bound = engine_price(px(40) - px(40) * 300 / 10_000, 9);
+    let out = fulcrum_risk::discounted_collateral(repaid, bound, 50_000).unwrap();
+    let got = h.token_balance(&keeper.token(&sol.mint)).await;
+    assert_eq!(got, out.min(SOL));
+    h.assert_conservation().await;
+}
