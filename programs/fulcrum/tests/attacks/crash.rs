@@ -487,3 +487,27 @@ async fn a_collateral_crash_with_wide_confidence_liquidates_the_collateral_at_th
     assert_eq!(got, out.min(SOL));
     h.assert_conservation().await;
 }
+
+#[tokio::test]
+async fn a_wide_oracle_does_not_stop_a_keeper_starting_the_grace_period() {
+    let params = fulcrum::instructions::ExchangeParams {
+        margin_call_grace_slots: 20,
+        liquidation_threshold_ratio: 100_000,
+        ..default_exchange_params()
+    };
+    let mut h = Harness::with_params(params).await;
+    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
+    let _lp = h.seed_pool(100_000 * USDC).await;
+    let t = long_9x(&mut h).await;
+    // $93 ± 3%: below maintenance, above the hard threshold: a grace period first.
+    let o = h.markets[0].oracle;
+    h.set_oracle(&o, wide(px(93), 300)).await;
+    liquidation_refused(&mut h, &t, FulcrumError::MarginCallGracePeriod).await;
+    h.refresh_health(&t.account).await.expect("the keeper's crank prices as a liquidation does");
+    assert_eq!(h.margin(&t.account).await.in_margin_call, 1);
+    h.advance(10).await; // 25 slots
+    h.set_oracle(&o, wide(px(93), 300)).await;
+    let e = liquidate(&mut h, &t).await.expect("liquidation after the grace period");
+    assert_eq!(e.price, engine_price(px(93) - px(93) * 300 / 10_000, 9));
+    h.assert_conservation().await;
+}
