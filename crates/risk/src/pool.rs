@@ -50,6 +50,18 @@ pub fn pool_value(balance: u64, markets: &[MarketExposure], rounding: Rounding) 
     Ok(v)
 }
 
+/// Where in an oracle's interval `[lo, hi]` to mark a market for a valuation rounding
+/// `rounding`: against whoever enters or leaves, as the rounding is. Traders net long make the
+/// pool worth more at a lower price, so a deposit (`Up`) marks at `lo` and a withdrawal
+/// (`Down`) at `hi`; traders net short the other way round.
+pub fn conservative_mark_price(long_base: u64, short_base: u64, lo: u64, hi: u64, rounding: Rounding) -> u64 {
+    let traders_long = long_base >= short_base;
+    match (rounding, traders_long) {
+        (Rounding::Up, true) | (Rounding::Down, false) => lo,
+        (Rounding::Up, false) | (Rounding::Down, true) => hi,
+    }
+}
+
 /// Shares minted for depositing `amount` into a pool worth `value` with `supply` shares out
 /// (rounded down). The first deposit mints one share per quote unit.
 pub fn lp_shares_for_deposit(amount: u64, value: i128, supply: u64) -> MathResult<u64> {

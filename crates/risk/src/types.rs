@@ -18,6 +18,20 @@ impl Price {
         Self { oracle: p, ema: p }
     }
 
+    /// The conservative bound of an oracle price whose confidence interval is `± conf`, against
+    /// the holder: a long (or collateral) at `oracle − conf`, a short at `oracle + conf`, and the
+    /// EMA no more favourable than that bound. `None` when the bound a long needs is not
+    /// positive (the oracle says nothing about the price).
+    pub fn conservative(oracle: u64, ema: u64, conf: u64, long: bool) -> Option<Self> {
+        if long {
+            let p = oracle.checked_sub(conf).filter(|p| *p > 0)?;
+            Some(Self { oracle: p, ema: ema.min(p) })
+        } else {
+            let p = oracle.checked_add(conf)?;
+            Some(Self { oracle: p, ema: ema.max(p) })
+        }
+    }
+
     /// Price to value an asset at: `min(oracle, ema)` for initial margin, oracle for maintenance.
     #[inline]
     pub fn asset(&self, kind: MarginKind) -> u64 {
@@ -164,4 +178,19 @@ pub struct RiskAccount<'a> {
     pub perps: &'a [PerpExposure],
     /// Exchange-wide parameters.
     pub params: AccountParams,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Price;
+
+    #[test]
+    fn the_conservative_bound_is_against_the_holder() {
+        assert_eq!(Price::conservative(100, 101, 3, true), Some(Price { oracle: 97, ema: 97 }));
+        assert_eq!(Price::conservative(100, 95, 3, true), Some(Price { oracle: 97, ema: 95 }));
+        assert_eq!(Price::conservative(100, 99, 3, false), Some(Price { oracle: 103, ema: 103 }));
+        assert_eq!(Price::conservative(100, 105, 3, false), Some(Price { oracle: 103, ema: 105 }));
+        assert_eq!(Price::conservative(100, 100, 100, true), None);
+        assert_eq!(Price::conservative(100, 100, 0, true), Some(Price::flat(100)));
+    }
 }

@@ -36,3 +36,35 @@ fn share_pricing_rounds_against_the_mover() {
     let hi = pool_value(0, &[m], Rounding::Up).unwrap();
     assert_eq!(hi - lo, 1);
 }
+
+proptest::proptest! {
+    /// Within an oracle's interval, the conservative mark values the pool at least as high as
+    /// any price in it for a deposit (`Up`: the fewer shares) and at most as high for a
+    /// withdrawal (`Down`: the less quote).
+    #[test]
+    fn the_conservative_mark_is_the_worst_price_in_the_interval_for_the_mover(
+        long_base in 0u64..1_000_000_000_000,
+        short_base in 0u64..1_000_000_000_000,
+        entry in 0i64..1_000_000_000_000,
+        lo in 1u64..1_000_000_000_000,
+        width in 0u64..100_000_000_000,
+        t in 0u64..=100,
+    ) {
+        let hi = lo + width;
+        let at = |price: u64, r: Rounding| {
+            let m = MarketExposure {
+                long_base,
+                short_base,
+                long_quote_entry: -entry,
+                short_quote_entry: entry / 2,
+                price,
+            };
+            pool_value(1_000_000_000_000, &[m], r).unwrap()
+        };
+        let inside = lo + width * t / 100;
+        let up = conservative_mark_price(long_base, short_base, lo, hi, Rounding::Up);
+        let down = conservative_mark_price(long_base, short_base, lo, hi, Rounding::Down);
+        proptest::prop_assert!(at(up, Rounding::Up) >= at(inside, Rounding::Up));
+        proptest::prop_assert!(at(down, Rounding::Down) <= at(inside, Rounding::Down));
+    }
+}

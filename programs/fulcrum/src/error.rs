@@ -163,6 +163,18 @@ pub enum FulcrumError {
     BaseDecimalsOutOfRange,
     #[msg("Oracle max age for trading above the documented maximum")]
     OracleAgeTooLong,
+    #[msg("The market is settled: positions close with settle_position at its settlement price")]
+    MarketSettled,
+    #[msg("The market is not settled")]
+    MarketNotSettled,
+    #[msg("That market status change is not allowed")]
+    InvalidMarketStatus,
+    #[msg("The market still has open interest")]
+    MarketHasOpenInterest,
+    #[msg("The quote bank has no oracle")]
+    QuoteBankHasNoOracle,
+    #[msg("The account has no position in this market")]
+    NoPositionToSettle,
 }
 
 impl From<fulcrum_risk::CorrelationError> for FulcrumError {

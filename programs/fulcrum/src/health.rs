@@ -18,7 +18,7 @@ use fulcrum_risk::{
 };
 
 use crate::error::{FulcrumError, MathResultExt};
-use crate::oracle::{load_price, read_oracle, OracleConfig};
+use crate::oracle::{price_holding, read_oracle, Fallback, Holding, OracleConfig, Pricing};
 use crate::state::*;
 
 /// Holdings of one account with their prices and risk parameters, split as margin sees them:
@@ -200,21 +200,20 @@ pub fn load_health_inputs<'info>(
     remaining: &[AccountInfo<'info>],
     now: i64,
 ) -> Result<Box<HealthInputs>> {
-    load_health_inputs_with(account, exchange_key, quote_decimals, remaining, now, false)
+    load_health_inputs_with(account, exchange_key, quote_decimals, remaining, now, Pricing::Strict)
 }
 
-/// As [`load_health_inputs`]; with `stale_fallback` (liquidations), a perp market whose oracle
-/// is only stale is priced at its last valid observation if that is no older than the market's
-/// `liquidation_max_age`.
+/// As [`load_health_inputs`], taking prices from unfit oracles as `pricing` allows
+/// ([`crate::oracle::price_holding`]).
 pub fn load_health_inputs_with<'info>(
     account: &MarginAccount,
     exchange_key: &Pubkey,
     quote_decimals: u8,
     remaining: &[AccountInfo<'info>],
     now: i64,
-    stale_fallback: bool,
+    pricing: Pricing,
 ) -> Result<Box<HealthInputs>> {
-    let (mut inputs, used) = load_holdings(account, exchange_key, quote_decimals, remaining, now, stale_fallback)?;
+    let (mut inputs, used) = load_holdings(account, exchange_key, quote_decimals, remaining, now, pricing)?;
     let mut expected = used;
     if account.is_portfolio() {
         let ai = remaining.get(used).ok_or(FulcrumError::MissingCorrelations)?;
@@ -226,15 +225,16 @@ pub fn load_health_inputs_with<'info>(
     Ok(inputs)
 }
 
-/// The canonical health accounts only (no correlations, no length check): the holdings, priced,
-/// and how many accounts they took.
+/// The canonical health accounts only (no correlations, no length check): the holdings, priced
+/// by `pricing` (collateral as a long, a position by its side; a settled market at its
+/// settlement price, its oracle not read), and how many accounts they took.
 pub fn load_holdings<'info>(
     account: &MarginAccount,
     exchange_key: &Pubkey,
     quote_decimals: u8,
     remaining: &[AccountInfo<'info>],
     now: i64,
-    stale_fallback: bool,
+    pricing: Pricing,
 ) -> Result<(Box<HealthInputs>, usize)> {
     let mut inputs = Box::new(HealthInputs {
         collateral: [Collateral::default(); MAX_COLLATERAL],
@@ -259,9 +259,14 @@ pub fn load_holdings<'info>(
         let bank = load_zero_copy::<CollateralBank>(bank_ai)?;
         require!(bank.exchange == *exchange_key && bank.index == slot.bank_index, FulcrumError::HealthAccountMismatch);
         require_keys_eq!(*oracle_ai.key, bank.oracle, FulcrumError::HealthAccountMismatch);
+        let cfg = bank.oracle_config();
+        let fallback = Fallback { max_age: bank.liquidation_max_age, recorded: None };
+        let reading = read_oracle(oracle_ai, &cfg)?;
+        let price = price_holding(&reading, &cfg, quote_decimals, now, pricing, Holding::Collateral, &fallback)?;
         inputs.collateral[i] = Collateral {
             amount: slot.amount,
-            price: load_price(oracle_ai, &bank.oracle_config(), quote_decimals, now)?,
+            // No price (an exit, the oracle stale or halted): counted at zero.
+            price: price.unwrap_or_default(),
             init_asset_weight: bank.init_asset_weight,
             maint_asset_weight: bank.maint_asset_weight,
         };
@@ -276,15 +281,15 @@ pub fn load_holdings<'info>(
             FulcrumError::HealthAccountMismatch
         );
         require_keys_eq!(*oracle_ai.key, market.oracle, FulcrumError::HealthAccountMismatch);
-        let cfg = market.oracle_config();
-        let reading = read_oracle(oracle_ai, &cfg)?;
-        let last_valid_ok = now.saturating_sub(market.last_valid_time) <= i64::from(market.liquidation_max_age)
-            && market.last_valid_price > 0;
-        let price = if stale_fallback && reading.is_stale(&cfg, now) && last_valid_ok {
-            Price { oracle: market.last_valid_price, ema: market.last_valid_ema }
+        let price = if market.is_settled() {
+            Price::flat(market.settlement_price)
         } else {
-            reading.validate(&cfg, now)?;
-            reading.to_price(cfg.base_decimals, quote_decimals)?
+            let cfg = market.oracle_config();
+            let fallback = Fallback { max_age: market.liquidation_max_age, recorded: market.last_valid() };
+            let reading = read_oracle(oracle_ai, &cfg)?;
+            let holding = Holding::Perp { long: slot.base >= 0 };
+            price_holding(&reading, &cfg, quote_decimals, now, pricing, holding, &fallback)?
+                .ok_or(FulcrumError::OracleStale)?
         };
         let exposure = PerpExposure { position: slot.position(), market: market.risk(price) };
         let slot_u8 = u8::try_from(i).map_err(|_| FulcrumError::HealthAccountMismatch)?;

@@ -83,6 +83,32 @@ pub mod fulcrum {
         instructions::update_params::update_market_params(ctx, params)
     }
 
+    /// Admin: points a market at another oracle account, with the checks of listing (Pyth
+    /// format, owner, layout, feed, verification) and a price trading would accept now.
+    pub fn set_market_oracle(ctx: Context<SetMarketOracle>, oracle_kind: u8, feed_id: [u8; 32]) -> Result<()> {
+        instructions::set_oracle::set_market_oracle(ctx, oracle_kind, feed_id)
+    }
+
+    /// Admin: points a collateral bank at another oracle account (checked as
+    /// `set_market_oracle`) and sets the oldest last valid price a liquidation may use
+    /// (`liquidation_max_age`, seconds, ≤ 3,600). Not the quote bank.
+    pub fn set_bank_oracle(
+        ctx: Context<SetBankOracle>,
+        oracle_kind: u8,
+        feed_id: [u8; 32],
+        liquidation_max_age: u32,
+    ) -> Result<()> {
+        instructions::set_oracle::set_bank_oracle(ctx, oracle_kind, feed_id, liquidation_max_age)
+    }
+
+    /// Admin: winds a market down. `status` 1 makes it reduce-only (0 undoes that); 2 settles
+    /// it at `settlement_price` (0: the last valid oracle price, published within
+    /// `liquidation_max_age`), after which it trades no more and `settle_position` closes every
+    /// position at that price; 3 closes it once no open interest is left.
+    pub fn set_market_status(ctx: Context<UpdateMarket>, status: u8, settlement_price: u64) -> Result<()> {
+        instructions::wind_down::set_market_status(ctx, status, settlement_price)
+    }
+
     // ----- traders
 
     pub fn create_margin_account(ctx: Context<CreateMarginAccount>, sub_account_id: u16) -> Result<()> {
@@ -140,6 +166,12 @@ pub mod fulcrum {
 
     pub fn liquidate_collateral<'info>(ctx: Context<'info, LiquidateCollateral<'info>>, max_repay: u64) -> Result<()> {
         instructions::liquidate_collateral::handler(ctx, max_repay)
+    }
+
+    /// Permissionless: closes an account's position in a settled market at the settlement price
+    /// (funding settled, no fee) and returns an isolated slot's collateral to the account.
+    pub fn settle_position(ctx: Context<SettlePosition>) -> Result<()> {
+        instructions::wind_down::settle_position(ctx)
     }
 
     pub fn resolve_bankruptcy(ctx: Context<ResolveBankruptcy>) -> Result<()> {

@@ -9,6 +9,13 @@
 //!
 //! Both then pass the same checks: positive price and EMA, no older than the configured age,
 //! confidence / price no wider than configured. Each failure has its own error.
+//!
+//! Those checks are for actions that add risk ([`Pricing::Strict`]). Liquidations and exits
+//! must go on in a crash, when the oracle is most likely wide, stale or halted, so they take a
+//! price from an unfit oracle by [`price_holding`]: a wide one at its conservative bound
+//! (`fulcrum_risk::Price::conservative`, against the holder), a stale or halted one (legacy:
+//! its last Trading aggregate) at its last valid price while that is no older, by its publish
+//! time, than the bank's or market's `liquidation_max_age`.
 
 use anchor_lang::prelude::*;
 use bytemuck::{Pod, Zeroable};
@@ -117,6 +124,9 @@ pub struct OracleReading {
     pub exponent: i32,
     pub publish_time: i64,
     pub ema_price: i64,
+    /// Whether the feed is trading (legacy: aggregate status; a halted legacy account is read
+    /// as its last Trading aggregate with this false).
+    pub trading: bool,
 }
 
 /// How a bank or market wants its oracle read.
@@ -167,6 +177,7 @@ pub fn read_price_update(data: &[u8], feed_id: &[u8; 32]) -> Result<OracleReadin
         exponent: m.exponent,
         publish_time: m.publish_time,
         ema_price: m.ema_price,
+        trading: true,
     })
 }
 
@@ -180,32 +191,61 @@ pub fn read_legacy(data: &[u8]) -> Result<OracleReading> {
         acc.magic == LEGACY_MAGIC && acc.ver == LEGACY_VERSION && acc.atype == LEGACY_TYPE_PRICE,
         FulcrumError::InvalidOracleAccount
     );
-    require!(acc.agg.status == LEGACY_STATUS_TRADING, FulcrumError::OracleNotTrading);
+    if acc.agg.status != LEGACY_STATUS_TRADING {
+        // The previous aggregate is the last one with status Trading.
+        return Ok(OracleReading {
+            price: acc.prev_price,
+            conf: acc.prev_conf,
+            exponent: acc.expo,
+            publish_time: acc.prev_timestamp,
+            ema_price: acc.ema_price.val,
+            trading: false,
+        });
+    }
     Ok(OracleReading {
         price: acc.agg.price,
         conf: acc.agg.conf,
         exponent: acc.expo,
         publish_time: acc.timestamp,
         ema_price: acc.ema_price.val,
+        trading: true,
     })
 }
 
 impl OracleReading {
     /// Freshness and quality checks shared by both formats.
     pub fn validate(&self, cfg: &OracleConfig, now: i64) -> Result<()> {
+        require!(self.trading, FulcrumError::OracleNotTrading);
         require!(self.price > 0 && self.ema_price > 0, FulcrumError::OracleNonPositivePrice);
-        let age = now.saturating_sub(self.publish_time);
-        require!(age <= i64::from(cfg.max_age), FulcrumError::OracleStale);
-        let wide = u128::from(self.conf) * u128::from(RATIO_ONE)
-            > u128::from(self.price.unsigned_abs()) * u128::from(cfg.max_conf_ratio);
-        require!(!wide, FulcrumError::OracleConfidenceTooWide);
+        require!(!self.is_stale(cfg, now), FulcrumError::OracleStale);
+        require!(!self.is_wide(cfg), FulcrumError::OracleConfidenceTooWide);
         Ok(())
+    }
+
+    /// Whether confidence / price is wider than configured.
+    pub fn is_wide(&self, cfg: &OracleConfig) -> bool {
+        u128::from(self.conf) * u128::from(RATIO_ONE)
+            > u128::from(self.price.unsigned_abs()) * u128::from(cfg.max_conf_ratio)
+    }
+
+    /// The price, or its conservative bound against a holder on side `long` when the confidence
+    /// is wider than configured (`OracleConfidenceTooWide` when that bound is not positive).
+    pub fn bounded_price(&self, cfg: &OracleConfig, quote_decimals: u8, long: bool) -> Result<Price> {
+        let p = self.to_price(cfg.base_decimals, quote_decimals)?;
+        if !self.is_wide(cfg) {
+            return Ok(p);
+        }
+        let conf = scale_conf(self.conf, self.shift(cfg.base_decimals, quote_decimals))?;
+        Price::conservative(p.oracle, p.ema, conf, long).ok_or_else(|| error!(FulcrumError::OracleConfidenceTooWide))
+    }
+
+    fn shift(&self, base_decimals: u8, quote_decimals: u8) -> i64 {
+        i64::from(self.exponent) + i64::from(PRICE_DECIMALS) + i64::from(quote_decimals) - i64::from(base_decimals)
     }
 
     /// Oracle and EMA prices in engine units (quote native per base native × 10¹²), rounded down.
     pub fn to_price(&self, base_decimals: u8, quote_decimals: u8) -> Result<Price> {
-        let shift =
-            i64::from(self.exponent) + i64::from(PRICE_DECIMALS) + i64::from(quote_decimals) - i64::from(base_decimals);
+        let shift = self.shift(base_decimals, quote_decimals);
         Ok(Price { oracle: scale(self.price, shift)?, ema: scale(self.ema_price, shift)? })
     }
 }
@@ -222,6 +262,91 @@ fn scale(v: i64, shift: i64) -> Result<u64> {
     Ok(out)
 }
 
+/// A confidence in engine units, rounded up (a wider band is the conservative side).
+fn scale_conf(v: u64, shift: i64) -> Result<u64> {
+    let p = u32::try_from(shift.unsigned_abs())
+        .ok()
+        .and_then(|s| 10u128.checked_pow(s))
+        .ok_or_else(|| error!(FulcrumError::MathOverflow))?;
+    let v = u128::from(v);
+    let out = if shift >= 0 { v.checked_mul(p) } else { Some(v.div_ceil(p)) };
+    out.and_then(|o| u64::try_from(o).ok()).ok_or_else(|| error!(FulcrumError::MathOverflow))
+}
+
+/// How a margin check takes a holding's price from an oracle that is not fit for trading.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pricing {
+    /// Actions that add risk: a fresh, narrow, trading oracle or the oracle's error.
+    Strict,
+    /// Exits (quote withdrawals, moving quote between the account and an isolated slot): a wide
+    /// oracle at its conservative bound; collateral on a stale or halted oracle counted at zero;
+    /// a position still needs a live oracle.
+    Exit,
+    /// Liquidations: a wide oracle at its conservative bound; a stale or halted one at its last
+    /// valid price while that was published within `liquidation_max_age`.
+    Liquidation,
+}
+
+/// Where a liquidation may find a last valid price when the oracle is stale or halted.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Fallback {
+    /// Oldest publish time accepted, seconds before now.
+    pub max_age: u32,
+    /// A last valid observation recorded by the program and its publish time (markets).
+    pub recorded: Option<(Price, i64)>,
+}
+
+/// What is priced: the conservative bound is against its holder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Holding {
+    /// A collateral balance (held long).
+    Collateral,
+    /// A perp position, long (`true`) or short.
+    Perp { long: bool },
+}
+
+/// A holding's price by `pricing`. `None`: collateral an exit counts at zero.
+pub fn price_holding(
+    reading: &OracleReading,
+    cfg: &OracleConfig,
+    quote_decimals: u8,
+    now: i64,
+    pricing: Pricing,
+    holding: Holding,
+    fallback: &Fallback,
+) -> Result<Option<Price>> {
+    let long = holding != Holding::Perp { long: false };
+    if pricing == Pricing::Strict {
+        reading.validate(cfg, now)?;
+        return Ok(Some(reading.to_price(cfg.base_decimals, quote_decimals)?));
+    }
+    require!(reading.price > 0 && reading.ema_price > 0, FulcrumError::OracleNonPositivePrice);
+    if reading.trading && !reading.is_stale(cfg, now) {
+        return Ok(Some(reading.bounded_price(cfg, quote_decimals, long)?));
+    }
+    if pricing == Pricing::Exit && holding == Holding::Collateral {
+        return Ok(None);
+    }
+    if pricing == Pricing::Liquidation {
+        let recent = |t: i64| now.saturating_sub(t) <= i64::from(fallback.max_age);
+        let own = if recent(reading.publish_time) {
+            reading.bounded_price(cfg, quote_decimals, long).ok().map(|p| (p, reading.publish_time))
+        } else {
+            None
+        };
+        let recorded = fallback.recorded.filter(|(p, t)| p.oracle > 0 && recent(*t));
+        let newest = match (own, recorded) {
+            (Some(a), Some(b)) => Some(if b.1 > a.1 { b } else { a }),
+            (a, b) => a.or(b),
+        };
+        if let Some((p, _)) = newest {
+            return Ok(Some(p));
+        }
+    }
+    reading.validate(cfg, now)?;
+    err!(FulcrumError::OracleStale)
+}
+
 /// Reads, checks and converts: the one call instructions make.
 pub fn load_price(ai: &AccountInfo, cfg: &OracleConfig, quote_decimals: u8, now: i64) -> Result<Price> {
     Ok(load_observation(ai, cfg, quote_decimals, now)?.0)
@@ -235,7 +360,7 @@ pub fn load_observation(ai: &AccountInfo, cfg: &OracleConfig, quote_decimals: u8
 }
 
 impl OracleReading {
-    /// Whether the only thing wrong with this reading at `now` is its age.
+    /// Whether this reading is older than the configured age at `now`.
     pub fn is_stale(&self, cfg: &OracleConfig, now: i64) -> bool {
         now.saturating_sub(self.publish_time) > i64::from(cfg.max_age)
     }

@@ -1,11 +1,18 @@
 //! Pool valuation from every market (remaining accounts `[market 0, oracle 0, market 1, …]`).
+//!
+//! LP deposits and withdrawals must not stop in a crash: a wide oracle is read as an exit reads
+//! it (`oracle::Pricing::Exit`), and within the oracle's interval the market is marked against
+//! the LP entering or leaving (`fulcrum_risk::conservative_mark_price`). A stale or halted
+//! oracle still refuses: a last valid price the market has since left would let an LP trade
+//! shares against the others at a known-wrong value. A settled market is marked at its
+//! settlement price without its oracle.
 
 use anchor_lang::prelude::*;
-use fulcrum_risk::{pool_net_exposure, pool_value, MarketExposure, Rounding};
+use fulcrum_risk::{conservative_mark_price, pool_net_exposure, pool_value, MarketExposure, Rounding};
 
 use crate::error::{FulcrumError, MathResultExt};
 use crate::health::load_zero_copy;
-use crate::oracle::load_price;
+use crate::oracle::{price_holding, read_oracle, Fallback, Holding, Pricing};
 use crate::state::*;
 
 /// The pool's value and its net exposure, marked at oracle.
@@ -32,13 +39,25 @@ pub fn mark_pool(
             m.exchange == *exchange_key && usize::from(m.index) == i && *pair[1].key == m.oracle,
             FulcrumError::MarketAccountsMismatch
         );
-        let price = load_price(&pair[1], &m.oracle_config(), exchange.quote_decimals, now)?;
+        let price = if m.is_settled() {
+            m.settlement_price
+        } else {
+            let cfg = m.oracle_config();
+            let reading = read_oracle(&pair[1], &cfg)?;
+            let at = |long: bool| -> Result<u64> {
+                let (q, pricing, holding) = (exchange.quote_decimals, Pricing::Exit, Holding::Perp { long });
+                let p = price_holding(&reading, &cfg, q, now, pricing, holding, &Fallback::default())?;
+                Ok(p.ok_or(FulcrumError::OracleStale)?.oracle)
+            };
+            // The bound a long is held at is the interval's low end, a short's its high end.
+            conservative_mark_price(m.long_base, m.short_base, at(true)?, at(false)?, rounding)
+        };
         markets[i] = MarketExposure {
             long_base: m.long_base,
             short_base: m.short_base,
             long_quote_entry: m.long_quote_entry,
             short_quote_entry: m.short_quote_entry,
-            price: price.oracle,
+            price,
         };
     }
     let markets = &markets[..n.min(MAX_MARKETS as usize)];

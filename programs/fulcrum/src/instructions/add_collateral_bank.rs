@@ -112,5 +112,6 @@ pub fn handler(
     b.bump = ctx.bumps.bank;
     b.vault_bump = ctx.bumps.vault;
     params.apply(&mut b);
+    b.liquidation_max_age = CollateralBank::default_liquidation_max_age(params.max_oracle_age);
     Ok(())
 }

@@ -25,6 +25,7 @@ pub fn handler(ctx: Context<CrankMarket>) -> Result<()> {
     let exchange = a.exchange.load()?;
     let now = Clock::get()?.unix_timestamp;
     let mut market = a.market.load_mut()?;
+    require!(!market.is_settled(), FulcrumError::MarketSettled);
     let (price, publish_time) =
         load_observation(&a.oracle.to_account_info(), &market.oracle_config(), exchange.quote_decimals, now)?;
     let depth = a.pool.load()?.balance;

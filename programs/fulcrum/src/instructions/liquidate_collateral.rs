@@ -5,7 +5,8 @@ use fulcrum_risk::{plan_collateral_liquidation_in, portfolio_liquidation_target,
 use super::quote_vault::*;
 use crate::error::{FulcrumError, MathResultExt, OptionExt};
 use crate::events::{sat_i64, CollateralLiquidationEvent};
-use crate::health::{load_health_inputs, observe, require_liquidatable, HealthInputs};
+use crate::health::{load_health_inputs_with, observe, require_liquidatable, HealthInputs};
+use crate::oracle::Pricing;
 use crate::state::*;
 use crate::token::{transfer_in, transfer_out, ExchangeSeeds};
 
@@ -44,12 +45,13 @@ pub fn handler<'info>(ctx: Context<'info, LiquidateCollateral<'info>>, max_repay
     let key = a.margin_account.key();
     let mut acct = a.margin_account.load_mut()?;
     require!(acct.quote_balance < 0, FulcrumError::NoDebt);
-    let mut inputs = load_health_inputs(
+    let mut inputs = load_health_inputs_with(
         &acct,
         &a.exchange.key(),
         exchange.quote_decimals,
         ctx.remaining_accounts,
         clock.unix_timestamp,
+        Pricing::Liquidation,
     )?;
     // Positions go first, unless (portfolio) no position's close lowers the netted requirement.
     if !acct.active_perps().iter().all(PerpSlot::is_isolated) {

@@ -9,6 +9,7 @@ use super::quote_vault::*;
 use crate::error::{FulcrumError, MathResultExt, OptionExt};
 use crate::events::{sat_i64, BankruptcyEvent, LiquidationEvent};
 use crate::health::{load_health_inputs_with, observe, require_liquidatable};
+use crate::oracle::Pricing;
 use crate::state::*;
 use crate::token::{transfer_out, ExchangeSeeds};
 
@@ -57,7 +58,7 @@ pub fn handler<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
         exchange.quote_decimals,
         ctx.remaining_accounts,
         clock.unix_timestamp,
-        true,
+        Pricing::Liquidation,
     )?;
     let mut market = a.market.load_mut()?;
     require!(market.paused & pause::LIQUIDATIONS == 0, FulcrumError::MarketPaused);

@@ -3,8 +3,8 @@ use fulcrum_risk::{apply_fill, is_reducing, portfolio_reduction_allowed, trade_f
 
 use crate::error::{FulcrumError, MathResultExt, OptionExt};
 use crate::events::{CircuitBreakerEvent, TradeEvent};
-use crate::health::{load_health_inputs, observe};
-use crate::oracle::load_observation;
+use crate::health::{load_health_inputs_with, observe};
+use crate::oracle::{load_observation, Pricing};
 use crate::state::*;
 
 /// Direction of a trade.
@@ -173,9 +173,17 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
         (event, reducing, isolated, market.index, before)
     };
 
-    // The market may be among the health accounts: its borrow above is released.
-    let mut inputs =
-        load_health_inputs(&acct, &a.exchange.key(), exchange.quote_decimals, ctx.remaining_accounts, now)?;
+    // The market may be among the health accounts: its borrow above is released. A reducing
+    // trade is an exit: an unfit oracle elsewhere in the account does not block it.
+    let pricing = if reducing { Pricing::Exit } else { Pricing::Strict };
+    let mut inputs = load_health_inputs_with(
+        &acct,
+        &a.exchange.key(),
+        exchange.quote_decimals,
+        ctx.remaining_accounts,
+        now,
+        pricing,
+    )?;
     let main = inputs.main_health(acct.quote_balance, &exchange)?;
     observe(&mut acct, &a.margin_account.key(), &main, &exchange, Clock::get()?.slot)?;
     // An isolated trade is checked against the position's own collateral only.

@@ -1,7 +1,8 @@
 use anchor_lang::prelude::*;
 
 use crate::error::FulcrumError;
-use crate::health::{account_health, observe};
+use crate::health::{load_health_inputs_with, observe};
+use crate::oracle::Pricing;
 use crate::state::*;
 
 #[derive(Accounts)]
@@ -13,12 +14,21 @@ pub struct RefreshHealth<'info> {
 
 /// Permissionless crank: records the account's health state and starts or ends its margin
 /// call (with events). Keepers call it to start a grace period; a trader after a top-up to end
-/// one. Remaining accounts: the margin check's.
+/// one. Prices as a liquidation does (a wide oracle at its bound, a stale one at its last valid
+/// price), so a grace period can start in a crash. Remaining accounts: the margin check's.
 pub fn handler<'info>(ctx: Context<'info, RefreshHealth<'info>>) -> Result<()> {
     let exchange = ctx.accounts.exchange.load()?;
     let mut acct = ctx.accounts.margin_account.load_mut()?;
     let clock = Clock::get()?;
-    let health =
-        account_health(&acct, &ctx.accounts.exchange.key(), &exchange, ctx.remaining_accounts, clock.unix_timestamp)?;
+    // The margin call is what a liquidation acts on: priced as a liquidation prices.
+    let inputs = load_health_inputs_with(
+        &acct,
+        &ctx.accounts.exchange.key(),
+        exchange.quote_decimals,
+        ctx.remaining_accounts,
+        clock.unix_timestamp,
+        Pricing::Liquidation,
+    )?;
+    let health = inputs.main_health(acct.quote_balance, &exchange)?;
     observe(&mut acct, &ctx.accounts.margin_account.key(), &health, &exchange, clock.slot)
 }

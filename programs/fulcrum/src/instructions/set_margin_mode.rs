@@ -4,6 +4,7 @@ use fulcrum_risk::MarginMode;
 use crate::error::{FulcrumError, MathResultExt};
 use crate::events::{sat_i64, MarginModeEvent};
 use crate::health::{load_holdings, observe};
+use crate::oracle::Pricing;
 use crate::seeds;
 use crate::state::*;
 
@@ -35,7 +36,7 @@ pub fn handler<'info>(ctx: Context<'info, SetMarginMode<'info>>, mode: u8) -> Re
     require!(acct.margin_mode != mode as u8, FulcrumError::MarginModeUnchanged);
     let now = Clock::get()?.unix_timestamp;
     let (mut inputs, used) =
-        load_holdings(&acct, &a.exchange.key(), exchange.quote_decimals, ctx.remaining_accounts, now, false)?;
+        load_holdings(&acct, &a.exchange.key(), exchange.quote_decimals, ctx.remaining_accounts, now, Pricing::Strict)?;
     require!(ctx.remaining_accounts.len() <= used, FulcrumError::ExtraHealthAccounts);
     match mode {
         MarginMode::Portfolio => {

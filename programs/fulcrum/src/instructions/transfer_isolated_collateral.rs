@@ -2,7 +2,8 @@ use anchor_lang::prelude::*;
 
 use crate::error::{FulcrumError, OptionExt};
 use crate::events::IsolatedCollateralEvent;
-use crate::health::{load_health_inputs, observe};
+use crate::health::{load_health_inputs_with, observe};
+use crate::oracle::Pricing;
 use crate::state::*;
 
 #[derive(Accounts)]
@@ -57,7 +58,15 @@ pub fn handler<'info>(ctx: Context<'info, TransferIsolatedCollateral<'info>>, am
     acct.compact_perp(slot_i);
 
     let now = Clock::get()?.unix_timestamp;
-    let inputs = load_health_inputs(&acct, &a.exchange.key(), exchange.quote_decimals, ctx.remaining_accounts, now)?;
+    // Quote moving within the account: priced as an exit (see `oracle::Pricing::Exit`).
+    let inputs = load_health_inputs_with(
+        &acct,
+        &a.exchange.key(),
+        exchange.quote_decimals,
+        ctx.remaining_accounts,
+        now,
+        Pricing::Exit,
+    )?;
     let main = inputs.main_health(acct.quote_balance, &exchange)?;
     if amount > 0 {
         require!(main.init.is_met(), FulcrumError::WithdrawalExceedsInitialMargin);

@@ -76,6 +76,7 @@ pub fn update_market_params(ctx: Context<UpdateMarket>, params: MarketParams) ->
 pub fn set_market_paused(ctx: Context<UpdateMarket>, flags: u8) -> Result<()> {
     require!(flags & !(pause::TRADING | pause::LIQUIDATIONS) == 0, FulcrumError::InvalidParameter);
     let mut m = ctx.accounts.market.load_mut()?;
+    require!(!m.is_settled(), FulcrumError::MarketSettled);
     m.paused = flags;
     crate::emit_event!(crate::events::MarketStateEvent {
         market_index: m.index,

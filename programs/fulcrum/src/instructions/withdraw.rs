@@ -3,7 +3,8 @@ use anchor_spl::token::{Token, TokenAccount};
 
 use crate::error::{FulcrumError, OptionExt};
 use crate::events::WithdrawEvent;
-use crate::health::{account_health, observe};
+use crate::health::{load_health_inputs_with, observe};
+use crate::oracle::Pricing;
 use crate::state::*;
 use crate::token::{transfer_out, ExchangeSeeds};
 
@@ -53,7 +54,18 @@ pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Resu
         bank.index
     };
     let now = Clock::get()?.unix_timestamp;
-    let health = account_health(&acct, &a.exchange.key(), &exchange, ctx.remaining_accounts, now)?;
+    // Taking out quote is an exit: an unfit oracle on collateral does not block it, the
+    // collateral counts at its conservative bound or at zero.
+    let pricing = if bank_index == CollateralBank::QUOTE_INDEX { Pricing::Exit } else { Pricing::Strict };
+    let inputs = load_health_inputs_with(
+        &acct,
+        &a.exchange.key(),
+        exchange.quote_decimals,
+        ctx.remaining_accounts,
+        now,
+        pricing,
+    )?;
+    let health = inputs.main_health(acct.quote_balance, &exchange)?;
     require!(health.init.is_met(), FulcrumError::WithdrawalExceedsInitialMargin);
     observe(&mut acct, &a.margin_account.key(), &health, &exchange, Clock::get()?.slot)?;
     let seeds = ExchangeSeeds::of(&exchange);

@@ -34,11 +34,23 @@ pub struct CollateralBank {
     pub bump: u8,
     pub vault_bump: u8,
     pub _pad: [u8; 2],
-    pub reserved: [u8; 128],
+    /// Oldest publish time a liquidation may price this collateral at while its oracle is
+    /// stale or halted, seconds (listing: 2 × `max_oracle_age`, at most 3,600;
+    /// `set_bank_oracle` sets it).
+    pub liquidation_max_age: u32,
+    pub _pad2: [u8; 4],
+    pub reserved: [u8; 120],
 }
 const _: () = assert!(core::mem::size_of::<CollateralBank>() == 328);
 
 impl CollateralBank {
     pub const SIZE: usize = 8 + core::mem::size_of::<CollateralBank>();
     pub const QUOTE_INDEX: u16 = 0;
+    /// Longest `liquidation_max_age`, seconds (as a market's).
+    pub const MAX_LIQUIDATION_AGE: u32 = 3_600;
+
+    /// The listing default of `liquidation_max_age` for a trading bound of `max_oracle_age`.
+    pub fn default_liquidation_max_age(max_oracle_age: u32) -> u32 {
+        max_oracle_age.saturating_mul(2).min(Self::MAX_LIQUIDATION_AGE)
+    }
 }

@@ -66,7 +66,8 @@ pub struct PerpMarket {
     /// Funding accrued up to this time; the rate for the next interval, ppm of price per hour.
     pub last_funding_time: i64,
     pub funding_rate: i64,
-    /// Last valid oracle observation, for liquidations while the oracle is stale.
+    /// Last valid oracle observation and its publish time, for liquidations while the oracle is
+    /// stale or halted.
     pub last_valid_price: u64,
     pub last_valid_ema: u64,
     pub last_valid_time: i64,
@@ -101,9 +102,24 @@ pub struct PerpMarket {
     /// Funding accrued and not yet a whole unit of the index, in `1 / FUNDING_CARRY_DENOM` units
     /// (|carry| < FUNDING_CARRY_DENOM; see `fulcrum_risk::accrue_funding`).
     pub funding_carry: i64,
-    pub reserved: [u8; 112],
+    /// [`market_status`]: active, winding down (reduce-only), settled, closed.
+    pub status: u8,
+    pub _pad3: [u8; 7],
+    /// Price every position settles at once the market is settled, engine units.
+    pub settlement_price: u64,
+    pub reserved: [u8; 96],
 }
 const _: () = assert!(core::mem::size_of::<PerpMarket>() == 504);
+
+/// Life of a market ([`PerpMarket::status`]): `ACTIVE` → `WINDING_DOWN` (reduce-only, can go
+/// back) → `SETTLED` at a final price (no trading, no oracle; `settle_position` closes each
+/// position at that price) → `CLOSED` once no position is left.
+pub mod market_status {
+    pub const ACTIVE: u8 = 0;
+    pub const WINDING_DOWN: u8 = 1;
+    pub const SETTLED: u8 = 2;
+    pub const CLOSED: u8 = 3;
+}
 
 impl PerpMarket {
     pub const SIZE: usize = 8 + core::mem::size_of::<PerpMarket>();
@@ -184,6 +200,17 @@ impl PerpMarket {
             impact_fee: self.impact_fee,
             liquidation_max_age: self.liquidation_max_age,
         }
+    }
+
+    /// Settled or closed: priced at the settlement price, its oracle no longer read.
+    pub fn is_settled(&self) -> bool {
+        self.status >= market_status::SETTLED
+    }
+
+    /// The last valid observation and its publish time, if any.
+    pub fn last_valid(&self) -> Option<(Price, i64)> {
+        (self.last_valid_price > 0)
+            .then_some((Price { oracle: self.last_valid_price, ema: self.last_valid_ema }, self.last_valid_time))
     }
 
     pub fn funding_index(&self) -> i128 {
@@ -278,9 +305,12 @@ impl PerpMarket {
         if tripped {
             self.reduce_only_until = now.saturating_add(i64::from(p.breaker_cooldown_secs));
         }
-        self.last_valid_price = price.oracle;
-        self.last_valid_ema = price.ema;
-        self.last_valid_time = now;
+        // The fallback's age counts from when the price was published, not from when it was seen.
+        if publish_time >= self.last_valid_time {
+            self.last_valid_price = price.oracle;
+            self.last_valid_ema = price.ema;
+            self.last_valid_time = publish_time;
+        }
         self.refresh_ratios(price.oracle, now, depth)?;
         Ok(newly)
     }
@@ -328,8 +358,8 @@ impl PerpMarket {
         Ok(())
     }
 
-    /// Whether the circuit breaker holds the market reduce-only at `now`.
+    /// Whether the circuit breaker or a wind-down holds the market reduce-only at `now`.
     pub fn is_reduce_only(&self, now: i64) -> bool {
-        now < self.reduce_only_until
+        now < self.reduce_only_until || self.status != market_status::ACTIVE
     }
 }

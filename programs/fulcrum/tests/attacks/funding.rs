@@ -187,9 +187,10 @@ async fn listing_ix(h: &mut Harness, index: u16, base_decimals: u8, pyth: i64) -
 async fn listing_a_market_whose_engine_price_is_coarser_than_one_ppm() {
     let mut h = Harness::new().await;
     let admin = h.admin.insecure_clone();
-    // An 18-decimal base at $2,000 is engine price 2,000: one unit is 500 ppm of the price.
-    // A 9-decimal base at $0.0001 is 10⁵: 10 ppm. Both refused by name, nothing created.
-    for (decimals, pyth) in [(18u8, px(2_000)), (9, CENT / 100)] {
+    // A 12-decimal base (the most listable) at $0.2 is engine price 2 × 10⁵: one unit is 5 ppm
+    // of the price. A 9-decimal base at $0.0001 is 10⁵: 10 ppm. Both refused by name, nothing
+    // created. (An 18-decimal base is refused earlier, `BaseDecimalsOutOfRange`.)
+    for (decimals, pyth) in [(12u8, CENT * 20), (9, CENT / 100)] {
         let ix = listing_ix(&mut h, 0, decimals, pyth).await;
         let market = ix.accounts[3].pubkey;
         let before = h.snapshot(&[h.exchange]).await;

@@ -7,6 +7,7 @@
 mod harness;
 
 mod arithmetic;
+mod crash;
 mod decoders;
 mod economic;
 mod funding;

@@ -148,6 +148,7 @@ fn reads_the_mainnet_price_update_v2_dump() {
             exponent: -8,
             publish_time: 1_720_533_480,
             ema_price: 14_106_684_700,
+            trading: true,
         }
     );
     // SOL (9 decimals) in USDC (6): $140.615937 = 140_615_937_000 engine units.
@@ -171,6 +172,7 @@ fn reads_the_mainnet_legacy_dump() {
             exponent: -8,
             publish_time: 1_701_981_042,
             ema_price: 100_000_290,
+            trading: true,
         }
     );
     assert!(fulcrum::oracle::read_legacy(&data[..100]).is_err());

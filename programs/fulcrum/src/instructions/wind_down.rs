@@ -1,0 +1,99 @@
+//! Winding a market down: reduce-only, then settled at a final price (every position closed at
+//! it by anyone, with `settle_position`), then closed once no position is left.
+
+use anchor_lang::prelude::*;
+use fulcrum_risk::{apply_fill, Price};
+
+use crate::error::{FulcrumError, MathResultExt, OptionExt};
+use crate::events::BankruptcyEvent;
+use crate::instructions::UpdateMarket;
+use crate::state::*;
+
+/// Moves market `status` along [`market_status`]: `ACTIVE` ↔ `WINDING_DOWN` (reduce-only),
+/// `WINDING_DOWN` → `SETTLED` at `settlement_price` (0: the last valid oracle price, which must
+/// have been published within the market's `liquidation_max_age`), `SETTLED` → `CLOSED` with no
+/// open interest left. A settled market has trading and liquidations paused for good.
+pub fn set_market_status(ctx: Context<UpdateMarket>, status: u8, settlement_price: u64) -> Result<()> {
+    use market_status::*;
+    let mut m = ctx.accounts.market.load_mut()?;
+    match (m.status, status) {
+        (ACTIVE, WINDING_DOWN) | (WINDING_DOWN, ACTIVE) => {}
+        (WINDING_DOWN, SETTLED) => {
+            let now = Clock::get()?.unix_timestamp;
+            let price = if settlement_price > 0 {
+                settlement_price
+            } else {
+                let (p, published) = m.last_valid().ok_or(FulcrumError::OracleStale)?;
+                require!(now.saturating_sub(published) <= i64::from(m.liquidation_max_age), FulcrumError::OracleStale);
+                p.oracle
+            };
+            m.settlement_price = price;
+            m.paused = pause::TRADING | pause::LIQUIDATIONS;
+            m.funding_rate = 0;
+        }
+        (SETTLED, CLOSED) => {
+            require!(m.long_base == 0 && m.short_base == 0, FulcrumError::MarketHasOpenInterest);
+        }
+        _ => return err!(FulcrumError::InvalidMarketStatus),
+    }
+    m.status = status;
+    Ok(())
+}
+
+#[derive(Accounts)]
+pub struct SettlePosition<'info> {
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut, has_one = exchange @ FulcrumError::WrongExchange)]
+    pub margin_account: AccountLoader<'info, MarginAccount>,
+    #[account(mut, has_one = exchange @ FulcrumError::WrongExchange)]
+    pub market: AccountLoader<'info, PerpMarket>,
+    #[account(mut, has_one = exchange @ FulcrumError::WrongExchange)]
+    pub pool: AccountLoader<'info, LiquidityPool>,
+}
+
+/// Permissionless, on a settled market: closes the account's position there against the pool at
+/// the settlement price (funding settled, no fee) and frees the slot. An isolated slot's
+/// collateral goes back to the account's quote balance; a deficit is covered by the insurance
+/// fund, then the pool, as an isolated liquidation's is.
+pub fn settle_position(ctx: Context<SettlePosition>) -> Result<()> {
+    let a = &ctx.accounts;
+    let key = a.margin_account.key();
+    let mut m = a.market.load_mut()?;
+    require!(m.is_settled(), FulcrumError::MarketNotSettled);
+    let mut acct = a.margin_account.load_mut()?;
+    let i = acct.find_perp(m.index).ok_or(FulcrumError::NoPositionToSettle)?;
+    let old = acct.perps[i].position();
+    let mut pool = a.pool.load_mut()?;
+    let mut realized = 0i64;
+    if old.base != 0 {
+        let price = m.settlement_price;
+        let fill = apply_fill(&old, &m.risk(Price::flat(price)), -old.base, price, 0).math()?;
+        m.update_open_interest(&old, &fill.position).overflow()?;
+        pool.balance = u64::try_from(i128::from(pool.balance) - i128::from(fill.realized_pnl))
+            .map_err(|_| FulcrumError::InsufficientPoolLiquidity)?;
+        acct.perps[i].set_position(&fill.position);
+        realized = fill.realized_pnl;
+    }
+    let slot = &mut acct.perps[i];
+    slot.realized_pnl = 0;
+    let mut back = if slot.is_isolated() { core::mem::take(&mut slot.isolated_collateral) } else { 0 };
+    back = back.checked_add(realized).overflow()?;
+    if back < 0 && slot.is_isolated() {
+        // The isolated position's loss exceeds its collateral: the fund, then the pool.
+        let debt = back.unsigned_abs();
+        let r = pool.cover_bad_debt(debt).overflow()?;
+        slot.isolated_collateral = -i64::try_from(r.uncovered).map_err(|_| FulcrumError::MathOverflow)?;
+        back = 0;
+        crate::emit_event!(BankruptcyEvent {
+            margin_account: key,
+            debt,
+            insurance_paid: r.insurance_paid,
+            socialised: r.socialised,
+            uncovered: r.uncovered,
+            socialised_total: pool.socialised_loss,
+        });
+    }
+    acct.quote_balance = acct.quote_balance.checked_add(back).overflow()?;
+    acct.compact_perp(i);
+    Ok(())
+}
