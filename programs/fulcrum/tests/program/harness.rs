@@ -1115,7 +1115,20 @@ impl Harness {
         reading.to_price(decimals, 6).unwrap()
     }
 
-    /// The risk engine's inputs for a margin account, from its on-chain state and oracles: the
+    /// The price a liquidation sees for a holding on the oracle `cfg` names: the oracle's, or its
+    /// conservative bound against the holder (`long`) when its confidence is wider than allowed.
+    pub async fn liquidation_price(&mut self, cfg: &fulcrum::oracle::OracleConfig, long: bool) -> fulcrum_risk::Price {
+        let data = self.account_data(&cfg.key).await;
+        let reading = if cfg.kind == OracleKind::PythPull as u8 {
+            fulcrum::oracle::read_price_update(&data, &cfg.feed_id).unwrap()
+        } else {
+            fulcrum::oracle::read_legacy(&data).unwrap()
+        };
+        reading.bounded_price(cfg, 6, long).unwrap()
+    }
+
+    /// The risk engine's inputs for a margin account, from its on-chain state and oracles (as a
+    /// liquidation prices them: a wide oracle at its bound against the account): the
     /// collateral-backed part (with its model) and each isolated position.
     pub async fn risk_inputs(&mut self, key: &Pubkey) -> RiskInputs {
         let acct = self.margin(key).await;
@@ -1139,7 +1152,7 @@ impl Harness {
         };
         for s in acct.active_collateral() {
             let bank: CollateralBank = self.load(&self.bank(s.bank_index).key).await;
-            let price = self.oracle_price(&bank.oracle, bank.oracle_kind, &bank.feed_id, bank.decimals).await;
+            let price = self.liquidation_price(&bank.oracle_config(), true).await;
             i.collateral.push(fulcrum_risk::Collateral {
                 amount: s.amount,
                 price,
@@ -1151,8 +1164,7 @@ impl Harness {
         }
         for s in acct.active_perps() {
             let market = self.market(s.market_index as usize).await;
-            let price =
-                self.oracle_price(&market.oracle, market.oracle_kind, &market.feed_id, market.base_decimals).await;
+            let price = self.liquidation_price(&market.oracle_config(), s.base > 0).await;
             let e = fulcrum_risk::PerpExposure { position: s.position(), market: market.risk(price) };
             if s.is_isolated() {
                 i.isolated.push((s.market_index, e, s.isolated_collateral));
