@@ -254,8 +254,12 @@ async fn an_empty_isolated_slot_cannot_shield_funds_from_the_accounts_debt() {
 
     let ix = Instruction {
         program_id: fulcrum::ID,
-        accounts: fulcrum::accounts::ResolveBankruptcy { exchange: h.exchange, margin_account: t.account, pool: h.pool }
-            .to_account_metas(None),
+        accounts: fulcrum::accounts::ResolveBankruptcy {
+            exchange: h.exchange,
+            margin_account: t.account,
+            pool: h.pool,
+        }
+        .to_account_metas(None),
         data: fulcrum::instruction::ResolveBankruptcy {}.data(),
     };
     let logs = h.send_logged(&[ix], &[]).await.unwrap();

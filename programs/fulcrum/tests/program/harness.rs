@@ -611,6 +611,7 @@ impl Harness {
                 source: *source,
                 depositor: *depositor,
                 token_program: spl_token::ID,
+                pool: self.pool,
             }
             .to_account_metas(None),
             data: fulcrum::instruction::Deposit { amount }.data(),
@@ -1239,7 +1240,8 @@ impl Harness {
             let market = self.market(s.market_index as usize).await;
             let price =
                 self.oracle_price(&market.oracle, market.oracle_kind, &market.feed_id, market.base_decimals).await;
-            let e = fulcrum_risk::PerpExposure { position: s.position(), market: market.risk(price) };
+            let now = self.now().await;
+            let e = fulcrum_risk::PerpExposure { position: s.position(), market: market.risk_at(price, now).unwrap() };
             if s.is_isolated() {
                 i.isolated.push((s.market_index, e, s.isolated_collateral));
             } else {
