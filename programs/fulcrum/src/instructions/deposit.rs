@@ -85,7 +85,7 @@ fn quote_held_after<'info>(
     let pool = a.pool.load()?;
     let held = i128::from(a.vault.amount) - i128::from(pool.balance) - i128::from(pool.insurance_balance);
     let held = u64::try_from(held.max(0)).map_err(|_| FulcrumError::MathOverflow)?;
-    let after = held.checked_add(amount).overflow()?;
+    let after = held.checked_add(amount).ok_or(FulcrumError::DepositCapExceeded)?;
     if after > cap {
         let exempt = if remaining.is_empty() { 0 } else { initial_shortfall(a, acct, remaining)? };
         let counted = amount - amount.min(exempt);
