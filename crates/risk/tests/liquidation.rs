@@ -148,12 +148,14 @@ proptest! {
             maint_asset_weight: 900_000,
         }];
         let perps = [PerpExposure { position: pos, market: m }];
+        // The collateral stands in for that much of the quote (so the account is no healthier).
+        let value = i128::from(c[0].amount) * i128::from(c[0].price.oracle) / PRICE_SCALE as i128;
+        let quote = quote - value as i64;
         let acct = RiskAccount { quote_balance: quote, collateral: &c, perps: &perps, params: AccountParams::default() };
         prop_assume!(!health(&acct, MarginKind::Maintenance)?.is_met());
         let params = LiquidationParams { collateral_discount: discount, ..PARAMS };
         let plan = plan_perp_liquidation(&acct, 0, 1_000_000, &params)?;
         let fees = i128::from(plan.liquidator_fee + plan.insurance_fee);
-        let value = i128::from(c[0].amount) * i128::from(c[0].price.oracle) / PRICE_SCALE as i128;
         let sale = value * i128::from(1_000_000 - discount) / 1_000_000;
         // Equity with the collateral at its sale price: never pushed below zero by the fees.
         let worth = plan.equity_after - value + sale;
