@@ -111,7 +111,7 @@ function compute(c: J): J {
 }
 
 const correlation = (c: J): risk.Correlation => ({ n: Number(c.n), c: c.c.map((row: J[]) => row.map(Number)) });
-const exposures = (e: risk.Exposures): J => ({ perAsset: e.perAsset.map(s), gross: s(e.gross) });
+const exposures = (e: risk.Exposures): J => ({ perAsset: e.perAsset.map(s), gross: s(e.gross), standalone: s(e.standalone) });
 
 /** A portfolio case: the same functions under a portfolio model (and isolated accounts). */
 function computePortfolio(c: J): J {
@@ -143,6 +143,7 @@ function computePortfolio(c: J): J {
         isolatedLiquidation: res(() => risk.planPerpLiquidation(iso, 0, steps[i]!, liq), perpLiquidation),
       };
     }),
+    portfolioLiquidationTarget: res(() => risk.portfolioLiquidationTarget(a, { collateralAssets, perpAssets, correlation: corr, floor }), (t) => t),
     collateralLiquidationsIn: a.collateral.map((_, i) =>
       res(() => risk.planCollateralLiquidationIn(a, model, i, B(inp.maxRepay), Number(inp.discount), liq.buffer), collateralLiquidation),
     ),

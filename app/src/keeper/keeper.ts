@@ -98,9 +98,13 @@ function assessBacked(pubkey: string, view: MarginRiskView, parts: MarginParts, 
   if (!risk.isLiquidatable(maint, callSlot, ctx.slot, ex.marginCallGraceSlots, ex.liquidationThresholdRatio)) {
     return view.inMarginCall ? null : { pubkey, shortfall, action: { kind: "refresh_health" }, view };
   }
-  const idx = risk.largestRequirement(ra);
+  // The program's choice: cross cuts the largest requirement, portfolio the position whose close
+  // lowers the netted requirement most (none: the collateral goes first).
+  const model = parts.model;
+  const idx = model.mode === risk.MarginMode.Portfolio ? risk.portfolioLiquidationTarget(ra, model) : risk.largestRequirement(ra);
   if (idx !== null) return { pubkey, shortfall, action: { kind: "liquidate_perp", marketIndex: parts.mainMarkets[idx]! }, view };
-  if (ra.perps.length === 0 && view.quoteBalance < 0n && view.collateral.length > 0) {
+  const positionsFirst = ra.perps.length > 0 && model.mode !== risk.MarginMode.Portfolio;
+  if (!positionsFirst && view.quoteBalance < 0n && view.collateral.length > 0) {
     // The collateral worth most first.
     let best = 0;
     let bestValue = -1n;

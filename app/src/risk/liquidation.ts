@@ -4,10 +4,11 @@ import {
   abs, add, sub, mulDivCeil, mulDivFloor, mulDivSignedFloor, toI128, toI64, divCeil, min, max,
 } from "./fixed.js";
 import {
-  Health, isMet, positionRequirement, quoteValue, rawEquity, unrealizedPnl, collateralValue,
+  Health, isMet, positionNotional, positionRequirement, quoteValue, rawEquity, unrealizedPnl, collateralValue,
 } from "./margin.js";
 import {
-  Exposures, MarginMode, MarginModel, PortfolioModel, collateralRisk, exposures, modelHealth, perpRisk, portfolioRequirement,
+  Exposures, MAX_ASSETS, MarginMode, MarginModel, PortfolioModel, STANDALONE, collateralRisk, correlatedRisk, exposures,
+  modelHealth, perpRisk, portfolioRequirement,
 } from "./portfolio.js";
 import { applyFill } from "./trade.js";
 import { Collateral, PerpPosition, RiskAccount } from "./types.js";
@@ -142,6 +143,7 @@ export function planPerpLiquidationIn(account: RiskAccount, model: MarginModel, 
     const c = k * step;
     return min(c > U64_MAX ? U64_MAX : c, a);
   };
+  if (model.mode === MarginMode.Portfolio) return planNettedCut(m, evaluate, steps, closeOf, a, price, params);
   const [all, reachable] = evaluate(a);
   if (!reachable) return all;
   let lo = 0n;
@@ -166,6 +168,98 @@ function saleDiscount(collateral: Collateral[], discount: number): bigint {
     total = add(total, toI128(mulDivCeil(value, d, RATIO_ONE)));
   }
   return total;
+}
+
+/**
+ * The portfolio cut (Rust's `plan_netted_cut`): free collateral after the cut rises to a top
+ * and falls after it; the smallest cut restoring the buffer on the rising side, else the top;
+ * never past it, so the requirement never rises (a zero close when even one step would).
+ */
+function planNettedCut(
+  before: Health,
+  evaluate: (close: bigint) => [PerpLiquidation, boolean],
+  steps: bigint,
+  closeOf: (k: bigint) => bigint,
+  a: bigint,
+  price: bigint,
+  params: LiquidationParams,
+): PerpLiquidation {
+  const free = (p: PerpLiquidation): bigint => sub(p.maintAfter.equity, bufferedRequirement(p.maintAfter.requirement, params.buffer));
+  const freeBefore = sub(before.equity, bufferedRequirement(before.requirement, params.buffer));
+  const at = (k: bigint): bigint => (k === 0n ? freeBefore : free(evaluate(closeOf(k))[0]));
+  let lo = 0n;
+  let hi = steps;
+  while (lo < hi) {
+    const mid = lo + (hi - lo) / 2n;
+    if (at(mid + 1n) < at(mid)) hi = mid;
+    else lo = mid + 1n;
+  }
+  let top = lo;
+  const raises = (p: PerpLiquidation): boolean => p.maintAfter.requirement > before.requirement;
+  if (top > 0n) {
+    const [p] = evaluate(closeOf(top));
+    if (free(p) < freeBefore || raises(p)) top = 0n;
+  }
+  if (top === 0n) {
+    const [p] = evaluate(0n);
+    return { ...p, maintAfter: before };
+  }
+  const [topPlan, topOk] = evaluate(closeOf(top));
+  let close = closeOf(top);
+  if (topOk) {
+    let l = 0n;
+    let h = top;
+    while (h - l > 1n) {
+      const mid = l + (h - l) / 2n;
+      if (evaluate(closeOf(mid))[1]) h = mid;
+      else l = mid;
+    }
+    close = closeOf(h);
+  }
+  const left = ((a - close) * price) / PRICE_SCALE;
+  if (close < a && left < params.dustNotional) {
+    const [all] = evaluate(a);
+    if (!raises(all)) return all;
+  }
+  if (close === closeOf(top)) return topPlan;
+  return evaluate(close)[0];
+}
+
+/**
+ * The position a portfolio liquidation cuts (Rust's `portfolio_liquidation_target`): the one
+ * whose close lowers the netted maintenance requirement most per unit of notional; `null` when
+ * none does. Ties: lowest index.
+ */
+export function portfolioLiquidationTarget(account: RiskAccount, model: PortfolioModel): number | null {
+  const kind = MarginKind.Maintenance;
+  const e = exposures(account, model.collateralAssets, model.perpAssets, kind);
+  const floored = toI128(mulDivCeil(e.gross > 0n ? e.gross : 0n, BigInt(model.floor), RATIO_ONE));
+  const corr = correlatedRisk(e.perAsset, model.correlation);
+  const floorBinds = floored >= add(corr, e.standalone);
+  const corrAtLeastOne = corr > 1n ? corr : 1n;
+  let best: [number, bigint] | null = null;
+  account.perps.forEach((p, i) => {
+    if (p.position.base === 0n) return;
+    const notional = abs(positionNotional(p.position.base, p.market, kind));
+    if (notional === 0n) return;
+    const v = perpRisk(p.position.base, p.market, kind);
+    const asset = model.perpAssets[i];
+    if (asset === undefined) throw new MathError("InvalidInput");
+    let rate: bigint;
+    if (floorBinds) rate = toI128(BigInt(model.floor) * corrAtLeastOne);
+    else if (asset === STANDALONE) rate = toI128(RATIO_ONE * corrAtLeastOne);
+    else {
+      if (!(asset >= 0 && asset < MAX_ASSETS)) throw new MathError("InvalidInput");
+      let w = 0n;
+      const n = Math.min(model.correlation.n, MAX_ASSETS);
+      for (let j = 0; j < n; j++) w = add(w, toI128(e.perAsset[j]! * BigInt(model.correlation.c[asset]?.[j] ?? 0)));
+      rate = v < 0n ? -w : w;
+    }
+    const magnitude = toI128(mulDivFloor(abs(v), abs(rate), notional));
+    const score = rate < 0n ? -magnitude : magnitude;
+    if (score > 0n && (best === null || score > best[1])) best = [i, score];
+  });
+  return best === null ? null : (best as [number, bigint])[0];
 }
 
 export interface CollateralLiquidation {

@@ -79,28 +79,38 @@ export const Correlation = {
   },
 };
 
-/** Signed risk per asset (`V_a`) and the gross `Σ|v|`, quote native units. */
+/** Asset index of a holding the correlation map does not place on any asset (nets with nothing). */
+export const STANDALONE = 255;
+
+/** Signed risk per asset (`V_a`), the gross `Σ|v|`, and `Σ|v|` of {@link STANDALONE} holdings. */
 export class Exposures {
   constructor(
     readonly perAsset: bigint[] = new Array<bigint>(MAX_ASSETS).fill(0n),
     public gross = 0n,
+    public standalone = 0n,
   ) {}
 
   clone(): Exposures {
-    return new Exposures(this.perAsset.slice(), this.gross);
+    return new Exposures(this.perAsset.slice(), this.gross, this.standalone);
   }
 
   /** Adds signed risk `v` on `asset` (a negative `v` counts |v| in the gross). */
   add(asset: number, v: bigint): void {
-    if (!(asset >= 0 && asset < MAX_ASSETS)) throw new MathError("InvalidInput");
-    this.perAsset[asset] = add(this.perAsset[asset]!, v);
+    if (asset === STANDALONE) this.standalone = add(this.standalone, toI128(abs(v)));
+    else {
+      if (!(asset >= 0 && asset < MAX_ASSETS)) throw new MathError("InvalidInput");
+      this.perAsset[asset] = add(this.perAsset[asset]!, v);
+    }
     this.gross = add(this.gross, toI128(abs(v)));
   }
 
   /** Takes signed risk `v` on `asset` back out. */
   remove(asset: number, v: bigint): void {
-    if (!(asset >= 0 && asset < MAX_ASSETS)) throw new MathError("InvalidInput");
-    this.perAsset[asset] = sub(this.perAsset[asset]!, v);
+    if (asset === STANDALONE) this.standalone = sub(this.standalone, toI128(abs(v)));
+    else {
+      if (!(asset >= 0 && asset < MAX_ASSETS)) throw new MathError("InvalidInput");
+      this.perAsset[asset] = sub(this.perAsset[asset]!, v);
+    }
     this.gross = sub(this.gross, toI128(abs(v)));
   }
 }
@@ -146,10 +156,10 @@ export function correlatedRisk(v: readonly bigint[], c: Correlation): bigint {
   return toI128(isqrtCeil(total > 0n ? total : 0n));
 }
 
-/** Portfolio requirement: `max(⌈floor × Σ|v|⌉, ⌈√(Vᵀ C V)⌉)`. */
+/** Portfolio requirement: `max(⌈floor × Σ|v|⌉, ⌈√(Vᵀ C V)⌉ + Σ|v| standalone)`. */
 export function portfolioRequirement(e: Exposures, c: Correlation, floor: number): bigint {
   const floored = toI128(mulDivCeil(e.gross > 0n ? e.gross : 0n, BigInt(floor), RATIO_ONE));
-  const r = correlatedRisk(e.perAsset, c);
+  const r = add(correlatedRisk(e.perAsset, c), e.standalone);
   return floored > r ? floored : r;
 }
 
@@ -253,4 +263,13 @@ export function crossFreeCollateralFromExposures(account: RiskAccount, collatera
   const e = exposures(account, collateralAssets, perpAssets, kind);
   const fullEquity = add(cross.equity, sub(e.gross, cross.requirement));
   return sub(fullEquity, e.gross);
+}
+
+/**
+ * Whether a portfolio trade that reduces a position may stand by initial margin `after` it:
+ * at initial margin, or no less free initial collateral than `before` (closing one leg of a
+ * hedge can raise the netted requirement).
+ */
+export function portfolioReductionAllowed(before: Health, after: Health): boolean {
+  return isMet(after) || sub(after.equity, after.requirement) >= sub(before.equity, before.requirement);
 }

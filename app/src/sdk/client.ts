@@ -372,24 +372,13 @@ export class FulcrumClient {
     return { main, mainMarkets, model, isolated };
   }
 
-  /** How the collateral-backed part of `v` is margined (the program's `set_portfolio`): cross when a holding is off the asset map; null without the correlations account. */
+  /** How the collateral-backed part of `v` is margined (the program's `set_portfolio`): a holding off the asset map is standalone (nets with nothing); null without the correlations account. */
   static marginModel(v: MarginAccount | MarginRiskView, mainMarkets: number[], ctx: RiskContext): risk.MarginModel | null {
     if (v.marginMode !== risk.MarginMode.Portfolio) return risk.MarginModel.Cross;
     const c = ctx.correlations;
     if (!c || !ctx.correlation) return null;
-    const collateralAssets: number[] = [];
-    for (const s of v.collateral) {
-      const a = bankAsset(c, s.bankIndex);
-      // As the program: a holding off the asset map margins the account in cross.
-      if (a === null) return risk.MarginModel.Cross;
-      collateralAssets.push(a);
-    }
-    const perpAssets: number[] = [];
-    for (const m of mainMarkets) {
-      const a = marketAsset(c, m);
-      if (a === null) return risk.MarginModel.Cross;
-      perpAssets.push(a);
-    }
+    const collateralAssets = v.collateral.map((s) => bankAsset(c, s.bankIndex) ?? risk.STANDALONE);
+    const perpAssets = mainMarkets.map((m) => marketAsset(c, m) ?? risk.STANDALONE);
     return risk.MarginModel.Portfolio({ collateralAssets, perpAssets, correlation: ctx.correlation, floor: c.floor });
   }
 

@@ -223,6 +223,9 @@ pub fn plan_perp_liquidation_in(
     // Steps of `step` base units; the last step closes whatever is left.
     let steps = abs.div_ceil(step);
     let close_of = |k: u64| (k.saturating_mul(step)).min(abs);
+    if let MarginModel::Portfolio(_) = model {
+        return plan_netted_cut(&m, &evaluate, steps, &close_of, abs, price, params);
+    }
     let (all, reachable) = evaluate(abs)?;
     if !reachable {
         return Ok(all);
@@ -242,6 +245,137 @@ pub fn plan_perp_liquidation_in(
         return Ok(all);
     }
     Ok(evaluate(close)?.0)
+}
+
+/// The portfolio cut: along one leg the netted requirement is convex in the size closed (a norm
+/// of an affine function, or the floor's line), so maintenance free collateral after the cut,
+/// `equity − requirement × (1 + buffer)`, rises to a top and falls after it (closing one leg of
+/// a hedge too far unhedges the other). The cut is the smallest one that restores the buffered
+/// requirement on the rising side; when none does, the top itself. Never past the top, so a
+/// portfolio liquidation never raises the requirement (a zero close when even the first step
+/// would: the program refuses it by name). The dust rule closes the rest only when the whole
+/// close does not raise the requirement either.
+fn plan_netted_cut(
+    before: &Health,
+    evaluate: &dyn Fn(u64) -> MathResult<(PerpLiquidation, bool)>,
+    steps: u64,
+    close_of: &dyn Fn(u64) -> u64,
+    abs: u64,
+    price: u64,
+    params: &LiquidationParams,
+) -> MathResult<PerpLiquidation> {
+    let free = |p: &PerpLiquidation| -> MathResult<i128> {
+        sub(p.maint_after.equity, buffered_requirement(p.maint_after.requirement, params.buffer)?)
+    };
+    let free_before = sub(before.equity, buffered_requirement(before.requirement, params.buffer)?)?;
+    // Free collateral at k steps (k = 0: nothing closed).
+    let at = |k: u64| -> MathResult<i128> {
+        if k == 0 {
+            return Ok(free_before);
+        }
+        free(&evaluate(close_of(k))?.0)
+    };
+    // The top: the first k whose next step lowers free collateral (or `steps`).
+    let (mut lo, mut hi) = (0u64, steps); // falls(hi) or hi = steps; !falls(k) for k < lo
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if at(mid + 1)? < at(mid)? {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    let mut top = lo;
+    let raises = |p: &PerpLiquidation| p.maint_after.requirement > before.requirement;
+    if top > 0 {
+        let (p, _) = evaluate(close_of(top))?;
+        if free(&p)? < free_before || raises(&p) {
+            top = 0;
+        }
+    }
+    if top == 0 {
+        let (p, _) = evaluate(0)?;
+        return Ok(PerpLiquidation { maint_after: *before, ..p });
+    }
+    let (top_plan, top_ok) = evaluate(close_of(top))?;
+    let close = if top_ok {
+        // Smallest k ≤ top that restores the buffer: free collateral rises up to the top.
+        let (mut lo, mut hi) = (0u64, top); // ok(hi), !ok(lo)
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if evaluate(close_of(mid))?.1 {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        close_of(hi)
+    } else {
+        close_of(top)
+    };
+    let left = u128::from(abs - close) * u128::from(price) / PRICE_SCALE;
+    if close < abs && left < u128::from(params.dust_notional) {
+        let (all, _) = evaluate(abs)?;
+        if !raises(&all) {
+            return Ok(all);
+        }
+    }
+    if close == close_of(top) {
+        return Ok(top_plan);
+    }
+    Ok(evaluate(close)?.0)
+}
+
+/// The position a portfolio liquidation cuts: the one whose close lowers the netted maintenance
+/// requirement most per unit of notional closed (fees are per unit of notional). With `R` the
+/// netted requirement and `V` the per-asset risks, closing position `i` (ratio `r_i`, on asset
+/// `a`) lowers `√(VᵀCV)` at the rate `r_i × sign(v_i) × (C V)_a / √(VᵀCV)`, a standalone
+/// holding at `r_i`, and the floor's term at `floor × r_i`; scores compare those rates (scaled
+/// by `√(VᵀCV)`). `None` when no position's close lowers the requirement (a hedge of
+/// collateral: the collateral liquidation handles it). Ties: lowest index.
+pub fn portfolio_liquidation_target(account: &RiskAccount, model: &PortfolioModel) -> MathResult<Option<usize>> {
+    let kind = MarginKind::Maintenance;
+    let e = exposures(account, model.collateral_assets, model.perp_assets, kind)?;
+    let floored =
+        to_i128(mul_div_ceil(e.gross.max(0).unsigned_abs(), u128::from(model.floor), u128::from(RATIO_ONE))?)?;
+    let corr = correlated_risk(&e.per_asset, model.correlation)?;
+    let floor_binds = floored >= add(corr, e.standalone)?;
+    let mul = |a: i128, b: i128| a.checked_mul(b).ok_or(MathError::Overflow);
+    let mut best: Option<(usize, i128)> = None;
+    for (i, p) in account.perps.iter().enumerate() {
+        if p.position.base == 0 {
+            continue;
+        }
+        let notional = position_notional(p.position.base, &p.market, kind)?.unsigned_abs();
+        if notional == 0 {
+            continue;
+        }
+        let v = perp_risk(p.position.base, &p.market, kind)?;
+        let asset = *model.perp_assets.get(i).ok_or(MathError::InvalidInput)?;
+        // Rate × √(VᵀCV) × 1e6 (ppm of the correlations), per unit of |v|.
+        let rate = if floor_binds {
+            mul(i128::from(model.floor), corr.max(1))?
+        } else if asset == STANDALONE {
+            mul(i128::from(RATIO_ONE), corr.max(1))?
+        } else {
+            let row = model.correlation.c.get(usize::from(asset)).ok_or(MathError::InvalidInput)?;
+            let mut w: i128 = 0;
+            for (vj, cij) in e.per_asset.iter().zip(row).take(model.correlation.n.min(MAX_ASSETS)) {
+                w = add(w, mul(*vj, i128::from(*cij))?)?;
+            }
+            if v < 0 {
+                -w
+            } else {
+                w
+            }
+        };
+        let magnitude = to_i128(mul_div_floor(v.unsigned_abs(), rate.unsigned_abs(), notional)?)?;
+        let score = if rate < 0 { -magnitude } else { magnitude };
+        if score > 0 && best.is_none_or(|(_, b)| score > b) {
+            best = Some((i, score));
+        }
+    }
+    Ok(best.map(|(i, _)| i))
 }
 
 /// A planned collateral liquidation.

@@ -6,7 +6,14 @@
 //! exposures of asset `a` and `C` the exchange's correlation matrix:
 //!
 //! - cross:     equity at full value − Σ|v|                (no netting; equals [`crate::health`]);
-//! - portfolio: requirement = max(floor × Σ|v|, √(Vᵀ C V)), equity at full value.
+//! - portfolio: requirement = max(floor × Σ|v|, √(Vᵀ C V) + Σ|v| of standalone holdings),
+//!   equity at full value.
+//!
+//! A holding on no asset of the matrix ([`STANDALONE`]: a bank or market listed after the last
+//! `set_correlations`, or taken off the map) nets with nothing: its |v| is added to the netted
+//! requirement, which is what the worst correlation the admin could later set would ask
+//! (`√(Vᵀ C V)` is a norm, so adding one asset adds at most its |v|). The account stays in
+//! portfolio margin; it never falls back to cross because of a listing it did not choose.
 //!
 //! Correlations are ppm (`RATIO_ONE` = 1.0). Requirements round up.
 
@@ -34,6 +41,9 @@ pub enum CorrelationError {
     OutOfRange,
     NotPositiveSemiDefinite,
 }
+
+/// Asset index of a holding the correlation map does not place on any asset.
+pub const STANDALONE: u8 = u8::MAX;
 
 /// Tolerance of the positive semi-definiteness check, in ppm² of a Cholesky pivot.
 pub const PSD_TOLERANCE: i128 = 1_000;
@@ -98,28 +108,39 @@ impl Correlation {
     }
 }
 
-/// Signed risk per asset: `V_a = Σ v` over the account's exposures to asset `a`, and the gross
-/// `Σ|v|` over exposures (quote native units).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Signed risk per asset: `V_a = Σ v` over the account's exposures to asset `a`, the gross
+/// `Σ|v|` over exposures, and `Σ|v|` over [`STANDALONE`] ones (quote native units).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Exposures {
     pub per_asset: [i128; MAX_ASSETS],
     pub gross: i128,
+    pub standalone: i128,
 }
 
 impl Exposures {
     /// Adds signed risk `v` on `asset` (a negative `v` counts |v| in the gross).
     pub fn add(&mut self, asset: u8, v: i128) -> MathResult<()> {
-        let slot = self.per_asset.get_mut(usize::from(asset)).ok_or(MathError::InvalidInput)?;
-        *slot = add(*slot, v)?;
-        self.gross = add(self.gross, v.checked_abs().ok_or(MathError::Overflow)?)?;
+        let abs = v.checked_abs().ok_or(MathError::Overflow)?;
+        if asset == STANDALONE {
+            self.standalone = add(self.standalone, abs)?;
+        } else {
+            let slot = self.per_asset.get_mut(usize::from(asset)).ok_or(MathError::InvalidInput)?;
+            *slot = add(*slot, v)?;
+        }
+        self.gross = add(self.gross, abs)?;
         Ok(())
     }
 
     /// Takes signed risk `v` on `asset` back out.
     pub fn remove(&mut self, asset: u8, v: i128) -> MathResult<()> {
-        let slot = self.per_asset.get_mut(usize::from(asset)).ok_or(MathError::InvalidInput)?;
-        *slot = sub(*slot, v)?;
-        self.gross = sub(self.gross, v.checked_abs().ok_or(MathError::Overflow)?)?;
+        let abs = v.checked_abs().ok_or(MathError::Overflow)?;
+        if asset == STANDALONE {
+            self.standalone = sub(self.standalone, abs)?;
+        } else {
+            let slot = self.per_asset.get_mut(usize::from(asset)).ok_or(MathError::InvalidInput)?;
+            *slot = sub(*slot, v)?;
+        }
+        self.gross = sub(self.gross, abs)?;
         Ok(())
     }
 }
@@ -145,7 +166,7 @@ pub fn exposures(
     perp_assets: &[u8],
     kind: MarginKind,
 ) -> MathResult<Exposures> {
-    let mut e = Exposures { per_asset: [0; MAX_ASSETS], gross: 0 };
+    let mut e = Exposures::default();
     for (c, a) in account.collateral.iter().zip(collateral_assets) {
         let v = collateral_risk(c, kind)?;
         e.add(*a, v)?;
@@ -179,10 +200,10 @@ pub fn correlated_risk(v: &[i128; MAX_ASSETS], c: &Correlation) -> MathResult<i1
     to_i128(isqrt_ceil(total.max(0).unsigned_abs()))
 }
 
-/// Portfolio requirement: `max(⌈floor × Σ|v|⌉, ⌈√(Vᵀ C V)⌉)`.
+/// Portfolio requirement: `max(⌈floor × Σ|v|⌉, ⌈√(Vᵀ C V)⌉ + Σ|v| standalone)`.
 pub fn portfolio_requirement(e: &Exposures, c: &Correlation, floor: u32) -> MathResult<i128> {
     let floored = to_i128(mul_div_ceil(e.gross.max(0).unsigned_abs(), u128::from(floor), u128::from(RATIO_ONE))?)?;
-    Ok(floored.max(correlated_risk(&e.per_asset, c)?))
+    Ok(floored.max(add(correlated_risk(&e.per_asset, c)?, e.standalone)?))
 }
 
 /// Portfolio health for `kind`: equity with collateral at full value (quote debt weighted and
@@ -339,4 +360,13 @@ pub fn cross_free_collateral_from_exposures(
     let e = exposures(account, collateral_assets, perp_assets, kind)?;
     let full_equity = add(cross.equity, sub(e.gross, cross.requirement)?)?;
     sub(full_equity, e.gross)
+}
+
+/// Whether a portfolio trade that reduces a position may stand by initial margin `after` it,
+/// given `before`: at initial margin, or no less free initial collateral than before. In cross
+/// a smaller position never needs more, so a reduction always stands; in portfolio closing one
+/// leg of a hedge can raise the netted requirement and leave the other leg naked above its
+/// market's leverage cap, which is a risk increase whatever the position's size says.
+pub fn portfolio_reduction_allowed(before: &Health, after: &Health) -> bool {
+    after.is_met() || after.free_collateral() >= before.free_collateral()
 }

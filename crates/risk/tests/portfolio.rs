@@ -272,3 +272,88 @@ proptest! {
         prop_assert_eq!(model_health(&a2, &m, MarginKind::Maintenance)?, plan.maint_after);
     }
 }
+
+fn arb_assets_or_standalone() -> impl Strategy<Value = Vec<(PerpExposure, u8)>> {
+    arb_perps().prop_flat_map(|ps| {
+        let n = ps.len();
+        (Just(ps), proptest::collection::vec(proptest::bool::weighted(0.2), n)).prop_map(|(ps, off)| {
+            ps.into_iter().zip(off).map(|((p, a), off)| (p, if off { STANDALONE } else { a })).collect()
+        })
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// Issue 12 item 2b: whatever position a portfolio liquidation cuts, by however coarse a
+    /// step, the netted requirement after it is no higher than before (a hedge is cut, not
+    /// unhedged); the target, when there is one, is cut by at least one step.
+    #[test]
+    fn a_portfolio_liquidation_never_raises_the_requirement(
+        ps in arb_assets_or_standalone(), debt in 0i64..2_000_000_000_000, rho in -300_000i32..=1_000_000,
+        floor in 0u32..=500_000, step in 1u64..100_000_000_000
+    ) {
+        let perps: Vec<_> = ps.iter().map(|p| p.0).collect();
+        let assets: Vec<_> = ps.iter().map(|p| p.1).collect();
+        let c = corr(4, rho);
+        let m = model(&[], &assets, &c, floor);
+        let a = RiskAccount { quote_balance: -debt, collateral: &[], perps: &perps, params: AccountParams::default() };
+        let before = model_health(&a, &m, MarginKind::Maintenance)?;
+        let params = LiquidationParams { buffer: 50_000, liquidator_fee: 10_000, insurance_fee: 5_000, dust_notional: 1_000_000, collateral_discount: 0 };
+        for (i, p) in perps.iter().enumerate() {
+            if p.position.base == 0 {
+                continue;
+            }
+            let plan = plan_perp_liquidation_in(&a, &m, i, step, &params)?;
+            prop_assert!(plan.maint_after.requirement <= before.requirement, "cut {} of {}: {:?} -> {:?}", plan.base_delta, i, before, plan.maint_after);
+        }
+        let MarginModel::Portfolio(pm) = m else { unreachable!() };
+        if let Some(i) = portfolio_liquidation_target(&a, &pm)? {
+            prop_assert!(perps[i].position.base != 0);
+        }
+    }
+
+    /// Issue 12 item 1: a holding off the asset map never asks less than any asset the admin
+    /// could map it to (√(VᵀCV) is a norm: one more asset adds at most its |v|), nor more than
+    /// cross.
+    #[test]
+    fn a_standalone_holding_asks_at_least_any_mapping_and_at_most_cross(
+        ps in arb_perps(), rho in -300_000i32..=1_000_000, floor in 0u32..=1_000_000
+    ) {
+        let perps: Vec<_> = ps.iter().map(|p| p.0).collect();
+        let mut assets: Vec<_> = ps.iter().map(|p| p.1).collect();
+        let a = RiskAccount { quote_balance: 0, collateral: &[], perps: &perps, params: AccountParams::default() };
+        let c = corr(4, rho);
+        let last = assets.len() - 1;
+        let mapped = (0..4u8).map(|k| {
+            assets[last] = k;
+            portfolio_requirement(&exposures(&a, &[], &assets, MarginKind::Maintenance)?, &c, floor)
+        }).collect::<Result<Vec<_>, _>>()?;
+        assets[last] = STANDALONE;
+        let standalone = portfolio_requirement(&exposures(&a, &[], &assets, MarginKind::Maintenance)?, &c, floor)?;
+        prop_assert!(mapped.iter().all(|r| *r <= standalone + 1), "{standalone} < {mapped:?}");
+        prop_assert!(standalone <= health(&a, MarginKind::Maintenance)?.requirement + 1);
+    }
+}
+
+#[test]
+fn closing_one_leg_of_a_hedge_lowers_free_collateral_and_is_not_a_reduction() {
+    // Long $20k BTC, short $20k ETH, ρ 0.9, floor 30%, IM 10%: $1,200 on $1,240.
+    let both = [perp(200_000_000_000, 100_000_000_000, 50_000), perp(-200_000_000_000, 100_000_000_000, 50_000)];
+    let c = corr(2, 900_000);
+    let m = model(&[], &[0, 1], &c, 300_000);
+    let a =
+        RiskAccount { quote_balance: 1_240_000_000, collateral: &[], perps: &both, params: AccountParams::default() };
+    let before = model_health(&a, &m, MarginKind::Initial).unwrap();
+    assert_eq!(before.requirement, 1_200_000_000);
+    let naked = [both[0]];
+    let m1 = model(&[], &[0], &c, 300_000);
+    let a1 = RiskAccount { quote_balance: 1_220_000_000, perps: &naked, ..a };
+    let after = model_health(&a1, &m1, MarginKind::Initial).unwrap();
+    assert_eq!(after.requirement, 2_000_000_000); // naked: 10% of $20k
+    assert!(!portfolio_reduction_allowed(&before, &after));
+    // A partial cut that keeps free collateral is one.
+    let trimmed = [both[0], perp(-190_000_000_000, 100_000_000_000, 50_000)];
+    let a2 = RiskAccount { quote_balance: 1_239_000_000, perps: &trimmed, ..a };
+    assert!(portfolio_reduction_allowed(&before, &model_health(&a2, &m, MarginKind::Initial).unwrap()));
+}

@@ -130,6 +130,7 @@ pub enum FulcrumError {
     MarginModeUnchanged,
     #[msg("Portfolio margin needs the exchange's correlations after the health accounts")]
     MissingCorrelations,
+    /// No longer raised: an unmapped holding is margined on its own (kept for stable codes).
     #[msg("A bank or market the account holds has no asset in the correlations")]
     AssetNotInCorrelations,
     #[msg("Correlation matrix is not symmetric")]
@@ -142,6 +143,13 @@ pub enum FulcrumError {
     CorrelationNotPositiveSemiDefinite,
     #[msg("Too many assets for the correlation matrix, or a matrix of the wrong size")]
     TooManyAssets,
+    // --- market integrity
+    #[msg("Only the account's owner or delegate may deposit collateral other than the quote")]
+    ThirdPartyCollateralDeposit,
+    #[msg("Below initial margin, a portfolio trade may not lower free initial collateral")]
+    TradeLowersFreeCollateral,
+    #[msg("No liquidation of this position lowers the account's netted requirement")]
+    LiquidationCannotReduceRisk,
 }
 
 impl From<fulcrum_risk::CorrelationError> for FulcrumError {

@@ -14,7 +14,7 @@
 use anchor_lang::prelude::*;
 use fulcrum_risk::{
     isolated_account, model_account_health, AccountHealth, Collateral, Correlation, Health, MarginModel, PerpExposure,
-    PortfolioModel, Price, RiskAccount,
+    PortfolioModel, Price, RiskAccount, STANDALONE,
 };
 
 use crate::error::{FulcrumError, MathResultExt};
@@ -39,10 +39,11 @@ pub struct HealthInputs {
     pub isolated: [PerpExposure; MAX_PERPS],
     pub isolated_slots: [u8; MAX_PERPS],
     pub n_isolated: usize,
-    /// Portfolio accounts: the exchange's correlations and floor.
+    /// Portfolio accounts: the exchange's correlations and floor, and the asset of each market.
     pub portfolio: bool,
     pub correlation: Correlation,
     pub floor: u32,
+    pub market_assets: [u8; MAX_MAPPED],
 }
 
 impl HealthInputs {
@@ -96,19 +97,61 @@ impl HealthInputs {
     }
 
     /// Places every holding of the account's collateral-backed part on its asset and margins it
-    /// in portfolio mode with `corr`.
-    pub fn set_portfolio(&mut self, acct: &MarginAccount, corr: &Correlations) -> Result<()> {
+    /// in portfolio mode with `corr`. A bank or market the map does not place (listed after the
+    /// last `set_correlations`, or taken off it) is [`STANDALONE`]: it nets with nothing, and
+    /// the account stays in portfolio margin.
+    pub fn set_portfolio(&mut self, acct: &MarginAccount, corr: &Correlations) {
         for (i, slot) in acct.active_collateral().iter().enumerate() {
-            self.collateral_assets[i] = corr.bank_asset(slot.bank_index).ok_or(FulcrumError::AssetNotInCorrelations)?;
+            self.collateral_assets[i] = corr.bank_asset(slot.bank_index).unwrap_or(STANDALONE);
+        }
+        for (i, asset) in self.market_assets.iter_mut().enumerate() {
+            *asset = u16::try_from(i).ok().and_then(|m| corr.market_asset(m)).unwrap_or(STANDALONE);
         }
         for k in 0..self.n_perps {
             let market_index = acct.perps[usize::from(self.perp_slots[k])].market_index;
-            self.perp_assets[k] = corr.market_asset(market_index).ok_or(FulcrumError::AssetNotInCorrelations)?;
+            self.perp_assets[k] = self.market_asset(market_index);
         }
         self.portfolio = true;
         self.correlation = corr.correlation();
         self.floor = corr.floor;
-        Ok(())
+    }
+
+    /// Portfolio asset of market `index` ([`STANDALONE`] off the map).
+    pub fn market_asset(&self, index: u16) -> u8 {
+        self.market_assets.get(usize::from(index)).copied().unwrap_or(STANDALONE)
+    }
+
+    /// The collateral-backed part's health with market `market_index`'s position at `exposure`
+    /// instead of what the inputs hold (added if they hold none) and the quote balance at
+    /// `quote_balance`: the account as it was before a trade. The inputs are left as they were.
+    pub fn main_health_with(
+        &mut self,
+        market_index: u16,
+        slots: &MarginAccount,
+        exposure: PerpExposure,
+        quote_balance: i64,
+        exchange: &Exchange,
+    ) -> Result<AccountHealth> {
+        let held =
+            (0..self.n_perps).find(|k| slots.perps[usize::from(self.perp_slots[*k])].market_index == market_index);
+        match held {
+            Some(k) => {
+                let saved = core::mem::replace(&mut self.perps[k], exposure);
+                let health = self.main_health(quote_balance, exchange);
+                self.perps[k] = saved;
+                health
+            }
+            None => {
+                let k = self.n_perps;
+                require!(k < MAX_PERPS, FulcrumError::PerpSlotsFull);
+                self.perps[k] = exposure;
+                self.perp_assets[k] = self.market_asset(market_index);
+                self.n_perps += 1;
+                let health = self.main_health(quote_balance, exchange);
+                self.n_perps = k;
+                health
+            }
+        }
     }
 }
 
@@ -176,11 +219,7 @@ pub fn load_health_inputs_with<'info>(
     if account.is_portfolio() {
         let ai = remaining.get(used).ok_or(FulcrumError::MissingCorrelations)?;
         let corr = read_correlations(ai, exchange_key)?;
-        // A holding the admin has since taken off the asset map: the account is margined in
-        // cross, which never asks less, so it stays tradable down and liquidatable.
-        if inputs.set_portfolio(account, &corr).is_err() {
-            inputs.portfolio = false;
-        }
+        inputs.set_portfolio(account, &corr);
         expected += 1;
     }
     require!(remaining.len() <= expected, FulcrumError::ExtraHealthAccounts);
@@ -211,6 +250,7 @@ pub fn load_holdings<'info>(
         portfolio: false,
         correlation: Correlation::identity(0),
         floor: 0,
+        market_assets: [STANDALONE; MAX_MAPPED],
     });
     let mut k = 0usize;
     for (i, slot) in account.active_collateral().iter().enumerate() {

@@ -415,7 +415,11 @@ fn correlation_json(c: &Correlation) -> String {
 }
 
 fn exposures_json(e: Exposures) -> String {
-    obj(&[("perAsset", arr(&e.per_asset.iter().map(|v| s(*v)).collect::<Vec<_>>())), ("gross", s(e.gross))])
+    obj(&[
+        ("perAsset", arr(&e.per_asset.iter().map(|v| s(*v)).collect::<Vec<_>>())),
+        ("gross", s(e.gross)),
+        ("standalone", s(e.standalone)),
+    ])
 }
 
 fn set_off_diagonal(c: &mut Correlation, f: impl Fn(usize, usize) -> i32) {
@@ -545,9 +549,16 @@ fn portfolio_cases() -> Vec<String> {
             perps.push(random_perp(&mut rng, base, p, d, &PORTFOLIO_PERPS));
             isolated_collateral.push((value * i128::from(rng.range(0, 300)) / 1000) as i64);
         }
-        let collateral_assets: Vec<u8> =
-            collateral.iter().map(|_| rng.range(0, PORTFOLIO_ASSETS as u64 - 1) as u8).collect();
-        let perp_assets: Vec<u8> = perps.iter().map(|_| rng.range(0, PORTFOLIO_ASSETS as u64 - 1) as u8).collect();
+        // One holding in eight is off the asset map (a listing after the correlations).
+        let asset = |rng: &mut Rng| {
+            if rng.chance(12) {
+                STANDALONE
+            } else {
+                rng.range(0, PORTFOLIO_ASSETS as u64 - 1) as u8
+            }
+        };
+        let collateral_assets: Vec<u8> = collateral.iter().map(|_| asset(&mut rng)).collect();
+        let perp_assets: Vec<u8> = perps.iter().map(|_| asset(&mut rng)).collect();
         let correlation = valid_correlation(&mut rng);
         let floor = if rng.chance(20) { 0 } else { rng.range(0, 500_000) as u32 };
         let quote_balance =
@@ -626,6 +637,16 @@ fn portfolio_cases() -> Vec<String> {
                 ),
             ),
             ("perps", arr(&per_perp)),
+            (
+                "portfolioLiquidationTarget",
+                res(
+                    match &model {
+                        MarginModel::Portfolio(p) => portfolio_liquidation_target(&account, p),
+                        MarginModel::Cross => Ok(None),
+                    },
+                    |o| opt(o, |i| i.to_string()),
+                ),
+            ),
             ("collateralLiquidationsIn", arr(&per_coll)),
             (
                 "randomMatrixValidate",

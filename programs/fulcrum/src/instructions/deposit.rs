@@ -18,7 +18,9 @@ pub struct Deposit<'info> {
     pub vault: Box<Account<'info, TokenAccount>>,
     #[account(mut, constraint = source.mint == vault.mint @ FulcrumError::WrongMint)]
     pub source: Box<Account<'info, TokenAccount>>,
-    /// Authority of `source`; anyone may top up any account.
+    /// Authority of `source`. Anyone may top up any account's quote; only its owner or delegate
+    /// may deposit another asset (a stranger's dust would add an oracle to every margin check,
+    /// take collateral slots, and could change how the account is margined).
     pub depositor: Signer<'info>,
     pub token_program: Program<'info, Token>,
     /// What it and the insurance fund hold in the quote vault is not the accounts' (quote cap).
@@ -26,9 +28,10 @@ pub struct Deposit<'info> {
     pub pool: AccountLoader<'info, LiquidityPool>,
 }
 
-/// Deposits `amount` of the bank's mint. Quote repays debt first, then adds to the balance.
-/// Remaining accounts (optional, quote only): the account's margin-check accounts, for the
-/// exemption of a top-up below initial margin from the quote cap (see [`quote_held_after`]).
+/// Deposits `amount` of the bank's mint. Quote (from anyone) repays debt first, then adds to the
+/// balance; other collateral only from the account's owner or delegate. Remaining accounts
+/// (optional, quote only): the account's margin-check accounts, for the exemption of a top-up
+/// below initial margin from the quote cap (see [`quote_held_after`]).
 pub fn handler<'info>(ctx: Context<'info, Deposit<'info>>, amount: u64) -> Result<()> {
     require!(amount > 0, FulcrumError::ZeroAmount);
     let a = &ctx.accounts;
@@ -36,6 +39,10 @@ pub fn handler<'info>(ctx: Context<'info, Deposit<'info>>, amount: u64) -> Resul
     let bank_index = {
         let mut bank = a.bank.load_mut()?;
         let mut acct = a.margin_account.load_mut()?;
+        require!(
+            bank.index == CollateralBank::QUOTE_INDEX || acct.can_trade(&a.depositor.key()),
+            FulcrumError::ThirdPartyCollateralDeposit
+        );
         bank.total_deposits = if bank.index == CollateralBank::QUOTE_INDEX {
             quote_held_after(a, &acct, bank.deposit_cap, amount, ctx.remaining_accounts)?
         } else {

@@ -1,10 +1,10 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
-use fulcrum_risk::plan_collateral_liquidation_in;
+use fulcrum_risk::{plan_collateral_liquidation_in, portfolio_liquidation_target, MarginModel};
 
 use crate::error::{FulcrumError, MathResultExt, OptionExt};
 use crate::events::{sat_i64, CollateralLiquidationEvent};
-use crate::health::{load_health_inputs, observe, require_liquidatable};
+use crate::health::{load_health_inputs, observe, require_liquidatable, HealthInputs};
 use crate::state::*;
 use crate::token::{transfer_in, transfer_out, ExchangeSeeds};
 
@@ -35,7 +35,8 @@ pub struct LiquidateCollateral<'info> {
     pub token_program: Program<'info, Token>,
 }
 
-/// Permissionless, for an account in liquidation with quote debt and no perp positions left:
+/// Permissionless, for an account in liquidation with quote debt and no perp positions left (or,
+/// in portfolio margin, none whose close would lower the netted requirement):
 /// the liquidator repays up to `max_repay` of the debt and receives the bank's collateral at
 /// oracle × (1 − discount), never more than the account holds and never past what restores
 /// maintenance. Remaining accounts: the margin check's, for the account before.
@@ -47,7 +48,6 @@ pub fn handler<'info>(ctx: Context<'info, LiquidateCollateral<'info>>, max_repay
     let clock = Clock::get()?;
     let key = a.margin_account.key();
     let mut acct = a.margin_account.load_mut()?;
-    require!(acct.active_perps().iter().all(PerpSlot::is_isolated), FulcrumError::PerpPositionsOpen);
     require!(acct.quote_balance < 0, FulcrumError::NoDebt);
     let mut inputs = load_health_inputs(
         &acct,
@@ -56,6 +56,11 @@ pub fn handler<'info>(ctx: Context<'info, LiquidateCollateral<'info>>, max_repay
         ctx.remaining_accounts,
         clock.unix_timestamp,
     )?;
+    // Positions go first, unless (portfolio) no position's close lowers the netted requirement.
+    if !acct.active_perps().iter().all(PerpSlot::is_isolated) {
+        let blocked = inputs.portfolio && portfolio_target(&inputs, acct.quote_balance, &exchange)?.is_none();
+        require!(blocked, FulcrumError::PerpPositionsOpen);
+    }
     let before = inputs.main_health(acct.quote_balance, &exchange)?;
     observe(&mut acct, &key, &before, &exchange, clock.slot)?;
     require_liquidatable(&before.maint, &acct, &exchange, clock.slot)?;
@@ -112,4 +117,14 @@ pub fn handler<'info>(ctx: Context<'info, LiquidateCollateral<'info>>, max_repay
         equity_after: sat_i64(after.maint.equity),
     });
     Ok(())
+}
+
+/// The position a portfolio liquidation would cut, if any.
+fn portfolio_target(inputs: &HealthInputs, quote_balance: i64, exchange: &Exchange) -> Result<Option<usize>> {
+    match inputs.model() {
+        MarginModel::Portfolio(p) => {
+            portfolio_liquidation_target(&inputs.risk_account(quote_balance, exchange), &p).math()
+        }
+        MarginModel::Cross => Ok(None),
+    }
 }

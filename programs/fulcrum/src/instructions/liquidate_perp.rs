@@ -1,7 +1,8 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 use fulcrum_risk::{
-    isolated_account, largest_requirement, plan_perp_liquidation, plan_perp_liquidation_in, PerpExposure,
+    isolated_account, largest_requirement, plan_perp_liquidation, plan_perp_liquidation_in,
+    portfolio_liquidation_target, MarginModel, PerpExposure, RiskAccount,
 };
 
 use crate::error::{FulcrumError, MathResultExt, OptionExt};
@@ -46,8 +47,8 @@ pub struct LiquidatePerp<'info> {
 /// collateral is below its maintenance requirement: its loss never reaches the rest of the
 /// account, and a deficit left once it is closed is covered at once by the insurance fund, then
 /// the pool. Otherwise the account (cross or portfolio, by its mode) must be liquidatable and
-/// `market` must hold its largest requirement. Remaining accounts: the margin check's, for the
-/// account before.
+/// `market` must be the position [`liquidation_target`] names (`NotLargestPosition`
+/// otherwise). Remaining accounts: the margin check's, for the account before.
 pub fn handler<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
     let a = &ctx.accounts;
     let exchange = a.exchange.load()?;
@@ -90,9 +91,11 @@ pub fn handler<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
             observe(&mut acct, &key, &before, &exchange, clock.slot)?;
             require_liquidatable(&before.maint, &acct, &exchange, clock.slot)?;
             let account = inputs.risk_account(acct.quote_balance, &exchange);
-            let i = largest_requirement(&account).math()?.ok_or(FulcrumError::NotLiquidatable)?;
+            let model = inputs.model();
+            let i = liquidation_target(&account, &model)?;
             require!(usize::from(inputs.perp_slots[i]) == slot_i, FulcrumError::NotLargestPosition);
-            let plan = plan_perp_liquidation_in(&account, &inputs.model(), i, market.step_size, &params).math()?;
+            let plan = plan_perp_liquidation_in(&account, &model, i, market.step_size, &params).math()?;
+            require!(plan.base_delta != 0, FulcrumError::LiquidationCannotReduceRisk);
             (before, plan, inputs.perps[i].market.price.oracle)
         }
     };
@@ -186,4 +189,18 @@ pub fn handler<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
         crate::emit_event!(e);
     }
     Ok(())
+}
+
+/// The position a liquidation of the collateral-backed part cuts: in cross the one with the
+/// largest maintenance requirement; in portfolio the one whose close lowers the netted
+/// requirement most per unit of notional (`LiquidationCannotReduceRisk` when none does: the
+/// account's collateral is then liquidated instead). Either way the plan never raises the
+/// requirement (`fulcrum_risk::plan_perp_liquidation_in`).
+pub fn liquidation_target(account: &RiskAccount, model: &MarginModel) -> Result<usize> {
+    match model {
+        MarginModel::Cross => largest_requirement(account).math()?.ok_or_else(|| error!(FulcrumError::NotLiquidatable)),
+        MarginModel::Portfolio(p) => portfolio_liquidation_target(account, p)
+            .math()?
+            .ok_or_else(|| error!(FulcrumError::LiquidationCannotReduceRisk)),
+    }
 }

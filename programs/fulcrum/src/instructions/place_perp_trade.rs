@@ -1,5 +1,5 @@
 use anchor_lang::prelude::*;
-use fulcrum_risk::{apply_fill, is_reducing, trade_fee_rate, Price};
+use fulcrum_risk::{apply_fill, is_reducing, portfolio_reduction_allowed, trade_fee_rate, PerpExposure, Price};
 
 use crate::error::{FulcrumError, MathResultExt, OptionExt};
 use crate::events::{CircuitBreakerEvent, TradeEvent};
@@ -43,8 +43,10 @@ pub struct PlacePerpTrade<'info> {
 
 /// Trades against the pool at the oracle price plus the taker fee. A trade that opens, grows or
 /// flips a position must leave the account at initial margin; one that only reduces is always
-/// allowed. In a market where the account holds an isolated slot (see
-/// `transfer_isolated_collateral`) the trade is isolated: PnL and fee settle in the slot's
+/// allowed, except that a portfolio account left below initial margin must not have less free
+/// initial collateral than before (closing one leg of a hedge raises the netted requirement).
+/// In a market where the account holds an isolated slot (see `transfer_isolated_collateral`)
+/// the trade is isolated: PnL and fee settle in the slot's
 /// collateral and the position alone must meet initial margin. Remaining accounts: the margin
 /// check's, for the account after the trade.
 pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeParams) -> Result<()> {
@@ -55,7 +57,8 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
     require!(acct.can_trade(&a.trader.key()), FulcrumError::NotAccountOwner);
     let now = Clock::get()?.unix_timestamp;
 
-    let (event, reducing, isolated, market_index) = {
+    let quote_before = acct.quote_balance;
+    let (event, reducing, isolated, market_index, before) = {
         let mut market = a.market.load_mut()?;
         require!(
             params.base_size > 0 && params.base_size.is_multiple_of(market.step_size),
@@ -166,11 +169,13 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
             maint_ratio: market.effective_maint_ratio.max(market.maint_margin_ratio),
             fee_rate,
         };
-        (event, reducing, isolated, market.index)
+        let before = PerpExposure { position: old, market: market.risk(price) };
+        (event, reducing, isolated, market.index, before)
     };
 
     // The market may be among the health accounts: its borrow above is released.
-    let inputs = load_health_inputs(&acct, &a.exchange.key(), exchange.quote_decimals, ctx.remaining_accounts, now)?;
+    let mut inputs =
+        load_health_inputs(&acct, &a.exchange.key(), exchange.quote_decimals, ctx.remaining_accounts, now)?;
     let main = inputs.main_health(acct.quote_balance, &exchange)?;
     observe(&mut acct, &a.margin_account.key(), &main, &exchange, Clock::get()?.slot)?;
     // An isolated trade is checked against the position's own collateral only.
@@ -182,6 +187,10 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
     if !reducing {
         require!(health.init.is_met(), FulcrumError::TradeExceedsInitialMargin);
         require!(isolated || acct.in_margin_call == 0, FulcrumError::AccountInMarginCall);
+    } else if inputs.portfolio && !isolated && !health.init.is_met() {
+        // Reducing by size is not reducing by risk in portfolio: compare with the account before.
+        let was = inputs.main_health_with(market_index, &acct, before, quote_before, &exchange)?;
+        require!(portfolio_reduction_allowed(&was.init, &health.init), FulcrumError::TradeLowersFreeCollateral);
     }
     crate::emit_event!(TradeEvent {
         leverage: health.leverage.unwrap_or(u64::MAX),

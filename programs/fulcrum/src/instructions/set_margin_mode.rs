@@ -22,8 +22,8 @@ pub struct SetMarginMode<'info> {
 }
 
 /// Switches how the account's collateral backs its (non-isolated) positions. To portfolio: the
-/// account's equity at full value must reach the exchange's minimum, and every bank and market it
-/// holds must have an asset in the correlations. Back to cross: refused if the account would then
+/// account's equity at full value must reach the exchange's minimum (a bank or market the
+/// correlations do not map is margined on its own, netting with nothing). Back to cross: refused if the account would then
 /// be below initial margin. Remaining accounts: the account's health accounts (without the
 /// correlations, which are named here).
 pub fn handler<'info>(ctx: Context<'info, SetMarginMode<'info>>, mode: u8) -> Result<()> {
@@ -40,7 +40,7 @@ pub fn handler<'info>(ctx: Context<'info, SetMarginMode<'info>>, mode: u8) -> Re
     match mode {
         MarginMode::Portfolio => {
             let corr = a.correlations.load()?;
-            inputs.set_portfolio(&acct, &corr)?;
+            inputs.set_portfolio(&acct, &corr);
             let equity = fulcrum_risk::raw_equity(&inputs.risk_account(acct.quote_balance, &exchange)).math()?;
             require!(equity >= i128::from(corr.min_equity), FulcrumError::PortfolioMinimumEquity);
         }

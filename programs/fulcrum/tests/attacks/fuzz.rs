@@ -4,8 +4,16 @@
 //! - per-mint conservation: vault == Σ account balances + pool + insurance;
 //! - open interest and entry sums == Σ positions; no empty slot counted as active;
 //! - the accounts the program accepts for liquidation are exactly those `fulcrum_risk` says
-//!   are below maintenance (checked by simulating `liquidate_perp` for every account);
+//!   are below maintenance (checked by simulating `liquidate_perp` for every account, through
+//!   the position the engine names: cross the largest requirement, portfolio the netted target);
+//! - no liquidation raises the liquidated account's maintenance requirement;
+//! - no stranger's collateral deposit into another account lands;
 //! - every refused transaction carries one of the program's named errors.
+//!
+//! Besides trades, deposits, withdrawals, prices, keepers and LP flows, the operations include
+//! third-party deposits, a bank listed after the correlations (on no asset), hedged pairs in the
+//! two correlated markets (then leg closes), per-second crank runs, isolated collateral and
+//! margin-mode switches.
 //!
 //! Seeds are fixed (`FULCRUM_FUZZ_SEED`, default 1), so a run is reproducible; a failing
 //! sequence is shrunk by proptest and written to `tests/attacks/regressions/` as JSON, which
@@ -23,6 +31,8 @@ use crate::harness::*;
 
 const TRADERS: usize = 4;
 const MARKETS: usize = 2;
+/// Quote, SOL (on the correlations' asset map) and JUP (listed after them: on no asset).
+const BANKS: u8 = 3;
 
 /// One step of a campaign. Amounts are fractions (‰) of what the actor has, so most steps are
 /// meaningful whatever the state.
@@ -93,14 +103,33 @@ pub enum Op {
         who: u8,
         portfolio: bool,
     },
+    /// `from` deposits ‰ of its tokens of `bank` into `to`'s account (quote: anyone may; other
+    /// assets: refused unless `from` is `to`).
+    DepositFor {
+        from: u8,
+        to: u8,
+        bank: u8,
+        permille: u16,
+    },
+    /// A hedged pair: `steps` of market 0 one way and as much notional of market 1 the other way.
+    Hedge {
+        who: u8,
+        long_first: bool,
+        steps: u32,
+    },
+    /// A keeper cranks `market` once a second for `secs` seconds.
+    Cranks {
+        market: u8,
+        secs: u8,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
     let who = 0..TRADERS as u8;
     let m = 0..MARKETS as u8;
     prop_oneof![
-        3 => (who.clone(), 0u8..2, 1u16..1_000).prop_map(|(who, bank, permille)| Op::Deposit { who, bank, permille }),
-        2 => (who.clone(), 0u8..2, 1u16..1_000).prop_map(|(who, bank, permille)| Op::Withdraw { who, bank, permille }),
+        3 => (who.clone(), 0u8..BANKS, 1u16..1_000).prop_map(|(who, bank, permille)| Op::Deposit { who, bank, permille }),
+        2 => (who.clone(), 0u8..BANKS, 1u16..1_000).prop_map(|(who, bank, permille)| Op::Withdraw { who, bank, permille }),
         6 => (who.clone(), m.clone(), any::<bool>(), 1u32..90_000).prop_map(|(who, market, buy, steps)| Op::Trade { who, market, buy, steps }),
         1 => (who.clone(), m.clone()).prop_map(|(who, market)| Op::Close { who, market }),
         5 => (m, -2_000i16..2_000).prop_map(|(market, bps)| Op::Price { market, bps }),
@@ -115,7 +144,11 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0..MARKETS as u8).prop_map(|market| Op::Crank { market }),
         2 => (who.clone(), 0..MARKETS as u8, any::<bool>(), 1u16..1_000)
             .prop_map(|(who, market, into, permille)| Op::Isolate { who, market, into, permille }),
-        1 => (who, any::<bool>()).prop_map(|(who, portfolio)| Op::Mode { who, portfolio }),
+        2 => (who.clone(), any::<bool>()).prop_map(|(who, portfolio)| Op::Mode { who, portfolio }),
+        2 => (who.clone(), who.clone(), 0u8..BANKS, 1u16..1_000)
+            .prop_map(|(from, to, bank, permille)| Op::DepositFor { from, to, bank, permille }),
+        3 => (who, any::<bool>(), 1u32..60_000).prop_map(|(who, long_first, steps)| Op::Hedge { who, long_first, steps }),
+        1 => (0..MARKETS as u8, 1u8..30).prop_map(|(market, secs)| Op::Cranks { market, secs }),
     ]
 }
 
@@ -166,6 +199,8 @@ impl World {
         })
         .await
         .expect("set_correlations");
+        // A bank listed after the correlations: portfolio accounts holding it margin it alone.
+        h.add_bank(6, OracleFormat::Pull, Quote::at(px(1)), default_bank_params()).await;
         let lp = h.seed_pool(200_000 * USDC).await;
         h.mint_to(&h.quote.mint.clone(), &lp.token(&h.quote.mint), 100_000 * USDC).await;
         h.fund_insurance(1_000 * USDC).await;
@@ -174,6 +209,8 @@ impl World {
             let t = h.trader(5_000 * USDC).await;
             let sol = h.banks[0].mint;
             h.mint_to(&sol, &t.token(&sol), 50 * SOL).await;
+            let jup = h.banks[1].mint;
+            h.mint_to(&jup, &t.token(&jup), 5_000 * USDC).await;
             traders.push(t);
         }
         let keeper = h.trader(1_000_000 * USDC).await;
@@ -244,13 +281,20 @@ impl World {
                 });
                 let market = match isolated {
                     Some((m, _, _)) => Some(*m),
-                    None => largest_market(h, &key).await,
+                    None => liquidation_market(h, &key).await.map(|(m, _)| m),
                 };
                 match market {
                     None => None,
                     Some(m) => {
                         let fee_to = self.keeper.token(&h.quote.mint);
-                        Some(h.liquidate_perp(&self.keeper.kp, &fee_to, &key, m).await)
+                        let before = total_requirement(h, &key).await?;
+                        let r = h.liquidate_perp(&self.keeper.kp, &fee_to, &key, m).await;
+                        // No liquidation raises the liquidated account's maintenance requirement.
+                        let after = total_requirement(h, &key).await?;
+                        if r.is_ok() && after > before {
+                            return Err(format!("{op:?} raised the requirement from {before} to {after}"));
+                        }
+                        Some(r)
                     }
                 }
             }
@@ -313,6 +357,51 @@ impl World {
             Op::Wait { secs } => {
                 h.advance(secs as i64).await;
                 h.refresh_oracles().await;
+                None
+            }
+            Op::DepositFor { from, to, bank, permille: p } => {
+                let (from, to) = (&self.traders[from as usize], &self.traders[to as usize]);
+                let b = h.bank(bank as u16);
+                let amount = permille(h.token_balance(&from.token(&b.mint)).await, p);
+                if amount == 0 {
+                    None
+                } else {
+                    let ix = h.deposit_ix(&to.account, &b, &from.token(&b.mint), &from.key(), amount);
+                    let r = h.send(&[ix], &[&from.kp]).await;
+                    let stranger = bank != 0 && from.key() != to.key();
+                    if stranger && r.is_ok() {
+                        return Err(format!("{op:?}: a stranger deposited collateral into another account"));
+                    }
+                    Some(r)
+                }
+            }
+            Op::Hedge { who, long_first, steps } => {
+                // Market 0 at ~$100, market 1 at ~$20: five times the base on market 1.
+                let t = &self.traders[who as usize];
+                let (first, second) = if long_first { (Side::Buy, Side::Sell) } else { (Side::Sell, Side::Buy) };
+                let size = steps as u64 * (SOL / 1_000);
+                let a = h.trade_ix(t, 0, first, size, None, false).await;
+                let r = h.send(&[a], &[&t.kp]).await;
+                if r.is_ok() {
+                    self.txs += 1;
+                    let b = h.trade_ix(t, 1, second, 5 * size, None, false).await;
+                    Some(h.send(&[b], &[&t.kp]).await)
+                } else {
+                    Some(r)
+                }
+            }
+            Op::Cranks { market, secs } => {
+                for _ in 0..secs {
+                    h.advance(1).await;
+                    h.refresh_oracles().await;
+                    let r = h.crank(market as usize).await;
+                    if let Err(e) = &r {
+                        if error_code(&r).is_none_or(|c| !(6_000..6_100).contains(&c)) {
+                            return Err(format!("{op:?}: crank failed without a named error: {e:?}"));
+                        }
+                    }
+                    self.txs += 1;
+                }
                 None
             }
         };
@@ -380,14 +469,14 @@ impl World {
         for t in &self.traders {
             let inputs = h.risk_inputs(&t.account).await;
             let mut cases = vec![];
-            if let Some(market) = largest_market(h, &t.account).await {
+            if let Some((market, cuts)) = liquidation_market(h, &t.account).await {
                 let maint = fulcrum_risk::model_health(
                     &inputs.risk_account(),
                     &inputs.model(),
                     fulcrum_risk::MarginKind::Maintenance,
                 )
                 .map_err(|e| format!("engine: {e:?}"))?;
-                cases.push((market, !maint.is_met()));
+                cases.push((market, !maint.is_met() && cuts));
             }
             for (market, e, collateral) in &inputs.isolated {
                 if e.position.base == 0 {
@@ -422,11 +511,39 @@ async fn move_price(h: &mut Harness, o: OracleHandle, bps: i16) {
     h.set_oracle(&o, Quote { ema: p, ..Quote::at(next) }).await;
 }
 
-/// The market of the account's position with the largest maintenance requirement.
-async fn largest_market(h: &mut Harness, key: &solana_sdk::pubkey::Pubkey) -> Option<u16> {
+/// The market a liquidation of the account's collateral-backed part must name (cross: the
+/// largest requirement; portfolio: the engine's netted target) and whether the engine's plan
+/// there closes anything (a portfolio plan closes nothing when any cut would raise the netted
+/// requirement: the program refuses it).
+async fn liquidation_market(h: &mut Harness, key: &solana_sdk::pubkey::Pubkey) -> Option<(u16, bool)> {
     let inputs = h.risk_inputs(key).await;
-    let i = fulcrum_risk::largest_requirement(&inputs.risk_account()).ok()??;
-    Some(inputs.perp_markets[i])
+    let account = inputs.risk_account();
+    let model = inputs.model();
+    let i = match &model {
+        fulcrum_risk::MarginModel::Cross => fulcrum_risk::largest_requirement(&account).ok()??,
+        fulcrum_risk::MarginModel::Portfolio(p) => fulcrum_risk::portfolio_liquidation_target(&account, p).ok()??,
+    };
+    let market = inputs.perp_markets[i];
+    let step = h.market(market as usize).await.step_size;
+    let exchange_key = h.exchange;
+    let exchange: fulcrum::state::Exchange = h.load(&exchange_key).await;
+    let plan = fulcrum_risk::plan_perp_liquidation_in(&account, &model, i, step, &exchange.liquidation_params());
+    Some((market, plan.is_ok_and(|p| p.base_delta != 0)))
+}
+
+/// Σ maintenance requirements of an account: the collateral-backed part by its mode, and each
+/// isolated position alone.
+async fn total_requirement(h: &mut Harness, key: &solana_sdk::pubkey::Pubkey) -> Result<i128, String> {
+    let inputs = h.risk_inputs(key).await;
+    let kind = fulcrum_risk::MarginKind::Maintenance;
+    let mut total = fulcrum_risk::model_health(&inputs.risk_account(), &inputs.model(), kind)
+        .map_err(|e| format!("engine: {e:?}"))?
+        .requirement;
+    for (_, e, collateral) in &inputs.isolated {
+        let iso = fulcrum_risk::isolated_account(*collateral, e, inputs.params);
+        total += fulcrum_risk::health(&iso, kind).map_err(|e| format!("engine: {e:?}"))?.requirement;
+    }
+    Ok(total)
 }
 
 async fn run_ops(ops: &[Op]) -> Result<World, String> {

@@ -10,6 +10,7 @@ mod arithmetic;
 mod decoders;
 mod economic;
 mod fuzz;
+mod integrity;
 mod loose_ends;
 mod modes;
 mod oracle_spoofing;

@@ -1234,7 +1234,8 @@ impl Harness {
                 init_asset_weight: bank.init_asset_weight,
                 maint_asset_weight: bank.maint_asset_weight,
             });
-            i.collateral_assets.push(corr.as_ref().and_then(|c| c.bank_asset(s.bank_index)).unwrap_or(0));
+            let asset = corr.as_ref().and_then(|c| c.bank_asset(s.bank_index));
+            i.collateral_assets.push(asset.unwrap_or(fulcrum_risk::STANDALONE));
         }
         for s in acct.active_perps() {
             let market = self.market(s.market_index as usize).await;
@@ -1247,21 +1248,14 @@ impl Harness {
             } else {
                 i.perps.push(e);
                 i.perp_markets.push(s.market_index);
-                i.perp_assets.push(corr.as_ref().and_then(|c| c.market_asset(s.market_index)).unwrap_or(0));
+                let asset = corr.as_ref().and_then(|c| c.market_asset(s.market_index));
+                i.perp_assets.push(asset.unwrap_or(fulcrum_risk::STANDALONE));
             }
         }
         if acct.is_portfolio() {
+            // As the program: a holding off the asset map is margined on its own (STANDALONE).
             let c = corr.expect("a portfolio account on an exchange without correlations");
-            // As the program: a holding off the asset map margins the account in cross.
-            let mapped = acct.active_collateral().iter().all(|s| c.bank_asset(s.bank_index).is_some())
-                && acct
-                    .active_perps()
-                    .iter()
-                    .filter(|s| !s.is_isolated())
-                    .all(|s| c.market_asset(s.market_index).is_some());
-            if mapped {
-                i.correlation = Some((c.correlation(), c.floor));
-            }
+            i.correlation = Some((c.correlation(), c.floor));
         }
         i
     }

@@ -409,7 +409,7 @@ async fn set_correlations_refuses_each_kind_of_bad_matrix_by_name() {
 }
 
 #[tokio::test]
-async fn a_portfolio_account_on_an_unmapped_market_falls_back_to_cross_and_stays_liquidatable() {
+async fn a_portfolio_account_on_an_unmapped_market_margins_it_on_its_own_and_stays_liquidatable() {
     let mut h = portfolio_exchange(300_000, 900_000).await;
     let t = h.trader(3_000 * USDC).await;
     h.deposit(&t, 0, 3_000 * USDC).await.unwrap();
@@ -427,17 +427,21 @@ async fn a_portfolio_account_on_an_unmapped_market_falls_back_to_cross_and_stays
     })
     .await
     .unwrap();
-    // BTC −8% (−$1,600): equity $1,370 against cross maintenance 5% × $28,400 = $1,420, while
-    // the portfolio would ask max(30% × $1,420, √(920² + 500² − 2 × 0.9 × 920 × 500)) = $518.
-    // Margined in cross now, the account is liquidatable.
+    assert_eq!(h.margin(&t.account).await.margin_mode, MarginMode::Portfolio as u8);
+    // BTC −8% (−$1,600): equity $1,370. ETH, off the map, nets with nothing: the requirement is
+    // max(30% × $1,420, √(920²) + $500) = $1,420 (the hedge is gone, as in cross), where the
+    // mapped pair would ask √(920² + 500² − 2 × 0.9 × 920 × 500) = $518. Liquidatable.
     h.set_market_price(1, px(92)).await;
     let i = h.risk_inputs(&t.account).await;
-    let cross = fulcrum_risk::health(&i.risk_account(), fulcrum_risk::MarginKind::Maintenance).unwrap();
-    assert!(!cross.is_met(), "{cross:?}");
+    assert_eq!(i.perp_assets, vec![1, fulcrum_risk::STANDALONE]);
+    let maint =
+        fulcrum_risk::model_health(&i.risk_account(), &i.model(), fulcrum_risk::MarginKind::Maintenance).unwrap();
+    assert_eq!((maint.equity, maint.requirement), (1_370 * USDC as i128, 1_420 * USDC as i128));
     let (k, fee_to) = keeper(&mut h).await;
     let ix = h.liquidate_perp_ix(&k.pubkey(), &fee_to, &t.account, 1).await;
     let logs = h.send_logged(&[ix], &[&k]).await.unwrap();
     let ev = &events::<LiquidationEvent>(&logs)[0];
-    assert_eq!((ev.equity_before as i128, ev.requirement_before as i128), (cross.equity, cross.requirement));
+    assert_eq!((ev.equity_before as i128, ev.requirement_before as i128), (maint.equity, maint.requirement));
+    assert!(ev.requirement_after < ev.requirement_before);
     h.assert_conservation().await;
 }
