@@ -63,11 +63,13 @@ async fn top_up_ix(h: &mut Harness, t: &Trader, amount: u64) -> Instruction {
 
 // ------------------------------------------------------------------ 1. funding accrued to now
 
-/// Market 0 with skew funding (10%/h at a skew of 100% of the pool), pool 100,000 USDC.
+/// Market 0 with skew funding (10%/h at a skew of 100% of the pool), market 1 without; pool
+/// 100,000 USDC.
 async fn funding_market() -> Harness {
     let mut h = Harness::new().await;
     let p = MarketParams { funding_factor: 100_000, max_funding_rate: 20_000, ..default_market_params() };
     h.add_market(OracleFormat::Pull, Quote::at(px(100)), p).await;
+    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
     h.seed_pool(100_000 * USDC).await;
     h.fund_insurance(1_000 * USDC).await;
     h
@@ -94,6 +96,9 @@ async fn funding_owed_since_the_last_crank_counts_in_every_health_check() {
     let kp = t.kp.insecure_clone();
     rejected(&mut h, &[&t, &u], &[ix], &[&kp], FulcrumError::WithdrawalExceedsInitialMargin).await;
     h.withdraw(&t, 0, 150 * USDC).await.unwrap();
+    // transfer_isolated_collateral: $100 out of the cross part ($45 free after the funding).
+    let ix = h.transfer_isolated_ix(&t, 1, 100 * USDC as i64).await;
+    rejected(&mut h, &[&t, &u], &[ix], &[&kp], FulcrumError::WithdrawalExceedsInitialMargin).await;
 
     // refresh_health: u has $505 − $300 = $205 against MM $250; its margin call starts.
     h.refresh_health(&u.account).await.unwrap();
