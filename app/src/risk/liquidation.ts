@@ -171,9 +171,9 @@ function saleDiscount(collateral: Collateral[], discount: number): bigint {
 }
 
 /**
- * The portfolio cut (Rust's `plan_netted_cut`): free collateral after the cut rises to a top
- * and falls after it; the smallest cut restoring the buffer on the rising side, else the top;
- * never past it, so the requirement never rises (a zero close when even one step would).
+ * The portfolio cut (Rust's `plan_netted_cut`): the requirement falls to a bottom along the cut
+ * and rises after it; the smallest cut restoring the buffer before the bottom, else the bottom;
+ * never past it, so the requirement never rises (a zero close when one step would not lower it).
  */
 function planNettedCut(
   before: Health,
@@ -184,31 +184,26 @@ function planNettedCut(
   price: bigint,
   params: LiquidationParams,
 ): PerpLiquidation {
-  const free = (p: PerpLiquidation): bigint => sub(p.maintAfter.equity, bufferedRequirement(p.maintAfter.requirement, params.buffer));
-  const freeBefore = sub(before.equity, bufferedRequirement(before.requirement, params.buffer));
-  const at = (k: bigint): bigint => (k === 0n ? freeBefore : free(evaluate(closeOf(k))[0]));
+  const req = (k: bigint): bigint => (k === 0n ? before.requirement : evaluate(closeOf(k))[0].maintAfter.requirement);
   let lo = 0n;
   let hi = steps;
   while (lo < hi) {
     const mid = lo + (hi - lo) / 2n;
-    if (at(mid + 1n) < at(mid)) hi = mid;
+    if (req(mid + 1n) >= req(mid)) hi = mid;
     else lo = mid + 1n;
   }
-  let top = lo;
   const raises = (p: PerpLiquidation): boolean => p.maintAfter.requirement > before.requirement;
-  if (top > 0n) {
-    const [p] = evaluate(closeOf(top));
-    if (free(p) < freeBefore || raises(p)) top = 0n;
-  }
-  if (top === 0n) {
+  let bottom = lo;
+  if (bottom > 0n && raises(evaluate(closeOf(bottom))[0])) bottom = 0n;
+  if (bottom === 0n) {
     const [p] = evaluate(0n);
     return { ...p, maintAfter: before };
   }
-  const [topPlan, topOk] = evaluate(closeOf(top));
-  let close = closeOf(top);
-  if (topOk) {
+  const [bottomPlan, bottomOk] = evaluate(closeOf(bottom));
+  let close = closeOf(bottom);
+  if (bottomOk) {
     let l = 0n;
-    let h = top;
+    let h = bottom;
     while (h - l > 1n) {
       const mid = l + (h - l) / 2n;
       if (evaluate(closeOf(mid))[1]) h = mid;
@@ -221,7 +216,7 @@ function planNettedCut(
     const [all] = evaluate(a);
     if (!raises(all)) return all;
   }
-  if (close === closeOf(top)) return topPlan;
+  if (close === closeOf(bottom)) return bottomPlan;
   return evaluate(close)[0];
 }
 

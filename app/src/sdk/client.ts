@@ -512,6 +512,15 @@ export class FulcrumClient {
     return b;
   }
 
+  /**
+   * The `quote` accounts group (the program's `QuoteVault`) of the liquidations and the insurance
+   * fund: Anchor's client takes a composite's accounts nested under its name and lays them out
+   * flat, in order, in the instruction.
+   */
+  private static quoteVault(quote: BankEntry): { bank: PublicKey; vault: PublicKey } {
+    return { bank: quote.address, vault: quote.bank.vault };
+  }
+
   private marketEntry(state: ExchangeState, index: number): MarketEntry {
     const m = state.markets.get(index);
     if (!m) throw new Error(`market ${index} not listed`);
@@ -704,8 +713,7 @@ export class FulcrumClient {
         marginAccount: account,
         liquidator: this.owner,
         liquidatorQuote: this.ata(quote.bank.mint),
-        quoteBank: quote.address,
-        quoteVault: quote.bank.vault,
+        quote: FulcrumClient.quoteVault(quote),
         market: m.address,
         oracle: m.market.oracle,
         pool: state.poolAddress,
@@ -729,8 +737,7 @@ export class FulcrumClient {
         liquidator: this.owner,
         liquidatorQuote: this.ata(quote.bank.mint),
         liquidatorCollateral: this.ata(b.bank.mint),
-        quoteBank: quote.address,
-        quoteVault: quote.bank.vault,
+        quote: FulcrumClient.quoteVault(quote),
         bank: b.address,
         vault: b.bank.vault,
         tokenProgram: TOKEN_PROGRAM_ID,
@@ -800,8 +807,7 @@ export class FulcrumClient {
       .accountsPartial({
         exchange: this.exchange,
         pool: state.poolAddress,
-        quoteBank: quote.address,
-        quoteVault: quote.bank.vault,
+        quote: FulcrumClient.quoteVault(quote),
         source: this.ata(quote.bank.mint),
         depositor: this.owner,
         tokenProgram: TOKEN_PROGRAM_ID,
@@ -818,8 +824,7 @@ export class FulcrumClient {
         admin: this.owner,
         exchange: this.exchange,
         pool: state.poolAddress,
-        quoteBank: quote.address,
-        quoteVault: quote.bank.vault,
+        quote: FulcrumClient.quoteVault(quote),
         destination: destination ?? this.ata(quote.bank.mint),
         tokenProgram: TOKEN_PROGRAM_ID,
       })

@@ -6,12 +6,10 @@
 use anchor_lang::{InstructionData, ToAccountMetas};
 use anchor_spl::token::spl_token;
 use fulcrum::instructions::{BankParams, ExchangeParams, MarketParams};
-use fulcrum::oracle::OracleKind;
 use fulcrum::seeds;
 use serde_json::{json, Value};
 use solana_sdk::{
     instruction::Instruction,
-    program_pack::Pack,
     pubkey::Pubkey,
     signature::{Keypair, Signer},
 };
@@ -80,36 +78,16 @@ const ASSETS: [Asset; 3] = [
 
 async fn create_mint(chain: &Chain, authority: &Pubkey, decimals: u8) -> Result<Pubkey, BoxError> {
     let mint = Keypair::new();
-    let payer = chain.payer().pubkey();
-    let rent = chain.banks().get_rent().await?.minimum_balance(spl_token::state::Mint::LEN);
-    let ixs = [
-        solana_system_interface::instruction::create_account(
-            &payer,
-            &mint.pubkey(),
-            rent,
-            spl_token::state::Mint::LEN as u64,
-            &spl_token::ID,
-        ),
-        spl_token::instruction::initialize_mint2(&spl_token::ID, &mint.pubkey(), authority, None, decimals)?,
-    ];
+    let rent = chain.banks().get_rent().await?;
+    let ixs = fulcrum_testkit::create_mint_ixs(&rent, &chain.payer().pubkey(), &mint.pubkey(), authority, decimals);
     chain.send_ixs(&ixs, &[&mint]).await?;
     Ok(mint.pubkey())
 }
 
 async fn token_account(chain: &Chain, mint: &Pubkey, owner: &Pubkey) -> Result<Pubkey, BoxError> {
     let acct = Keypair::new();
-    let payer = chain.payer().pubkey();
-    let rent = chain.banks().get_rent().await?.minimum_balance(spl_token::state::Account::LEN);
-    let ixs = [
-        solana_system_interface::instruction::create_account(
-            &payer,
-            &acct.pubkey(),
-            rent,
-            spl_token::state::Account::LEN as u64,
-            &spl_token::ID,
-        ),
-        spl_token::instruction::initialize_account3(&spl_token::ID, &acct.pubkey(), mint, owner)?,
-    ];
+    let rent = chain.banks().get_rent().await?;
+    let ixs = fulcrum_testkit::create_token_account_ixs(&rent, &chain.payer().pubkey(), &acct.pubkey(), mint, owner);
     chain.send_ixs(&ixs, &[&acct]).await?;
     Ok(acct.pubkey())
 }
@@ -194,10 +172,7 @@ pub async fn demo(chain: &Chain, prices: &PriceBook, rpc_url: &str) -> Result<Va
             sigma: a.sigma,
         };
         prices.publish(chain, feed).await?;
-        let kind = match a.format {
-            OracleFormat::Pull => OracleKind::PythPull,
-            OracleFormat::Legacy => OracleKind::PythLegacy,
-        } as u8;
+        let kind = a.format.kind();
         oracles.insert(
             a.symbol.to_string(),
             json!({
@@ -345,8 +320,7 @@ pub async fn demo(chain: &Chain, prices: &PriceBook, rpc_url: &str) -> Result<Va
         accounts: fulcrum::accounts::InsuranceDeposit {
             exchange,
             pool,
-            quote_bank,
-            quote_vault,
+            quote: fulcrum::accounts::QuoteVault { bank: quote_bank, vault: quote_vault },
             source: lp_quote,
             depositor: faucet.pubkey(),
             token_program: spl_token::ID,

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use solana_program_test::{BanksClient, ProgramTest, ProgramTestContext};
+use solana_program_test::{BanksClient, ProgramTestContext};
 use solana_sdk::{
     account::{Account, AccountSharedData},
     clock::Clock,
@@ -59,18 +59,6 @@ async fn bank<T, E: std::error::Error + Send + Sync + 'static>(
 /// `block_in_place` hands them to another worker first.
 fn sync_bank<T>(f: impl FnOnce() -> T) -> T {
     tokio::task::block_in_place(f)
-}
-
-/// Native entry point: Anchor's `entry` wants one lifetime for everything, `processor!` gives
-/// independent ones. The accounts outlive the call, so shortening them is sound.
-fn process_instruction(
-    program_id: &Pubkey,
-    accounts: &[anchor_lang::prelude::AccountInfo],
-    data: &[u8],
-) -> anchor_lang::solana_program::entrypoint::ProgramResult {
-    // SAFETY: same shim as the program-test harness; see above.
-    let accounts: &[anchor_lang::prelude::AccountInfo] = unsafe { std::mem::transmute(accounts) };
-    fulcrum::entry(program_id, accounts, data)
 }
 
 /// What happened on the chain, for the WebSocket subscriptions.
@@ -155,9 +143,7 @@ fn same(a: Option<&Account>, b: Option<&Account>) -> bool {
 impl Chain {
     /// Starts the bank with Fulcrum (native) and SPL Token, clock at wall time.
     pub async fn start() -> Result<Arc<Chain>, BoxError> {
-        let mut pt = ProgramTest::new("fulcrum", fulcrum::ID, solana_program_test::processor!(process_instruction));
-        pt.prefer_bpf(false);
-        let ctx = pt.start_with_context().await;
+        let ctx = fulcrum_testkit::program_test().start_with_context().await;
         let banks = ctx.banks_client.clone();
         let payer = ctx.payer.insecure_clone();
         let genesis_hash = ctx.genesis_config().hash();

@@ -9,22 +9,14 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use anchor_lang::AccountSerialize;
-use fulcrum::oracle::{LegacyPriceAccount, LegacyPriceInfo, LegacyRational};
-use pyth_solana_receiver_sdk::price_update::{PriceFeedMessage, PriceUpdateV2, VerificationLevel};
-use solana_sdk::{account::AccountSharedData, pubkey::Pubkey};
+use fulcrum_testkit::{legacy_price_data, price_account, price_update_v2_data, PythPrice};
+use pyth_solana_receiver_sdk::price_update::VerificationLevel;
+use solana_sdk::pubkey::Pubkey;
 use tokio::sync::Mutex;
 
 use crate::chain::{BoxError, Chain};
 
-/// Pyth exponent of every local price.
-pub const EXPO: i32 = -8;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OracleFormat {
-    Legacy,
-    Pull,
-}
+pub use fulcrum_testkit::{OracleFormat, EXPO};
 
 /// One price account the feeder owns.
 #[derive(Clone, Debug)]
@@ -43,84 +35,13 @@ pub struct Feed {
 
 impl Feed {
     pub fn owner(&self) -> Pubkey {
-        match self.format {
-            OracleFormat::Pull => fulcrum::oracle::PYTH_RECEIVER,
-            OracleFormat::Legacy => fulcrum::oracle::PYTH_LEGACY_MAINNET,
-        }
+        self.format.owner()
     }
 
     /// Price in Pyth units at [`EXPO`].
     pub fn pyth_price(&self) -> i64 {
         (self.price * 1e8).round().max(1.0) as i64
     }
-}
-
-/// PriceUpdateV2 account data, discriminator included.
-pub fn pull_oracle_data(
-    feed_id: [u8; 32],
-    price: i64,
-    conf: u64,
-    publish_time: i64,
-    slot: u64,
-) -> Result<Vec<u8>, BoxError> {
-    let update = PriceUpdateV2 {
-        write_authority: Pubkey::default(),
-        verification_level: VerificationLevel::Full,
-        price_message: PriceFeedMessage {
-            feed_id,
-            price,
-            conf,
-            exponent: EXPO,
-            publish_time,
-            prev_publish_time: publish_time - 1,
-            ema_price: price,
-            ema_conf: conf,
-        },
-        posted_slot: slot,
-    };
-    let mut data = vec![];
-    update.try_serialize(&mut data)?;
-    data.resize(PriceUpdateV2::LEN, 0);
-    Ok(data)
-}
-
-/// Legacy Pyth price account data (3,312 bytes, as on mainnet).
-pub fn legacy_oracle_data(price: i64, conf: u64, publish_time: i64, slot: u64) -> Vec<u8> {
-    let header = LegacyPriceAccount {
-        magic: fulcrum::oracle::LEGACY_MAGIC,
-        ver: fulcrum::oracle::LEGACY_VERSION,
-        atype: fulcrum::oracle::LEGACY_TYPE_PRICE,
-        size: 3_312,
-        ptype: 1,
-        expo: EXPO,
-        num: 1,
-        num_qt: 1,
-        last_slot: slot,
-        valid_slot: slot,
-        ema_price: LegacyRational { val: price, numer: price, denom: 1 },
-        ema_conf: LegacyRational { val: conf as i64, numer: conf as i64, denom: 1 },
-        timestamp: publish_time,
-        min_pub: 1,
-        drv2: 0,
-        drv3: 0,
-        drv4: 0,
-        prod: [0; 32],
-        next: [0; 32],
-        prev_slot: slot,
-        prev_price: price,
-        prev_conf: conf,
-        prev_timestamp: publish_time,
-        agg: LegacyPriceInfo {
-            price,
-            conf,
-            status: fulcrum::oracle::LEGACY_STATUS_TRADING,
-            corp_act: 0,
-            pub_slot: slot,
-        },
-    };
-    let mut data = bytemuck::bytes_of(&header).to_vec();
-    data.resize(3_312, 0);
-    data
 }
 
 /// Deterministic xorshift64* generator.
@@ -185,13 +106,14 @@ impl PriceBook {
         let (now, slot) = chain.unix_time_and_slot().await;
         let price = feed.pyth_price();
         let conf = ((price as f64) * feed.conf_ratio).round() as u64;
+        let p = PythPrice { price, conf, ema_price: price, publish_time: now };
         let data = match feed.format {
-            OracleFormat::Pull => pull_oracle_data(feed.feed_id, price, conf, now, slot)?,
-            OracleFormat::Legacy => legacy_oracle_data(price, conf, now, slot),
+            OracleFormat::Pull => {
+                price_update_v2_data(feed.feed_id, p, slot, VerificationLevel::Full, Pubkey::default())
+            }
+            OracleFormat::Legacy => legacy_price_data(p, fulcrum::oracle::LEGACY_STATUS_TRADING, slot, slot),
         };
-        let mut acct = AccountSharedData::new(1_000_000_000, data.len(), &feed.owner());
-        acct.set_data_from_slice(&data);
-        chain.set_account(&feed.key, &acct).await?;
+        chain.set_account(&feed.key, &price_account(&feed.owner(), &data)).await?;
         self.feeds.lock().await.insert(feed.symbol.clone(), feed);
         Ok(())
     }

@@ -3,7 +3,8 @@
 //! them each time an instruction observes a market, the simulator on every step.
 //!
 //! Units: returns and ratios in ppm; variance in ppm² per second; funding rates in ppm of price
-//! per hour; the cumulative funding index in `FUNDING_SCALE` (as `PerpMarketRisk`).
+//! per hour; the cumulative funding index in `FUNDING_SCALE` (as `PerpMarketRisk`), with the
+//! part of a unit not yet in it carried in `1 / FUNDING_CARRY_DENOM` units.
 
 use crate::fixed::*;
 
@@ -105,41 +106,54 @@ pub fn outside_band(oracle: u64, ema: u64, band: u32) -> bool {
 }
 
 /// Skew = net open interest notional / pool depth, ppm (signed: positive when longs dominate),
-/// capped at ±100%.
+/// capped at ±100%. Rounded toward zero, so the two sides are treated alike:
+/// `skew(l, s) = −skew(s, l)`.
 pub fn skew(long_base: u64, short_base: u64, price: u64, depth: u64) -> MathResult<i64> {
     let net = i128::from(long_base) - i128::from(short_base);
-    let notional = mul_div_signed_floor(net, u128::from(price), PRICE_SCALE)?;
     if depth == 0 {
-        return Ok(if net > 0 {
-            RATIO_ONE as i64
-        } else if net < 0 {
-            -(RATIO_ONE as i64)
-        } else {
-            0
-        });
+        return Ok(net.signum() as i64 * RATIO_ONE as i64);
     }
-    let s = mul_div_signed_floor(notional, u128::from(RATIO_ONE), u128::from(depth))?;
+    let notional = mul_div_signed_trunc(net, u128::from(price), PRICE_SCALE)?;
+    let s = mul_div_signed_trunc(notional, u128::from(RATIO_ONE), u128::from(depth))?;
     Ok(s.clamp(-(RATIO_ONE as i128), RATIO_ONE as i128) as i64)
 }
 
-/// Funding rate, ppm of price per hour: `funding_factor × skew`, clamped. Longs pay when positive.
+/// Funding rate, ppm of price per hour: `funding_factor × skew`, rounded toward zero (so
+/// `funding_rate(−s) = −funding_rate(s)`: a skew too small to be worth 1 ppm an hour pays
+/// nothing on either side), clamped. Longs pay when positive.
 pub fn funding_rate(skew: i64, p: &DynamicParams) -> MathResult<i64> {
-    let r = mul_div_signed_floor(i128::from(skew), u128::from(p.funding_factor), u128::from(RATIO_ONE))?;
+    let r = mul_div_signed_trunc(i128::from(skew), u128::from(p.funding_factor), u128::from(RATIO_ONE))?;
     let cap = i128::from(p.max_funding_rate);
     Ok(r.clamp(-cap, cap) as i64)
 }
 
-/// The funding index after `dt` seconds at `rate` (ppm of `price` per hour):
-/// `index + price × rate × dt / (3600 × 1e6)`, in `FUNDING_SCALE` (= price scale) units,
-/// rounded away from zero (the payers' side).
-pub fn accrue_funding(index: i128, price: u64, rate: i64, dt: u64) -> MathResult<i128> {
-    let per = i128::from(rate).checked_mul(i128::from(dt)).ok_or(MathError::Overflow)?;
-    let delta = if per >= 0 {
-        mul_div_signed_ceil(per, u128::from(price), 3_600 * u128::from(RATIO_ONE))?
-    } else {
-        mul_div_signed_floor(per, u128::from(price), 3_600 * u128::from(RATIO_ONE))?
-    };
-    add(index, delta)
+/// Denominator of a funding accrual: the rate is ppm (10⁶) of price per hour (3,600 s).
+pub const FUNDING_CARRY_DENOM: i128 = 3_600 * RATIO_ONE as i128;
+
+/// Lowest engine price (quote native per base native × 10¹²) a market may be listed at: one
+/// unit of price, and of the funding index, is then at most 1 ppm of the price, so the part of
+/// a funding unit not yet in the index (see [`accrue_funding`]) is worth under 1 ppm of a
+/// position's notional. $0.001 with 9 base decimals against a 6-decimal quote is exactly this;
+/// an 18-decimal base needs a price of $10⁹ and so cannot be listed.
+pub const MIN_LISTING_ENGINE_PRICE: u64 = 1_000_000;
+
+/// Funding index and carry after `dt` seconds at `rate` (ppm of `price` per hour):
+/// the exact accrual `price × rate × dt / (3600 × 10⁶)` (in `FUNDING_SCALE` units) is added to
+/// `index + carry / FUNDING_CARRY_DENOM`; the whole units go into the index and the remainder
+/// (`|carry| < FUNDING_CARRY_DENOM`) is carried to the next accrual. Nothing is rounded per observation, so observing every second accrues exactly what
+/// one observation over the same time does (at the same price and rate), and the index is
+/// always within one unit of the exact integral. Rounding against the account happens once, when
+/// a position settles (`margin::unsettled_funding`). Odd in (`rate`, `carry`).
+pub fn accrue_funding(index: i128, carry: i64, price: u64, rate: i64, dt: u64) -> MathResult<(i128, i64)> {
+    let accrued = i128::from(rate)
+        .checked_mul(i128::from(dt))
+        .and_then(|v| v.checked_mul(i128::from(price)))
+        .ok_or(MathError::Overflow)?;
+    let total = add(accrued, i128::from(carry))?;
+    // `/` and `%` on i128 truncate toward zero: total = whole × DENOM + rest, |rest| < DENOM.
+    let whole = total / FUNDING_CARRY_DENOM;
+    let rest = total % FUNDING_CARRY_DENOM;
+    Ok((add(index, whole)?, rest as i64))
 }
 
 /// Fee rate of a trade, ppm: the base fee, plus `impact_fee × |skew after|` when the trade

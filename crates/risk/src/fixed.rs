@@ -99,6 +99,14 @@ pub fn mul_div_signed_ceil(a: i128, b: u128, d: u128) -> MathResult<i128> {
     }
 }
 
+/// Signed `a * b / d` rounded toward zero (`d > 0`): odd in `a`, so `f(−a) = −f(a)` (for
+/// quantities that must treat both sides alike, such as skew and the funding rate).
+#[inline]
+pub fn mul_div_signed_trunc(a: i128, b: u128, d: u128) -> MathResult<i128> {
+    let m = to_i128(mul_div_floor(a.unsigned_abs(), b, d)?)?;
+    Ok(if a >= 0 { m } else { -m })
+}
+
 /// `u128 -> i128`, failing above `i128::MAX`.
 #[inline]
 pub fn to_i128(v: u128) -> MathResult<i128> {

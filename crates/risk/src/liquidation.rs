@@ -248,13 +248,12 @@ pub fn plan_perp_liquidation_in(
 }
 
 /// The portfolio cut: along one leg the netted requirement is convex in the size closed (a norm
-/// of an affine function, or the floor's line), so maintenance free collateral after the cut,
-/// `equity − requirement × (1 + buffer)`, rises to a top and falls after it (closing one leg of
-/// a hedge too far unhedges the other). The cut is the smallest one that restores the buffered
-/// requirement on the rising side; when none does, the top itself. Never past the top, so a
-/// portfolio liquidation never raises the requirement (a zero close when even the first step
-/// would: the program refuses it by name). The dust rule closes the rest only when the whole
-/// close does not raise the requirement either.
+/// of an affine function, or the floor's line), so it falls to a bottom and rises after it
+/// (closing one leg of a hedge too far unhedges the other). The cut is the smallest one that
+/// restores the buffered requirement before the bottom; when none does, the bottom itself.
+/// Never past it, so a portfolio liquidation never raises the requirement (a zero close when even
+/// the first step would not lower it: the program refuses that by name). The dust rule closes the
+/// rest only when the whole close does not raise the requirement either.
 fn plan_netted_cut(
     before: &Health,
     evaluate: &dyn Fn(u64) -> MathResult<(PerpLiquidation, bool)>,
@@ -264,43 +263,38 @@ fn plan_netted_cut(
     price: u64,
     params: &LiquidationParams,
 ) -> MathResult<PerpLiquidation> {
-    let free = |p: &PerpLiquidation| -> MathResult<i128> {
-        sub(p.maint_after.equity, buffered_requirement(p.maint_after.requirement, params.buffer)?)
-    };
-    let free_before = sub(before.equity, buffered_requirement(before.requirement, params.buffer)?)?;
-    // Free collateral at k steps (k = 0: nothing closed).
-    let at = |k: u64| -> MathResult<i128> {
+    // Requirement after k steps (k = 0: nothing closed).
+    let req = |k: u64| -> MathResult<i128> {
         if k == 0 {
-            return Ok(free_before);
+            return Ok(before.requirement);
         }
-        free(&evaluate(close_of(k))?.0)
+        Ok(evaluate(close_of(k))?.0.maint_after.requirement)
     };
-    // The top: the first k whose next step lowers free collateral (or `steps`).
-    let (mut lo, mut hi) = (0u64, steps); // falls(hi) or hi = steps; !falls(k) for k < lo
+    // The bottom: the first k whose next step does not lower the requirement (or `steps`).
+    let (mut lo, mut hi) = (0u64, steps);
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        if at(mid + 1)? < at(mid)? {
+        if req(mid + 1)? >= req(mid)? {
             hi = mid;
         } else {
             lo = mid + 1;
         }
     }
-    let mut top = lo;
     let raises = |p: &PerpLiquidation| p.maint_after.requirement > before.requirement;
-    if top > 0 {
-        let (p, _) = evaluate(close_of(top))?;
-        if free(&p)? < free_before || raises(&p) {
-            top = 0;
-        }
+    let mut bottom = lo;
+    if bottom > 0 && raises(&evaluate(close_of(bottom))?.0) {
+        bottom = 0;
     }
-    if top == 0 {
+    if bottom == 0 {
         let (p, _) = evaluate(0)?;
         return Ok(PerpLiquidation { maint_after: *before, ..p });
     }
-    let (top_plan, top_ok) = evaluate(close_of(top))?;
-    let close = if top_ok {
-        // Smallest k ≤ top that restores the buffer: free collateral rises up to the top.
-        let (mut lo, mut hi) = (0u64, top); // ok(hi), !ok(lo)
+    let (bottom_plan, bottom_ok) = evaluate(close_of(bottom))?;
+    let mut close = close_of(bottom);
+    if bottom_ok {
+        // A restoring cut before the bottom (ok(hi) holds throughout; the requirement falls all
+        // the way to the bottom, so none of these raises it).
+        let (mut lo, mut hi) = (0u64, bottom);
         while hi - lo > 1 {
             let mid = lo + (hi - lo) / 2;
             if evaluate(close_of(mid))?.1 {
@@ -309,10 +303,8 @@ fn plan_netted_cut(
                 lo = mid;
             }
         }
-        close_of(hi)
-    } else {
-        close_of(top)
-    };
+        close = close_of(hi);
+    }
     let left = u128::from(abs - close) * u128::from(price) / PRICE_SCALE;
     if close < abs && left < u128::from(params.dust_notional) {
         let (all, _) = evaluate(abs)?;
@@ -320,8 +312,8 @@ fn plan_netted_cut(
             return Ok(all);
         }
     }
-    if close == close_of(top) {
-        return Ok(top_plan);
+    if close == close_of(bottom) {
+        return Ok(bottom_plan);
     }
     Ok(evaluate(close)?.0)
 }

@@ -1,5 +1,6 @@
 //! Properties of dynamic risk: ratios monotone in volatility, size and utilisation; funding
-//! transfers balance between longs, shorts and the pool.
+//! transfers balance between longs, shorts and the pool; funding accrued per observation equals
+//! funding accrued once (issue 12, item 3); skew and rate treat both sides alike.
 
 use fulcrum_risk::*;
 use proptest::prelude::*;
@@ -60,7 +61,7 @@ proptest! {
         bases in proptest::collection::vec(-1_000_000_000_000i64..1_000_000_000_000, 1..20),
         rate in -10_000i64..10_000, dt in 1u64..86_400, price in 1_000_000u64..1_000_000_000_000,
     ) {
-        let m = PerpMarketRisk { price: Price::flat(price), cumulative_funding: accrue_funding(0, price, rate, dt)?, ..params(0, 0, 0).1 };
+        let m = PerpMarketRisk { price: Price::flat(price), cumulative_funding: accrue_funding(0, 0, price, rate, dt)?.0, ..params(0, 0, 0).1 };
         // Each position settles what it owes; the pool is paid what the positions pay and pays
         // what they receive: positions + pool sum to zero by construction, and the pool's net is
         // the imbalance (net base × index), rounded in the pool's favour by < 1 unit a position.
@@ -77,6 +78,88 @@ proptest! {
         prop_assert!(pool * scale >= exact, "pool {} < imbalance {}", pool, exact / scale);
         prop_assert!((pool - bases.len() as i128) * scale <= exact);
     }
+}
+
+/// `index × FUNDING_CARRY_DENOM + carry`: the accrued funding, exactly.
+fn exact(index: i128, carry: i64) -> i128 {
+    index * FUNDING_CARRY_DENOM + carry as i128
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    /// N observations (cranks) at arbitrary intervals over T seconds accrue what one observation
+    /// over T does, at the same price and rate: the same index, to the unit (the carry too).
+    #[test]
+    fn n_cranks_over_t_accrue_what_one_accrual_over_t_does(
+        steps in proptest::collection::vec(0u64..120, 1..400),
+        rate in -100_000i64..=100_000, price in 1u64..1_000_000_000_000_000, start in -1_000_000_000i128..1_000_000_000,
+    ) {
+        let t: u64 = steps.iter().sum();
+        let (mut index, mut carry) = (start, 0i64);
+        for dt in &steps {
+            (index, carry) = accrue_funding(index, carry, price, rate, *dt)?;
+            prop_assert!((carry as i128).abs() < FUNDING_CARRY_DENOM);
+        }
+        let once = accrue_funding(start, 0, price, rate, t)?;
+        prop_assert_eq!((index, carry), once);
+        // And one accrual is the exact integral, truncated: within one unit of it.
+        let integral = rate as i128 * t as i128 * price as i128;
+        prop_assert_eq!(exact(once.0 - start, once.1), integral);
+    }
+
+    /// With the price and rate moving between observations, the index stays within one unit of
+    /// the exact sum of the accruals, however many observations there are.
+    #[test]
+    fn the_index_is_within_one_unit_of_the_exact_sum(
+        obs in proptest::collection::vec((0u64..3_600, 1u64..1_000_000_000_000_000, -100_000i64..=100_000), 1..300),
+    ) {
+        let (mut index, mut carry, mut integral) = (0i128, 0i64, 0i128);
+        for (dt, price, rate) in &obs {
+            (index, carry) = accrue_funding(index, carry, *price, *rate, *dt)?;
+            integral += *rate as i128 * *dt as i128 * *price as i128;
+            prop_assert_eq!(exact(index, carry), integral);
+            prop_assert!((index * FUNDING_CARRY_DENOM - integral).abs() < FUNDING_CARRY_DENOM);
+        }
+    }
+
+    /// The two sides are treated alike: swapping longs and shorts negates the skew, and
+    /// negating the skew negates the rate and the accrual.
+    #[test]
+    fn skew_rate_and_accrual_are_symmetric(
+        long in 0u64..u64::MAX / 2, short in 0u64..u64::MAX / 2, price in 1u64..1_000_000_000_000_000,
+        depth in 0u64..1_000_000_000_000, s in -1_000_000i64..=1_000_000, factor in 0u32..=1_000_000, cap in 0u32..=100_000,
+        carry in -3_599_999_999i64..3_600_000_000, dt in 0u64..86_400,
+    ) {
+        prop_assert_eq!(skew(long, short, price, depth)?, -skew(short, long, price, depth)?);
+        let p = DynamicParams { funding_factor: factor, max_funding_rate: cap, ..DynamicParams::default() };
+        let r = funding_rate(s, &p)?;
+        prop_assert_eq!(funding_rate(-s, &p)?, -r);
+        let (i, c) = accrue_funding(0, carry, price, r, dt)?;
+        prop_assert_eq!(accrue_funding(0, -carry, price, -r, dt)?, (-i, -c));
+    }
+}
+
+#[test]
+fn a_keeper_cranking_a_penny_market_every_second_for_an_hour_moves_the_index_ten_units() {
+    // Issue 12, item 3: $0.01 with 9 base decimals is engine price 10⁷; a skew of −100 ppm at
+    // 1% an hour per 100% is −1 ppm an hour. An hour of it: 10⁷ × 10⁻⁶ = 10 units, however
+    // often the market is observed (the per-observation rounding used to make it 3,600).
+    let p = DynamicParams { funding_factor: 10_000, max_funding_rate: 10_000, ..DynamicParams::default() };
+    let depth = 10_000_000_000; // $10,000
+    let s = skew(1_000_000_000_000_000, 1_000_100_000_000_000, 10_000_000, depth).unwrap();
+    assert_eq!(s, -100);
+    let rate = funding_rate(s, &p).unwrap();
+    assert_eq!(rate, -1);
+    assert_eq!(funding_rate(100, &p).unwrap(), 1, "the other side alike");
+    assert_eq!(funding_rate(-99, &p).unwrap(), 0, "under 1 ppm an hour is nothing, on either side");
+    let (mut index, mut carry) = (0, 0);
+    for _ in 0..3_600 {
+        (index, carry) = accrue_funding(index, carry, 10_000_000, rate, 1).unwrap();
+    }
+    assert_eq!((index, carry), (-10, 0));
+    // A second of it: 1/360 of a unit, carried, not rounded up to a whole unit.
+    assert_eq!(accrue_funding(0, 0, 10_000_000, -1, 1).unwrap(), (0, -10_000_000));
 }
 
 // ---- hand-worked numbers
@@ -131,7 +214,7 @@ fn funding_and_fees() {
     assert_eq!(s, 200_000);
     assert_eq!(funding_rate(s, &p).unwrap(), 200); // 0.02% per hour
                                                    // One hour: $100 × 0.0002 = $0.02 per SOL = 2e7 index units.
-    assert_eq!(accrue_funding(0, 100_000_000_000, 200, 3_600).unwrap(), 20_000_000);
+    assert_eq!(accrue_funding(0, 0, 100_000_000_000, 200, 3_600).unwrap(), (20_000_000, 0));
     assert_eq!(funding_rate(1_000_000, &p).unwrap(), 500);
     assert_eq!(trade_fee_rate(1_000, 100_000, 200_000, &p).unwrap(), 3_000);
     assert_eq!(trade_fee_rate(1_000, 200_000, 100_000, &p).unwrap(), 1_000);

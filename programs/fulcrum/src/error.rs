@@ -150,6 +150,8 @@ pub enum FulcrumError {
     TradeLowersFreeCollateral,
     #[msg("No liquidation of this position lowers the account's netted requirement")]
     LiquidationCannotReduceRisk,
+    #[msg("Oracle price too small in engine units for the market's base decimals (coarser than 1 ppm)")]
+    EnginePriceTooCoarse,
 }
 
 impl From<fulcrum_risk::CorrelationError> for FulcrumError {

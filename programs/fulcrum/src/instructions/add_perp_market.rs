@@ -1,5 +1,5 @@
 use anchor_lang::prelude::*;
-use fulcrum_risk::RATIO_ONE;
+use fulcrum_risk::{MIN_LISTING_ENGINE_PRICE, RATIO_ONE};
 
 use crate::error::FulcrumError;
 use crate::oracle::{read_oracle, OracleConfig, OracleKind};
@@ -128,6 +128,14 @@ pub struct AddPerpMarket<'info> {
     pub system_program: Program<'info, System>,
 }
 
+/// Listing rule: one unit of engine price (and of the funding index) must be at most 1 ppm of
+/// the price, or rounding (of prices, and of the funding a position settles) is a visible part
+/// of every position. Refuses 18-decimal bases and sub-$0.001 prices at 9 decimals.
+pub fn check_price_granularity(engine_price: u64) -> Result<()> {
+    require!(engine_price >= MIN_LISTING_ENGINE_PRICE, FulcrumError::EnginePriceTooCoarse);
+    Ok(())
+}
+
 /// Lists a perp market. `market_index` must be the exchange's next index.
 pub fn handler(
     ctx: Context<AddPerpMarket>,
@@ -154,7 +162,8 @@ pub fn handler(
         max_conf_ratio: params.max_conf_ratio,
         base_decimals,
     };
-    read_oracle(&a.oracle.to_account_info(), &cfg)?;
+    let price = read_oracle(&a.oracle.to_account_info(), &cfg)?.to_price(base_decimals, e.quote_decimals)?;
+    check_price_granularity(price.oracle)?;
     e.num_markets = e.num_markets.checked_add(1).ok_or(FulcrumError::MathOverflow)?;
 
     let mut m = a.market.load_init()?;

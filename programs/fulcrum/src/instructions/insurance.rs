@@ -3,6 +3,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
+use super::quote_vault::*;
 use crate::error::{FulcrumError, OptionExt};
 use crate::events::InsuranceEvent;
 use crate::state::*;
@@ -13,15 +14,9 @@ pub struct InsuranceDeposit<'info> {
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(mut, has_one = exchange @ FulcrumError::WrongExchange)]
     pub pool: AccountLoader<'info, LiquidityPool>,
-    #[account(
-        has_one = exchange @ FulcrumError::WrongExchange,
-        constraint = quote_bank.load()?.index == CollateralBank::QUOTE_INDEX @ FulcrumError::WrongVault,
-        constraint = quote_bank.load()?.vault == quote_vault.key() @ FulcrumError::WrongVault
-    )]
-    pub quote_bank: AccountLoader<'info, CollateralBank>,
-    #[account(mut)]
-    pub quote_vault: Box<Account<'info, TokenAccount>>,
-    #[account(mut, constraint = source.mint == quote_vault.mint @ FulcrumError::WrongMint)]
+    #[account(constraint = quote.is_of(&exchange)? @ FulcrumError::WrongExchange)]
+    pub quote: QuoteVault<'info>,
+    #[account(mut, constraint = source.mint == quote.vault.mint @ FulcrumError::WrongMint)]
     pub source: Box<Account<'info, TokenAccount>>,
     pub depositor: Signer<'info>,
     pub token_program: Program<'info, Token>,
@@ -38,7 +33,7 @@ pub fn deposit(ctx: Context<InsuranceDeposit>, amount: u64) -> Result<()> {
     transfer_in(
         &a.token_program.to_account_info(),
         &a.source.to_account_info(),
-        &a.quote_vault.to_account_info(),
+        &a.quote.vault.to_account_info(),
         &a.depositor.to_account_info(),
         amount,
     )?;
@@ -54,15 +49,9 @@ pub struct InsuranceWithdraw<'info> {
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(mut, has_one = exchange @ FulcrumError::WrongExchange)]
     pub pool: AccountLoader<'info, LiquidityPool>,
-    #[account(
-        has_one = exchange @ FulcrumError::WrongExchange,
-        constraint = quote_bank.load()?.index == CollateralBank::QUOTE_INDEX @ FulcrumError::WrongVault,
-        constraint = quote_bank.load()?.vault == quote_vault.key() @ FulcrumError::WrongVault
-    )]
-    pub quote_bank: AccountLoader<'info, CollateralBank>,
-    #[account(mut)]
-    pub quote_vault: Box<Account<'info, TokenAccount>>,
-    #[account(mut, constraint = destination.mint == quote_vault.mint @ FulcrumError::WrongMint)]
+    #[account(constraint = quote.is_of(&exchange)? @ FulcrumError::WrongExchange)]
+    pub quote: QuoteVault<'info>,
+    #[account(mut, constraint = destination.mint == quote.vault.mint @ FulcrumError::WrongMint)]
     pub destination: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
 }
@@ -82,7 +71,7 @@ pub fn withdraw(ctx: Context<InsuranceWithdraw>, amount: u64) -> Result<()> {
     drop(exchange);
     transfer_out(
         &a.token_program.to_account_info(),
-        &a.quote_vault.to_account_info(),
+        &a.quote.vault.to_account_info(),
         &a.destination.to_account_info(),
         &a.exchange.to_account_info(),
         &seeds,

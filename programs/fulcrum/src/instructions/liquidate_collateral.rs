@@ -2,6 +2,7 @@ use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 use fulcrum_risk::{plan_collateral_liquidation_in, portfolio_liquidation_target, MarginModel};
 
+use super::quote_vault::*;
 use crate::error::{FulcrumError, MathResultExt, OptionExt};
 use crate::events::{sat_i64, CollateralLiquidationEvent};
 use crate::health::{load_health_inputs, observe, require_liquidatable, HealthInputs};
@@ -15,19 +16,13 @@ pub struct LiquidateCollateral<'info> {
     pub margin_account: AccountLoader<'info, MarginAccount>,
     pub liquidator: Signer<'info>,
     /// Pays the repaid debt (authority: the liquidator).
-    #[account(mut, constraint = liquidator_quote.mint == quote_vault.mint @ FulcrumError::WrongMint)]
+    #[account(mut, constraint = liquidator_quote.mint == quote.vault.mint @ FulcrumError::WrongMint)]
     pub liquidator_quote: Box<Account<'info, TokenAccount>>,
     /// Receives the collateral.
     #[account(mut, constraint = liquidator_collateral.mint == vault.mint @ FulcrumError::WrongMint)]
     pub liquidator_collateral: Box<Account<'info, TokenAccount>>,
-    #[account(
-        has_one = exchange @ FulcrumError::WrongExchange,
-        constraint = quote_bank.load()?.index == CollateralBank::QUOTE_INDEX @ FulcrumError::WrongVault,
-        constraint = quote_bank.load()?.vault == quote_vault.key() @ FulcrumError::WrongVault
-    )]
-    pub quote_bank: AccountLoader<'info, CollateralBank>,
-    #[account(mut)]
-    pub quote_vault: Box<Account<'info, TokenAccount>>,
+    #[account(constraint = quote.is_of(&exchange)? @ FulcrumError::WrongExchange)]
+    pub quote: QuoteVault<'info>,
     #[account(mut, has_one = exchange @ FulcrumError::WrongExchange, has_one = vault @ FulcrumError::WrongVault)]
     pub bank: AccountLoader<'info, CollateralBank>,
     #[account(mut)]
@@ -92,7 +87,7 @@ pub fn handler<'info>(ctx: Context<'info, LiquidateCollateral<'info>>, max_repay
     transfer_in(
         &a.token_program.to_account_info(),
         &a.liquidator_quote.to_account_info(),
-        &a.quote_vault.to_account_info(),
+        &a.quote.vault.to_account_info(),
         &a.liquidator.to_account_info(),
         plan.repay,
     )?;

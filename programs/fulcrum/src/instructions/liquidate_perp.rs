@@ -5,6 +5,7 @@ use fulcrum_risk::{
     portfolio_liquidation_target, MarginModel, PerpExposure, RiskAccount,
 };
 
+use super::quote_vault::*;
 use crate::error::{FulcrumError, MathResultExt, OptionExt};
 use crate::events::{sat_i64, BankruptcyEvent, LiquidationEvent};
 use crate::health::{load_health_inputs_with, observe, require_liquidatable};
@@ -19,16 +20,10 @@ pub struct LiquidatePerp<'info> {
     /// Anyone: needs nothing but SOL for the fee.
     pub liquidator: Signer<'info>,
     /// Receives the liquidator fee (any quote token account the liquidator names).
-    #[account(mut, constraint = liquidator_quote.mint == quote_vault.mint @ FulcrumError::WrongMint)]
+    #[account(mut, constraint = liquidator_quote.mint == quote.vault.mint @ FulcrumError::WrongMint)]
     pub liquidator_quote: Box<Account<'info, TokenAccount>>,
-    #[account(
-        has_one = exchange @ FulcrumError::WrongExchange,
-        constraint = quote_bank.load()?.index == CollateralBank::QUOTE_INDEX @ FulcrumError::WrongVault,
-        constraint = quote_bank.load()?.vault == quote_vault.key() @ FulcrumError::WrongVault
-    )]
-    pub quote_bank: AccountLoader<'info, CollateralBank>,
-    #[account(mut)]
-    pub quote_vault: Box<Account<'info, TokenAccount>>,
+    #[account(constraint = quote.is_of(&exchange)? @ FulcrumError::WrongExchange)]
+    pub quote: QuoteVault<'info>,
     #[account(mut, has_one = exchange @ FulcrumError::WrongExchange, has_one = oracle @ FulcrumError::OracleMismatch)]
     pub market: AccountLoader<'info, PerpMarket>,
     /// CHECK: the market's oracle (read through the health accounts).
@@ -162,7 +157,7 @@ pub fn handler<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
     if plan.liquidator_fee > 0 {
         transfer_out(
             &a.token_program.to_account_info(),
-            &a.quote_vault.to_account_info(),
+            &a.quote.vault.to_account_info(),
             &a.liquidator_quote.to_account_info(),
             &a.exchange.to_account_info(),
             &seeds,

@@ -97,7 +97,10 @@ pub struct PerpMarket {
     pub _pad: [u8; 2],
     pub maint_rise_from: u32,
     pub _pad2: [u8; 4],
-    pub reserved: [u8; 120],
+    /// Funding accrued and not yet a whole unit of the index, in `1 / FUNDING_CARRY_DENOM` units
+    /// (|carry| < FUNDING_CARRY_DENOM; see `fulcrum_risk::accrue_funding`).
+    pub funding_carry: i64,
+    pub reserved: [u8; 112],
 }
 const _: () = assert!(core::mem::size_of::<PerpMarket>() == 504);
 
@@ -108,23 +111,15 @@ impl PerpMarket {
         get_i128(&self.cumulative_funding)
     }
 
-    /// The funding index as of `now` at `price`, as [`PerpMarket::observe`] would accrue it,
-    /// without writing it: margin checks read markets as read-only copies.
+    /// The funding index as of `now` at `price`, as [`PerpMarket::accrue_funding_to`] would
+    /// accrue it, without writing it: margin checks read markets as read-only copies.
     pub fn funding_index_at(&self, price: u64, now: i64) -> MathResult<i128> {
         if self.last_funding_time > 0 && now > self.last_funding_time {
             let dt = (now - self.last_funding_time) as u64;
-            return accrue_funding(self.funding_index(), price, self.funding_rate, dt);
+            let (index, _) = accrue_funding(self.funding_index(), self.funding_carry, price, self.funding_rate, dt)?;
+            return Ok(index);
         }
         Ok(self.funding_index())
-    }
-
-    /// Accrues funding to `now` at `price` without the rest of an observation (a liquidation,
-    /// which may price at the last valid observation).
-    pub fn accrue_funding_to(&mut self, price: u64, now: i64) -> MathResult<()> {
-        let index = self.funding_index_at(price, now)?;
-        self.set_funding_index(index);
-        self.last_funding_time = self.last_funding_time.max(now);
-        Ok(())
     }
 
     /// [`PerpMarket::risk`] with the funding index accrued to `now`.
@@ -206,11 +201,7 @@ impl PerpMarket {
     /// breaker tripped now.
     pub fn observe(&mut self, price: Price, publish_time: i64, now: i64, depth: u64) -> MathResult<bool> {
         let p = self.dynamic_params();
-        if self.last_funding_time > 0 && now > self.last_funding_time {
-            let dt = (now - self.last_funding_time) as u64;
-            self.set_funding_index(accrue_funding(self.funding_index(), price.oracle, self.funding_rate, dt)?);
-        }
-        self.last_funding_time = now;
+        self.accrue_funding_to(price.oracle, now)?;
         if publish_time > self.last_publish_time {
             if self.last_price > 0 && self.last_publish_time > 0 {
                 let dt = (publish_time - self.last_publish_time) as u64;
@@ -229,6 +220,21 @@ impl PerpMarket {
         self.last_valid_time = now;
         self.refresh_ratios(price.oracle, now, depth)?;
         Ok(newly)
+    }
+
+    /// Accrues funding from `last_funding_time` to `now` at the current rate and `price`, exactly
+    /// (the part of an index unit carried in `funding_carry`): however often this runs, the
+    /// index moves as one accrual over the whole time would.
+    pub fn accrue_funding_to(&mut self, price: u64, now: i64) -> MathResult<()> {
+        if self.last_funding_time > 0 && now > self.last_funding_time {
+            let dt = (now - self.last_funding_time) as u64;
+            let (index, carry) =
+                accrue_funding(self.funding_index(), self.funding_carry, price, self.funding_rate, dt)?;
+            self.set_funding_index(index);
+            self.funding_carry = carry;
+        }
+        self.last_funding_time = self.last_funding_time.max(now);
+        Ok(())
     }
 
     /// Effective ratios and funding rate from the current state (after open interest changed).

@@ -9,11 +9,13 @@ mod harness;
 mod arithmetic;
 mod decoders;
 mod economic;
+mod funding;
 mod fuzz;
 mod integrity;
 mod loose_ends;
 mod modes;
 mod oracle_spoofing;
+mod quote_vault;
 mod signers;
 mod substitution;
 

@@ -73,39 +73,8 @@ async fn market_and_pool_of_another_exchange() {
     let mut w = World::new().await;
     // A second exchange (same admin, id 1) with its own market.
     let admin = w.h.admin.insecure_clone();
-    let ex2 = solana_sdk::pubkey::Pubkey::find_program_address(
-        &[fulcrum::seeds::EXCHANGE, admin.pubkey().as_ref(), &1u16.to_le_bytes()],
-        &fulcrum::ID,
-    )
-    .0;
-    let quote_mint = w.h.create_mint(6).await;
+    let (ex2, _) = crate::quote_vault::second_exchange(&mut w.h).await;
     let pool2 = solana_sdk::pubkey::Pubkey::find_program_address(&[fulcrum::seeds::POOL, ex2.as_ref()], &fulcrum::ID).0;
-    let init = Instruction {
-        program_id: fulcrum::ID,
-        accounts: fulcrum::accounts::InitializeExchange {
-            admin: admin.pubkey(),
-            quote_mint,
-            exchange: ex2,
-            quote_bank: bank_address(&ex2, 0),
-            quote_vault: vault_address(&ex2, &quote_mint),
-            pool: pool2,
-            lp_mint: solana_sdk::pubkey::Pubkey::find_program_address(
-                &[fulcrum::seeds::LP_MINT, ex2.as_ref()],
-                &fulcrum::ID,
-            )
-            .0,
-            token_program: anchor_spl::token::ID,
-            system_program: anchor_lang::system_program::ID,
-        }
-        .to_account_metas(None),
-        data: fulcrum::instruction::InitializeExchange {
-            exchange_id: 1,
-            params: default_exchange_params(),
-            quote_deposit_cap: u64::MAX,
-        }
-        .data(),
-    };
-    w.h.send(&[init], &[&admin]).await.unwrap();
     let oracle = w.h.markets[0].oracle;
     let market2 = market_address(&ex2, 0);
     let add = Instruction {

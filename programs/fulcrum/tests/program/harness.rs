@@ -4,25 +4,25 @@
 
 use std::collections::HashMap;
 
-use anchor_lang::{AccountDeserialize, AccountSerialize, InstructionData, ToAccountMetas};
+use anchor_lang::{AccountDeserialize, InstructionData, ToAccountMetas};
 use anchor_spl::token::spl_token;
 use fulcrum::instructions::{BankParams, ExchangeParams, MarketParams, Side, TradeParams};
-use fulcrum::oracle::{LegacyPriceAccount, LegacyPriceInfo, LegacyRational, OracleKind};
+use fulcrum::oracle::{LegacyPriceAccount, OracleKind};
 use fulcrum::seeds;
 use fulcrum::state::*;
-use pyth_solana_receiver_sdk::price_update::{PriceFeedMessage, PriceUpdateV2, VerificationLevel};
+use pyth_solana_receiver_sdk::price_update::{PriceUpdateV2, VerificationLevel};
 use solana_program_test::*;
 use solana_sdk::{
     account::{Account, AccountSharedData},
     clock::Clock,
     instruction::{AccountMeta, Instruction, InstructionError},
-    program_pack::Pack,
     pubkey::Pubkey,
     signature::{Keypair, Signer},
     transaction::{Transaction, TransactionError},
 };
 
 pub use fulcrum::error::FulcrumError;
+pub use fulcrum_testkit::{OracleFormat, EXPO};
 use solana_compute_budget_interface::ComputeBudgetInstruction;
 use solana_system_interface::instruction as system_instruction;
 
@@ -30,8 +30,6 @@ use solana_system_interface::instruction as system_instruction;
 pub const USDC: u64 = 1_000_000;
 /// One whole unit of a 9-decimal asset.
 pub const SOL: u64 = 1_000_000_000;
-/// Pyth exponent the harness publishes prices with.
-pub const EXPO: i32 = -8;
 /// `dollars` in Pyth units at [`EXPO`].
 pub const fn px(dollars: i64) -> i64 {
     dollars * 100_000_000
@@ -48,23 +46,6 @@ pub fn engine_price(pyth: i64, decimals: u8) -> u64 {
 /// Start of the harness clock (unix seconds).
 pub const GENESIS_TIME: i64 = 1_750_000_000;
 
-/// Native entry point: Anchor's `entry` wants one lifetime for everything, `processor!` gives
-/// independent ones. The accounts outlive the call, so shortening them is sound.
-fn process_instruction(
-    program_id: &Pubkey,
-    accounts: &[anchor_lang::prelude::AccountInfo],
-    data: &[u8],
-) -> anchor_lang::solana_program::entrypoint::ProgramResult {
-    let accounts: &[anchor_lang::prelude::AccountInfo] = unsafe { std::mem::transmute(accounts) };
-    fulcrum::entry(program_id, accounts, data)
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OracleFormat {
-    Legacy,
-    Pull,
-}
-
 /// A Pyth price the harness writes into an oracle account.
 #[derive(Clone, Copy, Debug)]
 pub struct Quote {
@@ -78,6 +59,10 @@ pub struct Quote {
 impl Quote {
     pub fn at(price: i64) -> Self {
         Self { price, conf: (price / 2_000) as u64, ema: price, age: 0 }
+    }
+
+    fn published(self, publish_time: i64) -> fulcrum_testkit::PythPrice {
+        fulcrum_testkit::PythPrice { price: self.price, conf: self.conf, ema_price: self.ema, publish_time }
     }
 }
 
@@ -203,9 +188,7 @@ impl Harness {
     }
 
     pub async fn with_params(params: ExchangeParams) -> Self {
-        let mut pt = ProgramTest::new("fulcrum", fulcrum::ID, processor!(process_instruction));
-        pt.prefer_bpf(false);
-        let ctx = pt.start_with_context().await;
+        let ctx = fulcrum_testkit::program_test().start_with_context().await;
         let admin = Keypair::new();
         let mut h = Harness {
             ctx,
@@ -353,18 +336,8 @@ impl Harness {
     pub async fn create_mint(&mut self, decimals: u8) -> Pubkey {
         let mint = Keypair::new();
         let payer = self.payer();
-        let rent = self.ctx.banks_client.get_rent().await.unwrap().minimum_balance(spl_token::state::Mint::LEN);
-        let ixs = [
-            system_instruction::create_account(
-                &payer.pubkey(),
-                &mint.pubkey(),
-                rent,
-                spl_token::state::Mint::LEN as u64,
-                &spl_token::ID,
-            ),
-            spl_token::instruction::initialize_mint2(&spl_token::ID, &mint.pubkey(), &payer.pubkey(), None, decimals)
-                .unwrap(),
-        ];
+        let rent = self.ctx.banks_client.get_rent().await.unwrap();
+        let ixs = fulcrum_testkit::create_mint_ixs(&rent, &payer.pubkey(), &mint.pubkey(), &payer.pubkey(), decimals);
         self.send(&ixs, &[&mint]).await.expect("create mint");
         mint.pubkey()
     }
@@ -372,17 +345,8 @@ impl Harness {
     pub async fn create_token_account(&mut self, mint: &Pubkey, owner: &Pubkey) -> Pubkey {
         let acct = Keypair::new();
         let payer = self.payer();
-        let rent = self.ctx.banks_client.get_rent().await.unwrap().minimum_balance(spl_token::state::Account::LEN);
-        let ixs = [
-            system_instruction::create_account(
-                &payer.pubkey(),
-                &acct.pubkey(),
-                rent,
-                spl_token::state::Account::LEN as u64,
-                &spl_token::ID,
-            ),
-            spl_token::instruction::initialize_account3(&spl_token::ID, &acct.pubkey(), mint, owner).unwrap(),
-        ];
+        let rent = self.ctx.banks_client.get_rent().await.unwrap();
+        let ixs = fulcrum_testkit::create_token_account_ixs(&rent, &payer.pubkey(), &acct.pubkey(), mint, owner);
         self.send(&ixs, &[&acct]).await.expect("create token account");
         acct.pubkey()
     }
@@ -408,20 +372,19 @@ impl Harness {
     }
 
     pub async fn write_oracle(&mut self, oracle: &OracleHandle, data: Vec<u8>) {
-        let mut acct = AccountSharedData::new(SOL, data.len(), &oracle.owner);
-        acct.set_data_from_slice(&data);
-        self.ctx.set_account(&oracle.key, &acct);
+        self.ctx.set_account(&oracle.key, &fulcrum_testkit::price_account(&oracle.owner, &data));
     }
 
     pub async fn new_oracle(&mut self, format: OracleFormat, q: Quote) -> OracleHandle {
         let mut feed_id = [0u8; 32];
         feed_id[..8].copy_from_slice(&rand_u64().to_le_bytes());
-        let owner = match format {
-            OracleFormat::Pull => fulcrum::oracle::PYTH_RECEIVER,
-            OracleFormat::Legacy => fulcrum::oracle::PYTH_LEGACY_MAINNET,
+        let o = OracleHandle {
+            key: Pubkey::new_unique(),
+            format,
+            feed_id,
+            owner: format.owner(),
+            verification: VerificationLevel::Full,
         };
-        let o =
-            OracleHandle { key: Pubkey::new_unique(), format, feed_id, owner, verification: VerificationLevel::Full };
         self.set_oracle(&o, q).await;
         o
     }
@@ -438,10 +401,7 @@ impl Harness {
         let index = 1 + self.banks.len() as u16;
         let bank = bank_address(&self.exchange, index);
         let vault = vault_address(&self.exchange, &mint);
-        let kind = match oracle.format {
-            OracleFormat::Legacy => OracleKind::PythLegacy,
-            OracleFormat::Pull => OracleKind::PythPull,
-        } as u8;
+        let kind = oracle.format.kind();
         let ix = Instruction {
             program_id: fulcrum::ID,
             accounts: fulcrum::accounts::AddCollateralBank {
@@ -483,10 +443,7 @@ impl Harness {
     ) -> MarketHandle {
         let index = self.markets.len() as u16;
         let market = market_address(&self.exchange, index);
-        let kind = match oracle.format {
-            OracleFormat::Legacy => OracleKind::PythLegacy,
-            OracleFormat::Pull => OracleKind::PythPull,
-        } as u8;
+        let kind = oracle.format.kind();
         let mut name = [0u8; 16];
         let label = format!("PERP-{index}");
         name[..label.len()].copy_from_slice(label.as_bytes());
@@ -775,8 +732,7 @@ impl Harness {
             margin_account: *account,
             liquidator: *keeper,
             liquidator_quote: *fee_to,
-            quote_bank: self.quote.key,
-            quote_vault: self.quote.vault,
+            quote: fulcrum::accounts::QuoteVault { bank: self.quote.key, vault: self.quote.vault },
             market: m.key,
             oracle: m.oracle.key,
             pool: self.pool,
@@ -813,8 +769,7 @@ impl Harness {
             liquidator: keeper.key(),
             liquidator_quote: keeper.token(&self.quote.mint),
             liquidator_collateral: keeper.token(&bank.mint),
-            quote_bank: self.quote.key,
-            quote_vault: self.quote.vault,
+            quote: fulcrum::accounts::QuoteVault { bank: self.quote.key, vault: self.quote.vault },
             bank: bank.key,
             vault: bank.vault,
             token_program: spl_token::ID,
@@ -851,8 +806,7 @@ impl Harness {
             accounts: fulcrum::accounts::InsuranceDeposit {
                 exchange: self.exchange,
                 pool: self.pool,
-                quote_bank: self.quote.key,
-                quote_vault: self.quote.vault,
+                quote: fulcrum::accounts::QuoteVault { bank: self.quote.key, vault: self.quote.vault },
                 source: d.token(&self.quote.mint),
                 depositor: d.key(),
                 token_program: spl_token::ID,
@@ -870,8 +824,7 @@ impl Harness {
                 admin: *admin,
                 exchange: self.exchange,
                 pool: self.pool,
-                quote_bank: self.quote.key,
-                quote_vault: self.quote.vault,
+                quote: fulcrum::accounts::QuoteVault { bank: self.quote.key, vault: self.quote.vault },
                 destination: *destination,
                 token_program: spl_token::ID,
             }
@@ -1034,7 +987,7 @@ fn rand_u64() -> u64 {
     Pubkey::new_unique().to_bytes()[..8].iter().fold(0u64, |a, b| a.wrapping_mul(131).wrapping_add(*b as u64))
 }
 
-/// PriceUpdateV2 account data, discriminator included.
+/// PriceUpdateV2 account data of `q` (a fresh write authority), discriminator included.
 pub fn pull_oracle_data(
     feed_id: [u8; 32],
     q: Quote,
@@ -1042,58 +995,18 @@ pub fn pull_oracle_data(
     slot: u64,
     verification_level: VerificationLevel,
 ) -> Vec<u8> {
-    let update = PriceUpdateV2 {
-        write_authority: Pubkey::new_unique(),
+    fulcrum_testkit::price_update_v2_data(
+        feed_id,
+        q.published(publish_time),
+        slot,
         verification_level,
-        price_message: PriceFeedMessage {
-            feed_id,
-            price: q.price,
-            conf: q.conf,
-            exponent: EXPO,
-            publish_time,
-            prev_publish_time: publish_time - 1,
-            ema_price: q.ema,
-            ema_conf: q.conf,
-        },
-        posted_slot: slot,
-    };
-    let mut data = vec![];
-    update.try_serialize(&mut data).unwrap();
-    data.resize(PriceUpdateV2::LEN, 0);
-    data
+        Pubkey::new_unique(),
+    )
 }
 
-/// Legacy Pyth price account data (3,312 bytes, as on mainnet).
+/// Legacy Pyth price account data of `q` (3,312 bytes, as on mainnet), published at slot 1.
 pub fn legacy_oracle_data(q: Quote, publish_time: i64, status: u32) -> Vec<u8> {
-    let header = LegacyPriceAccount {
-        magic: fulcrum::oracle::LEGACY_MAGIC,
-        ver: fulcrum::oracle::LEGACY_VERSION,
-        atype: fulcrum::oracle::LEGACY_TYPE_PRICE,
-        size: 3_312,
-        ptype: 1,
-        expo: EXPO,
-        num: 1,
-        num_qt: 1,
-        last_slot: 1,
-        valid_slot: 1,
-        ema_price: LegacyRational { val: q.ema, numer: q.ema, denom: 1 },
-        ema_conf: LegacyRational { val: q.conf as i64, numer: q.conf as i64, denom: 1 },
-        timestamp: publish_time,
-        min_pub: 1,
-        drv2: 0,
-        drv3: 0,
-        drv4: 0,
-        prod: [0; 32],
-        next: [0; 32],
-        prev_slot: 0,
-        prev_price: q.price,
-        prev_conf: q.conf,
-        prev_timestamp: publish_time,
-        agg: LegacyPriceInfo { price: q.price, conf: q.conf, status, corp_act: 0, pub_slot: 1 },
-    };
-    let mut data = bytemuck::bytes_of(&header).to_vec();
-    data.resize(3_312, 0);
-    data
+    fulcrum_testkit::legacy_price_data(q.published(publish_time), status, 1, 0)
 }
 
 /// The quote an oracle account currently holds (age measured later by the caller).
