@@ -130,7 +130,8 @@ pub async fn demo(chain: &Chain, prices: &PriceBook, rpc_url: &str) -> Result<Va
         liquidation_buffer: 100_000,
         liquidator_fee: 5_000,
         insurance_fee: 2_500,
-        collateral_liquidation_discount: 50_000,
+        // Below 1 − 0.95 (BTC's maintenance weight): `fulcrum_risk::discount_fits`.
+        collateral_liquidation_discount: 40_000,
         insurance_fee_share: 100_000,
         insurance_floor: 0,
         dust_notional: 10 * USDC,

@@ -354,9 +354,24 @@ impl Config {
         if self.book.isolated_share != 0.0 {
             return Err("isolated margin is not in the risk engine yet: isolated_share must be 0".into());
         }
+        let p = &self.protocol;
+        let fees = u64::from(p.liquidator_fee) + u64::from(p.insurance_fee);
         for m in &self.markets {
             if m.maint_margin_ratio >= m.init_margin_ratio || m.step == 0 || m.price_usd <= 0.0 {
                 return Err(format!("market {}: need maint < init, step > 0, price > 0", m.name));
+            }
+            // The program's listing rules (`fulcrum_risk::params`).
+            if !fulcrum_risk::liquidation_fee_fits(m.maint_margin_ratio, fees) {
+                return Err(format!("market {}: liquidation fees {fees} ppm must be < maint ratio", m.name));
+            }
+        }
+        for c in &self.collateral {
+            if !fulcrum_risk::discount_fits(c.maint_asset_weight, fulcrum_risk::RATIO_ONE as u32, p.collateral_discount)
+            {
+                return Err(format!(
+                    "collateral {}: discount {} ppm must be < 1 − maint weight",
+                    c.name, p.collateral_discount
+                ));
             }
         }
         if self.paths == 0 || self.book.accounts == 0 {

@@ -150,3 +150,17 @@ fn example_config_parses() {
     assert_eq!(cfg.markets.len(), 3);
     assert!(Config::from_toml("[book]\nbogus = 1\n").is_err());
 }
+
+#[test]
+fn a_config_the_program_would_refuse_is_refused() {
+    // The program's listing rules (`fulcrum_risk::params`): discount < 1 − maint weight, fees <
+    // every market's maintenance ratio.
+    assert!(Config::default().validate().is_ok());
+    let mut c = Config::default();
+    c.protocol.collateral_discount = 200_000; // jitoSOL at maint weight 0.9
+    assert!(c.validate().unwrap_err().contains("discount"));
+    let mut c = Config::default();
+    c.protocol.liquidator_fee = 40_000;
+    c.protocol.insurance_fee = 10_000; // = MM 5%
+    assert!(c.validate().unwrap_err().contains("liquidation fees"));
+}

@@ -152,6 +152,17 @@ pub enum FulcrumError {
     LiquidationCannotReduceRisk,
     #[msg("Oracle price too small in engine units for the market's base decimals (coarser than 1 ppm)")]
     EnginePriceTooCoarse,
+    // --- parameter ranges under which liquidation restores health (appended)
+    #[msg("Collateral liquidation discount does not fit a bank's maintenance weight: discount < 1 − maint weight / liability weight")]
+    CollateralDiscountTooLarge,
+    #[msg("Liquidation fee (liquidator + insurance) is not below a market's maintenance ratio")]
+    LiquidationFeeTooLarge,
+    #[msg("Portfolio-margin floor is below the documented minimum")]
+    CorrelationFloorTooLow,
+    #[msg("Base or collateral mint decimals above the documented maximum")]
+    BaseDecimalsOutOfRange,
+    #[msg("Oracle max age for trading above the documented maximum")]
+    OracleAgeTooLong,
 }
 
 impl From<fulcrum_risk::CorrelationError> for FulcrumError {

@@ -19,6 +19,7 @@ pub mod pool;
 pub mod seeds;
 pub mod state;
 pub mod token;
+pub mod validate;
 
 use instructions::*;
 

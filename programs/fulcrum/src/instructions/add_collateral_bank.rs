@@ -6,15 +6,18 @@ use crate::error::FulcrumError;
 use crate::oracle::{read_oracle, OracleConfig, OracleKind};
 use crate::seeds;
 use crate::state::*;
+use crate::validate::{admit_bank_weight, base_decimals, in_range, oracle_age};
 
 /// Risk parameters of a collateral bank.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BankParams {
     /// Share of value counted for initial margin, ppm, 0..=maint weight.
     pub init_asset_weight: u32,
-    /// Share of value counted for maintenance, ppm, init weight..=1,000,000.
+    /// Share of value counted for maintenance, ppm, init weight..=1,000,000, and below
+    /// quote maint liability weight × (1 − collateral liquidation discount).
     pub maint_asset_weight: u32,
-    /// Oldest oracle publish time accepted, seconds, 1..=86,400.
+    /// Oldest oracle publish time accepted for trading and margin, seconds,
+    /// 1..=`MAX_ORACLE_AGE_SECS` (300).
     pub max_oracle_age: u32,
     /// Widest conf / price accepted, ppm, 1..=1,000,000.
     pub max_conf_ratio: u32,
@@ -23,15 +26,14 @@ pub struct BankParams {
 }
 
 impl BankParams {
+    /// The bank's own ranges, one rule per line. The rule against the exchange's collateral
+    /// discount is [`crate::validate::admit_bank_weight`], checked where the exchange is loaded.
     pub fn validate(&self) -> Result<()> {
-        require!(
-            self.init_asset_weight <= self.maint_asset_weight
-                && u64::from(self.maint_asset_weight) <= RATIO_ONE
-                && (1..=86_400).contains(&self.max_oracle_age)
-                && self.max_conf_ratio > 0
-                && u64::from(self.max_conf_ratio) <= RATIO_ONE,
-            FulcrumError::InvalidParameter
-        );
+        use FulcrumError::InvalidParameter as Bad;
+        in_range("maint_asset_weight", self.maint_asset_weight.into(), 0, RATIO_ONE, Bad)?;
+        in_range("init_asset_weight", self.init_asset_weight.into(), 0, self.maint_asset_weight.into(), Bad)?;
+        oracle_age("max_oracle_age", self.max_oracle_age)?;
+        in_range("max_conf_ratio", self.max_conf_ratio.into(), 1, RATIO_ONE, Bad)?;
         Ok(())
     }
 
@@ -79,12 +81,14 @@ pub fn handler(
 ) -> Result<()> {
     params.validate()?;
     let a = &ctx.accounts;
+    base_decimals("mint.decimals", a.mint.decimals)?;
     let mut e = a.exchange.load_mut()?;
-    require!(
-        bank_index == e.num_banks && bank_index < MAX_BANKS && a.mint.key() != e.quote_mint,
-        FulcrumError::InvalidParameter
-    );
+    let next = u64::from(e.num_banks);
+    in_range("bank_index", bank_index.into(), next, next, FulcrumError::InvalidParameter)?;
+    in_range("bank_index", bank_index.into(), 0, u64::from(MAX_BANKS) - 1, FulcrumError::InvalidParameter)?;
+    require!(a.mint.key() != e.quote_mint, FulcrumError::InvalidParameter);
     require!(OracleKind::from_u8(oracle_kind)? != OracleKind::None, FulcrumError::InvalidParameter);
+    admit_bank_weight(&mut e, params.maint_asset_weight)?;
     let cfg = OracleConfig {
         kind: oracle_kind,
         key: a.oracle.key(),

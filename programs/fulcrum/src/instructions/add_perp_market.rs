@@ -5,19 +5,21 @@ use crate::error::FulcrumError;
 use crate::oracle::{read_oracle, OracleConfig, OracleKind};
 use crate::seeds;
 use crate::state::*;
+use crate::validate::{admit_market_ratio, base_decimals as base_decimals_in_range, in_range, oracle_age};
 
 /// Risk and trading parameters of a perp market.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MarketParams {
     /// Initial margin ratio, ppm, maint..=1,000,000 (10x = 100,000).
     pub init_margin_ratio: u32,
-    /// Maintenance margin ratio, ppm, 1..init.
+    /// Maintenance margin ratio, ppm, 1..init; above the exchange's liquidator + insurance fee.
     pub maint_margin_ratio: u32,
     /// Size premium, ppm per √(whole base unit), ≤ 1,000,000.
     pub imf: u32,
     /// Taker fee, ppm, ≤ 100,000 (10%).
     pub taker_fee: u32,
-    /// Oldest oracle publish time accepted, seconds, 1..=86,400.
+    /// Oldest oracle publish time accepted for trading and margin, seconds,
+    /// 1..=`MAX_ORACLE_AGE_SECS` (300).
     pub max_oracle_age: u32,
     /// Widest conf / price accepted, ppm, 1..=1,000,000.
     pub max_conf_ratio: u32,
@@ -56,58 +58,33 @@ pub struct MarketParams {
 }
 
 impl MarketParams {
+    /// The market's own ranges, one rule per line. The rule against the exchange's liquidation
+    /// fees is [`crate::validate::admit_market_ratio`], checked where the exchange is loaded.
     pub fn validate(&self) -> Result<()> {
-        require!(
-            self.maint_margin_ratio > 0
-                && self.maint_margin_ratio < self.init_margin_ratio
-                && u64::from(self.init_margin_ratio) <= RATIO_ONE
-                && u64::from(self.imf) <= RATIO_ONE
-                && self.taker_fee <= 100_000
-                && (1..=86_400).contains(&self.max_oracle_age)
-                && self.max_conf_ratio > 0
-                && u64::from(self.max_conf_ratio) <= RATIO_ONE
-                && self.step_size > 0
-                && self.step_size <= i64::MAX as u64
-                && self.vol_z <= 10_000_000
-                && (1..=604_800).contains(&self.vol_horizon_secs)
-                && (1..=2_592_000).contains(&self.vol_decay_secs)
-                && u64::from(self.maint_fraction) < RATIO_ONE
-                && u64::from(self.max_maint_increase_per_hour) <= RATIO_ONE
-                && u64::from(self.oi_premium) <= RATIO_ONE
-                && u64::from(self.price_band) <= RATIO_ONE
-                && self.breaker_cooldown_secs <= 86_400
-                && (self.price_band == 0 || self.breaker_cooldown_secs > 0)
-                && u64::from(self.funding_factor) <= RATIO_ONE
-                && self.max_funding_rate <= 100_000
-                && self.impact_fee <= 100_000
-                && self.liquidation_max_age <= 3_600,
-            FulcrumError::InvalidParameter
-        );
+        use FulcrumError::InvalidParameter as Bad;
+        let one = RATIO_ONE;
+        let init = u64::from(self.init_margin_ratio);
+        in_range("init_margin_ratio", init, 2, one, Bad)?;
+        in_range("maint_margin_ratio", self.maint_margin_ratio.into(), 1, init - 1, Bad)?;
+        in_range("imf", self.imf.into(), 0, one, Bad)?;
+        in_range("taker_fee", self.taker_fee.into(), 0, 100_000, Bad)?;
+        oracle_age("max_oracle_age", self.max_oracle_age)?;
+        in_range("max_conf_ratio", self.max_conf_ratio.into(), 1, one, Bad)?;
+        in_range("step_size", self.step_size, 1, i64::MAX as u64, Bad)?;
+        in_range("vol_z", self.vol_z.into(), 0, 10_000_000, Bad)?;
+        in_range("vol_horizon_secs", self.vol_horizon_secs.into(), 1, 604_800, Bad)?;
+        in_range("vol_decay_secs", self.vol_decay_secs.into(), 1, 2_592_000, Bad)?;
+        in_range("maint_fraction", self.maint_fraction.into(), 0, one - 1, Bad)?;
+        in_range("max_maint_increase_per_hour", self.max_maint_increase_per_hour.into(), 0, one, Bad)?;
+        in_range("oi_premium", self.oi_premium.into(), 0, one, Bad)?;
+        in_range("price_band", self.price_band.into(), 0, one, Bad)?;
+        let min_cooldown = u64::from(self.price_band > 0);
+        in_range("breaker_cooldown_secs", self.breaker_cooldown_secs.into(), min_cooldown, 86_400, Bad)?;
+        in_range("funding_factor", self.funding_factor.into(), 0, one, Bad)?;
+        in_range("max_funding_rate", self.max_funding_rate.into(), 0, 100_000, Bad)?;
+        in_range("impact_fee", self.impact_fee.into(), 0, 100_000, Bad)?;
+        in_range("liquidation_max_age", self.liquidation_max_age.into(), 0, 3_600, Bad)?;
         Ok(())
-    }
-
-    pub fn apply(&self, m: &mut PerpMarket) {
-        m.init_margin_ratio = self.init_margin_ratio;
-        m.maint_margin_ratio = self.maint_margin_ratio;
-        m.imf = self.imf;
-        m.taker_fee = self.taker_fee;
-        m.max_oracle_age = self.max_oracle_age;
-        m.max_conf_ratio = self.max_conf_ratio;
-        m.step_size = self.step_size;
-        m.long_oi_cap = self.long_oi_cap;
-        m.short_oi_cap = self.short_oi_cap;
-        m.vol_z = self.vol_z;
-        m.vol_horizon_secs = self.vol_horizon_secs;
-        m.vol_decay_secs = self.vol_decay_secs;
-        m.maint_fraction = self.maint_fraction;
-        m.max_maint_increase_per_hour = self.max_maint_increase_per_hour;
-        m.oi_premium = self.oi_premium;
-        m.price_band = self.price_band;
-        m.breaker_cooldown_secs = self.breaker_cooldown_secs;
-        m.funding_factor = self.funding_factor;
-        m.max_funding_rate = self.max_funding_rate;
-        m.impact_fee = self.impact_fee;
-        m.liquidation_max_age = self.liquidation_max_age;
     }
 }
 
@@ -147,13 +124,14 @@ pub fn handler(
     params: MarketParams,
 ) -> Result<()> {
     params.validate()?;
+    base_decimals_in_range("base_decimals", base_decimals)?;
     let a = &ctx.accounts;
     let mut e = a.exchange.load_mut()?;
-    require!(
-        market_index == e.num_markets && market_index < MAX_MARKETS && base_decimals <= 18,
-        FulcrumError::InvalidParameter
-    );
+    let next = u64::from(e.num_markets);
+    in_range("market_index", market_index.into(), next, next, FulcrumError::InvalidParameter)?;
+    in_range("market_index", market_index.into(), 0, u64::from(MAX_MARKETS) - 1, FulcrumError::InvalidParameter)?;
     require!(OracleKind::from_u8(oracle_kind)? != OracleKind::None, FulcrumError::InvalidParameter);
+    admit_market_ratio(&mut e, params.maint_margin_ratio)?;
     let cfg = OracleConfig {
         kind: oracle_kind,
         key: a.oracle.key(),
@@ -175,6 +153,6 @@ pub fn handler(
     m.base_decimals = base_decimals;
     m.oracle_kind = oracle_kind;
     m.bump = ctx.bumps.market;
-    params.apply(&mut m);
+    m.apply_params(&params);
     Ok(())
 }

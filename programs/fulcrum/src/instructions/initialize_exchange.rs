@@ -6,6 +6,7 @@ use crate::error::FulcrumError;
 use crate::oracle::OracleKind;
 use crate::seeds;
 use crate::state::*;
+use crate::validate::{discount_fits_weight, fee_fits_ratio, in_range};
 
 /// Exchange-wide risk parameters (ppm).
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,11 +26,13 @@ pub struct ExchangeParams {
     pub liquidation_threshold_ratio: u32,
     /// Liquidations restore equity to requirement × (1 + buffer), ≤ 1,000,000.
     pub liquidation_buffer: u32,
-    /// To the liquidator, ppm of closed notional; with `insurance_fee` ≤ 50,000.
+    /// To the liquidator, ppm of closed notional; with `insurance_fee` ≤ 50,000 and below every
+    /// market's maintenance ratio.
     pub liquidator_fee: u32,
     /// To the insurance fund, ppm of closed notional.
     pub insurance_fee: u32,
-    /// Discount on collateral sold in a collateral liquidation, ≤ 200,000.
+    /// Discount on collateral sold in a collateral liquidation, ≤ 200,000 and below
+    /// 1 − maint weight / quote maint liability weight for every bank.
     pub collateral_liquidation_discount: u32,
     /// Share of trading fees to the insurance fund, ≤ 1,000,000.
     pub insurance_fee_share: u32,
@@ -40,23 +43,39 @@ pub struct ExchangeParams {
 }
 
 impl ExchangeParams {
+    /// The exchange's own ranges, one rule per line. [`ExchangeParams::fits_listed`] checks them
+    /// against the banks and markets already listed.
     pub fn validate(&self) -> Result<()> {
-        let one = RATIO_ONE as u32;
-        require!(
-            self.quote_maint_liability_weight >= one
-                && self.quote_init_liability_weight >= self.quote_maint_liability_weight
-                && self.quote_init_liability_weight <= 2 * one
-                && self.unrealized_pnl_init_weight <= one
-                && self.max_pool_utilisation > 0
-                && self.max_pool_utilisation <= one
-                && self.margin_call_grace_slots <= 1_000_000
-                && (100_000..=one).contains(&self.liquidation_threshold_ratio)
-                && self.liquidation_buffer <= one
-                && u64::from(self.liquidator_fee) + u64::from(self.insurance_fee) <= 50_000
-                && self.collateral_liquidation_discount <= 200_000
-                && self.insurance_fee_share <= one,
-            FulcrumError::InvalidParameter
-        );
+        use FulcrumError::InvalidParameter as Bad;
+        let one = RATIO_ONE;
+        let maint_lw = u64::from(self.quote_maint_liability_weight);
+        in_range("quote_maint_liability_weight", maint_lw, one, 2 * one, Bad)?;
+        in_range("quote_init_liability_weight", self.quote_init_liability_weight.into(), maint_lw, 2 * one, Bad)?;
+        in_range("unrealized_pnl_init_weight", self.unrealized_pnl_init_weight.into(), 0, one, Bad)?;
+        in_range("max_pool_utilisation", self.max_pool_utilisation.into(), 1, one, Bad)?;
+        in_range("margin_call_grace_slots", self.margin_call_grace_slots, 0, 1_000_000, Bad)?;
+        in_range("liquidation_threshold_ratio", self.liquidation_threshold_ratio.into(), 100_000, one, Bad)?;
+        in_range("liquidation_buffer", self.liquidation_buffer.into(), 0, one, Bad)?;
+        let fees = u64::from(self.liquidator_fee) + u64::from(self.insurance_fee);
+        in_range("liquidator_fee + insurance_fee", fees, 0, 50_000, Bad)?;
+        in_range("collateral_liquidation_discount", self.collateral_liquidation_discount.into(), 0, 200_000, Bad)?;
+        in_range("insurance_fee_share", self.insurance_fee_share.into(), 0, one, Bad)?;
+        Ok(())
+    }
+
+    /// The discount against the heaviest bank listed and the fees against the thinnest market
+    /// listed (as recorded on the exchange; nothing listed: nothing to check).
+    pub fn fits_listed(&self, e: &Exchange) -> Result<()> {
+        if e.max_maint_asset_weight > 0 {
+            discount_fits_weight(
+                e.max_maint_asset_weight,
+                self.quote_maint_liability_weight,
+                self.collateral_liquidation_discount,
+            )?;
+        }
+        if e.min_maint_margin_ratio > 0 {
+            fee_fits_ratio(e.min_maint_margin_ratio, self.liquidator_fee, self.insurance_fee)?;
+        }
         Ok(())
     }
 

@@ -1,10 +1,11 @@
 use anchor_lang::prelude::*;
-use fulcrum_risk::{Correlation, MAX_ASSETS, RATIO_ONE};
+use fulcrum_risk::{Correlation, MAX_ASSETS, MIN_CORRELATION_FLOOR, RATIO_ONE};
 
 use crate::error::FulcrumError;
 use crate::events::CorrelationsEvent;
 use crate::seeds;
 use crate::state::*;
+use crate::validate::in_range;
 
 /// The whole portfolio-margin configuration, replaced at once.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
@@ -16,7 +17,8 @@ pub struct CorrelationParams {
     pub bank_assets: Vec<u8>,
     /// Asset of each perp market by market index (255: none).
     pub market_assets: Vec<u8>,
-    /// Portfolio requirement ≥ floor × gross risk; ppm (default 300,000).
+    /// Portfolio requirement ≥ floor × gross risk; ppm, `MIN_CORRELATION_FLOOR` (100,000)..=1,000,000
+    /// (default 300,000).
     pub floor: u32,
     /// Least account equity to switch to portfolio margin, quote native units.
     pub min_equity: u64,
@@ -51,7 +53,9 @@ pub fn handler(ctx: Context<SetCorrelations>, params: CorrelationParams) -> Resu
         c.c[i][..n].copy_from_slice(row);
     }
     c.validate().map_err(FulcrumError::from)?;
-    require!(u64::from(params.floor) <= RATIO_ONE, FulcrumError::InvalidParameter);
+    let floor = u64::from(params.floor);
+    in_range("floor", floor, MIN_CORRELATION_FLOOR.into(), u64::MAX, FulcrumError::CorrelationFloorTooLow)?;
+    in_range("floor", floor, 0, RATIO_ONE, FulcrumError::InvalidParameter)?;
     require!(
         params.bank_assets.len() <= MAX_MAPPED && params.market_assets.len() <= MAX_MAPPED,
         FulcrumError::TooManyAssets

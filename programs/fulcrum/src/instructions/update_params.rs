@@ -1,11 +1,13 @@
 //! Admin parameter updates: exchange, bank, market, pause flags. Each validates its ranges as
-//! listing does.
+//! listing does, and the rules that tie one side to the other (collateral discount against bank
+//! weights, liquidation fees against market ratios) are checked from whichever side changes.
 
 use anchor_lang::prelude::*;
 
 use super::{BankParams, ExchangeParams, MarketParams};
 use crate::error::FulcrumError;
 use crate::state::*;
+use crate::validate::{admit_bank_weight, admit_market_ratio};
 
 #[derive(Accounts)]
 pub struct UpdateExchange<'info> {
@@ -16,7 +18,9 @@ pub struct UpdateExchange<'info> {
 
 pub fn update_exchange_params(ctx: Context<UpdateExchange>, params: ExchangeParams) -> Result<()> {
     params.validate()?;
-    params.apply(&mut *ctx.accounts.exchange.load_mut()?);
+    let mut e = ctx.accounts.exchange.load_mut()?;
+    params.fits_listed(&e)?;
+    params.apply(&mut e);
     Ok(())
 }
 
@@ -31,7 +35,8 @@ pub fn set_paused(ctx: Context<UpdateExchange>, flags: u8) -> Result<()> {
 #[derive(Accounts)]
 pub struct UpdateBank<'info> {
     pub admin: Signer<'info>,
-    #[account(has_one = admin @ FulcrumError::NotAdmin)]
+    /// Mutable: records the bank's weight (see `Exchange::max_maint_asset_weight`).
+    #[account(mut, has_one = admin @ FulcrumError::NotAdmin)]
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(mut, has_one = exchange @ FulcrumError::WrongExchange)]
     pub bank: AccountLoader<'info, CollateralBank>,
@@ -44,6 +49,7 @@ pub fn update_bank_params(ctx: Context<UpdateBank>, params: BankParams) -> Resul
         // The quote is the unit of account: only its cap is a parameter.
         b.deposit_cap = params.deposit_cap;
     } else {
+        admit_bank_weight(&mut *ctx.accounts.exchange.load_mut()?, params.maint_asset_weight)?;
         params.apply(&mut b);
     }
     Ok(())
@@ -52,7 +58,8 @@ pub fn update_bank_params(ctx: Context<UpdateBank>, params: BankParams) -> Resul
 #[derive(Accounts)]
 pub struct UpdateMarket<'info> {
     pub admin: Signer<'info>,
-    #[account(has_one = admin @ FulcrumError::NotAdmin)]
+    /// Mutable: records the market's ratio (see `Exchange::min_maint_margin_ratio`).
+    #[account(mut, has_one = admin @ FulcrumError::NotAdmin)]
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(mut, has_one = exchange @ FulcrumError::WrongExchange)]
     pub market: AccountLoader<'info, PerpMarket>,
@@ -60,7 +67,8 @@ pub struct UpdateMarket<'info> {
 
 pub fn update_market_params(ctx: Context<UpdateMarket>, params: MarketParams) -> Result<()> {
     params.validate()?;
-    params.apply(&mut *ctx.accounts.market.load_mut()?);
+    admit_market_ratio(&mut *ctx.accounts.exchange.load_mut()?, params.maint_margin_ratio)?;
+    ctx.accounts.market.load_mut()?.apply_params(&params);
     Ok(())
 }
 

@@ -64,7 +64,14 @@ pub struct Exchange {
     pub collateral_liquidation_discount: u32,
     /// Share of trading fees that goes to the insurance fund; ppm.
     pub insurance_fee_share: u32,
-    pub reserved: [u8; 144],
+    /// Highest maintenance weight of any collateral bank listed or updated, ppm (0: none): the
+    /// collateral discount must fit it (`fulcrum_risk::discount_fits`). Never lowered, so an
+    /// exchange update is checked against every bank without loading them.
+    pub max_maint_asset_weight: u32,
+    /// Lowest maintenance ratio of any perp market listed or updated, ppm (0: none): the
+    /// liquidation fees must stay below it (`fulcrum_risk::liquidation_fee_fits`). Never raised.
+    pub min_maint_margin_ratio: u32,
+    pub reserved: [u8; 136],
 }
 const _: () = assert!(core::mem::size_of::<Exchange>() == 296);
 

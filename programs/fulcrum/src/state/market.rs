@@ -5,6 +5,7 @@ use fulcrum_risk::{
 };
 
 use super::{get_i128, put_i128};
+use crate::instructions::MarketParams;
 
 /// A perpetual futures market against the pool.
 #[account(zero_copy)]
@@ -106,6 +107,84 @@ const _: () = assert!(core::mem::size_of::<PerpMarket>() == 504);
 
 impl PerpMarket {
     pub const SIZE: usize = 8 + core::mem::size_of::<PerpMarket>();
+
+    /// Sets the admin parameters (listing and `update_market_params` both come here). The
+    /// destructuring is exhaustive: a field added to [`MarketParams`] without a place here does
+    /// not compile.
+    pub fn apply_params(&mut self, p: &MarketParams) {
+        let MarketParams {
+            init_margin_ratio,
+            maint_margin_ratio,
+            imf,
+            taker_fee,
+            max_oracle_age,
+            max_conf_ratio,
+            step_size,
+            long_oi_cap,
+            short_oi_cap,
+            vol_z,
+            vol_horizon_secs,
+            vol_decay_secs,
+            maint_fraction,
+            max_maint_increase_per_hour,
+            oi_premium,
+            price_band,
+            breaker_cooldown_secs,
+            funding_factor,
+            max_funding_rate,
+            impact_fee,
+            liquidation_max_age,
+        } = *p;
+        self.init_margin_ratio = init_margin_ratio;
+        self.maint_margin_ratio = maint_margin_ratio;
+        self.imf = imf;
+        self.taker_fee = taker_fee;
+        self.max_oracle_age = max_oracle_age;
+        self.max_conf_ratio = max_conf_ratio;
+        self.step_size = step_size;
+        self.long_oi_cap = long_oi_cap;
+        self.short_oi_cap = short_oi_cap;
+        self.vol_z = vol_z;
+        self.vol_horizon_secs = vol_horizon_secs;
+        self.vol_decay_secs = vol_decay_secs;
+        self.maint_fraction = maint_fraction;
+        self.max_maint_increase_per_hour = max_maint_increase_per_hour;
+        self.oi_premium = oi_premium;
+        self.price_band = price_band;
+        self.breaker_cooldown_secs = breaker_cooldown_secs;
+        self.funding_factor = funding_factor;
+        self.max_funding_rate = max_funding_rate;
+        self.impact_fee = impact_fee;
+        self.liquidation_max_age = liquidation_max_age;
+    }
+
+    /// The admin parameters as set: `m.apply_params(&p)` then `m.params() == p`, so an update
+    /// can start from the market's current parameters.
+    pub fn params(&self) -> MarketParams {
+        MarketParams {
+            init_margin_ratio: self.init_margin_ratio,
+            maint_margin_ratio: self.maint_margin_ratio,
+            imf: self.imf,
+            taker_fee: self.taker_fee,
+            max_oracle_age: self.max_oracle_age,
+            max_conf_ratio: self.max_conf_ratio,
+            step_size: self.step_size,
+            long_oi_cap: self.long_oi_cap,
+            short_oi_cap: self.short_oi_cap,
+            vol_z: self.vol_z,
+            vol_horizon_secs: self.vol_horizon_secs,
+            vol_decay_secs: self.vol_decay_secs,
+            maint_fraction: self.maint_fraction,
+            max_maint_increase_per_hour: self.max_maint_increase_per_hour,
+            oi_premium: self.oi_premium,
+            price_band: self.price_band,
+            breaker_cooldown_secs: self.breaker_cooldown_secs,
+            funding_factor: self.funding_factor,
+            max_funding_rate: self.max_funding_rate,
+            impact_fee: self.impact_fee,
+            liquidation_max_age: self.liquidation_max_age,
+        }
+    }
 
     pub fn funding_index(&self) -> i128 {
         get_i128(&self.cumulative_funding)

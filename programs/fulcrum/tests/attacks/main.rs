@@ -15,6 +15,7 @@ mod integrity;
 mod loose_ends;
 mod modes;
 mod oracle_spoofing;
+mod params;
 mod quote_vault;
 mod signers;
 mod substitution;

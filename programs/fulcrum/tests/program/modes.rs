@@ -2,7 +2,7 @@
 
 use anchor_lang::{InstructionData, ToAccountMetas};
 use fulcrum::events::{BankruptcyEvent, LiquidationEvent, MarginModeEvent};
-use fulcrum::instructions::{BankParams, CorrelationParams, MarketParams, Side};
+use fulcrum::instructions::{BankParams, CorrelationParams, ExchangeParams, MarketParams, Side};
 use fulcrum_risk::{buffered_requirement, MarginMode};
 use solana_sdk::instruction::Instruction;
 use solana_sdk::signature::{Keypair, Signer};
@@ -182,9 +182,12 @@ async fn isolated_collateral_moves_only_while_the_position_keeps_initial_margin(
 
 /// SOL collateral (bank 1: weights 0.90 / 0.95) and SOL-, BTC-, ETH-PERP (markets 0, 1, 2; 10x,
 /// MM 5%), every price $100 per 10⁹-unit coin; assets SOL 0, BTC 1, ETH 2 with ρ(BTC, ETH) =
-/// `rho`; portfolio floor `floor`, minimum equity $1,000.
+/// `rho`; portfolio floor `floor`, minimum equity $1,000. The collateral discount is 4%: a
+/// weight of 0.95 needs less than 5% (`fulcrum_risk::discount_fits`).
 async fn portfolio_exchange(floor: u32, rho: i32) -> Harness {
-    let mut h = Harness::new().await;
+    let mut h =
+        Harness::with_params(ExchangeParams { collateral_liquidation_discount: 40_000, ..default_exchange_params() })
+            .await;
     let sol = BankParams { init_asset_weight: 900_000, maint_asset_weight: 950_000, ..default_bank_params() };
     h.add_bank(9, OracleFormat::Pull, Quote::at(px(100)), sol).await;
     for _ in 0..3 {

@@ -33,8 +33,9 @@ async fn a_trade_fills_at_exactly_the_mainnet_price_update_v2_price() {
     // USDC-denominated collateral priced by the legacy USDC/USD account, at its publish time.
     h.set_time(USDC_PUBLISH_TIME + 10).await;
     let mut bp = default_bank_params();
-    bp.init_asset_weight = 950_000;
-    bp.maint_asset_weight = 980_000;
+    // A stablecoin's weights, just inside the 5% collateral discount (0.945 < 1 × 0.95).
+    bp.init_asset_weight = 940_000;
+    bp.maint_asset_weight = 945_000;
     let usdc_bank = h.add_bank_with_oracle(6, usdc, bp).await;
     let t = h.trader(0).await;
     h.fund(&t, usdc_bank.index, 1_000 * USDC).await;

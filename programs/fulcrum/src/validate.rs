@@ -1,0 +1,81 @@
+//! Parameter checks, one rule per line: a refusal logs the field, its value and its bound, then
+//! fails with the rule's error. The rules that tie exchange-wide parameters to a bank's or a
+//! market's are pure functions in `fulcrum_risk::params`; the exchange keeps the tightest bank
+//! weight and market ratio listed so that an exchange update can be checked against all of them
+//! without loading them (see [`Exchange::max_maint_asset_weight`]).
+
+use anchor_lang::prelude::*;
+use fulcrum_risk::{discount_fits, liquidation_fee_fits, max_discount, MAX_BASE_DECIMALS, MAX_ORACLE_AGE_SECS};
+
+use crate::error::FulcrumError;
+use crate::state::Exchange;
+
+/// Writes `text` to the transaction log, natively too (as `events::log_event_data` does; `msg!`
+/// prints to stdout off chain), so tests read which rule refused.
+fn log(text: &str) {
+    #[cfg(target_os = "solana")]
+    solana_program::log::sol_log(text);
+    #[cfg(not(target_os = "solana"))]
+    solana_program::program_stubs::sol_log(text);
+}
+
+/// `value` of `field` must lie in `lo..=hi`.
+pub fn in_range(field: &str, value: u64, lo: u64, hi: u64, e: FulcrumError) -> Result<()> {
+    if (lo..=hi).contains(&value) {
+        return Ok(());
+    }
+    log(&format!("{field} = {value}: outside {lo}..={hi}"));
+    Err(error!(e))
+}
+
+/// An oracle age for trading and margin: 1..=[`MAX_ORACLE_AGE_SECS`].
+pub fn oracle_age(field: &str, secs: u32) -> Result<()> {
+    in_range(field, secs.into(), 1, u64::MAX, FulcrumError::InvalidParameter)?;
+    in_range(field, secs.into(), 0, MAX_ORACLE_AGE_SECS.into(), FulcrumError::OracleAgeTooLong)
+}
+
+/// Decimals of a market's base or a collateral mint: ≤ [`MAX_BASE_DECIMALS`].
+pub fn base_decimals(field: &str, decimals: u8) -> Result<()> {
+    in_range(field, decimals.into(), 0, MAX_BASE_DECIMALS.into(), FulcrumError::BaseDecimalsOutOfRange)
+}
+
+/// A bank of maintenance weight `w` under the exchange's discount `d` and debt weight `L`:
+/// `d < 1 − w / L`, or a collateral liquidation sells the balance without restoring health.
+pub fn discount_fits_weight(w: u32, liability_weight: u32, discount: u32) -> Result<()> {
+    if discount_fits(w, liability_weight, discount) {
+        return Ok(());
+    }
+    log(&format!(
+        "collateral_liquidation_discount = {discount}: must be ≤ {:?} (< 1 − maint_asset_weight {w} / \
+         quote_maint_liability_weight {liability_weight})",
+        max_discount(w, liability_weight),
+    ));
+    Err(error!(FulcrumError::CollateralDiscountTooLarge))
+}
+
+/// A market of maintenance ratio `m` under the exchange's liquidation fees `f` (liquidator +
+/// insurance): `f < m`, or a liquidation closes the whole position.
+pub fn fee_fits_ratio(maint_margin_ratio: u32, liquidator_fee: u32, insurance_fee: u32) -> Result<()> {
+    let fee = u64::from(liquidator_fee) + u64::from(insurance_fee);
+    if liquidation_fee_fits(maint_margin_ratio, fee) {
+        return Ok(());
+    }
+    log(&format!("liquidator_fee + insurance_fee = {fee}: must be < maint_margin_ratio {maint_margin_ratio}"));
+    Err(error!(FulcrumError::LiquidationFeeTooLarge))
+}
+
+/// A bank of maintenance weight `w` fits the exchange's discount; the exchange records it.
+pub fn admit_bank_weight(e: &mut Exchange, w: u32) -> Result<()> {
+    discount_fits_weight(w, e.quote_maint_liability_weight, e.collateral_liquidation_discount)?;
+    e.max_maint_asset_weight = e.max_maint_asset_weight.max(w);
+    Ok(())
+}
+
+/// A market of maintenance ratio `m` fits the exchange's fees; the exchange records it.
+pub fn admit_market_ratio(e: &mut Exchange, m: u32) -> Result<()> {
+    fee_fits_ratio(m, e.liquidator_fee, e.insurance_fee)?;
+    if e.min_maint_margin_ratio == 0 || m < e.min_maint_margin_ratio {
+        e.min_maint_margin_ratio = m;
+    }
+    Ok(())
+}
