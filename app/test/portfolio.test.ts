@@ -88,7 +88,7 @@ test("a portfolio liquidation cuts less than cross, to the buffer", () => {
   };
   const a = account([fallen(), fallen()], 1_460_000_000n);
   const model = risk.MarginModel.Portfolio({ collateralAssets: [], perpAssets: [0, 1], correlation: risk.Correlation.identity(2), floor: 300_000 });
-  const params: risk.LiquidationParams = { buffer: 100_000, liquidatorFee: 5_000, insuranceFee: 2_500, dustNotional: 10_000_000n };
+  const params: risk.LiquidationParams = { buffer: 100_000, liquidatorFee: 5_000, insuranceFee: 2_500, dustNotional: 10_000_000n, collateralDiscount: 0 };
   // 1,460 − 2 × $400 = 660 against √2 × $480 = 678.82 (rounded up): cross ($960) would be far below.
   const m = risk.modelHealth(a, model, MarginKind.Maintenance);
   assert.deepEqual(m, { equity: 660_000_000n, requirement: 678_822_510n });

@@ -57,6 +57,7 @@ const perpLiquidation = (p: risk.PerpLiquidation): J => ({
 const collateralLiquidation = (p: risk.CollateralLiquidation): J => ({ repay: s(p.repay), collateralOut: s(p.collateralOut), maintAfter: health(p.maintAfter) });
 const liquidationParams = (l: J): risk.LiquidationParams => ({
   buffer: Number(l.buffer), liquidatorFee: Number(l.liquidatorFee), insuranceFee: Number(l.insuranceFee), dustNotional: B(l.dustNotional),
+  collateralDiscount: Number(l.collateralDiscount),
 });
 
 function compute(c: J): J {

@@ -143,8 +143,13 @@ impl Default for LiquidationFixture {
 }
 
 /// Liquidation parameters of the benchmark (the program tests' defaults).
-pub const LIQUIDATION: LiquidationParams =
-    LiquidationParams { buffer: 100_000, liquidator_fee: 5_000, insurance_fee: 2_500, dust_notional: 10_000_000 };
+pub const LIQUIDATION: LiquidationParams = LiquidationParams {
+    buffer: 100_000,
+    liquidator_fee: 5_000,
+    insurance_fee: 2_500,
+    dust_notional: 10_000_000,
+    collateral_discount: 50_000,
+};
 
 /// Sizes the liquidation of the fixture's position in 0.001 SOL steps.
 #[inline(never)]

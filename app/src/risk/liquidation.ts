@@ -18,6 +18,8 @@ export interface LiquidationParams {
   liquidatorFee: number;
   insuranceFee: number;
   dustNotional: bigint;
+  /** Collateral counts at oracle × (1 − this) in the fee cap (its price in a collateral liquidation); ppm. */
+  collateralDiscount: number;
 }
 
 export function bufferedRequirement(requirement: bigint, buffer: number): bigint {
@@ -101,6 +103,8 @@ export function planPerpLiquidationIn(account: RiskAccount, model: MarginModel, 
   const ownPnl = unrealizedPnl(e.position, e.market, kind);
   const restEquity = sub(sub(m.equity, quoteValue(q, account.params, kind)), ownPnl);
   const restRaw = sub(sub(raw, q), ownPnl);
+  // The fee cap counts collateral at what a collateral liquidation would sell it for.
+  const restWorth = sub(restRaw, saleDiscount(account.collateral, params.collateralDiscount));
   const feeRate = BigInt(params.liquidatorFee) + BigInt(params.insuranceFee);
   const a = abs(base);
   const price = e.market.price.oracle;
@@ -111,7 +115,7 @@ export function planPerpLiquidationIn(account: RiskAccount, model: MarginModel, 
     const pnl = unrealizedPnl(fill.position, e.market, kind);
     const quoteMid = add(q, fill.realizedPnl);
     const nominal = mulDivCeil(fill.fillQuote, feeRate, RATIO_ONE);
-    const worth = abs(max(add(add(restRaw, quoteMid), pnl), 0n));
+    const worth = abs(max(add(add(restWorth, quoteMid), pnl), 0n));
     const fees = min(nominal, worth);
     const liqFee = feeRate === 0n ? 0n : mulDivFloor(fees, BigInt(params.liquidatorFee), feeRate);
     const insFee = fees - liqFee;
@@ -153,6 +157,17 @@ export function planPerpLiquidationIn(account: RiskAccount, model: MarginModel, 
   const left = ((a - close) * price) / PRICE_SCALE;
   if (close < a && left < params.dustNotional) return all;
   return evaluate(close)[0];
+}
+
+/** What a collateral liquidation would not pay for `collateral`: Σ value × discount, rounded up. */
+function saleDiscount(collateral: Collateral[], discount: number): bigint {
+  const d = min(BigInt(discount), RATIO_ONE - 1n);
+  let total = 0n;
+  for (const c of collateral) {
+    const value = mulDivFloor(c.amount, c.price.oracle, PRICE_SCALE);
+    total = add(total, toI128(mulDivCeil(value, d, RATIO_ONE)));
+  }
+  return total;
 }
 
 /**

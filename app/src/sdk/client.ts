@@ -559,21 +559,33 @@ export class FulcrumClient {
       .instruction();
   }
 
-  async depositIx(bankIndex: number, amount: bigint, opts: { account?: PublicKey; source?: PublicKey; depositor?: PublicKey } = {}): Promise<TransactionInstruction> {
+  /**
+   * `withHealth`: name the account's margin-check accounts, so a quote top-up of an account
+   * below initial margin is exempt from the quote bank's cap up to its shortfall.
+   */
+  async depositIx(
+    bankIndex: number,
+    amount: bigint,
+    opts: { account?: PublicKey; source?: PublicKey; depositor?: PublicKey; withHealth?: boolean } = {},
+  ): Promise<TransactionInstruction> {
     const state = await this.loadExchange();
     const b = this.bankEntry(state, bankIndex);
     const depositor = opts.depositor ?? this.owner;
+    const address = opts.account ?? this.marginAccountAddress();
+    const health = opts.withHealth ? this.healthMetas(FulcrumClient.slotsOf(await this.marginAccount(address)), state) : [];
     return this.program.methods
       .deposit(bn(amount))
       .accountsPartial({
         exchange: this.exchange,
-        marginAccount: opts.account ?? this.marginAccountAddress(),
+        marginAccount: address,
         bank: b.address,
         vault: b.bank.vault,
         source: opts.source ?? this.ata(b.bank.mint, depositor),
         depositor,
         tokenProgram: TOKEN_PROGRAM_ID,
+        pool: this.poolAddress,
       })
+      .remainingAccounts(health)
       .instruction();
   }
 

@@ -21,6 +21,21 @@ pub struct LiquidationParams {
     pub insurance_fee: u32,
     /// A remainder worth less than this (quote native units) is closed too.
     pub dust_notional: u64,
+    /// The fee cap counts collateral at oracle × (1 − this): what a collateral liquidation
+    /// sells it for (the exchange's `collateral_liquidation_discount`); ppm.
+    pub collateral_discount: u32,
+}
+
+/// What a collateral liquidation would not pay for `collateral`: Σ value × discount, rounded up
+/// (so value − this is [`plan_collateral_liquidation`]'s most repayable, to the unit).
+fn sale_discount(collateral: &[Collateral], discount: u32) -> MathResult<i128> {
+    let d = u128::from(discount.min(RATIO_ONE as u32 - 1));
+    let mut total = 0i128;
+    for c in collateral {
+        let value = u128::from(c.amount) * u128::from(c.price.oracle) / PRICE_SCALE;
+        total = add(total, to_i128(mul_div_ceil(value, d, u128::from(RATIO_ONE))?)?)?;
+    }
+    Ok(total)
 }
 
 /// `requirement × (1 + buffer)`, rounded up: the maintenance equity a liquidation restores and
@@ -102,7 +117,8 @@ pub struct PerpLiquidation {
 /// The smallest close of perp `index` (a multiple of `step`, or the whole position) that brings
 /// maintenance equity to requirement × (1 + buffer) after fees; the whole position when that is
 /// out of reach or the remainder would be dust. Fees are capped by the equity left after the
-/// close, so a liquidation never creates bad debt by itself.
+/// close with collateral at its liquidation price (oracle × (1 − `collateral_discount`)), so
+/// neither the liquidation nor a collateral liquidation after it turns the fee into bad debt.
 pub fn plan_perp_liquidation(
     account: &RiskAccount,
     index: usize,
@@ -169,6 +185,8 @@ pub fn plan_perp_liquidation_in(
     // Everything but the quote balance and this position, which the close changes.
     let rest_equity = sub(sub(m.equity, quote_value(q, &account.params, kind)?)?, own_pnl)?;
     let rest_raw = sub(sub(raw, i128::from(q))?, own_pnl)?;
+    // The fee cap counts collateral at what a later collateral liquidation sells it for.
+    let rest_worth = sub(rest_raw, sale_discount(account.collateral, params.collateral_discount)?)?;
     let fee_rate = u128::from(params.liquidator_fee) + u128::from(params.insurance_fee);
     let abs = base.unsigned_abs();
     let price = e.market.price.oracle;
@@ -180,7 +198,7 @@ pub fn plan_perp_liquidation_in(
         let quote_mid = add(i128::from(q), i128::from(fill.realized_pnl))?;
         // Fees: the closed notional × rates, capped by what the account is still worth.
         let nominal = mul_div_ceil(u128::from(fill.fill_quote), fee_rate, u128::from(RATIO_ONE))?;
-        let worth = add(add(rest_raw, quote_mid)?, pnl)?.max(0).unsigned_abs();
+        let worth = add(add(rest_worth, quote_mid)?, pnl)?.max(0).unsigned_abs();
         let fees = nominal.min(worth);
         let liq_fee = if fee_rate == 0 { 0 } else { mul_div_floor(fees, u128::from(params.liquidator_fee), fee_rate)? };
         let ins_fee = fees - liq_fee;

@@ -155,7 +155,13 @@ mod tests {
         let acct = RiskAccount { quote_balance: q, collateral: &[], perps: &perps, params: AccountParams::default() };
         assert!(!health(&acct, MarginKind::Maintenance).unwrap().is_met());
         let plan = |fee: u32| {
-            let lp = LiquidationParams { buffer: 100_000, liquidator_fee: fee, insurance_fee: 0, dust_notional: 0 };
+            let lp = LiquidationParams {
+                buffer: 100_000,
+                liquidator_fee: fee,
+                insurance_fee: 0,
+                dust_notional: 0,
+                collateral_discount: 0,
+            };
             plan_perp_liquidation(&acct, 0, 1_000_000, &lp).unwrap()
         };
         // 5% ≥ 2.5% × 1.1: the whole $18,430 is closed and the fee takes all $430 of equity.

@@ -18,8 +18,13 @@ fn market(price: u64, imf: u32) -> PerpMarketRisk {
     }
 }
 
-const PARAMS: LiquidationParams =
-    LiquidationParams { buffer: 100_000, liquidator_fee: 5_000, insurance_fee: 2_500, dust_notional: 10_000_000 };
+const PARAMS: LiquidationParams = LiquidationParams {
+    buffer: 100_000,
+    liquidator_fee: 5_000,
+    insurance_fee: 2_500,
+    dust_notional: 10_000_000,
+    collateral_discount: 0,
+};
 
 #[test]
 fn ten_x_long_at_94_closes_just_enough() {
@@ -80,6 +85,37 @@ fn dust_collateral_is_sold_whole_for_one_unit() {
     assert_eq!((plan.repay, plan.collateral_out), (1, 3));
 }
 
+/// 10 SOL of collateral at $100 (sold at a 5% discount: $950), no quote, a 50 SOL long from
+/// $100 at $81.30: the close realises −$935 and leaves the quote at −$940.
+fn collateral_backed_crash() -> ([Collateral; 1], [PerpExposure; 1]) {
+    let c = [Collateral {
+        amount: 10 * SOL as u64,
+        price: Price::flat(100_000_000_000),
+        init_asset_weight: 800_000,
+        maint_asset_weight: 900_000,
+    }];
+    let pos = PerpPosition { base: 50 * SOL, quote_entry: -5_000 * USD, funding_snapshot: 0 };
+    (c, [PerpExposure { position: pos, market: market(81_300_000_000, 0) }])
+}
+
+#[test]
+fn the_fee_cap_counts_collateral_at_its_sale_price() {
+    let (c, perps) = collateral_backed_crash();
+    let acct = RiskAccount { quote_balance: -5 * USD, collateral: &c, perps: &perps, params: AccountParams::default() };
+    // At full value $60 would be left for the fees ($30.49 nominal); at the sale value $10.
+    let full = plan_perp_liquidation(&acct, 0, 1_000_000, &PARAMS).unwrap();
+    assert_eq!(full.liquidator_fee + full.insurance_fee, 30_487_500);
+    let params = LiquidationParams { collateral_discount: 50_000, ..PARAMS };
+    let plan = plan_perp_liquidation(&acct, 0, 1_000_000, &params).unwrap();
+    assert_eq!(plan.base_delta, -50 * SOL);
+    assert_eq!((plan.liquidator_fee, plan.insurance_fee), (6_666_666, 3_333_334));
+    // The collateral sale then repays the whole debt.
+    let quote = -5 * USD + plan.realized_pnl - 10 * USD;
+    let after = RiskAccount { quote_balance: quote, perps: &[], ..acct };
+    let sale = plan_collateral_liquidation(&after, 0, u64::MAX, 50_000, 100_000).unwrap();
+    assert_eq!((sale.repay, sale.collateral_out), (950 * USD as u64, 10 * SOL as u64));
+}
+
 fn crashed_account() -> impl Strategy<Value = (i64, PerpPosition, PerpMarketRisk)> {
     // Entry $20..$200, leverage 2x..10x, long or short, then a move of −30%..+30% against.
     (20u64..200, 2i64..=10, 1i64..1_000, any::<bool>(), 1u64..300, 0u32..2_000).prop_map(
@@ -98,6 +134,33 @@ fn crashed_account() -> impl Strategy<Value = (i64, PerpPosition, PerpMarketRisk
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(1_000))]
+
+    #[test]
+    fn fees_never_exceed_what_a_collateral_sale_would_leave(
+        (quote, pos, m) in crashed_account(),
+        sol in 0u64..30,
+        discount in 0u32..200_000,
+    ) {
+        let c = [Collateral {
+            amount: sol * SOL as u64 / 10,
+            price: Price::flat(m.price.oracle),
+            init_asset_weight: 800_000,
+            maint_asset_weight: 900_000,
+        }];
+        let perps = [PerpExposure { position: pos, market: m }];
+        // The collateral stands in for that much of the quote (so the account is no healthier).
+        let value = i128::from(c[0].amount) * i128::from(c[0].price.oracle) / PRICE_SCALE as i128;
+        let quote = quote - value as i64;
+        let acct = RiskAccount { quote_balance: quote, collateral: &c, perps: &perps, params: AccountParams::default() };
+        prop_assume!(!health(&acct, MarginKind::Maintenance)?.is_met());
+        let params = LiquidationParams { collateral_discount: discount, ..PARAMS };
+        let plan = plan_perp_liquidation(&acct, 0, 1_000_000, &params)?;
+        let fees = i128::from(plan.liquidator_fee + plan.insurance_fee);
+        let sale = value * i128::from(1_000_000 - discount) / 1_000_000;
+        // Equity with the collateral at its sale price: never pushed below zero by the fees.
+        let worth = plan.equity_after - value + sale;
+        prop_assert!(worth >= 0 || fees == 0, "fees {fees} leave {worth}");
+    }
 
     #[test]
     fn sizing_restores_the_buffer_minimally_and_fees_never_exceed_equity((quote, pos, m) in crashed_account(), step_exp in 3u32..7) {

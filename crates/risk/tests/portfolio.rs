@@ -209,7 +209,13 @@ fn a_diversified_portfolio_liquidation_cuts_less_than_cross() {
         RiskAccount { quote_balance: 1_300_000_000, collateral: &[], perps: &perps, params: AccountParams::default() };
     let c = corr(2, 0);
     let m = model(&[], &[0, 1], &c, 300_000);
-    let params = LiquidationParams { buffer: 100_000, liquidator_fee: 10_000, insurance_fee: 5_000, dust_notional: 0 };
+    let params = LiquidationParams {
+        buffer: 100_000,
+        liquidator_fee: 10_000,
+        insurance_fee: 5_000,
+        dust_notional: 0,
+        collateral_discount: 0,
+    };
     assert_eq!(health(&a, MarginKind::Maintenance).unwrap().requirement, 2_000_000_000);
     assert_eq!(model_health(&a, &m, MarginKind::Maintenance).unwrap().requirement, 1_414_213_563);
     let pc = plan_perp_liquidation(&a, 0, 1_000_000_000, &params).unwrap();
@@ -255,7 +261,7 @@ proptest! {
         let c = corr(4, rho);
         let m = model(&[], &assets, &c, 300_000);
         let a = RiskAccount { quote_balance: -debt, collateral: &[], perps: &perps, params: AccountParams::default() };
-        let params = LiquidationParams { buffer: 50_000, liquidator_fee: 10_000, insurance_fee: 5_000, dust_notional: 0 };
+        let params = LiquidationParams { buffer: 50_000, liquidator_fee: 10_000, insurance_fee: 5_000, dust_notional: 0, collateral_discount: 0 };
         let i = largest_requirement(&a)?.unwrap_or(0);
         prop_assume!(perps[i].position.base != 0);
         let plan = plan_perp_liquidation_in(&a, &m, i, step, &params)?;
@@ -293,7 +299,7 @@ proptest! {
         let m = model(&[], &assets, &c, floor);
         let a = RiskAccount { quote_balance: -debt, collateral: &[], perps: &perps, params: AccountParams::default() };
         let before = model_health(&a, &m, MarginKind::Maintenance)?;
-        let params = LiquidationParams { buffer: 50_000, liquidator_fee: 10_000, insurance_fee: 5_000, dust_notional: 1_000_000 };
+        let params = LiquidationParams { buffer: 50_000, liquidator_fee: 10_000, insurance_fee: 5_000, dust_notional: 1_000_000, collateral_discount: 0 };
         for (i, p) in perps.iter().enumerate() {
             if p.position.base == 0 {
                 continue;

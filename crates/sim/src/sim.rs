@@ -268,6 +268,7 @@ impl<'w> State<'w> {
                 liquidator_fee: p.liquidator_fee,
                 insurance_fee: p.insurance_fee,
                 dust_notional: (p.dust_notional_usd * QUOTE_PER_USD) as u64,
+                collateral_discount: p.collateral_discount,
             },
             accts: w.accounts.clone(),
             band: vec![EMPTY; n],

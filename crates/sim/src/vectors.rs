@@ -132,6 +132,7 @@ fn case(spec: &Spec) -> Case {
         liquidator_fee: spec.fees.0,
         insurance_fee: spec.fees.1,
         dust_notional: (spec.dust_usd * 1e6) as u64,
+        collateral_discount: 0, // no collateral in these accounts
     };
     let perps = [PerpExposure { position: opened.position, market: market(spec, price) }];
     let acct = RiskAccount { quote_balance, collateral: &[], perps: &perps, params: AccountParams::default() };

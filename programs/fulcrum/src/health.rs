@@ -291,7 +291,7 @@ pub fn load_holdings<'info>(
             price_holding(&reading, &cfg, quote_decimals, now, pricing, holding, &fallback)?
                 .ok_or(FulcrumError::OracleStale)?
         };
-        let exposure = PerpExposure { position: slot.position(), market: market.risk(price) };
+        let exposure = PerpExposure { position: slot.position(), market: market.risk_at(price, now).math()? };
         let slot_u8 = u8::try_from(i).map_err(|_| FulcrumError::HealthAccountMismatch)?;
         if slot.is_isolated() {
             inputs.isolated[inputs.n_isolated] = exposure;

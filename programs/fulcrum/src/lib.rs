@@ -119,7 +119,7 @@ pub mod fulcrum {
         instructions::set_delegate::handler(ctx, delegate)
     }
 
-    pub fn deposit(ctx: Context<Deposit>, amount: u64) -> Result<()> {
+    pub fn deposit<'info>(ctx: Context<'info, Deposit<'info>>, amount: u64) -> Result<()> {
         instructions::deposit::handler(ctx, amount)
     }
 

@@ -175,6 +175,7 @@ fn liq_json(liq: &LiquidationParams) -> String {
         ("liquidatorFee", liq.liquidator_fee.to_string()),
         ("insuranceFee", liq.insurance_fee.to_string()),
         ("dustNotional", s(liq.dust_notional)),
+        ("collateralDiscount", liq.collateral_discount.to_string()),
     ])
 }
 
@@ -285,6 +286,7 @@ fn main() {
             liquidator_fee: rng.range(0, 20_000) as u32,
             insurance_fee: rng.range(0, 10_000) as u32,
             dust_notional: rng.range(0, 100_000_000),
+            collateral_discount: rng.range(0, 100_000) as u32,
         };
         let fee_rate = rng.range(0, 5_000) as u32;
         let steps: Vec<u64> = perps
@@ -573,6 +575,7 @@ fn portfolio_cases() -> Vec<String> {
             liquidator_fee: rng.range(0, 20_000) as u32,
             insurance_fee: rng.range(0, 10_000) as u32,
             dust_notional: rng.range(0, 100_000_000),
+            collateral_discount: rng.range(0, 100_000) as u32,
         };
         let steps: Vec<u64> = perps
             .iter()

@@ -3,6 +3,7 @@ use anchor_spl::token::{Token, TokenAccount};
 
 use crate::error::{FulcrumError, OptionExt};
 use crate::events::DepositEvent;
+use crate::health::load_health_inputs;
 use crate::state::*;
 use crate::token::transfer_in;
 
@@ -22,26 +23,34 @@ pub struct Deposit<'info> {
     /// take collateral slots, and could change how the account is margined).
     pub depositor: Signer<'info>,
     pub token_program: Program<'info, Token>,
+    /// What it and the insurance fund hold in the quote vault is not the accounts' (quote cap).
+    #[account(has_one = exchange @ FulcrumError::WrongExchange)]
+    pub pool: AccountLoader<'info, LiquidityPool>,
 }
 
 /// Deposits `amount` of the bank's mint. Quote (from anyone) repays debt first, then adds to the
-/// balance; other collateral only from the account's owner or delegate.
-pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
+/// balance; other collateral only from the account's owner or delegate. Remaining accounts
+/// (optional, quote only): the account's margin-check accounts, for the exemption of a top-up
+/// below initial margin from the quote cap (see [`quote_held_after`]).
+pub fn handler<'info>(ctx: Context<'info, Deposit<'info>>, amount: u64) -> Result<()> {
     require!(amount > 0, FulcrumError::ZeroAmount);
     let a = &ctx.accounts;
     require!(!a.exchange.load()?.is_paused(pause::DEPOSITS), FulcrumError::Paused);
     let bank_index = {
         let mut bank = a.bank.load_mut()?;
-        bank.total_deposits = bank
-            .total_deposits
-            .checked_add(amount)
-            .filter(|total| *total <= bank.deposit_cap)
-            .ok_or(FulcrumError::DepositCapExceeded)?;
         let mut acct = a.margin_account.load_mut()?;
         require!(
             bank.index == CollateralBank::QUOTE_INDEX || acct.can_trade(&a.depositor.key()),
             FulcrumError::ThirdPartyCollateralDeposit
         );
+        bank.total_deposits = if bank.index == CollateralBank::QUOTE_INDEX {
+            quote_held_after(a, &acct, bank.deposit_cap, amount, ctx.remaining_accounts)?
+        } else {
+            bank.total_deposits
+                .checked_add(amount)
+                .filter(|total| *total <= bank.deposit_cap)
+                .ok_or(FulcrumError::DepositCapExceeded)?
+        };
         if bank.index == CollateralBank::QUOTE_INDEX {
             let add = i64::try_from(amount).map_err(|_| FulcrumError::MathOverflow)?;
             acct.quote_balance = acct.quote_balance.checked_add(add).overflow()?;
@@ -65,4 +74,43 @@ pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
         amount,
     });
     Ok(())
+}
+
+/// The quote cap: what the quote vault holds for accounts (the vault less the pool's and the
+/// insurance fund's balances: deposits less withdrawals and realised losses) may not pass `cap`,
+/// except that a top-up of an account below initial margin that names its margin-check
+/// accounts counts only beyond its initial-margin shortfall (its collateral-backed part's plus
+/// each isolated position's), so filling the cap cannot block a top-up in a crash. Returns
+/// what the vault holds for accounts after the deposit.
+fn quote_held_after<'info>(
+    a: &Deposit<'info>,
+    acct: &MarginAccount,
+    cap: u64,
+    amount: u64,
+    remaining: &[AccountInfo<'info>],
+) -> Result<u64> {
+    let pool = a.pool.load()?;
+    let held = i128::from(a.vault.amount) - i128::from(pool.balance) - i128::from(pool.insurance_balance);
+    let held = u64::try_from(held.max(0)).map_err(|_| FulcrumError::MathOverflow)?;
+    let after = held.checked_add(amount).ok_or(FulcrumError::DepositCapExceeded)?;
+    if after > cap {
+        let exempt = if remaining.is_empty() { 0 } else { initial_shortfall(a, acct, remaining)? };
+        let counted = amount - amount.min(exempt);
+        require!(counted == 0 || held.saturating_add(counted) <= cap, FulcrumError::DepositCapExceeded);
+    }
+    Ok(after)
+}
+
+/// How far `acct` is below initial margin: its collateral-backed part plus each isolated
+/// position, quote native units (0 when it meets it).
+fn initial_shortfall<'info>(a: &Deposit<'info>, acct: &MarginAccount, remaining: &[AccountInfo<'info>]) -> Result<u64> {
+    let exchange = a.exchange.load()?;
+    let now = Clock::get()?.unix_timestamp;
+    let inputs = load_health_inputs(acct, &a.exchange.key(), exchange.quote_decimals, remaining, now)?;
+    let short = |h: fulcrum_risk::Health| u64::try_from((-h.free_collateral()).max(0)).unwrap_or(u64::MAX);
+    let mut total = short(inputs.main_health(acct.quote_balance, &exchange)?.init);
+    for k in 0..inputs.n_isolated {
+        total = total.saturating_add(short(inputs.isolated_health(k, acct, &exchange)?.init));
+    }
+    Ok(total)
 }

@@ -65,6 +65,13 @@ pub fn handler<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
     let params = exchange.liquidation_params();
     let slot_i = acct.find_perp(market.index).ok_or(FulcrumError::NotLargestPosition)?;
     let isolated = inputs.isolated_index(slot_i);
+    // Funding to now, as the (read-only) health inputs priced it.
+    let observed = match isolated {
+        Some(k) => inputs.isolated.get(k),
+        None => inputs.main_index(slot_i).and_then(|i| inputs.perps.get(i)),
+    };
+    let observed = observed.ok_or(FulcrumError::HealthAccountMismatch)?.market.price.oracle;
+    market.accrue_funding_to(observed, clock.unix_timestamp).math()?;
 
     let (before, plan, price) = match isolated {
         Some(k) => {
@@ -96,6 +103,8 @@ pub fn handler<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
     pool.balance = u64::try_from(i128::from(pool.balance) - i128::from(plan.realized_pnl))
         .map_err(|_| FulcrumError::InsufficientPoolLiquidity)?;
     pool.insurance_balance = pool.insurance_balance.checked_add(plan.insurance_fee).overflow()?;
+    // Open interest moved: the OI premium and the funding rate follow.
+    market.refresh_ratios(observed, clock.unix_timestamp, pool.balance).math()?;
     let fees = i128::from(plan.liquidator_fee) + i128::from(plan.insurance_fee);
     let backing = match isolated {
         Some(_) => &mut acct.perps[slot_i].isolated_collateral,

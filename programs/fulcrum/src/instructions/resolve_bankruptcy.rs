@@ -12,11 +12,13 @@ pub struct ResolveBankruptcy<'info> {
     pub pool: AccountLoader<'info, LiquidityPool>,
 }
 
-/// Permissionless, for an account with nothing left but quote debt: the insurance fund pays the
-/// debt, what it cannot pay is socialised to the pool's LPs. The account is left at zero. Also
-/// covers isolated positions closed in deficit (an owner may close an underwater isolated
-/// position; its loss beyond its collateral is left on the slot), freeing their slots. Isolated
-/// positions neither hold the account's debt back nor pay it.
+/// Permissionless, for an account with nothing left but quote debt: its isolated collateral pays
+/// first (an isolated slot without a position is swept into the balance; collateral behind an
+/// open isolated position holds back that much of the debt, which it repays when moved out or
+/// swept once the position closes), then the insurance fund, and what it cannot pay is
+/// socialised to the pool's LPs. Also covers isolated positions closed in deficit (an owner may
+/// close an underwater isolated position; its loss beyond its collateral is left on the slot),
+/// freeing their slots: an isolated loss never reaches the rest of the account.
 pub fn handler(ctx: Context<ResolveBankruptcy>) -> Result<()> {
     require!(!ctx.accounts.exchange.load()?.is_paused(pause::LIQUIDATIONS), FulcrumError::Paused);
     let key = ctx.accounts.margin_account.key();
@@ -26,14 +28,36 @@ pub fn handler(ctx: Context<ResolveBankruptcy>) -> Result<()> {
     // The account's own debt, once it holds nothing that could pay it.
     let backed_perps = acct.active_perps().iter().any(|p| !p.is_isolated());
     if !backed_perps && acct.num_collateral == 0 && acct.quote_balance < 0 {
-        let uncovered = cover(&mut pool, key, acct.quote_balance.unsigned_abs())?;
-        acct.quote_balance = uncovered;
-        if uncovered == 0 {
+        // The account's own isolated collateral first: swept from empty slots, held back behind
+        // open positions (from the back so compaction is safe).
+        let mut held_back = 0u64;
+        for i in (0..acct.active_perps().len()).rev() {
+            let s = acct.perps[i];
+            if !s.is_isolated() || s.isolated_collateral <= 0 {
+                continue;
+            }
+            if s.base == 0 {
+                acct.quote_balance = acct.quote_balance.checked_add(s.isolated_collateral).overflow()?;
+                acct.perps[i].isolated_collateral = 0;
+                acct.compact_perp(i);
+                covered_any = true;
+            } else {
+                held_back = held_back.saturating_add(s.isolated_collateral.unsigned_abs());
+            }
+        }
+        let debt = if acct.quote_balance < 0 { acct.quote_balance.unsigned_abs() } else { 0 };
+        let kept = debt.min(held_back);
+        if debt > kept {
+            let uncovered = cover(&mut pool, key, debt - kept)?;
+            let kept = i64::try_from(kept).map_err(|_| FulcrumError::MathOverflow)?;
+            acct.quote_balance = uncovered.checked_sub(kept).overflow()?;
+            covered_any = true;
+        }
+        if acct.quote_balance >= 0 {
             acct.in_margin_call = 0;
             acct.margin_call_slot = 0;
             acct.health_state = fulcrum_risk::HealthState::Healthy as u8;
         }
-        covered_any = true;
     }
     // Closed isolated positions in deficit (at most 8 slots, from the back so compaction is safe).
     for i in (0..acct.active_perps().len()).rev() {

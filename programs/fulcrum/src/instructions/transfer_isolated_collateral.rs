@@ -21,13 +21,14 @@ pub struct TransferIsolatedCollateral<'info> {
 /// `amount` moves it in, opening the isolated slot if the account has none in this market (the
 /// rest of the account must stay at initial margin); a negative one moves it back out (the
 /// position must stay at initial margin; an empty closed slot is freed). A market holding a
-/// cross position cannot take isolated collateral. Remaining accounts: the margin check's, for
-/// the account after.
+/// cross position cannot take isolated collateral. A trading pause refuses only moving it out.
+/// Remaining accounts: the margin check's, for the account after.
 pub fn handler<'info>(ctx: Context<'info, TransferIsolatedCollateral<'info>>, amount: i64) -> Result<()> {
     require!(amount != 0, FulcrumError::ZeroAmount);
     let a = &ctx.accounts;
     let exchange = a.exchange.load()?;
-    require!(!exchange.is_paused(pause::TRADING), FulcrumError::Paused);
+    // Adding collateral only lowers the position's risk: a trading pause does not stop it.
+    require!(amount > 0 || !exchange.is_paused(pause::TRADING), FulcrumError::Paused);
     let key = a.margin_account.key();
     let mut acct = a.margin_account.load_mut()?;
     require!(acct.can_trade(&a.trader.key()), FulcrumError::NotAccountOwner);

@@ -42,7 +42,7 @@ pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Resu
             let sub = i64::try_from(amount).map_err(|_| FulcrumError::MathOverflow)?;
             require!(acct.quote_balance >= sub, FulcrumError::InsufficientBalance);
             acct.quote_balance -= sub;
-            // Profits make traders withdraw more quote than they deposited.
+            // What the vault holds for accounts as of the last deposit (the cap reads the vault).
             bank.total_deposits = bank.total_deposits.saturating_sub(amount);
         } else {
             let i = acct.find_collateral(bank.index).ok_or(FulcrumError::InsufficientBalance)?;

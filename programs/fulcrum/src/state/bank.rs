@@ -16,8 +16,9 @@ pub struct CollateralBank {
     pub feed_id: [u8; 32],
     /// Most that may be deposited, native units.
     pub deposit_cap: u64,
-    /// Deposited and not withdrawn, native units: for non-quote banks Σ account balances; for the
-    /// quote bank net trader deposits, floored at zero (profits are withdrawn too).
+    /// Deposited and not withdrawn, native units: for non-quote banks Σ account balances (the
+    /// cap's measure); for the quote bank what the quote vault held for accounts at the last
+    /// deposit, less withdrawals since (display: the cap reads the vault at each deposit).
     pub total_deposits: u64,
     /// Share of value counted for initial margin, ppm.
     pub init_asset_weight: u32,

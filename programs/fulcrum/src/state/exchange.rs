@@ -94,6 +94,7 @@ impl Exchange {
             liquidator_fee: self.liquidator_fee,
             insurance_fee: self.insurance_fee,
             dust_notional: self.dust_notional,
+            collateral_discount: self.collateral_liquidation_discount,
         }
     }
 

@@ -217,6 +217,22 @@ impl PerpMarket {
         get_i128(&self.cumulative_funding)
     }
 
+    /// The funding index as of `now` at `price`, as [`PerpMarket::accrue_funding_to`] would
+    /// accrue it, without writing it: margin checks read markets as read-only copies.
+    pub fn funding_index_at(&self, price: u64, now: i64) -> MathResult<i128> {
+        if self.last_funding_time > 0 && now > self.last_funding_time {
+            let dt = (now - self.last_funding_time) as u64;
+            let (index, _) = accrue_funding(self.funding_index(), self.funding_carry, price, self.funding_rate, dt)?;
+            return Ok(index);
+        }
+        Ok(self.funding_index())
+    }
+
+    /// [`PerpMarket::risk`] with the funding index accrued to `now`.
+    pub fn risk_at(&self, price: Price, now: i64) -> MathResult<PerpMarketRisk> {
+        Ok(PerpMarketRisk { cumulative_funding: self.funding_index_at(price.oracle, now)?, ..self.risk(price) })
+    }
+
     /// The engine's view of this market at `price`, with its effective (dynamic) ratios.
     pub fn risk(&self, price: Price) -> PerpMarketRisk {
         PerpMarketRisk {

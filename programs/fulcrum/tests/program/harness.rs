@@ -568,6 +568,7 @@ impl Harness {
                 source: *source,
                 depositor: *depositor,
                 token_program: spl_token::ID,
+                pool: self.pool,
             }
             .to_account_metas(None),
             data: fulcrum::instruction::Deposit { amount }.data(),
@@ -1165,7 +1166,8 @@ impl Harness {
         for s in acct.active_perps() {
             let market = self.market(s.market_index as usize).await;
             let price = self.liquidation_price(&market.oracle_config(), s.base > 0).await;
-            let e = fulcrum_risk::PerpExposure { position: s.position(), market: market.risk(price) };
+            let now = self.now().await;
+            let e = fulcrum_risk::PerpExposure { position: s.position(), market: market.risk_at(price, now).unwrap() };
             if s.is_isolated() {
                 i.isolated.push((s.market_index, e, s.isolated_collateral));
             } else {
