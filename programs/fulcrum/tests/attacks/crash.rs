@@ -254,7 +254,7 @@ fn kind(o: &OracleHandle) -> u8 {
     }
 }
 
-fn set_market_oracle_ix(
+pub fn set_market_oracle_ix(
     h: &Harness,
     admin: &Pubkey,
     market: usize,

@@ -12,8 +12,10 @@
 //!
 //! Besides trades, deposits, withdrawals, prices, keepers and LP flows, the operations include
 //! third-party deposits, a bank listed after the correlations (on no asset), hedged pairs in the
-//! two correlated markets (then leg closes), per-second crank runs, isolated collateral and
-//! margin-mode switches.
+//! two correlated markets (then leg closes), per-second crank runs (each crank must move funding
+//! by exactly its accrual), confidence widening past the markets' bound (liquidations must go on
+//! at the conservative price: none may fail for its oracle), oracle rotation, isolated collateral
+//! and margin-mode switches.
 //!
 //! Seeds are fixed (`FULCRUM_FUZZ_SEED`, default 1), so a run is reproducible; a failing
 //! sequence is shrunk by proptest and written to `tests/attacks/regressions/` as JSON, which
@@ -28,6 +30,7 @@ use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRu
 use serde::{Deserialize, Serialize};
 
 use crate::harness::*;
+use solana_sdk::signature::Signer;
 
 const TRADERS: usize = 4;
 const MARKETS: usize = 2;
@@ -117,10 +120,21 @@ pub enum Op {
         long_first: bool,
         steps: u32,
     },
-    /// A keeper cranks `market` once a second for `secs` seconds.
+    /// A keeper cranks `market` once a second for `secs` seconds; each crank must move funding
+    /// by exactly its accrual (so the run accrues what one accrual over it would).
     Cranks {
         market: u8,
         secs: u8,
+    },
+    /// The confidence of a market's oracle (`target` < MARKETS) or of the SOL collateral's
+    /// becomes `ppm` of the price (up to 6%: past the 2% the markets allow, as in a crash).
+    Confidence {
+        target: u8,
+        ppm: u32,
+    },
+    /// The admin rotates `market`'s oracle to a new account at the same price.
+    Rotate {
+        market: u8,
     },
 }
 
@@ -149,6 +163,8 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(from, to, bank, permille)| Op::DepositFor { from, to, bank, permille }),
         3 => (who, any::<bool>(), 1u32..60_000).prop_map(|(who, long_first, steps)| Op::Hedge { who, long_first, steps }),
         1 => (0..MARKETS as u8, 1u8..30).prop_map(|(market, secs)| Op::Cranks { market, secs }),
+        2 => (0..=MARKETS as u8, 0u32..60_000).prop_map(|(target, ppm)| Op::Confidence { target, ppm }),
+        1 => (0..MARKETS as u8).prop_map(|market| Op::Rotate { market }),
     ]
 }
 
@@ -289,6 +305,14 @@ impl World {
                         let fee_to = self.keeper.token(&h.quote.mint);
                         let before = total_requirement(h, &key).await?;
                         let r = h.liquidate_perp(&self.keeper.kp, &fee_to, &key, m).await;
+                        // Confidence stays under 6%: a conservative price always exists, so a
+                        // liquidation never fails for its oracle.
+                        if let Some(c) = error_code(&r).filter(|c| (6_000..6_100).contains(c)) {
+                            let name = fulcrum_error(c);
+                            if name.starts_with("Oracle") {
+                                return Err(format!("{op:?} failed with {name} while a conservative price exists"));
+                            }
+                        }
                         // No liquidation raises the liquidated account's maintenance requirement.
                         let after = total_requirement(h, &key).await?;
                         if r.is_ok() && after > before {
@@ -391,18 +415,48 @@ impl World {
                 }
             }
             Op::Cranks { market, secs } => {
+                let m = market as usize;
                 for _ in 0..secs {
                     h.advance(1).await;
                     h.refresh_oracles().await;
-                    let r = h.crank(market as usize).await;
+                    let before = h.market(m).await;
+                    let r = h.crank(m).await;
+                    self.txs += 1;
                     if let Err(e) = &r {
                         if error_code(&r).is_none_or(|c| !(6_000..6_100).contains(&c)) {
                             return Err(format!("{op:?}: crank failed without a named error: {e:?}"));
                         }
+                        break;
                     }
-                    self.txs += 1;
+                    crate::funding::funding_step_is_exact(&before, &h.market(m).await)?;
                 }
                 None
+            }
+            Op::Confidence { target, ppm } => {
+                let o = if (target as usize) < MARKETS {
+                    h.markets[target as usize].oracle
+                } else {
+                    h.banks[0].oracle.expect("collateral oracle")
+                };
+                let data = h.account_data(&o.key).await;
+                let q = read_quote(&o, &data);
+                let conf = (q.price.unsigned_abs() as u128 * ppm as u128 / 1_000_000) as u64;
+                h.set_oracle(&o, Quote { conf, ..q }).await;
+                None
+            }
+            Op::Rotate { market } => {
+                let m = market as usize;
+                let old = h.markets[m].oracle;
+                let data = h.account_data(&old.key).await;
+                let q = read_quote(&old, &data);
+                let new = h.new_oracle(old.format, Quote { age: 0, ..q }).await;
+                let admin = h.admin.insecure_clone();
+                let ix = crate::crash::set_market_oracle_ix(h, &admin.pubkey(), m, &new, new.feed_id);
+                let r = h.send(&[ix], &[&admin]).await;
+                if r.is_ok() {
+                    h.markets[m].oracle = new;
+                }
+                Some(r)
             }
         };
         if let Some(r) = r {
