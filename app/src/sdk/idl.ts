@@ -383,7 +383,8 @@ export type Fulcrum = {
           "name": "exchange",
           "relations": [
             "marginAccount",
-            "bank"
+            "bank",
+            "pool"
           ]
         },
         {
@@ -408,13 +409,21 @@ export type Fulcrum = {
         {
           "name": "depositor",
           "docs": [
-            "Authority of `source`; anyone may top up any account."
+            "Authority of `source`. Anyone may top up any account's quote; only its owner or delegate",
+            "may deposit another asset (a stranger's dust would add an oracle to every margin check,",
+            "take collateral slots, and could change how the account is margined)."
           ],
           "signer": true
         },
         {
           "name": "tokenProgram",
           "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        },
+        {
+          "name": "pool",
+          "docs": [
+            "What it and the insurance fund hold in the quote vault is not the accounts' (quote cap)."
+          ]
         }
       ],
       "args": [
@@ -617,8 +626,7 @@ export type Fulcrum = {
         {
           "name": "exchange",
           "relations": [
-            "pool",
-            "quoteBank"
+            "pool"
           ]
         },
         {
@@ -626,11 +634,19 @@ export type Fulcrum = {
           "writable": true
         },
         {
-          "name": "quoteBank"
-        },
-        {
-          "name": "quoteVault",
-          "writable": true
+          "name": "quote",
+          "accounts": [
+            {
+              "name": "bank"
+            },
+            {
+              "name": "vault",
+              "writable": true,
+              "relations": [
+                "bank"
+              ]
+            }
+          ]
         },
         {
           "name": "source",
@@ -675,8 +691,7 @@ export type Fulcrum = {
         {
           "name": "exchange",
           "relations": [
-            "pool",
-            "quoteBank"
+            "pool"
           ]
         },
         {
@@ -684,11 +699,19 @@ export type Fulcrum = {
           "writable": true
         },
         {
-          "name": "quoteBank"
-        },
-        {
-          "name": "quoteVault",
-          "writable": true
+          "name": "quote",
+          "accounts": [
+            {
+              "name": "bank"
+            },
+            {
+              "name": "vault",
+              "writable": true,
+              "relations": [
+                "bank"
+              ]
+            }
+          ]
         },
         {
           "name": "destination",
@@ -723,7 +746,6 @@ export type Fulcrum = {
           "name": "exchange",
           "relations": [
             "marginAccount",
-            "quoteBank",
             "bank"
           ]
         },
@@ -750,11 +772,19 @@ export type Fulcrum = {
           "writable": true
         },
         {
-          "name": "quoteBank"
-        },
-        {
-          "name": "quoteVault",
-          "writable": true
+          "name": "quote",
+          "accounts": [
+            {
+              "name": "bank"
+            },
+            {
+              "name": "vault",
+              "writable": true,
+              "relations": [
+                "bank"
+              ]
+            }
+          ]
         },
         {
           "name": "bank",
@@ -796,7 +826,6 @@ export type Fulcrum = {
           "name": "exchange",
           "relations": [
             "marginAccount",
-            "quoteBank",
             "market",
             "pool"
           ]
@@ -820,11 +849,19 @@ export type Fulcrum = {
           "writable": true
         },
         {
-          "name": "quoteBank"
-        },
-        {
-          "name": "quoteVault",
-          "writable": true
+          "name": "quote",
+          "accounts": [
+            {
+              "name": "bank"
+            },
+            {
+              "name": "vault",
+              "writable": true,
+              "relations": [
+                "bank"
+              ]
+            }
+          ]
         },
         {
           "name": "market",
@@ -1093,6 +1130,65 @@ export type Fulcrum = {
       "args": []
     },
     {
+      "name": "setBankOracle",
+      "docs": [
+        "Admin: points a collateral bank at another oracle account (checked as",
+        "`set_market_oracle`) and sets the oldest last valid price a liquidation may use",
+        "(`liquidation_max_age`, seconds, ≤ 3,600). Not the quote bank."
+      ],
+      "discriminator": [
+        253,
+        71,
+        56,
+        16,
+        78,
+        125,
+        173,
+        11
+      ],
+      "accounts": [
+        {
+          "name": "admin",
+          "signer": true,
+          "relations": [
+            "exchange"
+          ]
+        },
+        {
+          "name": "exchange",
+          "relations": [
+            "bank"
+          ]
+        },
+        {
+          "name": "bank",
+          "writable": true
+        },
+        {
+          "name": "oracle"
+        }
+      ],
+      "args": [
+        {
+          "name": "oracleKind",
+          "type": "u8"
+        },
+        {
+          "name": "feedId",
+          "type": {
+            "array": [
+              "u8",
+              32
+            ]
+          }
+        },
+        {
+          "name": "liquidationMaxAge",
+          "type": "u32"
+        }
+      ]
+    },
+    {
       "name": "setCorrelations",
       "discriminator": [
         187,
@@ -1261,6 +1357,60 @@ export type Fulcrum = {
       ]
     },
     {
+      "name": "setMarketOracle",
+      "docs": [
+        "Admin: points a market at another oracle account, with the checks of listing (Pyth",
+        "format, owner, layout, feed, verification) and a price trading would accept now."
+      ],
+      "discriminator": [
+        181,
+        227,
+        15,
+        65,
+        140,
+        150,
+        146,
+        2
+      ],
+      "accounts": [
+        {
+          "name": "admin",
+          "signer": true,
+          "relations": [
+            "exchange"
+          ]
+        },
+        {
+          "name": "exchange",
+          "relations": [
+            "market"
+          ]
+        },
+        {
+          "name": "market",
+          "writable": true
+        },
+        {
+          "name": "oracle"
+        }
+      ],
+      "args": [
+        {
+          "name": "oracleKind",
+          "type": "u8"
+        },
+        {
+          "name": "feedId",
+          "type": {
+            "array": [
+              "u8",
+              32
+            ]
+          }
+        }
+      ]
+    },
+    {
       "name": "setMarketPaused",
       "discriminator": [
         233,
@@ -1282,6 +1432,10 @@ export type Fulcrum = {
         },
         {
           "name": "exchange",
+          "docs": [
+            "Mutable: records the market's ratio (see `Exchange::min_maint_margin_ratio`)."
+          ],
+          "writable": true,
           "relations": [
             "market"
           ]
@@ -1295,6 +1449,58 @@ export type Fulcrum = {
         {
           "name": "flags",
           "type": "u8"
+        }
+      ]
+    },
+    {
+      "name": "setMarketStatus",
+      "docs": [
+        "Admin: winds a market down. `status` 1 makes it reduce-only (0 undoes that); 2 settles",
+        "it at `settlement_price` (0: the last valid oracle price, published within",
+        "`liquidation_max_age`), after which it trades no more and `settle_position` closes every",
+        "position at that price; 3 closes it once no open interest is left."
+      ],
+      "discriminator": [
+        101,
+        175,
+        83,
+        107,
+        200,
+        141,
+        155,
+        182
+      ],
+      "accounts": [
+        {
+          "name": "admin",
+          "signer": true,
+          "relations": [
+            "exchange"
+          ]
+        },
+        {
+          "name": "exchange",
+          "docs": [
+            "Mutable: records the market's ratio (see `Exchange::min_maint_margin_ratio`)."
+          ],
+          "writable": true,
+          "relations": [
+            "market"
+          ]
+        },
+        {
+          "name": "market",
+          "writable": true
+        }
+      ],
+      "args": [
+        {
+          "name": "status",
+          "type": "u8"
+        },
+        {
+          "name": "settlementPrice",
+          "type": "u64"
         }
       ]
     },
@@ -1329,6 +1535,46 @@ export type Fulcrum = {
           "type": "u8"
         }
       ]
+    },
+    {
+      "name": "settlePosition",
+      "docs": [
+        "Permissionless: closes an account's position in a settled market at the settlement price",
+        "(funding settled, no fee) and returns an isolated slot's collateral to the account."
+      ],
+      "discriminator": [
+        33,
+        156,
+        74,
+        218,
+        215,
+        42,
+        112,
+        175
+      ],
+      "accounts": [
+        {
+          "name": "exchange",
+          "relations": [
+            "marginAccount",
+            "market",
+            "pool"
+          ]
+        },
+        {
+          "name": "marginAccount",
+          "writable": true
+        },
+        {
+          "name": "market",
+          "writable": true
+        },
+        {
+          "name": "pool",
+          "writable": true
+        }
+      ],
+      "args": []
     },
     {
       "name": "transferIsolatedCollateral",
@@ -1394,6 +1640,10 @@ export type Fulcrum = {
         },
         {
           "name": "exchange",
+          "docs": [
+            "Mutable: records the bank's weight (see `Exchange::max_maint_asset_weight`)."
+          ],
+          "writable": true,
           "relations": [
             "bank"
           ]
@@ -1472,6 +1722,10 @@ export type Fulcrum = {
         },
         {
           "name": "exchange",
+          "docs": [
+            "Mutable: records the market's ratio (see `Exchange::min_maint_margin_ratio`)."
+          ],
+          "writable": true,
           "relations": [
             "market"
           ]
@@ -1650,14 +1904,16 @@ export type Fulcrum = {
           {
             "name": "maintAssetWeight",
             "docs": [
-              "Share of value counted for maintenance, ppm, init weight..=1,000,000."
+              "Share of value counted for maintenance, ppm, init weight..=1,000,000, and below",
+              "quote maint liability weight × (1 − collateral liquidation discount)."
             ],
             "type": "u32"
           },
           {
             "name": "maxOracleAge",
             "docs": [
-              "Oldest oracle publish time accepted, seconds, 1..=86,400."
+              "Oldest oracle publish time accepted for trading and margin, seconds,",
+              "1..=`MAX_ORACLE_AGE_SECS` (300)."
             ],
             "type": "u32"
           },
@@ -1797,8 +2053,9 @@ export type Fulcrum = {
           {
             "name": "totalDeposits",
             "docs": [
-              "Deposited and not withdrawn, native units: for non-quote banks Σ account balances; for the",
-              "quote bank net trader deposits, floored at zero (profits are withdrawn too)."
+              "Deposited and not withdrawn, native units: for non-quote banks Σ account balances (the",
+              "cap's measure); for the quote bank what the quote vault held for accounts at the last",
+              "deposit, less withdrawals since (display: the cap reads the vault at each deposit)."
             ],
             "type": "u64"
           },
@@ -1863,11 +2120,29 @@ export type Fulcrum = {
             }
           },
           {
+            "name": "liquidationMaxAge",
+            "docs": [
+              "Oldest publish time a liquidation may price this collateral at while its oracle is",
+              "stale or halted, seconds (listing: 2 × `max_oracle_age`, at most 3,600;",
+              "`set_bank_oracle` sets it)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "pad2",
+            "type": {
+              "array": [
+                "u8",
+                4
+              ]
+            }
+          },
+          {
             "name": "reserved",
             "type": {
               "array": [
                 "u8",
-                128
+                120
               ]
             }
           }
@@ -1987,7 +2262,8 @@ export type Fulcrum = {
           {
             "name": "floor",
             "docs": [
-              "Portfolio requirement ≥ floor × gross risk; ppm (default 300,000)."
+              "Portfolio requirement ≥ floor × gross risk; ppm, `MIN_CORRELATION_FLOOR` (100,000)..=1,000,000",
+              "(default 300,000)."
             ],
             "type": "u32"
           },
@@ -2321,11 +2597,28 @@ export type Fulcrum = {
             "type": "u32"
           },
           {
+            "name": "maxMaintAssetWeight",
+            "docs": [
+              "Highest maintenance weight of any collateral bank listed or updated, ppm (0: none): the",
+              "collateral discount must fit it (`fulcrum_risk::discount_fits`). Never lowered, so an",
+              "exchange update is checked against every bank without loading them."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "minMaintMarginRatio",
+            "docs": [
+              "Lowest maintenance ratio of any perp market listed or updated, ppm (0: none): the",
+              "liquidation fees must stay below it (`fulcrum_risk::liquidation_fee_fits`). Never raised."
+            ],
+            "type": "u32"
+          },
+          {
             "name": "reserved",
             "type": {
               "array": [
                 "u8",
-                144
+                136
               ]
             }
           }
@@ -2393,7 +2686,8 @@ export type Fulcrum = {
           {
             "name": "liquidatorFee",
             "docs": [
-              "To the liquidator, ppm of closed notional; with `insurance_fee` ≤ 50,000."
+              "To the liquidator, ppm of closed notional; with `insurance_fee` ≤ 50,000 and below every",
+              "market's maintenance ratio."
             ],
             "type": "u32"
           },
@@ -2407,7 +2701,8 @@ export type Fulcrum = {
           {
             "name": "collateralLiquidationDiscount",
             "docs": [
-              "Discount on collateral sold in a collateral liquidation, ≤ 200,000."
+              "Discount on collateral sold in a collateral liquidation, ≤ 200,000 and below",
+              "1 − maint weight / quote maint liability weight for every bank."
             ],
             "type": "u32"
           },
@@ -2962,7 +3257,7 @@ export type Fulcrum = {
           {
             "name": "maintMarginRatio",
             "docs": [
-              "Maintenance margin ratio, ppm, 1..init."
+              "Maintenance margin ratio, ppm, 1..init; above the exchange's liquidator + insurance fee."
             ],
             "type": "u32"
           },
@@ -2983,7 +3278,8 @@ export type Fulcrum = {
           {
             "name": "maxOracleAge",
             "docs": [
-              "Oldest oracle publish time accepted, seconds, 1..=86,400."
+              "Oldest oracle publish time accepted for trading and margin, seconds,",
+              "1..=`MAX_ORACLE_AGE_SECS` (300)."
             ],
             "type": "u32"
           },
@@ -3361,7 +3657,8 @@ export type Fulcrum = {
           {
             "name": "lastValidPrice",
             "docs": [
-              "Last valid oracle observation, for liquidations while the oracle is stale."
+              "Last valid oracle observation and its publish time, for liquidations while the oracle is",
+              "stale or halted."
             ],
             "type": "u64"
           },
@@ -3485,11 +3782,42 @@ export type Fulcrum = {
             }
           },
           {
+            "name": "fundingCarry",
+            "docs": [
+              "Funding accrued and not yet a whole unit of the index, in `1 / FUNDING_CARRY_DENOM` units",
+              "(|carry| < FUNDING_CARRY_DENOM; see `fulcrum_risk::accrue_funding`)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "status",
+            "docs": [
+              "[`market_status`]: active, winding down (reduce-only), settled, closed."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "pad3",
+            "type": {
+              "array": [
+                "u8",
+                7
+              ]
+            }
+          },
+          {
+            "name": "settlementPrice",
+            "docs": [
+              "Price every position settles at once the market is settled, engine units."
+            ],
+            "type": "u64"
+          },
+          {
             "name": "reserved",
             "type": {
               "array": [
                 "u8",
-                120
+                96
               ]
             }
           }
@@ -4301,6 +4629,81 @@ export type Fulcrum = {
       "code": 6064,
       "name": "tooManyAssets",
       "msg": "Too many assets for the correlation matrix, or a matrix of the wrong size"
+    },
+    {
+      "code": 6065,
+      "name": "thirdPartyCollateralDeposit",
+      "msg": "Only the account's owner or delegate may deposit collateral other than the quote"
+    },
+    {
+      "code": 6066,
+      "name": "tradeLowersFreeCollateral",
+      "msg": "Below initial margin, a portfolio trade may not lower free initial collateral"
+    },
+    {
+      "code": 6067,
+      "name": "liquidationCannotReduceRisk",
+      "msg": "No liquidation of this position lowers the account's netted requirement"
+    },
+    {
+      "code": 6068,
+      "name": "enginePriceTooCoarse",
+      "msg": "Oracle price too small in engine units for the market's base decimals (coarser than 1 ppm)"
+    },
+    {
+      "code": 6069,
+      "name": "collateralDiscountTooLarge",
+      "msg": "Collateral liquidation discount does not fit a bank's maintenance weight: discount < 1 − maint weight / liability weight"
+    },
+    {
+      "code": 6070,
+      "name": "liquidationFeeTooLarge",
+      "msg": "Liquidation fee (liquidator + insurance) is not below a market's maintenance ratio"
+    },
+    {
+      "code": 6071,
+      "name": "correlationFloorTooLow",
+      "msg": "Portfolio-margin floor is below the documented minimum"
+    },
+    {
+      "code": 6072,
+      "name": "baseDecimalsOutOfRange",
+      "msg": "Base or collateral mint decimals above the documented maximum"
+    },
+    {
+      "code": 6073,
+      "name": "oracleAgeTooLong",
+      "msg": "Oracle max age for trading above the documented maximum"
+    },
+    {
+      "code": 6074,
+      "name": "marketSettled",
+      "msg": "The market is settled: positions close with settle_position at its settlement price"
+    },
+    {
+      "code": 6075,
+      "name": "marketNotSettled",
+      "msg": "The market is not settled"
+    },
+    {
+      "code": 6076,
+      "name": "invalidMarketStatus",
+      "msg": "That market status change is not allowed"
+    },
+    {
+      "code": 6077,
+      "name": "marketHasOpenInterest",
+      "msg": "The market still has open interest"
+    },
+    {
+      "code": 6078,
+      "name": "quoteBankHasNoOracle",
+      "msg": "The quote bank has no oracle"
+    },
+    {
+      "code": 6079,
+      "name": "noPositionToSettle",
+      "msg": "The account has no position in this market"
     }
   ]
 };
@@ -4688,7 +5091,8 @@ export const IDL = {
           "name": "exchange",
           "relations": [
             "margin_account",
-            "bank"
+            "bank",
+            "pool"
           ]
         },
         {
@@ -4713,13 +5117,21 @@ export const IDL = {
         {
           "name": "depositor",
           "docs": [
-            "Authority of `source`; anyone may top up any account."
+            "Authority of `source`. Anyone may top up any account's quote; only its owner or delegate",
+            "may deposit another asset (a stranger's dust would add an oracle to every margin check,",
+            "take collateral slots, and could change how the account is margined)."
           ],
           "signer": true
         },
         {
           "name": "token_program",
           "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        },
+        {
+          "name": "pool",
+          "docs": [
+            "What it and the insurance fund hold in the quote vault is not the accounts' (quote cap)."
+          ]
         }
       ],
       "args": [
@@ -4922,8 +5334,7 @@ export const IDL = {
         {
           "name": "exchange",
           "relations": [
-            "pool",
-            "quote_bank"
+            "pool"
           ]
         },
         {
@@ -4931,11 +5342,19 @@ export const IDL = {
           "writable": true
         },
         {
-          "name": "quote_bank"
-        },
-        {
-          "name": "quote_vault",
-          "writable": true
+          "name": "quote",
+          "accounts": [
+            {
+              "name": "bank"
+            },
+            {
+              "name": "vault",
+              "writable": true,
+              "relations": [
+                "bank"
+              ]
+            }
+          ]
         },
         {
           "name": "source",
@@ -4980,8 +5399,7 @@ export const IDL = {
         {
           "name": "exchange",
           "relations": [
-            "pool",
-            "quote_bank"
+            "pool"
           ]
         },
         {
@@ -4989,11 +5407,19 @@ export const IDL = {
           "writable": true
         },
         {
-          "name": "quote_bank"
-        },
-        {
-          "name": "quote_vault",
-          "writable": true
+          "name": "quote",
+          "accounts": [
+            {
+              "name": "bank"
+            },
+            {
+              "name": "vault",
+              "writable": true,
+              "relations": [
+                "bank"
+              ]
+            }
+          ]
         },
         {
           "name": "destination",
@@ -5028,7 +5454,6 @@ export const IDL = {
           "name": "exchange",
           "relations": [
             "margin_account",
-            "quote_bank",
             "bank"
           ]
         },
@@ -5055,11 +5480,19 @@ export const IDL = {
           "writable": true
         },
         {
-          "name": "quote_bank"
-        },
-        {
-          "name": "quote_vault",
-          "writable": true
+          "name": "quote",
+          "accounts": [
+            {
+              "name": "bank"
+            },
+            {
+              "name": "vault",
+              "writable": true,
+              "relations": [
+                "bank"
+              ]
+            }
+          ]
         },
         {
           "name": "bank",
@@ -5101,7 +5534,6 @@ export const IDL = {
           "name": "exchange",
           "relations": [
             "margin_account",
-            "quote_bank",
             "market",
             "pool"
           ]
@@ -5125,11 +5557,19 @@ export const IDL = {
           "writable": true
         },
         {
-          "name": "quote_bank"
-        },
-        {
-          "name": "quote_vault",
-          "writable": true
+          "name": "quote",
+          "accounts": [
+            {
+              "name": "bank"
+            },
+            {
+              "name": "vault",
+              "writable": true,
+              "relations": [
+                "bank"
+              ]
+            }
+          ]
         },
         {
           "name": "market",
@@ -5398,6 +5838,65 @@ export const IDL = {
       "args": []
     },
     {
+      "name": "set_bank_oracle",
+      "docs": [
+        "Admin: points a collateral bank at another oracle account (checked as",
+        "`set_market_oracle`) and sets the oldest last valid price a liquidation may use",
+        "(`liquidation_max_age`, seconds, ≤ 3,600). Not the quote bank."
+      ],
+      "discriminator": [
+        253,
+        71,
+        56,
+        16,
+        78,
+        125,
+        173,
+        11
+      ],
+      "accounts": [
+        {
+          "name": "admin",
+          "signer": true,
+          "relations": [
+            "exchange"
+          ]
+        },
+        {
+          "name": "exchange",
+          "relations": [
+            "bank"
+          ]
+        },
+        {
+          "name": "bank",
+          "writable": true
+        },
+        {
+          "name": "oracle"
+        }
+      ],
+      "args": [
+        {
+          "name": "oracle_kind",
+          "type": "u8"
+        },
+        {
+          "name": "feed_id",
+          "type": {
+            "array": [
+              "u8",
+              32
+            ]
+          }
+        },
+        {
+          "name": "liquidation_max_age",
+          "type": "u32"
+        }
+      ]
+    },
+    {
       "name": "set_correlations",
       "discriminator": [
         187,
@@ -5566,6 +6065,60 @@ export const IDL = {
       ]
     },
     {
+      "name": "set_market_oracle",
+      "docs": [
+        "Admin: points a market at another oracle account, with the checks of listing (Pyth",
+        "format, owner, layout, feed, verification) and a price trading would accept now."
+      ],
+      "discriminator": [
+        181,
+        227,
+        15,
+        65,
+        140,
+        150,
+        146,
+        2
+      ],
+      "accounts": [
+        {
+          "name": "admin",
+          "signer": true,
+          "relations": [
+            "exchange"
+          ]
+        },
+        {
+          "name": "exchange",
+          "relations": [
+            "market"
+          ]
+        },
+        {
+          "name": "market",
+          "writable": true
+        },
+        {
+          "name": "oracle"
+        }
+      ],
+      "args": [
+        {
+          "name": "oracle_kind",
+          "type": "u8"
+        },
+        {
+          "name": "feed_id",
+          "type": {
+            "array": [
+              "u8",
+              32
+            ]
+          }
+        }
+      ]
+    },
+    {
       "name": "set_market_paused",
       "discriminator": [
         233,
@@ -5587,6 +6140,10 @@ export const IDL = {
         },
         {
           "name": "exchange",
+          "docs": [
+            "Mutable: records the market's ratio (see `Exchange::min_maint_margin_ratio`)."
+          ],
+          "writable": true,
           "relations": [
             "market"
           ]
@@ -5600,6 +6157,58 @@ export const IDL = {
         {
           "name": "flags",
           "type": "u8"
+        }
+      ]
+    },
+    {
+      "name": "set_market_status",
+      "docs": [
+        "Admin: winds a market down. `status` 1 makes it reduce-only (0 undoes that); 2 settles",
+        "it at `settlement_price` (0: the last valid oracle price, published within",
+        "`liquidation_max_age`), after which it trades no more and `settle_position` closes every",
+        "position at that price; 3 closes it once no open interest is left."
+      ],
+      "discriminator": [
+        101,
+        175,
+        83,
+        107,
+        200,
+        141,
+        155,
+        182
+      ],
+      "accounts": [
+        {
+          "name": "admin",
+          "signer": true,
+          "relations": [
+            "exchange"
+          ]
+        },
+        {
+          "name": "exchange",
+          "docs": [
+            "Mutable: records the market's ratio (see `Exchange::min_maint_margin_ratio`)."
+          ],
+          "writable": true,
+          "relations": [
+            "market"
+          ]
+        },
+        {
+          "name": "market",
+          "writable": true
+        }
+      ],
+      "args": [
+        {
+          "name": "status",
+          "type": "u8"
+        },
+        {
+          "name": "settlement_price",
+          "type": "u64"
         }
       ]
     },
@@ -5634,6 +6243,46 @@ export const IDL = {
           "type": "u8"
         }
       ]
+    },
+    {
+      "name": "settle_position",
+      "docs": [
+        "Permissionless: closes an account's position in a settled market at the settlement price",
+        "(funding settled, no fee) and returns an isolated slot's collateral to the account."
+      ],
+      "discriminator": [
+        33,
+        156,
+        74,
+        218,
+        215,
+        42,
+        112,
+        175
+      ],
+      "accounts": [
+        {
+          "name": "exchange",
+          "relations": [
+            "margin_account",
+            "market",
+            "pool"
+          ]
+        },
+        {
+          "name": "margin_account",
+          "writable": true
+        },
+        {
+          "name": "market",
+          "writable": true
+        },
+        {
+          "name": "pool",
+          "writable": true
+        }
+      ],
+      "args": []
     },
     {
       "name": "transfer_isolated_collateral",
@@ -5699,6 +6348,10 @@ export const IDL = {
         },
         {
           "name": "exchange",
+          "docs": [
+            "Mutable: records the bank's weight (see `Exchange::max_maint_asset_weight`)."
+          ],
+          "writable": true,
           "relations": [
             "bank"
           ]
@@ -5777,6 +6430,10 @@ export const IDL = {
         },
         {
           "name": "exchange",
+          "docs": [
+            "Mutable: records the market's ratio (see `Exchange::min_maint_margin_ratio`)."
+          ],
+          "writable": true,
           "relations": [
             "market"
           ]
@@ -5955,14 +6612,16 @@ export const IDL = {
           {
             "name": "maint_asset_weight",
             "docs": [
-              "Share of value counted for maintenance, ppm, init weight..=1,000,000."
+              "Share of value counted for maintenance, ppm, init weight..=1,000,000, and below",
+              "quote maint liability weight × (1 − collateral liquidation discount)."
             ],
             "type": "u32"
           },
           {
             "name": "max_oracle_age",
             "docs": [
-              "Oldest oracle publish time accepted, seconds, 1..=86,400."
+              "Oldest oracle publish time accepted for trading and margin, seconds,",
+              "1..=`MAX_ORACLE_AGE_SECS` (300)."
             ],
             "type": "u32"
           },
@@ -6102,8 +6761,9 @@ export const IDL = {
           {
             "name": "total_deposits",
             "docs": [
-              "Deposited and not withdrawn, native units: for non-quote banks Σ account balances; for the",
-              "quote bank net trader deposits, floored at zero (profits are withdrawn too)."
+              "Deposited and not withdrawn, native units: for non-quote banks Σ account balances (the",
+              "cap's measure); for the quote bank what the quote vault held for accounts at the last",
+              "deposit, less withdrawals since (display: the cap reads the vault at each deposit)."
             ],
             "type": "u64"
           },
@@ -6168,11 +6828,29 @@ export const IDL = {
             }
           },
           {
+            "name": "liquidation_max_age",
+            "docs": [
+              "Oldest publish time a liquidation may price this collateral at while its oracle is",
+              "stale or halted, seconds (listing: 2 × `max_oracle_age`, at most 3,600;",
+              "`set_bank_oracle` sets it)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "_pad2",
+            "type": {
+              "array": [
+                "u8",
+                4
+              ]
+            }
+          },
+          {
             "name": "reserved",
             "type": {
               "array": [
                 "u8",
-                128
+                120
               ]
             }
           }
@@ -6292,7 +6970,8 @@ export const IDL = {
           {
             "name": "floor",
             "docs": [
-              "Portfolio requirement ≥ floor × gross risk; ppm (default 300,000)."
+              "Portfolio requirement ≥ floor × gross risk; ppm, `MIN_CORRELATION_FLOOR` (100,000)..=1,000,000",
+              "(default 300,000)."
             ],
             "type": "u32"
           },
@@ -6626,11 +7305,28 @@ export const IDL = {
             "type": "u32"
           },
           {
+            "name": "max_maint_asset_weight",
+            "docs": [
+              "Highest maintenance weight of any collateral bank listed or updated, ppm (0: none): the",
+              "collateral discount must fit it (`fulcrum_risk::discount_fits`). Never lowered, so an",
+              "exchange update is checked against every bank without loading them."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "min_maint_margin_ratio",
+            "docs": [
+              "Lowest maintenance ratio of any perp market listed or updated, ppm (0: none): the",
+              "liquidation fees must stay below it (`fulcrum_risk::liquidation_fee_fits`). Never raised."
+            ],
+            "type": "u32"
+          },
+          {
             "name": "reserved",
             "type": {
               "array": [
                 "u8",
-                144
+                136
               ]
             }
           }
@@ -6698,7 +7394,8 @@ export const IDL = {
           {
             "name": "liquidator_fee",
             "docs": [
-              "To the liquidator, ppm of closed notional; with `insurance_fee` ≤ 50,000."
+              "To the liquidator, ppm of closed notional; with `insurance_fee` ≤ 50,000 and below every",
+              "market's maintenance ratio."
             ],
             "type": "u32"
           },
@@ -6712,7 +7409,8 @@ export const IDL = {
           {
             "name": "collateral_liquidation_discount",
             "docs": [
-              "Discount on collateral sold in a collateral liquidation, ≤ 200,000."
+              "Discount on collateral sold in a collateral liquidation, ≤ 200,000 and below",
+              "1 − maint weight / quote maint liability weight for every bank."
             ],
             "type": "u32"
           },
@@ -7267,7 +7965,7 @@ export const IDL = {
           {
             "name": "maint_margin_ratio",
             "docs": [
-              "Maintenance margin ratio, ppm, 1..init."
+              "Maintenance margin ratio, ppm, 1..init; above the exchange's liquidator + insurance fee."
             ],
             "type": "u32"
           },
@@ -7288,7 +7986,8 @@ export const IDL = {
           {
             "name": "max_oracle_age",
             "docs": [
-              "Oldest oracle publish time accepted, seconds, 1..=86,400."
+              "Oldest oracle publish time accepted for trading and margin, seconds,",
+              "1..=`MAX_ORACLE_AGE_SECS` (300)."
             ],
             "type": "u32"
           },
@@ -7666,7 +8365,8 @@ export const IDL = {
           {
             "name": "last_valid_price",
             "docs": [
-              "Last valid oracle observation, for liquidations while the oracle is stale."
+              "Last valid oracle observation and its publish time, for liquidations while the oracle is",
+              "stale or halted."
             ],
             "type": "u64"
           },
@@ -7790,11 +8490,42 @@ export const IDL = {
             }
           },
           {
+            "name": "funding_carry",
+            "docs": [
+              "Funding accrued and not yet a whole unit of the index, in `1 / FUNDING_CARRY_DENOM` units",
+              "(|carry| < FUNDING_CARRY_DENOM; see `fulcrum_risk::accrue_funding`)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "status",
+            "docs": [
+              "[`market_status`]: active, winding down (reduce-only), settled, closed."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "_pad3",
+            "type": {
+              "array": [
+                "u8",
+                7
+              ]
+            }
+          },
+          {
+            "name": "settlement_price",
+            "docs": [
+              "Price every position settles at once the market is settled, engine units."
+            ],
+            "type": "u64"
+          },
+          {
             "name": "reserved",
             "type": {
               "array": [
                 "u8",
-                120
+                96
               ]
             }
           }
@@ -8606,6 +9337,81 @@ export const IDL = {
       "code": 6064,
       "name": "TooManyAssets",
       "msg": "Too many assets for the correlation matrix, or a matrix of the wrong size"
+    },
+    {
+      "code": 6065,
+      "name": "ThirdPartyCollateralDeposit",
+      "msg": "Only the account's owner or delegate may deposit collateral other than the quote"
+    },
+    {
+      "code": 6066,
+      "name": "TradeLowersFreeCollateral",
+      "msg": "Below initial margin, a portfolio trade may not lower free initial collateral"
+    },
+    {
+      "code": 6067,
+      "name": "LiquidationCannotReduceRisk",
+      "msg": "No liquidation of this position lowers the account's netted requirement"
+    },
+    {
+      "code": 6068,
+      "name": "EnginePriceTooCoarse",
+      "msg": "Oracle price too small in engine units for the market's base decimals (coarser than 1 ppm)"
+    },
+    {
+      "code": 6069,
+      "name": "CollateralDiscountTooLarge",
+      "msg": "Collateral liquidation discount does not fit a bank's maintenance weight: discount < 1 − maint weight / liability weight"
+    },
+    {
+      "code": 6070,
+      "name": "LiquidationFeeTooLarge",
+      "msg": "Liquidation fee (liquidator + insurance) is not below a market's maintenance ratio"
+    },
+    {
+      "code": 6071,
+      "name": "CorrelationFloorTooLow",
+      "msg": "Portfolio-margin floor is below the documented minimum"
+    },
+    {
+      "code": 6072,
+      "name": "BaseDecimalsOutOfRange",
+      "msg": "Base or collateral mint decimals above the documented maximum"
+    },
+    {
+      "code": 6073,
+      "name": "OracleAgeTooLong",
+      "msg": "Oracle max age for trading above the documented maximum"
+    },
+    {
+      "code": 6074,
+      "name": "MarketSettled",
+      "msg": "The market is settled: positions close with settle_position at its settlement price"
+    },
+    {
+      "code": 6075,
+      "name": "MarketNotSettled",
+      "msg": "The market is not settled"
+    },
+    {
+      "code": 6076,
+      "name": "InvalidMarketStatus",
+      "msg": "That market status change is not allowed"
+    },
+    {
+      "code": 6077,
+      "name": "MarketHasOpenInterest",
+      "msg": "The market still has open interest"
+    },
+    {
+      "code": 6078,
+      "name": "QuoteBankHasNoOracle",
+      "msg": "The quote bank has no oracle"
+    },
+    {
+      "code": 6079,
+      "name": "NoPositionToSettle",
+      "msg": "The account has no position in this market"
     }
   ]
 } as const;
