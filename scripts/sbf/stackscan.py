@@ -64,6 +64,12 @@ def demangle(sym):
     return path
 
 
+# sBPF v0 passes the 6th and later arguments on the stack: the caller stores them past its own
+# frame (sbpf-linker's v0 rewrite), where the callee loads them at r10 - 4096 + 8k. Those loads
+# are not the callee's frame. LLVM refuses a real frame above --bpf-stack-size at link time.
+INCOMING_ARG_SLOTS = 8
+
+
 def frame_depth(text, start, end):
     deep, alias = 0, set()
     i = start
@@ -71,7 +77,9 @@ def frame_depth(text, start, end):
         op, regs, off, imm = struct.unpack_from('<BBhi', text, i)
         dst, src = regs & 0xf, regs >> 4
         cls = op & 7
-        if (cls == 1 and src == 10) or (cls in (2, 3) and dst == 10):  # LDX / ST / STX
+        if cls == 1 and src == 10 and -4096 <= off < -4096 + 8 * INCOMING_ARG_SLOTS:
+            pass  # a stack argument passed by the caller (see INCOMING_ARG_SLOTS)
+        elif (cls == 1 and src == 10) or (cls in (2, 3) and dst == 10):  # LDX / ST / STX
             deep = min(deep, off)
         elif op == 0xbf and src == 10:  # rX = r10
             alias.add(dst)

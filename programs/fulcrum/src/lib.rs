@@ -7,6 +7,8 @@
 //! `instructions/`.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 #![allow(ambiguous_glob_reexports, unexpected_cfgs)]
+// The sBPF build's 128-bit libcalls need rustc's internal ABI (see `sbf.rs`).
+#![cfg_attr(target_os = "solana", feature(abi_unadjusted), allow(internal_features))]
 
 use anchor_lang::prelude::*;
 
@@ -19,6 +21,11 @@ pub mod pool;
 pub mod seeds;
 pub mod state;
 pub mod token;
+
+#[cfg(any(target_os = "solana", test))]
+mod sbf;
+#[cfg(target_os = "solana")]
+use solana_compiler_builtins as _;
 
 use instructions::*;
 

@@ -1,4 +1,5 @@
-//! The one harness of the program tests: a bank with Fulcrum (native), SPL Token and Pyth
+//! The one harness of the program tests: a bank with Fulcrum (native, or the `.so` in the real VM
+//! with `FULCRUM_SBF=1`: [`sbf_mode`]), SPL Token and Pyth
 //! accounts, builders for exchanges, banks, markets, oracles and traders, and every
 //! instruction as a real signed transaction through `BanksClient`.
 
@@ -57,6 +58,24 @@ fn process_instruction(
 ) -> anchor_lang::solana_program::entrypoint::ProgramResult {
     let accounts: &[anchor_lang::prelude::AccountInfo] = unsafe { std::mem::transmute(accounts) };
     fulcrum::entry(program_id, accounts, data)
+}
+
+/// `FULCRUM_SBF=1` runs the suites against `target/deploy/fulcrum.so` (`scripts/build-sbf.sh`) in
+/// the real Solana VM instead of natively; `SBF_OUT_DIR` may name another directory holding it.
+pub fn sbf_mode() -> bool {
+    static MODE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *MODE.get_or_init(|| {
+        if !std::env::var("FULCRUM_SBF").is_ok_and(|v| v == "1") {
+            return false;
+        }
+        let dir = std::env::var("SBF_OUT_DIR")
+            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/deploy").to_string());
+        let so = std::path::Path::new(&dir).join("fulcrum.so");
+        assert!(so.is_file(), "FULCRUM_SBF=1 but {} is missing: run scripts/build-sbf.sh", so.display());
+        // Set once, before any bank starts; program-test reads it when it loads the program.
+        std::env::set_var("SBF_OUT_DIR", &dir);
+        true
+    })
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -203,8 +222,16 @@ impl Harness {
     }
 
     pub async fn with_params(params: ExchangeParams) -> Self {
-        let mut pt = ProgramTest::new("fulcrum", fulcrum::ID, processor!(process_instruction));
-        pt.prefer_bpf(false);
+        let pt = if sbf_mode() {
+            // The real VM: program-test loads `fulcrum.so` from SBF_OUT_DIR when no processor is given.
+            let mut pt = ProgramTest::new("fulcrum", fulcrum::ID, None);
+            pt.prefer_bpf(true);
+            pt
+        } else {
+            let mut pt = ProgramTest::new("fulcrum", fulcrum::ID, processor!(process_instruction));
+            pt.prefer_bpf(false);
+            pt
+        };
         let ctx = pt.start_with_context().await;
         let admin = Keypair::new();
         let mut h = Harness {
