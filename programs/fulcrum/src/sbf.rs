@@ -111,10 +111,7 @@ fn udivmod(n: u128, d: u128) -> (u128, u128) {
     let (m0, m1) = split(n >> 1);
     let (q1, _) = div_128_by_64(m1, m0, v1);
     // Undo the normalisation and the halving: (q1 · 2^s) / 2^63, computed without 128 bits.
-    let mut q0 = q1 >> (63 - s);
-    if q0 != 0 {
-        q0 -= 1;
-    }
+    let mut q0 = (q1 >> (63 - s)).saturating_sub(1);
     let mut r = n.wrapping_sub(mul_low(q0 as u128, d));
     if r >= d {
         q0 += 1;
@@ -248,9 +245,10 @@ mod tests {
                 assert_eq!(udivmod(a, b), (a / b, a % b), "{a} / {b}");
                 let (sa, sb) = (a as i128, b as i128);
                 if !(sa == i128::MIN && sb == -1) {
-                    let (q, r) = udivmod(sa.unsigned_abs(), sb.unsigned_abs());
-                    assert_eq!(negate_if(q, (sa < 0) != (sb < 0)), sa / sb);
-                    assert_eq!(negate_if(r, sa < 0), sa % sb);
+                    let ((ua, na), (ub, nb)) = (abs_neg(sa), abs_neg(sb));
+                    let (q, r) = udivmod(ua, ub);
+                    assert_eq!(negate_if(q, na != nb), sa / sb);
+                    assert_eq!(negate_if(r, na), sa % sb);
                 }
             }
         }

@@ -45,7 +45,7 @@ pub fn apply(op: u8, a: u128, b: u128) -> Option<u128> {
 pub const OPS: u8 = 11;
 
 pub fn process_instruction(_program_id: &Pubkey, _accounts: &[AccountInfo], data: &[u8]) -> ProgramResult {
-    if data.len() % RECORD != 0 {
+    if !data.len().is_multiple_of(RECORD) {
         return Err(ProgramError::InvalidInstructionData);
     }
     let mut out = Vec::with_capacity(data.len() / RECORD * 17);
