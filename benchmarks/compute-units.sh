@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/fulcrum/target}"
 export RUST_LOG="${RUST_LOG:-error}"
-scripts/build-sbf.sh
+scripts/build-sbf.sh --all --asm
 rows="$(mktemp -d)"
 trap 'rm -rf "$rows"' EXIT
 echo "[compute-units] running the scenarios in the VM"

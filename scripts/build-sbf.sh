@@ -18,8 +18,17 @@ TARGET_NAME=bpfel-solana-solana-std
 TARGET_SPEC="$ROOT/scripts/sbf/targets/$TARGET_NAME.json"
 OUT="$ROOT/target/deploy"
 
+#   scripts/build-sbf.sh --asm        also target/deploy/fulcrum.s (assembly with function names,
+#                                     for the stack frame of every instruction handler; relinks)
 programs=(fulcrum)
-[[ "${1:-}" == "--all" ]] && programs+=(sbf_libcall_check)
+asm=0
+for arg in "$@"; do
+  case "$arg" in
+    --all) programs+=(sbf_libcall_check) ;;
+    --asm) asm=1 ;;
+    *) echo "usage: $0 [--all] [--asm]" >&2; exit 2 ;;
+  esac
+done
 
 "$ROOT/scripts/sbf-toolchain.sh"
 # shellcheck disable=SC1091
@@ -38,6 +47,13 @@ for program in "${programs[@]}"; do
   crate="${program//_/-}"
   echo "[build-sbf] $crate: cargo build for $TARGET_NAME (first build: std and the dependencies, a few minutes)"
   start=$SECONDS
+  if [[ $asm == 1 && $program == fulcrum ]]; then
+    # The listing is written by the linker: make cargo link again.
+    touch "$ROOT/programs/$crate/src/lib.rs"
+    export FULCRUM_SBF_ASM=1
+  else
+    unset FULCRUM_SBF_ASM
+  fi
   FULCRUM_SBF_PROGRAM="$program" flock "$CARGO_LOCK" \
     cargo build --release -p "$crate" --lib \
     --target "$TARGET_SPEC" -Zjson-target-spec -Zbuild-std=std,panic_abort \
@@ -46,6 +62,12 @@ for program in "${programs[@]}"; do
   so="$SBF_TARGET_DIR/$TARGET_NAME/release/lib$program.so"
   [[ -s "$so" ]] || { echo "build-sbf: no $so" >&2; exit 1; }
   cp "$so" "$OUT/$program.so"
+  if [[ "${FULCRUM_SBF_ASM:-}" == 1 ]]; then
+    listing="$(ls -t "$SBF_TARGET_DIR/$TARGET_NAME/release/deps/lib$program"*.so.s 2>/dev/null | head -1)"
+    [[ -n "$listing" ]] && cp "$listing" "$OUT/$program.s"
+  fi
   echo "[build-sbf] $crate: $OUT/$program.so, $(stat -c %s "$OUT/$program.so") bytes, $((SECONDS - start))s"
-  python3 "$ROOT/scripts/sbf/stackscan.py" --limit 4096 "$OUT/$program.so"
+  scan=(python3 "$ROOT/scripts/sbf/stackscan.py" --limit 4096 "$OUT/$program.so")
+  [[ "${FULCRUM_SBF_ASM:-}" == 1 && -f "$OUT/$program.s" ]] && scan+=(--asm "$OUT/$program.s")
+  "${scan[@]}"
 done

@@ -194,6 +194,16 @@ if [[ -n "\$out" && "\$(basename "\$out")" != "lib\${FULCRUM_SBF_PROGRAM:-fulcru
   : >"\$out"; exit 0
 fi
 export LD_LIBRARY_PATH="$LIBPATH"
+# FULCRUM_SBF_ASM=1: also write the assembly listing (<out>.s, with function names) that
+# scripts/sbf/stackscan.py --asm reads for the frame of every function.
+if [[ "\${FULCRUM_SBF_ASM:-}" == 1 && -n "\$out" ]]; then
+  args=(); prev=""
+  for a in "\$@"; do
+    if [[ "\$prev" == "-o" ]]; then args+=("\$out.s"); else args+=("\$a"); fi
+    prev="\$a"
+  done
+  "$LD_SO" --library-path "$LIBPATH" "$LINKER" "\${args[@]}" --emit asm || echo "sbf-ld: no assembly listing" >&2
+fi
 exec "$LD_SO" --library-path "$LIBPATH" "$LINKER" "\$@"
 EOF
 chmod +x "$CACHE/bin/sbf-ld"

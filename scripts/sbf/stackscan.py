@@ -11,6 +11,7 @@ any frame exceeds --limit.
 import argparse
 import re
 import struct
+import subprocess
 import sys
 
 
@@ -92,6 +93,47 @@ def frame_depth(text, start, end):
     return -deep
 
 
+def asm_frames(path):
+    """(depth, demangled name) per function of an LLVM BPF assembly listing (--emit asm)."""
+    frames, name, deep, alias = [], None, 0, set()
+    label = re.compile(r'^([A-Za-z_.$][\w.$]*):')
+    access = re.compile(r'\(r10 - (\d+)\)')
+    for line in open(path, errors='replace'):
+        m = label.match(line)
+        if m and not m.group(1).startswith(('.L', 'LBB', '.Ltmp')):
+            if name is not None:
+                frames.append((deep, demangle(name)))
+            name, deep, alias = m.group(1), 0, set()
+            continue
+        text = line.split('#')[0].strip()
+        for off in access.findall(text):
+            deep = max(deep, int(off))
+        mv = re.match(r'(r\d+) = r10$', text)
+        if mv:
+            alias.add(mv.group(1))
+            continue
+        ad = re.match(r'(r\d+) \+= -(\d+)$', text)
+        if ad and ad.group(1) in alias:
+            deep = max(deep, int(ad.group(2)))
+            alias.discard(ad.group(1))
+    if name is not None:
+        frames.append((deep, demangle(name)))
+    return demangle_v0(frames)
+
+
+def demangle_v0(frames):
+    """Rust v0 names (_R...) through binutils' c++filt when it is there; hashes dropped."""
+    raw = [n for _, n in frames]
+    try:
+        out = subprocess.run(['c++filt'], input='\n'.join(raw), capture_output=True, text=True, check=True).stdout
+        names = out.split('\n')[:len(raw)]
+    except (OSError, subprocess.CalledProcessError):
+        names = raw
+    if len(names) != len(raw):
+        names = raw
+    return [(d, re.sub(r'\[[0-9a-f]{16}\]', '', n)) for (d, _), n in zip(frames, names)]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('so')
@@ -99,6 +141,7 @@ def main():
     ap.add_argument('--top', type=int, default=8)
     ap.add_argument('--handlers', default='')
     ap.add_argument('--markdown', action='store_true', help='per-handler table only, as Markdown')
+    ap.add_argument('--asm', help='assembly listing of the same link (function names and frames)')
     args = ap.parse_args()
     data = open(args.so, 'rb').read()
     secs = sections(data)
@@ -114,13 +157,17 @@ def main():
             frames.append((frame_depth(body, value - taddr, min(end, taddr + tsize) - taddr), demangle(nm)))
     else:
         frames.append((frame_depth(body, 0, tsize), '(whole .text: no symbol table)'))
+    if args.asm:
+        named = asm_frames(args.asm)
+        if named:
+            frames = named
     frames.sort(reverse=True)
     worst = frames[0][0] if frames else 0
     if args.markdown:
         print('| Instruction | Largest frame (bytes) | Function |')
         print('|---|---:|---|')
     else:
-        print(f"{args.so}: {tsize // 8} instruction slots, {len(syms)} functions, "
+        print(f"{args.so}: {tsize // 8} instruction slots, {len(frames)} functions, "
               f"deepest frame {worst} bytes (limit {args.limit})")
         for depth, nm in frames[:args.top]:
             print(f"  {depth:5d}  {nm}")
