@@ -41,7 +41,8 @@ export __CARGO_TESTS_ONLY_SRC_ROOT="$SBF_RUST_SRC"
 export CARGO_TARGET_BPFEL_SOLANA_SOLANA_STD_LINKER="$SBF_LINKER"
 # target-cpu v2 and --arch=v0: sBPF v0, what Agave 3.1 deploys; LLVM then refuses (at link time)
 # any frame above 4,096 bytes, and scripts/sbf/stackscan.py reports the frames.
-export CARGO_TARGET_BPFEL_SOLANA_SOLANA_STD_RUSTFLAGS="-C target-cpu=v2 -C link-arg=--arch=v0 -C link-arg=--llvm-args=--bpf-stack-size=4096"
+# --cfg sbf_upstream_llvm: the program's own 128-bit libcalls (programs/fulcrum/src/sbf.rs).
+export CARGO_TARGET_BPFEL_SOLANA_SOLANA_STD_RUSTFLAGS="-C target-cpu=v2 -C link-arg=--arch=v0 -C link-arg=--llvm-args=--bpf-stack-size=4096 --cfg sbf_upstream_llvm"
 
 for program in "${programs[@]}"; do
   crate="${program//_/-}"

@@ -7,8 +7,9 @@
 //! `instructions/`.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 #![allow(ambiguous_glob_reexports, unexpected_cfgs)]
-// The sBPF build's 128-bit libcalls need rustc's internal ABI (see `sbf.rs`).
-#![cfg_attr(target_os = "solana", feature(abi_unadjusted), allow(internal_features))]
+// scripts/build-sbf.sh (upstream LLVM, `--cfg sbf_upstream_llvm`): its 128-bit libcalls need
+// rustc's internal ABI (see `sbf.rs`). Not set by `cargo build-sbf`, whose toolchain has its own.
+#![cfg_attr(sbf_upstream_llvm, feature(abi_unadjusted), allow(internal_features))]
 
 use anchor_lang::prelude::*;
 
@@ -22,9 +23,9 @@ pub mod seeds;
 pub mod state;
 pub mod token;
 
-#[cfg(any(target_os = "solana", test))]
+#[cfg(any(sbf_upstream_llvm, test))]
 mod sbf;
-#[cfg(target_os = "solana")]
+#[cfg(sbf_upstream_llvm)]
 use solana_compiler_builtins as _;
 
 use instructions::*;

@@ -1,4 +1,5 @@
-//! 128-bit arithmetic libcalls for the sBPF build (`scripts/build-sbf.sh`, upstream LLVM 23).
+//! 128-bit arithmetic libcalls for the sBPF build (`scripts/build-sbf.sh`, upstream LLVM 23;
+//! compiled under `--cfg sbf_upstream_llvm` only, never by `cargo build-sbf`).
 //!
 //! sBPF has 64-bit registers only, so LLVM lowers `u128`/`i128` multiplication, division and
 //! variable shifts to calls to `__multi3`, `__udivti3`, … It passes each 128-bit argument in two
@@ -134,25 +135,25 @@ fn negate_if(x: u128, neg: bool) -> i128 {
     }
 }
 
-#[cfg(target_os = "solana")]
+#[cfg(sbf_upstream_llvm)]
 #[unsafe(no_mangle)]
 pub extern "unadjusted" fn __multi3(a: i128, b: i128) -> i128 {
     mul_low(a as u128, b as u128) as i128
 }
 
-#[cfg(target_os = "solana")]
+#[cfg(sbf_upstream_llvm)]
 #[unsafe(no_mangle)]
 pub extern "unadjusted" fn __udivti3(n: u128, d: u128) -> u128 {
     udivmod(n, d).0
 }
 
-#[cfg(target_os = "solana")]
+#[cfg(sbf_upstream_llvm)]
 #[unsafe(no_mangle)]
 pub extern "unadjusted" fn __umodti3(n: u128, d: u128) -> u128 {
     udivmod(n, d).1
 }
 
-#[cfg(target_os = "solana")]
+#[cfg(sbf_upstream_llvm)]
 #[unsafe(no_mangle)]
 pub extern "unadjusted" fn __divti3(n: i128, d: i128) -> i128 {
     let (un, nn) = abs_neg(n);
@@ -160,7 +161,7 @@ pub extern "unadjusted" fn __divti3(n: i128, d: i128) -> i128 {
     negate_if(udivmod(un, ud).0, nn != nd)
 }
 
-#[cfg(target_os = "solana")]
+#[cfg(sbf_upstream_llvm)]
 #[unsafe(no_mangle)]
 pub extern "unadjusted" fn __modti3(n: i128, d: i128) -> i128 {
     let (un, nn) = abs_neg(n);
@@ -168,7 +169,7 @@ pub extern "unadjusted" fn __modti3(n: i128, d: i128) -> i128 {
     negate_if(udivmod(un, ud).1, nn)
 }
 
-#[cfg(target_os = "solana")]
+#[cfg(sbf_upstream_llvm)]
 #[unsafe(no_mangle)]
 pub extern "unadjusted" fn __ashlti3(a: u128, b: u32) -> u128 {
     let (lo, hi) = split(a);
@@ -182,7 +183,7 @@ pub extern "unadjusted" fn __ashlti3(a: u128, b: u32) -> u128 {
     }
 }
 
-#[cfg(target_os = "solana")]
+#[cfg(sbf_upstream_llvm)]
 #[unsafe(no_mangle)]
 pub extern "unadjusted" fn __lshrti3(a: u128, b: u32) -> u128 {
     let (lo, hi) = split(a);
@@ -196,7 +197,7 @@ pub extern "unadjusted" fn __lshrti3(a: u128, b: u32) -> u128 {
     }
 }
 
-#[cfg(target_os = "solana")]
+#[cfg(sbf_upstream_llvm)]
 #[unsafe(no_mangle)]
 pub extern "unadjusted" fn __ashrti3(a: i128, b: u32) -> i128 {
     let (lo, hi) = split(a as u128);

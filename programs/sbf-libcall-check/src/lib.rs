@@ -5,17 +5,17 @@
 //!
 //! Instruction data: records of `op: u8, a: [u8; 16], b: [u8; 16]` (little-endian). Return
 //! data: per record `ok: u8, value: [u8; 16]` (`ok` = 0 when a checked operation gave `None`).
-#![cfg_attr(target_os = "solana", feature(abi_unadjusted), allow(internal_features))]
+#![cfg_attr(sbf_upstream_llvm, feature(abi_unadjusted), allow(internal_features))]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use solana_program::{
     account_info::AccountInfo, entrypoint::ProgramResult, program_error::ProgramError, pubkey::Pubkey,
 };
 
-#[cfg(target_os = "solana")]
+#[cfg(sbf_upstream_llvm)]
 #[path = "../../fulcrum/src/sbf.rs"]
 mod sbf;
-#[cfg(target_os = "solana")]
+#[cfg(sbf_upstream_llvm)]
 use solana_compiler_builtins as _;
 
 #[cfg(not(feature = "no-entrypoint"))]
