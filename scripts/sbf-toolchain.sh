@@ -172,7 +172,7 @@ EOF
 [patch.crates-io]
 bpf-linker = { path = "../bpf-linker" }
 EOF
-  step "sbpf-linker: building (about 4 minutes on 2 cores; waits for other cargo builds first)"
+  step "sbpf-linker: building (about 2.5 minutes on 2 cores; waits for other cargo builds first)"
   flock "$CARGO_LOCK" cargo build --release --manifest-path "$SRC/sbpf-linker/Cargo.toml" \
     --target-dir "$CACHE/build/linker-target"
   mkdir -p "$CACHE/bin"

@@ -153,10 +153,27 @@ fn same(a: Option<&Account>, b: Option<&Account>) -> bool {
 }
 
 impl Chain {
-    /// Starts the bank with Fulcrum (native) and SPL Token, clock at wall time.
+    /// Starts the bank with Fulcrum and SPL Token, clock at wall time. Fulcrum runs natively, or
+    /// with `FULCRUM_SBF=1` from `target/deploy/fulcrum.so` (`scripts/build-sbf.sh`; or the one in
+    /// `SBF_OUT_DIR`) in the real Solana VM.
     pub async fn start() -> Result<Arc<Chain>, BoxError> {
-        let mut pt = ProgramTest::new("fulcrum", fulcrum::ID, solana_program_test::processor!(process_instruction));
-        pt.prefer_bpf(false);
+        let pt = if std::env::var("FULCRUM_SBF").is_ok_and(|v| v == "1") {
+            let dir = std::env::var("SBF_OUT_DIR")
+                .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/deploy").to_string());
+            let so = std::path::Path::new(&dir).join("fulcrum.so");
+            if !so.is_file() {
+                return Err(format!("FULCRUM_SBF=1 but {} is missing: run scripts/build-sbf.sh", so.display()).into());
+            }
+            // program-test reads it when the bank starts, below.
+            std::env::set_var("SBF_OUT_DIR", &dir);
+            let mut pt = ProgramTest::new("fulcrum", fulcrum::ID, None);
+            pt.prefer_bpf(true);
+            pt
+        } else {
+            let mut pt = ProgramTest::new("fulcrum", fulcrum::ID, solana_program_test::processor!(process_instruction));
+            pt.prefer_bpf(false);
+            pt
+        };
         let ctx = pt.start_with_context().await;
         let banks = ctx.banks_client.clone();
         let payer = ctx.payer.insecure_clone();
