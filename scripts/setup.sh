@@ -12,6 +12,10 @@ cargo clippy --version >/dev/null 2>&1 || { echo "setup: clippy is required (rus
 # valgrind is only for benchmarks/callgrind.sh; gcc/pkg-config for native -sys crates.
 missing=()
 for pkg in gcc pkg-config valgrind; do need "$pkg" || missing+=("$pkg"); done
+# patch: scripts/sbf-toolchain.sh applies the sBPF patches; c++filt (binutils): function names
+# in the stack report of scripts/build-sbf.sh --asm.
+need patch || missing+=(patch)
+need c++filt || missing+=(binutils)
 # fonts-dejavu-core: the TrueType font crates/sim loads at run time for plot text (no build-time
 # system library; without it the plots are drawn without text).
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)

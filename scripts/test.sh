@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test of the project: risk engine (unit + property), program (program-test, real
-# transactions: trading, liquidation, dynamic risk, margin modes, attack catalogue, fuzzing),
+# transactions: trading, liquidation, dynamic risk, margin modes, attack catalogue, fuzzing;
+# both suites a second time in the real VM against the sBPF build),
 # simulator, IDL freshness, formatting and lints; then the off-chain side (scripts/test-ts.sh:
 # TypeScript SDK, risk mirror vectors, keeper and CLI against a local chain it starts and stops,
 # and the local chain's RPC tests).
@@ -11,6 +12,11 @@ start=$(date +%s)
 export RUST_LOG="${RUST_LOG:-error}"  # the bank logs every instruction at debug
 cargo fmt --all -- --check
 cargo test --workspace --locked --exclude fulcrum-localnet   # its RPC test runs in scripts/test-ts.sh
+# The program and attack suites again in the real Solana VM, against target/deploy/fulcrum.so
+# built from public packages (scripts/sbf-toolchain.sh, cached; scripts/build-sbf.sh), with the
+# 128-bit libcalls checked against the host and the compute-unit budgets (about 1 min of tests).
+scripts/build-sbf.sh --all
+FULCRUM_SBF=1 cargo test --locked -p fulcrum --test program --test attacks
 python3 scripts/idl.py --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 scripts/test-ts.sh

@@ -141,7 +141,9 @@ fn same(a: Option<&Account>, b: Option<&Account>) -> bool {
 }
 
 impl Chain {
-    /// Starts the bank with Fulcrum (native) and SPL Token, clock at wall time.
+    /// Starts the bank with Fulcrum and SPL Token, clock at wall time. Fulcrum runs natively, or
+    /// with `FULCRUM_SBF=1` from `target/deploy/fulcrum.so` (`scripts/build-sbf.sh`; or the one in
+    /// `SBF_OUT_DIR`) in the real Solana VM.
     pub async fn start() -> Result<Arc<Chain>, BoxError> {
         let ctx = fulcrum_testkit::program_test().start_with_context().await;
         let banks = ctx.banks_client.clone();

@@ -32,8 +32,33 @@ fn process_instruction(
     fulcrum::entry(program_id, accounts, data)
 }
 
-/// A `ProgramTest` with Fulcrum run natively (SPL Token is built in).
+/// `FULCRUM_SBF=1` runs Fulcrum from `target/deploy/fulcrum.so` (`scripts/build-sbf.sh`) in the
+/// real Solana VM instead of natively; `SBF_OUT_DIR` may name another directory holding it.
+pub fn sbf_mode() -> bool {
+    static MODE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *MODE.get_or_init(|| {
+        if !std::env::var("FULCRUM_SBF").is_ok_and(|v| v == "1") {
+            return false;
+        }
+        let dir = std::env::var("SBF_OUT_DIR")
+            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/deploy").to_string());
+        let so = std::path::Path::new(&dir).join("fulcrum.so");
+        assert!(so.is_file(), "FULCRUM_SBF=1 but {} is missing: run scripts/build-sbf.sh", so.display());
+        // Set once, before any bank starts; program-test reads it when it loads the program.
+        std::env::set_var("SBF_OUT_DIR", &dir);
+        true
+    })
+}
+
+/// A `ProgramTest` with Fulcrum: natively (SPL Token is built in), or in the real VM from its
+/// `.so` when [`sbf_mode`].
 pub fn program_test() -> ProgramTest {
+    if sbf_mode() {
+        // program-test loads `fulcrum.so` from SBF_OUT_DIR when no processor is given.
+        let mut pt = ProgramTest::new("fulcrum", fulcrum::ID, None);
+        pt.prefer_bpf(true);
+        return pt;
+    }
     let mut pt = ProgramTest::new("fulcrum", fulcrum::ID, processor!(process_instruction));
     pt.prefer_bpf(false);
     pt

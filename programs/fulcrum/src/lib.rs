@@ -7,6 +7,9 @@
 //! `instructions/`.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 #![allow(ambiguous_glob_reexports, unexpected_cfgs)]
+// scripts/build-sbf.sh (upstream LLVM, `--cfg sbf_upstream_llvm`): its 128-bit libcalls need
+// rustc's internal ABI (see `sbf.rs`). Not set by `cargo build-sbf`, whose toolchain has its own.
+#![cfg_attr(sbf_upstream_llvm, feature(abi_unadjusted), allow(internal_features))]
 
 use anchor_lang::prelude::*;
 
@@ -20,6 +23,11 @@ pub mod seeds;
 pub mod state;
 pub mod token;
 pub mod validate;
+
+#[cfg(any(sbf_upstream_llvm, test))]
+mod sbf;
+#[cfg(sbf_upstream_llvm)]
+use solana_compiler_builtins as _;
 
 use instructions::*;
 

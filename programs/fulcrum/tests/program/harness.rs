@@ -1,4 +1,5 @@
-//! The one harness of the program tests: a bank with Fulcrum (native), SPL Token and Pyth
+//! The one harness of the program tests: a bank with Fulcrum (native, or the `.so` in the real VM
+//! with `FULCRUM_SBF=1`: [`sbf_mode`]), SPL Token and Pyth
 //! accounts, builders for exchanges, banks, markets, oracles and traders, and every
 //! instruction as a real signed transaction through `BanksClient`.
 
@@ -22,7 +23,7 @@ use solana_sdk::{
 };
 
 pub use fulcrum::error::FulcrumError;
-pub use fulcrum_testkit::{OracleFormat, EXPO};
+pub use fulcrum_testkit::{sbf_mode, OracleFormat, EXPO};
 use solana_compute_budget_interface::ComputeBudgetInstruction;
 use solana_system_interface::instruction as system_instruction;
 

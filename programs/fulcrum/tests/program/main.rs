@@ -5,11 +5,13 @@
 mod harness;
 
 mod access;
+mod compute_units;
 mod dynamic;
 mod full_slots;
 mod liquidation;
 mod lp;
 mod modes;
 mod oracles;
+mod sbf_libcalls;
 mod sim_vectors;
 mod trading;
