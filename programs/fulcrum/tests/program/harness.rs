@@ -23,9 +23,9 @@ use solana_sdk::{
 };
 
 pub use fulcrum::error::FulcrumError;
-pub use fulcrum_testkit::{OracleFormat, EXPO};
 #[allow(unused_imports)] // used by the program suite's VM-only tests
 pub use fulcrum_testkit::sbf_mode;
+pub use fulcrum_testkit::{OracleFormat, EXPO};
 use solana_compute_budget_interface::ComputeBudgetInstruction;
 use solana_system_interface::instruction as system_instruction;
 
