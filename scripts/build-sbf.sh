@@ -55,6 +55,10 @@ for program in "${programs[@]}"; do
   else
     unset FULCRUM_SBF_ASM
   fi
+  # Cargo names a workspace member's artifacts by a hash that does not depend on the checkout's
+  # path, so another clone's build in this shared directory would look fresh here and be linked
+  # instead of this checkout's code: always rebuild the workspace's own crates.
+  rm -rf "$SBF_TARGET_DIR/$TARGET_NAME"/release/.fingerprint/{fulcrum,fulcrum-risk,sbf-libcall-check}-*
   FULCRUM_SBF_PROGRAM="$program" flock "$CARGO_LOCK" \
     cargo build --release -p "$crate" --lib \
     --target "$TARGET_SPEC" -Zjson-target-spec -Zbuild-std=std,panic_abort \
