@@ -143,8 +143,12 @@ export function planPerpLiquidationIn(account: RiskAccount, model: MarginModel, 
     const c = k * step;
     return min(c > U64_MAX ? U64_MAX : c, a);
   };
-  if (model.mode === MarginMode.Portfolio) return planNettedCut(m, evaluate, steps, closeOf, a, price, params);
   const [all, reachable] = evaluate(a);
+  // Portfolio: convex along the cut, so if the whole close does not raise the requirement no cut
+  // does and the plan is cross's; otherwise (a hedge leg) the netted search.
+  if (model.mode === MarginMode.Portfolio && all.maintAfter.requirement > m.requirement) {
+    return planNettedCut(m, evaluate, steps, closeOf, a, price, params);
+  }
   if (!reachable) return all;
   let lo = 0n;
   let hi = steps;

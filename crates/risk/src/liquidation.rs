@@ -223,10 +223,12 @@ pub fn plan_perp_liquidation_in(
     // Steps of `step` base units; the last step closes whatever is left.
     let steps = abs.div_ceil(step);
     let close_of = |k: u64| (k.saturating_mul(step)).min(abs);
-    if let MarginModel::Portfolio(_) = model {
+    let (all, reachable) = evaluate(abs)?;
+    // Portfolio: the requirement is convex along the cut, so if closing everything does not
+    // raise it no cut does, and the plan is cross's; otherwise (a hedge leg) the netted search.
+    if matches!(model, MarginModel::Portfolio(_)) && all.maint_after.requirement > m.requirement {
         return plan_netted_cut(&m, &evaluate, steps, &close_of, abs, price, params);
     }
-    let (all, reachable) = evaluate(abs)?;
     if !reachable {
         return Ok(all);
     }
@@ -247,9 +249,10 @@ pub fn plan_perp_liquidation_in(
     Ok(evaluate(close)?.0)
 }
 
-/// The portfolio cut: along one leg the netted requirement is convex in the size closed (a norm
-/// of an affine function, or the floor's line), so it falls to a bottom and rises after it
-/// (closing one leg of a hedge too far unhedges the other). The cut is the smallest one that
+/// The portfolio cut when closing the whole position would raise the requirement (a hedge leg):
+/// along one leg the netted requirement is convex in the size closed (a norm of an affine
+/// function, or the floor's line), so it falls to a bottom and rises after it (closing one leg
+/// of a hedge too far unhedges the other). The cut is the smallest one that
 /// restores the buffered requirement before the bottom; when none does, the bottom itself.
 /// Never past it, so a portfolio liquidation never raises the requirement (a zero close when even
 /// the first step would not lower it: the program refuses that by name). The dust rule closes the
