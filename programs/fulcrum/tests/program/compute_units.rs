@@ -32,8 +32,11 @@ const ONE: i32 = 1_000_000;
 /// asks for more units with a compute-budget instruction). Issue 15 ("Compute units: the cheapest
 /// margin engine on Solana") brings them under 200,000 and removes them from this list.
 const OVER_BUDGET_TODAY: &[(&str, &str, u64)] = &[
-    // The portfolio requirement (8 × 8 correlations) is recomputed per step of the liquidation.
-    ("full 8+8 portfolio", "liquidate_perp", 320_000),
+    // The portfolio requirement (8 × 8 correlations) is recomputed per step of the liquidation,
+    // and a hedge leg's cut searches for the bottom of the netted requirement (issue 12): 346,103
+    // measured after issue 12's merge (303,488 before it). Issue 15 brings it under 200,000;
+    // until then a keeper requests the units (a ComputeBudget instruction).
+    ("full 8+8 portfolio", "liquidate_perp", 360_000),
 ];
 
 fn budget(scenario: &str, label: &str) -> u64 {
