@@ -232,16 +232,8 @@ pub fn plan_perp_liquidation_in(
     if !reachable {
         return Ok(all);
     }
-    let (mut lo, mut hi) = (0u64, steps); // ok(hi), !ok(lo) (lo = 0 is "close nothing")
-    while hi - lo > 1 {
-        let mid = lo + (hi - lo) / 2;
-        if evaluate(close_of(mid))?.1 {
-            hi = mid;
-        } else {
-            lo = mid;
-        }
-    }
-    let close = close_of(hi);
+    // ok(steps), !ok(0) (0 is "close nothing").
+    let close = close_of(least_ok(0, steps, |k| Ok(evaluate(close_of(k))?.1))?);
     let left = u128::from(abs - close) * u128::from(price) / PRICE_SCALE;
     if close < abs && left < u128::from(params.dust_notional) {
         return Ok(all);
@@ -297,16 +289,7 @@ fn plan_netted_cut(
     if bottom_ok {
         // A restoring cut before the bottom (ok(hi) holds throughout; the requirement falls all
         // the way to the bottom, so none of these raises it).
-        let (mut lo, mut hi) = (0u64, bottom);
-        while hi - lo > 1 {
-            let mid = lo + (hi - lo) / 2;
-            if evaluate(close_of(mid))?.1 {
-                hi = mid;
-            } else {
-                lo = mid;
-            }
-        }
-        close = close_of(hi);
+        close = close_of(least_ok(0, bottom, |k| Ok(evaluate(close_of(k))?.1))?);
     }
     let left = u128::from(abs - close) * u128::from(price) / PRICE_SCALE;
     if close < abs && left < u128::from(params.dust_notional) {
@@ -371,6 +354,20 @@ pub fn portfolio_liquidation_target(account: &RiskAccount, model: &PortfolioMode
         }
     }
     Ok(best.map(|(i, _)| i))
+}
+
+/// The least `k` in `(lo, hi]` with `ok(k)`, for a predicate that holds at `hi`, not at `lo`, and
+/// flips once in between (a bisection: every liquidation plan's "smallest cut that restores").
+fn least_ok(mut lo: u64, mut hi: u64, ok: impl Fn(u64) -> MathResult<bool>) -> MathResult<u64> {
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if ok(mid)? {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Ok(hi)
 }
 
 /// A planned collateral liquidation.
@@ -482,16 +479,7 @@ pub fn plan_collateral_liquidation_in(
     if !reachable {
         return Ok(full);
     }
-    let (mut lo, mut hi) = (0u64, cap);
-    while hi - lo > 1 {
-        let mid = lo + (hi - lo) / 2;
-        if evaluate(mid)?.1 {
-            hi = mid;
-        } else {
-            lo = mid;
-        }
-    }
-    Ok(evaluate(hi)?.0)
+    Ok(evaluate(least_ok(0, cap, |r| Ok(evaluate(r)?.1))?)?.0)
 }
 
 /// How a bankrupt account's debt is covered: the insurance fund first, then the pool.
