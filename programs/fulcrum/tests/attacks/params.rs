@@ -4,7 +4,6 @@
 //! name at listing and in every update, and the refusal changes nothing.
 
 use anchor_lang::{InstructionData, ToAccountMetas};
-use anchor_spl::token::spl_token;
 use fulcrum::instructions::{BankParams, CorrelationParams, ExchangeParams, MarketParams, Side};
 use fulcrum::oracle::OracleKind;
 use fulcrum_risk::{MAX_BASE_DECIMALS, MAX_ORACLE_AGE_SECS, MIN_CORRELATION_FLOOR};
@@ -42,20 +41,6 @@ fn update_market_ix(h: &Harness, market: Pubkey, params: MarketParams) -> Instru
     }
 }
 
-fn set_correlations_ix(h: &Harness, params: CorrelationParams) -> Instruction {
-    Instruction {
-        program_id: fulcrum::ID,
-        accounts: fulcrum::accounts::SetCorrelations {
-            admin: h.admin.pubkey(),
-            exchange: h.exchange,
-            correlations: correlations_address(&h.exchange),
-            system_program: anchor_lang::system_program::ID,
-        }
-        .to_account_metas(None),
-        data: fulcrum::instruction::SetCorrelations { params }.data(),
-    }
-}
-
 /// `add_collateral_bank` of a fresh `decimals` mint priced at $100: the instruction and the
 /// accounts it would create.
 async fn add_bank_ix(h: &mut Harness, decimals: u8, params: BankParams) -> (Instruction, Vec<Pubkey>) {
@@ -63,27 +48,7 @@ async fn add_bank_ix(h: &mut Harness, decimals: u8, params: BankParams) -> (Inst
     let oracle = h.new_oracle(OracleFormat::Pull, Quote::at(px(100))).await;
     let index = 1 + h.banks.len() as u16;
     let (bank, vault) = (bank_address(&h.exchange, index), vault_address(&h.exchange, &mint));
-    let ix = Instruction {
-        program_id: fulcrum::ID,
-        accounts: fulcrum::accounts::AddCollateralBank {
-            admin: h.admin.pubkey(),
-            exchange: h.exchange,
-            mint,
-            oracle: oracle.key,
-            bank,
-            vault,
-            token_program: spl_token::ID,
-            system_program: anchor_lang::system_program::ID,
-        }
-        .to_account_metas(None),
-        data: fulcrum::instruction::AddCollateralBank {
-            bank_index: index,
-            oracle_kind: OracleKind::PythPull as u8,
-            feed_id: oracle.feed_id,
-            params,
-        }
-        .data(),
-    };
+    let ix = h.add_bank_ix(mint, &oracle, params);
     (ix, vec![bank, vault])
 }
 
@@ -292,10 +257,10 @@ async fn a_portfolio_floor_below_the_minimum_is_refused_by_name() {
     };
     // Floor 0 with ρ = 1: a long SOL collateral / short SOL-PERP book would need no margin at all.
     for floor in [0, MIN_CORRELATION_FLOOR - 1] {
-        let ix = set_correlations_ix(&w.h, params(floor));
+        let ix = w.h.set_correlations_ix(params(floor));
         admin_rejected(&mut w, ix, FulcrumError::CorrelationFloorTooLow).await;
     }
-    let ix = set_correlations_ix(&w.h, params(MIN_CORRELATION_FLOOR));
+    let ix = w.h.set_correlations_ix(params(MIN_CORRELATION_FLOOR));
     admin_sends(&mut w.h, ix).await;
 }
 

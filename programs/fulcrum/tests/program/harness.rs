@@ -399,33 +399,38 @@ impl Harness {
         self.add_bank_with_oracle(decimals, oracle, params).await
     }
 
-    pub async fn add_bank_with_oracle(&mut self, decimals: u8, oracle: OracleHandle, params: BankParams) -> BankHandle {
-        let mint = self.create_mint(decimals).await;
+    /// `add_collateral_bank` of `mint` as the exchange's next bank, priced by `oracle`.
+    pub fn add_bank_ix(&self, mint: Pubkey, oracle: &OracleHandle, params: BankParams) -> Instruction {
         let index = 1 + self.banks.len() as u16;
-        let bank = bank_address(&self.exchange, index);
-        let vault = vault_address(&self.exchange, &mint);
-        let kind = oracle.format.kind();
-        let ix = Instruction {
+        Instruction {
             program_id: fulcrum::ID,
             accounts: fulcrum::accounts::AddCollateralBank {
                 admin: self.admin.pubkey(),
                 exchange: self.exchange,
                 mint,
                 oracle: oracle.key,
-                bank,
-                vault,
+                bank: bank_address(&self.exchange, index),
+                vault: vault_address(&self.exchange, &mint),
                 token_program: spl_token::ID,
                 system_program: anchor_lang::system_program::ID,
             }
             .to_account_metas(None),
             data: fulcrum::instruction::AddCollateralBank {
                 bank_index: index,
-                oracle_kind: kind,
+                oracle_kind: oracle.format.kind(),
                 feed_id: oracle.feed_id,
                 params,
             }
             .data(),
-        };
+        }
+    }
+
+    pub async fn add_bank_with_oracle(&mut self, decimals: u8, oracle: OracleHandle, params: BankParams) -> BankHandle {
+        let mint = self.create_mint(decimals).await;
+        let index = 1 + self.banks.len() as u16;
+        let bank = bank_address(&self.exchange, index);
+        let vault = vault_address(&self.exchange, &mint);
+        let ix = self.add_bank_ix(mint, &oracle, params);
         let admin = self.admin.insecure_clone();
         self.send(&[ix], &[&admin]).await.expect("add_collateral_bank");
         let h = BankHandle { index, key: bank, mint, vault, oracle: Some(oracle), decimals };
@@ -1338,8 +1343,9 @@ impl Harness {
 // ---------------------------------------------------------------- margin modes
 
 impl Harness {
-    pub async fn set_correlations(&mut self, params: fulcrum::instructions::CorrelationParams) -> TxResult {
-        let ix = Instruction {
+    /// `set_correlations` signed by the admin.
+    pub fn set_correlations_ix(&self, params: fulcrum::instructions::CorrelationParams) -> Instruction {
+        Instruction {
             program_id: fulcrum::ID,
             accounts: fulcrum::accounts::SetCorrelations {
                 admin: self.admin.pubkey(),
@@ -1349,7 +1355,11 @@ impl Harness {
             }
             .to_account_metas(None),
             data: fulcrum::instruction::SetCorrelations { params }.data(),
-        };
+        }
+    }
+
+    pub async fn set_correlations(&mut self, params: fulcrum::instructions::CorrelationParams) -> TxResult {
+        let ix = self.set_correlations_ix(params);
         let admin = self.admin.insecure_clone();
         self.send(&[ix], &[&admin]).await
     }
