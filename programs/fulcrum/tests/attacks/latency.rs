@@ -26,6 +26,10 @@ pub fn latency_params() -> MarketParams {
     MarketParams {
         taker_fee: 500, // 0.05%
         vol_decay_secs: 3_600,
+        // Fills take a price at most 10 s old; spread = max(5 bp, conf / price, 3σ√10 s).
+        max_fill_age: 10,
+        min_spread: 500,
+        spread_z: 3_000_000,
         ..default_market_params()
     }
 }
