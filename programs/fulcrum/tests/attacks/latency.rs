@@ -10,8 +10,9 @@
 //! hourly observations; taker fee 0.05% (GMX's and Jupiter's); 10,000 SOL at $100 traded
 //! against a $10M pool.
 
+use anchor_lang::{InstructionData, ToAccountMetas};
 use fulcrum::instructions::{MarketParams, Side};
-use solana_sdk::instruction::Instruction;
+use solana_sdk::{instruction::Instruction, signature::Signer};
 
 use crate::harness::*;
 
@@ -194,6 +195,15 @@ const SWEEP: [i64; 6] = [500, 1_000, 2_000, 3_000, 4_000, 4_500];
 
 #[tokio::test]
 async fn no_round_trip_inside_the_spread_bound_earns() {
+    // Every move of the sweep is inside the round-trip bound 2 × (spread + fee) of the market
+    // as the attack finds it (its spread before the attack's own observation, which only adds
+    // to the variance).
+    let mut l = Lat::new().await;
+    let market = l.h.market(0).await;
+    let spread = market.fill_spread(fulcrum_risk::conf_ratio(1, 10_000).unwrap()).unwrap();
+    let bound = 2 * (i64::from(spread) + i64::from(market.taker_fee));
+    println!("spread {spread} ppm, round-trip bound {bound} ppm");
+    assert!(SWEEP.iter().all(|m| *m <= bound), "spread {spread}: bound {bound}");
     let mut earned = vec![];
     for m in SWEEP {
         for long in [true, false] {
@@ -256,4 +266,87 @@ async fn a_price_older_than_the_fill_age_fills_nothing() {
     refused(&mut l, ix, &a, FulcrumError::OracleTooOldForFill).await;
     // Cranks (and liquidations, on their own fallback) still take it.
     l.h.crank(0).await.unwrap();
+}
+
+#[tokio::test]
+async fn fill_parameters_out_of_range_are_refused_by_name() {
+    let mut l = Lat::new().await;
+    let ok = l.h.market(0).await.params();
+    let admin = l.h.admin.insecure_clone();
+    for (bad, e) in [
+        (MarketParams { max_fill_age: 0, ..ok }, FulcrumError::FillAgeOutOfRange),
+        (MarketParams { max_fill_age: ok.max_oracle_age + 1, ..ok }, FulcrumError::FillAgeOutOfRange),
+        (MarketParams { min_spread: fulcrum_risk::MAX_MIN_SPREAD + 1, ..ok }, FulcrumError::MinSpreadTooLarge),
+        (MarketParams { spread_z: fulcrum_risk::MAX_SPREAD_Z + 1, ..ok }, FulcrumError::SpreadZTooLarge),
+    ] {
+        let ix = Instruction {
+            program_id: fulcrum::ID,
+            accounts: fulcrum::accounts::UpdateMarket {
+                admin: admin.pubkey(),
+                exchange: l.h.exchange,
+                market: l.h.markets[0].key,
+            }
+            .to_account_metas(None),
+            data: fulcrum::instruction::UpdateMarketParams { params: bad }.data(),
+        };
+        let keys = l.h.ledger_keys();
+        let before = l.h.snapshot(&keys).await;
+        assert_error(l.h.send(&[ix], &[&admin]).await, e);
+        assert_eq!(l.h.snapshot(&keys).await, before, "state changed by a refused {e:?}");
+    }
+    // The bounds themselves are accepted.
+    let edge = MarketParams {
+        max_fill_age: ok.max_oracle_age,
+        min_spread: fulcrum_risk::MAX_MIN_SPREAD,
+        spread_z: fulcrum_risk::MAX_SPREAD_Z,
+        ..ok
+    };
+    l.h.update_market(0, edge).await;
+    assert_eq!(l.h.market(0).await.params(), edge);
+}
+
+// ---- for the fuzzer: a round trip in one slot through any update never earns
+
+/// If `t` holds nothing in `market` (no slot, so no isolated collateral there): opens `size`
+/// (`buy`), moves the market's oracle `bps` with a newer update in the same slot, and closes
+/// reduce-only. Invariant: when both legs fill, the account's quote balance did not rise (no
+/// time passed, so no funding: the change is the fills' PnL less fees). Returns the last
+/// transaction's result (`None`: not applicable).
+pub async fn fuzz_round_trip(
+    h: &mut Harness,
+    t: &Trader,
+    market: u16,
+    buy: bool,
+    size: u64,
+    oracle: OracleHandle,
+    bps: i16,
+) -> Result<Option<TxResult>, String> {
+    let acct = h.margin(&t.account).await;
+    if acct.find_perp(market).is_some() {
+        return Ok(None);
+    }
+    let before = acct.quote_balance;
+    let slot = h.clock().await.slot;
+    let side = if buy { Side::Buy } else { Side::Sell };
+    let opened = h.trade(t, market, side, size).await;
+    if opened.is_err() {
+        return Ok(Some(opened));
+    }
+    crate::fuzz::move_price(h, oracle, bps).await;
+    let closed = h.close(t, market).await;
+    if closed.is_err() || h.clock().await.slot != slot {
+        return Ok(Some(closed));
+    }
+    let after = h.margin(&t.account).await;
+    if after.find_perp(market).is_some() {
+        return Err(format!("latency round trip on market {market}: a position is left"));
+    }
+    if after.quote_balance > before {
+        return Err(format!(
+            "latency round trip on market {market} ({} {size}, then {bps:+} bps in the same slot) earned {}",
+            if buy { "buy" } else { "sell" },
+            after.quote_balance - before
+        ));
+    }
+    Ok(Some(closed))
 }
