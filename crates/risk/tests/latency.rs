@@ -55,7 +55,7 @@ fn a_fill_is_priced_against_the_trader_from_the_worse_observation_of_the_slot() 
 fn fills_take_a_price_no_older_than_margin_checks_do() {
     assert!(fill_age_fits(1, 60) && fill_age_fits(10, 60) && fill_age_fits(60, 60));
     assert!(!fill_age_fits(0, 60) && !fill_age_fits(61, 60));
-    assert!(MAX_MIN_SPREAD == 100_000 && MAX_SPREAD_Z == 10_000_000);
+    assert_eq!((MAX_MIN_SPREAD, MAX_SPREAD_Z), (100_000, 10_000_000));
 }
 
 /// Quote flow of a round trip of `base` through the pool: open at `open`, close at `close`
