@@ -350,3 +350,24 @@ pub async fn fuzz_round_trip(
     }
     Ok(Some(closed))
 }
+
+#[tokio::test]
+async fn the_trade_event_carries_the_oracle_price_and_the_spread() {
+    let mut l = Lat::new().await;
+    let a = Trader { kp: l.a.kp.insecure_clone(), account: l.a.account, tokens: l.a.tokens.clone() };
+    let ix = l.h.trade_ix(&a, 0, Side::Buy, SIZE, None, false).await;
+    let logs = l.h.send_logged(&[ix], &[&a.kp]).await.unwrap();
+    let ev = events::<fulcrum::events::TradeEvent>(&logs);
+    assert_eq!(ev.len(), 1);
+    let e = &ev[0];
+    let market = l.h.market(0).await;
+    // The spread the market charges now (its variance after this observation), from $100.
+    let spread = market.fill_spread(fulcrum_risk::conf_ratio(1, 10_000).unwrap()).unwrap();
+    assert_eq!((e.oracle_price, e.spread), (engine_price(P0, 9), spread));
+    assert!(spread > 1_800 && spread < 1_900, "spread {spread}");
+    assert_eq!(e.price, fulcrum_risk::fill_price(true, e.oracle_price, 0, 0, spread).unwrap());
+    // The position's cost basis is the fill price: the spread is the pool's.
+    let (_, entry) = l.position(&a).await;
+    assert_eq!(-entry as u64, e.fill_quote);
+    assert_eq!(e.fill_quote, (SIZE as u128 * e.price as u128).div_ceil(1_000_000_000_000) as u64);
+}
