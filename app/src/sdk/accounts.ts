@@ -75,6 +75,20 @@ export interface PerpMarket {
   fundingRate?: bigint;
   reduceOnlyUntil?: bigint;
   paused?: number;
+  /** EWMA variance of returns, ppm² per second. */
+  variance?: bigint;
+  /**
+   * Latency-safe fills (issue 13 §1; present in IDLs that have them): oldest price a fill takes,
+   * seconds; least spread, ppm; volatility multiplier z, ppm; the slot of the market's last
+   * observations and their lowest / highest oracle price (engine units). See `risk.fillSpread`,
+   * `risk.fillPrice`.
+   */
+  maxFillAge?: number;
+  minSpread?: number;
+  spreadZ?: number;
+  obsSlot?: bigint;
+  obsLo?: bigint;
+  obsHi?: bigint;
 }
 
 export interface LiquidityPool {

@@ -609,21 +609,69 @@ export class FulcrumClient {
       .instruction();
   }
 
+  /**
+   * What an immediate fill of `side` on `market` gets at oracle `reading` (engine price
+   * `oracle`): the latency spread `max(minSpread, conf / price, z × σ × √maxFillAge)` and the fill
+   * price, from the worse of the market's observations when they are of `slot` (the slot the
+   * trade will land in; the program resets them in a new slot). The program's own figures, to
+   * the unit (`risk.fillSpread`, `risk.fillPrice`). A market decoded without the latency fields
+   * counts its confidence only.
+   */
+  static fillQuote(
+    market: PerpMarket,
+    reading: { price: bigint; conf: bigint },
+    oracle: bigint,
+    side: Side,
+    slot?: bigint,
+  ): { oracle: bigint; spread: number; fillPrice: bigint } {
+    const conf = risk.confRatio(reading.conf, reading.price < 0n ? -reading.price : reading.price);
+    const spread = risk.fillSpread(market.minSpread ?? 0, conf, market.spreadZ ?? 0, market.variance ?? 0n, market.maxFillAge ?? 0);
+    const sameSlot = slot !== undefined && market.obsSlot === slot;
+    const lo = sameSlot ? (market.obsLo ?? 0n) : 0n;
+    const hi = sameSlot ? (market.obsHi ?? 0n) : 0n;
+    return { oracle, spread, fillPrice: risk.fillPrice(side === "buy", oracle, lo, hi, spread) };
+  }
+
+  /** {@link FulcrumClient.fillQuote} for market `marketIndex` now (its oracle and the current slot). */
+  async quoteFill(marketIndex: number, side: Side, state?: ExchangeState): Promise<{ oracle: bigint; spread: number; fillPrice: bigint }> {
+    const s = state ?? (await this.loadExchange());
+    const m = this.marketEntry(s, marketIndex);
+    const [info] = await this.getMultiple([m.market.oracle]);
+    if (!info) throw new Error(`oracle ${m.market.oracle.toBase58()} not found`);
+    const reading = readOracle(info.data, info.owner, m.market.feedId);
+    const price = toEnginePrice(reading, m.market.baseDecimals, s.exchange.quoteDecimals);
+    const slot = BigInt(await this.connection.getSlot("confirmed"));
+    return FulcrumClient.fillQuote(m.market, reading, price.oracle, side, slot);
+  }
+
+  /**
+   * `place_perp_trade`. `limitPrice` bounds the fill price (spread included); without it,
+   * `slippagePpm` sets it that far past the quoted fill price ({@link FulcrumClient.quoteFill}:
+   * oracle ± the latency spread), and with neither the trade takes any price.
+   */
   async placePerpTradeIx(
     marketIndex: number,
     side: Side,
     baseSize: bigint,
-    opts: { limitPrice?: bigint; reduceOnly?: boolean; account?: PublicKey } = {},
+    opts: { limitPrice?: bigint; slippagePpm?: number; reduceOnly?: boolean; account?: PublicKey } = {},
   ): Promise<TransactionInstruction> {
     const state = await this.loadExchange();
     const m = this.marketEntry(state, marketIndex);
+    let limitPrice = opts.limitPrice;
+    if (limitPrice === undefined && opts.slippagePpm !== undefined) {
+      const q = await this.quoteFill(marketIndex, side, state);
+      const slip = BigInt(opts.slippagePpm);
+      limitPrice = side === "buy"
+        ? risk.mulDivCeil(q.fillPrice, risk.RATIO_ONE + slip, risk.RATIO_ONE)
+        : risk.mulDivFloor(q.fillPrice, slip >= risk.RATIO_ONE ? 0n : risk.RATIO_ONE - slip, risk.RATIO_ONE);
+    }
     const address = opts.account ?? this.marginAccountAddress();
     const acct = await this.marginAccount(address);
     const held = acct?.perps.find((p) => p.marketIndex === marketIndex)?.base ?? 0n;
     let delta = side === "buy" ? baseSize : -baseSize;
     const absHeld = held < 0n ? -held : held;
     if (opts.reduceOnly && held !== 0n && baseSize > absHeld) delta = -held;
-    const limit = opts.limitPrice ?? (side === "buy" ? U64_MAX : 0n);
+    const limit = limitPrice ?? (side === "buy" ? U64_MAX : 0n);
     return this.program.methods
       .placePerpTrade({ side: sideArg(side), baseSize: bn(baseSize), limitPrice: bn(limit), reduceOnly: opts.reduceOnly ?? false })
       .accountsPartial({
@@ -985,7 +1033,12 @@ export class FulcrumClient {
     const mint = this.bankEntry(state, bankIndex).bank.mint;
     return this.send([...this.ataIxs([mint]), await this.withdrawIx(bankIndex, amount)]);
   }
-  async trade(marketIndex: number, side: Side, baseSize: bigint, opts: { limitPrice?: bigint; reduceOnly?: boolean } = {}): Promise<string> {
+  async trade(
+    marketIndex: number,
+    side: Side,
+    baseSize: bigint,
+    opts: { limitPrice?: bigint; slippagePpm?: number; reduceOnly?: boolean } = {},
+  ): Promise<string> {
     return this.send([await this.placePerpTradeIx(marketIndex, side, baseSize, opts)]);
   }
   async closePosition(marketIndex: number): Promise<string> {

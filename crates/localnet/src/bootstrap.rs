@@ -267,6 +267,11 @@ pub async fn demo(chain: &Chain, prices: &PriceBook, rpc_url: &str) -> Result<Va
                     max_funding_rate: 0,
                     impact_fee: 0,
                     liquidation_max_age: 120,
+                    // Latency spread: max(conf / price, 3σ over the fill age); fills take
+                    // prices as old as margin checks (the local chain republishes slowly).
+                    max_fill_age: 60,
+                    min_spread: 0,
+                    spread_z: 3_000_000,
                 },
             }
             .data(),

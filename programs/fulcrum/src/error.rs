@@ -175,6 +175,17 @@ pub enum FulcrumError {
     QuoteBankHasNoOracle,
     #[msg("The account has no position in this market")]
     NoPositionToSettle,
+    // --- issue 13 §1: oracle-latency arbitrage
+    #[msg("The oracle price is older than one this market has already observed")]
+    OracleOlderThanObserved,
+    #[msg("The oracle price is older than the market's max_fill_age: post a newer update to trade")]
+    OracleTooOldForFill,
+    #[msg("max_fill_age must be 1..=max_oracle_age")]
+    FillAgeOutOfRange,
+    #[msg("min_spread must be at most 100,000 ppm (10%)")]
+    MinSpreadTooLarge,
+    #[msg("spread_z must be at most 10,000,000 ppm (10)")]
+    SpreadZTooLarge,
 }
 
 impl From<fulcrum_risk::CorrelationError> for FulcrumError {

@@ -53,7 +53,7 @@ pub struct TradeEvent {
     pub market_index: u16,
     /// Signed base filled: positive bought, negative sold.
     pub base_delta: i64,
-    /// Fill price (the oracle price).
+    /// Fill price: the oracle price ± the spread (`oracle_price`, `spread` below).
     pub price: u64,
     /// Quote value of the fill.
     pub fill_quote: u64,
@@ -71,6 +71,11 @@ pub struct TradeEvent {
     pub maint_ratio: u32,
     /// Fee rate charged, ppm (base + skew impact).
     pub fee_rate: u32,
+    /// Oracle price the fill was priced from, engine units.
+    pub oracle_price: u64,
+    /// Latency spread of the fill, ppm (`fulcrum_risk::fill_spread`): the trader's cost, the
+    /// pool's revenue, through the fill price.
+    pub spread: u32,
 }
 
 #[event]

@@ -5,7 +5,9 @@
 //! without loading them (see [`Exchange::max_maint_asset_weight`]).
 
 use anchor_lang::prelude::*;
-use fulcrum_risk::{discount_fits, liquidation_fee_fits, max_discount, MAX_BASE_DECIMALS, MAX_ORACLE_AGE_SECS};
+use fulcrum_risk::{
+    discount_fits, fill_age_fits, liquidation_fee_fits, max_discount, MAX_BASE_DECIMALS, MAX_ORACLE_AGE_SECS,
+};
 
 use crate::error::FulcrumError;
 use crate::state::Exchange;
@@ -32,6 +34,14 @@ pub fn in_range(field: &str, value: u64, lo: u64, hi: u64, e: FulcrumError) -> R
 pub fn oracle_age(field: &str, secs: u32) -> Result<()> {
     in_range(field, secs.into(), 1, u64::MAX, FulcrumError::InvalidParameter)?;
     in_range(field, secs.into(), 0, MAX_ORACLE_AGE_SECS.into(), FulcrumError::OracleAgeTooLong)
+}
+
+/// A market's fill age: 1..=`max_oracle_age` ([`fill_age_fits`]).
+pub fn fill_age(field: &str, secs: u32, max_oracle_age: u32) -> Result<()> {
+    in_range(field, secs.into(), 1, max_oracle_age.into(), FulcrumError::FillAgeOutOfRange)?;
+    // The engine's rule, which the range above spells out.
+    require!(fill_age_fits(secs, max_oracle_age), FulcrumError::FillAgeOutOfRange);
+    Ok(())
 }
 
 /// Decimals of a market's base or a collateral mint: ≤ [`MAX_BASE_DECIMALS`].

@@ -15,6 +15,9 @@ const SEED: u64 = 0x000f_01c7_u64 ^ 0x9e37_79b9_7f4a_7c15;
 /// Portfolio-margin cases (`portfolioCases`): their own generator, so the cases above stay put.
 const PORTFOLIO_CASES: usize = 256;
 const PORTFOLIO_SEED: u64 = 0x0005_f011_u64 ^ 0x9e37_79b9_7f4a_7c15;
+/// Latency-spread fill cases (`latencyCases`, issue 13 §1): their own generator.
+const LATENCY_CASES: usize = 512;
+const LATENCY_SEED: u64 = 0x0001_a7e5_u64 ^ 0x9e37_79b9_7f4a_7c15;
 /// Assets the portfolio cases place holdings on (`0..PORTFOLIO_ASSETS`).
 const PORTFOLIO_ASSETS: usize = 4;
 
@@ -395,6 +398,8 @@ fn main() {
     // Margin modes, appended after the cases above (which stay as they were).
     let _ = writeln!(out, "\n],\"portfolioSeed\":\"{PORTFOLIO_SEED}\",\"portfolioCases\":[");
     out.push_str(&portfolio_cases().join(",\n"));
+    let _ = writeln!(out, "\n],\"latencySeed\":\"{LATENCY_SEED}\",\"latencyCases\":[");
+    out.push_str(&latency_cases().join(",\n"));
     out.push_str("\n]}\n");
     match out_path {
         Some(p) => {
@@ -669,6 +674,65 @@ fn portfolio_cases() -> Vec<String> {
             ("maxRepay", s(max_repay)),
             ("randomMatrix", correlation_json(&random_matrix)),
         ]);
+        lines.push(obj(&[("case", case.to_string()), ("input", input), ("expect", obj(&results))]));
+    }
+    lines
+}
+
+/// Fill spread and fill price (`fill_spread`, `conf_ratio`, `fill_price`): random parameters,
+/// variances from calm to past the cap, slot observations on either side of the oracle.
+fn latency_cases() -> Vec<String> {
+    let mut rng = Rng(LATENCY_SEED);
+    let mut lines = vec![];
+    for case in 0..LATENCY_CASES {
+        let min_spread = if rng.chance(30) { 0 } else { rng.log(1, u64::from(MAX_MIN_SPREAD)) as u32 };
+        let spread_z = if rng.chance(20) { 0 } else { rng.log(1, u64::from(MAX_SPREAD_Z)) as u32 };
+        let variance = match rng.range(0, 9) {
+            0 | 1 => 0,
+            2 => rng.log(1, u64::MAX / 4),
+            _ => rng.log(1, 10_000_000),
+        };
+        let max_fill_age = rng.range(1, u64::from(MAX_ORACLE_AGE_SECS)) as u32;
+        let oracle = rng.log(1, u64::MAX / 2);
+        let conf = if rng.chance(10) { rng.log(1, u64::MAX / 2) } else { rng.range(0, oracle / 50 + 1) };
+        let pyth_price = match rng.range(0, 19) {
+            0 => 0,
+            1 => rng.log(1, u64::MAX / 2),
+            _ => oracle,
+        };
+        let (lo, hi) = match rng.range(0, 3) {
+            0 => (0, 0),
+            1 => (oracle, oracle),
+            _ => {
+                let a = rng.log(1, u64::MAX / 2);
+                (a.min(oracle), a.max(oracle))
+            }
+        };
+        let buy = rng.chance(50);
+        let ratio = conf_ratio(conf, pyth_price);
+        let spread = fill_spread(min_spread, ratio.unwrap_or(0), spread_z, variance, max_fill_age);
+        // Also a spread drawn on its own, past the cap sometimes (an error).
+        let any_spread =
+            if rng.chance(5) { MAX_FILL_SPREAD + 1 } else { rng.range(0, u64::from(MAX_FILL_SPREAD)) as u32 };
+        let input = obj(&[
+            ("minSpread", s(min_spread)),
+            ("spreadZ", s(spread_z)),
+            ("variance", s(variance)),
+            ("maxFillAge", s(max_fill_age)),
+            ("conf", s(conf)),
+            ("pythPrice", s(pyth_price)),
+            ("oracle", s(oracle)),
+            ("slotLow", s(lo)),
+            ("slotHigh", s(hi)),
+            ("buy", buy.to_string()),
+            ("anySpread", s(any_spread)),
+        ]);
+        let results = vec![
+            ("confRatio", res(ratio, s)),
+            ("fillSpread", res(spread, s)),
+            ("fillPrice", res(spread.and_then(|sp| fill_price(buy, oracle, lo, hi, sp)), s)),
+            ("fillPriceAnySpread", res(fill_price(buy, oracle, lo, hi, any_spread), s)),
+        ];
         lines.push(obj(&[("case", case.to_string()), ("input", input), ("expect", obj(&results))]));
     }
     lines

@@ -1,11 +1,11 @@
 use anchor_lang::prelude::*;
-use fulcrum_risk::{MIN_LISTING_ENGINE_PRICE, RATIO_ONE};
+use fulcrum_risk::{MAX_MIN_SPREAD, MAX_SPREAD_Z, MIN_LISTING_ENGINE_PRICE, RATIO_ONE};
 
 use crate::error::FulcrumError;
 use crate::oracle::{read_oracle, OracleConfig, OracleKind};
 use crate::seeds;
 use crate::state::*;
-use crate::validate::{admit_market_ratio, base_decimals as base_decimals_in_range, in_range, oracle_age};
+use crate::validate::{admit_market_ratio, base_decimals as base_decimals_in_range, fill_age, in_range, oracle_age};
 
 /// Risk and trading parameters of a perp market.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,6 +55,15 @@ pub struct MarketParams {
     pub impact_fee: u32,
     /// Oldest last-valid price a liquidation may use while the oracle is stale, seconds, ≤ 3,600.
     pub liquidation_max_age: u32,
+    /// Oldest oracle publish time a fill accepts, seconds, 1..=`max_oracle_age`
+    /// (liquidations keep their own fallback, `liquidation_max_age`).
+    pub max_fill_age: u32,
+    /// Least spread of an immediate fill (on top of the fee), ppm, ≤ `MAX_MIN_SPREAD` (100,000).
+    pub min_spread: u32,
+    /// Fill spread volatility multiplier z, ppm (3.0 = 3,000,000), ≤ `MAX_SPREAD_Z`
+    /// (10,000,000; 0: no volatility term). Spread = max(min_spread, conf / price,
+    /// z × σ × √max_fill_age) (`fulcrum_risk::fill_spread`).
+    pub spread_z: u32,
 }
 
 impl MarketParams {
@@ -84,6 +93,9 @@ impl MarketParams {
         in_range("max_funding_rate", self.max_funding_rate.into(), 0, 100_000, Bad)?;
         in_range("impact_fee", self.impact_fee.into(), 0, 100_000, Bad)?;
         in_range("liquidation_max_age", self.liquidation_max_age.into(), 0, 3_600, Bad)?;
+        fill_age("max_fill_age", self.max_fill_age, self.max_oracle_age)?;
+        in_range("min_spread", self.min_spread.into(), 0, MAX_MIN_SPREAD.into(), FulcrumError::MinSpreadTooLarge)?;
+        in_range("spread_z", self.spread_z.into(), 0, MAX_SPREAD_Z.into(), FulcrumError::SpreadZTooLarge)?;
         Ok(())
     }
 }

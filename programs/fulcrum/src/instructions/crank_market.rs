@@ -29,8 +29,13 @@ pub fn handler(ctx: Context<CrankMarket>) -> Result<()> {
     let (price, publish_time) =
         load_observation(&a.oracle.to_account_info(), &market.oracle_config(), exchange.quote_decimals, now)?;
     let depth = a.pool.load()?.balance;
+    let fresh = publish_time >= market.last_publish_time;
     if market.observe(price, publish_time, now, depth).math()? {
         emit_breaker(&market, price);
+    }
+    // A price seen in this slot bounds the slot's next fills (see `place_perp_trade`).
+    if fresh {
+        market.observe_in_slot(price.oracle, Clock::get()?.slot);
     }
     crate::emit_event!(MarketStateEvent {
         market_index: market.index,

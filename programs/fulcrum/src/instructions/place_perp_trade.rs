@@ -1,10 +1,12 @@
 use anchor_lang::prelude::*;
-use fulcrum_risk::{apply_fill, is_reducing, portfolio_reduction_allowed, trade_fee_rate, PerpExposure, Price};
+use fulcrum_risk::{
+    apply_fill, fill_price, is_reducing, portfolio_reduction_allowed, trade_fee_rate, PerpExposure, Price,
+};
 
 use crate::error::{FulcrumError, MathResultExt, OptionExt};
 use crate::events::{CircuitBreakerEvent, TradeEvent};
 use crate::health::{load_health_inputs_with, observe};
-use crate::oracle::{load_observation, Pricing};
+use crate::oracle::{load_fill_observation, Pricing};
 use crate::state::*;
 
 /// Direction of a trade.
@@ -41,7 +43,10 @@ pub struct PlacePerpTrade<'info> {
     pub pool: AccountLoader<'info, LiquidityPool>,
 }
 
-/// Trades against the pool at the oracle price plus the taker fee. A trade that opens, grows or
+/// Trades against the pool at the oracle price ± the latency spread
+/// (`fulcrum_risk::fill_spread`; from the worse of the slot's observations, see
+/// `fulcrum_risk::fill_price`) plus the taker fee. The oracle must be no older than the market's
+/// `max_fill_age` and than the last price the market observed. A trade that opens, grows or
 /// flips a position must leave the account at initial margin; one that only reduces is always
 /// allowed, except that a portfolio account left below initial margin must not have less free
 /// initial collateral than before (closing one leg of a hedge raises the netted requirement).
@@ -65,14 +70,26 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
             FulcrumError::InvalidOrderSize
         );
         require!(market.paused & pause::TRADING == 0, FulcrumError::MarketPaused);
-        let (price, publish_time) =
-            load_observation(&a.oracle.to_account_info(), &market.oracle_config(), exchange.quote_decimals, now)?;
+        let obs =
+            load_fill_observation(&a.oracle.to_account_info(), &market.oracle_config(), exchange.quote_decimals, now)?;
+        let price = obs.price;
+        // Latency: never a price older than one already observed, nor older than the fill age.
+        require!(obs.publish_time >= market.last_publish_time, FulcrumError::OracleOlderThanObserved);
+        require!(
+            now.saturating_sub(obs.publish_time) <= i64::from(market.max_fill_age),
+            FulcrumError::OracleTooOldForFill
+        );
         let mut pool = a.pool.load_mut()?;
         let depth = pool.balance;
-        if market.observe(price, publish_time, now, depth).math()? {
+        if market.observe(price, obs.publish_time, now, depth).math()? {
             emit_breaker(&market, price);
         }
-        let fill_price = price.oracle;
+        market.observe_in_slot(price.oracle, Clock::get()?.slot);
+        // Oracle ± the spread, from the worse of this slot's observations (after the variance
+        // has seen this price).
+        let spread = market.fill_spread(obs.conf_ratio).math()?;
+        let fill_price =
+            fill_price(params.side == Side::Buy, price.oracle, market.obs_lo, market.obs_hi, spread).math()?;
         match params.side {
             Side::Buy => require!(fill_price <= params.limit_price, FulcrumError::SlippageExceeded),
             Side::Sell => require!(fill_price >= params.limit_price, FulcrumError::SlippageExceeded),
@@ -98,8 +115,8 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
         after.update_open_interest(&old, &unpriced.position).overflow()?;
         let fee_rate = trade_fee_rate(
             market.taker_fee,
-            market.skew(fill_price, depth).math()?,
-            after.skew(fill_price, depth).math()?,
+            market.skew(price.oracle, depth).math()?,
+            after.skew(price.oracle, depth).math()?,
             &market.dynamic_params(),
         )
         .math()?;
@@ -134,7 +151,7 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
         pool.insurance_balance = pool.insurance_balance.checked_add(to_insurance).overflow()?;
         pool.fees_earned = pool.fees_earned.checked_add(to_pool).overflow()?;
         // Open interest moved: the OI premium and the funding rate follow.
-        market.refresh_ratios(fill_price, now, pool.balance).math()?;
+        market.refresh_ratios(price.oracle, now, pool.balance).math()?;
 
         let fee = i64::try_from(fill.fee).map_err(|_| FulcrumError::MathOverflow)?;
         // An isolated position settles into its own collateral, a cross one into the account.
@@ -168,6 +185,8 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
             init_ratio: market.effective_init_ratio.max(market.init_margin_ratio),
             maint_ratio: market.effective_maint_ratio.max(market.maint_margin_ratio),
             fee_rate,
+            oracle_price: price.oracle,
+            spread,
         };
         let before = PerpExposure { position: old, market: market.risk(price) };
         (event, reducing, isolated, market.index, before)

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 use fulcrum_risk::{
-    accrue_funding, dynamic_ratios, funding_rate, oi_utilisation, outside_band, skew, update_variance, DynamicParams,
-    MathResult, PerpMarketRisk, PerpPosition, Price,
+    accrue_funding, dynamic_ratios, fill_spread, funding_rate, oi_utilisation, outside_band, skew, update_variance,
+    DynamicParams, MathResult, PerpMarketRisk, PerpPosition, Price,
 };
 
 use super::{get_i128, put_i128};
@@ -107,9 +107,23 @@ pub struct PerpMarket {
     pub _pad3: [u8; 7],
     /// Price every position settles at once the market is settled, engine units.
     pub settlement_price: u64,
+    // --- issue 13 §1: latency-safe fills (see `fulcrum_risk::fill_price`)
+    /// Slot of the observations below; the lowest and highest oracle prices observed in it
+    /// (trades and cranks), engine units. A buy fills at no less than `obs_hi`, a sell at no
+    /// more than `obs_lo`, so the second leg of a round trip in one slot gets the worse price.
+    pub obs_slot: u64,
+    pub obs_lo: u64,
+    pub obs_hi: u64,
+    /// Oldest publish time a fill accepts, seconds (≤ `max_oracle_age`).
+    pub max_fill_age: u32,
+    /// Least fill spread, ppm.
+    pub min_spread: u32,
+    /// Fill spread volatility multiplier z, ppm.
+    pub spread_z: u32,
+    pub _pad_latency: [u8; 4],
     pub reserved: [u8; 96],
 }
-const _: () = assert!(core::mem::size_of::<PerpMarket>() == 504);
+const _: () = assert!(core::mem::size_of::<PerpMarket>() == 544);
 
 /// Life of a market ([`PerpMarket::status`]): `ACTIVE` → `WINDING_DOWN` (reduce-only, can go
 /// back) → `SETTLED` at a final price (no trading, no oracle; `settle_position` closes each
@@ -150,6 +164,9 @@ impl PerpMarket {
             max_funding_rate,
             impact_fee,
             liquidation_max_age,
+            max_fill_age,
+            min_spread,
+            spread_z,
         } = *p;
         self.init_margin_ratio = init_margin_ratio;
         self.maint_margin_ratio = maint_margin_ratio;
@@ -172,6 +189,9 @@ impl PerpMarket {
         self.max_funding_rate = max_funding_rate;
         self.impact_fee = impact_fee;
         self.liquidation_max_age = liquidation_max_age;
+        self.max_fill_age = max_fill_age;
+        self.min_spread = min_spread;
+        self.spread_z = spread_z;
     }
 
     /// The admin parameters as set: `m.apply_params(&p)` then `m.params() == p`, so an update
@@ -199,6 +219,9 @@ impl PerpMarket {
             max_funding_rate: self.max_funding_rate,
             impact_fee: self.impact_fee,
             liquidation_max_age: self.liquidation_max_age,
+            max_fill_age: self.max_fill_age,
+            min_spread: self.min_spread,
+            spread_z: self.spread_z,
         }
     }
 
@@ -329,6 +352,25 @@ impl PerpMarket {
         }
         self.refresh_ratios(price.oracle, now, depth)?;
         Ok(newly)
+    }
+
+    /// Records an oracle price observed in `slot`: the slot's lowest and highest observations
+    /// (reset when the slot changes), which bound the next fills in the slot.
+    pub fn observe_in_slot(&mut self, oracle: u64, slot: u64) {
+        if slot != self.obs_slot || self.obs_lo == 0 {
+            self.obs_slot = slot;
+            self.obs_lo = oracle;
+            self.obs_hi = oracle;
+        } else {
+            self.obs_lo = self.obs_lo.min(oracle);
+            self.obs_hi = self.obs_hi.max(oracle);
+        }
+    }
+
+    /// Spread of an immediate fill now, ppm, for an oracle of confidence `conf_ratio` (ppm of
+    /// price): `fulcrum_risk::fill_spread` with this market's parameters and variance.
+    pub fn fill_spread(&self, conf_ratio: u64) -> MathResult<u32> {
+        fill_spread(self.min_spread, conf_ratio, self.spread_z, self.variance, self.max_fill_age)
     }
 
     /// Accrues funding from `last_funding_time` to `now` at the current rate and `price`, exactly

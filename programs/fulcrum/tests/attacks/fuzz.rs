@@ -15,7 +15,8 @@
 //! two correlated markets (then leg closes), per-second crank runs (each crank must move funding
 //! by exactly its accrual), confidence widening past the markets' bound (liquidations must go on
 //! at the conservative price: none may fail for its oracle), oracle rotation, isolated collateral
-//! and margin-mode switches.
+//! and margin-mode switches, and oracle-latency round trips (open, newer update, close in one
+//! slot: never a gain; the dynamic market also charges a latency spread).
 //!
 //! Seeds are fixed (`FULCRUM_FUZZ_SEED`, default 1), so a run is reproducible; a failing
 //! sequence is shrunk by proptest and written to `tests/attacks/regressions/` as JSON, which
@@ -136,6 +137,16 @@ pub enum Op {
     Rotate {
         market: u8,
     },
+    /// Oracle-latency round trip in one slot (issue 13 §1): a trader with no position in
+    /// `market` opens `steps`, a newer update moves the price `bps`, and it closes; it must not
+    /// have earned anything ([`crate::latency::fuzz_round_trip`]).
+    LatencyRoundTrip {
+        who: u8,
+        market: u8,
+        buy: bool,
+        steps: u32,
+        bps: i16,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -165,6 +176,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..MARKETS as u8, 1u8..30).prop_map(|(market, secs)| Op::Cranks { market, secs }),
         2 => (0..=MARKETS as u8, 0u32..60_000).prop_map(|(target, ppm)| Op::Confidence { target, ppm }),
         1 => (0..MARKETS as u8).prop_map(|market| Op::Rotate { market }),
+        2 => (0..TRADERS as u8, 0..MARKETS as u8, any::<bool>(), 1u32..60_000, -300i16..300)
+            .prop_map(|(who, market, buy, steps, bps)| Op::LatencyRoundTrip { who, market, buy, steps, bps }),
     ]
 }
 
@@ -200,6 +213,10 @@ impl World {
             funding_factor: 20_000,
             max_funding_rate: 5_000,
             impact_fee: 5_000,
+            // Latency spread: 5 bp floor, 2σ over a 30 s fill age.
+            max_fill_age: 30,
+            min_spread: 500,
+            spread_z: 2_000_000,
             long_oi_cap: 5_000 * SOL,
             short_oi_cap: 5_000 * SOL,
             ..default_market_params()
@@ -458,6 +475,11 @@ impl World {
                 }
                 Some(r)
             }
+            Op::LatencyRoundTrip { who, market, buy, steps, bps } => {
+                let t = &self.traders[who as usize];
+                let o = h.markets[market as usize].oracle;
+                crate::latency::fuzz_round_trip(h, t, market as u16, buy, steps as u64 * (SOL / 1_000), o, bps).await?
+            }
         };
         if let Some(r) = r {
             self.txs += 1;
@@ -558,7 +580,7 @@ impl World {
 
 /// Moves an oracle's price by `bps` basis points (never below $0.00001); the EMA lags at the
 /// previous price, so large moves trip circuit breakers.
-async fn move_price(h: &mut Harness, o: OracleHandle, bps: i16) {
+pub async fn move_price(h: &mut Harness, o: OracleHandle, bps: i16) {
     let data = h.account_data(&o.key).await;
     let p = read_quote(&o, &data).price;
     let next = (p as i128 * (10_000 + bps as i128) / 10_000).max(1_000) as i64;

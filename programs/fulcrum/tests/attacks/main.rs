@@ -13,6 +13,7 @@ mod economic;
 mod funding;
 mod fuzz;
 mod integrity;
+mod latency;
 mod loose_ends;
 mod modes;
 mod oracle_spoofing;

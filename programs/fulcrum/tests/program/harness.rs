@@ -60,8 +60,13 @@ pub struct Quote {
 }
 
 impl Quote {
+    /// `price`, its EMA equal, published now, with no confidence interval: a fill's latency
+    /// spread (`fulcrum_risk::fill_spread`) is then the market's own (`min_spread`, volatility
+    /// term), 0 under [`default_market_params`], so the suites' expected figures are at the oracle
+    /// price. The spread's confidence term is tested where a quote sets `conf` (the latency
+    /// attacks, the mainnet updates in `oracles.rs`).
     pub fn at(price: i64) -> Self {
-        Self { price, conf: (price / 2_000) as u64, ema: price, age: 0 }
+        Self { price, conf: 0, ema: price, age: 0 }
     }
 
     fn published(self, publish_time: i64) -> fulcrum_testkit::PythPrice {
@@ -154,6 +159,11 @@ pub fn default_market_params() -> MarketParams {
         max_funding_rate: 0,
         impact_fee: 0,
         liquidation_max_age: 120,
+        // Latency spread: fills take prices as old as margin checks do, and the spread is the
+        // oracle's confidence (`Quote::at`: 5 bp) with no floor and no volatility term.
+        max_fill_age: 60,
+        min_spread: 0,
+        spread_z: 0,
     }
 }
 

@@ -17,6 +17,8 @@ async fn lp_gains_when_traders_lose_and_loses_when_they_win() {
     h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
     h.trade(&t, 0, Side::Buy, 10 * SOL).await.unwrap();
     h.assert_conservation().await;
+    // In a later slot: a close in the opening's slot fills at the worse of the two prices.
+    h.advance(1).await;
     h.set_market_price(0, px(90)).await;
     h.close(&t, 0).await.unwrap();
     h.assert_conservation().await;
@@ -37,6 +39,8 @@ async fn lp_gains_when_traders_lose_and_loses_when_they_win() {
     let w = h.trader(1_000 * USDC).await;
     h.deposit(&w, 0, 1_000 * USDC).await.unwrap();
     h.trade(&w, 0, Side::Sell, 20 * SOL).await.unwrap();
+    // In a later slot: a close in the opening's slot fills at the worse of the two prices.
+    h.advance(1).await;
     h.set_market_price(0, px(80)).await;
     // While the short is open the pool's value already counts the trader's gain.
     let pool_before = h.pool_state().await.balance;
