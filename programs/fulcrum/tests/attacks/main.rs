@@ -14,6 +14,7 @@ mod funding;
 mod fuzz;
 mod integrity;
 mod loose_ends;
+mod lp;
 mod modes;
 mod oracle_spoofing;
 mod params;

@@ -1,0 +1,176 @@
+//! LP flows that cannot be gamed (issue 13 §2): flash LP around a large trade and around a known
+//! oracle update, exiting at the pre-loss price after a bankrupting liquidation, first-depositor
+//! capture, unsettled funding in the share price, slippage bounds.
+
+use fulcrum::instructions::Side;
+
+use crate::harness::*;
+use crate::World;
+
+/// An attacker's wealth: quote tokens in the wallet plus margin-account equity.
+async fn wealth(h: &mut Harness, t: &Trader) -> i128 {
+    let quote = h.quote.mint;
+    h.token_balance(&t.token(&quote)).await as i128 + h.report(&t.account).await.equity
+}
+
+async fn lp_shares(h: &mut Harness, t: &Trader) -> u64 {
+    let m = h.lp_mint;
+    h.token_balance(&t.token(&m)).await
+}
+
+async fn quote_tokens(h: &mut Harness, t: &Trader) -> u64 {
+    let q = h.quote.mint;
+    h.token_balance(&t.token(&q)).await
+}
+
+/// Traders' net unrealised PnL in market 0 at its oracle (the pool's liability).
+async fn traders_pnl(h: &mut Harness) -> i128 {
+    let m = h.market(0).await;
+    let p = h.oracle_price(&m.oracle, m.oracle_kind, &m.feed_id, 9).await.oracle;
+    let net = m.long_base as i128 - m.short_base as i128;
+    (net * p as i128).div_euclid(1_000_000_000_000) + m.long_quote_entry as i128 + m.short_quote_entry as i128
+}
+
+/// A $1.8M deposit (18× the pool) in the slot of a $20,000 long: the impact fee and the funding
+/// rate must see the pool's depth without it.
+#[tokio::test]
+async fn flash_lp_around_a_large_long_pays_the_full_impact_fee() {
+    let mut w = World::new().await;
+    let mut p = default_market_params();
+    p.impact_fee = 50_000; // 5% at 100% skew
+    p.funding_factor = 100_000; // 10%/h at 100% skew
+    p.max_funding_rate = 100_000;
+    w.h.update_market(0, p).await;
+    let d = 1_800_000 * USDC;
+    let a = w.h.trader(d + 3_000 * USDC).await;
+    w.h.deposit(&a, 0, 3_000 * USDC).await.unwrap();
+    let depth = w.h.pool_state().await.balance as u128;
+    let fees0 = w.h.market(0).await.fees_collected;
+    let wealth0 = wealth(&mut w.h, &a).await;
+
+    // Full fee without the deposit: skew after = (10 + 200 SOL) × $100 / depth.
+    let skew_after = 21_000 * USDC as u128 * 1_000_000 / depth;
+    let impact = (50_000 * skew_after).div_ceil(1_000_000);
+    let full_fee = (20_000 * USDC as u128 * (1_000 + impact)).div_ceil(1_000_000) as u64;
+    let full_rate = (skew_after * 100_000 / 1_000_000) as i64;
+
+    // deposit → trade → withdraw, all in one slot.
+    w.h.lp_deposit(&a, d).await.unwrap();
+    w.h.trade(&a, 0, Side::Buy, 200 * SOL).await.unwrap();
+    let fee = w.h.market(0).await.fees_collected - fees0;
+    let rate = w.h.market(0).await.funding_rate;
+    let shares = lp_shares(&mut w.h, &a).await;
+    let flash_out = w.h.lp_withdraw(&a, shares).await;
+    let cost = wealth0 - wealth(&mut w.h, &a).await;
+    println!(
+        "flash LP around a $20k long: fee {fee} (full {full_fee}), funding rate {rate} (full {full_rate}), \
+         flash withdraw {flash_out:?}, net cost {cost}"
+    );
+    assert_eq!(fee, full_fee, "impact fee diluted by the flash deposit");
+    assert_eq!(rate, full_rate, "funding rate pinned by the flash deposit");
+    assert!(cost >= full_fee as i128, "the flash round trip cost {cost} < the full fee {full_fee}");
+    w.h.assert_conservation().await;
+}
+
+/// A $1.8M deposit right before a known move that earns the pool $100 (the victim's 10 SOL long
+/// to $90), withdrawn right after.
+#[tokio::test]
+async fn flash_lp_around_a_known_oracle_update_cannot_exit_through_it() {
+    let mut w = World::new().await;
+    let d = 1_800_000 * USDC;
+    let a = w.h.trader(d).await;
+    let v0 = w.h.pool_state().await.balance as i128 - traders_pnl(&mut w.h).await;
+    w.h.lp_deposit(&a, d).await.unwrap();
+    w.h.set_market_price(0, px(90)).await;
+    let v1 = w.h.pool_state().await.balance as i128 - traders_pnl(&mut w.h).await;
+    let shares = lp_shares(&mut w.h, &a).await;
+    let r = w.h.lp_withdraw(&a, shares).await;
+    let gain = quote_tokens(&mut w.h, &a).await as i128 - d as i128;
+    println!("flash LP around a +{} pool move: withdraw {r:?}, gain {gain}", v1 - v0 - d as i128);
+    assert!(gain <= 0, "captured {gain} of the pool's {} gain", v1 - v0 - d as i128);
+    w.h.assert_conservation().await;
+}
+
+/// A cross account liquidated into a $1,800 deficit (the fund holds $1,000): an LP holding half
+/// the pool withdraws before `resolve_bankruptcy` and must not leave the loss to the other.
+#[tokio::test]
+async fn lp_cannot_exit_at_the_pre_loss_price_after_a_bankrupting_liquidation() {
+    let mut w = World::new().await;
+    let lp2 = w.h.trader(100_000 * USDC).await;
+    w.h.lp_deposit(&lp2, 100_000 * USDC).await.unwrap();
+    let t = w.h.trader(2_000 * USDC).await;
+    w.h.deposit(&t, 0, 2_000 * USDC).await.unwrap();
+    w.h.trade(&t, 0, Side::Buy, 190 * SOL).await.unwrap();
+    w.h.set_market_price(0, px(80)).await;
+    let keeper = w.h.trader(0).await;
+    let kp = keeper.kp.insecure_clone();
+    let q = w.h.quote.mint;
+    w.h.liquidate_perp(&kp, &keeper.token(&q), &t.account, 0).await.unwrap();
+    let debt = -(w.h.margin(&t.account).await.quote_balance as i128);
+    let pool = w.h.pool_state().await;
+    let socialised = (debt - pool.insurance_balance as i128).max(0);
+    let supply = w.h.mint_supply(&w.h.lp_mint.clone()).await as i128;
+    let value = pool.balance as i128 - traders_pnl(&mut w.h).await;
+    let shares = lp_shares(&mut w.h, &lp2).await;
+    let fair = shares as i128 * (value - socialised) / supply;
+    let r = w.h.lp_withdraw(&lp2, shares).await;
+    let out = quote_tokens(&mut w.h, &lp2).await as i128;
+    w.h.resolve_bankruptcy(&t.account).await.unwrap();
+    println!("bankrupting liquidation: debt {debt}, to LPs {socialised}; lp2 withdraw {r:?} got {out}, fair {fair}");
+    assert!(out <= fair, "exited at the pre-loss price: {out} > {fair} (extracted {})", out - fair);
+    w.h.assert_conservation().await;
+}
+
+/// A pool that earned $101.90 from a losing trader before anyone provided liquidity: a 1-unit
+/// first deposit must not own it.
+#[tokio::test]
+async fn first_depositor_cannot_capture_value_already_in_the_pool() {
+    let mut h = Harness::new().await;
+    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
+    let t = h.trader(1_000 * USDC).await;
+    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
+    h.trade(&t, 0, Side::Buy, 10 * SOL).await.unwrap();
+    h.set_market_price(0, px(90)).await;
+    h.close(&t, 0).await.unwrap();
+    let v0 = h.pool_state().await.balance;
+    let a = h.trader(1_000 * USDC).await;
+    let r = h.lp_deposit(&a, 1).await;
+    let shares = lp_shares(&mut h, &a).await;
+    if shares > 0 {
+        h.lp_withdraw(&a, shares).await.unwrap();
+    }
+    let gain = quote_tokens(&mut h, &a).await as i128 - 1_000 * USDC as i128;
+    println!("first deposit of 1 unit into a pool worth {v0}: {r:?}, gain {gain}");
+    assert!(gain <= 0, "the first depositor captured {gain}");
+    h.assert_conservation().await;
+}
+
+/// Funding the victim owes (20 h at 1%/h on $1,000) but has not settled: an LP entering before
+/// the settlement must not buy it at a discount.
+#[tokio::test]
+async fn lp_cannot_buy_unsettled_funding_at_a_discount() {
+    let mut w = World::new().await;
+    let mut p = default_market_params();
+    p.funding_factor = 1_000_000; // 100%/h at 100% skew: 1%/h at the victim's 1% skew
+    p.max_funding_rate = 100_000;
+    w.h.update_market(0, p).await;
+    w.h.crank(0).await.unwrap();
+    for _ in 0..20 {
+        w.h.advance(3_600).await;
+        w.h.refresh_oracles().await;
+        w.h.crank(0).await.unwrap();
+    }
+    let d = 100_000 * USDC;
+    let a = w.h.trader(d).await;
+    w.h.lp_deposit(&a, d).await.unwrap();
+    let fees0 = w.h.pool_state().await.fees_earned;
+    let v = Trader { kp: w.victim.kp.insecure_clone(), account: w.victim.account, tokens: w.victim.tokens.clone() };
+    w.h.close(&v, 0).await.unwrap();
+    let close_fee = (w.h.pool_state().await.fees_earned - fees0) as i128;
+    let shares = lp_shares(&mut w.h, &a).await;
+    w.h.lp_withdraw(&a, shares).await.unwrap();
+    let gain = quote_tokens(&mut w.h, &a).await as i128 - d as i128;
+    println!("LP entering before a funding settlement: gain {gain} (close fee to pool {close_fee})");
+    assert!(gain <= close_fee / 2 + 1, "bought unsettled funding at a discount: gain {gain}");
+    w.h.assert_conservation().await;
+}
