@@ -175,6 +175,13 @@ pub enum FulcrumError {
     QuoteBankHasNoOracle,
     #[msg("The account has no position in this market")]
     NoPositionToSettle,
+    // --- LP flows (issue 13 §2, s4-lp)
+    #[msg("LP deposit or withdrawal below its minimum out")]
+    LpSlippageExceeded,
+    #[msg("LP shares are still in their cooldown")]
+    LpCooldownActive,
+    #[msg("No locked LP shares to claim")]
+    NothingToClaim,
 }
 
 impl From<fulcrum_risk::CorrelationError> for FulcrumError {

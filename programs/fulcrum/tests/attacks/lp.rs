@@ -2,10 +2,73 @@
 //! oracle update, exiting at the pre-loss price after a bankrupting liquidation, first-depositor
 //! capture, unsettled funding in the share price, slippage bounds.
 
-use fulcrum::instructions::Side;
+use anchor_lang::{InstructionData, ToAccountMetas};
+use fulcrum::instructions::{ExchangeParams, Side};
+use solana_sdk::instruction::Instruction;
 
 use crate::harness::*;
 use crate::World;
+
+/// Sets the exchange's LP cooldown and withdrawal fee (everything else at the defaults).
+async fn set_lp_params(h: &mut Harness, cooldown: u32, fee: u32) {
+    h.update_exchange(ExchangeParams {
+        lp_cooldown_secs: cooldown,
+        lp_withdrawal_fee: fee,
+        ..default_exchange_params()
+    })
+    .await;
+}
+
+fn lp_deposit_min_ix(h: &Harness, provider: &Trader, amount: u64, min_shares_out: u64) -> Instruction {
+    let mut ix = h.lp_deposit_ix(provider, amount);
+    ix.data = fulcrum::instruction::LpDeposit { amount, min_shares_out }.data();
+    ix
+}
+
+fn lp_withdraw_min_ix(h: &Harness, provider: &Trader, shares: u64, min_amount_out: u64) -> Instruction {
+    let mut metas = fulcrum::accounts::LpWithdraw {
+        exchange: h.exchange,
+        pool: h.pool,
+        lp_mint: h.lp_mint,
+        quote_bank: h.quote.key,
+        vault: h.quote.vault,
+        lp_source: provider.token(&h.lp_mint),
+        destination: provider.token(&h.quote.mint),
+        provider: provider.key(),
+        token_program: anchor_spl::token::ID,
+    }
+    .to_account_metas(None);
+    metas.extend(h.market_metas());
+    Instruction {
+        program_id: fulcrum::ID,
+        accounts: metas,
+        data: fulcrum::instruction::LpWithdraw { shares, min_amount_out }.data(),
+    }
+}
+
+/// `lp_claim` of `position_of`'s locked shares, signed by `signer`.
+fn lp_claim_ix(h: &Harness, signer: &Trader, position_of: &Trader) -> Instruction {
+    Instruction {
+        program_id: fulcrum::ID,
+        accounts: fulcrum::accounts::LpClaim {
+            exchange: h.exchange,
+            pool: h.pool,
+            lp_mint: h.lp_mint,
+            lp_position: lp_position_address(&h.exchange, &position_of.key()),
+            lp_destination: signer.token(&h.lp_mint),
+            provider: signer.key(),
+            token_program: anchor_spl::token::ID,
+        }
+        .to_account_metas(None),
+        data: fulcrum::instruction::LpClaim {}.data(),
+    }
+}
+
+/// Every share: minted, locked in cooldowns, dead.
+async fn share_supply(h: &mut Harness) -> i128 {
+    let pool = h.pool_state().await;
+    h.mint_supply(&h.lp_mint.clone()).await as i128 + pool.locked_shares as i128 + pool.dead_shares as i128
+}
 
 /// An attacker's wealth: quote tokens in the wallet plus margin-account equity.
 async fn wealth(h: &mut Harness, t: &Trader) -> i128 {
@@ -41,6 +104,7 @@ async fn flash_lp_around_a_large_long_pays_the_full_impact_fee() {
     p.funding_factor = 100_000; // 10%/h at 100% skew
     p.max_funding_rate = 100_000;
     w.h.update_market(0, p).await;
+    set_lp_params(&mut w.h, 60, 1_000).await; // 1 minute, 0.1%
     let d = 1_800_000 * USDC;
     let a = w.h.trader(d + 3_000 * USDC).await;
     w.h.deposit(&a, 0, 3_000 * USDC).await.unwrap();
@@ -52,22 +116,31 @@ async fn flash_lp_around_a_large_long_pays_the_full_impact_fee() {
     let skew_after = 21_000 * USDC as u128 * 1_000_000 / depth;
     let impact = (50_000 * skew_after).div_ceil(1_000_000);
     let full_fee = (20_000 * USDC as u128 * (1_000 + impact)).div_ceil(1_000_000) as u64;
-    let full_rate = (skew_after * 100_000 / 1_000_000) as i64;
+    // The rate after the trade, at the depth the fee left.
+    let full_rate = (21_000 * USDC as u128 * 1_000_000 / (depth + full_fee as u128) * 100_000 / 1_000_000) as i64;
 
     // deposit → trade → withdraw, all in one slot.
     w.h.lp_deposit(&a, d).await.unwrap();
     w.h.trade(&a, 0, Side::Buy, 200 * SOL).await.unwrap();
     let fee = w.h.market(0).await.fees_collected - fees0;
     let rate = w.h.market(0).await.funding_rate;
+    assert_eq!(fee, full_fee, "impact fee diluted by the flash deposit");
+    assert_eq!(rate, full_rate, "funding rate pinned by the flash deposit");
+    // No withdrawal in the slot: the shares are locked, not tokens.
+    assert_eq!(lp_shares(&mut w.h, &a).await, 0);
+    let claim = lp_claim_ix(&w.h, &a, &a);
+    w.rejected(&[claim.clone()], &[&a.kp], FulcrumError::LpCooldownActive).await;
+    // After the cooldown: claim, withdraw everything (the 0.1% fee stays in the pool).
+    w.h.advance(60).await;
+    w.h.refresh_oracles().await;
+    w.h.send(&[claim], &[&a.kp]).await.unwrap();
     let shares = lp_shares(&mut w.h, &a).await;
-    let flash_out = w.h.lp_withdraw(&a, shares).await;
+    w.h.lp_withdraw(&a, shares).await.unwrap();
     let cost = wealth0 - wealth(&mut w.h, &a).await;
     println!(
         "flash LP around a $20k long: fee {fee} (full {full_fee}), funding rate {rate} (full {full_rate}), \
-         flash withdraw {flash_out:?}, net cost {cost}"
+         round trip after the cooldown: net cost {cost}"
     );
-    assert_eq!(fee, full_fee, "impact fee diluted by the flash deposit");
-    assert_eq!(rate, full_rate, "funding rate pinned by the flash deposit");
     assert!(cost >= full_fee as i128, "the flash round trip cost {cost} < the full fee {full_fee}");
     w.h.assert_conservation().await;
 }
@@ -77,16 +150,31 @@ async fn flash_lp_around_a_large_long_pays_the_full_impact_fee() {
 #[tokio::test]
 async fn flash_lp_around_a_known_oracle_update_cannot_exit_through_it() {
     let mut w = World::new().await;
+    set_lp_params(&mut w.h, 60, 1_000).await; // 1 minute, 0.1%
     let d = 1_800_000 * USDC;
     let a = w.h.trader(d).await;
     let v0 = w.h.pool_state().await.balance as i128 - traders_pnl(&mut w.h).await;
     w.h.lp_deposit(&a, d).await.unwrap();
     w.h.set_market_price(0, px(90)).await;
     let v1 = w.h.pool_state().await.balance as i128 - traders_pnl(&mut w.h).await;
+    // Right after the update: nothing to withdraw, the claim refused, by the owner or anyone.
+    assert_eq!(lp_shares(&mut w.h, &a).await, 0);
+    let claim = lp_claim_ix(&w.h, &a, &a);
+    w.rejected(&[claim.clone()], &[&a.kp], FulcrumError::LpCooldownActive).await;
+    let accomplice = w.h.trader(0).await;
+    let other = lp_claim_ix(&w.h, &accomplice, &a);
+    w.rejected_by_anchor(&[other], &[&accomplice.kp], anchor_lang::error::ErrorCode::ConstraintSeeds).await;
+    // After the cooldown it is an ordinary LP that held the pool's risk for a minute.
+    w.h.advance(60).await;
+    w.h.refresh_oracles().await;
+    w.h.send(&[claim], &[&a.kp]).await.unwrap();
     let shares = lp_shares(&mut w.h, &a).await;
-    let r = w.h.lp_withdraw(&a, shares).await;
+    w.h.lp_withdraw(&a, shares).await.unwrap();
     let gain = quote_tokens(&mut w.h, &a).await as i128 - d as i128;
-    println!("flash LP around a +{} pool move: withdraw {r:?}, gain {gain}", v1 - v0 - d as i128);
+    println!(
+        "flash LP around a +{} pool move: nothing out at once; after the cooldown gain {gain}",
+        v1 - v0 - d as i128
+    );
     assert!(gain <= 0, "captured {gain} of the pool's {} gain", v1 - v0 - d as i128);
     w.h.assert_conservation().await;
 }
@@ -109,7 +197,7 @@ async fn lp_cannot_exit_at_the_pre_loss_price_after_a_bankrupting_liquidation() 
     let debt = -(w.h.margin(&t.account).await.quote_balance as i128);
     let pool = w.h.pool_state().await;
     let socialised = (debt - pool.insurance_balance as i128).max(0);
-    let supply = w.h.mint_supply(&w.h.lp_mint.clone()).await as i128;
+    let supply = share_supply(&mut w.h).await;
     let value = pool.balance as i128 - traders_pnl(&mut w.h).await;
     let shares = lp_shares(&mut w.h, &lp2).await;
     let fair = shares as i128 * (value - socialised) / supply;
@@ -134,14 +222,20 @@ async fn first_depositor_cannot_capture_value_already_in_the_pool() {
     h.close(&t, 0).await.unwrap();
     let v0 = h.pool_state().await.balance;
     let a = h.trader(1_000 * USDC).await;
-    let r = h.lp_deposit(&a, 1).await;
+    assert_error(h.lp_deposit(&a, 1).await, FulcrumError::LpDepositTooSmall);
+    assert_error(h.lp_deposit(&a, fulcrum_risk::DEAD_SHARES).await, FulcrumError::LpDepositTooSmall);
+    // A real first deposit: one share per unit of value, the value already there and
+    // DEAD_SHARES to no one.
+    h.lp_deposit(&a, 1_000 * USDC).await.unwrap();
     let shares = lp_shares(&mut h, &a).await;
-    if shares > 0 {
-        h.lp_withdraw(&a, shares).await.unwrap();
-    }
+    assert_eq!(shares, 1_000 * USDC - fulcrum_risk::DEAD_SHARES);
+    assert_eq!(h.pool_state().await.dead_shares, v0 + fulcrum_risk::DEAD_SHARES);
+    h.lp_withdraw(&a, shares).await.unwrap();
     let gain = quote_tokens(&mut h, &a).await as i128 - 1_000 * USDC as i128;
-    println!("first deposit of 1 unit into a pool worth {v0}: {r:?}, gain {gain}");
+    println!("first deposit into a pool worth {v0}: gain {gain}");
     assert!(gain <= 0, "the first depositor captured {gain}");
+    // The value stays in the pool, for whoever provides liquidity next.
+    assert_eq!(h.pool_state().await.balance, v0 + fulcrum_risk::DEAD_SHARES);
     h.assert_conservation().await;
 }
 
@@ -172,5 +266,74 @@ async fn lp_cannot_buy_unsettled_funding_at_a_discount() {
     let gain = quote_tokens(&mut w.h, &a).await as i128 - d as i128;
     println!("LP entering before a funding settlement: gain {gain} (close fee to pool {close_fee})");
     assert!(gain <= close_fee / 2 + 1, "bought unsettled funding at a discount: gain {gain}");
+    w.h.assert_conservation().await;
+}
+
+/// A pool whose traders hold $100 of unrealised gains before anyone provided liquidity: a first
+/// depositor would inherit the deficit; refused by name.
+#[tokio::test]
+async fn first_depositor_cannot_inherit_a_deficit() {
+    let mut h = Harness::new().await;
+    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
+    let t = h.trader(1_000 * USDC).await;
+    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
+    h.trade(&t, 0, Side::Buy, 10 * SOL).await.unwrap();
+    h.set_market_price(0, px(110)).await;
+    let a = h.trader(1_000 * USDC).await;
+    let mut keys = h.ledger_keys();
+    keys.extend(a.tokens.values().copied());
+    let before = h.snapshot(&keys).await;
+    assert_error(h.lp_deposit(&a, 1_000 * USDC).await, FulcrumError::PoolInsolvent);
+    assert_eq!(h.snapshot(&keys).await, before);
+    // Once the trader is flat at a loss the pool is worth something again and takes deposits.
+    h.set_market_price(0, px(100)).await;
+    h.lp_deposit(&a, 1_000 * USDC).await.unwrap();
+    h.assert_conservation().await;
+}
+
+/// `min_shares_out` / `min_amount_out`: a deposit or withdrawal that would get less than asked
+/// is refused by name and changes nothing; at exactly the quote it goes through.
+#[tokio::test]
+async fn lp_slippage_bounds_are_enforced() {
+    let mut w = World::new().await;
+    let a = w.h.trader(10_000 * USDC).await;
+    let supply = share_supply(&mut w.h).await as u128;
+    let value = (w.h.pool_state().await.balance as i128 - traders_pnl(&mut w.h).await) as u128;
+    let expect = (10_000 * USDC as u128 * supply / value) as u64;
+    let ix = lp_deposit_min_ix(&w.h, &a, 10_000 * USDC, expect + 1);
+    w.rejected(&[ix], &[&a.kp], FulcrumError::LpSlippageExceeded).await;
+    let ix = lp_deposit_min_ix(&w.h, &a, 10_000 * USDC, expect);
+    w.h.send(&[ix], &[&a.kp]).await.unwrap();
+    assert_eq!(lp_shares(&mut w.h, &a).await, expect);
+
+    let supply = share_supply(&mut w.h).await as u128;
+    let value = (w.h.pool_state().await.balance as i128 - traders_pnl(&mut w.h).await) as u128;
+    let out = (expect as u128 * value / supply) as u64;
+    let ix = lp_withdraw_min_ix(&w.h, &a, expect, out + 1);
+    w.rejected(&[ix], &[&a.kp], FulcrumError::LpSlippageExceeded).await;
+    let ix = lp_withdraw_min_ix(&w.h, &a, expect, out);
+    w.h.send(&[ix], &[&a.kp]).await.unwrap();
+    assert_eq!(quote_tokens(&mut w.h, &a).await, out);
+    w.h.assert_conservation().await;
+}
+
+/// The withdrawal fee stays in the pool: the LPs who remain gain exactly what it kept.
+#[tokio::test]
+async fn lp_withdrawal_fee_stays_with_the_remaining_lps() {
+    let mut w = World::new().await;
+    set_lp_params(&mut w.h, 0, 2_000).await; // 0.2%
+    let a = w.h.trader(10_000 * USDC).await;
+    w.h.lp_deposit(&a, 10_000 * USDC).await.unwrap();
+    let shares = lp_shares(&mut w.h, &a).await;
+    let supply = share_supply(&mut w.h).await as u128;
+    let value = (w.h.pool_state().await.balance as i128 - traders_pnl(&mut w.h).await) as u128;
+    let gross = (shares as u128 * value / supply) as u64;
+    let fee = (gross as u128 * 2_000).div_ceil(1_000_000) as u64;
+    let balance0 = w.h.pool_state().await.balance;
+    w.h.lp_withdraw(&a, shares).await.unwrap();
+    assert_eq!(quote_tokens(&mut w.h, &a).await, gross - fee);
+    let pool = w.h.pool_state().await;
+    assert_eq!(pool.balance, balance0 - gross + fee);
+    assert_eq!(pool.withdrawal_fees_earned, fee);
     w.h.assert_conservation().await;
 }
