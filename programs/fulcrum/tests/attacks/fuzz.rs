@@ -15,7 +15,10 @@
 //! two correlated markets (then leg closes), per-second crank runs (each crank must move funding
 //! by exactly its accrual), confidence widening past the markets' bound (liquidations must go on
 //! at the conservative price: none may fail for its oracle), oracle rotation, isolated collateral
-//! and margin-mode switches.
+//! and margin-mode switches, and LP flows (issue 13 §2): flash deposits wrapped around a trade
+//! (the trade pays the fee of the depth without them), claims (never within the cooldown),
+//! deposits and withdrawals that never lower the others' share price, and the LP accounting
+//! (locked shares, recorded bad debt, funding snapshot sums) checked after every transaction.
 //!
 //! Seeds are fixed (`FULCRUM_FUZZ_SEED`, default 1), so a run is reproducible; a failing
 //! sequence is shrunk by proptest and written to `tests/attacks/regressions/` as JSON, which
@@ -136,6 +139,17 @@ pub enum Op {
     Rotate {
         market: u8,
     },
+    /// The LP deposits ‰ of its quote and `who` trades in the same transaction (a flash LP
+    /// around a trade): the trade must pay the fee of the depth without the deposit.
+    FlashLp {
+        who: u8,
+        market: u8,
+        buy: bool,
+        steps: u32,
+        permille: u16,
+    },
+    /// The LP claims its locked shares: never within the cooldown, always after it.
+    LpClaim,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -165,6 +179,9 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..MARKETS as u8, 1u8..30).prop_map(|(market, secs)| Op::Cranks { market, secs }),
         2 => (0..=MARKETS as u8, 0u32..60_000).prop_map(|(target, ppm)| Op::Confidence { target, ppm }),
         1 => (0..MARKETS as u8).prop_map(|market| Op::Rotate { market }),
+        1 => (0..TRADERS as u8, 0..MARKETS as u8, any::<bool>(), 1u32..90_000, 1u16..1_000)
+            .prop_map(|(who, market, buy, steps, permille)| Op::FlashLp { who, market, buy, steps, permille }),
+        1 => Just(Op::LpClaim),
     ]
 }
 
@@ -219,6 +236,13 @@ impl World {
         h.add_bank(6, OracleFormat::Pull, Quote::at(px(1)), default_bank_params()).await;
         let lp = h.seed_pool(200_000 * USDC).await;
         h.mint_to(&h.quote.mint.clone(), &lp.token(&h.quote.mint), 100_000 * USDC).await;
+        // LP flows from here on: new shares locked for 30 s, 0.05% withdrawal fee.
+        h.update_exchange(fulcrum::instructions::ExchangeParams {
+            lp_cooldown_secs: 30,
+            lp_withdrawal_fee: 500,
+            ..default_exchange_params()
+        })
+        .await;
         h.fund_insurance(1_000 * USDC).await;
         let mut traders = vec![];
         for _ in 0..TRADERS {
@@ -346,7 +370,10 @@ impl World {
                 if amount == 0 {
                     None
                 } else {
-                    Some(h.lp_deposit(&self.lp, amount).await)
+                    let before = crate::lp::lp_share_price(h).await;
+                    let r = h.lp_deposit(&self.lp, amount).await;
+                    crate::lp::share_price_kept("LP deposit", before, crate::lp::lp_share_price(h).await)?;
+                    Some(r)
                 }
             }
             Op::LpWithdraw { permille: p } => {
@@ -354,9 +381,19 @@ impl World {
                 if shares == 0 {
                     None
                 } else {
-                    Some(h.lp_withdraw(&self.lp, shares).await)
+                    let before = crate::lp::lp_share_price(h).await;
+                    let r = h.lp_withdraw(&self.lp, shares).await;
+                    crate::lp::share_price_kept("LP withdrawal", before, crate::lp::lp_share_price(h).await)?;
+                    Some(r)
                 }
             }
+            Op::FlashLp { who, market, buy, steps, permille: p } => {
+                let amount = permille(h.token_balance(&self.lp.token(&h.quote.mint)).await, p);
+                let t = &self.traders[who as usize];
+                crate::lp::fuzz_flash_lp(h, &self.lp, t, market as u16, buy, steps as u64 * (SOL / 1_000), amount)
+                    .await?
+            }
+            Op::LpClaim => crate::lp::fuzz_lp_claim(h, &self.lp).await?,
             Op::Crank { market } => Some(h.crank(market as usize).await),
             Op::Isolate { who, market, into, permille: p } => {
                 let t = &self.traders[who as usize];
@@ -484,6 +521,7 @@ impl World {
     async fn check(&mut self) -> Result<(), String> {
         let h = &mut self.h;
         h.assert_conservation().await;
+        crate::lp::check_lp_accounting(h, &self.traders, &self.lp).await?;
         // Open interest and entry sums are the sums of the positions.
         for m in 0..MARKETS {
             let market = h.market(m).await;

@@ -337,3 +337,199 @@ async fn lp_withdrawal_fee_stays_with_the_remaining_lps() {
     assert_eq!(pool.withdrawal_fees_earned, fee);
     w.h.assert_conservation().await;
 }
+
+/// Traders sitting on $5,500 of gains the pool may not pay in full (PnL cap, ADL): a deposit
+/// counts at most `max_pnl_factor_for_deposits` × balance of them (here 1%: $1,000), so the
+/// depositor buys shares at the higher value and the LPs already in are not diluted; a
+/// withdrawal counts traders' losses (the pool's unrealised gain) at most
+/// `max_pnl_factor_for_withdrawals` × balance, so a leaver does not cash out gains not yet paid.
+#[tokio::test]
+async fn lp_flows_count_traders_pnl_capped_against_the_lp() {
+    let mut w = World::new().await;
+    let p = ExchangeParams {
+        max_pnl_factor_for_deposits: 10_000,
+        max_pnl_factor_for_withdrawals: 10_000,
+        ..default_exchange_params()
+    };
+    w.h.update_exchange(p).await;
+    let t = w.h.trader(2_000 * USDC).await;
+    w.h.deposit(&t, 0, 2_000 * USDC).await.unwrap();
+    w.h.trade(&t, 0, Side::Buy, 100 * SOL).await.unwrap();
+    w.h.set_market_price(0, px(150)).await;
+    let balance = w.h.pool_state().await.balance as i128;
+    let pnl = traders_pnl(&mut w.h).await;
+    assert_eq!(pnl, 5_500 * USDC as i128);
+    let supply = share_supply(&mut w.h).await;
+    let d = 10_000 * USDC;
+    let a = w.h.trader(d).await;
+    w.h.lp_deposit(&a, d).await.unwrap();
+    let capped = d as i128 * supply / (balance - balance / 100);
+    let uncapped = d as i128 * supply / (balance - pnl);
+    println!("deposit with traders +{pnl}: {} shares (uncapped {uncapped})", lp_shares(&mut w.h, &a).await);
+    assert_eq!(lp_shares(&mut w.h, &a).await as i128, capped);
+
+    // The other way: traders down $5,500 at $50; a withdrawal counts at most 1% of balance.
+    w.h.set_market_price(0, px(50)).await;
+    let balance = w.h.pool_state().await.balance as i128;
+    let pnl = traders_pnl(&mut w.h).await;
+    assert_eq!(pnl, -5_500 * USDC as i128);
+    let supply = share_supply(&mut w.h).await;
+    let shares = lp_shares(&mut w.h, &a).await;
+    w.h.lp_withdraw(&a, shares).await.unwrap();
+    let out = quote_tokens(&mut w.h, &a).await as i128;
+    assert_eq!(out, shares as i128 * (balance + balance / 100) / supply);
+    w.h.assert_conservation().await;
+}
+
+// ------------------------------------------------------------------ fuzz operations (fuzz.rs)
+
+/// The pool's LP value (withdrawal side, uncapped, each market at its oracle mid with funding
+/// accrued to now) and its share supply: share price = value / supply.
+pub async fn lp_share_price(h: &mut Harness) -> (i128, i128) {
+    let now = h.now().await;
+    let pool = h.pool_state().await;
+    let mut markets = vec![];
+    let mut funding = vec![];
+    for i in 0..h.markets.len() {
+        let m = h.market(i).await;
+        let price = h.oracle_price(&m.oracle, m.oracle_kind, &m.feed_id, m.base_decimals).await.oracle;
+        markets.push(fulcrum_risk::MarketExposure {
+            long_base: m.long_base,
+            short_base: m.short_base,
+            long_quote_entry: m.long_quote_entry,
+            short_quote_entry: m.short_quote_entry,
+            price,
+        });
+        funding.push(m.funding_sums(m.funding_index_at(price, now).unwrap()));
+    }
+    let v = fulcrum_risk::LpValuation {
+        balance: pool.balance,
+        markets: &markets,
+        funding: &funding,
+        unresolved_bad_debt: pool.unresolved_bad_debt,
+        insurance_balance: pool.insurance_balance,
+        max_pnl_factor: 0,
+    };
+    (fulcrum_risk::lp_pool_value(&v, fulcrum_risk::Rounding::Down).unwrap(), share_supply(h).await)
+}
+
+/// Invariant: an LP's own deposit or withdrawal never lowers the share price of the others
+/// (beyond 1 ppm: the program accrues funding at the conservative bound, this at the mid).
+pub fn share_price_kept(what: &str, before: (i128, i128), after: (i128, i128)) -> Result<(), String> {
+    let ((vb, sb), (va, sa)) = (before, after);
+    if sb == 0 || sa == 0 {
+        return Ok(());
+    }
+    let slack = (vb / 1_000_000).max(1);
+    if va * sb < (vb - slack) * sa {
+        return Err(format!("{what} lowered the share price: {vb}/{sb} -> {va}/{sa}"));
+    }
+    Ok(())
+}
+
+/// Fuzz op: `lp` deposits `amount` and `t` trades `size` in `market` in the same transaction.
+/// Invariant: the trade pays the fee of the pool's depth without this slot's deposits.
+pub async fn fuzz_flash_lp(
+    h: &mut Harness,
+    lp: &Trader,
+    t: &Trader,
+    market: u16,
+    buy: bool,
+    size: u64,
+    amount: u64,
+) -> Result<Option<TxResult>, String> {
+    if amount == 0 || size == 0 {
+        return Ok(None);
+    }
+    let slot = h.clock().await.slot;
+    let p0 = h.pool_state().await;
+    let m0 = h.market(market as usize).await;
+    let depth0 = fulcrum_risk::pool_depth(p0.balance, p0.deposit_slot, p0.deposited_in_slot, slot);
+    let price = h.oracle_price(&m0.oracle, m0.oracle_kind, &m0.feed_id, m0.base_decimals).await.oracle;
+    let dep = h.lp_deposit_ix(lp, amount);
+    let side = if buy { Side::Buy } else { Side::Sell };
+    let trade = h.trade_ix(t, market, side, size, None, false).await;
+    let r = h.send(&[dep, trade], &[&lp.kp, &t.kp]).await;
+    if r.is_ok() {
+        let m1 = h.market(market as usize).await;
+        let skew = |l, s| fulcrum_risk::skew(l, s, price, depth0).unwrap();
+        let rate = fulcrum_risk::trade_fee_rate(
+            m0.taker_fee,
+            skew(m0.long_base, m0.short_base),
+            skew(m1.long_base, m1.short_base),
+            &m1.dynamic_params(),
+        )
+        .unwrap();
+        let fill = (size as u128 * price as u128).div_ceil(1_000_000_000_000);
+        let fee = (fill * rate as u128).div_ceil(1_000_000) as u64;
+        let paid = m1.fees_collected - m0.fees_collected;
+        if paid != fee {
+            return Err(format!("flash LP of {amount} diluted a trade's fee: paid {paid}, depth {depth0} fee {fee}"));
+        }
+    }
+    Ok(Some(r))
+}
+
+/// Fuzz op: `lp` claims its locked shares. Invariant: never before the cooldown ends, always
+/// after it.
+pub async fn fuzz_lp_claim(h: &mut Harness, lp: &Trader) -> Result<Option<TxResult>, String> {
+    let key = lp_position_address(&h.exchange, &lp.key());
+    if h.account(&key).await.is_none() {
+        return Ok(None);
+    }
+    let pos: fulcrum::state::LpPosition = h.load(&key).await;
+    let now = h.now().await;
+    let ix = lp_claim_ix(h, lp, lp);
+    let r = h.send(&[ix], &[&lp.kp]).await;
+    if r.is_ok() && now < pos.unlock_ts {
+        return Err(format!("LP shares claimed at {now}, within the cooldown (until {})", pos.unlock_ts));
+    }
+    if r.is_err() && pos.locked_shares > 0 && now >= pos.unlock_ts {
+        return Err(format!("LP claim refused after the cooldown: {r:?}"));
+    }
+    Ok(Some(r))
+}
+
+/// Invariants of the LP accounting after every transaction: locked shares are the providers'
+/// (one provider: `lp`), recorded bad debt is the accounts', and each market's funding
+/// snapshot sums are the sums over its positions.
+pub async fn check_lp_accounting(h: &mut Harness, traders: &[Trader], lp: &Trader) -> Result<(), String> {
+    let pool = h.pool_state().await;
+    let key = lp_position_address(&h.exchange, &lp.key());
+    let locked = if h.account(&key).await.is_some() {
+        h.load::<fulcrum::state::LpPosition>(&key).await.locked_shares
+    } else {
+        0
+    };
+    if pool.locked_shares != locked {
+        return Err(format!("pool locked shares {} != the provider's {locked}", pool.locked_shares));
+    }
+    let mut recorded = 0u64;
+    let mut sums = vec![(0i128, 0i128); h.markets.len()];
+    for t in traders {
+        let a = h.margin(&t.account).await;
+        recorded += a.recorded_bad_debt;
+        for s in a.active_perps() {
+            let p = s.position();
+            let v = p.base.unsigned_abs() as i128 * p.funding_snapshot;
+            let e = &mut sums[s.market_index as usize];
+            if p.base > 0 {
+                e.0 += v;
+            } else if p.base < 0 {
+                e.1 += v;
+            }
+        }
+    }
+    if pool.unresolved_bad_debt != recorded {
+        return Err(format!("pool unresolved bad debt {} != Σ recorded {recorded}", pool.unresolved_bad_debt));
+    }
+    for (i, want) in sums.into_iter().enumerate() {
+        let m = h.market(i).await;
+        let got =
+            (fulcrum::state::get_i128(&m.long_funding_snapshots), fulcrum::state::get_i128(&m.short_funding_snapshots));
+        if got != want {
+            return Err(format!("market {i} funding snapshot sums {got:?} != positions {want:?}"));
+        }
+    }
+    Ok(())
+}
