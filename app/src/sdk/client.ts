@@ -741,6 +741,7 @@ export class FulcrumClient {
         bank: b.address,
         vault: b.bank.vault,
         tokenProgram: TOKEN_PROGRAM_ID,
+        pool: this.poolAddress,
       })
       .remainingAccounts(this.healthMetas(slots, state))
       .instruction();

@@ -129,7 +129,7 @@ async fn flash_lp_around_a_large_long_pays_the_full_impact_fee() {
     // No withdrawal in the slot: the shares are locked, not tokens.
     assert_eq!(lp_shares(&mut w.h, &a).await, 0);
     let claim = lp_claim_ix(&w.h, &a, &a);
-    w.rejected(&[claim.clone()], &[&a.kp], FulcrumError::LpCooldownActive).await;
+    w.rejected(std::slice::from_ref(&claim), &[&a.kp], FulcrumError::LpCooldownActive).await;
     // After the cooldown: claim, withdraw everything (the 0.1% fee stays in the pool).
     w.h.advance(60).await;
     w.h.refresh_oracles().await;
@@ -160,7 +160,7 @@ async fn flash_lp_around_a_known_oracle_update_cannot_exit_through_it() {
     // Right after the update: nothing to withdraw, the claim refused, by the owner or anyone.
     assert_eq!(lp_shares(&mut w.h, &a).await, 0);
     let claim = lp_claim_ix(&w.h, &a, &a);
-    w.rejected(&[claim.clone()], &[&a.kp], FulcrumError::LpCooldownActive).await;
+    w.rejected(std::slice::from_ref(&claim), &[&a.kp], FulcrumError::LpCooldownActive).await;
     let accomplice = w.h.trader(0).await;
     let other = lp_claim_ix(&w.h, &accomplice, &a);
     w.rejected_by_anchor(&[other], &[&accomplice.kp], anchor_lang::error::ErrorCode::ConstraintSeeds).await;
@@ -491,8 +491,8 @@ pub async fn fuzz_lp_claim(h: &mut Harness, lp: &Trader) -> Result<Option<TxResu
 }
 
 /// Invariants of the LP accounting after every transaction: locked shares are the providers'
-/// (one provider: `lp`), recorded bad debt is the accounts', and each market's funding
-/// snapshot sums are the sums over its positions.
+/// (one provider: `lp`), recorded bad debt is the accounts' and covers every debt nothing backs,
+/// and each market's funding snapshot sums are the sums over its positions.
 pub async fn check_lp_accounting(h: &mut Harness, traders: &[Trader], lp: &Trader) -> Result<(), String> {
     let pool = h.pool_state().await;
     let key = lp_position_address(&h.exchange, &lp.key());
@@ -509,6 +509,15 @@ pub async fn check_lp_accounting(h: &mut Harness, traders: &[Trader], lp: &Trade
     for t in traders {
         let a = h.margin(&t.account).await;
         recorded += a.recorded_bad_debt;
+        // Bad debt is recorded the moment it exists (it may only be over-recorded: a deposit
+        // into a bankrupt account pays some of it back before `resolve_bankruptcy` forgets it).
+        if a.pending_bad_debt() > a.recorded_bad_debt {
+            return Err(format!(
+                "unrecorded bad debt {} > recorded {}: {a:?}",
+                a.pending_bad_debt(),
+                a.recorded_bad_debt
+            ));
+        }
         for s in a.active_perps() {
             let p = s.position();
             let v = p.base.unsigned_abs() as i128 * p.funding_snapshot;

@@ -786,6 +786,7 @@ impl Harness {
             bank: bank.key,
             vault: bank.vault,
             token_program: spl_token::ID,
+            pool: self.pool,
         }
         .to_account_metas(None);
         metas.extend(self.health_metas(&acct));
