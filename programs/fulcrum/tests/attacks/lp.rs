@@ -542,3 +542,35 @@ pub async fn check_lp_accounting(h: &mut Harness, traders: &[Trader], lp: &Trade
     }
     Ok(())
 }
+
+/// Bad debt left by selling an account's last collateral is recorded at once too: the pool's
+/// LP value drops by what the insurance fund cannot cover before `resolve_bankruptcy` runs, and
+/// not again when it does.
+#[tokio::test]
+async fn bad_debt_left_by_a_collateral_liquidation_is_priced_in_at_once() {
+    let mut w = World::new().await;
+    let sol = w.sol;
+    let t = w.h.trader(0).await;
+    w.h.fund(&t, sol.index, 5 * SOL).await; // $500, $400 of initial collateral
+    w.h.trade(&t, 0, Side::Buy, 35 * SOL).await.unwrap();
+    w.h.set_market_price(0, px(80)).await;
+    let keeper = w.h.trader(100_000 * USDC).await;
+    let kp = keeper.kp.insecure_clone();
+    let q = w.h.quote.mint;
+    w.h.liquidate_perp(&kp, &keeper.token(&q), &t.account, 0).await.unwrap();
+    assert_eq!(w.h.pool_state().await.unresolved_bad_debt, 0, "collateral still backs the debt");
+    w.h.set_bank_price(sol.index, px(20)).await;
+    w.h.liquidate_collateral(&keeper, &t.account, sol.index, 10_000 * USDC).await.unwrap();
+    let a = w.h.margin(&t.account).await;
+    assert_eq!((a.num_collateral, a.num_perps), (0, 0));
+    let debt = a.quote_balance.unsigned_abs();
+    assert!(debt > 0);
+    assert_eq!(a.recorded_bad_debt, debt);
+    assert_eq!(w.h.pool_state().await.unresolved_bad_debt, debt);
+    let (v_before, _) = lp_share_price(&mut w.h).await;
+    w.h.resolve_bankruptcy(&t.account).await.unwrap();
+    let (v_after, _) = lp_share_price(&mut w.h).await;
+    assert_eq!(w.h.pool_state().await.unresolved_bad_debt, 0);
+    assert_eq!(v_after, v_before, "resolving an already priced-in debt moves the LP value");
+    w.h.assert_conservation().await;
+}
