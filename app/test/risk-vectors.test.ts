@@ -9,7 +9,7 @@ import * as risk from "../src/risk/index.js";
 type J = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const file = join(__dirname, "..", "vectors", "risk.json");
-const vectors: { cases: J[]; portfolioCases: J[] } = JSON.parse(readFileSync(file, "utf8"));
+const vectors: { cases: J[]; portfolioCases: J[]; poolCases: J[] } = JSON.parse(readFileSync(file, "utf8"));
 
 const B = (v: string): bigint => BigInt(v);
 const price = (p: J): risk.Price => ({ oracle: B(p.oracle), ema: B(p.ema) });
@@ -183,5 +183,50 @@ test(`risk mirror matches the Rust engine on ${vectors.cases.length} vectors`, (
 test(`margin modes match the Rust engine on ${vectors.portfolioCases.length} portfolio vectors`, () => {
   assert.ok(vectors.portfolioCases.length >= 200, "at least 200 portfolio cases");
   const failures = mismatches(vectors.portfolioCases, computePortfolio);
+  assert.deepStrictEqual(failures.slice(0, 10), [], `${failures.length} mismatches`);
+});
+
+/** An LP-flow case: pool valuation both ways, the deposit / withdrawal it prices, depth. */
+function computePool(c: J): J {
+  const inp = c.input;
+  const balance = B(inp.balance);
+  const markets: risk.MarketExposure[] = inp.markets.map((m: J) => ({
+    longBase: B(m.longBase), shortBase: B(m.shortBase), longQuoteEntry: B(m.longQuoteEntry), shortQuoteEntry: B(m.shortQuoteEntry), price: B(m.price),
+  }));
+  const funding: risk.MarketFunding[] = inp.markets.map((m: J) => ({ index: B(m.index), longSnapshots: B(m.longSnapshots), shortSnapshots: B(m.shortSnapshots) }));
+  const factor = Number(inp.factor);
+  const supply = B(inp.supply);
+  const out: J = {};
+  for (const r of [risk.Rounding.Down, risk.Rounding.Up]) {
+    const v: risk.LpValuation = { balance, markets, funding, unresolvedBadDebt: B(inp.badDebt), insuranceBalance: B(inp.insurance), maxPnlFactor: factor };
+    const perMarket = markets.map((m, i) => ({
+      tradersPnl: res(() => risk.tradersUnrealizedPnl(m, r), s),
+      capped: res(() => risk.cappedTradersPnl(risk.tradersUnrealizedPnl(m, r), balance, factor, r), s),
+      funding: res(() => risk.tradersUnsettledFunding(m, funding[i]!, r), s),
+    }));
+    let flow: J;
+    try {
+      const value = risk.lpPoolValue(v, r);
+      if (r === risk.Rounding.Up) {
+        flow = supply === 0n
+          ? res(() => risk.lpFirstDeposit(B(inp.amount), value), (p) => p.map(s))
+          : res(() => risk.lpSharesForDeposit(B(inp.amount), value, supply), s);
+      } else {
+        flow = res(() => risk.lpWithdrawal(B(inp.shares), value, supply, Number(inp.fee)), (p) => p.map(s));
+      }
+    } catch (e) {
+      if (!(e instanceof risk.MathError)) throw e;
+      flow = { error: e.kind };
+    }
+    out[r] = { value: res(() => risk.lpPoolValue(v, r), s), markets: perMarket, flow };
+  }
+  out.socialised = s(risk.expectedSocialisedLoss(B(inp.badDebt), B(inp.insurance)));
+  out.depth = s(risk.poolDepth(balance, B(inp.depositSlot), B(inp.deposited), B(inp.slot)));
+  return out;
+}
+
+test(`LP flows match the Rust engine on ${vectors.poolCases.length} pool vectors`, () => {
+  assert.ok(vectors.poolCases.length >= 200, "at least 200 pool cases");
+  const failures = mismatches(vectors.poolCases, computePool);
   assert.deepStrictEqual(failures.slice(0, 10), [], `${failures.length} mismatches`);
 });

@@ -25,6 +25,11 @@ export interface Exchange {
   insuranceFee: number;
   collateralLiquidationDiscount: number;
   insuranceFeeShare: number;
+  /** LP flows (present in IDLs that have them): cooldown seconds, withdrawal fee and PnL factors, ppm. */
+  lpCooldownSecs?: number;
+  lpWithdrawalFee?: number;
+  maxPnlFactorForDeposits?: number;
+  maxPnlFactorForWithdrawals?: number;
 }
 
 export interface CollateralBank {
@@ -69,6 +74,9 @@ export interface PerpMarket {
   index: number;
   baseDecimals: number;
   oracleKind: number;
+  /** LP flows: Σ base × funding snapshot per side, i128 LE (present in IDLs that have them). */
+  longFundingSnapshots?: Uint8Array;
+  shortFundingSnapshots?: Uint8Array;
   /** Dynamic risk (present in IDLs that have it). */
   effectiveInitRatio?: number;
   effectiveMaintRatio?: number;
@@ -99,6 +107,21 @@ export interface LiquidityPool {
   feesEarned: bigint;
   socialisedLoss: bigint;
   insurancePaidOut: bigint;
+  /** LP flows (present in IDLs that have them). */
+  depositSlot?: bigint;
+  depositedInSlot?: bigint;
+  lockedShares?: bigint;
+  deadShares?: bigint;
+  unresolvedBadDebt?: bigint;
+  withdrawalFeesEarned?: bigint;
+}
+
+/** A provider's LP shares in cooldown (PDA `[lp_position, exchange, provider]`). */
+export interface LpPosition {
+  exchange: PublicKey;
+  provider: PublicKey;
+  lockedShares: bigint;
+  unlockTs: bigint;
 }
 
 export interface CollateralSlot {
@@ -158,6 +181,7 @@ export const decodeExchange = (d: Buffer): Exchange => decodeAccount<Exchange>("
 export const decodeBank = (d: Buffer): CollateralBank => decodeAccount<CollateralBank>("CollateralBank", d);
 export const decodeMarket = (d: Buffer): PerpMarket => decodeAccount<PerpMarket>("PerpMarket", d);
 export const decodePool = (d: Buffer): LiquidityPool => decodeAccount<LiquidityPool>("LiquidityPool", d);
+export const decodeLpPosition = (d: Buffer): LpPosition => decodeAccount<LpPosition>("LpPosition", d);
 
 export const decodeCorrelations = (d: Buffer): Correlations => decodeAccount<Correlations>("Correlations", d);
 

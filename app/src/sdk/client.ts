@@ -27,9 +27,9 @@ import {
 } from "@solana/web3.js";
 import * as risk from "../risk";
 import {
-  bankAsset, correlationOf, decodeBank, decodeCorrelations, decodeExchange, decodeMarginAccount, decodeMarket, decodePool, marginRiskDecoder,
+  bankAsset, correlationOf, decodeBank, decodeCorrelations, decodeExchange, decodeLpPosition, decodeMarginAccount, decodeMarket, decodePool, marginRiskDecoder,
   marketAsset, perpPosition,
-  type CollateralBank, type Correlations, type Exchange, type LiquidityPool, type MarginAccount, type MarginRiskView, type PerpMarket,
+  type CollateralBank, type Correlations, type Exchange, type LiquidityPool, type LpPosition, type MarginAccount, type MarginRiskView, type PerpMarket,
 } from "./accounts";
 import { type Deployment, faucetKeypair } from "./deployment";
 import { decodeError, FulcrumError } from "./errors";
@@ -789,6 +789,7 @@ export class FulcrumClient {
         bank: b.address,
         vault: b.bank.vault,
         tokenProgram: TOKEN_PROGRAM_ID,
+        pool: this.poolAddress,
       })
       .remainingAccounts(this.healthMetas(slots, state))
       .instruction();
@@ -829,22 +830,100 @@ export class FulcrumClient {
     return { state, common, quoteAta: this.ata(quote.bank.mint), lpAta: this.ata(this.lpMint) };
   }
 
-  async lpDepositIx(amount: bigint): Promise<TransactionInstruction> {
+  /** The provider's cooldown account (`[lp_position, exchange, provider]`). */
+  lpPositionAddress(provider: PublicKey = this.owner): PublicKey {
+    return pda.lpPositionAddress(this.exchange, provider, this.programId);
+  }
+
+  /**
+   * Deposits `amount` of quote for at least `minSharesOut` shares (`LpSlippageExceeded`
+   * otherwise; see `previewLpDeposit`). With an exchange LP cooldown the shares are locked in the
+   * provider's `LpPosition` until `lpClaimIx`.
+   */
+  async lpDepositIx(amount: bigint, minSharesOut = 0n): Promise<TransactionInstruction> {
     const { state, common, quoteAta, lpAta } = await this.lpAccounts();
     return this.program.methods
-      .lpDeposit(bn(amount))
-      .accountsPartial({ ...common, source: quoteAta, lpDestination: lpAta })
+      .lpDeposit(bn(amount), bn(minSharesOut))
+      .accountsPartial({
+        ...common, source: quoteAta, lpDestination: lpAta, lpPosition: this.lpPositionAddress(), systemProgram: SystemProgram.programId,
+      })
       .remainingAccounts(this.marketMetas(state))
       .instruction();
   }
 
-  async lpWithdrawIx(shares: bigint): Promise<TransactionInstruction> {
+  /** Burns `shares` for at least `minAmountOut` of quote, after the withdrawal fee. */
+  async lpWithdrawIx(shares: bigint, minAmountOut = 0n): Promise<TransactionInstruction> {
     const { state, common, quoteAta, lpAta } = await this.lpAccounts();
     return this.program.methods
-      .lpWithdraw(bn(shares))
+      .lpWithdraw(bn(shares), bn(minAmountOut))
       .accountsPartial({ ...common, lpSource: lpAta, destination: quoteAta })
       .remainingAccounts(this.marketMetas(state))
       .instruction();
+  }
+
+  /** Mints the provider's locked shares once the cooldown has passed (`LpCooldownActive` before). */
+  async lpClaimIx(): Promise<TransactionInstruction> {
+    const { common, lpAta } = await this.lpAccounts();
+    return this.program.methods
+      .lpClaim()
+      .accountsPartial({
+        exchange: common.exchange, pool: common.pool, lpMint: common.lpMint, lpPosition: this.lpPositionAddress(),
+        lpDestination: lpAta, provider: common.provider, tokenProgram: common.tokenProgram,
+      })
+      .instruction();
+  }
+
+  /** The provider's shares still in cooldown, if any. */
+  async lpPosition(provider: PublicKey = this.owner): Promise<LpPosition | null> {
+    const info = await this.connection.getAccountInfo(this.lpPositionAddress(provider));
+    return info ? decodeLpPosition(info.data) : null;
+  }
+
+  /**
+   * The pool as LP flows value it now, each market at its oracle mid with funding accrued to the
+   * last crank (`risk.LpValuation`), and the share supply (minted + locked + dead). The program
+   * marks each market at the edge of its confidence interval against the LP and accrues funding
+   * to the second, so its figure can differ by the confidence and a few seconds of funding: a
+   * preview, to set `minSharesOut` / `minAmountOut` with some slippage.
+   */
+  async lpValuation(side: risk.Rounding): Promise<{ valuation: risk.LpValuation; supply: bigint }> {
+    const state = await this.loadExchange(true);
+    const prices = await this.fetchPrices(state);
+    const markets: risk.MarketExposure[] = [];
+    const funding: risk.MarketFunding[] = [];
+    for (const { market: m } of [...state.markets.values()]) {
+      const p = prices.get(priceKey(m.oracle, m.baseDecimals));
+      if (!p) throw new Error("an oracle of the exchange could not be read");
+      markets.push({ longBase: m.longBase, shortBase: m.shortBase, longQuoteEntry: m.longQuoteEntry, shortQuoteEntry: m.shortQuoteEntry, price: p.oracle });
+      const z = new Uint8Array(16);
+      funding.push({
+        index: i128FromBytes(m.cumulativeFunding),
+        longSnapshots: i128FromBytes(m.longFundingSnapshots ?? z),
+        shortSnapshots: i128FromBytes(m.shortFundingSnapshots ?? z),
+      });
+    }
+    const pool = state.pool;
+    const ex = state.exchange;
+    const minted = (await this.connection.getTokenSupply(this.lpMint)).value.amount;
+    const supply = BigInt(minted) + (pool.lockedShares ?? 0n) + (pool.deadShares ?? 0n);
+    const valuation: risk.LpValuation = {
+      balance: pool.balance, markets, funding, unresolvedBadDebt: pool.unresolvedBadDebt ?? 0n, insuranceBalance: pool.insuranceBalance,
+      maxPnlFactor: (side === risk.Rounding.Up ? ex.maxPnlFactorForDeposits : ex.maxPnlFactorForWithdrawals) ?? 0,
+    };
+    return { valuation, supply };
+  }
+
+  /** Shares an LP deposit of `amount` would mint now (see `lpValuation`). */
+  async previewLpDeposit(amount: bigint): Promise<bigint> {
+    const { valuation, supply } = await this.lpValuation(risk.Rounding.Up);
+    return risk.previewLpDeposit(amount, valuation, supply);
+  }
+
+  /** Quote burning `shares` would pay now, after the withdrawal fee (see `lpValuation`). */
+  async previewLpWithdraw(shares: bigint): Promise<bigint> {
+    const { valuation, supply } = await this.lpValuation(risk.Rounding.Down);
+    const state = await this.loadExchange();
+    return risk.previewLpWithdrawal(shares, valuation, supply, state.exchange.lpWithdrawalFee ?? 0);
   }
 
   async insuranceDepositIx(amount: bigint): Promise<TransactionInstruction> {
@@ -1056,11 +1135,14 @@ export class FulcrumClient {
     if (this.state) await this.loadExchange(true);
     return sig;
   }
-  async lpDeposit(amount: bigint): Promise<string> {
-    return this.send([...this.ataIxs([this.lpMint]), await this.lpDepositIx(amount)]);
+  async lpDeposit(amount: bigint, minSharesOut = 0n): Promise<string> {
+    return this.send([...this.ataIxs([this.lpMint]), await this.lpDepositIx(amount, minSharesOut)]);
   }
-  async lpWithdraw(shares: bigint): Promise<string> {
-    return this.send([await this.lpWithdrawIx(shares)]);
+  async lpWithdraw(shares: bigint, minAmountOut = 0n): Promise<string> {
+    return this.send([await this.lpWithdrawIx(shares, minAmountOut)]);
+  }
+  async lpClaim(): Promise<string> {
+    return this.send([...this.ataIxs([this.lpMint]), await this.lpClaimIx()]);
   }
 
   /**

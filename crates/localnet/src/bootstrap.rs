@@ -135,6 +135,12 @@ pub async fn demo(chain: &Chain, prices: &PriceBook, rpc_url: &str) -> Result<Va
         insurance_fee_share: 100_000,
         insurance_floor: 0,
         dust_notional: 10 * USDC,
+        // LP flows: a local chain withdraws at once (mainnet-like: 86,400 s and a fee); traders'
+        // PnL counted by deposits at most 60% of the pool, their losses by withdrawals at most 30%.
+        lp_cooldown_secs: 0,
+        lp_withdrawal_fee: 0,
+        max_pnl_factor_for_deposits: 600_000,
+        max_pnl_factor_for_withdrawals: 300_000,
     };
     let ix = Instruction {
         program_id: fulcrum::ID,
@@ -305,8 +311,10 @@ pub async fn demo(chain: &Chain, prices: &PriceBook, rpc_url: &str) -> Result<Va
         vault: quote_vault,
         source: lp_quote,
         lp_destination: lp_shares,
+        lp_position: pda(&[seeds::LP_POSITION, exchange.as_ref(), faucet.pubkey().as_ref()]),
         provider: faucet.pubkey(),
         token_program: spl_token::ID,
+        system_program: anchor_lang::system_program::ID,
     }
     .to_account_metas(None);
     for m in &markets {
@@ -318,7 +326,7 @@ pub async fn demo(chain: &Chain, prices: &PriceBook, rpc_url: &str) -> Result<Va
     let ix = Instruction {
         program_id: fulcrum::ID,
         accounts: metas,
-        data: fulcrum::instruction::LpDeposit { amount: seed }.data(),
+        data: fulcrum::instruction::LpDeposit { amount: seed, min_shares_out: 0 }.data(),
     };
     chain.send_ixs(&[ix], &[&faucet]).await?;
     let ix = Instruction {

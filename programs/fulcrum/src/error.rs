@@ -186,6 +186,13 @@ pub enum FulcrumError {
     MinSpreadTooLarge,
     #[msg("spread_z must be at most 10,000,000 ppm (10)")]
     SpreadZTooLarge,
+    // --- LP flows (issue 13 §2, s4-lp)
+    #[msg("LP deposit or withdrawal below its minimum out")]
+    LpSlippageExceeded,
+    #[msg("LP shares are still in their cooldown")]
+    LpCooldownActive,
+    #[msg("No locked LP shares to claim")]
+    NothingToClaim,
 }
 
 impl From<fulcrum_risk::CorrelationError> for FulcrumError {

@@ -198,11 +198,16 @@ pub mod fulcrum {
 
     // ----- liquidity providers
 
-    pub fn lp_deposit<'info>(ctx: Context<'info, LpDeposit<'info>>, amount: u64) -> Result<()> {
-        instructions::lp_deposit::handler(ctx, amount)
+    pub fn lp_deposit<'info>(ctx: Context<'info, LpDeposit<'info>>, amount: u64, min_shares_out: u64) -> Result<()> {
+        instructions::lp_deposit::handler(ctx, amount, min_shares_out)
     }
 
-    pub fn lp_withdraw<'info>(ctx: Context<'info, LpWithdraw<'info>>, shares: u64) -> Result<()> {
-        instructions::lp_withdraw::handler(ctx, shares)
+    pub fn lp_withdraw<'info>(ctx: Context<'info, LpWithdraw<'info>>, shares: u64, min_amount_out: u64) -> Result<()> {
+        instructions::lp_withdraw::handler(ctx, shares, min_amount_out)
+    }
+
+    /// Mints a provider's LP shares once their cooldown has passed.
+    pub fn lp_claim(ctx: Context<LpClaim>) -> Result<()> {
+        instructions::lp_deposit::claim(ctx)
     }
 }

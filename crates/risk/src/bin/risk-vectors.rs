@@ -20,6 +20,9 @@ const LATENCY_CASES: usize = 512;
 const LATENCY_SEED: u64 = 0x0001_a7e5_u64 ^ 0x9e37_79b9_7f4a_7c15;
 /// Assets the portfolio cases place holdings on (`0..PORTFOLIO_ASSETS`).
 const PORTFOLIO_ASSETS: usize = 4;
+/// LP-flow cases (`poolCases`: pool valuation, share pricing, depth): their own generator.
+const POOL_CASES: usize = 256;
+const POOL_SEED: u64 = 0x0000_9001_u64 ^ 0x9e37_79b9_7f4a_7c15;
 
 struct Rng(u64);
 
@@ -400,6 +403,9 @@ fn main() {
     out.push_str(&portfolio_cases().join(",\n"));
     let _ = writeln!(out, "\n],\"latencySeed\":\"{LATENCY_SEED}\",\"latencyCases\":[");
     out.push_str(&latency_cases().join(",\n"));
+    // LP flows (issue 13 §2), appended after the portfolio cases.
+    let _ = writeln!(out, "\n],\"poolSeed\":\"{POOL_SEED}\",\"poolCases\":[");
+    out.push_str(&pool_cases().join(",\n"));
     out.push_str("\n]}\n");
     match out_path {
         Some(p) => {
@@ -733,6 +739,123 @@ fn latency_cases() -> Vec<String> {
             ("fillPrice", res(spread.and_then(|sp| fill_price(buy, oracle, lo, hi, sp)), s)),
             ("fillPriceAnySpread", res(fill_price(buy, oracle, lo, hi, any_spread), s)),
         ];
+        lines.push(obj(&[("case", case.to_string()), ("input", input), ("expect", obj(&results))]));
+    }
+    lines
+}
+
+fn rounding_name(r: Rounding) -> &'static str {
+    match r {
+        Rounding::Down => "down",
+        Rounding::Up => "up",
+    }
+}
+
+/// LP-flow cases: a pool over 1–3 markets with unsettled funding, recorded bad debt and a PnL
+/// factor, valued both ways, with the share pricing of a deposit and a withdrawal against it.
+fn pool_cases() -> Vec<String> {
+    let mut rng = Rng(POOL_SEED);
+    let mut lines = Vec::with_capacity(POOL_CASES);
+    for case in 0..POOL_CASES {
+        let balance = rng.log(1, 1 << 50);
+        let n = rng.range(1, 3) as usize;
+        let mut markets = vec![];
+        let mut funding = vec![];
+        for _ in 0..n {
+            let d = decimals(&mut rng);
+            let p = price(&mut rng, d).oracle;
+            let long_base = if rng.chance(20) { 0 } else { rng.log(1, 10u64.pow(u32::from(d)) * 100_000) };
+            let short_base = if rng.chance(20) { 0 } else { rng.log(1, 10u64.pow(u32::from(d)) * 100_000) };
+            let entry = |rng: &mut Rng, base: u64| -> i64 {
+                let v = fulcrum_risk::fixed::mul_div_floor(u128::from(base), u128::from(p), PRICE_SCALE).unwrap_or(0)
+                    as i64;
+                (v + rng.signed(v as u64 / 5 + 1)).max(0)
+            };
+            let long_quote_entry = -entry(&mut rng, long_base);
+            let short_quote_entry = entry(&mut rng, short_base);
+            markets.push(MarketExposure { long_base, short_base, long_quote_entry, short_quote_entry, price: p });
+            let index = rng.signed(1 << 40) as i128;
+            let snap = |rng: &mut Rng, base: u64| i128::from(base) * (index - rng.signed(1 << 36) as i128);
+            let long_snapshots = snap(&mut rng, long_base);
+            let short_snapshots = snap(&mut rng, short_base);
+            funding.push(MarketFunding { index, long_snapshots, short_snapshots });
+        }
+        let bad_debt = if rng.chance(50) { 0 } else { rng.log(1, balance.max(2)) };
+        let insurance = rng.log(1, balance.max(2));
+        let factor = if rng.chance(30) { 0 } else { rng.range(1, 2_000_000) as u32 };
+        let amount = rng.log(1, 1 << 45);
+        let supply = if rng.chance(10) { 0 } else { rng.log(1, 1 << 50) };
+        let shares = if supply == 0 { 0 } else { rng.range(0, supply) };
+        let fee = rng.range(0, 50_000) as u32;
+        let (deposit_slot, deposited, slot) = (rng.range(100, 103), rng.log(1, 1 << 50), rng.range(100, 103));
+
+        let mut results: Vec<(&str, String)> = vec![];
+        for r in [Rounding::Down, Rounding::Up] {
+            let v = LpValuation {
+                balance,
+                markets: &markets,
+                funding: &funding,
+                unresolved_bad_debt: bad_debt,
+                insurance_balance: insurance,
+                max_pnl_factor: factor,
+            };
+            let value = lp_pool_value(&v, r);
+            let per_market: Vec<String> = markets
+                .iter()
+                .zip(&funding)
+                .map(|(m, f)| {
+                    let pnl = traders_unrealized_pnl(m, r);
+                    obj(&[
+                        ("tradersPnl", res(pnl, s)),
+                        ("capped", res(pnl.and_then(|p| capped_traders_pnl(p, balance, factor, r)), s)),
+                        ("funding", res(traders_unsettled_funding(m, f, r), s)),
+                    ])
+                })
+                .collect();
+            let name = rounding_name(r);
+            let shares_out = match (r, value) {
+                (Rounding::Up, Ok(v)) if supply == 0 => res(lp_first_deposit(amount, v), |(a, b)| arr(&[s(a), s(b)])),
+                (Rounding::Up, Ok(v)) => res(lp_shares_for_deposit(amount, v, supply), s),
+                (Rounding::Down, Ok(v)) => res(lp_withdrawal(shares, v, supply, fee), |(a, b)| arr(&[s(a), s(b)])),
+                (_, Err(e)) => err(e),
+            };
+            results.push((
+                if name == "down" { "down" } else { "up" },
+                obj(&[("value", res(value, s)), ("markets", arr(&per_market)), ("flow", shares_out)]),
+            ));
+        }
+        results.push(("socialised", s(expected_socialised_loss(bad_debt, insurance))));
+        results.push(("depth", s(pool_depth(balance, deposit_slot, deposited, slot))));
+        let markets_json: Vec<String> = markets
+            .iter()
+            .zip(&funding)
+            .map(|(m, f)| {
+                obj(&[
+                    ("longBase", s(m.long_base)),
+                    ("shortBase", s(m.short_base)),
+                    ("longQuoteEntry", s(m.long_quote_entry)),
+                    ("shortQuoteEntry", s(m.short_quote_entry)),
+                    ("price", s(m.price)),
+                    ("index", s(f.index)),
+                    ("longSnapshots", s(f.long_snapshots)),
+                    ("shortSnapshots", s(f.short_snapshots)),
+                ])
+            })
+            .collect();
+        let input = obj(&[
+            ("balance", s(balance)),
+            ("markets", arr(&markets_json)),
+            ("badDebt", s(bad_debt)),
+            ("insurance", s(insurance)),
+            ("factor", factor.to_string()),
+            ("amount", s(amount)),
+            ("supply", s(supply)),
+            ("shares", s(shares)),
+            ("fee", fee.to_string()),
+            ("depositSlot", s(deposit_slot)),
+            ("deposited", s(deposited)),
+            ("slot", s(slot)),
+        ]);
         lines.push(obj(&[("case", case.to_string()), ("input", input), ("expect", obj(&results))]));
     }
     lines

@@ -28,7 +28,7 @@ pub fn handler(ctx: Context<CrankMarket>) -> Result<()> {
     require!(!market.is_settled(), FulcrumError::MarketSettled);
     let (price, publish_time) =
         load_observation(&a.oracle.to_account_info(), &market.oracle_config(), exchange.quote_decimals, now)?;
-    let depth = a.pool.load()?.balance;
+    let depth = a.pool.load()?.depth(Clock::get()?.slot);
     let fresh = publish_time >= market.last_publish_time;
     if market.observe(price, publish_time, now, depth).math()? {
         emit_breaker(&market, price);

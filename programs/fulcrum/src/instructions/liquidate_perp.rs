@@ -104,7 +104,7 @@ pub fn handler<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
         .map_err(|_| FulcrumError::InsufficientPoolLiquidity)?;
     pool.insurance_balance = pool.insurance_balance.checked_add(plan.insurance_fee).overflow()?;
     // Open interest moved: the OI premium and the funding rate follow.
-    market.refresh_ratios(observed, clock.unix_timestamp, pool.balance).math()?;
+    market.refresh_ratios(observed, clock.unix_timestamp, pool.depth(clock.slot)).math()?;
     let fees = i128::from(plan.liquidator_fee) + i128::from(plan.insurance_fee);
     let backing = match isolated {
         Some(_) => &mut acct.perps[slot_i].isolated_collateral,
@@ -133,6 +133,9 @@ pub fn handler<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
         });
     }
     acct.compact_perp(slot_i);
+    // A bankrupting liquidation is bad debt from now (LP flows price it in), not only once
+    // `resolve_bankruptcy` runs.
+    pool.sync_bad_debt(&mut acct).overflow()?;
 
     // Health after, from the same prices.
     let after = match isolated {

@@ -80,7 +80,10 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
             FulcrumError::OracleTooOldForFill
         );
         let mut pool = a.pool.load_mut()?;
-        let depth = pool.balance;
+        // LP deposits of this slot are not depth (a flash deposit cannot dilute the impact fee
+        // or pin the funding rate).
+        let slot_now = Clock::get()?.slot;
+        let depth = pool.depth(slot_now);
         if market.observe(price, obs.publish_time, now, depth).math()? {
             emit_breaker(&market, price);
         }
@@ -151,7 +154,7 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
         pool.insurance_balance = pool.insurance_balance.checked_add(to_insurance).overflow()?;
         pool.fees_earned = pool.fees_earned.checked_add(to_pool).overflow()?;
         // Open interest moved: the OI premium and the funding rate follow.
-        market.refresh_ratios(price.oracle, now, pool.balance).math()?;
+        market.refresh_ratios(price.oracle, now, pool.depth(slot_now)).math()?;
 
         let fee = i64::try_from(fill.fee).map_err(|_| FulcrumError::MathOverflow)?;
         // An isolated position settles into its own collateral, a cross one into the account.
@@ -170,6 +173,9 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
         }
         let isolated = slot.is_isolated();
         acct.compact_perp(slot_i);
+        // A close that leaves the account (or an isolated slot) owing what nothing backs is bad
+        // debt from now: LP flows price it in before `resolve_bankruptcy` runs.
+        pool.sync_bad_debt(&mut acct).overflow()?;
         let event = TradeEvent {
             seq,
             margin_account: a.margin_account.key(),

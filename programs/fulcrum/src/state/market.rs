@@ -121,9 +121,15 @@ pub struct PerpMarket {
     /// Fill spread volatility multiplier z, ppm.
     pub spread_z: u32,
     pub _pad_latency: [u8; 4],
+    // --- LP flows (issue 13 §2, s4-lp): 32 bytes
+    /// Σ base × funding snapshot over long positions, and Σ |base| × snapshot over shorts
+    /// (i128 little-endian, base native × `FUNDING_SCALE`): the pool's unsettled funding is
+    /// `fulcrum_risk::traders_unsettled_funding`. Kept by [`PerpMarket::update_open_interest`].
+    pub long_funding_snapshots: [u8; 16],
+    pub short_funding_snapshots: [u8; 16],
     pub reserved: [u8; 96],
 }
-const _: () = assert!(core::mem::size_of::<PerpMarket>() == 544);
+const _: () = assert!(core::mem::size_of::<PerpMarket>() == 576);
 
 /// Life of a market ([`PerpMarket::status`]): `ACTIVE` → `WINDING_DOWN` (reduce-only, can go
 /// back) → `SETTLED` at a final price (no trading, no oracle; `settle_position` closes each
@@ -275,25 +281,40 @@ impl PerpMarket {
     }
 
     fn remove_position(&mut self, p: &PerpPosition) -> Option<()> {
+        let snap = i128::from(p.base.unsigned_abs()).checked_mul(p.funding_snapshot)?;
         if p.base > 0 {
             self.long_base = self.long_base.checked_sub(p.base.unsigned_abs())?;
             self.long_quote_entry = self.long_quote_entry.checked_sub(p.quote_entry)?;
+            self.long_funding_snapshots = put_i128(get_i128(&self.long_funding_snapshots).checked_sub(snap)?);
         } else if p.base < 0 {
             self.short_base = self.short_base.checked_sub(p.base.unsigned_abs())?;
             self.short_quote_entry = self.short_quote_entry.checked_sub(p.quote_entry)?;
+            self.short_funding_snapshots = put_i128(get_i128(&self.short_funding_snapshots).checked_sub(snap)?);
         }
         Some(())
     }
 
     fn add_position(&mut self, p: &PerpPosition) -> Option<()> {
+        let snap = i128::from(p.base.unsigned_abs()).checked_mul(p.funding_snapshot)?;
         if p.base > 0 {
             self.long_base = self.long_base.checked_add(p.base.unsigned_abs())?;
             self.long_quote_entry = self.long_quote_entry.checked_add(p.quote_entry)?;
+            self.long_funding_snapshots = put_i128(get_i128(&self.long_funding_snapshots).checked_add(snap)?);
         } else if p.base < 0 {
             self.short_base = self.short_base.checked_add(p.base.unsigned_abs())?;
             self.short_quote_entry = self.short_quote_entry.checked_add(p.quote_entry)?;
+            self.short_funding_snapshots = put_i128(get_i128(&self.short_funding_snapshots).checked_add(snap)?);
         }
         Some(())
+    }
+
+    /// The market's unsettled funding at `index` (the funding index accrued to now).
+    pub fn funding_sums(&self, index: i128) -> fulcrum_risk::MarketFunding {
+        fulcrum_risk::MarketFunding {
+            index,
+            long_snapshots: get_i128(&self.long_funding_snapshots),
+            short_snapshots: get_i128(&self.short_funding_snapshots),
+        }
     }
 
     pub fn set_funding_index(&mut self, v: i128) {

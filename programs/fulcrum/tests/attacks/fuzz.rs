@@ -15,8 +15,11 @@
 //! two correlated markets (then leg closes), per-second crank runs (each crank must move funding
 //! by exactly its accrual), confidence widening past the markets' bound (liquidations must go on
 //! at the conservative price: none may fail for its oracle), oracle rotation, isolated collateral
-//! and margin-mode switches, and oracle-latency round trips (open, newer update, close in one
-//! slot: never a gain; the dynamic market also charges a latency spread).
+//! and margin-mode switches, oracle-latency round trips (open, newer update, close in one
+//! slot: never a gain; the dynamic market also charges a latency spread), and LP flows (issue 13 §2): flash deposits wrapped around a trade
+//! (the trade pays the fee of the depth without them), claims (never within the cooldown),
+//! deposits and withdrawals that never lower the others' share price, and the LP accounting
+//! (locked shares, recorded bad debt, funding snapshot sums) checked after every transaction.
 //!
 //! Seeds are fixed (`FULCRUM_FUZZ_SEED`, default 1), so a run is reproducible; a failing
 //! sequence is shrunk by proptest and written to `tests/attacks/regressions/` as JSON, which
@@ -147,6 +150,17 @@ pub enum Op {
         steps: u32,
         bps: i16,
     },
+    /// The LP deposits ‰ of its quote and `who` trades in the same transaction (a flash LP
+    /// around a trade): the trade must pay the fee of the depth without the deposit.
+    FlashLp {
+        who: u8,
+        market: u8,
+        buy: bool,
+        steps: u32,
+        permille: u16,
+    },
+    /// The LP claims its locked shares: never within the cooldown, always after it.
+    LpClaim,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -178,6 +192,9 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..MARKETS as u8).prop_map(|market| Op::Rotate { market }),
         2 => (0..TRADERS as u8, 0..MARKETS as u8, any::<bool>(), 1u32..60_000, -300i16..300)
             .prop_map(|(who, market, buy, steps, bps)| Op::LatencyRoundTrip { who, market, buy, steps, bps }),
+        1 => (0..TRADERS as u8, 0..MARKETS as u8, any::<bool>(), 1u32..90_000, 1u16..1_000)
+            .prop_map(|(who, market, buy, steps, permille)| Op::FlashLp { who, market, buy, steps, permille }),
+        1 => Just(Op::LpClaim),
     ]
 }
 
@@ -236,6 +253,13 @@ impl World {
         h.add_bank(6, OracleFormat::Pull, Quote::at(px(1)), default_bank_params()).await;
         let lp = h.seed_pool(200_000 * USDC).await;
         h.mint_to(&h.quote.mint.clone(), &lp.token(&h.quote.mint), 100_000 * USDC).await;
+        // LP flows from here on: new shares locked for 30 s, 0.05% withdrawal fee.
+        h.update_exchange(fulcrum::instructions::ExchangeParams {
+            lp_cooldown_secs: 30,
+            lp_withdrawal_fee: 500,
+            ..default_exchange_params()
+        })
+        .await;
         h.fund_insurance(1_000 * USDC).await;
         let mut traders = vec![];
         for _ in 0..TRADERS {
@@ -363,7 +387,10 @@ impl World {
                 if amount == 0 {
                     None
                 } else {
-                    Some(h.lp_deposit(&self.lp, amount).await)
+                    let before = crate::lp::lp_share_price(h).await;
+                    let r = h.lp_deposit(&self.lp, amount).await;
+                    crate::lp::share_price_kept("LP deposit", before, crate::lp::lp_share_price(h).await)?;
+                    Some(r)
                 }
             }
             Op::LpWithdraw { permille: p } => {
@@ -371,9 +398,19 @@ impl World {
                 if shares == 0 {
                     None
                 } else {
-                    Some(h.lp_withdraw(&self.lp, shares).await)
+                    let before = crate::lp::lp_share_price(h).await;
+                    let r = h.lp_withdraw(&self.lp, shares).await;
+                    crate::lp::share_price_kept("LP withdrawal", before, crate::lp::lp_share_price(h).await)?;
+                    Some(r)
                 }
             }
+            Op::FlashLp { who, market, buy, steps, permille: p } => {
+                let amount = permille(h.token_balance(&self.lp.token(&h.quote.mint)).await, p);
+                let t = &self.traders[who as usize];
+                crate::lp::fuzz_flash_lp(h, &self.lp, t, market as u16, buy, steps as u64 * (SOL / 1_000), amount)
+                    .await?
+            }
+            Op::LpClaim => crate::lp::fuzz_lp_claim(h, &self.lp).await?,
             Op::Crank { market } => Some(h.crank(market as usize).await),
             Op::Isolate { who, market, into, permille: p } => {
                 let t = &self.traders[who as usize];
@@ -506,6 +543,7 @@ impl World {
     async fn check(&mut self) -> Result<(), String> {
         let h = &mut self.h;
         h.assert_conservation().await;
+        crate::lp::check_lp_accounting(h, &self.traders, &self.lp).await?;
         // Open interest and entry sums are the sums of the positions.
         for m in 0..MARKETS {
             let market = h.market(m).await;

@@ -15,6 +15,7 @@ mod fuzz;
 mod integrity;
 mod latency;
 mod loose_ends;
+mod lp;
 mod modes;
 mod oracle_spoofing;
 mod params;

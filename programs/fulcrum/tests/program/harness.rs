@@ -132,6 +132,11 @@ pub fn default_exchange_params() -> ExchangeParams {
         insurance_fee_share: 0,
         insurance_floor: 0,
         dust_notional: 10 * USDC,
+        // LP flows: no cooldown, no withdrawal fee, traders' PnL uncapped (tests set their own).
+        lp_cooldown_secs: 0,
+        lp_withdrawal_fee: 0,
+        max_pnl_factor_for_deposits: 0,
+        max_pnl_factor_for_withdrawals: 0,
     }
 }
 
@@ -791,6 +796,7 @@ impl Harness {
             bank: bank.key,
             vault: bank.vault,
             token_program: spl_token::ID,
+            pool: self.pool,
         }
         .to_account_metas(None);
         metas.extend(self.health_metas(&acct));
@@ -878,15 +884,17 @@ impl Harness {
             vault: self.quote.vault,
             source: provider.token(&self.quote.mint),
             lp_destination: provider.token(&self.lp_mint),
+            lp_position: lp_position_address(&self.exchange, &provider.key()),
             provider: provider.key(),
             token_program: spl_token::ID,
+            system_program: anchor_lang::system_program::ID,
         }
         .to_account_metas(None);
         metas.extend(self.market_metas());
         Instruction {
             program_id: fulcrum::ID,
             accounts: metas,
-            data: fulcrum::instruction::LpDeposit { amount }.data(),
+            data: fulcrum::instruction::LpDeposit { amount, min_shares_out: 0 }.data(),
         }
     }
 
@@ -912,7 +920,7 @@ impl Harness {
         let ix = Instruction {
             program_id: fulcrum::ID,
             accounts: metas,
-            data: fulcrum::instruction::LpWithdraw { shares }.data(),
+            data: fulcrum::instruction::LpWithdraw { shares, min_amount_out: 0 }.data(),
         };
         self.send(&[ix], &[&provider.kp]).await
     }
@@ -921,6 +929,9 @@ impl Harness {
     pub async fn seed_pool(&mut self, amount: u64) -> Trader {
         let lp = self.trader(amount).await;
         self.lp_deposit(&lp, amount).await.expect("lp_deposit");
+        // The next slot: a deposit is not depth in its own slot (`LiquidityPool::depth`), and a
+        // seeded pool stands for liquidity provided long before.
+        self.advance(0).await;
         lp
     }
 
@@ -975,6 +986,10 @@ impl Harness {
         keys.push(correlations_address(&self.exchange));
         keys
     }
+}
+
+pub fn lp_position_address(exchange: &Pubkey, provider: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[seeds::LP_POSITION, exchange.as_ref(), provider.as_ref()], &fulcrum::ID).0
 }
 
 pub fn correlations_address(exchange: &Pubkey) -> Pubkey {
