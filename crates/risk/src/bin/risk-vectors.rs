@@ -232,6 +232,7 @@ fn random_perp(rng: &mut Rng, base: i64, p: Price, d: u8, r: &PerpRanges) -> Per
             maint_margin_ratio: (u64::from(init) * rng.range(300, 900) / 1000) as u32,
             imf: if rng.chance(60) { 0 } else { rng.range(1, r.imf_max) as u32 },
             cumulative_funding: cum,
+            pnl_haircut: Default::default(),
         },
     }
 }

@@ -5,7 +5,9 @@ use crate::error::FulcrumError;
 use crate::oracle::{read_oracle, OracleConfig, OracleKind};
 use crate::seeds;
 use crate::state::*;
-use crate::validate::{admit_market_ratio, base_decimals as base_decimals_in_range, in_range, oracle_age};
+use crate::validate::{
+    admit_market_ratio, admit_pnl_factor, base_decimals as base_decimals_in_range, in_range, oracle_age,
+};
 
 /// Risk and trading parameters of a perp market.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,6 +57,17 @@ pub struct MarketParams {
     pub impact_fee: u32,
     /// Oldest last-valid price a liquidation may use while the oracle is stale, seconds, ≤ 3,600.
     pub liquidation_max_age: u32,
+    /// PnL cap: most of the pool's cash (balance) this market's winners are paid together, ppm,
+    /// 0..=1,000,000 (0: no cap). Winners' profit beyond it counts and is paid pro rata
+    /// (`fulcrum_risk::pnl_haircut`). The exchange keeps Σ over markets ≤ 1,000,000
+    /// (`PnlFactorBudgetExceeded`), so the pool can pay every market's capped winners at once.
+    pub max_pnl_factor: u32,
+    /// Auto-deleveraging starts when winners' profit / pool cash exceeds this, ppm,
+    /// 0..=10,000,000 (0: no auto-deleveraging).
+    pub adl_threshold: u32,
+    /// Auto-deleveraging never takes the ratio below this, ppm, < `adl_threshold` (0 when
+    /// auto-deleveraging is off).
+    pub adl_floor: u32,
 }
 
 impl MarketParams {
@@ -84,6 +97,10 @@ impl MarketParams {
         in_range("max_funding_rate", self.max_funding_rate.into(), 0, 100_000, Bad)?;
         in_range("impact_fee", self.impact_fee.into(), 0, 100_000, Bad)?;
         in_range("liquidation_max_age", self.liquidation_max_age.into(), 0, 3_600, Bad)?;
+        in_range("max_pnl_factor", self.max_pnl_factor.into(), 0, one, Bad)?;
+        in_range("adl_threshold", self.adl_threshold.into(), 0, 10 * one, Bad)?;
+        let floor_max = u64::from(self.adl_threshold).saturating_sub(1);
+        in_range("adl_floor", self.adl_floor.into(), 0, floor_max, FulcrumError::AdlFloorNotBelowThreshold)?;
         Ok(())
     }
 }
@@ -132,6 +149,7 @@ pub fn handler(
     in_range("market_index", market_index.into(), 0, u64::from(MAX_MARKETS) - 1, FulcrumError::InvalidParameter)?;
     require!(OracleKind::from_u8(oracle_kind)? != OracleKind::None, FulcrumError::InvalidParameter);
     admit_market_ratio(&mut e, params.maint_margin_ratio)?;
+    admit_pnl_factor(&mut e, 0, params.max_pnl_factor)?;
     let cfg = OracleConfig {
         kind: oracle_kind,
         key: a.oracle.key(),

@@ -71,9 +71,13 @@ pub struct Exchange {
     /// Lowest maintenance ratio of any perp market listed or updated, ppm (0: none): the
     /// liquidation fees must stay below it (`fulcrum_risk::liquidation_fee_fits`). Never raised.
     pub min_maint_margin_ratio: u32,
+    // --- winners are always paid (issue 13 §3): PnL caps
+    /// Σ of every listed market's `max_pnl_factor`, ppm of pool cash, ≤ 1,000,000: kept on
+    /// listing and on each update (old factor out, new in).
+    pub pnl_factor_sum: u64,
     pub reserved: [u8; 136],
 }
-const _: () = assert!(core::mem::size_of::<Exchange>() == 296);
+const _: () = assert!(core::mem::size_of::<Exchange>() == 304);
 
 impl Exchange {
     pub const SIZE: usize = 8 + core::mem::size_of::<Exchange>();

@@ -154,6 +154,10 @@ pub fn default_market_params() -> MarketParams {
         max_funding_rate: 0,
         impact_fee: 0,
         liquidation_max_age: 120,
+        // No PnL cap and no auto-deleveraging by default (the winners tests set them).
+        max_pnl_factor: 0,
+        adl_threshold: 0,
+        adl_floor: 0,
     }
 }
 
@@ -623,7 +627,8 @@ impl Harness {
         self.send(&[ix], &[&t.kp]).await
     }
 
-    /// `(bank, oracle)` per active collateral slot then `(market, oracle)` per active perp slot.
+    /// `(bank, oracle)` per active collateral slot then `(market, oracle)` per active perp slot,
+    /// the correlations (portfolio), the pool (any perp slot).
     pub fn health_metas(&self, acct: &MarginAccount) -> Vec<AccountMeta> {
         let mut metas = vec![];
         for s in acct.active_collateral() {
@@ -638,6 +643,9 @@ impl Harness {
         }
         if acct.is_portfolio() {
             metas.push(AccountMeta::new_readonly(correlations_address(&self.exchange), false));
+        }
+        if !acct.active_perps().is_empty() {
+            metas.push(AccountMeta::new_readonly(self.pool, false));
         }
         metas
     }
