@@ -1179,11 +1179,15 @@ impl Harness {
             let asset = corr.as_ref().and_then(|c| c.bank_asset(s.bank_index));
             i.collateral_assets.push(asset.unwrap_or(fulcrum_risk::STANDALONE));
         }
+        let pool_balance = self.pool_state().await.balance;
         for s in acct.active_perps() {
             let market = self.market(s.market_index as usize).await;
             let price = self.liquidation_price(&market.oracle_config(), s.base > 0).await;
             let now = self.now().await;
-            let e = fulcrum_risk::PerpExposure { position: s.position(), market: market.risk_at(price, now).unwrap() };
+            let mut e =
+                fulcrum_risk::PerpExposure { position: s.position(), market: market.risk_at(price, now).unwrap() };
+            // As the program: profit through the market's PnL cap on the pool's cash.
+            e.market.pnl_haircut = market.pnl_haircut_at(price.oracle, pool_balance).unwrap();
             if s.is_isolated() {
                 i.isolated.push((s.market_index, e, s.isolated_collateral));
             } else {
