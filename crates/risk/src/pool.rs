@@ -281,3 +281,21 @@ pub fn plan_auto_deleverage(
     }
     evaluate(close_of(below - 1))
 }
+
+/// Auto-deleveraging rank of a position (higher goes first), as Hyperliquid ranks: its PnL ratio
+/// (`pnl / |quote_entry|`, ppm) × its account's leverage (`notional / equity`, ppm), over ppm.
+/// A position not winning ranks 0; an account with no equity left ranks at leverage `u64::MAX`.
+pub fn adl_score(pnl: i128, quote_entry: i64, notional: i128, equity: i128) -> u128 {
+    if pnl <= 0 {
+        return 0;
+    }
+    let one = u128::from(RATIO_ONE);
+    let basis = u128::from(quote_entry.unsigned_abs()).max(1);
+    let ratio = pnl.unsigned_abs().saturating_mul(one) / basis;
+    let leverage = if equity <= 0 {
+        u128::from(u64::MAX)
+    } else {
+        notional.max(0).unsigned_abs().saturating_mul(one) / equity.unsigned_abs()
+    };
+    ratio.saturating_mul(leverage) / one
+}
