@@ -75,6 +75,11 @@ export interface PerpMarket {
   fundingRate?: bigint;
   reduceOnlyUntil?: bigint;
   paused?: number;
+  /** PnL cap and auto-deleveraging (present in IDLs that have them; absent: no cap, ADL off). */
+  maxPnlFactor?: number;
+  adlThreshold?: number;
+  adlFloor?: number;
+  pnlWithheld?: bigint;
 }
 
 export interface LiquidityPool {
