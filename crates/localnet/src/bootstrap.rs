@@ -267,6 +267,12 @@ pub async fn demo(chain: &Chain, prices: &PriceBook, rpc_url: &str) -> Result<Va
                     max_funding_rate: 0,
                     impact_fee: 0,
                     liquidation_max_age: 120,
+                    // Winners are always paid: each of the three markets' winners may be paid up
+                    // to 30% of the pool's cash (Σ 90% ≤ 100%); auto-deleveraging above 45%,
+                    // down to 25%.
+                    max_pnl_factor: 300_000,
+                    adl_threshold: 450_000,
+                    adl_floor: 250_000,
                 },
             }
             .data(),
