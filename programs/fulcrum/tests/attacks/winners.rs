@@ -4,7 +4,10 @@
 //!
 //! On the previous main (no PnL cap): the $20,000 winner's close and the winner's liquidation
 //! failed with `InsufficientPoolLiquidity` (6033), and 10 SOL ($1,000, the account's only asset)
-//! were withdrawn against $12,000 of profit from a $10,000 pool.
+//! were withdrawn against $12,000 of profit from a $10,000 pool. Now: the close is paid exactly
+//! its cap ($5,005.00 of $20,000 at 50% of a $10,010 pool), the liquidation lands paying exactly
+//! $5,007.50, the withdrawal and a larger trade are refused (the profit counts $1,000.60), and
+//! auto-deleveraging refuses by name or lowers the ratio (2.397 → 0.685, floor 0.5).
 
 use anchor_lang::{InstructionData, ToAccountMetas};
 use fulcrum::instructions::{MarketParams, Side};
