@@ -161,7 +161,7 @@ function offlineClient(): { client: FulcrumClient; state: ExchangeState } {
   return { client, state };
 }
 
-test("a portfolio account's health accounts end with the exchange's correlations; a cross account's do not", async () => {
+test("a portfolio account's health accounts end with the exchange's correlations then the pool; a cross account's have no correlations", async () => {
   const { client, state } = offlineClient();
   const corr = pda.correlationsAddress(client.exchange);
   const view = (marginMode: number) => marginRiskDecoder()(encodeMarginAccount({
@@ -170,13 +170,14 @@ test("a portfolio account's health accounts end with the exchange's correlations
     perps: [{ marketIndex: 0, position: { base: 5n, quoteEntry: -5n, fundingSnapshot: 0n } }, { marketIndex: 2, position: { base: 1n, quoteEntry: -1n, fundingSnapshot: 0n }, isolated: true, isolatedCollateral: 3n }],
   }));
   const portfolio = client.healthMetas(FulcrumClient.slotsOf(view(1)), state);
-  assert.equal(portfolio.length, 7, "bank + oracle, two markets + oracles, correlations");
+  assert.equal(portfolio.length, 8, "bank + oracle, two markets + oracles, correlations, pool");
   assert.ok(portfolio[6]!.pubkey.equals(corr));
+  assert.ok(portfolio[7]!.pubkey.equals(state.poolAddress), "an account with positions ends with the pool (its PnL cap)");
   assert.ok(portfolio[4]!.pubkey.equals(state.markets.get(2)!.address), "isolated positions are in the list in slot order");
   const cross = client.healthMetas(FulcrumClient.slotsOf(view(0)), state);
-  assert.equal(cross.length, 6);
+  assert.equal(cross.length, 7);
   assert.ok(!cross.some((m) => m.pubkey.equals(corr)));
   // A keeper's liquidation of a portfolio account carries it too.
   const ix = await client.liquidatePerpIx(Keypair.generate().publicKey, 0, view(1));
-  assert.ok(ix.keys[ix.keys.length - 1]!.pubkey.equals(corr));
+  assert.ok(ix.keys[ix.keys.length - 2]!.pubkey.equals(corr));
 });

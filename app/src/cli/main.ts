@@ -23,7 +23,7 @@ import { decodeError } from "../sdk/errors";
 import { enginePriceFromNumber } from "../sdk/oracle";
 import { ArgError, parseCli, parseUnits } from "./args";
 import { loadKeypair, resolveConfig } from "./config";
-import { marketsJson, marketsText, reportJson, reportText } from "./format";
+import { marketsJson, marketsText, reportJson, reportText, usd } from "./format";
 
 const HELP = `fulcrum: trade Fulcrum perpetuals from the command line
 
@@ -99,8 +99,14 @@ async function run(argv: string[]): Promise<void> {
     }
     case "close": {
       const market = await client.resolveMarket(c.market);
+      // What the close will pay, through the market's PnL cap, shown with it.
+      const held = (await client.marginAccount())?.perps.find((p) => p.marketIndex === market)?.base ?? 0n;
+      const abs = held < 0n ? -held : held;
+      const preview = held === 0n ? null : await client.tradePreview(market, held > 0n ? "sell" : "buy", abs, { reduceOnly: true });
       const sig = await client.closePosition(market);
-      out(inv.json, { signature: sig, market }, `closed ${c.market.toUpperCase()}: ${sig}`);
+      const capped = preview && preview.withheld > 0n ? ` (PnL cap: paid ${usd(preview.realizedPnl, q)} of ${usd(preview.uncappedPnl, q)})` : "";
+      const fields = { signature: sig, market, realizedPnl: preview?.realizedPnl.toString(), withheld: preview?.withheld.toString() };
+      out(inv.json, fields, `closed ${c.market.toUpperCase()}${capped}: ${sig}`);
       return;
     }
     case "lp": {

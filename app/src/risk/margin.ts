@@ -7,6 +7,7 @@ import {
   AccountParams, Collateral, PerpMarketRisk, PerpPosition, RiskAccount,
   assetPrice, collateralWeight, liabilityPrice, marketMarginRatio, quoteLiabilityWeight,
 } from "./types.js";
+import { applyHaircut } from "./pool.js";
 
 /** Equity against requirement for one kind of margin, quote native units. */
 export interface Health {
@@ -56,7 +57,13 @@ export function baseValue(base: bigint, price: bigint): bigint {
   return mulDivSignedFloor(base, price, PRICE_SCALE);
 }
 
+/** Unrealised PnL net of funding, a gain through the market's PnL cap. */
 export function unrealizedPnl(pos: PerpPosition, market: PerpMarketRisk, kind: MarginKind): bigint {
+  return applyHaircut(uncappedPnl(pos, market, kind), market.pnlHaircut);
+}
+
+/** {@link unrealizedPnl} before the PnL cap. */
+export function uncappedPnl(pos: PerpPosition, market: PerpMarketRisk, kind: MarginKind): bigint {
   const price = pos.base >= 0n ? assetPrice(market.price, kind) : liabilityPrice(market.price, kind);
   const pnl = add(baseValue(pos.base, price), pos.quoteEntry);
   return sub(pnl, unsettledFunding(pos, market));
@@ -176,7 +183,8 @@ export function liquidationPrice(account: RiskAccount, index: number): bigint | 
   const m = health(account, kind);
   const value = baseValue(base, e.market.price.oracle);
   const ownReq = positionRequirement(base, e.market, kind);
-  const rest = sub(sub(m.equity, value), sub(m.requirement, ownReq));
+  const equity = add(sub(m.equity, unrealizedPnl(e.position, e.market, kind)), uncappedPnl(e.position, e.market, kind));
+  const rest = sub(sub(equity, value), sub(m.requirement, ownReq));
   const ratio = marginRatio(base, e.market, kind);
   const one = RATIO_ONE;
   const a = abs(base);

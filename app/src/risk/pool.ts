@@ -1,14 +1,20 @@
 // The liquidity pool as LP flows value it: mirror of `crates/risk/src/pool.rs` (issue 13 §2),
 // to the unit (app/vectors/risk.json `poolCases`).
 //
+// The PnL cap and auto-deleveraging (issue 13 §3, `winnersCases`): a market's winners are paid at
+// most `maxPnlFactor × pool cash` together; beyond it every gain counts and is paid at
+// `paid / profit` (rounded down), and no one payment exceeds the cap.
+//
 // Pool value for an LP = balance − Σ traders' PnL (capped against the LP by the deposit /
 // withdrawal PnL factor) + Σ funding traders owe and have not settled − bad debt the insurance
 // fund cannot cover. Everything rounds against whoever enters (`Up`) or leaves (`Down`).
 
 import {
-  FUNDING_SCALE, MathError, PRICE_SCALE, RATIO_ONE, add, max, min, mulDivCeil, mulDivFloor, mulDivSignedCeil,
-  mulDivSignedFloor, sub, toI128, toU64,
+  FUNDING_SCALE, MathError, PRICE_SCALE, RATIO_ONE, U64_MAX, add, max, min, mulDivCeil, mulDivFloor, mulDivSignedCeil,
+  mulDivSignedFloor, sub, toI128, toI64, toU64,
 } from "./fixed.js";
+import type { PerpMarketRisk, PerpPosition } from "./types.js";
+import { applyFill, type FillOutcome } from "./trade.js";
 
 /** Shares the first deposit mints to no one (`fulcrum_risk::DEAD_SHARES`). */
 export const DEAD_SHARES = 1_000n;
@@ -128,4 +134,119 @@ export function previewLpDeposit(amount: bigint, v: LpValuation, supply: bigint)
 /** What burning `shares` would pay now, net of the withdrawal fee (for a preview). */
 export function previewLpWithdrawal(shares: bigint, v: LpValuation, supply: bigint, fee: number): bigint {
   return lpWithdrawal(shares, lpPoolValue(v, Rounding.Down), supply, fee)[0];
+}
+
+/** A market's PnL cap as it applies to its winners (quote native units). */
+export interface PnlHaircut {
+  paid: bigint;
+  profit: bigint;
+  cap: bigint;
+}
+
+const U128_MAX = (1n << 128n) - 1n;
+
+/** No cap: every profit counts and is paid in full. */
+export const PNL_HAIRCUT_NONE: PnlHaircut = { paid: 0n, profit: 0n, cap: U128_MAX };
+
+export const isHaircut = (h: PnlHaircut): boolean => h.paid < h.profit;
+
+/** Winners' profit in one market: Σ over sides max(side PnL, 0), each rounded up. */
+export function marketProfit(m: MarketExposure): bigint {
+  const long = add(toI128(mulDivCeil(m.longBase, m.price, PRICE_SCALE)), m.longQuoteEntry);
+  const short = sub(m.shortQuoteEntry, toI128(mulDivFloor(m.shortBase, m.price, PRICE_SCALE)));
+  return (long > 0n ? long : 0n) + (short > 0n ? short : 0n);
+}
+
+/** The haircut of a market whose winners hold `profit` under `maxPnlFactor` (ppm of `poolBalance`; 0: no cap). */
+export function pnlHaircut(profit: bigint, maxPnlFactor: number, poolBalance: bigint): PnlHaircut {
+  if (maxPnlFactor === 0) return { profit, paid: profit, cap: U128_MAX };
+  const cap = mulDivFloor(poolBalance, BigInt(maxPnlFactor), RATIO_ONE);
+  return { paid: profit < cap ? profit : cap, profit, cap };
+}
+
+/** `pnl` as the cap counts and pays it: a gain scaled by `paid / profit` (down) and at most `cap`; a loss unchanged. */
+export function applyHaircut(pnl: bigint, h: PnlHaircut = PNL_HAIRCUT_NONE): bigint {
+  if (pnl <= 0n) return pnl;
+  const scaled = h.paid < h.profit ? mulDivFloor(pnl, h.paid, h.profit) : pnl;
+  return toI128(scaled < h.cap ? scaled : h.cap);
+}
+
+/** Winners' profit / pool cash, ppm, rounded up (`U64_MAX` against an empty pool). */
+export function pnlRatio(profit: bigint, poolBalance: bigint): bigint {
+  if (profit === 0n) return 0n;
+  if (poolBalance === 0n) return U64_MAX;
+  const r = mulDivCeil(profit, RATIO_ONE, poolBalance);
+  return r > U64_MAX ? U64_MAX : r;
+}
+
+/** `exposure` with `old` replaced by `next` in its sums. */
+export function replacePosition(exposure: MarketExposure, old: PerpPosition, next: PerpPosition): MarketExposure {
+  const e = { ...exposure };
+  for (const [p, sign] of [[old, -1n], [next, 1n]] as const) {
+    const base = (p.base < 0n ? -p.base : p.base) * sign;
+    const entry = p.quoteEntry * sign;
+    if (p.base > 0n) {
+      e.longBase += base;
+      if (e.longBase < 0n || e.longBase > U64_MAX) throw new MathError("InvalidInput");
+      e.longQuoteEntry = toI64(add(e.longQuoteEntry, entry));
+    } else if (p.base < 0n) {
+      e.shortBase += base;
+      if (e.shortBase < 0n || e.shortBase > U64_MAX) throw new MathError("InvalidInput");
+      e.shortQuoteEntry = toI64(add(e.shortQuoteEntry, entry));
+    }
+  }
+  return e;
+}
+
+export interface AdlPlan {
+  baseDelta: bigint;
+  fill: FillOutcome;
+  ratioBefore: bigint;
+  ratioAfter: bigint;
+}
+
+/** The largest close of `pos` at the oracle price keeping the market's ratio ≥ `floor`; see pool.rs. */
+export function planAutoDeleverage(
+  pos: PerpPosition, market: PerpMarketRisk, exposure: MarketExposure, poolBalance: bigint, floor: number, step: bigint,
+): AdlPlan {
+  if (pos.base === 0n || step === 0n) throw new MathError("InvalidInput");
+  const price = market.price.oracle;
+  const exp = { ...exposure, price };
+  const ratioBefore = pnlRatio(marketProfit(exp), poolBalance);
+  const abs = pos.base < 0n ? -pos.base : pos.base;
+  const sign = pos.base < 0n ? -1n : 1n;
+  const closeOf = (k: bigint): bigint => (k * step < abs ? k * step : abs);
+  const evaluate = (close: bigint): AdlPlan => {
+    const delta = -sign * close;
+    const fill = applyFill(pos, market, delta, price, 0);
+    const after = replacePosition(exp, pos, fill.position);
+    const balance = poolBalance - fill.realizedPnl;
+    if (balance < 0n || balance > U64_MAX) throw new MathError("Overflow");
+    return { baseDelta: delta, fill, ratioBefore, ratioAfter: pnlRatio(marketProfit(after), balance) };
+  };
+  const steps = (abs + step - 1n) / step;
+  const all = evaluate(abs);
+  const fl = BigInt(floor);
+  if (all.ratioAfter >= fl) return all;
+  let lo = 0n;
+  let hi = steps;
+  while (hi - lo > 1n) {
+    const mid = lo + (hi - lo) / 2n;
+    if (evaluate(closeOf(mid)).ratioAfter < fl) hi = mid;
+    else lo = mid;
+  }
+  if (hi <= 1n) {
+    return { baseDelta: 0n, fill: { position: { ...pos }, realizedPnl: 0n, fillQuote: 0n, fee: 0n }, ratioBefore, ratioAfter: ratioBefore };
+  }
+  return evaluate(closeOf(hi - 1n));
+}
+
+/** Auto-deleveraging rank (higher first): PnL ratio × leverage, both ppm, over ppm; see pool.rs. */
+export function adlScore(pnl: bigint, quoteEntry: bigint, notional: bigint, equity: bigint): bigint {
+  if (pnl <= 0n) return 0n;
+  const sat = (v: bigint): bigint => (v > U128_MAX ? U128_MAX : v);
+  const basis = quoteEntry < 0n ? -quoteEntry : quoteEntry;
+  const ratio = sat(pnl * RATIO_ONE) / (basis > 0n ? basis : 1n);
+  const leverage = equity <= 0n ? U64_MAX : sat((notional > 0n ? notional : 0n) * RATIO_ONE) / equity;
+  return sat(ratio * leverage) / RATIO_ONE;
 }

@@ -5,6 +5,7 @@ import {
 } from "./fixed.js";
 import { health, isMet, unsettledFunding, baseValue } from "./margin.js";
 import { PerpMarketRisk, PerpPosition, RiskAccount } from "./types.js";
+import { applyHaircut } from "./pool.js";
 
 export interface FillOutcome {
   position: PerpPosition;
@@ -43,6 +44,8 @@ export function applyFill(pos: PerpPosition, market: PerpMarketRisk, delta: bigi
   const fillQuote = mulDivCeil(abs(delta), price, PRICE_SCALE);
   const fee = mulDivCeil(fillQuote, BigInt(feeRate), RATIO_ONE);
   if (next.base === 0n) next.fundingSnapshot = 0n;
+  // A gain is paid through the market's PnL cap; the rest stays with the pool.
+  realized = applyHaircut(realized, market.pnlHaircut);
   if (fillQuote > U64_MAX || fee > U64_MAX) throw new MathError("Overflow");
   return { position: next, realizedPnl: toI64(realized), fillQuote, fee };
 }
@@ -52,7 +55,7 @@ export function settlePnl(pos: PerpPosition, market: PerpMarketRisk): [bigint, P
   const value = baseValue(pos.base, market.price.oracle);
   const pnl = add(value, pos.quoteEntry);
   const next = { base: pos.base, quoteEntry: toI64(-value), fundingSnapshot: market.cumulativeFunding };
-  return [toI64(sub(pnl, funding)), next];
+  return [toI64(applyHaircut(sub(pnl, funding), market.pnlHaircut)), next];
 }
 
 /** Largest multiple of `step` tradable on perp `index` in direction `buy`; see trade.rs. */

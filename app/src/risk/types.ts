@@ -1,5 +1,6 @@
 /** The engine's inputs: the mirror of `crates/risk/src/types.rs`. */
 import { MarginKind, RATIO_ONE } from "./fixed.js";
+import type { PnlHaircut } from "./pool.js";
 
 /** An oracle observation, both in PRICE_SCALE units. */
 export interface Price {
@@ -42,6 +43,8 @@ export interface PerpMarketRisk {
   maintMarginRatio: number;
   imf: number;
   cumulativeFunding: bigint;
+  /** The market's PnL cap now (`pool.ts`): gains count and are paid through it (absent: no cap). */
+  pnlHaircut?: PnlHaircut;
 }
 
 export const marketMarginRatio = (m: PerpMarketRisk, kind: MarginKind): bigint =>

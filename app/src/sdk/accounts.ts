@@ -97,6 +97,11 @@ export interface PerpMarket {
   obsSlot?: bigint;
   obsLo?: bigint;
   obsHi?: bigint;
+  /** PnL cap and auto-deleveraging (present in IDLs that have them; absent: no cap, ADL off). */
+  maxPnlFactor?: number;
+  adlThreshold?: number;
+  adlFloor?: number;
+  pnlWithheld?: bigint;
 }
 
 export interface LiquidityPool {

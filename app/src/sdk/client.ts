@@ -3,6 +3,7 @@
  * and the engine's view of any margin account. Works against any Solana RPC (the local chain,
  * `solana-test-validator`, devnet): it uses only the standard JSON-RPC API.
  */
+import { createHash } from "node:crypto";
 import { AnchorProvider, BN, BorshCoder, EventParser, Program, Wallet } from "@anchor-lang/core";
 import {
   createAssociatedTokenAccountIdempotentInstruction,
@@ -88,6 +89,47 @@ export interface MarginParts {
   /** How `main` is margined; null for a portfolio account the exchange's correlations cannot price. */
   model: risk.MarginModel | null;
   isolated: { marketIndex: number; account: risk.RiskAccount }[];
+}
+
+/** One market against its auto-deleveraging threshold ({@link FulcrumClient.adlMarkets}). */
+export interface AdlMarket {
+  marketIndex: number;
+  /** Winners' profit at oracle, quote native units. */
+  profit: bigint;
+  /** Profit / pool cash, ppm. */
+  ratio: bigint;
+  threshold: number;
+  floor: number;
+  haircut: risk.PnlHaircut;
+  /** Above a (non-zero) threshold: `auto_deleverage` is open. */
+  above: boolean;
+}
+
+/** A winning position in a market's auto-deleveraging queue. */
+export interface AdlEntry {
+  account: string;
+  marketIndex: number;
+  /** Unrealised PnL before the cap, quote native units. */
+  pnl: bigint;
+  /** `risk.adlScore`: PnL ratio × leverage, ppm. */
+  score: bigint;
+  /** 1: deleveraged first. */
+  rank: number;
+}
+
+/** A fill as it would land ({@link FulcrumClient.previewFill}). */
+export interface FillPreview {
+  price: bigint;
+  position: risk.PerpPosition;
+  /** What the pool pays (negative: receives), through the PnL cap. */
+  realizedPnl: bigint;
+  /** The same before the cap. */
+  uncappedPnl: bigint;
+  /** Profit the cap keeps with the pool. */
+  withheld: bigint;
+  haircut: risk.PnlHaircut;
+  /** Base taker fee. */
+  fee: bigint;
 }
 
 /** Which slots an account has (for the canonical health account list). */
@@ -319,6 +361,8 @@ export class FulcrumClient {
         maintMarginRatio: Math.max(m.market.effectiveMaintRatio ?? 0, m.market.maintMarginRatio),
         imf: m.market.imf,
         cumulativeFunding: i128FromBytes(m.market.cumulativeFunding),
+        // As the program: a gain counts through the market's PnL cap on the pool's cash.
+        pnlHaircut: FulcrumClient.marketHaircut(m.market, price.oracle, state.pool.balance),
       };
     }
     const banks: ({ price: risk.Price; initAssetWeight: number; maintAssetWeight: number } | undefined)[] = [];
@@ -439,6 +483,153 @@ export class FulcrumClient {
     return { address, account, marginMode, health, freeCollateral: risk.freeCollateralOf(health.init), positions, collateral };
   }
 
+  // ------------------------------------------------------------------ winners: PnL cap and ADL
+
+  /** A market's open-interest sums at `price` (engine units). */
+  static marketExposure(m: PerpMarket, price: bigint): risk.MarketExposure {
+    const z = (v: bigint | undefined): bigint => v ?? 0n;
+    return { longBase: z(m.longBase), shortBase: z(m.shortBase), longQuoteEntry: z(m.longQuoteEntry), shortQuoteEntry: z(m.shortQuoteEntry), price };
+  }
+
+  /** The market's PnL cap at `price` against `poolBalance` of pool cash (`fulcrum_risk::pnl_haircut`). */
+  static marketHaircut(m: PerpMarket, price: bigint, poolBalance: bigint): risk.PnlHaircut {
+    if (!m.maxPnlFactor) return risk.PNL_HAIRCUT_NONE;
+    return risk.pnlHaircut(risk.marketProfit(FulcrumClient.marketExposure(m, price)), m.maxPnlFactor ?? 0, poolBalance);
+  }
+
+  /** Every priced market's winners' profit / pool cash (ppm) against its auto-deleveraging threshold. */
+  static adlMarkets(state: ExchangeState, prices: PriceBook): AdlMarket[] {
+    const out: AdlMarket[] = [];
+    for (const [marketIndex, m] of state.markets) {
+      const price = prices.get(priceKey(m.market.oracle, m.market.baseDecimals));
+      if (!price) continue;
+      const profit = risk.marketProfit(FulcrumClient.marketExposure(m.market, price.oracle));
+      const ratio = risk.pnlRatio(profit, state.pool.balance);
+      const threshold = m.market.adlThreshold ?? 0;
+      const haircut = FulcrumClient.marketHaircut(m.market, price.oracle, state.pool.balance);
+      out.push({ marketIndex, profit, ratio, threshold, floor: m.market.adlFloor ?? 0, haircut, above: threshold > 0 && ratio > BigInt(threshold) });
+    }
+    return out;
+  }
+
+  /**
+   * The auto-deleveraging queue of `marketIndex`: every winning position there, highest
+   * `risk.adlScore` first (its PnL ratio × its account's leverage, as Hyperliquid ranks; an
+   * isolated position by its own collateral). `rank` is 1-based.
+   */
+  static adlRanking(
+    state: ExchangeState,
+    prices: PriceBook,
+    accounts: Iterable<[string, MarginAccount | MarginRiskView]>,
+    marketIndex: number,
+    ctx: RiskContext = FulcrumClient.riskContext(state, prices),
+  ): AdlEntry[] {
+    const out: AdlEntry[] = [];
+    for (const [account, v] of accounts) {
+      const slot = (v.perps as PerpLike[]).find((p) => p.marketIndex === marketIndex);
+      if (!slot || positionOf(slot).base === 0n) continue;
+      try {
+        const parts = FulcrumClient.marginParts(v, ctx);
+        const iso = parts.isolated.find((x) => x.marketIndex === marketIndex);
+        const ra = iso ? iso.account : parts.main;
+        const e = iso ? iso.account.perps[0]! : parts.main.perps[parts.mainMarkets.indexOf(marketIndex)]!;
+        const pnl = risk.uncappedPnl(e.position, e.market, risk.MarginKind.Maintenance);
+        if (pnl <= 0n) continue;
+        const notional = risk.totalNotional(ra);
+        const equity = risk.rawEquity(ra);
+        out.push({ account, marketIndex, pnl, score: risk.adlScore(pnl, e.position.quoteEntry, notional, equity), rank: 0 });
+      } catch (err) {
+        if (!(err instanceof risk.MathError)) throw err;
+      }
+    }
+    out.sort((a, b) => (a.score > b.score ? -1 : a.score < b.score ? 1 : a.account < b.account ? -1 : 1));
+    out.forEach((e, i) => (e.rank = i + 1));
+    return out;
+  }
+
+  /** `account`'s place in each market's auto-deleveraging queue where it holds a winner (1: first). */
+  static adlRank(
+    state: ExchangeState,
+    prices: PriceBook,
+    accounts: Iterable<[string, MarginAccount | MarginRiskView]>,
+    account: string,
+  ): Map<number, AdlEntry> {
+    const all = [...accounts];
+    const ctx = FulcrumClient.riskContext(state, prices);
+    const out = new Map<number, AdlEntry>();
+    const own = all.find(([k]) => k === account)?.[1];
+    for (const s of own?.perps ?? []) {
+      const e = FulcrumClient.adlRanking(state, prices, all, s.marketIndex, ctx).find((x) => x.account === account);
+      if (e) out.set(s.marketIndex, e);
+    }
+    return out;
+  }
+
+  /**
+   * What filling `delta` base on `marketIndex` at the oracle price would realise, before it is
+   * sent: the realised PnL the pool pays (through the market's PnL cap), the uncapped PnL, the
+   * part withheld, and the base taker fee (the program adds a skew impact fee on dynamic markets).
+   */
+  static previewFill(
+    acct: MarginAccount | MarginRiskView | null,
+    state: ExchangeState,
+    prices: PriceBook,
+    marketIndex: number,
+    delta: bigint,
+  ): FillPreview {
+    const m = state.markets.get(marketIndex);
+    if (!m) throw new Error(`market ${marketIndex} not listed`);
+    const price = prices.get(priceKey(m.market.oracle, m.market.baseDecimals));
+    if (!price) throw new Error(`no price for market ${marketIndex}`);
+    const market = FulcrumClient.riskContext(state, prices).markets[marketIndex]!;
+    const slot = (acct?.perps as PerpLike[] | undefined)?.find((p) => p.marketIndex === marketIndex);
+    const position = slot ? positionOf(slot) : { base: 0n, quoteEntry: 0n, fundingSnapshot: market.cumulativeFunding };
+    const fill = risk.applyFill(position, market, delta, price.oracle, m.market.takerFee);
+    const full = risk.applyFill(position, { ...market, pnlHaircut: risk.PNL_HAIRCUT_NONE }, delta, price.oracle, 0);
+    return {
+      price: price.oracle,
+      position: fill.position,
+      realizedPnl: fill.realizedPnl,
+      uncappedPnl: full.realizedPnl,
+      withheld: full.realizedPnl - fill.realizedPnl,
+      haircut: market.pnlHaircut ?? risk.PNL_HAIRCUT_NONE,
+      fee: fill.fee,
+    };
+  }
+
+  /** {@link previewFill} of a trade (or, with `reduceOnly` and a size past the position, of its close). */
+  async tradePreview(marketIndex: number, side: Side, baseSize: bigint, opts: { reduceOnly?: boolean; account?: PublicKey } = {}): Promise<FillPreview> {
+    const state = await this.loadExchange(true);
+    const prices = await this.fetchPrices(state);
+    const acct = await this.marginAccount(opts.account ?? this.marginAccountAddress());
+    const held = acct?.perps.find((p) => p.marketIndex === marketIndex)?.base ?? 0n;
+    let delta = side === "buy" ? baseSize : -baseSize;
+    const absHeld = held < 0n ? -held : held;
+    if (opts.reduceOnly && held !== 0n && baseSize > absHeld) delta = -held;
+    return FulcrumClient.previewFill(acct, state, prices, marketIndex, delta);
+  }
+
+  /** Permissionless `auto_deleverage` of `account`'s position in `marketIndex`, signed by this client's wallet. */
+  async autoDeleverageIx(account: PublicKey, marketIndex: number): Promise<TransactionInstruction> {
+    const state = await this.loadExchange();
+    const m = this.marketEntry(state, marketIndex);
+    // Built by hand (its discriminator is Anchor's `global:auto_deleverage`) so that it does not
+    // wait for the regenerated IDL types.
+    const data = createHash("sha256").update("global:auto_deleverage").digest().subarray(0, 8);
+    return new TransactionInstruction({
+      programId: this.programId,
+      keys: [
+        { pubkey: this.exchange, isSigner: false, isWritable: false },
+        { pubkey: account, isSigner: false, isWritable: true },
+        { pubkey: this.owner, isSigner: true, isWritable: false },
+        { pubkey: m.address, isSigner: false, isWritable: true },
+        { pubkey: m.market.oracle, isSigner: false, isWritable: false },
+        { pubkey: state.poolAddress, isSigner: false, isWritable: true },
+      ],
+      data: Buffer.from(data),
+    });
+  }
+
   /** Mint → symbol, filled from deployments as clients are created. */
   static bankSymbols = new Map<string, string>();
 
@@ -446,7 +637,7 @@ export class FulcrumClient {
 
   /**
    * The remaining accounts of a margin check for an account with `slots`: the canonical list, then
-   * the exchange's correlations for a portfolio account.
+   * the exchange's correlations for a portfolio account, then the pool when it has a perp slot.
    */
   healthMetas(slots: SlotSet, state: ExchangeState): AccountMeta[] {
     const metas: AccountMeta[] = [];
@@ -461,6 +652,8 @@ export class FulcrumClient {
       metas.push(ro(m.address), ro(m.market.oracle));
     }
     if (slots.portfolio) metas.push(ro(pda.correlationsAddress(this.exchange, this.programId)));
+    // Any perp slot: the pool, whose cash sets each market's PnL cap.
+    if (slots.perps.length > 0) metas.push(ro(state.poolAddress));
     return metas;
   }
 

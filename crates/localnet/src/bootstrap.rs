@@ -278,6 +278,12 @@ pub async fn demo(chain: &Chain, prices: &PriceBook, rpc_url: &str) -> Result<Va
                     max_fill_age: 60,
                     min_spread: 0,
                     spread_z: 3_000_000,
+                    // Winners are always paid: each of the three markets' winners may be paid up
+                    // to 30% of the pool's cash (Σ 90% ≤ 100%); auto-deleveraging above 45%,
+                    // down to 25%.
+                    max_pnl_factor: 300_000,
+                    adl_threshold: 450_000,
+                    adl_floor: 250_000,
                 },
             }
             .data(),

@@ -9,8 +9,27 @@
 //! the pool as an LP entering or leaving must see it: traders' PnL at oracle (capped against
 //! the LP by the deposit / withdrawal PnL factor), funding traders owe and have not settled, and
 //! bad debt the insurance fund cannot cover from the moment it exists.
+//! ## Winners are always paid: the PnL cap and auto-deleveraging
+//!
+//! One quote pool backs every market, so its cash is split between them: market `m` may owe its
+//! winners at most `cap_m = max_pnl_factor_m × pool balance` (ppm, rounded down), and the
+//! exchange refuses factors whose sum exceeds 100%. Winners' profit in a market is
+//! [`market_profit`]: `Σ over sides max(side PnL at oracle, 0)` from the market's open-interest
+//! sums (funding left out: it is not in the sums). When it exceeds the cap, every positive PnL in
+//! the market counts and is paid at `h = cap / profit` ([`pnl_haircut`], [`apply_haircut`],
+//! rounded down, against the trader); losses are untouched. One payment is also never more than
+//! `cap` itself (a winner whose side nets against losers on the same side can hold more than the
+//! side's profit). So a close, a liquidation or a settlement pays at most `cap ≤ pool balance`:
+//! it never fails for lack of pool cash, and it pays the full profit or exactly the capped share.
+//! The cap is on cash, not on pool value (which counts traders' PnL), so it is not circular.
+//!
+//! Auto-deleveraging ([`plan_auto_deleverage`]) closes a winner at the oracle price, paid with
+//! the haircut, while `profit / pool balance` ([`pnl_ratio`]) is above a market's threshold,
+//! never below its floor.
 
 use crate::fixed::*;
+use crate::trade::{apply_fill, FillOutcome};
+use crate::types::{PerpMarketRisk, PerpPosition};
 
 /// One market's aggregate open interest, as a market account keeps it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -243,4 +262,172 @@ pub fn pool_depth(balance: u64, deposit_slot: u64, deposited_in_slot: u64, slot:
     } else {
         balance
     }
+/// A market's PnL cap as it applies to its winners: they are owed `profit` in all and paid `paid`
+/// of it (`min(profit, cap)`), and no one payment exceeds `cap` (quote native units).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PnlHaircut {
+    /// What the market's winners would be paid together.
+    pub paid: u128,
+    /// Winners' profit in the market ([`market_profit`]).
+    pub profit: u128,
+    /// `max_pnl_factor × pool balance`.
+    pub cap: u128,
+}
+
+impl PnlHaircut {
+    /// No cap: every profit counts and is paid in full.
+    pub const NONE: Self = Self { paid: 0, profit: 0, cap: u128::MAX };
+
+    /// Whether winners are paid less than their profit.
+    pub fn is_haircut(&self) -> bool {
+        self.paid < self.profit
+    }
+}
+
+impl Default for PnlHaircut {
+    fn default() -> Self {
+        Self::NONE
+    }
+}
+
+/// Winners' profit in one market: `Σ over sides max(side PnL, 0)`, each side's PnL
+/// `base × price + Σ quote_entry` rounded up (against the trader: a larger profit is a deeper
+/// haircut). Funding is not in the market's sums and is left out.
+pub fn market_profit(m: &MarketExposure) -> MathResult<u128> {
+    let price = u128::from(m.price);
+    let long =
+        add(to_i128(mul_div_ceil(u128::from(m.long_base), price, PRICE_SCALE)?)?, i128::from(m.long_quote_entry))?;
+    let short =
+        sub(i128::from(m.short_quote_entry), to_i128(mul_div_floor(u128::from(m.short_base), price, PRICE_SCALE)?)?)?;
+    Ok(long.max(0).unsigned_abs() + short.max(0).unsigned_abs())
+}
+
+/// The haircut of a market whose winners hold `profit` under `max_pnl_factor` (ppm of
+/// `pool_balance`; 0: no cap): `cap = ⌊balance × factor⌋`, `paid = min(profit, cap)`.
+pub fn pnl_haircut(profit: u128, max_pnl_factor: u32, pool_balance: u64) -> MathResult<PnlHaircut> {
+    if max_pnl_factor == 0 {
+        return Ok(PnlHaircut { profit, paid: profit, cap: u128::MAX });
+    }
+    let cap = mul_div_floor(u128::from(pool_balance), u128::from(max_pnl_factor), u128::from(RATIO_ONE))?;
+    Ok(PnlHaircut { paid: profit.min(cap), profit, cap })
+}
+
+/// `pnl` as the cap counts and pays it: a gain scaled by `paid / profit` (rounded down) and at
+/// most `cap`; a loss unchanged.
+pub fn apply_haircut(pnl: i128, h: &PnlHaircut) -> MathResult<i128> {
+    if pnl <= 0 {
+        return Ok(pnl);
+    }
+    let gain = pnl.unsigned_abs();
+    let scaled = if h.paid < h.profit { mul_div_floor(gain, h.paid, h.profit)? } else { gain };
+    to_i128(scaled.min(h.cap))
+}
+
+/// Winners' profit against the pool's cash, ppm, rounded up (`u64::MAX` for a profit against an
+/// empty pool): the ratio auto-deleveraging reads.
+pub fn pnl_ratio(profit: u128, pool_balance: u64) -> MathResult<u64> {
+    if profit == 0 {
+        return Ok(0);
+    }
+    if pool_balance == 0 {
+        return Ok(u64::MAX);
+    }
+    let r = mul_div_ceil(profit, u128::from(RATIO_ONE), u128::from(pool_balance))?;
+    Ok(u64::try_from(r).unwrap_or(u64::MAX))
+}
+
+/// `exposure` with `old` replaced by `new` in its sums (as the market account updates them).
+pub fn replace_position(
+    exposure: &MarketExposure,
+    old: &PerpPosition,
+    new: &PerpPosition,
+) -> MathResult<MarketExposure> {
+    let mut e = *exposure;
+    for (p, sign) in [(old, -1i128), (new, 1i128)] {
+        let base = i128::from(p.base.unsigned_abs()) * sign;
+        let entry = i128::from(p.quote_entry) * sign;
+        if p.base > 0 {
+            e.long_base = u64::try_from(i128::from(e.long_base) + base).map_err(|_| MathError::InvalidInput)?;
+            e.long_quote_entry = to_i64(add(i128::from(e.long_quote_entry), entry)?)?;
+        } else if p.base < 0 {
+            e.short_base = u64::try_from(i128::from(e.short_base) + base).map_err(|_| MathError::InvalidInput)?;
+            e.short_quote_entry = to_i64(add(i128::from(e.short_quote_entry), entry)?)?;
+        }
+    }
+    Ok(e)
+}
+
+/// An auto-deleveraging close.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AdlPlan {
+    /// Base closed (opposite the position's sign; 0: no close keeps the ratio at or above the
+    /// floor).
+    pub base_delta: i64,
+    /// The fill at the oracle price, no fee, its realised PnL haircut.
+    pub fill: FillOutcome,
+    /// [`pnl_ratio`] of the market before and after.
+    pub ratio_before: u64,
+    pub ratio_after: u64,
+}
+
+/// The largest close of `pos` (multiples of `step`, the last step closing what is left) at the
+/// oracle price of `market` (whose `pnl_haircut` is the market's now) that leaves the market's
+/// [`pnl_ratio`] at or above `floor`: the market's sums `exposure` and the pool's `pool_balance`
+/// move by the close and its payment. `base_delta == 0` when even one step would go below it.
+pub fn plan_auto_deleverage(
+    pos: &PerpPosition,
+    market: &PerpMarketRisk,
+    exposure: &MarketExposure,
+    pool_balance: u64,
+    floor: u32,
+    step: u64,
+) -> MathResult<AdlPlan> {
+    if pos.base == 0 || step == 0 {
+        return Err(MathError::InvalidInput);
+    }
+    let price = market.price.oracle;
+    let exposure = MarketExposure { price, ..*exposure };
+    let ratio_before = pnl_ratio(market_profit(&exposure)?, pool_balance)?;
+    let abs = pos.base.unsigned_abs();
+    let close_of = |k: u64| k.saturating_mul(step).min(abs);
+    let evaluate = |close: u64| -> MathResult<AdlPlan> {
+        let delta = -pos.base.signum() * i64::try_from(close).map_err(|_| MathError::Overflow)?;
+        let fill = apply_fill(pos, market, delta, price, 0)?;
+        let after = replace_position(&exposure, pos, &fill.position)?;
+        let balance =
+            u64::try_from(i128::from(pool_balance) - i128::from(fill.realized_pnl)).map_err(|_| MathError::Overflow)?;
+        let ratio_after = pnl_ratio(market_profit(&after)?, balance)?;
+        Ok(AdlPlan { base_delta: delta, fill, ratio_before, ratio_after })
+    };
+    let steps = abs.div_ceil(step);
+    let all = evaluate(abs)?;
+    if all.ratio_after >= u64::from(floor) {
+        return Ok(all);
+    }
+    // The ratio falls as the close grows: the first close below the floor, then one step less.
+    let below = crate::liquidation::least_ok(0, steps, |k| Ok(evaluate(close_of(k))?.ratio_after < u64::from(floor)))?;
+    if below <= 1 {
+        let none = PerpPosition { ..*pos };
+        let fill = FillOutcome { position: none, realized_pnl: 0, fill_quote: 0, fee: 0 };
+        return Ok(AdlPlan { base_delta: 0, fill, ratio_before, ratio_after: ratio_before });
+    }
+    evaluate(close_of(below - 1))
+}
+
+/// Auto-deleveraging rank of a position (higher goes first), as Hyperliquid ranks: its PnL ratio
+/// (`pnl / |quote_entry|`, ppm) × its account's leverage (`notional / equity`, ppm), over ppm.
+/// A position not winning ranks 0; an account with no equity left ranks at leverage `u64::MAX`.
+pub fn adl_score(pnl: i128, quote_entry: i64, notional: i128, equity: i128) -> u128 {
+    if pnl <= 0 {
+        return 0;
+    }
+    let one = u128::from(RATIO_ONE);
+    let basis = u128::from(quote_entry.unsigned_abs()).max(1);
+    let ratio = pnl.unsigned_abs().saturating_mul(one) / basis;
+    let leverage = if equity <= 0 {
+        u128::from(u64::MAX)
+    } else {
+        notional.max(0).unsigned_abs().saturating_mul(one) / equity.unsigned_abs()
+    };
+    ratio.saturating_mul(leverage) / one
 }

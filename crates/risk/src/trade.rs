@@ -3,6 +3,7 @@
 
 use crate::fixed::*;
 use crate::margin::{health, unsettled_funding};
+use crate::pool::apply_haircut;
 use crate::types::*;
 
 /// What a fill does to an account and to the pool on the other side.
@@ -77,6 +78,8 @@ pub fn apply_fill(
     if next.base == 0 {
         next.funding_snapshot = 0;
     }
+    // A gain is paid through the market's PnL cap; the rest stays with the pool.
+    let realized = apply_haircut(realized, &market.pnl_haircut)?;
     Ok(FillOutcome {
         position: next,
         realized_pnl: to_i64(realized)?,
@@ -85,16 +88,16 @@ pub fn apply_fill(
     })
 }
 
-/// Moves a position's whole unrealised PnL (at the oracle price, funding included) into
-/// realised: returns the realised amount and the position left with zero PnL. Equity is
-/// conserved exactly.
+/// Moves a position's whole unrealised PnL (at the oracle price, funding included, a gain
+/// through the market's PnL cap) into realised: returns the realised amount and the position
+/// left with zero PnL. Equity is conserved exactly.
 pub fn settle_pnl(pos: &PerpPosition, market: &PerpMarketRisk) -> MathResult<(i64, PerpPosition)> {
     let funding = unsettled_funding(pos, market)?;
     let value = crate::margin::base_value(pos.base, market.price.oracle)?;
     let pnl = add(value, i128::from(pos.quote_entry))?;
     let next =
         PerpPosition { base: pos.base, quote_entry: to_i64(-value)?, funding_snapshot: market.cumulative_funding };
-    Ok((to_i64(sub(pnl, funding)?)?, next))
+    Ok((to_i64(apply_haircut(sub(pnl, funding)?, &market.pnl_haircut)?)?, next))
 }
 
 /// Largest multiple of `step` base units the account can trade in the direction of `sign(side)`

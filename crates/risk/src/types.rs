@@ -102,6 +102,9 @@ pub struct PerpMarketRisk {
     pub imf: u32,
     /// Current cumulative funding index, `FUNDING_SCALE`; longs owe `base × (index − snapshot)`.
     pub cumulative_funding: i128,
+    /// The market's PnL cap now ([`crate::pool::pnl_haircut`]): positive unrealised and realised
+    /// PnL count and are paid through it ([`PnlHaircut::NONE`]: no cap).
+    pub pnl_haircut: crate::pool::PnlHaircut,
 }
 
 impl PerpMarketRisk {

@@ -193,6 +193,20 @@ pub enum FulcrumError {
     LpCooldownActive,
     #[msg("No locked LP shares to claim")]
     NothingToClaim,
+    #[msg("The markets' PnL caps would sum to more than the pool (100%)")]
+    PnlFactorBudgetExceeded,
+    #[msg("adl_floor must be below adl_threshold (0 when auto-deleveraging is off)")]
+    AdlFloorNotBelowThreshold,
+    #[msg("The account has positions: the health accounts must end with the liquidity pool")]
+    MissingPoolAccount,
+    #[msg("Auto-deleveraging is off in this market")]
+    AdlDisabled,
+    #[msg("Winners' profit against the pool is not above the market's auto-deleveraging threshold")]
+    AdlBelowThreshold,
+    #[msg("Auto-deleveraging closes only a winning position")]
+    AdlPositionNotProfitable,
+    #[msg("This auto-deleveraging would not lower the market's ratio without going below its floor")]
+    AdlRatioNotLowered,
 }
 
 impl From<fulcrum_risk::CorrelationError> for FulcrumError {

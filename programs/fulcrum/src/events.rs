@@ -133,6 +133,24 @@ pub struct LiquidationEvent {
     pub leverage_after: u64,
 }
 
+/// An auto-deleveraging close (`auto_deleverage`).
+#[event]
+pub struct AutoDeleverageEvent {
+    pub margin_account: Pubkey,
+    pub keeper: Pubkey,
+    pub market_index: u16,
+    /// Signed base closed (opposite to the position).
+    pub base_closed: i64,
+    pub price: u64,
+    /// Paid to the account, through the PnL cap.
+    pub realized_pnl: i64,
+    /// Profit the cap kept with the pool.
+    pub withheld: i64,
+    /// Winners' profit / pool cash, ppm, before and after.
+    pub ratio_before: u64,
+    pub ratio_after: u64,
+}
+
 #[event]
 pub struct CollateralLiquidationEvent {
     pub margin_account: Pubkey,

@@ -172,6 +172,13 @@ pub mod fulcrum {
         instructions::liquidate_perp::handler(ctx)
     }
 
+    /// Permissionless: while a market's winners' profit / pool cash is above its
+    /// `adl_threshold`, closes (part of) the account's winning position there at the oracle
+    /// price, paid through the PnL cap, never taking the ratio below `adl_floor`.
+    pub fn auto_deleverage(ctx: Context<AutoDeleverage>) -> Result<()> {
+        instructions::auto_deleverage::handler(ctx)
+    }
+
     pub fn liquidate_collateral<'info>(ctx: Context<'info, LiquidateCollateral<'info>>, max_repay: u64) -> Result<()> {
         instructions::liquidate_collateral::handler(ctx, max_repay)
     }

@@ -89,3 +89,16 @@ pub fn admit_market_ratio(e: &mut Exchange, m: u32) -> Result<()> {
     }
     Ok(())
 }
+
+/// A market's PnL cap replacing `old` by `new` (ppm of pool cash): the markets' caps together fit
+/// the pool (Σ ≤ 100%), so every market's capped winners can be paid at once. The exchange
+/// records the sum.
+pub fn admit_pnl_factor(e: &mut Exchange, old: u32, new: u32) -> Result<()> {
+    let sum = e.pnl_factor_sum.saturating_sub(u64::from(old)).saturating_add(u64::from(new));
+    if sum > fulcrum_risk::RATIO_ONE {
+        log(&format!("max_pnl_factor = {new}: the markets' caps would sum to {sum} > 1000000"));
+        return Err(error!(FulcrumError::PnlFactorBudgetExceeded));
+    }
+    e.pnl_factor_sum = sum;
+    Ok(())
+}

@@ -12,6 +12,9 @@ use fulcrum_risk::*;
 
 const CASES: usize = 1_024;
 const SEED: u64 = 0x000f_01c7_u64 ^ 0x9e37_79b9_7f4a_7c15;
+/// PnL cap and auto-deleveraging cases (`winnersCases`): their own generator too.
+const WINNERS_CASES: usize = 256;
+const WINNERS_SEED: u64 = 0x0000_c0a1_u64 ^ 0x9e37_79b9_7f4a_7c15;
 /// Portfolio-margin cases (`portfolioCases`): their own generator, so the cases above stay put.
 const PORTFOLIO_CASES: usize = 256;
 const PORTFOLIO_SEED: u64 = 0x0005_f011_u64 ^ 0x9e37_79b9_7f4a_7c15;
@@ -160,7 +163,13 @@ fn perps_json(perps: &[PerpExposure]) -> String {
                         ("maintMarginRatio", e.market.maint_margin_ratio.to_string()),
                         ("imf", e.market.imf.to_string()),
                         ("cumulativeFunding", s(e.market.cumulative_funding)),
-                    ]),
+                    ]
+                    .into_iter()
+                    .chain(
+                        (e.market.pnl_haircut != PnlHaircut::NONE)
+                            .then(|| ("pnlHaircut", haircut_json(&e.market.pnl_haircut))),
+                    )
+                    .collect::<Vec<_>>()),
                 ),
             ])
         })
@@ -238,6 +247,7 @@ fn random_perp(rng: &mut Rng, base: i64, p: Price, d: u8, r: &PerpRanges) -> Per
             maint_margin_ratio: (u64::from(init) * rng.range(300, 900) / 1000) as u32,
             imf: if rng.chance(60) { 0 } else { rng.range(1, r.imf_max) as u32 },
             cumulative_funding: cum,
+            pnl_haircut: Default::default(),
         },
     }
 }
@@ -406,6 +416,8 @@ fn main() {
     // LP flows (issue 13 §2), appended after the portfolio cases.
     let _ = writeln!(out, "\n],\"poolSeed\":\"{POOL_SEED}\",\"poolCases\":[");
     out.push_str(&pool_cases().join(",\n"));
+    let _ = writeln!(out, "\n],\"winnersSeed\":\"{WINNERS_SEED}\",\"winnersCases\":[");
+    out.push_str(&winners_cases().join(",\n"));
     out.push_str("\n]}\n");
     match out_path {
         Some(p) => {
@@ -855,6 +867,161 @@ fn pool_cases() -> Vec<String> {
             ("depositSlot", s(deposit_slot)),
             ("deposited", s(deposited)),
             ("slot", s(slot)),
+        lines.push(obj(&[("case", case.to_string()), ("input", input), ("expect", obj(&results))]));
+    }
+    lines
+}
+
+fn haircut_json(h: &PnlHaircut) -> String {
+    obj(&[("paid", s(h.paid)), ("profit", s(h.profit)), ("cap", s(h.cap))])
+}
+
+fn exposure_json(m: &MarketExposure) -> String {
+    obj(&[
+        ("longBase", s(m.long_base)),
+        ("shortBase", s(m.short_base)),
+        ("longQuoteEntry", s(m.long_quote_entry)),
+        ("shortQuoteEntry", s(m.short_quote_entry)),
+        ("price", s(m.price)),
+    ])
+}
+
+/// A market's open interest around `pos` (which it contains), entries within ±60% of the price.
+fn random_exposure(rng: &mut Rng, pos: &PerpPosition, price: u64, d: u8) -> MarketExposure {
+    let mut side = |own: i64| -> (u64, i64) {
+        let other = if rng.chance(20) { 0 } else { rng.log(1, 10u64.pow(u32::from(d)) * 5_000) };
+        let entry = (i128::from(price) * i128::from(rng.range(400, 1600)) / 1000).max(1);
+        let q = (i128::from(other) * entry / PRICE_SCALE as i128) as i64;
+        (own.unsigned_abs() + other, q)
+    };
+    let (lb, lq) = side(pos.base.max(0));
+    let (sb, sq) = side(pos.base.min(0));
+    let (own_l, own_s) = if pos.base > 0 { (pos.quote_entry, 0) } else { (0, pos.quote_entry) };
+    MarketExposure { long_base: lb, short_base: sb, long_quote_entry: own_l - lq, short_quote_entry: own_s + sq, price }
+}
+
+/// Accounts whose markets carry a PnL cap: the margin functions through it, the cap's own math,
+/// and the auto-deleveraging plan.
+fn winners_cases() -> Vec<String> {
+    let mut rng = Rng(WINNERS_SEED);
+    let mut lines = Vec::with_capacity(WINNERS_CASES);
+    for case in 0..WINNERS_CASES {
+        let params = AccountParams {
+            quote_maint_liability_weight: 1_000_000,
+            quote_init_liability_weight: 1_000_000 + rng.range(0, 50_000) as u32,
+            unrealized_pnl_init_weight: if rng.chance(50) { 1_000_000 } else { rng.range(0, 1_000_000) as u32 },
+        };
+        let n_perps = rng.range(1, 3) as usize;
+        let mut perps = vec![];
+        let mut exposures = vec![];
+        let mut pools = vec![];
+        let mut factors = vec![];
+        for _ in 0..n_perps {
+            let d = decimals(&mut rng);
+            let p = price(&mut rng, d);
+            let base = rng.log(1, 10u64.pow(u32::from(d)) * 1_000) as i64 * if rng.chance(50) { 1 } else { -1 };
+            let mut e = random_perp(&mut rng, base, p, d, &BOOK_PERPS);
+            let exposure = random_exposure(&mut rng, &e.position, p.oracle, d);
+            let profit = market_profit(&exposure).unwrap_or(0);
+            // The pool's cash from a twentieth of the profit to five times it (log-uniform), the
+            // factor 1–100%.
+            let pool =
+                (profit.max(1_000_000) * u128::from(rng.log(50, 5_000)) / 1_000).min(u128::from(u64::MAX / 2)) as u64;
+            let factor = if rng.chance(10) { 0 } else { rng.range(1, 1_000_000) as u32 };
+            e.market.pnl_haircut = pnl_haircut(profit, factor, pool).unwrap_or_default();
+            perps.push(e);
+            exposures.push(exposure);
+            pools.push(pool);
+            factors.push(factor);
+        }
+        let notional: i128 = perps
+            .iter()
+            .map(|e| {
+                i128::from(e.position.base.unsigned_abs()) * i128::from(e.market.price.oracle) / PRICE_SCALE as i128
+            })
+            .sum();
+        let scale = (notional.max(1_000_000) as u64).min(1_000_000_000_000_000);
+        let quote_balance = (i128::from(rng.signed(1_000)) * i128::from(scale) / 1_000) as i64;
+        let account = RiskAccount { quote_balance, collateral: &[], perps: &perps, params };
+        let liq = LiquidationParams {
+            buffer: rng.range(0, 200_000) as u32,
+            liquidator_fee: rng.range(0, 20_000) as u32,
+            insurance_fee: rng.range(0, 10_000) as u32,
+            dust_notional: rng.range(0, 100_000_000),
+            collateral_discount: 0,
+        };
+        let mut per_perp = vec![];
+        for (i, e) in perps.iter().enumerate() {
+            let step = 10u64.pow(u32::from(e.market.base_decimals).saturating_sub(rng.range(2, 4) as u32));
+            // Mostly a floor below the market's ratio now, so that some close is allowed.
+            let now = pnl_ratio(market_profit(&exposures[i]).unwrap_or(0), pools[i]).unwrap_or(0);
+            let floor = if rng.chance(70) {
+                (u128::from(now) * u128::from(rng.range(0, 1_000)) / 1_000).min(u128::from(u32::MAX)) as u32
+            } else {
+                rng.range(0, 2_000_000) as u32
+            };
+            let pnl = rng.signed(1 << 50);
+            per_perp.push(obj(&[
+                ("marketProfit", res(market_profit(&exposures[i]), s)),
+                (
+                    "pnlHaircut",
+                    res(pnl_haircut(market_profit(&exposures[i]).unwrap_or(0), factors[i], pools[i]), |h| {
+                        haircut_json(&h)
+                    }),
+                ),
+                ("pnlRatio", res(pnl_ratio(market_profit(&exposures[i]).unwrap_or(0), pools[i]), s)),
+                ("pnl", s(pnl)),
+                ("applyHaircut", res(apply_haircut(i128::from(pnl), &e.market.pnl_haircut), s)),
+                ("unrealizedPnlMaint", res(unrealized_pnl(&e.position, &e.market, MarginKind::Maintenance), s)),
+                ("liquidationPrice", res(liquidation_price(&account, i), |o| opt(o, s))),
+                (
+                    "close",
+                    res(apply_fill(&e.position, &e.market, -e.position.base, e.market.price.oracle, 0), |f| {
+                        obj(&[("position", position_json(&f.position)), ("realizedPnl", s(f.realized_pnl))])
+                    }),
+                ),
+                ("perpLiquidation", res(plan_perp_liquidation(&account, i, step, &liq), perp_liquidation_json)),
+                ("step", s(step)),
+                ("adlFloor", floor.to_string()),
+                (
+                    "adl",
+                    res(plan_auto_deleverage(&e.position, &e.market, &exposures[i], pools[i], floor, step), |p| {
+                        obj(&[
+                            ("baseDelta", s(p.base_delta)),
+                            ("position", position_json(&p.fill.position)),
+                            ("realizedPnl", s(p.fill.realized_pnl)),
+                            ("ratioBefore", s(p.ratio_before)),
+                            ("ratioAfter", s(p.ratio_after)),
+                        ])
+                    }),
+                ),
+            ]));
+        }
+        let report = account_health(&account);
+        let scores: Vec<String> = perps
+            .iter()
+            .map(|e| {
+                let pnl = unrealized_pnl(&e.position, &e.market, MarginKind::Maintenance).unwrap_or(0);
+                let (notional, equity) = report.map_or((0, 0), |r| (r.notional, r.equity));
+                s(adl_score(pnl, e.position.quote_entry, notional, equity))
+            })
+            .collect();
+        let results = [
+            ("adlScores", arr(&scores)),
+            ("healthInit", res(health(&account, MarginKind::Initial), health_json)),
+            ("healthMaint", res(health(&account, MarginKind::Maintenance), health_json)),
+            ("accountHealth", res(account_health(&account), account_health_json)),
+            ("perps", arr(&per_perp)),
+        ];
+        let input = obj(&[
+            ("quoteBalance", s(quote_balance)),
+            ("collateral", "[]".into()),
+            ("perps", perps_json(&perps)),
+            ("params", params_json(&params)),
+            ("liquidation", liq_json(&liq)),
+            ("exposures", arr(&exposures.iter().map(exposure_json).collect::<Vec<_>>())),
+            ("poolBalances", arr(&pools.iter().map(|v| s(*v)).collect::<Vec<_>>())),
+            ("maxPnlFactors", arr(&factors.iter().map(u32::to_string).collect::<Vec<_>>())),
         ]);
         lines.push(obj(&[("case", case.to_string()), ("input", input), ("expect", obj(&results))]));
     }

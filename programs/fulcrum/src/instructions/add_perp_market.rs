@@ -5,7 +5,9 @@ use crate::error::FulcrumError;
 use crate::oracle::{read_oracle, OracleConfig, OracleKind};
 use crate::seeds;
 use crate::state::*;
-use crate::validate::{admit_market_ratio, base_decimals as base_decimals_in_range, fill_age, in_range, oracle_age};
+use crate::validate::{
+    admit_market_ratio, admit_pnl_factor, base_decimals as base_decimals_in_range, fill_age, in_range, oracle_age,
+};
 
 /// Risk and trading parameters of a perp market.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +66,17 @@ pub struct MarketParams {
     /// (10,000,000; 0: no volatility term). Spread = max(min_spread, conf / price,
     /// z × σ × √max_fill_age) (`fulcrum_risk::fill_spread`).
     pub spread_z: u32,
+    /// PnL cap: most of the pool's cash (balance) this market's winners are paid together, ppm,
+    /// 0..=1,000,000 (0: no cap). Winners' profit beyond it counts and is paid pro rata
+    /// (`fulcrum_risk::pnl_haircut`). The exchange keeps Σ over markets ≤ 1,000,000
+    /// (`PnlFactorBudgetExceeded`), so the pool can pay every market's capped winners at once.
+    pub max_pnl_factor: u32,
+    /// Auto-deleveraging starts when winners' profit / pool cash exceeds this, ppm,
+    /// 0..=10,000,000 (0: no auto-deleveraging).
+    pub adl_threshold: u32,
+    /// Auto-deleveraging never takes the ratio below this, ppm, < `adl_threshold` (0 when
+    /// auto-deleveraging is off).
+    pub adl_floor: u32,
 }
 
 impl MarketParams {
@@ -96,6 +109,10 @@ impl MarketParams {
         fill_age("max_fill_age", self.max_fill_age, self.max_oracle_age)?;
         in_range("min_spread", self.min_spread.into(), 0, MAX_MIN_SPREAD.into(), FulcrumError::MinSpreadTooLarge)?;
         in_range("spread_z", self.spread_z.into(), 0, MAX_SPREAD_Z.into(), FulcrumError::SpreadZTooLarge)?;
+        in_range("max_pnl_factor", self.max_pnl_factor.into(), 0, one, Bad)?;
+        in_range("adl_threshold", self.adl_threshold.into(), 0, 10 * one, Bad)?;
+        let floor_max = u64::from(self.adl_threshold).saturating_sub(1);
+        in_range("adl_floor", self.adl_floor.into(), 0, floor_max, FulcrumError::AdlFloorNotBelowThreshold)?;
         Ok(())
     }
 }
@@ -144,6 +161,7 @@ pub fn handler(
     in_range("market_index", market_index.into(), 0, u64::from(MAX_MARKETS) - 1, FulcrumError::InvalidParameter)?;
     require!(OracleKind::from_u8(oracle_kind)? != OracleKind::None, FulcrumError::InvalidParameter);
     admit_market_ratio(&mut e, params.maint_margin_ratio)?;
+    admit_pnl_factor(&mut e, 0, params.max_pnl_factor)?;
     let cfg = OracleConfig {
         kind: oracle_kind,
         key: a.oracle.key(),

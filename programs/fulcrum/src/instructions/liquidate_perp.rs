@@ -1,8 +1,8 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 use fulcrum_risk::{
-    isolated_account, largest_requirement, plan_perp_liquidation, plan_perp_liquidation_in,
-    portfolio_liquidation_target, MarginModel, PerpExposure, RiskAccount,
+    apply_fill, isolated_account, largest_requirement, plan_perp_liquidation, plan_perp_liquidation_in,
+    portfolio_liquidation_target, MarginModel, PerpExposure, PerpMarketRisk, PnlHaircut, RiskAccount,
 };
 
 use super::quote_vault::*;
@@ -73,6 +73,11 @@ pub fn handler<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
     let observed = observed.ok_or(FulcrumError::HealthAccountMismatch)?.market.price.oracle;
     market.accrue_funding_to(observed, clock.unix_timestamp).math()?;
 
+    // The plan pays a gain through the PnL cap the health inputs carry (read from the pool).
+    let exposure = match isolated {
+        Some(k) => inputs.isolated[k],
+        None => inputs.main_index(slot_i).map(|i| inputs.perps[i]).ok_or(FulcrumError::HealthAccountMismatch)?,
+    };
     let (before, plan, price) = match isolated {
         Some(k) => {
             let before = inputs.isolated_health(k, &acct, &exchange)?;
@@ -97,6 +102,9 @@ pub fn handler<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
     };
 
     let old = acct.perps[slot_i].position();
+    let uncapped = PerpMarketRisk { pnl_haircut: PnlHaircut::NONE, ..exposure.market };
+    let full = apply_fill(&old, &uncapped, plan.base_delta, price, 0).math()?;
+    market.record_withheld(full.realized_pnl, plan.realized_pnl);
     market.update_open_interest(&old, &plan.position).overflow()?;
     market.volume = market.volume.saturating_add(plan.fill_quote);
     let mut pool = a.pool.load_mut()?;

@@ -1,6 +1,7 @@
 use anchor_lang::prelude::*;
 use fulcrum_risk::{
-    apply_fill, fill_price, is_reducing, portfolio_reduction_allowed, trade_fee_rate, PerpExposure, Price,
+    apply_fill, fill_price, is_reducing, portfolio_reduction_allowed, trade_fee_rate, PerpExposure, PerpMarketRisk,
+    Price,
 };
 
 use crate::error::{FulcrumError, MathResultExt, OptionExt};
@@ -112,8 +113,10 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
         let reducing = is_reducing(old.base, size);
         require!(reducing || !market.is_reduce_only(now), FulcrumError::MarketReduceOnly);
         // Fee: base, plus the impact of the skew the trade leaves (a skew-reducing trade pays base).
-        let risk = market.risk(price);
-        let unpriced = apply_fill(&old, &risk, size, fill_price, 0).math()?;
+        // A realised gain is paid through the market's PnL cap, as margin counted it.
+        let uncapped = market.risk(price);
+        let risk = PerpMarketRisk { pnl_haircut: market.pnl_haircut_at(fill_price, depth).math()?, ..uncapped };
+        let unpriced = apply_fill(&old, &uncapped, size, fill_price, 0).math()?;
         let mut after = *market;
         after.update_open_interest(&old, &unpriced.position).overflow()?;
         let fee_rate = trade_fee_rate(
@@ -133,6 +136,7 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
                 && (market.short_base <= short_before || market.short_base <= market.short_oi_cap),
             FulcrumError::OpenInterestCapExceeded
         );
+        market.record_withheld(unpriced.realized_pnl, fill.realized_pnl);
         market.fees_collected = market.fees_collected.checked_add(fill.fee).overflow()?;
         market.volume = market.volume.saturating_add(fill.fill_quote);
         let seq = market.trade_seq;
@@ -194,7 +198,10 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
             oracle_price: price.oracle,
             spread,
         };
-        let before = PerpExposure { position: old, market: market.risk(price) };
+        let before = PerpExposure {
+            position: old,
+            market: PerpMarketRisk { pnl_haircut: risk.pnl_haircut, ..market.risk(price) },
+        };
         (event, reducing, isolated, market.index, before)
     };
 

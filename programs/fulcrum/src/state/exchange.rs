@@ -81,9 +81,13 @@ pub struct Exchange {
     pub max_pnl_factor_for_deposits: u32,
     /// Traders' net loss counted by LP withdrawals at most this × pool balance, ppm (0: no cap).
     pub max_pnl_factor_for_withdrawals: u32,
+    // --- winners are always paid (issue 13 §3): PnL caps
+    /// Σ of every listed market's `max_pnl_factor`, ppm of pool cash, ≤ 1,000,000: kept on
+    /// listing and on each update (old factor out, new in).
+    pub pnl_factor_sum: u64,
     pub reserved: [u8; 136],
 }
-const _: () = assert!(core::mem::size_of::<Exchange>() == 312);
+const _: () = assert!(core::mem::size_of::<Exchange>() == 320);
 
 impl Exchange {
     pub const SIZE: usize = 8 + core::mem::size_of::<Exchange>();

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 use fulcrum_risk::{
-    accrue_funding, dynamic_ratios, fill_spread, funding_rate, oi_utilisation, outside_band, skew, update_variance,
-    DynamicParams, MathResult, PerpMarketRisk, PerpPosition, Price,
+    accrue_funding, dynamic_ratios, fill_spread, funding_rate, market_profit, oi_utilisation, outside_band, pnl_haircut,
+    skew, update_variance, DynamicParams, MarketExposure, MathResult, PerpMarketRisk, PerpPosition, PnlHaircut, Price,
 };
 
 use super::{get_i128, put_i128};
@@ -127,9 +127,19 @@ pub struct PerpMarket {
     /// `fulcrum_risk::traders_unsettled_funding`. Kept by [`PerpMarket::update_open_interest`].
     pub long_funding_snapshots: [u8; 16],
     pub short_funding_snapshots: [u8; 16],
+    // --- winners are always paid (issue 13 §3): PnL cap and auto-deleveraging
+    /// Most of the pool's cash this market's winners are paid together, ppm (0: no cap).
+    pub max_pnl_factor: u32,
+    /// Auto-deleveraging above this winners' profit / pool cash, ppm (0: off); never below
+    /// `adl_floor`.
+    pub adl_threshold: u32,
+    pub adl_floor: u32,
+    pub _pad_winners: [u8; 4],
+    /// Profit withheld from winners by the PnL cap (kept by the pool), ever, quote native units.
+    pub pnl_withheld: u64,
     pub reserved: [u8; 96],
 }
-const _: () = assert!(core::mem::size_of::<PerpMarket>() == 576);
+const _: () = assert!(core::mem::size_of::<PerpMarket>() == 600);
 
 /// Life of a market ([`PerpMarket::status`]): `ACTIVE` → `WINDING_DOWN` (reduce-only, can go
 /// back) → `SETTLED` at a final price (no trading, no oracle; `settle_position` closes each
@@ -173,6 +183,9 @@ impl PerpMarket {
             max_fill_age,
             min_spread,
             spread_z,
+            max_pnl_factor,
+            adl_threshold,
+            adl_floor,
         } = *p;
         self.init_margin_ratio = init_margin_ratio;
         self.maint_margin_ratio = maint_margin_ratio;
@@ -198,6 +211,9 @@ impl PerpMarket {
         self.max_fill_age = max_fill_age;
         self.min_spread = min_spread;
         self.spread_z = spread_z;
+        self.max_pnl_factor = max_pnl_factor;
+        self.adl_threshold = adl_threshold;
+        self.adl_floor = adl_floor;
     }
 
     /// The admin parameters as set: `m.apply_params(&p)` then `m.params() == p`, so an update
@@ -228,6 +244,9 @@ impl PerpMarket {
             max_fill_age: self.max_fill_age,
             min_spread: self.min_spread,
             spread_z: self.spread_z,
+            max_pnl_factor: self.max_pnl_factor,
+            adl_threshold: self.adl_threshold,
+            adl_floor: self.adl_floor,
         }
     }
 
@@ -271,7 +290,35 @@ impl PerpMarket {
             maint_margin_ratio: self.effective_maint_ratio.max(self.maint_margin_ratio),
             imf: self.imf,
             cumulative_funding: self.funding_index(),
+            pnl_haircut: Default::default(),
         }
+    }
+
+    /// The open-interest and entry sums at `price`, as the pool sees them.
+    pub fn exposure(&self, price: u64) -> MarketExposure {
+        MarketExposure {
+            long_base: self.long_base,
+            short_base: self.short_base,
+            long_quote_entry: self.long_quote_entry,
+            short_quote_entry: self.short_quote_entry,
+            price,
+        }
+    }
+
+    /// Winners' profit in this market at `price` ([`fulcrum_risk::market_profit`]).
+    pub fn profit_at(&self, price: u64) -> MathResult<u128> {
+        market_profit(&self.exposure(price))
+    }
+
+    /// This market's PnL cap at `price` against a pool holding `pool_balance`.
+    pub fn pnl_haircut_at(&self, price: u64, pool_balance: u64) -> MathResult<PnlHaircut> {
+        pnl_haircut(self.profit_at(price)?, self.max_pnl_factor, pool_balance)
+    }
+
+    /// Records the profit the cap withheld from a fill that realised `uncapped` and paid `paid`.
+    pub fn record_withheld(&mut self, uncapped: i64, paid: i64) {
+        let withheld = u64::try_from(i128::from(uncapped) - i128::from(paid)).unwrap_or(0);
+        self.pnl_withheld = self.pnl_withheld.saturating_add(withheld);
     }
 
     /// Replaces `old` by `new` in the open-interest and entry sums.

@@ -68,6 +68,7 @@ async fn withdraw_then_trade_in_one_transaction() {
     let m = w.h.markets[0];
     withdraw.accounts.push(solana_sdk::instruction::AccountMeta::new_readonly(m.key, false));
     withdraw.accounts.push(solana_sdk::instruction::AccountMeta::new_readonly(m.oracle.key, false));
+    withdraw.accounts.push(solana_sdk::instruction::AccountMeta::new_readonly(w.h.pool, false));
     w.rejected(&[trade, withdraw], &[&attacker], FulcrumError::WithdrawalExceedsInitialMargin).await;
 }
 

@@ -21,6 +21,12 @@
 //! deposits and withdrawals that never lower the others' share price, and the LP accounting
 //! (locked shares, recorded bad debt, funding snapshot sums) checked after every transaction.
 //!
+//! Winners are always paid (both markets carry a PnL cap, Σ 3% of the pool's cash, and
+//! auto-deleveraging): a close, a liquidation or an auto-deleveraging never fails with
+//! `InsufficientPoolLiquidity`, and what it pays is the full profit or exactly its capped share
+//! under the haircut before it (`fulcrum_risk::apply_haircut`), never more than the cap; an
+//! accepted auto-deleveraging lowered the market's ratio and left it at or above the floor.
+//!
 //! Seeds are fixed (`FULCRUM_FUZZ_SEED`, default 1), so a run is reproducible; a failing
 //! sequence is shrunk by proptest and written to `tests/attacks/regressions/` as JSON, which
 //! `fuzz_regressions_replay` replays forever after. `FULCRUM_FUZZ_CASES` × `FULCRUM_FUZZ_OPS`
@@ -161,6 +167,12 @@ pub enum Op {
     },
     /// The LP claims its locked shares: never within the cooldown, always after it.
     LpClaim,
+    /// A keeper auto-deleverages `who`'s position in `market` (refused by name unless the market's
+    /// winners are above its threshold and the close lowers the ratio).
+    Adl {
+        who: u8,
+        market: u8,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -195,6 +207,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..TRADERS as u8, 0..MARKETS as u8, any::<bool>(), 1u32..90_000, 1u16..1_000)
             .prop_map(|(who, market, buy, steps, permille)| Op::FlashLp { who, market, buy, steps, permille }),
         1 => Just(Op::LpClaim),
+        2 => (0..TRADERS as u8, 0..MARKETS as u8).prop_map(|(who, market)| Op::Adl { who, market }),
     ]
 }
 
@@ -251,6 +264,7 @@ impl World {
         .expect("set_correlations");
         // A bank listed after the correlations: portfolio accounts holding it margin it alone.
         h.add_bank(6, OracleFormat::Pull, Quote::at(px(1)), default_bank_params()).await;
+        set_pnl_caps(&mut h).await;
         let lp = h.seed_pool(200_000 * USDC).await;
         h.mint_to(&h.quote.mint.clone(), &lp.token(&h.quote.mint), 100_000 * USDC).await;
         // LP flows from here on: new shares locked for 30 s, 0.05% withdrawal fee.
@@ -310,7 +324,7 @@ impl World {
                 if a.find_perp(market as u16).is_none() {
                     None
                 } else {
-                    Some(h.close(t, market as u16).await)
+                    Some(checked_close(h, t, market as u16).await?)
                 }
             }
             Op::Price { market, bps } => {
@@ -345,7 +359,7 @@ impl World {
                     Some(m) => {
                         let fee_to = self.keeper.token(&h.quote.mint);
                         let before = total_requirement(h, &key).await?;
-                        let r = h.liquidate_perp(&self.keeper.kp, &fee_to, &key, m).await;
+                        let r = checked_liquidation(h, &self.keeper, &fee_to, &key, m).await?;
                         // Confidence stays under 6%: a conservative price always exists, so a
                         // liquidation never fails for its oracle.
                         if let Some(c) = error_code(&r).filter(|c| (6_000..6_100).contains(c)) {
@@ -516,6 +530,10 @@ impl World {
                 let t = &self.traders[who as usize];
                 let o = h.markets[market as usize].oracle;
                 crate::latency::fuzz_round_trip(h, t, market as u16, buy, steps as u64 * (SOL / 1_000), o, bps).await?
+            }
+            Op::Adl { who, market } => {
+                let key = self.traders[who as usize].account;
+                Some(checked_adl(h, &self.keeper, &key, market as u16).await?)
             }
         };
         if let Some(r) = r {
@@ -728,6 +746,7 @@ fn fuzz_campaign() {
     for (k, v) in outcomes.borrow().iter() {
         println!("  {v:>7}  {k}");
     }
+    println!("  {:>7}  payments reduced by a PnL cap", CAPPED_PAYMENTS.load(std::sync::atomic::Ordering::Relaxed));
     if let Err(e) = result {
         if let proptest::test_runner::TestError::Fail(reason, ops) = &e {
             std::fs::create_dir_all(regressions_dir()).unwrap();
@@ -749,4 +768,138 @@ async fn fuzz_regressions_replay() {
             panic!("{}: {e}", entry.path().display());
         }
     }
+}
+
+// ------------------------------------------------------------------ winners are always paid
+
+/// PnL caps and auto-deleveraging on both markets, tight enough for four traders to reach
+/// against a $200,000 pool: 2% and 1% of the pool's cash, ADL above 3% / 1.5%, down to
+/// 1.5% / 0.75%.
+async fn set_pnl_caps(h: &mut Harness) {
+    for (m, (factor, threshold, floor)) in [(20_000, 30_000, 15_000), (10_000, 15_000, 7_500)].into_iter().enumerate() {
+        let p = h.market(m).await.params();
+        let p = fulcrum::instructions::MarketParams {
+            max_pnl_factor: factor,
+            adl_threshold: threshold,
+            adl_floor: floor,
+            ..p
+        };
+        h.update_market(m, p).await;
+    }
+}
+
+/// A payment of `paid` for a profit of `full` under `haircut`: the full profit (no haircut, or a
+/// loss) or exactly the capped share, never more than the cap.
+fn check_payment(what: &str, full: i64, paid: i64, haircut: &fulcrum_risk::PnlHaircut) -> Result<(), String> {
+    if paid < full {
+        CAPPED_PAYMENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    let expected = fulcrum_risk::apply_haircut(full.into(), haircut).map_err(|e| format!("{e:?}"))?;
+    if i128::from(paid) != expected || (paid > 0 && paid as u128 > haircut.cap) {
+        return Err(format!("{what} paid {paid} of {full} under {haircut:?}: expected {expected}"));
+    }
+    Ok(())
+}
+
+/// Payments the cap reduced, over the campaign (printed with its outcomes).
+static CAPPED_PAYMENTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+const INSUFFICIENT_POOL: u32 = 6_000 + FulcrumError::InsufficientPoolLiquidity as u32;
+
+/// Splits `sent` into its result and logs, after checking it did not fail for lack of pool cash.
+fn no_lack_of_cash(
+    what: &str,
+    sent: Result<Vec<String>, solana_program_test::BanksClientError>,
+) -> Result<(TxResult, Vec<String>), String> {
+    let (r, logs) = match sent {
+        Ok(logs) => (Ok(()), logs),
+        Err(e) => (Err(e), vec![]),
+    };
+    if error_code(&r) == Some(INSUFFICIENT_POOL) {
+        return Err(format!("{what} failed for lack of pool cash"));
+    }
+    Ok((r, logs))
+}
+
+/// The market's haircut as a fill at its raw oracle price sees it, and its withheld total.
+async fn market_haircut(h: &mut Harness, market: u16) -> (fulcrum_risk::PnlHaircut, u64) {
+    let m = h.market(market as usize).await;
+    let pool = h.pool_state().await.balance;
+    let o = h.markets[market as usize].oracle;
+    let price = h.oracle_price(&o.key, m.oracle_kind, &m.feed_id, m.base_decimals).await.oracle;
+    (m.pnl_haircut_at(price, pool).unwrap(), m.pnl_withheld)
+}
+
+/// `h.close`, checking the payment (see [`check_payment`]).
+async fn checked_close(h: &mut Harness, t: &Trader, market: u16) -> Result<TxResult, String> {
+    let (haircut, withheld) = market_haircut(h, market).await;
+    let a = h.margin(&t.account).await;
+    let base = a.find_perp(market).map(|i| a.perps[i].base).unwrap_or(0);
+    let side = if base > 0 { Side::Sell } else { Side::Buy };
+    let ix = h.trade_ix(t, market, side, base.unsigned_abs(), None, true).await;
+    let sent = h.send_logged(&[ix], &[&t.kp]).await;
+    let (r, logs) = no_lack_of_cash("close", sent)?;
+    if r.is_ok() {
+        let ev = events::<fulcrum::events::TradeEvent>(&logs);
+        let paid = ev.last().map(|e| e.realized_pnl).unwrap_or(0);
+        let full = paid + (h.market(market as usize).await.pnl_withheld - withheld) as i64;
+        check_payment("close", full, paid, &haircut)?;
+    }
+    Ok(r)
+}
+
+/// `h.liquidate_perp`, checking the payment against the haircut the liquidation prices with.
+async fn checked_liquidation(
+    h: &mut Harness,
+    keeper: &Trader,
+    fee_to: &solana_sdk::pubkey::Pubkey,
+    key: &solana_sdk::pubkey::Pubkey,
+    market: u16,
+) -> Result<TxResult, String> {
+    let inputs = h.risk_inputs(key).await;
+    let haircut = inputs
+        .perp_markets
+        .iter()
+        .position(|m| *m == market)
+        .map(|i| inputs.perps[i].market.pnl_haircut)
+        .or_else(|| inputs.isolated.iter().find(|(m, _, _)| *m == market).map(|(_, e, _)| e.market.pnl_haircut))
+        .unwrap_or_default();
+    let withheld = h.market(market as usize).await.pnl_withheld;
+    let ix = h.liquidate_perp_ix(&keeper.key(), fee_to, key, market).await;
+    let sent = h.send_logged(&[ix], &[&keeper.kp]).await;
+    let (r, logs) = no_lack_of_cash("liquidation", sent)?;
+    if r.is_ok() {
+        let ev = events::<fulcrum::events::LiquidationEvent>(&logs);
+        let paid = ev.last().map(|e| e.realized_pnl).unwrap_or(0);
+        let full = paid + (h.market(market as usize).await.pnl_withheld - withheld) as i64;
+        check_payment("liquidation", full, paid, &haircut)?;
+    }
+    Ok(r)
+}
+
+/// `auto_deleverage`, checking the payment and that the market's ratio fell, not below its floor.
+async fn checked_adl(
+    h: &mut Harness,
+    keeper: &Trader,
+    key: &solana_sdk::pubkey::Pubkey,
+    market: u16,
+) -> Result<TxResult, String> {
+    let (haircut, withheld) = market_haircut(h, market).await;
+    let ix = crate::winners::adl_ix(h, &keeper.key(), key, market);
+    let sent = h.send_logged(&[ix], &[&keeper.kp]).await;
+    let (r, logs) = no_lack_of_cash("auto-deleveraging", sent)?;
+    if r.is_ok() {
+        let ev = events::<fulcrum::events::AutoDeleverageEvent>(&logs);
+        let e = ev.last().ok_or("no auto-deleveraging event")?;
+        let full = e.realized_pnl + (h.market(market as usize).await.pnl_withheld - withheld) as i64;
+        check_payment("auto-deleveraging", full, e.realized_pnl, &haircut)?;
+        let floor = u64::from(h.market(market as usize).await.adl_floor);
+        if e.ratio_after >= e.ratio_before || e.ratio_after < floor {
+            return Err(format!(
+                "auto-deleveraging moved the ratio {} -> {} (floor {floor})",
+                e.ratio_before, e.ratio_after
+            ));
+        }
+    }
+    Ok(r)
 }

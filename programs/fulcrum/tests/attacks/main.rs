@@ -22,6 +22,7 @@ mod params;
 mod quote_vault;
 mod signers;
 mod substitution;
+mod winners;
 
 use harness::*;
 use solana_sdk::{instruction::Instruction, pubkey::Pubkey, signature::Keypair};

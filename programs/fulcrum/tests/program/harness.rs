@@ -169,6 +169,10 @@ pub fn default_market_params() -> MarketParams {
         max_fill_age: 60,
         min_spread: 0,
         spread_z: 0,
+        // No PnL cap and no auto-deleveraging by default (the winners tests set them).
+        max_pnl_factor: 0,
+        adl_threshold: 0,
+        adl_floor: 0,
     }
 }
 
@@ -638,7 +642,8 @@ impl Harness {
         self.send(&[ix], &[&t.kp]).await
     }
 
-    /// `(bank, oracle)` per active collateral slot then `(market, oracle)` per active perp slot.
+    /// `(bank, oracle)` per active collateral slot then `(market, oracle)` per active perp slot,
+    /// the correlations (portfolio), the pool (any perp slot).
     pub fn health_metas(&self, acct: &MarginAccount) -> Vec<AccountMeta> {
         let mut metas = vec![];
         for s in acct.active_collateral() {
@@ -653,6 +658,9 @@ impl Harness {
         }
         if acct.is_portfolio() {
             metas.push(AccountMeta::new_readonly(correlations_address(&self.exchange), false));
+        }
+        if !acct.active_perps().is_empty() {
+            metas.push(AccountMeta::new_readonly(self.pool, false));
         }
         metas
     }
@@ -1196,11 +1204,15 @@ impl Harness {
             let asset = corr.as_ref().and_then(|c| c.bank_asset(s.bank_index));
             i.collateral_assets.push(asset.unwrap_or(fulcrum_risk::STANDALONE));
         }
+        let pool_balance = self.pool_state().await.balance;
         for s in acct.active_perps() {
             let market = self.market(s.market_index as usize).await;
             let price = self.liquidation_price(&market.oracle_config(), s.base > 0).await;
             let now = self.now().await;
-            let e = fulcrum_risk::PerpExposure { position: s.position(), market: market.risk_at(price, now).unwrap() };
+            let mut e =
+                fulcrum_risk::PerpExposure { position: s.position(), market: market.risk_at(price, now).unwrap() };
+            // As the program: profit through the market's PnL cap on the pool's cash.
+            e.market.pnl_haircut = market.pnl_haircut_at(price.oracle, pool_balance).unwrap();
             if s.is_isolated() {
                 i.isolated.push((s.market_index, e, s.isolated_collateral));
             } else {
