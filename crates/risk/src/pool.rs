@@ -262,6 +262,8 @@ pub fn pool_depth(balance: u64, deposit_slot: u64, deposited_in_slot: u64, slot:
     } else {
         balance
     }
+}
+
 /// A market's PnL cap as it applies to its winners: they are owed `profit` in all and paid `paid`
 /// of it (`min(profit, cap)`), and no one payment exceeds `cap` (quote native units).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -69,6 +69,7 @@ fn round_trip(base: i64, open: u64, close: u64, fee: u32) -> i128 {
         maint_margin_ratio: 50_000,
         imf: 0,
         cumulative_funding: 0,
+        pnl_haircut: Default::default(),
     };
     let a = apply_fill(&pos, &market, base, open, fee).unwrap();
     let b = apply_fill(&a.position, &market, -base, close, fee).unwrap();

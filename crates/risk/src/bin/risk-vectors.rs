@@ -867,6 +867,7 @@ fn pool_cases() -> Vec<String> {
             ("depositSlot", s(deposit_slot)),
             ("deposited", s(deposited)),
             ("slot", s(slot)),
+        ]);
         lines.push(obj(&[("case", case.to_string()), ("input", input), ("expect", obj(&results))]));
     }
     lines
