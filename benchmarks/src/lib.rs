@@ -44,6 +44,7 @@ impl Fixture {
                     maint_margin_ratio: 50_000,
                     imf: 500,
                     cumulative_funding: 1_500_000 * i as i128,
+                    cumulative_borrow: 0,
                 },
             }
         });
@@ -122,6 +123,7 @@ impl LiquidationFixture {
             maint_margin_ratio: 50_000,
             imf: 500,
             cumulative_funding: 0,
+            cumulative_borrow: 0,
         };
         Self { perps: [PerpExposure { position, market }] }
     }

@@ -267,6 +267,14 @@ pub async fn demo(chain: &Chain, prices: &PriceBook, rpc_url: &str) -> Result<Va
                     max_funding_rate: 0,
                     impact_fee: 0,
                     liquidation_max_age: 120,
+                    // Pool capacity off, as the program tests' defaults.
+                    reserve_factor: 0,
+                    borrow_base_rate: 0,
+                    borrow_slope1: 0,
+                    borrow_kink: 800_000,
+                    borrow_slope2: 0,
+                    oi_shock: 0,
+                    oi_pool_fraction: 0,
                 },
             }
             .data(),

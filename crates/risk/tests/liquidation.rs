@@ -15,6 +15,7 @@ fn market(price: u64, imf: u32) -> PerpMarketRisk {
         maint_margin_ratio: 50_000,
         imf,
         cumulative_funding: 0,
+        cumulative_borrow: 0,
     }
 }
 

@@ -15,6 +15,7 @@ fn perp(base: i64, price: u64, ratio: u32) -> PerpExposure {
             maint_margin_ratio: ratio,
             imf: 0,
             cumulative_funding: 0,
+            cumulative_borrow: 0,
         },
     }
 }

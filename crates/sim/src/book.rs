@@ -97,6 +97,7 @@ impl World {
                         maint_margin_ratio: m.maint_margin_ratio,
                         imf: m.imf,
                         cumulative_funding: 0,
+                        cumulative_borrow: 0,
                     },
                     step: m.step,
                     depth_usd: m.depth_usd,

@@ -6,6 +6,8 @@
 
 use fulcrum::instructions::{MarketParams, Side};
 use fulcrum::state::MarginAccount;
+use fulcrum_risk::{insurance_oi_cap, BorrowParams};
+use solana_sdk::{instruction::Instruction, signature::Keypair};
 
 use crate::harness::*;
 
@@ -13,9 +15,21 @@ use crate::harness::*;
 const POOL: u64 = 100_000 * USDC;
 const INSURANCE: u64 = 1_000 * USDC;
 
-/// The market under test: the harness defaults plus the capacity parameters.
+/// The market under test: the harness defaults plus the capacity parameters (on the old code,
+/// which had none, the harness defaults alone). A 50% reserve; a borrow fee of 0.001% an hour
+/// plus 0.1% an hour at the 80% kink, 5% an hour more at 100%; OI capped so that a ±40% shock
+/// past maintenance fits in insurance + 10% of the pool.
 fn capacity_params() -> MarketParams {
-    MarketParams { ..default_market_params() }
+    MarketParams {
+        reserve_factor: 500_000,
+        borrow_base_rate: 10,
+        borrow_slope1: 1_000,
+        borrow_kink: 800_000,
+        borrow_slope2: 50_000,
+        oi_shock: 400_000,
+        oi_pool_fraction: 100_000,
+        ..default_market_params()
+    }
 }
 
 /// An exchange with one SOL-PERP market at $100 under `params`, a $100k pool and a $1k
@@ -40,24 +54,52 @@ async fn long_notional_usd(h: &mut Harness) -> u64 {
     h.market(0).await.long_base / SOL * 100
 }
 
-/// A side opened far past what the pool can pay: a $2M long on a $100k pool. On the old code it
-/// opens; a 10% rise then owes the whale more than the pool holds and the close fails.
-#[tokio::test]
-async fn reserve_refuses_a_side_past_the_pool() {
-    let mut h = world(capacity_params()).await;
-    let whale = trader(&mut h, 300_000 * USDC).await;
-    let r = h.trade(&whale, 0, Side::Buy, 20_000 * SOL).await;
-    if r.is_ok() {
-        let oi = long_notional_usd(&mut h).await;
-        h.set_market_price(0, px(110)).await;
-        let close = h.close(&whale, 0).await;
-        let pool = h.pool_state().await.balance / USDC;
-        panic!("a ${oi} long opened on a ${} pool; at +10% the close: {close:?} (pool ${pool})", POOL / USDC);
-    }
+/// Sends `ixs`, asserts they fail with `e` and change nothing in the ledger or `t`'s tokens
+/// (as `World::rejected`).
+async fn refused(h: &mut Harness, t: &Trader, ixs: &[Instruction], signers: &[&Keypair], e: FulcrumError) {
+    let mut keys = h.ledger_keys();
+    keys.extend(t.tokens.values().copied());
+    let before = h.snapshot(&keys).await;
+    assert_error(h.send(ixs, signers).await, e);
+    assert_eq!(h.snapshot(&keys).await, before, "state changed by a refused {e:?}");
+    h.assert_conservation().await;
 }
 
-/// A position held for three days pays the pool nothing on the old code: the pool carries the
-/// capacity for free.
+async fn buy_ix(h: &mut Harness, t: &Trader, size: u64) -> Instruction {
+    h.trade_ix(t, 0, Side::Buy, size, None, false).await
+}
+
+/// A side opened far past what the pool can pay: a $2M long on a $100k pool. On the old code it
+/// opened, and a 10% rise then owed the whale more than the pool held: the close failed with
+/// `InsufficientPoolLiquidity`. Now the long side stops at 50% of the pool; a winner within it
+/// is paid in full, and reducing is allowed even when a price move has pushed the side past it.
+#[tokio::test]
+async fn reserve_refuses_a_side_past_the_pool() {
+    let mut h = world(MarketParams { oi_shock: 0, ..capacity_params() }).await;
+    let whale = trader(&mut h, 300_000 * USDC).await;
+    let ix = buy_ix(&mut h, &whale, 20_000 * SOL).await;
+    refused(&mut h, &whale, &[ix], &[&whale.kp], FulcrumError::ReserveExceeded).await;
+    // 500 SOL ($50k) is exactly 50% of the pool (plus the fees it has earned): allowed.
+    h.trade(&whale, 0, Side::Buy, 500 * SOL).await.unwrap();
+    assert_eq!(long_notional_usd(&mut h).await, 50_000);
+    let ix = buy_ix(&mut h, &whale, SOL).await;
+    refused(&mut h, &whale, &[ix], &[&whale.kp], FulcrumError::ReserveExceeded).await;
+    // +30%: the side is worth $65k, past the reserve. Adding is refused, closing is not, and
+    // the $15k profit is paid in full.
+    h.set_market_price(0, px(130)).await;
+    let ix = buy_ix(&mut h, &whale, SOL).await;
+    refused(&mut h, &whale, &[ix], &[&whale.kp], FulcrumError::ReserveExceeded).await;
+    let before = h.margin(&whale.account).await.quote_balance;
+    h.close(&whale, 0).await.unwrap();
+    let paid = h.margin(&whale.account).await.quote_balance - before;
+    assert_eq!(paid, 15_000 * USDC as i64 - 65 * USDC as i64, "profit less the 0.1% close fee");
+    h.assert_conservation().await;
+}
+
+/// A position held for three days paid the pool nothing on the old code: the pool carried the
+/// capacity for free. Now both sides pay the borrow fee at the utilisation they leave, accrued
+/// per second (and by the keeper's cranks, which change nothing in the amount), and what they
+/// pay is exactly what the pool earns.
 #[tokio::test]
 async fn borrow_fee_is_paid_for_held_capacity() {
     let mut h = world(capacity_params()).await;
@@ -65,42 +107,67 @@ async fn borrow_fee_is_paid_for_held_capacity() {
     let short = trader(&mut h, 5_000 * USDC).await;
     h.trade(&long, 0, Side::Buy, 100 * SOL).await.unwrap();
     h.trade(&short, 0, Side::Sell, 100 * SOL).await.unwrap();
-    let pool_before = h.pool_state().await.balance;
-    h.advance(72 * 3_600).await;
-    h.refresh_oracles().await;
+    let m = h.market(0).await;
+    let pool = h.pool_state().await;
+    // $10k a side on a reserve capacity of 50% × $100,020: 19.996% utilisation, rounded up.
+    let u = fulcrum_risk::borrow_utilisation(10_000 * USDC as u128, 500_000, pool.balance).unwrap();
+    assert_eq!(u, 199_961);
+    let p = BorrowParams { base_rate: 10, slope1: 1_000, kink: 800_000, slope2: 50_000 };
+    assert_eq!(fulcrum_risk::borrow_rate(u, &p).unwrap(), 260);
+    assert_eq!(m.borrow_rate, 260, "10 + ⌈1,000 × 19.9961% / 80%⌉ ppm an hour");
+    let (pool_before, insurance_before) = (pool.balance, pool.insurance_balance);
+    for _ in 0..3 {
+        h.advance(24 * 3_600).await;
+        h.refresh_oracles().await;
+        let index = h.market(0).await.borrow_index();
+        h.crank(0).await.unwrap();
+        assert!(h.market(0).await.borrow_index() > index, "a crank accrues the borrow fee");
+    }
     let q = |a: &MarginAccount| a.quote_balance;
     let (l0, s0) = (q(&h.margin(&long.account).await), q(&h.margin(&short.account).await));
     h.close(&long, 0).await.unwrap();
     h.close(&short, 0).await.unwrap();
     let (l1, s1) = (q(&h.margin(&long.account).await), q(&h.margin(&short.account).await));
-    let pool_gain = h.pool_state().await.balance as i64 - pool_before as i64;
-    // The closes' fees: 0.1% of $10k each, the insurance fund's share aside.
+    let pool = h.pool_state().await;
+    let earned = (pool.balance + pool.insurance_balance) as i64 - (pool_before + insurance_before) as i64;
+    // The closes' fees: 0.1% of $10k each.
     let fee = 10 * USDC as i64;
     let (long_paid, short_paid) = (l0 - l1 - fee, s0 - s1 - fee);
-    // 135 ppm an hour at 10% utilisation (see `capacity_params`) for 72 hours on $10k: $97.20.
-    let expected = 97_200_000i64;
-    assert!(
-        (long_paid - expected).abs() <= expected / 100 && (short_paid - expected).abs() <= expected / 100,
-        "held 72h: the long paid {long_paid}, the short {short_paid} (expected ≈ {expected}); pool gained {pool_gain}"
-    );
+    // 260 ppm an hour for 72 hours on $10k: $187.20, the same for both sides.
+    assert_eq!((long_paid, short_paid), (187_200_000, 187_200_000), "held 72h");
+    assert_eq!(earned, long_paid + short_paid + 2 * fee, "the pool earns exactly what the positions pay");
+    h.assert_conservation().await;
 }
 
 /// Open interest a −40% gap turns into bad debt far beyond insurance: a $200k long at 10x
-/// against a $1k insurance fund. On the old code it opens, and the gap leaves the account
-/// bankrupt by tens of thousands of dollars.
+/// against a $1k insurance fund. On the old code it opened, and the gap left the account at
+/// −$55,200. Now a side's open interest stops where 35% of it (the shock past the 5%
+/// maintenance ratio) fits in the $1k fund plus 10% of the pool: about $31.4k.
 #[tokio::test]
 async fn insurance_oi_limit_caps_what_a_gap_can_lose() {
-    let mut h = world(capacity_params()).await;
+    let mut h = world(MarketParams { reserve_factor: 10_000_000, ..capacity_params() }).await;
     let whale = trader(&mut h, 25_000 * USDC).await;
-    let r = h.trade(&whale, 0, Side::Buy, 2_000 * SOL).await;
-    if r.is_ok() {
-        let oi = long_notional_usd(&mut h).await;
-        h.set_market_price(0, px(60)).await;
-        let equity = h.report(&whale.account).await.equity;
-        panic!(
-            "a ${oi} long opened with ${} insurance; after −40% its equity is {} USDC",
-            INSURANCE / USDC,
-            equity / USDC as i128
-        );
-    }
+    let ix = buy_ix(&mut h, &whale, 2_000 * SOL).await;
+    refused(&mut h, &whale, &[ix], &[&whale.kp], FulcrumError::InsuranceOiLimitExceeded).await;
+    let pool = h.pool_state().await;
+    let cap = insurance_oi_cap(pool.insurance_balance, pool.balance, 100_000, 400_000, 50_000);
+    assert_eq!(cap, 31_428_571_428, "($1,000 + 10% × $100,000) / 35%");
+    // A trader at 10x fills the side up to the cap: 314 SOL ($31.4k) on $3,200.
+    let lev = trader(&mut h, 3_200 * USDC).await;
+    h.trade(&lev, 0, Side::Buy, 300 * SOL).await.unwrap();
+    let ix = buy_ix(&mut h, &lev, 20 * SOL).await;
+    refused(&mut h, &lev, &[ix], &[&lev.kp], FulcrumError::InsuranceOiLimitExceeded).await;
+    h.trade(&lev, 0, Side::Buy, 14 * SOL).await.unwrap();
+    // The same cap binds shorts (a +40% spike).
+    let bear = trader(&mut h, 25_000 * USDC).await;
+    let ix = h.trade_ix(&bear, 0, Side::Sell, 320 * SOL, None, false).await;
+    refused(&mut h, &bear, &[ix], &[&bear.kp], FulcrumError::InsuranceOiLimitExceeded).await;
+    // What the gap can now cost: 35% of $31.4k ≈ $11k, within insurance + 10% of the pool.
+    h.set_market_price(0, px(60)).await;
+    let equity = h.report(&lev.account).await.equity;
+    assert!(equity < 0, "the 10x long is bankrupt after the gap: {equity}");
+    let pool = h.pool_state().await;
+    let covered = pool.insurance_balance as i128 + pool.balance as i128 / 10;
+    assert!(-equity <= covered, "bad debt {equity} vs insurance + 10% of the pool {covered}");
+    h.assert_conservation().await;
 }
