@@ -9,7 +9,7 @@ import * as risk from "../src/risk/index.js";
 type J = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const file = join(__dirname, "..", "vectors", "risk.json");
-const vectors: { cases: J[]; portfolioCases: J[] } = JSON.parse(readFileSync(file, "utf8"));
+const vectors: { cases: J[]; portfolioCases: J[]; capacityCases: J[] } = JSON.parse(readFileSync(file, "utf8"));
 
 const B = (v: string): bigint => BigInt(v);
 const price = (p: J): risk.Price => ({ oracle: B(p.oracle), ema: B(p.ema) });
@@ -26,6 +26,7 @@ function account(input: J): risk.RiskAccount {
       market: {
         price: price(e.market.price), baseDecimals: Number(e.market.baseDecimals), initMarginRatio: Number(e.market.initMarginRatio),
         maintMarginRatio: Number(e.market.maintMarginRatio), imf: Number(e.market.imf), cumulativeFunding: B(e.market.cumulativeFunding),
+        cumulativeBorrow: B(e.market.cumulativeBorrow),
       },
     })),
     params: {
@@ -183,5 +184,32 @@ test(`risk mirror matches the Rust engine on ${vectors.cases.length} vectors`, (
 test(`margin modes match the Rust engine on ${vectors.portfolioCases.length} portfolio vectors`, () => {
   assert.ok(vectors.portfolioCases.length >= 200, "at least 200 portfolio cases");
   const failures = mismatches(vectors.portfolioCases, computePortfolio);
+  assert.deepStrictEqual(failures.slice(0, 10), [], `${failures.length} mismatches`);
+});
+
+/** Reserve, borrow utilisation, rate and accrual, insurance-aware cap: the generator's `capacityCases`. */
+function computeCapacity(c: J): J {
+  const i = c.input;
+  const bp: risk.BorrowParams = {
+    baseRate: Number(i.borrow.baseRate), slope1: Number(i.borrow.slope1), kink: Number(i.borrow.kink), slope2: Number(i.borrow.slope2),
+  };
+  const balance = B(i.poolBalance);
+  const rf = Number(i.reserveFactor);
+  const notional = () => risk.sideNotional(B(i.base), B(i.price));
+  const util = () => risk.borrowUtilisation(notional(), rf, balance);
+  const rate = () => risk.borrowRate(util(), bp);
+  return {
+    sideNotional: res(notional, s),
+    reserveOk: res(() => risk.reserveOk(notional(), rf, balance), (b) => String(b)),
+    utilisation: res(util, s),
+    borrowRate: res(rate, s),
+    accrued: res(() => risk.accrueFunding(B(i.index), B(i.carry), B(i.price), rate(), B(i.dt)), ([x, y]) => ({ index: s(x), carry: s(y) })),
+    insuranceOiCap: s(risk.insuranceOiCap(B(i.insurance), balance, Number(i.poolFraction), Number(i.shock), Number(i.maintRatio))),
+  };
+}
+
+test(`pool capacity matches the Rust engine on ${vectors.capacityCases.length} capacity vectors`, () => {
+  assert.ok(vectors.capacityCases.length >= 200, "at least 200 capacity cases");
+  const failures = mismatches(vectors.capacityCases, computeCapacity);
   assert.deepStrictEqual(failures.slice(0, 10), [], `${failures.length} mismatches`);
 });

@@ -8,3 +8,4 @@ export * from "./margin.js";
 export * from "./trade.js";
 export * from "./liquidation.js";
 export * from "./portfolio.js";
+export * from "./capacity.js";

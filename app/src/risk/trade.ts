@@ -4,7 +4,7 @@ import {
   abs, add, sub, mulDivCeil, mulDivSignedFloor, toI64, addI64,
 } from "./fixed.js";
 import { health, isMet, unsettledFunding, baseValue } from "./margin.js";
-import { PerpMarketRisk, PerpPosition, RiskAccount } from "./types.js";
+import { PerpMarketRisk, PerpPosition, RiskAccount, positionIndex } from "./types.js";
 
 export interface FillOutcome {
   position: PerpPosition;
@@ -21,7 +21,7 @@ export const fillQuoteFlow = (delta: bigint, price: bigint): bigint => mulDivSig
 export function applyFill(pos: PerpPosition, market: PerpMarketRisk, delta: bigint, price: bigint, feeRate: number): FillOutcome {
   if (price === 0n) throw new MathError("InvalidInput");
   const funding = unsettledFunding(pos, market);
-  const next: PerpPosition = { ...pos, fundingSnapshot: market.cumulativeFunding };
+  const next: PerpPosition = { ...pos };
   let realized = -funding;
   const flow = fillQuoteFlow(delta, price);
   if (pos.base === 0n || pos.base > 0n === delta > 0n) {
@@ -42,7 +42,7 @@ export function applyFill(pos: PerpPosition, market: PerpMarketRisk, delta: bigi
   }
   const fillQuote = mulDivCeil(abs(delta), price, PRICE_SCALE);
   const fee = mulDivCeil(fillQuote, BigInt(feeRate), RATIO_ONE);
-  if (next.base === 0n) next.fundingSnapshot = 0n;
+  next.fundingSnapshot = positionIndex(market, next.base);
   if (fillQuote > U64_MAX || fee > U64_MAX) throw new MathError("Overflow");
   return { position: next, realizedPnl: toI64(realized), fillQuote, fee };
 }
@@ -51,7 +51,7 @@ export function settlePnl(pos: PerpPosition, market: PerpMarketRisk): [bigint, P
   const funding = unsettledFunding(pos, market);
   const value = baseValue(pos.base, market.price.oracle);
   const pnl = add(value, pos.quoteEntry);
-  const next = { base: pos.base, quoteEntry: toI64(-value), fundingSnapshot: market.cumulativeFunding };
+  const next = { base: pos.base, quoteEntry: toI64(-value), fundingSnapshot: positionIndex(market, pos.base) };
   return [toI64(sub(pnl, funding)), next];
 }
 

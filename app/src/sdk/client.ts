@@ -319,6 +319,7 @@ export class FulcrumClient {
         maintMarginRatio: Math.max(m.market.effectiveMaintRatio ?? 0, m.market.maintMarginRatio),
         imf: m.market.imf,
         cumulativeFunding: i128FromBytes(m.market.cumulativeFunding),
+        cumulativeBorrow: m.market.cumulativeBorrow ? i128FromBytes(m.market.cumulativeBorrow) : 0n,
       };
     }
     const banks: ({ price: risk.Price; initAssetWeight: number; maintAssetWeight: number } | undefined)[] = [];

@@ -171,3 +171,97 @@ async fn insurance_oi_limit_caps_what_a_gap_can_lose() {
     assert!(-equity <= covered, "bad debt {equity} vs insurance + 10% of the pool {covered}");
     h.assert_conservation().await;
 }
+
+// ---- for the fuzzer: capacity parameters on its markets and the capacity invariants
+
+/// `p` with the pool's capacity on (the fuzzer's markets): a reserve of 30% of the pool per side,
+/// a borrow fee from 0.001% to 5.1% an hour, an OI cap for a ±40% shock with 20% of the pool.
+pub fn with_capacity(p: MarketParams) -> MarketParams {
+    MarketParams {
+        reserve_factor: 300_000,
+        borrow_base_rate: 10,
+        borrow_slope1: 1_000,
+        borrow_kink: 800_000,
+        borrow_slope2: 50_000,
+        oi_shock: 400_000,
+        oi_pool_fraction: 200_000,
+        ..p
+    }
+}
+
+/// Every market's open interest before an operation.
+pub async fn open_interest(h: &mut Harness) -> Vec<(u64, u64)> {
+    let mut v = vec![];
+    for m in 0..h.markets.len() {
+        let market = h.market(m).await;
+        v.push((market.long_base, market.short_base));
+    }
+    v
+}
+
+/// Invariant: a side that grew (only a risk-increasing trade grows one) is within the reserve
+/// and the insurance-aware cap, at the price and pool the trade left.
+pub async fn growth_within_capacity(h: &mut Harness, before: &[(u64, u64)]) -> Result<(), String> {
+    let pool = h.pool_state().await;
+    for (m, (long0, short0)) in before.iter().enumerate() {
+        let market = h.market(m).await;
+        let maint = market.effective_maint_ratio.max(market.maint_margin_ratio);
+        let cap =
+            insurance_oi_cap(pool.insurance_balance, pool.balance, market.oi_pool_fraction, market.oi_shock, maint);
+        for (base, was) in [(market.long_base, *long0), (market.short_base, *short0)] {
+            if base <= was {
+                continue;
+            }
+            let notional = fulcrum_risk::side_notional(base, market.last_valid_price).map_err(|e| format!("{e:?}"))?;
+            if !fulcrum_risk::reserve_ok(notional, market.reserve_factor, pool.balance) {
+                return Err(format!("market {m}: a side grew to {notional} past the reserve of pool {}", pool.balance));
+            }
+            if notional > u128::from(cap) {
+                return Err(format!("market {m}: a side grew to {notional} past the insurance-aware cap {cap}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Closes `t`'s position in `market` and checks, on success, that it settled exactly what the
+/// engine says (PnL, funding and borrow fee accrued to now, fee) and that the pool and insurance
+/// fund received exactly what the account paid: what positions owe is what the pool earns.
+pub async fn close_settles_exactly(h: &mut Harness, t: &Trader, market: u16) -> Result<Option<TxResult>, String> {
+    let a = h.margin(&t.account).await;
+    let Some(i) = a.find_perp(market) else { return Ok(None) };
+    let slot = a.perps[i];
+    let m0 = h.market(market as usize).await;
+    let pool0 = h.pool_state().await;
+    let side = if slot.base > 0 { Side::Sell } else { Side::Buy };
+    let ix = h.trade_ix(t, market, side, slot.base.unsigned_abs(), None, true).await;
+    let logs = match h.send_logged(&[ix], &[&t.kp]).await {
+        Ok(logs) => logs,
+        Err(err) => return Ok(Some(Err(err))),
+    };
+    let event = events::<fulcrum::events::TradeEvent>(&logs).pop().ok_or("no trade event")?;
+    let m1 = h.market(market as usize).await;
+    let pool1 = h.pool_state().await;
+    let a1 = h.margin(&t.account).await;
+    let e = |x: fulcrum_risk::MathError| format!("engine: {x:?}");
+    // The market as the close saw it: accrued to now at the fill's price.
+    let risk = m0.risk_at(fulcrum_risk::Price::flat(event.price), m1.last_funding_time).map_err(e)?;
+    let pos = slot.position();
+    let fill = fulcrum_risk::apply_fill(&pos, &risk, -pos.base, event.price, event.fee_rate).map_err(e)?;
+    let owed = fulcrum_risk::unsettled_funding(&pos, &risk).map_err(e)?;
+    let held = |s: Option<usize>, acct: &MarginAccount| {
+        i128::from(acct.quote_balance) + s.map_or(0, |k| i128::from(acct.perps[k].isolated_collateral))
+    };
+    let paid = held(Some(i), &a) - held(a1.find_perp(market), &a1);
+    let earned = i128::from(pool1.balance) + i128::from(pool1.insurance_balance)
+        - i128::from(pool0.balance)
+        - i128::from(pool0.insurance_balance);
+    let expected = i128::from(fill.fee) - i128::from(fill.realized_pnl);
+    if (fill.realized_pnl, fill.fee) != (event.realized_pnl, event.fee) || paid != expected || earned != expected {
+        return Err(format!(
+            "close of {pos:?} in market {market} (funding and borrow owed {owed}): the account paid {paid}, the \
+             pool earned {earned}, the engine says {expected} ({fill:?} vs event {event:?})"
+        ));
+    }
+    Ok(Some(Ok(())))
+}

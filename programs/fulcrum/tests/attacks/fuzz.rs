@@ -8,7 +8,10 @@
 //!   the position the engine names: cross the largest requirement, portfolio the netted target);
 //! - no liquidation raises the liquidated account's maintenance requirement;
 //! - no stranger's collateral deposit into another account lands;
-//! - every refused transaction carries one of the program's named errors.
+//! - every refused transaction carries one of the program's named errors;
+//! - a side that grew is within the reserve and the insurance-aware open-interest cap; a close
+//!   settles exactly the engine's PnL, funding and borrow fee, and the pool and insurance fund
+//!   earn exactly what the account pays (`capacity.rs`; both markets run the capacity rules).
 //!
 //! Besides trades, deposits, withdrawals, prices, keepers and LP flows, the operations include
 //! third-party deposits, a bank listed after the correlations (on no asset), hedged pairs in the
@@ -186,7 +189,9 @@ impl World {
     async fn new() -> World {
         let mut h = Harness::new().await;
         h.add_bank(9, OracleFormat::Legacy, Quote::at(px(100)), default_bank_params()).await;
-        h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
+        // Both markets run the pool's capacity rules (reserve, borrow fee, insurance-aware cap).
+        let capacity = crate::capacity::with_capacity(default_market_params());
+        h.add_market(OracleFormat::Pull, Quote::at(px(100)), capacity).await;
         // The second market runs every dynamic-risk rule: volatility margin, OI premium, breaker,
         // funding, skew fees.
         let dynamic = fulcrum::instructions::MarketParams {
@@ -202,7 +207,7 @@ impl World {
             impact_fee: 5_000,
             long_oi_cap: 5_000 * SOL,
             short_oi_cap: 5_000 * SOL,
-            ..default_market_params()
+            ..capacity
         };
         h.add_market(OracleFormat::Legacy, Quote::at(px(20)), dynamic).await;
         // Portfolio margin: SOL collateral and SOL-PERP on asset 0, the dynamic market on asset 1.
@@ -236,6 +241,7 @@ impl World {
     /// Applies one op; `Err` is an invariant violation.
     async fn apply(&mut self, op: &Op) -> Result<(), String> {
         let h = &mut self.h;
+        let oi_before = crate::capacity::open_interest(h).await;
         let r: Option<TxResult> = match *op {
             Op::Deposit { who, bank, permille: p } => {
                 let t = &self.traders[who as usize];
@@ -265,12 +271,7 @@ impl World {
             }
             Op::Close { who, market } => {
                 let t = &self.traders[who as usize];
-                let a = h.margin(&t.account).await;
-                if a.find_perp(market as u16).is_none() {
-                    None
-                } else {
-                    Some(h.close(t, market as u16).await)
-                }
+                crate::capacity::close_settles_exactly(h, t, market as u16).await?
             }
             Op::Price { market, bps } => {
                 let o = h.markets[market as usize].oracle;
@@ -476,6 +477,9 @@ impl World {
                     return Err(format!("{op:?} failed without a named error: {e:?}"));
                 }
             }
+        }
+        if matches!(op, Op::Trade { .. }) {
+            crate::capacity::growth_within_capacity(&mut self.h, &oi_before).await?;
         }
         self.check().await
     }
