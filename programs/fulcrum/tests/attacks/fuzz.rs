@@ -190,8 +190,11 @@ impl World {
         let mut h = Harness::new().await;
         h.add_bank(9, OracleFormat::Legacy, Quote::at(px(100)), default_bank_params()).await;
         // Both markets run the pool's capacity rules (reserve, borrow fee, insurance-aware cap).
+        // The first market's insurance-aware cap binds before its reserve (5% of the pool), the
+        // second's reserve before its cap.
         let capacity = crate::capacity::with_capacity(default_market_params());
-        h.add_market(OracleFormat::Pull, Quote::at(px(100)), capacity).await;
+        let first = fulcrum::instructions::MarketParams { oi_pool_fraction: 50_000, ..capacity };
+        h.add_market(OracleFormat::Pull, Quote::at(px(100)), first).await;
         // The second market runs every dynamic-risk rule: volatility margin, OI premium, breaker,
         // funding, skew fees.
         let dynamic = fulcrum::instructions::MarketParams {
