@@ -172,6 +172,42 @@ async fn insurance_oi_limit_caps_what_a_gap_can_lose() {
     h.assert_conservation().await;
 }
 
+/// Each capacity parameter out of its range is refused by its own error, at update as at
+/// listing, and changes nothing; a change in range applies.
+#[tokio::test]
+async fn capacity_parameters_out_of_range_are_refused_by_name() {
+    use anchor_lang::{InstructionData, ToAccountMetas};
+    use solana_sdk::signature::Signer;
+    let mut h = world(capacity_params()).await;
+    let admin = h.admin.insecure_clone();
+    let nobody = h.trader(0).await;
+    let market = h.markets[0].key;
+    let ix = |h: &Harness, params: MarketParams| Instruction {
+        program_id: fulcrum::ID,
+        accounts: fulcrum::accounts::UpdateMarket { admin: h.admin.pubkey(), exchange: h.exchange, market }
+            .to_account_metas(None),
+        data: fulcrum::instruction::UpdateMarketParams { params }.data(),
+    };
+    let p = capacity_params();
+    for (bad, e) in [
+        (MarketParams { reserve_factor: 10_000_001, ..p }, FulcrumError::ReserveFactorOutOfRange),
+        (MarketParams { borrow_base_rate: 10_001, ..p }, FulcrumError::BorrowRateOutOfRange),
+        (MarketParams { borrow_slope1: 100_001, ..p }, FulcrumError::BorrowRateOutOfRange),
+        (MarketParams { borrow_slope2: 100_001, ..p }, FulcrumError::BorrowRateOutOfRange),
+        (MarketParams { borrow_kink: 0, ..p }, FulcrumError::BorrowKinkOutOfRange),
+        (MarketParams { borrow_kink: 1_000_001, ..p }, FulcrumError::BorrowKinkOutOfRange),
+        (MarketParams { oi_shock: 1_000_001, ..p }, FulcrumError::OiShockOutOfRange),
+        (MarketParams { oi_pool_fraction: 1_000_001, ..p }, FulcrumError::OiShockOutOfRange),
+    ] {
+        let i = ix(&h, bad);
+        refused(&mut h, &nobody, &[i], &[&admin], e).await;
+    }
+    let good = MarketParams { reserve_factor: 10_000_000, borrow_kink: 1_000_000, oi_shock: 1_000_000, ..p };
+    let i = ix(&h, good);
+    h.send(&[i], &[&admin]).await.unwrap();
+    assert_eq!(h.market(0).await.params(), good);
+}
+
 // ---- for the fuzzer: capacity parameters on its markets and the capacity invariants
 
 /// `p` with the pool's capacity on (the fuzzer's markets): a reserve of 30% of the pool per side,
@@ -260,7 +296,8 @@ pub async fn close_settles_exactly(h: &mut Harness, t: &Trader, market: u16) -> 
     if (fill.realized_pnl, fill.fee) != (event.realized_pnl, event.fee) || paid != expected || earned != expected {
         return Err(format!(
             "close of {pos:?} in market {market} (funding and borrow owed {owed}): the account paid {paid}, the \
-             pool earned {earned}, the engine says {expected} ({fill:?} vs event {event:?})"
+             pool earned {earned}, the engine says {expected} ({fill:?}; the event: realised {}, fee {})",
+            event.realized_pnl, event.fee
         ));
     }
     Ok(Some(Ok(())))
