@@ -9,7 +9,7 @@ import * as risk from "../src/risk/index.js";
 type J = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const file = join(__dirname, "..", "vectors", "risk.json");
-const vectors: { cases: J[]; portfolioCases: J[]; poolCases: J[]; winnersCases: J[] } = JSON.parse(readFileSync(file, "utf8"));
+const vectors: { cases: J[]; portfolioCases: J[]; poolCases: J[]; winnersCases: J[]; capacityCases: J[] } = JSON.parse(readFileSync(file, "utf8"));
 
 const B = (v: string): bigint => BigInt(v);
 const price = (p: J): risk.Price => ({ oracle: B(p.oracle), ema: B(p.ema) });
@@ -31,6 +31,7 @@ function account(input: J): risk.RiskAccount {
       market: {
         price: price(e.market.price), baseDecimals: Number(e.market.baseDecimals), initMarginRatio: Number(e.market.initMarginRatio),
         maintMarginRatio: Number(e.market.maintMarginRatio), imf: Number(e.market.imf), cumulativeFunding: B(e.market.cumulativeFunding),
+        cumulativeBorrow: B(e.market.cumulativeBorrow),
         ...(e.market.pnlHaircut ? { pnlHaircut: haircutOf(e.market.pnlHaircut) } : {}),
       },
     })),
@@ -199,7 +200,7 @@ function computePool(c: J): J {
   const markets: risk.MarketExposure[] = inp.markets.map((m: J) => ({
     longBase: B(m.longBase), shortBase: B(m.shortBase), longQuoteEntry: B(m.longQuoteEntry), shortQuoteEntry: B(m.shortQuoteEntry), price: B(m.price),
   }));
-  const funding: risk.MarketFunding[] = inp.markets.map((m: J) => ({ index: B(m.index), longSnapshots: B(m.longSnapshots), shortSnapshots: B(m.shortSnapshots) }));
+  const funding: risk.MarketFunding[] = inp.markets.map((m: J) => ({ index: B(m.index), borrow: B(m.borrow), longSnapshots: B(m.longSnapshots), shortSnapshots: B(m.shortSnapshots) }));
   const factor = Number(inp.factor);
   const supply = B(inp.supply);
   const out: J = {};
@@ -305,5 +306,32 @@ test(`the PnL cap and auto-deleveraging match the Rust engine on ${vectors.winne
   const haircuts = vectors.winnersCases.flatMap((c: J) => c.expect.perps).filter((p: J) => !p.pnlHaircut.error && BigInt(p.pnlHaircut.paid) < BigInt(p.pnlHaircut.profit));
   assert.ok(haircuts.length >= 100, `at least 100 haircut markets (${haircuts.length})`);
   const failures = mismatches(vectors.winnersCases, computeWinners);
+  assert.deepStrictEqual(failures.slice(0, 10), [], `${failures.length} mismatches`);
+});
+
+/** Reserve, borrow utilisation, rate and accrual, insurance-aware cap: the generator's `capacityCases`. */
+function computeCapacity(c: J): J {
+  const i = c.input;
+  const bp: risk.BorrowParams = {
+    baseRate: Number(i.borrow.baseRate), slope1: Number(i.borrow.slope1), kink: Number(i.borrow.kink), slope2: Number(i.borrow.slope2),
+  };
+  const balance = B(i.poolBalance);
+  const rf = Number(i.reserveFactor);
+  const notional = () => risk.sideNotional(B(i.base), B(i.price));
+  const util = () => risk.borrowUtilisation(notional(), rf, balance);
+  const rate = () => risk.borrowRate(util(), bp);
+  return {
+    sideNotional: res(notional, s),
+    reserveOk: res(() => risk.reserveOk(notional(), rf, balance), (b) => String(b)),
+    utilisation: res(util, s),
+    borrowRate: res(rate, s),
+    accrued: res(() => risk.accrueFunding(B(i.index), B(i.carry), B(i.price), rate(), B(i.dt)), ([x, y]) => ({ index: s(x), carry: s(y) })),
+    insuranceOiCap: s(risk.insuranceOiCap(B(i.insurance), balance, Number(i.poolFraction), Number(i.shock), Number(i.maintRatio))),
+  };
+}
+
+test(`pool capacity matches the Rust engine on ${vectors.capacityCases.length} capacity vectors`, () => {
+  assert.ok(vectors.capacityCases.length >= 200, "at least 200 capacity cases");
+  const failures = mismatches(vectors.capacityCases, computeCapacity);
   assert.deepStrictEqual(failures.slice(0, 10), [], `${failures.length} mismatches`);
 });

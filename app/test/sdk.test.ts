@@ -181,3 +181,20 @@ test("a portfolio account's health accounts end with the exchange's correlations
   const ix = await client.liquidatePerpIx(Keypair.generate().publicKey, 0, view(1));
   assert.ok(ix.keys[ix.keys.length - 2]!.pubkey.equals(corr));
 });
+
+test("marketCapacity: borrow rate, reserve and insurance-aware caps as the program computes them", async () => {
+  const { marketCapacity } = await import("../src/sdk");
+  const m = {
+    longBase: 100_000_000_000n, shortBase: 40_000_000_000n, maintMarginRatio: 50_000, effectiveMaintRatio: 0,
+    reserveFactor: 500_000, borrowBaseRate: 10, borrowSlope1: 1_000, borrowKink: 800_000, borrowSlope2: 50_000,
+    oiShock: 400_000, oiPoolFraction: 100_000, borrowRate: 260n,
+  } as unknown as Parameters<typeof marketCapacity>[0];
+  const pool = { balance: 100_020_000_000n, insuranceBalance: 1_000_000_000n } as unknown as Parameters<typeof marketCapacity>[1];
+  const c = marketCapacity(m, pool, 100_000_000_000n); // SOL at $100
+  assert.equal(c.longNotional, 10_000_000_000n);
+  assert.equal(c.utilisation, 199_961n); // $10k of a 50% × $100,020 reserve, rounded up
+  assert.equal(c.borrowRateNow, 260n);
+  assert.equal(c.borrowRate, 260n);
+  assert.equal(c.reserveCap, 50_010_000_000n);
+  assert.equal(c.insuranceOiCap, 31_434_285_714n); // ($1,000 + 10% × $100,020) / 35%
+});

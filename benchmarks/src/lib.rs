@@ -45,6 +45,7 @@ impl Fixture {
                     imf: 500,
                     cumulative_funding: 1_500_000 * i as i128,
                     pnl_haircut: Default::default(),
+                    cumulative_borrow: 0,
                 },
             }
         });
@@ -124,6 +125,7 @@ impl LiquidationFixture {
             imf: 500,
             cumulative_funding: 0,
             pnl_haircut: Default::default(),
+            cumulative_borrow: 0,
         };
         Self { perps: [PerpExposure { position, market }] }
     }

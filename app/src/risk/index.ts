@@ -9,3 +9,4 @@ export * from "./trade.js";
 export * from "./liquidation.js";
 export * from "./portfolio.js";
 export * from "./pool.js";
+export * from "./capacity.js";

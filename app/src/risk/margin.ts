@@ -5,7 +5,7 @@ import {
 } from "./fixed.js";
 import {
   AccountParams, Collateral, PerpMarketRisk, PerpPosition, RiskAccount,
-  assetPrice, collateralWeight, liabilityPrice, marketMarginRatio, quoteLiabilityWeight,
+  assetPrice, collateralWeight, liabilityPrice, marketMarginRatio, positionIndex, quoteLiabilityWeight,
 } from "./types.js";
 import { applyHaircut } from "./pool.js";
 
@@ -47,7 +47,7 @@ export function quoteValue(quoteBalance: bigint, params: AccountParams, kind: Ma
 }
 
 export function unsettledFunding(pos: PerpPosition, market: PerpMarketRisk): bigint {
-  const delta = sub(market.cumulativeFunding, pos.fundingSnapshot);
+  const delta = sub(positionIndex(market, pos.base), pos.fundingSnapshot);
   if (delta === 0n || pos.base === 0n) return 0n;
   const owed = toI128(pos.base * delta);
   return mulDivSignedCeil(owed, 1n, FUNDING_SCALE);

@@ -38,6 +38,8 @@ export interface MarketExposure {
 export interface MarketFunding {
   /** Funding index accrued to now. */
   index: bigint;
+  /** Borrow-fee index accrued to now (longs settle against index + borrow, shorts index − borrow); absent: 0. */
+  borrow?: bigint;
   longSnapshots: bigint;
   shortSnapshots: bigint;
 }
@@ -62,7 +64,7 @@ export function tradersUnrealizedPnl(m: MarketExposure, r: Rounding): bigint {
 /** Funding traders owe the pool and have not settled (negative: owed to them). */
 export function tradersUnsettledFunding(m: MarketExposure, f: MarketFunding, r: Rounding): bigint {
   const net = m.longBase - m.shortBase;
-  const accrued = toI128(net * f.index);
+  const accrued = toI128(toI128(net * f.index) + toI128((m.longBase + m.shortBase) * (f.borrow ?? 0n)));
   const owed = sub(accrued, sub(f.longSnapshots, f.shortSnapshots));
   return r === Rounding.Down ? mulDivSignedFloor(owed, 1n, FUNDING_SCALE) : mulDivSignedCeil(owed, 1n, FUNDING_SCALE);
 }

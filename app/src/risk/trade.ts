@@ -4,7 +4,7 @@ import {
   abs, add, sub, mulDivCeil, mulDivFloor, mulDivSignedFloor, toI64, addI64, isqrtCeil,
 } from "./fixed.js";
 import { health, isMet, unsettledFunding, baseValue } from "./margin.js";
-import { PerpMarketRisk, PerpPosition, RiskAccount } from "./types.js";
+import { PerpMarketRisk, PerpPosition, RiskAccount, positionIndex } from "./types.js";
 import { applyHaircut } from "./pool.js";
 
 export interface FillOutcome {
@@ -22,7 +22,7 @@ export const fillQuoteFlow = (delta: bigint, price: bigint): bigint => mulDivSig
 export function applyFill(pos: PerpPosition, market: PerpMarketRisk, delta: bigint, price: bigint, feeRate: number): FillOutcome {
   if (price === 0n) throw new MathError("InvalidInput");
   const funding = unsettledFunding(pos, market);
-  const next: PerpPosition = { ...pos, fundingSnapshot: market.cumulativeFunding };
+  const next: PerpPosition = { ...pos };
   let realized = -funding;
   const flow = fillQuoteFlow(delta, price);
   if (pos.base === 0n || pos.base > 0n === delta > 0n) {
@@ -43,7 +43,7 @@ export function applyFill(pos: PerpPosition, market: PerpMarketRisk, delta: bigi
   }
   const fillQuote = mulDivCeil(abs(delta), price, PRICE_SCALE);
   const fee = mulDivCeil(fillQuote, BigInt(feeRate), RATIO_ONE);
-  if (next.base === 0n) next.fundingSnapshot = 0n;
+  next.fundingSnapshot = positionIndex(market, next.base);
   // A gain is paid through the market's PnL cap; the rest stays with the pool.
   realized = applyHaircut(realized, market.pnlHaircut);
   if (fillQuote > U64_MAX || fee > U64_MAX) throw new MathError("Overflow");
@@ -54,7 +54,7 @@ export function settlePnl(pos: PerpPosition, market: PerpMarketRisk): [bigint, P
   const funding = unsettledFunding(pos, market);
   const value = baseValue(pos.base, market.price.oracle);
   const pnl = add(value, pos.quoteEntry);
-  const next = { base: pos.base, quoteEntry: toI64(-value), fundingSnapshot: market.cumulativeFunding };
+  const next = { base: pos.base, quoteEntry: toI64(-value), fundingSnapshot: positionIndex(market, pos.base) };
   return [toI64(applyHaircut(sub(pnl, funding), market.pnlHaircut)), next];
 }
 

@@ -2,6 +2,7 @@
 import { PublicKey } from "@solana/web3.js";
 import { decodeAccount, fieldOffset, i128FromBytes, structLayout } from "./layout";
 import type { Correlation, PerpPosition } from "../risk";
+import { borrowRate, borrowUtilisation, insuranceOiCap, max as maxBig, sideNotional } from "../risk";
 
 export interface Exchange {
   admin: PublicKey;
@@ -102,6 +103,17 @@ export interface PerpMarket {
   adlThreshold?: number;
   adlFloor?: number;
   pnlWithheld?: bigint;
+  /** Pool capacity (issue 13 §3, §4; present in IDLs that have it). */
+  cumulativeBorrow?: Uint8Array;
+  /** ppm of notional per hour, paid by both sides to the pool. */
+  borrowRate?: bigint;
+  reserveFactor?: number;
+  borrowBaseRate?: number;
+  borrowSlope1?: number;
+  borrowKink?: number;
+  borrowSlope2?: number;
+  oiShock?: number;
+  oiPoolFraction?: number;
 }
 
 export interface LiquidityPool {
@@ -280,4 +292,38 @@ export function marginRiskDecoder(): (d: Buffer) => MarginRiskView {
     return { quoteBalance: d.readBigInt64LE(qb), marginCallSlot: d.readBigUInt64LE(mcs), inMarginCall: d[imc] !== 0, marginMode: d[mode]!, collateral, perps: out };
   };
   return fast;
+}
+
+/** A market's share of the pool's capacity at `price` (engine units): what a trader opening risk runs into. */
+export interface MarketCapacity {
+  /** Open interest notional per side, quote native. */
+  longNotional: bigint;
+  shortNotional: bigint;
+  /** Borrow utilisation, ppm (fuller side over reserve capacity). */
+  utilisation: bigint;
+  /** Borrow rate the market charges now (as stored by its last observation), and at these inputs; ppm per hour. */
+  borrowRate: bigint;
+  borrowRateNow: bigint;
+  /** Most notional per side the reserve allows (null: reserve off). */
+  reserveCap: bigint | null;
+  /** Insurance-aware cap per side (U64_MAX: off). */
+  insuranceOiCap: bigint;
+}
+
+export function marketCapacity(m: PerpMarket, pool: LiquidityPool, price: bigint): MarketCapacity {
+  const longNotional = sideNotional(m.longBase, price);
+  const shortNotional = sideNotional(m.shortBase, price);
+  const reserveFactor = m.reserveFactor ?? 0;
+  const utilisation = borrowUtilisation(maxBig(longNotional, shortNotional), reserveFactor, pool.balance);
+  const params = { baseRate: m.borrowBaseRate ?? 0, slope1: m.borrowSlope1 ?? 0, kink: m.borrowKink ?? 1_000_000, slope2: m.borrowSlope2 ?? 0 };
+  const maint = Math.max(m.effectiveMaintRatio ?? 0, m.maintMarginRatio);
+  return {
+    longNotional,
+    shortNotional,
+    utilisation,
+    borrowRate: m.borrowRate ?? 0n,
+    borrowRateNow: borrowRate(utilisation, params),
+    reserveCap: reserveFactor === 0 ? null : (BigInt(reserveFactor) * pool.balance) / 1_000_000n,
+    insuranceOiCap: insuranceOiCap(pool.insuranceBalance, pool.balance, m.oiPoolFraction ?? 0, m.oiShock ?? 0, maint),
+  };
 }

@@ -363,6 +363,7 @@ export class FulcrumClient {
         cumulativeFunding: i128FromBytes(m.market.cumulativeFunding),
         // As the program: a gain counts through the market's PnL cap on the pool's cash.
         pnlHaircut: FulcrumClient.marketHaircut(m.market, price.oracle, state.pool.balance),
+        cumulativeBorrow: m.market.cumulativeBorrow ? i128FromBytes(m.market.cumulativeBorrow) : 0n,
       };
     }
     const banks: ({ price: risk.Price; initAssetWeight: number; maintAssetWeight: number } | undefined)[] = [];
@@ -1091,6 +1092,7 @@ export class FulcrumClient {
       const z = new Uint8Array(16);
       funding.push({
         index: i128FromBytes(m.cumulativeFunding),
+        borrow: m.cumulativeBorrow ? i128FromBytes(m.cumulativeBorrow) : 0n,
         longSnapshots: i128FromBytes(m.longFundingSnapshots ?? z),
         shortSnapshots: i128FromBytes(m.shortFundingSnapshots ?? z),
       });

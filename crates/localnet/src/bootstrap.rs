@@ -284,6 +284,14 @@ pub async fn demo(chain: &Chain, prices: &PriceBook, rpc_url: &str) -> Result<Va
                     max_pnl_factor: 300_000,
                     adl_threshold: 450_000,
                     adl_floor: 250_000,
+                    // Pool capacity off, as the program tests' defaults.
+                    reserve_factor: 0,
+                    borrow_base_rate: 0,
+                    borrow_slope1: 0,
+                    borrow_kink: 800_000,
+                    borrow_slope2: 0,
+                    oi_shock: 0,
+                    oi_pool_fraction: 0,
                 },
             }
             .data(),

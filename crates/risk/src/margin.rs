@@ -89,10 +89,11 @@ pub fn quote_value(quote_balance: i64, params: &AccountParams, kind: MarginKind)
     Ok(-to_i128(debt)?)
 }
 
-/// Funding the position owes and has not settled (negative: is owed), rounded against it.
+/// Funding and borrow fee the position owes and has not settled (negative: is owed), rounded
+/// against it: `base × (position_index(base) − snapshot)`.
 #[inline]
 pub fn unsettled_funding(pos: &PerpPosition, market: &PerpMarketRisk) -> MathResult<i128> {
-    let delta = sub(market.cumulative_funding, pos.funding_snapshot)?;
+    let delta = sub(market.position_index(pos.base)?, pos.funding_snapshot)?;
     if delta == 0 || pos.base == 0 {
         return Ok(0);
     }

@@ -146,20 +146,28 @@ pub const DEAD_SHARES: u64 = 1_000;
 pub struct MarketFunding {
     /// Cumulative funding index accrued to now, `FUNDING_SCALE` (longs owe its rise).
     pub index: i128,
+    /// Cumulative borrow-fee index accrued to now, `FUNDING_SCALE`: longs settle against
+    /// `index + borrow`, shorts against `index − borrow` (`PerpMarketRisk::position_index`).
+    pub borrow: i128,
     /// Σ base × funding snapshot over long positions, base native × `FUNDING_SCALE`.
     pub long_snapshots: i128,
     /// Σ |base| × funding snapshot over short positions.
     pub short_snapshots: i128,
 }
 
-/// Funding traders in one market owe the pool and have not settled (negative: the pool owes
-/// them): `Σ base × (index − snapshot) / FUNDING_SCALE`
-/// `= (index × (long − short) − (long_snapshots − short_snapshots)) / FUNDING_SCALE`,
+/// Funding and borrow fees traders in one market owe the pool and have not settled (negative:
+/// the pool owes them): `Σ base × (side index − snapshot) / FUNDING_SCALE`
+/// `= (index × (long − short) + borrow × (long + short) − (long_snapshots − short_snapshots))
+/// / FUNDING_SCALE`,
 /// rounded so that the pool's value rounds the way `pool_rounding` asks. Each position settles
 /// its own share rounded against it (up), so the pool collects at least this.
 pub fn traders_unsettled_funding(m: &MarketExposure, f: &MarketFunding, pool_rounding: Rounding) -> MathResult<i128> {
     let net = i128::from(m.long_base) - i128::from(m.short_base);
-    let accrued = net.checked_mul(f.index).ok_or(MathError::Overflow)?;
+    let gross = i128::from(m.long_base) + i128::from(m.short_base);
+    let accrued = add(
+        net.checked_mul(f.index).ok_or(MathError::Overflow)?,
+        gross.checked_mul(f.borrow).ok_or(MathError::Overflow)?,
+    )?;
     let owed = sub(accrued, sub(f.long_snapshots, f.short_snapshots)?)?;
     match pool_rounding {
         Rounding::Down => mul_div_signed_floor(owed, 1, FUNDING_SCALE),
@@ -432,4 +440,90 @@ pub fn adl_score(pnl: i128, quote_entry: i64, notional: i128, equity: i128) -> u
         notional.max(0).unsigned_abs().saturating_mul(one) / equity.unsigned_abs()
     };
     ratio.saturating_mul(leverage) / one
+}
+
+// ---- capacity: reserve, borrow fee, insurance-aware open-interest limit (issue 13, §3 and §4)
+
+/// `|base| × price` of one side's open interest, quote native units, rounded up (against the
+/// traders whom the limits below bind).
+pub fn side_notional(base: u64, price: u64) -> MathResult<u128> {
+    mul_div_ceil(u128::from(base), u128::from(price), PRICE_SCALE)
+}
+
+/// Reserve rule (GMX's reserve factor): a side's open interest notional may be at most
+/// `reserve_factor` (ppm) of the pool's balance, `side_notional ≤ reserve_factor × balance`, so
+/// that the pool holds the cash to pay that side's winners. `reserve_factor = 0` turns it off.
+/// Binds new risk only: the program checks it after a trade that grows a side.
+pub fn reserve_ok(side_notional: u128, reserve_factor: u32, pool_balance: u64) -> bool {
+    reserve_factor == 0
+        || side_notional.saturating_mul(u128::from(RATIO_ONE)) <= u128::from(reserve_factor) * u128::from(pool_balance)
+}
+
+/// A market's borrow-fee curve (Jupiter's and GMX's two slopes with a kink). Rates are ppm of
+/// notional per hour, the kink ppm of utilisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct BorrowParams {
+    /// Rate at zero utilisation.
+    pub base_rate: u32,
+    /// Rate added from zero utilisation up to the kink.
+    pub slope1: u32,
+    /// Utilisation where the second slope starts, 1..=1,000,000.
+    pub kink: u32,
+    /// Rate added from the kink up to full utilisation.
+    pub slope2: u32,
+}
+
+/// Borrow utilisation, ppm, rounded up and capped at 100%: the fuller side's open interest
+/// notional over the reserve capacity `reserve_factor × pool_balance` (with the reserve off,
+/// `reserve_factor = 0`, over the pool balance). Open interest on an empty pool is 100%.
+pub fn borrow_utilisation(max_side_notional: u128, reserve_factor: u32, pool_balance: u64) -> MathResult<u64> {
+    if max_side_notional == 0 {
+        return Ok(0);
+    }
+    let factor = if reserve_factor == 0 { RATIO_ONE } else { u64::from(reserve_factor) };
+    let capacity = u128::from(factor) * u128::from(pool_balance);
+    if capacity == 0 {
+        return Ok(RATIO_ONE);
+    }
+    let one = u128::from(RATIO_ONE);
+    let u = mul_div_ceil(max_side_notional.min(u128::from(u64::MAX)), one * one, capacity)?;
+    Ok(u.min(one) as u64)
+}
+
+/// Borrow rate at `utilisation` (ppm), ppm of notional per hour, rounded up:
+/// `base + slope1 × u / kink` up to the kink, `base + slope1 + slope2 × (u − kink) / (1 − kink)`
+/// past it. Utilisation past 100% counts as 100%, so the rate is at most the sum of the three.
+pub fn borrow_rate(utilisation: u64, p: &BorrowParams) -> MathResult<u64> {
+    let one = u128::from(RATIO_ONE);
+    let u = u128::from(utilisation).min(one);
+    let kink = u128::from(p.kink).min(one);
+    let base = u128::from(p.base_rate);
+    let r = if u <= kink {
+        if kink == 0 {
+            base
+        } else {
+            base + mul_div_ceil(u128::from(p.slope1), u, kink)?
+        }
+    } else {
+        base + u128::from(p.slope1) + mul_div_ceil(u128::from(p.slope2), u - kink, one - kink)?
+    };
+    u64::try_from(r).map_err(|_| MathError::Overflow)
+}
+
+/// Insurance-aware open-interest cap of one side, quote native notional, rounded down: the
+/// most open interest whose loss beyond maintenance under a price shock of `shock` (ppm, e.g.
+/// 400,000 for −40% against longs, +40% against shorts) fits in the insurance fund plus
+/// `pool_fraction` (ppm) of the pool balance. Every position is assumed to sit at its
+/// maintenance ratio `maint_ratio` (the worst case the liquidation engine allows), so a shock
+/// loses `shock − maint` of its notional beyond its margin:
+/// `cap = (insurance + pool_fraction × balance) / (shock − maint)`. `u64::MAX` (no cap) when
+/// `shock ≤ maint` (`shock = 0` turns the limit off).
+pub fn insurance_oi_cap(insurance: u64, pool_balance: u64, pool_fraction: u32, shock: u32, maint_ratio: u32) -> u64 {
+    if shock <= maint_ratio {
+        return u64::MAX;
+    }
+    let one = u128::from(RATIO_ONE);
+    let budget = u128::from(insurance) + u128::from(pool_fraction) * u128::from(pool_balance) / one;
+    let cap = budget * one / u128::from(shock - maint_ratio);
+    u64::try_from(cap).unwrap_or(u64::MAX)
 }

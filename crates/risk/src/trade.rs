@@ -1,4 +1,5 @@
-//! Filling a trade against the pool: position update, realised PnL, fee; settling PnL; the
+//! Filling a trade against the pool: position update, realised PnL (funding and borrow fee
+//! included), fee; settling PnL; the
 //! largest trade initial margin allows.
 
 use crate::fixed::*;
@@ -47,7 +48,7 @@ pub fn apply_fill(
         return Err(MathError::InvalidInput);
     }
     let funding = unsettled_funding(pos, market)?;
-    let mut next = PerpPosition { funding_snapshot: market.cumulative_funding, ..*pos };
+    let mut next = *pos;
     let mut realized = -funding;
     let flow = fill_quote_flow(delta, price)?;
     if pos.base == 0 || (pos.base > 0) == (delta > 0) {
@@ -75,9 +76,8 @@ pub fn apply_fill(
     }
     let fill_quote = mul_div_ceil(u128::from(delta.unsigned_abs()), u128::from(price), PRICE_SCALE)?;
     let fee = mul_div_ceil(fill_quote, u128::from(fee_rate), u128::from(RATIO_ONE))?;
-    if next.base == 0 {
-        next.funding_snapshot = 0;
-    }
+    // Settled to the old side's index; the position now owes from its (new) side's index on.
+    next.funding_snapshot = market.position_index(next.base)?;
     // A gain is paid through the market's PnL cap; the rest stays with the pool.
     let realized = apply_haircut(realized, &market.pnl_haircut)?;
     Ok(FillOutcome {
@@ -95,8 +95,11 @@ pub fn settle_pnl(pos: &PerpPosition, market: &PerpMarketRisk) -> MathResult<(i6
     let funding = unsettled_funding(pos, market)?;
     let value = crate::margin::base_value(pos.base, market.price.oracle)?;
     let pnl = add(value, i128::from(pos.quote_entry))?;
-    let next =
-        PerpPosition { base: pos.base, quote_entry: to_i64(-value)?, funding_snapshot: market.cumulative_funding };
+    let next = PerpPosition {
+        base: pos.base,
+        quote_entry: to_i64(-value)?,
+        funding_snapshot: market.position_index(pos.base)?,
+    };
     Ok((to_i64(apply_haircut(sub(pnl, funding)?, &market.pnl_haircut)?)?, next))
 }
 

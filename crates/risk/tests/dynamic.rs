@@ -25,6 +25,7 @@ fn params(z: u32, oi: u32, imf: u32) -> (DynamicParams, PerpMarketRisk) {
         imf,
         cumulative_funding: 0,
         pnl_haircut: Default::default(),
+        cumulative_borrow: 0,
     };
     (d, m)
 }

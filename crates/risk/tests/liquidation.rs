@@ -16,6 +16,7 @@ fn market(price: u64, imf: u32) -> PerpMarketRisk {
         imf,
         cumulative_funding: 0,
         pnl_haircut: Default::default(),
+        cumulative_borrow: 0,
     }
 }
 

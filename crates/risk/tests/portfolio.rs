@@ -16,6 +16,7 @@ fn perp(base: i64, price: u64, ratio: u32) -> PerpExposure {
             imf: 0,
             cumulative_funding: 0,
             pnl_haircut: Default::default(),
+            cumulative_borrow: 0,
         },
     }
 }

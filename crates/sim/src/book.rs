@@ -98,6 +98,7 @@ impl World {
                         imf: m.imf,
                         cumulative_funding: 0,
                         pnl_haircut: Default::default(),
+                        cumulative_borrow: 0,
                     },
                     step: m.step,
                     depth_usd: m.depth_usd,

@@ -113,6 +113,7 @@ fn market(spec: &Spec, price: u64) -> PerpMarketRisk {
         imf: spec.imf,
         cumulative_funding: 0,
         pnl_haircut: Default::default(),
+        cumulative_borrow: 0,
     }
 }
 

@@ -207,6 +207,19 @@ pub enum FulcrumError {
     AdlPositionNotProfitable,
     #[msg("This auto-deleveraging would not lower the market's ratio without going below its floor")]
     AdlRatioNotLowered,
+    // --- pool capacity (issue 13 §3, §4)
+    #[msg("A side's open interest would exceed the market's reserve factor times the pool balance")]
+    ReserveExceeded,
+    #[msg("A side's open interest would exceed what insurance and the pool cover under the market's shock")]
+    InsuranceOiLimitExceeded,
+    #[msg("reserve_factor outside 0..=10,000,000 ppm")]
+    ReserveFactorOutOfRange,
+    #[msg("A borrow rate or slope outside its range")]
+    BorrowRateOutOfRange,
+    #[msg("borrow_kink outside 1..=1,000,000 ppm")]
+    BorrowKinkOutOfRange,
+    #[msg("oi_shock or oi_pool_fraction above 1,000,000 ppm")]
+    OiShockOutOfRange,
 }
 
 impl From<fulcrum_risk::CorrelationError> for FulcrumError {

@@ -76,6 +76,11 @@ pub struct TradeEvent {
     /// Latency spread of the fill, ppm (`fulcrum_risk::fill_spread`): the trader's cost, the
     /// pool's revenue, through the fill price.
     pub spread: u32,
+    /// The market's borrow rate after the fill, ppm of notional per hour.
+    pub borrow_rate: u64,
+    /// Insurance-aware open-interest cap per side after the fill, quote native notional
+    /// (`u64::MAX`: none; see `fulcrum_risk::insurance_oi_cap`).
+    pub insurance_oi_cap: u64,
 }
 
 #[event]
@@ -207,6 +212,8 @@ pub struct MarketStateEvent {
     pub funding_rate: i64,
     pub reduce_only_until: i64,
     pub paused: u8,
+    /// ppm of notional per hour, paid by both sides to the pool.
+    pub borrow_rate: u64,
 }
 
 #[event]

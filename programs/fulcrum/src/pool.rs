@@ -47,7 +47,7 @@ pub fn mark_pool(
             FulcrumError::MarketAccountsMismatch
         );
         let (price, index) = if m.is_settled() {
-            (m.settlement_price, m.funding_index())
+            (m.settlement_price, (m.funding_index(), m.borrow_index()))
         } else {
             let cfg = m.oracle_config();
             let reading = read_oracle(&pair[1], &cfg)?;
@@ -58,8 +58,8 @@ pub fn mark_pool(
             };
             // The bound a long is held at is the interval's low end, a short's its high end.
             let price = conservative_mark_price(m.long_base, m.short_base, at(true)?, at(false)?, rounding);
-            // Funding accrued to now at that price, as the next settlement would see it.
-            (price, m.funding_index_at(price, now).math()?)
+            // Funding and borrow accrued to now at that price, as the next settlement would see.
+            (price, m.indexes_at(price, now).math()?)
         };
         funding[i] = m.funding_sums(index);
         markets[i] = MarketExposure {

@@ -21,6 +21,10 @@ const PORTFOLIO_SEED: u64 = 0x0005_f011_u64 ^ 0x9e37_79b9_7f4a_7c15;
 /// Latency-spread fill cases (`latencyCases`, issue 13 §1): their own generator.
 const LATENCY_CASES: usize = 512;
 const LATENCY_SEED: u64 = 0x0001_a7e5_u64 ^ 0x9e37_79b9_7f4a_7c15;
+/// Pool-capacity cases (`capacityCases`: reserve, borrow fee, insurance-aware OI cap), their
+/// own generator too.
+const CAPACITY_CASES: usize = 256;
+const CAPACITY_SEED: u64 = 0x000c_a9ac_u64 ^ 0x9e37_79b9_7f4a_7c15;
 /// Assets the portfolio cases place holdings on (`0..PORTFOLIO_ASSETS`).
 const PORTFOLIO_ASSETS: usize = 4;
 /// LP-flow cases (`poolCases`: pool valuation, share pricing, depth): their own generator.
@@ -163,6 +167,7 @@ fn perps_json(perps: &[PerpExposure]) -> String {
                         ("maintMarginRatio", e.market.maint_margin_ratio.to_string()),
                         ("imf", e.market.imf.to_string()),
                         ("cumulativeFunding", s(e.market.cumulative_funding)),
+                        ("cumulativeBorrow", s(e.market.cumulative_borrow)),
                     ]
                     .into_iter()
                     .chain(
@@ -248,6 +253,9 @@ fn random_perp(rng: &mut Rng, base: i64, p: Price, d: u8, r: &PerpRanges) -> Per
             imf: if rng.chance(60) { 0 } else { rng.range(1, r.imf_max) as u32 },
             cumulative_funding: cum,
             pnl_haircut: Default::default(),
+            // A borrow index derived from the funding one (no draw: the cases stay put), so that
+            // longs and shorts settle against different indexes.
+            cumulative_borrow: i128::from((cum.unsigned_abs() % 777_777) as u64),
         },
     }
 }
@@ -418,6 +426,8 @@ fn main() {
     out.push_str(&pool_cases().join(",\n"));
     let _ = writeln!(out, "\n],\"winnersSeed\":\"{WINNERS_SEED}\",\"winnersCases\":[");
     out.push_str(&winners_cases().join(",\n"));
+    let _ = writeln!(out, "\n],\"capacitySeed\":\"{CAPACITY_SEED}\",\"capacityCases\":[");
+    out.push_str(&capacity_cases().join(",\n"));
     out.push_str("\n]}\n");
     match out_path {
         Some(p) => {
@@ -790,7 +800,9 @@ fn pool_cases() -> Vec<String> {
             let snap = |rng: &mut Rng, base: u64| i128::from(base) * (index - rng.signed(1 << 36) as i128);
             let long_snapshots = snap(&mut rng, long_base);
             let short_snapshots = snap(&mut rng, short_base);
-            funding.push(MarketFunding { index, long_snapshots, short_snapshots });
+            // A borrow index derived from the draws above (no draw of its own: the cases stay put).
+            let borrow = i128::from((index.unsigned_abs() % 777_777) as u64);
+            funding.push(MarketFunding { index, borrow, long_snapshots, short_snapshots });
         }
         let bad_debt = if rng.chance(50) { 0 } else { rng.log(1, balance.max(2)) };
         let insurance = rng.log(1, balance.max(2));
@@ -849,6 +861,7 @@ fn pool_cases() -> Vec<String> {
                     ("shortQuoteEntry", s(m.short_quote_entry)),
                     ("price", s(m.price)),
                     ("index", s(f.index)),
+                    ("borrow", s(f.borrow)),
                     ("longSnapshots", s(f.long_snapshots)),
                     ("shortSnapshots", s(f.short_snapshots)),
                 ])
@@ -1025,6 +1038,68 @@ fn winners_cases() -> Vec<String> {
             ("maxPnlFactors", arr(&factors.iter().map(u32::to_string).collect::<Vec<_>>())),
         ]);
         lines.push(obj(&[("case", case.to_string()), ("input", input), ("expect", obj(&results))]));
+        ]);
+        lines.push(obj(&[("case", case.to_string()), ("input", input), ("expect", obj(&results))]));
+    }
+    lines
+}
+
+/// Reserve, borrow utilisation and rate, borrow accrual and the insurance-aware cap.
+fn capacity_cases() -> Vec<String> {
+    let mut rng = Rng(CAPACITY_SEED);
+    let mut lines = Vec::with_capacity(CAPACITY_CASES);
+    for case in 0..CAPACITY_CASES {
+        let d = decimals(&mut rng);
+        let p = price(&mut rng, d).oracle;
+        let base = rng.log(1, 10u64.pow(u32::from(d)) * 1_000_000);
+        let balance = if rng.chance(5) { 0 } else { rng.log(1, 1 << 50) };
+        let insurance = rng.log(1, 1 << 45);
+        let reserve_factor = if rng.chance(10) { 0 } else { rng.range(1, 10_000_000) as u32 };
+        let bp = BorrowParams {
+            base_rate: rng.range(0, 10_000) as u32,
+            slope1: rng.range(0, 100_000) as u32,
+            kink: if rng.chance(10) { 1_000_000 } else { rng.range(1, 1_000_000) as u32 },
+            slope2: rng.range(0, 100_000) as u32,
+        };
+        let (shock, fraction, maint) =
+            (rng.range(0, 1_000_000) as u32, rng.range(0, 1_000_000) as u32, rng.range(1, 500_000) as u32);
+        let (index, carry) = (i128::from(rng.signed(1 << 40)), rng.signed(3_599_999_999));
+        let dt = rng.log(1, 30 * 86_400);
+        let notional = side_notional(base, p);
+        let util = notional.and_then(|n| borrow_utilisation(n, reserve_factor, balance));
+        let rate = util.and_then(|u| borrow_rate(u, &bp));
+        let accrued = rate.and_then(|r| accrue_funding(index, carry, p, r as i64, dt));
+        let input = obj(&[
+            ("base", s(base)),
+            ("price", s(p)),
+            ("poolBalance", s(balance)),
+            ("insurance", s(insurance)),
+            ("reserveFactor", reserve_factor.to_string()),
+            (
+                "borrow",
+                obj(&[
+                    ("baseRate", bp.base_rate.to_string()),
+                    ("slope1", bp.slope1.to_string()),
+                    ("kink", bp.kink.to_string()),
+                    ("slope2", bp.slope2.to_string()),
+                ]),
+            ),
+            ("shock", shock.to_string()),
+            ("poolFraction", fraction.to_string()),
+            ("maintRatio", maint.to_string()),
+            ("index", s(index)),
+            ("carry", s(carry)),
+            ("dt", s(dt)),
+        ]);
+        let expect = obj(&[
+            ("sideNotional", res(notional, s)),
+            ("reserveOk", res(notional, |n| reserve_ok(n, reserve_factor, balance).to_string())),
+            ("utilisation", res(util, s)),
+            ("borrowRate", res(rate, s)),
+            ("accrued", res(accrued, |(i, c)| obj(&[("index", s(i)), ("carry", s(c))]))),
+            ("insuranceOiCap", s(insurance_oi_cap(insurance, balance, fraction, shock, maint))),
+        ]);
+        lines.push(obj(&[("case", case.to_string()), ("input", input), ("expect", expect)]));
     }
     lines
 }

@@ -77,6 +77,25 @@ pub struct MarketParams {
     /// Auto-deleveraging never takes the ratio below this, ppm, < `adl_threshold` (0 when
     /// auto-deleveraging is off).
     pub adl_floor: u32,
+    // --- pool capacity (issue 13 §3, §4; see `fulcrum_risk::pool`)
+    /// Reserve: each side's open interest notional at oracle ≤ this × pool balance after a trade
+    /// that grows it, ppm, ≤ 10,000,000 (0: off). Also the borrow fee's capacity.
+    pub reserve_factor: u32,
+    /// Borrow fee at zero utilisation, ppm of notional per hour, ≤ 10,000.
+    pub borrow_base_rate: u32,
+    /// Borrow fee added from zero utilisation to the kink, ppm per hour, ≤ 100,000.
+    pub borrow_slope1: u32,
+    /// Utilisation (fuller side's notional / reserve capacity) where the second slope starts,
+    /// ppm, 1..=1,000,000.
+    pub borrow_kink: u32,
+    /// Borrow fee added from the kink to full utilisation, ppm per hour, ≤ 100,000.
+    pub borrow_slope2: u32,
+    /// Price shock the insurance-aware open-interest limit covers, ppm (400,000: −40% against
+    /// longs, +40% against shorts), ≤ 1,000,000 (0: off).
+    pub oi_shock: u32,
+    /// Share of the pool balance that, with the insurance fund, may absorb that shock's loss
+    /// beyond maintenance, ppm, ≤ 1,000,000.
+    pub oi_pool_fraction: u32,
 }
 
 impl MarketParams {
@@ -113,6 +132,20 @@ impl MarketParams {
         in_range("adl_threshold", self.adl_threshold.into(), 0, 10 * one, Bad)?;
         let floor_max = u64::from(self.adl_threshold).saturating_sub(1);
         in_range("adl_floor", self.adl_floor.into(), 0, floor_max, FulcrumError::AdlFloorNotBelowThreshold)?;
+        self.validate_capacity()
+    }
+
+    /// The pool-capacity parameters, one named error per rule.
+    fn validate_capacity(&self) -> Result<()> {
+        use FulcrumError::*;
+        let one = RATIO_ONE;
+        in_range("reserve_factor", self.reserve_factor.into(), 0, 10 * one, ReserveFactorOutOfRange)?;
+        in_range("borrow_base_rate", self.borrow_base_rate.into(), 0, 10_000, BorrowRateOutOfRange)?;
+        in_range("borrow_slope1", self.borrow_slope1.into(), 0, 100_000, BorrowRateOutOfRange)?;
+        in_range("borrow_slope2", self.borrow_slope2.into(), 0, 100_000, BorrowRateOutOfRange)?;
+        in_range("borrow_kink", self.borrow_kink.into(), 1, one, BorrowKinkOutOfRange)?;
+        in_range("oi_shock", self.oi_shock.into(), 0, one, OiShockOutOfRange)?;
+        in_range("oi_pool_fraction", self.oi_pool_fraction.into(), 0, one, OiShockOutOfRange)?;
         Ok(())
     }
 }

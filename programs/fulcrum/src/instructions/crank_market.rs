@@ -19,7 +19,7 @@ pub struct CrankMarket<'info> {
 
 /// Permissionless: observes the market's oracle — accrues funding, updates the volatility
 /// estimate (on a newer publish time), trips or extends the circuit breaker, moves the
-/// effective margin ratios and the funding rate.
+/// effective margin ratios, the funding rate and the borrow rate (accruing the borrow fee).
 pub fn handler(ctx: Context<CrankMarket>) -> Result<()> {
     let a = &ctx.accounts;
     let exchange = a.exchange.load()?;
@@ -45,6 +45,7 @@ pub fn handler(ctx: Context<CrankMarket>) -> Result<()> {
         funding_rate: market.funding_rate,
         reduce_only_until: market.reduce_only_until,
         paused: market.paused,
+        borrow_rate: market.borrow_rate,
     });
     Ok(())
 }

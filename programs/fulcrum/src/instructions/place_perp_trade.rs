@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 use fulcrum_risk::{
-    apply_fill, fill_price, is_reducing, portfolio_reduction_allowed, trade_fee_rate, PerpExposure, PerpMarketRisk,
-    Price,
+    apply_fill, fill_price, insurance_oi_cap, is_reducing, portfolio_reduction_allowed, reserve_ok, side_notional,
+    trade_fee_rate, PerpExposure, PerpMarketRisk, Price,
 };
 
 use crate::error::{FulcrumError, MathResultExt, OptionExt};
@@ -157,8 +157,9 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
             .map_err(|_| FulcrumError::InsufficientPoolLiquidity)?;
         pool.insurance_balance = pool.insurance_balance.checked_add(to_insurance).overflow()?;
         pool.fees_earned = pool.fees_earned.checked_add(to_pool).overflow()?;
-        // Open interest moved: the OI premium and the funding rate follow.
+        // Open interest moved: the OI premium, the funding rate and the borrow rate follow.
         market.refresh_ratios(price.oracle, now, pool.depth(slot_now)).math()?;
+        let oi_cap = check_capacity(&market, &pool, price.oracle, long_before, short_before)?;
 
         let fee = i64::try_from(fill.fee).map_err(|_| FulcrumError::MathOverflow)?;
         // An isolated position settles into its own collateral, a cross one into the account.
@@ -197,6 +198,8 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
             fee_rate,
             oracle_price: price.oracle,
             spread,
+            borrow_rate: market.borrow_rate,
+            insurance_oi_cap: oi_cap,
         };
         let before = PerpExposure {
             position: old,
@@ -238,6 +241,31 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
         ..event
     });
     Ok(())
+}
+
+/// The pool's capacity after a fill at `price` (issue 13 §3, §4), binding only a side that grew:
+/// its open interest notional must fit the reserve (`reserve_factor` × pool balance) and the
+/// insurance-aware cap (what a `oi_shock` move loses beyond maintenance must fit in insurance +
+/// `oi_pool_fraction` × pool balance). Returns that cap (quote native notional per side) for the
+/// trade event.
+fn check_capacity(
+    m: &PerpMarket,
+    pool: &LiquidityPool,
+    price: u64,
+    long_before: u64,
+    short_before: u64,
+) -> Result<u64> {
+    let maint = m.effective_maint_ratio.max(m.maint_margin_ratio);
+    let cap = insurance_oi_cap(pool.insurance_balance, pool.balance, m.oi_pool_fraction, m.oi_shock, maint);
+    for (base, before) in [(m.long_base, long_before), (m.short_base, short_before)] {
+        if base <= before {
+            continue;
+        }
+        let notional = side_notional(base, price).math()?;
+        require!(reserve_ok(notional, m.reserve_factor, pool.balance), FulcrumError::ReserveExceeded);
+        require!(notional <= u128::from(cap), FulcrumError::InsuranceOiLimitExceeded);
+    }
+    Ok(cap)
 }
 
 /// Records a circuit-breaker trip.

@@ -89,6 +89,7 @@ pub fn set_market_paused(ctx: Context<UpdateMarket>, flags: u8) -> Result<()> {
         funding_rate: m.funding_rate,
         reduce_only_until: m.reduce_only_until,
         paused: m.paused,
+        borrow_rate: m.borrow_rate,
     });
     Ok(())
 }

@@ -30,6 +30,7 @@ pub fn set_market_status(ctx: Context<UpdateMarket>, status: u8, settlement_pric
             m.settlement_price = price;
             m.paused = pause::TRADING | pause::LIQUIDATIONS;
             m.funding_rate = 0;
+            m.borrow_rate = 0;
         }
         (SETTLED, CLOSED) => {
             require!(m.long_base == 0 && m.short_base == 0, FulcrumError::MarketHasOpenInterest);

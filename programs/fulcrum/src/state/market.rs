@@ -1,7 +1,8 @@
 use anchor_lang::prelude::*;
 use fulcrum_risk::{
-    accrue_funding, dynamic_ratios, fill_spread, funding_rate, market_profit, oi_utilisation, outside_band, pnl_haircut,
-    skew, update_variance, DynamicParams, MarketExposure, MathResult, PerpMarketRisk, PerpPosition, PnlHaircut, Price,
+    accrue_funding, borrow_rate, borrow_utilisation, dynamic_ratios, fill_spread, funding_rate, market_profit,
+    oi_utilisation, outside_band, pnl_haircut, side_notional, skew, update_variance, BorrowParams, DynamicParams,
+    MarketExposure, MathResult, PerpMarketRisk, PerpPosition, PnlHaircut, Price,
 };
 
 use super::{get_i128, put_i128};
@@ -137,9 +138,27 @@ pub struct PerpMarket {
     pub _pad_winners: [u8; 4],
     /// Profit withheld from winners by the PnL cap (kept by the pool), ever, quote native units.
     pub pnl_withheld: u64,
+    // --- pool capacity (issue 13 §3, §4: reserve, borrow fee, insurance-aware OI limit)
+    /// Cumulative borrow-fee index, `FUNDING_SCALE` (i128 little-endian), never decreasing: a
+    /// long settles against `cumulative_funding + cumulative_borrow`, a short against
+    /// `cumulative_funding − cumulative_borrow` (`PerpMarketRisk::position_index`).
+    pub cumulative_borrow: [u8; 16],
+    /// Borrow fee accrued and not yet a whole unit of the index (as `funding_carry`).
+    pub borrow_carry: i64,
+    /// Borrow rate for the next interval (set with the funding rate), ppm of notional per hour.
+    pub borrow_rate: u64,
+    /// Admin parameters, see [`MarketParams`].
+    pub reserve_factor: u32,
+    pub borrow_base_rate: u32,
+    pub borrow_slope1: u32,
+    pub borrow_kink: u32,
+    pub borrow_slope2: u32,
+    pub oi_shock: u32,
+    pub oi_pool_fraction: u32,
+    pub _capacity_pad: [u8; 4],
     pub reserved: [u8; 96],
 }
-const _: () = assert!(core::mem::size_of::<PerpMarket>() == 600);
+const _: () = assert!(core::mem::size_of::<PerpMarket>() == 664);
 
 /// Life of a market ([`PerpMarket::status`]): `ACTIVE` → `WINDING_DOWN` (reduce-only, can go
 /// back) → `SETTLED` at a final price (no trading, no oracle; `settle_position` closes each
@@ -186,6 +205,13 @@ impl PerpMarket {
             max_pnl_factor,
             adl_threshold,
             adl_floor,
+            reserve_factor,
+            borrow_base_rate,
+            borrow_slope1,
+            borrow_kink,
+            borrow_slope2,
+            oi_shock,
+            oi_pool_fraction,
         } = *p;
         self.init_margin_ratio = init_margin_ratio;
         self.maint_margin_ratio = maint_margin_ratio;
@@ -214,6 +240,13 @@ impl PerpMarket {
         self.max_pnl_factor = max_pnl_factor;
         self.adl_threshold = adl_threshold;
         self.adl_floor = adl_floor;
+        self.reserve_factor = reserve_factor;
+        self.borrow_base_rate = borrow_base_rate;
+        self.borrow_slope1 = borrow_slope1;
+        self.borrow_kink = borrow_kink;
+        self.borrow_slope2 = borrow_slope2;
+        self.oi_shock = oi_shock;
+        self.oi_pool_fraction = oi_pool_fraction;
     }
 
     /// The admin parameters as set: `m.apply_params(&p)` then `m.params() == p`, so an update
@@ -247,6 +280,13 @@ impl PerpMarket {
             max_pnl_factor: self.max_pnl_factor,
             adl_threshold: self.adl_threshold,
             adl_floor: self.adl_floor,
+            reserve_factor: self.reserve_factor,
+            borrow_base_rate: self.borrow_base_rate,
+            borrow_slope1: self.borrow_slope1,
+            borrow_kink: self.borrow_kink,
+            borrow_slope2: self.borrow_slope2,
+            oi_shock: self.oi_shock,
+            oi_pool_fraction: self.oi_pool_fraction,
         }
     }
 
@@ -265,20 +305,39 @@ impl PerpMarket {
         get_i128(&self.cumulative_funding)
     }
 
-    /// The funding index as of `now` at `price`, as [`PerpMarket::accrue_funding_to`] would
-    /// accrue it, without writing it: margin checks read markets as read-only copies.
-    pub fn funding_index_at(&self, price: u64, now: i64) -> MathResult<i128> {
-        if self.last_funding_time > 0 && now > self.last_funding_time {
-            let dt = (now - self.last_funding_time) as u64;
-            let (index, _) = accrue_funding(self.funding_index(), self.funding_carry, price, self.funding_rate, dt)?;
-            return Ok(index);
-        }
-        Ok(self.funding_index())
+    pub fn borrow_index(&self) -> i128 {
+        get_i128(&self.cumulative_borrow)
     }
 
-    /// [`PerpMarket::risk`] with the funding index accrued to `now`.
+    /// The borrow rate as `accrue_funding` takes it (ppm per hour; at most 210,000 by the
+    /// parameter ranges).
+    fn signed_borrow_rate(&self) -> MathResult<i64> {
+        i64::try_from(self.borrow_rate).map_err(|_| fulcrum_risk::MathError::Overflow)
+    }
+
+    /// The funding and borrow indexes as of `now` at `price`, as
+    /// [`PerpMarket::accrue_funding_to`] would accrue them, without writing them: margin checks
+    /// read markets as read-only copies.
+    pub fn indexes_at(&self, price: u64, now: i64) -> MathResult<(i128, i128)> {
+        if self.last_funding_time > 0 && now > self.last_funding_time {
+            let dt = (now - self.last_funding_time) as u64;
+            let (funding, _) = accrue_funding(self.funding_index(), self.funding_carry, price, self.funding_rate, dt)?;
+            let rate = self.signed_borrow_rate()?;
+            let (borrow, _) = accrue_funding(self.borrow_index(), self.borrow_carry, price, rate, dt)?;
+            return Ok((funding, borrow));
+        }
+        Ok((self.funding_index(), self.borrow_index()))
+    }
+
+    /// The funding index as of `now` at `price` (see [`PerpMarket::indexes_at`]).
+    pub fn funding_index_at(&self, price: u64, now: i64) -> MathResult<i128> {
+        Ok(self.indexes_at(price, now)?.0)
+    }
+
+    /// [`PerpMarket::risk`] with the funding and borrow indexes accrued to `now`.
     pub fn risk_at(&self, price: Price, now: i64) -> MathResult<PerpMarketRisk> {
-        Ok(PerpMarketRisk { cumulative_funding: self.funding_index_at(price.oracle, now)?, ..self.risk(price) })
+        let (cumulative_funding, cumulative_borrow) = self.indexes_at(price.oracle, now)?;
+        Ok(PerpMarketRisk { cumulative_funding, cumulative_borrow, ..self.risk(price) })
     }
 
     /// The engine's view of this market at `price`, with its effective (dynamic) ratios.
@@ -291,6 +350,7 @@ impl PerpMarket {
             imf: self.imf,
             cumulative_funding: self.funding_index(),
             pnl_haircut: Default::default(),
+            cumulative_borrow: self.borrow_index(),
         }
     }
 
@@ -355,10 +415,12 @@ impl PerpMarket {
         Some(())
     }
 
-    /// The market's unsettled funding at `index` (the funding index accrued to now).
-    pub fn funding_sums(&self, index: i128) -> fulcrum_risk::MarketFunding {
+    /// The market's unsettled funding and borrow fees at `(index, borrow)` (both indexes accrued
+    /// to now, [`PerpMarket::indexes_at`]).
+    pub fn funding_sums(&self, (index, borrow): (i128, i128)) -> fulcrum_risk::MarketFunding {
         fulcrum_risk::MarketFunding {
             index,
+            borrow,
             long_snapshots: get_i128(&self.long_funding_snapshots),
             short_snapshots: get_i128(&self.short_funding_snapshots),
         }
@@ -366,6 +428,20 @@ impl PerpMarket {
 
     pub fn set_funding_index(&mut self, v: i128) {
         self.cumulative_funding = put_i128(v);
+    }
+
+    pub fn borrow_params(&self) -> BorrowParams {
+        BorrowParams {
+            base_rate: self.borrow_base_rate,
+            slope1: self.borrow_slope1,
+            kink: self.borrow_kink,
+            slope2: self.borrow_slope2,
+        }
+    }
+
+    /// Notional at `price` of the fuller side's open interest, quote native units (rounded up).
+    pub fn max_side_notional(&self, price: u64) -> MathResult<u128> {
+        side_notional(self.long_base.max(self.short_base), price)
     }
 
     pub fn dynamic_params(&self) -> DynamicParams {
@@ -441,9 +517,10 @@ impl PerpMarket {
         fill_spread(self.min_spread, conf_ratio, self.spread_z, self.variance, self.max_fill_age)
     }
 
-    /// Accrues funding from `last_funding_time` to `now` at the current rate and `price`, exactly
-    /// (the part of an index unit carried in `funding_carry`): however often this runs, the
-    /// index moves as one accrual over the whole time would.
+    /// Accrues funding and the borrow fee from `last_funding_time` to `now` at the current rates
+    /// and `price`, exactly (the part of an index unit carried in `funding_carry` and
+    /// `borrow_carry`): however often this runs, each index moves as one accrual over the whole
+    /// time would.
     pub fn accrue_funding_to(&mut self, price: u64, now: i64) -> MathResult<()> {
         if self.last_funding_time > 0 && now > self.last_funding_time {
             let dt = (now - self.last_funding_time) as u64;
@@ -451,12 +528,17 @@ impl PerpMarket {
                 accrue_funding(self.funding_index(), self.funding_carry, price, self.funding_rate, dt)?;
             self.set_funding_index(index);
             self.funding_carry = carry;
+            let rate = self.signed_borrow_rate()?;
+            let (borrow, carry) = accrue_funding(self.borrow_index(), self.borrow_carry, price, rate, dt)?;
+            self.cumulative_borrow = put_i128(borrow);
+            self.borrow_carry = carry;
         }
         self.last_funding_time = self.last_funding_time.max(now);
         Ok(())
     }
 
-    /// Effective ratios and funding rate from the current state (after open interest changed).
+    /// Effective ratios, funding rate and borrow rate from the current state (after open
+    /// interest or the pool changed).
     pub fn refresh_ratios(&mut self, price: u64, now: i64, depth: u64) -> MathResult<()> {
         let p = self.dynamic_params();
         let util = oi_utilisation(self.long_base, self.short_base, self.long_oi_cap, self.short_oi_cap);
@@ -481,6 +563,9 @@ impl PerpMarket {
             }
         }
         self.funding_rate = funding_rate(self.skew(price, depth)?, &p)?;
+        // Borrow fee: the fuller side's share of the pool's reserve capacity.
+        let util = borrow_utilisation(self.max_side_notional(price)?, self.reserve_factor, depth)?;
+        self.borrow_rate = borrow_rate(util, &self.borrow_params())?;
         Ok(())
     }
 

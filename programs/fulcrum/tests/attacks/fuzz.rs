@@ -8,7 +8,10 @@
 //!   the position the engine names: cross the largest requirement, portfolio the netted target);
 //! - no liquidation raises the liquidated account's maintenance requirement;
 //! - no stranger's collateral deposit into another account lands;
-//! - every refused transaction carries one of the program's named errors.
+//! - every refused transaction carries one of the program's named errors;
+//! - a side that grew is within the reserve and the insurance-aware open-interest cap; a close
+//!   settles exactly the engine's PnL, funding and borrow fee, and the pool and insurance fund
+//!   earn exactly what the account pays (`capacity.rs`; both markets run the capacity rules).
 //!
 //! Besides trades, deposits, withdrawals, prices, keepers and LP flows, the operations include
 //! third-party deposits, a bank listed after the correlations (on no asset), hedged pairs in the
@@ -229,7 +232,12 @@ impl World {
     async fn new() -> World {
         let mut h = Harness::new().await;
         h.add_bank(9, OracleFormat::Legacy, Quote::at(px(100)), default_bank_params()).await;
-        h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
+        // Both markets run the pool's capacity rules (reserve, borrow fee, insurance-aware cap).
+        // The first market's insurance-aware cap binds before its reserve (5% of the pool), the
+        // second's reserve before its cap.
+        let capacity = crate::capacity::with_capacity(default_market_params());
+        let first = fulcrum::instructions::MarketParams { oi_pool_fraction: 50_000, ..capacity };
+        h.add_market(OracleFormat::Pull, Quote::at(px(100)), first).await;
         // The second market runs every dynamic-risk rule: volatility margin, OI premium, breaker,
         // funding, skew fees.
         let dynamic = fulcrum::instructions::MarketParams {
@@ -249,7 +257,7 @@ impl World {
             spread_z: 2_000_000,
             long_oi_cap: 5_000 * SOL,
             short_oi_cap: 5_000 * SOL,
-            ..default_market_params()
+            ..capacity
         };
         h.add_market(OracleFormat::Legacy, Quote::at(px(20)), dynamic).await;
         // Portfolio margin: SOL collateral and SOL-PERP on asset 0, the dynamic market on asset 1.
@@ -291,6 +299,7 @@ impl World {
     /// Applies one op; `Err` is an invariant violation.
     async fn apply(&mut self, op: &Op) -> Result<(), String> {
         let h = &mut self.h;
+        let oi_before = crate::capacity::open_interest(h).await;
         let r: Option<TxResult> = match *op {
             Op::Deposit { who, bank, permille: p } => {
                 let t = &self.traders[who as usize];
@@ -553,6 +562,9 @@ impl World {
                     return Err(format!("{op:?} failed without a named error: {e:?}"));
                 }
             }
+        }
+        if matches!(op, Op::Trade { .. }) {
+            crate::capacity::growth_within_capacity(&mut self.h, &oi_before).await?;
         }
         self.check().await
     }
@@ -831,8 +843,12 @@ async fn market_haircut(h: &mut Harness, market: u16) -> (fulcrum_risk::PnlHairc
 }
 
 /// `h.close`, checking the payment (see [`check_payment`]).
+/// Also checks that the close settles exactly what the engine says (PnL through the cap, funding
+/// and borrow, fee) and that the account pays exactly what the pool and the insurance fund earn
+/// ([`crate::capacity::check_close_settlement`]).
 async fn checked_close(h: &mut Harness, t: &Trader, market: u16) -> Result<TxResult, String> {
     let (haircut, withheld) = market_haircut(h, market).await;
+    let before = crate::capacity::CloseSnapshot::take(h, t, market).await;
     let a = h.margin(&t.account).await;
     let base = a.find_perp(market).map(|i| a.perps[i].base).unwrap_or(0);
     let side = if base > 0 { Side::Sell } else { Side::Buy };
@@ -844,6 +860,8 @@ async fn checked_close(h: &mut Harness, t: &Trader, market: u16) -> Result<TxRes
         let paid = ev.last().map(|e| e.realized_pnl).unwrap_or(0);
         let full = paid + (h.market(market as usize).await.pnl_withheld - withheld) as i64;
         check_payment("close", full, paid, &haircut)?;
+        let event = ev.last().ok_or("no trade event")?;
+        crate::capacity::check_close_settlement(h, t, market, &before, event, haircut).await?;
     }
     Ok(r)
 }

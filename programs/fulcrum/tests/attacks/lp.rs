@@ -400,7 +400,7 @@ pub async fn lp_share_price(h: &mut Harness) -> (i128, i128) {
             short_quote_entry: m.short_quote_entry,
             price,
         });
-        funding.push(m.funding_sums(m.funding_index_at(price, now).unwrap()));
+        funding.push(m.funding_sums(m.indexes_at(price, now).unwrap()));
     }
     let v = fulcrum_risk::LpValuation {
         balance: pool.balance,

@@ -7,6 +7,7 @@
 mod harness;
 
 mod arithmetic;
+mod capacity;
 mod crash;
 mod decoders;
 mod economic;

@@ -173,6 +173,15 @@ pub fn default_market_params() -> MarketParams {
         max_pnl_factor: 0,
         adl_threshold: 0,
         adl_floor: 0,
+        // Pool capacity off by default (tests trade against empty pools): no reserve, no borrow
+        // fee, no insurance-aware cap. `attacks/capacity.rs` turns them on.
+        reserve_factor: 0,
+        borrow_base_rate: 0,
+        borrow_slope1: 0,
+        borrow_kink: 800_000,
+        borrow_slope2: 0,
+        oi_shock: 0,
+        oi_pool_fraction: 0,
     }
 }
 
