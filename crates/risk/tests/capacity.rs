@@ -19,6 +19,7 @@ fn market(funding: i128, borrow: i128) -> PerpMarketRisk {
         imf: 0,
         cumulative_funding: funding,
         cumulative_borrow: borrow,
+        pnl_haircut: Default::default(),
     }
 }
 

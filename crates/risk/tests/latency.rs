@@ -70,6 +70,7 @@ fn round_trip(base: i64, open: u64, close: u64, fee: u32) -> i128 {
         imf: 0,
         cumulative_funding: 0,
         pnl_haircut: Default::default(),
+        cumulative_borrow: 0,
     };
     let a = apply_fill(&pos, &market, base, open, fee).unwrap();
     let b = apply_fill(&a.position, &market, -base, close, fee).unwrap();

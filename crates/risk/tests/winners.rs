@@ -18,6 +18,7 @@ fn market(price_dollars: u64, haircut: PnlHaircut) -> PerpMarketRisk {
         imf: 0,
         cumulative_funding: 0,
         pnl_haircut: haircut,
+        cumulative_borrow: 0,
     }
 }
 

@@ -1038,8 +1038,6 @@ fn winners_cases() -> Vec<String> {
             ("maxPnlFactors", arr(&factors.iter().map(u32::to_string).collect::<Vec<_>>())),
         ]);
         lines.push(obj(&[("case", case.to_string()), ("input", input), ("expect", obj(&results))]));
-        ]);
-        lines.push(obj(&[("case", case.to_string()), ("input", input), ("expect", obj(&results))]));
     }
     lines
 }
