@@ -10,6 +10,7 @@ mod bootstrap;
 mod chain;
 mod oracle;
 mod rpc;
+mod token;
 mod ws;
 
 use std::net::{IpAddr, SocketAddr};
@@ -151,7 +152,6 @@ async fn run(args: Args) -> Result<(), BoxError> {
         prices: prices.clone(),
         bootstrap: tokio::sync::RwLock::new(None),
         identity: chain.payer().pubkey(),
-        slot_ms: args.slot_ms.max(10),
     });
 
     // Slots on a timer.
