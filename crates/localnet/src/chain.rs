@@ -199,9 +199,17 @@ fn same(a: Option<&Account>, b: Option<&Account>) -> bool {
 impl Chain {
     /// Starts the bank with Fulcrum and SPL Token, clock at wall time. Fulcrum runs natively, or
     /// with `FULCRUM_SBF=1` from `target/deploy/fulcrum.so` (`scripts/build-sbf.sh`; or the one in
-    /// `SBF_OUT_DIR`) in the real Solana VM.
-    pub async fn start() -> Result<Arc<Chain>, BoxError> {
-        let ctx = fulcrum_testkit::program_test().start_with_context().await;
+    /// `SBF_OUT_DIR`) in the real Solana VM. With `mock_pyth`, mock-pyth (`programs/mock-pyth`)
+    /// runs at both Pyth program ids as on the local validator of `scripts/test-validator.sh`
+    /// (natively, or from `mock_pyth.so` in the same directory in SBF mode when it is there).
+    pub async fn start(mock_pyth: bool) -> Result<Arc<Chain>, BoxError> {
+        let mut pt = fulcrum_testkit::program_test();
+        if mock_pyth {
+            for (name, id) in [("mock_pyth", mock_pyth::PYTH_RECEIVER), ("mock_pyth", mock_pyth::PYTH_LEGACY_MAINNET)] {
+                pt.add_program(name, id, solana_program_test::processor!(mock_pyth::process_instruction));
+            }
+        }
+        let ctx = pt.start_with_context().await;
         let banks = ctx.banks_client.clone();
         let payer = ctx.payer.insecure_clone();
         let genesis_hash = ctx.genesis_config().hash();
