@@ -49,7 +49,8 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
+// Exit when done: web3.js keeps its WebSocket (used to confirm) open, which would keep node alive.
+main().then(() => process.exit(0)).catch((e: unknown) => {
   console.error(e);
   process.exit(1);
 });

@@ -76,11 +76,27 @@ fn sync_bank<T>(f: impl FnOnce() -> T) -> T {
 /// What happened on the chain, for the WebSocket subscriptions.
 #[derive(Clone, Debug)]
 pub enum Notice {
-    Slot { slot: u64 },
-    Account { key: Pubkey, account: Option<Account>, slot: u64 },
-    Signature { signature: Signature, err: Option<TransactionError>, slot: u64 },
+    Slot {
+        slot: u64,
+    },
+    Account {
+        key: Pubkey,
+        account: Option<Account>,
+        slot: u64,
+    },
+    Signature {
+        signature: Signature,
+        err: Option<TransactionError>,
+        slot: u64,
+    },
     /// A processed transaction's logs; `keys` are all its account keys (lookup tables resolved).
-    Logs { signature: Signature, err: Option<TransactionError>, logs: Vec<String>, keys: Vec<Pubkey>, slot: u64 },
+    Logs {
+        signature: Signature,
+        err: Option<TransactionError>,
+        logs: Vec<String>,
+        keys: Vec<Pubkey>,
+        slot: u64,
+    },
 }
 
 /// Prioritization fees (micro-lamports per compute unit) of the transactions of one slot.
@@ -384,7 +400,12 @@ impl Chain {
         let serialised = self.inner.lock().await;
         let sig = tx.signatures.first().copied().unwrap_or_default();
         if sig != Signature::default() && serialised.txs.contains_key(&sig) {
-            return Ok(Simulation { err: Some(TransactionError::AlreadyProcessed), logs: vec![], units: 0, return_data: None });
+            return Ok(Simulation {
+                err: Some(TransactionError::AlreadyProcessed),
+                logs: vec![],
+                units: 0,
+                return_data: None,
+            });
         }
         let tx = self.executable(tx).await?;
         let r = bank("simulateTransaction", self.banks.simulate_transaction(tx)).await?;

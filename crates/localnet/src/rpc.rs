@@ -354,10 +354,8 @@ impl Rpc {
     async fn account_value(&self, a: &Account, enc: &AccountEncoding) -> Value {
         if enc.encoding == "jsonParsed" && enc.slice.is_none() && token::is_token_program(&a.owner) {
             let parsed = if let Some(t) = token::account(a) {
-                match self.mint_decimals(&t.mint).await {
-                    Some(decimals) => Some(token::account_data_json(&t, decimals, &a.owner, a.data.len())),
-                    None => None,
-                }
+                let decimals = self.mint_decimals(&t.mint).await;
+                decimals.map(|d| token::account_data_json(&t, d, &a.owner, a.data.len()))
             } else {
                 token::mint(a).map(|m| token::mint_data_json(&m, &a.owner, a.data.len()))
             };
@@ -640,7 +638,8 @@ impl Rpc {
                     .await
                     .map_err(RpcError::internal)?
                     .ok_or_else(|| RpcError::invalid_params("Invalid param: could not find account"))?;
-                let t = token::account(&a).ok_or_else(|| RpcError::invalid_params("Invalid param: not a Token account"))?;
+                let t =
+                    token::account(&a).ok_or_else(|| RpcError::invalid_params("Invalid param: not a Token account"))?;
                 let decimals = self
                     .mint_decimals(&t.mint)
                     .await
@@ -655,9 +654,9 @@ impl Rpc {
                 let key_of = |field: &str| -> Result<Option<Pubkey>, RpcError> {
                     match filter.get(field).and_then(Value::as_str) {
                         None => Ok(None),
-                        Some(s) => {
-                            Pubkey::from_str(s).map(Some).map_err(|_| RpcError::invalid_params(format!("Invalid param: {s}")))
-                        }
+                        Some(s) => Pubkey::from_str(s)
+                            .map(Some)
+                            .map_err(|_| RpcError::invalid_params(format!("Invalid param: {s}"))),
                     }
                 };
                 let (mint, program) = match (key_of("mint")?, key_of("programId")?) {
@@ -672,8 +671,12 @@ impl Rpc {
                         (Some(m), a.owner)
                     }
                     (None, Some(p)) if token::is_token_program(&p) => (None, p),
-                    (None, Some(_)) => return Err(RpcError::invalid_params("Invalid param: unrecognized Token program id")),
-                    _ => return Err(RpcError::invalid_params("Invalid params: give exactly one of mint and programId")),
+                    (None, Some(_)) => {
+                        return Err(RpcError::invalid_params("Invalid param: unrecognized Token program id"))
+                    }
+                    _ => {
+                        return Err(RpcError::invalid_params("Invalid params: give exactly one of mint and programId"))
+                    }
                 };
                 let enc = AccountEncoding::from_config(&config(params, 2), "binary")?;
                 let mut out = vec![];

@@ -210,7 +210,10 @@ mod tests {
         d[121..129].copy_from_slice(&5u64.to_le_bytes());
         let a = Account { lamports: 1, data: d, owner: TOKEN_PROGRAM, executable: false, rent_epoch: 0 };
         let t = account(&a).expect("token account");
-        assert_eq!((t.mint, t.owner, t.amount, t.delegate, t.delegated_amount), (mint_key, owner, 7_000_000, Some(delegate), 5));
+        assert_eq!(
+            (t.mint, t.owner, t.amount, t.delegate, t.delegated_amount),
+            (mint_key, owner, 7_000_000, Some(delegate), 5)
+        );
         assert!(mint(&a).is_none());
         let j = account_data_json(&t, 6, &TOKEN_PROGRAM, ACCOUNT_LEN);
         assert_eq!(j["parsed"]["info"]["tokenAmount"]["uiAmountString"], "7");

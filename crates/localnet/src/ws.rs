@@ -167,7 +167,9 @@ fn logs_filter(filter: Option<&Value>) -> Result<Option<Pubkey>, RpcError> {
             Some(_) => Err(RpcError::invalid_params("Invalid Request: Only 1 address supported")),
             None => Err(RpcError::invalid_params("Invalid Request: expected {\"mentions\": [address]}")),
         },
-        _ => Err(RpcError::invalid_params("Invalid Request: filter must be \"all\", \"allWithVotes\" or {\"mentions\": [address]}")),
+        _ => Err(RpcError::invalid_params(
+            "Invalid Request: filter must be \"all\", \"allWithVotes\" or {\"mentions\": [address]}",
+        )),
     }
 }
 

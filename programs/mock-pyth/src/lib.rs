@@ -135,7 +135,7 @@ pub fn write_legacy(d: &mut [u8], p: &Price, status: u32, slot: u64) -> Result<(
     put(d, 20, &p.exponent.to_le_bytes())?;
     put(d, 24, &1u32.to_le_bytes())?; // publishers
     put(d, 28, &1u32.to_le_bytes())?; // quoters
-    // ema_price and ema_conf: {val, numer, denom}.
+                                      // ema_price and ema_conf: {val, numer, denom}.
     for (at, v) in [(48, p.ema_price), (72, p.conf as i64)] {
         put(d, at, &v.to_le_bytes())?;
         put(d, at + 8, &v.to_le_bytes())?;

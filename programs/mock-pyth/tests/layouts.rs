@@ -19,7 +19,13 @@ use solana_sdk::{
     transaction::{Transaction, TransactionError},
 };
 
-const P: Price = Price { price: 15_012_345_678, conf: 7_500_000, ema_price: 14_990_000_000, exponent: EXPO, publish_time: 1_700_000_123 };
+const P: Price = Price {
+    price: 15_012_345_678,
+    conf: 7_500_000,
+    ema_price: 14_990_000_000,
+    exponent: EXPO,
+    publish_time: 1_700_000_123,
+};
 const FEED: [u8; 32] = [7; 32];
 
 fn kit(p: &Price) -> PythPrice {
@@ -51,7 +57,13 @@ async fn the_instruction_writes_what_fulcrum_reads() {
     pt.add_program("mock_pyth_legacy", PYTH_LEGACY_MAINNET, processor!(process_instruction));
     pt.prefer_bpf(false);
     let (pull, legacy, foreign) = (Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique());
-    let acct = |owner: Pubkey, len: usize| Account { lamports: 1_000_000_000, data: vec![0; len], owner, executable: false, rent_epoch: 0 };
+    let acct = |owner: Pubkey, len: usize| Account {
+        lamports: 1_000_000_000,
+        data: vec![0; len],
+        owner,
+        executable: false,
+        rent_epoch: 0,
+    };
     pt.add_account(pull, acct(PYTH_RECEIVER, PRICE_UPDATE_V2_LEN));
     pt.add_account(legacy, acct(PYTH_LEGACY_MAINNET, LEGACY_LEN));
     pt.add_account(foreign, acct(Pubkey::new_unique(), PRICE_UPDATE_V2_LEN));
@@ -76,9 +88,15 @@ async fn the_instruction_writes_what_fulcrum_reads() {
         async move { b.get_account(k).await.expect("get").expect("account").data }
     };
     let r = read_price_update(&data(pull).await, &FEED).expect("PriceUpdateV2 read by Fulcrum");
-    assert_eq!((r.price, r.conf, r.ema_price, r.exponent, r.publish_time), (P.price, P.conf, P.ema_price, EXPO, clock.unix_timestamp));
+    assert_eq!(
+        (r.price, r.conf, r.ema_price, r.exponent, r.publish_time),
+        (P.price, P.conf, P.ema_price, EXPO, clock.unix_timestamp)
+    );
     let r = read_legacy(&data(legacy).await).expect("legacy read by Fulcrum");
-    assert_eq!((r.price, r.conf, r.ema_price, r.publish_time, r.trading), (P.price, P.conf, P.ema_price, clock.unix_timestamp, true));
+    assert_eq!(
+        (r.price, r.conf, r.ema_price, r.publish_time, r.trading),
+        (P.price, P.conf, P.ema_price, clock.unix_timestamp, true)
+    );
 
     // Refresh re-stamps the time, keeps the price.
     let later = clock.unix_timestamp + 30;
