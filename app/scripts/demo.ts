@@ -67,7 +67,8 @@ async function main(): Promise<void> {
   const startPrice = 150;
   await setLocalPrice(url, "SOL", startPrice, deployment);
 
-  console.log("Fulcrum demo on the local chain: SOL-PERP at $150 (10x max: IM 10%, MM 5%, fee 0.1%)");
+  const where = deployment.prices === "mock-pyth" ? "the local validator" : "the local chain";
+  console.log(`Fulcrum demo on ${where}: SOL-PERP at $150 (10x max: IM 10%, MM 5%, fee 0.1%)`);
   const plan: { name: string; leverage: number; side: "buy" | "sell"; collateralSol?: bigint }[] = [
     { name: "alice", leverage: 2, side: "buy" },
     { name: "bob", leverage: 5, side: "buy" },
@@ -139,7 +140,8 @@ async function main(): Promise<void> {
   console.log("\ndemo: ok");
 }
 
-main().catch((e: unknown) => {
+// Exit when done: a web3.js Connection that confirmed over its WebSocket keeps node alive.
+main().then(() => process.exit(0)).catch((e: unknown) => {
   console.error(e);
   process.exit(1);
 });

@@ -87,11 +87,24 @@ export interface OracleEntry {
 
 const hexBytes = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex, "hex"));
 
-/** Sets `symbol`'s price to `dollars` through mock-pyth, paid by `payer`; waits until confirmed. */
+/**
+ * Sets an oracle's price to `dollars` through mock-pyth, paid by `payer`; waits until confirmed
+ * by polling the signature status (no WebSocket left open behind the caller).
+ */
 export async function setMockPythPrice(connection: Connection, payer: Keypair, oracle: OracleEntry, dollars: number): Promise<string> {
   const p = mockPriceFromDollars(dollars, oracle.exponent ?? -8);
   const ix = mockPythSetPriceIx(new PublicKey(oracle.address), oracle.format, p, oracle.feedId ? hexBytes(oracle.feedId) : undefined);
-  return sendAndConfirmTransaction(connection, new Transaction().add(ix), [payer], { commitment: "confirmed" });
+  const { blockhash, lastValidBlockHeight } = await connection.getLatestBlockhash("confirmed");
+  const tx = new Transaction({ feePayer: payer.publicKey, blockhash, lastValidBlockHeight }).add(ix);
+  tx.sign(payer);
+  const sig = await connection.sendRawTransaction(tx.serialize(), { preflightCommitment: "confirmed" });
+  for (let delay = 50; ; delay = Math.min(delay * 2, 400)) {
+    const s = (await connection.getSignatureStatuses([sig])).value[0];
+    if (s?.err) throw new Error(`mock-pyth price update ${sig} failed: ${JSON.stringify(s.err)}`);
+    if (s && (s.confirmationStatus === "confirmed" || s.confirmationStatus === "finalized")) return sig;
+    if ((await connection.getBlockHeight("confirmed")) > lastValidBlockHeight) throw new Error(`mock-pyth price update ${sig} expired`);
+    await new Promise((r) => setTimeout(r, delay));
+  }
 }
 
 /**
