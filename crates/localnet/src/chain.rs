@@ -217,7 +217,8 @@ impl Chain {
     /// with `FULCRUM_SBF=1` from `target/deploy/fulcrum.so` (`scripts/build-sbf.sh`; or the one in
     /// `SBF_OUT_DIR`) in the real Solana VM. With `mock_pyth`, mock-pyth (`programs/mock-pyth`)
     /// runs at both Pyth program ids as on the local validator of `scripts/test-validator.sh`
-    /// (natively, or from `mock_pyth.so` in the same directory in SBF mode when it is there).
+    /// (natively; in SBF mode from `mock_pyth.so` beside `fulcrum.so`, in the real VM, which
+    /// `scripts/build-sbf.sh --mock-pyth` builds: program-test refuses to start without it).
     pub async fn start(mock_pyth: bool) -> Result<Arc<Chain>, BoxError> {
         let mut pt = fulcrum_testkit::program_test();
         if mock_pyth {
