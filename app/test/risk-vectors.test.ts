@@ -205,7 +205,7 @@ function computePool(c: J): J {
   const supply = B(inp.supply);
   const out: J = {};
   for (const r of [risk.Rounding.Down, risk.Rounding.Up]) {
-    const v: risk.LpValuation = { balance, markets, funding, unresolvedBadDebt: B(inp.badDebt), insuranceBalance: B(inp.insurance), maxPnlFactor: factor };
+    const v: risk.LpValuation = { balance, markets, funding, unresolvedBadDebt: B(inp.badDebt), insuranceBalance: B(inp.insurance), maxPnlFactor: factor, payoutCaps: inp.payoutCaps.map(Number) };
     const perMarket = markets.map((m, i) => ({
       tradersPnl: res(() => risk.tradersUnrealizedPnl(m, r), s),
       capped: res(() => risk.cappedTradersPnl(risk.tradersUnrealizedPnl(m, r), balance, factor, r), s),

@@ -52,6 +52,8 @@ export interface LpValuation {
   insuranceBalance: bigint;
   /** ppm of balance; 0: uncapped. */
   maxPnlFactor: number;
+  /** Each market's winners' payout cap (`maxPnlFactor` of the market), same order; missing or 0: none. */
+  payoutCaps?: number[];
 }
 
 /** Traders' net unrealised PnL in one market, rounded so the pool's value rounds `r`. */
@@ -85,7 +87,14 @@ export function expectedSocialisedLoss(unresolvedBadDebt: bigint, insuranceBalan
 export function lpPoolValue(v: LpValuation, r: Rounding): bigint {
   let value = v.balance;
   v.markets.forEach((m, i) => {
-    value = sub(value, cappedTradersPnl(tradersUnrealizedPnl(m, r), v.balance, v.maxPnlFactor, r));
+    let pnl = tradersUnrealizedPnl(m, r);
+    const factor = v.payoutCaps?.[i] ?? 0;
+    // A deposit leaves out what the market's payout cap withholds now (see pool.rs).
+    if (r === Rounding.Up && factor > 0) {
+      const h = pnlHaircut(marketProfit(m), factor, v.balance);
+      pnl = sub(pnl, toI128(h.profit - h.paid));
+    }
+    value = sub(value, cappedTradersPnl(pnl, v.balance, v.maxPnlFactor, r));
     const f = v.funding[i];
     if (f !== undefined) value = add(value, tradersUnsettledFunding(m, f, r));
   });

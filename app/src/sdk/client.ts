@@ -1085,10 +1085,12 @@ export class FulcrumClient {
     const prices = await this.fetchPrices(state);
     const markets: risk.MarketExposure[] = [];
     const funding: risk.MarketFunding[] = [];
+    const payoutCaps: number[] = [];
     for (const { market: m } of [...state.markets.values()]) {
       const p = prices.get(priceKey(m.oracle, m.baseDecimals));
       if (!p) throw new Error("an oracle of the exchange could not be read");
       markets.push({ longBase: m.longBase, shortBase: m.shortBase, longQuoteEntry: m.longQuoteEntry, shortQuoteEntry: m.shortQuoteEntry, price: p.oracle });
+      payoutCaps.push(m.maxPnlFactor ?? 0);
       const z = new Uint8Array(16);
       funding.push({
         index: i128FromBytes(m.cumulativeFunding),
@@ -1104,6 +1106,7 @@ export class FulcrumClient {
     const valuation: risk.LpValuation = {
       balance: pool.balance, markets, funding, unresolvedBadDebt: pool.unresolvedBadDebt ?? 0n, insuranceBalance: pool.insuranceBalance,
       maxPnlFactor: (side === risk.Rounding.Up ? ex.maxPnlFactorForDeposits : ex.maxPnlFactorForWithdrawals) ?? 0,
+      payoutCaps,
     };
     return { valuation, supply };
   }

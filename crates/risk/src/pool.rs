@@ -212,6 +212,9 @@ pub struct LpValuation<'a> {
     pub insurance_balance: u64,
     /// [`capped_traders_pnl`]'s factor for this flow, ppm of balance (0: no cap).
     pub max_pnl_factor: u32,
+    /// Each market's `max_pnl_factor` (the winners' payout cap, [`pnl_haircut`]), same order
+    /// (missing entries and 0: no cap).
+    pub payout_caps: &'a [u32],
 }
 
 /// Bad debt the pool will bear once resolved: what the insurance fund cannot cover.
@@ -221,10 +224,22 @@ pub fn expected_socialised_loss(unresolved_bad_debt: u64, insurance_balance: u64
 
 /// The pool's value for an LP deposit (`Up`) or withdrawal (`Down`):
 /// `balance − Σ capped traders' PnL + Σ unsettled funding − expected socialised loss`.
+///
+/// A deposit also leaves out of the pool's liability the winners' profit a market's payout cap
+/// withholds now (`profit − paid` of [`pnl_haircut`]): the pool would not pay it, so the
+/// depositor's shares are not cheapened by it (a higher value, against the depositor). A
+/// withdrawal counts it in full: the cap rises with the pool's cash and ADL may pay it later, so
+/// a leaver may not take it out at the expense of the LPs who stay.
 pub fn lp_pool_value(v: &LpValuation, rounding: Rounding) -> MathResult<i128> {
     let mut value = i128::from(v.balance);
     for (i, m) in v.markets.iter().enumerate() {
-        let pnl = capped_traders_pnl(traders_unrealized_pnl(m, rounding)?, v.balance, v.max_pnl_factor, rounding)?;
+        let mut pnl = traders_unrealized_pnl(m, rounding)?;
+        let factor = v.payout_caps.get(i).copied().unwrap_or(0);
+        if rounding == Rounding::Up && factor > 0 {
+            let h = pnl_haircut(market_profit(m)?, factor, v.balance)?;
+            pnl = sub(pnl, to_i128(h.profit - h.paid)?)?;
+        }
+        let pnl = capped_traders_pnl(pnl, v.balance, v.max_pnl_factor, rounding)?;
         value = sub(value, pnl)?;
         if let Some(f) = v.funding.get(i) {
             value = add(value, traders_unsettled_funding(m, f, rounding)?)?;

@@ -126,6 +126,7 @@ fn lp_value_counts_capped_pnl_funding_and_bad_debt_beyond_insurance() {
         unresolved_bad_debt: 50_000_000,
         insurance_balance: 20_000_000,
         max_pnl_factor: 0,
+        payout_caps: &[],
     };
     assert_eq!(lp_pool_value(&v, Rounding::Down).unwrap(), 1_000_000_000 - 100_000_000 + 6_000_000 - 30_000_000);
     // Deposits count the traders' profit at most 5% of the balance ($50).
@@ -136,6 +137,35 @@ fn lp_value_counts_capped_pnl_funding_and_bad_debt_beyond_insurance() {
     // Without funding entries the market owes nothing.
     let bare = LpValuation { funding: &[], unresolved_bad_debt: 0, ..v };
     assert_eq!(lp_pool_value(&bare, Rounding::Down).unwrap(), pool_value(1_000_000_000, &[m], Rounding::Down).unwrap());
+}
+
+#[test]
+fn a_deposit_leaves_out_what_the_payout_cap_withholds_a_withdrawal_does_not() {
+    // Traders +$100 in a market whose winners are paid at most 4% of the $1,000 pool ($40): the
+    // pool would pay $40 now, so a deposit counts $40 of liability; a withdrawal counts the $100
+    // (the cap rises with the pool's cash, ADL may pay the rest later).
+    let m = MarketExposure {
+        long_base: SOL10,
+        long_quote_entry: -1_000_000_000,
+        price: 110_000_000_000,
+        ..Default::default()
+    };
+    let v = LpValuation {
+        balance: 1_000_000_000,
+        markets: &[m],
+        funding: &[],
+        unresolved_bad_debt: 0,
+        insurance_balance: 0,
+        max_pnl_factor: 0,
+        payout_caps: &[40_000],
+    };
+    assert_eq!(lp_pool_value(&v, Rounding::Up).unwrap(), 1_000_000_000 - 40_000_000);
+    assert_eq!(lp_pool_value(&v, Rounding::Down).unwrap(), 1_000_000_000 - 100_000_000);
+    // Under the cap nothing is withheld; the exchange's deposit cap still applies on top.
+    let loose = LpValuation { payout_caps: &[200_000], ..v };
+    assert_eq!(lp_pool_value(&loose, Rounding::Up).unwrap(), 1_000_000_000 - 100_000_000);
+    let both = LpValuation { max_pnl_factor: 30_000, ..v };
+    assert_eq!(lp_pool_value(&both, Rounding::Up).unwrap(), 1_000_000_000 - 30_000_000);
 }
 
 #[test]

@@ -40,6 +40,7 @@ pub fn mark_pool(
     require!(remaining.len() == 2 * n, FulcrumError::MarketAccountsMismatch);
     let mut markets = [MarketExposure::default(); MAX_MARKETS as usize];
     let mut funding = [MarketFunding::default(); MAX_MARKETS as usize];
+    let mut payout_caps = [0u32; MAX_MARKETS as usize];
     for (i, pair) in remaining.chunks_exact(2).enumerate().take(MAX_MARKETS as usize) {
         let m = load_zero_copy::<PerpMarket>(&pair[0]).map_err(|_| error!(FulcrumError::MarketAccountsMismatch))?;
         require!(
@@ -62,6 +63,7 @@ pub fn mark_pool(
             (price, m.indexes_at(price, now).math()?)
         };
         funding[i] = m.funding_sums(index);
+        payout_caps[i] = m.max_pnl_factor;
         markets[i] = MarketExposure {
             long_base: m.long_base,
             short_base: m.short_base,
@@ -82,6 +84,7 @@ pub fn mark_pool(
         unresolved_bad_debt: pool.unresolved_bad_debt,
         insurance_balance: pool.insurance_balance,
         max_pnl_factor,
+        payout_caps: &payout_caps[..n],
     };
     Ok(PoolMark {
         value: lp_pool_value(&valuation, rounding).math()?,

@@ -812,6 +812,8 @@ fn pool_cases() -> Vec<String> {
         let shares = if supply == 0 { 0 } else { rng.range(0, supply) };
         let fee = rng.range(0, 50_000) as u32;
         let (deposit_slot, deposited, slot) = (rng.range(100, 103), rng.log(1, 1 << 50), rng.range(100, 103));
+        let payout_caps: Vec<u32> =
+            (0..n).map(|_| if rng.chance(40) { 0 } else { rng.range(1, 1_000_000) as u32 }).collect();
 
         let mut results: Vec<(&str, String)> = vec![];
         for r in [Rounding::Down, Rounding::Up] {
@@ -822,6 +824,7 @@ fn pool_cases() -> Vec<String> {
                 unresolved_bad_debt: bad_debt,
                 insurance_balance: insurance,
                 max_pnl_factor: factor,
+                payout_caps: &payout_caps,
             };
             let value = lp_pool_value(&v, r);
             let per_market: Vec<String> = markets
@@ -880,6 +883,7 @@ fn pool_cases() -> Vec<String> {
             ("depositSlot", s(deposit_slot)),
             ("deposited", s(deposited)),
             ("slot", s(slot)),
+            ("payoutCaps", arr(&payout_caps.iter().map(u32::to_string).collect::<Vec<_>>())),
         ]);
         lines.push(obj(&[("case", case.to_string()), ("input", input), ("expect", obj(&results))]));
     }

@@ -87,12 +87,22 @@ async fn reserve_refuses_a_side_past_the_pool() {
     // +30%: the side is worth $65k, past the reserve. Adding is refused, closing is not, and
     // the $15k profit is paid in full.
     h.set_market_price(0, px(130)).await;
+    // A new slot: a close in the slot that saw the entry fills from the worse observation.
+    h.advance(1).await;
     let ix = buy_ix(&mut h, &whale, SOL).await;
     refused(&mut h, &whale, &[ix], &[&whale.kp], FulcrumError::ReserveExceeded).await;
-    let before = h.margin(&whale.account).await.quote_balance;
+    let a = h.margin(&whale.account).await;
+    let (before, pos) = (a.quote_balance, a.perps[a.find_perp(0).unwrap()].position());
     h.close(&whale, 0).await.unwrap();
     let paid = h.margin(&whale.account).await.quote_balance - before;
-    assert_eq!(paid, 15_000 * USDC as i64 - 65 * USDC as i64, "profit less the 0.1% close fee");
+    // The second since the move costs the borrow fee at the side's (past-the-reserve) utilisation.
+    let owed = fulcrum_risk::unsettled_funding(&pos, &h.market(0).await.risk(fulcrum_risk::Price::flat(1))).unwrap();
+    assert!(owed > 0, "a second of borrow fee");
+    assert_eq!(
+        i128::from(paid),
+        i128::from(15_000 * USDC - 65 * USDC) - owed,
+        "profit less the 0.1% close fee and the borrow fee"
+    );
     h.assert_conservation().await;
 }
 

@@ -409,6 +409,7 @@ pub async fn lp_share_price(h: &mut Harness) -> (i128, i128) {
         unresolved_bad_debt: pool.unresolved_bad_debt,
         insurance_balance: pool.insurance_balance,
         max_pnl_factor: 0,
+        payout_caps: &[],
     };
     (fulcrum_risk::lp_pool_value(&v, fulcrum_risk::Rounding::Down).unwrap(), share_supply(h).await)
 }
@@ -449,25 +450,32 @@ pub async fn fuzz_flash_lp(
     let dep = h.lp_deposit_ix(lp, amount);
     let side = if buy { Side::Buy } else { Side::Sell };
     let trade = h.trade_ix(t, market, side, size, None, false).await;
-    let r = h.send(&[dep, trade], &[&lp.kp, &t.kp]).await;
-    if r.is_ok() {
-        let m1 = h.market(market as usize).await;
-        let skew = |l, s| fulcrum_risk::skew(l, s, price, depth0).unwrap();
-        let rate = fulcrum_risk::trade_fee_rate(
-            m0.taker_fee,
-            skew(m0.long_base, m0.short_base),
-            skew(m1.long_base, m1.short_base),
-            &m1.dynamic_params(),
-        )
-        .unwrap();
-        let fill = (size as u128 * price as u128).div_ceil(1_000_000_000_000);
-        let fee = (fill * rate as u128).div_ceil(1_000_000) as u64;
-        let paid = m1.fees_collected - m0.fees_collected;
-        if paid != fee {
-            return Err(format!("flash LP of {amount} diluted a trade's fee: paid {paid}, depth {depth0} fee {fee}"));
-        }
+    let logs = match h.send_logged(&[dep, trade], &[&lp.kp, &t.kp]).await {
+        Ok(logs) => logs,
+        Err(e) => return Ok(Some(Err(e))),
+    };
+    let m1 = h.market(market as usize).await;
+    let skew = |l, s| fulcrum_risk::skew(l, s, price, depth0).unwrap();
+    let rate = fulcrum_risk::trade_fee_rate(
+        m0.taker_fee,
+        skew(m0.long_base, m0.short_base),
+        skew(m1.long_base, m1.short_base),
+        &m1.dynamic_params(),
+    )
+    .unwrap();
+    // The fee is the rate of the depth without the deposit on the fill's notional (at the fill
+    // price: oracle ± the latency spread).
+    let ev = events::<fulcrum::events::TradeEvent>(&logs).pop().ok_or("no trade event")?;
+    let fill = (size as u128 * ev.price as u128).div_ceil(1_000_000_000_000);
+    let fee = (fill * rate as u128).div_ceil(1_000_000) as u64;
+    let paid = m1.fees_collected - m0.fees_collected;
+    if ev.fee_rate != rate || paid != fee {
+        return Err(format!(
+            "flash LP of {amount} diluted a trade's fee: paid {paid} at {} ppm, depth {depth0} fee {fee} at {rate} ppm",
+            ev.fee_rate
+        ));
     }
-    Ok(Some(r))
+    Ok(Some(Ok(())))
 }
 
 /// Fuzz op: `lp` claims its locked shares. Invariant: never before the cooldown ends, always

@@ -33,6 +33,8 @@ async fn big_winner(h: &mut Harness) -> Trader {
     h.deposit(&t, 0, 10_000 * USDC).await.unwrap();
     h.trade(&t, 0, Side::Buy, 100 * SOL).await.unwrap();
     h.set_market_price(0, px(300)).await;
+    // A new slot: a close in the slot that saw the entry fills from the worse observation.
+    h.advance(1).await;
     t
 }
 
@@ -98,6 +100,8 @@ async fn a_winner_under_the_cap_is_paid_in_full() {
     h.deposit(&t, 0, 10_000 * USDC).await.unwrap();
     h.trade(&t, 0, Side::Buy, 10 * SOL).await.unwrap();
     h.set_market_price(0, px(300)).await;
+    // A new slot: a close in the slot that saw the entry fills from the worse observation.
+    h.advance(1).await;
     let quote_before = h.margin(&t.account).await.quote_balance;
     h.close(&t, 0).await.unwrap();
     let paid = h.margin(&t.account).await.quote_balance - quote_before + 3 * USDC as i64;
@@ -296,6 +300,8 @@ async fn auto_deleveraging_a_winner_whose_side_nets_a_loss_is_refused() {
     h.update_market(0, on).await;
     let mut ts = vec![];
     for (price, side, size) in [(100, Side::Buy, 10), (500, Side::Buy, 50), (500, Side::Sell, 100)] {
+        // Each entry in its own slot (a fill takes the worse of the slot's observations).
+        h.advance(1).await;
         h.set_market_price(0, px(price)).await;
         let t = h.trader(40_000 * USDC).await;
         h.deposit(&t, 0, 40_000 * USDC).await.unwrap();
