@@ -1,3 +1,5 @@
+use fulcrum_sim::book::MarginMode;
+use fulcrum_sim::config::{Mechanism, Mechanisms};
 use fulcrum_sim::prices::generate;
 use fulcrum_sim::{run_path, vectors, Config, PricePath, RunOpts, Scenario, World};
 use proptest::prelude::*;
@@ -163,4 +165,108 @@ fn a_config_the_program_would_refuse_is_refused() {
     c.protocol.liquidator_fee = 40_000;
     c.protocol.insurance_fee = 10_000; // = MM 5%
     assert!(c.validate().unwrap_err().contains("liquidation fees"));
+}
+
+/// A small book with every account mode.
+fn mixed(accounts: usize) -> Config {
+    let mut c = small(accounts);
+    c.book.isolated_share = 0.25;
+    c.book.portfolio_share = 0.25;
+    c
+}
+
+#[test]
+fn ledger_is_conserved_in_every_mode_with_the_program_rules_on() {
+    let mut cfg = mixed(1_500);
+    cfg.mechanisms = Mechanisms::ALL;
+    cfg.scenario.gap = 0.6;
+    cfg.protocol.insurance_usd = 5_000.0;
+    cfg.response.keeper_capacity = 20;
+    let world = World::generate(&cfg);
+    assert!(world.stats.isolated > 0 && world.stats.portfolio > 0 && world.stats.cross > 0);
+    let modes = |mode: MarginMode| world.accounts.iter().filter(|a| a.mode == mode).count();
+    assert!(modes(MarginMode::Isolated) > world.stats.isolated as usize / 2);
+    for s in Scenario::ALL {
+        let r = run_path(&world, &generate(&cfg, s, 0), RunOpts::default());
+        assert_eq!(r.ledger_start, r.ledger_end, "{}", s.name());
+        if s == Scenario::Gap {
+            assert!(r.summary.socialised_usd > 0.0, "the gap should reach the pool");
+            // Bankrupt accounts of every mode.
+            for mode in [MarginMode::Cross, MarginMode::Portfolio, MarginMode::Isolated] {
+                let bankrupt = r.accounts.iter().filter(|a| a.mode == mode && !a.has_positions() && a.quote == 0);
+                assert!(bankrupt.count() > 0, "{mode:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn band_filter_is_exact_with_moving_market_state_and_every_mode() {
+    let mut cfg = mixed(600);
+    // Strong funding and a fast maintenance rise so the drift allowances are exercised.
+    for m in &mut cfg.markets {
+        m.dynamic.funding_factor = 50_000;
+        m.dynamic.max_funding_rate = 50_000;
+        m.dynamic.max_maint_increase_per_hour = 200_000;
+    }
+    let world = World::generate(&cfg);
+    for s in [Scenario::Regime, Scenario::Flash, Scenario::Gap, Scenario::Slide] {
+        let path = generate(&cfg, s, 1);
+        let fast = run_path(&world, &path, RunOpts::default());
+        let full = run_path(&world, &path, RunOpts { exhaustive: true, ..RunOpts::default() });
+        assert!(fast.summary.liquidations > 0, "{}", s.name());
+        assert_eq!(fast.summary, full.summary, "{}", s.name());
+        assert_eq!(fast.accounts, full.accounts, "{}", s.name());
+    }
+}
+
+#[test]
+fn every_mechanism_off_is_mains_simulator() {
+    // No market state moves, so nothing but prices can send an account to the engine, and a
+    // cross-only book draws exactly main's book.
+    let mut cfg = small(400);
+    cfg.mechanisms = Mechanisms::NONE;
+    let world = World::generate(&cfg);
+    assert_eq!(world.stats.cross, 400);
+    assert!(world.states.iter().all(|m| m.funding_rate == 0 && m.effective_maint_ratio == 0));
+    let r = run_path(&world, &generate(&cfg, Scenario::Gap, 0), RunOpts { series: true, ..RunOpts::default() });
+    assert!(r.series.iter().all(|row| row.maint_ratio[0] == cfg.markets[0].maint_margin_ratio));
+    assert!(r.series.iter().all(|row| row.funding_rate.iter().all(|&f| f == 0)));
+    assert_eq!(r.summary.breaker_trips, 0);
+}
+
+#[test]
+fn program_rules_act_through_the_market_state() {
+    let mut cfg = small(800);
+    cfg.mechanisms = Mechanisms::parse("dynamic_margin,funding,circuit_breaker").unwrap();
+    let world = World::generate(&cfg);
+    let r = run_path(&world, &generate(&cfg, Scenario::Gap, 0), RunOpts { series: true, ..RunOpts::default() });
+    // The long-heavy book pays funding (longs pay when the skew is positive).
+    assert!(r.series[10].funding_rate[0] > 0);
+    // The gap trips the breaker, and the maintenance ratio rises after it, never faster than
+    // its hourly limit allows per step.
+    assert!(r.summary.breaker_trips > 0);
+    let rate = f64::from(cfg.markets[0].dynamic.max_maint_increase_per_hour) / 60.0;
+    let before = r.series[cfg.scenario.warmup_steps - 1].maint_ratio[0];
+    let last = r.series.last().unwrap().maint_ratio[0];
+    assert!(last > before, "{before} → {last}");
+    for w in r.series.windows(2) {
+        let rise = f64::from(w[1].maint_ratio[0]) - f64::from(w[0].maint_ratio[0]);
+        assert!(rise <= rate + 1.0, "rise {rise} > {rate} per minute");
+    }
+}
+
+#[test]
+fn mechanisms_parse_and_label() {
+    assert_eq!(Mechanisms::parse("none").unwrap(), Mechanisms::NONE);
+    assert_eq!(Mechanisms::parse("all").unwrap(), Mechanisms::ALL);
+    let m = Mechanisms::parse("funding,adl").unwrap();
+    assert!(m.funding && m.adl && !m.reserve);
+    assert_eq!(m.label(), "funding,adl");
+    assert_eq!(Mechanisms::NONE.label(), "none");
+    assert!(Mechanisms::parse("bogus").is_err());
+    for k in Mechanism::ALL {
+        assert!(Mechanisms::NONE.with(k, true).get(k));
+        assert_eq!(Mechanism::parse(k.name()), Some(k));
+    }
 }
