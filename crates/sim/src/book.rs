@@ -190,7 +190,7 @@ impl World {
             .zip(&self.cfg.markets)
             .map(|(ms, mc)| {
                 let risk = PerpMarketRisk { price: Price::flat(ms.p0), ..ms.risk };
-                MarketState::new(mc, risk, &mech, T0)
+                MarketState::new(mc, &self.cfg.pool_risk, risk, &mech, T0)
             })
             .collect();
         for a in &self.accounts {
@@ -375,7 +375,7 @@ impl World {
         let prices: Vec<u64> = self.markets.iter().map(|x| x.p0).collect();
         let risks: Vec<PerpMarketRisk> =
             self.states.iter().zip(&prices).map(|(s, p)| s.risk(Price::flat(*p))).collect();
-        let fill_price = mech::fill_price(&self.cfg, &self.states[m], p0, buy);
+        let fill_price = mech::open_fill_price(&self.cfg, &self.states[m], p0, buy);
         // The skew fee of the full size is an upper bound of the smaller sizes' (it rises with
         // the skew left): size the trade with it.
         let depth = u64::try_from(self.pool.max(0)).unwrap_or(u64::MAX);
@@ -408,10 +408,10 @@ impl World {
         let s2 = size.min(room);
         cut(&mut self.stats, |s| &mut s.cut_by_oi_cap_usd, size, s2);
         size = s2;
-        let s3 = mech::reserve_room(&self.cfg, st, buy, size, step, self.pool);
+        let s3 = mech::reserve_room(&self.cfg, st, buy, size, step, self.pool, p0);
         cut(&mut self.stats, |s| &mut s.cut_by_reserve_usd, size, s3);
         size = s3;
-        let s4 = mech::oi_limit_room(&self.cfg, st, buy, size, step, self.pool, self.insurance);
+        let s4 = mech::oi_limit_room(&self.cfg, st, buy, size, step, self.pool, self.insurance, p0);
         cut(&mut self.stats, |s| &mut s.cut_by_oi_limit_usd, size, s4);
         size = s4;
         if size == 0 {

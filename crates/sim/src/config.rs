@@ -538,8 +538,8 @@ impl Default for BookCfg {
             second_market_share: 0.25,
             volatile_collateral_share: 0.3,
             volatile_collateral_fraction: 0.6,
-            isolated_share: 0.0,
-            portfolio_share: 0.0,
+            isolated_share: 0.2,
+            portfolio_share: 0.1,
             fixed_leverage: None,
         }
     }

@@ -8,7 +8,7 @@
 //! `dynamic_ratios`, `oi_utilisation`, `skew`, `funding_rate`, `accrue_funding`). What is
 //! written here is only which field each result goes to.
 
-use crate::config::{MarketCfg, Mechanisms};
+use crate::config::{MarketCfg, Mechanisms, PoolRiskCfg};
 use fulcrum_risk::{
     accrue_funding, dynamic_ratios, funding_rate, oi_utilisation, outside_band, skew, update_variance, DynamicParams,
     MarketExposure, MathResult, PerpMarketRisk, Price,
@@ -17,7 +17,7 @@ use fulcrum_risk::{
 /// Seconds per year, for converting an annual volatility to the engine's variance per second.
 const SECS_PER_YEAR: f64 = 365.0 * 86_400.0;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct MarketState {
     /// Static listing ratios and everything else the engine's `PerpMarketRisk` carries.
     pub base: PerpMarketRisk,
@@ -26,13 +26,31 @@ pub struct MarketState {
     pub dynamic: bool,
     pub funding: bool,
     pub breaker: bool,
+    pub borrow: bool,
+    pub pnl_cap: bool,
     /// Open-interest caps per side, base native units.
     pub long_oi_cap: u64,
     pub short_oi_cap: u64,
     /// Open interest and entry sums.
     pub expo: MarketExposure,
-    /// Σ base × funding snapshot over positions (for the pool's unsettled funding).
-    pub base_snapshot: i128,
+    /// Σ base × snapshot over long and over short positions (the pool's unsettled funding and
+    /// borrow fee).
+    pub long_snapshot: i128,
+    pub short_snapshot: i128,
+    /// Borrow-fee index (never decreasing), its carry and its rate (ppm of notional per hour).
+    pub borrow_index: i128,
+    pub borrow_carry: i64,
+    pub borrow_rate: u64,
+    /// Reserve factor (the borrow utilisation's capacity) and the borrow curve (base rate,
+    /// slope to the kink, kink, slope past it), ppm.
+    pub reserve_factor: u32,
+    pub borrow_curve: [u32; 4],
+    /// The PnL cap now: winners' profit is counted and paid at `paid / profit` (1: no haircut).
+    pub haircut_x: f64,
+    /// Most one payment may be (`PnlHaircut::cap`), quote native units (∞: no cap).
+    pub haircut_cap: f64,
+    #[cfg(feature = "s4")]
+    pub haircut: fulcrum_risk::PnlHaircut,
     pub variance: u64,
     pub last_price: u64,
     pub last_publish_time: i64,
@@ -52,7 +70,7 @@ pub struct MarketState {
 impl MarketState {
     /// A freshly listed market at price `p0`, its variance seeded from the configured annual
     /// volatility (as if it had been observed for a while).
-    pub fn new(cfg: &MarketCfg, base: PerpMarketRisk, mech: &Mechanisms, now: i64) -> Self {
+    pub fn new(cfg: &MarketCfg, pool_risk: &PoolRiskCfg, base: PerpMarketRisk, mech: &Mechanisms, now: i64) -> Self {
         let d = &cfg.dynamic;
         let params = DynamicParams {
             init_floor: cfg.init_margin_ratio,
@@ -77,10 +95,27 @@ impl MarketState {
             dynamic: mech.dynamic_margin,
             funding: mech.funding,
             breaker: mech.circuit_breaker,
+            borrow: mech.borrow_fee,
+            pnl_cap: mech.pnl_cap,
             long_oi_cap: units(cfg.oi_cap_usd),
             short_oi_cap: units(cfg.oi_cap_usd),
             expo: MarketExposure { price: p0, ..MarketExposure::default() },
-            base_snapshot: 0,
+            long_snapshot: 0,
+            short_snapshot: 0,
+            borrow_index: 0,
+            borrow_carry: 0,
+            borrow_rate: 0,
+            reserve_factor: if mech.reserve { pool_risk.reserve_factor } else { 0 },
+            borrow_curve: [
+                pool_risk.borrow_base_rate,
+                pool_risk.borrow_slope1,
+                pool_risk.borrow_kink,
+                pool_risk.borrow_slope2,
+            ],
+            haircut_x: 1.0,
+            haircut_cap: f64::INFINITY,
+            #[cfg(feature = "s4")]
+            haircut: fulcrum_risk::PnlHaircut::NONE,
             variance: (cfg.annual_vol * cfg.annual_vol / SECS_PER_YEAR * 1e12).round() as u64,
             last_price: p0,
             last_publish_time: now,
@@ -101,12 +136,26 @@ impl MarketState {
     /// below the listing ratios, the funding index as accrued at the last observation.
     #[inline]
     pub fn risk(&self, price: Price) -> PerpMarketRisk {
-        PerpMarketRisk {
+        let r = PerpMarketRisk {
             price,
             init_margin_ratio: self.effective_init_ratio.max(self.base.init_margin_ratio),
             maint_margin_ratio: self.effective_maint_ratio.max(self.base.maint_margin_ratio),
             cumulative_funding: self.funding_index,
             ..self.base
+        };
+        #[cfg(feature = "s4")]
+        let r = PerpMarketRisk { cumulative_borrow: self.borrow_index, pnl_haircut: self.haircut, ..r };
+        r
+    }
+
+    /// The index a position of sign `side` settles against: funding plus the borrow fee for a
+    /// long, funding less it for a short (`PerpMarketRisk::position_index`).
+    #[inline]
+    pub fn side_index(&self, side: i64) -> i128 {
+        match side.signum() {
+            1 => self.funding_index + self.borrow_index,
+            -1 => self.funding_index - self.borrow_index,
+            _ => 0,
         }
     }
 
@@ -144,6 +193,9 @@ impl MarketState {
             let (index, carry) = accrue_funding(self.funding_index, self.funding_carry, price, self.funding_rate, dt)?;
             self.funding_index = index;
             self.funding_carry = carry;
+            if self.borrow {
+                crate::mech::accrue_borrow(self, price, dt)?;
+            }
         }
         self.last_funding_time = self.last_funding_time.max(now);
         Ok(())
@@ -175,6 +227,9 @@ impl MarketState {
             }
         }
         self.funding_rate = if self.funding { funding_rate(self.skew(price, depth)?, &self.params)? } else { 0 };
+        if self.borrow {
+            crate::mech::refresh_borrow_rate(self, price, depth)?;
+        }
         Ok(())
     }
 
@@ -198,13 +253,19 @@ impl MarketState {
             e.short_base = e.short_base.wrapping_add_signed(sign * -pos.base);
             e.short_quote_entry += sign * pos.quote_entry;
         }
-        self.base_snapshot += i128::from(sign * pos.base) * pos.funding_snapshot;
+        let v = i128::from(sign * pos.base) * pos.funding_snapshot;
+        if pos.base > 0 {
+            self.long_snapshot += v;
+        } else {
+            self.short_snapshot += v;
+        }
     }
 
     /// Funding positions owe the pool and have not settled, quote native units (the aggregate of
     /// `fulcrum_risk::unsettled_funding`, unrounded).
     pub fn unsettled_funding(&self) -> f64 {
-        let net = i128::from(self.expo.long_base) - i128::from(self.expo.short_base);
-        (net as f64 * self.funding_index as f64 - self.base_snapshot as f64) / fulcrum_risk::FUNDING_SCALE as f64
+        let long = self.expo.long_base as f64 * self.side_index(1) as f64 - self.long_snapshot as f64;
+        let short = -(self.expo.short_base as f64) * self.side_index(-1) as f64 - self.short_snapshot as f64;
+        (long + short) / fulcrum_risk::FUNDING_SCALE as f64
     }
 }

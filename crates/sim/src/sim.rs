@@ -50,25 +50,33 @@ const FULL: Band = [(0, u64::MAX); MAX_MARKETS];
 /// largest move of each that the band's reserved slack absorbs.
 #[derive(Clone, Copy, Debug)]
 struct Drift {
+    /// Index of the position's side (funding ± borrow).
     fund0: [i128; MAX_MARKETS],
     ratio0: [u32; MAX_MARKETS],
+    /// PnL-cap factor `paid / profit`.
+    hx0: [f64; MAX_MARKETS],
     tol_fund: [f64; MAX_MARKETS],
     tol_ratio: [f64; MAX_MARKETS],
+    tol_hx: [f64; MAX_MARKETS],
 }
 
 /// No drift allowed: any move of the market state sends the account back to the engine.
 const NO_DRIFT: Drift = Drift {
     fund0: [0; MAX_MARKETS],
     ratio0: [0; MAX_MARKETS],
+    hx0: [1.0; MAX_MARKETS],
     tol_fund: [-1.0; MAX_MARKETS],
     tol_ratio: [-1.0; MAX_MARKETS],
+    tol_hx: [-1.0; MAX_MARKETS],
 };
 /// Any drift is absorbed: nothing in the account moves with the market state.
 const FREE_DRIFT: Drift = Drift {
     fund0: [0; MAX_MARKETS],
     ratio0: [0; MAX_MARKETS],
+    hx0: [1.0; MAX_MARKETS],
     tol_fund: [f64::INFINITY; MAX_MARKETS],
     tol_ratio: [f64::INFINITY; MAX_MARKETS],
+    tol_hx: [f64::INFINITY; MAX_MARKETS],
 };
 /// Share of a band's free collateral kept for market-state drift when the state moves.
 const DRIFT_SHARE: f64 = 0.25;
@@ -136,6 +144,8 @@ pub struct Summary {
     /// Liquidations keepers could not act on (portfolio: no position's close lowers the netted
     /// requirement and no collateral to sell).
     pub stuck_liquidations: u64,
+    /// Full evaluations of an account by the engine (band crossed, drift spent, margin call).
+    pub evaluations: u64,
 }
 
 /// One step of the time series.
@@ -198,6 +208,8 @@ struct State<'w> {
     /// Whether market state moves during the path (dynamic margin or funding on).
     drifting: bool,
     mkts: Vec<MarketState>,
+    /// Markets in an ADL episode (profit / pool above the threshold at the last step).
+    in_adl: [bool; MAX_MARKETS],
     ema: [f64; MAX_MARKETS],
     ema_prices: [u64; MAX_MARKETS],
     now: i64,
@@ -256,6 +268,9 @@ pub fn run_path(world: &World, path: &PricePath, opts: RunOpts) -> PathResult {
             }
         }
         for m in 0..n {
+            st.refresh_haircut(m);
+        }
+        for m in 0..n {
             if st.mkts[m].is_reduce_only(st.now) {
                 st.s.reduce_only_minutes += step_minutes;
             }
@@ -269,6 +284,7 @@ pub fn run_path(world: &World, path: &PricePath, opts: RunOpts) -> PathResult {
         st.scan(t as u64);
         if !st.liquidations_paused(stale) {
             st.keeper(t as u64);
+            st.adl();
         }
         for m in 0..n {
             let push = 0.01 * st.closed_usd[m] / world.markets[m].depth_usd;
@@ -364,8 +380,9 @@ impl<'w> State<'w> {
             accts: w.accounts.clone(),
             band: vec![EMPTY; n],
             drift: vec![NO_DRIFT; n],
-            drifting: mech.dynamic_margin || mech.funding,
+            drifting: mech.dynamic_margin || mech.funding || mech.borrow_fee || mech.pnl_cap,
             mkts: w.states.clone(),
+            in_adl: [false; MAX_MARKETS],
             ema,
             ema_prices: prices,
             now: T0,
@@ -466,11 +483,13 @@ impl<'w> State<'w> {
     fn scan(&mut self, t: u64) {
         let n = self.w.markets.len();
         let p = self.prices;
-        let mut fund = [0i128; MAX_MARKETS];
+        let mut idx = [[0i128; 2]; MAX_MARKETS];
         let mut ratio = [0u32; MAX_MARKETS];
+        let mut hx = [1.0; MAX_MARKETS];
         for m in 0..n {
-            fund[m] = self.mkts[m].funding_index;
+            idx[m] = [self.mkts[m].side_index(1), self.mkts[m].side_index(-1)];
             ratio[m] = self.market_risk(m, &p).maint_margin_ratio;
+            hx[m] = self.mkts[m].haircut_x;
         }
         for i in 0..self.accts.len() {
             let b = &self.band[i];
@@ -480,9 +499,12 @@ impl<'w> State<'w> {
             }
             if self.drifting && !out && !self.done[i] {
                 let d = &self.drift[i];
+                let a = &self.accts[i];
                 for m in 0..n {
-                    out |= (fund[m] - d.fund0[m]).unsigned_abs() as f64 > d.tol_fund[m]
-                        || f64::from(ratio[m]) - f64::from(d.ratio0[m]) > d.tol_ratio[m];
+                    let side = usize::from(a.pos[m].base < 0);
+                    out |= (idx[m][side] - d.fund0[m]).unsigned_abs() as f64 > d.tol_fund[m]
+                        || f64::from(ratio[m]) - f64::from(d.ratio0[m]) > d.tol_ratio[m]
+                        || (hx[m] - d.hx0[m]).abs() > d.tol_hx[m];
                 }
             }
             if out {
@@ -503,6 +525,7 @@ impl<'w> State<'w> {
 
     /// Full evaluation of account `i`: margin call state and a fresh band.
     fn evaluate(&mut self, i: usize, t: u64) {
+        self.s.evaluations += 1;
         let maint = self.maint_at(i, &self.prices);
         let was = self.call[i] != NOT_IN_CALL;
         let now = self.margin_call(i, was, &maint);
@@ -586,6 +609,11 @@ impl<'w> State<'w> {
         let mut band = FULL;
         for m in 0..n {
             let p = self.prices[m] as f64;
+            let b = a.pos[m].base;
+            if self.mkts[m].pnl_cap && b > 0 && !portfolio {
+                // A long's PnL under the cap needs a bound: the band gets a top too.
+                band[m].1 = (p + share / (b as f64 * 1e-12)).min(u64::MAX as f64).floor() as u64;
+            }
             if portfolio {
                 if lip[m] > 0.0 {
                     band[m].0 = (p - share / lip[m]).max(0.0).ceil() as u64;
@@ -600,17 +628,24 @@ impl<'w> State<'w> {
         let mut drift = NO_DRIFT;
         if self.drifting {
             let positions = (0..n).filter(|&m| a.pos[m].base != 0).count().max(1);
-            let d = drift_avail / positions as f64 / 2.0;
+            let d = drift_avail / positions as f64 / 3.0;
             #[allow(clippy::needless_range_loop)] // five arrays indexed by market
             for m in 0..n {
-                drift.fund0[m] = self.mkts[m].funding_index;
+                let st = &self.mkts[m];
+                drift.fund0[m] = st.side_index(a.pos[m].base);
                 drift.ratio0[m] = self.market_risk(m, &self.prices).maint_margin_ratio;
+                drift.hx0[m] = st.haircut_x;
                 let b = a.pos[m].base.unsigned_abs() as f64;
                 if b == 0.0 {
                     drift.tol_fund[m] = f64::INFINITY;
                     drift.tol_ratio[m] = f64::INFINITY;
+                    drift.tol_hx[m] = f64::INFINITY;
                     continue;
                 }
+                // The cap scales a gain by `paid / profit`: a gain of at most `pnl_max` inside
+                // the band moves by `pnl_max × Δx`. Near the one-payment cap (`min(·, cap)`)
+                // anything moves it: no allowance.
+                drift.tol_hx[m] = if st.pnl_cap { self.haircut_tolerance(i, m, band[m].1, d) } else { f64::INFINITY };
                 // Funding owed moves by |base| × Δindex / FUNDING_SCALE (+ one unit of rounding).
                 drift.tol_fund[m] = ((d - 1.0).max(0.0)) * fulcrum_risk::FUNDING_SCALE as f64 / b;
                 // The requirement moves by |base| × price × Δratio, worst at the band's highest
@@ -626,6 +661,29 @@ impl<'w> State<'w> {
             }
         }
         (band, drift)
+    }
+
+    /// How far market `m`'s PnL-cap factor may move before account `i` (band top `top`,
+    /// allowance `d`) must be evaluated again.
+    fn haircut_tolerance(&self, i: usize, m: usize, top: u64, d: f64) -> f64 {
+        let st = &self.mkts[m];
+        let pos = &self.accts[i].pos[m];
+        let owed = (pos.base as f64 * (st.side_index(pos.base) - pos.funding_snapshot) as f64
+            / fulcrum_risk::FUNDING_SCALE as f64)
+            .abs();
+        let gain = if pos.base > 0 {
+            if top == u64::MAX {
+                return -1.0;
+            }
+            (pos.base as f64 * top.max(self.prices[m]) as f64 * 1e-12 + pos.quote_entry as f64).max(0.0)
+        } else {
+            pos.quote_entry as f64
+        };
+        let pnl_max = gain + owed + d.max(0.0);
+        if pnl_max >= st.haircut_cap * 0.5 {
+            return -1.0;
+        }
+        (d - 1.0).max(0.0) / pnl_max.max(1.0) * (1.0 - 1e-9)
     }
 
     /// Keepers: up to `keeper_capacity` liquidation instructions, oldest margin calls first,
@@ -719,6 +777,7 @@ impl<'w> State<'w> {
             // Open interest moved: the OI premium and the funding rate follow.
             let depth = u64::try_from(self.pool.max(0)).unwrap_or(u64::MAX);
             self.mkts[m].refresh_ratios(self.prices[m], self.now, depth).expect("ratios");
+            self.refresh_haircut(m);
             let acct = &mut self.accts[i];
             acct.pos[m] = plan.position;
             acct.quote = quote;
@@ -779,6 +838,95 @@ impl<'w> State<'w> {
             return true;
         }
         false
+    }
+
+    /// Market `m`'s PnL cap at the current price and pool balance.
+    fn refresh_haircut(&mut self, m: usize) {
+        crate::mech::refresh_haircut(&self.w.cfg, &mut self.mkts[m], self.prices[m], self.pool);
+    }
+
+    /// Auto-deleveraging, as the keeper runs it after the liquidations of a step: in every market
+    /// whose `profit / pool balance` is above `adl_threshold`, winners are closed in ADL-rank
+    /// order (`adl_score`) by `plan_auto_deleverage` until the ratio is back at or below the
+    /// threshold (each close never takes it below `adl_floor`).
+    fn adl(&mut self) {
+        if !self.w.cfg.mechanisms.adl {
+            return;
+        }
+        let threshold = u64::from(self.w.cfg.pool_risk.adl_threshold);
+        for m in 0..self.w.markets.len() {
+            let above = crate::mech::adl_ratio(&self.mkts[m], self.prices[m], self.pool) > threshold;
+            if above && !self.in_adl[m] {
+                self.s.adl_episodes += 1;
+            }
+            if above {
+                self.adl_market(m, threshold);
+            }
+            self.in_adl[m] = crate::mech::adl_ratio(&self.mkts[m], self.prices[m], self.pool) > threshold;
+        }
+    }
+
+    #[cfg(not(feature = "s4"))]
+    fn adl_market(&mut self, _m: usize, _threshold: u64) {}
+
+    /// The `auto_deleverage` calls on market `m` (s4-winners' handler, step by step).
+    #[cfg(feature = "s4")]
+    fn adl_market(&mut self, m: usize, threshold: u64) {
+        use fulcrum_risk::{adl_score, apply_fill, plan_auto_deleverage, uncapped_pnl, MarketExposure, PnlHaircut};
+        let price = self.prices[m];
+        let mut ranked: Vec<(u128, usize)> = Vec::new();
+        for i in 0..self.accts.len() {
+            let a = self.accts[i];
+            if self.done[i] || a.pos[m].base == 0 {
+                continue;
+            }
+            let (mut exps, mut coll) = self.view_parts(i, &self.prices);
+            let view = self.view(i, &mut exps, &mut coll);
+            let pnl = uncapped_pnl(&a.pos[m], &view.perps[m].market, MarginKind::Maintenance).expect("pnl");
+            if pnl <= 0 {
+                continue;
+            }
+            let ca = self.coll_asset(i);
+            let model = self.w.model(&a, &ca);
+            let h = model_account_health(&view, &model).expect("account health");
+            ranked.push((adl_score(pnl, a.pos[m].quote_entry, h.notional, h.equity), i));
+        }
+        ranked.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
+        let floor = self.w.cfg.pool_risk.adl_floor;
+        let step = self.w.markets[m].step;
+        for (_, i) in ranked {
+            if crate::mech::adl_ratio(&self.mkts[m], price, self.pool) <= threshold {
+                break;
+            }
+            self.mkts[m].accrue_funding_to(price, self.now).expect("funding");
+            self.refresh_haircut(m);
+            let risk = self.market_risk(m, &self.prices);
+            let old = self.accts[i].pos[m];
+            let expo = MarketExposure { price, ..self.mkts[m].expo };
+            let balance = u64::try_from(self.pool.max(0)).unwrap_or(u64::MAX);
+            let plan = plan_auto_deleverage(&old, &risk, &expo, balance, floor, step).expect("adl plan");
+            if plan.base_delta == 0 {
+                continue;
+            }
+            let fill = plan.fill;
+            let uncapped = fulcrum_risk::PerpMarketRisk { pnl_haircut: PnlHaircut::NONE, ..risk };
+            let full = apply_fill(&old, &uncapped, plan.base_delta, price, 0).expect("fill");
+            self.mkts[m].add_position(&old, -1);
+            self.mkts[m].add_position(&fill.position, 1);
+            self.pool -= i128::from(fill.realized_pnl);
+            let acct = &mut self.accts[i];
+            acct.pos[m] = fill.position;
+            acct.quote += fill.realized_pnl;
+            self.quote_total += i128::from(fill.realized_pnl);
+            let depth = u64::try_from(self.pool.max(0)).unwrap_or(u64::MAX);
+            self.mkts[m].refresh_ratios(price, self.now, depth).expect("ratios");
+            self.refresh_haircut(m);
+            self.s.adl_closes += 1;
+            self.s.winners_haircut_usd += usd(i128::from(full.realized_pnl) - i128::from(fill.realized_pnl));
+            // The position changed: the account's band is redrawn at the next step.
+            self.band[i] = EMPTY;
+            self.drift[i] = NO_DRIFT;
+        }
     }
 
     /// Debt of an account with nothing left to liquidate: insurance first, then the pool.

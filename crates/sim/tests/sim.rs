@@ -84,8 +84,10 @@ fn band_filter_is_exact() {
     let world = World::generate(&cfg);
     for s in [Scenario::Regime, Scenario::Flash, Scenario::Gap] {
         let path = generate(&cfg, s, 1);
-        let fast = run_path(&world, &path, RunOpts::default());
-        let full = run_path(&world, &path, RunOpts { exhaustive: true, ..RunOpts::default() });
+        let mut fast = run_path(&world, &path, RunOpts::default());
+        let mut full = run_path(&world, &path, RunOpts { exhaustive: true, ..RunOpts::default() });
+        assert!(fast.summary.evaluations < full.summary.evaluations, "{}", s.name());
+        (fast.summary.evaluations, full.summary.evaluations) = (0, 0);
         assert!(fast.summary.liquidations > 0, "{}", s.name());
         assert_eq!(fast.summary, full.summary, "{}", s.name());
         assert_eq!(fast.accounts, full.accounts, "{}", s.name());
@@ -212,8 +214,10 @@ fn band_filter_is_exact_with_moving_market_state_and_every_mode() {
     let world = World::generate(&cfg);
     for s in [Scenario::Regime, Scenario::Flash, Scenario::Gap, Scenario::Slide] {
         let path = generate(&cfg, s, 1);
-        let fast = run_path(&world, &path, RunOpts::default());
-        let full = run_path(&world, &path, RunOpts { exhaustive: true, ..RunOpts::default() });
+        let mut fast = run_path(&world, &path, RunOpts::default());
+        let mut full = run_path(&world, &path, RunOpts { exhaustive: true, ..RunOpts::default() });
+        assert!(fast.summary.evaluations < full.summary.evaluations, "{}", s.name());
+        (fast.summary.evaluations, full.summary.evaluations) = (0, 0);
         assert!(fast.summary.liquidations > 0, "{}", s.name());
         assert_eq!(fast.summary, full.summary, "{}", s.name());
         assert_eq!(fast.accounts, full.accounts, "{}", s.name());
@@ -226,6 +230,8 @@ fn every_mechanism_off_is_mains_simulator() {
     // cross-only book draws exactly main's book.
     let mut cfg = small(400);
     cfg.mechanisms = Mechanisms::NONE;
+    cfg.book.isolated_share = 0.0;
+    cfg.book.portfolio_share = 0.0;
     let world = World::generate(&cfg);
     assert_eq!(world.stats.cross, 400);
     assert!(world.states.iter().all(|m| m.funding_rate == 0 && m.effective_maint_ratio == 0));
