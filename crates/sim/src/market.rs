@@ -49,7 +49,7 @@ pub struct MarketState {
     pub haircut_x: f64,
     /// Most one payment may be (`PnlHaircut::cap`), quote native units (∞: no cap).
     pub haircut_cap: f64,
-    #[cfg(feature = "s4")]
+    #[cfg(feature = "winners")]
     pub haircut: fulcrum_risk::PnlHaircut,
     pub variance: u64,
     pub last_price: u64,
@@ -114,7 +114,7 @@ impl MarketState {
             ],
             haircut_x: 1.0,
             haircut_cap: f64::INFINITY,
-            #[cfg(feature = "s4")]
+            #[cfg(feature = "winners")]
             haircut: fulcrum_risk::PnlHaircut::NONE,
             variance: (cfg.annual_vol * cfg.annual_vol / SECS_PER_YEAR * 1e12).round() as u64,
             last_price: p0,
@@ -143,8 +143,10 @@ impl MarketState {
             cumulative_funding: self.funding_index,
             ..self.base
         };
-        #[cfg(feature = "s4")]
-        let r = PerpMarketRisk { cumulative_borrow: self.borrow_index, pnl_haircut: self.haircut, ..r };
+        #[cfg(feature = "borrow")]
+        let r = PerpMarketRisk { cumulative_borrow: self.borrow_index, ..r };
+        #[cfg(feature = "winners")]
+        let r = PerpMarketRisk { pnl_haircut: self.haircut, ..r };
         r
     }
 

@@ -21,7 +21,12 @@ use fulcrum_risk::MathResult;
 /// Whether `m` is wired to its `fulcrum_risk` functions in this build. A mechanism switched on
 /// but not wired changes nothing, and the report says so.
 pub fn wired(m: Mechanism) -> bool {
-    cfg!(feature = "s4") || matches!(m, Mechanism::DynamicMargin | Mechanism::Funding | Mechanism::CircuitBreaker)
+    match m {
+        Mechanism::DynamicMargin | Mechanism::Funding | Mechanism::CircuitBreaker => true,
+        Mechanism::LatencySpread => cfg!(feature = "latency"),
+        Mechanism::PnlCap | Mechanism::Adl => cfg!(feature = "winners"),
+        Mechanism::Reserve | Mechanism::OiLimit | Mechanism::BorrowFee => cfg!(feature = "borrow"),
+    }
 }
 
 /// Whether every mechanism named in `label` (as [`crate::config::Mechanisms::label`] writes it)
@@ -56,7 +61,7 @@ pub fn open_fill_price(cfg: &Config, st: &MarketState, p0: u64, buy: bool) -> u6
     if !cfg.mechanisms.latency_spread {
         return p0;
     }
-    #[cfg(feature = "s4")]
+    #[cfg(feature = "latency")]
     {
         let r = &cfg.pool_risk;
         let spread = fulcrum_risk::fill_spread(
@@ -91,7 +96,7 @@ pub fn reserve_room(cfg: &Config, st: &MarketState, buy: bool, size: u64, step: 
     if !cfg.mechanisms.reserve {
         return size;
     }
-    #[cfg(feature = "s4")]
+    #[cfg(feature = "borrow")]
     {
         let balance = u64::try_from(pool.max(0)).unwrap_or(u64::MAX);
         let factor = cfg.pool_risk.reserve_factor;
@@ -124,7 +129,7 @@ pub fn oi_limit_room(
     if !cfg.mechanisms.oi_limit {
         return size;
     }
-    #[cfg(feature = "s4")]
+    #[cfg(feature = "borrow")]
     {
         let balance = u64::try_from(pool.max(0)).unwrap_or(u64::MAX);
         let insurance = u64::try_from(insurance.max(0)).unwrap_or(u64::MAX);
@@ -146,7 +151,7 @@ pub fn oi_limit_room(
 /// Borrow fee accrual over `dt` seconds at `price` (inside `MarketState::accrue_funding_to`, as
 /// `PerpMarket::accrue_funding_to` does it on s4-borrow).
 pub fn accrue_borrow(st: &mut MarketState, price: u64, dt: u64) -> MathResult<()> {
-    #[cfg(feature = "s4")]
+    #[cfg(feature = "borrow")]
     {
         let rate = i64::try_from(st.borrow_rate).map_err(|_| fulcrum_risk::MathError::Overflow)?;
         let (index, carry) = fulcrum_risk::accrue_funding(st.borrow_index, st.borrow_carry, price, rate, dt)?;
@@ -160,7 +165,7 @@ pub fn accrue_borrow(st: &mut MarketState, price: u64, dt: u64) -> MathResult<()
 /// The borrow rate from the fuller side's share of the reserve capacity (inside
 /// `MarketState::refresh_ratios`).
 pub fn refresh_borrow_rate(st: &mut MarketState, price: u64, depth: u64) -> MathResult<()> {
-    #[cfg(feature = "s4")]
+    #[cfg(feature = "borrow")]
     {
         let n = fulcrum_risk::side_notional(st.expo.long_base.max(st.expo.short_base), price)?;
         let util = fulcrum_risk::borrow_utilisation(n, st.reserve_factor, depth)?;
@@ -178,7 +183,7 @@ pub fn refresh_haircut(cfg: &Config, st: &mut MarketState, price: u64, pool: i12
     if !st.pnl_cap {
         return;
     }
-    #[cfg(feature = "s4")]
+    #[cfg(feature = "winners")]
     {
         let balance = u64::try_from(pool.max(0)).unwrap_or(u64::MAX);
         let expo = fulcrum_risk::MarketExposure { price, ..st.expo };
@@ -193,7 +198,7 @@ pub fn refresh_haircut(cfg: &Config, st: &mut MarketState, price: u64, pool: i12
 
 /// `profit / pool balance` of market `st` at `price`, ppm (`pnl_ratio`): what ADL reads.
 pub fn adl_ratio(st: &MarketState, price: u64, pool: i128) -> u64 {
-    #[cfg(feature = "s4")]
+    #[cfg(feature = "winners")]
     {
         let balance = u64::try_from(pool.max(0)).unwrap_or(u64::MAX);
         let expo = fulcrum_risk::MarketExposure { price, ..st.expo };
