@@ -309,12 +309,13 @@ impl Mechanisms {
         self
     }
 
-    /// Parses `none`, `all`, `default` or a comma-separated list of mechanism names.
+    /// Parses `none`, `all`, `default`, `program` (main's dynamic-risk rules) or a comma-separated list of mechanism names.
     pub fn parse(s: &str) -> Result<Self, String> {
         match s {
             "none" => return Ok(Mechanisms::NONE),
             "all" => return Ok(Mechanisms::ALL),
             "default" => return Ok(Mechanisms::default()),
+            "program" => return Ok(Mechanisms::PROGRAM),
             _ => {}
         }
         let mut m = Mechanisms::NONE;
@@ -447,11 +448,17 @@ impl Default for Config {
 }
 
 impl Default for Mechanisms {
-    /// Today's program rules on (dynamic margin, funding, circuit breakers); the issue-13
-    /// mechanisms join as they are wired.
+    /// Every mechanism: the program's dynamic-risk rules and the issue-13 ones (a mechanism whose
+    /// engine functions are not in this build changes nothing; see `mech::wired`).
     fn default() -> Self {
-        Mechanisms { dynamic_margin: true, funding: true, circuit_breaker: true, ..Mechanisms::NONE }
+        Mechanisms::ALL
     }
+}
+
+impl Mechanisms {
+    /// The program's rules main already has: dynamic margin, funding, circuit breakers.
+    pub const PROGRAM: Mechanisms =
+        Mechanisms { dynamic_margin: true, funding: true, circuit_breaker: true, ..Mechanisms::NONE };
 }
 
 impl Default for DynamicCfg {
@@ -476,18 +483,18 @@ impl Default for PoolRiskCfg {
     fn default() -> Self {
         Self {
             min_spread: 500,
-            spread_z: 2_000_000,
-            max_fill_age_secs: 5,
+            spread_z: 3_000_000,
+            max_fill_age_secs: 10,
             reserve_factor: 2_000_000,
-            max_pnl_factor: 600_000,
-            adl_threshold: 800_000,
-            adl_floor: 500_000,
+            max_pnl_factor: 300_000,
+            adl_threshold: 450_000,
+            adl_floor: 250_000,
             borrow_base_rate: 10,
             borrow_slope1: 40,
             borrow_slope2: 400,
             borrow_kink: 800_000,
             oi_limit_shock: 400_000,
-            oi_limit_pool_fraction: 50_000,
+            oi_limit_pool_fraction: 0,
         }
     }
 }
@@ -672,6 +679,14 @@ impl Config {
                     c.name, p.collateral_discount
                 ));
             }
+        }
+        let r = &self.pool_risk;
+        // The exchange refuses PnL-cap factors whose sum over markets exceeds 100 % of the pool.
+        if u64::from(r.max_pnl_factor) * n as u64 > fulcrum_risk::RATIO_ONE {
+            return Err(format!("max_pnl_factor {} × {n} markets exceeds 100 % of the pool", r.max_pnl_factor));
+        }
+        if r.adl_floor >= r.adl_threshold {
+            return Err("adl_floor must be below adl_threshold".into());
         }
         if self.paths == 0 || self.book.accounts == 0 {
             return Err("paths and accounts must be positive".into());

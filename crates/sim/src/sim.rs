@@ -134,7 +134,8 @@ pub struct Summary {
     pub peak_maint_ratio: u64,
     /// Funding settled into the pool by liquidations (negative: paid out), USD.
     pub funding_to_pool_usd: f64,
-    /// Auto-deleveraging: episodes (entries into ADL) and positions closed.
+    /// Auto-deleveraging: episodes (runs of consecutive steps in which some market's
+    /// profit / pool was above the threshold) and positions closed.
     pub adl_episodes: u64,
     pub adl_closes: u64,
     /// Profit winners were not paid because of the PnL cap, USD.
@@ -208,8 +209,8 @@ struct State<'w> {
     /// Whether market state moves during the path (dynamic margin or funding on).
     drifting: bool,
     mkts: Vec<MarketState>,
-    /// Markets in an ADL episode (profit / pool above the threshold at the last step).
-    in_adl: [bool; MAX_MARKETS],
+    /// Whether ADL ran at the last step (an episode is under way).
+    in_adl: bool,
     ema: [f64; MAX_MARKETS],
     ema_prices: [u64; MAX_MARKETS],
     now: i64,
@@ -382,7 +383,7 @@ impl<'w> State<'w> {
             drift: vec![NO_DRIFT; n],
             drifting: mech.dynamic_margin || mech.funding || mech.borrow_fee || mech.pnl_cap,
             mkts: w.states.clone(),
-            in_adl: [false; MAX_MARKETS],
+            in_adl: false,
             ema,
             ema_prices: prices,
             now: T0,
@@ -854,16 +855,18 @@ impl<'w> State<'w> {
             return;
         }
         let threshold = u64::from(self.w.cfg.pool_risk.adl_threshold);
+        let mut ran = false;
         for m in 0..self.w.markets.len() {
-            let above = crate::mech::adl_ratio(&self.mkts[m], self.prices[m], self.pool) > threshold;
-            if above && !self.in_adl[m] {
-                self.s.adl_episodes += 1;
-            }
-            if above {
+            if crate::mech::adl_ratio(&self.mkts[m], self.prices[m], self.pool) > threshold {
+                ran = true;
                 self.adl_market(m, threshold);
             }
-            self.in_adl[m] = crate::mech::adl_ratio(&self.mkts[m], self.prices[m], self.pool) > threshold;
         }
+        // An episode: a run of consecutive steps in which some market needed ADL.
+        if ran && !self.in_adl {
+            self.s.adl_episodes += 1;
+        }
+        self.in_adl = ran;
     }
 
     #[cfg(not(feature = "winners"))]

@@ -62,6 +62,7 @@ fn sim_liquidation_reaches_the_vector_state() {
 #[test]
 fn ledger_is_conserved_through_liquidations_and_bankruptcies() {
     let mut cfg = small(1_500);
+    cfg.mechanisms = Mechanisms::PROGRAM;
     cfg.scenario.gap = 0.6;
     cfg.protocol.insurance_usd = 5_000.0; // small: bankruptcies reach the pool
     cfg.response.keeper_capacity = 20;
@@ -80,7 +81,8 @@ fn ledger_is_conserved_through_liquidations_and_bankruptcies() {
 
 #[test]
 fn band_filter_is_exact() {
-    let cfg = small(600);
+    let mut cfg = small(600);
+    cfg.mechanisms = Mechanisms::NONE;
     let world = World::generate(&cfg);
     for s in [Scenario::Regime, Scenario::Flash, Scenario::Gap] {
         let path = generate(&cfg, s, 1);
@@ -135,6 +137,7 @@ proptest! {
     #[test]
     fn bad_debt_is_monotone_in_the_shock(a in 0.05f64..0.6, b in 0.05f64..0.6) {
         let mut cfg = small(300);
+        cfg.mechanisms = Mechanisms::PROGRAM;
         cfg.scenario.vol_scale = 0.0;
         cfg.scenario.jumps_per_day = 0.0;
         cfg.scenario.gap_hours = 1.0;
@@ -180,7 +183,8 @@ fn mixed(accounts: usize) -> Config {
 #[test]
 fn ledger_is_conserved_in_every_mode_with_the_program_rules_on() {
     let mut cfg = mixed(1_500);
-    cfg.mechanisms = Mechanisms::ALL;
+    // Everything but the limits on the book's size (with a $5k fund the OI limit leaves no book).
+    cfg.mechanisms = Mechanisms::ALL.with(Mechanism::OiLimit, false).with(Mechanism::Reserve, false);
     cfg.scenario.gap = 0.6;
     cfg.protocol.insurance_usd = 5_000.0;
     cfg.response.keeper_capacity = 20;
@@ -205,7 +209,13 @@ fn ledger_is_conserved_in_every_mode_with_the_program_rules_on() {
 #[test]
 fn band_filter_is_exact_with_moving_market_state_and_every_mode() {
     let mut cfg = mixed(600);
-    // Strong funding and a fast maintenance rise so the drift allowances are exercised.
+    cfg.mechanisms = Mechanisms::ALL.with(Mechanism::OiLimit, false).with(Mechanism::Reserve, false);
+    // A tight PnL cap and ADL threshold, strong funding and a fast maintenance rise, so that
+    // every drift allowance is exercised.
+    cfg.pool_risk.max_pnl_factor = 20_000;
+    cfg.pool_risk.adl_threshold = 60_000;
+    cfg.pool_risk.adl_floor = 30_000;
+    cfg.pool_risk.borrow_slope2 = 20_000;
     for m in &mut cfg.markets {
         m.dynamic.funding_factor = 50_000;
         m.dynamic.max_funding_rate = 50_000;
@@ -244,7 +254,7 @@ fn every_mechanism_off_is_mains_simulator() {
 #[test]
 fn program_rules_act_through_the_market_state() {
     let mut cfg = small(800);
-    cfg.mechanisms = Mechanisms::parse("dynamic_margin,funding,circuit_breaker").unwrap();
+    cfg.mechanisms = Mechanisms::PROGRAM;
     let world = World::generate(&cfg);
     let r = run_path(&world, &generate(&cfg, Scenario::Gap, 0), RunOpts { series: true, ..RunOpts::default() });
     // The long-heavy book pays funding (longs pay when the skew is positive).
@@ -275,4 +285,101 @@ fn mechanisms_parse_and_label() {
         assert!(Mechanisms::NONE.with(k, true).get(k));
         assert_eq!(Mechanism::parse(k.name()), Some(k));
     }
+}
+
+#[test]
+fn a_pnl_cap_over_the_pool_is_refused() {
+    let mut c = Config::default();
+    c.pool_risk.max_pnl_factor = 400_000; // × 3 markets > 100 %
+    assert!(c.validate().unwrap_err().contains("max_pnl_factor"));
+}
+
+/// The gap on a small book with every mechanism, and the book's limits off: the PnL cap haircuts
+/// the shorts' profit and ADL closes winners, with the ledger conserved.
+#[cfg(feature = "winners")]
+#[test]
+fn pnl_cap_and_adl_pay_winners_from_the_pool_cash() {
+    let mut cfg = mixed(1_500);
+    cfg.mechanisms = Mechanisms::ALL.with(Mechanism::OiLimit, false).with(Mechanism::Reserve, false);
+    cfg.pool_risk.max_pnl_factor = 50_000;
+    cfg.pool_risk.adl_threshold = 100_000;
+    cfg.pool_risk.adl_floor = 50_000;
+    let world = World::generate(&cfg);
+    let r = run_path(&world, &generate(&cfg, Scenario::Gap, 0), RunOpts::default());
+    assert_eq!(r.ledger_start, r.ledger_end);
+    assert!(r.summary.adl_closes > 0 && r.summary.adl_episodes > 0, "{:?}", r.summary);
+    assert!(r.summary.winners_haircut_usd > 0.0, "{:?}", r.summary);
+    let without = run_path(
+        &World::generate(&Config { mechanisms: cfg.mechanisms.with(Mechanism::Adl, false), ..cfg.clone() }),
+        &generate(&cfg, Scenario::Gap, 0),
+        RunOpts::default(),
+    );
+    assert_eq!(without.summary.adl_closes, 0);
+}
+
+/// The insurance-aware OI limit bounds each side at `insurance_oi_cap`; the reserve at
+/// `reserve_factor` × pool; the borrow fee reaches the pool.
+#[cfg(feature = "borrow")]
+#[test]
+fn the_book_fits_the_pool_and_insurance_limits() {
+    let mut cfg = small(3_000);
+    cfg.mechanisms = Mechanisms::PROGRAM.with(Mechanism::OiLimit, true).with(Mechanism::BorrowFee, true);
+    let world = World::generate(&cfg);
+    let r = &cfg.pool_risk;
+    let insurance = (cfg.protocol.insurance_usd * 1e6) as u64;
+    for (st, ms) in world.states.iter().zip(&world.markets) {
+        let maint = st.effective_maint_ratio.max(st.base.maint_margin_ratio);
+        let cap = fulcrum_risk::insurance_oi_cap(
+            insurance,
+            world.pool as u64,
+            r.oi_limit_pool_fraction,
+            r.oi_limit_shock,
+            maint,
+        );
+        for side in [st.expo.long_base, st.expo.short_base] {
+            assert!(fulcrum_risk::side_notional(side, ms.p0).unwrap() <= u128::from(cap));
+        }
+    }
+    assert!(world.stats.cut_by_oi_limit_usd > 0.0);
+    let mut c2 = cfg.clone();
+    c2.mechanisms = Mechanisms::PROGRAM.with(Mechanism::Reserve, true);
+    c2.pool_risk.reserve_factor = 500_000;
+    let w2 = World::generate(&c2);
+    for (st, ms) in w2.states.iter().zip(&w2.markets) {
+        for side in [st.expo.long_base, st.expo.short_base] {
+            let n = fulcrum_risk::side_notional(side, ms.p0).unwrap();
+            assert!(fulcrum_risk::reserve_ok(n, 500_000, w2.pool as u64));
+        }
+    }
+    assert!(w2.stats.cut_by_reserve_usd > 0.0);
+    let path = generate(&cfg, Scenario::Slide, 0);
+    let r = run_path(&world, &path, RunOpts { series: true, ..RunOpts::default() });
+    assert_eq!(r.ledger_start, r.ledger_end);
+    assert!(world.states.iter().all(|s| s.borrow_rate > 0));
+}
+
+/// Opening fills pay the latency spread: longs open above the oracle, shorts below it.
+#[cfg(feature = "latency")]
+#[test]
+fn opening_fills_pay_the_latency_spread() {
+    let mut cfg = small(500);
+    cfg.mechanisms = Mechanisms::NONE.with(Mechanism::LatencySpread, true);
+    let w = World::generate(&cfg);
+    let p0 = w.markets[0].p0 as f64;
+    let (mut long, mut short) = (0, 0);
+    for a in &w.accounts {
+        let pos = a.pos[0];
+        if pos.base == 0 {
+            continue;
+        }
+        let entry = -(pos.quote_entry as f64) / pos.base as f64 * 1e12;
+        if pos.base > 0 {
+            assert!(entry > p0, "long entry {entry} ≤ oracle {p0}");
+            long += 1;
+        } else {
+            assert!(entry < p0, "short entry {entry} ≥ oracle {p0}");
+            short += 1;
+        }
+    }
+    assert!(long > 0 && short > 0);
 }
