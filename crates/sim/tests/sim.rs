@@ -212,9 +212,10 @@ fn band_filter_is_exact_with_moving_market_state_and_every_mode() {
     cfg.mechanisms = Mechanisms::ALL.with(Mechanism::OiLimit, false).with(Mechanism::Reserve, false);
     // A tight PnL cap and ADL threshold, strong funding and a fast maintenance rise, so that
     // every drift allowance is exercised.
-    cfg.pool_risk.max_pnl_factor = 20_000;
-    cfg.pool_risk.adl_threshold = 60_000;
-    cfg.pool_risk.adl_floor = 30_000;
+    cfg.protocol.pool_usd = 1.0e6; // a small pool: the shorts' gains in the gap are large against it
+    cfg.pool_risk.max_pnl_factor = 100_000;
+    cfg.pool_risk.adl_threshold = 200_000;
+    cfg.pool_risk.adl_floor = 100_000;
     cfg.pool_risk.borrow_slope2 = 20_000;
     for m in &mut cfg.markets {
         m.dynamic.funding_factor = 50_000;
@@ -229,6 +230,9 @@ fn band_filter_is_exact_with_moving_market_state_and_every_mode() {
         assert!(fast.summary.evaluations < full.summary.evaluations, "{}", s.name());
         (fast.summary.evaluations, full.summary.evaluations) = (0, 0);
         assert!(fast.summary.liquidations > 0, "{}", s.name());
+        if cfg!(feature = "winners") && s == Scenario::Gap {
+            assert!(fast.summary.adl_closes > 0 && fast.summary.winners_haircut_usd > 0.0, "{:?}", fast.summary);
+        }
         assert_eq!(fast.summary, full.summary, "{}", s.name());
         assert_eq!(fast.accounts, full.accounts, "{}", s.name());
     }
@@ -301,9 +305,10 @@ fn a_pnl_cap_over_the_pool_is_refused() {
 fn pnl_cap_and_adl_pay_winners_from_the_pool_cash() {
     let mut cfg = mixed(1_500);
     cfg.mechanisms = Mechanisms::ALL.with(Mechanism::OiLimit, false).with(Mechanism::Reserve, false);
-    cfg.pool_risk.max_pnl_factor = 50_000;
-    cfg.pool_risk.adl_threshold = 100_000;
-    cfg.pool_risk.adl_floor = 50_000;
+    cfg.protocol.pool_usd = 2.0e6;
+    cfg.pool_risk.max_pnl_factor = 100_000;
+    cfg.pool_risk.adl_threshold = 200_000;
+    cfg.pool_risk.adl_floor = 100_000;
     let world = World::generate(&cfg);
     let r = run_path(&world, &generate(&cfg, Scenario::Gap, 0), RunOpts::default());
     assert_eq!(r.ledger_start, r.ledger_end);
