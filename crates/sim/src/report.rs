@@ -108,7 +108,11 @@ pub fn write_scenario(dir: &Path, world: &World, r: &ScenarioReport) -> std::io:
     for m in &world.cfg.markets {
         write!(csv, ",price_{}", m.name).expect("write");
     }
-    csv.push_str(",liquidations,liquidated_usd,in_margin_call,aggregate_leverage,insurance_usd,pool_value_usd,bad_debt_usd,stale\n");
+    csv.push_str(",liquidations,liquidated_usd,in_margin_call,aggregate_leverage,insurance_usd,pool_value_usd,bad_debt_usd,stale");
+    for m in &world.cfg.markets {
+        write!(csv, ",maint_ratio_{0},funding_rate_{0},reduce_only_{0}", m.name).expect("write");
+    }
+    csv.push('\n');
     for row in &r.first.series {
         write!(csv, "{}", row.step).expect("write");
         for p in &row.prices_usd[..n] {
@@ -127,6 +131,12 @@ pub fn write_scenario(dir: &Path, world: &World, r: &ScenarioReport) -> std::io:
             u8::from(row.stale)
         )
         .expect("write");
+        csv.pop();
+        for m in 0..n {
+            write!(csv, ",{},{},{}", row.maint_ratio[m], row.funding_rate[m], u8::from(row.reduce_only[m]))
+                .expect("write");
+        }
+        csv.push('\n');
     }
     std::fs::write(dir.join("series.csv"), csv)
 }
