@@ -49,6 +49,8 @@ pub struct MarketState {
     pub haircut_x: f64,
     /// Most one payment may be (`PnlHaircut::cap`), quote native units (∞: no cap).
     pub haircut_cap: f64,
+    /// Winners' profit the cap does not count now (`profit − paid`), quote native units.
+    pub haircut_withheld: f64,
     #[cfg(feature = "winners")]
     pub haircut: fulcrum_risk::PnlHaircut,
     pub variance: u64,
@@ -114,6 +116,7 @@ impl MarketState {
             ],
             haircut_x: 1.0,
             haircut_cap: f64::INFINITY,
+            haircut_withheld: 0.0,
             #[cfg(feature = "winners")]
             haircut: fulcrum_risk::PnlHaircut::NONE,
             variance: (cfg.annual_vol * cfg.annual_vol / SECS_PER_YEAR * 1e12).round() as u64,

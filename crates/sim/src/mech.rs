@@ -192,6 +192,7 @@ pub fn refresh_haircut(cfg: &Config, st: &mut MarketState, price: u64, pool: i12
         st.haircut = h;
         st.haircut_x = if h.paid < h.profit { h.paid as f64 / h.profit as f64 } else { 1.0 };
         st.haircut_cap = h.cap as f64;
+        st.haircut_withheld = (h.profit - h.paid) as f64;
     }
     let _ = (cfg, price, pool);
 }

@@ -207,6 +207,7 @@ pub struct MechRow {
     pub socialised_max_usd: f64,
     pub pool_pnl_usd: f64,
     pub winners_haircut_usd: f64,
+    pub winners_haircut_peak_usd: f64,
     /// Largest number of ADL episodes on any path, and the mean.
     pub adl_episodes_max: u64,
     pub adl_episodes_mean: f64,
@@ -245,6 +246,7 @@ pub fn mech_row(cfg: &Config, scenario: Scenario, mech: Mechanisms, label: &str,
         socialised_max_usd: r.per_path.iter().map(|s| s.socialised_usd).fold(0.0, f64::max),
         pool_pnl_usd: mean(&|s| s.pool_pnl_usd),
         winners_haircut_usd: mean(&|s| s.winners_haircut_usd),
+        winners_haircut_peak_usd: mean(&|s| s.winners_haircut_peak_usd),
         adl_episodes_max: r.per_path.iter().map(|s| s.adl_episodes).max().unwrap_or(0),
         adl_episodes_mean: mean(&|s| s.adl_episodes as f64),
         p_socialised: r.p_socialised,
@@ -279,12 +281,12 @@ pub fn mechanism_matrix(cfg: &Config, scenarios: &[Scenario], paths: usize) -> V
 /// The mechanism table as Markdown.
 pub fn matrix_markdown(rows: &[MechRow]) -> String {
     let mut out = String::from(
-        "| scenario | mechanisms | book OI $M | bad debt $M | ÷ insurance | socialised $M (max) | % of pool value | nothing socialised | ADL episodes max (mean) | winners' haircut $M | pool PnL $M | liquidations |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| scenario | mechanisms | book OI $M | bad debt $M | ÷ insurance | socialised $M (max) | % of pool value | nothing socialised | ADL episodes max (mean) | PnL cap held back, peak (paid short by ADL) $M | pool PnL $M | liquidations |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for r in rows {
         writeln!(
             out,
-            "| {} | {}{} | {:.1} | {:.3} | {:.1}× | {:.3} ({:.3}) | {:.2} % | {} | {} ({:.1}) | {:.3} | {:.3} | {:.0} |",
+            "| {} | {}{} | {:.1} | {:.3} | {:.1}× | {:.3} ({:.3}) | {:.2} % | {} | {} ({:.1}) | {:.3} ({:.3}) | {:.3} | {:.0} |",
             r.scenario,
             r.label,
             if mech::all_wired(&r.mechanisms) { "" } else { " ¹" },
@@ -297,6 +299,7 @@ pub fn matrix_markdown(rows: &[MechRow]) -> String {
             if r.p_socialised == 0.0 { "yes" } else { "no" },
             r.adl_episodes_max,
             r.adl_episodes_mean,
+            r.winners_haircut_peak_usd / 1e6,
             r.winners_haircut_usd / 1e6,
             r.pool_pnl_usd / 1e6,
             r.liquidations,

@@ -138,8 +138,11 @@ pub struct Summary {
     /// profit / pool was above the threshold) and positions closed.
     pub adl_episodes: u64,
     pub adl_closes: u64,
-    /// Profit winners were not paid because of the PnL cap, USD.
+    /// Profit winners were not paid because of the PnL cap (ADL closes), USD.
     pub winners_haircut_usd: f64,
+    /// Most profit the PnL cap held back from open winners at once (Σ over markets of
+    /// profit − paid), USD.
+    pub winners_haircut_peak_usd: f64,
     /// Borrow fees paid to the pool, USD.
     pub borrow_fees_usd: f64,
     /// Liquidations keepers could not act on (portfolio: no position's close lowers the netted
@@ -268,9 +271,12 @@ pub fn run_path(world: &World, path: &PricePath, opts: RunOpts) -> PathResult {
                 st.crank();
             }
         }
+        let mut withheld = 0.0;
         for m in 0..n {
             st.refresh_haircut(m);
+            withheld += st.mkts[m].haircut_withheld;
         }
+        st.s.winners_haircut_peak_usd = st.s.winners_haircut_peak_usd.max(withheld / QUOTE_PER_USD);
         for m in 0..n {
             if st.mkts[m].is_reduce_only(st.now) {
                 st.s.reduce_only_minutes += step_minutes;

@@ -388,3 +388,11 @@ fn opening_fills_pay_the_latency_spread() {
     }
     assert!(long > 0 && short > 0);
 }
+
+#[test]
+fn the_main_baseline_config_is_mains_book_with_nothing_on() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/main-baseline.toml");
+    let cfg = Config::from_toml(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(cfg.mechanisms, Mechanisms::NONE);
+    assert_eq!((cfg.book.isolated_share, cfg.book.portfolio_share), (0.0, 0.0));
+}
