@@ -7,6 +7,9 @@
 #   scripts/build-sbf.sh              fulcrum.so
 #   scripts/build-sbf.sh --all        also the VM self-test programs the VM suite loads
 #                                     (programs/sbf-libcall-check: 128-bit libcalls vs the host)
+#   scripts/build-sbf.sh --mock-pyth  also target/deploy/mock_pyth.so (programs/mock-pyth), the
+#                                     local-validator test double of Pyth scripts/test-validator.sh
+#                                     loads at the Pyth program ids; never shipped with Fulcrum
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${FULCRUM_SBF_CACHE:-$HOME/.cache/fulcrum/sbf}"
@@ -25,8 +28,9 @@ asm=0
 for arg in "$@"; do
   case "$arg" in
     --all) programs+=(sbf_libcall_check) ;;
+    --mock-pyth) programs+=(mock_pyth) ;;
     --asm) asm=1 ;;
-    *) echo "usage: $0 [--all] [--asm]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--all] [--mock-pyth] [--asm]" >&2; exit 2 ;;
   esac
 done
 
@@ -58,7 +62,7 @@ for program in "${programs[@]}"; do
   # Cargo names a workspace member's artifacts by a hash that does not depend on the checkout's
   # path, so another clone's build in this shared directory would look fresh here and be linked
   # instead of this checkout's code: always rebuild the workspace's own crates.
-  rm -rf "$SBF_TARGET_DIR/$TARGET_NAME"/release/.fingerprint/{fulcrum,fulcrum-risk,sbf-libcall-check}-*
+  rm -rf "$SBF_TARGET_DIR/$TARGET_NAME"/release/.fingerprint/{fulcrum,fulcrum-risk,sbf-libcall-check,mock-pyth}-*
   FULCRUM_SBF_PROGRAM="$program" flock "$CARGO_LOCK" \
     cargo build --release -p "$crate" --lib \
     --target "$TARGET_SPEC" -Zjson-target-spec -Zbuild-std=std,panic_abort \

@@ -4,6 +4,8 @@
 # a SOL crash through fulcrum_setPrice, the keeper liquidating the over-levered ones); prints
 # the before/after table and the keeper's metrics, and stops everything.
 #   scripts/demo-ts.sh            (or: cd app && npm run demo)
+# Against a chain already running with a bootstrapped exchange (scripts/test-validator.sh: a local
+# validator, prices through mock-pyth): FULCRUM_DEMO_URL=<rpc url> FULCRUM_DEPLOYMENT=<json>.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RUST_LOG="${RUST_LOG:-error}"
@@ -21,9 +23,16 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 scripts/setup.sh
-cargo build -q -p fulcrum-localnet
 (cd app && npm ci --no-audit --no-fund --loglevel=error)
 
+if [ -n "${FULCRUM_DEMO_URL:-}" ]; then
+  [ -n "${FULCRUM_DEPLOYMENT:-}" ] || { echo "demo: FULCRUM_DEMO_URL needs FULCRUM_DEPLOYMENT (the deployment JSON)"; exit 2; }
+  url="$FULCRUM_DEMO_URL"
+  echo "chain: $url (deployment $FULCRUM_DEPLOYMENT)"
+else
+# Cargo's own progress (a fresh machine compiles the local chain for minutes first).
+echo "== building fulcrum-localnet (first time on a fresh machine: several minutes)"
+cargo build -p fulcrum-localnet
 port=$(python3 - <<'PY'
 import socket
 for _ in range(100):
@@ -47,8 +56,11 @@ for _ in $(seq 1 240); do
 done
 grep -q "localnet: ready" "$tmp/localnet.log" || { cat "$tmp/localnet.log"; echo "demo: fulcrum-localnet did not start"; exit 1; }
 echo "local chain: $url (WebSocket port $((port + 1)))"
+fi
 
-(cd app && exec node --import tsx src/keeper/main.ts --url "$url" --keypair "$tmp/keeper.json" --airdrop \
+deployment_args=()
+[ -n "${FULCRUM_DEMO_URL:-}" ] && deployment_args=(--deployment "$FULCRUM_DEPLOYMENT")
+(cd app && exec node --import tsx src/keeper/main.ts --url "$url" "${deployment_args[@]}" --keypair "$tmp/keeper.json" --airdrop \
   --metrics-port 0 --ready-file "$tmp/keeper.port") >"$tmp/keeper.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 240); do
@@ -59,7 +71,7 @@ done
 metrics="http://127.0.0.1:$(cat "$tmp/keeper.port")/metrics"
 echo "keeper: metrics at $metrics"
 
-(cd app && node --import tsx scripts/demo.ts --url "$url" --metrics "$metrics")
+(cd app && node --import tsx scripts/demo.ts --url "$url" "${deployment_args[@]}" --metrics "$metrics")
 echo
 echo "keeper log (JSON lines, liquidations):"
 grep '"liquidation landed"' "$tmp/keeper.log" | sed 's/^/  /' | cut -c1-240 || true

@@ -9,7 +9,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 echo "== 1. in-process bank (Rust)"
+# Built first with cargo's own progress: on a fresh machine this compiles the Solana crates for
+# many minutes, and `cargo run -q` would say nothing all that time. The run itself is then quiet.
 # `no-log-ix-name` only keeps Anchor's per-instruction log line out of the demo's table.
+echo "building the demo (cargo; a fresh machine compiles the dependencies first, about 20 minutes on 2 cores)"
+cargo build -p fulcrum --example demo --features no-log-ix-name
 RUST_LOG=error cargo run -q -p fulcrum --example demo --features no-log-ix-name
 echo
 echo "== 2. local chain, TypeScript SDK and keeper"

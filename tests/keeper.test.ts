@@ -4,11 +4,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Keeper } from "../app/src/keeper/keeper";
 import { setLocalPrice } from "../app/src/sdk";
-import { marketIndex, RPC_URL, trader, USDC } from "./helpers";
+import { getDeployment, marketIndex, RPC_URL, trader, USDC } from "./helpers";
 
 test("keeper liquidates after a crash within 10 s", async () => {
   const eth = await marketIndex("ETH");
-  await setLocalPrice(RPC_URL, "ETH", 3_000);
+  await setLocalPrice(RPC_URL, "ETH", 3_000, await getDeployment());
   const victim = await trader(2_000n * USDC);
   await victim.deposit(0, 1_000n * USDC);
   // 9x: 3 ETH at $3,000 on $1,000.
@@ -21,7 +21,7 @@ test("keeper liquidates after a crash within 10 s", async () => {
     assert.ok(keeper.watched > 0);
     assert.ok(await keeper.waitForFeed(5_000), "oracle subscription live");
     const crashAt = Date.now();
-    await setLocalPrice(RPC_URL, "ETH", 2_750); // −8.3%: below maintenance
+    await setLocalPrice(RPC_URL, "ETH", 2_750, await getDeployment()); // −8.3%: below maintenance
     let base = 1n;
     while (Date.now() - crashAt < 10_000) {
       const r = await victim.accountReport();
@@ -36,13 +36,13 @@ test("keeper liquidates after a crash within 10 s", async () => {
     console.log(`# keeper: crash to liquidation observed in ${elapsed} ms`);
   } finally {
     await keeper.stop();
-    await setLocalPrice(RPC_URL, "ETH", 3_000);
+    await setLocalPrice(RPC_URL, "ETH", 3_000, await getDeployment());
   }
 });
 
 test("polling fallback: without subscriptions the keeper still liquidates within 10 s", async () => {
   const btc = await marketIndex("BTC");
-  await setLocalPrice(RPC_URL, "BTC", 65_000);
+  await setLocalPrice(RPC_URL, "BTC", 65_000, await getDeployment());
   const victim = await trader(2_000n * USDC);
   await victim.deposit(0, 1_000n * USDC);
   // 19x: 0.29 BTC at $65,000 on $1,000 (max 20x).
@@ -52,7 +52,7 @@ test("polling fallback: without subscriptions the keeper still liquidates within
   await keeper.start();
   try {
     const crashAt = Date.now();
-    await setLocalPrice(RPC_URL, "BTC", 67_000); // +3.1% against a 19x short
+    await setLocalPrice(RPC_URL, "BTC", 67_000, await getDeployment()); // +3.1% against a 19x short
     let base = -29_000_000n;
     while (Date.now() - crashAt < 10_000) {
       base = (await victim.accountReport())?.positions.find((p) => p.marketIndex === btc)?.base ?? 0n;
@@ -63,6 +63,6 @@ test("polling fallback: without subscriptions the keeper still liquidates within
     console.log(`# keeper (polling): crash to liquidation observed in ${Date.now() - crashAt} ms`);
   } finally {
     await keeper.stop();
-    await setLocalPrice(RPC_URL, "BTC", 65_000);
+    await setLocalPrice(RPC_URL, "BTC", 65_000, await getDeployment());
   }
 });

@@ -46,7 +46,7 @@ test("isolated margin: the keeper liquidates an isolated position after a crash,
 
   const sol = await marketIndex("SOL");
   const btc = await marketIndex("BTC");
-  await setLocalPrice(RPC_URL, "SOL", 150);
+  await setLocalPrice(RPC_URL, "SOL", 150, await getDeployment());
   const t = await trader(5_000n * USDC);
   const account = t.marginAccountAddress();
   await t.deposit(0, 2_000n * USDC);
@@ -74,7 +74,7 @@ test("isolated margin: the keeper liquidates an isolated position after a crash,
     assert.ok(await keeper.waitForFeed(5_000), "oracle subscription live");
     // $137: the position has ~99.10 − 78 = $21.10 against MM 5% × $822 = $41.10. The account's
     // $1,900 of cross quote would cover it many times over: it is not asked to.
-    await setLocalPrice(RPC_URL, "SOL", 137);
+    await setLocalPrice(RPC_URL, "SOL", 137, await getDeployment());
     const crashAt = Date.now();
     let base = 6n * SOL;
     while (Date.now() - crashAt < 10_000) {
@@ -89,7 +89,7 @@ test("isolated margin: the keeper liquidates an isolated position after a crash,
     console.log(`# keeper: isolated liquidation observed ${Date.now() - crashAt} ms after the crash`);
   } finally {
     await keeper.stop();
-    await setLocalPrice(RPC_URL, "SOL", 150);
+    await setLocalPrice(RPC_URL, "SOL", 150, await getDeployment());
   }
   const after = (await t.marginAccount(account))!;
   assert.equal(after.quoteBalance, before.quoteBalance, "the cross quote balance paid nothing");
@@ -108,8 +108,8 @@ test("portfolio margin: the switch needs the minimum equity, and a hedged pair n
   await setCorrelations(d);
   const btc = await marketIndex("BTC");
   const eth = await marketIndex("ETH");
-  await setLocalPrice(RPC_URL, "BTC", 65_000);
-  await setLocalPrice(RPC_URL, "ETH", 3_000);
+  await setLocalPrice(RPC_URL, "BTC", 65_000, await getDeployment());
+  await setLocalPrice(RPC_URL, "ETH", 3_000, await getDeployment());
 
   const small = await trader(1_000n * USDC);
   await small.deposit(0, 500n * USDC);

@@ -1,11 +1,13 @@
 // The scripted demo session (run by scripts/demo-ts.sh against a local chain started with
-// `--bootstrap demo` and a running keeper): traders open SOL positions at different leverage
-// through the SDK, the SOL price crashes (fulcrum_setPrice), and the keeper liquidates the
-// over-levered ones. Prints the before/after table and the keeper's metrics.
+// `--bootstrap demo` and a running keeper, or a local validator bootstrapped by
+// scripts/bootstrap.ts): traders open SOL positions at different leverage through the SDK, the
+// SOL price crashes (fulcrum_setPrice, or mock-pyth on the validator), and the keeper liquidates
+// the over-levered ones. Prints the before/after table and the keeper's metrics.
 //
 //   node --import tsx scripts/demo.ts --url http://127.0.0.1:8899 --metrics http://127.0.0.1:9464/metrics
+//     [--deployment FILE]   (else FULCRUM_DEPLOYMENT, else the local chain's fulcrum_getBootstrap)
 import { Connection, Keypair, LAMPORTS_PER_SOL } from "@solana/web3.js";
-import { FulcrumClient, fetchLocalDeployment, setLocalPrice, type AccountReport } from "../src/sdk";
+import { FulcrumClient, resolveDeployment, setLocalPrice, type AccountReport } from "../src/sdk";
 import { parseArgs } from "../src/cli/args";
 import { lev, stateName, table, usd } from "../src/cli/format";
 import { enginePriceToNumber } from "../src/sdk/oracle";
@@ -55,16 +57,18 @@ async function snapshot(traders: Trader[]): Promise<Map<string, AccountReport | 
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2), { strings: ["url", "metrics"], booleans: [] });
+  const args = parseArgs(process.argv.slice(2), { strings: ["url", "metrics", "deployment"], booleans: [] });
   const url = args.strings.url ?? "http://127.0.0.1:8899";
   const conn = new Connection(url, "confirmed");
-  const deployment = await fetchLocalDeployment(url);
+  const deployment = await resolveDeployment(args.strings.deployment ?? process.env.FULCRUM_DEPLOYMENT, url);
+  const priceTool = deployment.prices === "mock-pyth" ? "mock-pyth" : "fulcrum_setPrice";
   const sol = deployment.markets.find((m) => m.symbol === "SOL")!;
   const base = new FulcrumClient(conn, Keypair.generate(), deployment);
   const startPrice = 150;
-  await setLocalPrice(url, "SOL", startPrice);
+  await setLocalPrice(url, "SOL", startPrice, deployment);
 
-  console.log("Fulcrum demo on the local chain: SOL-PERP at $150 (10x max: IM 10%, MM 5%, fee 0.1%)");
+  const where = deployment.prices === "mock-pyth" ? "the local validator" : "the local chain";
+  console.log(`Fulcrum demo on ${where}: SOL-PERP at $150 (10x max: IM 10%, MM 5%, fee 0.1%)`);
   const plan: { name: string; leverage: number; side: "buy" | "sell"; collateralSol?: bigint }[] = [
     { name: "alice", leverage: 2, side: "buy" },
     { name: "bob", leverage: 5, side: "buy" },
@@ -93,11 +97,11 @@ async function main(): Promise<void> {
   const before = await snapshot(traders);
   await printTable("Before the crash", traders, before, startPrice);
 
-  console.log("\nSOL crashes: $150 → $135 → $118 (fulcrum_setPrice); the keeper watches and liquidates");
-  await setLocalPrice(url, "SOL", 135);
+  console.log(`\nSOL crashes: $150 → $135 → $118 (${priceTool}); the keeper watches and liquidates`);
+  await setLocalPrice(url, "SOL", 135, deployment);
   await new Promise((r) => setTimeout(r, 800));
   const crashAt = Date.now();
-  await setLocalPrice(url, "SOL", 118);
+  await setLocalPrice(url, "SOL", 118, deployment);
   // Wait until no account is below maintenance (or 10 s).
   for (;;) {
     const snap = await snapshot(traders);
@@ -136,7 +140,8 @@ async function main(): Promise<void> {
   console.log("\ndemo: ok");
 }
 
-main().catch((e: unknown) => {
+// Exit when done: a web3.js Connection that confirmed over its WebSocket keeps node alive.
+main().then(() => process.exit(0)).catch((e: unknown) => {
   console.error(e);
   process.exit(1);
 });

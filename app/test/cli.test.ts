@@ -21,6 +21,8 @@ test("commands parse", () => {
   assert.deepEqual(parseCli(["trade", "btc", "short", "0.1"]).command, { cmd: "trade", market: "btc", side: "sell", size: "0.1", limit: undefined, reduceOnly: false });
   assert.deepEqual(parseCli(["close", "ETH"]).command, { cmd: "close", market: "ETH" });
   assert.deepEqual(parseCli(["lp", "withdraw", "10"]).command, { cmd: "lp", action: "withdraw", amount: "10" });
+  assert.deepEqual(parseCli(["lp", "deposit", "10", "--min", "9.9"]).command, { cmd: "lp", action: "deposit", amount: "10", min: "9.9" });
+  assert.deepEqual(parseCli(["lp", "claim"]).command, { cmd: "lp", action: "claim" });
   const g = parseCli(["-u", "devnet", "-k", "/tmp/k.json", "--deployment", "d.json", "markets"]);
   assert.equal(g.url, "devnet");
   assert.equal(g.keypair, "/tmp/k.json");

@@ -9,11 +9,16 @@ import * as risk from "../src/risk/index.js";
 type J = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const file = join(__dirname, "..", "vectors", "risk.json");
-const vectors: { cases: J[]; portfolioCases: J[] } = JSON.parse(readFileSync(file, "utf8"));
+const vectors: { cases: J[]; portfolioCases: J[]; poolCases: J[]; winnersCases: J[]; capacityCases: J[] } = JSON.parse(readFileSync(file, "utf8"));
 
 const B = (v: string): bigint => BigInt(v);
 const price = (p: J): risk.Price => ({ oracle: B(p.oracle), ema: B(p.ema) });
 const s = (v: bigint | number): string => v.toString();
+const haircutOf = (h: J): risk.PnlHaircut => ({ paid: B(h.paid), profit: B(h.profit), cap: B(h.cap) });
+const haircut = (h: risk.PnlHaircut): J => ({ paid: s(h.paid), profit: s(h.profit), cap: s(h.cap) });
+const exposureOf = (m: J): risk.MarketExposure => ({
+  longBase: B(m.longBase), shortBase: B(m.shortBase), longQuoteEntry: B(m.longQuoteEntry), shortQuoteEntry: B(m.shortQuoteEntry), price: B(m.price),
+});
 
 function account(input: J): risk.RiskAccount {
   return {
@@ -26,6 +31,8 @@ function account(input: J): risk.RiskAccount {
       market: {
         price: price(e.market.price), baseDecimals: Number(e.market.baseDecimals), initMarginRatio: Number(e.market.initMarginRatio),
         maintMarginRatio: Number(e.market.maintMarginRatio), imf: Number(e.market.imf), cumulativeFunding: B(e.market.cumulativeFunding),
+        cumulativeBorrow: B(e.market.cumulativeBorrow),
+        ...(e.market.pnlHaircut ? { pnlHaircut: haircutOf(e.market.pnlHaircut) } : {}),
       },
     })),
     params: {
@@ -183,5 +190,148 @@ test(`risk mirror matches the Rust engine on ${vectors.cases.length} vectors`, (
 test(`margin modes match the Rust engine on ${vectors.portfolioCases.length} portfolio vectors`, () => {
   assert.ok(vectors.portfolioCases.length >= 200, "at least 200 portfolio cases");
   const failures = mismatches(vectors.portfolioCases, computePortfolio);
+  assert.deepStrictEqual(failures.slice(0, 10), [], `${failures.length} mismatches`);
+});
+
+/** An LP-flow case: pool valuation both ways, the deposit / withdrawal it prices, depth. */
+function computePool(c: J): J {
+  const inp = c.input;
+  const balance = B(inp.balance);
+  const markets: risk.MarketExposure[] = inp.markets.map((m: J) => ({
+    longBase: B(m.longBase), shortBase: B(m.shortBase), longQuoteEntry: B(m.longQuoteEntry), shortQuoteEntry: B(m.shortQuoteEntry), price: B(m.price),
+  }));
+  const funding: risk.MarketFunding[] = inp.markets.map((m: J) => ({ index: B(m.index), borrow: B(m.borrow), longSnapshots: B(m.longSnapshots), shortSnapshots: B(m.shortSnapshots) }));
+  const factor = Number(inp.factor);
+  const supply = B(inp.supply);
+  const out: J = {};
+  for (const r of [risk.Rounding.Down, risk.Rounding.Up]) {
+    const v: risk.LpValuation = { balance, markets, funding, unresolvedBadDebt: B(inp.badDebt), insuranceBalance: B(inp.insurance), maxPnlFactor: factor };
+    const perMarket = markets.map((m, i) => ({
+      tradersPnl: res(() => risk.tradersUnrealizedPnl(m, r), s),
+      capped: res(() => risk.cappedTradersPnl(risk.tradersUnrealizedPnl(m, r), balance, factor, r), s),
+      funding: res(() => risk.tradersUnsettledFunding(m, funding[i]!, r), s),
+    }));
+    let flow: J;
+    try {
+      const value = risk.lpPoolValue(v, r);
+      if (r === risk.Rounding.Up) {
+        flow = supply === 0n
+          ? res(() => risk.lpFirstDeposit(B(inp.amount), value), (p) => p.map(s))
+          : res(() => risk.lpSharesForDeposit(B(inp.amount), value, supply), s);
+      } else {
+        flow = res(() => risk.lpWithdrawal(B(inp.shares), value, supply, Number(inp.fee)), (p) => p.map(s));
+      }
+    } catch (e) {
+      if (!(e instanceof risk.MathError)) throw e;
+      flow = { error: e.kind };
+    }
+    out[r] = { value: res(() => risk.lpPoolValue(v, r), s), markets: perMarket, flow };
+  }
+  out.socialised = s(risk.expectedSocialisedLoss(B(inp.badDebt), B(inp.insurance)));
+  out.depth = s(risk.poolDepth(balance, B(inp.depositSlot), B(inp.deposited), B(inp.slot)));
+  return out;
+}
+
+test(`LP flows match the Rust engine on ${vectors.poolCases.length} pool vectors`, () => {
+  assert.ok(vectors.poolCases.length >= 200, "at least 200 pool cases");
+  const failures = mismatches(vectors.poolCases, computePool);
+  assert.deepStrictEqual(failures.slice(0, 10), [], `${failures.length} mismatches`);
+});
+
+/** A winners case: the PnL cap's math, margin through it, and the auto-deleveraging plan. */
+function computeWinners(c: J): J {
+  const inp = c.input;
+  const a = account(inp);
+  const liq = liquidationParams(inp.liquidation);
+  const report = (() => {
+    try {
+      return risk.accountHealth(a);
+    } catch (e) {
+      if (e instanceof risk.MathError) return null;
+      throw e;
+    }
+  })();
+  return {
+    adlScores: a.perps.map((e) => {
+      let pnl = 0n;
+      try {
+        pnl = risk.unrealizedPnl(e.position, e.market, risk.MarginKind.Maintenance);
+      } catch (err) {
+        if (!(err instanceof risk.MathError)) throw err;
+      }
+      return s(risk.adlScore(pnl, e.position.quoteEntry, report?.notional ?? 0n, report?.equity ?? 0n));
+    }),
+    healthInit: res(() => risk.health(a, risk.MarginKind.Initial), health),
+    healthMaint: res(() => risk.health(a, risk.MarginKind.Maintenance), health),
+    accountHealth: res(() => risk.accountHealth(a), accountHealth),
+    perps: a.perps.map((e, i) => {
+      const exp = c.expect.perps[i];
+      const exposure = exposureOf(inp.exposures[i]);
+      const pool = B(inp.poolBalances[i]);
+      const factor = Number(inp.maxPnlFactors[i]);
+      const profit = (): bigint => {
+        try {
+          return risk.marketProfit(exposure);
+        } catch (err) {
+          if (err instanceof risk.MathError) return 0n;
+          throw err;
+        }
+      };
+      const step = B(exp.step);
+      return {
+        marketProfit: res(() => risk.marketProfit(exposure), s),
+        pnlHaircut: res(() => risk.pnlHaircut(profit(), factor, pool), haircut),
+        pnlRatio: res(() => risk.pnlRatio(profit(), pool), s),
+        pnl: exp.pnl,
+        applyHaircut: res(() => risk.applyHaircut(B(exp.pnl), e.market.pnlHaircut), s),
+        unrealizedPnlMaint: res(() => risk.unrealizedPnl(e.position, e.market, risk.MarginKind.Maintenance), s),
+        liquidationPrice: res(() => risk.liquidationPrice(a, i), (p) => (p === null ? null : s(p))),
+        close: res(() => risk.applyFill(e.position, e.market, -e.position.base, e.market.price.oracle, 0), (f) => ({
+          position: position(f.position), realizedPnl: s(f.realizedPnl),
+        })),
+        perpLiquidation: res(() => risk.planPerpLiquidation(a, i, step, liq), perpLiquidation),
+        step: exp.step,
+        adlFloor: exp.adlFloor,
+        adl: res(() => risk.planAutoDeleverage(e.position, e.market, exposure, pool, Number(exp.adlFloor), step), (p) => ({
+          baseDelta: s(p.baseDelta), position: position(p.fill.position), realizedPnl: s(p.fill.realizedPnl),
+          ratioBefore: s(p.ratioBefore), ratioAfter: s(p.ratioAfter),
+        })),
+      };
+    }),
+  };
+}
+
+test(`the PnL cap and auto-deleveraging match the Rust engine on ${vectors.winnersCases.length} winners vectors`, () => {
+  assert.ok(vectors.winnersCases.length >= 200, "at least 200 winners cases");
+  const haircuts = vectors.winnersCases.flatMap((c: J) => c.expect.perps).filter((p: J) => !p.pnlHaircut.error && BigInt(p.pnlHaircut.paid) < BigInt(p.pnlHaircut.profit));
+  assert.ok(haircuts.length >= 100, `at least 100 haircut markets (${haircuts.length})`);
+  const failures = mismatches(vectors.winnersCases, computeWinners);
+  assert.deepStrictEqual(failures.slice(0, 10), [], `${failures.length} mismatches`);
+});
+
+/** Reserve, borrow utilisation, rate and accrual, insurance-aware cap: the generator's `capacityCases`. */
+function computeCapacity(c: J): J {
+  const i = c.input;
+  const bp: risk.BorrowParams = {
+    baseRate: Number(i.borrow.baseRate), slope1: Number(i.borrow.slope1), kink: Number(i.borrow.kink), slope2: Number(i.borrow.slope2),
+  };
+  const balance = B(i.poolBalance);
+  const rf = Number(i.reserveFactor);
+  const notional = () => risk.sideNotional(B(i.base), B(i.price));
+  const util = () => risk.borrowUtilisation(notional(), rf, balance);
+  const rate = () => risk.borrowRate(util(), bp);
+  return {
+    sideNotional: res(notional, s),
+    reserveOk: res(() => risk.reserveOk(notional(), rf, balance), (b) => String(b)),
+    utilisation: res(util, s),
+    borrowRate: res(rate, s),
+    accrued: res(() => risk.accrueFunding(B(i.index), B(i.carry), B(i.price), rate(), B(i.dt)), ([x, y]) => ({ index: s(x), carry: s(y) })),
+    insuranceOiCap: s(risk.insuranceOiCap(B(i.insurance), balance, Number(i.poolFraction), Number(i.shock), Number(i.maintRatio))),
+  };
+}
+
+test(`pool capacity matches the Rust engine on ${vectors.capacityCases.length} capacity vectors`, () => {
+  assert.ok(vectors.capacityCases.length >= 200, "at least 200 capacity cases");
+  const failures = mismatches(vectors.capacityCases, computeCapacity);
   assert.deepStrictEqual(failures.slice(0, 10), [], `${failures.length} mismatches`);
 });

@@ -161,7 +161,7 @@ function offlineClient(): { client: FulcrumClient; state: ExchangeState } {
   return { client, state };
 }
 
-test("a portfolio account's health accounts end with the exchange's correlations; a cross account's do not", async () => {
+test("a portfolio account's health accounts end with the exchange's correlations then the pool; a cross account's have no correlations", async () => {
   const { client, state } = offlineClient();
   const corr = pda.correlationsAddress(client.exchange);
   const view = (marginMode: number) => marginRiskDecoder()(encodeMarginAccount({
@@ -170,13 +170,31 @@ test("a portfolio account's health accounts end with the exchange's correlations
     perps: [{ marketIndex: 0, position: { base: 5n, quoteEntry: -5n, fundingSnapshot: 0n } }, { marketIndex: 2, position: { base: 1n, quoteEntry: -1n, fundingSnapshot: 0n }, isolated: true, isolatedCollateral: 3n }],
   }));
   const portfolio = client.healthMetas(FulcrumClient.slotsOf(view(1)), state);
-  assert.equal(portfolio.length, 7, "bank + oracle, two markets + oracles, correlations");
+  assert.equal(portfolio.length, 8, "bank + oracle, two markets + oracles, correlations, pool");
   assert.ok(portfolio[6]!.pubkey.equals(corr));
+  assert.ok(portfolio[7]!.pubkey.equals(state.poolAddress), "an account with positions ends with the pool (its PnL cap)");
   assert.ok(portfolio[4]!.pubkey.equals(state.markets.get(2)!.address), "isolated positions are in the list in slot order");
   const cross = client.healthMetas(FulcrumClient.slotsOf(view(0)), state);
-  assert.equal(cross.length, 6);
+  assert.equal(cross.length, 7);
   assert.ok(!cross.some((m) => m.pubkey.equals(corr)));
   // A keeper's liquidation of a portfolio account carries it too.
   const ix = await client.liquidatePerpIx(Keypair.generate().publicKey, 0, view(1));
-  assert.ok(ix.keys[ix.keys.length - 1]!.pubkey.equals(corr));
+  assert.ok(ix.keys[ix.keys.length - 2]!.pubkey.equals(corr));
+});
+
+test("marketCapacity: borrow rate, reserve and insurance-aware caps as the program computes them", async () => {
+  const { marketCapacity } = await import("../src/sdk");
+  const m = {
+    longBase: 100_000_000_000n, shortBase: 40_000_000_000n, maintMarginRatio: 50_000, effectiveMaintRatio: 0,
+    reserveFactor: 500_000, borrowBaseRate: 10, borrowSlope1: 1_000, borrowKink: 800_000, borrowSlope2: 50_000,
+    oiShock: 400_000, oiPoolFraction: 100_000, borrowRate: 260n,
+  } as unknown as Parameters<typeof marketCapacity>[0];
+  const pool = { balance: 100_020_000_000n, insuranceBalance: 1_000_000_000n } as unknown as Parameters<typeof marketCapacity>[1];
+  const c = marketCapacity(m, pool, 100_000_000_000n); // SOL at $100
+  assert.equal(c.longNotional, 10_000_000_000n);
+  assert.equal(c.utilisation, 199_961n); // $10k of a 50% × $100,020 reserve, rounded up
+  assert.equal(c.borrowRateNow, 260n);
+  assert.equal(c.borrowRate, 260n);
+  assert.equal(c.reserveCap, 50_010_000_000n);
+  assert.equal(c.insuranceOiCap, 31_434_285_714n); // ($1,000 + 10% × $100,020) / 35%
 });

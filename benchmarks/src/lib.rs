@@ -44,6 +44,8 @@ impl Fixture {
                     maint_margin_ratio: 50_000,
                     imf: 500,
                     cumulative_funding: 1_500_000 * i as i128,
+                    pnl_haircut: Default::default(),
+                    cumulative_borrow: 0,
                 },
             }
         });
@@ -122,6 +124,8 @@ impl LiquidationFixture {
             maint_margin_ratio: 50_000,
             imf: 500,
             cumulative_funding: 0,
+            pnl_haircut: Default::default(),
+            cumulative_borrow: 0,
         };
         Self { perps: [PerpExposure { position, market }] }
     }

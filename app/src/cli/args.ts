@@ -91,7 +91,8 @@ export type Command =
   | { cmd: "withdraw"; amount: string; token: string }
   | { cmd: "trade"; market: string; side: Side; size: string; limit?: string; reduceOnly: boolean }
   | { cmd: "close"; market: string }
-  | { cmd: "lp"; action: "deposit" | "withdraw"; amount: string }
+  | { cmd: "lp"; action: "deposit" | "withdraw"; amount: string; min?: string }
+  | { cmd: "lp"; action: "claim" }
   | { cmd: "faucet"; amount: string; token: string }
   | { cmd: "help" };
 
@@ -105,7 +106,7 @@ export interface CliInvocation {
 }
 
 export const CLI_SPEC: ArgSpec = {
-  strings: ["url", "keypair", "config", "deployment", "token", "limit", "sub"],
+  strings: ["url", "keypair", "config", "deployment", "token", "limit", "sub", "min"],
   booleans: ["json", "reduce-only", "help"],
   aliases: { u: "url", k: "keypair", C: "config", h: "help", t: "token" },
 };
@@ -147,11 +148,13 @@ export function parseCli(argv: string[]): CliInvocation {
       return { ...base, command: { cmd: "close", market: rest[0]! } };
     case "lp": {
       const [action, amount] = rest;
+      if (action === "claim" && rest.length === 1) return { ...base, command: { cmd: "lp", action } };
       if ((action !== "deposit" && action !== "withdraw") || amount === undefined || rest.length !== 2) {
-        throw new ArgError("usage: fulcrum lp deposit|withdraw AMOUNT");
+        throw new ArgError("usage: fulcrum lp deposit|withdraw AMOUNT [--min N] | fulcrum lp claim");
       }
       parseUnits(amount, 18);
-      return { ...base, command: { cmd: "lp", action, amount } };
+      if (a.strings.min !== undefined) parseUnits(a.strings.min, 18);
+      return { ...base, command: { cmd: "lp", action, amount, ...(a.strings.min !== undefined ? { min: a.strings.min } : {}) } };
     }
     default:
       throw new ArgError(`unknown command ${cmd} (markets, account, deposit, withdraw, trade, close, lp, faucet)`);

@@ -113,13 +113,15 @@ export function marketsJson(state: ExchangeState, prices: PriceBook): Record<str
     longBase: m.longBase.toString(),
     shortBase: m.shortBase.toString(),
     volume: m.volume.toString(),
+    /** Borrow fee both sides pay the pool, ppm of notional per hour. */
+    borrowRate: (m.borrowRate ?? 0n).toString(),
   }));
 }
 
 export function marketsText(state: ExchangeState, prices: PriceBook): string {
   const q = state.exchange.quoteDecimals;
   return table(
-    ["market", "price", "max lev.", "maint", "fee", "step", "long OI", "short OI", "volume"],
+    ["market", "price", "max lev.", "maint", "fee", "borrow/h", "step", "long OI", "short OI", "volume"],
     [...state.markets.values()].map(({ market: m }) => {
       const p = prices.get(priceKey(m.oracle, m.baseDecimals));
       return [
@@ -128,6 +130,7 @@ export function marketsText(state: ExchangeState, prices: PriceBook): string {
         `${(1e6 / m.initMarginRatio).toFixed(0)}x`,
         `${(m.maintMarginRatio / 1e4).toFixed(2)}%`,
         `${(m.takerFee / 1e4).toFixed(2)}%`,
+        `${(Number(m.borrowRate ?? 0n) / 1e4).toFixed(4)}%`,
         formatUnits(m.stepSize, m.baseDecimals),
         formatUnits(m.longBase, m.baseDecimals),
         formatUnits(m.shortBase, m.baseDecimals),

@@ -8,7 +8,9 @@
  *   fulcrum withdraw AMOUNT [--token SYMBOL]
  *   fulcrum trade MARKET buy|sell SIZE [--limit PRICE] [--reduce-only]
  *   fulcrum close MARKET
- *   fulcrum lp deposit|withdraw AMOUNT
+ *   fulcrum lp deposit|withdraw AMOUNT [--min N]   (N: least shares / quote out; default: the
+ *                                               preview less 0.5%)
+ *   fulcrum lp claim                            (mints shares whose cooldown has passed)
  *   fulcrum faucet AMOUNT [--token SYMBOL]      (local chain only)
  *
  * Global: --url/-u URL|moniker, --keypair/-k PATH, --config/-C PATH, --deployment FILE, --json.
@@ -21,7 +23,7 @@ import { decodeError } from "../sdk/errors";
 import { enginePriceFromNumber } from "../sdk/oracle";
 import { ArgError, parseCli, parseUnits } from "./args";
 import { loadKeypair, resolveConfig } from "./config";
-import { marketsJson, marketsText, reportJson, reportText } from "./format";
+import { marketsJson, marketsText, reportJson, reportText, usd } from "./format";
 
 const HELP = `fulcrum: trade Fulcrum perpetuals from the command line
 
@@ -31,7 +33,8 @@ const HELP = `fulcrum: trade Fulcrum perpetuals from the command line
   fulcrum withdraw AMOUNT [--token SYMBOL]
   fulcrum trade MARKET buy|sell SIZE [--limit PRICE] [--reduce-only]
   fulcrum close MARKET
-  fulcrum lp deposit|withdraw AMOUNT
+  fulcrum lp deposit|withdraw AMOUNT [--min N]  (least shares / quote out; default preview − 0.5%)
+  fulcrum lp claim                               (mints LP shares whose cooldown has passed)
   fulcrum faucet AMOUNT [--token SYMBOL]         (local chain only: mints test tokens)
 
 options: --url/-u URL|localhost|devnet  --keypair/-k PATH  --config/-C PATH  --deployment FILE  --json
@@ -96,14 +99,29 @@ async function run(argv: string[]): Promise<void> {
     }
     case "close": {
       const market = await client.resolveMarket(c.market);
+      // What the close will pay, through the market's PnL cap, shown with it.
+      const held = (await client.marginAccount())?.perps.find((p) => p.marketIndex === market)?.base ?? 0n;
+      const abs = held < 0n ? -held : held;
+      const preview = held === 0n ? null : await client.tradePreview(market, held > 0n ? "sell" : "buy", abs, { reduceOnly: true });
       const sig = await client.closePosition(market);
-      out(inv.json, { signature: sig, market }, `closed ${c.market.toUpperCase()}: ${sig}`);
+      const capped = preview && preview.withheld > 0n ? ` (PnL cap: paid ${usd(preview.realizedPnl, q)} of ${usd(preview.uncappedPnl, q)})` : "";
+      const fields = { signature: sig, market, realizedPnl: preview?.realizedPnl.toString(), withheld: preview?.withheld.toString() };
+      out(inv.json, fields, `closed ${c.market.toUpperCase()}${capped}: ${sig}`);
       return;
     }
     case "lp": {
+      if (c.action === "claim") {
+        const sig = await client.lpClaim();
+        out(inv.json, { signature: sig, action: c.action }, `lp claim: ${sig}`);
+        return;
+      }
       const amount = parseUnits(c.amount, q);
-      const sig = c.action === "deposit" ? await client.lpDeposit(amount) : await client.lpWithdraw(amount);
-      out(inv.json, { signature: sig, action: c.action, amount: amount.toString() }, `lp ${c.action} ${c.amount}: ${sig}`);
+      // The least out: as given, else the preview less 0.5% (the program marks against the LP
+      // within the oracle's confidence; see FulcrumClient.lpValuation).
+      const preview = c.action === "deposit" ? await client.previewLpDeposit(amount) : await client.previewLpWithdraw(amount);
+      const min = c.min !== undefined ? parseUnits(c.min, q) : (preview * 995n) / 1000n;
+      const sig = c.action === "deposit" ? await client.lpDeposit(amount, min) : await client.lpWithdraw(amount, min);
+      out(inv.json, { signature: sig, action: c.action, amount: amount.toString(), minOut: min.toString(), preview: preview.toString() }, `lp ${c.action} ${c.amount} (at least ${min}): ${sig}`);
       return;
     }
     case "faucet": {

@@ -12,12 +12,21 @@
  * not assessed). Isolated slots neither block collateral liquidation nor bankruptcy resolution.
  *
  * Account feed: getProgramAccounts at start, then programSubscribe (margin accounts) and
- * accountSubscribe (oracles, banks, markets, correlations), with a polling resync as the fallback.
+ * accountSubscribe (oracles, banks, markets, correlations, pool), with a polling resync as the
+ * fallback.
+ *
+ * Auto-deleveraging: on every scan, each market whose winners' profit / pool cash is above its
+ * `adl_threshold` gets one `auto_deleverage` of the first winner of its queue
+ * (`FulcrumClient.adlRanking`: PnL ratio × leverage, highest first); when it lands the next
+ * scan takes the next winner, until the market is back under its threshold (the program stops
+ * each close at `adl_floor` and refuses once the ratio is under the threshold).
  */
 import { PublicKey } from "@solana/web3.js";
 import * as risk from "../risk";
-import { marginRiskDecoder, decodeBank, decodeCorrelations, decodeMarket, type MarginRiskView } from "../sdk/accounts";
-import { FulcrumClient, priceKey, type ExchangeState, type MarginParts, type PriceBook, type RiskContext } from "../sdk/client";
+import { marginRiskDecoder, decodeBank, decodeCorrelations, decodeMarket, decodePool, type MarginRiskView } from "../sdk/accounts";
+import {
+  FulcrumClient, priceKey, type AdlEntry, type ExchangeState, type MarginParts, type PriceBook, type RiskContext,
+} from "../sdk/client";
 import { decodeError } from "../sdk/errors";
 import { readOracle, toEnginePrice } from "../sdk/oracle";
 import { KeeperMetrics } from "./metrics";
@@ -130,6 +139,36 @@ export function scan(accounts: Iterable<[string, MarginRiskView]>, ctx: ScanCont
     }
   }
   return out.sort((a, b) => (a.shortfall > b.shortfall ? -1 : a.shortfall < b.shortfall ? 1 : 0));
+}
+
+/** An auto-deleveraging the keeper would send: the first winner of a market above its threshold. */
+export interface AdlCandidate {
+  marketIndex: number;
+  /** Winners' profit / pool cash, ppm, and the market's threshold. */
+  ratio: bigint;
+  threshold: number;
+  entry: AdlEntry;
+}
+
+/**
+ * Every market above its auto-deleveraging threshold with the first winner of its queue that
+ * `skip` does not exclude (one per market per scan: each close changes the ratio).
+ */
+export function adlScan(
+  accounts: Iterable<[string, MarginRiskView]>,
+  ctx: ScanContext,
+  skip: (account: string, marketIndex: number) => boolean = () => false,
+): AdlCandidate[] {
+  const above = FulcrumClient.adlMarkets(ctx.state, ctx.prices).filter((m) => m.above);
+  if (above.length === 0) return [];
+  const all = [...accounts];
+  const rctx = ctx.risk ?? FulcrumClient.riskContext(ctx.state, ctx.prices);
+  const out: AdlCandidate[] = [];
+  for (const m of above) {
+    const entry = FulcrumClient.adlRanking(ctx.state, ctx.prices, all, m.marketIndex, rctx).find((e) => !skip(e.account, m.marketIndex));
+    if (entry) out.push({ marketIndex: m.marketIndex, ratio: m.ratio, threshold: m.threshold, entry });
+  }
+  return out;
 }
 
 export interface KeeperOptions {
@@ -313,6 +352,16 @@ export class Keeper {
       this.scheduleScan();
     }, { commitment: "confirmed" });
     this.subs.push({ id: corr, kind: "account" });
+    // The pool: its cash sets every market's PnL cap and auto-deleveraging ratio.
+    const pool = conn.onAccountChange(this.state.poolAddress, (info) => {
+      try {
+        this.state.pool = decodePool(info.data);
+      } catch (e) {
+        this.log("warn", "bad pool update", { error: String(e) });
+      }
+      this.scheduleScan();
+    }, { commitment: "confirmed" });
+    this.subs.push({ id: pool, kind: "account" });
     this.subs.push({ id: conn.onSlotChange((s) => void (this.slot = BigInt(s.slot))), kind: "slot" });
   }
 
@@ -343,7 +392,56 @@ export class Keeper {
         else this.cooldown.set(c.pubkey, Date.now() + 1_000);
       });
     }
+    this.runAdl(now);
     return candidates;
+  }
+
+  /** One `auto_deleverage` per market above its threshold (see the module comment). */
+  runAdl(now = Date.now()): AdlCandidate[] {
+    const busy = (account: string, market: number): boolean => {
+      const k = `${account}:adl:${market}`;
+      return this.inFlight.has(k) || (this.cooldown.get(k) ?? 0) > now;
+    };
+    let adl: AdlCandidate[] = [];
+    try {
+      adl = adlScan(this.accounts.entries(), { state: this.state, prices: this.prices, slot: this.slot }, busy);
+    } catch (e) {
+      this.log("warn", "auto-deleveraging scan failed", { error: String(e) });
+    }
+    for (const a of adl) {
+      if (this.inFlight.size >= this.opts.concurrency) break;
+      const k = `${a.entry.account}:adl:${a.marketIndex}`;
+      this.inFlight.add(k);
+      void this.deleverage(a).then((landed) => {
+        this.inFlight.delete(k);
+        if (landed) this.scheduleScan();
+        else this.cooldown.set(k, Date.now() + 1_000);
+      });
+    }
+    return adl;
+  }
+
+  /** Sends one auto-deleveraging (no retry: the next scan re-ranks); true when it landed. */
+  private async deleverage(a: AdlCandidate): Promise<boolean> {
+    const kind = "auto_deleverage";
+    const account = new PublicKey(a.entry.account);
+    try {
+      const ix = await this.client.autoDeleverageIx(account, a.marketIndex);
+      this.metrics.sent.inc({ kind });
+      const sig = await this.client.send([ix], [], { retries: 1 });
+      this.metrics.landed.inc({ kind });
+      this.log("info", "auto-deleveraging landed", {
+        account: a.entry.account, market: a.marketIndex, ratio: a.ratio, threshold: a.threshold, score: a.entry.score, pnl: a.entry.pnl, signature: sig,
+      });
+      const info = await this.client.connection.getAccountInfo(account);
+      if (info) this.accounts.set(a.entry.account, this.decode(info.data));
+      return true;
+    } catch (e) {
+      const d = decodeError(e);
+      this.metrics.failed.inc({ kind, reason: d ? d.errorName : "error" });
+      this.log("info", "auto-deleveraging refused", { account: a.entry.account, market: a.marketIndex, error: d ? d.errorName : String((e as Error).message ?? e) });
+      return false;
+    }
   }
 
   /** Sends the candidate's liquidation; true when one landed. */

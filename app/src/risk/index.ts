@@ -8,3 +8,5 @@ export * from "./margin.js";
 export * from "./trade.js";
 export * from "./liquidation.js";
 export * from "./portfolio.js";
+export * from "./pool.js";
+export * from "./capacity.js";

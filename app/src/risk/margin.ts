@@ -5,8 +5,9 @@ import {
 } from "./fixed.js";
 import {
   AccountParams, Collateral, PerpMarketRisk, PerpPosition, RiskAccount,
-  assetPrice, collateralWeight, liabilityPrice, marketMarginRatio, quoteLiabilityWeight,
+  assetPrice, collateralWeight, liabilityPrice, marketMarginRatio, positionIndex, quoteLiabilityWeight,
 } from "./types.js";
+import { applyHaircut } from "./pool.js";
 
 /** Equity against requirement for one kind of margin, quote native units. */
 export interface Health {
@@ -46,7 +47,7 @@ export function quoteValue(quoteBalance: bigint, params: AccountParams, kind: Ma
 }
 
 export function unsettledFunding(pos: PerpPosition, market: PerpMarketRisk): bigint {
-  const delta = sub(market.cumulativeFunding, pos.fundingSnapshot);
+  const delta = sub(positionIndex(market, pos.base), pos.fundingSnapshot);
   if (delta === 0n || pos.base === 0n) return 0n;
   const owed = toI128(pos.base * delta);
   return mulDivSignedCeil(owed, 1n, FUNDING_SCALE);
@@ -56,7 +57,13 @@ export function baseValue(base: bigint, price: bigint): bigint {
   return mulDivSignedFloor(base, price, PRICE_SCALE);
 }
 
+/** Unrealised PnL net of funding, a gain through the market's PnL cap. */
 export function unrealizedPnl(pos: PerpPosition, market: PerpMarketRisk, kind: MarginKind): bigint {
+  return applyHaircut(uncappedPnl(pos, market, kind), market.pnlHaircut);
+}
+
+/** {@link unrealizedPnl} before the PnL cap. */
+export function uncappedPnl(pos: PerpPosition, market: PerpMarketRisk, kind: MarginKind): bigint {
   const price = pos.base >= 0n ? assetPrice(market.price, kind) : liabilityPrice(market.price, kind);
   const pnl = add(baseValue(pos.base, price), pos.quoteEntry);
   return sub(pnl, unsettledFunding(pos, market));
@@ -176,7 +183,8 @@ export function liquidationPrice(account: RiskAccount, index: number): bigint | 
   const m = health(account, kind);
   const value = baseValue(base, e.market.price.oracle);
   const ownReq = positionRequirement(base, e.market, kind);
-  const rest = sub(sub(m.equity, value), sub(m.requirement, ownReq));
+  const equity = add(sub(m.equity, unrealizedPnl(e.position, e.market, kind)), uncappedPnl(e.position, e.market, kind));
+  const rest = sub(sub(equity, value), sub(m.requirement, ownReq));
   const ratio = marginRatio(base, e.market, kind);
   const one = RATIO_ONE;
   const a = abs(base);

@@ -1,5 +1,6 @@
 /** The engine's inputs: the mirror of `crates/risk/src/types.rs`. */
-import { MarginKind, RATIO_ONE } from "./fixed.js";
+import { MarginKind, RATIO_ONE, toI128 } from "./fixed.js";
+import type { PnlHaircut } from "./pool.js";
 
 /** An oracle observation, both in PRICE_SCALE units. */
 export interface Price {
@@ -42,6 +43,21 @@ export interface PerpMarketRisk {
   maintMarginRatio: number;
   imf: number;
   cumulativeFunding: bigint;
+  /** The market's PnL cap now (`pool.ts`): gains count and are paid through it (absent: no cap). */
+  pnlHaircut?: PnlHaircut;
+  /** Cumulative borrow-fee index (FUNDING_SCALE); absent: 0. */
+  cumulativeBorrow?: bigint;
+}
+
+/**
+ * The index a position of `base` settles against: funding + borrow for a long, funding − borrow
+ * for a short, 0 with no position (`PerpMarketRisk::position_index`).
+ */
+export function positionIndex(m: PerpMarketRisk, base: bigint): bigint {
+  const borrow = m.cumulativeBorrow ?? 0n;
+  if (base > 0n) return toI128(m.cumulativeFunding + borrow);
+  if (base < 0n) return toI128(m.cumulativeFunding - borrow);
+  return 0n;
 }
 
 export const marketMarginRatio = (m: PerpMarketRisk, kind: MarginKind): bigint =>

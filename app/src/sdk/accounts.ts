@@ -2,6 +2,7 @@
 import { PublicKey } from "@solana/web3.js";
 import { decodeAccount, fieldOffset, i128FromBytes, structLayout } from "./layout";
 import type { Correlation, PerpPosition } from "../risk";
+import { borrowRate, borrowUtilisation, insuranceOiCap, max as maxBig, sideNotional } from "../risk";
 
 export interface Exchange {
   admin: PublicKey;
@@ -25,6 +26,11 @@ export interface Exchange {
   insuranceFee: number;
   collateralLiquidationDiscount: number;
   insuranceFeeShare: number;
+  /** LP flows (present in IDLs that have them): cooldown seconds, withdrawal fee and PnL factors, ppm. */
+  lpCooldownSecs?: number;
+  lpWithdrawalFee?: number;
+  maxPnlFactorForDeposits?: number;
+  maxPnlFactorForWithdrawals?: number;
 }
 
 export interface CollateralBank {
@@ -69,12 +75,45 @@ export interface PerpMarket {
   index: number;
   baseDecimals: number;
   oracleKind: number;
+  /** LP flows: Σ base × funding snapshot per side, i128 LE (present in IDLs that have them). */
+  longFundingSnapshots?: Uint8Array;
+  shortFundingSnapshots?: Uint8Array;
   /** Dynamic risk (present in IDLs that have it). */
   effectiveInitRatio?: number;
   effectiveMaintRatio?: number;
   fundingRate?: bigint;
   reduceOnlyUntil?: bigint;
   paused?: number;
+  /** EWMA variance of returns, ppm² per second. */
+  variance?: bigint;
+  /**
+   * Latency-safe fills (issue 13 §1; present in IDLs that have them): oldest price a fill takes,
+   * seconds; least spread, ppm; volatility multiplier z, ppm; the slot of the market's last
+   * observations and their lowest / highest oracle price (engine units). See `risk.fillSpread`,
+   * `risk.fillPrice`.
+   */
+  maxFillAge?: number;
+  minSpread?: number;
+  spreadZ?: number;
+  obsSlot?: bigint;
+  obsLo?: bigint;
+  obsHi?: bigint;
+  /** PnL cap and auto-deleveraging (present in IDLs that have them; absent: no cap, ADL off). */
+  maxPnlFactor?: number;
+  adlThreshold?: number;
+  adlFloor?: number;
+  pnlWithheld?: bigint;
+  /** Pool capacity (issue 13 §3, §4; present in IDLs that have it). */
+  cumulativeBorrow?: Uint8Array;
+  /** ppm of notional per hour, paid by both sides to the pool. */
+  borrowRate?: bigint;
+  reserveFactor?: number;
+  borrowBaseRate?: number;
+  borrowSlope1?: number;
+  borrowKink?: number;
+  borrowSlope2?: number;
+  oiShock?: number;
+  oiPoolFraction?: number;
 }
 
 export interface LiquidityPool {
@@ -85,6 +124,21 @@ export interface LiquidityPool {
   feesEarned: bigint;
   socialisedLoss: bigint;
   insurancePaidOut: bigint;
+  /** LP flows (present in IDLs that have them). */
+  depositSlot?: bigint;
+  depositedInSlot?: bigint;
+  lockedShares?: bigint;
+  deadShares?: bigint;
+  unresolvedBadDebt?: bigint;
+  withdrawalFeesEarned?: bigint;
+}
+
+/** A provider's LP shares in cooldown (PDA `[lp_position, exchange, provider]`). */
+export interface LpPosition {
+  exchange: PublicKey;
+  provider: PublicKey;
+  lockedShares: bigint;
+  unlockTs: bigint;
 }
 
 export interface CollateralSlot {
@@ -144,6 +198,7 @@ export const decodeExchange = (d: Buffer): Exchange => decodeAccount<Exchange>("
 export const decodeBank = (d: Buffer): CollateralBank => decodeAccount<CollateralBank>("CollateralBank", d);
 export const decodeMarket = (d: Buffer): PerpMarket => decodeAccount<PerpMarket>("PerpMarket", d);
 export const decodePool = (d: Buffer): LiquidityPool => decodeAccount<LiquidityPool>("LiquidityPool", d);
+export const decodeLpPosition = (d: Buffer): LpPosition => decodeAccount<LpPosition>("LpPosition", d);
 
 export const decodeCorrelations = (d: Buffer): Correlations => decodeAccount<Correlations>("Correlations", d);
 
@@ -237,4 +292,38 @@ export function marginRiskDecoder(): (d: Buffer) => MarginRiskView {
     return { quoteBalance: d.readBigInt64LE(qb), marginCallSlot: d.readBigUInt64LE(mcs), inMarginCall: d[imc] !== 0, marginMode: d[mode]!, collateral, perps: out };
   };
   return fast;
+}
+
+/** A market's share of the pool's capacity at `price` (engine units): what a trader opening risk runs into. */
+export interface MarketCapacity {
+  /** Open interest notional per side, quote native. */
+  longNotional: bigint;
+  shortNotional: bigint;
+  /** Borrow utilisation, ppm (fuller side over reserve capacity). */
+  utilisation: bigint;
+  /** Borrow rate the market charges now (as stored by its last observation), and at these inputs; ppm per hour. */
+  borrowRate: bigint;
+  borrowRateNow: bigint;
+  /** Most notional per side the reserve allows (null: reserve off). */
+  reserveCap: bigint | null;
+  /** Insurance-aware cap per side (U64_MAX: off). */
+  insuranceOiCap: bigint;
+}
+
+export function marketCapacity(m: PerpMarket, pool: LiquidityPool, price: bigint): MarketCapacity {
+  const longNotional = sideNotional(m.longBase, price);
+  const shortNotional = sideNotional(m.shortBase, price);
+  const reserveFactor = m.reserveFactor ?? 0;
+  const utilisation = borrowUtilisation(maxBig(longNotional, shortNotional), reserveFactor, pool.balance);
+  const params = { baseRate: m.borrowBaseRate ?? 0, slope1: m.borrowSlope1 ?? 0, kink: m.borrowKink ?? 1_000_000, slope2: m.borrowSlope2 ?? 0 };
+  const maint = Math.max(m.effectiveMaintRatio ?? 0, m.maintMarginRatio);
+  return {
+    longNotional,
+    shortNotional,
+    utilisation,
+    borrowRate: m.borrowRate ?? 0n,
+    borrowRateNow: borrowRate(utilisation, params),
+    reserveCap: reserveFactor === 0 ? null : (BigInt(reserveFactor) * pool.balance) / 1_000_000n,
+    insuranceOiCap: insuranceOiCap(pool.insuranceBalance, pool.balance, m.oiPoolFraction ?? 0, m.oiShock ?? 0, maint),
+  };
 }

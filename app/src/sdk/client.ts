@@ -3,6 +3,7 @@
  * and the engine's view of any margin account. Works against any Solana RPC (the local chain,
  * `solana-test-validator`, devnet): it uses only the standard JSON-RPC API.
  */
+import { createHash } from "node:crypto";
 import { AnchorProvider, BN, BorshCoder, EventParser, Program, Wallet } from "@anchor-lang/core";
 import {
   createAssociatedTokenAccountIdempotentInstruction,
@@ -27,9 +28,9 @@ import {
 } from "@solana/web3.js";
 import * as risk from "../risk";
 import {
-  bankAsset, correlationOf, decodeBank, decodeCorrelations, decodeExchange, decodeMarginAccount, decodeMarket, decodePool, marginRiskDecoder,
+  bankAsset, correlationOf, decodeBank, decodeCorrelations, decodeExchange, decodeLpPosition, decodeMarginAccount, decodeMarket, decodePool, marginRiskDecoder,
   marketAsset, perpPosition,
-  type CollateralBank, type Correlations, type Exchange, type LiquidityPool, type MarginAccount, type MarginRiskView, type PerpMarket,
+  type CollateralBank, type Correlations, type Exchange, type LiquidityPool, type LpPosition, type MarginAccount, type MarginRiskView, type PerpMarket,
 } from "./accounts";
 import { type Deployment, faucetKeypair } from "./deployment";
 import { decodeError, FulcrumError } from "./errors";
@@ -88,6 +89,47 @@ export interface MarginParts {
   /** How `main` is margined; null for a portfolio account the exchange's correlations cannot price. */
   model: risk.MarginModel | null;
   isolated: { marketIndex: number; account: risk.RiskAccount }[];
+}
+
+/** One market against its auto-deleveraging threshold ({@link FulcrumClient.adlMarkets}). */
+export interface AdlMarket {
+  marketIndex: number;
+  /** Winners' profit at oracle, quote native units. */
+  profit: bigint;
+  /** Profit / pool cash, ppm. */
+  ratio: bigint;
+  threshold: number;
+  floor: number;
+  haircut: risk.PnlHaircut;
+  /** Above a (non-zero) threshold: `auto_deleverage` is open. */
+  above: boolean;
+}
+
+/** A winning position in a market's auto-deleveraging queue. */
+export interface AdlEntry {
+  account: string;
+  marketIndex: number;
+  /** Unrealised PnL before the cap, quote native units. */
+  pnl: bigint;
+  /** `risk.adlScore`: PnL ratio × leverage, ppm. */
+  score: bigint;
+  /** 1: deleveraged first. */
+  rank: number;
+}
+
+/** A fill as it would land ({@link FulcrumClient.previewFill}). */
+export interface FillPreview {
+  price: bigint;
+  position: risk.PerpPosition;
+  /** What the pool pays (negative: receives), through the PnL cap. */
+  realizedPnl: bigint;
+  /** The same before the cap. */
+  uncappedPnl: bigint;
+  /** Profit the cap keeps with the pool. */
+  withheld: bigint;
+  haircut: risk.PnlHaircut;
+  /** Base taker fee. */
+  fee: bigint;
 }
 
 /** Which slots an account has (for the canonical health account list). */
@@ -319,6 +361,9 @@ export class FulcrumClient {
         maintMarginRatio: Math.max(m.market.effectiveMaintRatio ?? 0, m.market.maintMarginRatio),
         imf: m.market.imf,
         cumulativeFunding: i128FromBytes(m.market.cumulativeFunding),
+        // As the program: a gain counts through the market's PnL cap on the pool's cash.
+        pnlHaircut: FulcrumClient.marketHaircut(m.market, price.oracle, state.pool.balance),
+        cumulativeBorrow: m.market.cumulativeBorrow ? i128FromBytes(m.market.cumulativeBorrow) : 0n,
       };
     }
     const banks: ({ price: risk.Price; initAssetWeight: number; maintAssetWeight: number } | undefined)[] = [];
@@ -439,6 +484,153 @@ export class FulcrumClient {
     return { address, account, marginMode, health, freeCollateral: risk.freeCollateralOf(health.init), positions, collateral };
   }
 
+  // ------------------------------------------------------------------ winners: PnL cap and ADL
+
+  /** A market's open-interest sums at `price` (engine units). */
+  static marketExposure(m: PerpMarket, price: bigint): risk.MarketExposure {
+    const z = (v: bigint | undefined): bigint => v ?? 0n;
+    return { longBase: z(m.longBase), shortBase: z(m.shortBase), longQuoteEntry: z(m.longQuoteEntry), shortQuoteEntry: z(m.shortQuoteEntry), price };
+  }
+
+  /** The market's PnL cap at `price` against `poolBalance` of pool cash (`fulcrum_risk::pnl_haircut`). */
+  static marketHaircut(m: PerpMarket, price: bigint, poolBalance: bigint): risk.PnlHaircut {
+    if (!m.maxPnlFactor) return risk.PNL_HAIRCUT_NONE;
+    return risk.pnlHaircut(risk.marketProfit(FulcrumClient.marketExposure(m, price)), m.maxPnlFactor ?? 0, poolBalance);
+  }
+
+  /** Every priced market's winners' profit / pool cash (ppm) against its auto-deleveraging threshold. */
+  static adlMarkets(state: ExchangeState, prices: PriceBook): AdlMarket[] {
+    const out: AdlMarket[] = [];
+    for (const [marketIndex, m] of state.markets) {
+      const price = prices.get(priceKey(m.market.oracle, m.market.baseDecimals));
+      if (!price) continue;
+      const profit = risk.marketProfit(FulcrumClient.marketExposure(m.market, price.oracle));
+      const ratio = risk.pnlRatio(profit, state.pool.balance);
+      const threshold = m.market.adlThreshold ?? 0;
+      const haircut = FulcrumClient.marketHaircut(m.market, price.oracle, state.pool.balance);
+      out.push({ marketIndex, profit, ratio, threshold, floor: m.market.adlFloor ?? 0, haircut, above: threshold > 0 && ratio > BigInt(threshold) });
+    }
+    return out;
+  }
+
+  /**
+   * The auto-deleveraging queue of `marketIndex`: every winning position there, highest
+   * `risk.adlScore` first (its PnL ratio × its account's leverage, as Hyperliquid ranks; an
+   * isolated position by its own collateral). `rank` is 1-based.
+   */
+  static adlRanking(
+    state: ExchangeState,
+    prices: PriceBook,
+    accounts: Iterable<[string, MarginAccount | MarginRiskView]>,
+    marketIndex: number,
+    ctx: RiskContext = FulcrumClient.riskContext(state, prices),
+  ): AdlEntry[] {
+    const out: AdlEntry[] = [];
+    for (const [account, v] of accounts) {
+      const slot = (v.perps as PerpLike[]).find((p) => p.marketIndex === marketIndex);
+      if (!slot || positionOf(slot).base === 0n) continue;
+      try {
+        const parts = FulcrumClient.marginParts(v, ctx);
+        const iso = parts.isolated.find((x) => x.marketIndex === marketIndex);
+        const ra = iso ? iso.account : parts.main;
+        const e = iso ? iso.account.perps[0]! : parts.main.perps[parts.mainMarkets.indexOf(marketIndex)]!;
+        const pnl = risk.uncappedPnl(e.position, e.market, risk.MarginKind.Maintenance);
+        if (pnl <= 0n) continue;
+        const notional = risk.totalNotional(ra);
+        const equity = risk.rawEquity(ra);
+        out.push({ account, marketIndex, pnl, score: risk.adlScore(pnl, e.position.quoteEntry, notional, equity), rank: 0 });
+      } catch (err) {
+        if (!(err instanceof risk.MathError)) throw err;
+      }
+    }
+    out.sort((a, b) => (a.score > b.score ? -1 : a.score < b.score ? 1 : a.account < b.account ? -1 : 1));
+    out.forEach((e, i) => (e.rank = i + 1));
+    return out;
+  }
+
+  /** `account`'s place in each market's auto-deleveraging queue where it holds a winner (1: first). */
+  static adlRank(
+    state: ExchangeState,
+    prices: PriceBook,
+    accounts: Iterable<[string, MarginAccount | MarginRiskView]>,
+    account: string,
+  ): Map<number, AdlEntry> {
+    const all = [...accounts];
+    const ctx = FulcrumClient.riskContext(state, prices);
+    const out = new Map<number, AdlEntry>();
+    const own = all.find(([k]) => k === account)?.[1];
+    for (const s of own?.perps ?? []) {
+      const e = FulcrumClient.adlRanking(state, prices, all, s.marketIndex, ctx).find((x) => x.account === account);
+      if (e) out.set(s.marketIndex, e);
+    }
+    return out;
+  }
+
+  /**
+   * What filling `delta` base on `marketIndex` at the oracle price would realise, before it is
+   * sent: the realised PnL the pool pays (through the market's PnL cap), the uncapped PnL, the
+   * part withheld, and the base taker fee (the program adds a skew impact fee on dynamic markets).
+   */
+  static previewFill(
+    acct: MarginAccount | MarginRiskView | null,
+    state: ExchangeState,
+    prices: PriceBook,
+    marketIndex: number,
+    delta: bigint,
+  ): FillPreview {
+    const m = state.markets.get(marketIndex);
+    if (!m) throw new Error(`market ${marketIndex} not listed`);
+    const price = prices.get(priceKey(m.market.oracle, m.market.baseDecimals));
+    if (!price) throw new Error(`no price for market ${marketIndex}`);
+    const market = FulcrumClient.riskContext(state, prices).markets[marketIndex]!;
+    const slot = (acct?.perps as PerpLike[] | undefined)?.find((p) => p.marketIndex === marketIndex);
+    const position = slot ? positionOf(slot) : { base: 0n, quoteEntry: 0n, fundingSnapshot: market.cumulativeFunding };
+    const fill = risk.applyFill(position, market, delta, price.oracle, m.market.takerFee);
+    const full = risk.applyFill(position, { ...market, pnlHaircut: risk.PNL_HAIRCUT_NONE }, delta, price.oracle, 0);
+    return {
+      price: price.oracle,
+      position: fill.position,
+      realizedPnl: fill.realizedPnl,
+      uncappedPnl: full.realizedPnl,
+      withheld: full.realizedPnl - fill.realizedPnl,
+      haircut: market.pnlHaircut ?? risk.PNL_HAIRCUT_NONE,
+      fee: fill.fee,
+    };
+  }
+
+  /** {@link previewFill} of a trade (or, with `reduceOnly` and a size past the position, of its close). */
+  async tradePreview(marketIndex: number, side: Side, baseSize: bigint, opts: { reduceOnly?: boolean; account?: PublicKey } = {}): Promise<FillPreview> {
+    const state = await this.loadExchange(true);
+    const prices = await this.fetchPrices(state);
+    const acct = await this.marginAccount(opts.account ?? this.marginAccountAddress());
+    const held = acct?.perps.find((p) => p.marketIndex === marketIndex)?.base ?? 0n;
+    let delta = side === "buy" ? baseSize : -baseSize;
+    const absHeld = held < 0n ? -held : held;
+    if (opts.reduceOnly && held !== 0n && baseSize > absHeld) delta = -held;
+    return FulcrumClient.previewFill(acct, state, prices, marketIndex, delta);
+  }
+
+  /** Permissionless `auto_deleverage` of `account`'s position in `marketIndex`, signed by this client's wallet. */
+  async autoDeleverageIx(account: PublicKey, marketIndex: number): Promise<TransactionInstruction> {
+    const state = await this.loadExchange();
+    const m = this.marketEntry(state, marketIndex);
+    // Built by hand (its discriminator is Anchor's `global:auto_deleverage`) so that it does not
+    // wait for the regenerated IDL types.
+    const data = createHash("sha256").update("global:auto_deleverage").digest().subarray(0, 8);
+    return new TransactionInstruction({
+      programId: this.programId,
+      keys: [
+        { pubkey: this.exchange, isSigner: false, isWritable: false },
+        { pubkey: account, isSigner: false, isWritable: true },
+        { pubkey: this.owner, isSigner: true, isWritable: false },
+        { pubkey: m.address, isSigner: false, isWritable: true },
+        { pubkey: m.market.oracle, isSigner: false, isWritable: false },
+        { pubkey: state.poolAddress, isSigner: false, isWritable: true },
+      ],
+      data: Buffer.from(data),
+    });
+  }
+
   /** Mint → symbol, filled from deployments as clients are created. */
   static bankSymbols = new Map<string, string>();
 
@@ -446,7 +638,7 @@ export class FulcrumClient {
 
   /**
    * The remaining accounts of a margin check for an account with `slots`: the canonical list, then
-   * the exchange's correlations for a portfolio account.
+   * the exchange's correlations for a portfolio account, then the pool when it has a perp slot.
    */
   healthMetas(slots: SlotSet, state: ExchangeState): AccountMeta[] {
     const metas: AccountMeta[] = [];
@@ -461,6 +653,8 @@ export class FulcrumClient {
       metas.push(ro(m.address), ro(m.market.oracle));
     }
     if (slots.portfolio) metas.push(ro(pda.correlationsAddress(this.exchange, this.programId)));
+    // Any perp slot: the pool, whose cash sets each market's PnL cap.
+    if (slots.perps.length > 0) metas.push(ro(state.poolAddress));
     return metas;
   }
 
@@ -609,21 +803,69 @@ export class FulcrumClient {
       .instruction();
   }
 
+  /**
+   * What an immediate fill of `side` on `market` gets at oracle `reading` (engine price
+   * `oracle`): the latency spread `max(minSpread, conf / price, z × σ × √maxFillAge)` and the fill
+   * price, from the worse of the market's observations when they are of `slot` (the slot the
+   * trade will land in; the program resets them in a new slot). The program's own figures, to
+   * the unit (`risk.fillSpread`, `risk.fillPrice`). A market decoded without the latency fields
+   * counts its confidence only.
+   */
+  static fillQuote(
+    market: PerpMarket,
+    reading: { price: bigint; conf: bigint },
+    oracle: bigint,
+    side: Side,
+    slot?: bigint,
+  ): { oracle: bigint; spread: number; fillPrice: bigint } {
+    const conf = risk.confRatio(reading.conf, reading.price < 0n ? -reading.price : reading.price);
+    const spread = risk.fillSpread(market.minSpread ?? 0, conf, market.spreadZ ?? 0, market.variance ?? 0n, market.maxFillAge ?? 0);
+    const sameSlot = slot !== undefined && market.obsSlot === slot;
+    const lo = sameSlot ? (market.obsLo ?? 0n) : 0n;
+    const hi = sameSlot ? (market.obsHi ?? 0n) : 0n;
+    return { oracle, spread, fillPrice: risk.fillPrice(side === "buy", oracle, lo, hi, spread) };
+  }
+
+  /** {@link FulcrumClient.fillQuote} for market `marketIndex` now (its oracle and the current slot). */
+  async quoteFill(marketIndex: number, side: Side, state?: ExchangeState): Promise<{ oracle: bigint; spread: number; fillPrice: bigint }> {
+    const s = state ?? (await this.loadExchange());
+    const m = this.marketEntry(s, marketIndex);
+    const [info] = await this.getMultiple([m.market.oracle]);
+    if (!info) throw new Error(`oracle ${m.market.oracle.toBase58()} not found`);
+    const reading = readOracle(info.data, info.owner, m.market.feedId);
+    const price = toEnginePrice(reading, m.market.baseDecimals, s.exchange.quoteDecimals);
+    const slot = BigInt(await this.connection.getSlot("confirmed"));
+    return FulcrumClient.fillQuote(m.market, reading, price.oracle, side, slot);
+  }
+
+  /**
+   * `place_perp_trade`. `limitPrice` bounds the fill price (spread included); without it,
+   * `slippagePpm` sets it that far past the quoted fill price ({@link FulcrumClient.quoteFill}:
+   * oracle ± the latency spread), and with neither the trade takes any price.
+   */
   async placePerpTradeIx(
     marketIndex: number,
     side: Side,
     baseSize: bigint,
-    opts: { limitPrice?: bigint; reduceOnly?: boolean; account?: PublicKey } = {},
+    opts: { limitPrice?: bigint; slippagePpm?: number; reduceOnly?: boolean; account?: PublicKey } = {},
   ): Promise<TransactionInstruction> {
     const state = await this.loadExchange();
     const m = this.marketEntry(state, marketIndex);
+    let limitPrice = opts.limitPrice;
+    if (limitPrice === undefined && opts.slippagePpm !== undefined) {
+      const q = await this.quoteFill(marketIndex, side, state);
+      const slip = BigInt(opts.slippagePpm);
+      limitPrice = side === "buy"
+        ? risk.mulDivCeil(q.fillPrice, risk.RATIO_ONE + slip, risk.RATIO_ONE)
+        : risk.mulDivFloor(q.fillPrice, slip >= risk.RATIO_ONE ? 0n : risk.RATIO_ONE - slip, risk.RATIO_ONE);
+    }
     const address = opts.account ?? this.marginAccountAddress();
     const acct = await this.marginAccount(address);
     const held = acct?.perps.find((p) => p.marketIndex === marketIndex)?.base ?? 0n;
     let delta = side === "buy" ? baseSize : -baseSize;
     const absHeld = held < 0n ? -held : held;
     if (opts.reduceOnly && held !== 0n && baseSize > absHeld) delta = -held;
-    const limit = opts.limitPrice ?? (side === "buy" ? U64_MAX : 0n);
+    const limit = limitPrice ?? (side === "buy" ? U64_MAX : 0n);
     return this.program.methods
       .placePerpTrade({ side: sideArg(side), baseSize: bn(baseSize), limitPrice: bn(limit), reduceOnly: opts.reduceOnly ?? false })
       .accountsPartial({
@@ -741,6 +983,7 @@ export class FulcrumClient {
         bank: b.address,
         vault: b.bank.vault,
         tokenProgram: TOKEN_PROGRAM_ID,
+        pool: this.poolAddress,
       })
       .remainingAccounts(this.healthMetas(slots, state))
       .instruction();
@@ -781,22 +1024,101 @@ export class FulcrumClient {
     return { state, common, quoteAta: this.ata(quote.bank.mint), lpAta: this.ata(this.lpMint) };
   }
 
-  async lpDepositIx(amount: bigint): Promise<TransactionInstruction> {
+  /** The provider's cooldown account (`[lp_position, exchange, provider]`). */
+  lpPositionAddress(provider: PublicKey = this.owner): PublicKey {
+    return pda.lpPositionAddress(this.exchange, provider, this.programId);
+  }
+
+  /**
+   * Deposits `amount` of quote for at least `minSharesOut` shares (`LpSlippageExceeded`
+   * otherwise; see `previewLpDeposit`). With an exchange LP cooldown the shares are locked in the
+   * provider's `LpPosition` until `lpClaimIx`.
+   */
+  async lpDepositIx(amount: bigint, minSharesOut = 0n): Promise<TransactionInstruction> {
     const { state, common, quoteAta, lpAta } = await this.lpAccounts();
     return this.program.methods
-      .lpDeposit(bn(amount))
-      .accountsPartial({ ...common, source: quoteAta, lpDestination: lpAta })
+      .lpDeposit(bn(amount), bn(minSharesOut))
+      .accountsPartial({
+        ...common, source: quoteAta, lpDestination: lpAta, lpPosition: this.lpPositionAddress(), systemProgram: SystemProgram.programId,
+      })
       .remainingAccounts(this.marketMetas(state))
       .instruction();
   }
 
-  async lpWithdrawIx(shares: bigint): Promise<TransactionInstruction> {
+  /** Burns `shares` for at least `minAmountOut` of quote, after the withdrawal fee. */
+  async lpWithdrawIx(shares: bigint, minAmountOut = 0n): Promise<TransactionInstruction> {
     const { state, common, quoteAta, lpAta } = await this.lpAccounts();
     return this.program.methods
-      .lpWithdraw(bn(shares))
+      .lpWithdraw(bn(shares), bn(minAmountOut))
       .accountsPartial({ ...common, lpSource: lpAta, destination: quoteAta })
       .remainingAccounts(this.marketMetas(state))
       .instruction();
+  }
+
+  /** Mints the provider's locked shares once the cooldown has passed (`LpCooldownActive` before). */
+  async lpClaimIx(): Promise<TransactionInstruction> {
+    const { common, lpAta } = await this.lpAccounts();
+    return this.program.methods
+      .lpClaim()
+      .accountsPartial({
+        exchange: common.exchange, pool: common.pool, lpMint: common.lpMint, lpPosition: this.lpPositionAddress(),
+        lpDestination: lpAta, provider: common.provider, tokenProgram: common.tokenProgram,
+      })
+      .instruction();
+  }
+
+  /** The provider's shares still in cooldown, if any. */
+  async lpPosition(provider: PublicKey = this.owner): Promise<LpPosition | null> {
+    const info = await this.connection.getAccountInfo(this.lpPositionAddress(provider));
+    return info ? decodeLpPosition(info.data) : null;
+  }
+
+  /**
+   * The pool as LP flows value it now, each market at its oracle mid with funding accrued to the
+   * last crank (`risk.LpValuation`), and the share supply (minted + locked + dead). The program
+   * marks each market at the edge of its confidence interval against the LP and accrues funding
+   * to the second, so its figure can differ by the confidence and a few seconds of funding: a
+   * preview, to set `minSharesOut` / `minAmountOut` with some slippage.
+   */
+  async lpValuation(side: risk.Rounding): Promise<{ valuation: risk.LpValuation; supply: bigint }> {
+    const state = await this.loadExchange(true);
+    const prices = await this.fetchPrices(state);
+    const markets: risk.MarketExposure[] = [];
+    const funding: risk.MarketFunding[] = [];
+    for (const { market: m } of [...state.markets.values()]) {
+      const p = prices.get(priceKey(m.oracle, m.baseDecimals));
+      if (!p) throw new Error("an oracle of the exchange could not be read");
+      markets.push({ longBase: m.longBase, shortBase: m.shortBase, longQuoteEntry: m.longQuoteEntry, shortQuoteEntry: m.shortQuoteEntry, price: p.oracle });
+      const z = new Uint8Array(16);
+      funding.push({
+        index: i128FromBytes(m.cumulativeFunding),
+        borrow: m.cumulativeBorrow ? i128FromBytes(m.cumulativeBorrow) : 0n,
+        longSnapshots: i128FromBytes(m.longFundingSnapshots ?? z),
+        shortSnapshots: i128FromBytes(m.shortFundingSnapshots ?? z),
+      });
+    }
+    const pool = state.pool;
+    const ex = state.exchange;
+    const minted = (await this.connection.getTokenSupply(this.lpMint)).value.amount;
+    const supply = BigInt(minted) + (pool.lockedShares ?? 0n) + (pool.deadShares ?? 0n);
+    const valuation: risk.LpValuation = {
+      balance: pool.balance, markets, funding, unresolvedBadDebt: pool.unresolvedBadDebt ?? 0n, insuranceBalance: pool.insuranceBalance,
+      maxPnlFactor: (side === risk.Rounding.Up ? ex.maxPnlFactorForDeposits : ex.maxPnlFactorForWithdrawals) ?? 0,
+    };
+    return { valuation, supply };
+  }
+
+  /** Shares an LP deposit of `amount` would mint now (see `lpValuation`). */
+  async previewLpDeposit(amount: bigint): Promise<bigint> {
+    const { valuation, supply } = await this.lpValuation(risk.Rounding.Up);
+    return risk.previewLpDeposit(amount, valuation, supply);
+  }
+
+  /** Quote burning `shares` would pay now, after the withdrawal fee (see `lpValuation`). */
+  async previewLpWithdraw(shares: bigint): Promise<bigint> {
+    const { valuation, supply } = await this.lpValuation(risk.Rounding.Down);
+    const state = await this.loadExchange();
+    return risk.previewLpWithdrawal(shares, valuation, supply, state.exchange.lpWithdrawalFee ?? 0);
   }
 
   async insuranceDepositIx(amount: bigint): Promise<TransactionInstruction> {
@@ -985,7 +1307,12 @@ export class FulcrumClient {
     const mint = this.bankEntry(state, bankIndex).bank.mint;
     return this.send([...this.ataIxs([mint]), await this.withdrawIx(bankIndex, amount)]);
   }
-  async trade(marketIndex: number, side: Side, baseSize: bigint, opts: { limitPrice?: bigint; reduceOnly?: boolean } = {}): Promise<string> {
+  async trade(
+    marketIndex: number,
+    side: Side,
+    baseSize: bigint,
+    opts: { limitPrice?: bigint; slippagePpm?: number; reduceOnly?: boolean } = {},
+  ): Promise<string> {
     return this.send([await this.placePerpTradeIx(marketIndex, side, baseSize, opts)]);
   }
   async closePosition(marketIndex: number): Promise<string> {
@@ -1003,11 +1330,14 @@ export class FulcrumClient {
     if (this.state) await this.loadExchange(true);
     return sig;
   }
-  async lpDeposit(amount: bigint): Promise<string> {
-    return this.send([...this.ataIxs([this.lpMint]), await this.lpDepositIx(amount)]);
+  async lpDeposit(amount: bigint, minSharesOut = 0n): Promise<string> {
+    return this.send([...this.ataIxs([this.lpMint]), await this.lpDepositIx(amount, minSharesOut)]);
   }
-  async lpWithdraw(shares: bigint): Promise<string> {
-    return this.send([await this.lpWithdrawIx(shares)]);
+  async lpWithdraw(shares: bigint, minAmountOut = 0n): Promise<string> {
+    return this.send([await this.lpWithdrawIx(shares, minAmountOut)]);
+  }
+  async lpClaim(): Promise<string> {
+    return this.send([...this.ataIxs([this.lpMint]), await this.lpClaimIx()]);
   }
 
   /**

@@ -3,7 +3,8 @@
  * the local-only `fulcrum_getBootstrap`), or one written by hand for devnet.
  */
 import { readFileSync } from "node:fs";
-import { Keypair, PublicKey } from "@solana/web3.js";
+import { Connection, Keypair, PublicKey } from "@solana/web3.js";
+import { setMockPythPrice, type OracleEntry } from "./mockPyth";
 
 export interface BankInfo {
   index: number;
@@ -37,7 +38,12 @@ export interface Deployment {
   lpMint: string;
   banks: BankInfo[];
   markets: MarketInfo[];
-  oracles?: Record<string, { address: string; format: string }>;
+  oracles?: Record<string, OracleEntry>;
+  /**
+   * How prices move on this chain: absent, the local chain's `fulcrum_setPrice`; "mock-pyth",
+   * transactions to mock-pyth on a local validator (`scripts/test-validator.sh`; see mockPyth.ts).
+   */
+  prices?: "mock-pyth";
   /** Local chain only: the faucet (mint authority of the test tokens) and admin keys. */
   localOnly?: { faucetSecretKey: number[]; adminSecretKey: number[] };
 }
@@ -69,8 +75,19 @@ export const faucetKeypair = (d: Deployment): Keypair | null =>
 
 export const pk = (s: string): PublicKey => new PublicKey(s);
 
-/** Local chain only: sets an oracle price (`fulcrum_setPrice`). */
-export async function setLocalPrice(rpcUrl: string, symbol: string, price: number): Promise<void> {
+/**
+ * Local chain or local validator only: sets an oracle price. With a deployment whose `prices` is
+ * "mock-pyth", through mock-pyth (paid by the faucet key); otherwise the local chain's
+ * `fulcrum_setPrice`.
+ */
+export async function setLocalPrice(rpcUrl: string, symbol: string, price: number, deployment?: Deployment): Promise<void> {
+  if (deployment?.prices === "mock-pyth") {
+    const oracle = deployment.oracles?.[symbol.toUpperCase()];
+    const faucet = faucetKeypair(deployment);
+    if (!oracle || !faucet) throw new Error(`mock-pyth: no oracle '${symbol}' or no faucet key in the deployment`);
+    await setMockPythPrice(new Connection(rpcUrl, "confirmed"), faucet, oracle, price);
+    return;
+  }
   const r = await fetch(rpcUrl, {
     method: "POST",
     headers: { "content-type": "application/json" },

@@ -4,6 +4,8 @@ export * from "./accounts";
 export * from "./errors";
 export * from "./deployment";
 export * from "./oracle";
+export * from "./mockPyth";
+export * from "./bootstrap";
 export * as pda from "./pda";
 export { PROGRAM_ID } from "./pda";
 export * from "./layout";

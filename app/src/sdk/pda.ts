@@ -18,6 +18,8 @@ export const SEEDS = {
   POOL: Buffer.from("pool"),
   /** `[LP_MINT, exchange]` */
   LP_MINT: Buffer.from("lp_mint"),
+  /** `[LP_POSITION, exchange, provider]`: a provider's LP shares in cooldown. */
+  LP_POSITION: Buffer.from("lp_position"),
   /** `[MARGIN_ACCOUNT, exchange, owner, sub_account_id (u16 LE)]` */
   MARGIN_ACCOUNT: Buffer.from("margin"),
   /** `[CORRELATIONS, exchange]`: the exchange's portfolio-margin configuration. */
@@ -44,6 +46,8 @@ export const poolAddress = (exchange: PublicKey, programId = PROGRAM_ID): Public
   find([SEEDS.POOL, exchange.toBuffer()], programId);
 export const lpMintAddress = (exchange: PublicKey, programId = PROGRAM_ID): PublicKey =>
   find([SEEDS.LP_MINT, exchange.toBuffer()], programId);
+export const lpPositionAddress = (exchange: PublicKey, provider: PublicKey, programId = PROGRAM_ID): PublicKey =>
+  find([SEEDS.LP_POSITION, exchange.toBuffer(), provider.toBuffer()], programId);
 export const marginAccountAddress = (exchange: PublicKey, owner: PublicKey, subAccountId = 0, programId = PROGRAM_ID): PublicKey =>
   find([SEEDS.MARGIN_ACCOUNT, exchange.toBuffer(), owner.toBuffer(), u16le(subAccountId)], programId);
 export const correlationsAddress = (exchange: PublicKey, programId = PROGRAM_ID): PublicKey =>

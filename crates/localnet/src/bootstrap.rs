@@ -135,6 +135,12 @@ pub async fn demo(chain: &Chain, prices: &PriceBook, rpc_url: &str) -> Result<Va
         insurance_fee_share: 100_000,
         insurance_floor: 0,
         dust_notional: 10 * USDC,
+        // LP flows: a local chain withdraws at once (mainnet-like: 86,400 s and a fee); traders'
+        // PnL counted by deposits at most 60% of the pool, their losses by withdrawals at most 30%.
+        lp_cooldown_secs: 0,
+        lp_withdrawal_fee: 0,
+        max_pnl_factor_for_deposits: 600_000,
+        max_pnl_factor_for_withdrawals: 300_000,
     };
     let ix = Instruction {
         program_id: fulcrum::ID,
@@ -267,6 +273,25 @@ pub async fn demo(chain: &Chain, prices: &PriceBook, rpc_url: &str) -> Result<Va
                     max_funding_rate: 0,
                     impact_fee: 0,
                     liquidation_max_age: 120,
+                    // Latency spread: max(conf / price, 3σ over the fill age); fills take
+                    // prices as old as margin checks (the local chain republishes slowly).
+                    max_fill_age: 60,
+                    min_spread: 0,
+                    spread_z: 3_000_000,
+                    // Winners are always paid: each of the three markets' winners may be paid up
+                    // to 30% of the pool's cash (Σ 90% ≤ 100%); auto-deleveraging above 45%,
+                    // down to 25%.
+                    max_pnl_factor: 300_000,
+                    adl_threshold: 450_000,
+                    adl_floor: 250_000,
+                    // Pool capacity off, as the program tests' defaults.
+                    reserve_factor: 0,
+                    borrow_base_rate: 0,
+                    borrow_slope1: 0,
+                    borrow_kink: 800_000,
+                    borrow_slope2: 0,
+                    oi_shock: 0,
+                    oi_pool_fraction: 0,
                 },
             }
             .data(),
@@ -300,8 +325,10 @@ pub async fn demo(chain: &Chain, prices: &PriceBook, rpc_url: &str) -> Result<Va
         vault: quote_vault,
         source: lp_quote,
         lp_destination: lp_shares,
+        lp_position: pda(&[seeds::LP_POSITION, exchange.as_ref(), faucet.pubkey().as_ref()]),
         provider: faucet.pubkey(),
         token_program: spl_token::ID,
+        system_program: anchor_lang::system_program::ID,
     }
     .to_account_metas(None);
     for m in &markets {
@@ -313,7 +340,7 @@ pub async fn demo(chain: &Chain, prices: &PriceBook, rpc_url: &str) -> Result<Va
     let ix = Instruction {
         program_id: fulcrum::ID,
         accounts: metas,
-        data: fulcrum::instruction::LpDeposit { amount: seed }.data(),
+        data: fulcrum::instruction::LpDeposit { amount: seed, min_shares_out: 0 }.data(),
     };
     chain.send_ixs(&[ix], &[&faucet]).await?;
     let ix = Instruction {

@@ -29,11 +29,23 @@ use tokio::sync::{broadcast, Mutex};
 
 /// Lamports per signature of the bank (`FeeRateGovernor` of program-test).
 pub const LAMPORTS_PER_SIGNATURE: u64 = 5_000;
-/// How long the bank accepts a blockhash. program-test registers a new blockhash every 6.4 ms
-/// (64 ticks of 100 µs) and a transaction may use one of the last 150, so a blockhash lives about
-/// one second here, not the ~60 s of a cluster: `lastValidBlockHeight` says so, and clients
-/// re-sign with a fresh blockhash when they get `BlockhashNotFound` (the SDK does).
-pub const BLOCKHASH_LIFETIME_MS: u64 = 900;
+/// Slots a blockhash handed out by the chain stays valid, as on a validator (`MAX_PROCESSING_AGE`):
+/// `lastValidBlockHeight` is the slot it was handed out at plus this.
+///
+/// The bank itself rotates blockhashes much faster: program-test registers a new one every
+/// 6.4 ms (64 ticks of 100 µs, hard-coded) and accepts one of the last 150, about one second.
+/// So the chain remembers every blockhash it hands out (`getLatestBlockhash`, a simulation's
+/// replacement blockhash) with its slot, and while that blockhash is within this many slots a
+/// transaction carrying it runs with the bank's current blockhash in its message instead. Its
+/// signatures are verified by the RPC layer against the message as signed (the bank does not
+/// verify signatures, a validator's sigverify stage does); the record `getTransaction` returns is
+/// the transaction as sent. A repeated signature is refused as `AlreadyProcessed` by the chain
+/// itself. Blockhashes the chain did not hand out (durable nonces) go to the bank unchanged.
+pub const BLOCKHASH_VALID_SLOTS: u64 = 150;
+/// Slots of prioritization fees `getRecentPrioritizationFees` reports (a validator's cache).
+pub const PRIORITIZATION_FEE_SLOTS: u64 = 150;
+/// The Compute Budget program (SetComputeUnitPrice sets a transaction's prioritization fee).
+const COMPUTE_BUDGET_ID: Pubkey = Pubkey::from_str_const("ComputeBudget111111111111111111111111111111");
 /// Size of an address lookup table's header before its addresses.
 const LOOKUP_TABLE_META_SIZE: usize = 56;
 
@@ -64,9 +76,45 @@ fn sync_bank<T>(f: impl FnOnce() -> T) -> T {
 /// What happened on the chain, for the WebSocket subscriptions.
 #[derive(Clone, Debug)]
 pub enum Notice {
-    Slot { slot: u64 },
-    Account { key: Pubkey, account: Option<Account>, slot: u64 },
-    Signature { signature: Signature, err: Option<TransactionError>, slot: u64 },
+    Slot {
+        slot: u64,
+    },
+    Account {
+        key: Pubkey,
+        account: Option<Account>,
+        slot: u64,
+    },
+    Signature {
+        signature: Signature,
+        err: Option<TransactionError>,
+        slot: u64,
+    },
+    /// A processed transaction's logs; `keys` are all its account keys (lookup tables resolved).
+    Logs {
+        signature: Signature,
+        err: Option<TransactionError>,
+        logs: Vec<String>,
+        keys: Vec<Pubkey>,
+        slot: u64,
+    },
+}
+
+/// Prioritization fees (micro-lamports per compute unit) of the transactions of one slot.
+#[derive(Clone, Debug, Default)]
+pub struct SlotFees {
+    /// Lowest fee of any transaction in the slot.
+    pub min: Option<u64>,
+    /// Lowest fee of the transactions write-locking each account.
+    pub writable: HashMap<Pubkey, u64>,
+}
+
+/// One entry of `getSignaturesForAddress`.
+#[derive(Clone, Debug)]
+pub struct SignatureInfo {
+    pub signature: Signature,
+    pub slot: u64,
+    pub err: Option<TransactionError>,
+    pub block_time: i64,
 }
 
 /// A processed transaction as `getTransaction` reports it.
@@ -99,6 +147,10 @@ struct Inner {
     ctx: ProgramTestContext,
     cache: HashMap<Pubkey, Account>,
     txs: HashMap<Signature, TxRecord>,
+    /// Signatures of the processed transactions mentioning each address, oldest first.
+    by_address: HashMap<Pubkey, Vec<Signature>>,
+    /// Prioritization fees by slot (the last [`PRIORITIZATION_FEE_SLOTS`]).
+    fees: BTreeMap<u64, SlotFees>,
     nonce: u32,
     unix_time: i64,
     tx_count: u64,
@@ -112,6 +164,10 @@ pub struct Chain {
     payer: Keypair,
     events: broadcast::Sender<Notice>,
     slot: AtomicU64,
+    /// The slot the chain started at.
+    first_slot: u64,
+    /// Blockhashes handed out, with the slot each was first handed out at.
+    issued: std::sync::Mutex<HashMap<Hash, u64>>,
     genesis_hash: Hash,
     epoch_schedule: solana_sdk::epoch_schedule::EpochSchedule,
 }
@@ -126,6 +182,22 @@ pub fn rewrite_logs(logs: Vec<String>) -> Vec<String> {
             None => l,
         })
         .collect()
+}
+
+/// The compute unit price (micro-lamports) a transaction sets with the Compute Budget program's
+/// `SetComputeUnitPrice` (tag 3, u64 little-endian); 0 without one.
+fn compute_unit_price(tx: &VersionedTransaction) -> u64 {
+    let keys = tx.message.static_account_keys();
+    tx.message
+        .instructions()
+        .iter()
+        .filter(|ix| keys.get(usize::from(ix.program_id_index)) == Some(&COMPUTE_BUDGET_ID))
+        .filter_map(|ix| match ix.data.split_first() {
+            Some((3, rest)) => rest.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok()).map(u64::from_le_bytes),
+            _ => None,
+        })
+        .next_back()
+        .unwrap_or(0)
 }
 
 fn wall_clock() -> i64 {
@@ -143,9 +215,18 @@ fn same(a: Option<&Account>, b: Option<&Account>) -> bool {
 impl Chain {
     /// Starts the bank with Fulcrum and SPL Token, clock at wall time. Fulcrum runs natively, or
     /// with `FULCRUM_SBF=1` from `target/deploy/fulcrum.so` (`scripts/build-sbf.sh`; or the one in
-    /// `SBF_OUT_DIR`) in the real Solana VM.
-    pub async fn start() -> Result<Arc<Chain>, BoxError> {
-        let ctx = fulcrum_testkit::program_test().start_with_context().await;
+    /// `SBF_OUT_DIR`) in the real Solana VM. With `mock_pyth`, mock-pyth (`programs/mock-pyth`)
+    /// runs at both Pyth program ids as on the local validator of `scripts/test-validator.sh`
+    /// (natively; in SBF mode from `mock_pyth.so` beside `fulcrum.so`, in the real VM, which
+    /// `scripts/build-sbf.sh --mock-pyth` builds: program-test refuses to start without it).
+    pub async fn start(mock_pyth: bool) -> Result<Arc<Chain>, BoxError> {
+        let mut pt = fulcrum_testkit::program_test();
+        if mock_pyth {
+            for (name, id) in [("mock_pyth", mock_pyth::PYTH_RECEIVER), ("mock_pyth", mock_pyth::PYTH_LEGACY_MAINNET)] {
+                pt.add_program(name, id, solana_program_test::processor!(mock_pyth::process_instruction));
+            }
+        }
+        let ctx = pt.start_with_context().await;
         let banks = ctx.banks_client.clone();
         let payer = ctx.payer.insecure_clone();
         let genesis_hash = ctx.genesis_config().hash();
@@ -157,6 +238,8 @@ impl Chain {
                 ctx,
                 cache: HashMap::new(),
                 txs: HashMap::new(),
+                by_address: HashMap::new(),
+                fees: BTreeMap::new(),
                 nonce: 0,
                 unix_time: wall_clock(),
                 tx_count: 0,
@@ -165,6 +248,8 @@ impl Chain {
             payer,
             events,
             slot: AtomicU64::new(clock.slot),
+            first_slot: clock.slot,
+            issued: std::sync::Mutex::new(HashMap::new()),
             genesis_hash,
             epoch_schedule,
         });
@@ -313,7 +398,17 @@ impl Chain {
     /// bank forks' and then takes the program cache's. A simulation racing the slot timer
     /// deadlocked the whole bank that way (seen as `getHealth` hanging once in a few runs).
     pub async fn simulate(&self, tx: VersionedTransaction) -> Result<Simulation, BoxError> {
-        let _serialised = self.inner.lock().await;
+        let serialised = self.inner.lock().await;
+        let sig = tx.signatures.first().copied().unwrap_or_default();
+        if sig != Signature::default() && serialised.txs.contains_key(&sig) {
+            return Ok(Simulation {
+                err: Some(TransactionError::AlreadyProcessed),
+                logs: vec![],
+                units: 0,
+                return_data: None,
+            });
+        }
+        let tx = self.executable(tx).await?;
         let r = bank("simulateTransaction", self.banks.simulate_transaction(tx)).await?;
         let err = match r.result {
             Some(Ok(())) => None,
@@ -334,17 +429,29 @@ impl Chain {
         let (keys, lw, lr) = self.account_keys(&tx).await;
         let all: Vec<Pubkey> = keys.iter().chain(&lw).chain(&lr).copied().collect();
         let mut inner = self.inner.lock().await;
+        // The bank's status cache cannot see a repeat of a transaction whose blockhash was
+        // replaced (see [`BLOCKHASH_VALID_SLOTS`]): the chain refuses it itself.
+        if inner.txs.contains_key(&sig) {
+            return Ok(Err(TransactionError::AlreadyProcessed));
+        }
+        let run = self.executable(tx.clone()).await?;
         // Pre-balances: make sure every key is indexed first.
         let missing: Vec<Pubkey> = all.iter().filter(|k| !inner.cache.contains_key(k)).copied().collect();
         self.refresh(&mut inner, &missing).await?;
         let pre: Vec<u64> = all.iter().map(|k| inner.cache.get(k).map(|a| a.lamports).unwrap_or(0)).collect();
-        let r = bank("processTransaction", self.banks.process_transaction_with_metadata(tx.clone())).await?;
+        let r = bank("processTransaction", self.banks.process_transaction_with_metadata(run)).await?;
         let Some(meta) = r.metadata else {
             return Ok(Err(r.result.err().unwrap_or(TransactionError::BlockhashNotFound)));
         };
         self.refresh(&mut inner, &all).await?;
         let post: Vec<u64> = all.iter().map(|k| inner.cache.get(k).map(|a| a.lamports).unwrap_or(0)).collect();
         let slot = self.slot();
+        let price = compute_unit_price(&tx);
+        let writable: Vec<Pubkey> = (0..keys.len())
+            .filter(|i| tx.message.is_maybe_writable(*i, None))
+            .map(|i| keys[i])
+            .chain(lw.iter().copied())
+            .collect();
         let rec = TxRecord {
             slot,
             block_time: inner.unix_time,
@@ -361,14 +468,110 @@ impl Chain {
         };
         inner.txs.insert(sig, rec.clone());
         inner.tx_count += 1;
+        let mut mentioned = all.clone();
+        mentioned.sort();
+        mentioned.dedup();
+        for k in &mentioned {
+            inner.by_address.entry(*k).or_default().push(sig);
+        }
+        let fees = inner.fees.entry(slot).or_default();
+        fees.min = Some(fees.min.map_or(price, |m| m.min(price)));
+        for k in writable {
+            let f = fees.writable.entry(k).or_insert(price);
+            *f = (*f).min(price);
+        }
+        let oldest = slot.saturating_sub(PRIORITIZATION_FEE_SLOTS);
+        inner.fees = inner.fees.split_off(&oldest);
         drop(inner);
         self.notify(Notice::Signature { signature: sig, err: rec.err.clone(), slot });
+        self.notify(Notice::Logs { signature: sig, err: rec.err.clone(), logs: rec.logs.clone(), keys: all, slot });
         Ok(Ok(rec))
     }
 
-    /// A fresh blockhash of the bank.
+    /// A fresh blockhash of the bank, valid for [`BLOCKHASH_VALID_SLOTS`] slots from now.
     pub async fn latest_blockhash(&self) -> Result<Hash, BoxError> {
-        Ok(self.banks.get_latest_blockhash().await?)
+        let h = self.banks.get_latest_blockhash().await?;
+        let slot = self.slot();
+        if let Ok(mut issued) = self.issued.lock() {
+            // The latest slot it was handed out at: the `lastValidBlockHeight` clients saw last.
+            let at = issued.entry(h).or_insert(slot);
+            *at = (*at).max(slot);
+            if issued.len() > 4096 {
+                issued.retain(|_, s| *s + BLOCKHASH_VALID_SLOTS >= slot);
+            }
+        }
+        Ok(h)
+    }
+
+    /// `h` was handed out by the chain no more than [`BLOCKHASH_VALID_SLOTS`] slots ago.
+    fn issued_and_live(&self, h: &Hash) -> bool {
+        let slot = self.slot();
+        self.issued.lock().ok().and_then(|i| i.get(h).copied()).is_some_and(|s| slot <= s + BLOCKHASH_VALID_SLOTS)
+    }
+
+    /// `tx` as the bank runs it: with the bank's current blockhash when it carries one the chain
+    /// handed out that is still live (see [`BLOCKHASH_VALID_SLOTS`]); otherwise unchanged.
+    async fn executable(&self, mut tx: VersionedTransaction) -> Result<VersionedTransaction, BoxError> {
+        if self.issued_and_live(tx.message.recent_blockhash()) {
+            let h = bank("getLatestBlockhash", self.banks.get_latest_blockhash()).await?;
+            tx.message.set_recent_blockhash(h);
+        }
+        Ok(tx)
+    }
+
+    /// Processed transactions mentioning `address`, newest first: at most `limit`, starting
+    /// after `before` and stopping before `until` (both excluded).
+    pub async fn signatures_for(
+        &self,
+        address: &Pubkey,
+        limit: usize,
+        before: Option<Signature>,
+        until: Option<Signature>,
+    ) -> Vec<SignatureInfo> {
+        let inner = self.inner.lock().await;
+        let Some(sigs) = inner.by_address.get(address) else { return vec![] };
+        let mut newest_first = sigs.iter().rev().peekable();
+        if let Some(b) = before {
+            // Nothing when `before` does not mention the address, as a validator answers.
+            if !sigs.contains(&b) {
+                return vec![];
+            }
+            for s in newest_first.by_ref() {
+                if *s == b {
+                    break;
+                }
+            }
+        }
+        newest_first
+            .take_while(|s| Some(**s) != until)
+            .take(limit)
+            .filter_map(|s| {
+                inner.txs.get(s).map(|r| SignatureInfo {
+                    signature: *s,
+                    slot: r.slot,
+                    err: r.err.clone(),
+                    block_time: r.block_time,
+                })
+            })
+            .collect()
+    }
+
+    /// `(slot, fee)` for each of the last [`PRIORITIZATION_FEE_SLOTS`] slots up to the current
+    /// one, as a validator's prioritization fee cache answers: the lowest compute unit price of
+    /// the slot's transactions (0 without any), raised to the lowest price paid by the
+    /// transactions write-locking each of `accounts` in that slot.
+    pub async fn prioritization_fees(&self, accounts: &[Pubkey]) -> Vec<(u64, u64)> {
+        let inner = self.inner.lock().await;
+        let now = self.slot();
+        let first = now.saturating_sub(PRIORITIZATION_FEE_SLOTS - 1).max(self.first_slot);
+        (first..=now)
+            .map(|slot| {
+                let fee = inner.fees.get(&slot).map_or(0, |f| {
+                    accounts.iter().filter_map(|a| f.writable.get(a)).fold(f.min.unwrap_or(0), |m, x| m.max(*x))
+                });
+                (slot, fee)
+            })
+            .collect()
     }
 
     /// Builds, signs (payer first) and processes `ixs`; fails on any error. Each transaction gets a
@@ -402,8 +605,12 @@ impl Chain {
         self.send_ixs(&[ix], &[]).await
     }
 
-    /// The message of `tx` has a blockhash the bank still accepts.
+    /// A transaction carrying `blockhash` would be accepted: handed out by the chain within
+    /// [`BLOCKHASH_VALID_SLOTS`] slots, or still in the bank's own queue.
     pub async fn blockhash_valid(&self, blockhash: &Hash) -> Result<bool, BoxError> {
+        if self.issued_and_live(blockhash) {
+            return Ok(true);
+        }
         let msg = solana_sdk::message::Message::new_with_blockhash(&[], Some(&self.payer.pubkey()), blockhash);
         Ok(self.banks.get_fee_for_message(msg).await?.is_some())
     }

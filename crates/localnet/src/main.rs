@@ -10,6 +10,7 @@ mod bootstrap;
 mod chain;
 mod oracle;
 mod rpc;
+mod token;
 mod ws;
 
 use std::net::{IpAddr, SocketAddr};
@@ -40,6 +41,8 @@ OPTIONS:
                          (GBM with jumps, fixed seed)
   --seed N               seed of the synthetic prices (default 42)
   --slot-ms N            slot duration in milliseconds (default 400)
+  --mock-pyth            run mock-pyth (programs/mock-pyth) at the Pyth program ids, as the local
+                         validator of scripts/test-validator.sh does (its rehearsal on this chain)
   --methods              list the RPC methods served and exit
   -h, --help             this text
 
@@ -53,6 +56,7 @@ struct Args {
     prices: PriceMode,
     seed: u64,
     slot_ms: u64,
+    mock_pyth: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -64,6 +68,7 @@ fn parse_args() -> Result<Args, String> {
         prices: PriceMode::Static,
         seed: 42,
         slot_ms: 400,
+        mock_pyth: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -90,6 +95,7 @@ fn parse_args() -> Result<Args, String> {
             }
             "--seed" => a.seed = value("--seed")?.parse().map_err(|e| format!("--seed: {e}"))?,
             "--slot-ms" => a.slot_ms = value("--slot-ms")?.parse().map_err(|e| format!("--slot-ms: {e}"))?,
+            "--mock-pyth" => a.mock_pyth = true,
             "--methods" => {
                 println!("{}", rpc::METHODS.iter().chain(rpc::SUBSCRIPTIONS).copied().collect::<Vec<_>>().join("\n"));
                 std::process::exit(0);
@@ -143,7 +149,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
     // Bind first: a taken port fails fast, before the bank starts.
     let http_listener = TcpListener::bind(http_addr).await.map_err(|e| format!("bind {http_addr}: {e}"))?;
     let ws_listener = TcpListener::bind(ws_addr).await.map_err(|e| format!("bind {ws_addr}: {e}"))?;
-    let chain = Chain::start().await?;
+    let chain = Chain::start(args.mock_pyth).await?;
     let prices = PriceBook::new(args.seed);
     let rpc_url = format!("http://{http_addr}");
     let rpc = Arc::new(Rpc {
@@ -151,7 +157,6 @@ async fn run(args: Args) -> Result<(), BoxError> {
         prices: prices.clone(),
         bootstrap: tokio::sync::RwLock::new(None),
         identity: chain.payer().pubkey(),
-        slot_ms: args.slot_ms.max(10),
     });
 
     // Slots on a timer.

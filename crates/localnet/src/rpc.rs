@@ -13,8 +13,9 @@ use solana_sdk::{
     transaction::{TransactionError, VersionedTransaction},
 };
 
-use crate::chain::{Chain, TxRecord, BLOCKHASH_LIFETIME_MS};
+use crate::chain::{Chain, TxRecord, BLOCKHASH_VALID_SLOTS};
 use crate::oracle::PriceBook;
+use crate::token;
 
 /// Methods served over HTTP (and WebSocket), in the order of the issue; `fulcrum_*` are
 /// local-only.
@@ -41,13 +42,18 @@ pub const METHODS: &[&str] = &[
     "getIdentity",
     "getTransactionCount",
     "getEpochSchedule",
+    "getTokenAccountBalance",
+    "getTokenAccountsByOwner",
+    "getSignaturesForAddress",
+    "getRecentPrioritizationFees",
     "fulcrum_setPrice",
     "fulcrum_getBootstrap",
     "fulcrum_getPrices",
 ];
 
 /// WebSocket subscription methods.
-pub const SUBSCRIPTIONS: &[&str] = &["signatureSubscribe", "accountSubscribe", "programSubscribe", "slotSubscribe"];
+pub const SUBSCRIPTIONS: &[&str] =
+    &["signatureSubscribe", "accountSubscribe", "programSubscribe", "slotSubscribe", "logsSubscribe"];
 
 /// A JSON-RPC error.
 #[derive(Debug)]
@@ -84,8 +90,6 @@ pub struct Rpc {
     pub prices: Arc<PriceBook>,
     pub bootstrap: tokio::sync::RwLock<Option<Value>>,
     pub identity: Pubkey,
-    /// Slot duration, ms.
-    pub slot_ms: u64,
 }
 
 fn param(params: &Value, i: usize) -> Option<&Value> {
@@ -334,9 +338,34 @@ fn simulation_failed(sim: &crate::chain::Simulation) -> RpcError {
 }
 
 impl Rpc {
-    /// Slots a fresh blockhash stays valid (see [`BLOCKHASH_LIFETIME_MS`]), at least one.
+    /// Slots a fresh blockhash stays valid, as on a validator (see [`BLOCKHASH_VALID_SLOTS`]).
     fn blockhash_slots(&self) -> u64 {
-        (BLOCKHASH_LIFETIME_MS / self.slot_ms.max(1)).max(1)
+        BLOCKHASH_VALID_SLOTS
+    }
+
+    /// Decimals of `mint` (an SPL Token or Token-2022 mint), `None` if it is not one.
+    async fn mint_decimals(&self, mint: &Pubkey) -> Option<u8> {
+        let a = self.chain.banks().get_account(*mint).await.ok()??;
+        token::mint(&a).map(|m| m.decimals)
+    }
+
+    /// [`account_json`], with SPL Token accounts and mints parsed for `jsonParsed` as the real
+    /// API does (other accounts fall back to base64 there too).
+    async fn account_value(&self, a: &Account, enc: &AccountEncoding) -> Value {
+        if enc.encoding == "jsonParsed" && enc.slice.is_none() && token::is_token_program(&a.owner) {
+            let parsed = if let Some(t) = token::account(a) {
+                let decimals = self.mint_decimals(&t.mint).await;
+                decimals.map(|d| token::account_data_json(&t, d, &a.owner, a.data.len()))
+            } else {
+                token::mint(a).map(|m| token::mint_data_json(&m, &a.owner, a.data.len()))
+            };
+            if let Some(data) = parsed {
+                let mut v = account_json(a, enc);
+                v["data"] = data;
+                return v;
+            }
+        }
+        account_json(a, enc)
     }
 
     /// Handles one request object; `None` for notifications (no `id`).
@@ -450,7 +479,13 @@ impl Rpc {
                 let key = pubkey_param(params, 0)?;
                 let enc = AccountEncoding::from_config(&config(params, 1), "base58")?;
                 let a = chain.banks().get_account(key).await.map_err(RpcError::internal)?;
-                Ok(ctx(slot, a.map(|a| account_json(&a, &enc)).unwrap_or(Value::Null)))
+                Ok(ctx(
+                    slot,
+                    match a {
+                        Some(a) => self.account_value(&a, &enc).await,
+                        None => Value::Null,
+                    },
+                ))
             }
             "getMultipleAccounts" => {
                 let keys = param(params, 0)
@@ -467,7 +502,10 @@ impl Rpc {
                         .and_then(|s| Pubkey::from_str(s).ok())
                         .ok_or_else(|| RpcError::invalid_params(format!("Invalid param: {k}")))?;
                     let a = chain.banks().get_account(key).await.map_err(RpcError::internal)?;
-                    out.push(a.map(|a| account_json(&a, &enc)).unwrap_or(Value::Null));
+                    out.push(match a {
+                        Some(a) => self.account_value(&a, &enc).await,
+                        None => Value::Null,
+                    });
                 }
                 Ok(ctx(slot, Value::Array(out)))
             }
@@ -479,7 +517,7 @@ impl Rpc {
                 let mut out = vec![];
                 for (key, a) in chain.accounts_owned_by(&program).await {
                     if filters_match(&a, &filters)? {
-                        out.push(json!({ "pubkey": key.to_string(), "account": account_json(&a, &enc) }));
+                        out.push(json!({ "pubkey": key.to_string(), "account": self.account_value(&a, &enc).await }));
                     }
                 }
                 if cfg.get("withContext").and_then(Value::as_bool).unwrap_or(false) {
@@ -591,6 +629,118 @@ impl Rpc {
                         Ok(record_json(&rec, encoding))
                     }
                 }
+            }
+            "getTokenAccountBalance" => {
+                let key = pubkey_param(params, 0)?;
+                let a = chain
+                    .banks()
+                    .get_account(key)
+                    .await
+                    .map_err(RpcError::internal)?
+                    .ok_or_else(|| RpcError::invalid_params("Invalid param: could not find account"))?;
+                let t =
+                    token::account(&a).ok_or_else(|| RpcError::invalid_params("Invalid param: not a Token account"))?;
+                let decimals = self
+                    .mint_decimals(&t.mint)
+                    .await
+                    .ok_or_else(|| RpcError::invalid_params("Invalid param: could not find mint"))?;
+                Ok(ctx(slot, token::amount_json(t.amount, decimals)))
+            }
+            "getTokenAccountsByOwner" => {
+                let owner = pubkey_param(params, 0)?;
+                let filter = param(params, 1).filter(|v| v.is_object()).ok_or_else(|| {
+                    RpcError::invalid_params("Invalid params: a filter {\"mint\": …} or {\"programId\": …} is required")
+                })?;
+                let key_of = |field: &str| -> Result<Option<Pubkey>, RpcError> {
+                    match filter.get(field).and_then(Value::as_str) {
+                        None => Ok(None),
+                        Some(s) => Pubkey::from_str(s)
+                            .map(Some)
+                            .map_err(|_| RpcError::invalid_params(format!("Invalid param: {s}"))),
+                    }
+                };
+                let (mint, program) = match (key_of("mint")?, key_of("programId")?) {
+                    (Some(m), None) => {
+                        let a = chain
+                            .banks()
+                            .get_account(m)
+                            .await
+                            .map_err(RpcError::internal)?
+                            .filter(|a| token::mint(a).is_some())
+                            .ok_or_else(|| RpcError::invalid_params("Invalid param: could not find mint"))?;
+                        (Some(m), a.owner)
+                    }
+                    (None, Some(p)) if token::is_token_program(&p) => (None, p),
+                    (None, Some(_)) => {
+                        return Err(RpcError::invalid_params("Invalid param: unrecognized Token program id"))
+                    }
+                    _ => {
+                        return Err(RpcError::invalid_params("Invalid params: give exactly one of mint and programId"))
+                    }
+                };
+                let enc = AccountEncoding::from_config(&config(params, 2), "binary")?;
+                let mut out = vec![];
+                for (key, a) in chain.accounts_owned_by(&program).await {
+                    let Some(t) = token::account(&a) else { continue };
+                    if t.owner == owner && mint.is_none_or(|m| m == t.mint) {
+                        out.push(json!({ "pubkey": key.to_string(), "account": self.account_value(&a, &enc).await }));
+                    }
+                }
+                Ok(ctx(slot, Value::Array(out)))
+            }
+            "getSignaturesForAddress" => {
+                let address = pubkey_param(params, 0)?;
+                let cfg = config(params, 1);
+                let limit = cfg.get("limit").and_then(Value::as_u64).unwrap_or(1000);
+                if limit == 0 || limit > 1000 {
+                    return Err(RpcError::invalid_params("Invalid limit; max 1000"));
+                }
+                let sig_of = |field: &str| -> Result<Option<Signature>, RpcError> {
+                    match cfg.get(field).and_then(Value::as_str) {
+                        None => Ok(None),
+                        Some(s) => Signature::from_str(s)
+                            .map(Some)
+                            .map_err(|_| RpcError::invalid_params(format!("Invalid param: {s}"))),
+                    }
+                };
+                let (before, until) = (sig_of("before")?, sig_of("until")?);
+                let sigs = chain.signatures_for(&address, limit as usize, before, until).await;
+                Ok(Value::Array(
+                    sigs.iter()
+                        .map(|s| {
+                            json!({
+                                "signature": s.signature.to_string(),
+                                "slot": s.slot,
+                                "err": tx_err_json(&s.err),
+                                "memo": null,
+                                "blockTime": s.block_time,
+                                "confirmationStatus": "finalized",
+                            })
+                        })
+                        .collect(),
+                ))
+            }
+            "getRecentPrioritizationFees" => {
+                let keys = param(params, 0).and_then(Value::as_array).cloned().unwrap_or_default();
+                if keys.len() > 128 {
+                    return Err(RpcError::invalid_params("Too many inputs provided; max 128"));
+                }
+                let mut accounts = vec![];
+                for k in &keys {
+                    accounts.push(
+                        k.as_str()
+                            .and_then(|s| Pubkey::from_str(s).ok())
+                            .ok_or_else(|| RpcError::invalid_params(format!("Invalid param: {k}")))?,
+                    );
+                }
+                Ok(Value::Array(
+                    chain
+                        .prioritization_fees(&accounts)
+                        .await
+                        .into_iter()
+                        .map(|(slot, fee)| json!({ "slot": slot, "prioritizationFee": fee }))
+                        .collect(),
+                ))
             }
             "fulcrum_setPrice" => {
                 // Local only: ["SOL", 80.5] or [{"symbol": "SOL", "price": 80.5}].

@@ -1,5 +1,5 @@
 //! The PubSub WebSocket API: signatureSubscribe, accountSubscribe, programSubscribe,
-//! slotSubscribe (and their unsubscribes). Other requests on the socket are answered like HTTP.
+//! slotSubscribe, logsSubscribe (and their unsubscribes). Other requests on the socket are answered like HTTP.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -23,6 +23,8 @@ enum Sub {
     Program(Pubkey, AccountEncoding, Vec<Value>),
     Signature(Signature),
     Slot,
+    /// Logs of every transaction (`None`: "all" / "allWithVotes") or of those mentioning a key.
+    Logs(Option<Pubkey>),
 }
 
 impl Sub {
@@ -32,6 +34,7 @@ impl Sub {
             Sub::Program(..) => "program",
             Sub::Signature(_) => "signature",
             Sub::Slot => "slot",
+            Sub::Logs(_) => "logs",
         }
     }
 }
@@ -133,6 +136,12 @@ fn matches(ev: &Notice, subs: &mut HashMap<u64, Sub>) -> Vec<Message> {
                 let value = json!({ "pubkey": key.to_string(), "account": account_json(a, enc) });
                 out.push(notification("programNotification", *id, ctx(*slot, value)));
             }
+            (Sub::Logs(mention), Notice::Logs { signature, err, logs, keys, slot })
+                if mention.is_none_or(|m| keys.contains(&m)) =>
+            {
+                let value = json!({ "signature": signature.to_string(), "err": tx_err_json(err), "logs": logs });
+                out.push(notification("logsNotification", *id, ctx(*slot, value)));
+            }
             (Sub::Signature(s), Notice::Signature { signature, err, slot }) if s == signature => {
                 out.push(notification("signatureNotification", *id, ctx(*slot, json!({ "err": tx_err_json(err) }))));
                 done.push(*id);
@@ -144,6 +153,24 @@ fn matches(ev: &Notice, subs: &mut HashMap<u64, Sub>) -> Vec<Message> {
         subs.remove(&id);
     }
     out
+}
+
+/// The filter of `logsSubscribe`: "all", "allWithVotes" (no votes here) or `{"mentions": [key]}`
+/// with exactly one key, as a validator accepts.
+fn logs_filter(filter: Option<&Value>) -> Result<Option<Pubkey>, RpcError> {
+    match filter {
+        Some(Value::String(s)) if s == "all" || s == "allWithVotes" => Ok(None),
+        Some(Value::Object(o)) => match o.get("mentions").and_then(Value::as_array).map(Vec::as_slice) {
+            Some([Value::String(k)]) => Pubkey::from_str(k)
+                .map(Some)
+                .map_err(|_| RpcError::invalid_params(format!("Invalid Request: Invalid pubkey provided: {k}"))),
+            Some(_) => Err(RpcError::invalid_params("Invalid Request: Only 1 address supported")),
+            None => Err(RpcError::invalid_params("Invalid Request: expected {\"mentions\": [address]}")),
+        },
+        _ => Err(RpcError::invalid_params(
+            "Invalid Request: filter must be \"all\", \"allWithVotes\" or {\"mentions\": [address]}",
+        )),
+    }
 }
 
 async fn handle(rpc: &Rpc, req: &Value, subs: &mut HashMap<u64, Sub>) -> (Option<Value>, Vec<Message>) {
@@ -180,6 +207,14 @@ async fn handle(rpc: &Rpc, req: &Value, subs: &mut HashMap<u64, Sub>) -> (Option
             }
             (Err(_), _) => fail(RpcError::invalid_params(format!("Invalid Request: Invalid pubkey provided: {p0}"))),
             (_, Err(e)) => fail(e),
+        },
+        "logsSubscribe" => match logs_filter(params.get(0)) {
+            Ok(mention) => {
+                let sid = new_id();
+                subs.insert(sid, Sub::Logs(mention));
+                ok(json!(sid))
+            }
+            Err(e) => fail(e),
         },
         "signatureSubscribe" => match Signature::from_str(p0) {
             Ok(sig) => {

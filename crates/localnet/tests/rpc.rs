@@ -299,3 +299,128 @@ async fn every_method_once() {
     let s2 = call(port, "getSlot", json!([])).as_u64().expect("slot");
     assert!(s2 > s1, "slots advance on the timer");
 }
+
+/// What ordinary clients call besides the above: a blockhash older than the bank's ~1 s still
+/// accepted (valid 150 slots), token accounts, signatures for an address, prioritization fees,
+/// logsSubscribe.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_methods() {
+    let net = start();
+    let port = net.port;
+    let deployment = call(port, "fulcrum_getBootstrap", json!([]));
+    let payer = Keypair::new();
+    call(port, "requestAirdrop", json!([payer.pubkey().to_string(), 2_000_000_000u64]));
+    let to = Keypair::new().pubkey();
+
+    // A blockhash fetched 2.5 s (25 slots of 100 ms) before signing.
+    let bh = call(port, "getLatestBlockhash", json!([]));
+    let v = with_context(&bh);
+    let blockhash: Hash = v["blockhash"].as_str().expect("blockhash").parse().expect("hash");
+    let last_valid = v["lastValidBlockHeight"].as_u64().expect("lastValidBlockHeight");
+    assert_eq!(last_valid, bh["context"]["slot"].as_u64().expect("slot") + 150);
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(*with_context(&call(port, "isBlockhashValid", json!([blockhash.to_string()]))), json!(true));
+    let ixs = [
+        solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_price(777),
+        solana_system_interface::instruction::transfer(&payer.pubkey(), &to, 1_000_000),
+    ];
+    let tx =
+        Transaction::new(&[&payer], Message::new_with_blockhash(&ixs, Some(&payer.pubkey()), &blockhash), blockhash);
+
+    // logsSubscribe (mentions) before sending.
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{}", port + 1)).await.expect("ws connect");
+    let sub = json!({ "jsonrpc": "2.0", "id": 1, "method": "logsSubscribe", "params": [{ "mentions": [to.to_string()] }, { "commitment": "confirmed" }] });
+    ws.send(WsMessage::text(sub.to_string())).await.expect("send");
+    let bad = json!({ "jsonrpc": "2.0", "id": 2, "method": "logsSubscribe", "params": [{ "mentions": [to.to_string(), to.to_string()] }] });
+    ws.send(WsMessage::text(bad.to_string())).await.expect("send");
+    let mut replies = 0;
+    while replies < 2 {
+        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("ws timeout")
+            .expect("open")
+            .expect("msg");
+        let WsMessage::Text(text) = msg else { continue };
+        let r: Value = serde_json::from_str(&text).expect("json");
+        match r["id"].as_u64() {
+            Some(1) => assert!(r["result"].is_u64(), "{r}"),
+            Some(2) => assert_eq!(r["error"]["message"], "Invalid Request: Only 1 address supported", "{r}"),
+            _ => continue,
+        }
+        replies += 1;
+    }
+    let sig = call(port, "sendTransaction", json!([b64(&tx), { "encoding": "base64" }]));
+    let sig = sig.as_str().expect("signature").to_string();
+    let status = call(port, "getSignatureStatuses", json!([[sig.clone()]]));
+    assert!(with_context(&status)[0]["err"].is_null(), "{status}");
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("logs timeout")
+            .expect("open")
+            .expect("msg");
+        let WsMessage::Text(text) = msg else { continue };
+        let n: Value = serde_json::from_str(&text).expect("json");
+        if n["method"] != "logsNotification" {
+            continue;
+        }
+        let value = with_context(&n["params"]["result"]);
+        assert_eq!(value["signature"], sig);
+        assert!(value["err"].is_null());
+        assert!(value["logs"]
+            .as_array()
+            .expect("logs")
+            .iter()
+            .any(|l| l == "Program 11111111111111111111111111111111 success"));
+        break;
+    }
+
+    // Signatures for the address, newest first.
+    let sigs = call(port, "getSignaturesForAddress", json!([to.to_string(), { "limit": 10 }]));
+    assert_eq!(sigs.as_array().expect("array").len(), 1, "{sigs}");
+    assert_eq!(sigs[0]["signature"], sig);
+    assert!(
+        sigs[0]["slot"].is_u64()
+            && sigs[0]["blockTime"].is_i64()
+            && sigs[0]["memo"].is_null()
+            && sigs[0]["err"].is_null()
+    );
+
+    // Prioritization fees: the price paid for `to`, in the transaction's slot.
+    let slot = with_context(&status)[0]["slot"].as_u64().expect("slot");
+    let fees = call(port, "getRecentPrioritizationFees", json!([[to.to_string()]]));
+    let at: Vec<&Value> = fees.as_array().expect("array").iter().filter(|f| f["slot"] == slot).collect();
+    assert_eq!(at.len(), 1, "{fees}");
+    assert_eq!(at[0]["prioritizationFee"], 777);
+
+    // Token accounts of the faucet (the local chain's LP provider): its quote and LP-share accounts.
+    let secret: Vec<u8> =
+        serde_json::from_value(deployment["localOnly"]["faucetSecretKey"].clone()).expect("faucet key");
+    let faucet = solana_sdk::pubkey::Pubkey::try_from(&secret[32..]).expect("faucet pubkey");
+    let token_program = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA";
+    let parsed = call(
+        port,
+        "getTokenAccountsByOwner",
+        json!([faucet.to_string(), { "programId": token_program }, { "encoding": "jsonParsed" }]),
+    );
+    let accounts = with_context(&parsed).as_array().expect("array").clone();
+    assert_eq!(accounts.len(), 2, "{parsed}");
+    for a in &accounts {
+        let data = &a["account"]["data"];
+        assert_eq!(data["program"], "spl-token");
+        assert_eq!(data["parsed"]["type"], "account");
+        assert_eq!(data["parsed"]["info"]["owner"], faucet.to_string());
+        assert!(data["parsed"]["info"]["tokenAmount"]["amount"].is_string());
+    }
+    let quote = deployment["quoteMint"].as_str().expect("quoteMint");
+    let by_mint =
+        call(port, "getTokenAccountsByOwner", json!([faucet.to_string(), { "mint": quote }, { "encoding": "base64" }]));
+    let by_mint = with_context(&by_mint).as_array().expect("array").clone();
+    assert_eq!(by_mint.len(), 1);
+    account_shape(&by_mint[0]["account"]);
+    let balance = call(port, "getTokenAccountBalance", json!([by_mint[0]["pubkey"].clone()]));
+    let b = with_context(&balance);
+    assert_eq!(b["decimals"], 6);
+    assert!(b["amount"].is_string() && b["uiAmountString"].is_string() && b["uiAmount"].is_number(), "{balance}");
+}

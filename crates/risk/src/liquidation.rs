@@ -358,7 +358,7 @@ pub fn portfolio_liquidation_target(account: &RiskAccount, model: &PortfolioMode
 
 /// The least `k` in `(lo, hi]` with `ok(k)`, for a predicate that holds at `hi`, not at `lo`, and
 /// flips once in between (a bisection: every liquidation plan's "smallest cut that restores").
-fn least_ok(mut lo: u64, mut hi: u64, ok: impl Fn(u64) -> MathResult<bool>) -> MathResult<u64> {
+pub(crate) fn least_ok(mut lo: u64, mut hi: u64, ok: impl Fn(u64) -> MathResult<bool>) -> MathResult<u64> {
     while hi - lo > 1 {
         let mid = lo + (hi - lo) / 2;
         if ok(mid)? {

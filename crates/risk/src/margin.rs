@@ -13,6 +13,7 @@
 //! maintenance uses the oracle price.
 
 use crate::fixed::*;
+use crate::pool::apply_haircut;
 use crate::types::*;
 
 /// Equity against requirement for one kind of margin, both in quote native units.
@@ -88,10 +89,11 @@ pub fn quote_value(quote_balance: i64, params: &AccountParams, kind: MarginKind)
     Ok(-to_i128(debt)?)
 }
 
-/// Funding the position owes and has not settled (negative: is owed), rounded against it.
+/// Funding and borrow fee the position owes and has not settled (negative: is owed), rounded
+/// against it: `base × (position_index(base) − snapshot)`.
 #[inline]
 pub fn unsettled_funding(pos: &PerpPosition, market: &PerpMarketRisk) -> MathResult<i128> {
-    let delta = sub(market.cumulative_funding, pos.funding_snapshot)?;
+    let delta = sub(market.position_index(pos.base)?, pos.funding_snapshot)?;
     if delta == 0 || pos.base == 0 {
         return Ok(0);
     }
@@ -105,9 +107,16 @@ pub fn base_value(base: i64, price: u64) -> MathResult<i128> {
     mul_div_signed_floor(i128::from(base), u128::from(price), PRICE_SCALE)
 }
 
-/// Unrealised PnL at the price `kind` calls for (before the PnL weight), net of unsettled funding.
+/// Unrealised PnL at the price `kind` calls for (before the PnL weight), net of unsettled funding,
+/// a gain through the market's PnL cap ([`crate::pool::apply_haircut`]).
 #[inline]
 pub fn unrealized_pnl(pos: &PerpPosition, market: &PerpMarketRisk, kind: MarginKind) -> MathResult<i128> {
+    apply_haircut(uncapped_pnl(pos, market, kind)?, &market.pnl_haircut)
+}
+
+/// [`unrealized_pnl`] before the PnL cap.
+#[inline]
+pub fn uncapped_pnl(pos: &PerpPosition, market: &PerpMarketRisk, kind: MarginKind) -> MathResult<i128> {
     let price = if pos.base >= 0 { market.price.asset(kind) } else { market.price.liability(kind) };
     let pnl = add(base_value(pos.base, price)?, i128::from(pos.quote_entry))?;
     sub(pnl, unsettled_funding(pos, market)?)
@@ -284,9 +293,14 @@ pub fn liquidation_price(account: &RiskAccount, index: usize) -> MathResult<Opti
     }
     let m = health(account, kind)?;
     // Take the position's price-dependent terms out: what is left does not move with this price.
+    // Its PnL counts uncapped there (at its liquidation price a position is not winning unless
+    // the rest of the account carries it), so the line is its own, not the haircut's.
     let value = base_value(base, e.market.price.oracle)?;
     let own_req = position_requirement(base, &e.market, kind)?;
-    let rest = sub(sub(m.equity, value)?, sub(m.requirement, own_req)?)?;
+    let capped = unrealized_pnl(&e.position, &e.market, kind)?;
+    let uncapped = uncapped_pnl(&e.position, &e.market, kind)?;
+    let equity = add(sub(m.equity, capped)?, uncapped)?;
+    let rest = sub(sub(equity, value)?, sub(m.requirement, own_req)?)?;
     let ratio = u128::from(margin_ratio(base, &e.market, kind)?);
     let one = u128::from(RATIO_ONE);
     let abs = u128::from(base.unsigned_abs());

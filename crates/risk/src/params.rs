@@ -10,6 +10,9 @@
 //! | portfolio floor | ≥ [`MIN_CORRELATION_FLOOR`] | netting may cut a hedged book's requirement to at most 1 / floor of its gross |
 //! | base decimals (markets, collateral mints) | ≤ [`MAX_BASE_DECIMALS`] | prices are quote native per base native × 10¹²: more decimals leave too few price digits |
 //! | oracle age for trading and margin | ≤ [`MAX_ORACLE_AGE_SECS`] | the liquidation fallback (`liquidation_max_age`) is bounded on its own |
+//! | a market's `max_fill_age` | `1..=max_oracle_age` ([`fill_age_fits`]) | fills take a fresher price than margin checks; the spread covers the move over this age |
+//! | a market's `min_spread` | ≤ [`MAX_MIN_SPREAD`] | a floor on the latency spread, not a second fee schedule |
+//! | a market's `spread_z` | ≤ [`MAX_SPREAD_Z`] | as `vol_z`: z standard deviations of the move over `max_fill_age` |
 
 use crate::fixed::RATIO_ONE;
 
@@ -56,4 +59,16 @@ pub fn max_discount(maint_asset_weight: u32, liability_weight: u32) -> Option<u3
 /// the stricter one so that each close also raises unbuffered maintenance health.)
 pub fn liquidation_fee_fits(maint_margin_ratio: u32, total_fee: u64) -> bool {
     total_fee < u64::from(maint_margin_ratio)
+}
+
+/// Largest `min_spread` of a market, ppm (10%).
+pub const MAX_MIN_SPREAD: u32 = 100_000;
+
+/// Largest `spread_z` of a market, ppm (10 standard deviations).
+pub const MAX_SPREAD_Z: u32 = 10_000_000;
+
+/// Whether a market's `max_fill_age` fits its `max_oracle_age`: a fill needs a price at least
+/// as fresh as a margin check does, and some price must be acceptable (`1..=max_oracle_age`).
+pub fn fill_age_fits(max_fill_age: u32, max_oracle_age: u32) -> bool {
+    (1..=max_oracle_age).contains(&max_fill_age)
 }

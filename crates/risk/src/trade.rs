@@ -1,8 +1,10 @@
-//! Filling a trade against the pool: position update, realised PnL, fee; settling PnL; the
+//! Filling a trade against the pool: position update, realised PnL (funding and borrow fee
+//! included), fee; settling PnL; the
 //! largest trade initial margin allows.
 
 use crate::fixed::*;
 use crate::margin::{health, unsettled_funding};
+use crate::pool::apply_haircut;
 use crate::types::*;
 
 /// What a fill does to an account and to the pool on the other side.
@@ -46,7 +48,7 @@ pub fn apply_fill(
         return Err(MathError::InvalidInput);
     }
     let funding = unsettled_funding(pos, market)?;
-    let mut next = PerpPosition { funding_snapshot: market.cumulative_funding, ..*pos };
+    let mut next = *pos;
     let mut realized = -funding;
     let flow = fill_quote_flow(delta, price)?;
     if pos.base == 0 || (pos.base > 0) == (delta > 0) {
@@ -74,9 +76,10 @@ pub fn apply_fill(
     }
     let fill_quote = mul_div_ceil(u128::from(delta.unsigned_abs()), u128::from(price), PRICE_SCALE)?;
     let fee = mul_div_ceil(fill_quote, u128::from(fee_rate), u128::from(RATIO_ONE))?;
-    if next.base == 0 {
-        next.funding_snapshot = 0;
-    }
+    // Settled to the old side's index; the position now owes from its (new) side's index on.
+    next.funding_snapshot = market.position_index(next.base)?;
+    // A gain is paid through the market's PnL cap; the rest stays with the pool.
+    let realized = apply_haircut(realized, &market.pnl_haircut)?;
     Ok(FillOutcome {
         position: next,
         realized_pnl: to_i64(realized)?,
@@ -85,16 +88,19 @@ pub fn apply_fill(
     })
 }
 
-/// Moves a position's whole unrealised PnL (at the oracle price, funding included) into
-/// realised: returns the realised amount and the position left with zero PnL. Equity is
-/// conserved exactly.
+/// Moves a position's whole unrealised PnL (at the oracle price, funding included, a gain
+/// through the market's PnL cap) into realised: returns the realised amount and the position
+/// left with zero PnL. Equity is conserved exactly.
 pub fn settle_pnl(pos: &PerpPosition, market: &PerpMarketRisk) -> MathResult<(i64, PerpPosition)> {
     let funding = unsettled_funding(pos, market)?;
     let value = crate::margin::base_value(pos.base, market.price.oracle)?;
     let pnl = add(value, i128::from(pos.quote_entry))?;
-    let next =
-        PerpPosition { base: pos.base, quote_entry: to_i64(-value)?, funding_snapshot: market.cumulative_funding };
-    Ok((to_i64(sub(pnl, funding)?)?, next))
+    let next = PerpPosition {
+        base: pos.base,
+        quote_entry: to_i64(-value)?,
+        funding_snapshot: market.position_index(pos.base)?,
+    };
+    Ok((to_i64(apply_haircut(sub(pnl, funding)?, &market.pnl_haircut)?)?, next))
 }
 
 /// Largest multiple of `step` base units the account can trade in the direction of `sign(side)`
@@ -156,4 +162,68 @@ pub fn max_trade_size(
         }
     }
     Ok(lo * step)
+}
+
+// ---------------------------------------------------------------- latency-safe fill prices
+//
+// Anyone may post a newer oracle update, so a trader who sees the next price first could buy at
+// the on-chain price and sell at the next one, taking the move from the pool. Immediate fills
+// are therefore priced at the oracle ± a spread that covers what the price can move within the
+// oldest price a fill accepts (`max_fill_age`), and the second leg of a round trip within one
+// slot fills at the worse of the slot's observations. A round trip whose legs see prices `p0`
+// then `p1 = p0 (1 + m)` earns at most `m − s_open − s_close − 2 × fee` per unit notional:
+// nothing in one slot (the close fills at `p0 (1 − s)`), nothing across slots while
+// `m ≤ s_open + s_close + 2 × fee`.
+
+/// Largest fill spread, ppm (50%): a sell is then still filled at a positive price.
+pub const MAX_FILL_SPREAD: u32 = 500_000;
+
+/// Spread of an immediate fill against the pool, ppm, rounded up:
+/// `max(min_spread, conf / price, z × σ × √max_fill_age)`, with `conf_ratio` the oracle's
+/// confidence over its price (ppm), `spread_z` the multiplier z (ppm: 3.0 = 3,000,000) and
+/// `variance` the market's EWMA variance σ² (ppm² per second, as [`crate::dynamic`]). Capped at
+/// [`MAX_FILL_SPREAD`].
+pub fn fill_spread(
+    min_spread: u32,
+    conf_ratio: u64,
+    spread_z: u32,
+    variance: u64,
+    max_fill_age: u32,
+) -> MathResult<u32> {
+    let sigma_t = isqrt_ceil(u128::from(variance) * u128::from(max_fill_age));
+    let vol = mul_div_ceil(u128::from(spread_z), sigma_t, u128::from(RATIO_ONE))?;
+    let s = vol.max(u128::from(conf_ratio)).max(u128::from(min_spread));
+    Ok(s.min(u128::from(MAX_FILL_SPREAD)) as u32)
+}
+
+/// Confidence over price, ppm, rounded up (`price > 0`).
+pub fn conf_ratio(conf: u64, price: u64) -> MathResult<u64> {
+    if price == 0 {
+        return Err(MathError::InvalidInput);
+    }
+    let r = mul_div_ceil(u128::from(conf), u128::from(RATIO_ONE), u128::from(price))?;
+    Ok(u64::try_from(r).unwrap_or(u64::MAX))
+}
+
+/// The price an immediate fill gets, engine units, rounded against the trader: a buy pays
+/// `⌈max(oracle, slot_high) × (1 + spread)⌉`, a sell receives
+/// `⌊min(oracle, slot_low) × (1 − spread)⌋`, where `slot_low` and `slot_high` are the lowest and
+/// highest oracle prices the market has observed in the current slot (0: none). A second leg in
+/// the same slot thus fills at the worse of the two observations.
+pub fn fill_price(buy: bool, oracle: u64, slot_low: u64, slot_high: u64, spread: u32) -> MathResult<u64> {
+    if oracle == 0 || spread > MAX_FILL_SPREAD {
+        return Err(MathError::InvalidInput);
+    }
+    let one = u128::from(RATIO_ONE);
+    let p = if buy {
+        mul_div_ceil(u128::from(oracle.max(slot_high)), one + u128::from(spread), one)?
+    } else {
+        let reference = if slot_low == 0 { oracle } else { oracle.min(slot_low) };
+        mul_div_floor(u128::from(reference), one - u128::from(spread), one)?
+    };
+    match u64::try_from(p) {
+        Ok(p) if p > 0 => Ok(p),
+        Ok(_) => Err(MathError::InvalidInput),
+        Err(_) => Err(MathError::Overflow),
+    }
 }

@@ -83,7 +83,8 @@ pub struct PerpPosition {
     /// Signed quote cost basis in quote native units: what opening the position paid (negative,
     /// for longs) or received (positive, for shorts). Unrealised PnL = `base × price + quote_entry`.
     pub quote_entry: i64,
-    /// The market's cumulative funding index when funding was last settled, `FUNDING_SCALE`.
+    /// The index of the position's side ([`PerpMarketRisk::position_index`]) when funding and
+    /// the borrow fee were last settled, `FUNDING_SCALE`; 0 with no position.
     pub funding_snapshot: i128,
 }
 
@@ -102,9 +103,30 @@ pub struct PerpMarketRisk {
     pub imf: u32,
     /// Current cumulative funding index, `FUNDING_SCALE`; longs owe `base × (index − snapshot)`.
     pub cumulative_funding: i128,
+    /// The market's PnL cap now ([`crate::pool::pnl_haircut`]): positive unrealised and realised
+    /// PnL count and are paid through it ([`PnlHaircut::NONE`]: no cap).
+    pub pnl_haircut: crate::pool::PnlHaircut,
+    /// Current cumulative borrow-fee index, `FUNDING_SCALE` (never decreasing): every position
+    /// owes the pool `|base| × (index − snapshot)` (see [`PerpMarketRisk::position_index`]).
+    pub cumulative_borrow: i128,
 }
 
 impl PerpMarketRisk {
+    /// The index a position of `base` settles against, `FUNDING_SCALE`: funding plus the borrow
+    /// fee for a long, funding less the borrow fee for a short (its base is negative, so
+    /// `base × Δindex` charges it the fee too), 0 with no position. A position owes
+    /// `base × (position_index(base) − snapshot)`; one that changes side settles against its
+    /// old side's index and takes the new side's as its snapshot.
+    #[inline]
+    pub fn position_index(&self, base: i64) -> MathResult<i128> {
+        match base.signum() {
+            1 => self.cumulative_funding.checked_add(self.cumulative_borrow),
+            -1 => self.cumulative_funding.checked_sub(self.cumulative_borrow),
+            _ => Some(0),
+        }
+        .ok_or(MathError::Overflow)
+    }
+
     /// Base margin ratio for `kind`, ppm, before the size premium.
     #[inline]
     pub fn margin_ratio(&self, kind: MarginKind) -> u32 {

@@ -24,6 +24,8 @@ fn params(z: u32, oi: u32, imf: u32) -> (DynamicParams, PerpMarketRisk) {
         maint_margin_ratio: 25_000,
         imf,
         cumulative_funding: 0,
+        pnl_haircut: Default::default(),
+        cumulative_borrow: 0,
     };
     (d, m)
 }

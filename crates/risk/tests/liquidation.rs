@@ -15,6 +15,8 @@ fn market(price: u64, imf: u32) -> PerpMarketRisk {
         maint_margin_ratio: 50_000,
         imf,
         cumulative_funding: 0,
+        pnl_haircut: Default::default(),
+        cumulative_borrow: 0,
     }
 }
 

@@ -20,6 +20,8 @@ fn sol_perp(price: Price) -> PerpMarketRisk {
         maint_margin_ratio: 50_000, // 5%
         imf: 0,
         cumulative_funding: 0,
+        pnl_haircut: Default::default(),
+        cumulative_borrow: 0,
     }
 }
 
@@ -175,6 +177,8 @@ fn arb_market() -> impl Strategy<Value = PerpMarketRisk> {
             maint_margin_ratio: init / 2,
             imf,
             cumulative_funding: 0,
+            pnl_haircut: Default::default(),
+            cumulative_borrow: 0,
         }
     })
 }
@@ -237,7 +241,7 @@ proptest! {
         ratio in any::<u32>(), dec in any::<u8>(), delta in any::<i64>(), fee in any::<u32>(),
     ) {
         let c = [Collateral { amount, price: Price { oracle: p, ema }, init_asset_weight: w, maint_asset_weight: w }];
-        let market = PerpMarketRisk { price: Price { oracle: p, ema }, base_decimals: dec, init_margin_ratio: ratio, maint_margin_ratio: ratio, imf, cumulative_funding: idx };
+        let market = PerpMarketRisk { price: Price { oracle: p, ema }, base_decimals: dec, init_margin_ratio: ratio, maint_margin_ratio: ratio, imf, cumulative_funding: idx, pnl_haircut: Default::default(), cumulative_borrow: 0 };
         let e = [PerpExposure { position: PerpPosition { base, quote_entry: qe, funding_snapshot: snap }, market }];
         let a = account(quote, &c, &e);
         let _ = account_health(&a);

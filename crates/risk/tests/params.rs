@@ -77,6 +77,8 @@ fn long_under_maintenance() -> ([PerpExposure; 1], i64) {
         maint_margin_ratio: 25_000,
         imf: 0,
         cumulative_funding: 0,
+        pnl_haircut: Default::default(),
+        cumulative_borrow: 0,
     };
     let base = 190_000_000_000i64; // 190 SOL at $100 on $1,000
     let open = apply_fill(&PerpPosition::default(), &m(P100), base, P100, 0).unwrap();

@@ -15,6 +15,8 @@ fn perp(base: i64, price: u64, ratio: u32) -> PerpExposure {
             maint_margin_ratio: ratio,
             imf: 0,
             cumulative_funding: 0,
+            pnl_haircut: Default::default(),
+            cumulative_borrow: 0,
         },
     }
 }

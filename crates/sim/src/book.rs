@@ -149,6 +149,8 @@ impl World {
                         maint_margin_ratio: m.maint_margin_ratio,
                         imf: m.imf,
                         cumulative_funding: 0,
+                        pnl_haircut: Default::default(),
+                        cumulative_borrow: 0,
                     },
                     step: m.step,
                     depth_usd: m.depth_usd,

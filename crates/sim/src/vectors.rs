@@ -112,6 +112,8 @@ fn market(spec: &Spec, price: u64) -> PerpMarketRisk {
         maint_margin_ratio: spec.maint,
         imf: spec.imf,
         cumulative_funding: 0,
+        pnl_haircut: Default::default(),
+        cumulative_borrow: 0,
     }
 }
 

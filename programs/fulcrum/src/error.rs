@@ -175,6 +175,51 @@ pub enum FulcrumError {
     QuoteBankHasNoOracle,
     #[msg("The account has no position in this market")]
     NoPositionToSettle,
+    // --- issue 13 §1: oracle-latency arbitrage
+    #[msg("The oracle price is older than one this market has already observed")]
+    OracleOlderThanObserved,
+    #[msg("The oracle price is older than the market's max_fill_age: post a newer update to trade")]
+    OracleTooOldForFill,
+    #[msg("max_fill_age must be 1..=max_oracle_age")]
+    FillAgeOutOfRange,
+    #[msg("min_spread must be at most 100,000 ppm (10%)")]
+    MinSpreadTooLarge,
+    #[msg("spread_z must be at most 10,000,000 ppm (10)")]
+    SpreadZTooLarge,
+    // --- LP flows (issue 13 §2, s4-lp)
+    #[msg("LP deposit or withdrawal below its minimum out")]
+    LpSlippageExceeded,
+    #[msg("LP shares are still in their cooldown")]
+    LpCooldownActive,
+    #[msg("No locked LP shares to claim")]
+    NothingToClaim,
+    #[msg("The markets' PnL caps would sum to more than the pool (100%)")]
+    PnlFactorBudgetExceeded,
+    #[msg("adl_floor must be below adl_threshold (0 when auto-deleveraging is off)")]
+    AdlFloorNotBelowThreshold,
+    #[msg("The account has positions: the health accounts must end with the liquidity pool")]
+    MissingPoolAccount,
+    #[msg("Auto-deleveraging is off in this market")]
+    AdlDisabled,
+    #[msg("Winners' profit against the pool is not above the market's auto-deleveraging threshold")]
+    AdlBelowThreshold,
+    #[msg("Auto-deleveraging closes only a winning position")]
+    AdlPositionNotProfitable,
+    #[msg("This auto-deleveraging would not lower the market's ratio without going below its floor")]
+    AdlRatioNotLowered,
+    // --- pool capacity (issue 13 §3, §4)
+    #[msg("A side's open interest would exceed the market's reserve factor times the pool balance")]
+    ReserveExceeded,
+    #[msg("A side's open interest would exceed what insurance and the pool cover under the market's shock")]
+    InsuranceOiLimitExceeded,
+    #[msg("reserve_factor outside 0..=10,000,000 ppm")]
+    ReserveFactorOutOfRange,
+    #[msg("A borrow rate or slope outside its range")]
+    BorrowRateOutOfRange,
+    #[msg("borrow_kink outside 1..=1,000,000 ppm")]
+    BorrowKinkOutOfRange,
+    #[msg("oi_shock or oi_pool_fraction above 1,000,000 ppm")]
+    OiShockOutOfRange,
 }
 
 impl From<fulcrum_risk::CorrelationError> for FulcrumError {

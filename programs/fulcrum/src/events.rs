@@ -53,7 +53,7 @@ pub struct TradeEvent {
     pub market_index: u16,
     /// Signed base filled: positive bought, negative sold.
     pub base_delta: i64,
-    /// Fill price (the oracle price).
+    /// Fill price: the oracle price ± the spread (`oracle_price`, `spread` below).
     pub price: u64,
     /// Quote value of the fill.
     pub fill_quote: u64,
@@ -71,6 +71,16 @@ pub struct TradeEvent {
     pub maint_ratio: u32,
     /// Fee rate charged, ppm (base + skew impact).
     pub fee_rate: u32,
+    /// Oracle price the fill was priced from, engine units.
+    pub oracle_price: u64,
+    /// Latency spread of the fill, ppm (`fulcrum_risk::fill_spread`): the trader's cost, the
+    /// pool's revenue, through the fill price.
+    pub spread: u32,
+    /// The market's borrow rate after the fill, ppm of notional per hour.
+    pub borrow_rate: u64,
+    /// Insurance-aware open-interest cap per side after the fill, quote native notional
+    /// (`u64::MAX`: none; see `fulcrum_risk::insurance_oi_cap`).
+    pub insurance_oi_cap: u64,
 }
 
 #[event]
@@ -126,6 +136,24 @@ pub struct LiquidationEvent {
     pub equity_after: i64,
     pub requirement_after: i64,
     pub leverage_after: u64,
+}
+
+/// An auto-deleveraging close (`auto_deleverage`).
+#[event]
+pub struct AutoDeleverageEvent {
+    pub margin_account: Pubkey,
+    pub keeper: Pubkey,
+    pub market_index: u16,
+    /// Signed base closed (opposite to the position).
+    pub base_closed: i64,
+    pub price: u64,
+    /// Paid to the account, through the PnL cap.
+    pub realized_pnl: i64,
+    /// Profit the cap kept with the pool.
+    pub withheld: i64,
+    /// Winners' profit / pool cash, ppm, before and after.
+    pub ratio_before: u64,
+    pub ratio_after: u64,
 }
 
 #[event]
@@ -184,6 +212,8 @@ pub struct MarketStateEvent {
     pub funding_rate: i64,
     pub reduce_only_until: i64,
     pub paused: u8,
+    /// ppm of notional per hour, paid by both sides to the pool.
+    pub borrow_rate: u64,
 }
 
 #[event]

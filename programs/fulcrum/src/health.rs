@@ -10,11 +10,18 @@
 //!
 //! Isolated positions are in the list like any other (slot order) but margined alone: each with
 //! its own collateral. The rest of the account is margined by its mode (cross or portfolio).
+//!
+//! An account with any perp slot ends the list with the exchange's `LiquidityPool`
+//! (`MissingPoolAccount` without it, `HealthAccountMismatch` for another account): each market's
+//! PnL cap is a share of the pool's cash (`fulcrum_risk::pnl_haircut`), and margin counts a
+//! winner's profit through it. The cap is read live, never from a snapshot: a stale pool balance
+//! could only be higher than the live one in some transaction (a winner paid, an LP out, a bad
+//! debt socialised in between), and equity would count profit the pool cannot pay.
 
 use anchor_lang::prelude::*;
 use fulcrum_risk::{
-    isolated_account, model_account_health, AccountHealth, Collateral, Correlation, Health, MarginModel, PerpExposure,
-    PortfolioModel, Price, RiskAccount, STANDALONE,
+    isolated_account, model_account_health, pnl_haircut, AccountHealth, Collateral, Correlation, Health, MarginModel,
+    PerpExposure, PortfolioModel, Price, RiskAccount, STANDALONE,
 };
 
 use crate::error::{FulcrumError, MathResultExt};
@@ -44,6 +51,10 @@ pub struct HealthInputs {
     pub correlation: Correlation,
     pub floor: u32,
     pub market_assets: [u8; MAX_MAPPED],
+    /// Winners' profit in the market of each of `perps` / `isolated` and its `max_pnl_factor`:
+    /// with the pool's cash, the market's PnL cap ([`HealthInputs::set_pool_balance`]).
+    pub perp_caps: [(u128, u32); MAX_PERPS],
+    pub isolated_caps: [(u128, u32); MAX_PERPS],
 }
 
 impl HealthInputs {
@@ -114,6 +125,32 @@ impl HealthInputs {
         self.portfolio = true;
         self.correlation = corr.correlation();
         self.floor = corr.floor;
+    }
+
+    /// Sets every position's PnL cap from the pool's cash.
+    pub fn set_pool_balance(&mut self, balance: u64) -> Result<()> {
+        for k in 0..self.n_perps {
+            let (profit, factor) = self.perp_caps[k];
+            self.perps[k].market.pnl_haircut = pnl_haircut(profit, factor, balance).math()?;
+        }
+        for k in 0..self.n_isolated {
+            let (profit, factor) = self.isolated_caps[k];
+            self.isolated[k].market.pnl_haircut = pnl_haircut(profit, factor, balance).math()?;
+        }
+        Ok(())
+    }
+
+    /// Reads the pool at `remaining[at]` when the account holds a perp slot and sets the caps:
+    /// how many accounts it took (0 or 1).
+    pub fn read_pool(&mut self, remaining: &[AccountInfo], at: usize, exchange_key: &Pubkey) -> Result<usize> {
+        if self.n_perps + self.n_isolated == 0 {
+            return Ok(0);
+        }
+        let ai = remaining.get(at).ok_or(FulcrumError::MissingPoolAccount)?;
+        let pool = load_zero_copy::<LiquidityPool>(ai)?;
+        require_keys_eq!(pool.exchange, *exchange_key, FulcrumError::HealthAccountMismatch);
+        self.set_pool_balance(pool.balance)?;
+        Ok(1)
     }
 
     /// Portfolio asset of market `index` ([`STANDALONE`] off the map).
@@ -221,11 +258,13 @@ pub fn load_health_inputs_with<'info>(
         inputs.set_portfolio(account, &corr);
         expected += 1;
     }
+    expected += inputs.read_pool(remaining, expected, exchange_key)?;
     require!(remaining.len() <= expected, FulcrumError::ExtraHealthAccounts);
     Ok(inputs)
 }
 
-/// The canonical health accounts only (no correlations, no length check): the holdings, priced
+/// The canonical health accounts only (no correlations, no pool, no length check; PnL uncapped
+/// until [`HealthInputs::read_pool`]): the holdings, priced
 /// by `pricing` (collateral as a long, a position by its side; a settled market at its
 /// settlement price, its oracle not read), and how many accounts they took.
 pub fn load_holdings<'info>(
@@ -251,6 +290,8 @@ pub fn load_holdings<'info>(
         correlation: Correlation::identity(0),
         floor: 0,
         market_assets: [STANDALONE; MAX_MAPPED],
+        perp_caps: [(0, 0); MAX_PERPS],
+        isolated_caps: [(0, 0); MAX_PERPS],
     });
     let mut k = 0usize;
     for (i, slot) in account.active_collateral().iter().enumerate() {
@@ -292,12 +333,15 @@ pub fn load_holdings<'info>(
                 .ok_or(FulcrumError::OracleStale)?
         };
         let exposure = PerpExposure { position: slot.position(), market: market.risk_at(price, now).math()? };
+        let cap = (market.profit_at(price.oracle).math()?, market.max_pnl_factor);
         let slot_u8 = u8::try_from(i).map_err(|_| FulcrumError::HealthAccountMismatch)?;
         if slot.is_isolated() {
+            inputs.isolated_caps[inputs.n_isolated] = cap;
             inputs.isolated[inputs.n_isolated] = exposure;
             inputs.isolated_slots[inputs.n_isolated] = slot_u8;
             inputs.n_isolated += 1;
         } else {
+            inputs.perp_caps[inputs.n_perps] = cap;
             inputs.perps[inputs.n_perps] = exposure;
             inputs.perp_slots[inputs.n_perps] = slot_u8;
             inputs.n_perps += 1;

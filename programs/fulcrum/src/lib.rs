@@ -172,6 +172,13 @@ pub mod fulcrum {
         instructions::liquidate_perp::handler(ctx)
     }
 
+    /// Permissionless: while a market's winners' profit / pool cash is above its
+    /// `adl_threshold`, closes (part of) the account's winning position there at the oracle
+    /// price, paid through the PnL cap, never taking the ratio below `adl_floor`.
+    pub fn auto_deleverage(ctx: Context<AutoDeleverage>) -> Result<()> {
+        instructions::auto_deleverage::handler(ctx)
+    }
+
     pub fn liquidate_collateral<'info>(ctx: Context<'info, LiquidateCollateral<'info>>, max_repay: u64) -> Result<()> {
         instructions::liquidate_collateral::handler(ctx, max_repay)
     }
@@ -198,11 +205,16 @@ pub mod fulcrum {
 
     // ----- liquidity providers
 
-    pub fn lp_deposit<'info>(ctx: Context<'info, LpDeposit<'info>>, amount: u64) -> Result<()> {
-        instructions::lp_deposit::handler(ctx, amount)
+    pub fn lp_deposit<'info>(ctx: Context<'info, LpDeposit<'info>>, amount: u64, min_shares_out: u64) -> Result<()> {
+        instructions::lp_deposit::handler(ctx, amount, min_shares_out)
     }
 
-    pub fn lp_withdraw<'info>(ctx: Context<'info, LpWithdraw<'info>>, shares: u64) -> Result<()> {
-        instructions::lp_withdraw::handler(ctx, shares)
+    pub fn lp_withdraw<'info>(ctx: Context<'info, LpWithdraw<'info>>, shares: u64, min_amount_out: u64) -> Result<()> {
+        instructions::lp_withdraw::handler(ctx, shares, min_amount_out)
+    }
+
+    /// Mints a provider's LP shares once their cooldown has passed.
+    pub fn lp_claim(ctx: Context<LpClaim>) -> Result<()> {
+        instructions::lp_deposit::claim(ctx)
     }
 }

@@ -359,6 +359,33 @@ pub fn load_observation(ai: &AccountInfo, cfg: &OracleConfig, quote_decimals: u8
     Ok((reading.to_price(cfg.base_decimals, quote_decimals)?, reading.publish_time))
 }
 
+/// What a fill needs of its oracle: the checked price, its publish time and its confidence.
+#[derive(Clone, Copy, Debug)]
+pub struct FillObservation {
+    pub price: Price,
+    pub publish_time: i64,
+    /// Confidence / price, ppm, rounded up.
+    pub conf_ratio: u64,
+}
+
+/// [`load_observation`] with the confidence ratio (for the fill spread).
+pub fn load_fill_observation(
+    ai: &AccountInfo,
+    cfg: &OracleConfig,
+    quote_decimals: u8,
+    now: i64,
+) -> Result<FillObservation> {
+    let reading = read_oracle(ai, cfg)?;
+    reading.validate(cfg, now)?;
+    let conf_ratio = fulcrum_risk::conf_ratio(reading.conf, reading.price.unsigned_abs())
+        .map_err(|e| error!(FulcrumError::from(e)))?;
+    Ok(FillObservation {
+        price: reading.to_price(cfg.base_decimals, quote_decimals)?,
+        publish_time: reading.publish_time,
+        conf_ratio,
+    })
+}
+
 impl OracleReading {
     /// Whether this reading is older than the configured age at `now`.
     pub fn is_stale(&self, cfg: &OracleConfig, now: i64) -> bool {

@@ -6,9 +6,15 @@
 //! oracle still refuses: a last valid price the market has since left would let an LP trade
 //! shares against the others at a known-wrong value. A settled market is marked at its
 //! settlement price without its oracle.
+//!
+//! The value is the LP value of `fulcrum_risk::lp_pool_value`: traders' PnL capped against the
+//! LP by the exchange's deposit / withdrawal PnL factor, plus the funding traders owe and have
+//! not settled (the index accrued to now), less recorded bad debt beyond the insurance fund.
 
 use anchor_lang::prelude::*;
-use fulcrum_risk::{conservative_mark_price, pool_net_exposure, pool_value, MarketExposure, Rounding};
+use fulcrum_risk::{
+    conservative_mark_price, lp_pool_value, pool_net_exposure, LpValuation, MarketExposure, MarketFunding, Rounding,
+};
 
 use crate::error::{FulcrumError, MathResultExt};
 use crate::health::load_zero_copy;
@@ -25,7 +31,7 @@ pub struct PoolMark {
 pub fn mark_pool(
     exchange_key: &Pubkey,
     exchange: &Exchange,
-    balance: u64,
+    pool: &LiquidityPool,
     remaining: &[AccountInfo],
     rounding: Rounding,
     now: i64,
@@ -33,14 +39,15 @@ pub fn mark_pool(
     let n = usize::from(exchange.num_markets);
     require!(remaining.len() == 2 * n, FulcrumError::MarketAccountsMismatch);
     let mut markets = [MarketExposure::default(); MAX_MARKETS as usize];
+    let mut funding = [MarketFunding::default(); MAX_MARKETS as usize];
     for (i, pair) in remaining.chunks_exact(2).enumerate().take(MAX_MARKETS as usize) {
         let m = load_zero_copy::<PerpMarket>(&pair[0]).map_err(|_| error!(FulcrumError::MarketAccountsMismatch))?;
         require!(
             m.exchange == *exchange_key && usize::from(m.index) == i && *pair[1].key == m.oracle,
             FulcrumError::MarketAccountsMismatch
         );
-        let price = if m.is_settled() {
-            m.settlement_price
+        let (price, index) = if m.is_settled() {
+            (m.settlement_price, (m.funding_index(), m.borrow_index()))
         } else {
             let cfg = m.oracle_config();
             let reading = read_oracle(&pair[1], &cfg)?;
@@ -50,8 +57,11 @@ pub fn mark_pool(
                 Ok(p.ok_or(FulcrumError::OracleStale)?.oracle)
             };
             // The bound a long is held at is the interval's low end, a short's its high end.
-            conservative_mark_price(m.long_base, m.short_base, at(true)?, at(false)?, rounding)
+            let price = conservative_mark_price(m.long_base, m.short_base, at(true)?, at(false)?, rounding);
+            // Funding and borrow accrued to now at that price, as the next settlement would see.
+            (price, m.indexes_at(price, now).math()?)
         };
+        funding[i] = m.funding_sums(index);
         markets[i] = MarketExposure {
             long_base: m.long_base,
             short_base: m.short_base,
@@ -60,6 +70,21 @@ pub fn mark_pool(
             price,
         };
     }
-    let markets = &markets[..n.min(MAX_MARKETS as usize)];
-    Ok(PoolMark { value: pool_value(balance, markets, rounding).math()?, exposure: pool_net_exposure(markets).math()? })
+    let n = n.min(MAX_MARKETS as usize);
+    let max_pnl_factor = match rounding {
+        Rounding::Up => exchange.max_pnl_factor_for_deposits,
+        Rounding::Down => exchange.max_pnl_factor_for_withdrawals,
+    };
+    let valuation = LpValuation {
+        balance: pool.balance,
+        markets: &markets[..n],
+        funding: &funding[..n],
+        unresolved_bad_debt: pool.unresolved_bad_debt,
+        insurance_balance: pool.insurance_balance,
+        max_pnl_factor,
+    };
+    Ok(PoolMark {
+        value: lp_pool_value(&valuation, rounding).math()?,
+        exposure: pool_net_exposure(&markets[..n]).math()?,
+    })
 }

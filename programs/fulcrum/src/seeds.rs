@@ -17,3 +17,6 @@ pub const LP_MINT: &[u8] = b"lp_mint";
 pub const MARGIN_ACCOUNT: &[u8] = b"margin";
 /// `[CORRELATIONS, exchange]`: the exchange's portfolio-margin configuration (correlations).
 pub const CORRELATIONS: &[u8] = b"correlations";
+
+/// `[LP_POSITION, exchange, provider]`: a provider's LP shares in cooldown.
+pub const LP_POSITION: &[u8] = b"lp_position";

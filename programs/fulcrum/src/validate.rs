@@ -5,7 +5,9 @@
 //! without loading them (see [`Exchange::max_maint_asset_weight`]).
 
 use anchor_lang::prelude::*;
-use fulcrum_risk::{discount_fits, liquidation_fee_fits, max_discount, MAX_BASE_DECIMALS, MAX_ORACLE_AGE_SECS};
+use fulcrum_risk::{
+    discount_fits, fill_age_fits, liquidation_fee_fits, max_discount, MAX_BASE_DECIMALS, MAX_ORACLE_AGE_SECS,
+};
 
 use crate::error::FulcrumError;
 use crate::state::Exchange;
@@ -32,6 +34,14 @@ pub fn in_range(field: &str, value: u64, lo: u64, hi: u64, e: FulcrumError) -> R
 pub fn oracle_age(field: &str, secs: u32) -> Result<()> {
     in_range(field, secs.into(), 1, u64::MAX, FulcrumError::InvalidParameter)?;
     in_range(field, secs.into(), 0, MAX_ORACLE_AGE_SECS.into(), FulcrumError::OracleAgeTooLong)
+}
+
+/// A market's fill age: 1..=`max_oracle_age` ([`fill_age_fits`]).
+pub fn fill_age(field: &str, secs: u32, max_oracle_age: u32) -> Result<()> {
+    in_range(field, secs.into(), 1, max_oracle_age.into(), FulcrumError::FillAgeOutOfRange)?;
+    // The engine's rule, which the range above spells out.
+    require!(fill_age_fits(secs, max_oracle_age), FulcrumError::FillAgeOutOfRange);
+    Ok(())
 }
 
 /// Decimals of a market's base or a collateral mint: ≤ [`MAX_BASE_DECIMALS`].
@@ -77,5 +87,18 @@ pub fn admit_market_ratio(e: &mut Exchange, m: u32) -> Result<()> {
     if e.min_maint_margin_ratio == 0 || m < e.min_maint_margin_ratio {
         e.min_maint_margin_ratio = m;
     }
+    Ok(())
+}
+
+/// A market's PnL cap replacing `old` by `new` (ppm of pool cash): the markets' caps together fit
+/// the pool (Σ ≤ 100%), so every market's capped winners can be paid at once. The exchange
+/// records the sum.
+pub fn admit_pnl_factor(e: &mut Exchange, old: u32, new: u32) -> Result<()> {
+    let sum = e.pnl_factor_sum.saturating_sub(u64::from(old)).saturating_add(u64::from(new));
+    if sum > fulcrum_risk::RATIO_ONE {
+        log(&format!("max_pnl_factor = {new}: the markets' caps would sum to {sum} > 1000000"));
+        return Err(error!(FulcrumError::PnlFactorBudgetExceeded));
+    }
+    e.pnl_factor_sum = sum;
     Ok(())
 }

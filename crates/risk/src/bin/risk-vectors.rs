@@ -12,11 +12,24 @@ use fulcrum_risk::*;
 
 const CASES: usize = 1_024;
 const SEED: u64 = 0x000f_01c7_u64 ^ 0x9e37_79b9_7f4a_7c15;
+/// PnL cap and auto-deleveraging cases (`winnersCases`): their own generator too.
+const WINNERS_CASES: usize = 256;
+const WINNERS_SEED: u64 = 0x0000_c0a1_u64 ^ 0x9e37_79b9_7f4a_7c15;
 /// Portfolio-margin cases (`portfolioCases`): their own generator, so the cases above stay put.
 const PORTFOLIO_CASES: usize = 256;
 const PORTFOLIO_SEED: u64 = 0x0005_f011_u64 ^ 0x9e37_79b9_7f4a_7c15;
+/// Latency-spread fill cases (`latencyCases`, issue 13 §1): their own generator.
+const LATENCY_CASES: usize = 512;
+const LATENCY_SEED: u64 = 0x0001_a7e5_u64 ^ 0x9e37_79b9_7f4a_7c15;
+/// Pool-capacity cases (`capacityCases`: reserve, borrow fee, insurance-aware OI cap), their
+/// own generator too.
+const CAPACITY_CASES: usize = 256;
+const CAPACITY_SEED: u64 = 0x000c_a9ac_u64 ^ 0x9e37_79b9_7f4a_7c15;
 /// Assets the portfolio cases place holdings on (`0..PORTFOLIO_ASSETS`).
 const PORTFOLIO_ASSETS: usize = 4;
+/// LP-flow cases (`poolCases`: pool valuation, share pricing, depth): their own generator.
+const POOL_CASES: usize = 256;
+const POOL_SEED: u64 = 0x0000_9001_u64 ^ 0x9e37_79b9_7f4a_7c15;
 
 struct Rng(u64);
 
@@ -154,7 +167,14 @@ fn perps_json(perps: &[PerpExposure]) -> String {
                         ("maintMarginRatio", e.market.maint_margin_ratio.to_string()),
                         ("imf", e.market.imf.to_string()),
                         ("cumulativeFunding", s(e.market.cumulative_funding)),
-                    ]),
+                        ("cumulativeBorrow", s(e.market.cumulative_borrow)),
+                    ]
+                    .into_iter()
+                    .chain(
+                        (e.market.pnl_haircut != PnlHaircut::NONE)
+                            .then(|| ("pnlHaircut", haircut_json(&e.market.pnl_haircut))),
+                    )
+                    .collect::<Vec<_>>()),
                 ),
             ])
         })
@@ -232,6 +252,10 @@ fn random_perp(rng: &mut Rng, base: i64, p: Price, d: u8, r: &PerpRanges) -> Per
             maint_margin_ratio: (u64::from(init) * rng.range(300, 900) / 1000) as u32,
             imf: if rng.chance(60) { 0 } else { rng.range(1, r.imf_max) as u32 },
             cumulative_funding: cum,
+            pnl_haircut: Default::default(),
+            // A borrow index derived from the funding one (no draw: the cases stay put), so that
+            // longs and shorts settle against different indexes.
+            cumulative_borrow: i128::from((cum.unsigned_abs() % 777_777) as u64),
         },
     }
 }
@@ -395,6 +419,15 @@ fn main() {
     // Margin modes, appended after the cases above (which stay as they were).
     let _ = writeln!(out, "\n],\"portfolioSeed\":\"{PORTFOLIO_SEED}\",\"portfolioCases\":[");
     out.push_str(&portfolio_cases().join(",\n"));
+    let _ = writeln!(out, "\n],\"latencySeed\":\"{LATENCY_SEED}\",\"latencyCases\":[");
+    out.push_str(&latency_cases().join(",\n"));
+    // LP flows (issue 13 §2), appended after the portfolio cases.
+    let _ = writeln!(out, "\n],\"poolSeed\":\"{POOL_SEED}\",\"poolCases\":[");
+    out.push_str(&pool_cases().join(",\n"));
+    let _ = writeln!(out, "\n],\"winnersSeed\":\"{WINNERS_SEED}\",\"winnersCases\":[");
+    out.push_str(&winners_cases().join(",\n"));
+    let _ = writeln!(out, "\n],\"capacitySeed\":\"{CAPACITY_SEED}\",\"capacityCases\":[");
+    out.push_str(&capacity_cases().join(",\n"));
     out.push_str("\n]}\n");
     match out_path {
         Some(p) => {
@@ -670,6 +703,401 @@ fn portfolio_cases() -> Vec<String> {
             ("randomMatrix", correlation_json(&random_matrix)),
         ]);
         lines.push(obj(&[("case", case.to_string()), ("input", input), ("expect", obj(&results))]));
+    }
+    lines
+}
+
+/// Fill spread and fill price (`fill_spread`, `conf_ratio`, `fill_price`): random parameters,
+/// variances from calm to past the cap, slot observations on either side of the oracle.
+fn latency_cases() -> Vec<String> {
+    let mut rng = Rng(LATENCY_SEED);
+    let mut lines = vec![];
+    for case in 0..LATENCY_CASES {
+        let min_spread = if rng.chance(30) { 0 } else { rng.log(1, u64::from(MAX_MIN_SPREAD)) as u32 };
+        let spread_z = if rng.chance(20) { 0 } else { rng.log(1, u64::from(MAX_SPREAD_Z)) as u32 };
+        let variance = match rng.range(0, 9) {
+            0 | 1 => 0,
+            2 => rng.log(1, u64::MAX / 4),
+            _ => rng.log(1, 10_000_000),
+        };
+        let max_fill_age = rng.range(1, u64::from(MAX_ORACLE_AGE_SECS)) as u32;
+        let oracle = rng.log(1, u64::MAX / 2);
+        let conf = if rng.chance(10) { rng.log(1, u64::MAX / 2) } else { rng.range(0, oracle / 50 + 1) };
+        let pyth_price = match rng.range(0, 19) {
+            0 => 0,
+            1 => rng.log(1, u64::MAX / 2),
+            _ => oracle,
+        };
+        let (lo, hi) = match rng.range(0, 3) {
+            0 => (0, 0),
+            1 => (oracle, oracle),
+            _ => {
+                let a = rng.log(1, u64::MAX / 2);
+                (a.min(oracle), a.max(oracle))
+            }
+        };
+        let buy = rng.chance(50);
+        let ratio = conf_ratio(conf, pyth_price);
+        let spread = fill_spread(min_spread, ratio.unwrap_or(0), spread_z, variance, max_fill_age);
+        // Also a spread drawn on its own, past the cap sometimes (an error).
+        let any_spread =
+            if rng.chance(5) { MAX_FILL_SPREAD + 1 } else { rng.range(0, u64::from(MAX_FILL_SPREAD)) as u32 };
+        let input = obj(&[
+            ("minSpread", s(min_spread)),
+            ("spreadZ", s(spread_z)),
+            ("variance", s(variance)),
+            ("maxFillAge", s(max_fill_age)),
+            ("conf", s(conf)),
+            ("pythPrice", s(pyth_price)),
+            ("oracle", s(oracle)),
+            ("slotLow", s(lo)),
+            ("slotHigh", s(hi)),
+            ("buy", buy.to_string()),
+            ("anySpread", s(any_spread)),
+        ]);
+        let results = vec![
+            ("confRatio", res(ratio, s)),
+            ("fillSpread", res(spread, s)),
+            ("fillPrice", res(spread.and_then(|sp| fill_price(buy, oracle, lo, hi, sp)), s)),
+            ("fillPriceAnySpread", res(fill_price(buy, oracle, lo, hi, any_spread), s)),
+        ];
+        lines.push(obj(&[("case", case.to_string()), ("input", input), ("expect", obj(&results))]));
+    }
+    lines
+}
+
+fn rounding_name(r: Rounding) -> &'static str {
+    match r {
+        Rounding::Down => "down",
+        Rounding::Up => "up",
+    }
+}
+
+/// LP-flow cases: a pool over 1–3 markets with unsettled funding, recorded bad debt and a PnL
+/// factor, valued both ways, with the share pricing of a deposit and a withdrawal against it.
+fn pool_cases() -> Vec<String> {
+    let mut rng = Rng(POOL_SEED);
+    let mut lines = Vec::with_capacity(POOL_CASES);
+    for case in 0..POOL_CASES {
+        let balance = rng.log(1, 1 << 50);
+        let n = rng.range(1, 3) as usize;
+        let mut markets = vec![];
+        let mut funding = vec![];
+        for _ in 0..n {
+            let d = decimals(&mut rng);
+            let p = price(&mut rng, d).oracle;
+            let long_base = if rng.chance(20) { 0 } else { rng.log(1, 10u64.pow(u32::from(d)) * 100_000) };
+            let short_base = if rng.chance(20) { 0 } else { rng.log(1, 10u64.pow(u32::from(d)) * 100_000) };
+            let entry = |rng: &mut Rng, base: u64| -> i64 {
+                let v = fulcrum_risk::fixed::mul_div_floor(u128::from(base), u128::from(p), PRICE_SCALE).unwrap_or(0)
+                    as i64;
+                (v + rng.signed(v as u64 / 5 + 1)).max(0)
+            };
+            let long_quote_entry = -entry(&mut rng, long_base);
+            let short_quote_entry = entry(&mut rng, short_base);
+            markets.push(MarketExposure { long_base, short_base, long_quote_entry, short_quote_entry, price: p });
+            let index = rng.signed(1 << 40) as i128;
+            let snap = |rng: &mut Rng, base: u64| i128::from(base) * (index - rng.signed(1 << 36) as i128);
+            let long_snapshots = snap(&mut rng, long_base);
+            let short_snapshots = snap(&mut rng, short_base);
+            // A borrow index derived from the draws above (no draw of its own: the cases stay put).
+            let borrow = i128::from((index.unsigned_abs() % 777_777) as u64);
+            funding.push(MarketFunding { index, borrow, long_snapshots, short_snapshots });
+        }
+        let bad_debt = if rng.chance(50) { 0 } else { rng.log(1, balance.max(2)) };
+        let insurance = rng.log(1, balance.max(2));
+        let factor = if rng.chance(30) { 0 } else { rng.range(1, 2_000_000) as u32 };
+        let amount = rng.log(1, 1 << 45);
+        let supply = if rng.chance(10) { 0 } else { rng.log(1, 1 << 50) };
+        let shares = if supply == 0 { 0 } else { rng.range(0, supply) };
+        let fee = rng.range(0, 50_000) as u32;
+        let (deposit_slot, deposited, slot) = (rng.range(100, 103), rng.log(1, 1 << 50), rng.range(100, 103));
+
+        let mut results: Vec<(&str, String)> = vec![];
+        for r in [Rounding::Down, Rounding::Up] {
+            let v = LpValuation {
+                balance,
+                markets: &markets,
+                funding: &funding,
+                unresolved_bad_debt: bad_debt,
+                insurance_balance: insurance,
+                max_pnl_factor: factor,
+            };
+            let value = lp_pool_value(&v, r);
+            let per_market: Vec<String> = markets
+                .iter()
+                .zip(&funding)
+                .map(|(m, f)| {
+                    let pnl = traders_unrealized_pnl(m, r);
+                    obj(&[
+                        ("tradersPnl", res(pnl, s)),
+                        ("capped", res(pnl.and_then(|p| capped_traders_pnl(p, balance, factor, r)), s)),
+                        ("funding", res(traders_unsettled_funding(m, f, r), s)),
+                    ])
+                })
+                .collect();
+            let name = rounding_name(r);
+            let shares_out = match (r, value) {
+                (Rounding::Up, Ok(v)) if supply == 0 => res(lp_first_deposit(amount, v), |(a, b)| arr(&[s(a), s(b)])),
+                (Rounding::Up, Ok(v)) => res(lp_shares_for_deposit(amount, v, supply), s),
+                (Rounding::Down, Ok(v)) => res(lp_withdrawal(shares, v, supply, fee), |(a, b)| arr(&[s(a), s(b)])),
+                (_, Err(e)) => err(e),
+            };
+            results.push((
+                if name == "down" { "down" } else { "up" },
+                obj(&[("value", res(value, s)), ("markets", arr(&per_market)), ("flow", shares_out)]),
+            ));
+        }
+        results.push(("socialised", s(expected_socialised_loss(bad_debt, insurance))));
+        results.push(("depth", s(pool_depth(balance, deposit_slot, deposited, slot))));
+        let markets_json: Vec<String> = markets
+            .iter()
+            .zip(&funding)
+            .map(|(m, f)| {
+                obj(&[
+                    ("longBase", s(m.long_base)),
+                    ("shortBase", s(m.short_base)),
+                    ("longQuoteEntry", s(m.long_quote_entry)),
+                    ("shortQuoteEntry", s(m.short_quote_entry)),
+                    ("price", s(m.price)),
+                    ("index", s(f.index)),
+                    ("borrow", s(f.borrow)),
+                    ("longSnapshots", s(f.long_snapshots)),
+                    ("shortSnapshots", s(f.short_snapshots)),
+                ])
+            })
+            .collect();
+        let input = obj(&[
+            ("balance", s(balance)),
+            ("markets", arr(&markets_json)),
+            ("badDebt", s(bad_debt)),
+            ("insurance", s(insurance)),
+            ("factor", factor.to_string()),
+            ("amount", s(amount)),
+            ("supply", s(supply)),
+            ("shares", s(shares)),
+            ("fee", fee.to_string()),
+            ("depositSlot", s(deposit_slot)),
+            ("deposited", s(deposited)),
+            ("slot", s(slot)),
+        ]);
+        lines.push(obj(&[("case", case.to_string()), ("input", input), ("expect", obj(&results))]));
+    }
+    lines
+}
+
+fn haircut_json(h: &PnlHaircut) -> String {
+    obj(&[("paid", s(h.paid)), ("profit", s(h.profit)), ("cap", s(h.cap))])
+}
+
+fn exposure_json(m: &MarketExposure) -> String {
+    obj(&[
+        ("longBase", s(m.long_base)),
+        ("shortBase", s(m.short_base)),
+        ("longQuoteEntry", s(m.long_quote_entry)),
+        ("shortQuoteEntry", s(m.short_quote_entry)),
+        ("price", s(m.price)),
+    ])
+}
+
+/// A market's open interest around `pos` (which it contains), entries within ±60% of the price.
+fn random_exposure(rng: &mut Rng, pos: &PerpPosition, price: u64, d: u8) -> MarketExposure {
+    let mut side = |own: i64| -> (u64, i64) {
+        let other = if rng.chance(20) { 0 } else { rng.log(1, 10u64.pow(u32::from(d)) * 5_000) };
+        let entry = (i128::from(price) * i128::from(rng.range(400, 1600)) / 1000).max(1);
+        let q = (i128::from(other) * entry / PRICE_SCALE as i128) as i64;
+        (own.unsigned_abs() + other, q)
+    };
+    let (lb, lq) = side(pos.base.max(0));
+    let (sb, sq) = side(pos.base.min(0));
+    let (own_l, own_s) = if pos.base > 0 { (pos.quote_entry, 0) } else { (0, pos.quote_entry) };
+    MarketExposure { long_base: lb, short_base: sb, long_quote_entry: own_l - lq, short_quote_entry: own_s + sq, price }
+}
+
+/// Accounts whose markets carry a PnL cap: the margin functions through it, the cap's own math,
+/// and the auto-deleveraging plan.
+fn winners_cases() -> Vec<String> {
+    let mut rng = Rng(WINNERS_SEED);
+    let mut lines = Vec::with_capacity(WINNERS_CASES);
+    for case in 0..WINNERS_CASES {
+        let params = AccountParams {
+            quote_maint_liability_weight: 1_000_000,
+            quote_init_liability_weight: 1_000_000 + rng.range(0, 50_000) as u32,
+            unrealized_pnl_init_weight: if rng.chance(50) { 1_000_000 } else { rng.range(0, 1_000_000) as u32 },
+        };
+        let n_perps = rng.range(1, 3) as usize;
+        let mut perps = vec![];
+        let mut exposures = vec![];
+        let mut pools = vec![];
+        let mut factors = vec![];
+        for _ in 0..n_perps {
+            let d = decimals(&mut rng);
+            let p = price(&mut rng, d);
+            let base = rng.log(1, 10u64.pow(u32::from(d)) * 1_000) as i64 * if rng.chance(50) { 1 } else { -1 };
+            let mut e = random_perp(&mut rng, base, p, d, &BOOK_PERPS);
+            let exposure = random_exposure(&mut rng, &e.position, p.oracle, d);
+            let profit = market_profit(&exposure).unwrap_or(0);
+            // The pool's cash from a twentieth of the profit to five times it (log-uniform), the
+            // factor 1–100%.
+            let pool =
+                (profit.max(1_000_000) * u128::from(rng.log(50, 5_000)) / 1_000).min(u128::from(u64::MAX / 2)) as u64;
+            let factor = if rng.chance(10) { 0 } else { rng.range(1, 1_000_000) as u32 };
+            e.market.pnl_haircut = pnl_haircut(profit, factor, pool).unwrap_or_default();
+            perps.push(e);
+            exposures.push(exposure);
+            pools.push(pool);
+            factors.push(factor);
+        }
+        let notional: i128 = perps
+            .iter()
+            .map(|e| {
+                i128::from(e.position.base.unsigned_abs()) * i128::from(e.market.price.oracle) / PRICE_SCALE as i128
+            })
+            .sum();
+        let scale = (notional.max(1_000_000) as u64).min(1_000_000_000_000_000);
+        let quote_balance = (i128::from(rng.signed(1_000)) * i128::from(scale) / 1_000) as i64;
+        let account = RiskAccount { quote_balance, collateral: &[], perps: &perps, params };
+        let liq = LiquidationParams {
+            buffer: rng.range(0, 200_000) as u32,
+            liquidator_fee: rng.range(0, 20_000) as u32,
+            insurance_fee: rng.range(0, 10_000) as u32,
+            dust_notional: rng.range(0, 100_000_000),
+            collateral_discount: 0,
+        };
+        let mut per_perp = vec![];
+        for (i, e) in perps.iter().enumerate() {
+            let step = 10u64.pow(u32::from(e.market.base_decimals).saturating_sub(rng.range(2, 4) as u32));
+            // Mostly a floor below the market's ratio now, so that some close is allowed.
+            let now = pnl_ratio(market_profit(&exposures[i]).unwrap_or(0), pools[i]).unwrap_or(0);
+            let floor = if rng.chance(70) {
+                (u128::from(now) * u128::from(rng.range(0, 1_000)) / 1_000).min(u128::from(u32::MAX)) as u32
+            } else {
+                rng.range(0, 2_000_000) as u32
+            };
+            let pnl = rng.signed(1 << 50);
+            per_perp.push(obj(&[
+                ("marketProfit", res(market_profit(&exposures[i]), s)),
+                (
+                    "pnlHaircut",
+                    res(pnl_haircut(market_profit(&exposures[i]).unwrap_or(0), factors[i], pools[i]), |h| {
+                        haircut_json(&h)
+                    }),
+                ),
+                ("pnlRatio", res(pnl_ratio(market_profit(&exposures[i]).unwrap_or(0), pools[i]), s)),
+                ("pnl", s(pnl)),
+                ("applyHaircut", res(apply_haircut(i128::from(pnl), &e.market.pnl_haircut), s)),
+                ("unrealizedPnlMaint", res(unrealized_pnl(&e.position, &e.market, MarginKind::Maintenance), s)),
+                ("liquidationPrice", res(liquidation_price(&account, i), |o| opt(o, s))),
+                (
+                    "close",
+                    res(apply_fill(&e.position, &e.market, -e.position.base, e.market.price.oracle, 0), |f| {
+                        obj(&[("position", position_json(&f.position)), ("realizedPnl", s(f.realized_pnl))])
+                    }),
+                ),
+                ("perpLiquidation", res(plan_perp_liquidation(&account, i, step, &liq), perp_liquidation_json)),
+                ("step", s(step)),
+                ("adlFloor", floor.to_string()),
+                (
+                    "adl",
+                    res(plan_auto_deleverage(&e.position, &e.market, &exposures[i], pools[i], floor, step), |p| {
+                        obj(&[
+                            ("baseDelta", s(p.base_delta)),
+                            ("position", position_json(&p.fill.position)),
+                            ("realizedPnl", s(p.fill.realized_pnl)),
+                            ("ratioBefore", s(p.ratio_before)),
+                            ("ratioAfter", s(p.ratio_after)),
+                        ])
+                    }),
+                ),
+            ]));
+        }
+        let report = account_health(&account);
+        let scores: Vec<String> = perps
+            .iter()
+            .map(|e| {
+                let pnl = unrealized_pnl(&e.position, &e.market, MarginKind::Maintenance).unwrap_or(0);
+                let (notional, equity) = report.map_or((0, 0), |r| (r.notional, r.equity));
+                s(adl_score(pnl, e.position.quote_entry, notional, equity))
+            })
+            .collect();
+        let results = [
+            ("adlScores", arr(&scores)),
+            ("healthInit", res(health(&account, MarginKind::Initial), health_json)),
+            ("healthMaint", res(health(&account, MarginKind::Maintenance), health_json)),
+            ("accountHealth", res(account_health(&account), account_health_json)),
+            ("perps", arr(&per_perp)),
+        ];
+        let input = obj(&[
+            ("quoteBalance", s(quote_balance)),
+            ("collateral", "[]".into()),
+            ("perps", perps_json(&perps)),
+            ("params", params_json(&params)),
+            ("liquidation", liq_json(&liq)),
+            ("exposures", arr(&exposures.iter().map(exposure_json).collect::<Vec<_>>())),
+            ("poolBalances", arr(&pools.iter().map(|v| s(*v)).collect::<Vec<_>>())),
+            ("maxPnlFactors", arr(&factors.iter().map(u32::to_string).collect::<Vec<_>>())),
+        ]);
+        lines.push(obj(&[("case", case.to_string()), ("input", input), ("expect", obj(&results))]));
+    }
+    lines
+}
+
+/// Reserve, borrow utilisation and rate, borrow accrual and the insurance-aware cap.
+fn capacity_cases() -> Vec<String> {
+    let mut rng = Rng(CAPACITY_SEED);
+    let mut lines = Vec::with_capacity(CAPACITY_CASES);
+    for case in 0..CAPACITY_CASES {
+        let d = decimals(&mut rng);
+        let p = price(&mut rng, d).oracle;
+        let base = rng.log(1, 10u64.pow(u32::from(d)) * 1_000_000);
+        let balance = if rng.chance(5) { 0 } else { rng.log(1, 1 << 50) };
+        let insurance = rng.log(1, 1 << 45);
+        let reserve_factor = if rng.chance(10) { 0 } else { rng.range(1, 10_000_000) as u32 };
+        let bp = BorrowParams {
+            base_rate: rng.range(0, 10_000) as u32,
+            slope1: rng.range(0, 100_000) as u32,
+            kink: if rng.chance(10) { 1_000_000 } else { rng.range(1, 1_000_000) as u32 },
+            slope2: rng.range(0, 100_000) as u32,
+        };
+        let (shock, fraction, maint) =
+            (rng.range(0, 1_000_000) as u32, rng.range(0, 1_000_000) as u32, rng.range(1, 500_000) as u32);
+        let (index, carry) = (i128::from(rng.signed(1 << 40)), rng.signed(3_599_999_999));
+        let dt = rng.log(1, 30 * 86_400);
+        let notional = side_notional(base, p);
+        let util = notional.and_then(|n| borrow_utilisation(n, reserve_factor, balance));
+        let rate = util.and_then(|u| borrow_rate(u, &bp));
+        let accrued = rate.and_then(|r| accrue_funding(index, carry, p, r as i64, dt));
+        let input = obj(&[
+            ("base", s(base)),
+            ("price", s(p)),
+            ("poolBalance", s(balance)),
+            ("insurance", s(insurance)),
+            ("reserveFactor", reserve_factor.to_string()),
+            (
+                "borrow",
+                obj(&[
+                    ("baseRate", bp.base_rate.to_string()),
+                    ("slope1", bp.slope1.to_string()),
+                    ("kink", bp.kink.to_string()),
+                    ("slope2", bp.slope2.to_string()),
+                ]),
+            ),
+            ("shock", shock.to_string()),
+            ("poolFraction", fraction.to_string()),
+            ("maintRatio", maint.to_string()),
+            ("index", s(index)),
+            ("carry", s(carry)),
+            ("dt", s(dt)),
+        ]);
+        let expect = obj(&[
+            ("sideNotional", res(notional, s)),
+            ("reserveOk", res(notional, |n| reserve_ok(n, reserve_factor, balance).to_string())),
+            ("utilisation", res(util, s)),
+            ("borrowRate", res(rate, s)),
+            ("accrued", res(accrued, |(i, c)| obj(&[("index", s(i)), ("carry", s(c))]))),
+            ("insuranceOiCap", s(insurance_oi_cap(insurance, balance, fraction, shock, maint))),
+        ]);
+        lines.push(obj(&[("case", case.to_string()), ("input", input), ("expect", expect)]));
     }
     lines
 }

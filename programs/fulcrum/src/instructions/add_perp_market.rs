@@ -1,11 +1,13 @@
 use anchor_lang::prelude::*;
-use fulcrum_risk::{MIN_LISTING_ENGINE_PRICE, RATIO_ONE};
+use fulcrum_risk::{MAX_MIN_SPREAD, MAX_SPREAD_Z, MIN_LISTING_ENGINE_PRICE, RATIO_ONE};
 
 use crate::error::FulcrumError;
 use crate::oracle::{read_oracle, OracleConfig, OracleKind};
 use crate::seeds;
 use crate::state::*;
-use crate::validate::{admit_market_ratio, base_decimals as base_decimals_in_range, in_range, oracle_age};
+use crate::validate::{
+    admit_market_ratio, admit_pnl_factor, base_decimals as base_decimals_in_range, fill_age, in_range, oracle_age,
+};
 
 /// Risk and trading parameters of a perp market.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,6 +57,45 @@ pub struct MarketParams {
     pub impact_fee: u32,
     /// Oldest last-valid price a liquidation may use while the oracle is stale, seconds, ≤ 3,600.
     pub liquidation_max_age: u32,
+    /// Oldest oracle publish time a fill accepts, seconds, 1..=`max_oracle_age`
+    /// (liquidations keep their own fallback, `liquidation_max_age`).
+    pub max_fill_age: u32,
+    /// Least spread of an immediate fill (on top of the fee), ppm, ≤ `MAX_MIN_SPREAD` (100,000).
+    pub min_spread: u32,
+    /// Fill spread volatility multiplier z, ppm (3.0 = 3,000,000), ≤ `MAX_SPREAD_Z`
+    /// (10,000,000; 0: no volatility term). Spread = max(min_spread, conf / price,
+    /// z × σ × √max_fill_age) (`fulcrum_risk::fill_spread`).
+    pub spread_z: u32,
+    /// PnL cap: most of the pool's cash (balance) this market's winners are paid together, ppm,
+    /// 0..=1,000,000 (0: no cap). Winners' profit beyond it counts and is paid pro rata
+    /// (`fulcrum_risk::pnl_haircut`). The exchange keeps Σ over markets ≤ 1,000,000
+    /// (`PnlFactorBudgetExceeded`), so the pool can pay every market's capped winners at once.
+    pub max_pnl_factor: u32,
+    /// Auto-deleveraging starts when winners' profit / pool cash exceeds this, ppm,
+    /// 0..=10,000,000 (0: no auto-deleveraging).
+    pub adl_threshold: u32,
+    /// Auto-deleveraging never takes the ratio below this, ppm, < `adl_threshold` (0 when
+    /// auto-deleveraging is off).
+    pub adl_floor: u32,
+    // --- pool capacity (issue 13 §3, §4; see `fulcrum_risk::pool`)
+    /// Reserve: each side's open interest notional at oracle ≤ this × pool balance after a trade
+    /// that grows it, ppm, ≤ 10,000,000 (0: off). Also the borrow fee's capacity.
+    pub reserve_factor: u32,
+    /// Borrow fee at zero utilisation, ppm of notional per hour, ≤ 10,000.
+    pub borrow_base_rate: u32,
+    /// Borrow fee added from zero utilisation to the kink, ppm per hour, ≤ 100,000.
+    pub borrow_slope1: u32,
+    /// Utilisation (fuller side's notional / reserve capacity) where the second slope starts,
+    /// ppm, 1..=1,000,000.
+    pub borrow_kink: u32,
+    /// Borrow fee added from the kink to full utilisation, ppm per hour, ≤ 100,000.
+    pub borrow_slope2: u32,
+    /// Price shock the insurance-aware open-interest limit covers, ppm (400,000: −40% against
+    /// longs, +40% against shorts), ≤ 1,000,000 (0: off).
+    pub oi_shock: u32,
+    /// Share of the pool balance that, with the insurance fund, may absorb that shock's loss
+    /// beyond maintenance, ppm, ≤ 1,000,000.
+    pub oi_pool_fraction: u32,
 }
 
 impl MarketParams {
@@ -84,6 +125,27 @@ impl MarketParams {
         in_range("max_funding_rate", self.max_funding_rate.into(), 0, 100_000, Bad)?;
         in_range("impact_fee", self.impact_fee.into(), 0, 100_000, Bad)?;
         in_range("liquidation_max_age", self.liquidation_max_age.into(), 0, 3_600, Bad)?;
+        fill_age("max_fill_age", self.max_fill_age, self.max_oracle_age)?;
+        in_range("min_spread", self.min_spread.into(), 0, MAX_MIN_SPREAD.into(), FulcrumError::MinSpreadTooLarge)?;
+        in_range("spread_z", self.spread_z.into(), 0, MAX_SPREAD_Z.into(), FulcrumError::SpreadZTooLarge)?;
+        in_range("max_pnl_factor", self.max_pnl_factor.into(), 0, one, Bad)?;
+        in_range("adl_threshold", self.adl_threshold.into(), 0, 10 * one, Bad)?;
+        let floor_max = u64::from(self.adl_threshold).saturating_sub(1);
+        in_range("adl_floor", self.adl_floor.into(), 0, floor_max, FulcrumError::AdlFloorNotBelowThreshold)?;
+        self.validate_capacity()
+    }
+
+    /// The pool-capacity parameters, one named error per rule.
+    fn validate_capacity(&self) -> Result<()> {
+        use FulcrumError::*;
+        let one = RATIO_ONE;
+        in_range("reserve_factor", self.reserve_factor.into(), 0, 10 * one, ReserveFactorOutOfRange)?;
+        in_range("borrow_base_rate", self.borrow_base_rate.into(), 0, 10_000, BorrowRateOutOfRange)?;
+        in_range("borrow_slope1", self.borrow_slope1.into(), 0, 100_000, BorrowRateOutOfRange)?;
+        in_range("borrow_slope2", self.borrow_slope2.into(), 0, 100_000, BorrowRateOutOfRange)?;
+        in_range("borrow_kink", self.borrow_kink.into(), 1, one, BorrowKinkOutOfRange)?;
+        in_range("oi_shock", self.oi_shock.into(), 0, one, OiShockOutOfRange)?;
+        in_range("oi_pool_fraction", self.oi_pool_fraction.into(), 0, one, OiShockOutOfRange)?;
         Ok(())
     }
 }
@@ -132,6 +194,7 @@ pub fn handler(
     in_range("market_index", market_index.into(), 0, u64::from(MAX_MARKETS) - 1, FulcrumError::InvalidParameter)?;
     require!(OracleKind::from_u8(oracle_kind)? != OracleKind::None, FulcrumError::InvalidParameter);
     admit_market_ratio(&mut e, params.maint_margin_ratio)?;
+    admit_pnl_factor(&mut e, 0, params.max_pnl_factor)?;
     let cfg = OracleConfig {
         kind: oracle_kind,
         key: a.oracle.key(),

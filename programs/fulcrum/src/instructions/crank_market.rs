@@ -19,7 +19,7 @@ pub struct CrankMarket<'info> {
 
 /// Permissionless: observes the market's oracle — accrues funding, updates the volatility
 /// estimate (on a newer publish time), trips or extends the circuit breaker, moves the
-/// effective margin ratios and the funding rate.
+/// effective margin ratios, the funding rate and the borrow rate (accruing the borrow fee).
 pub fn handler(ctx: Context<CrankMarket>) -> Result<()> {
     let a = &ctx.accounts;
     let exchange = a.exchange.load()?;
@@ -28,9 +28,14 @@ pub fn handler(ctx: Context<CrankMarket>) -> Result<()> {
     require!(!market.is_settled(), FulcrumError::MarketSettled);
     let (price, publish_time) =
         load_observation(&a.oracle.to_account_info(), &market.oracle_config(), exchange.quote_decimals, now)?;
-    let depth = a.pool.load()?.balance;
+    let depth = a.pool.load()?.depth(Clock::get()?.slot);
+    let fresh = publish_time >= market.last_publish_time;
     if market.observe(price, publish_time, now, depth).math()? {
         emit_breaker(&market, price);
+    }
+    // A price seen in this slot bounds the slot's next fills (see `place_perp_trade`).
+    if fresh {
+        market.observe_in_slot(price.oracle, Clock::get()?.slot);
     }
     crate::emit_event!(MarketStateEvent {
         market_index: market.index,
@@ -40,6 +45,7 @@ pub fn handler(ctx: Context<CrankMarket>) -> Result<()> {
         funding_rate: market.funding_rate,
         reduce_only_until: market.reduce_only_until,
         paused: market.paused,
+        borrow_rate: market.borrow_rate,
     });
     Ok(())
 }

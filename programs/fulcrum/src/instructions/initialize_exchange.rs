@@ -40,6 +40,17 @@ pub struct ExchangeParams {
     pub insurance_floor: u64,
     /// Liquidation closes the whole position when less than this would remain, quote native.
     pub dust_notional: u64,
+    /// New LP shares are locked this long before `lp_claim` mints them, seconds,
+    /// 0..=2,592,000 (30 days; 0: minted at once; mainnet-like default 86,400).
+    pub lp_cooldown_secs: u32,
+    /// Kept by the pool (for the LPs who stay) from every LP withdrawal, ppm, 0..=50,000.
+    pub lp_withdrawal_fee: u32,
+    /// LP deposits count traders' net profit per market at most this × pool balance, ppm,
+    /// 0..=10,000,000 (0: uncapped).
+    pub max_pnl_factor_for_deposits: u32,
+    /// LP withdrawals count traders' net loss per market at most this × pool balance, ppm,
+    /// 0..=10,000,000 (0: uncapped).
+    pub max_pnl_factor_for_withdrawals: u32,
 }
 
 impl ExchangeParams {
@@ -60,6 +71,10 @@ impl ExchangeParams {
         in_range("liquidator_fee + insurance_fee", fees, 0, 50_000, Bad)?;
         in_range("collateral_liquidation_discount", self.collateral_liquidation_discount.into(), 0, 200_000, Bad)?;
         in_range("insurance_fee_share", self.insurance_fee_share.into(), 0, one, Bad)?;
+        in_range("lp_cooldown_secs", self.lp_cooldown_secs.into(), 0, 30 * 86_400, Bad)?;
+        in_range("lp_withdrawal_fee", self.lp_withdrawal_fee.into(), 0, 50_000, Bad)?;
+        in_range("max_pnl_factor_for_deposits", self.max_pnl_factor_for_deposits.into(), 0, 10 * one, Bad)?;
+        in_range("max_pnl_factor_for_withdrawals", self.max_pnl_factor_for_withdrawals.into(), 0, 10 * one, Bad)?;
         Ok(())
     }
 
@@ -93,6 +108,10 @@ impl ExchangeParams {
         e.insurance_fee_share = self.insurance_fee_share;
         e.insurance_floor = self.insurance_floor;
         e.dust_notional = self.dust_notional;
+        e.lp_cooldown_secs = self.lp_cooldown_secs;
+        e.lp_withdrawal_fee = self.lp_withdrawal_fee;
+        e.max_pnl_factor_for_deposits = self.max_pnl_factor_for_deposits;
+        e.max_pnl_factor_for_withdrawals = self.max_pnl_factor_for_withdrawals;
     }
 }
 

@@ -29,6 +29,9 @@ pub struct LiquidateCollateral<'info> {
     #[account(mut)]
     pub vault: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
+    /// Records the bad debt a liquidation of the last collateral leaves (LP flows price it in).
+    #[account(mut, has_one = exchange @ FulcrumError::WrongExchange)]
+    pub pool: AccountLoader<'info, LiquidityPool>,
 }
 
 /// Permissionless, for an account in liquidation with quote debt and no perp positions left (or,
@@ -82,6 +85,8 @@ pub fn handler<'info>(ctx: Context<'info, LiquidateCollateral<'info>>, max_repay
     acct.compact_collateral(ci);
     let after = inputs.main_health(acct.quote_balance, &exchange)?;
     observe(&mut acct, &key, &after, &exchange, clock.slot)?;
+    // Selling the last collateral may leave debt nothing backs: bad debt from now.
+    a.pool.load_mut()?.sync_bad_debt(&mut acct).overflow()?;
     let seeds = ExchangeSeeds::of(&exchange);
     let bank_index = bank.index;
     drop((bank, acct, exchange));

@@ -1,8 +1,8 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 use fulcrum_risk::{
-    isolated_account, largest_requirement, plan_perp_liquidation, plan_perp_liquidation_in,
-    portfolio_liquidation_target, MarginModel, PerpExposure, RiskAccount,
+    apply_fill, isolated_account, largest_requirement, plan_perp_liquidation, plan_perp_liquidation_in,
+    portfolio_liquidation_target, MarginModel, PerpExposure, PerpMarketRisk, PnlHaircut, RiskAccount,
 };
 
 use super::quote_vault::*;
@@ -73,6 +73,11 @@ pub fn handler<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
     let observed = observed.ok_or(FulcrumError::HealthAccountMismatch)?.market.price.oracle;
     market.accrue_funding_to(observed, clock.unix_timestamp).math()?;
 
+    // The plan pays a gain through the PnL cap the health inputs carry (read from the pool).
+    let exposure = match isolated {
+        Some(k) => inputs.isolated[k],
+        None => inputs.main_index(slot_i).map(|i| inputs.perps[i]).ok_or(FulcrumError::HealthAccountMismatch)?,
+    };
     let (before, plan, price) = match isolated {
         Some(k) => {
             let before = inputs.isolated_health(k, &acct, &exchange)?;
@@ -97,6 +102,9 @@ pub fn handler<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
     };
 
     let old = acct.perps[slot_i].position();
+    let uncapped = PerpMarketRisk { pnl_haircut: PnlHaircut::NONE, ..exposure.market };
+    let full = apply_fill(&old, &uncapped, plan.base_delta, price, 0).math()?;
+    market.record_withheld(full.realized_pnl, plan.realized_pnl);
     market.update_open_interest(&old, &plan.position).overflow()?;
     market.volume = market.volume.saturating_add(plan.fill_quote);
     let mut pool = a.pool.load_mut()?;
@@ -104,7 +112,7 @@ pub fn handler<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
         .map_err(|_| FulcrumError::InsufficientPoolLiquidity)?;
     pool.insurance_balance = pool.insurance_balance.checked_add(plan.insurance_fee).overflow()?;
     // Open interest moved: the OI premium and the funding rate follow.
-    market.refresh_ratios(observed, clock.unix_timestamp, pool.balance).math()?;
+    market.refresh_ratios(observed, clock.unix_timestamp, pool.depth(clock.slot)).math()?;
     let fees = i128::from(plan.liquidator_fee) + i128::from(plan.insurance_fee);
     let backing = match isolated {
         Some(_) => &mut acct.perps[slot_i].isolated_collateral,
@@ -133,6 +141,9 @@ pub fn handler<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
         });
     }
     acct.compact_perp(slot_i);
+    // A bankrupting liquidation is bad debt from now (LP flows price it in), not only once
+    // `resolve_bankruptcy` runs.
+    pool.sync_bad_debt(&mut acct).overflow()?;
 
     // Health after, from the same prices.
     let after = match isolated {

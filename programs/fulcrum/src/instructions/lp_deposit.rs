@@ -1,10 +1,11 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
-use fulcrum_risk::{lp_shares_for_deposit, Rounding};
+use fulcrum_risk::{lp_first_deposit, lp_shares_for_deposit, Rounding};
 
 use crate::error::{FulcrumError, MathResultExt, OptionExt};
 use crate::events::LpDepositEvent;
 use crate::pool::mark_pool;
+use crate::seeds;
 use crate::state::*;
 use crate::token::{mint_shares, transfer_in, ExchangeSeeds};
 
@@ -25,28 +26,76 @@ pub struct LpDeposit<'info> {
     pub vault: Box<Account<'info, TokenAccount>>,
     #[account(mut, constraint = source.mint == vault.mint @ FulcrumError::WrongMint)]
     pub source: Box<Account<'info, TokenAccount>>,
+    /// Receives the shares at once when the exchange has no LP cooldown.
     #[account(mut, constraint = lp_destination.mint == lp_mint.key() @ FulcrumError::WrongLpMint)]
     pub lp_destination: Box<Account<'info, TokenAccount>>,
+    /// The provider's shares in cooldown (created on the first deposit, paid by the provider).
+    #[account(
+        init_if_needed, payer = provider, space = LpPosition::SIZE,
+        seeds = [seeds::LP_POSITION, exchange.key().as_ref(), provider.key().as_ref()], bump
+    )]
+    pub lp_position: AccountLoader<'info, LpPosition>,
+    #[account(mut)]
     pub provider: Signer<'info>,
     pub token_program: Program<'info, Token>,
+    pub system_program: Program<'info, System>,
 }
 
-/// Adds `amount` of quote to the pool for shares priced at pool value (rounded up, so the
-/// depositor gets the fewer shares). Remaining accounts: every market then its oracle, in index
-/// order.
-pub fn handler<'info>(ctx: Context<'info, LpDeposit<'info>>, amount: u64) -> Result<()> {
+/// Adds `amount` of quote to the pool for shares priced at the pool's LP value (rounded up, so
+/// the depositor gets the fewer shares; see `crate::pool::mark_pool`), at least
+/// `min_shares_out` (`LpSlippageExceeded`). The first deposit into a pool with no shares gives
+/// `fulcrum_risk::DEAD_SHARES` and any value already in the pool to dead shares
+/// (`fulcrum_risk::lp_first_deposit`), and is refused into a pool worth less than nothing
+/// (`PoolInsolvent`). The deposit is not depth for fees and funding in this slot
+/// (`LiquidityPool::depth`). With an `lp_cooldown_secs`, the shares are locked in the
+/// provider's `LpPosition` until `lp_claim` (each deposit restarts the provider's cooldown);
+/// otherwise minted to `lp_destination`. Remaining accounts: every market then its oracle, in
+/// index order.
+pub fn handler<'info>(ctx: Context<'info, LpDeposit<'info>>, amount: u64, min_shares_out: u64) -> Result<()> {
     require!(amount > 0, FulcrumError::ZeroAmount);
     let a = &ctx.accounts;
     let exchange = a.exchange.load()?;
     require!(!exchange.is_paused(pause::LP), FulcrumError::Paused);
-    let now = Clock::get()?.unix_timestamp;
+    let clock = Clock::get()?;
+    let now = clock.unix_timestamp;
     let mut pool = a.pool.load_mut()?;
-    let mark = mark_pool(&a.exchange.key(), &exchange, pool.balance, ctx.remaining_accounts, Rounding::Up, now)?;
-    let supply = a.lp_mint.supply;
-    require!(supply == 0 || mark.value > 0, FulcrumError::PoolInsolvent);
-    let shares = lp_shares_for_deposit(amount, mark.value, supply).math()?;
+    let mark = mark_pool(&a.exchange.key(), &exchange, &pool, ctx.remaining_accounts, Rounding::Up, now)?;
+    let supply = pool.share_supply(a.lp_mint.supply).overflow()?;
+    let shares = if supply == 0 {
+        require!(mark.value >= 0, FulcrumError::PoolInsolvent);
+        let (shares, dead) = lp_first_deposit(amount, mark.value).math()?;
+        pool.dead_shares = dead;
+        shares
+    } else {
+        require!(mark.value > 0, FulcrumError::PoolInsolvent);
+        lp_shares_for_deposit(amount, mark.value, supply).math()?
+    };
     require!(shares > 0, FulcrumError::LpDepositTooSmall);
+    require!(shares >= min_shares_out, FulcrumError::LpSlippageExceeded);
     pool.balance = pool.balance.checked_add(amount).overflow()?;
+    pool.note_deposit(amount, clock.slot).overflow()?;
+    let cooldown = exchange.lp_cooldown_secs;
+    if cooldown > 0 {
+        pool.locked_shares = pool.locked_shares.checked_add(shares).overflow()?;
+        let mut pos = match a.lp_position.load_mut() {
+            Ok(p) => p,
+            Err(_) => {
+                let mut p = a.lp_position.load_init()?;
+                p.exchange = a.exchange.key();
+                p.provider = a.provider.key();
+                p.bump = ctx.bumps.lp_position;
+                p
+            }
+        };
+        pos.locked_shares = pos.locked_shares.checked_add(shares).overflow()?;
+        pos.unlock_ts = now.checked_add(i64::from(cooldown)).overflow()?;
+    } else if a.lp_position.load_mut().is_err() {
+        // A fresh position account: give it its owner even though nothing is locked.
+        let mut p = a.lp_position.load_init()?;
+        p.exchange = a.exchange.key();
+        p.provider = a.provider.key();
+        p.bump = ctx.bumps.lp_position;
+    }
     let seeds = ExchangeSeeds::of(&exchange);
     drop(pool);
     drop(exchange);
@@ -57,14 +106,16 @@ pub fn handler<'info>(ctx: Context<'info, LpDeposit<'info>>, amount: u64) -> Res
         &a.provider.to_account_info(),
         amount,
     )?;
-    mint_shares(
-        &a.token_program.to_account_info(),
-        &a.lp_mint.to_account_info(),
-        &a.lp_destination.to_account_info(),
-        &a.exchange.to_account_info(),
-        &seeds,
-        shares,
-    )?;
+    if cooldown == 0 {
+        mint_shares(
+            &a.token_program.to_account_info(),
+            &a.lp_mint.to_account_info(),
+            &a.lp_destination.to_account_info(),
+            &a.exchange.to_account_info(),
+            &seeds,
+            shares,
+        )?;
+    }
     crate::emit_event!(LpDepositEvent {
         provider: a.provider.key(),
         amount,
@@ -72,4 +123,50 @@ pub fn handler<'info>(ctx: Context<'info, LpDeposit<'info>>, amount: u64) -> Res
         pool_value: i64::try_from(mark.value).unwrap_or(i64::MAX),
     });
     Ok(())
+}
+
+#[derive(Accounts)]
+pub struct LpClaim<'info> {
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(mut, has_one = exchange @ FulcrumError::WrongExchange, has_one = lp_mint @ FulcrumError::WrongLpMint)]
+    pub pool: AccountLoader<'info, LiquidityPool>,
+    #[account(mut)]
+    pub lp_mint: Box<Account<'info, Mint>>,
+    #[account(
+        mut,
+        seeds = [seeds::LP_POSITION, exchange.key().as_ref(), provider.key().as_ref()], bump,
+        has_one = exchange @ FulcrumError::WrongExchange,
+        has_one = provider @ FulcrumError::NotAccountOwner
+    )]
+    pub lp_position: AccountLoader<'info, LpPosition>,
+    #[account(mut, constraint = lp_destination.mint == lp_mint.key() @ FulcrumError::WrongLpMint)]
+    pub lp_destination: Box<Account<'info, TokenAccount>>,
+    pub provider: Signer<'info>,
+    pub token_program: Program<'info, Token>,
+}
+
+/// Mints the provider's locked LP shares to `lp_destination` once their cooldown has passed
+/// (`LpCooldownActive` before, `NothingToClaim` without any). From then on they are ordinary,
+/// transferable, withdrawable shares.
+pub fn claim(ctx: Context<LpClaim>) -> Result<()> {
+    let a = &ctx.accounts;
+    let exchange = a.exchange.load()?;
+    let now = Clock::get()?.unix_timestamp;
+    let mut pos = a.lp_position.load_mut()?;
+    let shares = pos.locked_shares;
+    require!(shares > 0, FulcrumError::NothingToClaim);
+    require!(now >= pos.unlock_ts, FulcrumError::LpCooldownActive);
+    pos.locked_shares = 0;
+    let mut pool = a.pool.load_mut()?;
+    pool.locked_shares = pool.locked_shares.checked_sub(shares).overflow()?;
+    let seeds = ExchangeSeeds::of(&exchange);
+    drop((pos, pool, exchange));
+    mint_shares(
+        &a.token_program.to_account_info(),
+        &a.lp_mint.to_account_info(),
+        &a.lp_destination.to_account_info(),
+        &a.exchange.to_account_info(),
+        &seeds,
+        shares,
+    )
 }

@@ -1,8 +1,8 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
-use fulcrum_risk::{lp_amount_for_shares, utilisation_ok, Rounding};
+use fulcrum_risk::{lp_withdrawal, utilisation_ok, Rounding};
 
-use crate::error::{FulcrumError, MathResultExt};
+use crate::error::{FulcrumError, MathResultExt, OptionExt};
 use crate::events::LpWithdrawEvent;
 use crate::pool::mark_pool;
 use crate::state::*;
@@ -31,20 +31,26 @@ pub struct LpWithdraw<'info> {
     pub token_program: Program<'info, Token>,
 }
 
-/// Burns `shares` for quote at pool value (rounded down). The pool must keep enough value for
+/// Burns `shares` for quote at the pool's LP value (rounded down; see `crate::pool::mark_pool`),
+/// less the exchange's `lp_withdrawal_fee`, which stays in the pool for the LPs who remain; at
+/// least `min_amount_out` is paid (`LpSlippageExceeded`). Only minted shares can be burnt: shares
+/// still in their cooldown are not tokens yet (`lp_claim`). The pool must keep enough value for
 /// its net exposure (`exchange.max_pool_utilisation`). Remaining accounts: every market then its
 /// oracle, in index order.
-pub fn handler<'info>(ctx: Context<'info, LpWithdraw<'info>>, shares: u64) -> Result<()> {
+pub fn handler<'info>(ctx: Context<'info, LpWithdraw<'info>>, shares: u64, min_amount_out: u64) -> Result<()> {
     require!(shares > 0, FulcrumError::ZeroAmount);
     let a = &ctx.accounts;
     let exchange = a.exchange.load()?;
     require!(!exchange.is_paused(pause::LP), FulcrumError::Paused);
     let now = Clock::get()?.unix_timestamp;
     let mut pool = a.pool.load_mut()?;
-    let mark = mark_pool(&a.exchange.key(), &exchange, pool.balance, ctx.remaining_accounts, Rounding::Down, now)?;
-    let amount = lp_amount_for_shares(shares, mark.value, a.lp_mint.supply).math()?;
+    let mark = mark_pool(&a.exchange.key(), &exchange, &pool, ctx.remaining_accounts, Rounding::Down, now)?;
+    let supply = pool.share_supply(a.lp_mint.supply).overflow()?;
+    let (amount, fee) = lp_withdrawal(shares, mark.value, supply, exchange.lp_withdrawal_fee).math()?;
     require!(amount > 0, FulcrumError::ZeroAmount);
+    require!(amount >= min_amount_out, FulcrumError::LpSlippageExceeded);
     pool.balance = pool.balance.checked_sub(amount).ok_or(FulcrumError::InsufficientPoolLiquidity)?;
+    pool.withdrawal_fees_earned = pool.withdrawal_fees_earned.checked_add(fee).overflow()?;
     let value_after = mark.value - i128::from(amount);
     require!(
         utilisation_ok(mark.exposure, value_after, exchange.max_pool_utilisation),

@@ -1,5 +1,6 @@
 pub mod add_collateral_bank;
 pub mod add_perp_market;
+pub mod auto_deleverage;
 pub mod close_margin_account;
 pub mod crank_market;
 pub mod create_margin_account;
@@ -25,6 +26,7 @@ pub mod withdraw;
 
 pub use add_collateral_bank::*;
 pub use add_perp_market::*;
+pub use auto_deleverage::*;
 pub use close_margin_account::*;
 pub use crank_market::*;
 pub use create_margin_account::*;

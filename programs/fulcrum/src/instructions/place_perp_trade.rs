@@ -1,10 +1,13 @@
 use anchor_lang::prelude::*;
-use fulcrum_risk::{apply_fill, is_reducing, portfolio_reduction_allowed, trade_fee_rate, PerpExposure, Price};
+use fulcrum_risk::{
+    apply_fill, fill_price, insurance_oi_cap, is_reducing, portfolio_reduction_allowed, reserve_ok, side_notional,
+    trade_fee_rate, PerpExposure, PerpMarketRisk, Price,
+};
 
 use crate::error::{FulcrumError, MathResultExt, OptionExt};
 use crate::events::{CircuitBreakerEvent, TradeEvent};
 use crate::health::{load_health_inputs_with, observe};
-use crate::oracle::{load_observation, Pricing};
+use crate::oracle::{load_fill_observation, Pricing};
 use crate::state::*;
 
 /// Direction of a trade.
@@ -41,7 +44,10 @@ pub struct PlacePerpTrade<'info> {
     pub pool: AccountLoader<'info, LiquidityPool>,
 }
 
-/// Trades against the pool at the oracle price plus the taker fee. A trade that opens, grows or
+/// Trades against the pool at the oracle price ± the latency spread
+/// (`fulcrum_risk::fill_spread`; from the worse of the slot's observations, see
+/// `fulcrum_risk::fill_price`) plus the taker fee. The oracle must be no older than the market's
+/// `max_fill_age` and than the last price the market observed. A trade that opens, grows or
 /// flips a position must leave the account at initial margin; one that only reduces is always
 /// allowed, except that a portfolio account left below initial margin must not have less free
 /// initial collateral than before (closing one leg of a hedge raises the netted requirement).
@@ -65,14 +71,29 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
             FulcrumError::InvalidOrderSize
         );
         require!(market.paused & pause::TRADING == 0, FulcrumError::MarketPaused);
-        let (price, publish_time) =
-            load_observation(&a.oracle.to_account_info(), &market.oracle_config(), exchange.quote_decimals, now)?;
+        let obs =
+            load_fill_observation(&a.oracle.to_account_info(), &market.oracle_config(), exchange.quote_decimals, now)?;
+        let price = obs.price;
+        // Latency: never a price older than one already observed, nor older than the fill age.
+        require!(obs.publish_time >= market.last_publish_time, FulcrumError::OracleOlderThanObserved);
+        require!(
+            now.saturating_sub(obs.publish_time) <= i64::from(market.max_fill_age),
+            FulcrumError::OracleTooOldForFill
+        );
         let mut pool = a.pool.load_mut()?;
-        let depth = pool.balance;
-        if market.observe(price, publish_time, now, depth).math()? {
+        // LP deposits of this slot are not depth (a flash deposit cannot dilute the impact fee
+        // or pin the funding rate).
+        let slot_now = Clock::get()?.slot;
+        let depth = pool.depth(slot_now);
+        if market.observe(price, obs.publish_time, now, depth).math()? {
             emit_breaker(&market, price);
         }
-        let fill_price = price.oracle;
+        market.observe_in_slot(price.oracle, Clock::get()?.slot);
+        // Oracle ± the spread, from the worse of this slot's observations (after the variance
+        // has seen this price).
+        let spread = market.fill_spread(obs.conf_ratio).math()?;
+        let fill_price =
+            fill_price(params.side == Side::Buy, price.oracle, market.obs_lo, market.obs_hi, spread).math()?;
         match params.side {
             Side::Buy => require!(fill_price <= params.limit_price, FulcrumError::SlippageExceeded),
             Side::Sell => require!(fill_price >= params.limit_price, FulcrumError::SlippageExceeded),
@@ -92,14 +113,16 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
         let reducing = is_reducing(old.base, size);
         require!(reducing || !market.is_reduce_only(now), FulcrumError::MarketReduceOnly);
         // Fee: base, plus the impact of the skew the trade leaves (a skew-reducing trade pays base).
-        let risk = market.risk(price);
-        let unpriced = apply_fill(&old, &risk, size, fill_price, 0).math()?;
+        // A realised gain is paid through the market's PnL cap, as margin counted it.
+        let uncapped = market.risk(price);
+        let risk = PerpMarketRisk { pnl_haircut: market.pnl_haircut_at(fill_price, depth).math()?, ..uncapped };
+        let unpriced = apply_fill(&old, &uncapped, size, fill_price, 0).math()?;
         let mut after = *market;
         after.update_open_interest(&old, &unpriced.position).overflow()?;
         let fee_rate = trade_fee_rate(
             market.taker_fee,
-            market.skew(fill_price, depth).math()?,
-            after.skew(fill_price, depth).math()?,
+            market.skew(price.oracle, depth).math()?,
+            after.skew(price.oracle, depth).math()?,
             &market.dynamic_params(),
         )
         .math()?;
@@ -113,6 +136,7 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
                 && (market.short_base <= short_before || market.short_base <= market.short_oi_cap),
             FulcrumError::OpenInterestCapExceeded
         );
+        market.record_withheld(unpriced.realized_pnl, fill.realized_pnl);
         market.fees_collected = market.fees_collected.checked_add(fill.fee).overflow()?;
         market.volume = market.volume.saturating_add(fill.fill_quote);
         let seq = market.trade_seq;
@@ -133,8 +157,9 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
             .map_err(|_| FulcrumError::InsufficientPoolLiquidity)?;
         pool.insurance_balance = pool.insurance_balance.checked_add(to_insurance).overflow()?;
         pool.fees_earned = pool.fees_earned.checked_add(to_pool).overflow()?;
-        // Open interest moved: the OI premium and the funding rate follow.
-        market.refresh_ratios(fill_price, now, pool.balance).math()?;
+        // Open interest moved: the OI premium, the funding rate and the borrow rate follow.
+        market.refresh_ratios(price.oracle, now, pool.depth(slot_now)).math()?;
+        let oi_cap = check_capacity(&market, &pool, price.oracle, long_before, short_before)?;
 
         let fee = i64::try_from(fill.fee).map_err(|_| FulcrumError::MathOverflow)?;
         // An isolated position settles into its own collateral, a cross one into the account.
@@ -153,6 +178,9 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
         }
         let isolated = slot.is_isolated();
         acct.compact_perp(slot_i);
+        // A close that leaves the account (or an isolated slot) owing what nothing backs is bad
+        // debt from now: LP flows price it in before `resolve_bankruptcy` runs.
+        pool.sync_bad_debt(&mut acct).overflow()?;
         let event = TradeEvent {
             seq,
             margin_account: a.margin_account.key(),
@@ -168,8 +196,15 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
             init_ratio: market.effective_init_ratio.max(market.init_margin_ratio),
             maint_ratio: market.effective_maint_ratio.max(market.maint_margin_ratio),
             fee_rate,
+            oracle_price: price.oracle,
+            spread,
+            borrow_rate: market.borrow_rate,
+            insurance_oi_cap: oi_cap,
         };
-        let before = PerpExposure { position: old, market: market.risk(price) };
+        let before = PerpExposure {
+            position: old,
+            market: PerpMarketRisk { pnl_haircut: risk.pnl_haircut, ..market.risk(price) },
+        };
         (event, reducing, isolated, market.index, before)
     };
 
@@ -206,6 +241,31 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
         ..event
     });
     Ok(())
+}
+
+/// The pool's capacity after a fill at `price` (issue 13 §3, §4), binding only a side that grew:
+/// its open interest notional must fit the reserve (`reserve_factor` × pool balance) and the
+/// insurance-aware cap (what a `oi_shock` move loses beyond maintenance must fit in insurance +
+/// `oi_pool_fraction` × pool balance). Returns that cap (quote native notional per side) for the
+/// trade event.
+fn check_capacity(
+    m: &PerpMarket,
+    pool: &LiquidityPool,
+    price: u64,
+    long_before: u64,
+    short_before: u64,
+) -> Result<u64> {
+    let maint = m.effective_maint_ratio.max(m.maint_margin_ratio);
+    let cap = insurance_oi_cap(pool.insurance_balance, pool.balance, m.oi_pool_fraction, m.oi_shock, maint);
+    for (base, before) in [(m.long_base, long_before), (m.short_base, short_before)] {
+        if base <= before {
+            continue;
+        }
+        let notional = side_notional(base, price).math()?;
+        require!(reserve_ok(notional, m.reserve_factor, pool.balance), FulcrumError::ReserveExceeded);
+        require!(notional <= u128::from(cap), FulcrumError::InsuranceOiLimitExceeded);
+    }
+    Ok(cap)
 }
 
 /// Records a circuit-breaker trip.

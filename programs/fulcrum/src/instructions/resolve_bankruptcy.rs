@@ -24,7 +24,9 @@ pub fn handler(ctx: Context<ResolveBankruptcy>) -> Result<()> {
     let key = ctx.accounts.margin_account.key();
     let mut acct = ctx.accounts.margin_account.load_mut()?;
     let mut pool = ctx.accounts.pool.load_mut()?;
-    let mut covered_any = false;
+    // The bad debt recorded when it arose is resolved now (or, if the account has since paid
+    // it, simply forgotten: that alone is reason enough to call this).
+    let mut covered_any = pool.release_bad_debt(&mut acct) > 0;
     // The account's own debt, once it holds nothing that could pay it.
     let backed_perps = acct.active_perps().iter().any(|p| !p.is_isolated());
     if !backed_perps && acct.num_collateral == 0 && acct.quote_balance < 0 {

@@ -26,7 +26,7 @@ pub struct SetMarginMode<'info> {
 /// account's equity at full value must reach the exchange's minimum (a bank or market the
 /// correlations do not map is margined on its own, netting with nothing). Back to cross: refused if the account would then
 /// be below initial margin. Remaining accounts: the account's health accounts (without the
-/// correlations, which are named here).
+/// correlations, which are named here), then the pool when it holds a perp slot.
 pub fn handler<'info>(ctx: Context<'info, SetMarginMode<'info>>, mode: u8) -> Result<()> {
     let mode = MarginMode::from_u8(mode).ok_or(FulcrumError::InvalidParameter)?;
     let a = &ctx.accounts;
@@ -37,6 +37,7 @@ pub fn handler<'info>(ctx: Context<'info, SetMarginMode<'info>>, mode: u8) -> Re
     let now = Clock::get()?.unix_timestamp;
     let (mut inputs, used) =
         load_holdings(&acct, &a.exchange.key(), exchange.quote_decimals, ctx.remaining_accounts, now, Pricing::Strict)?;
+    let used = used + inputs.read_pool(ctx.remaining_accounts, used, &a.exchange.key())?;
     require!(ctx.remaining_accounts.len() <= used, FulcrumError::ExtraHealthAccounts);
     match mode {
         MarginMode::Portfolio => {

@@ -7,7 +7,7 @@ use anchor_lang::prelude::*;
 use super::{BankParams, ExchangeParams, MarketParams};
 use crate::error::FulcrumError;
 use crate::state::*;
-use crate::validate::{admit_bank_weight, admit_market_ratio};
+use crate::validate::{admit_bank_weight, admit_market_ratio, admit_pnl_factor};
 
 #[derive(Accounts)]
 pub struct UpdateExchange<'info> {
@@ -67,8 +67,11 @@ pub struct UpdateMarket<'info> {
 
 pub fn update_market_params(ctx: Context<UpdateMarket>, params: MarketParams) -> Result<()> {
     params.validate()?;
-    admit_market_ratio(&mut *ctx.accounts.exchange.load_mut()?, params.maint_margin_ratio)?;
-    ctx.accounts.market.load_mut()?.apply_params(&params);
+    let mut e = ctx.accounts.exchange.load_mut()?;
+    let mut m = ctx.accounts.market.load_mut()?;
+    admit_market_ratio(&mut e, params.maint_margin_ratio)?;
+    admit_pnl_factor(&mut e, m.max_pnl_factor, params.max_pnl_factor)?;
+    m.apply_params(&params);
     Ok(())
 }
 
@@ -86,6 +89,7 @@ pub fn set_market_paused(ctx: Context<UpdateMarket>, flags: u8) -> Result<()> {
         funding_rate: m.funding_rate,
         reduce_only_until: m.reduce_only_until,
         paused: m.paused,
+        borrow_rate: m.borrow_rate,
     });
     Ok(())
 }

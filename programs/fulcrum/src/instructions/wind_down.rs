@@ -2,7 +2,7 @@
 //! it by anyone, with `settle_position`), then closed once no position is left.
 
 use anchor_lang::prelude::*;
-use fulcrum_risk::{apply_fill, Price};
+use fulcrum_risk::{apply_fill, PerpMarketRisk, Price};
 
 use crate::error::{FulcrumError, MathResultExt, OptionExt};
 use crate::events::BankruptcyEvent;
@@ -30,6 +30,7 @@ pub fn set_market_status(ctx: Context<UpdateMarket>, status: u8, settlement_pric
             m.settlement_price = price;
             m.paused = pause::TRADING | pause::LIQUIDATIONS;
             m.funding_rate = 0;
+            m.borrow_rate = 0;
         }
         (SETTLED, CLOSED) => {
             require!(m.long_base == 0 && m.short_base == 0, FulcrumError::MarketHasOpenInterest);
@@ -52,7 +53,8 @@ pub struct SettlePosition<'info> {
 }
 
 /// Permissionless, on a settled market: closes the account's position there against the pool at
-/// the settlement price (funding settled, no fee) and frees the slot. An isolated slot's
+/// the settlement price (funding settled, no fee, a gain paid through the PnL cap) and frees
+/// the slot. An isolated slot's
 /// collateral goes back to the account's quote balance; a deficit is covered by the insurance
 /// fund, then the pool, as an isolated liquidation's is.
 pub fn settle_position(ctx: Context<SettlePosition>) -> Result<()> {
@@ -67,7 +69,12 @@ pub fn settle_position(ctx: Context<SettlePosition>) -> Result<()> {
     let mut realized = 0i64;
     if old.base != 0 {
         let price = m.settlement_price;
-        let fill = apply_fill(&old, &m.risk(Price::flat(price)), -old.base, price, 0).math()?;
+        // A gain is paid through the market's PnL cap on the pool's cash now.
+        let uncapped = m.risk(Price::flat(price));
+        let risk = PerpMarketRisk { pnl_haircut: m.pnl_haircut_at(price, pool.balance).math()?, ..uncapped };
+        let fill = apply_fill(&old, &risk, -old.base, price, 0).math()?;
+        let full = apply_fill(&old, &uncapped, -old.base, price, 0).math()?;
+        m.record_withheld(full.realized_pnl, fill.realized_pnl);
         m.update_open_interest(&old, &fill.position).overflow()?;
         pool.balance = u64::try_from(i128::from(pool.balance) - i128::from(fill.realized_pnl))
             .map_err(|_| FulcrumError::InsufficientPoolLiquidity)?;

@@ -71,9 +71,23 @@ pub struct Exchange {
     /// Lowest maintenance ratio of any perp market listed or updated, ppm (0: none): the
     /// liquidation fees must stay below it (`fulcrum_risk::liquidation_fee_fits`). Never raised.
     pub min_maint_margin_ratio: u32,
+    // --- LP flows (issue 13 §2, s4-lp): 16 bytes
+    /// New LP shares stay locked this long before `lp_claim` mints them, seconds (0: minted at
+    /// once).
+    pub lp_cooldown_secs: u32,
+    /// Kept by the pool from every LP withdrawal, ppm of the amount.
+    pub lp_withdrawal_fee: u32,
+    /// Traders' net profit counted by LP deposits at most this × pool balance, ppm (0: no cap).
+    pub max_pnl_factor_for_deposits: u32,
+    /// Traders' net loss counted by LP withdrawals at most this × pool balance, ppm (0: no cap).
+    pub max_pnl_factor_for_withdrawals: u32,
+    // --- winners are always paid (issue 13 §3): PnL caps
+    /// Σ of every listed market's `max_pnl_factor`, ppm of pool cash, ≤ 1,000,000: kept on
+    /// listing and on each update (old factor out, new in).
+    pub pnl_factor_sum: u64,
     pub reserved: [u8; 136],
 }
-const _: () = assert!(core::mem::size_of::<Exchange>() == 296);
+const _: () = assert!(core::mem::size_of::<Exchange>() == 320);
 
 impl Exchange {
     pub const SIZE: usize = 8 + core::mem::size_of::<Exchange>();

@@ -100,12 +100,35 @@ pub struct MarginAccount {
     pub margin_mode: u8,
     pub collateral: [CollateralSlot; MAX_COLLATERAL],
     pub perps: [PerpSlot; MAX_PERPS],
+    // --- LP flows (issue 13 §2, s4-lp): 8 bytes
+    /// Bad debt of this account counted in the pool's `unresolved_bad_debt`, quote native.
+    pub recorded_bad_debt: u64,
     pub reserved: [u8; 64],
 }
-const _: () = assert!(core::mem::size_of::<MarginAccount>() == 768);
+const _: () = assert!(core::mem::size_of::<MarginAccount>() == 776);
 
 impl MarginAccount {
     pub const SIZE: usize = 8 + core::mem::size_of::<MarginAccount>();
+
+    /// What `resolve_bankruptcy` would cover now: the account's quote debt once nothing backs
+    /// it (no cross position, no collateral), less the collateral of its open isolated
+    /// positions, plus the deficits of closed isolated positions.
+    pub fn pending_bad_debt(&self) -> u64 {
+        let perps = self.active_perps();
+        let mut debt = 0u64;
+        let backed = perps.iter().any(|p| !p.is_isolated());
+        if !backed && self.num_collateral == 0 && self.quote_balance < 0 {
+            let held: u64 = perps
+                .iter()
+                .filter(|p| p.is_isolated() && p.base != 0 && p.isolated_collateral > 0)
+                .fold(0u64, |s, p| s.saturating_add(p.isolated_collateral.unsigned_abs()));
+            debt = self.quote_balance.unsigned_abs().saturating_sub(held);
+        }
+        perps
+            .iter()
+            .filter(|p| p.is_isolated() && p.base == 0 && p.isolated_collateral < 0)
+            .fold(debt, |s, p| s.saturating_add(p.isolated_collateral.unsigned_abs()))
+    }
 
     pub fn active_collateral(&self) -> &[CollateralSlot] {
         &self.collateral[..usize::from(self.num_collateral).min(MAX_COLLATERAL)]

@@ -5,6 +5,7 @@
 pub mod bank;
 pub mod correlations;
 pub mod exchange;
+pub mod lp_position;
 pub mod margin_account;
 pub mod market;
 pub mod pool;
@@ -12,6 +13,7 @@ pub mod pool;
 pub use bank::*;
 pub use correlations::*;
 pub use exchange::*;
+pub use lp_position::*;
 pub use margin_account::*;
 pub use market::*;
 pub use pool::*;

@@ -8,14 +8,27 @@
 //!   the position the engine names: cross the largest requirement, portfolio the netted target);
 //! - no liquidation raises the liquidated account's maintenance requirement;
 //! - no stranger's collateral deposit into another account lands;
-//! - every refused transaction carries one of the program's named errors.
+//! - every refused transaction carries one of the program's named errors;
+//! - a side that grew is within the reserve and the insurance-aware open-interest cap; a close
+//!   settles exactly the engine's PnL, funding and borrow fee, and the pool and insurance fund
+//!   earn exactly what the account pays (`capacity.rs`; both markets run the capacity rules).
 //!
 //! Besides trades, deposits, withdrawals, prices, keepers and LP flows, the operations include
 //! third-party deposits, a bank listed after the correlations (on no asset), hedged pairs in the
 //! two correlated markets (then leg closes), per-second crank runs (each crank must move funding
 //! by exactly its accrual), confidence widening past the markets' bound (liquidations must go on
 //! at the conservative price: none may fail for its oracle), oracle rotation, isolated collateral
-//! and margin-mode switches.
+//! and margin-mode switches, oracle-latency round trips (open, newer update, close in one
+//! slot: never a gain; the dynamic market also charges a latency spread), and LP flows (issue 13 §2): flash deposits wrapped around a trade
+//! (the trade pays the fee of the depth without them), claims (never within the cooldown),
+//! deposits and withdrawals that never lower the others' share price, and the LP accounting
+//! (locked shares, recorded bad debt, funding snapshot sums) checked after every transaction.
+//!
+//! Winners are always paid (both markets carry a PnL cap, Σ 3% of the pool's cash, and
+//! auto-deleveraging): a close, a liquidation or an auto-deleveraging never fails with
+//! `InsufficientPoolLiquidity`, and what it pays is the full profit or exactly its capped share
+//! under the haircut before it (`fulcrum_risk::apply_haircut`), never more than the cap; an
+//! accepted auto-deleveraging lowered the market's ratio and left it at or above the floor.
 //!
 //! Seeds are fixed (`FULCRUM_FUZZ_SEED`, default 1), so a run is reproducible; a failing
 //! sequence is shrunk by proptest and written to `tests/attacks/regressions/` as JSON, which
@@ -136,6 +149,33 @@ pub enum Op {
     Rotate {
         market: u8,
     },
+    /// Oracle-latency round trip in one slot (issue 13 §1): a trader with no position in
+    /// `market` opens `steps`, a newer update moves the price `bps`, and it closes; it must not
+    /// have earned anything ([`crate::latency::fuzz_round_trip`]).
+    LatencyRoundTrip {
+        who: u8,
+        market: u8,
+        buy: bool,
+        steps: u32,
+        bps: i16,
+    },
+    /// The LP deposits ‰ of its quote and `who` trades in the same transaction (a flash LP
+    /// around a trade): the trade must pay the fee of the depth without the deposit.
+    FlashLp {
+        who: u8,
+        market: u8,
+        buy: bool,
+        steps: u32,
+        permille: u16,
+    },
+    /// The LP claims its locked shares: never within the cooldown, always after it.
+    LpClaim,
+    /// A keeper auto-deleverages `who`'s position in `market` (refused by name unless the market's
+    /// winners are above its threshold and the close lowers the ratio).
+    Adl {
+        who: u8,
+        market: u8,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -165,6 +205,12 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..MARKETS as u8, 1u8..30).prop_map(|(market, secs)| Op::Cranks { market, secs }),
         2 => (0..=MARKETS as u8, 0u32..60_000).prop_map(|(target, ppm)| Op::Confidence { target, ppm }),
         1 => (0..MARKETS as u8).prop_map(|market| Op::Rotate { market }),
+        2 => (0..TRADERS as u8, 0..MARKETS as u8, any::<bool>(), 1u32..60_000, -300i16..300)
+            .prop_map(|(who, market, buy, steps, bps)| Op::LatencyRoundTrip { who, market, buy, steps, bps }),
+        1 => (0..TRADERS as u8, 0..MARKETS as u8, any::<bool>(), 1u32..90_000, 1u16..1_000)
+            .prop_map(|(who, market, buy, steps, permille)| Op::FlashLp { who, market, buy, steps, permille }),
+        1 => Just(Op::LpClaim),
+        2 => (0..TRADERS as u8, 0..MARKETS as u8).prop_map(|(who, market)| Op::Adl { who, market }),
     ]
 }
 
@@ -186,7 +232,12 @@ impl World {
     async fn new() -> World {
         let mut h = Harness::new().await;
         h.add_bank(9, OracleFormat::Legacy, Quote::at(px(100)), default_bank_params()).await;
-        h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
+        // Both markets run the pool's capacity rules (reserve, borrow fee, insurance-aware cap).
+        // The first market's insurance-aware cap binds before its reserve (5% of the pool), the
+        // second's reserve before its cap.
+        let capacity = crate::capacity::with_capacity(default_market_params());
+        let first = fulcrum::instructions::MarketParams { oi_pool_fraction: 50_000, ..capacity };
+        h.add_market(OracleFormat::Pull, Quote::at(px(100)), first).await;
         // The second market runs every dynamic-risk rule: volatility margin, OI premium, breaker,
         // funding, skew fees.
         let dynamic = fulcrum::instructions::MarketParams {
@@ -200,9 +251,13 @@ impl World {
             funding_factor: 20_000,
             max_funding_rate: 5_000,
             impact_fee: 5_000,
+            // Latency spread: 5 bp floor, 2σ over a 30 s fill age.
+            max_fill_age: 30,
+            min_spread: 500,
+            spread_z: 2_000_000,
             long_oi_cap: 5_000 * SOL,
             short_oi_cap: 5_000 * SOL,
-            ..default_market_params()
+            ..capacity
         };
         h.add_market(OracleFormat::Legacy, Quote::at(px(20)), dynamic).await;
         // Portfolio margin: SOL collateral and SOL-PERP on asset 0, the dynamic market on asset 1.
@@ -217,8 +272,16 @@ impl World {
         .expect("set_correlations");
         // A bank listed after the correlations: portfolio accounts holding it margin it alone.
         h.add_bank(6, OracleFormat::Pull, Quote::at(px(1)), default_bank_params()).await;
+        set_pnl_caps(&mut h).await;
         let lp = h.seed_pool(200_000 * USDC).await;
         h.mint_to(&h.quote.mint.clone(), &lp.token(&h.quote.mint), 100_000 * USDC).await;
+        // LP flows from here on: new shares locked for 30 s, 0.05% withdrawal fee.
+        h.update_exchange(fulcrum::instructions::ExchangeParams {
+            lp_cooldown_secs: 30,
+            lp_withdrawal_fee: 500,
+            ..default_exchange_params()
+        })
+        .await;
         h.fund_insurance(1_000 * USDC).await;
         let mut traders = vec![];
         for _ in 0..TRADERS {
@@ -236,6 +299,7 @@ impl World {
     /// Applies one op; `Err` is an invariant violation.
     async fn apply(&mut self, op: &Op) -> Result<(), String> {
         let h = &mut self.h;
+        let oi_before = crate::capacity::open_interest(h).await;
         let r: Option<TxResult> = match *op {
             Op::Deposit { who, bank, permille: p } => {
                 let t = &self.traders[who as usize];
@@ -269,7 +333,7 @@ impl World {
                 if a.find_perp(market as u16).is_none() {
                     None
                 } else {
-                    Some(h.close(t, market as u16).await)
+                    Some(checked_close(h, t, market as u16).await?)
                 }
             }
             Op::Price { market, bps } => {
@@ -304,7 +368,7 @@ impl World {
                     Some(m) => {
                         let fee_to = self.keeper.token(&h.quote.mint);
                         let before = total_requirement(h, &key).await?;
-                        let r = h.liquidate_perp(&self.keeper.kp, &fee_to, &key, m).await;
+                        let r = checked_liquidation(h, &self.keeper, &fee_to, &key, m).await?;
                         // Confidence stays under 6%: a conservative price always exists, so a
                         // liquidation never fails for its oracle.
                         if let Some(c) = error_code(&r).filter(|c| (6_000..6_100).contains(c)) {
@@ -346,7 +410,10 @@ impl World {
                 if amount == 0 {
                     None
                 } else {
-                    Some(h.lp_deposit(&self.lp, amount).await)
+                    let before = crate::lp::lp_share_price(h).await;
+                    let r = h.lp_deposit(&self.lp, amount).await;
+                    crate::lp::share_price_kept("LP deposit", before, crate::lp::lp_share_price(h).await)?;
+                    Some(r)
                 }
             }
             Op::LpWithdraw { permille: p } => {
@@ -354,9 +421,19 @@ impl World {
                 if shares == 0 {
                     None
                 } else {
-                    Some(h.lp_withdraw(&self.lp, shares).await)
+                    let before = crate::lp::lp_share_price(h).await;
+                    let r = h.lp_withdraw(&self.lp, shares).await;
+                    crate::lp::share_price_kept("LP withdrawal", before, crate::lp::lp_share_price(h).await)?;
+                    Some(r)
                 }
             }
+            Op::FlashLp { who, market, buy, steps, permille: p } => {
+                let amount = permille(h.token_balance(&self.lp.token(&h.quote.mint)).await, p);
+                let t = &self.traders[who as usize];
+                crate::lp::fuzz_flash_lp(h, &self.lp, t, market as u16, buy, steps as u64 * (SOL / 1_000), amount)
+                    .await?
+            }
+            Op::LpClaim => crate::lp::fuzz_lp_claim(h, &self.lp).await?,
             Op::Crank { market } => Some(h.crank(market as usize).await),
             Op::Isolate { who, market, into, permille: p } => {
                 let t = &self.traders[who as usize];
@@ -458,6 +535,15 @@ impl World {
                 }
                 Some(r)
             }
+            Op::LatencyRoundTrip { who, market, buy, steps, bps } => {
+                let t = &self.traders[who as usize];
+                let o = h.markets[market as usize].oracle;
+                crate::latency::fuzz_round_trip(h, t, market as u16, buy, steps as u64 * (SOL / 1_000), o, bps).await?
+            }
+            Op::Adl { who, market } => {
+                let key = self.traders[who as usize].account;
+                Some(checked_adl(h, &self.keeper, &key, market as u16).await?)
+            }
         };
         if let Some(r) = r {
             self.txs += 1;
@@ -477,6 +563,9 @@ impl World {
                 }
             }
         }
+        if matches!(op, Op::Trade { .. }) {
+            crate::capacity::growth_within_capacity(&mut self.h, &oi_before).await?;
+        }
         self.check().await
     }
 
@@ -484,6 +573,7 @@ impl World {
     async fn check(&mut self) -> Result<(), String> {
         let h = &mut self.h;
         h.assert_conservation().await;
+        crate::lp::check_lp_accounting(h, &self.traders, &self.lp).await?;
         // Open interest and entry sums are the sums of the positions.
         for m in 0..MARKETS {
             let market = h.market(m).await;
@@ -558,7 +648,7 @@ impl World {
 
 /// Moves an oracle's price by `bps` basis points (never below $0.00001); the EMA lags at the
 /// previous price, so large moves trip circuit breakers.
-async fn move_price(h: &mut Harness, o: OracleHandle, bps: i16) {
+pub async fn move_price(h: &mut Harness, o: OracleHandle, bps: i16) {
     let data = h.account_data(&o.key).await;
     let p = read_quote(&o, &data).price;
     let next = (p as i128 * (10_000 + bps as i128) / 10_000).max(1_000) as i64;
@@ -668,6 +758,7 @@ fn fuzz_campaign() {
     for (k, v) in outcomes.borrow().iter() {
         println!("  {v:>7}  {k}");
     }
+    println!("  {:>7}  payments reduced by a PnL cap", CAPPED_PAYMENTS.load(std::sync::atomic::Ordering::Relaxed));
     if let Err(e) = result {
         if let proptest::test_runner::TestError::Fail(reason, ops) = &e {
             std::fs::create_dir_all(regressions_dir()).unwrap();
@@ -689,4 +780,144 @@ async fn fuzz_regressions_replay() {
             panic!("{}: {e}", entry.path().display());
         }
     }
+}
+
+// ------------------------------------------------------------------ winners are always paid
+
+/// PnL caps and auto-deleveraging on both markets, tight enough for four traders to reach
+/// against a $200,000 pool: 2% and 1% of the pool's cash, ADL above 3% / 1.5%, down to
+/// 1.5% / 0.75%.
+async fn set_pnl_caps(h: &mut Harness) {
+    for (m, (factor, threshold, floor)) in [(20_000, 30_000, 15_000), (10_000, 15_000, 7_500)].into_iter().enumerate() {
+        let p = h.market(m).await.params();
+        let p = fulcrum::instructions::MarketParams {
+            max_pnl_factor: factor,
+            adl_threshold: threshold,
+            adl_floor: floor,
+            ..p
+        };
+        h.update_market(m, p).await;
+    }
+}
+
+/// A payment of `paid` for a profit of `full` under `haircut`: the full profit (no haircut, or a
+/// loss) or exactly the capped share, never more than the cap.
+fn check_payment(what: &str, full: i64, paid: i64, haircut: &fulcrum_risk::PnlHaircut) -> Result<(), String> {
+    if paid < full {
+        CAPPED_PAYMENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    let expected = fulcrum_risk::apply_haircut(full.into(), haircut).map_err(|e| format!("{e:?}"))?;
+    if i128::from(paid) != expected || (paid > 0 && paid as u128 > haircut.cap) {
+        return Err(format!("{what} paid {paid} of {full} under {haircut:?}: expected {expected}"));
+    }
+    Ok(())
+}
+
+/// Payments the cap reduced, over the campaign (printed with its outcomes).
+static CAPPED_PAYMENTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+const INSUFFICIENT_POOL: u32 = 6_000 + FulcrumError::InsufficientPoolLiquidity as u32;
+
+/// Splits `sent` into its result and logs, after checking it did not fail for lack of pool cash.
+fn no_lack_of_cash(
+    what: &str,
+    sent: Result<Vec<String>, solana_program_test::BanksClientError>,
+) -> Result<(TxResult, Vec<String>), String> {
+    let (r, logs) = match sent {
+        Ok(logs) => (Ok(()), logs),
+        Err(e) => (Err(e), vec![]),
+    };
+    if error_code(&r) == Some(INSUFFICIENT_POOL) {
+        return Err(format!("{what} failed for lack of pool cash"));
+    }
+    Ok((r, logs))
+}
+
+/// The market's haircut as a fill at its raw oracle price sees it, and its withheld total.
+async fn market_haircut(h: &mut Harness, market: u16) -> (fulcrum_risk::PnlHaircut, u64) {
+    let m = h.market(market as usize).await;
+    let pool = h.pool_state().await.balance;
+    let o = h.markets[market as usize].oracle;
+    let price = h.oracle_price(&o.key, m.oracle_kind, &m.feed_id, m.base_decimals).await.oracle;
+    (m.pnl_haircut_at(price, pool).unwrap(), m.pnl_withheld)
+}
+
+/// `h.close`, checking the payment (see [`check_payment`]).
+/// Also checks that the close settles exactly what the engine says (PnL through the cap, funding
+/// and borrow, fee) and that the account pays exactly what the pool and the insurance fund earn
+/// ([`crate::capacity::check_close_settlement`]).
+async fn checked_close(h: &mut Harness, t: &Trader, market: u16) -> Result<TxResult, String> {
+    let (haircut, withheld) = market_haircut(h, market).await;
+    let before = crate::capacity::CloseSnapshot::take(h, t, market).await;
+    let a = h.margin(&t.account).await;
+    let base = a.find_perp(market).map(|i| a.perps[i].base).unwrap_or(0);
+    let side = if base > 0 { Side::Sell } else { Side::Buy };
+    let ix = h.trade_ix(t, market, side, base.unsigned_abs(), None, true).await;
+    let sent = h.send_logged(&[ix], &[&t.kp]).await;
+    let (r, logs) = no_lack_of_cash("close", sent)?;
+    if r.is_ok() {
+        let ev = events::<fulcrum::events::TradeEvent>(&logs);
+        let paid = ev.last().map(|e| e.realized_pnl).unwrap_or(0);
+        let full = paid + (h.market(market as usize).await.pnl_withheld - withheld) as i64;
+        check_payment("close", full, paid, &haircut)?;
+        let event = ev.last().ok_or("no trade event")?;
+        crate::capacity::check_close_settlement(h, t, market, &before, event, haircut).await?;
+    }
+    Ok(r)
+}
+
+/// `h.liquidate_perp`, checking the payment against the haircut the liquidation prices with.
+async fn checked_liquidation(
+    h: &mut Harness,
+    keeper: &Trader,
+    fee_to: &solana_sdk::pubkey::Pubkey,
+    key: &solana_sdk::pubkey::Pubkey,
+    market: u16,
+) -> Result<TxResult, String> {
+    let inputs = h.risk_inputs(key).await;
+    let haircut = inputs
+        .perp_markets
+        .iter()
+        .position(|m| *m == market)
+        .map(|i| inputs.perps[i].market.pnl_haircut)
+        .or_else(|| inputs.isolated.iter().find(|(m, _, _)| *m == market).map(|(_, e, _)| e.market.pnl_haircut))
+        .unwrap_or_default();
+    let withheld = h.market(market as usize).await.pnl_withheld;
+    let ix = h.liquidate_perp_ix(&keeper.key(), fee_to, key, market).await;
+    let sent = h.send_logged(&[ix], &[&keeper.kp]).await;
+    let (r, logs) = no_lack_of_cash("liquidation", sent)?;
+    if r.is_ok() {
+        let ev = events::<fulcrum::events::LiquidationEvent>(&logs);
+        let paid = ev.last().map(|e| e.realized_pnl).unwrap_or(0);
+        let full = paid + (h.market(market as usize).await.pnl_withheld - withheld) as i64;
+        check_payment("liquidation", full, paid, &haircut)?;
+    }
+    Ok(r)
+}
+
+/// `auto_deleverage`, checking the payment and that the market's ratio fell, not below its floor.
+async fn checked_adl(
+    h: &mut Harness,
+    keeper: &Trader,
+    key: &solana_sdk::pubkey::Pubkey,
+    market: u16,
+) -> Result<TxResult, String> {
+    let (haircut, withheld) = market_haircut(h, market).await;
+    let ix = crate::winners::adl_ix(h, &keeper.key(), key, market);
+    let sent = h.send_logged(&[ix], &[&keeper.kp]).await;
+    let (r, logs) = no_lack_of_cash("auto-deleveraging", sent)?;
+    if r.is_ok() {
+        let ev = events::<fulcrum::events::AutoDeleverageEvent>(&logs);
+        let e = ev.last().ok_or("no auto-deleveraging event")?;
+        let full = e.realized_pnl + (h.market(market as usize).await.pnl_withheld - withheld) as i64;
+        check_payment("auto-deleveraging", full, e.realized_pnl, &haircut)?;
+        let floor = u64::from(h.market(market as usize).await.adl_floor);
+        if e.ratio_after >= e.ratio_before || e.ratio_after < floor {
+            return Err(format!(
+                "auto-deleveraging moved the ratio {} -> {} (floor {floor})",
+                e.ratio_before, e.ratio_after
+            ));
+        }
+    }
+    Ok(r)
 }

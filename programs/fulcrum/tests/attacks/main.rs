@@ -7,19 +7,23 @@
 mod harness;
 
 mod arithmetic;
+mod capacity;
 mod crash;
 mod decoders;
 mod economic;
 mod funding;
 mod fuzz;
 mod integrity;
+mod latency;
 mod loose_ends;
+mod lp;
 mod modes;
 mod oracle_spoofing;
 mod params;
 mod quote_vault;
 mod signers;
 mod substitution;
+mod winners;
 
 use harness::*;
 use solana_sdk::{instruction::Instruction, pubkey::Pubkey, signature::Keypair};

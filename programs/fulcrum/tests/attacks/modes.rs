@@ -90,17 +90,19 @@ async fn forged_correlations_in_a_portfolio_margin_check() {
     // The victim's own withdrawal with a look-alike: the same bytes, owned by another program.
     let fake = forge(&mut w, &real, Pubkey::new_unique()).await;
     let mut ix = w.h.withdraw_ix(&w.victim, 0, USDC).await;
-    ix.accounts.last_mut().unwrap().pubkey = fake;
+    // The correlations come last but for the pool (the victim holds positions).
+    let corr = ix.accounts.len() - 2;
+    ix.accounts[corr].pubkey = fake;
     w.rejected(&[ix], &[&kp], FulcrumError::MissingCorrelations).await;
     // Program-owned, but another exchange's (a matrix that would net everything away).
     let mut other = real;
     other.exchange = Pubkey::new_unique();
     let fake = forge(&mut w, &other, fulcrum::ID).await;
     let mut ix = w.h.withdraw_ix(&w.victim, 0, USDC).await;
-    ix.accounts.last_mut().unwrap().pubkey = fake;
+    ix.accounts[corr].pubkey = fake;
     w.rejected(&[ix], &[&kp], FulcrumError::WrongExchange).await;
     // And none at all.
     let mut ix = w.h.withdraw_ix(&w.victim, 0, USDC).await;
-    ix.accounts.pop();
+    ix.accounts.remove(corr);
     w.rejected(&[ix], &[&kp], FulcrumError::MissingCorrelations).await;
 }

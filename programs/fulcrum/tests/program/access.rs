@@ -97,9 +97,10 @@ async fn the_margin_checks_account_list_must_be_exact() {
     h.trade(&t, 0, Side::Buy, SOL).await.unwrap();
     let keys = [keys, vec![]].concat();
     let before = h.snapshot(&keys).await;
-    // Health accounts of a withdrawal: [sol bank, sol oracle, market, market oracle] from index 7.
+    // Health accounts of a withdrawal: [sol bank, sol oracle, market, market oracle] from index 7,
+    // then the pool (the account holds a position).
     let full = h.withdraw_ix(&t, 0, USDC).await;
-    assert_eq!(full.accounts.len(), 7 + 4);
+    assert_eq!(full.accounts.len(), 7 + 4 + 1);
 
     let mut missing = full.clone();
     missing.accounts.truncate(9);

@@ -189,6 +189,7 @@ async fn liquidate_collateral_ix(
         bank: bank.key,
         vault: bank.vault,
         token_program: anchor_spl::token::ID,
+        pool: h.pool,
     }
     .to_account_metas(None);
     metas.extend(h.health_metas(&acct));

@@ -51,7 +51,7 @@ async fn a_full_account_trades_and_withdraws_in_one_transaction() {
 
     // A withdrawal with the full margin check.
     let ix = h.withdraw_ix(&t, 0, 100 * USDC).await;
-    assert_eq!(ix.accounts.len(), 7 + 2 * (MAX_COLLATERAL + MAX_PERPS));
+    assert_eq!(ix.accounts.len(), 7 + 2 * (MAX_COLLATERAL + MAX_PERPS) + 1);
     let tx = h.v0_transaction(&[ix], &[&t.kp], &table).await;
     largest = largest.max(bincode_size(&tx));
     h.ctx.banks_client.process_transaction(tx).await.unwrap();

@@ -60,8 +60,13 @@ pub struct Quote {
 }
 
 impl Quote {
+    /// `price`, its EMA equal, published now, with no confidence interval: a fill's latency
+    /// spread (`fulcrum_risk::fill_spread`) is then the market's own (`min_spread`, volatility
+    /// term), 0 under [`default_market_params`], so the suites' expected figures are at the oracle
+    /// price. The spread's confidence term is tested where a quote sets `conf` (the latency
+    /// attacks, the mainnet updates in `oracles.rs`).
     pub fn at(price: i64) -> Self {
-        Self { price, conf: (price / 2_000) as u64, ema: price, age: 0 }
+        Self { price, conf: 0, ema: price, age: 0 }
     }
 
     fn published(self, publish_time: i64) -> fulcrum_testkit::PythPrice {
@@ -127,6 +132,11 @@ pub fn default_exchange_params() -> ExchangeParams {
         insurance_fee_share: 0,
         insurance_floor: 0,
         dust_notional: 10 * USDC,
+        // LP flows: no cooldown, no withdrawal fee, traders' PnL uncapped (tests set their own).
+        lp_cooldown_secs: 0,
+        lp_withdrawal_fee: 0,
+        max_pnl_factor_for_deposits: 0,
+        max_pnl_factor_for_withdrawals: 0,
     }
 }
 
@@ -154,6 +164,24 @@ pub fn default_market_params() -> MarketParams {
         max_funding_rate: 0,
         impact_fee: 0,
         liquidation_max_age: 120,
+        // Latency spread: fills take prices as old as margin checks do, and the spread is the
+        // oracle's confidence (`Quote::at`: 5 bp) with no floor and no volatility term.
+        max_fill_age: 60,
+        min_spread: 0,
+        spread_z: 0,
+        // No PnL cap and no auto-deleveraging by default (the winners tests set them).
+        max_pnl_factor: 0,
+        adl_threshold: 0,
+        adl_floor: 0,
+        // Pool capacity off by default (tests trade against empty pools): no reserve, no borrow
+        // fee, no insurance-aware cap. `attacks/capacity.rs` turns them on.
+        reserve_factor: 0,
+        borrow_base_rate: 0,
+        borrow_slope1: 0,
+        borrow_kink: 800_000,
+        borrow_slope2: 0,
+        oi_shock: 0,
+        oi_pool_fraction: 0,
     }
 }
 
@@ -623,7 +651,8 @@ impl Harness {
         self.send(&[ix], &[&t.kp]).await
     }
 
-    /// `(bank, oracle)` per active collateral slot then `(market, oracle)` per active perp slot.
+    /// `(bank, oracle)` per active collateral slot then `(market, oracle)` per active perp slot,
+    /// the correlations (portfolio), the pool (any perp slot).
     pub fn health_metas(&self, acct: &MarginAccount) -> Vec<AccountMeta> {
         let mut metas = vec![];
         for s in acct.active_collateral() {
@@ -638,6 +667,9 @@ impl Harness {
         }
         if acct.is_portfolio() {
             metas.push(AccountMeta::new_readonly(correlations_address(&self.exchange), false));
+        }
+        if !acct.active_perps().is_empty() {
+            metas.push(AccountMeta::new_readonly(self.pool, false));
         }
         metas
     }
@@ -781,6 +813,7 @@ impl Harness {
             bank: bank.key,
             vault: bank.vault,
             token_program: spl_token::ID,
+            pool: self.pool,
         }
         .to_account_metas(None);
         metas.extend(self.health_metas(&acct));
@@ -868,15 +901,17 @@ impl Harness {
             vault: self.quote.vault,
             source: provider.token(&self.quote.mint),
             lp_destination: provider.token(&self.lp_mint),
+            lp_position: lp_position_address(&self.exchange, &provider.key()),
             provider: provider.key(),
             token_program: spl_token::ID,
+            system_program: anchor_lang::system_program::ID,
         }
         .to_account_metas(None);
         metas.extend(self.market_metas());
         Instruction {
             program_id: fulcrum::ID,
             accounts: metas,
-            data: fulcrum::instruction::LpDeposit { amount }.data(),
+            data: fulcrum::instruction::LpDeposit { amount, min_shares_out: 0 }.data(),
         }
     }
 
@@ -902,7 +937,7 @@ impl Harness {
         let ix = Instruction {
             program_id: fulcrum::ID,
             accounts: metas,
-            data: fulcrum::instruction::LpWithdraw { shares }.data(),
+            data: fulcrum::instruction::LpWithdraw { shares, min_amount_out: 0 }.data(),
         };
         self.send(&[ix], &[&provider.kp]).await
     }
@@ -911,6 +946,9 @@ impl Harness {
     pub async fn seed_pool(&mut self, amount: u64) -> Trader {
         let lp = self.trader(amount).await;
         self.lp_deposit(&lp, amount).await.expect("lp_deposit");
+        // The next slot: a deposit is not depth in its own slot (`LiquidityPool::depth`), and a
+        // seeded pool stands for liquidity provided long before.
+        self.advance(0).await;
         lp
     }
 
@@ -965,6 +1003,10 @@ impl Harness {
         keys.push(correlations_address(&self.exchange));
         keys
     }
+}
+
+pub fn lp_position_address(exchange: &Pubkey, provider: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[seeds::LP_POSITION, exchange.as_ref(), provider.as_ref()], &fulcrum::ID).0
 }
 
 pub fn correlations_address(exchange: &Pubkey) -> Pubkey {
@@ -1171,11 +1213,15 @@ impl Harness {
             let asset = corr.as_ref().and_then(|c| c.bank_asset(s.bank_index));
             i.collateral_assets.push(asset.unwrap_or(fulcrum_risk::STANDALONE));
         }
+        let pool_balance = self.pool_state().await.balance;
         for s in acct.active_perps() {
             let market = self.market(s.market_index as usize).await;
             let price = self.liquidation_price(&market.oracle_config(), s.base > 0).await;
             let now = self.now().await;
-            let e = fulcrum_risk::PerpExposure { position: s.position(), market: market.risk_at(price, now).unwrap() };
+            let mut e =
+                fulcrum_risk::PerpExposure { position: s.position(), market: market.risk_at(price, now).unwrap() };
+            // As the program: profit through the market's PnL cap on the pool's cash.
+            e.market.pnl_haircut = market.pnl_haircut_at(price.oracle, pool_balance).unwrap();
             if s.is_isolated() {
                 i.isolated.push((s.market_index, e, s.isolated_collateral));
             } else {

@@ -9,7 +9,9 @@ async fn lp_gains_when_traders_lose_and_loses_when_they_win() {
     let mut h = Harness::new().await;
     h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
     let lp = h.seed_pool(10_000 * USDC).await;
-    assert_eq!(h.token_balance(&lp.token(&h.lp_mint)).await, 10_000 * USDC);
+    // One share per unit, less the dead shares the first deposit mints to no one.
+    assert_eq!(h.token_balance(&lp.token(&h.lp_mint)).await, 10_000 * USDC - fulcrum_risk::DEAD_SHARES);
+    assert_eq!(h.pool_state().await.dead_shares, fulcrum_risk::DEAD_SHARES);
     h.assert_conservation().await;
 
     // Traders lose: long 10 SOL at $100, closed at $90. Pool gets $100 + fees $1 + $0.90.
@@ -17,6 +19,8 @@ async fn lp_gains_when_traders_lose_and_loses_when_they_win() {
     h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
     h.trade(&t, 0, Side::Buy, 10 * SOL).await.unwrap();
     h.assert_conservation().await;
+    // In a later slot: a close in the opening's slot fills at the worse of the two prices.
+    h.advance(1).await;
     h.set_market_price(0, px(90)).await;
     h.close(&t, 0).await.unwrap();
     h.assert_conservation().await;
@@ -37,6 +41,8 @@ async fn lp_gains_when_traders_lose_and_loses_when_they_win() {
     let w = h.trader(1_000 * USDC).await;
     h.deposit(&w, 0, 1_000 * USDC).await.unwrap();
     h.trade(&w, 0, Side::Sell, 20 * SOL).await.unwrap();
+    // In a later slot: a close in the opening's slot fills at the worse of the two prices.
+    h.advance(1).await;
     h.set_market_price(0, px(80)).await;
     // While the short is open the pool's value already counts the trader's gain.
     let pool_before = h.pool_state().await.balance;
@@ -44,13 +50,15 @@ async fn lp_gains_when_traders_lose_and_loses_when_they_win() {
     assert_eq!(h.pool_state().await.balance, pool_before - 200 * USDC + 1_600_000);
     h.assert_conservation().await;
 
-    // Everyone leaves: the second LP gets less than it put in; the pool empties to the unit.
+    // Everyone leaves: the second LP gets less than it put in; the pool empties to what the
+    // dead shares hold (1,000 shares, now worth a little under a unit each).
     h.lp_withdraw(&lp2, 1_000 * USDC).await.unwrap();
     let got = h.token_balance(&lp2.token(&h.quote.mint)).await;
     assert!(got < 1_010_190_000, "lp2 got {got}");
-    h.lp_withdraw(&lp, 5_000 * USDC).await.unwrap();
+    h.lp_withdraw(&lp, 5_000 * USDC - fulcrum_risk::DEAD_SHARES).await.unwrap();
     assert_eq!(h.mint_supply(&h.lp_mint.clone()).await, 0);
-    assert_eq!(h.pool_state().await.balance, 0);
+    let left = h.pool_state().await.balance;
+    assert!(left > 0 && left <= fulcrum_risk::DEAD_SHARES, "left {left}");
     h.assert_conservation().await;
 }
 

@@ -237,7 +237,8 @@ async fn sol_collateral_hedged_by_a_short_sol_perp_needs_only_the_floor() {
     assert_eq!(a.margin_mode, MarginMode::Portfolio as u8);
     // Its margin checks now carry the correlations: a trade without them is refused by name.
     let mut ix = h.trade_ix(&t, 0, Side::Buy, SOL, None, false).await;
-    ix.accounts.pop();
+    let corr = ix.accounts.len() - 2; // the pool comes last
+    ix.accounts.remove(corr);
     assert_error(h.send(&[ix], &[&t.kp]).await, FulcrumError::MissingCorrelations);
 }
 

@@ -24,7 +24,7 @@ fn dump_oracle(key: &str, format: OracleFormat, feed_id: [u8; 32]) -> OracleHand
 }
 
 #[tokio::test]
-async fn a_trade_fills_at_exactly_the_mainnet_price_update_v2_price() {
+async fn a_trade_fills_at_exactly_the_mainnet_price_update_v2_price_plus_its_confidence() {
     let mut h = Harness::new().await;
     let sol = dump_oracle("7UVimffxr9ow1uXYxsr4LHAcV58mLzhmwaeKvJ1pjLiE", OracleFormat::Pull, SOL_FEED);
     let usdc = dump_oracle("Gnt27xtC473ZT2Mw5u8wZ68Z3gULkSTb5DuxJy7eJotD", OracleFormat::Legacy, [0; 32]);
@@ -53,10 +53,15 @@ async fn a_trade_fills_at_exactly_the_mainnet_price_update_v2_price() {
     h.deposit(&t2, 0, 1_000 * USDC).await.unwrap();
     h.trade(&t2, 0, Side::Buy, SOL).await.unwrap();
     let a = h.margin(&t2.account).await;
-    // 1 SOL at $140.61593700 (price 14061593700, exponent −8) costs 140.615937 USDC.
-    assert_eq!(a.perps[0].quote_entry, -140_615_937);
-    // Fee 0.1%, rounded up: 0.140615937 → 0.140616.
-    assert_eq!(a.quote_balance, 1_000 * USDC as i64 - 140_616);
+    // 1 SOL at $140.61593700 (price 14061593700, exponent −8) plus the latency spread, which
+    // under the default market is the update's confidence: 13,793,699 / 14,061,593,700 =
+    // 980.95 ppm, rounded up to 981. Fill ⌈140,615,937,000 × 1.000981⌉ = 140,753,881,235 engine
+    // units: 1 SOL costs 140.753882 USDC (rounded up).
+    assert_eq!(fulcrum_risk::conf_ratio(13_793_699, 14_061_593_700), Ok(981));
+    assert_eq!(fulcrum_risk::fill_price(true, 140_615_937_000, 0, 0, 981), Ok(140_753_881_235));
+    assert_eq!(a.perps[0].quote_entry, -140_753_882);
+    // Fee 0.1%, rounded up: 0.140753882 → 0.140754.
+    assert_eq!(a.quote_balance, 1_000 * USDC as i64 - 140_754);
     h.assert_conservation().await;
 }
 

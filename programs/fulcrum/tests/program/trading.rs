@@ -36,7 +36,9 @@ async fn five_x_long_then_price_up_closes_and_withdraws_with_profit() {
     assert_eq!(a.health_state, HealthState::Healthy as u8);
     h.assert_conservation().await;
 
-    // $110: +$500, closing fee 0.1% of $5,500 = $5.50.
+    // A second later (a new slot: a close in the buy's slot would fill at no more than the
+    // buy's $100, see the latency attacks), $110: +$500, closing fee 0.1% of $5,500 = $5.50.
+    h.advance(1).await;
     h.set_market_price(0, px(110)).await;
     h.close(&t, 0).await.unwrap();
     let a = h.margin(&t.account).await;
