@@ -266,11 +266,15 @@ impl MarketState {
         }
     }
 
-    /// Funding positions owe the pool and have not settled, quote native units (the aggregate of
-    /// `fulcrum_risk::unsettled_funding`, unrounded).
+    /// Funding and borrow fees positions owe the pool and have not settled, quote native units
+    /// (`fulcrum_risk::traders_unsettled_funding`, rounded down for the pool).
     pub fn unsettled_funding(&self) -> f64 {
-        let long = self.expo.long_base as f64 * self.side_index(1) as f64 - self.long_snapshot as f64;
-        let short = -(self.expo.short_base as f64) * self.side_index(-1) as f64 - self.short_snapshot as f64;
-        (long + short) / fulcrum_risk::FUNDING_SCALE as f64
+        let f = fulcrum_risk::MarketFunding {
+            index: self.funding_index,
+            borrow: self.borrow_index,
+            long_snapshots: self.long_snapshot,
+            short_snapshots: -self.short_snapshot,
+        };
+        fulcrum_risk::traders_unsettled_funding(&self.expo, &f, fulcrum_risk::Rounding::Down).expect("funding") as f64
     }
 }
