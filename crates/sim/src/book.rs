@@ -2,11 +2,13 @@
 //! (`apply_fill` at the taker fee, sizes capped by `max_trade_size` so every account starts at or
 //! above initial margin).
 
-use crate::config::{Config, MAX_MARKETS};
+use crate::config::{Config, Mechanisms, MAX_MARKETS};
+use crate::market::MarketState;
+use crate::mech;
 use crate::prices::rng_for;
 use fulcrum_risk::{
-    apply_fill, max_trade_size, AccountParams, Collateral, PerpExposure, PerpMarketRisk, PerpPosition, Price,
-    RiskAccount,
+    apply_fill, max_trade_size, trade_fee_rate, AccountParams, Collateral, Correlation, MarginModel, PerpExposure,
+    PerpMarketRisk, PerpPosition, PortfolioModel, Price, RiskAccount, RATIO_ONE,
 };
 use rand::Rng;
 use rand_distr::{Distribution, LogNormal, Pareto};
@@ -14,16 +16,26 @@ use rand_distr::{Distribution, LogNormal, Pareto};
 /// Quote native units per USD (USDC, 6 decimals).
 pub const QUOTE_PER_USD: f64 = 1e6;
 
-/// Margin mode of an account. The engine only has cross margin today.
+/// Unix time of the book's opening trades and of step 0.
+pub const T0: i64 = 1_700_000_000;
+
+/// How an account's holdings back its positions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MarginMode {
+    /// All collateral backs all positions; requirements add up (`fulcrum_risk::health`).
     Cross,
+    /// Requirements net across correlated exposures (`fulcrum_risk::model_health`).
+    Portfolio,
+    /// One position with its own quote collateral, risked and liquidated alone
+    /// (`fulcrum_risk::isolated_account`). An isolated trader with two positions is two of these.
+    Isolated,
 }
 
-/// One trader account as the program stores it.
+/// One trader account as the program stores it (an isolated position: the slot with its own
+/// collateral in `quote`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Account {
-    /// Quote balance, quote native units.
+    /// Quote balance (isolated: the position's collateral), quote native units.
     pub quote: i64,
     /// Position per market (base 0: none).
     pub pos: [PerpPosition; MAX_MARKETS],
@@ -58,9 +70,28 @@ pub struct MarketStatic {
     pub p0: u64,
     /// USD per (engine price unit × base native unit): notional_usd = |base| × price × this.
     pub usd_per_unit: f64,
+    /// The listing (static) parameters.
     pub risk: PerpMarketRisk,
     pub step: u64,
     pub depth_usd: f64,
+}
+
+/// What the opening trades asked for and what the program's gates let through, USD notional.
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+pub struct BookStats {
+    pub wanted_usd: f64,
+    pub opened_usd: f64,
+    pub long_usd: f64,
+    pub short_usd: f64,
+    /// Notional refused, by the gate that bound first.
+    pub cut_by_margin_usd: f64,
+    pub cut_by_oi_cap_usd: f64,
+    pub cut_by_reserve_usd: f64,
+    pub cut_by_oi_limit_usd: f64,
+    pub fees_usd: f64,
+    pub cross: u64,
+    pub portfolio: u64,
+    pub isolated: u64,
 }
 
 /// Engine price of `usd` per whole unit of an asset with `decimals`: quote native per base
@@ -68,6 +99,20 @@ pub struct MarketStatic {
 pub fn engine_price(usd: f64, decimals: u8) -> u64 {
     (usd * 10f64.powi(18 - i32::from(decimals))).round() as u64
 }
+
+/// Σ of the config's correlation matrix in the engine's ppm form.
+pub fn correlation_ppm(c: &[Vec<f64>]) -> Correlation {
+    let mut m = Correlation::identity(c.len());
+    for (i, row) in c.iter().enumerate().take(fulcrum_risk::MAX_ASSETS) {
+        for (j, v) in row.iter().enumerate().take(fulcrum_risk::MAX_ASSETS) {
+            m.c[i][j] = (v * RATIO_ONE as f64).round() as i32;
+        }
+    }
+    m
+}
+
+/// Asset index of every market (market m is asset m) for the portfolio model.
+pub const PERP_ASSETS: [u8; MAX_MARKETS] = [0, 1, 2, 3];
 
 /// The immutable inputs of a run, shared by every path: markets, collateral specs, the book.
 #[derive(Clone, Debug)]
@@ -78,6 +123,13 @@ pub struct World {
     /// Pool and insurance balances at the start (quote native), after the opening fees.
     pub pool: i128,
     pub insurance: i128,
+    /// Every market's state once the book is open: each path starts from it.
+    pub states: Vec<MarketState>,
+    /// The exchange's correlations (portfolio margin).
+    pub correlation: Correlation,
+    /// Asset of each collateral in the config (the market it tracks).
+    pub collateral_assets: Vec<u8>,
+    pub stats: BookStats,
 }
 
 impl World {
@@ -107,12 +159,55 @@ impl World {
             .collect()
     }
 
-    /// A world with explicit accounts (tests and vectors).
+    /// A world with explicit accounts (tests and vectors); their positions make up the open
+    /// interest.
     pub fn with_accounts(cfg: Config, accounts: Vec<Account>) -> Self {
         let markets = Self::markets_of(&cfg);
         let pool = (cfg.protocol.pool_usd * QUOTE_PER_USD) as i128;
         let insurance = (cfg.protocol.insurance_usd * QUOTE_PER_USD) as i128;
-        Self { cfg, markets, accounts, pool, insurance }
+        let correlation = correlation_ppm(&cfg.correlation);
+        let collateral_assets = cfg.collateral.iter().map(|c| c.market as u8).collect();
+        let mut w = Self {
+            cfg,
+            markets,
+            accounts,
+            pool,
+            insurance,
+            states: Vec::new(),
+            correlation,
+            collateral_assets,
+            stats: BookStats::default(),
+        };
+        w.reset_states();
+        w
+    }
+
+    /// Rebuilds the market states from the statics and the accounts' positions (after a test
+    /// changed a starting price).
+    pub fn reset_states(&mut self) {
+        let mech = self.cfg.mechanisms;
+        self.states = self
+            .markets
+            .iter()
+            .zip(&self.cfg.markets)
+            .map(|(ms, mc)| {
+                let risk = PerpMarketRisk { price: Price::flat(ms.p0), ..ms.risk };
+                MarketState::new(mc, &self.cfg.pool_risk, risk, &mech, T0)
+            })
+            .collect();
+        for a in &self.accounts {
+            for (m, pos) in a.pos.iter().enumerate().take(self.states.len()) {
+                self.states[m].add_position(pos, 1);
+            }
+        }
+        let depth = u64::try_from(self.pool.max(0)).unwrap_or(u64::MAX);
+        for (st, ms) in self.states.iter_mut().zip(&self.markets) {
+            st.refresh_ratios(ms.p0, T0, depth).expect("ratios");
+        }
+    }
+
+    pub fn mechanisms(&self) -> &Mechanisms {
+        &self.cfg.mechanisms
     }
 
     /// Collateral entry of `acct` priced off the market prices `prices`.
@@ -128,20 +223,34 @@ impl World {
         })
     }
 
-    /// The engine's view of `acct` at `prices`, built into caller-owned buffers.
+    /// The margin model of `acct` (portfolio: the exchange's correlations and floor). Isolated
+    /// positions are risked alone in cross terms.
+    pub fn model<'a>(&'a self, acct: &Account, coll_asset: &'a [u8; 1]) -> MarginModel<'a> {
+        match acct.mode {
+            MarginMode::Cross | MarginMode::Isolated => MarginModel::Cross,
+            MarginMode::Portfolio => MarginModel::Portfolio(PortfolioModel {
+                collateral_assets: if acct.coll_idx == NO_COLLATERAL { &[] } else { coll_asset },
+                perp_assets: &PERP_ASSETS[..self.markets.len()],
+                correlation: &self.correlation,
+                floor: self.cfg.protocol.portfolio_floor,
+            }),
+        }
+    }
+
+    /// The engine's view of `acct` with `markets` (one engine view per market), built into
+    /// caller-owned buffers.
     #[inline]
     pub fn risk_view<'a>(
         &self,
         acct: &Account,
+        markets: &[PerpMarketRisk],
         prices: &[u64],
         exps: &'a mut [PerpExposure; MAX_MARKETS],
         coll: &'a mut [Collateral; 1],
     ) -> RiskAccount<'a> {
         let n = self.markets.len();
         for m in 0..n {
-            let mut risk = self.markets[m].risk;
-            risk.price = Price::flat(prices[m]);
-            exps[m] = PerpExposure { position: acct.pos[m], market: risk };
+            exps[m] = PerpExposure { position: acct.pos[m], market: markets[m] };
         }
         let nc = match self.collateral(acct, prices) {
             Some(c) => {
@@ -158,7 +267,10 @@ impl World {
         }
     }
 
-    /// Builds the book of `cfg.book.accounts` accounts from `cfg.seed`.
+    /// Builds the book of `cfg.book.accounts` traders from `cfg.seed`. Every position is opened
+    /// through the program's gates in listing order: initial margin at the market's effective
+    /// ratio, the OI caps, the skew fee and, when on, the reserve, the insurance-aware OI limit
+    /// and the latency spread.
     pub fn generate(cfg: &Config) -> Self {
         let mut world = Self::with_accounts(cfg.clone(), Vec::new());
         let b = &cfg.book;
@@ -166,8 +278,7 @@ impl World {
         let equity = Pareto::new(b.equity_min_usd, b.equity_alpha).expect("pareto");
         let weights: Vec<f64> = cfg.markets.iter().map(|m| m.book_weight).collect();
         let total_w: f64 = weights.iter().sum();
-        let prices: Vec<u64> = world.markets.iter().map(|m| m.p0).collect();
-        let mut pool = world.pool;
+        let modes = b.isolated_share + b.portfolio_share > 0.0;
         for _ in 0..b.accounts {
             let eq = equity.sample(&mut rng).min(b.equity_max_usd);
             let mut pick = rng.gen::<f64>() * total_w;
@@ -184,11 +295,25 @@ impl World {
                 let max = 1e6 / f64::from(mc.init_margin_ratio);
                 ln.sample(&mut rng).clamp(1.0, max)
             });
-            let mut acct = Account::new(0);
+            // Drawn only when the book has other modes, so a cross-only book is main's book.
+            let mode = if modes {
+                let u = rng.gen::<f64>();
+                if u < b.isolated_share {
+                    MarginMode::Isolated
+                } else if u < b.isolated_share + b.portfolio_share {
+                    MarginMode::Portfolio
+                } else {
+                    MarginMode::Cross
+                }
+            } else {
+                MarginMode::Cross
+            };
+            let mut acct = Account { mode, ..Account::new(0) };
             let mut quote_usd = eq;
             let coll = cfg.collateral.iter().position(|c| c.market == main);
             if let Some(ci) = coll {
-                if rng.gen::<f64>() < b.volatile_collateral_share {
+                // Isolated positions are backed by quote only.
+                if rng.gen::<f64>() < b.volatile_collateral_share && mode != MarginMode::Isolated {
                     let c = &cfg.collateral[ci];
                     let value = eq * b.volatile_collateral_fraction;
                     let price = cfg.markets[main].price_usd * c.price_factor;
@@ -204,33 +329,112 @@ impl World {
                 let total = legs[0].1;
                 legs = vec![(main, total * 0.65), (other, total * 0.35)];
             }
+            let total: f64 = legs.iter().map(|l| l.1).sum();
+            let mut isolated = Vec::new();
             for (m, notional) in legs {
                 let buy = rng.gen::<f64>() < b.long_share;
-                pool += world.open(&mut acct, &prices, m, notional, buy);
+                if mode == MarginMode::Isolated {
+                    // The trader moves the leg's share of its equity into the position's slot.
+                    let mut slot =
+                        Account { mode, ..Account::new((quote_usd * notional / total * QUOTE_PER_USD) as i64) };
+                    world.open(&mut slot, m, notional, buy);
+                    isolated.push(slot);
+                } else {
+                    world.open(&mut acct, m, notional, buy);
+                }
             }
-            world.accounts.push(acct);
+            match mode {
+                MarginMode::Isolated => {
+                    world.stats.isolated += 1;
+                    world.accounts.extend(isolated);
+                }
+                MarginMode::Portfolio => {
+                    world.stats.portfolio += 1;
+                    world.accounts.push(acct);
+                }
+                MarginMode::Cross => {
+                    world.stats.cross += 1;
+                    world.accounts.push(acct);
+                }
+            }
         }
-        world.pool = pool;
         world
     }
 
-    /// Opens up to `notional_usd` on market `m` for `acct` at the starting price, capped at what
-    /// initial margin allows. Returns the fee paid to the pool.
-    fn open(&self, acct: &mut Account, prices: &[u64], m: usize, notional_usd: f64, buy: bool) -> i128 {
+    /// Opens up to `notional_usd` on market `m` for `acct` at the starting price, as
+    /// `place_perp_trade` would let it: capped at what initial margin allows at the market's
+    /// effective ratio, by the OI cap and (when on) by the reserve and the insurance-aware OI
+    /// limit, filled at the oracle ± the latency spread, with the skew fee.
+    fn open(&mut self, acct: &mut Account, m: usize, notional_usd: f64, buy: bool) {
         let ms = &self.markets[m];
-        let fee_rate = self.cfg.protocol.taker_fee;
-        let want = (notional_usd / (ms.p0 as f64 * ms.usd_per_unit)) as u64 / ms.step * ms.step;
+        let (p0, step) = (ms.p0, ms.step);
+        let price = Price::flat(p0);
+        let mech = self.cfg.mechanisms;
+        let taker_fee = self.cfg.protocol.taker_fee;
+        let want = (notional_usd / (p0 as f64 * ms.usd_per_unit)) as u64 / step * step;
+        let usd = |base: u64| base as f64 * p0 as f64 * 1e-18;
+        self.stats.wanted_usd += usd(want);
+        let prices: Vec<u64> = self.markets.iter().map(|x| x.p0).collect();
+        let risks: Vec<PerpMarketRisk> =
+            self.states.iter().zip(&prices).map(|(s, p)| s.risk(Price::flat(*p))).collect();
+        let fill_price = mech::open_fill_price(&self.cfg, &self.states[m], p0, buy);
+        // The skew fee of the full size is an upper bound of the smaller sizes' (it rises with
+        // the skew left): size the trade with it.
+        let depth = u64::try_from(self.pool.max(0)).unwrap_or(u64::MAX);
+        let signed = |size: u64| if buy { size as i64 } else { -(size as i64) };
+        let fee_for = |st: &MarketState, acct: &Account, size: u64| -> u32 {
+            if !mech.funding {
+                return taker_fee;
+            }
+            let unpriced = apply_fill(&acct.pos[m], &st.risk(price), signed(size), fill_price, 0).expect("fill");
+            let mut after = *st;
+            after.add_position(&acct.pos[m], -1);
+            after.add_position(&unpriced.position, 1);
+            let before = st.skew(fill_price, depth).expect("skew");
+            let after = after.skew(fill_price, depth).expect("skew");
+            trade_fee_rate(taker_fee, before, after, &st.params).expect("fee rate")
+        };
+        let fee_rate = fee_for(&self.states[m], acct, want.max(step));
         let (mut exps, mut coll) = Default::default();
-        let view = self.risk_view(acct, prices, &mut exps, &mut coll);
-        let max = max_trade_size(&view, m, buy, ms.p0, fee_rate, ms.step).unwrap_or(0);
-        let size = want.min(max);
+        let view = self.risk_view(acct, &risks, &prices, &mut exps, &mut coll);
+        let by_margin = max_trade_size(&view, m, buy, fill_price, fee_rate, step).unwrap_or(0);
+        let mut size = want.min(by_margin);
+        let cut = |s: &mut BookStats, field: fn(&mut BookStats) -> &mut f64, from: u64, to: u64| {
+            *field(s) += usd(from - to);
+        };
+        cut(&mut self.stats, |s| &mut s.cut_by_margin_usd, want, size);
+        // The OI cap binds on the side that grows.
+        let st = &self.states[m];
+        let (oi, cap) = if buy { (st.expo.long_base, st.long_oi_cap) } else { (st.expo.short_base, st.short_oi_cap) };
+        let room = cap.saturating_sub(oi) / step * step;
+        let s2 = size.min(room);
+        cut(&mut self.stats, |s| &mut s.cut_by_oi_cap_usd, size, s2);
+        size = s2;
+        let s3 = mech::reserve_room(&self.cfg, st, buy, size, step, self.pool, p0);
+        cut(&mut self.stats, |s| &mut s.cut_by_reserve_usd, size, s3);
+        size = s3;
+        let s4 = mech::oi_limit_room(&self.cfg, st, buy, size, step, self.pool, self.insurance, p0);
+        cut(&mut self.stats, |s| &mut s.cut_by_oi_limit_usd, size, s4);
+        size = s4;
         if size == 0 {
-            return 0;
+            return;
         }
-        let delta = if buy { size as i64 } else { -(size as i64) };
-        let fill = apply_fill(&acct.pos[m], &exps[m].market, delta, ms.p0, fee_rate).expect("fill");
+        let fee_rate = fee_for(&self.states[m], acct, size);
+        let fill = apply_fill(&acct.pos[m], &risks[m], signed(size), fill_price, fee_rate).expect("fill");
+        let st = &mut self.states[m];
+        st.add_position(&acct.pos[m], -1);
+        st.add_position(&fill.position, 1);
         acct.pos[m] = fill.position;
         acct.quote = acct.quote + fill.realized_pnl - fill.fee as i64;
-        i128::from(fill.fee) - i128::from(fill.realized_pnl)
+        self.pool += i128::from(fill.fee) - i128::from(fill.realized_pnl);
+        let depth = u64::try_from(self.pool.max(0)).unwrap_or(u64::MAX);
+        st.refresh_ratios(p0, T0, depth).expect("ratios");
+        self.stats.opened_usd += usd(size);
+        if buy {
+            self.stats.long_usd += usd(size);
+        } else {
+            self.stats.short_usd += usd(size);
+        }
+        self.stats.fees_usd += fill.fee as f64 / QUOTE_PER_USD;
     }
 }

@@ -27,6 +27,11 @@ pub struct Config {
     pub response: ResponseCfg,
     pub scenario: ScenarioCfg,
     pub sweep: SweepCfg,
+    /// Which protocol mechanisms run (the "after" side of the report; "before" is all off).
+    pub mechanisms: Mechanisms,
+    /// Parameters of the issue-13 mechanisms (latency spread, reserve, PnL cap, ADL, borrow fee,
+    /// insurance-aware OI limit).
+    pub pool_risk: PoolRiskCfg,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -56,6 +61,41 @@ pub struct MarketCfg {
     pub leverage_median: f64,
     /// σ of ln(leverage).
     pub leverage_sigma: f64,
+    /// Most open interest per side, USD notional at the starting price (the program's
+    /// `long_oi_cap` / `short_oi_cap`, converted to base units at listing). Opens past it are
+    /// refused; it is also the denominator of the OI utilisation the OI premium uses.
+    pub oi_cap_usd: f64,
+    /// The market's dynamic-risk parameters (`MarketParams` on chain), used when the
+    /// mechanisms `dynamic_margin`, `funding` and `circuit_breaker` are on.
+    pub dynamic: DynamicCfg,
+}
+
+/// A market's dynamic-risk parameters, in the program's units (`fulcrum_risk::DynamicParams`;
+/// the floors are the market's static ratios).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DynamicCfg {
+    /// Volatility multiplier z, ppm (3.0 = 3,000,000); 0 turns volatility scaling off.
+    pub vol_z: u32,
+    /// Horizon the initial margin covers, seconds.
+    pub vol_horizon_secs: u32,
+    /// EWMA time constant of the variance, seconds.
+    pub vol_decay_secs: u32,
+    /// Maintenance target = this × the volatility-scaled initial ratio, ppm.
+    pub maint_fraction: u32,
+    /// Most the maintenance ratio rises per hour, ppm of ratio.
+    pub max_maint_increase_per_hour: u32,
+    /// Initial-ratio premium at 100 % OI utilisation, ppm.
+    pub oi_premium: u32,
+    /// |oracle − EMA| / EMA beyond which the market is reduce-only, ppm (0: off).
+    pub price_band: u32,
+    pub breaker_cooldown_secs: u32,
+    /// Funding rate per hour at a skew of 100 % of pool depth, ppm of price.
+    pub funding_factor: u32,
+    /// Largest |funding rate|, ppm of price per hour.
+    pub max_funding_rate: u32,
+    /// Extra taker fee at a resulting skew of 100 % of pool depth, ppm.
+    pub impact_fee: u32,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -87,9 +127,12 @@ pub struct BookCfg {
     pub volatile_collateral_share: f64,
     /// Share of such an account's equity posted as volatile collateral.
     pub volatile_collateral_fraction: f64,
-    /// Share of accounts in isolated margin mode. The risk engine has cross margin only, so this
-    /// must stay 0 for now; the field exists so books can describe the mix once it lands.
+    /// Share of accounts in isolated margin: each of their positions has its own quote
+    /// collateral (its share of the account's equity) and is liquidated alone.
     pub isolated_share: f64,
+    /// Share of accounts in portfolio margin (requirements net across correlated exposures,
+    /// collateral included: `fulcrum_risk::model_health`).
+    pub portfolio_share: f64,
     /// Overrides every market's leverage distribution with this exact leverage (tests).
     pub fixed_leverage: Option<f64>,
 }
@@ -112,6 +155,8 @@ pub struct ProtocolCfg {
     pub collateral_discount: u32,
     pub pool_usd: f64,
     pub insurance_usd: f64,
+    /// Portfolio margin floor, ppm of the gross risk (the exchange's correlation floor).
+    pub portfolio_floor: u32,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -127,6 +172,196 @@ pub struct ResponseCfg {
     pub impact_half_life_steps: f64,
     /// Cap of |log impact| per market.
     pub max_impact: f64,
+    /// Steps between two observations of each market (`crank_market`): variance, EMA-band
+    /// breaker, effective ratios, funding rate. Liquidations observe too.
+    pub crank_interval_steps: usize,
+    /// Half-life of the oracle's EMA price, minutes (Pyth's EMA spans about an hour).
+    pub ema_half_life_minutes: f64,
+    /// Oracle confidence interval, ppm of price (latency spread input).
+    pub oracle_conf: u32,
+}
+
+/// The mechanisms a run can switch on or off. "Before" in the report is all off (main's
+/// simulator); "after" is this set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Mechanisms {
+    /// Volatility- and OI-scaled ratios, rate-limited maintenance (`dynamic_ratios`).
+    pub dynamic_margin: bool,
+    /// Skew funding accrued into the index (`funding_rate`, `accrue_funding`) and the impact fee.
+    pub funding: bool,
+    /// Reduce-only outside the EMA band (`outside_band`).
+    pub circuit_breaker: bool,
+    /// Fills priced at oracle ± `fill_spread`.
+    pub latency_spread: bool,
+    /// Each side's OI ≤ `reserve_factor` × pool (`reserve_ok`).
+    pub reserve: bool,
+    /// Per-side OI cap so the loss beyond maintenance under the shock fits insurance + a
+    /// fraction of the pool (`insurance_oi_cap`).
+    pub oi_limit: bool,
+    /// Winners' profit capped at `max_pnl_factor` × pool, paid pro rata (`pnl_haircut`).
+    pub pnl_cap: bool,
+    /// Auto-deleveraging of the most profitable positions (`auto_deleverage`).
+    pub adl: bool,
+    /// Kinked hourly borrow fee on notional, paid to the pool (`borrow_rate`).
+    pub borrow_fee: bool,
+}
+
+/// One mechanism, for iterating over [`Mechanisms`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mechanism {
+    DynamicMargin,
+    Funding,
+    CircuitBreaker,
+    LatencySpread,
+    Reserve,
+    OiLimit,
+    PnlCap,
+    Adl,
+    BorrowFee,
+}
+
+impl Mechanism {
+    pub const ALL: [Mechanism; 9] = [
+        Mechanism::DynamicMargin,
+        Mechanism::Funding,
+        Mechanism::CircuitBreaker,
+        Mechanism::LatencySpread,
+        Mechanism::Reserve,
+        Mechanism::OiLimit,
+        Mechanism::PnlCap,
+        Mechanism::Adl,
+        Mechanism::BorrowFee,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Mechanism::DynamicMargin => "dynamic_margin",
+            Mechanism::Funding => "funding",
+            Mechanism::CircuitBreaker => "circuit_breaker",
+            Mechanism::LatencySpread => "latency_spread",
+            Mechanism::Reserve => "reserve",
+            Mechanism::OiLimit => "oi_limit",
+            Mechanism::PnlCap => "pnl_cap",
+            Mechanism::Adl => "adl",
+            Mechanism::BorrowFee => "borrow_fee",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.name() == s)
+    }
+}
+
+impl Mechanisms {
+    /// Every mechanism off: main's simulator before issue 13.
+    pub const NONE: Mechanisms = Mechanisms {
+        dynamic_margin: false,
+        funding: false,
+        circuit_breaker: false,
+        latency_spread: false,
+        reserve: false,
+        oi_limit: false,
+        pnl_cap: false,
+        adl: false,
+        borrow_fee: false,
+    };
+    /// Every mechanism on.
+    pub const ALL: Mechanisms = Mechanisms {
+        dynamic_margin: true,
+        funding: true,
+        circuit_breaker: true,
+        latency_spread: true,
+        reserve: true,
+        oi_limit: true,
+        pnl_cap: true,
+        adl: true,
+        borrow_fee: true,
+    };
+
+    pub fn get(&self, m: Mechanism) -> bool {
+        match m {
+            Mechanism::DynamicMargin => self.dynamic_margin,
+            Mechanism::Funding => self.funding,
+            Mechanism::CircuitBreaker => self.circuit_breaker,
+            Mechanism::LatencySpread => self.latency_spread,
+            Mechanism::Reserve => self.reserve,
+            Mechanism::OiLimit => self.oi_limit,
+            Mechanism::PnlCap => self.pnl_cap,
+            Mechanism::Adl => self.adl,
+            Mechanism::BorrowFee => self.borrow_fee,
+        }
+    }
+
+    pub fn with(mut self, m: Mechanism, on: bool) -> Self {
+        let f = match m {
+            Mechanism::DynamicMargin => &mut self.dynamic_margin,
+            Mechanism::Funding => &mut self.funding,
+            Mechanism::CircuitBreaker => &mut self.circuit_breaker,
+            Mechanism::LatencySpread => &mut self.latency_spread,
+            Mechanism::Reserve => &mut self.reserve,
+            Mechanism::OiLimit => &mut self.oi_limit,
+            Mechanism::PnlCap => &mut self.pnl_cap,
+            Mechanism::Adl => &mut self.adl,
+            Mechanism::BorrowFee => &mut self.borrow_fee,
+        };
+        *f = on;
+        self
+    }
+
+    /// Parses `none`, `all`, `default`, `program` (main's dynamic-risk rules) or a comma-separated list of mechanism names.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "none" => return Ok(Mechanisms::NONE),
+            "all" => return Ok(Mechanisms::ALL),
+            "default" => return Ok(Mechanisms::default()),
+            "program" => return Ok(Mechanisms::PROGRAM),
+            _ => {}
+        }
+        let mut m = Mechanisms::NONE;
+        for name in s.split(',').map(str::trim).filter(|x| !x.is_empty()) {
+            let k = Mechanism::parse(name).ok_or_else(|| format!("unknown mechanism {name}"))?;
+            m = m.with(k, true);
+        }
+        Ok(m)
+    }
+
+    /// Names of the mechanisms on, comma separated ("none" when none is).
+    pub fn label(&self) -> String {
+        let on: Vec<_> = Mechanism::ALL.iter().filter(|m| self.get(**m)).map(|m| m.name()).collect();
+        if on.is_empty() {
+            "none".into()
+        } else {
+            on.join(",")
+        }
+    }
+}
+
+/// Parameters of the issue-13 mechanisms (exchange- or market-wide; one set for every market).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PoolRiskCfg {
+    /// Latency spread: `max(min_spread, conf/price, z σ √max_fill_age)`; ppm, ppm, seconds.
+    pub min_spread: u32,
+    pub spread_z: u32,
+    pub max_fill_age_secs: u32,
+    /// Reserve: each side's OI notional ≤ this × pool value, ppm.
+    pub reserve_factor: u32,
+    /// PnL cap: winners' net profit on a market counts at most this × pool value, ppm.
+    pub max_pnl_factor: u32,
+    /// ADL runs while winners' profit / pool value > threshold, down to the floor; ppm.
+    pub adl_threshold: u32,
+    pub adl_floor: u32,
+    /// Borrow fee, ppm of notional per hour: base, slope to the kink, slope past it; kink as
+    /// utilisation ppm.
+    pub borrow_base_rate: u32,
+    pub borrow_slope1: u32,
+    pub borrow_slope2: u32,
+    pub borrow_kink: u32,
+    /// Insurance-aware OI limit: the shock (ppm of price) and the share of pool value (ppm) that
+    /// may absorb the loss beyond maintenance besides the insurance fund.
+    pub oi_limit_shock: u32,
+    pub oi_limit_pool_fraction: u32,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -206,6 +441,60 @@ impl Default for Config {
             response: ResponseCfg::default(),
             scenario: ScenarioCfg::default(),
             sweep: SweepCfg::default(),
+            mechanisms: Mechanisms::default(),
+            pool_risk: PoolRiskCfg::default(),
+        }
+    }
+}
+
+impl Default for Mechanisms {
+    /// Every mechanism: the program's dynamic-risk rules and the issue-13 ones (a mechanism whose
+    /// engine functions are not in this build changes nothing; see `mech::wired`).
+    fn default() -> Self {
+        Mechanisms::ALL
+    }
+}
+
+impl Mechanisms {
+    /// The program's rules main already has: dynamic margin, funding, circuit breakers.
+    pub const PROGRAM: Mechanisms =
+        Mechanisms { dynamic_margin: true, funding: true, circuit_breaker: true, ..Mechanisms::NONE };
+}
+
+impl Default for DynamicCfg {
+    fn default() -> Self {
+        Self {
+            vol_z: 3_000_000,
+            vol_horizon_secs: 86_400,
+            vol_decay_secs: 3_600,
+            maint_fraction: 500_000,
+            max_maint_increase_per_hour: 10_000,
+            oi_premium: 50_000,
+            price_band: 100_000,
+            breaker_cooldown_secs: 900,
+            funding_factor: 500,
+            max_funding_rate: 1_000,
+            impact_fee: 1_000,
+        }
+    }
+}
+
+impl Default for PoolRiskCfg {
+    fn default() -> Self {
+        Self {
+            min_spread: 500,
+            spread_z: 3_000_000,
+            max_fill_age_secs: 10,
+            reserve_factor: 2_000_000,
+            max_pnl_factor: 300_000,
+            adl_threshold: 450_000,
+            adl_floor: 250_000,
+            borrow_base_rate: 10,
+            borrow_slope1: 40,
+            borrow_slope2: 400,
+            borrow_kink: 800_000,
+            oi_limit_shock: 400_000,
+            oi_limit_pool_fraction: 0,
         }
     }
 }
@@ -226,6 +515,8 @@ impl Default for MarketCfg {
             book_weight: 1.0,
             leverage_median: 5.0,
             leverage_sigma: 0.45,
+            oi_cap_usd: 200.0e6,
+            dynamic: DynamicCfg::default(),
         }
     }
 }
@@ -254,7 +545,8 @@ impl Default for BookCfg {
             second_market_share: 0.25,
             volatile_collateral_share: 0.3,
             volatile_collateral_fraction: 0.6,
-            isolated_share: 0.0,
+            isolated_share: 0.2,
+            portfolio_share: 0.1,
             fixed_leverage: None,
         }
     }
@@ -273,6 +565,7 @@ impl Default for ProtocolCfg {
             collateral_discount: 20_000,
             pool_usd: 20.0e6,
             insurance_usd: 1.0e6,
+            portfolio_floor: 300_000,
         }
     }
 }
@@ -285,6 +578,9 @@ impl Default for ResponseCfg {
             impact_coef: 1.0,
             impact_half_life_steps: 10.0,
             max_impact: 0.3,
+            crank_interval_steps: 1,
+            ema_half_life_minutes: 40.0,
+            oracle_conf: 500,
         }
     }
 }
@@ -351,8 +647,18 @@ impl Config {
         if self.collateral.iter().any(|c| c.market >= n) {
             return Err("a collateral tracks a market that does not exist".into());
         }
-        if self.book.isolated_share != 0.0 {
-            return Err("isolated margin is not in the risk engine yet: isolated_share must be 0".into());
+        let b = &self.book;
+        if !(0.0..=1.0).contains(&b.isolated_share)
+            || !(0.0..=1.0).contains(&b.portfolio_share)
+            || b.isolated_share + b.portfolio_share > 1.0
+        {
+            return Err("isolated_share and portfolio_share must be shares summing to at most 1".into());
+        }
+        if self.response.crank_interval_steps == 0 {
+            return Err("crank_interval_steps must be ≥ 1".into());
+        }
+        if crate::book::correlation_ppm(&self.correlation).validate().is_err() {
+            return Err("correlation matrix is refused by the engine (fulcrum_risk::Correlation)".into());
         }
         let p = &self.protocol;
         let fees = u64::from(p.liquidator_fee) + u64::from(p.insurance_fee);
@@ -373,6 +679,14 @@ impl Config {
                     c.name, p.collateral_discount
                 ));
             }
+        }
+        let r = &self.pool_risk;
+        // The exchange refuses PnL-cap factors whose sum over markets exceeds 100 % of the pool.
+        if u64::from(r.max_pnl_factor) * n as u64 > fulcrum_risk::RATIO_ONE {
+            return Err(format!("max_pnl_factor {} × {n} markets exceeds 100 % of the pool", r.max_pnl_factor));
+        }
+        if r.adl_floor >= r.adl_threshold {
+            return Err("adl_floor must be below adl_threshold".into());
         }
         if self.paths == 0 || self.book.accounts == 0 {
             return Err("paths and accounts must be positive".into());

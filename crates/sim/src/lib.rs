@@ -11,6 +11,8 @@
 
 pub mod book;
 pub mod config;
+pub mod market;
+pub mod mech;
 pub mod plots;
 pub mod prices;
 pub mod report;

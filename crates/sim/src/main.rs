@@ -2,8 +2,11 @@
 //! throughput benchmark.
 
 use clap::{Args, Parser, Subcommand};
+use fulcrum_sim::config::Mechanisms;
 use fulcrum_sim::prices::generate;
-use fulcrum_sim::report::{run_scenario, table, write_scenario, ScenarioReport};
+use fulcrum_sim::report::{
+    before_after_table, matrix_markdown, mechanism_matrix, run_scenario, table, write_scenario, ScenarioReport,
+};
 use fulcrum_sim::{plots, run_path, sweep, Config, RunOpts, Scenario, World};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -25,6 +28,9 @@ enum Cmd {
     Report,
     /// Only the maintenance ratio × buffer sweep.
     Sweep,
+    /// Scenario × mechanism table (gap and slide by default): every mechanism off, each alone,
+    /// the configured set, and the configured set without each; writes matrix.{json,md}.
+    Matrix,
     /// Throughput: account-steps per second on the book (no output files).
     Bench,
 }
@@ -48,6 +54,11 @@ struct Common {
     accounts: Option<usize>,
     #[arg(long, global = true)]
     seed: Option<u64>,
+    /// Mechanisms on ("after"): `none`, `all`, `default` or a comma-separated list
+    /// (dynamic_margin, funding, circuit_breaker, latency_spread, reserve, oi_limit, pnl_cap,
+    /// adl, borrow_fee). Default: the config's `[mechanisms]`.
+    #[arg(long, global = true)]
+    mechanisms: Option<String>,
     /// Skip the sweep in `report`.
     #[arg(long, global = true)]
     no_sweep: bool,
@@ -85,6 +96,9 @@ fn load(c: &Common) -> Result<Config, String> {
     if let Some(s) = c.seed {
         cfg.seed = s;
     }
+    if let Some(m) = &c.mechanisms {
+        cfg.mechanisms = fulcrum_sim::config::Mechanisms::parse(m)?;
+    }
     cfg.validate()?;
     Ok(cfg)
 }
@@ -107,6 +121,11 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.cmd.unwrap_or(Cmd::Report) {
         Cmd::Report => report(&cfg, &scenarios, c),
         Cmd::Sweep => run_sweep(&cfg, &c.out, !c.no_plots),
+        Cmd::Matrix => {
+            let scenarios =
+                if c.scenario.is_empty() { vec![Scenario::Gap, Scenario::Slide] } else { c.scenario.clone() };
+            matrix(&cfg, &scenarios, &c.out)
+        }
         Cmd::Bench => bench(&cfg, &scenarios, c.exhaustive),
     }
 }
@@ -116,19 +135,53 @@ fn report(cfg: &Config, scenarios: &[Scenario], c: &Common) -> Result<(), Box<dy
     std::fs::create_dir_all(&c.out)?;
     let t = Instant::now();
     let world = World::generate(cfg);
+    let before_cfg = fulcrum_sim::Config { mechanisms: Mechanisms::NONE, ..cfg.clone() };
+    let before_world = World::generate(&before_cfg);
     eprintln!(
-        "book: {} accounts, {} markets, pool ${:.1}M, insurance ${:.2}M (built in {:.2}s)",
+        "book: {} account units ({} cross, {} portfolio, {} isolated traders), {} markets, pool ${:.1}M, insurance ${:.2}M (built in {:.2}s)",
         world.accounts.len(),
+        world.stats.cross,
+        world.stats.portfolio,
+        world.stats.isolated,
         world.markets.len(),
         world.pool as f64 / 1e12,
         world.insurance as f64 / 1e12,
         t.elapsed().as_secs_f64()
     );
+    for (name, w) in [("before", &before_world), ("after", &world)] {
+        let s = &w.stats;
+        eprintln!(
+            "{name:>6}: mechanisms {}; open interest ${:.1}M of ${:.1}M wanted (long ${:.1}M, short ${:.1}M); cut by margin ${:.1}M, OI cap ${:.1}M, reserve ${:.1}M, OI limit ${:.1}M",
+            w.cfg.mechanisms.label(),
+            s.opened_usd / 1e6,
+            s.wanted_usd / 1e6,
+            s.long_usd / 1e6,
+            s.short_usd / 1e6,
+            s.cut_by_margin_usd / 1e6,
+            s.cut_by_oi_cap_usd / 1e6,
+            s.cut_by_reserve_usd / 1e6,
+            s.cut_by_oi_limit_usd / 1e6,
+        );
+    }
+    for m in fulcrum_sim::config::Mechanism::ALL {
+        if cfg.mechanisms.get(m) && !fulcrum_sim::mech::wired(m) {
+            eprintln!(
+                "note: mechanism {} is on but not wired to crates/risk in this build: it changes nothing",
+                m.name()
+            );
+        }
+    }
     if !c.no_plots && !plots::text() {
         eprintln!("note: no TrueType font found (fonts-dejavu-core); plots are drawn without text");
     }
     let mut reports: Vec<ScenarioReport> = Vec::new();
+    let mut befores: Vec<ScenarioReport> = Vec::new();
     for &s in scenarios {
+        let pb = bar(cfg.paths as u64, format!("{} (before)", s.name()));
+        let r = run_scenario(&before_world, s, cfg.paths, Some(&pb));
+        pb.finish();
+        write_scenario(&c.out.join("before").join(s.name()), &before_world, &r)?;
+        befores.push(r);
         let pb = bar(cfg.paths as u64, s.name().to_string());
         let r = run_scenario(&world, s, cfg.paths, Some(&pb));
         pb.finish();
@@ -154,6 +207,7 @@ fn report(cfg: &Config, scenarios: &[Scenario], c: &Common) -> Result<(), Box<dy
     let summary = serde_json::json!({ "config": cfg, "scenarios": all });
     std::fs::write(c.out.join("summary.json"), serde_json::to_string_pretty(&summary)? + "\n")?;
     println!("\n{}", table(&reports));
+    println!("{}", before_after_table(&befores, &reports));
     for r in &reports {
         let mean = |k: &str| r.mean.get(k).and_then(|v| v.as_f64()).unwrap_or(0.0) / 1e6;
         println!(
@@ -171,6 +225,23 @@ fn report(cfg: &Config, scenarios: &[Scenario], c: &Common) -> Result<(), Box<dy
         run_sweep(cfg, &c.out, !c.no_plots)?;
     }
     println!("\nwrote {} in {:.1}s", c.out.display(), start.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn matrix(cfg: &fulcrum_sim::Config, scenarios: &[Scenario], out: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    std::fs::create_dir_all(out)?;
+    let t = Instant::now();
+    let rows = mechanism_matrix(cfg, scenarios, cfg.paths);
+    let md = matrix_markdown(&rows);
+    std::fs::write(out.join("matrix.json"), serde_json::to_string_pretty(&rows)? + "\n")?;
+    std::fs::write(out.join("matrix.md"), &md)?;
+    println!("{md}");
+    println!(
+        "{} paths × {} accounts per row; ¹ a mechanism in the row is not wired to crates/risk in this build (no effect). {:.1}s",
+        cfg.paths,
+        cfg.book.accounts,
+        t.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

@@ -1,7 +1,8 @@
 //! Monte Carlo over paths (rayon), per-scenario aggregates, JSON/CSV/terminal output.
 
 use crate::book::World;
-use crate::config::MAX_MARKETS;
+use crate::config::{Config, Mechanism, Mechanisms, MAX_MARKETS};
+use crate::mech;
 use crate::prices::{generate, Scenario};
 use crate::sim::{run_path, PathResult, RunOpts, Summary};
 use indicatif::ProgressBar;
@@ -107,7 +108,11 @@ pub fn write_scenario(dir: &Path, world: &World, r: &ScenarioReport) -> std::io:
     for m in &world.cfg.markets {
         write!(csv, ",price_{}", m.name).expect("write");
     }
-    csv.push_str(",liquidations,liquidated_usd,in_margin_call,aggregate_leverage,insurance_usd,pool_value_usd,bad_debt_usd,stale\n");
+    csv.push_str(",liquidations,liquidated_usd,in_margin_call,aggregate_leverage,insurance_usd,pool_value_usd,bad_debt_usd,stale");
+    for m in &world.cfg.markets {
+        write!(csv, ",maint_ratio_{0},funding_rate_{0},reduce_only_{0}", m.name).expect("write");
+    }
+    csv.push('\n');
     for row in &r.first.series {
         write!(csv, "{}", row.step).expect("write");
         for p in &row.prices_usd[..n] {
@@ -126,6 +131,12 @@ pub fn write_scenario(dir: &Path, world: &World, r: &ScenarioReport) -> std::io:
             u8::from(row.stale)
         )
         .expect("write");
+        csv.pop();
+        for m in 0..n {
+            write!(csv, ",{},{},{}", row.maint_ratio[m], row.funding_rate[m], u8::from(row.reduce_only[m]))
+                .expect("write");
+        }
+        csv.push('\n');
     }
     std::fs::write(dir.join("series.csv"), csv)
 }
@@ -177,4 +188,156 @@ fn num(r: &ScenarioReport, k: &str, decimals: usize) -> String {
 
 fn mil(r: &ScenarioReport, k: &str) -> String {
     format!("{:.3}", mean(r, k) / 1e6)
+}
+
+/// One cell row of the mechanism table: a scenario run with one set of mechanisms.
+#[derive(Clone, Debug, Serialize)]
+pub struct MechRow {
+    pub scenario: String,
+    pub label: String,
+    pub mechanisms: String,
+    pub paths: usize,
+    /// Book open interest the gates let through, USD.
+    pub opened_usd: f64,
+    pub pool_value_start_usd: f64,
+    pub insurance_usd: f64,
+    /// Means over paths, USD.
+    pub bad_debt_usd: f64,
+    pub socialised_usd: f64,
+    pub socialised_max_usd: f64,
+    pub pool_pnl_usd: f64,
+    pub winners_haircut_usd: f64,
+    pub winners_haircut_peak_usd: f64,
+    /// Largest number of ADL episodes on any path, and the mean.
+    pub adl_episodes_max: u64,
+    pub adl_episodes_mean: f64,
+    /// Share of paths with any socialised loss.
+    pub p_socialised: f64,
+    pub liquidations: f64,
+    pub breaker_trips: f64,
+    pub peak_maint_ratio: f64,
+}
+
+impl MechRow {
+    /// Socialised loss as a share of the pool's value at the start (mean over paths).
+    pub fn socialised_pct(&self) -> f64 {
+        100.0 * self.socialised_usd / self.pool_value_start_usd.max(1e-9)
+    }
+}
+
+/// Runs `scenario` on a book built with `mech` (the book itself depends on the gates).
+pub fn mech_row(cfg: &Config, scenario: Scenario, mech: Mechanisms, label: &str, paths: usize) -> MechRow {
+    let mut c = cfg.clone();
+    c.mechanisms = mech;
+    let world = World::generate(&c);
+    let r = run_scenario(&world, scenario, paths, None);
+    let n = r.per_path.len().max(1) as f64;
+    let mean = |f: &dyn Fn(&Summary) -> f64| r.per_path.iter().map(f).sum::<f64>() / n;
+    MechRow {
+        scenario: scenario.name().into(),
+        label: label.into(),
+        mechanisms: mech.label(),
+        paths,
+        opened_usd: world.stats.opened_usd,
+        pool_value_start_usd: mean(&|s| s.pool_value_start_usd),
+        insurance_usd: r.insurance_start_usd,
+        bad_debt_usd: mean(&|s| s.bad_debt_usd),
+        socialised_usd: mean(&|s| s.socialised_usd),
+        socialised_max_usd: r.per_path.iter().map(|s| s.socialised_usd).fold(0.0, f64::max),
+        pool_pnl_usd: mean(&|s| s.pool_pnl_usd),
+        winners_haircut_usd: mean(&|s| s.winners_haircut_usd),
+        winners_haircut_peak_usd: mean(&|s| s.winners_haircut_peak_usd),
+        adl_episodes_max: r.per_path.iter().map(|s| s.adl_episodes).max().unwrap_or(0),
+        adl_episodes_mean: mean(&|s| s.adl_episodes as f64),
+        p_socialised: r.p_socialised,
+        liquidations: mean(&|s| s.liquidations as f64),
+        breaker_trips: mean(&|s| s.breaker_trips as f64),
+        peak_maint_ratio: mean(&|s| s.peak_maint_ratio as f64),
+    }
+}
+
+/// The scenario × mechanism table: main's simulator (none), each mechanism alone, the configured
+/// set ("after"), and the configured set without each of its mechanisms (what each contributes
+/// with the others on).
+pub fn mechanism_matrix(cfg: &Config, scenarios: &[Scenario], paths: usize) -> Vec<MechRow> {
+    let after = cfg.mechanisms;
+    let mut rows = Vec::new();
+    for &s in scenarios {
+        let mut sets = vec![("none (before)".to_string(), Mechanisms::NONE)];
+        for m in Mechanism::ALL {
+            sets.push((format!("only {}", m.name()), Mechanisms::NONE.with(m, true)));
+        }
+        sets.push(("after".to_string(), after));
+        for m in Mechanism::ALL.into_iter().filter(|m| after.get(*m)) {
+            sets.push((format!("after without {}", m.name()), after.with(m, false)));
+        }
+        let mut out: Vec<MechRow> =
+            sets.par_iter().map(|(label, mech)| mech_row(cfg, s, *mech, label, paths)).collect();
+        rows.append(&mut out);
+    }
+    rows
+}
+
+/// The mechanism table as Markdown.
+pub fn matrix_markdown(rows: &[MechRow]) -> String {
+    let mut out = String::from(
+        "| scenario | mechanisms | book OI $M | bad debt $M | ÷ insurance | socialised $M (max) | % of pool value | nothing socialised | ADL episodes max (mean) | PnL cap held back, peak (paid short by ADL) $M | pool PnL $M | liquidations |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for r in rows {
+        writeln!(
+            out,
+            "| {} | {}{} | {:.1} | {:.3} | {:.1}× | {:.3} ({:.3}) | {:.2} % | {} | {} ({:.1}) | {:.3} ({:.3}) | {:.3} | {:.0} |",
+            r.scenario,
+            r.label,
+            if mech::all_wired(&r.mechanisms) { "" } else { " ¹" },
+            r.opened_usd / 1e6,
+            r.bad_debt_usd / 1e6,
+            r.bad_debt_usd / r.insurance_usd.max(1e-9),
+            r.socialised_usd / 1e6,
+            r.socialised_max_usd / 1e6,
+            r.socialised_pct(),
+            if r.p_socialised == 0.0 { "yes" } else { "no" },
+            r.adl_episodes_max,
+            r.adl_episodes_mean,
+            r.winners_haircut_peak_usd / 1e6,
+            r.winners_haircut_usd / 1e6,
+            r.pool_pnl_usd / 1e6,
+            r.liquidations,
+        )
+        .expect("write");
+    }
+    out
+}
+
+/// Before (every mechanism off) and after (the configured set) for each scenario, side by side.
+pub fn before_after_table(before: &[ScenarioReport], after: &[ScenarioReport]) -> String {
+    let mut out = format!("{:<26}", "before → after");
+    for r in before {
+        write!(out, "{:>24}", r.scenario).expect("write");
+    }
+    out.push('\n');
+    type Get<'a> = &'a dyn Fn(&ScenarioReport) -> f64;
+    let rows: [(&str, Get, f64, usize); 8] = [
+        ("bad debt (mean) $M", &|r| mean(r, "bad_debt_usd"), 1e6, 3),
+        ("insurance used $M", &|r| mean(r, "insurance_used_usd"), 1e6, 3),
+        ("socialised $M", &|r| mean(r, "socialised_usd"), 1e6, 3),
+        (
+            "socialised % pool value",
+            &|r| 100.0 * mean(r, "socialised_usd") / mean(r, "pool_value_start_usd").max(1e-9),
+            1.0,
+            2,
+        ),
+        ("P(socialised > 0)", &|r| r.p_socialised, 1.0, 2),
+        ("ADL episodes (mean)", &|r| mean(r, "adl_episodes"), 1.0, 2),
+        ("liquidations", &|r| mean(r, "liquidations"), 1.0, 0),
+        ("pool PnL $M", &|r| mean(r, "pool_pnl_usd"), 1e6, 3),
+    ];
+    for (label, f, div, d) in rows {
+        write!(out, "{label:<26}").expect("write");
+        for (b, a) in before.iter().zip(after) {
+            write!(out, "{:>24}", format!("{:.*} → {:.*}", d, f(b) / div, d, f(a) / div)).expect("write");
+        }
+        out.push('\n');
+    }
+    out
 }

@@ -8,7 +8,7 @@
 //! if that would change it.
 
 use crate::book::{engine_price, Account, World};
-use crate::config::{CollateralCfg, Config, MarketCfg};
+use crate::config::{CollateralCfg, Config, MarketCfg, Mechanisms};
 use fulcrum_risk::{
     apply_fill, health, plan_perp_liquidation, AccountParams, LiquidationParams, MarginKind, PerpExposure,
     PerpMarketRisk, PerpPosition, Price, RiskAccount,
@@ -196,6 +196,8 @@ pub fn world_for(c: &Case) -> World {
         }],
         ..Config::default()
     };
+    // Static ratios, no funding: the vectors are main's liquidation rules alone.
+    cfg.mechanisms = Mechanisms::NONE;
     cfg.protocol.buffer = c.buffer;
     cfg.protocol.liquidator_fee = c.liquidator_fee;
     cfg.protocol.insurance_fee = c.insurance_fee;
@@ -208,5 +210,6 @@ pub fn world_for(c: &Case) -> World {
     let mut w = World::with_accounts(cfg, vec![acct]);
     w.markets[0].p0 = c.price;
     w.markets[0].risk.price = Price::flat(c.price);
+    w.reset_states();
     w
 }
