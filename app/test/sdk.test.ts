@@ -10,7 +10,7 @@ import {
 import { encodeMarginAccount, syntheticExchange } from "../src/keeper/synthetic";
 
 test("layouts from the IDL: C layout with no implicit padding, sizes as the program asserts", () => {
-  assert.equal(accountSize("MarginAccount"), 8 + 768);
+  assert.equal(accountSize("MarginAccount"), 8 + 776);
   for (const a of IDL.accounts) {
     const l = structLayout(a.name);
     let end = 0;
@@ -183,7 +183,7 @@ test("a portfolio account's health accounts end with the exchange's correlations
 });
 
 test("marketCapacity: borrow rate, reserve and insurance-aware caps as the program computes them", async () => {
-  const { marketCapacity } = await import("../src/sdk");
+  const { marketCapacity } = await import("../src/sdk/index.js");
   const m = {
     longBase: 100_000_000_000n, shortBase: 40_000_000_000n, maintMarginRatio: 50_000, effectiveMaintRatio: 0,
     reserveFactor: 500_000, borrowBaseRate: 10, borrowSlope1: 1_000, borrowKink: 800_000, borrowSlope2: 50_000,

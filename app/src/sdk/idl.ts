@@ -231,6 +231,60 @@ export type Fulcrum = {
       ]
     },
     {
+      "name": "autoDeleverage",
+      "docs": [
+        "Permissionless: while a market's winners' profit / pool cash is above its",
+        "`adl_threshold`, closes (part of) the account's winning position there at the oracle",
+        "price, paid through the PnL cap, never taking the ratio below `adl_floor`."
+      ],
+      "discriminator": [
+        210,
+        69,
+        163,
+        148,
+        44,
+        245,
+        226,
+        170
+      ],
+      "accounts": [
+        {
+          "name": "exchange",
+          "relations": [
+            "marginAccount",
+            "market",
+            "pool"
+          ]
+        },
+        {
+          "name": "marginAccount",
+          "writable": true
+        },
+        {
+          "name": "keeper",
+          "docs": [
+            "Anyone (a keeper): needs nothing but SOL for the fee."
+          ],
+          "signer": true
+        },
+        {
+          "name": "market",
+          "writable": true
+        },
+        {
+          "name": "oracle",
+          "relations": [
+            "market"
+          ]
+        },
+        {
+          "name": "pool",
+          "writable": true
+        }
+      ],
+      "args": []
+    },
+    {
       "name": "closeMarginAccount",
       "discriminator": [
         105,
@@ -746,7 +800,8 @@ export type Fulcrum = {
           "name": "exchange",
           "relations": [
             "marginAccount",
-            "bank"
+            "bank",
+            "pool"
           ]
         },
         {
@@ -800,6 +855,13 @@ export type Fulcrum = {
         {
           "name": "tokenProgram",
           "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        },
+        {
+          "name": "pool",
+          "docs": [
+            "Records the bad debt a liquidation of the last collateral leaves (LP flows price it in)."
+          ],
+          "writable": true
         }
       ],
       "args": [
@@ -885,6 +947,90 @@ export type Fulcrum = {
       "args": []
     },
     {
+      "name": "lpClaim",
+      "docs": [
+        "Mints a provider's LP shares once their cooldown has passed."
+      ],
+      "discriminator": [
+        180,
+        218,
+        32,
+        157,
+        159,
+        179,
+        141,
+        159
+      ],
+      "accounts": [
+        {
+          "name": "exchange",
+          "relations": [
+            "pool",
+            "lpPosition"
+          ]
+        },
+        {
+          "name": "pool",
+          "writable": true
+        },
+        {
+          "name": "lpMint",
+          "writable": true,
+          "relations": [
+            "pool"
+          ]
+        },
+        {
+          "name": "lpPosition",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  108,
+                  112,
+                  95,
+                  112,
+                  111,
+                  115,
+                  105,
+                  116,
+                  105,
+                  111,
+                  110
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "exchange"
+              },
+              {
+                "kind": "account",
+                "path": "provider"
+              }
+            ]
+          }
+        },
+        {
+          "name": "lpDestination",
+          "writable": true
+        },
+        {
+          "name": "provider",
+          "signer": true,
+          "relations": [
+            "lpPosition"
+          ]
+        },
+        {
+          "name": "tokenProgram",
+          "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        }
+      ],
+      "args": []
+    },
+    {
       "name": "lpDeposit",
       "discriminator": [
         27,
@@ -931,20 +1077,67 @@ export type Fulcrum = {
         },
         {
           "name": "lpDestination",
+          "docs": [
+            "Receives the shares at once when the exchange has no LP cooldown."
+          ],
           "writable": true
         },
         {
+          "name": "lpPosition",
+          "docs": [
+            "The provider's shares in cooldown (created on the first deposit, paid by the provider)."
+          ],
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  108,
+                  112,
+                  95,
+                  112,
+                  111,
+                  115,
+                  105,
+                  116,
+                  105,
+                  111,
+                  110
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "exchange"
+              },
+              {
+                "kind": "account",
+                "path": "provider"
+              }
+            ]
+          }
+        },
+        {
           "name": "provider",
+          "writable": true,
           "signer": true
         },
         {
           "name": "tokenProgram",
           "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        },
+        {
+          "name": "systemProgram",
+          "address": "11111111111111111111111111111111"
         }
       ],
       "args": [
         {
           "name": "amount",
+          "type": "u64"
+        },
+        {
+          "name": "minSharesOut",
           "type": "u64"
         }
       ]
@@ -1010,6 +1203,10 @@ export type Fulcrum = {
       "args": [
         {
           "name": "shares",
+          "type": "u64"
+        },
+        {
+          "name": "minAmountOut",
           "type": "u64"
         }
       ]
@@ -1859,6 +2056,19 @@ export type Fulcrum = {
       ]
     },
     {
+      "name": "lpPosition",
+      "discriminator": [
+        105,
+        241,
+        37,
+        200,
+        224,
+        2,
+        252,
+        90
+      ]
+    },
+    {
       "name": "marginAccount",
       "discriminator": [
         133,
@@ -1886,6 +2096,65 @@ export type Fulcrum = {
     }
   ],
   "types": [
+    {
+      "docs": [
+        "An auto-deleveraging close (`auto_deleverage`)."
+      ],
+      "name": "autoDeleverageEvent",
+      "type": {
+        "fields": [
+          {
+            "name": "marginAccount",
+            "type": "pubkey"
+          },
+          {
+            "name": "keeper",
+            "type": "pubkey"
+          },
+          {
+            "name": "marketIndex",
+            "type": "u16"
+          },
+          {
+            "docs": [
+              "Signed base closed (opposite to the position)."
+            ],
+            "name": "baseClosed",
+            "type": "i64"
+          },
+          {
+            "name": "price",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Paid to the account, through the PnL cap."
+            ],
+            "name": "realizedPnl",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Profit the cap kept with the pool."
+            ],
+            "name": "withheld",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Winners' profit / pool cash, ppm, before and after."
+            ],
+            "name": "ratioBefore",
+            "type": "u64"
+          },
+          {
+            "name": "ratioAfter",
+            "type": "u64"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
     {
       "name": "bankParams",
       "docs": [
@@ -2614,6 +2883,43 @@ export type Fulcrum = {
             "type": "u32"
           },
           {
+            "name": "lpCooldownSecs",
+            "docs": [
+              "New LP shares stay locked this long before `lp_claim` mints them, seconds (0: minted at",
+              "once)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "lpWithdrawalFee",
+            "docs": [
+              "Kept by the pool from every LP withdrawal, ppm of the amount."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "maxPnlFactorForDeposits",
+            "docs": [
+              "Traders' net profit counted by LP deposits at most this × pool balance, ppm (0: no cap)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "maxPnlFactorForWithdrawals",
+            "docs": [
+              "Traders' net loss counted by LP withdrawals at most this × pool balance, ppm (0: no cap)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "pnlFactorSum",
+            "docs": [
+              "Σ of every listed market's `max_pnl_factor`, ppm of pool cash, ≤ 1,000,000: kept on",
+              "listing and on each update (old factor out, new in)."
+            ],
+            "type": "u64"
+          },
+          {
             "name": "reserved",
             "type": {
               "array": [
@@ -2726,6 +3032,37 @@ export type Fulcrum = {
               "Liquidation closes the whole position when less than this would remain, quote native."
             ],
             "type": "u64"
+          },
+          {
+            "name": "lpCooldownSecs",
+            "docs": [
+              "New LP shares are locked this long before `lp_claim` mints them, seconds,",
+              "0..=2,592,000 (30 days; 0: minted at once; mainnet-like default 86,400)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "lpWithdrawalFee",
+            "docs": [
+              "Kept by the pool (for the LPs who stay) from every LP withdrawal, ppm, 0..=50,000."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "maxPnlFactorForDeposits",
+            "docs": [
+              "LP deposits count traders' net profit per market at most this × pool balance, ppm,",
+              "0..=10,000,000 (0: uncapped)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "maxPnlFactorForWithdrawals",
+            "docs": [
+              "LP withdrawals count traders' net loss per market at most this × pool balance, ppm,",
+              "0..=10,000,000 (0: uncapped)."
+            ],
+            "type": "u32"
           }
         ]
       }
@@ -2947,6 +3284,49 @@ export type Fulcrum = {
             }
           },
           {
+            "name": "depositSlot",
+            "docs": [
+              "Slot of the latest LP deposit, and the quote deposited in that slot: not depth for fees,",
+              "funding or dynamic ratios in that slot ([`LiquidityPool::depth`])."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "depositedInSlot",
+            "type": "u64"
+          },
+          {
+            "name": "lockedShares",
+            "docs": [
+              "Shares owed to providers and not yet minted (held in their `LpPosition` through the",
+              "cooldown): part of the share supply."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "deadShares",
+            "docs": [
+              "Shares minted to no one by the first deposit (`fulcrum_risk::DEAD_SHARES` plus any value",
+              "already in the pool): part of the share supply, never withdrawn."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "unresolvedBadDebt",
+            "docs": [
+              "Bad debt of bankrupt accounts recorded and not yet resolved (`resolve_bankruptcy`),",
+              "quote native: LP flows value the pool net of what the insurance fund cannot cover."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "withdrawalFeesEarned",
+            "docs": [
+              "LP withdrawal fees kept by the pool, ever, quote native."
+            ],
+            "type": "u64"
+          },
+          {
             "name": "reserved",
             "type": {
               "array": [
@@ -2983,6 +3363,69 @@ export type Fulcrum = {
           }
         ],
         "kind": "struct"
+      }
+    },
+    {
+      "name": "lpPosition",
+      "docs": [
+        "One provider's LP shares still in their cooldown (seeds `[LP_POSITION, exchange,",
+        "provider]`). `lp_deposit` adds the shares it owes here instead of minting them when the",
+        "exchange has an `lp_cooldown_secs`; `lp_claim` mints them to the provider once",
+        "`unlock_ts` has passed. The shares are not tokens until then, so they cannot be transferred",
+        "to an account without a cooldown, nor withdrawn."
+      ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "exchange",
+            "type": "pubkey"
+          },
+          {
+            "name": "provider",
+            "type": "pubkey"
+          },
+          {
+            "name": "lockedShares",
+            "docs": [
+              "Shares owed and not yet minted."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "unlockTs",
+            "docs": [
+              "`lp_claim` may mint them from this unix time (each deposit pushes it to now + cooldown)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "bump",
+            "type": "u8"
+          },
+          {
+            "name": "pad",
+            "type": {
+              "array": [
+                "u8",
+                7
+              ]
+            }
+          },
+          {
+            "name": "reserved",
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          }
+        ]
       }
     },
     {
@@ -3127,6 +3570,13 @@ export type Fulcrum = {
                 8
               ]
             }
+          },
+          {
+            "name": "recordedBadDebt",
+            "docs": [
+              "Bad debt of this account counted in the pool's `unresolved_bad_debt`, quote native."
+            ],
+            "type": "u64"
           },
           {
             "name": "reserved",
@@ -3396,6 +3846,109 @@ export type Fulcrum = {
               "Oldest last-valid price a liquidation may use while the oracle is stale, seconds, ≤ 3,600."
             ],
             "type": "u32"
+          },
+          {
+            "name": "maxFillAge",
+            "docs": [
+              "Oldest oracle publish time a fill accepts, seconds, 1..=`max_oracle_age`",
+              "(liquidations keep their own fallback, `liquidation_max_age`)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "minSpread",
+            "docs": [
+              "Least spread of an immediate fill (on top of the fee), ppm, ≤ `MAX_MIN_SPREAD` (100,000)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "spreadZ",
+            "docs": [
+              "Fill spread volatility multiplier z, ppm (3.0 = 3,000,000), ≤ `MAX_SPREAD_Z`",
+              "(10,000,000; 0: no volatility term). Spread = max(min_spread, conf / price,",
+              "z × σ × √max_fill_age) (`fulcrum_risk::fill_spread`)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "maxPnlFactor",
+            "docs": [
+              "PnL cap: most of the pool's cash (balance) this market's winners are paid together, ppm,",
+              "0..=1,000,000 (0: no cap). Winners' profit beyond it counts and is paid pro rata",
+              "(`fulcrum_risk::pnl_haircut`). The exchange keeps Σ over markets ≤ 1,000,000",
+              "(`PnlFactorBudgetExceeded`), so the pool can pay every market's capped winners at once."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "adlThreshold",
+            "docs": [
+              "Auto-deleveraging starts when winners' profit / pool cash exceeds this, ppm,",
+              "0..=10,000,000 (0: no auto-deleveraging)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "adlFloor",
+            "docs": [
+              "Auto-deleveraging never takes the ratio below this, ppm, < `adl_threshold` (0 when",
+              "auto-deleveraging is off)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "reserveFactor",
+            "docs": [
+              "Reserve: each side's open interest notional at oracle ≤ this × pool balance after a trade",
+              "that grows it, ppm, ≤ 10,000,000 (0: off). Also the borrow fee's capacity."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "borrowBaseRate",
+            "docs": [
+              "Borrow fee at zero utilisation, ppm of notional per hour, ≤ 10,000."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "borrowSlope1",
+            "docs": [
+              "Borrow fee added from zero utilisation to the kink, ppm per hour, ≤ 100,000."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "borrowKink",
+            "docs": [
+              "Utilisation (fuller side's notional / reserve capacity) where the second slope starts,",
+              "ppm, 1..=1,000,000."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "borrowSlope2",
+            "docs": [
+              "Borrow fee added from the kink to full utilisation, ppm per hour, ≤ 100,000."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "oiShock",
+            "docs": [
+              "Price shock the insurance-aware open-interest limit covers, ppm (400,000: −40% against",
+              "longs, +40% against shorts), ≤ 1,000,000 (0: off)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "oiPoolFraction",
+            "docs": [
+              "Share of the pool balance that, with the insurance fund, may absorb that shock's loss",
+              "beyond maintenance, ppm, ≤ 1,000,000."
+            ],
+            "type": "u32"
           }
         ]
       }
@@ -3437,6 +3990,13 @@ export type Fulcrum = {
           {
             "name": "paused",
             "type": "u8"
+          },
+          {
+            "docs": [
+              "ppm of notional per hour, paid by both sides to the pool."
+            ],
+            "name": "borrowRate",
+            "type": "u64"
           }
         ],
         "kind": "struct"
@@ -3813,6 +4373,179 @@ export type Fulcrum = {
             "type": "u64"
           },
           {
+            "name": "obsSlot",
+            "docs": [
+              "Slot of the observations below; the lowest and highest oracle prices observed in it",
+              "(trades and cranks), engine units. A buy fills at no less than `obs_hi`, a sell at no",
+              "more than `obs_lo`, so the second leg of a round trip in one slot gets the worse price."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "obsLo",
+            "type": "u64"
+          },
+          {
+            "name": "obsHi",
+            "type": "u64"
+          },
+          {
+            "name": "maxFillAge",
+            "docs": [
+              "Oldest publish time a fill accepts, seconds (≤ `max_oracle_age`)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "minSpread",
+            "docs": [
+              "Least fill spread, ppm."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "spreadZ",
+            "docs": [
+              "Fill spread volatility multiplier z, ppm."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "padLatency",
+            "type": {
+              "array": [
+                "u8",
+                4
+              ]
+            }
+          },
+          {
+            "name": "longFundingSnapshots",
+            "docs": [
+              "Σ base × funding snapshot over long positions, and Σ |base| × snapshot over shorts",
+              "(i128 little-endian, base native × `FUNDING_SCALE`): the pool's unsettled funding is",
+              "`fulcrum_risk::traders_unsettled_funding`. Kept by [`PerpMarket::update_open_interest`]."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                16
+              ]
+            }
+          },
+          {
+            "name": "shortFundingSnapshots",
+            "type": {
+              "array": [
+                "u8",
+                16
+              ]
+            }
+          },
+          {
+            "name": "maxPnlFactor",
+            "docs": [
+              "Most of the pool's cash this market's winners are paid together, ppm (0: no cap)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "adlThreshold",
+            "docs": [
+              "Auto-deleveraging above this winners' profit / pool cash, ppm (0: off); never below",
+              "`adl_floor`."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "adlFloor",
+            "type": "u32"
+          },
+          {
+            "name": "padWinners",
+            "type": {
+              "array": [
+                "u8",
+                4
+              ]
+            }
+          },
+          {
+            "name": "pnlWithheld",
+            "docs": [
+              "Profit withheld from winners by the PnL cap (kept by the pool), ever, quote native units."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "cumulativeBorrow",
+            "docs": [
+              "Cumulative borrow-fee index, `FUNDING_SCALE` (i128 little-endian), never decreasing: a",
+              "long settles against `cumulative_funding + cumulative_borrow`, a short against",
+              "`cumulative_funding − cumulative_borrow` (`PerpMarketRisk::position_index`)."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                16
+              ]
+            }
+          },
+          {
+            "name": "borrowCarry",
+            "docs": [
+              "Borrow fee accrued and not yet a whole unit of the index (as `funding_carry`)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "borrowRate",
+            "docs": [
+              "Borrow rate for the next interval (set with the funding rate), ppm of notional per hour."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "reserveFactor",
+            "docs": [
+              "Admin parameters, see [`MarketParams`]."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "borrowBaseRate",
+            "type": "u32"
+          },
+          {
+            "name": "borrowSlope1",
+            "type": "u32"
+          },
+          {
+            "name": "borrowKink",
+            "type": "u32"
+          },
+          {
+            "name": "borrowSlope2",
+            "type": "u32"
+          },
+          {
+            "name": "oiShock",
+            "type": "u32"
+          },
+          {
+            "name": "oiPoolFraction",
+            "type": "u32"
+          },
+          {
+            "name": "capacityPad",
+            "type": {
+              "array": [
+                "u8",
+                4
+              ]
+            }
+          },
+          {
             "name": "reserved",
             "type": {
               "array": [
@@ -3944,7 +4677,7 @@ export type Fulcrum = {
           },
           {
             "docs": [
-              "Fill price (the oracle price)."
+              "Fill price: the oracle price ± the spread (`oracle_price`, `spread` below)."
             ],
             "name": "price",
             "type": "u64"
@@ -4005,6 +4738,36 @@ export type Fulcrum = {
             ],
             "name": "feeRate",
             "type": "u32"
+          },
+          {
+            "docs": [
+              "Oracle price the fill was priced from, engine units."
+            ],
+            "name": "oraclePrice",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Latency spread of the fill, ppm (`fulcrum_risk::fill_spread`): the trader's cost, the",
+              "pool's revenue, through the fill price."
+            ],
+            "name": "spread",
+            "type": "u32"
+          },
+          {
+            "docs": [
+              "The market's borrow rate after the fill, ppm of notional per hour."
+            ],
+            "name": "borrowRate",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Insurance-aware open-interest cap per side after the fill, quote native notional",
+              "(`u64::MAX`: none; see `fulcrum_risk::insurance_oi_cap`)."
+            ],
+            "name": "insuranceOiCap",
+            "type": "u64"
           }
         ],
         "kind": "struct"
@@ -4082,6 +4845,19 @@ export type Fulcrum = {
   ],
   "constants": [],
   "events": [
+    {
+      "discriminator": [
+        159,
+        130,
+        96,
+        57,
+        24,
+        185,
+        59,
+        1
+      ],
+      "name": "autoDeleverageEvent"
+    },
     {
       "discriminator": [
         34,
@@ -4704,6 +5480,111 @@ export type Fulcrum = {
       "code": 6079,
       "name": "noPositionToSettle",
       "msg": "The account has no position in this market"
+    },
+    {
+      "code": 6080,
+      "name": "oracleOlderThanObserved",
+      "msg": "The oracle price is older than one this market has already observed"
+    },
+    {
+      "code": 6081,
+      "name": "oracleTooOldForFill",
+      "msg": "The oracle price is older than the market's max_fill_age: post a newer update to trade"
+    },
+    {
+      "code": 6082,
+      "name": "fillAgeOutOfRange",
+      "msg": "max_fill_age must be 1..=max_oracle_age"
+    },
+    {
+      "code": 6083,
+      "name": "minSpreadTooLarge",
+      "msg": "min_spread must be at most 100,000 ppm (10%)"
+    },
+    {
+      "code": 6084,
+      "name": "spreadZTooLarge",
+      "msg": "spread_z must be at most 10,000,000 ppm (10)"
+    },
+    {
+      "code": 6085,
+      "name": "lpSlippageExceeded",
+      "msg": "LP deposit or withdrawal below its minimum out"
+    },
+    {
+      "code": 6086,
+      "name": "lpCooldownActive",
+      "msg": "LP shares are still in their cooldown"
+    },
+    {
+      "code": 6087,
+      "name": "nothingToClaim",
+      "msg": "No locked LP shares to claim"
+    },
+    {
+      "code": 6088,
+      "name": "pnlFactorBudgetExceeded",
+      "msg": "The markets' PnL caps would sum to more than the pool (100%)"
+    },
+    {
+      "code": 6089,
+      "name": "adlFloorNotBelowThreshold",
+      "msg": "adl_floor must be below adl_threshold (0 when auto-deleveraging is off)"
+    },
+    {
+      "code": 6090,
+      "name": "missingPoolAccount",
+      "msg": "The account has positions: the health accounts must end with the liquidity pool"
+    },
+    {
+      "code": 6091,
+      "name": "adlDisabled",
+      "msg": "Auto-deleveraging is off in this market"
+    },
+    {
+      "code": 6092,
+      "name": "adlBelowThreshold",
+      "msg": "Winners' profit against the pool is not above the market's auto-deleveraging threshold"
+    },
+    {
+      "code": 6093,
+      "name": "adlPositionNotProfitable",
+      "msg": "Auto-deleveraging closes only a winning position"
+    },
+    {
+      "code": 6094,
+      "name": "adlRatioNotLowered",
+      "msg": "This auto-deleveraging would not lower the market's ratio without going below its floor"
+    },
+    {
+      "code": 6095,
+      "name": "reserveExceeded",
+      "msg": "A side's open interest would exceed the market's reserve factor times the pool balance"
+    },
+    {
+      "code": 6096,
+      "name": "insuranceOiLimitExceeded",
+      "msg": "A side's open interest would exceed what insurance and the pool cover under the market's shock"
+    },
+    {
+      "code": 6097,
+      "name": "reserveFactorOutOfRange",
+      "msg": "reserve_factor outside 0..=10,000,000 ppm"
+    },
+    {
+      "code": 6098,
+      "name": "borrowRateOutOfRange",
+      "msg": "A borrow rate or slope outside its range"
+    },
+    {
+      "code": 6099,
+      "name": "borrowKinkOutOfRange",
+      "msg": "borrow_kink outside 1..=1,000,000 ppm"
+    },
+    {
+      "code": 6100,
+      "name": "oiShockOutOfRange",
+      "msg": "oi_shock or oi_pool_fraction above 1,000,000 ppm"
     }
   ]
 };
@@ -4937,6 +5818,60 @@ export const IDL = {
           }
         }
       ]
+    },
+    {
+      "name": "auto_deleverage",
+      "docs": [
+        "Permissionless: while a market's winners' profit / pool cash is above its",
+        "`adl_threshold`, closes (part of) the account's winning position there at the oracle",
+        "price, paid through the PnL cap, never taking the ratio below `adl_floor`."
+      ],
+      "discriminator": [
+        210,
+        69,
+        163,
+        148,
+        44,
+        245,
+        226,
+        170
+      ],
+      "accounts": [
+        {
+          "name": "exchange",
+          "relations": [
+            "margin_account",
+            "market",
+            "pool"
+          ]
+        },
+        {
+          "name": "margin_account",
+          "writable": true
+        },
+        {
+          "name": "keeper",
+          "docs": [
+            "Anyone (a keeper): needs nothing but SOL for the fee."
+          ],
+          "signer": true
+        },
+        {
+          "name": "market",
+          "writable": true
+        },
+        {
+          "name": "oracle",
+          "relations": [
+            "market"
+          ]
+        },
+        {
+          "name": "pool",
+          "writable": true
+        }
+      ],
+      "args": []
     },
     {
       "name": "close_margin_account",
@@ -5454,7 +6389,8 @@ export const IDL = {
           "name": "exchange",
           "relations": [
             "margin_account",
-            "bank"
+            "bank",
+            "pool"
           ]
         },
         {
@@ -5508,6 +6444,13 @@ export const IDL = {
         {
           "name": "token_program",
           "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        },
+        {
+          "name": "pool",
+          "docs": [
+            "Records the bad debt a liquidation of the last collateral leaves (LP flows price it in)."
+          ],
+          "writable": true
         }
       ],
       "args": [
@@ -5593,6 +6536,90 @@ export const IDL = {
       "args": []
     },
     {
+      "name": "lp_claim",
+      "docs": [
+        "Mints a provider's LP shares once their cooldown has passed."
+      ],
+      "discriminator": [
+        180,
+        218,
+        32,
+        157,
+        159,
+        179,
+        141,
+        159
+      ],
+      "accounts": [
+        {
+          "name": "exchange",
+          "relations": [
+            "pool",
+            "lp_position"
+          ]
+        },
+        {
+          "name": "pool",
+          "writable": true
+        },
+        {
+          "name": "lp_mint",
+          "writable": true,
+          "relations": [
+            "pool"
+          ]
+        },
+        {
+          "name": "lp_position",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  108,
+                  112,
+                  95,
+                  112,
+                  111,
+                  115,
+                  105,
+                  116,
+                  105,
+                  111,
+                  110
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "exchange"
+              },
+              {
+                "kind": "account",
+                "path": "provider"
+              }
+            ]
+          }
+        },
+        {
+          "name": "lp_destination",
+          "writable": true
+        },
+        {
+          "name": "provider",
+          "signer": true,
+          "relations": [
+            "lp_position"
+          ]
+        },
+        {
+          "name": "token_program",
+          "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        }
+      ],
+      "args": []
+    },
+    {
       "name": "lp_deposit",
       "discriminator": [
         27,
@@ -5639,20 +6666,67 @@ export const IDL = {
         },
         {
           "name": "lp_destination",
+          "docs": [
+            "Receives the shares at once when the exchange has no LP cooldown."
+          ],
           "writable": true
         },
         {
+          "name": "lp_position",
+          "docs": [
+            "The provider's shares in cooldown (created on the first deposit, paid by the provider)."
+          ],
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  108,
+                  112,
+                  95,
+                  112,
+                  111,
+                  115,
+                  105,
+                  116,
+                  105,
+                  111,
+                  110
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "exchange"
+              },
+              {
+                "kind": "account",
+                "path": "provider"
+              }
+            ]
+          }
+        },
+        {
           "name": "provider",
+          "writable": true,
           "signer": true
         },
         {
           "name": "token_program",
           "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        },
+        {
+          "name": "system_program",
+          "address": "11111111111111111111111111111111"
         }
       ],
       "args": [
         {
           "name": "amount",
+          "type": "u64"
+        },
+        {
+          "name": "min_shares_out",
           "type": "u64"
         }
       ]
@@ -5718,6 +6792,10 @@ export const IDL = {
       "args": [
         {
           "name": "shares",
+          "type": "u64"
+        },
+        {
+          "name": "min_amount_out",
           "type": "u64"
         }
       ]
@@ -6567,6 +7645,19 @@ export const IDL = {
       ]
     },
     {
+      "name": "LpPosition",
+      "discriminator": [
+        105,
+        241,
+        37,
+        200,
+        224,
+        2,
+        252,
+        90
+      ]
+    },
+    {
       "name": "MarginAccount",
       "discriminator": [
         133,
@@ -6594,6 +7685,65 @@ export const IDL = {
     }
   ],
   "types": [
+    {
+      "docs": [
+        "An auto-deleveraging close (`auto_deleverage`)."
+      ],
+      "name": "AutoDeleverageEvent",
+      "type": {
+        "fields": [
+          {
+            "name": "margin_account",
+            "type": "pubkey"
+          },
+          {
+            "name": "keeper",
+            "type": "pubkey"
+          },
+          {
+            "name": "market_index",
+            "type": "u16"
+          },
+          {
+            "docs": [
+              "Signed base closed (opposite to the position)."
+            ],
+            "name": "base_closed",
+            "type": "i64"
+          },
+          {
+            "name": "price",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Paid to the account, through the PnL cap."
+            ],
+            "name": "realized_pnl",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Profit the cap kept with the pool."
+            ],
+            "name": "withheld",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Winners' profit / pool cash, ppm, before and after."
+            ],
+            "name": "ratio_before",
+            "type": "u64"
+          },
+          {
+            "name": "ratio_after",
+            "type": "u64"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
     {
       "name": "BankParams",
       "docs": [
@@ -7322,6 +8472,43 @@ export const IDL = {
             "type": "u32"
           },
           {
+            "name": "lp_cooldown_secs",
+            "docs": [
+              "New LP shares stay locked this long before `lp_claim` mints them, seconds (0: minted at",
+              "once)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "lp_withdrawal_fee",
+            "docs": [
+              "Kept by the pool from every LP withdrawal, ppm of the amount."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "max_pnl_factor_for_deposits",
+            "docs": [
+              "Traders' net profit counted by LP deposits at most this × pool balance, ppm (0: no cap)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "max_pnl_factor_for_withdrawals",
+            "docs": [
+              "Traders' net loss counted by LP withdrawals at most this × pool balance, ppm (0: no cap)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "pnl_factor_sum",
+            "docs": [
+              "Σ of every listed market's `max_pnl_factor`, ppm of pool cash, ≤ 1,000,000: kept on",
+              "listing and on each update (old factor out, new in)."
+            ],
+            "type": "u64"
+          },
+          {
             "name": "reserved",
             "type": {
               "array": [
@@ -7434,6 +8621,37 @@ export const IDL = {
               "Liquidation closes the whole position when less than this would remain, quote native."
             ],
             "type": "u64"
+          },
+          {
+            "name": "lp_cooldown_secs",
+            "docs": [
+              "New LP shares are locked this long before `lp_claim` mints them, seconds,",
+              "0..=2,592,000 (30 days; 0: minted at once; mainnet-like default 86,400)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "lp_withdrawal_fee",
+            "docs": [
+              "Kept by the pool (for the LPs who stay) from every LP withdrawal, ppm, 0..=50,000."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "max_pnl_factor_for_deposits",
+            "docs": [
+              "LP deposits count traders' net profit per market at most this × pool balance, ppm,",
+              "0..=10,000,000 (0: uncapped)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "max_pnl_factor_for_withdrawals",
+            "docs": [
+              "LP withdrawals count traders' net loss per market at most this × pool balance, ppm,",
+              "0..=10,000,000 (0: uncapped)."
+            ],
+            "type": "u32"
           }
         ]
       }
@@ -7655,6 +8873,49 @@ export const IDL = {
             }
           },
           {
+            "name": "deposit_slot",
+            "docs": [
+              "Slot of the latest LP deposit, and the quote deposited in that slot: not depth for fees,",
+              "funding or dynamic ratios in that slot ([`LiquidityPool::depth`])."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "deposited_in_slot",
+            "type": "u64"
+          },
+          {
+            "name": "locked_shares",
+            "docs": [
+              "Shares owed to providers and not yet minted (held in their `LpPosition` through the",
+              "cooldown): part of the share supply."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "dead_shares",
+            "docs": [
+              "Shares minted to no one by the first deposit (`fulcrum_risk::DEAD_SHARES` plus any value",
+              "already in the pool): part of the share supply, never withdrawn."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "unresolved_bad_debt",
+            "docs": [
+              "Bad debt of bankrupt accounts recorded and not yet resolved (`resolve_bankruptcy`),",
+              "quote native: LP flows value the pool net of what the insurance fund cannot cover."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "withdrawal_fees_earned",
+            "docs": [
+              "LP withdrawal fees kept by the pool, ever, quote native."
+            ],
+            "type": "u64"
+          },
+          {
             "name": "reserved",
             "type": {
               "array": [
@@ -7691,6 +8952,69 @@ export const IDL = {
           }
         ],
         "kind": "struct"
+      }
+    },
+    {
+      "name": "LpPosition",
+      "docs": [
+        "One provider's LP shares still in their cooldown (seeds `[LP_POSITION, exchange,",
+        "provider]`). `lp_deposit` adds the shares it owes here instead of minting them when the",
+        "exchange has an `lp_cooldown_secs`; `lp_claim` mints them to the provider once",
+        "`unlock_ts` has passed. The shares are not tokens until then, so they cannot be transferred",
+        "to an account without a cooldown, nor withdrawn."
+      ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "exchange",
+            "type": "pubkey"
+          },
+          {
+            "name": "provider",
+            "type": "pubkey"
+          },
+          {
+            "name": "locked_shares",
+            "docs": [
+              "Shares owed and not yet minted."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "unlock_ts",
+            "docs": [
+              "`lp_claim` may mint them from this unix time (each deposit pushes it to now + cooldown)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "bump",
+            "type": "u8"
+          },
+          {
+            "name": "_pad",
+            "type": {
+              "array": [
+                "u8",
+                7
+              ]
+            }
+          },
+          {
+            "name": "reserved",
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          }
+        ]
       }
     },
     {
@@ -7835,6 +9159,13 @@ export const IDL = {
                 8
               ]
             }
+          },
+          {
+            "name": "recorded_bad_debt",
+            "docs": [
+              "Bad debt of this account counted in the pool's `unresolved_bad_debt`, quote native."
+            ],
+            "type": "u64"
           },
           {
             "name": "reserved",
@@ -8104,6 +9435,109 @@ export const IDL = {
               "Oldest last-valid price a liquidation may use while the oracle is stale, seconds, ≤ 3,600."
             ],
             "type": "u32"
+          },
+          {
+            "name": "max_fill_age",
+            "docs": [
+              "Oldest oracle publish time a fill accepts, seconds, 1..=`max_oracle_age`",
+              "(liquidations keep their own fallback, `liquidation_max_age`)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "min_spread",
+            "docs": [
+              "Least spread of an immediate fill (on top of the fee), ppm, ≤ `MAX_MIN_SPREAD` (100,000)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "spread_z",
+            "docs": [
+              "Fill spread volatility multiplier z, ppm (3.0 = 3,000,000), ≤ `MAX_SPREAD_Z`",
+              "(10,000,000; 0: no volatility term). Spread = max(min_spread, conf / price,",
+              "z × σ × √max_fill_age) (`fulcrum_risk::fill_spread`)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "max_pnl_factor",
+            "docs": [
+              "PnL cap: most of the pool's cash (balance) this market's winners are paid together, ppm,",
+              "0..=1,000,000 (0: no cap). Winners' profit beyond it counts and is paid pro rata",
+              "(`fulcrum_risk::pnl_haircut`). The exchange keeps Σ over markets ≤ 1,000,000",
+              "(`PnlFactorBudgetExceeded`), so the pool can pay every market's capped winners at once."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "adl_threshold",
+            "docs": [
+              "Auto-deleveraging starts when winners' profit / pool cash exceeds this, ppm,",
+              "0..=10,000,000 (0: no auto-deleveraging)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "adl_floor",
+            "docs": [
+              "Auto-deleveraging never takes the ratio below this, ppm, < `adl_threshold` (0 when",
+              "auto-deleveraging is off)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "reserve_factor",
+            "docs": [
+              "Reserve: each side's open interest notional at oracle ≤ this × pool balance after a trade",
+              "that grows it, ppm, ≤ 10,000,000 (0: off). Also the borrow fee's capacity."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "borrow_base_rate",
+            "docs": [
+              "Borrow fee at zero utilisation, ppm of notional per hour, ≤ 10,000."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "borrow_slope1",
+            "docs": [
+              "Borrow fee added from zero utilisation to the kink, ppm per hour, ≤ 100,000."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "borrow_kink",
+            "docs": [
+              "Utilisation (fuller side's notional / reserve capacity) where the second slope starts,",
+              "ppm, 1..=1,000,000."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "borrow_slope2",
+            "docs": [
+              "Borrow fee added from the kink to full utilisation, ppm per hour, ≤ 100,000."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "oi_shock",
+            "docs": [
+              "Price shock the insurance-aware open-interest limit covers, ppm (400,000: −40% against",
+              "longs, +40% against shorts), ≤ 1,000,000 (0: off)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "oi_pool_fraction",
+            "docs": [
+              "Share of the pool balance that, with the insurance fund, may absorb that shock's loss",
+              "beyond maintenance, ppm, ≤ 1,000,000."
+            ],
+            "type": "u32"
           }
         ]
       }
@@ -8145,6 +9579,13 @@ export const IDL = {
           {
             "name": "paused",
             "type": "u8"
+          },
+          {
+            "docs": [
+              "ppm of notional per hour, paid by both sides to the pool."
+            ],
+            "name": "borrow_rate",
+            "type": "u64"
           }
         ],
         "kind": "struct"
@@ -8521,6 +9962,179 @@ export const IDL = {
             "type": "u64"
           },
           {
+            "name": "obs_slot",
+            "docs": [
+              "Slot of the observations below; the lowest and highest oracle prices observed in it",
+              "(trades and cranks), engine units. A buy fills at no less than `obs_hi`, a sell at no",
+              "more than `obs_lo`, so the second leg of a round trip in one slot gets the worse price."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "obs_lo",
+            "type": "u64"
+          },
+          {
+            "name": "obs_hi",
+            "type": "u64"
+          },
+          {
+            "name": "max_fill_age",
+            "docs": [
+              "Oldest publish time a fill accepts, seconds (≤ `max_oracle_age`)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "min_spread",
+            "docs": [
+              "Least fill spread, ppm."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "spread_z",
+            "docs": [
+              "Fill spread volatility multiplier z, ppm."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "_pad_latency",
+            "type": {
+              "array": [
+                "u8",
+                4
+              ]
+            }
+          },
+          {
+            "name": "long_funding_snapshots",
+            "docs": [
+              "Σ base × funding snapshot over long positions, and Σ |base| × snapshot over shorts",
+              "(i128 little-endian, base native × `FUNDING_SCALE`): the pool's unsettled funding is",
+              "`fulcrum_risk::traders_unsettled_funding`. Kept by [`PerpMarket::update_open_interest`]."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                16
+              ]
+            }
+          },
+          {
+            "name": "short_funding_snapshots",
+            "type": {
+              "array": [
+                "u8",
+                16
+              ]
+            }
+          },
+          {
+            "name": "max_pnl_factor",
+            "docs": [
+              "Most of the pool's cash this market's winners are paid together, ppm (0: no cap)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "adl_threshold",
+            "docs": [
+              "Auto-deleveraging above this winners' profit / pool cash, ppm (0: off); never below",
+              "`adl_floor`."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "adl_floor",
+            "type": "u32"
+          },
+          {
+            "name": "_pad_winners",
+            "type": {
+              "array": [
+                "u8",
+                4
+              ]
+            }
+          },
+          {
+            "name": "pnl_withheld",
+            "docs": [
+              "Profit withheld from winners by the PnL cap (kept by the pool), ever, quote native units."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "cumulative_borrow",
+            "docs": [
+              "Cumulative borrow-fee index, `FUNDING_SCALE` (i128 little-endian), never decreasing: a",
+              "long settles against `cumulative_funding + cumulative_borrow`, a short against",
+              "`cumulative_funding − cumulative_borrow` (`PerpMarketRisk::position_index`)."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                16
+              ]
+            }
+          },
+          {
+            "name": "borrow_carry",
+            "docs": [
+              "Borrow fee accrued and not yet a whole unit of the index (as `funding_carry`)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "borrow_rate",
+            "docs": [
+              "Borrow rate for the next interval (set with the funding rate), ppm of notional per hour."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "reserve_factor",
+            "docs": [
+              "Admin parameters, see [`MarketParams`]."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "borrow_base_rate",
+            "type": "u32"
+          },
+          {
+            "name": "borrow_slope1",
+            "type": "u32"
+          },
+          {
+            "name": "borrow_kink",
+            "type": "u32"
+          },
+          {
+            "name": "borrow_slope2",
+            "type": "u32"
+          },
+          {
+            "name": "oi_shock",
+            "type": "u32"
+          },
+          {
+            "name": "oi_pool_fraction",
+            "type": "u32"
+          },
+          {
+            "name": "_capacity_pad",
+            "type": {
+              "array": [
+                "u8",
+                4
+              ]
+            }
+          },
+          {
             "name": "reserved",
             "type": {
               "array": [
@@ -8652,7 +10266,7 @@ export const IDL = {
           },
           {
             "docs": [
-              "Fill price (the oracle price)."
+              "Fill price: the oracle price ± the spread (`oracle_price`, `spread` below)."
             ],
             "name": "price",
             "type": "u64"
@@ -8713,6 +10327,36 @@ export const IDL = {
             ],
             "name": "fee_rate",
             "type": "u32"
+          },
+          {
+            "docs": [
+              "Oracle price the fill was priced from, engine units."
+            ],
+            "name": "oracle_price",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Latency spread of the fill, ppm (`fulcrum_risk::fill_spread`): the trader's cost, the",
+              "pool's revenue, through the fill price."
+            ],
+            "name": "spread",
+            "type": "u32"
+          },
+          {
+            "docs": [
+              "The market's borrow rate after the fill, ppm of notional per hour."
+            ],
+            "name": "borrow_rate",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Insurance-aware open-interest cap per side after the fill, quote native notional",
+              "(`u64::MAX`: none; see `fulcrum_risk::insurance_oi_cap`)."
+            ],
+            "name": "insurance_oi_cap",
+            "type": "u64"
           }
         ],
         "kind": "struct"
@@ -8790,6 +10434,19 @@ export const IDL = {
   ],
   "constants": [],
   "events": [
+    {
+      "discriminator": [
+        159,
+        130,
+        96,
+        57,
+        24,
+        185,
+        59,
+        1
+      ],
+      "name": "AutoDeleverageEvent"
+    },
     {
       "discriminator": [
         34,
@@ -9412,6 +11069,111 @@ export const IDL = {
       "code": 6079,
       "name": "NoPositionToSettle",
       "msg": "The account has no position in this market"
+    },
+    {
+      "code": 6080,
+      "name": "OracleOlderThanObserved",
+      "msg": "The oracle price is older than one this market has already observed"
+    },
+    {
+      "code": 6081,
+      "name": "OracleTooOldForFill",
+      "msg": "The oracle price is older than the market's max_fill_age: post a newer update to trade"
+    },
+    {
+      "code": 6082,
+      "name": "FillAgeOutOfRange",
+      "msg": "max_fill_age must be 1..=max_oracle_age"
+    },
+    {
+      "code": 6083,
+      "name": "MinSpreadTooLarge",
+      "msg": "min_spread must be at most 100,000 ppm (10%)"
+    },
+    {
+      "code": 6084,
+      "name": "SpreadZTooLarge",
+      "msg": "spread_z must be at most 10,000,000 ppm (10)"
+    },
+    {
+      "code": 6085,
+      "name": "LpSlippageExceeded",
+      "msg": "LP deposit or withdrawal below its minimum out"
+    },
+    {
+      "code": 6086,
+      "name": "LpCooldownActive",
+      "msg": "LP shares are still in their cooldown"
+    },
+    {
+      "code": 6087,
+      "name": "NothingToClaim",
+      "msg": "No locked LP shares to claim"
+    },
+    {
+      "code": 6088,
+      "name": "PnlFactorBudgetExceeded",
+      "msg": "The markets' PnL caps would sum to more than the pool (100%)"
+    },
+    {
+      "code": 6089,
+      "name": "AdlFloorNotBelowThreshold",
+      "msg": "adl_floor must be below adl_threshold (0 when auto-deleveraging is off)"
+    },
+    {
+      "code": 6090,
+      "name": "MissingPoolAccount",
+      "msg": "The account has positions: the health accounts must end with the liquidity pool"
+    },
+    {
+      "code": 6091,
+      "name": "AdlDisabled",
+      "msg": "Auto-deleveraging is off in this market"
+    },
+    {
+      "code": 6092,
+      "name": "AdlBelowThreshold",
+      "msg": "Winners' profit against the pool is not above the market's auto-deleveraging threshold"
+    },
+    {
+      "code": 6093,
+      "name": "AdlPositionNotProfitable",
+      "msg": "Auto-deleveraging closes only a winning position"
+    },
+    {
+      "code": 6094,
+      "name": "AdlRatioNotLowered",
+      "msg": "This auto-deleveraging would not lower the market's ratio without going below its floor"
+    },
+    {
+      "code": 6095,
+      "name": "ReserveExceeded",
+      "msg": "A side's open interest would exceed the market's reserve factor times the pool balance"
+    },
+    {
+      "code": 6096,
+      "name": "InsuranceOiLimitExceeded",
+      "msg": "A side's open interest would exceed what insurance and the pool cover under the market's shock"
+    },
+    {
+      "code": 6097,
+      "name": "ReserveFactorOutOfRange",
+      "msg": "reserve_factor outside 0..=10,000,000 ppm"
+    },
+    {
+      "code": 6098,
+      "name": "BorrowRateOutOfRange",
+      "msg": "A borrow rate or slope outside its range"
+    },
+    {
+      "code": 6099,
+      "name": "BorrowKinkOutOfRange",
+      "msg": "borrow_kink outside 1..=1,000,000 ppm"
+    },
+    {
+      "code": 6100,
+      "name": "OiShockOutOfRange",
+      "msg": "oi_shock or oi_pool_fraction above 1,000,000 ppm"
     }
   ]
 } as const;

@@ -78,7 +78,8 @@ fn unsettled_funding_is_what_the_positions_owe_rounded_for_the_pool() {
     // Longs 10 SOL snapshot at 5, shorts 4 SOL snapshot at 2, index now 7 (FUNDING_SCALE units):
     // longs owe 10e9 × 2, shorts owe 4e9 × −5: (20e9 − 20e9) / 1e12 = 0.
     let m = MarketExposure { long_base: SOL10, short_base: 4_000_000_000, ..Default::default() };
-    let f = MarketFunding { index: 7, borrow: 0, long_snapshots: 5 * SOL10 as i128, short_snapshots: 2 * 4_000_000_000 };
+    let f =
+        MarketFunding { index: 7, borrow: 0, long_snapshots: 5 * SOL10 as i128, short_snapshots: 2 * 4_000_000_000 };
     assert_eq!(traders_unsettled_funding(&m, &f, Rounding::Down).unwrap(), 0);
     // Index 1e12 above every snapshot: longs owe 10e9, shorts are owed 4e9 (quote native).
     let f = MarketFunding { index: 1_000_000_000_000, ..Default::default() };
