@@ -38,10 +38,12 @@ pub fn mark_pool(
 ) -> Result<PoolMark> {
     let n = usize::from(exchange.num_markets);
     require!(remaining.len() == 2 * n, FulcrumError::MarketAccountsMismatch);
-    let mut markets = [MarketExposure::default(); MAX_MARKETS as usize];
-    let mut funding = [MarketFunding::default(); MAX_MARKETS as usize];
-    let mut payout_caps = [0u32; MAX_MARKETS as usize];
-    for (i, pair) in remaining.chunks_exact(2).enumerate().take(MAX_MARKETS as usize) {
+    // On the heap: 24 markets' sums would not fit the 4 KB frame of the SBF stack.
+    let n = n.min(MAX_MARKETS as usize);
+    let mut markets: Vec<MarketExposure> = Vec::with_capacity(n);
+    let mut funding: Vec<MarketFunding> = Vec::with_capacity(n);
+    let mut payout_caps: Vec<u32> = Vec::with_capacity(n);
+    for (i, pair) in remaining.chunks_exact(2).enumerate().take(n) {
         let m = load_zero_copy::<PerpMarket>(&pair[0]).map_err(|_| error!(FulcrumError::MarketAccountsMismatch))?;
         require!(
             m.exchange == *exchange_key && usize::from(m.index) == i && *pair[1].key == m.oracle,
@@ -62,32 +64,28 @@ pub fn mark_pool(
             // Funding and borrow accrued to now at that price, as the next settlement would see.
             (price, m.indexes_at(price, now).math()?)
         };
-        funding[i] = m.funding_sums(index);
-        payout_caps[i] = m.max_pnl_factor;
-        markets[i] = MarketExposure {
+        funding.push(m.funding_sums(index));
+        payout_caps.push(m.max_pnl_factor);
+        markets.push(MarketExposure {
             long_base: m.long_base,
             short_base: m.short_base,
             long_quote_entry: m.long_quote_entry,
             short_quote_entry: m.short_quote_entry,
             price,
-        };
+        });
     }
-    let n = n.min(MAX_MARKETS as usize);
     let max_pnl_factor = match rounding {
         Rounding::Up => exchange.max_pnl_factor_for_deposits,
         Rounding::Down => exchange.max_pnl_factor_for_withdrawals,
     };
     let valuation = LpValuation {
         balance: pool.balance,
-        markets: &markets[..n],
-        funding: &funding[..n],
+        markets: &markets,
+        funding: &funding,
         unresolved_bad_debt: pool.unresolved_bad_debt,
         insurance_balance: pool.insurance_balance,
         max_pnl_factor,
-        payout_caps: &payout_caps[..n],
+        payout_caps: &payout_caps,
     };
-    Ok(PoolMark {
-        value: lp_pool_value(&valuation, rounding).math()?,
-        exposure: pool_net_exposure(&markets[..n]).math()?,
-    })
+    Ok(PoolMark { value: lp_pool_value(&valuation, rounding).math()?, exposure: pool_net_exposure(&markets).math()? })
 }
