@@ -102,7 +102,12 @@ libclang() {
   local llvm; llvm="$(cat "$dir/.done")"
   export LIBCLANG_PATH="$dir/usr/lib/llvm-$llvm/lib"
   export LD_LIBRARY_PATH="$dir/usr/lib/x86_64-linux-gnu:$LIBCLANG_PATH${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-  ls "$LIBCLANG_PATH"/libclang*.so* >/dev/null 2>&1 || die "no libclang in $LIBCLANG_PATH"
+  # clang-sys (bindgen) loads only an unversioned name (`libclang.so` or `libclang-*.so`), and
+  # the runtime package ships `libclang.so.1`: link the name it looks for.
+  if [[ ! -e "$LIBCLANG_PATH/libclang.so" && -e "$LIBCLANG_PATH/libclang.so.1" ]]; then
+    ln -s libclang.so.1 "$LIBCLANG_PATH/libclang.so"
+  fi
+  [[ -e "$LIBCLANG_PATH/libclang.so" ]] || die "no libclang.so in $LIBCLANG_PATH"
   step "libclang: LLVM $llvm unpacked in $dir (LIBCLANG_PATH=$LIBCLANG_PATH)"
 }
 

@@ -272,9 +272,9 @@ pub async fn growth_within_capacity(h: &mut Harness, before: &[(u64, u64)]) -> R
 
 /// The state a close starts from, for [`check_close_settlement`].
 pub struct CloseSnapshot {
-    account: MarginAccount,
-    market: fulcrum::state::PerpMarket,
-    pool: fulcrum::state::LiquidityPool,
+    pub account: MarginAccount,
+    pub market: fulcrum::state::PerpMarket,
+    pub pool: fulcrum::state::LiquidityPool,
 }
 
 impl CloseSnapshot {

@@ -847,7 +847,8 @@ async fn market_haircut(h: &mut Harness, market: u16) -> (fulcrum_risk::PnlHairc
 /// and borrow, fee) and that the account pays exactly what the pool and the insurance fund earn
 /// ([`crate::capacity::check_close_settlement`]).
 async fn checked_close(h: &mut Harness, t: &Trader, market: u16) -> Result<TxResult, String> {
-    let (haircut, withheld) = market_haircut(h, market).await;
+    let withheld = h.market(market as usize).await.pnl_withheld;
+    let slot = h.clock().await.slot;
     let before = crate::capacity::CloseSnapshot::take(h, t, market).await;
     let a = h.margin(&t.account).await;
     let base = a.find_perp(market).map(|i| a.perps[i].base).unwrap_or(0);
@@ -859,8 +860,13 @@ async fn checked_close(h: &mut Harness, t: &Trader, market: u16) -> Result<TxRes
         let ev = events::<fulcrum::events::TradeEvent>(&logs);
         let paid = ev.last().map(|e| e.realized_pnl).unwrap_or(0);
         let full = paid + (h.market(market as usize).await.pnl_withheld - withheld) as i64;
-        check_payment("close", full, paid, &haircut)?;
+        // The cap as the fill priced it: winners' profit at the fill price (oracle ± the latency
+        // spread) against the pool's depth (its cash less this slot's LP deposits).
         let event = ev.last().ok_or("no trade event")?;
+        let p = &before.pool;
+        let depth = fulcrum_risk::pool_depth(p.balance, p.deposit_slot, p.deposited_in_slot, slot);
+        let haircut = before.market.pnl_haircut_at(event.price, depth).map_err(|e| format!("engine: {e:?}"))?;
+        check_payment("close", full, paid, &haircut)?;
         crate::capacity::check_close_settlement(h, t, market, &before, event, haircut).await?;
     }
     Ok(r)
