@@ -108,6 +108,12 @@ libclang() {
     ln -s libclang.so.1 "$LIBCLANG_PATH/libclang.so"
   fi
   [[ -e "$LIBCLANG_PATH/libclang.so" ]] || die "no libclang.so in $LIBCLANG_PATH"
+  # libclang looks for its own headers (stdbool.h, stddef.h) beside the file the loader resolved,
+  # usr/lib/x86_64-linux-gnu, not where Debian puts them: name the resource directory for bindgen.
+  local resource
+  resource="$(find "$LIBCLANG_PATH/clang" -mindepth 1 -maxdepth 1 -type d | sort -V | tail -1)"
+  [[ -f "$resource/include/stdbool.h" ]] || die "no clang resource headers under $LIBCLANG_PATH/clang"
+  export BINDGEN_EXTRA_CLANG_ARGS="-resource-dir=$resource${BINDGEN_EXTRA_CLANG_ARGS:+ $BINDGEN_EXTRA_CLANG_ARGS}"
   step "libclang: LLVM $llvm unpacked in $dir (LIBCLANG_PATH=$LIBCLANG_PATH)"
 }
 
