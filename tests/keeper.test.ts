@@ -31,6 +31,10 @@ test("keeper liquidates after a crash within 10 s", async () => {
     }
     const elapsed = Date.now() - crashAt;
     assert.ok(base < 300_000_000n, `liquidated within 10 s (logs: ${JSON.stringify(logs.slice(-5), (_k, v) => (typeof v === "bigint" ? v.toString() : v))})`);
+    // The account can show the fill before the keeper's own confirmation returns (a validator
+    // answers reads at an earlier commitment than the one the keeper confirms at).
+    const landed = async () => (await keeper.metrics.summary())['fulcrum_keeper_liquidations_landed_total{kind=liquidate_perp}'] ?? 0;
+    for (let i = 0; i < 100 && (await landed()) < 1; i++) await new Promise((res) => setTimeout(res, 100));
     const summary = await keeper.metrics.summary();
     assert.ok((summary['fulcrum_keeper_liquidations_landed_total{kind=liquidate_perp}'] ?? 0) >= 1, JSON.stringify(summary));
     console.log(`# keeper: crash to liquidation observed in ${elapsed} ms`);

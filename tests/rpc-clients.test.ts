@@ -34,15 +34,20 @@ async function funded(sol = 2): Promise<Keypair> {
   return kp;
 }
 
-test("a plain web3.js transfer signed with a blockhash fetched 3 s earlier lands (valid ~150 slots)", async () => {
+test("a plain web3.js transfer signed with a blockhash fetched 5 slots earlier lands (valid ~150 slots)", async () => {
   const conn = connection();
   const payer = await funded();
   const to = Keypair.generate().publicKey;
   const { blockhash, lastValidBlockHeight } = await conn.getLatestBlockhash("confirmed");
   const slot0 = await conn.getSlot();
   assert.ok(lastValidBlockHeight - (await conn.getBlockHeight()) >= 140, "lastValidBlockHeight ~150 slots ahead");
-  await sleep(3_000);
-  const slot1 = await conn.getSlot();
+  // At least 5 slots on (a real validator on a busy machine can take longer than its nominal
+  // 400 ms a slot).
+  let slot1 = await conn.getSlot();
+  for (let i = 0; i < 100 && slot1 - slot0 < 5; i++) {
+    await sleep(200);
+    slot1 = await conn.getSlot();
+  }
   assert.ok(slot1 - slot0 >= 5, `slots went on while waiting (${slot0} → ${slot1})`);
   assert.equal((await conn.isBlockhashValid(blockhash)).value, true);
   const tx = new Transaction({ feePayer: payer.publicKey, blockhash, lastValidBlockHeight }).add(
@@ -140,7 +145,8 @@ test("getSignaturesForAddress: newest first, with limit, before and until", asyn
   for (const s of all) {
     assert.equal(s.err, null);
     assert.equal(s.memo, null);
-    assert.equal(s.confirmationStatus, "finalized");
+    // The local chain finalizes at once; a validator says "confirmed" until ~32 slots later.
+    assert.ok(s.confirmationStatus === "confirmed" || s.confirmationStatus === "finalized", s.confirmationStatus ?? "none");
     assert.ok(s.slot > 0 && typeof s.blockTime === "number");
   }
   assert.ok(all[0]!.slot >= all[2]!.slot);
