@@ -3,10 +3,10 @@
 //! Traders keep collateral and perpetual positions in margin accounts, trade against the
 //! liquidity pool at the Pyth price plus a fee, and must meet initial margin on every
 //! risk-increasing trade and withdrawal. All margin math is `fulcrum_risk`; this crate is
-//! accounts, checks and token movements. The dispatcher below is thin: one handler per file in
-//! `instructions/`.
+//! accounts, checks and token movements. The dispatcher below is thin: one instruction per file in
+//! `instructions/`, its entry function named after it.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
-#![allow(ambiguous_glob_reexports, unexpected_cfgs)]
+#![allow(unexpected_cfgs)]
 // scripts/build-sbf.sh (upstream LLVM, `--cfg sbf_upstream_llvm`): its 128-bit libcalls need
 // rustc's internal ABI (see `sbf.rs`). Not set by `cargo build-sbf`, whose toolchain has its own.
 #![cfg_attr(sbf_upstream_llvm, feature(abi_unadjusted), allow(internal_features))]
@@ -48,7 +48,7 @@ pub mod fulcrum {
         params: ExchangeParams,
         quote_deposit_cap: u64,
     ) -> Result<()> {
-        instructions::initialize_exchange::handler(ctx, exchange_id, params, quote_deposit_cap)
+        instructions::initialize_exchange::initialize_exchange(ctx, exchange_id, params, quote_deposit_cap)
     }
 
     /// Admin: lists a collateral mint as bank `bank_index` (the exchange's next index) with its Pyth
@@ -62,7 +62,7 @@ pub mod fulcrum {
         feed_id: [u8; 32],
         params: BankParams,
     ) -> Result<()> {
-        instructions::add_collateral_bank::handler(ctx, bank_index, oracle_kind, feed_id, params)
+        instructions::add_collateral_bank::add_collateral_bank(ctx, bank_index, oracle_kind, feed_id, params)
     }
 
     /// Admin: lists perp market `market_index` (the exchange's next index) on its Pyth oracle, with
@@ -78,7 +78,7 @@ pub mod fulcrum {
         feed_id: [u8; 32],
         params: MarketParams,
     ) -> Result<()> {
-        instructions::add_perp_market::handler(ctx, market_index, name, base_decimals, oracle_kind, feed_id, params)
+        instructions::add_perp_market::add_perp_market(ctx, market_index, name, base_decimals, oracle_kind, feed_id, params)
     }
 
     /// Admin: replaces the exchange-wide risk parameters, checked one rule per line and against
@@ -103,7 +103,7 @@ pub mod fulcrum {
     /// exchange's assets, each bank's and market's asset, floor, minimum equity); each way a matrix can
     /// be wrong has its error. No remaining accounts.
     pub fn set_correlations(ctx: Context<SetCorrelations>, params: CorrelationParams) -> Result<()> {
-        instructions::set_correlations::handler(ctx, params)
+        instructions::set_correlations::set_correlations(ctx, params)
     }
 
     /// Admin: replaces a market's parameters, checked as listing checks them (one rule per line,
@@ -146,13 +146,13 @@ pub mod fulcrum {
     /// Anyone, for themselves: opens an empty cross-margin account owned by the signer
     /// (`sub_account_id` tells one owner's accounts apart). No remaining accounts.
     pub fn create_margin_account(ctx: Context<CreateMarginAccount>, sub_account_id: u16) -> Result<()> {
-        instructions::create_margin_account::handler(ctx, sub_account_id)
+        instructions::create_margin_account::create_margin_account(ctx, sub_account_id)
     }
 
     /// The account's owner: lets `delegate` trade (never withdraw) for the account;
     /// `Pubkey::default()` removes it. No remaining accounts.
     pub fn set_delegate(ctx: Context<SetDelegate>, delegate: Pubkey) -> Result<()> {
-        instructions::set_delegate::handler(ctx, delegate)
+        instructions::set_delegate::set_delegate(ctx, delegate)
     }
 
     /// Deposits `amount` of the bank's mint into a margin account. Quote: anyone (it repays debt
@@ -160,14 +160,14 @@ pub mod fulcrum {
     /// Remaining accounts (optional, quote only): the account's margin-check accounts (`health`
     /// module order), so a top-up below initial margin is exempt from the quote cap.
     pub fn deposit<'info>(ctx: Context<'info, Deposit<'info>>, amount: u64) -> Result<()> {
-        instructions::deposit::handler(ctx, amount)
+        instructions::deposit::deposit(ctx, amount)
     }
 
     /// The account's owner: withdraws `amount` of the bank's mint to a token account of theirs.
     /// Quote may not go below zero; the account must meet initial margin afterwards. Remaining
     /// accounts: the margin check's (`health` module order), for the account after the withdrawal.
     pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Result<()> {
-        instructions::withdraw::handler(ctx, amount)
+        instructions::withdraw::withdraw(ctx, amount)
     }
 
     /// The owner or the delegate: trades `params.base_size` against the pool at the oracle price ±
@@ -186,7 +186,7 @@ pub mod fulcrum {
         ctx: Context<'info, TransferIsolatedCollateral<'info>>,
         amount: i64,
     ) -> Result<()> {
-        instructions::transfer_isolated_collateral::handler(ctx, amount)
+        instructions::transfer_isolated_collateral::transfer_isolated_collateral(ctx, amount)
     }
 
     /// The account's owner: switches the account between cross and portfolio margin (`mode`:
@@ -195,13 +195,13 @@ pub mod fulcrum {
     /// Remaining accounts: the margin check's (without the correlations, which are named), then the
     /// pool when the account holds a perp slot.
     pub fn set_margin_mode<'info>(ctx: Context<'info, SetMarginMode<'info>>, mode: u8) -> Result<()> {
-        instructions::set_margin_mode::handler(ctx, mode)
+        instructions::set_margin_mode::set_margin_mode(ctx, mode)
     }
 
     /// The account's owner: closes an empty margin account (no balances, no positions) and
     /// returns its rent. No remaining accounts.
     pub fn close_margin_account(ctx: Context<CloseMarginAccount>) -> Result<()> {
-        instructions::close_margin_account::handler(ctx)
+        instructions::close_margin_account::close_margin_account(ctx)
     }
 
     // ----- keepers
@@ -210,7 +210,7 @@ pub mod fulcrum {
     /// the volatility estimate, trips or extends the circuit breaker, moves the effective margin
     /// ratios, the funding rate and the borrow rate. No remaining accounts.
     pub fn crank_market(ctx: Context<CrankMarket>) -> Result<()> {
-        instructions::crank_market::handler(ctx)
+        instructions::crank_market::crank_market(ctx)
     }
 
     /// Admin: pauses trading and/or liquidations of one market (`pause::TRADING`,
@@ -222,7 +222,7 @@ pub mod fulcrum {
     /// Permissionless: records the account's health state and starts or ends its margin call
     /// (with events), pricing as a liquidation does. Remaining accounts: the margin check's.
     pub fn refresh_health<'info>(ctx: Context<'info, RefreshHealth<'info>>) -> Result<()> {
-        instructions::refresh_health::handler(ctx)
+        instructions::refresh_health::refresh_health(ctx)
     }
 
     /// Permissionless (the liquidator needs no collateral): closes part of a position in `market`
@@ -231,7 +231,7 @@ pub mod fulcrum {
     /// alone; otherwise the account must be liquidatable and `market` the position the margin model
     /// names. Remaining accounts: the margin check's (`health` module order), for the account before.
     pub fn liquidate_perp<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
-        instructions::liquidate_perp::handler(ctx)
+        instructions::liquidate_perp::liquidate_perp(ctx)
     }
 
     /// Permissionless: while a market's winners' profit / pool cash is above its
@@ -239,7 +239,7 @@ pub mod fulcrum {
     /// price, paid through the PnL cap, never taking the ratio below `adl_floor`.
     /// No remaining accounts (a close only lowers the account's risk: no margin check).
     pub fn auto_deleverage(ctx: Context<AutoDeleverage>) -> Result<()> {
-        instructions::auto_deleverage::handler(ctx)
+        instructions::auto_deleverage::auto_deleverage(ctx)
     }
 
     /// Permissionless: for a liquidatable account with quote debt and no perp positions to cut
@@ -247,7 +247,7 @@ pub mod fulcrum {
     /// oracle × (1 − discount), never past what restores maintenance. Remaining accounts: the margin
     /// check's, for the account before.
     pub fn liquidate_collateral<'info>(ctx: Context<'info, LiquidateCollateral<'info>>, max_repay: u64) -> Result<()> {
-        instructions::liquidate_collateral::handler(ctx, max_repay)
+        instructions::liquidate_collateral::liquidate_collateral(ctx, max_repay)
     }
 
     /// Permissionless: closes an account's position in a settled market at the settlement price
@@ -261,20 +261,20 @@ pub mod fulcrum {
     /// deficit), pays the debt from its isolated collateral, then the insurance fund, and socialises the
     /// rest to the pool's LPs. No remaining accounts.
     pub fn resolve_bankruptcy(ctx: Context<ResolveBankruptcy>) -> Result<()> {
-        instructions::resolve_bankruptcy::handler(ctx)
+        instructions::resolve_bankruptcy::resolve_bankruptcy(ctx)
     }
 
     // ----- insurance fund
 
     /// Anyone: adds `amount` of quote to the insurance fund. No remaining accounts.
     pub fn insurance_deposit(ctx: Context<InsuranceDeposit>, amount: u64) -> Result<()> {
-        instructions::insurance::deposit(ctx, amount)
+        instructions::insurance::insurance_deposit(ctx, amount)
     }
 
     /// Admin: takes `amount` of quote out of the insurance fund, never below the exchange's
     /// `insurance_floor`. No remaining accounts.
     pub fn insurance_withdraw(ctx: Context<InsuranceWithdraw>, amount: u64) -> Result<()> {
-        instructions::insurance::withdraw(ctx, amount)
+        instructions::insurance::insurance_withdraw(ctx, amount)
     }
 
     // ----- liquidity providers
@@ -283,18 +283,18 @@ pub mod fulcrum {
     /// against the depositor), at least `min_shares_out`; locked until `lp_claim` when the exchange has
     /// an LP cooldown. Remaining accounts: every market then its oracle, in index order.
     pub fn lp_deposit<'info>(ctx: Context<'info, LpDeposit<'info>>, amount: u64, min_shares_out: u64) -> Result<()> {
-        instructions::lp_deposit::handler(ctx, amount, min_shares_out)
+        instructions::lp_deposit::lp_deposit(ctx, amount, min_shares_out)
     }
 
     /// A provider, with their minted shares: burns `shares` for quote at the pool's LP value
     /// (rounded down) less the withdrawal fee, at least `min_amount_out`, within the pool's utilisation
     /// cap. Remaining accounts: every market then its oracle, in index order.
     pub fn lp_withdraw<'info>(ctx: Context<'info, LpWithdraw<'info>>, shares: u64, min_amount_out: u64) -> Result<()> {
-        instructions::lp_withdraw::handler(ctx, shares, min_amount_out)
+        instructions::lp_withdraw::lp_withdraw(ctx, shares, min_amount_out)
     }
 
     /// The provider: mints their locked shares once the cooldown has passed. No remaining accounts.
     pub fn lp_claim(ctx: Context<LpClaim>) -> Result<()> {
-        instructions::lp_deposit::claim(ctx)
+        instructions::lp_deposit::lp_claim(ctx)
     }
 }

@@ -72,7 +72,7 @@ pub struct AddCollateralBank<'info> {
 }
 
 /// Lists a collateral mint with its oracle. `bank_index` must be the exchange's next index.
-pub fn handler(
+pub fn add_collateral_bank(
     ctx: Context<AddCollateralBank>,
     bank_index: u16,
     oracle_kind: u8,

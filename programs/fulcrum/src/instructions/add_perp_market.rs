@@ -176,7 +176,7 @@ pub fn check_price_granularity(engine_price: u64) -> Result<()> {
 }
 
 /// Lists a perp market. `market_index` must be the exchange's next index.
-pub fn handler(
+pub fn add_perp_market(
     ctx: Context<AddPerpMarket>,
     market_index: u16,
     name: [u8; 16],

@@ -33,7 +33,7 @@ pub struct AutoDeleverage<'info> {
 /// floor (`AdlRatioNotLowered`): the ratio after is measured on the market and pool as written.
 /// Which account to deleverage first is ranked off chain (the SDK's `adlRanking`: PnL ratio ×
 /// leverage). A close only lowers the account's risk: no margin check, no remaining accounts.
-pub fn handler(ctx: Context<AutoDeleverage>) -> Result<()> {
+pub fn auto_deleverage(ctx: Context<AutoDeleverage>) -> Result<()> {
     let a = &ctx.accounts;
     let exchange = a.exchange.load()?;
     require!(!exchange.is_paused(pause::LIQUIDATIONS), FulcrumError::Paused);

@@ -18,7 +18,7 @@ pub struct CloseMarginAccount<'info> {
 }
 
 /// Closes an empty account and returns its rent to the owner.
-pub fn handler(ctx: Context<CloseMarginAccount>) -> Result<()> {
+pub fn close_margin_account(ctx: Context<CloseMarginAccount>) -> Result<()> {
     require!(ctx.accounts.margin_account.load()?.is_empty(), FulcrumError::AccountNotEmpty);
     let mut e = ctx.accounts.exchange.load_mut()?;
     e.margin_accounts = e.margin_accounts.saturating_sub(1);

@@ -20,7 +20,7 @@ pub struct CrankMarket<'info> {
 /// Permissionless: observes the market's oracle — accrues funding, updates the volatility
 /// estimate (on a newer publish time), trips or extends the circuit breaker, moves the
 /// effective margin ratios, the funding rate and the borrow rate (accruing the borrow fee).
-pub fn handler(ctx: Context<CrankMarket>) -> Result<()> {
+pub fn crank_market(ctx: Context<CrankMarket>) -> Result<()> {
     let a = &ctx.accounts;
     let exchange = a.exchange.load()?;
     let now = Clock::get()?.unix_timestamp;

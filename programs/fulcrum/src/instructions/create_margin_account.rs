@@ -21,7 +21,7 @@ pub struct CreateMarginAccount<'info> {
 }
 
 /// Opens an empty cross-margin account for the signer.
-pub fn handler(ctx: Context<CreateMarginAccount>, sub_account_id: u16) -> Result<()> {
+pub fn create_margin_account(ctx: Context<CreateMarginAccount>, sub_account_id: u16) -> Result<()> {
     let a = &ctx.accounts;
     let mut e = a.exchange.load_mut()?;
     e.margin_accounts = e.margin_accounts.checked_add(1).ok_or(FulcrumError::MathOverflow)?;

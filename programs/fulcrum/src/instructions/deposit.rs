@@ -32,7 +32,7 @@ pub struct Deposit<'info> {
 /// balance; other collateral only from the account's owner or delegate. Remaining accounts
 /// (optional, quote only): the account's margin-check accounts, for the exemption of a top-up
 /// below initial margin from the quote cap (see [`quote_held_after`]).
-pub fn handler<'info>(ctx: Context<'info, Deposit<'info>>, amount: u64) -> Result<()> {
+pub fn deposit<'info>(ctx: Context<'info, Deposit<'info>>, amount: u64) -> Result<()> {
     require!(amount > 0, FulcrumError::ZeroAmount);
     let a = &ctx.accounts;
     require!(!a.exchange.load()?.is_paused(pause::DEPOSITS), FulcrumError::Paused);

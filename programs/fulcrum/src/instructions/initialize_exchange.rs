@@ -153,7 +153,7 @@ pub struct InitializeExchange<'info> {
 }
 
 /// Creates an exchange with its quote bank (bank 0), quote vault, liquidity pool and LP mint.
-pub fn handler(
+pub fn initialize_exchange(
     ctx: Context<InitializeExchange>,
     exchange_id: u16,
     params: ExchangeParams,

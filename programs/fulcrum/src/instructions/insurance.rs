@@ -22,7 +22,7 @@ pub struct InsuranceDeposit<'info> {
     pub token_program: Program<'info, Token>,
 }
 
-pub fn deposit(ctx: Context<InsuranceDeposit>, amount: u64) -> Result<()> {
+pub fn insurance_deposit(ctx: Context<InsuranceDeposit>, amount: u64) -> Result<()> {
     require!(amount > 0, FulcrumError::ZeroAmount);
     let a = &ctx.accounts;
     let balance = {
@@ -56,7 +56,7 @@ pub struct InsuranceWithdraw<'info> {
     pub token_program: Program<'info, Token>,
 }
 
-pub fn withdraw(ctx: Context<InsuranceWithdraw>, amount: u64) -> Result<()> {
+pub fn insurance_withdraw(ctx: Context<InsuranceWithdraw>, amount: u64) -> Result<()> {
     require!(amount > 0, FulcrumError::ZeroAmount);
     let a = &ctx.accounts;
     let exchange = a.exchange.load()?;

@@ -39,7 +39,7 @@ pub struct LiquidateCollateral<'info> {
 /// the liquidator repays up to `max_repay` of the debt and receives the bank's collateral at
 /// oracle × (1 − discount), never more than the account holds and never past what restores
 /// maintenance. Remaining accounts: the margin check's, for the account before.
-pub fn handler<'info>(ctx: Context<'info, LiquidateCollateral<'info>>, max_repay: u64) -> Result<()> {
+pub fn liquidate_collateral<'info>(ctx: Context<'info, LiquidateCollateral<'info>>, max_repay: u64) -> Result<()> {
     require!(max_repay > 0, FulcrumError::ZeroAmount);
     let a = &ctx.accounts;
     let exchange = a.exchange.load()?;

@@ -45,7 +45,7 @@ pub struct LiquidatePerp<'info> {
 /// the pool. Otherwise the account (cross or portfolio, by its mode) must be liquidatable and
 /// `market` must be the position [`liquidation_target`] names (`NotLargestPosition`
 /// otherwise). Remaining accounts: the margin check's, for the account before.
-pub fn handler<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
+pub fn liquidate_perp<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
     let a = &ctx.accounts;
     let exchange = a.exchange.load()?;
     require!(!exchange.is_paused(pause::LIQUIDATIONS), FulcrumError::Paused);

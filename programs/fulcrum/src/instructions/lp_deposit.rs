@@ -51,7 +51,7 @@ pub struct LpDeposit<'info> {
 /// provider's `LpPosition` until `lp_claim` (each deposit restarts the provider's cooldown);
 /// otherwise minted to `lp_destination`. Remaining accounts: every market then its oracle, in
 /// index order.
-pub fn handler<'info>(ctx: Context<'info, LpDeposit<'info>>, amount: u64, min_shares_out: u64) -> Result<()> {
+pub fn lp_deposit<'info>(ctx: Context<'info, LpDeposit<'info>>, amount: u64, min_shares_out: u64) -> Result<()> {
     require!(amount > 0, FulcrumError::ZeroAmount);
     let a = &ctx.accounts;
     let exchange = a.exchange.load()?;
@@ -148,7 +148,7 @@ pub struct LpClaim<'info> {
 /// Mints the provider's locked LP shares to `lp_destination` once their cooldown has passed
 /// (`LpCooldownActive` before, `NothingToClaim` without any). From then on they are ordinary,
 /// transferable, withdrawable shares.
-pub fn claim(ctx: Context<LpClaim>) -> Result<()> {
+pub fn lp_claim(ctx: Context<LpClaim>) -> Result<()> {
     let a = &ctx.accounts;
     let exchange = a.exchange.load()?;
     let now = Clock::get()?.unix_timestamp;

@@ -37,7 +37,7 @@ pub struct LpWithdraw<'info> {
 /// still in their cooldown are not tokens yet (`lp_claim`). The pool must keep enough value for
 /// its net exposure (`exchange.max_pool_utilisation`). Remaining accounts: every market then its
 /// oracle, in index order.
-pub fn handler<'info>(ctx: Context<'info, LpWithdraw<'info>>, shares: u64, min_amount_out: u64) -> Result<()> {
+pub fn lp_withdraw<'info>(ctx: Context<'info, LpWithdraw<'info>>, shares: u64, min_amount_out: u64) -> Result<()> {
     require!(shares > 0, FulcrumError::ZeroAmount);
     let a = &ctx.accounts;
     let exchange = a.exchange.load()?;

@@ -19,7 +19,7 @@ pub struct ResolveBankruptcy<'info> {
 /// socialised to the pool's LPs. Also covers isolated positions closed in deficit (an owner may
 /// close an underwater isolated position; its loss beyond its collateral is left on the slot),
 /// freeing their slots: an isolated loss never reaches the rest of the account.
-pub fn handler(ctx: Context<ResolveBankruptcy>) -> Result<()> {
+pub fn resolve_bankruptcy(ctx: Context<ResolveBankruptcy>) -> Result<()> {
     require!(!ctx.accounts.exchange.load()?.is_paused(pause::LIQUIDATIONS), FulcrumError::Paused);
     let key = ctx.accounts.margin_account.key();
     let mut acct = ctx.accounts.margin_account.load_mut()?;

@@ -27,7 +27,7 @@ pub struct SetMarginMode<'info> {
 /// correlations do not map is margined on its own, netting with nothing). Back to cross: refused if the account would then
 /// be below initial margin. Remaining accounts: the account's health accounts (without the
 /// correlations, which are named here), then the pool when it holds a perp slot.
-pub fn handler<'info>(ctx: Context<'info, SetMarginMode<'info>>, mode: u8) -> Result<()> {
+pub fn set_margin_mode<'info>(ctx: Context<'info, SetMarginMode<'info>>, mode: u8) -> Result<()> {
     let mode = MarginMode::from_u8(mode).ok_or(FulcrumError::InvalidParameter)?;
     let a = &ctx.accounts;
     let exchange = a.exchange.load()?;

@@ -23,7 +23,7 @@ pub struct TransferIsolatedCollateral<'info> {
 /// position must stay at initial margin; an empty closed slot is freed). A market holding a
 /// cross position cannot take isolated collateral. A trading pause refuses only moving it out.
 /// Remaining accounts: the margin check's, for the account after.
-pub fn handler<'info>(ctx: Context<'info, TransferIsolatedCollateral<'info>>, amount: i64) -> Result<()> {
+pub fn transfer_isolated_collateral<'info>(ctx: Context<'info, TransferIsolatedCollateral<'info>>, amount: i64) -> Result<()> {
     require!(amount != 0, FulcrumError::ZeroAmount);
     let a = &ctx.accounts;
     let exchange = a.exchange.load()?;

@@ -30,7 +30,7 @@ pub struct Withdraw<'info> {
 /// Withdraws `amount` of the bank's mint to the owner's token account. Quote may not go below
 /// zero (no borrowing); the account must meet initial margin afterwards. Remaining accounts:
 /// the margin check's, for the account after the withdrawal.
-pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Result<()> {
+pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Result<()> {
     require!(amount > 0, FulcrumError::ZeroAmount);
     let a = &ctx.accounts;
     let exchange = a.exchange.load()?;
