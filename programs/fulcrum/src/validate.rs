@@ -14,7 +14,7 @@ use crate::state::Exchange;
 
 /// Writes `text` to the transaction log, natively too (as `events::log_event_data` does; `msg!`
 /// prints to stdout off chain), so tests read which rule refused.
-fn log(text: &str) {
+pub(crate) fn log(text: &str) {
     #[cfg(target_os = "solana")]
     solana_program::log::sol_log(text);
     #[cfg(not(target_os = "solana"))]

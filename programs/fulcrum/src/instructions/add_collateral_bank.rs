@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 use fulcrum_risk::RATIO_ONE;
 
-use crate::error::FulcrumError;
+use crate::error::{FulcrumError, OptionExt};
 use crate::oracle::{read_oracle, OracleConfig, OracleKind};
 use crate::seeds;
 use crate::state::*;
@@ -98,7 +98,7 @@ pub fn add_collateral_bank(
         base_decimals: a.mint.decimals,
     };
     read_oracle(&a.oracle.to_account_info(), &cfg)?;
-    e.num_banks = e.num_banks.checked_add(1).ok_or(FulcrumError::MathOverflow)?;
+    e.num_banks = e.num_banks.checked_add(1).overflow()?;
 
     let mut b = a.bank.load_init()?;
     b.exchange = a.exchange.key();

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 use fulcrum_risk::{MAX_MIN_SPREAD, MAX_SPREAD_Z, MIN_LISTING_ENGINE_PRICE, RATIO_ONE};
 
-use crate::error::FulcrumError;
+use crate::error::{FulcrumError, OptionExt};
 use crate::oracle::{read_oracle, OracleConfig, OracleKind};
 use crate::seeds;
 use crate::state::*;
@@ -205,7 +205,7 @@ pub fn add_perp_market(
     };
     let price = read_oracle(&a.oracle.to_account_info(), &cfg)?.to_price(base_decimals, e.quote_decimals)?;
     check_price_granularity(price.oracle)?;
-    e.num_markets = e.num_markets.checked_add(1).ok_or(FulcrumError::MathOverflow)?;
+    e.num_markets = e.num_markets.checked_add(1).overflow()?;
 
     let mut m = a.market.load_init()?;
     m.exchange = a.exchange.key();

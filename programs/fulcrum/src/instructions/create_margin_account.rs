@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use crate::error::FulcrumError;
+use crate::error::{FulcrumError, OptionExt};
 use crate::seeds;
 use crate::state::*;
 
@@ -24,7 +24,7 @@ pub struct CreateMarginAccount<'info> {
 pub fn create_margin_account(ctx: Context<CreateMarginAccount>, sub_account_id: u16) -> Result<()> {
     let a = &ctx.accounts;
     let mut e = a.exchange.load_mut()?;
-    e.margin_accounts = e.margin_accounts.checked_add(1).ok_or(FulcrumError::MathOverflow)?;
+    e.margin_accounts = e.margin_accounts.checked_add(1).overflow()?;
     let mut m = a.margin_account.load_init()?;
     m.exchange = a.exchange.key();
     m.owner = a.owner.key();

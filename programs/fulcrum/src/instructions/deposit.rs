@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::error::{FulcrumError, OptionExt};
+use crate::error::{Cast, FulcrumError, OptionExt};
 use crate::events::DepositEvent;
 use crate::health::load_health_inputs;
 use crate::state::*;
@@ -52,7 +52,7 @@ pub fn deposit<'info>(ctx: Context<'info, Deposit<'info>>, amount: u64) -> Resul
                 .ok_or(FulcrumError::DepositCapExceeded)?
         };
         if bank.index == CollateralBank::QUOTE_INDEX {
-            let add = i64::try_from(amount).map_err(|_| FulcrumError::MathOverflow)?;
+            let add = amount.cast::<i64>()?;
             acct.quote_balance = acct.quote_balance.checked_add(add).overflow()?;
         } else {
             let i = acct.collateral_slot(bank.index).ok_or(FulcrumError::CollateralSlotsFull)?;
@@ -91,7 +91,7 @@ fn quote_held_after<'info>(
 ) -> Result<u64> {
     let pool = a.pool.load()?;
     let held = i128::from(a.vault.amount) - i128::from(pool.balance) - i128::from(pool.insurance_balance);
-    let held = u64::try_from(held.max(0)).map_err(|_| FulcrumError::MathOverflow)?;
+    let held = held.max(0).cast::<u64>()?;
     let after = held.checked_add(amount).ok_or(FulcrumError::DepositCapExceeded)?;
     if after > cap {
         let exempt = if remaining.is_empty() { 0 } else { initial_shortfall(a, acct, remaining)? };

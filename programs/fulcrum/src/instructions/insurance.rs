@@ -4,7 +4,7 @@ use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
 use super::quote_vault::*;
-use crate::error::{FulcrumError, OptionExt};
+use crate::error::{Cast, FulcrumError, OptionExt};
 use crate::events::InsuranceEvent;
 use crate::state::*;
 use crate::token::{transfer_in, transfer_out, ExchangeSeeds};
@@ -37,7 +37,7 @@ pub fn insurance_deposit(ctx: Context<InsuranceDeposit>, amount: u64) -> Result<
         &a.depositor.to_account_info(),
         amount,
     )?;
-    let amount = i64::try_from(amount).map_err(|_| FulcrumError::MathOverflow)?;
+    let amount = amount.cast::<i64>()?;
     crate::emit_event!(InsuranceEvent { actor: a.depositor.key(), amount, balance });
     Ok(())
 }
@@ -77,7 +77,7 @@ pub fn insurance_withdraw(ctx: Context<InsuranceWithdraw>, amount: u64) -> Resul
         &seeds,
         amount,
     )?;
-    let amount = -i64::try_from(amount).map_err(|_| FulcrumError::MathOverflow)?;
+    let amount = -amount.cast::<i64>()?;
     crate::emit_event!(InsuranceEvent { actor: a.admin.key(), amount, balance });
     Ok(())
 }

@@ -3,7 +3,7 @@ use anchor_spl::token::{Token, TokenAccount};
 use fulcrum_risk::{plan_collateral_liquidation_in, portfolio_liquidation_target, MarginModel};
 
 use super::quote_vault::*;
-use crate::error::{FulcrumError, MathResultExt, OptionExt};
+use crate::error::{Cast, FulcrumError, MathResultExt, OptionExt};
 use crate::events::{sat_i64, CollateralLiquidationEvent};
 use crate::health::{load_health_inputs_with, observe, require_liquidatable, HealthInputs};
 use crate::oracle::Pricing;
@@ -76,7 +76,7 @@ pub fn liquidate_collateral<'info>(ctx: Context<'info, LiquidateCollateral<'info
         exchange.liquidation_buffer,
     )
     .math()?;
-    let repay = i64::try_from(plan.repay).map_err(|_| FulcrumError::MathOverflow)?;
+    let repay = plan.repay.cast::<i64>()?;
     acct.quote_balance = acct.quote_balance.checked_add(repay).overflow()?;
     acct.collateral[ci].amount = acct.collateral[ci].amount.checked_sub(plan.collateral_out).overflow()?;
     bank.total_deposits = bank.total_deposits.checked_sub(plan.collateral_out).overflow()?;

@@ -6,7 +6,7 @@ use fulcrum_risk::{
 };
 
 use super::quote_vault::*;
-use crate::error::{FulcrumError, MathResultExt, OptionExt};
+use crate::error::{Cast, FulcrumError, MathResultExt, OptionExt};
 use crate::events::{sat_i64, BankruptcyEvent, LiquidationEvent};
 use crate::health::{load_health_inputs_with, observe, require_liquidatable};
 use crate::oracle::Pricing;
@@ -118,8 +118,7 @@ pub fn liquidate_perp<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Resul
         Some(_) => &mut acct.perps[slot_i].isolated_collateral,
         None => &mut acct.quote_balance,
     };
-    *backing = i64::try_from(i128::from(*backing) + i128::from(plan.realized_pnl) - fees)
-        .map_err(|_| FulcrumError::MathOverflow)?;
+    *backing = (i128::from(*backing) + i128::from(plan.realized_pnl) - fees).cast::<i64>()?;
     let slot = &mut acct.perps[slot_i];
     slot.set_position(&plan.position);
     slot.realized_pnl = slot.realized_pnl.saturating_add(plan.realized_pnl);
@@ -130,7 +129,7 @@ pub fn liquidate_perp<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Resul
         // realised loss, which is at least the deficit (fees are zero once equity is).
         let debt = slot.isolated_collateral.unsigned_abs();
         let r = pool.cover_bad_debt(debt).overflow()?;
-        slot.isolated_collateral = -i64::try_from(r.uncovered).map_err(|_| FulcrumError::MathOverflow)?;
+        slot.isolated_collateral = -r.uncovered.cast::<i64>()?;
         bankruptcy = Some(BankruptcyEvent {
             margin_account: key,
             debt,

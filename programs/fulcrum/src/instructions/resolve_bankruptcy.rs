@@ -1,4 +1,4 @@
-use crate::error::{FulcrumError, OptionExt};
+use crate::error::{Cast, FulcrumError, OptionExt};
 use crate::events::BankruptcyEvent;
 use crate::state::*;
 use anchor_lang::prelude::*;
@@ -51,7 +51,7 @@ pub fn resolve_bankruptcy(ctx: Context<ResolveBankruptcy>) -> Result<()> {
         let kept = debt.min(held_back);
         if debt > kept {
             let uncovered = cover(&mut pool, key, debt - kept)?;
-            let kept = i64::try_from(kept).map_err(|_| FulcrumError::MathOverflow)?;
+            let kept = kept.cast::<i64>()?;
             acct.quote_balance = uncovered.checked_sub(kept).overflow()?;
             covered_any = true;
         }
@@ -85,5 +85,5 @@ fn cover(pool: &mut LiquidityPool, margin_account: Pubkey, debt: u64) -> Result<
         uncovered: r.uncovered,
         socialised_total: pool.socialised_loss,
     });
-    Ok(-i64::try_from(r.uncovered).map_err(|_| FulcrumError::MathOverflow)?)
+    Ok(-r.uncovered.cast::<i64>()?)
 }

@@ -4,7 +4,7 @@
 use anchor_lang::prelude::*;
 use fulcrum_risk::{apply_fill, PerpMarketRisk, Price};
 
-use crate::error::{FulcrumError, MathResultExt, OptionExt};
+use crate::error::{Cast, FulcrumError, MathResultExt, OptionExt};
 use crate::events::BankruptcyEvent;
 use crate::instructions::UpdateMarket;
 use crate::state::*;
@@ -89,7 +89,7 @@ pub fn settle_position(ctx: Context<SettlePosition>) -> Result<()> {
         // The isolated position's loss exceeds its collateral: the fund, then the pool.
         let debt = back.unsigned_abs();
         let r = pool.cover_bad_debt(debt).overflow()?;
-        slot.isolated_collateral = -i64::try_from(r.uncovered).map_err(|_| FulcrumError::MathOverflow)?;
+        slot.isolated_collateral = -r.uncovered.cast::<i64>()?;
         back = 0;
         crate::emit_event!(BankruptcyEvent {
             margin_account: key,

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::error::{FulcrumError, OptionExt};
+use crate::error::{Cast, FulcrumError, OptionExt};
 use crate::events::WithdrawEvent;
 use crate::health::{load_health_inputs_with, observe};
 use crate::oracle::Pricing;
@@ -39,7 +39,7 @@ pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Res
     let bank_index = {
         let mut bank = a.bank.load_mut()?;
         if bank.index == CollateralBank::QUOTE_INDEX {
-            let sub = i64::try_from(amount).map_err(|_| FulcrumError::MathOverflow)?;
+            let sub = amount.cast::<i64>()?;
             require!(acct.quote_balance >= sub, FulcrumError::InsufficientBalance);
             acct.quote_balance -= sub;
             // What the vault holds for accounts as of the last deposit (the cap reads the vault).
