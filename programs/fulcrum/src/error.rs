@@ -254,18 +254,29 @@ impl From<MathError> for FulcrumError {
 #[cold]
 #[inline(never)]
 pub fn error_at(code: FulcrumError, at: &'static Location<'static>) -> Error {
-    // Natively anchor's `msg!` prints to stdout, not to the bank's log: write the line the chain
-    // logs there too, so tests read it.
-    #[cfg(not(target_os = "solana"))]
-    crate::validate::log(&format!(
-        "AnchorError thrown in {}:{}. Error Code: {}. Error Number: {}. Error Message: {}.",
-        at.file(),
-        at.line(),
-        code.name(),
-        u32::from(code),
-        code
-    ));
     Error::from(code).with_source(Source { filename: at.file(), line: at.line() })
+}
+
+/// Natively, the line Anchor's entry logs for a failing instruction (`AnchorError thrown in
+/// <file>:<line>. …`), written to the bank's log: off chain Anchor's `msg!` prints to stdout.
+#[cfg(not(target_os = "solana"))]
+pub fn log_native(e: &Error) {
+    use anchor_lang::error::ErrorOrigin;
+    let text = match e {
+        Error::AnchorError(a) => {
+            let what = format!(
+                "Error Code: {}. Error Number: {}. Error Message: {}.",
+                a.error_name, a.error_code_number, a.error_msg
+            );
+            match &a.error_origin {
+                Some(ErrorOrigin::Source(s)) => format!("AnchorError thrown in {}:{}. {what}", s.filename, s.line),
+                Some(ErrorOrigin::AccountName(n)) => format!("AnchorError caused by account: {n}. {what}"),
+                None => format!("AnchorError occurred. {what}"),
+            }
+        }
+        Error::ProgramError(p) => format!("ProgramError occurred. Error Code: {:?}.", p.program_error),
+    };
+    crate::validate::log(&text);
 }
 
 /// `?` on engine results inside instructions; the error names the caller's line.

@@ -33,6 +33,21 @@ use instructions::*;
 
 declare_id!("FuLcMkoFUKUPH5wzGiZRs744Zee4krNbRMQhdZHyLUVL");
 
+/// Natively (program-test, `fulcrum-testkit`), [`entry`] as the chain runs it, but with the line
+/// Anchor logs for a failing instruction (its error, and the file and line that raised it) in
+/// the bank's log, where tests read it: off chain Anchor's own `msg!` prints to stdout.
+#[cfg(not(target_os = "solana"))]
+pub fn native_entry<'info>(
+    program_id: &'info Pubkey,
+    accounts: &'info [AccountInfo<'info>],
+    data: &'info [u8],
+) -> anchor_lang::solana_program::entrypoint::ProgramResult {
+    try_entry(program_id, accounts, data).map_err(|e| {
+        error::log_native(&e);
+        e.into()
+    })
+}
+
 #[program]
 pub mod fulcrum {
     use super::*;
@@ -78,7 +93,15 @@ pub mod fulcrum {
         feed_id: [u8; 32],
         params: MarketParams,
     ) -> Result<()> {
-        instructions::add_perp_market::add_perp_market(ctx, market_index, name, base_decimals, oracle_kind, feed_id, params)
+        instructions::add_perp_market::add_perp_market(
+            ctx,
+            market_index,
+            name,
+            base_decimals,
+            oracle_kind,
+            feed_id,
+            params,
+        )
     }
 
     /// Admin: replaces the exchange-wide risk parameters, checked one rule per line and against

@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use crate::error::{FulcrumError, OptionExt};
+use crate::error::OptionExt;
 use crate::seeds;
 use crate::state::*;
 
