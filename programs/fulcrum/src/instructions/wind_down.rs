@@ -5,8 +5,8 @@ use anchor_lang::prelude::*;
 use fulcrum_risk::{apply_fill, PerpMarketRisk, Price};
 
 use crate::error::{Cast, FulcrumError, MathResultExt, OptionExt};
-use crate::events::BankruptcyEvent;
 use crate::instructions::UpdateMarket;
+use crate::pool::cover_bad_debt;
 use crate::state::*;
 
 /// Moves market `status` along [`market_status`]: `ACTIVE` ↔ `WINDING_DOWN` (reduce-only),
@@ -76,8 +76,7 @@ pub fn settle_position(ctx: Context<SettlePosition>) -> Result<()> {
         let full = apply_fill(&old, &uncapped, -old.base, price, 0).math()?;
         m.record_withheld(full.realized_pnl, fill.realized_pnl);
         m.update_open_interest(&old, &fill.position).overflow()?;
-        pool.balance = u64::try_from(i128::from(pool.balance) - i128::from(fill.realized_pnl))
-            .map_err(|_| FulcrumError::InsufficientPoolLiquidity)?;
+        pool.pay_pnl(fill.realized_pnl).ok_or(FulcrumError::InsufficientPoolLiquidity)?;
         acct.perps[i].set_position(&fill.position);
         realized = fill.realized_pnl;
     }
@@ -87,18 +86,10 @@ pub fn settle_position(ctx: Context<SettlePosition>) -> Result<()> {
     back = back.checked_add(realized).overflow()?;
     if back < 0 && slot.is_isolated() {
         // The isolated position's loss exceeds its collateral: the fund, then the pool.
-        let debt = back.unsigned_abs();
-        let r = pool.cover_bad_debt(debt).overflow()?;
-        slot.isolated_collateral = -r.uncovered.cast::<i64>()?;
+        let event = cover_bad_debt(&mut pool, key, back.unsigned_abs())?;
+        slot.isolated_collateral = -event.uncovered.cast::<i64>()?;
         back = 0;
-        crate::emit_event!(BankruptcyEvent {
-            margin_account: key,
-            debt,
-            insurance_paid: r.insurance_paid,
-            socialised: r.socialised,
-            uncovered: r.uncovered,
-            socialised_total: pool.socialised_loss,
-        });
+        crate::emit_event!(event);
     }
     acct.quote_balance = acct.quote_balance.checked_add(back).overflow()?;
     acct.compact_perp(i);
