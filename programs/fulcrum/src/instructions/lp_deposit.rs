@@ -151,23 +151,23 @@ pub struct LpClaim<'info> {
 /// (`LpCooldownActive` before, `NothingToClaim` without any). From then on they are ordinary,
 /// transferable, withdrawable shares.
 pub fn lp_claim(ctx: Context<LpClaim>) -> Result<()> {
-    let a = &ctx.accounts;
-    let exchange = a.exchange.load()?;
+    let accounts = &ctx.accounts;
+    let exchange = accounts.exchange.load()?;
     let now = Clock::get()?.unix_timestamp;
-    let mut pos = a.lp_position.load_mut()?;
-    let shares = pos.locked_shares;
+    let mut position = accounts.lp_position.load_mut()?;
+    let shares = position.locked_shares;
     require!(shares > 0, FulcrumError::NothingToClaim);
-    require!(now >= pos.unlock_ts, FulcrumError::LpCooldownActive);
-    pos.locked_shares = 0;
-    let mut pool = a.pool.load_mut()?;
+    require!(now >= position.unlock_ts, FulcrumError::LpCooldownActive);
+    position.locked_shares = 0;
+    let mut pool = accounts.pool.load_mut()?;
     pool.locked_shares = pool.locked_shares.checked_sub(shares).overflow()?;
     let seeds = ExchangeSeeds::of(&exchange);
-    drop((pos, pool, exchange));
+    drop((position, pool, exchange));
     mint_shares(
-        &a.token_program.to_account_info(),
-        &a.lp_mint.to_account_info(),
-        &a.lp_destination.to_account_info(),
-        &a.exchange.to_account_info(),
+        &accounts.token_program.to_account_info(),
+        &accounts.lp_mint.to_account_info(),
+        &accounts.lp_destination.to_account_info(),
+        &accounts.exchange.to_account_info(),
         &seeds,
         shares,
     )
