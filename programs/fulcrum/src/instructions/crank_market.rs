@@ -37,15 +37,6 @@ pub fn crank_market(ctx: Context<CrankMarket>) -> Result<()> {
     if fresh {
         market.observe_in_slot(price.oracle, Clock::get()?.slot);
     }
-    crate::emit_event!(MarketStateEvent {
-        market_index: market.index,
-        variance: market.variance,
-        effective_init_ratio: market.effective_init_ratio,
-        effective_maint_ratio: market.effective_maint_ratio,
-        funding_rate: market.funding_rate,
-        reduce_only_until: market.reduce_only_until,
-        paused: market.paused,
-        borrow_rate: market.borrow_rate,
-    });
+    crate::emit_event!(MarketStateEvent::of(&market));
     Ok(())
 }

@@ -28,6 +28,17 @@ pub struct Deposit<'info> {
     pub pool: AccountLoader<'info, LiquidityPool>,
 }
 
+impl Deposit<'_> {
+    /// The access check that belongs to these accounts, on them as loaded: anyone may top up an
+    /// account's quote, only its owner or delegate may deposit another asset
+    /// (`ThirdPartyCollateralDeposit`).
+    pub fn validate(&self, bank: &CollateralBank, acct: &MarginAccount) -> Result<()> {
+        let quote = bank.index == CollateralBank::QUOTE_INDEX;
+        require!(quote || acct.can_trade(&self.depositor.key()), FulcrumError::ThirdPartyCollateralDeposit);
+        Ok(())
+    }
+}
+
 /// Deposits `amount` of the bank's mint. Quote (from anyone) repays debt first, then adds to the
 /// balance; other collateral only from the account's owner or delegate. Remaining accounts
 /// (optional, quote only): the account's margin-check accounts, for the exemption of a top-up
@@ -39,10 +50,7 @@ pub fn deposit<'info>(ctx: Context<'info, Deposit<'info>>, amount: u64) -> Resul
     let bank_index = {
         let mut bank = accounts.bank.load_mut()?;
         let mut acct = accounts.margin_account.load_mut()?;
-        require!(
-            bank.index == CollateralBank::QUOTE_INDEX || acct.can_trade(&accounts.depositor.key()),
-            FulcrumError::ThirdPartyCollateralDeposit
-        );
+        accounts.validate(&bank, &acct)?;
         bank.total_deposits = if bank.index == CollateralBank::QUOTE_INDEX {
             quote_held_after(accounts, &acct, bank.deposit_cap, amount, ctx.remaining_accounts)?
         } else {

@@ -17,6 +17,17 @@ pub struct TransferIsolatedCollateral<'info> {
     pub market: AccountLoader<'info, PerpMarket>,
 }
 
+impl TransferIsolatedCollateral<'_> {
+    /// The access checks that belong to these accounts, on them as loaded: the trader may act
+    /// for the account (`NotAccountOwner`), and moving collateral out needs trading unpaused
+    /// (`Paused`; adding collateral only lowers the position's risk).
+    pub fn validate(&self, exchange: &Exchange, acct: &MarginAccount, amount: i64) -> Result<()> {
+        require!(amount > 0 || !exchange.is_paused(pause::TRADING), FulcrumError::Paused);
+        require!(acct.can_trade(&self.trader.key()), FulcrumError::NotAccountOwner);
+        Ok(())
+    }
+}
+
 /// Moves quote between the account's balance and its isolated position in `market`. A positive
 /// `amount` moves it in, opening the isolated slot if the account has none in this market (the
 /// rest of the account must stay at initial margin); a negative one moves it back out (the
@@ -30,11 +41,9 @@ pub fn transfer_isolated_collateral<'info>(
     require!(amount != 0, FulcrumError::ZeroAmount);
     let accounts = &ctx.accounts;
     let exchange = accounts.exchange.load()?;
-    // Adding collateral only lowers the position's risk: a trading pause does not stop it.
-    require!(amount > 0 || !exchange.is_paused(pause::TRADING), FulcrumError::Paused);
     let key = accounts.margin_account.key();
     let mut acct = accounts.margin_account.load_mut()?;
-    require!(acct.can_trade(&accounts.trader.key()), FulcrumError::NotAccountOwner);
+    accounts.validate(&exchange, &acct, amount)?;
     let market_index = accounts.market.load()?.index;
     let abs = amount.checked_abs().overflow()?;
 

@@ -81,15 +81,6 @@ pub fn set_market_paused(ctx: Context<UpdateMarket>, flags: u8) -> Result<()> {
     let mut market = ctx.accounts.market.load_mut()?;
     require!(!market.is_settled(), FulcrumError::MarketSettled);
     market.paused = flags;
-    crate::emit_event!(crate::events::MarketStateEvent {
-        market_index: market.index,
-        variance: market.variance,
-        effective_init_ratio: market.effective_init_ratio,
-        effective_maint_ratio: market.effective_maint_ratio,
-        funding_rate: market.funding_rate,
-        reduce_only_until: market.reduce_only_until,
-        paused: market.paused,
-        borrow_rate: market.borrow_rate,
-    });
+    crate::emit_event!(crate::events::MarketStateEvent::of(&market));
     Ok(())
 }

@@ -45,33 +45,30 @@ fn assert_thrown_at(logs: &[String], line: usize, code: &str) {
     assert!(!logs.iter().any(|l| l.contains("src/error.rs")), "the log names error.rs: {logs:#?}");
 }
 
-fn insurance_deposit_ix(h: &Harness, depositor: &Trader, amount: u64) -> Instruction {
-    Instruction {
-        program_id: fulcrum::ID,
-        accounts: fulcrum::accounts::InsuranceDeposit {
-            exchange: h.exchange,
-            pool: h.pool,
-            quote: fulcrum::accounts::QuoteVault { bank: h.quote.key, vault: h.quote.vault },
-            source: depositor.token(&h.quote.mint),
-            depositor: depositor.key(),
-            token_program: spl_token::ID,
-        }
-        .to_account_metas(None),
-        data: fulcrum::instruction::InsuranceDeposit { amount }.data(),
-    }
+/// Deposits `amount` of quote (minted to a fresh depositor) into the insurance fund, which must
+/// fail with `MathOverflow` thrown at the line of `insurance.rs` that holds `needle`.
+async fn deposit_overflows_at(h: &mut Harness, amount: u64, needle: &str) {
+    let depositor = h.trader(amount).await;
+    let accounts = fulcrum::accounts::InsuranceDeposit {
+        exchange: h.exchange,
+        pool: h.pool,
+        quote: fulcrum::accounts::QuoteVault { bank: h.quote.key, vault: h.quote.vault },
+        source: depositor.token(&h.quote.mint),
+        depositor: depositor.key(),
+        token_program: spl_token::ID,
+    };
+    let data = fulcrum::instruction::InsuranceDeposit { amount }.data();
+    let ix = Instruction { program_id: fulcrum::ID, accounts: accounts.to_account_metas(None), data };
+    let (code, logs) = refused(h, ix, &depositor.kp).await;
+    assert_eq!(code, u32::from(FulcrumError::MathOverflow));
+    assert_thrown_at(&logs, insurance_line(needle), "MathOverflow");
 }
 
 #[tokio::test]
 async fn a_failed_cast_names_its_file_and_line() {
     let mut h = Harness::new().await;
     // 2^63 quote: a u64 the event's signed amount cannot hold.
-    let amount = 1u64 << 63;
-    let depositor = h.trader(amount).await;
-    let ix = insurance_deposit_ix(&h, &depositor, amount);
-    let kp = depositor.kp.insecure_clone();
-    let (code, logs) = refused(&mut h, ix, &kp).await;
-    assert_eq!(code, u32::from(FulcrumError::MathOverflow));
-    assert_thrown_at(&logs, insurance_line("let amount = amount.cast::<i64>()?;"), "MathOverflow");
+    deposit_overflows_at(&mut h, 1 << 63, "let amount = amount.cast::<i64>()?;").await;
     assert_eq!(h.pool_state().await.insurance_balance, 0, "a refused deposit changes nothing");
 }
 
@@ -81,21 +78,26 @@ async fn an_overflow_names_its_file_and_line() {
     // The fund at the top of u64 (written directly): one more unit overflows.
     let pool_key = h.pool;
     let mut account = h.account(&pool_key).await.expect("pool");
-    let mut pool: fulcrum::state::LiquidityPool = bytemuck::pod_read_unaligned(&account.data[8..]);
+    let size = core::mem::size_of::<fulcrum::state::LiquidityPool>();
+    let mut pool: fulcrum::state::LiquidityPool = bytemuck::pod_read_unaligned(&account.data[8..8 + size]);
     pool.insurance_balance = u64::MAX;
-    account.data[8..8 + core::mem::size_of::<fulcrum::state::LiquidityPool>()]
-        .copy_from_slice(bytemuck::bytes_of(&pool));
+    account.data[8..8 + size].copy_from_slice(bytemuck::bytes_of(&pool));
     h.ctx.set_account(&pool_key, &AccountSharedData::from(account));
-    let depositor = h.trader(USDC).await;
-    let ix = insurance_deposit_ix(&h, &depositor, USDC);
-    let kp = depositor.kp.insecure_clone();
-    let (code, logs) = refused(&mut h, ix, &kp).await;
-    assert_eq!(code, u32::from(FulcrumError::MathOverflow));
-    assert_thrown_at(&logs, insurance_line("pool.insurance_balance.checked_add(amount).overflow()?"), "MathOverflow");
+    deposit_overflows_at(&mut h, USDC, "pool.insurance_balance.checked_add(amount).overflow()?").await;
 }
 
-/// Asserts the log names `field = value` and the bound it broke.
-fn assert_names(logs: &[String], field: &str, value: u64, bound: &str) {
+/// Sends an admin update (`accounts`, `data`), which must be refused as `InvalidParameter`, and
+/// asserts its log names `field = value` and the bound it broke.
+async fn assert_refused_naming(
+    h: &mut Harness,
+    accounts: impl ToAccountMetas,
+    data: impl InstructionData,
+    (field, value, bound): (&str, u64, &str),
+) {
+    let ix = Instruction { program_id: fulcrum::ID, accounts: accounts.to_account_metas(None), data: data.data() };
+    let admin = h.admin.insecure_clone();
+    let (code, logs) = refused(h, ix, &admin).await;
+    assert_eq!(code, u32::from(FulcrumError::InvalidParameter));
     let want = format!("{field} = {value}: outside {bound}");
     assert!(logs.iter().any(|l| l.contains(&want)), "no `{want}` in {logs:#?}");
 }
@@ -103,44 +105,25 @@ fn assert_names(logs: &[String], field: &str, value: u64, bound: &str) {
 #[tokio::test]
 async fn a_refused_parameter_names_field_value_and_bound() {
     let mut h = Harness::new().await;
-    let market = h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    let bank = h.add_bank(9, OracleFormat::Pull, Quote::at(px(100)), default_bank_params()).await;
-    let admin = h.admin.insecure_clone();
-    let bad = FulcrumError::InvalidParameter;
+    let market = h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await.key;
+    let bank = h.add_bank(9, OracleFormat::Pull, Quote::at(px(100)), default_bank_params()).await.key;
+    let (admin, exchange) = (h.admin.pubkey(), h.exchange);
 
     // A market: the taker fee above 10%.
     let params = MarketParams { taker_fee: 100_001, ..default_market_params() };
-    let ix = Instruction {
-        program_id: fulcrum::ID,
-        accounts: fulcrum::accounts::UpdateMarket { admin: admin.pubkey(), exchange: h.exchange, market: market.key }
-            .to_account_metas(None),
-        data: fulcrum::instruction::UpdateMarketParams { params }.data(),
-    };
-    let (code, logs) = refused(&mut h, ix, &admin).await;
-    assert_eq!(code, u32::from(bad));
-    assert_names(&logs, "taker_fee", 100_001, "0..=100000");
+    let accounts = fulcrum::accounts::UpdateMarket { admin, exchange, market };
+    let data = fulcrum::instruction::UpdateMarketParams { params };
+    assert_refused_naming(&mut h, accounts, data, ("taker_fee", 100_001, "0..=100000")).await;
 
     // A bank: a confidence ratio of zero.
     let params = BankParams { max_conf_ratio: 0, ..default_bank_params() };
-    let ix = Instruction {
-        program_id: fulcrum::ID,
-        accounts: fulcrum::accounts::UpdateBank { admin: admin.pubkey(), exchange: h.exchange, bank: bank.key }
-            .to_account_metas(None),
-        data: fulcrum::instruction::UpdateBankParams { params }.data(),
-    };
-    let (code, logs) = refused(&mut h, ix, &admin).await;
-    assert_eq!(code, u32::from(bad));
-    assert_names(&logs, "max_conf_ratio", 0, "1..=1000000");
+    let accounts = fulcrum::accounts::UpdateBank { admin, exchange, bank };
+    let data = fulcrum::instruction::UpdateBankParams { params };
+    assert_refused_naming(&mut h, accounts, data, ("max_conf_ratio", 0, "1..=1000000")).await;
 
     // The exchange: a liquidation threshold below 10%.
     let params = ExchangeParams { liquidation_threshold_ratio: 99_999, ..default_exchange_params() };
-    let ix = Instruction {
-        program_id: fulcrum::ID,
-        accounts: fulcrum::accounts::UpdateExchange { admin: admin.pubkey(), exchange: h.exchange }
-            .to_account_metas(None),
-        data: fulcrum::instruction::UpdateExchangeParams { params }.data(),
-    };
-    let (code, logs) = refused(&mut h, ix, &admin).await;
-    assert_eq!(code, u32::from(bad));
-    assert_names(&logs, "liquidation_threshold_ratio", 99_999, "100000..=1000000");
+    let accounts = fulcrum::accounts::UpdateExchange { admin, exchange };
+    let data = fulcrum::instruction::UpdateExchangeParams { params };
+    assert_refused_naming(&mut h, accounts, data, ("liquidation_threshold_ratio", 99_999, "100000..=1000000")).await;
 }
