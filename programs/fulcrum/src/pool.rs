@@ -16,8 +16,7 @@ use fulcrum_risk::{
     conservative_mark_price, lp_pool_value, pool_net_exposure, LpValuation, MarketExposure, MarketFunding, Rounding,
 };
 
-use crate::error::{FulcrumError, MathResultExt, OptionExt};
-use crate::events::BankruptcyEvent;
+use crate::error::{FulcrumError, MathResultExt};
 use crate::health::load_zero_copy;
 use crate::oracle::{price_holding, read_oracle, Fallback, Holding, Pricing};
 use crate::state::*;
@@ -90,18 +89,4 @@ pub fn mark_pool(
         payout_caps: &payout_caps,
     };
     Ok(PoolMark { value: lp_pool_value(&valuation, rounding).math()?, exposure: pool_net_exposure(&markets).math()? })
-}
-
-/// Covers `debt` of `margin_account` (a bankrupt account, or an isolated position closed below
-/// zero): the insurance fund, then the pool. Returns the event; its `uncovered` stays owed.
-pub fn cover_bad_debt(pool: &mut LiquidityPool, margin_account: Pubkey, debt: u64) -> Result<BankruptcyEvent> {
-    let r = pool.cover_bad_debt(debt).overflow()?;
-    Ok(BankruptcyEvent {
-        margin_account,
-        debt,
-        insurance_paid: r.insurance_paid,
-        socialised: r.socialised,
-        uncovered: r.uncovered,
-        socialised_total: pool.socialised_loss,
-    })
 }

@@ -75,8 +75,14 @@ pub fn resolve_bankruptcy(ctx: Context<ResolveBankruptcy>) -> Result<()> {
 
 /// Covers `debt` from the fund then the pool, with its event; returns what stays owed (≤ 0).
 fn cover(pool: &mut LiquidityPool, margin_account: Pubkey, debt: u64) -> Result<i64> {
-    let event = crate::pool::cover_bad_debt(pool, margin_account, debt)?;
-    let owed = -event.uncovered.cast::<i64>()?;
-    crate::emit_event!(event);
-    Ok(owed)
+    let r = pool.cover_bad_debt(debt).overflow()?;
+    crate::emit_event!(crate::events::BankruptcyEvent {
+        margin_account,
+        debt,
+        insurance_paid: r.insurance_paid,
+        socialised: r.socialised,
+        uncovered: r.uncovered,
+        socialised_total: pool.socialised_loss,
+    });
+    Ok(-r.uncovered.cast::<i64>()?)
 }

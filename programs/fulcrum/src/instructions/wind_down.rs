@@ -5,8 +5,8 @@ use anchor_lang::prelude::*;
 use fulcrum_risk::{apply_fill, PerpMarketRisk, Price};
 
 use crate::error::{Cast, FulcrumError, MathResultExt, OptionExt};
+use crate::events::BankruptcyEvent;
 use crate::instructions::UpdateMarket;
-use crate::pool::cover_bad_debt;
 use crate::state::*;
 
 /// Moves market `status` along [`market_status`]: `ACTIVE` ↔ `WINDING_DOWN` (reduce-only),
@@ -89,10 +89,18 @@ pub fn settle_position(ctx: Context<SettlePosition>) -> Result<()> {
     back = back.checked_add(realized).overflow()?;
     if back < 0 && slot.is_isolated() {
         // The isolated position's loss exceeds its collateral: the fund, then the pool.
-        let event = cover_bad_debt(&mut pool, key, back.unsigned_abs())?;
-        slot.isolated_collateral = -event.uncovered.cast::<i64>()?;
+        let debt = back.unsigned_abs();
+        let r = pool.cover_bad_debt(debt).overflow()?;
+        slot.isolated_collateral = -r.uncovered.cast::<i64>()?;
         back = 0;
-        crate::emit_event!(event);
+        crate::emit_event!(BankruptcyEvent {
+            margin_account: key,
+            debt,
+            insurance_paid: r.insurance_paid,
+            socialised: r.socialised,
+            uncovered: r.uncovered,
+            socialised_total: pool.socialised_loss,
+        });
     }
     acct.quote_balance = acct.quote_balance.checked_add(back).overflow()?;
     acct.compact_perp(i);
