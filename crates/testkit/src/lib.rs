@@ -29,7 +29,8 @@ fn process_instruction(
 ) -> anchor_lang::solana_program::entrypoint::ProgramResult {
     // SAFETY: see above; the bank keeps the accounts alive for the whole call.
     let accounts: &[anchor_lang::prelude::AccountInfo] = unsafe { std::mem::transmute(accounts) };
-    fulcrum::entry(program_id, accounts, data)
+    // As `fulcrum::entry`, with Anchor's error line (file and line) in the bank's log.
+    fulcrum::native_entry(program_id, accounts, data)
 }
 
 /// `FULCRUM_SBF=1` runs Fulcrum from `target/deploy/fulcrum.so` (`scripts/build-sbf.sh`) in the

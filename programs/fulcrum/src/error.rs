@@ -1,3 +1,6 @@
+use core::panic::Location;
+
+use anchor_lang::error::Source;
 use anchor_lang::prelude::*;
 use fulcrum_risk::MathError;
 
@@ -245,26 +248,87 @@ impl From<MathError> for FulcrumError {
     }
 }
 
-/// `?` on engine results inside handlers.
+/// `code` as an error raised at `at`: the log of a failing transaction names that file and line
+/// (`AnchorError thrown in <file>:<line>`), not this one. The callers below take `at` from
+/// `#[track_caller]`, as Drift's `safe_math` does. Cold: the success path pays nothing.
+#[cold]
+#[inline(never)]
+pub fn error_at(code: FulcrumError, at: &'static Location<'static>) -> Error {
+    Error::from(code).with_source(Source { filename: at.file(), line: at.line() })
+}
+
+/// Natively, the line Anchor's entry logs for a failing instruction (`AnchorError thrown in
+/// <file>:<line>. …`), written to the bank's log: off chain Anchor's `msg!` prints to stdout.
+#[cfg(not(target_os = "solana"))]
+pub fn log_native(e: &Error) {
+    use anchor_lang::error::ErrorOrigin;
+    let text = match e {
+        Error::AnchorError(a) => {
+            let what = format!(
+                "Error Code: {}. Error Number: {}. Error Message: {}.",
+                a.error_name, a.error_code_number, a.error_msg
+            );
+            match &a.error_origin {
+                Some(ErrorOrigin::Source(s)) => format!("AnchorError thrown in {}:{}. {what}", s.filename, s.line),
+                Some(ErrorOrigin::AccountName(n)) => format!("AnchorError caused by account: {n}. {what}"),
+                None => format!("AnchorError occurred. {what}"),
+            }
+        }
+        Error::ProgramError(p) => format!("ProgramError occurred. Error Code: {:?}.", p.program_error),
+    };
+    crate::validate::log(&text);
+}
+
+/// `?` on engine results inside instructions; the error names the caller's line.
 pub trait MathResultExt<T> {
     fn math(self) -> Result<T>;
 }
 
 impl<T> MathResultExt<T> for core::result::Result<T, MathError> {
     #[inline]
+    #[track_caller]
     fn math(self) -> Result<T> {
-        self.map_err(|e| error!(FulcrumError::from(e)))
+        match self {
+            Ok(v) => Ok(v),
+            Err(e) => Err(error_at(FulcrumError::from(e), Location::caller())),
+        }
     }
 }
 
-/// `?` on `Option` from checked integer ops.
+/// `?` on `Option` from checked integer ops: `MathOverflow` naming the caller's line.
 pub trait OptionExt<T> {
     fn overflow(self) -> Result<T>;
 }
 
 impl<T> OptionExt<T> for Option<T> {
     #[inline]
+    #[track_caller]
     fn overflow(self) -> Result<T> {
-        self.ok_or_else(|| error!(FulcrumError::MathOverflow))
+        match self {
+            Some(v) => Ok(v),
+            None => Err(error_at(FulcrumError::MathOverflow, Location::caller())),
+        }
     }
 }
+
+/// Integer conversion: `x.cast::<i64>()?` fails as `MathOverflow` naming the caller's line
+/// (instead of `i64::try_from(x).map_err(|_| FulcrumError::MathOverflow)?`).
+pub trait Cast: Sized {
+    fn cast<T: TryFrom<Self>>(self) -> Result<T>;
+}
+
+macro_rules! impl_cast {
+    ($($t:ty),*) => {$(
+        impl Cast for $t {
+            #[inline]
+            #[track_caller]
+            fn cast<T: TryFrom<Self>>(self) -> Result<T> {
+                match T::try_from(self) {
+                    Ok(v) => Ok(v),
+                    Err(_) => Err(error_at(FulcrumError::MathOverflow, Location::caller())),
+                }
+            }
+        }
+    )*};
+}
+impl_cast!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize);

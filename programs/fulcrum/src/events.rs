@@ -216,6 +216,22 @@ pub struct MarketStateEvent {
     pub borrow_rate: u64,
 }
 
+impl MarketStateEvent {
+    /// The market's dynamic state and pause flags now.
+    pub fn of(market: &crate::state::PerpMarket) -> Self {
+        Self {
+            market_index: market.index,
+            variance: market.variance,
+            effective_init_ratio: market.effective_init_ratio,
+            effective_maint_ratio: market.effective_maint_ratio,
+            funding_rate: market.funding_rate,
+            reduce_only_until: market.reduce_only_until,
+            paused: market.paused,
+            borrow_rate: market.borrow_rate,
+        }
+    }
+}
+
 #[event]
 pub struct ExchangePausedEvent {
     pub exchange: Pubkey,

@@ -58,6 +58,28 @@ pub struct HealthInputs {
 }
 
 impl HealthInputs {
+    /// No holdings yet (cross margin, uncapped PnL), on the heap: too large for an SBF frame.
+    pub fn empty() -> Box<Self> {
+        Box::new(HealthInputs {
+            collateral: [Collateral::default(); MAX_COLLATERAL],
+            collateral_assets: [0; MAX_COLLATERAL],
+            n_collateral: 0,
+            perps: [PerpExposure::default(); MAX_PERPS],
+            perp_assets: [0; MAX_PERPS],
+            perp_slots: [0; MAX_PERPS],
+            n_perps: 0,
+            isolated: [PerpExposure::default(); MAX_PERPS],
+            isolated_slots: [0; MAX_PERPS],
+            n_isolated: 0,
+            portfolio: false,
+            correlation: Correlation::identity(0),
+            floor: 0,
+            market_assets: [STANDALONE; MAX_MAPPED],
+            perp_caps: [(0, 0); MAX_PERPS],
+            isolated_caps: [(0, 0); MAX_PERPS],
+        })
+    }
+
     /// The part of the account its collateral backs (every position but the isolated ones).
     pub fn risk_account(&self, quote_balance: i64, exchange: &Exchange) -> RiskAccount<'_> {
         RiskAccount {
@@ -275,24 +297,7 @@ pub fn load_holdings<'info>(
     now: i64,
     pricing: Pricing,
 ) -> Result<(Box<HealthInputs>, usize)> {
-    let mut inputs = Box::new(HealthInputs {
-        collateral: [Collateral::default(); MAX_COLLATERAL],
-        collateral_assets: [0; MAX_COLLATERAL],
-        n_collateral: 0,
-        perps: [PerpExposure::default(); MAX_PERPS],
-        perp_assets: [0; MAX_PERPS],
-        perp_slots: [0; MAX_PERPS],
-        n_perps: 0,
-        isolated: [PerpExposure::default(); MAX_PERPS],
-        isolated_slots: [0; MAX_PERPS],
-        n_isolated: 0,
-        portfolio: false,
-        correlation: Correlation::identity(0),
-        floor: 0,
-        market_assets: [STANDALONE; MAX_MAPPED],
-        perp_caps: [(0, 0); MAX_PERPS],
-        isolated_caps: [(0, 0); MAX_PERPS],
-    });
+    let mut inputs = HealthInputs::empty();
     let mut k = 0usize;
     for (i, slot) in account.active_collateral().iter().enumerate() {
         let (bank_ai, oracle_ai) = pair(remaining, k)?;

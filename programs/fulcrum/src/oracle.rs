@@ -22,7 +22,7 @@ use bytemuck::{Pod, Zeroable};
 use fulcrum_risk::{Price, PRICE_DECIMALS, RATIO_ONE};
 use pyth_solana_receiver_sdk::price_update::{PriceUpdateV2, VerificationLevel};
 
-use crate::error::FulcrumError;
+use crate::error::{Cast, FulcrumError, OptionExt};
 
 /// Which format an oracle account has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -250,27 +250,26 @@ impl OracleReading {
     }
 }
 
+/// 10^|shift|.
+fn pow10(shift: i64) -> Result<u128> {
+    u32::try_from(shift.unsigned_abs()).ok().and_then(|s| 10u128.checked_pow(s)).overflow()
+}
+
 fn scale(v: i64, shift: i64) -> Result<u64> {
     let v = u128::from(v.unsigned_abs());
-    let p = u32::try_from(shift.unsigned_abs())
-        .ok()
-        .and_then(|s| 10u128.checked_pow(s))
-        .ok_or_else(|| error!(FulcrumError::MathOverflow))?;
+    let p = pow10(shift)?;
     let out = if shift >= 0 { v.checked_mul(p) } else { Some(v / p) };
-    let out = out.and_then(|o| u64::try_from(o).ok()).ok_or_else(|| error!(FulcrumError::MathOverflow))?;
+    let out = out.overflow()?.cast::<u64>()?;
     require!(out > 0, FulcrumError::OracleNonPositivePrice);
     Ok(out)
 }
 
 /// A confidence in engine units, rounded up (a wider band is the conservative side).
 fn scale_conf(v: u64, shift: i64) -> Result<u64> {
-    let p = u32::try_from(shift.unsigned_abs())
-        .ok()
-        .and_then(|s| 10u128.checked_pow(s))
-        .ok_or_else(|| error!(FulcrumError::MathOverflow))?;
+    let p = pow10(shift)?;
     let v = u128::from(v);
     let out = if shift >= 0 { v.checked_mul(p) } else { Some(v.div_ceil(p)) };
-    out.and_then(|o| u64::try_from(o).ok()).ok_or_else(|| error!(FulcrumError::MathOverflow))
+    out.overflow()?.cast::<u64>()
 }
 
 /// How a margin check takes a holding's price from an oracle that is not fit for trading.

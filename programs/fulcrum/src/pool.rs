@@ -44,15 +44,16 @@ pub fn mark_pool(
     let mut funding: Vec<MarketFunding> = Vec::with_capacity(n);
     let mut payout_caps: Vec<u32> = Vec::with_capacity(n);
     for (i, pair) in remaining.chunks_exact(2).enumerate().take(n) {
-        let m = load_zero_copy::<PerpMarket>(&pair[0]).map_err(|_| error!(FulcrumError::MarketAccountsMismatch))?;
+        let market =
+            load_zero_copy::<PerpMarket>(&pair[0]).map_err(|_| error!(FulcrumError::MarketAccountsMismatch))?;
         require!(
-            m.exchange == *exchange_key && usize::from(m.index) == i && *pair[1].key == m.oracle,
+            market.exchange == *exchange_key && usize::from(market.index) == i && *pair[1].key == market.oracle,
             FulcrumError::MarketAccountsMismatch
         );
-        let (price, index) = if m.is_settled() {
-            (m.settlement_price, (m.funding_index(), m.borrow_index()))
+        let (price, index) = if market.is_settled() {
+            (market.settlement_price, (market.funding_index(), market.borrow_index()))
         } else {
-            let cfg = m.oracle_config();
+            let cfg = market.oracle_config();
             let reading = read_oracle(&pair[1], &cfg)?;
             let at = |long: bool| -> Result<u64> {
                 let (q, pricing, holding) = (exchange.quote_decimals, Pricing::Exit, Holding::Perp { long });
@@ -60,17 +61,17 @@ pub fn mark_pool(
                 Ok(p.ok_or(FulcrumError::OracleStale)?.oracle)
             };
             // The bound a long is held at is the interval's low end, a short's its high end.
-            let price = conservative_mark_price(m.long_base, m.short_base, at(true)?, at(false)?, rounding);
+            let price = conservative_mark_price(market.long_base, market.short_base, at(true)?, at(false)?, rounding);
             // Funding and borrow accrued to now at that price, as the next settlement would see.
-            (price, m.indexes_at(price, now).math()?)
+            (price, market.indexes_at(price, now).math()?)
         };
-        funding.push(m.funding_sums(index));
-        payout_caps.push(m.max_pnl_factor);
+        funding.push(market.funding_sums(index));
+        payout_caps.push(market.max_pnl_factor);
         markets.push(MarketExposure {
-            long_base: m.long_base,
-            short_base: m.short_base,
-            long_quote_entry: m.long_quote_entry,
-            short_quote_entry: m.short_quote_entry,
+            long_base: market.long_base,
+            short_base: market.short_base,
+            long_quote_entry: market.long_quote_entry,
+            short_quote_entry: market.short_quote_entry,
             price,
         });
     }

@@ -14,7 +14,7 @@ use crate::state::Exchange;
 
 /// Writes `text` to the transaction log, natively too (as `events::log_event_data` does; `msg!`
 /// prints to stdout off chain), so tests read which rule refused.
-fn log(text: &str) {
+pub(crate) fn log(text: &str) {
     #[cfg(target_os = "solana")]
     solana_program::log::sol_log(text);
     #[cfg(not(target_os = "solana"))]
@@ -75,17 +75,17 @@ pub fn fee_fits_ratio(maint_margin_ratio: u32, liquidator_fee: u32, insurance_fe
 }
 
 /// A bank of maintenance weight `w` fits the exchange's discount; the exchange records it.
-pub fn admit_bank_weight(e: &mut Exchange, w: u32) -> Result<()> {
-    discount_fits_weight(w, e.quote_maint_liability_weight, e.collateral_liquidation_discount)?;
-    e.max_maint_asset_weight = e.max_maint_asset_weight.max(w);
+pub fn admit_bank_weight(exchange: &mut Exchange, w: u32) -> Result<()> {
+    discount_fits_weight(w, exchange.quote_maint_liability_weight, exchange.collateral_liquidation_discount)?;
+    exchange.max_maint_asset_weight = exchange.max_maint_asset_weight.max(w);
     Ok(())
 }
 
 /// A market of maintenance ratio `m` fits the exchange's fees; the exchange records it.
-pub fn admit_market_ratio(e: &mut Exchange, m: u32) -> Result<()> {
-    fee_fits_ratio(m, e.liquidator_fee, e.insurance_fee)?;
-    if e.min_maint_margin_ratio == 0 || m < e.min_maint_margin_ratio {
-        e.min_maint_margin_ratio = m;
+pub fn admit_market_ratio(exchange: &mut Exchange, m: u32) -> Result<()> {
+    fee_fits_ratio(m, exchange.liquidator_fee, exchange.insurance_fee)?;
+    if exchange.min_maint_margin_ratio == 0 || m < exchange.min_maint_margin_ratio {
+        exchange.min_maint_margin_ratio = m;
     }
     Ok(())
 }
@@ -93,12 +93,12 @@ pub fn admit_market_ratio(e: &mut Exchange, m: u32) -> Result<()> {
 /// A market's PnL cap replacing `old` by `new` (ppm of pool cash): the markets' caps together fit
 /// the pool (Σ ≤ 100%), so every market's capped winners can be paid at once. The exchange
 /// records the sum.
-pub fn admit_pnl_factor(e: &mut Exchange, old: u32, new: u32) -> Result<()> {
-    let sum = e.pnl_factor_sum.saturating_sub(u64::from(old)).saturating_add(u64::from(new));
+pub fn admit_pnl_factor(exchange: &mut Exchange, old: u32, new: u32) -> Result<()> {
+    let sum = exchange.pnl_factor_sum.saturating_sub(u64::from(old)).saturating_add(u64::from(new));
     if sum > fulcrum_risk::RATIO_ONE {
         log(&format!("max_pnl_factor = {new}: the markets' caps would sum to {sum} > 1000000"));
         return Err(error!(FulcrumError::PnlFactorBudgetExceeded));
     }
-    e.pnl_factor_sum = sum;
+    exchange.pnl_factor_sum = sum;
     Ok(())
 }

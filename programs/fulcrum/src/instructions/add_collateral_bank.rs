@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 use fulcrum_risk::RATIO_ONE;
 
-use crate::error::FulcrumError;
+use crate::error::{FulcrumError, OptionExt};
 use crate::oracle::{read_oracle, OracleConfig, OracleKind};
 use crate::seeds;
 use crate::state::*;
@@ -37,12 +37,12 @@ impl BankParams {
         Ok(())
     }
 
-    pub fn apply(&self, b: &mut CollateralBank) {
-        b.init_asset_weight = self.init_asset_weight;
-        b.maint_asset_weight = self.maint_asset_weight;
-        b.max_oracle_age = self.max_oracle_age;
-        b.max_conf_ratio = self.max_conf_ratio;
-        b.deposit_cap = self.deposit_cap;
+    pub fn apply(&self, bank: &mut CollateralBank) {
+        bank.init_asset_weight = self.init_asset_weight;
+        bank.maint_asset_weight = self.maint_asset_weight;
+        bank.max_oracle_age = self.max_oracle_age;
+        bank.max_conf_ratio = self.max_conf_ratio;
+        bank.deposit_cap = self.deposit_cap;
     }
 }
 
@@ -72,7 +72,7 @@ pub struct AddCollateralBank<'info> {
 }
 
 /// Lists a collateral mint with its oracle. `bank_index` must be the exchange's next index.
-pub fn handler(
+pub fn add_collateral_bank(
     ctx: Context<AddCollateralBank>,
     bank_index: u16,
     oracle_kind: u8,
@@ -80,38 +80,38 @@ pub fn handler(
     params: BankParams,
 ) -> Result<()> {
     params.validate()?;
-    let a = &ctx.accounts;
-    base_decimals("mint.decimals", a.mint.decimals)?;
-    let mut e = a.exchange.load_mut()?;
-    let next = u64::from(e.num_banks);
+    let accounts = &ctx.accounts;
+    base_decimals("mint.decimals", accounts.mint.decimals)?;
+    let mut exchange = accounts.exchange.load_mut()?;
+    let next = u64::from(exchange.num_banks);
     in_range("bank_index", bank_index.into(), next, next, FulcrumError::InvalidParameter)?;
     in_range("bank_index", bank_index.into(), 0, u64::from(MAX_BANKS) - 1, FulcrumError::InvalidParameter)?;
-    require!(a.mint.key() != e.quote_mint, FulcrumError::InvalidParameter);
+    require!(accounts.mint.key() != exchange.quote_mint, FulcrumError::InvalidParameter);
     require!(OracleKind::from_u8(oracle_kind)? != OracleKind::None, FulcrumError::InvalidParameter);
-    admit_bank_weight(&mut e, params.maint_asset_weight)?;
+    admit_bank_weight(&mut exchange, params.maint_asset_weight)?;
     let cfg = OracleConfig {
         kind: oracle_kind,
-        key: a.oracle.key(),
+        key: accounts.oracle.key(),
         feed_id,
         max_age: params.max_oracle_age,
         max_conf_ratio: params.max_conf_ratio,
-        base_decimals: a.mint.decimals,
+        base_decimals: accounts.mint.decimals,
     };
-    read_oracle(&a.oracle.to_account_info(), &cfg)?;
-    e.num_banks = e.num_banks.checked_add(1).ok_or(FulcrumError::MathOverflow)?;
+    read_oracle(&accounts.oracle.to_account_info(), &cfg)?;
+    exchange.num_banks = exchange.num_banks.checked_add(1).overflow()?;
 
-    let mut b = a.bank.load_init()?;
-    b.exchange = a.exchange.key();
-    b.mint = a.mint.key();
-    b.vault = a.vault.key();
-    b.oracle = a.oracle.key();
-    b.feed_id = feed_id;
-    b.index = bank_index;
-    b.decimals = a.mint.decimals;
-    b.oracle_kind = oracle_kind;
-    b.bump = ctx.bumps.bank;
-    b.vault_bump = ctx.bumps.vault;
-    params.apply(&mut b);
-    b.liquidation_max_age = CollateralBank::default_liquidation_max_age(params.max_oracle_age);
+    let mut bank = accounts.bank.load_init()?;
+    bank.exchange = accounts.exchange.key();
+    bank.mint = accounts.mint.key();
+    bank.vault = accounts.vault.key();
+    bank.oracle = accounts.oracle.key();
+    bank.feed_id = feed_id;
+    bank.index = bank_index;
+    bank.decimals = accounts.mint.decimals;
+    bank.oracle_kind = oracle_kind;
+    bank.bump = ctx.bumps.bank;
+    bank.vault_bump = ctx.bumps.vault;
+    params.apply(&mut bank);
+    bank.liquidation_max_age = CollateralBank::default_liquidation_max_age(params.max_oracle_age);
     Ok(())
 }

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 use fulcrum_risk::{MAX_MIN_SPREAD, MAX_SPREAD_Z, MIN_LISTING_ENGINE_PRICE, RATIO_ONE};
 
-use crate::error::FulcrumError;
+use crate::error::{FulcrumError, OptionExt};
 use crate::oracle::{read_oracle, OracleConfig, OracleKind};
 use crate::seeds;
 use crate::state::*;
@@ -176,7 +176,7 @@ pub fn check_price_granularity(engine_price: u64) -> Result<()> {
 }
 
 /// Lists a perp market. `market_index` must be the exchange's next index.
-pub fn handler(
+pub fn add_perp_market(
     ctx: Context<AddPerpMarket>,
     market_index: u16,
     name: [u8; 16],
@@ -187,35 +187,36 @@ pub fn handler(
 ) -> Result<()> {
     params.validate()?;
     base_decimals_in_range("base_decimals", base_decimals)?;
-    let a = &ctx.accounts;
-    let mut e = a.exchange.load_mut()?;
-    let next = u64::from(e.num_markets);
+    let accounts = &ctx.accounts;
+    let mut exchange = accounts.exchange.load_mut()?;
+    let next = u64::from(exchange.num_markets);
     in_range("market_index", market_index.into(), next, next, FulcrumError::InvalidParameter)?;
     in_range("market_index", market_index.into(), 0, u64::from(MAX_MARKETS) - 1, FulcrumError::InvalidParameter)?;
     require!(OracleKind::from_u8(oracle_kind)? != OracleKind::None, FulcrumError::InvalidParameter);
-    admit_market_ratio(&mut e, params.maint_margin_ratio)?;
-    admit_pnl_factor(&mut e, 0, params.max_pnl_factor)?;
+    admit_market_ratio(&mut exchange, params.maint_margin_ratio)?;
+    admit_pnl_factor(&mut exchange, 0, params.max_pnl_factor)?;
     let cfg = OracleConfig {
         kind: oracle_kind,
-        key: a.oracle.key(),
+        key: accounts.oracle.key(),
         feed_id,
         max_age: params.max_oracle_age,
         max_conf_ratio: params.max_conf_ratio,
         base_decimals,
     };
-    let price = read_oracle(&a.oracle.to_account_info(), &cfg)?.to_price(base_decimals, e.quote_decimals)?;
+    let price =
+        read_oracle(&accounts.oracle.to_account_info(), &cfg)?.to_price(base_decimals, exchange.quote_decimals)?;
     check_price_granularity(price.oracle)?;
-    e.num_markets = e.num_markets.checked_add(1).ok_or(FulcrumError::MathOverflow)?;
+    exchange.num_markets = exchange.num_markets.checked_add(1).overflow()?;
 
-    let mut m = a.market.load_init()?;
-    m.exchange = a.exchange.key();
-    m.oracle = a.oracle.key();
-    m.feed_id = feed_id;
-    m.name = name;
-    m.index = market_index;
-    m.base_decimals = base_decimals;
-    m.oracle_kind = oracle_kind;
-    m.bump = ctx.bumps.market;
-    m.apply_params(&params);
+    let mut market = accounts.market.load_init()?;
+    market.exchange = accounts.exchange.key();
+    market.oracle = accounts.oracle.key();
+    market.feed_id = feed_id;
+    market.name = name;
+    market.index = market_index;
+    market.base_decimals = base_decimals;
+    market.oracle_kind = oracle_kind;
+    market.bump = ctx.bumps.market;
+    market.apply_params(&params);
     Ok(())
 }

@@ -24,6 +24,19 @@ pub struct AutoDeleverage<'info> {
     pub pool: AccountLoader<'info, LiquidityPool>,
 }
 
+impl AutoDeleverage<'_> {
+    /// The access checks that belong to these accounts, on them as loaded: liquidations are
+    /// paused neither on the exchange (`Paused`) nor in the market (`MarketPaused`), the market
+    /// still trades (`MarketSettled`) and has auto-deleveraging on (`AdlDisabled`).
+    pub fn validate(exchange: &Exchange, market: &PerpMarket) -> Result<()> {
+        require!(!exchange.is_paused(pause::LIQUIDATIONS), FulcrumError::Paused);
+        require!(!market.is_paused(pause::LIQUIDATIONS), FulcrumError::MarketPaused);
+        require!(!market.is_settled(), FulcrumError::MarketSettled);
+        require!(market.adl_threshold > 0, FulcrumError::AdlDisabled);
+        Ok(())
+    }
+}
+
 /// Permissionless: while the market's winners' profit / pool cash (`fulcrum_risk::pnl_ratio`)
 /// is above `adl_threshold`, closes the account's winning position in `market` at the oracle
 /// price, no fee, its profit paid through the PnL cap: as much of it as keeps the ratio at or
@@ -33,24 +46,21 @@ pub struct AutoDeleverage<'info> {
 /// floor (`AdlRatioNotLowered`): the ratio after is measured on the market and pool as written.
 /// Which account to deleverage first is ranked off chain (the SDK's `adlRanking`: PnL ratio ×
 /// leverage). A close only lowers the account's risk: no margin check, no remaining accounts.
-pub fn handler(ctx: Context<AutoDeleverage>) -> Result<()> {
-    let a = &ctx.accounts;
-    let exchange = a.exchange.load()?;
-    require!(!exchange.is_paused(pause::LIQUIDATIONS), FulcrumError::Paused);
+pub fn auto_deleverage(ctx: Context<AutoDeleverage>) -> Result<()> {
+    let accounts = &ctx.accounts;
+    let exchange = accounts.exchange.load()?;
     let now = Clock::get()?.unix_timestamp;
-    let mut market = a.market.load_mut()?;
-    require!(market.paused & pause::LIQUIDATIONS == 0, FulcrumError::MarketPaused);
-    require!(!market.is_settled(), FulcrumError::MarketSettled);
-    require!(market.adl_threshold > 0, FulcrumError::AdlDisabled);
-    let (price, _) =
-        load_observation(&a.oracle.to_account_info(), &market.oracle_config(), exchange.quote_decimals, now)?;
+    let mut market = accounts.market.load_mut()?;
+    AutoDeleverage::validate(&exchange, &market)?;
+    let oracle = accounts.oracle.to_account_info();
+    let (price, _) = load_observation(&oracle, &market.oracle_config(), exchange.quote_decimals, now)?;
     market.accrue_funding_to(price.oracle, now).math()?;
-    let mut pool = a.pool.load_mut()?;
+    let mut pool = accounts.pool.load_mut()?;
     let balance = pool.balance;
     let ratio_before = pnl_ratio(market.profit_at(price.oracle).math()?, balance).math()?;
     require!(ratio_before > u64::from(market.adl_threshold), FulcrumError::AdlBelowThreshold);
 
-    let mut acct = a.margin_account.load_mut()?;
+    let mut acct = accounts.margin_account.load_mut()?;
     let slot_i = acct.find_perp(market.index).ok_or(FulcrumError::AdlPositionNotProfitable)?;
     let old = acct.perps[slot_i].position();
     let haircut = market.pnl_haircut_at(price.oracle, balance).math()?;
@@ -67,8 +77,7 @@ pub fn handler(ctx: Context<AutoDeleverage>) -> Result<()> {
     market.update_open_interest(&old, &fill.position).overflow()?;
     market.volume = market.volume.saturating_add(fill.fill_quote);
     market.record_withheld(full.realized_pnl, fill.realized_pnl);
-    pool.balance = u64::try_from(i128::from(balance) - i128::from(fill.realized_pnl))
-        .map_err(|_| FulcrumError::InsufficientPoolLiquidity)?;
+    pool.pay_pnl(fill.realized_pnl).ok_or(FulcrumError::InsufficientPoolLiquidity)?;
     market.refresh_ratios(price.oracle, now, pool.balance).math()?;
     // The proof, on the state as written: lower than before, not below the floor.
     let ratio_after = pnl_ratio(market.profit_at(price.oracle).math()?, pool.balance).math()?;
@@ -77,22 +86,11 @@ pub fn handler(ctx: Context<AutoDeleverage>) -> Result<()> {
         FulcrumError::AdlRatioNotLowered
     );
 
-    let settled = if acct.perps[slot_i].is_isolated() {
-        &mut acct.perps[slot_i].isolated_collateral
-    } else {
-        &mut acct.quote_balance
-    };
-    *settled = settled.checked_add(fill.realized_pnl).overflow()?;
-    let slot = &mut acct.perps[slot_i];
-    slot.set_position(&fill.position);
-    slot.realized_pnl = slot.realized_pnl.checked_add(fill.realized_pnl).overflow()?;
-    if fill.position.base == 0 {
-        slot.realized_pnl = 0;
-    }
+    acct.settle_fill(slot_i, &fill.position, fill.realized_pnl, 0).overflow()?;
     acct.compact_perp(slot_i);
     crate::emit_event!(AutoDeleverageEvent {
-        margin_account: a.margin_account.key(),
-        keeper: a.keeper.key(),
+        margin_account: accounts.margin_account.key(),
+        keeper: accounts.keeper.key(),
         market_index: market.index,
         base_closed: plan.base_delta,
         price: price.oracle,

@@ -18,9 +18,9 @@ pub struct CloseMarginAccount<'info> {
 }
 
 /// Closes an empty account and returns its rent to the owner.
-pub fn handler(ctx: Context<CloseMarginAccount>) -> Result<()> {
+pub fn close_margin_account(ctx: Context<CloseMarginAccount>) -> Result<()> {
     require!(ctx.accounts.margin_account.load()?.is_empty(), FulcrumError::AccountNotEmpty);
-    let mut e = ctx.accounts.exchange.load_mut()?;
-    e.margin_accounts = e.margin_accounts.saturating_sub(1);
+    let mut exchange = ctx.accounts.exchange.load_mut()?;
+    exchange.margin_accounts = exchange.margin_accounts.saturating_sub(1);
     Ok(())
 }

@@ -20,15 +20,15 @@ pub struct CrankMarket<'info> {
 /// Permissionless: observes the market's oracle — accrues funding, updates the volatility
 /// estimate (on a newer publish time), trips or extends the circuit breaker, moves the
 /// effective margin ratios, the funding rate and the borrow rate (accruing the borrow fee).
-pub fn handler(ctx: Context<CrankMarket>) -> Result<()> {
-    let a = &ctx.accounts;
-    let exchange = a.exchange.load()?;
+pub fn crank_market(ctx: Context<CrankMarket>) -> Result<()> {
+    let accounts = &ctx.accounts;
+    let exchange = accounts.exchange.load()?;
     let now = Clock::get()?.unix_timestamp;
-    let mut market = a.market.load_mut()?;
+    let mut market = accounts.market.load_mut()?;
     require!(!market.is_settled(), FulcrumError::MarketSettled);
     let (price, publish_time) =
-        load_observation(&a.oracle.to_account_info(), &market.oracle_config(), exchange.quote_decimals, now)?;
-    let depth = a.pool.load()?.depth(Clock::get()?.slot);
+        load_observation(&accounts.oracle.to_account_info(), &market.oracle_config(), exchange.quote_decimals, now)?;
+    let depth = accounts.pool.load()?.depth(Clock::get()?.slot);
     let fresh = publish_time >= market.last_publish_time;
     if market.observe(price, publish_time, now, depth).math()? {
         emit_breaker(&market, price);
@@ -37,15 +37,6 @@ pub fn handler(ctx: Context<CrankMarket>) -> Result<()> {
     if fresh {
         market.observe_in_slot(price.oracle, Clock::get()?.slot);
     }
-    crate::emit_event!(MarketStateEvent {
-        market_index: market.index,
-        variance: market.variance,
-        effective_init_ratio: market.effective_init_ratio,
-        effective_maint_ratio: market.effective_maint_ratio,
-        funding_rate: market.funding_rate,
-        reduce_only_until: market.reduce_only_until,
-        paused: market.paused,
-        borrow_rate: market.borrow_rate,
-    });
+    crate::emit_event!(MarketStateEvent::of(&market));
     Ok(())
 }

@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use crate::error::FulcrumError;
+use crate::error::OptionExt;
 use crate::seeds;
 use crate::state::*;
 
@@ -21,14 +21,14 @@ pub struct CreateMarginAccount<'info> {
 }
 
 /// Opens an empty cross-margin account for the signer.
-pub fn handler(ctx: Context<CreateMarginAccount>, sub_account_id: u16) -> Result<()> {
-    let a = &ctx.accounts;
-    let mut e = a.exchange.load_mut()?;
-    e.margin_accounts = e.margin_accounts.checked_add(1).ok_or(FulcrumError::MathOverflow)?;
-    let mut m = a.margin_account.load_init()?;
-    m.exchange = a.exchange.key();
-    m.owner = a.owner.key();
-    m.sub_account_id = sub_account_id;
-    m.bump = ctx.bumps.margin_account;
+pub fn create_margin_account(ctx: Context<CreateMarginAccount>, sub_account_id: u16) -> Result<()> {
+    let accounts = &ctx.accounts;
+    let mut exchange = accounts.exchange.load_mut()?;
+    exchange.margin_accounts = exchange.margin_accounts.checked_add(1).overflow()?;
+    let mut acct = accounts.margin_account.load_init()?;
+    acct.exchange = accounts.exchange.key();
+    acct.owner = accounts.owner.key();
+    acct.sub_account_id = sub_account_id;
+    acct.bump = ctx.bumps.margin_account;
     Ok(())
 }

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::error::{FulcrumError, OptionExt};
+use crate::error::{Cast, FulcrumError, OptionExt};
 use crate::events::DepositEvent;
 use crate::health::load_health_inputs;
 use crate::state::*;
@@ -28,23 +28,31 @@ pub struct Deposit<'info> {
     pub pool: AccountLoader<'info, LiquidityPool>,
 }
 
+impl Deposit<'_> {
+    /// The access check that belongs to these accounts, on them as loaded: anyone may top up an
+    /// account's quote, only its owner or delegate may deposit another asset
+    /// (`ThirdPartyCollateralDeposit`).
+    pub fn validate(&self, bank: &CollateralBank, acct: &MarginAccount) -> Result<()> {
+        let quote = bank.index == CollateralBank::QUOTE_INDEX;
+        require!(quote || acct.can_trade(&self.depositor.key()), FulcrumError::ThirdPartyCollateralDeposit);
+        Ok(())
+    }
+}
+
 /// Deposits `amount` of the bank's mint. Quote (from anyone) repays debt first, then adds to the
 /// balance; other collateral only from the account's owner or delegate. Remaining accounts
 /// (optional, quote only): the account's margin-check accounts, for the exemption of a top-up
 /// below initial margin from the quote cap (see [`quote_held_after`]).
-pub fn handler<'info>(ctx: Context<'info, Deposit<'info>>, amount: u64) -> Result<()> {
+pub fn deposit<'info>(ctx: Context<'info, Deposit<'info>>, amount: u64) -> Result<()> {
     require!(amount > 0, FulcrumError::ZeroAmount);
-    let a = &ctx.accounts;
-    require!(!a.exchange.load()?.is_paused(pause::DEPOSITS), FulcrumError::Paused);
+    let accounts = &ctx.accounts;
+    require!(!accounts.exchange.load()?.is_paused(pause::DEPOSITS), FulcrumError::Paused);
     let bank_index = {
-        let mut bank = a.bank.load_mut()?;
-        let mut acct = a.margin_account.load_mut()?;
-        require!(
-            bank.index == CollateralBank::QUOTE_INDEX || acct.can_trade(&a.depositor.key()),
-            FulcrumError::ThirdPartyCollateralDeposit
-        );
+        let mut bank = accounts.bank.load_mut()?;
+        let mut acct = accounts.margin_account.load_mut()?;
+        accounts.validate(&bank, &acct)?;
         bank.total_deposits = if bank.index == CollateralBank::QUOTE_INDEX {
-            quote_held_after(a, &acct, bank.deposit_cap, amount, ctx.remaining_accounts)?
+            quote_held_after(accounts, &acct, bank.deposit_cap, amount, ctx.remaining_accounts)?
         } else {
             bank.total_deposits
                 .checked_add(amount)
@@ -52,7 +60,7 @@ pub fn handler<'info>(ctx: Context<'info, Deposit<'info>>, amount: u64) -> Resul
                 .ok_or(FulcrumError::DepositCapExceeded)?
         };
         if bank.index == CollateralBank::QUOTE_INDEX {
-            let add = i64::try_from(amount).map_err(|_| FulcrumError::MathOverflow)?;
+            let add = amount.cast::<i64>()?;
             acct.quote_balance = acct.quote_balance.checked_add(add).overflow()?;
         } else {
             let i = acct.collateral_slot(bank.index).ok_or(FulcrumError::CollateralSlotsFull)?;
@@ -61,15 +69,15 @@ pub fn handler<'info>(ctx: Context<'info, Deposit<'info>>, amount: u64) -> Resul
         bank.index
     };
     transfer_in(
-        &a.token_program.to_account_info(),
-        &a.source.to_account_info(),
-        &a.vault.to_account_info(),
-        &a.depositor.to_account_info(),
+        &accounts.token_program.to_account_info(),
+        &accounts.source.to_account_info(),
+        &accounts.vault.to_account_info(),
+        &accounts.depositor.to_account_info(),
         amount,
     )?;
     crate::emit_event!(DepositEvent {
-        margin_account: a.margin_account.key(),
-        depositor: a.depositor.key(),
+        margin_account: accounts.margin_account.key(),
+        depositor: accounts.depositor.key(),
         bank_index,
         amount,
     });
@@ -83,18 +91,18 @@ pub fn handler<'info>(ctx: Context<'info, Deposit<'info>>, amount: u64) -> Resul
 /// each isolated position's), so filling the cap cannot block a top-up in a crash. Returns
 /// what the vault holds for accounts after the deposit.
 fn quote_held_after<'info>(
-    a: &Deposit<'info>,
+    accounts: &Deposit<'info>,
     acct: &MarginAccount,
     cap: u64,
     amount: u64,
     remaining: &[AccountInfo<'info>],
 ) -> Result<u64> {
-    let pool = a.pool.load()?;
-    let held = i128::from(a.vault.amount) - i128::from(pool.balance) - i128::from(pool.insurance_balance);
-    let held = u64::try_from(held.max(0)).map_err(|_| FulcrumError::MathOverflow)?;
+    let pool = accounts.pool.load()?;
+    let held = i128::from(accounts.vault.amount) - i128::from(pool.balance) - i128::from(pool.insurance_balance);
+    let held = held.max(0).cast::<u64>()?;
     let after = held.checked_add(amount).ok_or(FulcrumError::DepositCapExceeded)?;
     if after > cap {
-        let exempt = if remaining.is_empty() { 0 } else { initial_shortfall(a, acct, remaining)? };
+        let exempt = if remaining.is_empty() { 0 } else { initial_shortfall(accounts, acct, remaining)? };
         let counted = amount - amount.min(exempt);
         require!(counted == 0 || held.saturating_add(counted) <= cap, FulcrumError::DepositCapExceeded);
     }
@@ -103,10 +111,14 @@ fn quote_held_after<'info>(
 
 /// How far `acct` is below initial margin: its collateral-backed part plus each isolated
 /// position, quote native units (0 when it meets it).
-fn initial_shortfall<'info>(a: &Deposit<'info>, acct: &MarginAccount, remaining: &[AccountInfo<'info>]) -> Result<u64> {
-    let exchange = a.exchange.load()?;
+fn initial_shortfall<'info>(
+    accounts: &Deposit<'info>,
+    acct: &MarginAccount,
+    remaining: &[AccountInfo<'info>],
+) -> Result<u64> {
+    let exchange = accounts.exchange.load()?;
     let now = Clock::get()?.unix_timestamp;
-    let inputs = load_health_inputs(acct, &a.exchange.key(), exchange.quote_decimals, remaining, now)?;
+    let inputs = load_health_inputs(acct, &accounts.exchange.key(), exchange.quote_decimals, remaining, now)?;
     let short = |h: fulcrum_risk::Health| u64::try_from((-h.free_collateral()).max(0)).unwrap_or(u64::MAX);
     let mut total = short(inputs.main_health(acct.quote_balance, &exchange)?.init);
     for k in 0..inputs.n_isolated {

@@ -80,38 +80,38 @@ impl ExchangeParams {
 
     /// The discount against the heaviest bank listed and the fees against the thinnest market
     /// listed (as recorded on the exchange; nothing listed: nothing to check).
-    pub fn fits_listed(&self, e: &Exchange) -> Result<()> {
-        if e.max_maint_asset_weight > 0 {
+    pub fn fits_listed(&self, exchange: &Exchange) -> Result<()> {
+        if exchange.max_maint_asset_weight > 0 {
             discount_fits_weight(
-                e.max_maint_asset_weight,
+                exchange.max_maint_asset_weight,
                 self.quote_maint_liability_weight,
                 self.collateral_liquidation_discount,
             )?;
         }
-        if e.min_maint_margin_ratio > 0 {
-            fee_fits_ratio(e.min_maint_margin_ratio, self.liquidator_fee, self.insurance_fee)?;
+        if exchange.min_maint_margin_ratio > 0 {
+            fee_fits_ratio(exchange.min_maint_margin_ratio, self.liquidator_fee, self.insurance_fee)?;
         }
         Ok(())
     }
 
-    pub fn apply(&self, e: &mut Exchange) {
-        e.quote_init_liability_weight = self.quote_init_liability_weight;
-        e.quote_maint_liability_weight = self.quote_maint_liability_weight;
-        e.unrealized_pnl_init_weight = self.unrealized_pnl_init_weight;
-        e.max_pool_utilisation = self.max_pool_utilisation;
-        e.margin_call_grace_slots = self.margin_call_grace_slots;
-        e.liquidation_threshold_ratio = self.liquidation_threshold_ratio;
-        e.liquidation_buffer = self.liquidation_buffer;
-        e.liquidator_fee = self.liquidator_fee;
-        e.insurance_fee = self.insurance_fee;
-        e.collateral_liquidation_discount = self.collateral_liquidation_discount;
-        e.insurance_fee_share = self.insurance_fee_share;
-        e.insurance_floor = self.insurance_floor;
-        e.dust_notional = self.dust_notional;
-        e.lp_cooldown_secs = self.lp_cooldown_secs;
-        e.lp_withdrawal_fee = self.lp_withdrawal_fee;
-        e.max_pnl_factor_for_deposits = self.max_pnl_factor_for_deposits;
-        e.max_pnl_factor_for_withdrawals = self.max_pnl_factor_for_withdrawals;
+    pub fn apply(&self, exchange: &mut Exchange) {
+        exchange.quote_init_liability_weight = self.quote_init_liability_weight;
+        exchange.quote_maint_liability_weight = self.quote_maint_liability_weight;
+        exchange.unrealized_pnl_init_weight = self.unrealized_pnl_init_weight;
+        exchange.max_pool_utilisation = self.max_pool_utilisation;
+        exchange.margin_call_grace_slots = self.margin_call_grace_slots;
+        exchange.liquidation_threshold_ratio = self.liquidation_threshold_ratio;
+        exchange.liquidation_buffer = self.liquidation_buffer;
+        exchange.liquidator_fee = self.liquidator_fee;
+        exchange.insurance_fee = self.insurance_fee;
+        exchange.collateral_liquidation_discount = self.collateral_liquidation_discount;
+        exchange.insurance_fee_share = self.insurance_fee_share;
+        exchange.insurance_floor = self.insurance_floor;
+        exchange.dust_notional = self.dust_notional;
+        exchange.lp_cooldown_secs = self.lp_cooldown_secs;
+        exchange.lp_withdrawal_fee = self.lp_withdrawal_fee;
+        exchange.max_pnl_factor_for_deposits = self.max_pnl_factor_for_deposits;
+        exchange.max_pnl_factor_for_withdrawals = self.max_pnl_factor_for_withdrawals;
     }
 }
 
@@ -153,40 +153,40 @@ pub struct InitializeExchange<'info> {
 }
 
 /// Creates an exchange with its quote bank (bank 0), quote vault, liquidity pool and LP mint.
-pub fn handler(
+pub fn initialize_exchange(
     ctx: Context<InitializeExchange>,
     exchange_id: u16,
     params: ExchangeParams,
     quote_deposit_cap: u64,
 ) -> Result<()> {
     params.validate()?;
-    let a = &ctx.accounts;
-    let mut e = a.exchange.load_init()?;
-    e.admin = a.admin.key();
-    e.quote_mint = a.quote_mint.key();
-    e.exchange_id = exchange_id;
-    e.bump = ctx.bumps.exchange;
-    e.quote_decimals = a.quote_mint.decimals;
-    e.num_banks = 1;
-    params.apply(&mut e);
+    let accounts = &ctx.accounts;
+    let mut exchange = accounts.exchange.load_init()?;
+    exchange.admin = accounts.admin.key();
+    exchange.quote_mint = accounts.quote_mint.key();
+    exchange.exchange_id = exchange_id;
+    exchange.bump = ctx.bumps.exchange;
+    exchange.quote_decimals = accounts.quote_mint.decimals;
+    exchange.num_banks = 1;
+    params.apply(&mut exchange);
 
-    let mut b = a.quote_bank.load_init()?;
-    b.exchange = a.exchange.key();
-    b.mint = a.quote_mint.key();
-    b.vault = a.quote_vault.key();
-    b.deposit_cap = quote_deposit_cap;
-    b.init_asset_weight = RATIO_ONE as u32;
-    b.maint_asset_weight = RATIO_ONE as u32;
-    b.index = CollateralBank::QUOTE_INDEX;
-    b.decimals = a.quote_mint.decimals;
-    b.oracle_kind = OracleKind::None as u8;
-    b.bump = ctx.bumps.quote_bank;
-    b.vault_bump = ctx.bumps.quote_vault;
+    let mut quote_bank = accounts.quote_bank.load_init()?;
+    quote_bank.exchange = accounts.exchange.key();
+    quote_bank.mint = accounts.quote_mint.key();
+    quote_bank.vault = accounts.quote_vault.key();
+    quote_bank.deposit_cap = quote_deposit_cap;
+    quote_bank.init_asset_weight = RATIO_ONE as u32;
+    quote_bank.maint_asset_weight = RATIO_ONE as u32;
+    quote_bank.index = CollateralBank::QUOTE_INDEX;
+    quote_bank.decimals = accounts.quote_mint.decimals;
+    quote_bank.oracle_kind = OracleKind::None as u8;
+    quote_bank.bump = ctx.bumps.quote_bank;
+    quote_bank.vault_bump = ctx.bumps.quote_vault;
 
-    let mut p = a.pool.load_init()?;
-    p.exchange = a.exchange.key();
-    p.lp_mint = a.lp_mint.key();
-    p.bump = ctx.bumps.pool;
-    p.lp_mint_bump = ctx.bumps.lp_mint;
+    let mut pool = accounts.pool.load_init()?;
+    pool.exchange = accounts.exchange.key();
+    pool.lp_mint = accounts.lp_mint.key();
+    pool.bump = ctx.bumps.pool;
+    pool.lp_mint_bump = ctx.bumps.lp_mint;
     Ok(())
 }

@@ -4,7 +4,7 @@ use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
 use super::quote_vault::*;
-use crate::error::{FulcrumError, OptionExt};
+use crate::error::{Cast, FulcrumError, OptionExt};
 use crate::events::InsuranceEvent;
 use crate::state::*;
 use crate::token::{transfer_in, transfer_out, ExchangeSeeds};
@@ -22,23 +22,23 @@ pub struct InsuranceDeposit<'info> {
     pub token_program: Program<'info, Token>,
 }
 
-pub fn deposit(ctx: Context<InsuranceDeposit>, amount: u64) -> Result<()> {
+pub fn insurance_deposit(ctx: Context<InsuranceDeposit>, amount: u64) -> Result<()> {
     require!(amount > 0, FulcrumError::ZeroAmount);
-    let a = &ctx.accounts;
+    let accounts = &ctx.accounts;
     let balance = {
-        let mut pool = a.pool.load_mut()?;
+        let mut pool = accounts.pool.load_mut()?;
         pool.insurance_balance = pool.insurance_balance.checked_add(amount).overflow()?;
         pool.insurance_balance
     };
     transfer_in(
-        &a.token_program.to_account_info(),
-        &a.source.to_account_info(),
-        &a.quote.vault.to_account_info(),
-        &a.depositor.to_account_info(),
+        &accounts.token_program.to_account_info(),
+        &accounts.source.to_account_info(),
+        &accounts.quote.vault.to_account_info(),
+        &accounts.depositor.to_account_info(),
         amount,
     )?;
-    let amount = i64::try_from(amount).map_err(|_| FulcrumError::MathOverflow)?;
-    crate::emit_event!(InsuranceEvent { actor: a.depositor.key(), amount, balance });
+    let amount = amount.cast::<i64>()?;
+    crate::emit_event!(InsuranceEvent { actor: accounts.depositor.key(), amount, balance });
     Ok(())
 }
 
@@ -56,12 +56,12 @@ pub struct InsuranceWithdraw<'info> {
     pub token_program: Program<'info, Token>,
 }
 
-pub fn withdraw(ctx: Context<InsuranceWithdraw>, amount: u64) -> Result<()> {
+pub fn insurance_withdraw(ctx: Context<InsuranceWithdraw>, amount: u64) -> Result<()> {
     require!(amount > 0, FulcrumError::ZeroAmount);
-    let a = &ctx.accounts;
-    let exchange = a.exchange.load()?;
+    let accounts = &ctx.accounts;
+    let exchange = accounts.exchange.load()?;
     let balance = {
-        let mut pool = a.pool.load_mut()?;
+        let mut pool = accounts.pool.load_mut()?;
         let left = pool.insurance_balance.checked_sub(amount).ok_or(FulcrumError::InsuranceBelowFloor)?;
         require!(left >= exchange.insurance_floor, FulcrumError::InsuranceBelowFloor);
         pool.insurance_balance = left;
@@ -70,14 +70,14 @@ pub fn withdraw(ctx: Context<InsuranceWithdraw>, amount: u64) -> Result<()> {
     let seeds = ExchangeSeeds::of(&exchange);
     drop(exchange);
     transfer_out(
-        &a.token_program.to_account_info(),
-        &a.quote.vault.to_account_info(),
-        &a.destination.to_account_info(),
-        &a.exchange.to_account_info(),
+        &accounts.token_program.to_account_info(),
+        &accounts.quote.vault.to_account_info(),
+        &accounts.destination.to_account_info(),
+        &accounts.exchange.to_account_info(),
         &seeds,
         amount,
     )?;
-    let amount = -i64::try_from(amount).map_err(|_| FulcrumError::MathOverflow)?;
-    crate::emit_event!(InsuranceEvent { actor: a.admin.key(), amount, balance });
+    let amount = -amount.cast::<i64>()?;
+    crate::emit_event!(InsuranceEvent { actor: accounts.admin.key(), amount, balance });
     Ok(())
 }

@@ -3,7 +3,7 @@ use anchor_spl::token::{Token, TokenAccount};
 use fulcrum_risk::{plan_collateral_liquidation_in, portfolio_liquidation_target, MarginModel};
 
 use super::quote_vault::*;
-use crate::error::{FulcrumError, MathResultExt, OptionExt};
+use crate::error::{Cast, FulcrumError, MathResultExt, OptionExt};
 use crate::events::{sat_i64, CollateralLiquidationEvent};
 use crate::health::{load_health_inputs_with, observe, require_liquidatable, HealthInputs};
 use crate::oracle::Pricing;
@@ -34,23 +34,47 @@ pub struct LiquidateCollateral<'info> {
     pub pool: AccountLoader<'info, LiquidityPool>,
 }
 
+impl<'info> LiquidateCollateral<'info> {
+    /// The token movements of a collateral liquidation: the liquidator pays `repay` of quote into
+    /// the vault and receives `collateral_out` of the bank's mint.
+    fn swap(&self, seeds: &ExchangeSeeds, repay: u64, collateral_out: u64) -> Result<()> {
+        let token_program = self.token_program.to_account_info();
+        let liquidator_quote = self.liquidator_quote.to_account_info();
+        let quote_vault = self.quote.vault.to_account_info();
+        transfer_in(&token_program, &liquidator_quote, &quote_vault, &self.liquidator.to_account_info(), repay)?;
+        if collateral_out > 0 {
+            let vault = self.vault.to_account_info();
+            let destination = self.liquidator_collateral.to_account_info();
+            transfer_out(
+                &token_program,
+                &vault,
+                &destination,
+                &self.exchange.to_account_info(),
+                seeds,
+                collateral_out,
+            )?;
+        }
+        Ok(())
+    }
+}
+
 /// Permissionless, for an account in liquidation with quote debt and no perp positions left (or,
 /// in portfolio margin, none whose close would lower the netted requirement):
 /// the liquidator repays up to `max_repay` of the debt and receives the bank's collateral at
 /// oracle × (1 − discount), never more than the account holds and never past what restores
 /// maintenance. Remaining accounts: the margin check's, for the account before.
-pub fn handler<'info>(ctx: Context<'info, LiquidateCollateral<'info>>, max_repay: u64) -> Result<()> {
+pub fn liquidate_collateral<'info>(ctx: Context<'info, LiquidateCollateral<'info>>, max_repay: u64) -> Result<()> {
     require!(max_repay > 0, FulcrumError::ZeroAmount);
-    let a = &ctx.accounts;
-    let exchange = a.exchange.load()?;
+    let accounts = &ctx.accounts;
+    let exchange = accounts.exchange.load()?;
     require!(!exchange.is_paused(pause::LIQUIDATIONS), FulcrumError::Paused);
     let clock = Clock::get()?;
-    let key = a.margin_account.key();
-    let mut acct = a.margin_account.load_mut()?;
+    let key = accounts.margin_account.key();
+    let mut acct = accounts.margin_account.load_mut()?;
     require!(acct.quote_balance < 0, FulcrumError::NoDebt);
     let mut inputs = load_health_inputs_with(
         &acct,
-        &a.exchange.key(),
+        &accounts.exchange.key(),
         exchange.quote_decimals,
         ctx.remaining_accounts,
         clock.unix_timestamp,
@@ -65,7 +89,7 @@ pub fn handler<'info>(ctx: Context<'info, LiquidateCollateral<'info>>, max_repay
     observe(&mut acct, &key, &before, &exchange, clock.slot)?;
     require_liquidatable(&before.maint, &acct, &exchange, clock.slot)?;
 
-    let mut bank = a.bank.load_mut()?;
+    let mut bank = accounts.bank.load_mut()?;
     let ci = acct.find_collateral(bank.index).ok_or(FulcrumError::CollateralNotHeld)?;
     let plan = plan_collateral_liquidation_in(
         &inputs.risk_account(acct.quote_balance, &exchange),
@@ -76,7 +100,7 @@ pub fn handler<'info>(ctx: Context<'info, LiquidateCollateral<'info>>, max_repay
         exchange.liquidation_buffer,
     )
     .math()?;
-    let repay = i64::try_from(plan.repay).map_err(|_| FulcrumError::MathOverflow)?;
+    let repay = plan.repay.cast::<i64>()?;
     acct.quote_balance = acct.quote_balance.checked_add(repay).overflow()?;
     acct.collateral[ci].amount = acct.collateral[ci].amount.checked_sub(plan.collateral_out).overflow()?;
     bank.total_deposits = bank.total_deposits.checked_sub(plan.collateral_out).overflow()?;
@@ -86,31 +110,15 @@ pub fn handler<'info>(ctx: Context<'info, LiquidateCollateral<'info>>, max_repay
     let after = inputs.main_health(acct.quote_balance, &exchange)?;
     observe(&mut acct, &key, &after, &exchange, clock.slot)?;
     // Selling the last collateral may leave debt nothing backs: bad debt from now.
-    a.pool.load_mut()?.sync_bad_debt(&mut acct).overflow()?;
+    accounts.pool.load_mut()?.sync_bad_debt(&mut acct).overflow()?;
     let seeds = ExchangeSeeds::of(&exchange);
     let bank_index = bank.index;
     drop((bank, acct, exchange));
 
-    transfer_in(
-        &a.token_program.to_account_info(),
-        &a.liquidator_quote.to_account_info(),
-        &a.quote.vault.to_account_info(),
-        &a.liquidator.to_account_info(),
-        plan.repay,
-    )?;
-    if plan.collateral_out > 0 {
-        transfer_out(
-            &a.token_program.to_account_info(),
-            &a.vault.to_account_info(),
-            &a.liquidator_collateral.to_account_info(),
-            &a.exchange.to_account_info(),
-            &seeds,
-            plan.collateral_out,
-        )?;
-    }
+    accounts.swap(&seeds, plan.repay, plan.collateral_out)?;
     crate::emit_event!(CollateralLiquidationEvent {
         margin_account: key,
-        liquidator: a.liquidator.key(),
+        liquidator: accounts.liquidator.key(),
         bank_index,
         repaid: plan.repay,
         collateral_out: plan.collateral_out,

@@ -2,13 +2,14 @@ use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 use fulcrum_risk::{
     apply_fill, isolated_account, largest_requirement, plan_perp_liquidation, plan_perp_liquidation_in,
-    portfolio_liquidation_target, MarginModel, PerpExposure, PerpMarketRisk, PnlHaircut, RiskAccount,
+    portfolio_liquidation_target, AccountHealth, MarginModel, PerpExposure, PerpLiquidation, PerpMarketRisk,
+    PnlHaircut, RiskAccount,
 };
 
 use super::quote_vault::*;
-use crate::error::{FulcrumError, MathResultExt, OptionExt};
+use crate::error::{Cast, FulcrumError, MathResultExt, OptionExt};
 use crate::events::{sat_i64, BankruptcyEvent, LiquidationEvent};
-use crate::health::{load_health_inputs_with, observe, require_liquidatable};
+use crate::health::{load_health_inputs_with, observe, require_liquidatable, HealthInputs};
 use crate::oracle::Pricing;
 use crate::state::*;
 use crate::token::{transfer_out, ExchangeSeeds};
@@ -45,92 +46,170 @@ pub struct LiquidatePerp<'info> {
 /// the pool. Otherwise the account (cross or portfolio, by its mode) must be liquidatable and
 /// `market` must be the position [`liquidation_target`] names (`NotLargestPosition`
 /// otherwise). Remaining accounts: the margin check's, for the account before.
-pub fn handler<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
-    let a = &ctx.accounts;
-    let exchange = a.exchange.load()?;
+///
+/// Load → [`plan_liquidation`] (may it be liquidated, and how much) → [`execute_liquidation`]
+/// (the state change, on plain structs) → health after → fee transfer and events.
+pub fn liquidate_perp<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
+    let accounts = &ctx.accounts;
+    let exchange = accounts.exchange.load()?;
     require!(!exchange.is_paused(pause::LIQUIDATIONS), FulcrumError::Paused);
     let clock = Clock::get()?;
-    let key = a.margin_account.key();
-    let mut acct = a.margin_account.load_mut()?;
+    let key = accounts.margin_account.key();
+    let mut acct = accounts.margin_account.load_mut()?;
+    // Before the market's borrow: it is among the health accounts (hence its pause checked late).
     let inputs = load_health_inputs_with(
         &acct,
-        &a.exchange.key(),
+        &accounts.exchange.key(),
         exchange.quote_decimals,
         ctx.remaining_accounts,
         clock.unix_timestamp,
         Pricing::Liquidation,
     )?;
-    let mut market = a.market.load_mut()?;
-    require!(market.paused & pause::LIQUIDATIONS == 0, FulcrumError::MarketPaused);
-    let params = exchange.liquidation_params();
-    let slot_i = acct.find_perp(market.index).ok_or(FulcrumError::NotLargestPosition)?;
-    let isolated = inputs.isolated_index(slot_i);
-    // Funding to now, as the (read-only) health inputs priced it.
-    let observed = match isolated {
-        Some(k) => inputs.isolated.get(k),
-        None => inputs.main_index(slot_i).and_then(|i| inputs.perps.get(i)),
-    };
-    let observed = observed.ok_or(FulcrumError::HealthAccountMismatch)?.market.price.oracle;
-    market.accrue_funding_to(observed, clock.unix_timestamp).math()?;
+    let mut market = accounts.market.load_mut()?;
+    require!(!market.is_paused(pause::LIQUIDATIONS), FulcrumError::MarketPaused);
+    let liq = plan_liquidation(&inputs, &mut acct, &key, &mut market, &exchange, &clock)?;
 
-    // The plan pays a gain through the PnL cap the health inputs carry (read from the pool).
+    let mut pool = accounts.pool.load_mut()?;
+    let bankruptcy = execute_liquidation(&mut acct, &mut market, &mut pool, &liq, key, &clock)?;
+    let after = health_after(inputs, &liq, &mut acct, &key, market.index, &exchange, clock.slot)?;
+    let seeds = ExchangeSeeds::of(&exchange);
+    let market_index = market.index;
+    drop((market, pool, acct, exchange));
+
+    if liq.plan.liquidator_fee > 0 {
+        transfer_out(
+            &accounts.token_program.to_account_info(),
+            &accounts.quote.vault.to_account_info(),
+            &accounts.liquidator_quote.to_account_info(),
+            &accounts.exchange.to_account_info(),
+            &seeds,
+            liq.plan.liquidator_fee,
+        )?;
+    }
+    crate::emit_event!(LiquidationEvent {
+        margin_account: key,
+        liquidator: accounts.liquidator.key(),
+        market_index,
+        base_closed: liq.plan.base_delta,
+        price: liq.price,
+        realized_pnl: liq.plan.realized_pnl,
+        liquidator_fee: liq.plan.liquidator_fee,
+        insurance_fee: liq.plan.insurance_fee,
+        equity_before: sat_i64(liq.before.maint.equity),
+        requirement_before: sat_i64(liq.before.maint.requirement),
+        leverage_before: liq.before.leverage.unwrap_or(u64::MAX),
+        equity_after: sat_i64(after.maint.equity),
+        requirement_after: sat_i64(after.maint.requirement),
+        leverage_after: after.leverage.unwrap_or(u64::MAX),
+    });
+    if let Some(event) = bankruptcy {
+        crate::emit_event!(event);
+    }
+    Ok(())
+}
+
+/// One position's liquidation, decided before anything but funding and the margin-call record
+/// is written.
+pub struct Liquidation {
+    /// The position's account slot, and its index among the isolated inputs when isolated.
+    pub slot: usize,
+    pub isolated: Option<usize>,
+    /// The position's market as margin priced it (funding to now, PnL cap from the pool).
+    pub exposure: PerpExposure,
+    /// The oracle price the health inputs observed: the position closes at it, funding and the
+    /// market's rates move at it.
+    pub price: u64,
+    pub before: AccountHealth,
+    pub plan: PerpLiquidation,
+}
+
+/// Whether the position in `market` may be liquidated now, and how much of it: an isolated one
+/// below its own maintenance; otherwise the account liquidatable (`observe` records its margin
+/// call) and `market` the position [`liquidation_target`] names. Accrues the market's funding.
+pub fn plan_liquidation(
+    inputs: &HealthInputs,
+    acct: &mut MarginAccount,
+    key: &Pubkey,
+    market: &mut PerpMarket,
+    exchange: &Exchange,
+    clock: &Clock,
+) -> Result<Liquidation> {
+    let params = exchange.liquidation_params();
+    let slot = acct.find_perp(market.index).ok_or(FulcrumError::NotLargestPosition)?;
+    let isolated = inputs.isolated_index(slot);
+    // Funding to now, as the (read-only) health inputs priced it. The plan pays a gain through
+    // the PnL cap the health inputs carry (read from the pool).
     let exposure = match isolated {
-        Some(k) => inputs.isolated[k],
-        None => inputs.main_index(slot_i).map(|i| inputs.perps[i]).ok_or(FulcrumError::HealthAccountMismatch)?,
+        Some(k) => inputs.isolated.get(k),
+        None => inputs.main_index(slot).and_then(|i| inputs.perps.get(i)),
     };
-    let (before, plan, price) = match isolated {
+    let exposure = *exposure.ok_or(FulcrumError::HealthAccountMismatch)?;
+    let price = exposure.market.price.oracle;
+    market.accrue_funding_to(price, clock.unix_timestamp).math()?;
+    let (before, plan) = match isolated {
         Some(k) => {
-            let before = inputs.isolated_health(k, &acct, &exchange)?;
+            let before = inputs.isolated_health(k, acct, exchange)?;
             require!(!before.maint.is_met(), FulcrumError::NotLiquidatable);
-            let plan =
-                plan_perp_liquidation(&inputs.isolated_account(k, &acct, &exchange), 0, market.step_size, &params)
-                    .math()?;
-            (before, plan, inputs.isolated[k].market.price.oracle)
+            let account = inputs.isolated_account(k, acct, exchange);
+            (before, plan_perp_liquidation(&account, 0, market.step_size, &params).math()?)
         }
         None => {
-            let before = inputs.main_health(acct.quote_balance, &exchange)?;
-            observe(&mut acct, &key, &before, &exchange, clock.slot)?;
-            require_liquidatable(&before.maint, &acct, &exchange, clock.slot)?;
-            let account = inputs.risk_account(acct.quote_balance, &exchange);
+            let before = inputs.main_health(acct.quote_balance, exchange)?;
+            observe(acct, key, &before, exchange, clock.slot)?;
+            require_liquidatable(&before.maint, acct, exchange, clock.slot)?;
+            let account = inputs.risk_account(acct.quote_balance, exchange);
             let model = inputs.model();
             let i = liquidation_target(&account, &model)?;
-            require!(usize::from(inputs.perp_slots[i]) == slot_i, FulcrumError::NotLargestPosition);
+            require!(usize::from(inputs.perp_slots[i]) == slot, FulcrumError::NotLargestPosition);
             let plan = plan_perp_liquidation_in(&account, &model, i, market.step_size, &params).math()?;
             require!(plan.base_delta != 0, FulcrumError::LiquidationCannotReduceRisk);
-            (before, plan, inputs.perps[i].market.price.oracle)
+            (before, plan)
         }
     };
+    Ok(Liquidation { slot, isolated, exposure, price, before, plan })
+}
 
-    let old = acct.perps[slot_i].position();
-    let uncapped = PerpMarketRisk { pnl_haircut: PnlHaircut::NONE, ..exposure.market };
-    let full = apply_fill(&old, &uncapped, plan.base_delta, price, 0).math()?;
+/// The state change of a planned liquidation, on plain structs: the position closes
+/// `plan.base_delta` against the pool at `liq.price` (a gain paid through the PnL cap, the
+/// withheld part recorded), the fees leave the position's backing (the insurance fee to the
+/// fund), open interest and the market's rates follow, and an isolated position closed in
+/// deficit is covered at once (returned: its event). Bad debt is recorded from now.
+pub fn execute_liquidation(
+    acct: &mut MarginAccount,
+    market: &mut PerpMarket,
+    pool: &mut LiquidityPool,
+    liq: &Liquidation,
+    key: Pubkey,
+    clock: &Clock,
+) -> Result<Option<BankruptcyEvent>> {
+    let plan = &liq.plan;
+    let old = acct.perps[liq.slot].position();
+    let uncapped = PerpMarketRisk { pnl_haircut: PnlHaircut::NONE, ..liq.exposure.market };
+    let full = apply_fill(&old, &uncapped, plan.base_delta, liq.price, 0).math()?;
     market.record_withheld(full.realized_pnl, plan.realized_pnl);
     market.update_open_interest(&old, &plan.position).overflow()?;
     market.volume = market.volume.saturating_add(plan.fill_quote);
-    let mut pool = a.pool.load_mut()?;
-    pool.balance = u64::try_from(i128::from(pool.balance) - i128::from(plan.realized_pnl))
-        .map_err(|_| FulcrumError::InsufficientPoolLiquidity)?;
+    pool.pay_pnl(plan.realized_pnl).ok_or(FulcrumError::InsufficientPoolLiquidity)?;
     pool.insurance_balance = pool.insurance_balance.checked_add(plan.insurance_fee).overflow()?;
     // Open interest moved: the OI premium and the funding rate follow.
-    market.refresh_ratios(observed, clock.unix_timestamp, pool.depth(clock.slot)).math()?;
+    market.refresh_ratios(liq.price, clock.unix_timestamp, pool.depth(clock.slot)).math()?;
     let fees = i128::from(plan.liquidator_fee) + i128::from(plan.insurance_fee);
-    let backing = match isolated {
-        Some(_) => &mut acct.perps[slot_i].isolated_collateral,
+    let backing = match liq.isolated {
+        Some(_) => &mut acct.perps[liq.slot].isolated_collateral,
         None => &mut acct.quote_balance,
     };
-    *backing = i64::try_from(i128::from(*backing) + i128::from(plan.realized_pnl) - fees)
-        .map_err(|_| FulcrumError::MathOverflow)?;
-    let slot = &mut acct.perps[slot_i];
+    *backing = (i128::from(*backing) + i128::from(plan.realized_pnl) - fees).cast::<i64>()?;
+    let slot = &mut acct.perps[liq.slot];
     slot.set_position(&plan.position);
     slot.realized_pnl = slot.realized_pnl.saturating_add(plan.realized_pnl);
     let mut bankruptcy = None;
-    if isolated.is_some() && plan.position.base == 0 && slot.isolated_collateral < 0 {
+    if liq.isolated.is_some() && plan.position.base == 0 && slot.isolated_collateral < 0 {
         // The position is gone and its collateral did not cover it: the fund, then the pool.
         // Nothing stays uncovered: the pool, the counterparty, has just been credited the whole
         // realised loss, which is at least the deficit (fees are zero once equity is).
         let debt = slot.isolated_collateral.unsigned_abs();
         let r = pool.cover_bad_debt(debt).overflow()?;
-        slot.isolated_collateral = -i64::try_from(r.uncovered).map_err(|_| FulcrumError::MathOverflow)?;
+        slot.isolated_collateral = -r.uncovered.cast::<i64>()?;
         bankruptcy = Some(BankruptcyEvent {
             margin_account: key,
             debt,
@@ -140,62 +219,36 @@ pub fn handler<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
             socialised_total: pool.socialised_loss,
         });
     }
-    acct.compact_perp(slot_i);
+    acct.compact_perp(liq.slot);
     // A bankrupting liquidation is bad debt from now (LP flows price it in), not only once
     // `resolve_bankruptcy` runs.
-    pool.sync_bad_debt(&mut acct).overflow()?;
+    pool.sync_bad_debt(acct).overflow()?;
+    Ok(bankruptcy)
+}
 
-    // Health after, from the same prices.
-    let after = match isolated {
-        Some(_) => {
-            let e = PerpExposure { position: plan.position, market: inputs.isolated[isolated.unwrap_or(0)].market };
-            let collateral = acct.find_perp(market.index).map_or(0, |i| acct.perps[i].isolated_collateral);
-            fulcrum_risk::account_health(&isolated_account(collateral, &e, exchange.account_params())).math()?
-        }
-        None => {
-            let mut inputs = inputs;
-            if let Some(i) = inputs.main_index(slot_i) {
-                inputs.perps[i].position = plan.position;
-            }
-            let after = inputs.main_health(acct.quote_balance, &exchange)?;
-            observe(&mut acct, &key, &after, &exchange, clock.slot)?;
-            after
-        }
-    };
-    let seeds = ExchangeSeeds::of(&exchange);
-    let market_index = market.index;
-    drop((market, pool, acct, exchange));
-
-    if plan.liquidator_fee > 0 {
-        transfer_out(
-            &a.token_program.to_account_info(),
-            &a.quote.vault.to_account_info(),
-            &a.liquidator_quote.to_account_info(),
-            &a.exchange.to_account_info(),
-            &seeds,
-            plan.liquidator_fee,
-        )?;
+/// Health after the liquidation, from the same prices: the isolated position alone, or the
+/// collateral-backed part (its margin call recorded).
+fn health_after(
+    mut inputs: Box<HealthInputs>,
+    liq: &Liquidation,
+    acct: &mut MarginAccount,
+    key: &Pubkey,
+    market_index: u16,
+    exchange: &Exchange,
+    slot: u64,
+) -> Result<AccountHealth> {
+    if liq.isolated.is_some() {
+        let exposure = PerpExposure { position: liq.plan.position, market: liq.exposure.market };
+        let collateral = acct.find_perp(market_index).map_or(0, |i| acct.perps[i].isolated_collateral);
+        return fulcrum_risk::account_health(&isolated_account(collateral, &exposure, exchange.account_params()))
+            .math();
     }
-    crate::emit_event!(LiquidationEvent {
-        margin_account: key,
-        liquidator: a.liquidator.key(),
-        market_index,
-        base_closed: plan.base_delta,
-        price,
-        realized_pnl: plan.realized_pnl,
-        liquidator_fee: plan.liquidator_fee,
-        insurance_fee: plan.insurance_fee,
-        equity_before: sat_i64(before.maint.equity),
-        requirement_before: sat_i64(before.maint.requirement),
-        leverage_before: before.leverage.unwrap_or(u64::MAX),
-        equity_after: sat_i64(after.maint.equity),
-        requirement_after: sat_i64(after.maint.requirement),
-        leverage_after: after.leverage.unwrap_or(u64::MAX),
-    });
-    if let Some(e) = bankruptcy {
-        crate::emit_event!(e);
+    if let Some(i) = inputs.main_index(liq.slot) {
+        inputs.perps[i].position = liq.plan.position;
     }
-    Ok(())
+    let after = inputs.main_health(acct.quote_balance, exchange)?;
+    observe(acct, key, &after, exchange, slot)?;
+    Ok(after)
 }
 
 /// The position a liquidation of the collateral-backed part cuts: in cross the one with the
@@ -209,5 +262,125 @@ pub fn liquidation_target(account: &RiskAccount, model: &MarginModel) -> Result<
         MarginModel::Portfolio(p) => portfolio_liquidation_target(account, p)
             .math()?
             .ok_or_else(|| error!(FulcrumError::LiquidationCannotReduceRisk)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! [`execute_liquidation`] on plain structs, without the bank.
+    use fulcrum_risk::{Health, HealthState, PerpPosition, Price};
+
+    use super::*;
+
+    /// $80 in engine units for a 9-decimal base against a 6-decimal quote.
+    const PRICE: u64 = 80_000_000;
+    const SOL: i64 = 1_000_000_000;
+    const USDC: i64 = 1_000_000;
+
+    /// A market holding one long of 1 SOL bought at $100, an account holding it (isolated with
+    /// `isolated_collateral` when given, else cross with $1,000), a pool with $100 and `insurance`.
+    fn world(
+        isolated_collateral: Option<i64>,
+        insurance: u64,
+    ) -> (Box<MarginAccount>, Box<PerpMarket>, Box<LiquidityPool>) {
+        let mut acct: Box<MarginAccount> = Box::new(bytemuck::Zeroable::zeroed());
+        let mut market: Box<PerpMarket> = Box::new(bytemuck::Zeroable::zeroed());
+        let mut pool: Box<LiquidityPool> = Box::new(bytemuck::Zeroable::zeroed());
+        let old = PerpPosition { base: SOL, quote_entry: -100 * USDC, funding_snapshot: 0 };
+        acct.num_perps = 1;
+        acct.perps[0].set_position(&old);
+        match isolated_collateral {
+            Some(c) => {
+                acct.perps[0].isolated = 1;
+                acct.perps[0].isolated_collateral = c;
+            }
+            None => acct.quote_balance = 1_000 * USDC,
+        }
+        assert!(market.update_open_interest(&PerpPosition::default(), &old).is_some());
+        market.step_size = 1;
+        pool.balance = 100_000_000;
+        pool.insurance_balance = insurance;
+        (acct, market, pool)
+    }
+
+    /// Closing the whole position at $80: a $20 loss, `fees` to the liquidator and the fund.
+    fn close_all(isolated: Option<usize>, (liquidator_fee, insurance_fee): (u64, u64)) -> Liquidation {
+        let zero = Health { equity: 0, requirement: 0 };
+        let health = AccountHealth {
+            init: zero,
+            maint: zero,
+            equity: 0,
+            notional: 0,
+            leverage: None,
+            state: HealthState::MarginCall,
+        };
+        let old = PerpPosition { base: SOL, quote_entry: -100 * USDC, funding_snapshot: 0 };
+        let market = PerpMarketRisk { price: Price::flat(PRICE), base_decimals: 9, ..Default::default() };
+        Liquidation {
+            slot: 0,
+            isolated,
+            exposure: PerpExposure { position: old, market },
+            price: PRICE,
+            before: health,
+            plan: PerpLiquidation {
+                base_delta: -SOL,
+                position: PerpPosition::default(),
+                realized_pnl: -20 * USDC,
+                fill_quote: 80_000_000,
+                liquidator_fee,
+                insurance_fee,
+                maint_after: zero,
+                equity_after: 0,
+            },
+        }
+    }
+
+    fn clock() -> Clock {
+        Clock { slot: 10, unix_timestamp: 1_750_000_000, ..Default::default() }
+    }
+
+    #[test]
+    fn a_cross_liquidation_moves_the_loss_to_the_pool_and_the_fees_out_of_the_balance() {
+        let (mut acct, mut market, mut pool) = world(None, 0);
+        let liq = close_all(None, (400_000, 100_000));
+        let bankruptcy = execute_liquidation(&mut acct, &mut market, &mut pool, &liq, Pubkey::default(), &clock());
+        assert!(bankruptcy.is_ok_and(|b| b.is_none()));
+        assert_eq!(acct.quote_balance, 1_000 * USDC - 20 * USDC - 500_000);
+        assert_eq!(acct.num_perps, 0, "the closed slot is freed");
+        assert_eq!(pool.balance, 120_000_000, "the pool takes the realised loss");
+        assert_eq!(pool.insurance_balance, 100_000);
+        assert_eq!((market.long_base, market.long_quote_entry), (0, 0));
+        assert_eq!(market.volume, 80_000_000);
+        assert_eq!(market.pnl_withheld, 0);
+    }
+
+    #[test]
+    fn an_isolated_deficit_is_covered_by_the_fund_then_the_pool() {
+        // $10 of collateral behind a $20 loss: $4 from the fund, $6 from the pool.
+        let (mut acct, mut market, mut pool) = world(Some(10 * USDC), 4 * USDC as u64);
+        let liq = close_all(Some(0), (0, 0));
+        let key = Pubkey::new_unique();
+        let event = execute_liquidation(&mut acct, &mut market, &mut pool, &liq, key, &clock());
+        let event = event.ok().flatten();
+        assert!(event.as_ref().is_some_and(|e| e.margin_account == key
+            && (e.debt, e.insurance_paid, e.socialised, e.uncovered) == (10_000_000, 4_000_000, 6_000_000, 0)));
+        assert_eq!(acct.quote_balance, 0, "an isolated loss never reaches the account");
+        assert_eq!(acct.num_perps, 0, "covered in full: the slot is freed");
+        assert_eq!(pool.balance, 100_000_000 + 20_000_000 - 6_000_000);
+        assert_eq!((pool.insurance_balance, pool.socialised_loss), (0, 6_000_000));
+        assert_eq!(pool.unresolved_bad_debt, 0);
+    }
+
+    #[test]
+    fn a_gain_the_pool_cannot_pay_is_refused() {
+        let (mut acct, mut market, mut pool) = world(None, 0);
+        let mut liq = close_all(None, (0, 0));
+        liq.plan.realized_pnl = 100_000_001; // more than the pool's $100
+        let r = execute_liquidation(&mut acct, &mut market, &mut pool, &liq, Pubkey::default(), &clock());
+        let code = match r {
+            Err(Error::AnchorError(e)) => e.error_code_number,
+            _ => 0,
+        };
+        assert_eq!(code, u32::from(FulcrumError::InsufficientPoolLiquidity));
     }
 }

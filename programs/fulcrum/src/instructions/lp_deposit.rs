@@ -41,6 +41,20 @@ pub struct LpDeposit<'info> {
     pub system_program: Program<'info, System>,
 }
 
+impl<'info> LpDeposit<'info> {
+    /// The provider's `LpPosition`, given its exchange and provider on the first deposit.
+    fn position(&self, bump: u8) -> Result<core::cell::RefMut<'_, LpPosition>> {
+        if let Ok(position) = self.lp_position.load_mut() {
+            return Ok(position);
+        }
+        let mut position = self.lp_position.load_init()?;
+        position.exchange = self.exchange.key();
+        position.provider = self.provider.key();
+        position.bump = bump;
+        Ok(position)
+    }
+}
+
 /// Adds `amount` of quote to the pool for shares priced at the pool's LP value (rounded up, so
 /// the depositor gets the fewer shares; see `crate::pool::mark_pool`), at least
 /// `min_shares_out` (`LpSlippageExceeded`). The first deposit into a pool with no shares gives
@@ -51,16 +65,16 @@ pub struct LpDeposit<'info> {
 /// provider's `LpPosition` until `lp_claim` (each deposit restarts the provider's cooldown);
 /// otherwise minted to `lp_destination`. Remaining accounts: every market then its oracle, in
 /// index order.
-pub fn handler<'info>(ctx: Context<'info, LpDeposit<'info>>, amount: u64, min_shares_out: u64) -> Result<()> {
+pub fn lp_deposit<'info>(ctx: Context<'info, LpDeposit<'info>>, amount: u64, min_shares_out: u64) -> Result<()> {
     require!(amount > 0, FulcrumError::ZeroAmount);
-    let a = &ctx.accounts;
-    let exchange = a.exchange.load()?;
+    let accounts = &ctx.accounts;
+    let exchange = accounts.exchange.load()?;
     require!(!exchange.is_paused(pause::LP), FulcrumError::Paused);
     let clock = Clock::get()?;
     let now = clock.unix_timestamp;
-    let mut pool = a.pool.load_mut()?;
-    let mark = mark_pool(&a.exchange.key(), &exchange, &pool, ctx.remaining_accounts, Rounding::Up, now)?;
-    let supply = pool.share_supply(a.lp_mint.supply).overflow()?;
+    let mut pool = accounts.pool.load_mut()?;
+    let mark = mark_pool(&accounts.exchange.key(), &exchange, &pool, ctx.remaining_accounts, Rounding::Up, now)?;
+    let supply = pool.share_supply(accounts.lp_mint.supply).overflow()?;
     let shares = if supply == 0 {
         require!(mark.value >= 0, FulcrumError::PoolInsolvent);
         let (shares, dead) = lp_first_deposit(amount, mark.value).math()?;
@@ -77,47 +91,35 @@ pub fn handler<'info>(ctx: Context<'info, LpDeposit<'info>>, amount: u64, min_sh
     let cooldown = exchange.lp_cooldown_secs;
     if cooldown > 0 {
         pool.locked_shares = pool.locked_shares.checked_add(shares).overflow()?;
-        let mut pos = match a.lp_position.load_mut() {
-            Ok(p) => p,
-            Err(_) => {
-                let mut p = a.lp_position.load_init()?;
-                p.exchange = a.exchange.key();
-                p.provider = a.provider.key();
-                p.bump = ctx.bumps.lp_position;
-                p
-            }
-        };
-        pos.locked_shares = pos.locked_shares.checked_add(shares).overflow()?;
-        pos.unlock_ts = now.checked_add(i64::from(cooldown)).overflow()?;
-    } else if a.lp_position.load_mut().is_err() {
-        // A fresh position account: give it its owner even though nothing is locked.
-        let mut p = a.lp_position.load_init()?;
-        p.exchange = a.exchange.key();
-        p.provider = a.provider.key();
-        p.bump = ctx.bumps.lp_position;
+        let mut position = accounts.position(ctx.bumps.lp_position)?;
+        position.locked_shares = position.locked_shares.checked_add(shares).overflow()?;
+        position.unlock_ts = now.checked_add(i64::from(cooldown)).overflow()?;
+    } else {
+        // A fresh position account gets its owner even though nothing is locked.
+        accounts.position(ctx.bumps.lp_position)?;
     }
     let seeds = ExchangeSeeds::of(&exchange);
     drop(pool);
     drop(exchange);
     transfer_in(
-        &a.token_program.to_account_info(),
-        &a.source.to_account_info(),
-        &a.vault.to_account_info(),
-        &a.provider.to_account_info(),
+        &accounts.token_program.to_account_info(),
+        &accounts.source.to_account_info(),
+        &accounts.vault.to_account_info(),
+        &accounts.provider.to_account_info(),
         amount,
     )?;
     if cooldown == 0 {
         mint_shares(
-            &a.token_program.to_account_info(),
-            &a.lp_mint.to_account_info(),
-            &a.lp_destination.to_account_info(),
-            &a.exchange.to_account_info(),
+            &accounts.token_program.to_account_info(),
+            &accounts.lp_mint.to_account_info(),
+            &accounts.lp_destination.to_account_info(),
+            &accounts.exchange.to_account_info(),
             &seeds,
             shares,
         )?;
     }
     crate::emit_event!(LpDepositEvent {
-        provider: a.provider.key(),
+        provider: accounts.provider.key(),
         amount,
         shares,
         pool_value: i64::try_from(mark.value).unwrap_or(i64::MAX),
@@ -148,24 +150,24 @@ pub struct LpClaim<'info> {
 /// Mints the provider's locked LP shares to `lp_destination` once their cooldown has passed
 /// (`LpCooldownActive` before, `NothingToClaim` without any). From then on they are ordinary,
 /// transferable, withdrawable shares.
-pub fn claim(ctx: Context<LpClaim>) -> Result<()> {
-    let a = &ctx.accounts;
-    let exchange = a.exchange.load()?;
+pub fn lp_claim(ctx: Context<LpClaim>) -> Result<()> {
+    let accounts = &ctx.accounts;
+    let exchange = accounts.exchange.load()?;
     let now = Clock::get()?.unix_timestamp;
-    let mut pos = a.lp_position.load_mut()?;
-    let shares = pos.locked_shares;
+    let mut position = accounts.lp_position.load_mut()?;
+    let shares = position.locked_shares;
     require!(shares > 0, FulcrumError::NothingToClaim);
-    require!(now >= pos.unlock_ts, FulcrumError::LpCooldownActive);
-    pos.locked_shares = 0;
-    let mut pool = a.pool.load_mut()?;
+    require!(now >= position.unlock_ts, FulcrumError::LpCooldownActive);
+    position.locked_shares = 0;
+    let mut pool = accounts.pool.load_mut()?;
     pool.locked_shares = pool.locked_shares.checked_sub(shares).overflow()?;
     let seeds = ExchangeSeeds::of(&exchange);
-    drop((pos, pool, exchange));
+    drop((position, pool, exchange));
     mint_shares(
-        &a.token_program.to_account_info(),
-        &a.lp_mint.to_account_info(),
-        &a.lp_destination.to_account_info(),
-        &a.exchange.to_account_info(),
+        &accounts.token_program.to_account_info(),
+        &accounts.lp_mint.to_account_info(),
+        &accounts.lp_destination.to_account_info(),
+        &accounts.exchange.to_account_info(),
         &seeds,
         shares,
     )

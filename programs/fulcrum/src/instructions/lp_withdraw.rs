@@ -37,15 +37,15 @@ pub struct LpWithdraw<'info> {
 /// still in their cooldown are not tokens yet (`lp_claim`). The pool must keep enough value for
 /// its net exposure (`exchange.max_pool_utilisation`). Remaining accounts: every market then its
 /// oracle, in index order.
-pub fn handler<'info>(ctx: Context<'info, LpWithdraw<'info>>, shares: u64, min_amount_out: u64) -> Result<()> {
+pub fn lp_withdraw<'info>(ctx: Context<'info, LpWithdraw<'info>>, shares: u64, min_amount_out: u64) -> Result<()> {
     require!(shares > 0, FulcrumError::ZeroAmount);
-    let a = &ctx.accounts;
-    let exchange = a.exchange.load()?;
+    let accounts = &ctx.accounts;
+    let exchange = accounts.exchange.load()?;
     require!(!exchange.is_paused(pause::LP), FulcrumError::Paused);
     let now = Clock::get()?.unix_timestamp;
-    let mut pool = a.pool.load_mut()?;
-    let mark = mark_pool(&a.exchange.key(), &exchange, &pool, ctx.remaining_accounts, Rounding::Down, now)?;
-    let supply = pool.share_supply(a.lp_mint.supply).overflow()?;
+    let mut pool = accounts.pool.load_mut()?;
+    let mark = mark_pool(&accounts.exchange.key(), &exchange, &pool, ctx.remaining_accounts, Rounding::Down, now)?;
+    let supply = pool.share_supply(accounts.lp_mint.supply).overflow()?;
     let (amount, fee) = lp_withdrawal(shares, mark.value, supply, exchange.lp_withdrawal_fee).math()?;
     require!(amount > 0, FulcrumError::ZeroAmount);
     require!(amount >= min_amount_out, FulcrumError::LpSlippageExceeded);
@@ -60,22 +60,22 @@ pub fn handler<'info>(ctx: Context<'info, LpWithdraw<'info>>, shares: u64, min_a
     drop(pool);
     drop(exchange);
     burn_shares(
-        &a.token_program.to_account_info(),
-        &a.lp_mint.to_account_info(),
-        &a.lp_source.to_account_info(),
-        &a.provider.to_account_info(),
+        &accounts.token_program.to_account_info(),
+        &accounts.lp_mint.to_account_info(),
+        &accounts.lp_source.to_account_info(),
+        &accounts.provider.to_account_info(),
         shares,
     )?;
     transfer_out(
-        &a.token_program.to_account_info(),
-        &a.vault.to_account_info(),
-        &a.destination.to_account_info(),
-        &a.exchange.to_account_info(),
+        &accounts.token_program.to_account_info(),
+        &accounts.vault.to_account_info(),
+        &accounts.destination.to_account_info(),
+        &accounts.exchange.to_account_info(),
         &seeds,
         amount,
     )?;
     crate::emit_event!(LpWithdrawEvent {
-        provider: a.provider.key(),
+        provider: accounts.provider.key(),
         amount,
         shares,
         pool_value: i64::try_from(mark.value).unwrap_or(i64::MAX),

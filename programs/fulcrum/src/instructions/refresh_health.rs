@@ -16,7 +16,7 @@ pub struct RefreshHealth<'info> {
 /// call (with events). Keepers call it to start a grace period; a trader after a top-up to end
 /// one. Prices as a liquidation does (a wide oracle at its bound, a stale one at its last valid
 /// price), so a grace period can start in a crash. Remaining accounts: the margin check's.
-pub fn handler<'info>(ctx: Context<'info, RefreshHealth<'info>>) -> Result<()> {
+pub fn refresh_health<'info>(ctx: Context<'info, RefreshHealth<'info>>) -> Result<()> {
     let exchange = ctx.accounts.exchange.load()?;
     let mut acct = ctx.accounts.margin_account.load_mut()?;
     let clock = Clock::get()?;

@@ -1,5 +1,4 @@
-use crate::error::{FulcrumError, OptionExt};
-use crate::events::BankruptcyEvent;
+use crate::error::{Cast, FulcrumError, OptionExt};
 use crate::state::*;
 use anchor_lang::prelude::*;
 
@@ -19,7 +18,7 @@ pub struct ResolveBankruptcy<'info> {
 /// socialised to the pool's LPs. Also covers isolated positions closed in deficit (an owner may
 /// close an underwater isolated position; its loss beyond its collateral is left on the slot),
 /// freeing their slots: an isolated loss never reaches the rest of the account.
-pub fn handler(ctx: Context<ResolveBankruptcy>) -> Result<()> {
+pub fn resolve_bankruptcy(ctx: Context<ResolveBankruptcy>) -> Result<()> {
     require!(!ctx.accounts.exchange.load()?.is_paused(pause::LIQUIDATIONS), FulcrumError::Paused);
     let key = ctx.accounts.margin_account.key();
     let mut acct = ctx.accounts.margin_account.load_mut()?;
@@ -51,7 +50,7 @@ pub fn handler(ctx: Context<ResolveBankruptcy>) -> Result<()> {
         let kept = debt.min(held_back);
         if debt > kept {
             let uncovered = cover(&mut pool, key, debt - kept)?;
-            let kept = i64::try_from(kept).map_err(|_| FulcrumError::MathOverflow)?;
+            let kept = kept.cast::<i64>()?;
             acct.quote_balance = uncovered.checked_sub(kept).overflow()?;
             covered_any = true;
         }
@@ -77,7 +76,7 @@ pub fn handler(ctx: Context<ResolveBankruptcy>) -> Result<()> {
 /// Covers `debt` from the fund then the pool, with its event; returns what stays owed (≤ 0).
 fn cover(pool: &mut LiquidityPool, margin_account: Pubkey, debt: u64) -> Result<i64> {
     let r = pool.cover_bad_debt(debt).overflow()?;
-    crate::emit_event!(BankruptcyEvent {
+    crate::emit_event!(crate::events::BankruptcyEvent {
         margin_account,
         debt,
         insurance_paid: r.insurance_paid,
@@ -85,5 +84,5 @@ fn cover(pool: &mut LiquidityPool, margin_account: Pubkey, debt: u64) -> Result<
         uncovered: r.uncovered,
         socialised_total: pool.socialised_loss,
     });
-    Ok(-i64::try_from(r.uncovered).map_err(|_| FulcrumError::MathOverflow)?)
+    Ok(-r.uncovered.cast::<i64>()?)
 }

@@ -44,7 +44,7 @@ pub struct SetCorrelations<'info> {
 /// Admin: sets the correlation matrix over the exchange's assets, which asset each bank and
 /// market is, the floor and the minimum equity. Each way a matrix can be wrong has its error.
 /// Portfolio accounts are margined with the new matrix from their next instruction on.
-pub fn handler(ctx: Context<SetCorrelations>, params: CorrelationParams) -> Result<()> {
+pub fn set_correlations(ctx: Context<SetCorrelations>, params: CorrelationParams) -> Result<()> {
     let len = params.matrix.len();
     let n = (0..=MAX_ASSETS).find(|n| n * n == len).ok_or(FulcrumError::TooManyAssets)?;
     require!(n > 0, FulcrumError::TooManyAssets);

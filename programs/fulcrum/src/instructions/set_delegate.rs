@@ -11,7 +11,7 @@ pub struct SetDelegate<'info> {
 }
 
 /// Lets `delegate` trade (never withdraw) for the account; `Pubkey::default()` removes it.
-pub fn handler(ctx: Context<SetDelegate>, delegate: Pubkey) -> Result<()> {
+pub fn set_delegate(ctx: Context<SetDelegate>, delegate: Pubkey) -> Result<()> {
     ctx.accounts.margin_account.load_mut()?.delegate = delegate;
     Ok(())
 }

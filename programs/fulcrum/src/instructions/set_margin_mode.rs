@@ -27,21 +27,27 @@ pub struct SetMarginMode<'info> {
 /// correlations do not map is margined on its own, netting with nothing). Back to cross: refused if the account would then
 /// be below initial margin. Remaining accounts: the account's health accounts (without the
 /// correlations, which are named here), then the pool when it holds a perp slot.
-pub fn handler<'info>(ctx: Context<'info, SetMarginMode<'info>>, mode: u8) -> Result<()> {
+pub fn set_margin_mode<'info>(ctx: Context<'info, SetMarginMode<'info>>, mode: u8) -> Result<()> {
     let mode = MarginMode::from_u8(mode).ok_or(FulcrumError::InvalidParameter)?;
-    let a = &ctx.accounts;
-    let exchange = a.exchange.load()?;
-    let key = a.margin_account.key();
-    let mut acct = a.margin_account.load_mut()?;
+    let accounts = &ctx.accounts;
+    let exchange = accounts.exchange.load()?;
+    let key = accounts.margin_account.key();
+    let mut acct = accounts.margin_account.load_mut()?;
     require!(acct.margin_mode != mode as u8, FulcrumError::MarginModeUnchanged);
     let now = Clock::get()?.unix_timestamp;
-    let (mut inputs, used) =
-        load_holdings(&acct, &a.exchange.key(), exchange.quote_decimals, ctx.remaining_accounts, now, Pricing::Strict)?;
-    let used = used + inputs.read_pool(ctx.remaining_accounts, used, &a.exchange.key())?;
+    let (mut inputs, used) = load_holdings(
+        &acct,
+        &accounts.exchange.key(),
+        exchange.quote_decimals,
+        ctx.remaining_accounts,
+        now,
+        Pricing::Strict,
+    )?;
+    let used = used + inputs.read_pool(ctx.remaining_accounts, used, &accounts.exchange.key())?;
     require!(ctx.remaining_accounts.len() <= used, FulcrumError::ExtraHealthAccounts);
     match mode {
         MarginMode::Portfolio => {
-            let corr = a.correlations.load()?;
+            let corr = accounts.correlations.load()?;
             inputs.set_portfolio(&acct, &corr);
             let equity = fulcrum_risk::raw_equity(&inputs.risk_account(acct.quote_balance, &exchange)).math()?;
             require!(equity >= i128::from(corr.min_equity), FulcrumError::PortfolioMinimumEquity);

@@ -39,14 +39,14 @@ fn check_new_oracle(ai: &AccountInfo, cfg: &OracleConfig, now: i64) -> Result<()
 /// Points `market` at another oracle account (`oracle_kind`, `feed_id`). The last valid
 /// observation stays (it prices the same asset).
 pub fn set_market_oracle(ctx: Context<SetMarketOracle>, oracle_kind: u8, feed_id: [u8; 32]) -> Result<()> {
-    let a = &ctx.accounts;
-    let mut m = a.market.load_mut()?;
-    require!(!m.is_settled(), FulcrumError::MarketSettled);
-    let cfg = OracleConfig { kind: oracle_kind, key: a.oracle.key(), feed_id, ..m.oracle_config() };
-    check_new_oracle(&a.oracle.to_account_info(), &cfg, Clock::get()?.unix_timestamp)?;
-    m.oracle = cfg.key;
-    m.oracle_kind = oracle_kind;
-    m.feed_id = feed_id;
+    let accounts = &ctx.accounts;
+    let mut market = accounts.market.load_mut()?;
+    require!(!market.is_settled(), FulcrumError::MarketSettled);
+    let cfg = OracleConfig { kind: oracle_kind, key: accounts.oracle.key(), feed_id, ..market.oracle_config() };
+    check_new_oracle(&accounts.oracle.to_account_info(), &cfg, Clock::get()?.unix_timestamp)?;
+    market.oracle = cfg.key;
+    market.oracle_kind = oracle_kind;
+    market.feed_id = feed_id;
     Ok(())
 }
 
@@ -58,15 +58,15 @@ pub fn set_bank_oracle(
     feed_id: [u8; 32],
     liquidation_max_age: u32,
 ) -> Result<()> {
-    let a = &ctx.accounts;
-    let mut b = a.bank.load_mut()?;
-    require!(b.index != CollateralBank::QUOTE_INDEX, FulcrumError::QuoteBankHasNoOracle);
+    let accounts = &ctx.accounts;
+    let mut bank = accounts.bank.load_mut()?;
+    require!(bank.index != CollateralBank::QUOTE_INDEX, FulcrumError::QuoteBankHasNoOracle);
     require!(liquidation_max_age <= CollateralBank::MAX_LIQUIDATION_AGE, FulcrumError::InvalidParameter);
-    let cfg = OracleConfig { kind: oracle_kind, key: a.oracle.key(), feed_id, ..b.oracle_config() };
-    check_new_oracle(&a.oracle.to_account_info(), &cfg, Clock::get()?.unix_timestamp)?;
-    b.oracle = cfg.key;
-    b.oracle_kind = oracle_kind;
-    b.feed_id = feed_id;
-    b.liquidation_max_age = liquidation_max_age;
+    let cfg = OracleConfig { kind: oracle_kind, key: accounts.oracle.key(), feed_id, ..bank.oracle_config() };
+    check_new_oracle(&accounts.oracle.to_account_info(), &cfg, Clock::get()?.unix_timestamp)?;
+    bank.oracle = cfg.key;
+    bank.oracle_kind = oracle_kind;
+    bank.feed_id = feed_id;
+    bank.liquidation_max_age = liquidation_max_age;
     Ok(())
 }

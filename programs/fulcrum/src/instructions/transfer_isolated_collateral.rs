@@ -17,22 +17,34 @@ pub struct TransferIsolatedCollateral<'info> {
     pub market: AccountLoader<'info, PerpMarket>,
 }
 
+impl TransferIsolatedCollateral<'_> {
+    /// The access checks that belong to these accounts, on them as loaded: the trader may act
+    /// for the account (`NotAccountOwner`), and moving collateral out needs trading unpaused
+    /// (`Paused`; adding collateral only lowers the position's risk).
+    pub fn validate(&self, exchange: &Exchange, acct: &MarginAccount, amount: i64) -> Result<()> {
+        require!(amount > 0 || !exchange.is_paused(pause::TRADING), FulcrumError::Paused);
+        require!(acct.can_trade(&self.trader.key()), FulcrumError::NotAccountOwner);
+        Ok(())
+    }
+}
+
 /// Moves quote between the account's balance and its isolated position in `market`. A positive
 /// `amount` moves it in, opening the isolated slot if the account has none in this market (the
 /// rest of the account must stay at initial margin); a negative one moves it back out (the
 /// position must stay at initial margin; an empty closed slot is freed). A market holding a
 /// cross position cannot take isolated collateral. A trading pause refuses only moving it out.
 /// Remaining accounts: the margin check's, for the account after.
-pub fn handler<'info>(ctx: Context<'info, TransferIsolatedCollateral<'info>>, amount: i64) -> Result<()> {
+pub fn transfer_isolated_collateral<'info>(
+    ctx: Context<'info, TransferIsolatedCollateral<'info>>,
+    amount: i64,
+) -> Result<()> {
     require!(amount != 0, FulcrumError::ZeroAmount);
-    let a = &ctx.accounts;
-    let exchange = a.exchange.load()?;
-    // Adding collateral only lowers the position's risk: a trading pause does not stop it.
-    require!(amount > 0 || !exchange.is_paused(pause::TRADING), FulcrumError::Paused);
-    let key = a.margin_account.key();
-    let mut acct = a.margin_account.load_mut()?;
-    require!(acct.can_trade(&a.trader.key()), FulcrumError::NotAccountOwner);
-    let market_index = a.market.load()?.index;
+    let accounts = &ctx.accounts;
+    let exchange = accounts.exchange.load()?;
+    let key = accounts.margin_account.key();
+    let mut acct = accounts.margin_account.load_mut()?;
+    accounts.validate(&exchange, &acct, amount)?;
+    let market_index = accounts.market.load()?.index;
     let abs = amount.checked_abs().overflow()?;
 
     let slot_i = if amount > 0 {
@@ -62,7 +74,7 @@ pub fn handler<'info>(ctx: Context<'info, TransferIsolatedCollateral<'info>>, am
     // Quote moving within the account: priced as an exit (see `oracle::Pricing::Exit`).
     let inputs = load_health_inputs_with(
         &acct,
-        &a.exchange.key(),
+        &accounts.exchange.key(),
         exchange.quote_decimals,
         ctx.remaining_accounts,
         now,

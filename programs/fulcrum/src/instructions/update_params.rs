@@ -18,9 +18,9 @@ pub struct UpdateExchange<'info> {
 
 pub fn update_exchange_params(ctx: Context<UpdateExchange>, params: ExchangeParams) -> Result<()> {
     params.validate()?;
-    let mut e = ctx.accounts.exchange.load_mut()?;
-    params.fits_listed(&e)?;
-    params.apply(&mut e);
+    let mut exchange = ctx.accounts.exchange.load_mut()?;
+    params.fits_listed(&exchange)?;
+    params.apply(&mut exchange);
     Ok(())
 }
 
@@ -44,13 +44,13 @@ pub struct UpdateBank<'info> {
 
 pub fn update_bank_params(ctx: Context<UpdateBank>, params: BankParams) -> Result<()> {
     params.validate()?;
-    let mut b = ctx.accounts.bank.load_mut()?;
-    if b.index == CollateralBank::QUOTE_INDEX {
+    let mut bank = ctx.accounts.bank.load_mut()?;
+    if bank.index == CollateralBank::QUOTE_INDEX {
         // The quote is the unit of account: only its cap is a parameter.
-        b.deposit_cap = params.deposit_cap;
+        bank.deposit_cap = params.deposit_cap;
     } else {
         admit_bank_weight(&mut *ctx.accounts.exchange.load_mut()?, params.maint_asset_weight)?;
-        params.apply(&mut b);
+        params.apply(&mut bank);
     }
     Ok(())
 }
@@ -67,29 +67,20 @@ pub struct UpdateMarket<'info> {
 
 pub fn update_market_params(ctx: Context<UpdateMarket>, params: MarketParams) -> Result<()> {
     params.validate()?;
-    let mut e = ctx.accounts.exchange.load_mut()?;
-    let mut m = ctx.accounts.market.load_mut()?;
-    admit_market_ratio(&mut e, params.maint_margin_ratio)?;
-    admit_pnl_factor(&mut e, m.max_pnl_factor, params.max_pnl_factor)?;
-    m.apply_params(&params);
+    let mut exchange = ctx.accounts.exchange.load_mut()?;
+    let mut market = ctx.accounts.market.load_mut()?;
+    admit_market_ratio(&mut exchange, params.maint_margin_ratio)?;
+    admit_pnl_factor(&mut exchange, market.max_pnl_factor, params.max_pnl_factor)?;
+    market.apply_params(&params);
     Ok(())
 }
 
 /// Pauses trading and/or liquidations of one market ([`pause::TRADING`], [`pause::LIQUIDATIONS`]).
 pub fn set_market_paused(ctx: Context<UpdateMarket>, flags: u8) -> Result<()> {
     require!(flags & !(pause::TRADING | pause::LIQUIDATIONS) == 0, FulcrumError::InvalidParameter);
-    let mut m = ctx.accounts.market.load_mut()?;
-    require!(!m.is_settled(), FulcrumError::MarketSettled);
-    m.paused = flags;
-    crate::emit_event!(crate::events::MarketStateEvent {
-        market_index: m.index,
-        variance: m.variance,
-        effective_init_ratio: m.effective_init_ratio,
-        effective_maint_ratio: m.effective_maint_ratio,
-        funding_rate: m.funding_rate,
-        reduce_only_until: m.reduce_only_until,
-        paused: m.paused,
-        borrow_rate: m.borrow_rate,
-    });
+    let mut market = ctx.accounts.market.load_mut()?;
+    require!(!market.is_settled(), FulcrumError::MarketSettled);
+    market.paused = flags;
+    crate::emit_event!(crate::events::MarketStateEvent::of(&market));
     Ok(())
 }

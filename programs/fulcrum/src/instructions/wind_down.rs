@@ -4,7 +4,7 @@
 use anchor_lang::prelude::*;
 use fulcrum_risk::{apply_fill, PerpMarketRisk, Price};
 
-use crate::error::{FulcrumError, MathResultExt, OptionExt};
+use crate::error::{Cast, FulcrumError, MathResultExt, OptionExt};
 use crate::events::BankruptcyEvent;
 use crate::instructions::UpdateMarket;
 use crate::state::*;
@@ -15,29 +15,32 @@ use crate::state::*;
 /// open interest left. A settled market has trading and liquidations paused for good.
 pub fn set_market_status(ctx: Context<UpdateMarket>, status: u8, settlement_price: u64) -> Result<()> {
     use market_status::*;
-    let mut m = ctx.accounts.market.load_mut()?;
-    match (m.status, status) {
+    let mut market = ctx.accounts.market.load_mut()?;
+    match (market.status, status) {
         (ACTIVE, WINDING_DOWN) | (WINDING_DOWN, ACTIVE) => {}
         (WINDING_DOWN, SETTLED) => {
             let now = Clock::get()?.unix_timestamp;
             let price = if settlement_price > 0 {
                 settlement_price
             } else {
-                let (p, published) = m.last_valid().ok_or(FulcrumError::OracleStale)?;
-                require!(now.saturating_sub(published) <= i64::from(m.liquidation_max_age), FulcrumError::OracleStale);
+                let (p, published) = market.last_valid().ok_or(FulcrumError::OracleStale)?;
+                require!(
+                    now.saturating_sub(published) <= i64::from(market.liquidation_max_age),
+                    FulcrumError::OracleStale
+                );
                 p.oracle
             };
-            m.settlement_price = price;
-            m.paused = pause::TRADING | pause::LIQUIDATIONS;
-            m.funding_rate = 0;
-            m.borrow_rate = 0;
+            market.settlement_price = price;
+            market.paused = pause::TRADING | pause::LIQUIDATIONS;
+            market.funding_rate = 0;
+            market.borrow_rate = 0;
         }
         (SETTLED, CLOSED) => {
-            require!(m.long_base == 0 && m.short_base == 0, FulcrumError::MarketHasOpenInterest);
+            require!(market.long_base == 0 && market.short_base == 0, FulcrumError::MarketHasOpenInterest);
         }
         _ => return err!(FulcrumError::InvalidMarketStatus),
     }
-    m.status = status;
+    market.status = status;
     Ok(())
 }
 
@@ -58,26 +61,25 @@ pub struct SettlePosition<'info> {
 /// collateral goes back to the account's quote balance; a deficit is covered by the insurance
 /// fund, then the pool, as an isolated liquidation's is.
 pub fn settle_position(ctx: Context<SettlePosition>) -> Result<()> {
-    let a = &ctx.accounts;
-    let key = a.margin_account.key();
-    let mut m = a.market.load_mut()?;
-    require!(m.is_settled(), FulcrumError::MarketNotSettled);
-    let mut acct = a.margin_account.load_mut()?;
-    let i = acct.find_perp(m.index).ok_or(FulcrumError::NoPositionToSettle)?;
+    let accounts = &ctx.accounts;
+    let key = accounts.margin_account.key();
+    let mut market = accounts.market.load_mut()?;
+    require!(market.is_settled(), FulcrumError::MarketNotSettled);
+    let mut acct = accounts.margin_account.load_mut()?;
+    let i = acct.find_perp(market.index).ok_or(FulcrumError::NoPositionToSettle)?;
     let old = acct.perps[i].position();
-    let mut pool = a.pool.load_mut()?;
+    let mut pool = accounts.pool.load_mut()?;
     let mut realized = 0i64;
     if old.base != 0 {
-        let price = m.settlement_price;
+        let price = market.settlement_price;
         // A gain is paid through the market's PnL cap on the pool's cash now.
-        let uncapped = m.risk(Price::flat(price));
-        let risk = PerpMarketRisk { pnl_haircut: m.pnl_haircut_at(price, pool.balance).math()?, ..uncapped };
+        let uncapped = market.risk(Price::flat(price));
+        let risk = PerpMarketRisk { pnl_haircut: market.pnl_haircut_at(price, pool.balance).math()?, ..uncapped };
         let fill = apply_fill(&old, &risk, -old.base, price, 0).math()?;
         let full = apply_fill(&old, &uncapped, -old.base, price, 0).math()?;
-        m.record_withheld(full.realized_pnl, fill.realized_pnl);
-        m.update_open_interest(&old, &fill.position).overflow()?;
-        pool.balance = u64::try_from(i128::from(pool.balance) - i128::from(fill.realized_pnl))
-            .map_err(|_| FulcrumError::InsufficientPoolLiquidity)?;
+        market.record_withheld(full.realized_pnl, fill.realized_pnl);
+        market.update_open_interest(&old, &fill.position).overflow()?;
+        pool.pay_pnl(fill.realized_pnl).ok_or(FulcrumError::InsufficientPoolLiquidity)?;
         acct.perps[i].set_position(&fill.position);
         realized = fill.realized_pnl;
     }
@@ -89,7 +91,7 @@ pub fn settle_position(ctx: Context<SettlePosition>) -> Result<()> {
         // The isolated position's loss exceeds its collateral: the fund, then the pool.
         let debt = back.unsigned_abs();
         let r = pool.cover_bad_debt(debt).overflow()?;
-        slot.isolated_collateral = -i64::try_from(r.uncovered).map_err(|_| FulcrumError::MathOverflow)?;
+        slot.isolated_collateral = -r.uncovered.cast::<i64>()?;
         back = 0;
         crate::emit_event!(BankruptcyEvent {
             margin_account: key,

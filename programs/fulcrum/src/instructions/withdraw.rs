@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::error::{FulcrumError, OptionExt};
+use crate::error::{Cast, FulcrumError, OptionExt};
 use crate::events::WithdrawEvent;
 use crate::health::{load_health_inputs_with, observe};
 use crate::oracle::Pricing;
@@ -30,16 +30,16 @@ pub struct Withdraw<'info> {
 /// Withdraws `amount` of the bank's mint to the owner's token account. Quote may not go below
 /// zero (no borrowing); the account must meet initial margin afterwards. Remaining accounts:
 /// the margin check's, for the account after the withdrawal.
-pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Result<()> {
+pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Result<()> {
     require!(amount > 0, FulcrumError::ZeroAmount);
-    let a = &ctx.accounts;
-    let exchange = a.exchange.load()?;
+    let accounts = &ctx.accounts;
+    let exchange = accounts.exchange.load()?;
     require!(!exchange.is_paused(pause::WITHDRAWALS), FulcrumError::Paused);
-    let mut acct = a.margin_account.load_mut()?;
+    let mut acct = accounts.margin_account.load_mut()?;
     let bank_index = {
-        let mut bank = a.bank.load_mut()?;
+        let mut bank = accounts.bank.load_mut()?;
         if bank.index == CollateralBank::QUOTE_INDEX {
-            let sub = i64::try_from(amount).map_err(|_| FulcrumError::MathOverflow)?;
+            let sub = amount.cast::<i64>()?;
             require!(acct.quote_balance >= sub, FulcrumError::InsufficientBalance);
             acct.quote_balance -= sub;
             // What the vault holds for accounts as of the last deposit (the cap reads the vault).
@@ -59,7 +59,7 @@ pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Resu
     let pricing = if bank_index == CollateralBank::QUOTE_INDEX { Pricing::Exit } else { Pricing::Strict };
     let inputs = load_health_inputs_with(
         &acct,
-        &a.exchange.key(),
+        &accounts.exchange.key(),
         exchange.quote_decimals,
         ctx.remaining_accounts,
         now,
@@ -67,21 +67,21 @@ pub fn handler<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Resu
     )?;
     let health = inputs.main_health(acct.quote_balance, &exchange)?;
     require!(health.init.is_met(), FulcrumError::WithdrawalExceedsInitialMargin);
-    observe(&mut acct, &a.margin_account.key(), &health, &exchange, Clock::get()?.slot)?;
+    observe(&mut acct, &accounts.margin_account.key(), &health, &exchange, Clock::get()?.slot)?;
     let seeds = ExchangeSeeds::of(&exchange);
     drop(acct);
     drop(exchange);
     transfer_out(
-        &a.token_program.to_account_info(),
-        &a.vault.to_account_info(),
-        &a.destination.to_account_info(),
-        &a.exchange.to_account_info(),
+        &accounts.token_program.to_account_info(),
+        &accounts.vault.to_account_info(),
+        &accounts.destination.to_account_info(),
+        &accounts.exchange.to_account_info(),
         &seeds,
         amount,
     )?;
     crate::emit_event!(WithdrawEvent {
-        margin_account: a.margin_account.key(),
-        owner: a.owner.key(),
+        margin_account: accounts.margin_account.key(),
+        owner: accounts.owner.key(),
         bank_index,
         amount,
         free_collateral: i64::try_from(health.init.free_collateral()).unwrap_or(i64::MAX),

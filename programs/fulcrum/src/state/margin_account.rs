@@ -191,6 +191,19 @@ impl MarginAccount {
         self.active_perps().iter().position(|s| s.market_index == market_index)
     }
 
+    /// Settles a fill of perp slot `i`: its realised PnL less `fee` into the position's backing
+    /// (the slot's isolated collateral, or the quote balance), the position after it, and the
+    /// slot's running realised PnL (reset once the position is closed). `None` on overflow.
+    pub fn settle_fill(&mut self, i: usize, position: &PerpPosition, realized_pnl: i64, fee: i64) -> Option<()> {
+        let backing =
+            if self.perps[i].is_isolated() { &mut self.perps[i].isolated_collateral } else { &mut self.quote_balance };
+        *backing = backing.checked_add(realized_pnl)?.checked_sub(fee)?;
+        let slot = &mut self.perps[i];
+        slot.set_position(position);
+        slot.realized_pnl = if position.base == 0 { 0 } else { slot.realized_pnl.checked_add(realized_pnl)? };
+        Some(())
+    }
+
     /// Frees perp slot `i` if its position is closed.
     pub fn compact_perp(&mut self, i: usize) {
         let n = usize::from(self.num_perps);

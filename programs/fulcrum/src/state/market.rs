@@ -290,6 +290,12 @@ impl PerpMarket {
         }
     }
 
+    /// Whether the market has `flag` ([`crate::state::pause`]: trading, liquidations) paused, as
+    /// [`crate::state::Exchange::is_paused`] for the exchange.
+    pub fn is_paused(&self, flag: u8) -> bool {
+        self.paused & flag != 0
+    }
+
     /// Settled or closed: priced at the settlement price, its oracle no longer read.
     pub fn is_settled(&self) -> bool {
         self.status >= market_status::SETTLED

@@ -86,6 +86,13 @@ impl LiquidityPool {
         was
     }
 
+    /// Pays a trader's realised PnL out of the pool's cash (a loss, negative, is paid in): `None`
+    /// when the cash cannot pay the gain.
+    pub fn pay_pnl(&mut self, trader_pnl: i64) -> Option<()> {
+        self.balance = u64::try_from(i128::from(self.balance) - i128::from(trader_pnl)).ok()?;
+        Some(())
+    }
+
     /// Covers `debt` of a bankrupt account or isolated position: the insurance fund first, then
     /// the pool (socialised to LPs); what neither holds stays uncovered.
     pub fn cover_bad_debt(&mut self, debt: u64) -> Option<fulcrum_risk::BankruptcyResolution> {
