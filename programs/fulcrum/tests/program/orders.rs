@@ -91,6 +91,36 @@ async fn a_take_profit_closes_the_whole_position_at_the_first_price_past_it() {
     h.assert_conservation().await;
 }
 
+/// "Attach SL/TP when opening": the trade and both orders in one transaction. The take-profit
+/// closes the position; the stop, left with nothing to reduce, is cancelled when a keeper
+/// executes it (no one-cancels-other: the keeper is paid either way).
+#[tokio::test]
+async fn opening_with_a_stop_loss_and_a_take_profit_in_one_transaction() {
+    let mut h = Harness::new().await;
+    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
+    let _lp = h.seed_pool(100_000 * USDC).await;
+    let t = h.trader(1_000 * USDC).await;
+    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
+    let keeper = h.stranger().await;
+    let trade = h.trade_ix(&t, 0, Side::Buy, 10 * SOL, None, false).await;
+    let sl = place_ix(&h, &t, 0, whole(OrderKind::StopLoss, Side::Sell, usd(95)));
+    let tp = place_ix(&h, &t, 0, whole(OrderKind::TakeProfit, Side::Sell, usd(110)));
+    h.send(&[create_book_ix(&h, &t), trade, sl, tp], &[&t.kp]).await.unwrap();
+    assert_eq!(position(&h.margin(&t.account).await), 10 * SOL as i64);
+    assert_eq!(book(&mut h, &t.account).await.open_count, 2);
+    next_price(&mut h, 111).await;
+    execute(&mut h, &keeper, &t.account, 2).await.unwrap();
+    assert_eq!(position(&h.margin(&t.account).await), 0);
+    assert_error(execute(&mut h, &keeper, &t.account, 1).await, FulcrumError::OrderNotTriggered);
+    assert_eq!(book(&mut h, &t.account).await.open_count, 1, "the stop waits for its trigger");
+    next_price(&mut h, 94).await;
+    let logs = execute_logged(&mut h, &keeper, &t.account, 1).await.unwrap();
+    assert_eq!(events::<OrderCancelled>(&logs)[0].reason, cancel_reason::REDUCE_ONLY);
+    assert_eq!(book(&mut h, &t.account).await.open_count, 0);
+    assert_escrow(&mut h, &t.account).await;
+    h.assert_conservation().await;
+}
+
 #[tokio::test]
 async fn a_short_stop_loss_fires_above_its_trigger() {
     let (mut h, t, keeper) = setup().await;
