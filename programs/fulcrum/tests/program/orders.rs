@@ -24,12 +24,18 @@ fn usd(dollars: i64) -> u64 {
 /// SOL-PERP at $100, a 100,000 USDC pool, a trader with 1,000 USDC deposited and an order book,
 /// and a keeper who is nobody in particular.
 async fn setup() -> (Harness, Trader, Keypair) {
+    let (mut h, t, keeper) = setup_without_book().await;
+    create_book(&mut h, &t).await;
+    (h, t, keeper)
+}
+
+/// As [`setup`], the trader without an order book yet.
+async fn setup_without_book() -> (Harness, Trader, Keypair) {
     let mut h = Harness::new().await;
     h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
     let _lp = h.seed_pool(100_000 * USDC).await;
     let t = h.trader(1_000 * USDC).await;
     h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
-    create_book(&mut h, &t).await;
     let keeper = h.stranger().await;
     (h, t, keeper)
 }
@@ -96,12 +102,7 @@ async fn a_take_profit_closes_the_whole_position_at_the_first_price_past_it() {
 /// executes it (no one-cancels-other: the keeper is paid either way).
 #[tokio::test]
 async fn opening_with_a_stop_loss_and_a_take_profit_in_one_transaction() {
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    let _lp = h.seed_pool(100_000 * USDC).await;
-    let t = h.trader(1_000 * USDC).await;
-    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
-    let keeper = h.stranger().await;
+    let (mut h, t, keeper) = setup_without_book().await;
     let trade = h.trade_ix(&t, 0, Side::Buy, 10 * SOL, None, false).await;
     let sl = place_ix(&h, &t, 0, whole(OrderKind::StopLoss, Side::Sell, usd(95)));
     let tp = place_ix(&h, &t, 0, whole(OrderKind::TakeProfit, Side::Sell, usd(110)));
