@@ -171,6 +171,22 @@ async fn a_delayed_market_order_refuses_the_price_current_at_placement_and_fills
 }
 
 #[tokio::test]
+async fn a_delayed_market_order_past_its_slippage_bound_is_cancelled_and_nothing_trades() {
+    let (mut h, t, keeper) = setup().await;
+    let p = OrderParams { limit_price: usd(101), ..order(OrderKind::Market, Side::Buy, SOL, 0) };
+    let id = place(&mut h, &t, 0, p).await.unwrap();
+    next_price(&mut h, 102).await;
+    let keys = [t.account, h.markets[0].key, h.pool];
+    let before = h.snapshot(&keys).await;
+    let logs = execute_logged(&mut h, &keeper, &t.account, id).await.unwrap();
+    let c = events::<OrderCancelled>(&logs);
+    assert_eq!((c.len(), c[0].reason), (1, cancel_reason::SLIPPAGE), "{logs:#?}");
+    assert!(events::<TradeEvent>(&logs).is_empty());
+    assert_eq!(h.snapshot(&keys).await, before, "the observation and the fill are put back");
+    assert_escrow(&mut h, &t.account).await;
+}
+
+#[tokio::test]
 async fn orders_expire_and_anyone_cleans_them_up_for_the_fee() {
     let (mut h, t, keeper) = setup().await;
     let now = h.now().await;
