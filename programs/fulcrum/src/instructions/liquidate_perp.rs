@@ -33,6 +33,10 @@ pub struct LiquidatePerp<'info> {
     #[account(mut, has_one = exchange @ FulcrumError::WrongExchange)]
     pub pool: AccountLoader<'info, LiquidityPool>,
     pub token_program: Program<'info, Token>,
+    /// Optional: the account's order book; its risk-increasing orders are cancelled, their
+    /// fees to the liquidator (then writable).
+    #[account(mut, has_one = margin_account @ FulcrumError::WrongOrderBook)]
+    pub order_book: Option<AccountLoader<'info, OrderBook>>,
 }
 
 /// Permissionless: closes part of a position against the pool at the oracle price, just enough
@@ -105,6 +109,7 @@ pub fn liquidate_perp<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Resul
     if let Some(event) = bankruptcy {
         crate::emit_event!(event);
     }
+    super::orders::cancel_on_liquidation(accounts.order_book.as_ref(), &accounts.liquidator.to_account_info())?;
     Ok(())
 }
 
