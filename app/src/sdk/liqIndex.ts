@@ -349,6 +349,8 @@ export class LiquidationIndex {
   private state: ExchangeState;
   private prices: PriceBook;
   private ctx: RiskContext;
+  /** The correlations the portfolio units were built with (the state may be updated in place). */
+  private corr: ExchangeState["correlations"];
   private readonly accts = new Map<string, Acct>();
   private readonly liq = new AcctList();
   private readonly units: (Unit | undefined)[] = [];
@@ -366,6 +368,7 @@ export class LiquidationIndex {
     this.state = state;
     this.prices = new Map(prices);
     this.ctx = riskContext(state, this.prices);
+    this.corr = state.correlations;
     this.syncDims();
   }
 
@@ -463,7 +466,8 @@ export class LiquidationIndex {
   setState(state: ExchangeState, prices?: PriceBook): void {
     if (prices) for (const [k, p] of prices) this.prices.set(k, p);
     const old = this.ctx;
-    const oldCorr = this.state.correlations;
+    const oldCorr = this.corr;
+    this.corr = state.correlations;
     this.state = state;
     this.ctx = riskContext(state, this.prices);
     const before = new Map<Dim, number>();
