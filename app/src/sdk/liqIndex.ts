@@ -71,40 +71,38 @@ const BUCKET_W = 0.0005;
 /** Buckets each side of the reference price: ×/÷ 10⁴ (past it, one overflow bucket each side). */
 const HALF = Math.ceil(Math.log(1e4) / BUCKET_W);
 
-/** A run of (key, unit id, generation) in growable typed arrays. */
+/** A run of (key, unit id, generation) triples in one growable array (one cache line per entry touched). */
 class Bucket {
-  keys = new Float64Array(8);
-  ids = new Int32Array(8);
-  gens = new Float64Array(8);
+  e = new Float64Array(24);
   n = 0;
 
   push(k: number, id: number, gen: number): void {
-    if (this.n === this.keys.length) {
-      const size = this.n * 2;
-      const keys = new Float64Array(size);
-      keys.set(this.keys);
-      const ids = new Int32Array(size);
-      ids.set(this.ids);
-      const gens = new Float64Array(size);
-      gens.set(this.gens);
-      [this.keys, this.ids, this.gens] = [keys, ids, gens];
+    let at = 3 * this.n;
+    if (at === this.e.length) {
+      const e = new Float64Array(at * 2);
+      e.set(this.e);
+      this.e = e;
     }
-    this.keys[this.n] = k;
-    this.ids[this.n] = id;
-    this.gens[this.n++] = gen;
+    const e = this.e;
+    e[at++] = k;
+    e[at++] = id;
+    e[at] = gen;
+    this.n++;
   }
 
   /** Keeps the entries `keep` accepts (in place), handing the others to `f` when given. */
   filter(keep: (k: number, id: number, gen: number) => boolean, f?: (id: number, gen: number) => void): void {
+    const e = this.e;
     let j = 0;
     for (let i = 0; i < this.n; i++) {
-      const k = this.keys[i]!;
-      const id = this.ids[i]!;
-      const gen = this.gens[i]!;
+      const k = e[3 * i]!;
+      const id = e[3 * i + 1]!;
+      const gen = e[3 * i + 2]!;
       if (keep(k, id, gen)) {
-        this.keys[j] = k;
-        this.ids[j] = id;
-        this.gens[j++] = gen;
+        e[3 * j] = k;
+        e[3 * j + 1] = id;
+        e[3 * j + 2] = gen;
+        j++;
       } else f?.(id, gen);
     }
     this.n = j;
@@ -168,9 +166,10 @@ class KeyBuckets {
     for (let i = from; i <= to; i++) {
       const b = this.buckets[i];
       if (!b) continue;
+      const e = b.e;
       for (let j = 0; j < b.n; j++) {
-        const k = b.keys[j]!;
-        if (this.down ? k > p : k < p) f(b.ids[j]!, b.gens[j]!);
+        const k = e[3 * j]!;
+        if (this.down ? k > p : k < p) f(e[3 * j + 1]!, e[3 * j + 2]!);
       }
     }
   }
@@ -192,10 +191,10 @@ class KeyBuckets {
   private take(i: number, f: (id: number, gen: number) => void): void {
     const b = this.buckets[i];
     if (!b || b.n === 0) return;
-    const { ids, gens, n } = b;
+    const { e, n } = b;
     b.n = 0;
     this.total -= n;
-    for (let j = 0; j < n; j++) f(ids[j]!, gens[j]!);
+    for (let j = 0; j < n; j++) f(e[3 * j + 1]!, e[3 * j + 2]!);
   }
 
   private shrink(b: Bucket, run: () => void): void {
@@ -284,6 +283,9 @@ const MET = 1;
 const LINEAR = 2;
 /** A portfolio unit with a floating-point filter (no binding PnL cap). */
 const NETTED = 4;
+/** Numbers per unit in `UnitStore.s`, and their places. */
+const U_STRIDE = 8;
+const [U_GEN, U_FLAGS, U_C0, U_ERR, U_OFF, U_ND, U_MARKET] = [0, 1, 2, 3, 4, 5, 6] as const;
 /** Numbers per dimension of a unit: slope or Lipschitz bound, direction, cap limit, equity slope, risk slope, asset. */
 const STRIDE = 6;
 
@@ -296,14 +298,11 @@ const STRIDE = 6;
  * the slot arrays: the dimension's index and {@link STRIDE} numbers.
  */
 class UnitStore {
-  gen = new Float64Array(1024);
-  flags = new Uint8Array(1024);
-  c0 = new Float64Array(1024);
-  err = new Float64Array(1024);
-  off = new Int32Array(1024);
-  nd = new Uint8Array(1024);
-  /** −1: the collateral-backed part; otherwise the market of an isolated position. */
-  market = new Int16Array(1024);
+  /**
+   * Per unit, {@link U_STRIDE} numbers: generation, flags, c0, err, slot offset, dimension
+   * count, market (−1: the collateral-backed part; otherwise the isolated position's market).
+   */
+  s = new Float64Array(1024 * U_STRIDE);
   readonly acct: (Acct | null)[] = [];
   readonly model: (risk.PortfolioModel | null)[] = [];
   /** Per slot: dimension index; and STRIDE numbers. */
@@ -316,7 +315,7 @@ class UnitStore {
 
   alloc(acct: Acct, nd: number): number {
     const id = this.freeIds.pop() ?? this.count++;
-    if (id >= this.gen.length) this.growUnits();
+    if ((id + 1) * U_STRIDE > this.s.length) this.growUnits();
     const spare = this.freeSlots.get(nd);
     let off = spare?.pop();
     if (off === undefined) {
@@ -324,22 +323,22 @@ class UnitStore {
       this.top += nd;
       if (this.top > this.dim.length) this.growSlots();
     }
-    this.off[id] = off;
-    this.nd[id] = nd;
+    this.s[id * U_STRIDE + U_OFF] = off;
+    this.s[id * U_STRIDE + U_ND] = nd;
     this.acct[id] = acct;
     this.model[id] = null;
-    this.gen[id] = 0;
+    this.s[id * U_STRIDE + U_GEN] = 0;
     return id;
   }
 
   release(id: number): void {
-    const nd = this.nd[id]!;
+    const nd = this.s[id * U_STRIDE + U_ND]!;
     let list = this.freeSlots.get(nd);
     if (!list) this.freeSlots.set(nd, (list = []));
-    list.push(this.off[id]!);
+    list.push(this.s[id * U_STRIDE + U_OFF]!);
     this.acct[id] = null;
     this.model[id] = null;
-    this.gen[id] = -1;
+    this.s[id * U_STRIDE + U_GEN] = -1;
     this.freeIds.push(id);
   }
 
@@ -349,18 +348,9 @@ class UnitStore {
   }
 
   private growUnits(): void {
-    const grow = <T extends Float64Array | Uint8Array | Int32Array | Int16Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(a.length * 2);
-      b.set(a);
-      return b;
-    };
-    this.gen = grow(this.gen);
-    this.flags = grow(this.flags);
-    this.c0 = grow(this.c0);
-    this.err = grow(this.err);
-    this.off = grow(this.off);
-    this.nd = grow(this.nd);
-    this.market = grow(this.market);
+    const s = new Float64Array(this.s.length * 2);
+    s.set(this.s);
+    this.s = s;
   }
 
   private growSlots(): void {
@@ -624,10 +614,10 @@ export class LiquidationIndex {
     const candidates = new Set<number>();
     if (allHolders) {
       const idx = new Set(dims.map((x) => x.idx));
-      for (const id of U.ids()) if (U.flags[id]! & MET && this.holds(id, idx)) candidates.add(id);
+      for (const id of U.ids()) if (U.s[id * U_STRIDE + U_FLAGS]! & MET && this.holds(id, idx)) candidates.add(id);
     } else {
       const collect = (id: number, gen: number): void => {
-        if (U.gen[id] === gen && U.flags[id]! & MET) candidates.add(id);
+        if (U.s[id * U_STRIDE + U_GEN] === gen && U.s[id * U_STRIDE + U_FLAGS]! & MET) candidates.add(id);
       };
       for (const x of dims) {
         if (shocked < x.p) x.down.visit(Number(shocked), collect);
@@ -658,7 +648,7 @@ export class LiquidationIndex {
     for (const id of U.ids()) {
       if (!this.holds(id, only)) continue;
       const a = U.acct[id]!;
-      const market = U.market[id]!;
+      const market = U.s[id * U_STRIDE + U_MARKET]!;
       try {
         const parts = marginParts(a.view, this.ctx);
         const iso = market >= 0 ? parts.isolated.find((x) => x.marketIndex === market) : null;
@@ -692,8 +682,8 @@ export class LiquidationIndex {
   /** Whether unit `id` has a dimension in `idx`. */
   private holds(id: number, idx: Set<number>): boolean {
     const U = this.u;
-    const off = U.off[id]!;
-    for (let k = 0; k < U.nd[id]!; k++) if (idx.has(U.dim[off + k]!)) return true;
+    const off = U.s[id * U_STRIDE + U_OFF]!;
+    for (let k = 0; k < U.s[id * U_STRIDE + U_ND]!; k++) if (idx.has(U.dim[off + k]!)) return true;
     return false;
   }
 
@@ -752,8 +742,8 @@ export class LiquidationIndex {
   private readonly take = (id: number, gen: number): void => {
     this.stats.popped++;
     const U = this.u;
-    if (U.gen[id] !== gen) return;
-    U.gen[id] = -1; // popped once: its other keys are stale from here on
+    if (U.s[id * U_STRIDE + U_GEN] !== gen) return;
+    U.s[id * U_STRIDE + U_GEN] = -1; // popped once: its other keys are stale from here on
     if (this.hits === this.hit.length) {
       const grown = new Int32Array(this.hit.length * 2);
       grown.set(this.hit);
@@ -777,7 +767,7 @@ export class LiquidationIndex {
     }
   }
 
-  private readonly live = (id: number, gen: number): boolean => this.u.gen[id] === gen;
+  private readonly live = (id: number, gen: number): boolean => this.u.s[id * U_STRIDE + U_GEN] === gen;
 
   private rebuildHolders(markets: Set<number>, banks: Set<number>): void {
     if (markets.size === 0 && banks.size === 0) return;
@@ -845,7 +835,7 @@ export class LiquidationIndex {
     const portfolio = model.mode === risk.MarginMode.Portfolio ? model : null;
     let linear = !portfolio;
     let netted = !!portfolio;
-    const off = U.off[id]!;
+    const off = U.s[id * U_STRIDE + U_OFF]!;
     const f = U.f;
     let c0 = risk.quoteValue(ra.quoteBalance, ra.params, MAINT);
     ra.collateral.forEach((c, i) => {
@@ -902,11 +892,11 @@ export class LiquidationIndex {
         f[(off + nc + j) * STRIDE] = (Math.abs(Number(e.position.base)) / SCALE) * (1 + ratio);
       });
     }
-    U.c0[id] = Number(c0);
-    U.err[id] = 2 + nc + 2 * ra.perps.length;
-    U.market[id] = market;
+    U.s[id * U_STRIDE + U_C0] = Number(c0);
+    U.s[id * U_STRIDE + U_ERR] = 2 + nc + 2 * ra.perps.length;
+    U.s[id * U_STRIDE + U_MARKET] = market;
     U.model[id] = portfolio;
-    U.flags[id] = MET | (linear ? LINEAR : 0) | (netted ? NETTED : 0);
+    U.s[id * U_STRIDE + U_FLAGS] = MET | (linear ? LINEAR : 0) | (netted ? NETTED : 0);
     this.check(id);
   }
 
@@ -916,9 +906,9 @@ export class LiquidationIndex {
     const U = this.u;
     const h = this.healthAt(id, this.ctx, this.dimX);
     const met = h >= 0;
-    const flags = U.flags[id]!;
+    const flags = U.s[id * U_STRIDE + U_FLAGS]!;
     if (met !== ((flags & MET) !== 0)) {
-      U.flags[id] = met ? flags | MET : flags & ~MET;
+      U.s[id * U_STRIDE + U_FLAGS] = met ? flags | MET : flags & ~MET;
       const a = U.acct[id]!;
       a.bad += met ? -1 : 1;
       if (a.flagged || a.bad > 0) this.liq.add(a);
@@ -940,10 +930,10 @@ export class LiquidationIndex {
   private healthAt(id: number, ctx: RiskContext, xs: Float64Array): number {
     const U = this.u;
     const { f, dim } = U;
-    const off = U.off[id]!;
-    const nd = U.nd[id]!;
-    const flags = U.flags[id]!;
-    const c0 = U.c0[id]!;
+    const off = U.s[id * U_STRIDE + U_OFF]!;
+    const nd = U.s[id * U_STRIDE + U_ND]!;
+    const flags = U.s[id * U_STRIDE + U_FLAGS]!;
+    const c0 = U.s[id * U_STRIDE + U_C0]!;
     if (flags & LINEAR) {
       let s = c0;
       let mag = Math.abs(c0);
@@ -952,7 +942,7 @@ export class LiquidationIndex {
         s += t;
         mag += Math.abs(t);
       }
-      const slack = U.err[id]! + mag * 1e-12;
+      const slack = U.s[id * U_STRIDE + U_ERR]! + mag * 1e-12;
       if (Math.abs(s) > slack) {
         this.slack = slack;
         return s;
@@ -1007,7 +997,7 @@ export class LiquidationIndex {
     try {
       const parts = marginParts(U.acct[id]!.view, ctx);
       if (!parts.model) return 0;
-      const market = U.market[id]!;
+      const market = U.s[id * U_STRIDE + U_MARKET]!;
       let m: risk.Health;
       if (market >= 0) {
         const iso = parts.isolated.find((x) => x.marketIndex === market);
@@ -1026,10 +1016,10 @@ export class LiquidationIndex {
   private key(id: number, h: number, slack: number, met: boolean): void {
     const U = this.u;
     const gen = ++this.gen;
-    U.gen[id] = gen;
+    U.s[id * U_STRIDE + U_GEN] = gen;
     const { f, dim } = U;
-    const off = U.off[id]!;
-    const nd = U.nd[id]!;
+    const off = U.s[id * U_STRIDE + U_OFF]!;
+    const nd = U.s[id * U_STRIDE + U_ND]!;
     const xs = this.dimX;
     const budget = Math.abs(h) - slack;
     let denom = 0;
