@@ -33,12 +33,16 @@
  * budget is spent, whichever market spends it. Each re-check re-bases the budget, so an account
  * drifting towards liquidation over several markets is re-checked more often as it nears it.
  *
- * What re-checks every holder of a market instead (rare): its funding/borrow index, ratios or
- * weights changing (`setState`: a crank), its PnL cap binding (the haircut then moves with every
- * price: prices of such a market re-check all its holders), or the pool cash falling under half
- * of the cap the keys were computed for (positions whose uncapped PnL would reach the cap carry
- * an extra key there: past it the gain stops counting and the health is no longer monotone).
- * Exchange parameters or correlations changing rebuild the affected accounts.
+ * A crank (the funding or borrow index of a market moving) shifts each holder's equity by
+ * `−base × Δindex`: every holder of that market is re-checked by its formula (a few float
+ * operations each; no risk-mirror call unless it lands near zero), not rebuilt.
+ *
+ * What rebuilds every holder of a market instead (rare): its ratios or weights changing, its
+ * PnL cap binding (the haircut then moves with every price: prices of such a market rebuild all
+ * its holders), or the pool cash falling under half of the cap the keys were computed for
+ * (positions whose uncapped PnL would reach the cap carry an extra key there: past it the gain
+ * stops counting and the health is no longer monotone). Exchange parameters or correlations
+ * changing rebuild the affected accounts.
  */
 import { PublicKey } from "@solana/web3.js";
 import * as risk from "../risk";
@@ -548,11 +552,15 @@ export class LiquidationIndex {
       return;
     }
     const markets = new Set<number>();
+    /** By dimension: how far the index longs / shorts settle against moved (a crank), FUNDING_SCALE units. */
+    const funding = new Map<number, { long: number; short: number }>();
     this.ctx.markets.forEach((m, i) => {
       const o = old.markets[i];
       if (!m || !o) return;
-      if (o.maintMarginRatio !== m.maintMarginRatio || o.imf !== m.imf || o.baseDecimals !== m.baseDecimals || o.cumulativeFunding !== m.cumulativeFunding
-        || (o.cumulativeBorrow ?? 0n) !== (m.cumulativeBorrow ?? 0n)) markets.add(i);
+      if (o.maintMarginRatio !== m.maintMarginRatio || o.imf !== m.imf || o.baseDecimals !== m.baseDecimals) markets.add(i);
+      const df = m.cumulativeFunding - o.cumulativeFunding;
+      const db = (m.cumulativeBorrow ?? 0n) - (o.cumulativeBorrow ?? 0n);
+      if (df !== 0n || db !== 0n) funding.set(this.marketDims.get(i)!.idx, { long: Number(df + db), short: Number(df - db) });
       const h0 = o.pnlHaircut;
       const h1 = m.pnlHaircut;
       if ((h0 && risk.isHaircut(h0)) || (h1 && risk.isHaircut(h1))) markets.add(i);
@@ -565,6 +573,7 @@ export class LiquidationIndex {
       const o = old.banks[i];
       if (b && o && o.maintAssetWeight !== b.maintAssetWeight) banks.add(i);
     });
+    this.shiftFunding(funding);
     if (oldCorr !== state.correlations) {
       for (const a of this.accts.values()) if (a.view.marginMode === risk.MarginMode.Portfolio) this.rebuild(a);
     }
@@ -784,6 +793,40 @@ export class LiquidationIndex {
     const accts = new Set<Acct>();
     for (const id of this.u.ids()) if (this.holds(id, idx)) accts.add(this.u.acct[id]!);
     for (const a of accts) this.rebuild(a);
+  }
+
+  /**
+   * A crank moved the funding (or borrow) index of some markets: each holder's equity moves by
+   * `−base × Δindex` (its unsettled funding, rounded up by the engine): its `c0` is shifted by
+   * that, its rounding bound grows by one unit, and it is re-checked and re-keyed (by its
+   * formula; the risk mirror near zero). After many cranks the account is rebuilt from its view.
+   */
+  private shiftFunding(shifts: Map<number, { long: number; short: number }>): void {
+    if (shifts.size === 0) return;
+    const U = this.u;
+    const stale = new Set<Acct>();
+    const ids: number[] = [];
+    for (const id of U.ids()) {
+      const off = U.s[id * U_STRIDE + U_OFF]!;
+      const nd = U.s[id * U_STRIDE + U_ND]!;
+      let dc = 0;
+      let touched = false;
+      for (let k = 0; k < nd; k++) {
+        const shift = shifts.get(U.dim[off + k]!);
+        if (!shift) continue;
+        const b = U.f[(off + k) * STRIDE + 3]!; // base / PRICE_SCALE = base / FUNDING_SCALE
+        dc -= b * (b > 0 ? shift.long : shift.short);
+        touched = true;
+      }
+      if (!touched) continue;
+      U.s[id * U_STRIDE + U_C0] = U.s[id * U_STRIDE + U_C0]! + dc;
+      const err = U.s[id * U_STRIDE + U_ERR]! + 1 + Math.abs(dc) * 1e-12;
+      U.s[id * U_STRIDE + U_ERR] = err;
+      if (err > 64 + 4 * nd) stale.add(U.acct[id]!);
+      else ids.push(id);
+    }
+    for (const id of ids) if (!stale.has(U.acct[id]!)) this.check(id);
+    for (const a of stale) this.rebuild(a);
   }
 
   private rebuild(acct: Acct): void {
