@@ -116,7 +116,9 @@ test("the index finds exactly the accounts a full scan finds, on random books, m
         }
       }
       check(`step ${step} (${r}, ${ppm} ppm)`);
-      // What a shock would add, against a full scan at the shocked price.
+      // What a shock would add, against a full scan at the shocked price (every other step, so
+      // that moves also follow moves whose re-keying is still pending).
+      if (step % 2 === 1) continue;
       const m = rng.int(0, 2);
       const pct = [-20, -5, -1, -0.1, 0.5, 3, 15][rng.int(0, 6)]!;
       const now = new Set(index.liquidatableKeys());

@@ -428,6 +428,8 @@ export class Keeper {
       });
     }
     this.runAdl(now);
+    // The index's bookkeeping for the move just assessed, while the liquidations are in flight.
+    this.index?.settle();
     return candidates;
   }
 

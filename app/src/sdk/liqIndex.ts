@@ -497,6 +497,7 @@ export class LiquidationIndex {
 
   /** New prices (a whole or partial book: keys absent keep their price). */
   setPrices(book: PriceBook): void {
+    this.settle();
     let appeared = false;
     for (const [k, p] of book) {
       if (!this.prices.has(k)) appeared = true;
@@ -533,6 +534,7 @@ export class LiquidationIndex {
    * accounts whose inputs other than prices changed are rebuilt, moved prices fire their keys.
    */
   setState(state: ExchangeState, prices?: PriceBook): void {
+    this.settle();
     if (prices) for (const [k, p] of prices) this.prices.set(k, p);
     const old = this.ctx;
     const oldCorr = this.corr;
@@ -599,6 +601,7 @@ export class LiquidationIndex {
    * evaluated with the risk mirror at the shocked prices. Nothing is changed.
    */
   shock(marketIndex: number, pct: number): PublicKey[] {
+    this.settle();
     const d = this.marketDims.get(marketIndex);
     if (!d) throw new Error(`market ${marketIndex} not listed`);
     const shocked = mulPct(d.p, pct);
@@ -769,8 +772,28 @@ export class LiquidationIndex {
       if (d.x < before) d.down.fire(d.x, this.take);
       else if (d.x > before) d.up.fire(d.x, this.take);
     }
-    for (let i = 0; i < this.hits; i++) this.check(this.hit[i]!);
-    for (const [d] of moved) {
+    for (let i = 0; i < this.hits; i++) this.evaluate(this.hit[i]!);
+  }
+
+  /**
+   * Re-keys the units the last move re-checked: their status (and so the list) is up to date
+   * as soon as the move returns; their new keys are pushed here, before the next change (every
+   * method that needs them calls it first) or when the caller is idle (the keeper, once its scan
+   * has started the liquidations), off the path from a price to the list.
+   */
+  settle(): void {
+    const U = this.u;
+    const n = this.hits;
+    if (n === 0) return;
+    this.hits = 0;
+    for (let i = 0; i < n; i++) {
+      const id = this.hit[i]!;
+      // Still the unit that was popped (not released, nor reused and keyed since).
+      if (U.s[id * U_STRIDE + U_GEN] !== -1 || !U.acct[id]) continue;
+      const h = this.healthAt(id, this.ctx, this.dimX);
+      this.key(id, h, this.slack, h >= 0);
+    }
+    for (const d of this.dimList) {
       d.down.maybeCompact(this.live);
       d.up.maybeCompact(this.live);
     }
@@ -945,6 +968,12 @@ export class LiquidationIndex {
 
   /** Re-evaluates unit `id` at the prices now, updates its account's status and re-keys it. */
   private check(id: number): void {
+    const h = this.evaluate(id);
+    this.key(id, h, this.slack, h >= 0);
+  }
+
+  /** Unit `id`'s health at the prices now (its slack in {@link slack}), its account's status updated. */
+  private evaluate(id: number): number {
     this.stats.checks++;
     const U = this.u;
     const h = this.healthAt(id, this.ctx, this.dimX);
@@ -957,7 +986,7 @@ export class LiquidationIndex {
       if (a.flagged || a.bad > 0) this.liq.add(a);
       else this.liq.delete(a);
     }
-    this.key(id, h, this.slack, met);
+    return h;
   }
 
   /** Set by {@link healthAt}: the rounding slack its band must keep. */
