@@ -227,6 +227,26 @@ test("map: each market's positions sorted by the risk mirror's liquidation price
   assert.ok(compared > 20);
 });
 
+test("the exchange state re-read (a keeper's resync) rebuilds nothing; new correlations re-margin portfolio accounts", () => {
+  const rng = new Rng(3n);
+  const { state, prices } = exchange();
+  const accounts = new Map<string, MarginRiskView>();
+  for (let k = 0; k < 500; k++) accounts.set(syntheticKey(k), randomAccount(rng, 3, 3));
+  const index = new LiquidationIndex(state, prices);
+  for (const [k, v] of accounts) index.upsert(k, v);
+  const checks = index.stats.checks;
+  const c = state.correlations!;
+  const copy = { ...state, correlations: { ...c, matrix: c.matrix.map((r) => r.slice()), bankAssets: c.bankAssets.slice(), marketAssets: c.marketAssets.slice() } };
+  index.setState(copy, new Map(prices));
+  assert.equal(index.stats.checks, checks, "same contents: nothing re-checked");
+  // Uncorrelated assets: portfolio accounts need more margin.
+  const before = index.liquidatableKeys().length;
+  const next = { ...copy, correlations: syntheticCorrelations([[1e6, 0, 0], [0, 1e6, 0], [0, 0, 1e6]], [255, 0, 1, 2], [0, 1, 2], 200_000) };
+  index.setState(next);
+  assert.deepEqual(index.liquidatableKeys().sort(), fullScan(accounts, next, prices));
+  assert.ok(index.liquidatableKeys().length !== before);
+});
+
 test("debt with nothing left and isolated slots closed under water are listed whatever the prices; removal unlists", () => {
   const { state, prices } = exchange();
   const index = new LiquidationIndex(state, prices);

@@ -17,18 +17,23 @@
  * - portfolio: `√(VᵀCV)` (C positive semi-definite, unit diagonal) and the floor move at most
  *   `ratio·|base|` per unit of price, equity exactly `|base|` (collateral: full value, its risk
  *   at most `1 − weight`), so `L = (1 + ratio)·|base|`, `(2 − weight)·amount`; re-checked
- *   with the risk mirror (`modelHealth`), the same numbers as the engine.
+ *   with the netted requirement in floating point, and with the risk mirror (`modelHealth`,
+ *   the same numbers as the engine) when that lands within its rounding bound of zero.
+ * Only the sign near zero matters, and there the risk mirror decides: the index lists exactly
+ * the accounts a full scan with the risk mirror lists (`belowMaintenance`; the tests check it
+ * on random books, moves and cranks).
  *
  * Several prices at once: a unit's status cannot change while `Σ_d L_d·|adverse move_d| <
  * |h| − slack` (adverse: down for a long or collateral when met, up when not met; the slack
  * covers the engine's rounding). The budget is split so that every dimension may move by the
  * same fraction `δ = (|h| − slack) / Σ_d L_d·x_d` of its price: each unit puts one key per
- * dimension at `x_d·(1 ∓ δ)` in that market's heap of down-keys or up-keys. For an account on
+ * dimension at `x_d·(1 ∓ δ)` among that market's down-keys or up-keys. For an account on
  * one price this key is its liquidation price (up to the rounding slack); for one on several
  * prices it is the price at which this market *alone* would use the whole budget, i.e. no
  * further than its liquidation price holding the others fixed. A move of one market pops only
- * the keys it crossed (a heap per market and direction, so the cost is the number crossed);
- * each popped unit is re-checked at the prices now and re-keyed from there. Accounts whose
+ * the keys it crossed (buckets by log-price per market and direction, so the cost is the
+ * number crossed); each popped unit is re-checked at the prices now (the list is then up to
+ * date) and re-keyed from there ({@link LiquidationIndex.settle}). Accounts whose
  * *other* holdings moved are covered the same way: their keys in those markets fire when the
  * budget is spent, whichever market spends it. Each re-check re-bases the budget, so an account
  * drifting towards liquidation over several markets is re-checked more often as it nears it.
@@ -576,7 +581,7 @@ export class LiquidationIndex {
       if (b && o && o.maintAssetWeight !== b.maintAssetWeight) banks.add(i);
     });
     this.shiftFunding(funding);
-    if (oldCorr !== state.correlations) {
+    if (!sameCorrelations(oldCorr, state.correlations)) {
       for (const a of this.accts.values()) if (a.view.marginMode === risk.MarginMode.Portfolio) this.rebuild(a);
     }
     this.rebuildHolders(markets, banks);
@@ -1115,6 +1120,14 @@ export class LiquidationIndex {
       }
     }
   }
+}
+
+/** Whether two decodes of the exchange's correlations margin alike (a resync decodes them anew). */
+function sameCorrelations(a: ExchangeState["correlations"], b: ExchangeState["correlations"]): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.floor !== b.floor || a.numAssets !== b.numAssets) return false;
+  const same = (x: ArrayLike<number>, y: ArrayLike<number>): boolean => x.length === y.length && Array.from(x).every((v, i) => v === y[i]);
+  return same(a.bankAssets, b.bankAssets) && same(a.marketAssets, b.marketAssets) && a.matrix.every((row, i) => same(row, b.matrix[i] ?? []));
 }
 
 const keyOf = (pubkey: PublicKey | string): string => (typeof pubkey === "string" ? pubkey : pubkey.toBase58());
