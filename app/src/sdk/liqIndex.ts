@@ -304,7 +304,8 @@ const STRIDE = 6;
  * `h = equity − requirement` at maintenance that is a function of its dimensions' prices. Per
  * unit: its generation (keys of older generations are stale), flags, the price-independent part
  * of its equity `c0`, the rounding bound `err` of its formula, and `nd` dimensions at `off` in
- * the slot arrays: the dimension's index and {@link STRIDE} numbers.
+ * the slot arrays: the dimensions' indices, and {@link STRIDE} numbers per dimension stored
+ * field by field (all slopes first, then all directions, …: a re-check reads one run).
  */
 class UnitStore {
   /**
@@ -842,7 +843,7 @@ export class LiquidationIndex {
       for (let k = 0; k < nd; k++) {
         const shift = shifts.get(U.dim[off + k]!);
         if (!shift) continue;
-        const b = U.f[(off + k) * STRIDE + 3]!; // base / PRICE_SCALE = base / FUNDING_SCALE
+        const b = U.f[off * STRIDE + 3 * nd + k]!; // base / PRICE_SCALE = base / FUNDING_SCALE
         dc -= b * (b > 0 ? shift.long : shift.short);
         touched = true;
       }
@@ -912,19 +913,19 @@ export class LiquidationIndex {
     ra.collateral.forEach((c, i) => {
       const w = c.maintAssetWeight / PPM;
       const amount = Number(c.amount) / SCALE;
-      const at = (off + i) * STRIDE;
+      const at = off * STRIDE + i;
       U.dim[off + i] = this.bankDims.get(banks[i]!)!.idx;
       // Cross: weighted value, exactly linear. Portfolio: full value in equity, (1 − w) of it as
       // risk, so the health moves between w and 2 − w per unit of value.
       f[at] = portfolio ? amount * (2 - w) : amount * w;
-      f[at + 1] = 1;
-      f[at + 2] = NaN;
-      f[at + 3] = amount;
-      f[at + 4] = amount * (1 - w);
-      f[at + 5] = portfolio?.collateralAssets[i] ?? risk.STANDALONE;
+      f[at + nd] = 1;
+      f[at + 2 * nd] = NaN;
+      f[at + 3 * nd] = amount;
+      f[at + 4 * nd] = amount * (1 - w);
+      f[at + 5 * nd] = portfolio?.collateralAssets[i] ?? risk.STANDALONE;
     });
     ra.perps.forEach((e, j) => {
-      const at = (off + nc + j) * STRIDE;
+      const at = off * STRIDE + nc + j;
       const d = this.marketDims.get(markets[j]!)!;
       const base = e.position.base;
       const b = Number(base) / SCALE;
@@ -949,18 +950,18 @@ export class LiquidationIndex {
       }
       U.dim[off + nc + j] = d.idx;
       f[at] = b - Math.abs(b) * ratio;
-      f[at + 1] = sgn;
-      f[at + 2] = limit;
-      f[at + 3] = b;
-      f[at + 4] = b * ratio;
-      f[at + 5] = portfolio?.perpAssets[j] ?? risk.STANDALONE;
+      f[at + nd] = sgn;
+      f[at + 2 * nd] = limit;
+      f[at + 3 * nd] = b;
+      f[at + 4 * nd] = b * ratio;
+      f[at + 5 * nd] = portfolio?.perpAssets[j] ?? risk.STANDALONE;
     });
     if (!linear) {
       // Not linear: Lipschitz bounds (a position's requirement and netted risk move at most `ratio` per unit of its value).
-      ra.collateral.forEach((c, i) => (f[(off + i) * STRIDE] = (Number(c.amount) / SCALE) * (2 - c.maintAssetWeight / PPM)));
+      ra.collateral.forEach((c, i) => (f[off * STRIDE + i] = (Number(c.amount) / SCALE) * (2 - c.maintAssetWeight / PPM)));
       ra.perps.forEach((e, j) => {
         const ratio = Number(risk.marginRatio(e.position.base, e.market, MAINT)) / PPM;
-        f[(off + nc + j) * STRIDE] = (Math.abs(Number(e.position.base)) / SCALE) * (1 + ratio);
+        f[off * STRIDE + nc + j] = (Math.abs(Number(e.position.base)) / SCALE) * (1 + ratio);
       });
     }
     U.s[id * U_STRIDE + U_C0] = Number(c0);
@@ -1009,13 +1010,14 @@ export class LiquidationIndex {
     const { f, dim } = U;
     const off = U.s[id * U_STRIDE + U_OFF]!;
     const nd = U.s[id * U_STRIDE + U_ND]!;
+    const base = off * STRIDE;
     const flags = U.s[id * U_STRIDE + U_FLAGS]!;
     const c0 = U.s[id * U_STRIDE + U_C0]!;
     if (flags & LINEAR) {
       let s = c0;
       let mag = Math.abs(c0);
       for (let k = 0; k < nd; k++) {
-        const t = f[(off + k) * STRIDE]! * xs[dim[off + k]!]!;
+        const t = f[base + k]! * xs[dim[off + k]!]!;
         s += t;
         mag += Math.abs(t);
       }
@@ -1028,7 +1030,7 @@ export class LiquidationIndex {
       return this.exactHealth(id, ctx);
     }
     let g = 0;
-    for (let k = 0; k < nd; k++) g += f[(off + k) * STRIDE]! * xs[dim[off + k]!]!;
+    for (let k = 0; k < nd; k++) g += f[base + k]! * xs[dim[off + k]!]!;
     // √(VᵀCV) rounds each weighted term: at most √(Σ|v|) more than the real-valued norm.
     const slack = 6 + 4 * nd + 2 * Math.sqrt(g) + g * 1e-12;
     const model = U.model[id];
@@ -1040,11 +1042,11 @@ export class LiquidationIndex {
       let gross = 0;
       let standalone = 0;
       for (let k = 0; k < nd; k++) {
-        const at = (off + k) * STRIDE;
+        const at = base + k;
         const x = xs[dim[off + k]!]!;
-        s += f[at + 3]! * x;
-        const r = f[at + 4]! * x;
-        const asset = f[at + 5]!;
+        s += f[at + 3 * nd]! * x;
+        const r = f[at + 4 * nd]! * x;
+        const asset = f[at + 5 * nd]!;
         gross += Math.abs(r);
         if (asset >= n) standalone += Math.abs(r);
         else v[asset] = v[asset]! + r;
@@ -1100,20 +1102,20 @@ export class LiquidationIndex {
     const xs = this.dimX;
     const budget = Math.abs(h) - slack;
     let denom = 0;
-    for (let k = 0; k < nd; k++) denom += Math.abs(f[(off + k) * STRIDE]!) * xs[dim[off + k]!]!;
+    const base = off * STRIDE;
+    for (let k = 0; k < nd; k++) denom += Math.abs(f[base + k]!) * xs[dim[off + k]!]!;
     const delta = budget <= 0 ? 0 : denom > 0 ? (budget / denom) * (1 - 1e-9) : Infinity;
     for (let k = 0; k < nd; k++) {
-      const at = (off + k) * STRIDE;
       const d = this.dimList[dim[off + k]!]!;
       const x = d.x;
-      const sgn = f[at + 1]!;
+      const sgn = f[base + nd + k]!;
       if (delta !== Infinity) {
         // Met: the adverse direction; not met: the favourable one; either when not monotone.
         const dir = met ? -sgn : sgn;
         if (dir <= 0) d.down.push(x * (1 - delta) + x * KEY_EPS + 1, id, gen);
         if (dir >= 0) d.up.push(x * (1 + delta) - x * KEY_EPS - 1, id, gen);
       }
-      const limit = f[at + 2]!;
+      const limit = f[base + 2 * nd + k]!;
       if (!Number.isNaN(limit)) {
         if (sgn > 0) d.up.push(limit, id, gen);
         else d.down.push(limit, id, gen);
