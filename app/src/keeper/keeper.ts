@@ -13,21 +13,25 @@
  *
  * Account feed: getProgramAccounts at start, then programSubscribe (margin accounts) and
  * accountSubscribe (oracles, banks, markets, correlations, pool), with a polling resync as the
- * fallback.
+ * fallback. Every change goes into a {@link LiquidationIndex}: a scan assesses only the accounts
+ * it lists below maintenance (a price move re-checks only the accounts whose trigger it crossed),
+ * not every account.
  *
  * Auto-deleveraging: on every scan, each market whose winners' profit / pool cash is above its
  * `adl_threshold` gets one `auto_deleverage` of the first winner of its queue
- * (`FulcrumClient.adlRanking`: PnL ratio × leverage, highest first); when it lands the next
+ * (`adlRanking` of `sdk/report`: PnL ratio × leverage, highest first); when it lands the next
  * scan takes the next winner, until the market is back under its threshold (the program stops
  * each close at `adl_floor` and refuses once the ratio is under the threshold).
  */
 import { PublicKey } from "@solana/web3.js";
 import * as risk from "../risk";
 import { marginRiskDecoder, decodeBank, decodeCorrelations, decodeMarket, decodePool, type MarginRiskView } from "../sdk/accounts";
+import { FulcrumClient } from "../sdk/client";
 import {
-  FulcrumClient, priceKey, type AdlEntry, type ExchangeState, type MarginParts, type PriceBook, type RiskContext,
-} from "../sdk/client";
+  adlMarkets, adlRanking, marginParts, priceKey, riskContext, type AdlEntry, type ExchangeState, type MarginParts, type PriceBook, type RiskContext,
+} from "../sdk/report";
 import { decodeError } from "../sdk/errors";
+import { LiquidationIndex } from "../sdk/liqIndex";
 import { readOracle, toEnginePrice } from "../sdk/oracle";
 import { KeeperMetrics } from "./metrics";
 
@@ -65,8 +69,8 @@ export function assess(pubkey: string, view: MarginRiskView, ctx: ScanContext): 
     if (view.quoteBalance < 0n) return { pubkey, shortfall: -view.quoteBalance, action: { kind: "resolve_bankruptcy" }, view };
     return null;
   }
-  const rctx = ctx.risk ?? (ctx.risk = FulcrumClient.riskContext(ctx.state, ctx.prices));
-  const parts = FulcrumClient.marginParts(view, rctx);
+  const rctx = ctx.risk ?? (ctx.risk = riskContext(ctx.state, ctx.prices));
+  const parts = marginParts(view, rctx);
   // A portfolio account on an exchange without correlations: every margin check of it fails on
   // chain, isolated liquidations included. Skipped.
   if (!parts.model) return null;
@@ -129,7 +133,7 @@ function assessBacked(pubkey: string, view: MarginRiskView, parts: MarginParts, 
 /** One full scan: every account's health, candidates sorted by shortfall (highest first). */
 export function scan(accounts: Iterable<[string, MarginRiskView]>, ctx: ScanContext): Candidate[] {
   const out: Candidate[] = [];
-  ctx = { ...ctx, risk: FulcrumClient.riskContext(ctx.state, ctx.prices) };
+  ctx = { ...ctx, risk: riskContext(ctx.state, ctx.prices) };
   for (const [k, v] of accounts) {
     try {
       const c = assess(k, v, ctx);
@@ -159,13 +163,13 @@ export function adlScan(
   ctx: ScanContext,
   skip: (account: string, marketIndex: number) => boolean = () => false,
 ): AdlCandidate[] {
-  const above = FulcrumClient.adlMarkets(ctx.state, ctx.prices).filter((m) => m.above);
+  const above = adlMarkets(ctx.state, ctx.prices).filter((m) => m.above);
   if (above.length === 0) return [];
   const all = [...accounts];
-  const rctx = ctx.risk ?? FulcrumClient.riskContext(ctx.state, ctx.prices);
+  const rctx = ctx.risk ?? riskContext(ctx.state, ctx.prices);
   const out: AdlCandidate[] = [];
   for (const m of above) {
-    const entry = FulcrumClient.adlRanking(ctx.state, ctx.prices, all, m.marketIndex, rctx).find((e) => !skip(e.account, m.marketIndex));
+    const entry = adlRanking(ctx.state, ctx.prices, all, m.marketIndex, rctx).find((e) => !skip(e.account, m.marketIndex));
     if (entry) out.push({ marketIndex: m.marketIndex, ratio: m.ratio, threshold: m.threshold, entry });
   }
   return out;
@@ -194,6 +198,8 @@ export const jsonLog = (record: Record<string, unknown>): void => {
 export class Keeper {
   readonly metrics: KeeperMetrics;
   private readonly accounts = new Map<string, MarginRiskView>();
+  /** The accounts below maintenance, kept up to date from every account and price change. */
+  private index: LiquidationIndex | null = null;
   private state!: ExchangeState;
   private prices: PriceBook = new Map();
   private slot = 0n;
@@ -233,6 +239,7 @@ export class Keeper {
     this.state = await c.loadExchange(true);
     this.prices = await c.fetchPrices(this.state);
     this.slot = BigInt(await c.connection.getSlot());
+    this.index = new LiquidationIndex(this.state, this.prices);
     // Token accounts the liquidations pay into.
     const mints = [...this.state.banks.values()].map((b) => b.bank.mint);
     await c.send(c.ataIxs(mints));
@@ -264,11 +271,12 @@ export class Keeper {
     for (const a of all) {
       const k = a.pubkey.toBase58();
       seen.add(k);
-      this.accounts.set(k, this.decode(a.data));
+      this.put(k, this.decode(a.data));
     }
-    for (const k of this.accounts.keys()) if (!seen.has(k)) this.accounts.delete(k);
+    for (const k of this.accounts.keys()) if (!seen.has(k)) this.drop(k);
     this.state = await c.loadExchange(true);
     this.prices = await c.fetchPrices(this.state);
+    this.withIndex((i) => i.setState(this.state, this.prices));
     this.slot = BigInt(await c.connection.getSlot());
     this.metrics.accountsWatched.set(this.accounts.size);
     this.scheduleScan();
@@ -280,8 +288,8 @@ export class Keeper {
       this.client.programId,
       (info) => {
         const k = info.accountId.toBase58();
-        if (info.accountInfo.data.length === 0) this.accounts.delete(k);
-        else this.accounts.set(k, this.decode(info.accountInfo.data));
+        if (info.accountInfo.data.length === 0) this.drop(k);
+        else this.put(k, this.decode(info.accountInfo.data));
         this.cooldown.delete(k);
         this.metrics.accountsWatched.set(this.accounts.size);
         this.scheduleScan();
@@ -316,6 +324,7 @@ export class Keeper {
               }
               if (moved) {
                 this.lastPriceAt = Date.now();
+                this.withIndex((i) => i.setPrices(this.prices));
                 this.scheduleScan();
               }
             } catch (e) {
@@ -330,6 +339,7 @@ export class Keeper {
     for (const [i, b] of this.state.banks) {
       const id = conn.onAccountChange(b.address, (info) => {
         this.state.banks.set(i, { address: b.address, bank: decodeBank(info.data) });
+        this.withIndex((i) => i.setState(this.state));
         this.scheduleScan();
       }, { commitment: "confirmed" });
       this.subs.push({ id, kind: "account" });
@@ -337,6 +347,7 @@ export class Keeper {
     for (const [i, m] of this.state.markets) {
       const id = conn.onAccountChange(m.address, (info) => {
         this.state.markets.set(i, { address: m.address, market: decodeMarket(info.data) });
+        this.withIndex((i) => i.setState(this.state));
         this.scheduleScan();
       }, { commitment: "confirmed" });
       this.subs.push({ id, kind: "account" });
@@ -349,6 +360,7 @@ export class Keeper {
       } catch (e) {
         this.log("warn", "bad correlations update", { error: String(e) });
       }
+      this.withIndex((i) => i.setState(this.state));
       this.scheduleScan();
     }, { commitment: "confirmed" });
     this.subs.push({ id: corr, kind: "account" });
@@ -359,6 +371,7 @@ export class Keeper {
       } catch (e) {
         this.log("warn", "bad pool update", { error: String(e) });
       }
+      this.withIndex((i) => i.setState(this.state));
       this.scheduleScan();
     }, { commitment: "confirmed" });
     this.subs.push({ id: pool, kind: "account" });
@@ -373,10 +386,43 @@ export class Keeper {
     }, this.opts.debounceMs);
   }
 
-  /** Recomputes every account's health and starts liquidations (highest shortfall first). */
+  /** Runs `f` on the index; if it fails the keeper logs it and goes back to full scans. */
+  private withIndex(f: (index: LiquidationIndex) => void): void {
+    if (!this.index) return;
+    try {
+      f(this.index);
+    } catch (e) {
+      this.index = null;
+      this.log("error", "liquidation index failed: full scans from now on", { error: String((e as Error).stack ?? e) });
+    }
+  }
+
+  /** Records an account's new state: the views the actions use and the liquidation index. */
+  private put(k: string, view: MarginRiskView): void {
+    this.accounts.set(k, view);
+    this.withIndex((i) => i.upsert(k, view));
+  }
+
+  private drop(k: string): void {
+    this.accounts.delete(k);
+    this.withIndex((i) => i.remove(k));
+  }
+
+  /** The accounts below maintenance (from the index; every account before it exists). */
+  private below(): Iterable<[string, MarginRiskView]> {
+    if (!this.index) return this.accounts.entries();
+    const out: [string, MarginRiskView][] = [];
+    for (const k of this.index.liquidatableKeys()) {
+      const v = this.accounts.get(k);
+      if (v) out.push([k, v]);
+    }
+    return out;
+  }
+
+  /** Assesses the accounts below maintenance and starts liquidations (highest shortfall first). */
   runScan(): Candidate[] {
     const end = this.metrics.scanDuration.startTimer();
-    const candidates = scan(this.accounts.entries(), { state: this.state, prices: this.prices, slot: this.slot });
+    const candidates = scan(this.below(), { state: this.state, prices: this.prices, slot: this.slot });
     end();
     this.metrics.scans.inc();
     this.metrics.unhealthy.set(candidates.length);
@@ -393,6 +439,8 @@ export class Keeper {
       });
     }
     this.runAdl(now);
+    // The index's bookkeeping for the move just assessed, while the liquidations are in flight.
+    this.withIndex((i) => i.settle());
     return candidates;
   }
 
@@ -434,7 +482,7 @@ export class Keeper {
         account: a.entry.account, market: a.marketIndex, ratio: a.ratio, threshold: a.threshold, score: a.entry.score, pnl: a.entry.pnl, signature: sig,
       });
       const info = await this.client.connection.getAccountInfo(account);
-      if (info) this.accounts.set(a.entry.account, this.decode(info.data));
+      if (info) this.put(a.entry.account, this.decode(info.data));
       return true;
     } catch (e) {
       const d = decodeError(e);
@@ -474,7 +522,7 @@ export class Keeper {
           // Not a liquidation: the grace period has started; the latency clock keeps running.
           this.log("info", "margin call recorded", { account: c.pubkey, shortfall: c.shortfall, signature: sig });
           const info = await this.client.connection.getAccountInfo(account);
-          if (info) this.accounts.set(c.pubkey, this.decode(info.data));
+          if (info) this.put(c.pubkey, this.decode(info.data));
           return true;
         }
         const first = this.firstSeen.get(c.pubkey);
@@ -484,8 +532,8 @@ export class Keeper {
         this.log("info", "liquidation landed", { account: c.pubkey, kind, action: c.action, shortfall: c.shortfall, signature: sig, priceToLandedMs: latencyMs });
         // Pick up the new state at once (the subscription will too).
         const info = await this.client.connection.getAccountInfo(account);
-        if (info) this.accounts.set(c.pubkey, this.decode(info.data));
-        else this.accounts.delete(c.pubkey);
+        if (info) this.put(c.pubkey, this.decode(info.data));
+        else this.drop(c.pubkey);
         return true;
       } catch (e) {
         const d = decodeError(e);
@@ -493,7 +541,7 @@ export class Keeper {
           this.metrics.failed.inc({ kind, reason: "lost_race" });
           this.log("info", "lost race", { account: c.pubkey, kind, error: d.errorName });
           const info = await this.client.connection.getAccountInfo(account).catch(() => null);
-          if (info) this.accounts.set(c.pubkey, this.decode(info.data));
+          if (info) this.put(c.pubkey, this.decode(info.data));
           return false;
         }
         const reason = d ? d.errorName : "error";
@@ -506,7 +554,7 @@ export class Keeper {
         const info = await this.client.connection.getAccountInfo(account).catch(() => null);
         if (!info) return false;
         const view = this.decode(info.data);
-        this.accounts.set(c.pubkey, view);
+        this.put(c.pubkey, view);
         const again = assess(c.pubkey, view, { state: this.state, prices: this.prices, slot: this.slot });
         if (!again) return false;
         c = again;

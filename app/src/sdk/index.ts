@@ -1,5 +1,8 @@
 /** Fulcrum TypeScript SDK. */
 export * from "./client";
+export * from "./report";
+export * from "./slots";
+export * from "./liqIndex";
 export * from "./accounts";
 export * from "./errors";
 export * from "./deployment";
