@@ -1083,6 +1083,12 @@ export class FulcrumClient {
   async lpValuation(side: risk.Rounding): Promise<{ valuation: risk.LpValuation; supply: bigint }> {
     const state = await this.loadExchange(true);
     const prices = await this.fetchPrices(state);
+    const minted = BigInt((await this.connection.getTokenSupply(this.lpMint)).value.amount);
+    return FulcrumClient.lpValuationOf(state, prices, side, minted);
+  }
+
+  /** {@link lpValuation} from state already read: `minted` is the LP mint's supply (locked and dead shares are added). */
+  static lpValuationOf(state: ExchangeState, prices: PriceBook, side: risk.Rounding, minted: bigint): { valuation: risk.LpValuation; supply: bigint } {
     const markets: risk.MarketExposure[] = [];
     const funding: risk.MarketFunding[] = [];
     const payoutCaps: number[] = [];
@@ -1101,8 +1107,7 @@ export class FulcrumClient {
     }
     const pool = state.pool;
     const ex = state.exchange;
-    const minted = (await this.connection.getTokenSupply(this.lpMint)).value.amount;
-    const supply = BigInt(minted) + (pool.lockedShares ?? 0n) + (pool.deadShares ?? 0n);
+    const supply = minted + (pool.lockedShares ?? 0n) + (pool.deadShares ?? 0n);
     const valuation: risk.LpValuation = {
       balance: pool.balance, markets, funding, unresolvedBadDebt: pool.unresolvedBadDebt ?? 0n, insuranceBalance: pool.insuranceBalance,
       maxPnlFactor: (side === risk.Rounding.Up ? ex.maxPnlFactorForDeposits : ex.maxPnlFactorForWithdrawals) ?? 0,
