@@ -64,6 +64,8 @@ function render(s: Snapshot | null): void {
   renderLiqMap(s);
   renderAccounts(s);
   renderEvents(s.events, $("event-list"), s);
+  // A standing shock is recomputed from the new prices and accounts, at most every 2 s.
+  if ($<HTMLInputElement>("shock").value !== "0" && Date.now() - lastShock > 2_000) void runShock();
   if (firstRender === null) {
     firstRender = performance.now();
     document.body.dataset.firstRenderMs = String(Math.round(firstRender - firstData));
@@ -111,7 +113,7 @@ function renderMarkets(s: Snapshot): void {
   $("markets-table").querySelector("tbody")!.innerHTML = s.markets.map((m) => {
     // σ per √day from the EWMA variance (ppm² per second): √(v × 86400) ppm.
     const sigmaDay = Math.sqrt(Number(m.variance) * 86_400);
-    const cap = (v: string): string => (BigInt(v) >= 1n << 62n ? "no cap" : usd(v, d));
+    const cap = (v: string): string => (BigInt(v) >= 1n << 60n ? "no cap" : usd(v, d));
     return `<tr data-market="${m.index}"><td>${esc(m.name)}</td><td data-field="oracle">${price(m.oracle, m.baseDecimals, d)}</td><td>${price(m.ema, m.baseDecimals, d)}</td>
       <td>${pct(m.conf, 3)}</td><td>${m.staleSecs}s</td><td>${pct(sigmaDay)}</td><td>${pct(m.initRatio, 1)} / ${pct(m.maintRatio, 1)}</td>
       <td>${(1e6 / m.initRatio).toFixed(1)}x</td><td>${pct(m.fundingRate, 4)}</td><td>${pct(m.borrowRate, 4)}</td>
@@ -161,6 +163,7 @@ function renderLeverage(s: Snapshot): void {
 }
 
 let shockTimer: number | null = null;
+let lastShock = 0;
 
 function renderLiqMap(s: Snapshot): void {
   const sel = $<HTMLSelectElement>("liq-market");
@@ -196,6 +199,7 @@ function renderLiqMap(s: Snapshot): void {
 async function runShock(): Promise<void> {
   const market = $<HTMLSelectElement>("liq-market").value || "0";
   const p = Number($<HTMLInputElement>("shock").value);
+  lastShock = Date.now();
   $("shock-out").textContent = `${p > 0 ? "+" : ""}${p}%`;
   const r = await fetch(`/api/shock?market=${market}&pct=${p}`, { cache: "no-store" });
   if (!r.ok) return;
