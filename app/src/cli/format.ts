@@ -1,6 +1,6 @@
 /** Human tables and JSON for the CLI and the demo. */
-import type { AccountReport, ExchangeState, PriceBook } from "../sdk/client";
-import { priceKey } from "../sdk/client";
+import type { AccountReport, ExchangeState, PriceBook } from "../sdk/report";
+import { priceKey } from "../sdk/report";
 import { HealthState, MarginMode, PRICE_SCALE } from "../risk";
 import { formatUnits } from "./args";
 import { enginePriceToNumber } from "../sdk/oracle";

@@ -17,16 +17,17 @@
  *
  * Auto-deleveraging: on every scan, each market whose winners' profit / pool cash is above its
  * `adl_threshold` gets one `auto_deleverage` of the first winner of its queue
- * (`FulcrumClient.adlRanking`: PnL ratio × leverage, highest first); when it lands the next
+ * (`adlRanking` of `sdk/report`: PnL ratio × leverage, highest first); when it lands the next
  * scan takes the next winner, until the market is back under its threshold (the program stops
  * each close at `adl_floor` and refuses once the ratio is under the threshold).
  */
 import { PublicKey } from "@solana/web3.js";
 import * as risk from "../risk";
 import { marginRiskDecoder, decodeBank, decodeCorrelations, decodeMarket, decodePool, type MarginRiskView } from "../sdk/accounts";
+import { FulcrumClient } from "../sdk/client";
 import {
-  FulcrumClient, priceKey, type AdlEntry, type ExchangeState, type MarginParts, type PriceBook, type RiskContext,
-} from "../sdk/client";
+  adlMarkets, adlRanking, marginParts, priceKey, riskContext, type AdlEntry, type ExchangeState, type MarginParts, type PriceBook, type RiskContext,
+} from "../sdk/report";
 import { decodeError } from "../sdk/errors";
 import { readOracle, toEnginePrice } from "../sdk/oracle";
 import { KeeperMetrics } from "./metrics";
@@ -65,8 +66,8 @@ export function assess(pubkey: string, view: MarginRiskView, ctx: ScanContext): 
     if (view.quoteBalance < 0n) return { pubkey, shortfall: -view.quoteBalance, action: { kind: "resolve_bankruptcy" }, view };
     return null;
   }
-  const rctx = ctx.risk ?? (ctx.risk = FulcrumClient.riskContext(ctx.state, ctx.prices));
-  const parts = FulcrumClient.marginParts(view, rctx);
+  const rctx = ctx.risk ?? (ctx.risk = riskContext(ctx.state, ctx.prices));
+  const parts = marginParts(view, rctx);
   // A portfolio account on an exchange without correlations: every margin check of it fails on
   // chain, isolated liquidations included. Skipped.
   if (!parts.model) return null;
@@ -129,7 +130,7 @@ function assessBacked(pubkey: string, view: MarginRiskView, parts: MarginParts, 
 /** One full scan: every account's health, candidates sorted by shortfall (highest first). */
 export function scan(accounts: Iterable<[string, MarginRiskView]>, ctx: ScanContext): Candidate[] {
   const out: Candidate[] = [];
-  ctx = { ...ctx, risk: FulcrumClient.riskContext(ctx.state, ctx.prices) };
+  ctx = { ...ctx, risk: riskContext(ctx.state, ctx.prices) };
   for (const [k, v] of accounts) {
     try {
       const c = assess(k, v, ctx);
@@ -159,13 +160,13 @@ export function adlScan(
   ctx: ScanContext,
   skip: (account: string, marketIndex: number) => boolean = () => false,
 ): AdlCandidate[] {
-  const above = FulcrumClient.adlMarkets(ctx.state, ctx.prices).filter((m) => m.above);
+  const above = adlMarkets(ctx.state, ctx.prices).filter((m) => m.above);
   if (above.length === 0) return [];
   const all = [...accounts];
-  const rctx = ctx.risk ?? FulcrumClient.riskContext(ctx.state, ctx.prices);
+  const rctx = ctx.risk ?? riskContext(ctx.state, ctx.prices);
   const out: AdlCandidate[] = [];
   for (const m of above) {
-    const entry = FulcrumClient.adlRanking(ctx.state, ctx.prices, all, m.marketIndex, rctx).find((e) => !skip(e.account, m.marketIndex));
+    const entry = adlRanking(ctx.state, ctx.prices, all, m.marketIndex, rctx).find((e) => !skip(e.account, m.marketIndex));
     if (entry) out.push({ marketIndex: m.marketIndex, ratio: m.ratio, threshold: m.threshold, entry });
   }
   return out;

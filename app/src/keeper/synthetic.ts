@@ -4,8 +4,8 @@
  */
 import { Keypair, PublicKey } from "@solana/web3.js";
 import type { CollateralBank, Correlations, Exchange, LiquidityPool, MarginRiskView, PerpMarket, PerpRiskSlot } from "../sdk/accounts";
-import type { ExchangeState, PriceBook } from "../sdk/client";
-import { priceKey } from "../sdk/client";
+import type { ExchangeState, PriceBook } from "../sdk/report";
+import { priceKey } from "../sdk/report";
 import { accountDiscriminator, accountSize, fieldOffset, structLayout } from "../sdk/layout";
 
 export class Rng {

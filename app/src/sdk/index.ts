@@ -1,5 +1,7 @@
 /** Fulcrum TypeScript SDK. */
 export * from "./client";
+export * from "./report";
+export * from "./slots";
 export * from "./accounts";
 export * from "./errors";
 export * from "./deployment";
