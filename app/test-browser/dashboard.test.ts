@@ -12,6 +12,7 @@ import { Connection, Keypair, LAMPORTS_PER_SOL, PublicKey } from "@solana/web3.j
 import type { Browser, Page } from "playwright-core";
 import * as risk from "../src/risk";
 import { FulcrumClient } from "../src/sdk/client";
+import { lpValuation } from "../src/sdk/report";
 import { loadDeploymentFile, setLocalPrice, type Deployment } from "../src/sdk/deployment";
 import { Keeper } from "../src/keeper/keeper";
 import { KeeperMetrics } from "../src/keeper/metrics";
@@ -74,7 +75,7 @@ async function sdkExchange(): Promise<Record<string, string>> {
   const state = await client.loadExchange(true);
   const prices = await client.fetchPrices(state);
   const mint = await client.connection.getAccountInfo(client.lpMint);
-  const { valuation, supply } = FulcrumClient.lpValuationOf(state, prices, risk.Rounding.Down, unpackMint(client.lpMint, mint!).supply);
+  const { valuation, supply } = lpValuation(state, prices, risk.Rounding.Down, unpackMint(client.lpMint, mint!).supply);
   const value = risk.lpPoolValue(valuation, risk.Rounding.Down);
   return {
     poolValue: value.toString(),

@@ -10,7 +10,8 @@ import { unpackMint } from "@solana/spl-token";
 import { BorshCoder } from "@anchor-lang/core";
 import { Connection, Keypair, PublicKey } from "@solana/web3.js";
 import { decodeMarginAccount, marginRiskDecoder, type MarginAccount, type MarginRiskView } from "../sdk/accounts";
-import { FulcrumClient, priceKey, type ExchangeState, type PriceBook } from "../sdk/client";
+import { FulcrumClient } from "../sdk/client";
+import { accountReport, priceKey, type ExchangeState, type PriceBook } from "../sdk/report";
 import type { Deployment } from "../sdk/deployment";
 import { readOracle, toEnginePrice, type OracleReading } from "../sdk/oracle";
 import { reportJson } from "../cli/format";
@@ -372,7 +373,7 @@ export class DashboardFeed {
     const info = await this.connection.getAccountInfo(address);
     if (!info) return null;
     const full = decodeMarginAccount(info.data);
-    const report = FulcrumClient.report(address, full, this.state, this.prices);
+    const report = accountReport(address, full, this.state, this.prices, this.client.bankSymbols);
     const sigs = await this.connection.getSignaturesForAddress(address, { limit: 30 }, "confirmed");
     const history: FeedEvent[] = [];
     for (const s of sigs) {

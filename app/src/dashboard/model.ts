@@ -1,16 +1,15 @@
 /**
- * The dashboard's figures, computed only through the SDK (decoders, `FulcrumClient`'s static
- * reports) and the risk mirror (`app/src/risk`): nothing here restates a risk rule. Every money
+ * The dashboard's figures, computed only through the SDK (decoders, `sdk/report.ts`'s account
+ * reports, LP valuation and ADL figures, the keeper's scan) and the risk mirror (`app/src/risk`): nothing here restates a risk rule. Every money
  * figure leaves as a decimal string of quote native units (ratios in ppm), so the page shows
  * exactly what the SDK computed; `web/format.ts` formats them.
  */
 import { PublicKey } from "@solana/web3.js";
 import * as risk from "../risk";
-import { marketName, type MarginAccount } from "../sdk/accounts";
-import { FulcrumClient, priceKey, type AccountReport, type ExchangeState, type PriceBook } from "../sdk/client";
+import { marketCapacity, marketName, type MarginAccount, type MarginRiskView } from "../sdk/accounts";
+import { accountReport, adlMarkets, lpValuation, priceKey, type AccountReport, type ExchangeState, type PriceBook } from "../sdk/report";
 import type { OracleReading } from "../sdk/oracle";
 import { scan } from "../keeper/keeper";
-import { marginRiskDecoder, marketCapacity, type MarginRiskView } from "../sdk/accounts";
 
 /** Pause bits of `Exchange.paused` / `PerpMarket.paused` (programs/fulcrum/src/state: `pause`). */
 const PAUSE_NAMES = ["deposits", "withdrawals", "trading", "liquidations", "lp"];
@@ -114,7 +113,7 @@ const s = (v: bigint): string => v.toString();
 const absB = (v: bigint): bigint => (v < 0n ? -v : v);
 
 export function exchangeSummary(state: ExchangeState, prices: PriceBook, lpMinted: bigint, accounts: number): ExchangeSummary {
-  const { valuation, supply } = FulcrumClient.lpValuationOf(state, prices, risk.Rounding.Down, lpMinted);
+  const { valuation, supply } = lpValuation(state, prices, risk.Rounding.Down, lpMinted);
   const value = risk.lpPoolValue(valuation, risk.Rounding.Down);
   const one = 10n ** BigInt(state.exchange.quoteDecimals);
   let pnl = 0n;
@@ -126,7 +125,7 @@ export function exchangeSummary(state: ExchangeState, prices: PriceBook, lpMinte
     const u = marketCapacity(market, state.pool, p.oracle).utilisation;
     if (u > utilisation) utilisation = u;
   }
-  const adl = FulcrumClient.adlMarkets(state, prices).map((a) => {
+  const adl = adlMarkets(state, prices).map((a) => {
     const m = state.markets.get(a.marketIndex)!.market;
     return { market: marketName(m), ratio: s(a.ratio), threshold: a.threshold, maxPnlFactor: m.maxPnlFactor ?? 0, above: a.above };
   });
@@ -181,7 +180,7 @@ export function marketRows(state: ExchangeState, prices: PriceBook, readings: Ma
 export function accountRow(pubkey: string, account: MarginAccount, state: ExchangeState, prices: PriceBook): AccountRow | null {
   let r: AccountReport;
   try {
-    r = FulcrumClient.report(new PublicKey(pubkey), account, state, prices);
+    r = accountReport(new PublicKey(pubkey), account, state, prices);
   } catch {
     return null;
   }
@@ -325,4 +324,3 @@ export function shock(
   };
 }
 
-export const fastView = marginRiskDecoder;
