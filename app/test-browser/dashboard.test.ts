@@ -186,3 +186,23 @@ test("phone width: one column, no sideways scrolling of the page", async () => {
   await page.screenshot({ path: join(ARTIFACTS, "dashboard-390x844.png"), fullPage: true });
   await page.close();
 });
+
+test("polling fallback: without subscriptions the page still follows the chain", async () => {
+  const polled = await startDashboard(chain.url, chain.deploymentPath, { port: 0, subscribe: false, pollMs: 500, recomputeMs: 100, log: () => undefined });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(polled.url);
+    await page.waitForSelector("#accounts-table tbody tr");
+    assert.match((await page.locator("#status").textContent())!, /chain polling/);
+    const eth = deployment.markets.find((m) => m.symbol === "ETH")!.index;
+    await setLocalPrice(chain.url, "ETH", 2_900, deployment);
+    await page.waitForFunction(
+      (i) => document.querySelector(`#markets-table tr[data-market="${i}"] [data-field="oracle"]`)?.textContent === "$2,900.00",
+      eth,
+      { timeout: 5_000 },
+    );
+    await page.close();
+  } finally {
+    await polled.close();
+  }
+});

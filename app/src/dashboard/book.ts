@@ -12,6 +12,7 @@
  */
 import { Connection, Keypair, LAMPORTS_PER_SOL, PublicKey, TransactionMessage, VersionedTransaction } from "@solana/web3.js";
 import { FulcrumClient } from "../sdk/client";
+import { decodeError } from "../sdk/errors";
 import { resolveDeployment, setLocalPrice, type Deployment } from "../sdk/deployment";
 import { Rng } from "../keeper/synthetic";
 import { parseArgs } from "../cli/args";
@@ -39,9 +40,9 @@ export const DEMO_TRADERS: { name: string; market: string; leverage: number; sid
   { name: "grace", market: "ETH", leverage: 7, side: "sell" },
 ];
 
-async function fundedClient(conn: Connection, base: FulcrumClient, usdc: bigint): Promise<FulcrumClient> {
+async function fundedClient(conn: Connection, base: FulcrumClient, usdc: bigint, sol = 10): Promise<FulcrumClient> {
   const kp = Keypair.generate();
-  await base.confirm(await conn.requestAirdrop(kp.publicKey, 10 * LAMPORTS_PER_SOL));
+  await base.confirm(await conn.requestAirdrop(kp.publicKey, sol * LAMPORTS_PER_SOL));
   const c = base.withWallet(kp);
   await c.faucet(c.quoteMint, usdc);
   return c;
@@ -79,16 +80,25 @@ export async function seedDemoBook(url: string, deployment: Deployment): Promise
 }
 
 /** `n` synthetic accounts; returns how many landed and the time taken. */
-export async function seedSynthetic(url: string, deployment: Deployment, n: number, opts: { seed?: bigint; concurrency?: number; log?: (m: string) => void } = {}): Promise<{ landed: number; failed: number; ms: number }> {
+export async function seedSynthetic(
+  url: string, deployment: Deployment, n: number, opts: { seed?: bigint; concurrency?: number; log?: (m: string) => void } = {},
+): Promise<{ landed: number; failed: number; ms: number; errors: Record<string, number> }> {
   const t0 = Date.now();
   const conn = new Connection(url, "confirmed");
-  const c = await fundedClient(conn, new FulcrumClient(conn, Keypair.generate(), deployment), BigInt(n) * 5_000n * USDC);
+  // Rent of each margin account (≈ 0.0063 SOL) and fees: 0.01 SOL per account.
+  const c = await fundedClient(conn, new FulcrumClient(conn, Keypair.generate(), deployment), BigInt(n) * 5_000n * USDC, 10 + Math.ceil(n / 100));
   const state = await c.loadExchange(true);
   const rng = new Rng(opts.seed ?? 7n);
   const markets = deployment.markets.map((m) => ({ ...m, market: state.markets.get(m.index)!.market }));
   let next = 0;
   let landed = 0;
   let failed = 0;
+  const errors: Record<string, number> = {};
+  const fail = (e: unknown): void => {
+    failed++;
+    const key = (decodeError({ err: e }) ?? decodeError(e))?.errorName ?? String((e as Error)?.message ?? JSON.stringify(e)).slice(0, 80);
+    errors[key] = (errors[key] ?? 0) + 1;
+  };
   const worker = async (): Promise<void> => {
     for (;;) {
       const i = next++;
@@ -112,15 +122,15 @@ export async function seedSynthetic(url: string, deployment: Deployment, n: numb
         const sig = await conn.sendRawTransaction(tx.serialize(), { skipPreflight: true });
         const err = await c.confirm(sig);
         if (err === null) landed++;
-        else failed++;
-      } catch {
-        failed++;
+        else fail(err);
+      } catch (e) {
+        fail(e);
       }
       if ((landed + failed) % 1000 === 0) opts.log?.(`${landed + failed}/${n} (${failed} failed) in ${((Date.now() - t0) / 1000).toFixed(0)}s`);
     }
   };
   await Promise.all(Array.from({ length: opts.concurrency ?? 32 }, worker));
-  return { landed, failed, ms: Date.now() - t0 };
+  return { landed, failed, ms: Date.now() - t0, errors };
 }
 
 async function main(): Promise<void> {
@@ -134,7 +144,7 @@ async function main(): Promise<void> {
   const n = Number(args.strings.synthetic ?? 0);
   if (n > 0) {
     const r = await seedSynthetic(url, deployment, n, { log: (m) => console.log(`book: ${m}`) });
-    console.log(`book: ${r.landed} synthetic accounts in ${(r.ms / 1000).toFixed(1)}s (${r.failed} failed)`);
+    console.log(`book: ${r.landed} synthetic accounts in ${(r.ms / 1000).toFixed(1)}s (${r.failed} failed${r.failed ? `: ${JSON.stringify(r.errors)}` : ""})`);
   }
 }
 

@@ -11,7 +11,7 @@ import { BorshCoder } from "@anchor-lang/core";
 import { Connection, Keypair, PublicKey } from "@solana/web3.js";
 import { decodeMarginAccount, marginRiskDecoder, type MarginAccount, type MarginRiskView } from "../sdk/accounts";
 import { FulcrumClient } from "../sdk/client";
-import { accountReport, priceKey, type ExchangeState, type PriceBook } from "../sdk/report";
+import { accountReport, priceKey, riskContext, type ExchangeState, type PriceBook } from "../sdk/report";
 import type { Deployment } from "../sdk/deployment";
 import { readOracle, toEnginePrice, type OracleReading } from "../sdk/oracle";
 import { reportJson } from "../cli/format";
@@ -59,6 +59,7 @@ export interface FeedOptions {
 }
 
 interface Held {
+  pk: PublicKey;
   raw: Buffer;
   full: MarginAccount;
   view: MarginRiskView;
@@ -83,6 +84,7 @@ export class DashboardFeed {
   private lpMinted = 0n;
   private slot = 0n;
   private dirtyAll = true;
+  private stateKey = "";
   private dirty = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
@@ -157,12 +159,12 @@ export class DashboardFeed {
     for (const k of [...this.accounts.keys()]) if (!seen.has(k)) this.drop(k);
     await this.reloadExchange();
     this.slot = BigInt(await this.connection.getSlot());
-    this.dirtyAll = true;
     this.schedule();
   }
 
   private put(k: string, data: Buffer): void {
-    const held: Held = { full: decodeMarginAccount(data), view: this.decodeFast(data), raw: data };
+    const pk = this.accounts.get(k)?.pk ?? new PublicKey(k);
+    const held: Held = { pk, full: decodeMarginAccount(data), view: this.decodeFast(data), raw: data };
     this.accounts.set(k, held);
     this.dirty.add(k);
   }
@@ -172,8 +174,16 @@ export class DashboardFeed {
     this.rows.delete(k);
   }
 
+  /** Rereads the exchange, pool, markets, LP supply and oracles; every row is redone only if the exchange or the markets changed. */
   private async reloadExchange(): Promise<void> {
     this.state = await this.client.loadExchange(true);
+    const key = JSON.stringify([this.state.exchange, this.state.pool, [...this.state.markets.values()].map((m) => m.market), this.state.correlations], (_k, v: unknown) =>
+      typeof v === "bigint" ? v.toString() : v,
+    );
+    if (key !== this.stateKey) {
+      this.stateKey = key;
+      this.dirtyAll = true;
+    }
     const oracles = this.oracleKeys();
     const [mint, ...infos] = await this.connection.getMultipleAccountsInfo([this.client.lpMint, ...oracles.map((o) => o.key)]);
     if (mint) this.lpMinted = unpackMint(this.client.lpMint, mint).supply;
@@ -195,12 +205,32 @@ export class DashboardFeed {
     return [...m.values()];
   }
 
+  /**
+   * A new reading of oracle `o`. When its price moved, the accounts holding a market or bank on it
+   * are redone (the local chain and Pyth re-stamp unchanged prices every slot: nothing to redo).
+   */
   private setOracle(o: { key: PublicKey; decimals: Set<number>; feedId: Uint8Array }, data: Buffer, owner: PublicKey): void {
     const reading = readOracle(data, owner, o.feedId);
-    this.readings.set(o.key.toBase58(), reading);
+    const oracle = o.key.toBase58();
+    this.readings.set(oracle, reading);
     const next = new Map(this.prices);
-    for (const d of o.decimals) next.set(priceKey(o.key, d), toEnginePrice(reading, d, this.state.exchange.quoteDecimals));
+    let moved = false;
+    for (const d of o.decimals) {
+      const k = priceKey(o.key, d);
+      const p = toEnginePrice(reading, d, this.state.exchange.quoteDecimals);
+      const old = this.prices.get(k);
+      if (!old || old.oracle !== p.oracle || old.ema !== p.ema) moved = true;
+      next.set(k, p);
+    }
     this.prices = next;
+    if (!moved) return;
+    const markets = new Set<number>();
+    const banks = new Set<number>();
+    for (const [i, m] of this.state.markets) if (m.market.oracle.toBase58() === oracle) markets.add(i);
+    for (const [i, b] of this.state.banks) if (b.bank.index !== 0 && b.bank.oracle.toBase58() === oracle) banks.add(i);
+    for (const [k, h] of this.accounts) {
+      if (h.view.perps.some((p) => markets.has(p.marketIndex)) || h.view.collateral.some((c) => banks.has(c.bankIndex))) this.dirty.add(k);
+    }
   }
 
   private subscribe(): void {
@@ -226,7 +256,6 @@ export class DashboardFeed {
         live();
         try {
           this.setOracle(o, info.data, info.owner);
-          this.dirtyAll = true;
           this.schedule();
         } catch (e) {
           this.opts.log(`oracle ${o.key.toBase58()}: ${String(e)}`);
@@ -244,10 +273,7 @@ export class DashboardFeed {
         reloading = true;
         setTimeout(() => {
           void this.reloadExchange()
-            .then(() => {
-              this.dirtyAll = true;
-              this.schedule();
-            })
+            .then(() => this.schedule())
             .catch((e: unknown) => this.opts.log(`exchange reload: ${String(e)}`))
             .finally(() => (reloading = false));
         }, 50);
@@ -322,10 +348,11 @@ export class DashboardFeed {
     if (!this.state) return;
     const t0 = performance.now();
     const keys = this.dirtyAll ? [...this.accounts.keys()] : [...this.dirty];
+    const ctx = riskContext(this.state, this.prices);
     for (const k of keys) {
       const held = this.accounts.get(k);
       if (!held) continue;
-      const row = accountRow(k, held.full, this.state, this.prices);
+      const row = accountRow(held.pk, held.full, this.state, this.prices, ctx);
       if (row) this.rows.set(k, row);
       else this.rows.delete(k);
     }
@@ -388,7 +415,7 @@ export class DashboardFeed {
     }
     return {
       report: reportJson(report, this.state.exchange.quoteDecimals),
-      row: accountRow(pubkey, full, this.state, this.prices),
+      row: accountRow(address, full, this.state, this.prices),
       orders: null,
       history,
     };

@@ -38,7 +38,11 @@ async function main(): Promise<void> {
   });
   console.log(`dashboard: ${d.url} (chain ${cfg.rpcUrl})`);
   if (args.strings["ready-file"]) writeFileSync(args.strings["ready-file"], d.url);
-  const stop = (): void => void d.close().then(() => process.exit(0));
+  // Unsubscribing waits on the RPC's socket: a chain already gone must not hold the exit.
+  const stop = (): void => {
+    setTimeout(() => process.exit(0), 1_000).unref();
+    void d.close().then(() => process.exit(0));
+  };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
 }

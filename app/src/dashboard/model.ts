@@ -4,10 +4,12 @@
  * figure leaves as a decimal string of quote native units (ratios in ppm), so the page shows
  * exactly what the SDK computed; `web/format.ts` formats them.
  */
-import { PublicKey } from "@solana/web3.js";
+import type { PublicKey } from "@solana/web3.js";
 import * as risk from "../risk";
 import { marketCapacity, marketName, type MarginAccount, type MarginRiskView } from "../sdk/accounts";
-import { accountReport, adlMarkets, lpValuation, priceKey, type AccountReport, type ExchangeState, type PriceBook } from "../sdk/report";
+import {
+  accountReport, adlMarkets, lpValuation, priceKey, riskContext, type AccountReport, type ExchangeState, type PriceBook, type RiskContext,
+} from "../sdk/report";
 import type { OracleReading } from "../sdk/oracle";
 import { scan } from "../keeper/keeper";
 
@@ -177,10 +179,13 @@ export function marketRows(state: ExchangeState, prices: PriceBook, readings: Ma
 }
 
 /** One account's row from the SDK's report (null: the SDK cannot margin it, e.g. portfolio without correlations). */
-export function accountRow(pubkey: string, account: MarginAccount, state: ExchangeState, prices: PriceBook): AccountRow | null {
+export function accountRow(
+  address: PublicKey, account: MarginAccount, state: ExchangeState, prices: PriceBook, ctx: RiskContext = riskContext(state, prices),
+): AccountRow | null {
+  const pubkey = address.toBase58();
   let r: AccountReport;
   try {
-    r = accountReport(new PublicKey(pubkey), account, state, prices);
+    r = accountReport(address, account, state, prices, undefined, ctx);
   } catch {
     return null;
   }
@@ -229,9 +234,9 @@ export function accountRow(pubkey: string, account: MarginAccount, state: Exchan
 /** Accounts nearest liquidation first (already liquidatable, then by distance; no liquidation price last). */
 export function byDistance(a: AccountRow, b: AccountRow): number {
   if (a.distance === null || b.distance === null) return a.distance === null ? (b.distance === null ? 0 : 1) : -1;
-  const d = BigInt(a.distance) - BigInt(b.distance);
-  if (d !== 0n) return d < 0n ? -1 : 1;
-  return BigInt(b.notional) > BigInt(a.notional) ? 1 : -1;
+  // ppm and quote native units: exact enough in a double to order by.
+  const d = Number(a.distance) - Number(b.distance);
+  return d !== 0 ? d : Number(b.notional) - Number(a.notional);
 }
 
 const LEVERAGE_EDGES = [1, 2, 3, 5, 10, 20];

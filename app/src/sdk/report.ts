@@ -240,7 +240,8 @@ export function riskAccount(acct: MarginAccount | MarginRiskView, state: Exchang
 /**
  * Balances, positions (entry, mark, PnL, liquidation price), leverage and health state of
  * `account` at `prices`. `symbols`: bank mint (base58) → symbol for the collateral rows (a bank
- * without one shows as `bank N`; `FulcrumClient` passes its deployment's).
+ * without one shows as `bank N`; `FulcrumClient` passes its deployment's). `ctx`: the
+ * {@link riskContext} of `state` and `prices`, when many accounts are reported at once.
  */
 export function accountReport(
   address: PublicKey,
@@ -248,8 +249,9 @@ export function accountReport(
   state: ExchangeState,
   prices: PriceBook,
   symbols: ReadonlyMap<string, string> = new Map(),
+  ctx: RiskContext = riskContext(state, prices),
 ): AccountReport {
-  const parts = marginParts(account, riskContext(state, prices));
+  const parts = marginParts(account, ctx);
   const model = parts.model;
   if (!model) throw new Error("a portfolio account whose holdings the exchange's correlations do not cover");
   const health = risk.modelAccountHealth(parts.main, model);
