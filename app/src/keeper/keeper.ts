@@ -13,7 +13,9 @@
  *
  * Account feed: getProgramAccounts at start, then programSubscribe (margin accounts) and
  * accountSubscribe (oracles, banks, markets, correlations, pool), with a polling resync as the
- * fallback.
+ * fallback. Every change goes into a {@link LiquidationIndex}: a scan assesses only the accounts
+ * it lists below maintenance (a price move re-checks only the accounts whose trigger it crossed),
+ * not every account.
  *
  * Auto-deleveraging: on every scan, each market whose winners' profit / pool cash is above its
  * `adl_threshold` gets one `auto_deleverage` of the first winner of its queue
@@ -29,6 +31,7 @@ import {
   adlMarkets, adlRanking, marginParts, priceKey, riskContext, type AdlEntry, type ExchangeState, type MarginParts, type PriceBook, type RiskContext,
 } from "../sdk/report";
 import { decodeError } from "../sdk/errors";
+import { LiquidationIndex } from "../sdk/liqIndex";
 import { readOracle, toEnginePrice } from "../sdk/oracle";
 import { KeeperMetrics } from "./metrics";
 
@@ -195,6 +198,8 @@ export const jsonLog = (record: Record<string, unknown>): void => {
 export class Keeper {
   readonly metrics: KeeperMetrics;
   private readonly accounts = new Map<string, MarginRiskView>();
+  /** The accounts below maintenance, kept up to date from every account and price change. */
+  private index: LiquidationIndex | null = null;
   private state!: ExchangeState;
   private prices: PriceBook = new Map();
   private slot = 0n;
@@ -234,6 +239,7 @@ export class Keeper {
     this.state = await c.loadExchange(true);
     this.prices = await c.fetchPrices(this.state);
     this.slot = BigInt(await c.connection.getSlot());
+    this.index = new LiquidationIndex(this.state, this.prices);
     // Token accounts the liquidations pay into.
     const mints = [...this.state.banks.values()].map((b) => b.bank.mint);
     await c.send(c.ataIxs(mints));
@@ -265,11 +271,12 @@ export class Keeper {
     for (const a of all) {
       const k = a.pubkey.toBase58();
       seen.add(k);
-      this.accounts.set(k, this.decode(a.data));
+      this.put(k, this.decode(a.data));
     }
-    for (const k of this.accounts.keys()) if (!seen.has(k)) this.accounts.delete(k);
+    for (const k of this.accounts.keys()) if (!seen.has(k)) this.drop(k);
     this.state = await c.loadExchange(true);
     this.prices = await c.fetchPrices(this.state);
+    this.index?.setState(this.state, this.prices);
     this.slot = BigInt(await c.connection.getSlot());
     this.metrics.accountsWatched.set(this.accounts.size);
     this.scheduleScan();
@@ -281,8 +288,8 @@ export class Keeper {
       this.client.programId,
       (info) => {
         const k = info.accountId.toBase58();
-        if (info.accountInfo.data.length === 0) this.accounts.delete(k);
-        else this.accounts.set(k, this.decode(info.accountInfo.data));
+        if (info.accountInfo.data.length === 0) this.drop(k);
+        else this.put(k, this.decode(info.accountInfo.data));
         this.cooldown.delete(k);
         this.metrics.accountsWatched.set(this.accounts.size);
         this.scheduleScan();
@@ -317,6 +324,7 @@ export class Keeper {
               }
               if (moved) {
                 this.lastPriceAt = Date.now();
+                this.index?.setPrices(this.prices);
                 this.scheduleScan();
               }
             } catch (e) {
@@ -331,6 +339,7 @@ export class Keeper {
     for (const [i, b] of this.state.banks) {
       const id = conn.onAccountChange(b.address, (info) => {
         this.state.banks.set(i, { address: b.address, bank: decodeBank(info.data) });
+        this.index?.setState(this.state);
         this.scheduleScan();
       }, { commitment: "confirmed" });
       this.subs.push({ id, kind: "account" });
@@ -338,6 +347,7 @@ export class Keeper {
     for (const [i, m] of this.state.markets) {
       const id = conn.onAccountChange(m.address, (info) => {
         this.state.markets.set(i, { address: m.address, market: decodeMarket(info.data) });
+        this.index?.setState(this.state);
         this.scheduleScan();
       }, { commitment: "confirmed" });
       this.subs.push({ id, kind: "account" });
@@ -350,6 +360,7 @@ export class Keeper {
       } catch (e) {
         this.log("warn", "bad correlations update", { error: String(e) });
       }
+      this.index?.setState(this.state);
       this.scheduleScan();
     }, { commitment: "confirmed" });
     this.subs.push({ id: corr, kind: "account" });
@@ -360,6 +371,7 @@ export class Keeper {
       } catch (e) {
         this.log("warn", "bad pool update", { error: String(e) });
       }
+      this.index?.setState(this.state);
       this.scheduleScan();
     }, { commitment: "confirmed" });
     this.subs.push({ id: pool, kind: "account" });
@@ -374,10 +386,32 @@ export class Keeper {
     }, this.opts.debounceMs);
   }
 
-  /** Recomputes every account's health and starts liquidations (highest shortfall first). */
+  /** Records an account's new state: the views the actions use and the liquidation index. */
+  private put(k: string, view: MarginRiskView): void {
+    this.accounts.set(k, view);
+    this.index?.upsert(k, view);
+  }
+
+  private drop(k: string): void {
+    this.accounts.delete(k);
+    this.index?.remove(k);
+  }
+
+  /** The accounts below maintenance (from the index; every account before it exists). */
+  private below(): Iterable<[string, MarginRiskView]> {
+    if (!this.index) return this.accounts.entries();
+    const out: [string, MarginRiskView][] = [];
+    for (const k of this.index.liquidatableKeys()) {
+      const v = this.accounts.get(k);
+      if (v) out.push([k, v]);
+    }
+    return out;
+  }
+
+  /** Assesses the accounts below maintenance and starts liquidations (highest shortfall first). */
   runScan(): Candidate[] {
     const end = this.metrics.scanDuration.startTimer();
-    const candidates = scan(this.accounts.entries(), { state: this.state, prices: this.prices, slot: this.slot });
+    const candidates = scan(this.below(), { state: this.state, prices: this.prices, slot: this.slot });
     end();
     this.metrics.scans.inc();
     this.metrics.unhealthy.set(candidates.length);
@@ -435,7 +469,7 @@ export class Keeper {
         account: a.entry.account, market: a.marketIndex, ratio: a.ratio, threshold: a.threshold, score: a.entry.score, pnl: a.entry.pnl, signature: sig,
       });
       const info = await this.client.connection.getAccountInfo(account);
-      if (info) this.accounts.set(a.entry.account, this.decode(info.data));
+      if (info) this.put(a.entry.account, this.decode(info.data));
       return true;
     } catch (e) {
       const d = decodeError(e);
@@ -475,7 +509,7 @@ export class Keeper {
           // Not a liquidation: the grace period has started; the latency clock keeps running.
           this.log("info", "margin call recorded", { account: c.pubkey, shortfall: c.shortfall, signature: sig });
           const info = await this.client.connection.getAccountInfo(account);
-          if (info) this.accounts.set(c.pubkey, this.decode(info.data));
+          if (info) this.put(c.pubkey, this.decode(info.data));
           return true;
         }
         const first = this.firstSeen.get(c.pubkey);
@@ -485,8 +519,8 @@ export class Keeper {
         this.log("info", "liquidation landed", { account: c.pubkey, kind, action: c.action, shortfall: c.shortfall, signature: sig, priceToLandedMs: latencyMs });
         // Pick up the new state at once (the subscription will too).
         const info = await this.client.connection.getAccountInfo(account);
-        if (info) this.accounts.set(c.pubkey, this.decode(info.data));
-        else this.accounts.delete(c.pubkey);
+        if (info) this.put(c.pubkey, this.decode(info.data));
+        else this.drop(c.pubkey);
         return true;
       } catch (e) {
         const d = decodeError(e);
@@ -494,7 +528,7 @@ export class Keeper {
           this.metrics.failed.inc({ kind, reason: "lost_race" });
           this.log("info", "lost race", { account: c.pubkey, kind, error: d.errorName });
           const info = await this.client.connection.getAccountInfo(account).catch(() => null);
-          if (info) this.accounts.set(c.pubkey, this.decode(info.data));
+          if (info) this.put(c.pubkey, this.decode(info.data));
           return false;
         }
         const reason = d ? d.errorName : "error";
@@ -507,7 +541,7 @@ export class Keeper {
         const info = await this.client.connection.getAccountInfo(account).catch(() => null);
         if (!info) return false;
         const view = this.decode(info.data);
-        this.accounts.set(c.pubkey, view);
+        this.put(c.pubkey, view);
         const again = assess(c.pubkey, view, { state: this.state, prices: this.prices, slot: this.slot });
         if (!again) return false;
         c = again;

@@ -118,8 +118,12 @@ export function encodeMarginAccount(view: SyntheticView, exchange: PublicKey = P
  * (on a tenth of its notional); the exchange then needs {@link syntheticCorrelations}.
  */
 export function syntheticAccounts(n: number, markets = 3, banks = 3, seed = 42n, modes = false): { pubkey: string; data: Buffer }[] {
+  return Array.from(syntheticAccountStream(n, markets, banks, seed, modes), ({ pubkey, data }) => ({ pubkey, data }));
+}
+
+/** {@link syntheticAccounts} one at a time (a million accounts' bytes need not be held at once). */
+export function* syntheticAccountStream(n: number, markets = 3, banks = 3, seed = 42n, modes = false): Generator<{ pubkey: string; address: PublicKey; data: Buffer }> {
   const rng = new Rng(seed);
-  const out: { pubkey: string; data: Buffer }[] = [];
   for (let k = 0; k < n; k++) {
     const nc = rng.int(0, Math.min(2, banks));
     const np = rng.int(1, Math.min(3, markets));
@@ -137,7 +141,18 @@ export function syntheticAccounts(n: number, markets = 3, banks = 3, seed = 42n,
     });
     const marginMode = modes && rng.int(0, 7) === 0 ? 1 : 0;
     const view: SyntheticView = { quoteBalance: 1_000_000_000n, marginCallSlot: 0n, inMarginCall: false, marginMode, collateral, perps };
-    out.push({ pubkey: `acct${k}`, data: encodeMarginAccount(view) });
+    const address = syntheticAddress(k);
+    yield { pubkey: address.toBase58(), address, data: encodeMarginAccount(view) };
   }
-  return out;
+}
+
+/** A valid, distinct base58 address for synthetic account `k`. */
+export function syntheticKey(k: number): string {
+  return syntheticAddress(k).toBase58();
+}
+
+export function syntheticAddress(k: number): PublicKey {
+  const b = Buffer.alloc(32, 7);
+  b.writeUInt32LE(k, 0);
+  return new PublicKey(b);
 }
