@@ -13,6 +13,7 @@ import { decodeMarginAccount, marginRiskDecoder, type MarginAccount, type Margin
 import { FulcrumClient } from "../sdk/client";
 import { accountReport, priceKey, riskContext, type ExchangeState, type PriceBook } from "../sdk/report";
 import type { Deployment } from "../sdk/deployment";
+import { LiquidationIndex } from "../sdk/liqIndex";
 import { readOracle, toEnginePrice, type OracleReading } from "../sdk/oracle";
 import { reportJson } from "../cli/format";
 import {
@@ -79,6 +80,8 @@ export class DashboardFeed {
   private readonly accounts = new Map<string, Held>();
   private readonly rows = new Map<string, AccountRow>();
   private state!: ExchangeState;
+  /** The SDK's liquidation-price index over every account (the map and the shock). */
+  private index: LiquidationIndex | null = null;
   private prices: PriceBook = new Map();
   private readings = new Map<string, OracleReading>();
   private lpMinted = 0n;
@@ -146,6 +149,7 @@ export class DashboardFeed {
 
   /** The polling path (and the initial load): every account, the exchange, the oracles. */
   async resync(): Promise<void> {
+    await this.reloadExchange();
     const all = await this.client.allMarginAccounts();
     const seen = new Set<string>();
     for (const a of all) {
@@ -157,7 +161,6 @@ export class DashboardFeed {
       this.put(k, a.data);
     }
     for (const k of [...this.accounts.keys()]) if (!seen.has(k)) this.drop(k);
-    await this.reloadExchange();
     this.slot = BigInt(await this.connection.getSlot());
     this.schedule();
   }
@@ -166,12 +169,14 @@ export class DashboardFeed {
     const pk = this.accounts.get(k)?.pk ?? new PublicKey(k);
     const held: Held = { pk, full: decodeMarginAccount(data), view: this.decodeFast(data), raw: data };
     this.accounts.set(k, held);
+    this.index?.upsert(pk, held.view);
     this.dirty.add(k);
   }
 
   private drop(k: string): void {
     this.accounts.delete(k);
     this.rows.delete(k);
+    this.index?.remove(k);
   }
 
   /** Rereads the exchange, pool, markets, LP supply and oracles; every row is redone only if the exchange or the markets changed. */
@@ -180,7 +185,8 @@ export class DashboardFeed {
     const key = JSON.stringify([this.state.exchange, this.state.pool, [...this.state.markets.values()].map((m) => m.market), this.state.correlations], (_k, v: unknown) =>
       typeof v === "bigint" ? v.toString() : v,
     );
-    if (key !== this.stateKey) {
+    const changed = key !== this.stateKey;
+    if (changed) {
       this.stateKey = key;
       this.dirtyAll = true;
     }
@@ -191,6 +197,8 @@ export class DashboardFeed {
       const info = infos[i];
       if (info) this.setOracle(o, info.data, info.owner);
     });
+    if (!this.index) this.index = new LiquidationIndex(this.state, this.prices);
+    else if (changed) this.index.setState(this.state, this.prices);
   }
 
   private oracleKeys(): { key: PublicKey; decimals: Set<number>; feedId: Uint8Array }[] {
@@ -224,6 +232,7 @@ export class DashboardFeed {
     }
     this.prices = next;
     if (!moved) return;
+    this.index?.setPrices(next);
     const markets = new Set<number>();
     const banks = new Set<number>();
     for (const [i, m] of this.state.markets) if (m.market.oracle.toBase58() === oracle) markets.add(i);
@@ -382,7 +391,7 @@ export class DashboardFeed {
       leverage: leverageHistogram(rows),
       accounts: nearest.map((r) => ({ ...r, lastLiquidation: this.lastLiquidation.get(r.pubkey) ?? null })),
       rings,
-      liquidationMaps: liquidationMaps(this.state, this.prices, rows),
+      liquidationMaps: this.index ? liquidationMaps(this.state, this.prices, this.index) : [],
       events: this.events.slice(-100).reverse(),
       computeMs: Math.round(performance.now() - t0),
     };
@@ -390,8 +399,8 @@ export class DashboardFeed {
   }
 
   shock(marketIndex: number, pct: number): ShockResult {
-    const views = [...this.accounts].map(([k, h]): [string, MarginRiskView] => [k, h.view]);
-    return shock(this.state, this.prices, views, this.slot, marketIndex, pct);
+    if (!this.index) throw new Error("not loaded yet");
+    return shock(this.state, this.prices, this.index, (k) => this.accounts.get(k)?.view, this.slot, marketIndex, pct);
   }
 
   /** An account page: the SDK's report (as `fulcrum account --json`), its row and its events. */

@@ -12,6 +12,7 @@ import {
 } from "../sdk/report";
 import type { OracleReading } from "../sdk/oracle";
 import { scan } from "../keeper/keeper";
+import type { LiquidationIndex } from "../sdk/liqIndex";
 
 /** Pause bits of `Exchange.paused` / `PerpMarket.paused` (programs/fulcrum/src/state: `pause`). */
 const PAUSE_NAMES = ["deposits", "withdrawals", "trading", "liquidations", "lp"];
@@ -263,31 +264,32 @@ export function leverageHistogram(rows: Iterable<AccountRow>): LeverageBin[] {
 export const LIQ_BIN_PCT = 2;
 export const LIQ_RANGE_PCT = 50;
 
-/** Per market: open notional by the move (in % of the oracle) at which each position's liquidation price is reached. */
-export function liquidationMaps(state: ExchangeState, prices: PriceBook, rows: Iterable<AccountRow>): LiqMap[] {
+/**
+ * Per market: open notional by the move (in % of the oracle) that reaches each position's
+ * liquidation price, the SDK's `LiquidationIndex.map` (the engine's rule, the account's mode).
+ */
+export function liquidationMaps(state: ExchangeState, prices: PriceBook, index: LiquidationIndex): LiqMap[] {
   const nBins = (2 * LIQ_RANGE_PCT) / LIQ_BIN_PCT;
-  const maps = new Map<number, { price: bigint; long: bigint[]; short: bigint[] }>();
-  for (const [i, { market }] of state.markets) {
+  const out: LiqMap[] = [];
+  for (const [i, { market }] of [...state.markets].sort(([a], [b]) => a - b)) {
     const p = prices.get(priceKey(market.oracle, market.baseDecimals));
-    if (p) maps.set(i, { price: p.oracle, long: new Array<bigint>(nBins).fill(0n), short: new Array<bigint>(nBins).fill(0n) });
-  }
-  for (const r of rows) {
-    for (const p of r.positions) {
-      if (p.distance === null) continue;
-      const m = maps.get(p.marketIndex);
-      if (!m) continue;
-      const pct = Number(p.distance) / 1e4;
+    if (!p || p.oracle === 0n) continue;
+    const long = new Array<bigint>(nBins).fill(0n);
+    const short = new Array<bigint>(nBins).fill(0n);
+    for (const e of index.map(i)) {
+      const pct = Number(((e.liqPrice - p.oracle) * 1_000_000n) / p.oracle) / 1e4;
       if (pct < -LIQ_RANGE_PCT || pct >= LIQ_RANGE_PCT) continue;
       const bin = Math.floor((pct + LIQ_RANGE_PCT) / LIQ_BIN_PCT);
-      (p.side === "long" ? m.long : m.short)[bin]! += BigInt(p.notional);
+      (e.side === "long" ? long : short)[bin]! += e.notional;
     }
+    out.push({
+      marketIndex: i,
+      name: marketName(market),
+      price: s(p.oracle),
+      bins: long.map((l, k) => ({ pct: -LIQ_RANGE_PCT + k * LIQ_BIN_PCT, long: s(l), short: s(short[k]!) })),
+    });
   }
-  return [...maps].sort(([a], [b]) => a - b).map(([i, m]) => ({
-    marketIndex: i,
-    name: marketName(state.markets.get(i)!.market),
-    price: s(m.price),
-    bins: m.long.map((l, k) => ({ pct: -LIQ_RANGE_PCT + k * LIQ_BIN_PCT, long: s(l), short: s(m.short[k]!) })),
-  }));
+  return out;
 }
 
 /** The price book with market `marketIndex`'s oracle moved by `pct` percent (every bank and market on that oracle; ema too, as `fulcrum_setPrice` sets it). */
@@ -314,12 +316,22 @@ export interface ShockResult {
   accounts: { pubkey: string; action: string; shortfall: string }[];
 }
 
-/** What a move of `pct`% in market `marketIndex` would make the keeper liquidate: its own scan on the shocked prices. */
+/**
+ * What a move of `pct`% in market `marketIndex` would make the keeper liquidate: the accounts the
+ * SDK's `LiquidationIndex` finds below maintenance at the shocked price (`shock`, plus those
+ * already there), each assessed by the keeper's own `scan` at those prices for its action.
+ */
 export function shock(
-  state: ExchangeState, prices: PriceBook, views: Iterable<[string, MarginRiskView]>, slot: bigint, marketIndex: number, pct: number,
+  state: ExchangeState, prices: PriceBook, index: LiquidationIndex, viewOf: (k: string) => MarginRiskView | undefined, slot: bigint, marketIndex: number, pct: number,
 ): ShockResult {
   const shocked = shockedPrices(state, prices, marketIndex, pct);
   const m = state.markets.get(marketIndex)!.market;
+  const keys = new Set([...index.shock(marketIndex, pct).map((k) => k.toBase58()), ...index.liquidatableKeys()]);
+  const views: [string, MarginRiskView][] = [];
+  for (const k of keys) {
+    const v = viewOf(k);
+    if (v) views.push([k, v]);
+  }
   const candidates = scan(views, { state, prices: shocked, slot });
   return {
     marketIndex,
@@ -328,4 +340,3 @@ export function shock(
     accounts: candidates.filter((c) => c.action.kind !== "refresh_health").map((c) => ({ pubkey: c.pubkey, action: c.action.kind, shortfall: s(c.shortfall) })),
   };
 }
-
