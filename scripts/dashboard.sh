@@ -84,6 +84,5 @@ for _ in $(seq 1 240); do
   kill -0 "${pids[-1]}" 2>/dev/null || { echo "dashboard: the server exited"; exit 1; }
   sleep 0.25
 done
-echo
-echo "dashboard: $(cat "$tmp/dashboard.url")   (Ctrl-C stops it)"
+echo "(Ctrl-C stops everything this script started)"
 wait "${pids[-1]}"
