@@ -95,15 +95,29 @@ function renderExchange(s: Snapshot): void {
   ].join("") + `<div style="grid-column: 1 / -1"><dt>PnL cap / ADL</dt><dd data-field="adl">${esc(adl || "—")}</dd></div>`;
   const labels = s.history.map((h) => new Date(h.t).toLocaleTimeString());
   const data = s.history.map((h) => Number(h.poolValue) / 10 ** d);
+  const share = s.history.map((h) => Number(h.sharePrice) / 10 ** d);
   if (!charts.pool) {
     charts.pool = new Chart($<HTMLCanvasElement>("pool-chart"), {
       type: "line",
-      data: { labels, datasets: [{ label: "Pool value ($)", data, borderColor: "#1b2a4a", backgroundColor: "rgba(47,95,167,.15)", fill: true, pointRadius: 0 }] },
-      options: { animation: false, maintainAspectRatio: false, scales: { y: { ticks: { callback: (v) => `$${Number(v).toLocaleString("en-US")}` } } } },
+      data: {
+        labels,
+        datasets: [
+          { label: "Pool value ($, left)", data, borderColor: "#1b2a4a", backgroundColor: "rgba(47,95,167,.15)", fill: true, pointRadius: 0, yAxisID: "y" },
+          { label: "LP share price ($, right)", data: share, borderColor: "#2e9d4f", borderDash: [6, 3], pointRadius: 0, yAxisID: "y1" },
+        ],
+      },
+      options: {
+        animation: false, maintainAspectRatio: false,
+        scales: {
+          y: { ticks: { callback: (v) => `$${Number(v).toLocaleString("en-US")}` } },
+          y1: { position: "right", grid: { drawOnChartArea: false }, ticks: { callback: (v) => `$${Number(v).toFixed(4)}` } },
+        },
+      },
     });
   } else {
     charts.pool.data.labels = labels;
     charts.pool.data.datasets[0]!.data = data;
+    charts.pool.data.datasets[1]!.data = share;
     charts.pool.update("none");
   }
 }
