@@ -72,7 +72,8 @@ wait "$localnet_pid" 2>/dev/null || true
 localnet_pid=""
 
 # Their own local chain with a known book, a keeper and the dashboard; Debian's Chromium
-# (scripts/setup.sh) through playwright-core. Screenshots: app/test-artifacts/ (~15 s).
+# (scripts/setup.sh) through playwright-core. Screenshots: app/test-artifacts/ (~20 s on an idle
+# 2-core machine, ~70 s under a parallel cargo build).
 echo "== dashboard browser tests (Chromium)"
 browser_start=$(date +%s)
 (cd app && node --import tsx --test --test-force-exit --test-reporter=spec --test-concurrency=1 test-browser/*.test.ts)
