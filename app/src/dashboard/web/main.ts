@@ -102,8 +102,8 @@ function renderExchange(s: Snapshot): void {
       data: {
         labels,
         datasets: [
-          { label: "Pool value ($, left)", data, borderColor: "#1b2a4a", backgroundColor: "rgba(47,95,167,.15)", fill: true, pointRadius: 0, yAxisID: "y" },
-          { label: "LP share price ($, right)", data: share, borderColor: "#2e9d4f", borderDash: [6, 3], pointRadius: 0, yAxisID: "y1" },
+          { label: "Pool value ($, left)", data, borderColor: "#1b2a4a", backgroundColor: "rgba(47,95,167,.15)", fill: true, pointRadius: 2, yAxisID: "y" },
+          { label: "LP share price ($, right)", data: share, borderColor: "#2e9d4f", borderDash: [6, 3], pointRadius: 2, yAxisID: "y1" },
         ],
       },
       options: {
