@@ -63,7 +63,7 @@ async function main(): Promise<void> {
         await page.waitForFunction(() => document.querySelector('#markets-table tr[data-market="0"] [data-field="oracle"]')?.textContent === "$141.00", undefined, { timeout: 30_000 });
         out.priceToPageMs = Date.now() - m0;
         const after = (await (await fetch(`${url}api/snapshot`)).json()) as { computeMs: number };
-        out.recomputeAllMs = after.computeMs;
+        out.computeMsAfterMove = after.computeMs;
         // The shock over all accounts (the keeper's scan on shocked prices).
         const s0 = Date.now();
         await (await fetch(`${url}api/shock?market=0&pct=-10`)).json();
