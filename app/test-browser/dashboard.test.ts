@@ -187,7 +187,7 @@ test("phone width: one column, no sideways scrolling of the page", async () => {
   await page.close();
 });
 
-test("polling fallback: without subscriptions the page still follows the chain", async () => {
+test("polling fallbacks: a server without subscriptions, a page without its WebSocket: both still follow the chain", async () => {
   const polled = await startDashboard(chain.url, chain.deploymentPath, { port: 0, subscribe: false, pollMs: 500, recomputeMs: 100, log: () => undefined });
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -205,4 +205,18 @@ test("polling fallback: without subscriptions the page still follows the chain",
   } finally {
     await polled.close();
   }
+  // The page's own fallback: its WebSocket refused, it polls /api/snapshot.
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.routeWebSocket(/\/ws$/, (ws) => ws.close());
+  await page.goto(dash.url);
+  await page.waitForSelector("#accounts-table tbody tr");
+  await page.waitForFunction(() => /polling every 2 s/.test(document.getElementById("status")?.textContent ?? ""), undefined, { timeout: 5_000 });
+  const eth = deployment.markets.find((m) => m.symbol === "ETH")!.index;
+  await setLocalPrice(chain.url, "ETH", 2_950, deployment);
+  await page.waitForFunction(
+    (i) => document.querySelector(`#markets-table tr[data-market="${i}"] [data-field="oracle"]`)?.textContent === "$2,950.00",
+    eth,
+    { timeout: 8_000 },
+  );
+  await page.close();
 });
