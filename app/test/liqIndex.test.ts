@@ -7,9 +7,17 @@ import { scan } from "../src/keeper/keeper";
 import { encodeMarginAccount, Rng, syntheticCorrelations, syntheticExchange, syntheticKey, type SyntheticView } from "../src/keeper/synthetic";
 import * as risk from "../src/risk";
 import { decodeMarginAccount } from "../src/sdk/accounts";
+import { i128FromBytes } from "../src/sdk/layout";
 import { PublicKey } from "@solana/web3.js";
 
 const decode = marginRiskDecoder();
+const i128Bytes = (v: bigint): Uint8Array => {
+  const b = Buffer.alloc(16);
+  const u = BigInt.asUintN(128, v);
+  b.writeBigUInt64LE(u & 0xffffffffffffffffn, 0);
+  b.writeBigUInt64LE(u >> 64n, 8);
+  return new Uint8Array(b);
+};
 
 /** A random account: cross or portfolio, 0–2 collateral, 1–3 perps (some isolated), 1×–20× on a random quote balance (some in debt). */
 function randomAccount(rng: Rng, markets: number, banks: number): MarginRiskView {
@@ -52,7 +60,7 @@ const moved = (p: risk.Price, ppm: number): risk.Price => {
   return { oracle: o > 0n ? o : 1n, ema: p.ema };
 };
 
-test("the index finds exactly the accounts a full scan finds, on random books and random moves (cross, portfolio, isolated)", () => {
+test("the index finds exactly the accounts a full scan finds, on random books, moves and cranks (cross, portfolio, isolated)", () => {
   for (const seed of [1n, 7n, 99n]) {
     const rng = new Rng(seed);
     const { state, prices } = exchange();
@@ -66,7 +74,7 @@ test("the index finds exactly the accounts a full scan finds, on random books an
     const start = index.liquidatableKeys().length;
     assert.ok(start > 50 && start < 2_000, `some but not all below maintenance (${start})`);
     for (let step = 0; step < 60; step++) {
-      const r = rng.int(0, 9);
+      const r = rng.int(0, 10);
       // Small moves (a tick), 1% and large ones, markets and banks, one or several at once.
       const size = [1, 100, 10_000, 10_000, 30_000, 80_000, 200_000][rng.int(0, 6)]!;
       const ppm = rng.int(0, 1) === 1 ? size : -size;
@@ -82,6 +90,17 @@ test("the index finds exactly the accounts a full scan finds, on random books an
       } else if (r === 7) {
         for (let m = 0; m < 3; m++) book.set(keyOfMarket(state, m), moved(book.get(keyOfMarket(state, m))!, rng.int(0, 1) === 1 ? size : -size));
         index.setPrices(book);
+      } else if (r === 10) {
+        // A crank: the funding index moves (either way) and the borrow index grows, by up to 2% of the price.
+        const m = rng.int(0, 2);
+        const entry = state.markets.get(m)!;
+        const p = book.get(keyOfMarket(state, m))!.oracle;
+        const df = (p * BigInt(rng.int(-20_000, 20_000))) / 1_000_000n;
+        const db = (p * BigInt(rng.int(0, 5_000))) / 1_000_000n;
+        const market = { ...entry.market, cumulativeFunding: i128Bytes(i128FromBytes(entry.market.cumulativeFunding) + df) };
+        market.cumulativeBorrow = i128Bytes((entry.market.cumulativeBorrow ? i128FromBytes(entry.market.cumulativeBorrow) : 0n) + db);
+        state.markets.set(m, { address: entry.address, market });
+        index.setState(state);
       } else {
         // Accounts change: trades, deposits, closes.
         for (let j = 0; j < 20; j++) {
@@ -97,7 +116,9 @@ test("the index finds exactly the accounts a full scan finds, on random books an
         }
       }
       check(`step ${step} (${r}, ${ppm} ppm)`);
-      // What a shock would add, against a full scan at the shocked price.
+      // What a shock would add, against a full scan at the shocked price (every other step, so
+      // that moves also follow moves whose re-keying is still pending).
+      if (step % 2 === 1) continue;
       const m = rng.int(0, 2);
       const pct = [-20, -5, -1, -0.1, 0.5, 3, 15][rng.int(0, 6)]!;
       const now = new Set(index.liquidatableKeys());
@@ -204,6 +225,26 @@ test("map: each market's positions sorted by the risk mirror's liquidation price
     }
   }
   assert.ok(compared > 20);
+});
+
+test("the exchange state re-read (a keeper's resync) rebuilds nothing; new correlations re-margin portfolio accounts", () => {
+  const rng = new Rng(3n);
+  const { state, prices } = exchange();
+  const accounts = new Map<string, MarginRiskView>();
+  for (let k = 0; k < 500; k++) accounts.set(syntheticKey(k), randomAccount(rng, 3, 3));
+  const index = new LiquidationIndex(state, prices);
+  for (const [k, v] of accounts) index.upsert(k, v);
+  const checks = index.stats.checks;
+  const c = state.correlations!;
+  const copy = { ...state, correlations: { ...c, matrix: c.matrix.map((r) => r.slice()), bankAssets: c.bankAssets.slice(), marketAssets: c.marketAssets.slice() } };
+  index.setState(copy, new Map(prices));
+  assert.equal(index.stats.checks, checks, "same contents: nothing re-checked");
+  // Uncorrelated assets: portfolio accounts need more margin.
+  const before = index.liquidatableKeys().length;
+  const next = { ...copy, correlations: syntheticCorrelations([[1e6, 0, 0], [0, 1e6, 0], [0, 0, 1e6]], [255, 0, 1, 2], [0, 1, 2], 200_000) };
+  index.setState(next);
+  assert.deepEqual(index.liquidatableKeys().sort(), fullScan(accounts, next, prices));
+  assert.ok(index.liquidatableKeys().length !== before);
 });
 
 test("debt with nothing left and isolated slots closed under water are listed whatever the prices; removal unlists", () => {

@@ -276,7 +276,7 @@ export class Keeper {
     for (const k of this.accounts.keys()) if (!seen.has(k)) this.drop(k);
     this.state = await c.loadExchange(true);
     this.prices = await c.fetchPrices(this.state);
-    this.index?.setState(this.state, this.prices);
+    this.withIndex((i) => i.setState(this.state, this.prices));
     this.slot = BigInt(await c.connection.getSlot());
     this.metrics.accountsWatched.set(this.accounts.size);
     this.scheduleScan();
@@ -324,7 +324,7 @@ export class Keeper {
               }
               if (moved) {
                 this.lastPriceAt = Date.now();
-                this.index?.setPrices(this.prices);
+                this.withIndex((i) => i.setPrices(this.prices));
                 this.scheduleScan();
               }
             } catch (e) {
@@ -339,7 +339,7 @@ export class Keeper {
     for (const [i, b] of this.state.banks) {
       const id = conn.onAccountChange(b.address, (info) => {
         this.state.banks.set(i, { address: b.address, bank: decodeBank(info.data) });
-        this.index?.setState(this.state);
+        this.withIndex((i) => i.setState(this.state));
         this.scheduleScan();
       }, { commitment: "confirmed" });
       this.subs.push({ id, kind: "account" });
@@ -347,7 +347,7 @@ export class Keeper {
     for (const [i, m] of this.state.markets) {
       const id = conn.onAccountChange(m.address, (info) => {
         this.state.markets.set(i, { address: m.address, market: decodeMarket(info.data) });
-        this.index?.setState(this.state);
+        this.withIndex((i) => i.setState(this.state));
         this.scheduleScan();
       }, { commitment: "confirmed" });
       this.subs.push({ id, kind: "account" });
@@ -360,7 +360,7 @@ export class Keeper {
       } catch (e) {
         this.log("warn", "bad correlations update", { error: String(e) });
       }
-      this.index?.setState(this.state);
+      this.withIndex((i) => i.setState(this.state));
       this.scheduleScan();
     }, { commitment: "confirmed" });
     this.subs.push({ id: corr, kind: "account" });
@@ -371,7 +371,7 @@ export class Keeper {
       } catch (e) {
         this.log("warn", "bad pool update", { error: String(e) });
       }
-      this.index?.setState(this.state);
+      this.withIndex((i) => i.setState(this.state));
       this.scheduleScan();
     }, { commitment: "confirmed" });
     this.subs.push({ id: pool, kind: "account" });
@@ -386,15 +386,26 @@ export class Keeper {
     }, this.opts.debounceMs);
   }
 
+  /** Runs `f` on the index; if it fails the keeper logs it and goes back to full scans. */
+  private withIndex(f: (index: LiquidationIndex) => void): void {
+    if (!this.index) return;
+    try {
+      f(this.index);
+    } catch (e) {
+      this.index = null;
+      this.log("error", "liquidation index failed: full scans from now on", { error: String((e as Error).stack ?? e) });
+    }
+  }
+
   /** Records an account's new state: the views the actions use and the liquidation index. */
   private put(k: string, view: MarginRiskView): void {
     this.accounts.set(k, view);
-    this.index?.upsert(k, view);
+    this.withIndex((i) => i.upsert(k, view));
   }
 
   private drop(k: string): void {
     this.accounts.delete(k);
-    this.index?.remove(k);
+    this.withIndex((i) => i.remove(k));
   }
 
   /** The accounts below maintenance (from the index; every account before it exists). */
@@ -428,6 +439,8 @@ export class Keeper {
       });
     }
     this.runAdl(now);
+    // The index's bookkeeping for the move just assessed, while the liquidations are in flight.
+    this.withIndex((i) => i.settle());
     return candidates;
   }
 

@@ -2,6 +2,7 @@
 export * from "./client";
 export * from "./report";
 export * from "./slots";
+export * from "./liqIndex";
 export * from "./accounts";
 export * from "./errors";
 export * from "./deployment";

@@ -17,28 +17,37 @@
  * - portfolio: `√(VᵀCV)` (C positive semi-definite, unit diagonal) and the floor move at most
  *   `ratio·|base|` per unit of price, equity exactly `|base|` (collateral: full value, its risk
  *   at most `1 − weight`), so `L = (1 + ratio)·|base|`, `(2 − weight)·amount`; re-checked
- *   with the risk mirror (`modelHealth`), the same numbers as the engine.
+ *   with the netted requirement in floating point, and with the risk mirror (`modelHealth`,
+ *   the same numbers as the engine) when that lands within its rounding bound of zero.
+ * Only the sign near zero matters, and there the risk mirror decides: the index lists exactly
+ * the accounts a full scan with the risk mirror lists (`belowMaintenance`; the tests check it
+ * on random books, moves and cranks).
  *
  * Several prices at once: a unit's status cannot change while `Σ_d L_d·|adverse move_d| <
  * |h| − slack` (adverse: down for a long or collateral when met, up when not met; the slack
  * covers the engine's rounding). The budget is split so that every dimension may move by the
  * same fraction `δ = (|h| − slack) / Σ_d L_d·x_d` of its price: each unit puts one key per
- * dimension at `x_d·(1 ∓ δ)` in that market's heap of down-keys or up-keys. For an account on
+ * dimension at `x_d·(1 ∓ δ)` among that market's down-keys or up-keys. For an account on
  * one price this key is its liquidation price (up to the rounding slack); for one on several
  * prices it is the price at which this market *alone* would use the whole budget, i.e. no
  * further than its liquidation price holding the others fixed. A move of one market pops only
- * the keys it crossed (a heap per market and direction, so the cost is the number crossed);
- * each popped unit is re-checked at the prices now and re-keyed from there. Accounts whose
+ * the keys it crossed (buckets by log-price per market and direction, so the cost is the
+ * number crossed); each popped unit is re-checked at the prices now (the list is then up to
+ * date) and re-keyed from there ({@link LiquidationIndex.settle}). Accounts whose
  * *other* holdings moved are covered the same way: their keys in those markets fire when the
  * budget is spent, whichever market spends it. Each re-check re-bases the budget, so an account
  * drifting towards liquidation over several markets is re-checked more often as it nears it.
  *
- * What re-checks every holder of a market instead (rare): its funding/borrow index, ratios or
- * weights changing (`setState`: a crank), its PnL cap binding (the haircut then moves with every
- * price: prices of such a market re-check all its holders), or the pool cash falling under half
- * of the cap the keys were computed for (positions whose uncapped PnL would reach the cap carry
- * an extra key there: past it the gain stops counting and the health is no longer monotone).
- * Exchange parameters or correlations changing rebuild the affected accounts.
+ * A crank (the funding or borrow index of a market moving) shifts each holder's equity by
+ * `−base × Δindex`: every holder of that market is re-checked by its formula (a few float
+ * operations each; no risk-mirror call unless it lands near zero), not rebuilt.
+ *
+ * What rebuilds every holder of a market instead (rare): its ratios or weights changing, its
+ * PnL cap binding (the haircut then moves with every price: prices of such a market rebuild all
+ * its holders), or the pool cash falling under half of the cap the keys were computed for
+ * (positions whose uncapped PnL would reach the cap carry an extra key there: past it the gain
+ * stops counting and the health is no longer monotone). Exchange parameters or correlations
+ * changing rebuild the affected accounts.
  */
 import { PublicKey } from "@solana/web3.js";
 import * as risk from "../risk";
@@ -71,40 +80,38 @@ const BUCKET_W = 0.0005;
 /** Buckets each side of the reference price: ×/÷ 10⁴ (past it, one overflow bucket each side). */
 const HALF = Math.ceil(Math.log(1e4) / BUCKET_W);
 
-/** A run of (key, unit id, generation) in growable typed arrays. */
+/** A run of (key, unit id, generation) triples in one growable array (one cache line per entry touched). */
 class Bucket {
-  keys = new Float64Array(8);
-  ids = new Int32Array(8);
-  gens = new Float64Array(8);
+  e = new Float64Array(24);
   n = 0;
 
   push(k: number, id: number, gen: number): void {
-    if (this.n === this.keys.length) {
-      const size = this.n * 2;
-      const keys = new Float64Array(size);
-      keys.set(this.keys);
-      const ids = new Int32Array(size);
-      ids.set(this.ids);
-      const gens = new Float64Array(size);
-      gens.set(this.gens);
-      [this.keys, this.ids, this.gens] = [keys, ids, gens];
+    let at = 3 * this.n;
+    if (at === this.e.length) {
+      const e = new Float64Array(at * 2);
+      e.set(this.e);
+      this.e = e;
     }
-    this.keys[this.n] = k;
-    this.ids[this.n] = id;
-    this.gens[this.n++] = gen;
+    const e = this.e;
+    e[at++] = k;
+    e[at++] = id;
+    e[at] = gen;
+    this.n++;
   }
 
   /** Keeps the entries `keep` accepts (in place), handing the others to `f` when given. */
   filter(keep: (k: number, id: number, gen: number) => boolean, f?: (id: number, gen: number) => void): void {
+    const e = this.e;
     let j = 0;
     for (let i = 0; i < this.n; i++) {
-      const k = this.keys[i]!;
-      const id = this.ids[i]!;
-      const gen = this.gens[i]!;
+      const k = e[3 * i]!;
+      const id = e[3 * i + 1]!;
+      const gen = e[3 * i + 2]!;
       if (keep(k, id, gen)) {
-        this.keys[j] = k;
-        this.ids[j] = id;
-        this.gens[j++] = gen;
+        e[3 * j] = k;
+        e[3 * j + 1] = id;
+        e[3 * j + 2] = gen;
+        j++;
       } else f?.(id, gen);
     }
     this.n = j;
@@ -168,9 +175,10 @@ class KeyBuckets {
     for (let i = from; i <= to; i++) {
       const b = this.buckets[i];
       if (!b) continue;
+      const e = b.e;
       for (let j = 0; j < b.n; j++) {
-        const k = b.keys[j]!;
-        if (this.down ? k > p : k < p) f(b.ids[j]!, b.gens[j]!);
+        const k = e[3 * j]!;
+        if (this.down ? k > p : k < p) f(e[3 * j + 1]!, e[3 * j + 2]!);
       }
     }
   }
@@ -192,10 +200,10 @@ class KeyBuckets {
   private take(i: number, f: (id: number, gen: number) => void): void {
     const b = this.buckets[i];
     if (!b || b.n === 0) return;
-    const { ids, gens, n } = b;
+    const { e, n } = b;
     b.n = 0;
     this.total -= n;
-    for (let j = 0; j < n; j++) f(ids[j]!, gens[j]!);
+    for (let j = 0; j < n; j++) f(e[3 * j + 1]!, e[3 * j + 2]!);
   }
 
   private shrink(b: Bucket, run: () => void): void {
@@ -253,6 +261,8 @@ class AcctList {
 
 /** One price the index follows: a market's oracle or a collateral bank's. */
 interface Dim {
+  /** Position in the index's dimension list (and in its price array). */
+  idx: number;
   market: number | null;
   bank: number | null;
   /** The PriceBook key of its oracle. */
@@ -268,7 +278,8 @@ interface Acct {
   key: string;
   pk: PublicKey | null;
   view: IndexedAccount;
-  units: Unit[];
+  /** Its units' ids. */
+  units: number[];
   /** Below maintenance whatever the prices: debt with nothing left, or an isolated slot closed under water. */
   flagged: boolean;
   /** Units not meeting maintenance. */
@@ -277,29 +288,89 @@ interface Acct {
   pos: number;
 }
 
-interface Unit {
-  id: number;
-  gen: number;
-  acct: Acct;
-  /** -1: the collateral-backed part; otherwise the market of an isolated position. */
-  market: number;
-  /** Cross/isolated without a binding PnL cap: `h = c0 + Σ a·x`. */
-  linear: boolean;
-  met: boolean;
-  /** Price-independent part of the equity (quote, entries, funding), quote native units. */
-  c0: number;
-  /** Rounding bound of the engine's health against the real-valued formula, quote native units. */
-  err: number;
-  dims: Dim[];
+const MET = 1;
+const LINEAR = 2;
+/** A portfolio unit with a floating-point filter (no binding PnL cap). */
+const NETTED = 4;
+/** Numbers per unit in `UnitStore.s`, and their places. */
+const U_STRIDE = 8;
+const [U_GEN, U_FLAGS, U_C0, U_ERR, U_OFF, U_ND, U_MARKET] = [0, 1, 2, 3, 4, 5, 6] as const;
+/** Numbers per dimension of a unit: slope or Lipschitz bound, direction, cap limit, equity slope, risk slope, asset. */
+const STRIDE = 6;
+
+/**
+ * The units, as parallel typed arrays (a re-check reads a few numbers, not a graph of objects):
+ * a unit is the collateral-backed part of an account or one isolated position, with a health
+ * `h = equity − requirement` at maintenance that is a function of its dimensions' prices. Per
+ * unit: its generation (keys of older generations are stale), flags, the price-independent part
+ * of its equity `c0`, the rounding bound `err` of its formula, and `nd` dimensions at `off` in
+ * the slot arrays: the dimension's index and {@link STRIDE} numbers.
+ */
+class UnitStore {
   /**
-   * Per dimension, 3 numbers: the slope (linear; signed) or Lipschitz bound (≥ 0); +1/−1 when
-   * the health rises/falls with the price, 0 either (a binding PnL cap); the favourable-direction
-   * price past which a position's uncapped PnL would reach its market's cap (NaN: none).
+   * Per unit, {@link U_STRIDE} numbers: generation, flags, c0, err, slot offset, dimension
+   * count, market (−1: the collateral-backed part; otherwise the isolated position's market).
    */
-  f: number[];
-  /** Portfolio units: per dimension its equity slope, signed risk slope and asset; null: risk mirror only. */
-  pf: number[] | null;
-  model: risk.PortfolioModel | null;
+  s = new Float64Array(1024 * U_STRIDE);
+  readonly acct: (Acct | null)[] = [];
+  readonly model: (risk.PortfolioModel | null)[] = [];
+  /** Per slot: dimension index; and STRIDE numbers. */
+  dim = new Int32Array(4096);
+  f = new Float64Array(4096 * STRIDE);
+  private top = 0;
+  private count = 0;
+  private readonly freeIds: number[] = [];
+  private readonly freeSlots = new Map<number, number[]>();
+
+  alloc(acct: Acct, nd: number): number {
+    const id = this.freeIds.pop() ?? this.count++;
+    if ((id + 1) * U_STRIDE > this.s.length) this.growUnits();
+    const spare = this.freeSlots.get(nd);
+    let off = spare?.pop();
+    if (off === undefined) {
+      off = this.top;
+      this.top += nd;
+      if (this.top > this.dim.length) this.growSlots();
+    }
+    this.s[id * U_STRIDE + U_OFF] = off;
+    this.s[id * U_STRIDE + U_ND] = nd;
+    this.acct[id] = acct;
+    this.model[id] = null;
+    this.s[id * U_STRIDE + U_GEN] = 0;
+    return id;
+  }
+
+  release(id: number): void {
+    const nd = this.s[id * U_STRIDE + U_ND]!;
+    let list = this.freeSlots.get(nd);
+    if (!list) this.freeSlots.set(nd, (list = []));
+    list.push(this.s[id * U_STRIDE + U_OFF]!);
+    this.acct[id] = null;
+    this.model[id] = null;
+    this.s[id * U_STRIDE + U_GEN] = -1;
+    this.freeIds.push(id);
+  }
+
+  /** Every live unit id. */
+  *ids(): IterableIterator<number> {
+    for (let id = 0; id < this.count; id++) if (this.acct[id]) yield id;
+  }
+
+  private growUnits(): void {
+    const s = new Float64Array(this.s.length * 2);
+    s.set(this.s);
+    this.s = s;
+  }
+
+  private growSlots(): void {
+    const size = Math.max(this.dim.length * 2, this.top);
+    const dim = new Int32Array(size);
+    dim.set(this.dim);
+    const f = new Float64Array(size * STRIDE);
+    f.set(this.f);
+    this.dim = dim;
+    this.f = f;
+  }
 }
 
 const sameView = (a: IndexedAccount, b: IndexedAccount): boolean => {
@@ -353,16 +424,21 @@ export class LiquidationIndex {
   private corr: ExchangeState["correlations"];
   private readonly accts = new Map<string, Acct>();
   private readonly liq = new AcctList();
-  private readonly units: (Unit | undefined)[] = [];
-  private readonly free: number[] = [];
+  private readonly u = new UnitStore();
   private gen = 0;
+  private readonly dimList: Dim[] = [];
+  /** Each dimension's price (by `Dim.idx`), for the re-checks. */
+  private dimX = new Float64Array(64);
   private readonly marketDims = new Map<number, Dim>();
   private readonly bankDims = new Map<number, Dim>();
   /** Per market with a PnL cap: the cap the keys were computed for (half the cap then). */
   private readonly capFloor = new Map<number, bigint>();
   private readonly decode = marginRiskDecoder();
-  /** Work done so far: units re-checked, and of those evaluated by the risk mirror (the rest by their linear formula). */
-  readonly stats = { checks: 0, exact: 0 };
+  /** Units popped by a move, re-checked once all moved dimensions are popped. */
+  private hit = new Int32Array(1024);
+  private hits = 0;
+  /** Work done so far: units re-checked, and of those evaluated by the risk mirror (the rest by their own formula). */
+  readonly stats = { checks: 0, exact: 0, popped: 0 };
 
   constructor(state: ExchangeState, prices: PriceBook) {
     this.state = state;
@@ -421,13 +497,12 @@ export class LiquidationIndex {
     if (!d) throw new Error(`market ${marketIndex} not listed`);
     const prev = this.prices.get(d.key);
     const next = typeof price === "bigint" ? { oracle: price, ema: prev?.ema ?? price } : price;
-    const book = new Map(this.prices);
-    book.set(d.key, next);
-    this.setPrices(book);
+    this.setPrices(new Map([[d.key, next]]));
   }
 
   /** New prices (a whole or partial book: keys absent keep their price). */
   setPrices(book: PriceBook): void {
+    this.settle();
     let appeared = false;
     for (const [k, p] of book) {
       if (!this.prices.has(k)) appeared = true;
@@ -464,6 +539,7 @@ export class LiquidationIndex {
    * accounts whose inputs other than prices changed are rebuilt, moved prices fire their keys.
    */
   setState(state: ExchangeState, prices?: PriceBook): void {
+    this.settle();
     if (prices) for (const [k, p] of prices) this.prices.set(k, p);
     const old = this.ctx;
     const oldCorr = this.corr;
@@ -483,11 +559,15 @@ export class LiquidationIndex {
       return;
     }
     const markets = new Set<number>();
+    /** By dimension: how far the index longs / shorts settle against moved (a crank), FUNDING_SCALE units. */
+    const funding = new Map<number, { long: number; short: number }>();
     this.ctx.markets.forEach((m, i) => {
       const o = old.markets[i];
       if (!m || !o) return;
-      if (o.maintMarginRatio !== m.maintMarginRatio || o.imf !== m.imf || o.baseDecimals !== m.baseDecimals || o.cumulativeFunding !== m.cumulativeFunding
-        || (o.cumulativeBorrow ?? 0n) !== (m.cumulativeBorrow ?? 0n)) markets.add(i);
+      if (o.maintMarginRatio !== m.maintMarginRatio || o.imf !== m.imf || o.baseDecimals !== m.baseDecimals) markets.add(i);
+      const df = m.cumulativeFunding - o.cumulativeFunding;
+      const db = (m.cumulativeBorrow ?? 0n) - (o.cumulativeBorrow ?? 0n);
+      if (df !== 0n || db !== 0n) funding.set(this.marketDims.get(i)!.idx, { long: Number(df + db), short: Number(df - db) });
       const h0 = o.pnlHaircut;
       const h1 = m.pnlHaircut;
       if ((h0 && risk.isHaircut(h0)) || (h1 && risk.isHaircut(h1))) markets.add(i);
@@ -500,7 +580,8 @@ export class LiquidationIndex {
       const o = old.banks[i];
       if (b && o && o.maintAssetWeight !== b.maintAssetWeight) banks.add(i);
     });
-    if (oldCorr !== state.correlations) {
+    this.shiftFunding(funding);
+    if (!sameCorrelations(oldCorr, state.correlations)) {
       for (const a of this.accts.values()) if (a.view.marginMode === risk.MarginMode.Portfolio) this.rebuild(a);
     }
     this.rebuildHolders(markets, banks);
@@ -525,15 +606,16 @@ export class LiquidationIndex {
    * evaluated with the risk mirror at the shocked prices. Nothing is changed.
    */
   shock(marketIndex: number, pct: number): PublicKey[] {
+    this.settle();
     const d = this.marketDims.get(marketIndex);
     if (!d) throw new Error(`market ${marketIndex} not listed`);
     const shocked = mulPct(d.p, pct);
-    const dims = this.dims().filter((x) => x.key === d.key);
+    const dims = this.dimList.filter((x) => x.key === d.key);
     const ctx: RiskContext = { ...this.ctx, markets: this.ctx.markets.slice(), banks: this.ctx.banks.slice() };
-    const xs = new Map<Dim, number>();
+    const xs = this.dimX.slice();
     let allHolders = false;
     for (const x of dims) {
-      xs.set(x, Number(shocked));
+      xs[x.idx] = Number(shocked);
       if (x.market !== null) {
         const m = ctx.markets[x.market]!;
         const entry = this.state.markets.get(x.market)!;
@@ -545,24 +627,25 @@ export class LiquidationIndex {
         ctx.banks[x.bank] = { ...b, price: { oracle: shocked, ema: b.price.ema } };
       }
     }
-    const candidates = new Set<Unit>();
+    const U = this.u;
+    const candidates = new Set<number>();
     if (allHolders) {
-      for (const u of this.units) if (u && u.met && u.dims.some((x) => xs.has(x))) candidates.add(u);
+      const idx = new Set(dims.map((x) => x.idx));
+      for (const id of U.ids()) if (U.s[id * U_STRIDE + U_FLAGS]! & MET && this.holds(id, idx)) candidates.add(id);
     } else {
+      const collect = (id: number, gen: number): void => {
+        if (U.s[id * U_STRIDE + U_GEN] === gen && U.s[id * U_STRIDE + U_FLAGS]! & MET) candidates.add(id);
+      };
       for (const x of dims) {
-        const collect = (id: number, gen: number): void => {
-          const u = this.units[id];
-          if (u && u.gen === gen && u.met) candidates.add(u);
-        };
         if (shocked < x.p) x.down.visit(Number(shocked), collect);
         else if (shocked > x.p) x.up.visit(Number(shocked), collect);
       }
     }
     const out = new Map<Acct, PublicKey>();
-    for (const u of candidates) {
-      const a = u.acct;
+    for (const id of candidates) {
+      const a = U.acct[id]!;
       if (this.liq.has(a) || out.has(a)) continue;
-      if (this.healthAt(u, ctx, xs) < 0) out.set(a, a.pk ?? (a.pk = new PublicKey(a.key)));
+      if (this.healthAt(id, ctx, xs) < 0) out.set(a, a.pk ?? (a.pk = new PublicKey(a.key)));
     }
     return [...out.values()];
   }
@@ -576,12 +659,16 @@ export class LiquidationIndex {
   map(marketIndex: number): LiquidationMapEntry[] {
     const d = this.marketDims.get(marketIndex);
     if (!d) throw new Error(`market ${marketIndex} not listed`);
+    const U = this.u;
+    const only = new Set([d.idx]);
     const out: LiquidationMapEntry[] = [];
-    for (const u of this.units) {
-      if (!u || !u.dims.includes(d)) continue;
+    for (const id of U.ids()) {
+      if (!this.holds(id, only)) continue;
+      const a = U.acct[id]!;
+      const market = U.s[id * U_STRIDE + U_MARKET]!;
       try {
-        const parts = marginParts(u.acct.view, this.ctx);
-        const iso = u.market >= 0 ? parts.isolated.find((x) => x.marketIndex === u.market) : null;
+        const parts = marginParts(a.view, this.ctx);
+        const iso = market >= 0 ? parts.isolated.find((x) => x.marketIndex === market) : null;
         const ra = iso ? iso.account : parts.main;
         const idx = iso ? 0 : parts.mainMarkets.indexOf(marketIndex);
         const model = iso ? risk.MarginModel.Cross : parts.model;
@@ -589,7 +676,6 @@ export class LiquidationIndex {
         const e = ra.perps[idx]!;
         const liqPrice = risk.modelLiquidationPrice(ra, model, idx);
         if (liqPrice === null) continue;
-        const a = u.acct;
         out.push({
           account: a.pk ?? (a.pk = new PublicKey(a.key)),
           liqPrice,
@@ -607,35 +693,57 @@ export class LiquidationIndex {
   // ------------------------------------------------------------------ internals
 
   private dims(): Dim[] {
-    return [...this.marketDims.values(), ...this.bankDims.values()];
+    return this.dimList;
   }
 
-  /** A dimension per priced market and bank (banks other than the quote). */
+  /** Whether unit `id` has a dimension in `idx`. */
+  private holds(id: number, idx: Set<number>): boolean {
+    const U = this.u;
+    const off = U.s[id * U_STRIDE + U_OFF]!;
+    for (let k = 0; k < U.s[id * U_STRIDE + U_ND]!; k++) if (idx.has(U.dim[off + k]!)) return true;
+    return false;
+  }
+
+  private newDim(market: number | null, bank: number | null, key: string, p: bigint): Dim {
+    const x = Number(p);
+    const d: Dim = { idx: this.dimList.length, market, bank, key, p, x, down: new KeyBuckets(x > 0 ? x : 1, true), up: new KeyBuckets(x > 0 ? x : 1, false) };
+    this.dimList.push(d);
+    if (d.idx >= this.dimX.length) {
+      const grown = new Float64Array(this.dimX.length * 2);
+      grown.set(this.dimX);
+      this.dimX = grown;
+    }
+    this.dimX[d.idx] = x;
+    return d;
+  }
+
+  private setX(d: Dim, p: bigint): void {
+    d.p = p;
+    d.x = Number(p);
+    this.dimX[d.idx] = d.x;
+  }
+
+  /** A dimension per priced market and bank. */
   private syncDims(): void {
     this.ctx.markets.forEach((m, i) => {
       if (!m) return;
       const entry = this.state.markets.get(i)!;
-      const key = priceKey(entry.market.oracle, entry.market.baseDecimals);
-      let d = this.marketDims.get(i);
-      if (!d) this.marketDims.set(i, (d = newDim(i, null, key, m.price.oracle)));
-      d.p = m.price.oracle;
-      d.x = Number(d.p);
+      const d = this.marketDims.get(i);
+      if (!d) this.marketDims.set(i, this.newDim(i, null, priceKey(entry.market.oracle, entry.market.baseDecimals), m.price.oracle));
+      else this.setX(d, m.price.oracle);
     });
     this.ctx.banks.forEach((b, i) => {
       if (!b) return;
       const entry = this.state.banks.get(i)!;
-      const key = priceKey(entry.bank.oracle, entry.bank.decimals);
-      let d = this.bankDims.get(i);
-      if (!d) this.bankDims.set(i, (d = newDim(null, i, key, b.price.oracle)));
-      d.p = b.price.oracle;
-      d.x = Number(d.p);
+      const d = this.bankDims.get(i);
+      if (!d) this.bankDims.set(i, this.newDim(null, i, priceKey(entry.bank.oracle, entry.bank.decimals), b.price.oracle));
+      else this.setX(d, b.price.oracle);
     });
   }
 
   /** The context's entry of `d` at price `p` (a market's PnL cap recomputed at it). */
   private refreshCtxPrice(d: Dim, p: risk.Price): void {
-    d.p = p.oracle;
-    d.x = Number(p.oracle);
+    this.setX(d, p.oracle);
     if (d.market !== null) {
       const m = this.ctx.markets[d.market];
       const entry = this.state.markets.get(d.market);
@@ -648,45 +756,105 @@ export class LiquidationIndex {
     }
   }
 
+  private readonly take = (id: number, gen: number): void => {
+    this.stats.popped++;
+    const U = this.u;
+    if (U.s[id * U_STRIDE + U_GEN] !== gen) return;
+    U.s[id * U_STRIDE + U_GEN] = -1; // popped once: its other keys are stale from here on
+    if (this.hits === this.hit.length) {
+      const grown = new Int32Array(this.hit.length * 2);
+      grown.set(this.hit);
+      this.hit = grown;
+    }
+    this.hit[this.hits++] = id;
+  };
+
   /** Pops the keys each moved dimension crossed, then re-checks those units at the prices now. */
   private fire(moved: [Dim, number][]): void {
     if (moved.length === 0) return;
-    const hit: Unit[] = [];
-    const take = (id: number, gen: number): void => {
-      const u = this.units[id];
-      if (u && u.gen === gen) {
-        u.gen = -1; // popped once: its other keys are stale from here on
-        hit.push(u);
-      }
-    };
+    this.hits = 0;
     for (const [d, before] of moved) {
-      if (d.x < before) d.down.fire(d.x, take);
-      else if (d.x > before) d.up.fire(d.x, take);
+      if (d.x < before) d.down.fire(d.x, this.take);
+      else if (d.x > before) d.up.fire(d.x, this.take);
     }
-    for (const u of hit) this.check(u);
-    for (const [d] of moved) {
+    for (let i = 0; i < this.hits; i++) this.evaluate(this.hit[i]!);
+  }
+
+  /**
+   * Re-keys the units the last move re-checked: their status (and so the list) is up to date
+   * as soon as the move returns; their new keys are pushed here, before the next change (every
+   * method that needs them calls it first) or when the caller is idle (the keeper, once its scan
+   * has started the liquidations), off the path from a price to the list.
+   */
+  settle(): void {
+    const U = this.u;
+    const n = this.hits;
+    if (n === 0) return;
+    this.hits = 0;
+    for (let i = 0; i < n; i++) {
+      const id = this.hit[i]!;
+      // Still the unit that was popped (not released, nor reused and keyed since).
+      if (U.s[id * U_STRIDE + U_GEN] !== -1 || !U.acct[id]) continue;
+      const h = this.healthAt(id, this.ctx, this.dimX);
+      this.key(id, h, this.slack, h >= 0);
+    }
+    for (const d of this.dimList) {
       d.down.maybeCompact(this.live);
       d.up.maybeCompact(this.live);
     }
   }
 
-  private readonly live = (id: number, gen: number): boolean => this.units[id]?.gen === gen;
+  private readonly live = (id: number, gen: number): boolean => this.u.s[id * U_STRIDE + U_GEN] === gen;
 
   private rebuildHolders(markets: Set<number>, banks: Set<number>): void {
     if (markets.size === 0 && banks.size === 0) return;
-    const dims = new Set<Dim>();
+    const idx = new Set<number>();
     for (const m of markets) {
       const d = this.marketDims.get(m);
-      if (d) dims.add(d);
+      if (d) idx.add(d.idx);
       this.capFloor.delete(m);
     }
     for (const b of banks) {
       const d = this.bankDims.get(b);
-      if (d) dims.add(d);
+      if (d) idx.add(d.idx);
     }
     const accts = new Set<Acct>();
-    for (const u of this.units) if (u && u.dims.some((d) => dims.has(d))) accts.add(u.acct);
+    for (const id of this.u.ids()) if (this.holds(id, idx)) accts.add(this.u.acct[id]!);
     for (const a of accts) this.rebuild(a);
+  }
+
+  /**
+   * A crank moved the funding (or borrow) index of some markets: each holder's equity moves by
+   * `−base × Δindex` (its unsettled funding, rounded up by the engine): its `c0` is shifted by
+   * that, its rounding bound grows by one unit, and it is re-checked and re-keyed (by its
+   * formula; the risk mirror near zero). After many cranks the account is rebuilt from its view.
+   */
+  private shiftFunding(shifts: Map<number, { long: number; short: number }>): void {
+    if (shifts.size === 0) return;
+    const U = this.u;
+    const stale = new Set<Acct>();
+    const ids: number[] = [];
+    for (const id of U.ids()) {
+      const off = U.s[id * U_STRIDE + U_OFF]!;
+      const nd = U.s[id * U_STRIDE + U_ND]!;
+      let dc = 0;
+      let touched = false;
+      for (let k = 0; k < nd; k++) {
+        const shift = shifts.get(U.dim[off + k]!);
+        if (!shift) continue;
+        const b = U.f[(off + k) * STRIDE + 3]!; // base / PRICE_SCALE = base / FUNDING_SCALE
+        dc -= b * (b > 0 ? shift.long : shift.short);
+        touched = true;
+      }
+      if (!touched) continue;
+      U.s[id * U_STRIDE + U_C0] = U.s[id * U_STRIDE + U_C0]! + dc;
+      const err = U.s[id * U_STRIDE + U_ERR]! + 1 + Math.abs(dc) * 1e-12;
+      U.s[id * U_STRIDE + U_ERR] = err;
+      if (err > 64 + 4 * nd) stale.add(U.acct[id]!);
+      else ids.push(id);
+    }
+    for (const id of ids) if (!stale.has(U.acct[id]!)) this.check(id);
+    for (const a of stale) this.rebuild(a);
   }
 
   private rebuild(acct: Acct): void {
@@ -695,10 +863,7 @@ export class LiquidationIndex {
   }
 
   private clear(acct: Acct): void {
-    for (const u of acct.units) {
-      this.units[u.id] = undefined;
-      this.free.push(u.id);
-    }
+    for (const id of acct.units) this.u.release(id);
     acct.units = [];
     acct.bad = 0;
     acct.flagged = false;
@@ -733,32 +898,33 @@ export class LiquidationIndex {
   }
 
   private addUnit(acct: Acct, market: number, ra: risk.RiskAccount, model: risk.MarginModel, markets: number[], banks: number[]): void {
-    const id = this.free.pop() ?? this.units.length;
+    const U = this.u;
     const nc = ra.collateral.length;
     const nd = nc + ra.perps.length;
+    const id = U.alloc(acct, nd);
+    acct.units.push(id);
     const portfolio = model.mode === risk.MarginMode.Portfolio ? model : null;
-    const u: Unit = {
-      id, gen: 0, acct, market, linear: !portfolio, met: true, c0: 0, err: 2 + nc + 2 * ra.perps.length,
-      dims: new Array<Dim>(nd), f: new Array<number>(3 * nd), pf: portfolio ? new Array<number>(3 * nd) : null, model: portfolio,
-    };
-    this.units[id] = u;
-    acct.units.push(u);
+    let linear = !portfolio;
+    let netted = !!portfolio;
+    const off = U.s[id * U_STRIDE + U_OFF]!;
+    const f = U.f;
     let c0 = risk.quoteValue(ra.quoteBalance, ra.params, MAINT);
     ra.collateral.forEach((c, i) => {
       const w = c.maintAssetWeight / PPM;
       const amount = Number(c.amount) / SCALE;
-      u.dims[i] = this.bankDims.get(banks[i]!)!;
-      u.f[3 * i] = portfolio ? amount * (2 - w) : amount * w;
-      u.f[3 * i + 1] = 1;
-      u.f[3 * i + 2] = NaN;
-      if (portfolio) {
-        u.pf![3 * i] = amount;
-        u.pf![3 * i + 1] = amount * (1 - w);
-        u.pf![3 * i + 2] = portfolio.collateralAssets[i] ?? risk.STANDALONE;
-      }
+      const at = (off + i) * STRIDE;
+      U.dim[off + i] = this.bankDims.get(banks[i]!)!.idx;
+      // Cross: weighted value, exactly linear. Portfolio: full value in equity, (1 − w) of it as
+      // risk, so the health moves between w and 2 − w per unit of value.
+      f[at] = portfolio ? amount * (2 - w) : amount * w;
+      f[at + 1] = 1;
+      f[at + 2] = NaN;
+      f[at + 3] = amount;
+      f[at + 4] = amount * (1 - w);
+      f[at + 5] = portfolio?.collateralAssets[i] ?? risk.STANDALONE;
     });
     ra.perps.forEach((e, j) => {
-      const i = nc + j;
+      const at = (off + nc + j) * STRIDE;
       const d = this.marketDims.get(markets[j]!)!;
       const base = e.position.base;
       const b = Number(base) / SCALE;
@@ -778,45 +944,54 @@ export class LiquidationIndex {
         else limit = d.x + (sgn * room) / Math.abs(b);
       }
       if (sgn === 0 && base !== 0n) {
-        u.linear = false;
-        u.pf = null;
+        linear = false;
+        netted = false;
       }
-      u.dims[i] = d;
-      u.f[3 * i] = b - Math.abs(b) * ratio;
-      u.f[3 * i + 1] = sgn;
-      u.f[3 * i + 2] = limit;
-      if (u.pf) {
-        u.pf[3 * i] = b;
-        u.pf[3 * i + 1] = b * ratio;
-        u.pf[3 * i + 2] = portfolio!.perpAssets[j] ?? risk.STANDALONE;
-      }
+      U.dim[off + nc + j] = d.idx;
+      f[at] = b - Math.abs(b) * ratio;
+      f[at + 1] = sgn;
+      f[at + 2] = limit;
+      f[at + 3] = b;
+      f[at + 4] = b * ratio;
+      f[at + 5] = portfolio?.perpAssets[j] ?? risk.STANDALONE;
     });
-    if (!u.linear) {
+    if (!linear) {
       // Not linear: Lipschitz bounds (a position's requirement and netted risk move at most `ratio` per unit of its value).
-      ra.collateral.forEach((c, i) => (u.f[3 * i] = (Number(c.amount) / SCALE) * (2 - c.maintAssetWeight / PPM)));
+      ra.collateral.forEach((c, i) => (f[(off + i) * STRIDE] = (Number(c.amount) / SCALE) * (2 - c.maintAssetWeight / PPM)));
       ra.perps.forEach((e, j) => {
         const ratio = Number(risk.marginRatio(e.position.base, e.market, MAINT)) / PPM;
-        u.f[3 * (nc + j)] = (Math.abs(Number(e.position.base)) / SCALE) * (1 + ratio);
+        f[(off + nc + j) * STRIDE] = (Math.abs(Number(e.position.base)) / SCALE) * (1 + ratio);
       });
     }
-    u.c0 = Number(c0);
-    u.met = true;
-    this.check(u);
+    U.s[id * U_STRIDE + U_C0] = Number(c0);
+    U.s[id * U_STRIDE + U_ERR] = 2 + nc + 2 * ra.perps.length;
+    U.s[id * U_STRIDE + U_MARKET] = market;
+    U.model[id] = portfolio;
+    U.s[id * U_STRIDE + U_FLAGS] = MET | (linear ? LINEAR : 0) | (netted ? NETTED : 0);
+    this.check(id);
   }
 
-  /** Re-evaluates `u` at the prices now, updates its account's status and re-keys it. */
-  private check(u: Unit): void {
+  /** Re-evaluates unit `id` at the prices now, updates its account's status and re-keys it. */
+  private check(id: number): void {
+    const h = this.evaluate(id);
+    this.key(id, h, this.slack, h >= 0);
+  }
+
+  /** Unit `id`'s health at the prices now (its slack in {@link slack}), its account's status updated. */
+  private evaluate(id: number): number {
     this.stats.checks++;
-    const h = this.healthAt(u, this.ctx, null);
+    const U = this.u;
+    const h = this.healthAt(id, this.ctx, this.dimX);
     const met = h >= 0;
-    if (met !== u.met) {
-      u.met = met;
-      const a = u.acct;
+    const flags = U.s[id * U_STRIDE + U_FLAGS]!;
+    if (met !== ((flags & MET) !== 0)) {
+      U.s[id * U_STRIDE + U_FLAGS] = met ? flags | MET : flags & ~MET;
+      const a = U.acct[id]!;
       a.bad += met ? -1 : 1;
       if (a.flagged || a.bad > 0) this.liq.add(a);
       else this.liq.delete(a);
     }
-    this.key(u, h, this.slack);
+    return h;
   }
 
   /** Set by {@link healthAt}: the rounding slack its band must keep. */
@@ -824,49 +999,57 @@ export class LiquidationIndex {
   private readonly scratch = new Float64Array(risk.MAX_ASSETS);
 
   /**
-   * `u`'s health at `ctx` (dimension prices `xs` overriding the current ones, for shocks), and in
-   * {@link slack} the rounding its band must keep. The unit's formula (cross: linear; portfolio:
-   * the netted requirement in floating point) decides unless it lands within its rounding bound
-   * of zero; then, and for units with a binding PnL cap, the risk mirror does.
+   * Unit `id`'s health at `ctx` with dimension prices `xs`, and in {@link slack} the rounding
+   * its band must keep. The unit's formula (cross: linear; portfolio: the netted requirement in
+   * floating point) decides unless it lands within its rounding bound of zero; then, and for
+   * units with a binding PnL cap, the risk mirror does.
    */
-  private healthAt(u: Unit, ctx: RiskContext, xs: Map<Dim, number> | null): number {
-    const { dims, f, pf } = u;
-    let s = u.c0;
-    let mag = Math.abs(u.c0);
-    let g = 0;
-    if (u.linear) {
-      for (let i = 0; i < dims.length; i++) {
-        const t = f[3 * i]! * (xs?.get(dims[i]!) ?? dims[i]!.x);
+  private healthAt(id: number, ctx: RiskContext, xs: Float64Array): number {
+    const U = this.u;
+    const { f, dim } = U;
+    const off = U.s[id * U_STRIDE + U_OFF]!;
+    const nd = U.s[id * U_STRIDE + U_ND]!;
+    const flags = U.s[id * U_STRIDE + U_FLAGS]!;
+    const c0 = U.s[id * U_STRIDE + U_C0]!;
+    if (flags & LINEAR) {
+      let s = c0;
+      let mag = Math.abs(c0);
+      for (let k = 0; k < nd; k++) {
+        const t = f[(off + k) * STRIDE]! * xs[dim[off + k]!]!;
         s += t;
         mag += Math.abs(t);
       }
-      const slack = u.err + mag * 1e-12;
+      const slack = U.s[id * U_STRIDE + U_ERR]! + mag * 1e-12;
       if (Math.abs(s) > slack) {
         this.slack = slack;
         return s;
       }
       this.slack = 2 * slack;
-      return this.exactHealth(u, ctx);
+      return this.exactHealth(id, ctx);
     }
-    for (let i = 0; i < dims.length; i++) g += f[3 * i]! * (xs?.get(dims[i]!) ?? dims[i]!.x);
+    let g = 0;
+    for (let k = 0; k < nd; k++) g += f[(off + k) * STRIDE]! * xs[dim[off + k]!]!;
     // √(VᵀCV) rounds each weighted term: at most √(Σ|v|) more than the real-valued norm.
-    const slack = 6 + 4 * dims.length + 2 * Math.sqrt(g) + g * 1e-12;
-    if (pf && u.model) {
+    const slack = 6 + 4 * nd + 2 * Math.sqrt(g) + g * 1e-12;
+    const model = U.model[id];
+    if (flags & NETTED && model) {
       const v = this.scratch;
-      const n = Math.min(u.model.correlation.n, risk.MAX_ASSETS);
+      const n = Math.min(model.correlation.n, risk.MAX_ASSETS);
       v.fill(0, 0, n);
+      let s = c0;
       let gross = 0;
       let standalone = 0;
-      for (let i = 0; i < dims.length; i++) {
-        const x = xs?.get(dims[i]!) ?? dims[i]!.x;
-        s += pf[3 * i]! * x;
-        const r = pf[3 * i + 1]! * x;
-        const asset = pf[3 * i + 2]!;
+      for (let k = 0; k < nd; k++) {
+        const at = (off + k) * STRIDE;
+        const x = xs[dim[off + k]!]!;
+        s += f[at + 3]! * x;
+        const r = f[at + 4]! * x;
+        const asset = f[at + 5]!;
         gross += Math.abs(r);
-        if (asset === risk.STANDALONE || asset >= n) standalone += Math.abs(r);
+        if (asset >= n) standalone += Math.abs(r);
         else v[asset] = v[asset]! + r;
       }
-      const c = u.model.correlation.c;
+      const c = model.correlation.c;
       let q = 0;
       for (let i = 0; i < n; i++) {
         if (v[i] === 0) continue;
@@ -874,26 +1057,27 @@ export class LiquidationIndex {
         for (let j = 0; j < n; j++) w += (c[i]![j]! / PPM) * v[j]!;
         q += v[i]! * w;
       }
-      const req = Math.max((u.model.floor / PPM) * gross, Math.sqrt(q > 0 ? q : 0) + standalone);
-      const h = s - req;
+      const h = s - Math.max((model.floor / PPM) * gross, Math.sqrt(q > 0 ? q : 0) + standalone);
       if (Math.abs(h) > slack) {
         this.slack = slack;
         return h;
       }
     }
     this.slack = 2 * slack;
-    return this.exactHealth(u, ctx);
+    return this.exactHealth(id, ctx);
   }
 
-  /** The engine's maintenance health of `u` (equity − requirement); an account it cannot price counts as healthy, as the keeper skips it. */
-  private exactHealth(u: Unit, ctx: RiskContext): number {
+  /** The engine's maintenance health of unit `id` (equity − requirement); an account it cannot price counts as healthy, as the keeper skips it. */
+  private exactHealth(id: number, ctx: RiskContext): number {
     this.stats.exact++;
+    const U = this.u;
     try {
-      const parts = marginParts(u.acct.view, ctx);
+      const parts = marginParts(U.acct[id]!.view, ctx);
       if (!parts.model) return 0;
+      const market = U.s[id * U_STRIDE + U_MARKET]!;
       let m: risk.Health;
-      if (u.market >= 0) {
-        const iso = parts.isolated.find((x) => x.marketIndex === u.market);
+      if (market >= 0) {
+        const iso = parts.isolated.find((x) => x.marketIndex === market);
         if (!iso) return 0;
         m = risk.health(iso.account, MAINT);
       } else m = risk.modelHealth(parts.main, parts.model, MAINT);
@@ -905,35 +1089,45 @@ export class LiquidationIndex {
     }
   }
 
-  /** Pushes `u`'s keys for its health `h` at the prices now (see the module comment). */
-  private key(u: Unit, h: number, slack: number): void {
-    u.gen = ++this.gen;
-    const { dims, f } = u;
+  /** Pushes unit `id`'s keys for its health `h` at the prices now (see the module comment). */
+  private key(id: number, h: number, slack: number, met: boolean): void {
+    const U = this.u;
+    const gen = ++this.gen;
+    U.s[id * U_STRIDE + U_GEN] = gen;
+    const { f, dim } = U;
+    const off = U.s[id * U_STRIDE + U_OFF]!;
+    const nd = U.s[id * U_STRIDE + U_ND]!;
+    const xs = this.dimX;
     const budget = Math.abs(h) - slack;
     let denom = 0;
-    for (let i = 0; i < dims.length; i++) denom += Math.abs(f[3 * i]!) * dims[i]!.x;
+    for (let k = 0; k < nd; k++) denom += Math.abs(f[(off + k) * STRIDE]!) * xs[dim[off + k]!]!;
     const delta = budget <= 0 ? 0 : denom > 0 ? (budget / denom) * (1 - 1e-9) : Infinity;
-    for (let i = 0; i < dims.length; i++) {
-      const d = dims[i]!;
-      const sgn = f[3 * i + 1]!;
+    for (let k = 0; k < nd; k++) {
+      const at = (off + k) * STRIDE;
+      const d = this.dimList[dim[off + k]!]!;
+      const x = d.x;
+      const sgn = f[at + 1]!;
       if (delta !== Infinity) {
         // Met: the adverse direction; not met: the favourable one; either when not monotone.
-        const dir = u.met ? -sgn : sgn;
-        if (dir <= 0) d.down.push(d.x * (1 - delta) + d.x * KEY_EPS + 1, u.id, u.gen);
-        if (dir >= 0) d.up.push(d.x * (1 + delta) - d.x * KEY_EPS - 1, u.id, u.gen);
+        const dir = met ? -sgn : sgn;
+        if (dir <= 0) d.down.push(x * (1 - delta) + x * KEY_EPS + 1, id, gen);
+        if (dir >= 0) d.up.push(x * (1 + delta) - x * KEY_EPS - 1, id, gen);
       }
-      const limit = f[3 * i + 2]!;
+      const limit = f[at + 2]!;
       if (!Number.isNaN(limit)) {
-        if (sgn > 0) d.up.push(limit, u.id, u.gen);
-        else d.down.push(limit, u.id, u.gen);
+        if (sgn > 0) d.up.push(limit, id, gen);
+        else d.down.push(limit, id, gen);
       }
     }
   }
 }
 
-function newDim(market: number | null, bank: number | null, key: string, p: bigint): Dim {
-  const x = Number(p) > 0 ? Number(p) : 1;
-  return { market, bank, key, p, x: Number(p), down: new KeyBuckets(x, true), up: new KeyBuckets(x, false) };
+/** Whether two decodes of the exchange's correlations margin alike (a resync decodes them anew). */
+function sameCorrelations(a: ExchangeState["correlations"], b: ExchangeState["correlations"]): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.floor !== b.floor || a.numAssets !== b.numAssets) return false;
+  const same = (x: ArrayLike<number>, y: ArrayLike<number>): boolean => x.length === y.length && Array.from(x).every((v, i) => v === y[i]);
+  return same(a.bankAssets, b.bankAssets) && same(a.marketAssets, b.marketAssets) && a.matrix.every((row, i) => same(row, b.matrix[i] ?? []));
 }
 
 const keyOf = (pubkey: PublicKey | string): string => (typeof pubkey === "string" ? pubkey : pubkey.toBase58());
