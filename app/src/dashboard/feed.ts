@@ -139,7 +139,11 @@ export class DashboardFeed {
     await this.resync();
     if (this.opts.subscribe) this.subscribe();
     await this.pollEvents().catch(() => undefined);
+    let ticks = 0;
     this.pollTimer = setInterval(() => {
+      // With live subscriptions the full resync (every account again: ≈ 10 MB for 10,000) is only
+      // a consistency check, every sixth period; without them it is the feed.
+      if (this.socketLive && ++ticks % 6 !== 0) return;
       void this.resync().catch((e: unknown) => this.opts.log(`resync failed: ${String(e)}`));
       if (!this.socketLive) void this.pollEvents().catch(() => undefined);
     }, this.opts.pollMs);
