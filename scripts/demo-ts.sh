@@ -2,7 +2,8 @@
 # The Fulcrum demo on a local chain: starts fulcrum-localnet with the demo exchange and the
 # keeper, then a scripted session (traders at different leverage through the TypeScript SDK,
 # a SOL crash through fulcrum_setPrice, the keeper liquidating the over-levered ones); prints
-# the before/after table and the keeper's metrics, and stops everything.
+# the before/after table and the keeper's metrics, then serves the risk dashboard on that chain and
+# prints its URL (until Ctrl-C when interactive), and stops everything.
 #   scripts/demo-ts.sh            (or: cd app && npm run demo)
 # Against a chain already running with a bootstrapped exchange (scripts/test-validator.sh: a local
 # validator, prices through mock-pyth): FULCRUM_DEMO_URL=<rpc url> FULCRUM_DEPLOYMENT=<json>.
@@ -75,3 +76,22 @@ echo "keeper: metrics at $metrics"
 echo
 echo "keeper log (JSON lines, liquidations):"
 grep '"liquidation landed"' "$tmp/keeper.log" | sed 's/^/  /' | cut -c1-240 || true
+
+# The risk dashboard on the demo's chain, after the crash (scripts/dashboard.sh serves one on its own).
+(cd app && exec node --import tsx src/dashboard/main.ts --url "$url" "${deployment_args[@]}" --port "${FULCRUM_DASHBOARD_PORT:-0}" \
+  --ready-file "$tmp/dashboard.url") >"$tmp/dashboard.log" 2>&1 &
+dashboard_pid=$!
+pids+=($dashboard_pid)
+for _ in $(seq 1 240); do
+  [ -s "$tmp/dashboard.url" ] && break
+  kill -0 "$dashboard_pid" 2>/dev/null || break
+  sleep 0.25
+done
+[ -s "$tmp/dashboard.url" ] || { cat "$tmp/dashboard.log"; echo "demo: the dashboard did not start"; exit 1; }
+echo
+if [ -t 0 ] && [ -t 1 ]; then
+  echo "dashboard: $(cat "$tmp/dashboard.url")   (serving the demo's chain until Ctrl-C)"
+  wait "$dashboard_pid"
+else
+  echo "dashboard: $(cat "$tmp/dashboard.url")   (stops with the demo when not interactive; scripts/dashboard.sh keeps one up)"
+fi

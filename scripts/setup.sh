@@ -19,6 +19,9 @@ need c++filt || missing+=(binutils)
 # fonts-dejavu-core: the TrueType font crates/sim loads at run time for plot text (no build-time
 # system library; without it the plots are drawn without text).
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+# chromium: the dashboard's browser tests (app/test-browser) drive Debian's Chromium through
+# playwright-core (Playwright's own browser download is not used).
+need chromium || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && need apt-get; then
     apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The off-chain side: builds the local chain, installs the TypeScript packages from the
 # lockfile, checks that the generated files (risk vectors, IDL types) are fresh, type-checks,
-# starts fulcrum-localnet on free ports, runs the TS unit and end-to-end tests against it, then
-# the local chain's own Rust tests. The local chain is always stopped on exit.
+# starts fulcrum-localnet on free ports, runs the TS unit and end-to-end tests against it, the
+# dashboard's browser tests (their own local chain, system Chromium), then the local chain's own
+# Rust tests. The local chains are always stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -69,6 +70,14 @@ echo "== TypeScript unit + end-to-end tests"
 kill -TERM "$localnet_pid" 2>/dev/null || true
 wait "$localnet_pid" 2>/dev/null || true
 localnet_pid=""
+
+# Their own local chain with a known book, a keeper and the dashboard; Debian's Chromium
+# (scripts/setup.sh) through playwright-core. Screenshots: app/test-artifacts/ (~20 s on an idle
+# 2-core machine, ~70 s under a parallel cargo build).
+echo "== dashboard browser tests (Chromium)"
+browser_start=$(date +%s)
+(cd app && node --import tsx --test --test-force-exit --test-reporter=spec --test-concurrency=1 test-browser/*.test.ts)
+echo "dashboard browser tests passed in $(( $(date +%s) - browser_start ))s (screenshots in app/test-artifacts/)"
 
 echo "== fulcrum-localnet RPC tests (Rust)"
 cargo test -q --locked -p fulcrum-localnet

@@ -726,32 +726,8 @@ export class FulcrumClient {
   async lpValuation(side: risk.Rounding): Promise<{ valuation: risk.LpValuation; supply: bigint }> {
     const state = await this.loadExchange(true);
     const prices = await this.fetchPrices(state);
-    const markets: risk.MarketExposure[] = [];
-    const funding: risk.MarketFunding[] = [];
-    const payoutCaps: number[] = [];
-    for (const { market: m } of [...state.markets.values()]) {
-      const p = prices.get(priceKey(m.oracle, m.baseDecimals));
-      if (!p) throw new Error("an oracle of the exchange could not be read");
-      markets.push({ longBase: m.longBase, shortBase: m.shortBase, longQuoteEntry: m.longQuoteEntry, shortQuoteEntry: m.shortQuoteEntry, price: p.oracle });
-      payoutCaps.push(m.maxPnlFactor ?? 0);
-      const z = new Uint8Array(16);
-      funding.push({
-        index: i128FromBytes(m.cumulativeFunding),
-        borrow: m.cumulativeBorrow ? i128FromBytes(m.cumulativeBorrow) : 0n,
-        longSnapshots: i128FromBytes(m.longFundingSnapshots ?? z),
-        shortSnapshots: i128FromBytes(m.shortFundingSnapshots ?? z),
-      });
-    }
-    const pool = state.pool;
-    const ex = state.exchange;
-    const minted = (await this.connection.getTokenSupply(this.lpMint)).value.amount;
-    const supply = BigInt(minted) + (pool.lockedShares ?? 0n) + (pool.deadShares ?? 0n);
-    const valuation: risk.LpValuation = {
-      balance: pool.balance, markets, funding, unresolvedBadDebt: pool.unresolvedBadDebt ?? 0n, insuranceBalance: pool.insuranceBalance,
-      maxPnlFactor: (side === risk.Rounding.Up ? ex.maxPnlFactorForDeposits : ex.maxPnlFactorForWithdrawals) ?? 0,
-      payoutCaps,
-    };
-    return { valuation, supply };
+    const minted = BigInt((await this.connection.getTokenSupply(this.lpMint)).value.amount);
+    return accountMath.lpValuation(state, prices, side, minted);
   }
 
   /** Shares an LP deposit of `amount` would mint now (see `lpValuation`). */

@@ -240,7 +240,8 @@ export function riskAccount(acct: MarginAccount | MarginRiskView, state: Exchang
 /**
  * Balances, positions (entry, mark, PnL, liquidation price), leverage and health state of
  * `account` at `prices`. `symbols`: bank mint (base58) → symbol for the collateral rows (a bank
- * without one shows as `bank N`; `FulcrumClient` passes its deployment's).
+ * without one shows as `bank N`; `FulcrumClient` passes its deployment's). `ctx`: the
+ * {@link riskContext} of `state` and `prices`, when many accounts are reported at once.
  */
 export function accountReport(
   address: PublicKey,
@@ -248,8 +249,9 @@ export function accountReport(
   state: ExchangeState,
   prices: PriceBook,
   symbols: ReadonlyMap<string, string> = new Map(),
+  ctx: RiskContext = riskContext(state, prices),
 ): AccountReport {
-  const parts = marginParts(account, riskContext(state, prices));
+  const parts = marginParts(account, ctx);
   const model = parts.model;
   if (!model) throw new Error("a portfolio account whose holdings the exchange's correlations do not cover");
   const health = risk.modelAccountHealth(parts.main, model);
@@ -423,4 +425,38 @@ export function fillQuote(
   const lo = sameSlot ? (market.obsLo ?? 0n) : 0n;
   const hi = sameSlot ? (market.obsHi ?? 0n) : 0n;
   return { oracle, spread, fillPrice: risk.fillPrice(side === "buy", oracle, lo, hi, spread) };
+}
+
+// ------------------------------------------------------------------ LP valuation
+
+/**
+ * The pool as LP flows value it (`FulcrumClient.lpValuation` without the reads): `minted` is the
+ * LP mint's supply (locked and dead shares are added).
+ */
+export function lpValuation(state: ExchangeState, prices: PriceBook, side: risk.Rounding, minted: bigint): { valuation: risk.LpValuation; supply: bigint } {
+  const markets: risk.MarketExposure[] = [];
+  const funding: risk.MarketFunding[] = [];
+  const payoutCaps: number[] = [];
+  for (const { market: m } of [...state.markets.values()]) {
+    const p = prices.get(priceKey(m.oracle, m.baseDecimals));
+    if (!p) throw new Error("an oracle of the exchange could not be read");
+    markets.push({ longBase: m.longBase, shortBase: m.shortBase, longQuoteEntry: m.longQuoteEntry, shortQuoteEntry: m.shortQuoteEntry, price: p.oracle });
+    payoutCaps.push(m.maxPnlFactor ?? 0);
+    const z = new Uint8Array(16);
+    funding.push({
+      index: i128FromBytes(m.cumulativeFunding),
+      borrow: m.cumulativeBorrow ? i128FromBytes(m.cumulativeBorrow) : 0n,
+      longSnapshots: i128FromBytes(m.longFundingSnapshots ?? z),
+      shortSnapshots: i128FromBytes(m.shortFundingSnapshots ?? z),
+    });
+  }
+  const pool = state.pool;
+  const ex = state.exchange;
+  const supply = minted + (pool.lockedShares ?? 0n) + (pool.deadShares ?? 0n);
+  const valuation: risk.LpValuation = {
+    balance: pool.balance, markets, funding, unresolvedBadDebt: pool.unresolvedBadDebt ?? 0n, insuranceBalance: pool.insuranceBalance,
+    maxPnlFactor: (side === risk.Rounding.Up ? ex.maxPnlFactorForDeposits : ex.maxPnlFactorForWithdrawals) ?? 0,
+    payoutCaps,
+  };
+  return { valuation, supply };
 }
