@@ -37,6 +37,7 @@ import { decodeError, FulcrumError } from "./errors";
 import { IDL, type Fulcrum } from "./idl";
 import { accountDiscriminator, accountSize, i128FromBytes } from "./layout";
 import { readOracle, toEnginePrice } from "./oracle";
+import { Orders } from "./orders";
 import * as pda from "./pda";
 
 export type Side = "buy" | "sell";
@@ -239,6 +240,11 @@ export class FulcrumClient {
 
   get owner(): PublicKey {
     return this.wallet.publicKey;
+  }
+
+  /** Order instructions and the order book (issue 16; `./orders.ts`), signed by this client's wallet. */
+  get orders(): Orders {
+    return new Orders(this);
   }
 
   // ------------------------------------------------------------------ addresses

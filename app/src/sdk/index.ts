@@ -1,6 +1,7 @@
 /** Fulcrum TypeScript SDK. */
 export * from "./client";
 export * from "./accounts";
+export * from "./orders";
 export * from "./errors";
 export * from "./deployment";
 export * from "./oracle";
