@@ -12,6 +12,9 @@
  *   when it is ≥.
  * - Every kind: the fill price within `limitPrice` (the slippage bound; 0 = none).
  * - Expiry: `maxTs` (0 = none) passed: the order is cancelled, not filled.
+ * `execute_order` also CANCELS (and pays the executor) an expired order, a delayed market order
+ * whose first newer price is past its slippage bound, a reduce-only order with nothing to reduce
+ * and one whose fill would break margin; see {@link keeperShouldExecute} and {@link CANCEL_REASONS}.
  */
 import { RATIO_ONE } from "./fixed.js";
 
@@ -102,8 +105,8 @@ export function orderFillCheck(o: OrderTerms, v: OrderMarketView): FillCheck {
   switch (o.kind) {
     case OrderKind.StopLoss:
     case OrderKind.TakeProfit:
-      if (!triggerHolds(o.kind, o.side, o.triggerPrice, v.oracle)) return { fill: false, reason: "not_triggered" };
       if (!withinTriggerBand(v.oracle, v.ema, v.triggerBand)) return { fill: false, reason: "outside_band" };
+      if (!triggerHolds(o.kind, o.side, o.triggerPrice, v.oracle)) return { fill: false, reason: "not_triggered" };
       break;
     case OrderKind.Limit:
       if (!withinLimit(o.side, v.fillPrice, o.triggerPrice)) return { fill: false, reason: "not_triggered" };
@@ -146,3 +149,16 @@ export function distanceToTrigger(o: Pick<OrderTerms, "kind" | "side" | "trigger
   const move = o.triggerPrice - price;
   return { move, ppm: (move * RATIO_ONE) / price };
 }
+
+/**
+ * Whether an executor is paid for `execute_order` now: the order fills, or the program cancels
+ * it for its own reason (expired; a delayed market order past its slippage bound). A limit or
+ * trigger order whose fill is past its bound stays (the instruction fails).
+ */
+export function keeperShouldExecute(o: OrderTerms, v: OrderMarketView): boolean {
+  const c = orderFillCheck(o, v);
+  return c.fill || c.reason === "expired" || (o.kind === OrderKind.Market && c.reason === "slippage");
+}
+
+/** `OrderCancelled::reason` (the program's `cancel_reason`) by code. */
+export const CANCEL_REASONS: readonly string[] = ["user", "expired", "margin", "reduce_only", "slippage", "liquidation"];
