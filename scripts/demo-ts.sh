@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Fulcrum demo on a local chain: starts fulcrum-localnet with the demo exchange and the
 # keeper, then a scripted session (traders at different leverage through the TypeScript SDK,
-# a SOL crash through fulcrum_setPrice, the keeper liquidating the over-levered ones); prints
-# the before/after table and the keeper's metrics, and stops everything.
+# a SOL crash through fulcrum_setPrice, the keeper liquidating the over-levered ones; then a
+# trader opening with a stop-loss and a take-profit, the keeper executing the take-profit);
+# prints the before/after tables and the keeper's metrics, and stops everything.
 #   scripts/demo-ts.sh            (or: cd app && npm run demo)
 # Against a chain already running with a bootstrapped exchange (scripts/test-validator.sh: a local
 # validator, prices through mock-pyth): FULCRUM_DEMO_URL=<rpc url> FULCRUM_DEPLOYMENT=<json>.
@@ -72,6 +73,10 @@ metrics="http://127.0.0.1:$(cat "$tmp/keeper.port")/metrics"
 echo "keeper: metrics at $metrics"
 
 (cd app && node --import tsx scripts/demo.ts --url "$url" "${deployment_args[@]}" --metrics "$metrics")
+# Orders: a trader opens with a stop-loss and a take-profit; the keeper executes the take-profit.
+(cd app && node --import tsx scripts/demo-orders.ts --url "$url" "${deployment_args[@]}" --metrics "$metrics")
 echo
 echo "keeper log (JSON lines, liquidations):"
 grep '"liquidation landed"' "$tmp/keeper.log" | sed 's/^/  /' | cut -c1-240 || true
+echo "keeper log (JSON lines, orders):"
+grep '"component":"orders"' "$tmp/keeper.log" | grep -v '"order keeper started"' | sed 's/^/  /' | cut -c1-240 || true

@@ -1,0 +1,140 @@
+// Orders end to end (issue 16) on the local chain: a trader opens with a stop-loss and a
+// take-profit from the CLI (one transaction), the price crosses the stop (fulcrum_setPrice),
+// and the order keeper executes it; the latency from the crossing price to the landed fill is
+// measured over several runs and printed. Then a delayed market order fills only at a price
+// published after it, and cancel refunds the fee.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { OrderKeeper } from "../app/src/keeper/orders";
+import { enginePriceFromNumber, OrderKind, setLocalPrice, type FulcrumClient } from "../app/src/sdk";
+import { getDeployment, marketIndex, RPC_URL, SOL, trader, USDC } from "./helpers";
+
+const run = promisify(execFile);
+const BIN = join(__dirname, "..", "app", "bin", "fulcrum.mjs");
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const json = (v: unknown): string => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x));
+
+/** The CLI as `t`'s wallet. */
+function cli(t: FulcrumClient): (...args: string[]) => Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), "fulcrum-orders-e2e-"));
+  const kp = join(dir, "id.json");
+  writeFileSync(kp, JSON.stringify([...t.wallet.secretKey]));
+  const env = { ...process.env, FULCRUM_RPC_URL: RPC_URL, FULCRUM_KEYPAIR: kp, SOLANA_CONFIG: join(dir, "none.yml") };
+  return async (...args) => (await run(process.execPath, [BIN, ...args], { env })).stdout;
+}
+
+/** Waits until `done` holds (checked every 50 ms); the time it took, ms. */
+async function until(done: () => Promise<boolean>, timeoutMs: number): Promise<number | null> {
+  const start = Date.now();
+  while (Date.now() - start < timeoutMs) {
+    if (await done()) return Date.now() - start;
+    await sleep(50);
+  }
+  return null;
+}
+
+/** Next whole second of the chain clock: a price set after it is published after anything placed before. */
+const nextSecond = (): Promise<void> => sleep(1_050 - (Date.now() % 1_000));
+
+test("open with SL/TP from the CLI, the price crosses the stop, the keeper executes it (latency measured)", async () => {
+  const dep = await getDeployment();
+  const sol = await marketIndex("SOL");
+  await setLocalPrice(RPC_URL, "SOL", 150, dep);
+  const keeperClient = await trader(0n, { marginAccount: false });
+  const logs: Record<string, unknown>[] = [];
+  const keeper = new OrderKeeper(keeperClient, { log: (r) => logs.push(r), pollMs: 2_000 });
+  await keeper.start();
+  const observed: number[] = [];
+  try {
+    assert.ok(await keeper.waitForFeed(5_000), "oracle subscription live");
+    const runs = 5;
+    for (let i = 0; i < runs; i++) {
+      await setLocalPrice(RPC_URL, "SOL", 150, dep);
+      const t = await trader(3_000n * USDC);
+      const fulcrum = cli(t);
+      await fulcrum("deposit", "1500");
+      const keeperLamports = await keeperClient.connection.getBalance(keeperClient.owner);
+      // One transaction: the order book (first time), the trade, the stop-loss and the take-profit.
+      const opened = JSON.parse(await fulcrum("trade", "SOL-PERP", "long", "4", "--sl", "140", "--tp", "175", "--json"));
+      const tx = await t.connection.getTransaction(opened.signature, { commitment: "confirmed", maxSupportedTransactionVersion: 0 });
+      assert.equal(tx?.transaction.message.compiledInstructions.length, 4, "create book + trade + SL + TP in one transaction");
+      const listed = JSON.parse(await fulcrum("order", "list", "--json"));
+      assert.deepEqual(listed.map((o: { kind: string; side: string; wholePosition: boolean }) => [o.kind, o.side, o.wholePosition]), [["stop-loss", "sell", true], ["take-profit", "sell", true]]);
+      assert.equal(listed[0].distancePpm, String(-66_666), "SL $10 under $150");
+      assert.equal(listed[0].wouldFill, false);
+      const pos = async (): Promise<bigint> => (await t.marginAccount())?.perps.find((p) => p.marketIndex === sol)?.base ?? 0n;
+      assert.equal(await pos(), 4n * SOL);
+      await nextSecond();
+      const crossedAt = Date.now();
+      await setLocalPrice(RPC_URL, "SOL", 139, dep); // through the stop
+      const took = await until(async () => (await pos()) === 0n, 10_000);
+      assert.ok(took !== null, `stop executed within 10 s (logs: ${json(logs.slice(-5))})`);
+      observed.push(Date.now() - crossedAt);
+      // The take-profit stays (reduce-only: it would be cancelled when executed); cancel refunds it.
+      const book = await t.orders.fetchBook();
+      assert.deepEqual(book?.orders.map((o) => o.kind), [OrderKind.TakeProfit]);
+      const before = await t.connection.getBalance(t.owner);
+      await fulcrum("order", "cancel", "all");
+      const fee = book!.orders[0]!.fee;
+      assert.ok(fee > 0n);
+      assert.equal(BigInt(await t.connection.getBalance(t.owner)), BigInt(before) + fee - 5_000n, "fee back (less the transaction fee)");
+      assert.equal((await t.orders.fetchBook())?.escrowedFees, 0n);
+      // The keeper was paid the stop's fee.
+      await until(async () => (await keeperClient.connection.getBalance(keeperClient.owner)) >= keeperLamports + Number(fee) - 5_000, 2_000);
+      assert.ok((await keeperClient.connection.getBalance(keeperClient.owner)) >= keeperLamports + Number(fee) - 5_000 * 2);
+    }
+    const summary = await keeper.metrics.summary();
+    assert.equal(summary["fulcrum_keeper_orders_executed_total{kind=stop-loss,outcome=filled}"], runs, json(summary));
+    assert.ok((summary["fulcrum_keeper_order_rewards_lamports_total"] ?? 0) > 0);
+    const mean = (xs: number[]): number => Math.round(xs.reduce((a, b) => a + b, 0) / xs.length);
+    console.log(`# orders: trigger price to landed fill (keeper, from the price's receipt): ${keeper.latencies.join(", ")} ms; mean ${mean(keeper.latencies)} ms`);
+    console.log(`# orders: setPrice to position closed (observed by the test): ${observed.join(", ")} ms; mean ${mean(observed)} ms`);
+  } finally {
+    await keeper.stop();
+    await setLocalPrice(RPC_URL, "SOL", 150, dep);
+  }
+});
+
+test("a delayed market order fills only at a price published after it; expired orders are cleaned for their fee", async () => {
+  const dep = await getDeployment();
+  const eth = await marketIndex("ETH");
+  await setLocalPrice(RPC_URL, "ETH", 3_000, dep);
+  const t = await trader(3_000n * USDC);
+  await t.deposit(0, 1_000n * USDC);
+  const keeperClient = await trader(0n, { marginAccount: false });
+  const keeper = new OrderKeeper(keeperClient, { log: () => undefined, pollMs: 1_000 });
+  await keeper.start();
+  try {
+    await t.orders.place({ marketIndex: eth, kind: OrderKind.Market, side: "buy", baseSize: 10_000_000n });
+    const [order] = (await t.orders.fetchBook())!.orders;
+    assert.ok(order);
+    // Executing with the price the trader saw is refused.
+    const state = await t.loadExchange(true);
+    const oracle = state.markets.get(eth)!.market.oracle;
+    const info = await t.connection.getAccountInfo(oracle);
+    assert.ok(info);
+    const now = await keeperClient.orders.executeOrderIx(t.marginAccountAddress(), order).then((ix) => keeperClient.send([ix]).then(() => "landed", (e: Error) => e.message));
+    // Either the feeder already republished (then it filled) or it was refused as not newer.
+    if (now !== "landed") assert.match(now, /OrderPriceNotNewer|OrderNotFound/);
+    await nextSecond();
+    await setLocalPrice(RPC_URL, "ETH", 3_010, dep);
+    const took = await until(async () => ((await t.marginAccount())?.perps.find((p) => p.marketIndex === eth)?.base ?? 0n) === 10_000_000n, 10_000);
+    assert.ok(took !== null, "the delayed market order filled at a newer price");
+    // An expiring limit order far from the price: cleaned up by the keeper once past max_ts.
+    const maxTs = BigInt(Math.floor(Date.now() / 1000) + 2);
+    await t.orders.place({ marketIndex: eth, kind: OrderKind.Limit, side: "buy", baseSize: 10_000_000n, triggerPrice: enginePriceFromNumber(1_000, 8, 6), maxTs });
+    assert.equal((await t.orders.fetchBook())!.orders.length, 1);
+    const cleaned = await until(async () => (await t.orders.fetchBook())!.orders.length === 0, 10_000);
+    assert.ok(cleaned !== null, "expired order cleaned");
+    const summary = await keeper.metrics.summary();
+    assert.ok((summary["fulcrum_keeper_orders_executed_total{kind=limit,outcome=expired}"] ?? 0) >= 1, json(summary));
+  } finally {
+    await keeper.stop();
+    await setLocalPrice(RPC_URL, "ETH", 3_000, dep);
+  }
+});
