@@ -200,7 +200,7 @@ test("instruction builders name the program's accounts; execute_order carries th
   }));
   const stop = { orderId: 3n, marketIndex: 0, side: OrderSide.Sell, baseSize: 0n, reduceOnly: true, wholePosition: true };
   const ix = await client.orders.executeOrderIx(account, stop, acct);
-  const fixed = names("executeOrder").length;
+  const fixed = names("execute_order").length;
   assert.equal(fixed, 7);
   assert.ok(ix.keys[1]!.pubkey.equals(account) && ix.keys[1]!.isWritable);
   assert.ok(ix.keys[2]!.pubkey.equals(book) && ix.keys[2]!.isWritable);
@@ -217,7 +217,7 @@ test("instruction builders name the program's accounts; execute_order carries th
   assert.ok(open.keys.slice(fixed).some((k) => k.pubkey.equals(state.markets.get(2)!.address)));
 
   const place = await client.orders.placeOrderIx({ marketIndex: 1, kind: OrderKind.TakeProfit, side: "buy", baseSize: 0n, triggerPrice: 5n, reduceOnly: true }, account);
-  assert.equal(place.keys.length, names("placeOrder").length);
+  assert.equal(place.keys.length, names("place_order").length);
   assert.ok(place.keys.some((k) => k.pubkey.equals(state.markets.get(1)!.address)));
   const coder = client.program.coder.instruction as unknown as { decode: (d: Buffer) => { name: string; data: { params: Record<string, unknown> } } | null };
   const decoded = coder.decode(place.data)!;
@@ -227,7 +227,7 @@ test("instruction builders name the program's accounts; execute_order carries th
   const expired = await client.orders.cancelExpiredOrderIx(account, 7n);
   assert.deepEqual(expired.keys.map((k) => k.pubkey.toBase58()), [account, book, client.owner].map((k) => k.toBase58()));
   const cancelAll = await client.orders.cancelAllOrdersIx(null);
-  assert.equal(cancelAll.keys.length, names("cancelAllOrders").length);
+  assert.equal(cancelAll.keys.length, names("cancel_all_orders").length);
   assert.ok(cancelAll.keys[3]!.pubkey.equals(client.owner), "own account: the wallet is the owner refunded");
 });
 
