@@ -117,6 +117,9 @@ export async function bootstrapDemoExchange(
         lpWithdrawalFee: 0,
         maxPnlFactorForDeposits: 600_000,
         maxPnlFactorForWithdrawals: 300_000,
+        // Orders as the local chain sets them (crates/localnet/src/bootstrap.rs).
+        orderFeeLamports: new BN(100_000),
+        triggerBand: 50_000,
       },
       U64_HALF,
       quoteMint,

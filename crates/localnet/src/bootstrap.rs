@@ -141,6 +141,9 @@ pub async fn demo(chain: &Chain, prices: &PriceBook, rpc_url: &str) -> Result<Va
         lp_withdrawal_fee: 0,
         max_pnl_factor_for_deposits: 600_000,
         max_pnl_factor_for_withdrawals: 300_000,
+        // Orders: 0.0001 SOL escrowed per order for its keeper; triggers within 5% of the EMA.
+        order_fee_lamports: 100_000,
+        trigger_band: 50_000,
     };
     let ix = Instruction {
         program_id: fulcrum::ID,

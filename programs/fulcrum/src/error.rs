@@ -220,6 +220,31 @@ pub enum FulcrumError {
     BorrowKinkOutOfRange,
     #[msg("oi_shock or oi_pool_fraction above 1,000,000 ppm")]
     OiShockOutOfRange,
+    // --- orders (issue 16)
+    #[msg("The account's order book has no free slot (32 orders)")]
+    OrderBookFull,
+    #[msg("No open order with this id in this order book")]
+    OrderNotFound,
+    #[msg("The order book still has open orders")]
+    OrdersStillOpen,
+    #[msg("The market account is not the order's market")]
+    OrderMarketMismatch,
+    #[msg("Invalid order: kind, size, trigger, limit or expiry out of range")]
+    InvalidOrderParams,
+    #[msg("The order's condition does not hold at this price")]
+    OrderNotTriggered,
+    #[msg("The oracle price was not published after the order was placed")]
+    OrderPriceNotNewer,
+    #[msg("The oracle is outside the trigger band of its EMA: triggers do not fire")]
+    OrderTriggerOutsideBand,
+    #[msg("The order has not expired")]
+    OrderNotExpired,
+    #[msg("The order book is not this margin account's")]
+    WrongOrderBook,
+    #[msg("The liquidator must be writable to receive cancelled orders' fees")]
+    LiquidatorNotWritable,
+    #[msg("The order book's lamports do not cover its rent and escrowed fees")]
+    OrderEscrowShort,
 }
 
 impl From<fulcrum_risk::CorrelationError> for FulcrumError {

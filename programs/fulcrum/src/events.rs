@@ -254,3 +254,57 @@ pub struct CorrelationsEvent {
     pub floor: u32,
     pub min_equity: u64,
 }
+
+// --- orders (issue 16)
+
+#[event]
+pub struct OrderPlaced {
+    pub margin_account: Pubkey,
+    pub order_id: u64,
+    pub client_id: u64,
+    pub market_index: u16,
+    /// `OrderKind` as u8.
+    pub kind: u8,
+    /// 0 Buy, 1 Sell.
+    pub side: u8,
+    pub reduce_only: bool,
+    /// 0 with `whole_position` (reduce-only triggers: the whole position at execution).
+    pub base_size: u64,
+    pub trigger_price: u64,
+    pub limit_price: u64,
+    pub placed_ts: i64,
+    pub max_ts: i64,
+    /// Lamports escrowed for the executor.
+    pub fee: u64,
+    /// false: placed; true: an existing order modified (same id, new placement time).
+    pub modified: bool,
+}
+
+#[event]
+pub struct OrderExecuted {
+    pub margin_account: Pubkey,
+    pub order_id: u64,
+    pub market_index: u16,
+    /// Signed base filled.
+    pub base_delta: i64,
+    /// Fill price, engine units.
+    pub price: u64,
+    /// Publish time of the oracle price that filled it (after the order's placement).
+    pub publish_time: i64,
+    /// Lamports paid to the keeper.
+    pub fee: u64,
+    pub keeper: Pubkey,
+}
+
+#[event]
+pub struct OrderCancelled {
+    pub margin_account: Pubkey,
+    pub order_id: u64,
+    pub market_index: u16,
+    /// `state::cancel_reason`.
+    pub reason: u8,
+    /// Lamports released from escrow.
+    pub fee: u64,
+    /// Who received them: the owner (a refund), the keeper or the liquidator.
+    pub fee_to: Pubkey,
+}

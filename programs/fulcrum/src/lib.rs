@@ -217,4 +217,56 @@ pub mod fulcrum {
     pub fn lp_claim(ctx: Context<LpClaim>) -> Result<()> {
         instructions::lp_deposit::claim(ctx)
     }
+
+    // ----- orders (issue 16)
+
+    /// Owner: creates the margin account's order book (PDA `["orders", margin_account]`, 32
+    /// order slots), paying its rent.
+    pub fn create_order_book(ctx: Context<CreateOrderBook>) -> Result<()> {
+        instructions::create_order_book::create_order_book(ctx)
+    }
+
+    /// Owner: closes the order book, its rent back to the owner; refused while orders are open
+    /// (`OrdersStillOpen`).
+    pub fn close_order_book(ctx: Context<CloseOrderBook>) -> Result<()> {
+        instructions::close_order_book::close_order_book(ctx)
+    }
+
+    /// Owner or delegate: rests a Market (delayed), Limit, StopLoss or TakeProfit order in the
+    /// order book, escrowing the exchange's `order_fee_lamports` from the trader for its
+    /// executor. Only prices published after placement may fill it.
+    pub fn place_order(ctx: Context<PlaceOrder>, params: OrderParams) -> Result<()> {
+        instructions::place_order::place_order(ctx, params)
+    }
+
+    /// Owner or delegate: cancels an open order, its fee back to the owner.
+    pub fn cancel_order(ctx: Context<CancelOrder>, order_id: u64) -> Result<()> {
+        instructions::cancel_order::cancel_order(ctx, order_id)
+    }
+
+    /// Owner or delegate: cancels every open order (of one market when given), fees back to
+    /// the owner.
+    pub fn cancel_all_orders(ctx: Context<CancelOrder>, market_index: Option<u16>) -> Result<()> {
+        instructions::cancel_order::cancel_all_orders(ctx, market_index)
+    }
+
+    /// Owner or delegate: replaces an open order's terms (same id and market); it counts as
+    /// placed now. Old fee refunded to the owner, the current fee escrowed from the trader.
+    pub fn modify_order(ctx: Context<ModifyOrder>, order_id: u64, params: OrderParams) -> Result<()> {
+        instructions::modify_order::modify_order(ctx, order_id, params)
+    }
+
+    /// Permissionless (keepers): fills an order through `place_perp_trade`'s fill when its
+    /// condition holds at a price published after placement, and pays the keeper its fee; an
+    /// order that cannot fill for its own reasons is cancelled with the reason (still paid).
+    /// Remaining accounts: the margin check's, for the account after the fill (as
+    /// `place_perp_trade`).
+    pub fn execute_order<'info>(ctx: Context<'info, ExecuteOrder<'info>>, order_id: u64) -> Result<()> {
+        instructions::execute_order::execute_order(ctx, order_id)
+    }
+
+    /// Permissionless: removes an expired order, its fee to the keeper.
+    pub fn cancel_expired_order(ctx: Context<CancelExpiredOrder>, order_id: u64) -> Result<()> {
+        instructions::cancel_expired_order::cancel_expired_order(ctx, order_id)
+    }
 }

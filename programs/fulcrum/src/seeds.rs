@@ -20,3 +20,5 @@ pub const CORRELATIONS: &[u8] = b"correlations";
 
 /// `[LP_POSITION, exchange, provider]`: a provider's LP shares in cooldown.
 pub const LP_POSITION: &[u8] = b"lp_position";
+/// `[ORDERS, margin_account]`: a margin account's resting orders (`OrderBook`).
+pub const ORDERS: &[u8] = b"orders";

@@ -51,6 +51,11 @@ pub struct ExchangeParams {
     /// LP withdrawals count traders' net loss per market at most this × pool balance, ppm,
     /// 0..=10,000,000 (0: uncapped).
     pub max_pnl_factor_for_withdrawals: u32,
+    /// Lamports each order escrows for its executor (refunded on cancel), 0..=100,000,000.
+    pub order_fee_lamports: u64,
+    /// Triggers (stop-loss, take-profit) fire only while the oracle is within this of its EMA,
+    /// ppm, 1..=1,000,000.
+    pub trigger_band: u32,
 }
 
 impl ExchangeParams {
@@ -75,6 +80,8 @@ impl ExchangeParams {
         in_range("lp_withdrawal_fee", self.lp_withdrawal_fee.into(), 0, 50_000, Bad)?;
         in_range("max_pnl_factor_for_deposits", self.max_pnl_factor_for_deposits.into(), 0, 10 * one, Bad)?;
         in_range("max_pnl_factor_for_withdrawals", self.max_pnl_factor_for_withdrawals.into(), 0, 10 * one, Bad)?;
+        in_range("order_fee_lamports", self.order_fee_lamports, 0, 100_000_000, Bad)?;
+        in_range("trigger_band", self.trigger_band.into(), 1, one, Bad)?;
         Ok(())
     }
 
@@ -112,6 +119,8 @@ impl ExchangeParams {
         e.lp_withdrawal_fee = self.lp_withdrawal_fee;
         e.max_pnl_factor_for_deposits = self.max_pnl_factor_for_deposits;
         e.max_pnl_factor_for_withdrawals = self.max_pnl_factor_for_withdrawals;
+        e.order_fee_lamports = self.order_fee_lamports;
+        e.trigger_band = self.trigger_band;
     }
 }
 

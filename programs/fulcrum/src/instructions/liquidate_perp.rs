@@ -32,6 +32,10 @@ pub struct LiquidatePerp<'info> {
     #[account(mut, has_one = exchange @ FulcrumError::WrongExchange)]
     pub pool: AccountLoader<'info, LiquidityPool>,
     pub token_program: Program<'info, Token>,
+    /// Optional: the account's order book; its risk-increasing orders are cancelled, their
+    /// fees to the liquidator (then writable).
+    #[account(mut, has_one = margin_account @ FulcrumError::WrongOrderBook)]
+    pub order_book: Option<AccountLoader<'info, OrderBook>>,
 }
 
 /// Permissionless: closes part of a position against the pool at the oracle price, just enough
@@ -195,6 +199,7 @@ pub fn handler<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
     if let Some(e) = bankruptcy {
         crate::emit_event!(e);
     }
+    super::orders::cancel_on_liquidation(a.order_book.as_ref(), &a.liquidator.to_account_info())?;
     Ok(())
 }
 

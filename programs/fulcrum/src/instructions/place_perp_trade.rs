@@ -1,13 +1,13 @@
 use anchor_lang::prelude::*;
 use fulcrum_risk::{
     apply_fill, fill_price, insurance_oi_cap, is_reducing, portfolio_reduction_allowed, reserve_ok, side_notional,
-    trade_fee_rate, PerpExposure, PerpMarketRisk, Price,
+    trade_fee_rate, AccountHealth, PerpExposure, PerpMarketRisk, Price,
 };
 
 use crate::error::{FulcrumError, MathResultExt, OptionExt};
 use crate::events::{CircuitBreakerEvent, TradeEvent};
 use crate::health::{load_health_inputs_with, observe};
-use crate::oracle::{load_fill_observation, Pricing};
+use crate::oracle::{load_fill_observation, FillObservation, Pricing};
 use crate::state::*;
 
 /// Direction of a trade.
@@ -55,176 +55,225 @@ pub struct PlacePerpTrade<'info> {
 /// the trade is isolated: PnL and fee settle in the slot's
 /// collateral and the position alone must meet initial margin. Remaining accounts: the margin
 /// check's, for the account after the trade.
+///
+/// Load → [`execute_trade`] (the state change, on plain structs) → [`check_trade_health`] →
+/// [`emit_trade`]; `execute_order` fills through the same three.
 pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeParams) -> Result<()> {
     let a = &ctx.accounts;
     let exchange = a.exchange.load()?;
     require!(!exchange.is_paused(pause::TRADING), FulcrumError::Paused);
     let mut acct = a.margin_account.load_mut()?;
     require!(acct.can_trade(&a.trader.key()), FulcrumError::NotAccountOwner);
-    let now = Clock::get()?.unix_timestamp;
+    let clock = Clock::get()?;
+    let key = a.margin_account.key();
 
-    let quote_before = acct.quote_balance;
-    let (event, reducing, isolated, market_index, before) = {
+    let filled = {
         let mut market = a.market.load_mut()?;
-        require!(
-            params.base_size > 0 && params.base_size.is_multiple_of(market.step_size),
-            FulcrumError::InvalidOrderSize
-        );
-        require!(market.paused & pause::TRADING == 0, FulcrumError::MarketPaused);
-        let obs =
-            load_fill_observation(&a.oracle.to_account_info(), &market.oracle_config(), exchange.quote_decimals, now)?;
-        let price = obs.price;
-        // Latency: never a price older than one already observed, nor older than the fill age.
-        require!(obs.publish_time >= market.last_publish_time, FulcrumError::OracleOlderThanObserved);
-        require!(
-            now.saturating_sub(obs.publish_time) <= i64::from(market.max_fill_age),
-            FulcrumError::OracleTooOldForFill
-        );
+        check_tradable(&market, params.base_size)?;
+        let obs = load_fill_observation(
+            &a.oracle.to_account_info(),
+            &market.oracle_config(),
+            exchange.quote_decimals,
+            clock.unix_timestamp,
+        )?;
         let mut pool = a.pool.load_mut()?;
-        // LP deposits of this slot are not depth (a flash deposit cannot dilute the impact fee
-        // or pin the funding rate).
-        let slot_now = Clock::get()?.slot;
-        let depth = pool.depth(slot_now);
-        if market.observe(price, obs.publish_time, now, depth).math()? {
-            emit_breaker(&market, price);
-        }
-        market.observe_in_slot(price.oracle, Clock::get()?.slot);
-        // Oracle ± the spread, from the worse of this slot's observations (after the variance
-        // has seen this price).
-        let spread = market.fill_spread(obs.conf_ratio).math()?;
-        let fill_price =
-            fill_price(params.side == Side::Buy, price.oracle, market.obs_lo, market.obs_hi, spread).math()?;
-        match params.side {
-            Side::Buy => require!(fill_price <= params.limit_price, FulcrumError::SlippageExceeded),
-            Side::Sell => require!(fill_price >= params.limit_price, FulcrumError::SlippageExceeded),
-        }
-        let slot_i = acct.perp_slot(market.index).ok_or(FulcrumError::PerpSlotsFull)?;
-        let old = acct.perps[slot_i].position();
-        let mut size = i64::try_from(params.base_size).map_err(|_| FulcrumError::InvalidOrderSize)?;
-        if params.side == Side::Sell {
-            size = -size;
-        }
-        if params.reduce_only {
-            require!(old.base != 0 && (old.base > 0) != (size > 0), FulcrumError::ReduceOnlyWouldIncrease);
-            if size.unsigned_abs() > old.base.unsigned_abs() {
-                size = -old.base;
-            }
-        }
-        let reducing = is_reducing(old.base, size);
-        require!(reducing || !market.is_reduce_only(now), FulcrumError::MarketReduceOnly);
-        // Fee: base, plus the impact of the skew the trade leaves (a skew-reducing trade pays base).
-        // A realised gain is paid through the market's PnL cap, as margin counted it.
-        let uncapped = market.risk(price);
-        let risk = PerpMarketRisk { pnl_haircut: market.pnl_haircut_at(fill_price, depth).math()?, ..uncapped };
-        let unpriced = apply_fill(&old, &uncapped, size, fill_price, 0).math()?;
-        let mut after = *market;
-        after.update_open_interest(&old, &unpriced.position).overflow()?;
-        let fee_rate = trade_fee_rate(
-            market.taker_fee,
-            market.skew(price.oracle, depth).math()?,
-            after.skew(price.oracle, depth).math()?,
-            &market.dynamic_params(),
-        )
-        .math()?;
-        let fill = apply_fill(&old, &risk, size, fill_price, fee_rate).math()?;
-
-        // Open interest: caps bind only on the side that grows.
-        let (long_before, short_before) = (market.long_base, market.short_base);
-        market.update_open_interest(&old, &fill.position).overflow()?;
-        require!(
-            (market.long_base <= long_before || market.long_base <= market.long_oi_cap)
-                && (market.short_base <= short_before || market.short_base <= market.short_oi_cap),
-            FulcrumError::OpenInterestCapExceeded
-        );
-        market.record_withheld(unpriced.realized_pnl, fill.realized_pnl);
-        market.fees_collected = market.fees_collected.checked_add(fill.fee).overflow()?;
-        market.volume = market.volume.saturating_add(fill.fill_quote);
-        let seq = market.trade_seq;
-        market.trade_seq = seq.checked_add(1).overflow()?;
-
-        // The pool pays realised profits, takes realised losses and the fee, less the insurance
-        // fund's share of it.
-        let to_insurance = fulcrum_risk::fixed::mul_div_floor(
-            u128::from(fill.fee),
-            u128::from(exchange.insurance_fee_share),
-            u128::from(fulcrum_risk::RATIO_ONE),
-        )
-        .math()?;
-        let to_insurance = u64::try_from(to_insurance).map_err(|_| FulcrumError::MathOverflow)?;
-        let to_pool = fill.fee - to_insurance;
-        let pool_delta = i128::from(to_pool) - i128::from(fill.realized_pnl);
-        pool.balance = u64::try_from(i128::from(pool.balance) + pool_delta)
-            .map_err(|_| FulcrumError::InsufficientPoolLiquidity)?;
-        pool.insurance_balance = pool.insurance_balance.checked_add(to_insurance).overflow()?;
-        pool.fees_earned = pool.fees_earned.checked_add(to_pool).overflow()?;
-        // Open interest moved: the OI premium, the funding rate and the borrow rate follow.
-        market.refresh_ratios(price.oracle, now, pool.depth(slot_now)).math()?;
-        let oi_cap = check_capacity(&market, &pool, price.oracle, long_before, short_before)?;
-
-        let fee = i64::try_from(fill.fee).map_err(|_| FulcrumError::MathOverflow)?;
-        // An isolated position settles into its own collateral, a cross one into the account.
-        let settled = if acct.perps[slot_i].is_isolated() {
-            &mut acct.perps[slot_i].isolated_collateral
-        } else {
-            &mut acct.quote_balance
-        };
-        *settled = settled.checked_add(fill.realized_pnl).and_then(|q| q.checked_sub(fee)).overflow()?;
-        acct.fees_paid = acct.fees_paid.checked_add(fill.fee).overflow()?;
-        let slot = &mut acct.perps[slot_i];
-        slot.set_position(&fill.position);
-        slot.realized_pnl = slot.realized_pnl.checked_add(fill.realized_pnl).overflow()?;
-        if fill.position.base == 0 {
-            slot.realized_pnl = 0;
-        }
-        let isolated = slot.is_isolated();
-        acct.compact_perp(slot_i);
-        // A close that leaves the account (or an isolated slot) owing what nothing backs is bad
-        // debt from now: LP flows price it in before `resolve_bankruptcy` runs.
-        pool.sync_bad_debt(&mut acct).overflow()?;
-        let event = TradeEvent {
-            seq,
-            margin_account: a.margin_account.key(),
-            market_index: market.index,
-            base_delta: size,
-            price: fill_price,
-            fill_quote: fill.fill_quote,
-            fee: fill.fee,
-            realized_pnl: fill.realized_pnl,
-            base_after: fill.position.base,
-            leverage: 0,
-            health_state: 0,
-            init_ratio: market.effective_init_ratio.max(market.init_margin_ratio),
-            maint_ratio: market.effective_maint_ratio.max(market.maint_margin_ratio),
-            fee_rate,
-            oracle_price: price.oracle,
-            spread,
-            borrow_rate: market.borrow_rate,
-            insurance_oi_cap: oi_cap,
-        };
-        let before = PerpExposure {
-            position: old,
-            market: PerpMarketRisk { pnl_haircut: risk.pnl_haircut, ..market.risk(price) },
-        };
-        (event, reducing, isolated, market.index, before)
+        execute_trade(&exchange, &mut acct, &mut market, &mut pool, &obs, &params, &clock, &key)?
     };
+    // The market may be among the health accounts: its borrow above is released.
+    let health =
+        check_trade_health(&exchange, &a.exchange.key(), &mut acct, &key, &filled, ctx.remaining_accounts, &clock)?;
+    emit_trade(&filled, &health);
+    Ok(())
+}
 
-    // The market may be among the health accounts: its borrow above is released. A reducing
-    // trade is an exit: an unfit oracle elsewhere in the account does not block it.
+/// What a fill leaves for its margin check and its event.
+pub struct Filled {
+    /// The trade event, leverage and health state still to fill in.
+    pub event: TradeEvent,
+    pub reducing: bool,
+    pub isolated: bool,
+    pub market_index: u16,
+    /// The position before the fill, at the fill's market risk (portfolio reductions).
+    pub before: PerpExposure,
+    /// The account's quote balance before the fill.
+    pub quote_before: i64,
+}
+
+/// Size on the market's step and the market not paused for trading.
+pub fn check_tradable(market: &PerpMarket, base_size: u64) -> Result<()> {
+    require!(base_size > 0 && base_size.is_multiple_of(market.step_size), FulcrumError::InvalidOrderSize);
+    require!(market.paused & pause::TRADING == 0, FulcrumError::MarketPaused);
+    Ok(())
+}
+
+/// The fill itself, on plain structs: latency checks of the observation `obs`, the market's
+/// observation, fill price and slippage, reduce-only, fee, open interest and pool capacity, the
+/// pool's side of the trade, and the account's settlement. No margin check (see
+/// [`check_trade_health`]); on error the caller's transaction (or its restore) undoes it.
+#[allow(clippy::too_many_arguments)]
+pub fn execute_trade(
+    exchange: &Exchange,
+    acct: &mut MarginAccount,
+    market: &mut PerpMarket,
+    pool: &mut LiquidityPool,
+    obs: &FillObservation,
+    params: &TradeParams,
+    clock: &Clock,
+    key: &Pubkey,
+) -> Result<Filled> {
+    let now = clock.unix_timestamp;
+    let quote_before = acct.quote_balance;
+    let price = obs.price;
+    // Latency: never a price older than one already observed, nor older than the fill age.
+    require!(obs.publish_time >= market.last_publish_time, FulcrumError::OracleOlderThanObserved);
+    require!(now.saturating_sub(obs.publish_time) <= i64::from(market.max_fill_age), FulcrumError::OracleTooOldForFill);
+    // LP deposits of this slot are not depth (a flash deposit cannot dilute the impact fee
+    // or pin the funding rate).
+    let slot_now = clock.slot;
+    let depth = pool.depth(slot_now);
+    if market.observe(price, obs.publish_time, now, depth).math()? {
+        emit_breaker(market, price);
+    }
+    market.observe_in_slot(price.oracle, slot_now);
+    // Oracle ± the spread, from the worse of this slot's observations (after the variance
+    // has seen this price).
+    let spread = market.fill_spread(obs.conf_ratio).math()?;
+    let fill_price = fill_price(params.side == Side::Buy, price.oracle, market.obs_lo, market.obs_hi, spread).math()?;
+    match params.side {
+        Side::Buy => require!(fill_price <= params.limit_price, FulcrumError::SlippageExceeded),
+        Side::Sell => require!(fill_price >= params.limit_price, FulcrumError::SlippageExceeded),
+    }
+    let slot_i = acct.perp_slot(market.index).ok_or(FulcrumError::PerpSlotsFull)?;
+    let old = acct.perps[slot_i].position();
+    let mut size = i64::try_from(params.base_size).map_err(|_| FulcrumError::InvalidOrderSize)?;
+    if params.side == Side::Sell {
+        size = -size;
+    }
+    if params.reduce_only {
+        require!(old.base != 0 && (old.base > 0) != (size > 0), FulcrumError::ReduceOnlyWouldIncrease);
+        if size.unsigned_abs() > old.base.unsigned_abs() {
+            size = -old.base;
+        }
+    }
+    let reducing = is_reducing(old.base, size);
+    require!(reducing || !market.is_reduce_only(now), FulcrumError::MarketReduceOnly);
+    // Fee: base, plus the impact of the skew the trade leaves (a skew-reducing trade pays base).
+    // A realised gain is paid through the market's PnL cap, as margin counted it.
+    let uncapped = market.risk(price);
+    let risk = PerpMarketRisk { pnl_haircut: market.pnl_haircut_at(fill_price, depth).math()?, ..uncapped };
+    let unpriced = apply_fill(&old, &uncapped, size, fill_price, 0).math()?;
+    let mut after = *market;
+    after.update_open_interest(&old, &unpriced.position).overflow()?;
+    let fee_rate = trade_fee_rate(
+        market.taker_fee,
+        market.skew(price.oracle, depth).math()?,
+        after.skew(price.oracle, depth).math()?,
+        &market.dynamic_params(),
+    )
+    .math()?;
+    let fill = apply_fill(&old, &risk, size, fill_price, fee_rate).math()?;
+
+    // Open interest: caps bind only on the side that grows.
+    let (long_before, short_before) = (market.long_base, market.short_base);
+    market.update_open_interest(&old, &fill.position).overflow()?;
+    require!(
+        (market.long_base <= long_before || market.long_base <= market.long_oi_cap)
+            && (market.short_base <= short_before || market.short_base <= market.short_oi_cap),
+        FulcrumError::OpenInterestCapExceeded
+    );
+    market.record_withheld(unpriced.realized_pnl, fill.realized_pnl);
+    market.fees_collected = market.fees_collected.checked_add(fill.fee).overflow()?;
+    market.volume = market.volume.saturating_add(fill.fill_quote);
+    let seq = market.trade_seq;
+    market.trade_seq = seq.checked_add(1).overflow()?;
+
+    // The pool pays realised profits, takes realised losses and the fee, less the insurance
+    // fund's share of it.
+    let to_insurance = fulcrum_risk::fixed::mul_div_floor(
+        u128::from(fill.fee),
+        u128::from(exchange.insurance_fee_share),
+        u128::from(fulcrum_risk::RATIO_ONE),
+    )
+    .math()?;
+    let to_insurance = u64::try_from(to_insurance).map_err(|_| FulcrumError::MathOverflow)?;
+    let to_pool = fill.fee - to_insurance;
+    let pool_delta = i128::from(to_pool) - i128::from(fill.realized_pnl);
+    pool.balance =
+        u64::try_from(i128::from(pool.balance) + pool_delta).map_err(|_| FulcrumError::InsufficientPoolLiquidity)?;
+    pool.insurance_balance = pool.insurance_balance.checked_add(to_insurance).overflow()?;
+    pool.fees_earned = pool.fees_earned.checked_add(to_pool).overflow()?;
+    // Open interest moved: the OI premium, the funding rate and the borrow rate follow.
+    market.refresh_ratios(price.oracle, now, pool.depth(slot_now)).math()?;
+    let oi_cap = check_capacity(market, pool, price.oracle, long_before, short_before)?;
+
+    let fee = i64::try_from(fill.fee).map_err(|_| FulcrumError::MathOverflow)?;
+    // An isolated position settles into its own collateral, a cross one into the account.
+    let settled = if acct.perps[slot_i].is_isolated() {
+        &mut acct.perps[slot_i].isolated_collateral
+    } else {
+        &mut acct.quote_balance
+    };
+    *settled = settled.checked_add(fill.realized_pnl).and_then(|q| q.checked_sub(fee)).overflow()?;
+    acct.fees_paid = acct.fees_paid.checked_add(fill.fee).overflow()?;
+    let slot = &mut acct.perps[slot_i];
+    slot.set_position(&fill.position);
+    slot.realized_pnl = slot.realized_pnl.checked_add(fill.realized_pnl).overflow()?;
+    if fill.position.base == 0 {
+        slot.realized_pnl = 0;
+    }
+    let isolated = slot.is_isolated();
+    acct.compact_perp(slot_i);
+    // A close that leaves the account (or an isolated slot) owing what nothing backs is bad
+    // debt from now: LP flows price it in before `resolve_bankruptcy` runs.
+    pool.sync_bad_debt(acct).overflow()?;
+    let event = TradeEvent {
+        seq,
+        margin_account: *key,
+        market_index: market.index,
+        base_delta: size,
+        price: fill_price,
+        fill_quote: fill.fill_quote,
+        fee: fill.fee,
+        realized_pnl: fill.realized_pnl,
+        base_after: fill.position.base,
+        leverage: 0,
+        health_state: 0,
+        init_ratio: market.effective_init_ratio.max(market.init_margin_ratio),
+        maint_ratio: market.effective_maint_ratio.max(market.maint_margin_ratio),
+        fee_rate,
+        oracle_price: price.oracle,
+        spread,
+        borrow_rate: market.borrow_rate,
+        insurance_oi_cap: oi_cap,
+    };
+    let before =
+        PerpExposure { position: old, market: PerpMarketRisk { pnl_haircut: risk.pnl_haircut, ..market.risk(price) } };
+    Ok(Filled { event, reducing, isolated, market_index: market.index, before, quote_before })
+}
+
+/// The margin check after a fill (the market and pool written back: they may be among the
+/// health accounts). A reducing trade is an exit: an unfit oracle elsewhere in the account does
+/// not block it. Fails with `TradeExceedsInitialMargin`, `AccountInMarginCall` or
+/// `TradeLowersFreeCollateral` ([`is_margin_error`]).
+pub fn check_trade_health(
+    exchange: &Exchange,
+    exchange_key: &Pubkey,
+    acct: &mut MarginAccount,
+    key: &Pubkey,
+    filled: &Filled,
+    remaining: &[AccountInfo],
+    clock: &Clock,
+) -> Result<AccountHealth> {
+    let (reducing, isolated, market_index) = (filled.reducing, filled.isolated, filled.market_index);
     let pricing = if reducing { Pricing::Exit } else { Pricing::Strict };
-    let mut inputs = load_health_inputs_with(
-        &acct,
-        &a.exchange.key(),
-        exchange.quote_decimals,
-        ctx.remaining_accounts,
-        now,
-        pricing,
-    )?;
-    let main = inputs.main_health(acct.quote_balance, &exchange)?;
-    observe(&mut acct, &a.margin_account.key(), &main, &exchange, Clock::get()?.slot)?;
+    let mut inputs =
+        load_health_inputs_with(acct, exchange_key, exchange.quote_decimals, remaining, clock.unix_timestamp, pricing)?;
+    let main = inputs.main_health(acct.quote_balance, exchange)?;
+    observe(acct, key, &main, exchange, clock.slot)?;
     // An isolated trade is checked against the position's own collateral only.
     let iso = acct.find_perp(market_index).and_then(|i| inputs.isolated_index(i));
     let health = match (isolated, iso) {
-        (true, Some(k)) => inputs.isolated_health(k, &acct, &exchange)?,
+        (true, Some(k)) => inputs.isolated_health(k, acct, exchange)?,
         _ => main,
     };
     if !reducing {
@@ -232,15 +281,35 @@ pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeP
         require!(isolated || acct.in_margin_call == 0, FulcrumError::AccountInMarginCall);
     } else if inputs.portfolio && !isolated && !health.init.is_met() {
         // Reducing by size is not reducing by risk in portfolio: compare with the account before.
-        let was = inputs.main_health_with(market_index, &acct, before, quote_before, &exchange)?;
+        let was = inputs.main_health_with(market_index, acct, filled.before, filled.quote_before, exchange)?;
         require!(portfolio_reduction_allowed(&was.init, &health.init), FulcrumError::TradeLowersFreeCollateral);
     }
+    Ok(health)
+}
+
+/// Whether `e` is one of [`check_trade_health`]'s margin refusals.
+pub fn is_margin_error(e: &Error) -> bool {
+    [
+        FulcrumError::TradeExceedsInitialMargin,
+        FulcrumError::AccountInMarginCall,
+        FulcrumError::TradeLowersFreeCollateral,
+    ]
+    .iter()
+    .any(|m| is_error(e, *m))
+}
+
+/// Whether `e` is the program error `code`.
+pub fn is_error(e: &Error, code: FulcrumError) -> bool {
+    matches!(e, Error::AnchorError(a) if a.error_code_number == u32::from(code))
+}
+
+/// The trade event with the account's leverage and health state after the fill.
+pub fn emit_trade(filled: &Filled, health: &AccountHealth) {
     crate::emit_event!(TradeEvent {
         leverage: health.leverage.unwrap_or(u64::MAX),
         health_state: health.state as u8,
-        ..event
+        ..filled.event
     });
-    Ok(())
 }
 
 /// The pool's capacity after a fill at `price` (issue 13 §3, §4), binding only a side that grew:

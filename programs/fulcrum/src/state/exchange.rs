@@ -85,7 +85,13 @@ pub struct Exchange {
     /// Σ of every listed market's `max_pnl_factor`, ppm of pool cash, ≤ 1,000,000: kept on
     /// listing and on each update (old factor out, new in).
     pub pnl_factor_sum: u64,
-    pub reserved: [u8; 136],
+    // --- orders (issue 16, s5-orders): 16 bytes
+    /// Lamports every order escrows in its order book for the keeper that executes it.
+    pub order_fee_lamports: u64,
+    /// Triggers fire only while |oracle − EMA| ≤ this × EMA, ppm.
+    pub trigger_band: u32,
+    pub _orders_pad: [u8; 4],
+    pub reserved: [u8; 120],
 }
 const _: () = assert!(core::mem::size_of::<Exchange>() == 320);
 

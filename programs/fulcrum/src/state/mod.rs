@@ -8,6 +8,7 @@ pub mod exchange;
 pub mod lp_position;
 pub mod margin_account;
 pub mod market;
+pub mod order_book;
 pub mod pool;
 
 pub use bank::*;
@@ -16,6 +17,7 @@ pub use exchange::*;
 pub use lp_position::*;
 pub use margin_account::*;
 pub use market::*;
+pub use order_book::*;
 pub use pool::*;
 
 /// Reads an `i128` stored little-endian in 16 bytes (no `i128` fields: their alignment differs

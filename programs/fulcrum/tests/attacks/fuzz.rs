@@ -176,6 +176,25 @@ pub enum Op {
         who: u8,
         market: u8,
     },
+    /// Orders (issue 16): `who` places an order ([`crate::orders::fuzz_place`]).
+    PlaceOrder {
+        who: u8,
+        market: u8,
+        kind: u8,
+        buy: bool,
+        steps: u32,
+        bps: i16,
+    },
+    /// `who` cancels its `pick`-th open order, or all of them ([`crate::orders::fuzz_cancel`]).
+    CancelOrder {
+        who: u8,
+        pick: u8,
+    },
+    /// The keeper executes `who`'s `pick`-th open order ([`crate::orders::fuzz_execute`]).
+    ExecuteOrder {
+        who: u8,
+        pick: u8,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -211,6 +230,10 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(who, market, buy, steps, permille)| Op::FlashLp { who, market, buy, steps, permille }),
         1 => Just(Op::LpClaim),
         2 => (0..TRADERS as u8, 0..MARKETS as u8).prop_map(|(who, market)| Op::Adl { who, market }),
+        2 => (0..TRADERS as u8, 0..MARKETS as u8, 0u8..4, any::<bool>(), 1u32..30_000, -500i16..500)
+            .prop_map(|(who, market, kind, buy, steps, bps)| Op::PlaceOrder { who, market, kind, buy, steps, bps }),
+        1 => (0..TRADERS as u8, any::<u8>()).prop_map(|(who, pick)| Op::CancelOrder { who, pick }),
+        3 => (0..TRADERS as u8, any::<u8>()).prop_map(|(who, pick)| Op::ExecuteOrder { who, pick }),
     ]
 }
 
@@ -544,6 +567,14 @@ impl World {
                 let key = self.traders[who as usize].account;
                 Some(checked_adl(h, &self.keeper, &key, market as u16).await?)
             }
+            Op::PlaceOrder { who, market, kind, buy, steps, bps } => {
+                let t = &self.traders[who as usize];
+                crate::orders::fuzz_place(h, t, market as u16, kind, buy, steps, bps).await?
+            }
+            Op::CancelOrder { who, pick } => crate::orders::fuzz_cancel(h, &self.traders[who as usize], pick).await?,
+            Op::ExecuteOrder { who, pick } => {
+                crate::orders::fuzz_execute(h, &self.keeper, &self.traders[who as usize], pick).await?
+            }
         };
         if let Some(r) = r {
             self.txs += 1;
@@ -574,6 +605,7 @@ impl World {
         let h = &mut self.h;
         h.assert_conservation().await;
         crate::lp::check_lp_accounting(h, &self.traders, &self.lp).await?;
+        crate::orders::check_escrows(h, &self.traders).await?;
         // Open interest and entry sums are the sums of the positions.
         for m in 0..MARKETS {
             let market = h.market(m).await;

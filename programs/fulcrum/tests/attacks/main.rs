@@ -19,6 +19,7 @@ mod loose_ends;
 mod lp;
 mod modes;
 mod oracle_spoofing;
+mod orders;
 mod params;
 mod quote_vault;
 mod signers;

@@ -137,6 +137,9 @@ pub fn default_exchange_params() -> ExchangeParams {
         lp_withdrawal_fee: 0,
         max_pnl_factor_for_deposits: 0,
         max_pnl_factor_for_withdrawals: 0,
+        // Orders: 0.001 SOL per order; triggers within 10% of the EMA.
+        order_fee_lamports: 1_000_000,
+        trigger_band: 100_000,
     }
 }
 
@@ -777,6 +780,7 @@ impl Harness {
             oracle: m.oracle.key,
             pool: self.pool,
             token_program: spl_token::ID,
+            order_book: None,
         }
         .to_account_metas(None);
         metas.extend(self.health_metas(&acct));

@@ -12,6 +12,7 @@ mod liquidation;
 mod lp;
 mod modes;
 mod oracles;
+mod orders;
 mod sbf_libcalls;
 mod sim_vectors;
 mod trading;

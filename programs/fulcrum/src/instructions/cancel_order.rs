@@ -1,0 +1,38 @@
+use anchor_lang::prelude::*;
+
+use super::orders::{cancel_slot, cancel_where, release};
+use crate::error::FulcrumError;
+use crate::state::*;
+
+#[derive(Accounts)]
+pub struct CancelOrder<'info> {
+    pub margin_account: AccountLoader<'info, MarginAccount>,
+    #[account(mut, has_one = margin_account @ FulcrumError::WrongOrderBook)]
+    pub order_book: AccountLoader<'info, OrderBook>,
+    /// The owner or the delegate.
+    pub trader: Signer<'info>,
+    /// The account's owner: every refund goes to it.
+    #[account(mut, address = margin_account.load()?.owner @ FulcrumError::NotAccountOwner)]
+    pub owner: SystemAccount<'info>,
+}
+
+/// Cancels one open order, its fee back to the owner.
+pub fn cancel_order(ctx: Context<CancelOrder>, order_id: u64) -> Result<()> {
+    let a = &ctx.accounts;
+    require!(a.margin_account.load()?.can_trade(&a.trader.key()), FulcrumError::NotAccountOwner);
+    let mut book = a.order_book.load_mut()?;
+    let i = book.find(order_id).ok_or(FulcrumError::OrderNotFound)?;
+    let fee = cancel_slot(&mut book, i, cancel_reason::USER, a.owner.key)?;
+    release(&a.order_book.to_account_info(), &a.owner.to_account_info(), fee, book.escrowed_fees)
+}
+
+/// Cancels every open order (of `market_index` only, when given), their fees back to the owner.
+pub fn cancel_all_orders(ctx: Context<CancelOrder>, market_index: Option<u16>) -> Result<()> {
+    let a = &ctx.accounts;
+    require!(a.margin_account.load()?.can_trade(&a.trader.key()), FulcrumError::NotAccountOwner);
+    let mut book = a.order_book.load_mut()?;
+    let owner = a.owner.to_account_info();
+    cancel_where(&a.order_book.to_account_info(), &mut book, &owner, cancel_reason::USER, |o| {
+        market_index.is_none_or(|m| o.market_index == m)
+    })
+}

@@ -1,0 +1,53 @@
+use anchor_lang::prelude::*;
+
+use super::orders::{escrow_fee, release, OrderParams};
+use super::place_order::emit_placed;
+use crate::error::{FulcrumError, OptionExt};
+use crate::state::*;
+
+#[derive(Accounts)]
+pub struct ModifyOrder<'info> {
+    pub exchange: AccountLoader<'info, Exchange>,
+    #[account(has_one = exchange @ FulcrumError::WrongExchange)]
+    pub margin_account: AccountLoader<'info, MarginAccount>,
+    #[account(mut, has_one = margin_account @ FulcrumError::WrongOrderBook)]
+    pub order_book: AccountLoader<'info, OrderBook>,
+    /// The order's market (an order keeps its market).
+    #[account(has_one = exchange @ FulcrumError::WrongExchange)]
+    pub market: AccountLoader<'info, PerpMarket>,
+    /// The owner or the delegate; pays the new fee.
+    #[account(mut)]
+    pub trader: Signer<'info>,
+    pub system_program: Program<'info, System>,
+    /// The account's owner: gets the old fee back.
+    #[account(mut, address = margin_account.load()?.owner @ FulcrumError::NotAccountOwner)]
+    pub owner: SystemAccount<'info>,
+}
+
+/// Replaces an open order's terms (same id and market). It counts as placed now: only prices
+/// published after the modification may fill it, so a modification cannot take a price the
+/// trader has since seen. The old fee goes back to the owner, the current one is escrowed.
+pub fn modify_order(ctx: Context<ModifyOrder>, order_id: u64, params: OrderParams) -> Result<()> {
+    let a = &ctx.accounts;
+    let exchange = a.exchange.load()?;
+    require!(!exchange.is_paused(pause::TRADING), FulcrumError::Paused);
+    require!(a.margin_account.load()?.can_trade(&a.trader.key()), FulcrumError::NotAccountOwner);
+    let clock = Clock::get()?;
+    let mut book = a.order_book.load_mut()?;
+    let i = book.find(order_id).ok_or(FulcrumError::OrderNotFound)?;
+    let old = book.orders[i];
+    let market = a.market.load()?;
+    require!(market.index == old.market_index, FulcrumError::OrderMarketMismatch);
+    let mut order = params.to_order(&market, &clock)?;
+    order.order_id = old.order_id;
+    order.fee = exchange.order_fee_lamports;
+    book.orders[i] = order;
+    let escrowed = book.escrowed_fees.checked_sub(old.fee).and_then(|e| e.checked_add(order.fee)).overflow()?;
+    book.escrowed_fees = escrowed;
+    drop(book);
+    let book_ai = a.order_book.to_account_info();
+    escrow_fee(&a.trader.to_account_info(), &book_ai, order.fee)?;
+    release(&book_ai, &a.owner.to_account_info(), old.fee, escrowed)?;
+    emit_placed(&a.margin_account.key(), &order, true);
+    Ok(())
+}
