@@ -11,6 +11,7 @@ import { resolveDeployment } from "../sdk/deployment";
 import { loadKeypair, resolveConfig } from "../cli/config";
 import { parseArgs } from "../cli/args";
 import { Keeper, jsonLog } from "./keeper";
+import { KeeperMetrics } from "./metrics";
 import { OrderKeeper } from "./orders";
 
 const USAGE = `fulcrum-keeper: finds and liquidates unhealthy Fulcrum margin accounts, and executes
@@ -56,16 +57,14 @@ async function main(): Promise<void> {
     // Local chain: quote tokens to repay debt with in collateral liquidations.
     await client.faucet(client.quoteMint, 1_000_000_000_000n);
   }
-  const keeper = new Keeper(client, {
-    pollMs: Number(args.strings["poll-ms"] ?? 5000),
-    subscribe: !args.flags["no-subscribe"],
-  });
+  const pollMs = Number(args.strings["poll-ms"] ?? 5000);
+  const subscribe = !args.flags["no-subscribe"];
+  const metrics = new KeeperMetrics();
+  const orders = args.flags["no-orders"] ? null : new OrderKeeper(client, { metrics, pollMs, subscribe });
+  const keeper = new Keeper(client, { metrics, pollMs, subscribe, hasOrderBook: (a) => orders?.hasBook(a) ?? false });
   const port = await keeper.metrics.serve(Number(args.strings["metrics-port"] ?? 9464));
   jsonLog({ level: "info", msg: "metrics", url: `http://127.0.0.1:${port}/metrics`, rpc: cfg.rpcUrl });
   await keeper.start();
-  const orders = args.flags["no-orders"]
-    ? null
-    : new OrderKeeper(client, { metrics: keeper.metrics, pollMs: Number(args.strings["poll-ms"] ?? 5000), subscribe: !args.flags["no-subscribe"] });
   await orders?.start();
   if (args.strings["ready-file"]) writeFileSync(args.strings["ready-file"], String(port));
   const stop = async (): Promise<void> => {

@@ -327,6 +327,12 @@ export class OrderKeeper {
     return waitUntil(() => this.feedSeen, timeoutMs);
   }
 
+  /** Whether margin account `account` has an order book (for `liquidate_perp`). */
+  hasBook(account: string): boolean {
+    for (const b of this.books.values()) if (b.marginAccount.toBase58() === account) return true;
+    return false;
+  }
+
   /** Open orders watched. */
   get openOrders(): number {
     let n = 0;
