@@ -281,3 +281,22 @@ test("CLI: order place|list|cancel and trade --sl --tp", () => {
   assert.equal(parseOrderKind("sl"), OrderKind.StopLoss);
   assert.equal(parseOrderKind("take_profit"), OrderKind.TakeProfit);
 });
+
+test("order list: JSON and table from the open orders", async () => {
+  const { openOrdersJson, openOrdersText } = await import("../src/cli/orders.js");
+  const { state } = offlineClient();
+  const px = 150_000_000_000n; // $150 (9 decimals, quote 6)
+  const reading = { price: 15_000_000_000n, conf: 0n, exponent: -8, publishTime: 1_001n, emaPrice: 15_000_000_000n };
+  const book = decodeOrderBook(encodeOrderBook(state.address, Keypair.generate().publicKey, [
+    { slot: 0, orderId: 1n, kind: OrderKind.StopLoss, side: OrderSide.Sell, reduceOnly: true, wholePosition: true, triggerPrice: 140_000_000_000n, placedTs: 1_000n, fee: 100_000n },
+  ]));
+  const open = book.orders.map((o) => openOrderView(o, state, { reading, price: { oracle: px, ema: px } }, 1_001n));
+  const j = openOrdersJson(open)[0]!;
+  assert.equal(j.kind, "stop-loss");
+  assert.equal(j.distancePpm, "-66666");
+  assert.equal(j.wouldFill, false);
+  assert.equal(j.notFilledBecause, "not_triggered");
+  const text = openOrdersText(open, 6);
+  assert.match(text, /stop-loss\s+sell\s+position\s+140\.0000\s+-\s+150\.0000\s+-6\.67%/);
+  assert.equal(openOrdersText([], 6), "no open orders");
+});
