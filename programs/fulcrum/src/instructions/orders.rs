@@ -42,14 +42,13 @@ impl OrderParams {
     /// fill it; a delayed market order expires `max_fill_age` after that (the latency its
     /// spread prices), so whoever executes it cannot hold it as an option.
     pub fn to_order(&self, market: &PerpMarket, clock: &Clock) -> Result<Order> {
-        use FulcrumError::InvalidOrderParams as Bad;
         let now = clock.unix_timestamp;
         let whole = self.base_size == 0;
         require!(!market.is_settled(), FulcrumError::MarketSettled);
         require!(self.base_size.is_multiple_of(market.step_size.max(1)), FulcrumError::InvalidOrderSize);
         require!(!whole || (self.reduce_only && self.kind.is_trigger()), FulcrumError::InvalidOrderSize);
-        require!((self.kind == OrderKind::Market) == (self.trigger_price == 0), Bad);
-        require!(self.max_ts == 0 || self.max_ts > now, Bad);
+        require!((self.kind == OrderKind::Market) == (self.trigger_price == 0), FulcrumError::InvalidOrderParams);
+        require!(self.max_ts == 0 || self.max_ts > now, FulcrumError::InvalidOrderParams);
         let placed_ts = now.max(market.last_publish_time);
         let mut max_ts = self.max_ts;
         if self.kind == OrderKind::Market {

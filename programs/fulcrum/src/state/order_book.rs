@@ -5,17 +5,17 @@ use anchor_lang::prelude::*;
 pub const MAX_ORDERS: usize = 32;
 
 /// What an order does (`Order::kind`).
+/// Stored as its declaration index (`kind as u8`): 0 Market, 1 Limit, 2 StopLoss, 3 TakeProfit.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
 pub enum OrderKind {
     /// Delayed market order: filled at the first price published after it was placed.
-    Market = 0,
+    Market,
     /// Fills when the fill price is at or better than `trigger_price` (the limit price).
-    Limit = 1,
+    Limit,
     /// A Sell fires when oracle ≤ trigger (a long's stop), a Buy when oracle ≥ trigger.
-    StopLoss = 2,
+    StopLoss,
     /// A Sell fires when oracle ≥ trigger (a long's take-profit), a Buy when oracle ≤ trigger.
-    TakeProfit = 3,
+    TakeProfit,
 }
 
 impl OrderKind {

@@ -30,6 +30,12 @@
 //! under the haircut before it (`fulcrum_risk::apply_haircut`), never more than the cap; an
 //! accepted auto-deleveraging lowered the market's ratio and left it at or above the floor.
 //!
+//! Orders (issue 16, `orders.rs`): traders place (every kind, reduce-only and whole-position
+//! triggers), cancel (one or all) and a keeper executes. After every transaction each order
+//! book's lamports are its rent plus `escrowed_fees`, which is Σ its open orders' fees; a fill is
+//! never at a price published at or before the order's placement; the keeper earns exactly the
+//! order's fee (filled or cancelled) and nothing when refused; a cancel refunds exactly the fees.
+//!
 //! Seeds are fixed (`FULCRUM_FUZZ_SEED`, default 1), so a run is reproducible; a failing
 //! sequence is shrunk by proptest and written to `tests/attacks/regressions/` as JSON, which
 //! `fuzz_regressions_replay` replays forever after. `FULCRUM_FUZZ_CASES` × `FULCRUM_FUZZ_OPS`
@@ -44,6 +50,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::harness::*;
 use solana_sdk::signature::Signer;
+
+/// Fulcrum's own error codes: Anchor's custom range, 6,000 + the variant's index (113 variants
+/// after issue 16: the range must cover every one, or a named refusal reads as unnamed).
+const NAMED: std::ops::Range<u32> = 6_000..6_200;
 
 const TRADERS: usize = 4;
 const MARKETS: usize = 2;
@@ -394,7 +404,7 @@ impl World {
                         let r = checked_liquidation(h, &self.keeper, &fee_to, &key, m).await?;
                         // Confidence stays under 6%: a conservative price always exists, so a
                         // liquidation never fails for its oracle.
-                        if let Some(c) = error_code(&r).filter(|c| (6_000..6_100).contains(c)) {
+                        if let Some(c) = error_code(&r).filter(|c| NAMED.contains(c)) {
                             let name = fulcrum_error(c);
                             if name.starts_with("Oracle") {
                                 return Err(format!("{op:?} failed with {name} while a conservative price exists"));
@@ -523,7 +533,7 @@ impl World {
                     let r = h.crank(m).await;
                     self.txs += 1;
                     if let Err(e) = &r {
-                        if error_code(&r).is_none_or(|c| !(6_000..6_100).contains(&c)) {
+                        if error_code(&r).is_none_or(|c| !NAMED.contains(&c)) {
                             return Err(format!("{op:?}: crank failed without a named error: {e:?}"));
                         }
                         break;
@@ -582,13 +592,13 @@ impl World {
             let kind = kind.split([' ', '{']).next().unwrap_or("?").to_string();
             let outcome = match error_code(&r) {
                 None if r.is_ok() => "ok".to_string(),
-                Some(c) if (6_000..6_100).contains(&c) => format!("{:?}", fulcrum_error(c)),
+                Some(c) if NAMED.contains(&c) => format!("{:?}", fulcrum_error(c)),
                 _ => "other".to_string(),
             };
             *self.outcomes.entry(format!("{kind} {outcome}")).or_default() += 1;
             if let Err(e) = &r {
                 let code = error_code(&r);
-                let named = code.is_some_and(|c| (6_000..6_100).contains(&c));
+                let named = code.is_some_and(|c| NAMED.contains(&c));
                 if !named {
                     return Err(format!("{op:?} failed without a named error: {e:?}"));
                 }

