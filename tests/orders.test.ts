@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { OrderKeeper } from "../app/src/keeper/orders";
-import { enginePriceFromNumber, OrderKind, setLocalPrice, type FulcrumClient } from "../app/src/sdk";
+import { enginePriceFromNumber, OrderKind, readOracle, setLocalPrice, type FulcrumClient } from "../app/src/sdk";
 import { getDeployment, marketIndex, RPC_URL, SOL, trader, USDC } from "./helpers";
 
 const run = promisify(execFile);
@@ -38,8 +38,19 @@ async function until(done: () => Promise<boolean>, timeoutMs: number): Promise<n
   return null;
 }
 
-/** Next whole second of the chain clock: a price set after it is published after anything placed before. */
-const nextSecond = (): Promise<void> => sleep(1_050 - (Date.now() % 1_000));
+/**
+ * Waits until the oracle of `marketIndex` has published after `ts` (the feeder republishes every
+ * second at the chain's clock): from then on a price set is newer than anything placed by `ts`.
+ */
+async function clockPast(t: FulcrumClient, marketIndex: number, ts: bigint): Promise<void> {
+  const state = await t.loadExchange();
+  const m = state.markets.get(marketIndex)!.market;
+  const done = await until(async () => {
+    const info = await t.connection.getAccountInfo(m.oracle);
+    return info !== null && readOracle(info.data, info.owner, m.feedId).publishTime > ts;
+  }, 5_000);
+  assert.ok(done !== null, "the chain clock moves on");
+}
 
 test("open with SL/TP from the CLI, the price crosses the stop, the keeper executes it (latency measured)", async () => {
   const dep = await getDeployment();
@@ -56,20 +67,28 @@ test("open with SL/TP from the CLI, the price crosses the stop, the keeper execu
     for (let i = 0; i < runs; i++) {
       await setLocalPrice(RPC_URL, "SOL", 150, dep);
       const t = await trader(3_000n * USDC);
-      const fulcrum = cli(t);
-      await fulcrum("deposit", "1500");
+      // The first run through the CLI (a process per command: slow), the others through the SDK.
+      const fulcrum = i === 0 ? cli(t) : null;
+      if (fulcrum) await fulcrum("deposit", "1500");
+      else await t.deposit(0, 1_500n * USDC);
       const keeperLamports = await keeperClient.connection.getBalance(keeperClient.owner);
       // One transaction: the order book (first time), the trade, the stop-loss and the take-profit.
-      const opened = JSON.parse(await fulcrum("trade", "SOL-PERP", "long", "4", "--sl", "140", "--tp", "175", "--json"));
-      const tx = await t.connection.getTransaction(opened.signature, { commitment: "confirmed", maxSupportedTransactionVersion: 0 });
+      const px = (n: number): bigint => enginePriceFromNumber(n, 9, 6);
+      const signature = fulcrum
+        ? JSON.parse(await fulcrum("trade", "SOL-PERP", "long", "4", "--sl", "140", "--tp", "175", "--json")).signature
+        : await t.orders.tradeWithSlTp(sol, "buy", 4n * SOL, { stopLoss: px(140), takeProfit: px(175) });
+      const tx = await t.connection.getTransaction(signature, { commitment: "confirmed", maxSupportedTransactionVersion: 0 });
       assert.equal(tx?.transaction.message.compiledInstructions.length, 4, "create book + trade + SL + TP in one transaction");
-      const listed = JSON.parse(await fulcrum("order", "list", "--json"));
-      assert.deepEqual(listed.map((o: { kind: string; side: string; wholePosition: boolean }) => [o.kind, o.side, o.wholePosition]), [["stop-loss", "sell", true], ["take-profit", "sell", true]]);
-      assert.equal(listed[0].distancePpm, String(-66_666), "SL $10 under $150");
-      assert.equal(listed[0].wouldFill, false);
+      if (fulcrum) {
+        const listed = JSON.parse(await fulcrum("order", "list", "--json"));
+        assert.deepEqual(listed.map((o: { kind: string; side: string; wholePosition: boolean }) => [o.kind, o.side, o.wholePosition]), [["stop-loss", "sell", true], ["take-profit", "sell", true]]);
+        assert.equal(listed[0].distancePpm, String(-66_666), "SL $10 under $150");
+        assert.equal(listed[0].wouldFill, false);
+      }
       const pos = async (): Promise<bigint> => (await t.marginAccount())?.perps.find((p) => p.marketIndex === sol)?.base ?? 0n;
       assert.equal(await pos(), 4n * SOL);
-      await nextSecond();
+      // The crossing price must be published after the stop was placed (else the next one fills it).
+      await clockPast(t, sol, (await t.orders.fetchBook())!.orders[0]!.placedTs);
       const crossedAt = Date.now();
       await setLocalPrice(RPC_URL, "SOL", 139, dep); // through the stop
       const took = await until(async () => (await pos()) === 0n, 10_000);
@@ -79,7 +98,8 @@ test("open with SL/TP from the CLI, the price crosses the stop, the keeper execu
       const book = await t.orders.fetchBook();
       assert.deepEqual(book?.orders.map((o) => o.kind), [OrderKind.TakeProfit]);
       const before = await t.connection.getBalance(t.owner);
-      await fulcrum("order", "cancel", "all");
+      if (fulcrum) await fulcrum("order", "cancel", "all");
+      else await t.orders.cancelAll();
       const fee = book!.orders[0]!.fee;
       assert.ok(fee > 0n);
       assert.equal(BigInt(await t.connection.getBalance(t.owner)), BigInt(before) + fee - 5_000n, "fee back (less the transaction fee)");
@@ -121,7 +141,7 @@ test("a delayed market order fills only at a price published after it; expired o
     const now = await keeperClient.orders.executeOrderIx(t.marginAccountAddress(), order).then((ix) => keeperClient.send([ix]).then(() => "landed", (e: Error) => e.message));
     // Either the feeder already republished (then it filled) or it was refused as not newer.
     if (now !== "landed") assert.match(now, /OrderPriceNotNewer|OrderNotFound/);
-    await nextSecond();
+    await clockPast(t, eth, order.placedTs);
     await setLocalPrice(RPC_URL, "ETH", 3_010, dep);
     const took = await until(async () => ((await t.marginAccount())?.perps.find((p) => p.marketIndex === eth)?.base ?? 0n) === 10_000_000n, 10_000);
     assert.ok(took !== null, "the delayed market order filled at a newer price");
