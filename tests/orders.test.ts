@@ -12,7 +12,9 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { OrderKeeper } from "../app/src/keeper/orders";
 import { enginePriceFromNumber, OrderKind, readOracle, setLocalPrice, type FulcrumClient } from "../app/src/sdk";
-import { getDeployment, marketIndex, RPC_URL, SOL, trader, USDC } from "./helpers";
+import { getDeployment, marketIndex, RPC_URL, trader, USDC } from "./helpers";
+
+const BTC = 100_000_000n;
 
 const run = promisify(execFile);
 const BIN = join(__dirname, "..", "app", "bin", "fulcrum.mjs");
@@ -54,8 +56,9 @@ async function clockPast(t: FulcrumClient, marketIndex: number, ts: bigint): Pro
 
 test("open with SL/TP from the CLI, the price crosses the stop, the keeper executes it (latency measured)", async () => {
   const dep = await getDeployment();
-  const sol = await marketIndex("SOL");
-  await setLocalPrice(RPC_URL, "SOL", 150, dep);
+  // BTC (the later suites trade SOL at high leverage: its volatility is left alone).
+  const btc = await marketIndex("BTC");
+  await setLocalPrice(RPC_URL, "BTC", 65_000, dep);
   const keeperClient = await trader(0n, { marginAccount: false });
   const logs: Record<string, unknown>[] = [];
   const keeper = new OrderKeeper(keeperClient, { log: (r) => logs.push(r), pollMs: 2_000 });
@@ -65,7 +68,7 @@ test("open with SL/TP from the CLI, the price crosses the stop, the keeper execu
     assert.ok(await keeper.waitForFeed(5_000), "oracle subscription live");
     const runs = 5;
     for (let i = 0; i < runs; i++) {
-      await setLocalPrice(RPC_URL, "SOL", 150, dep);
+      await setLocalPrice(RPC_URL, "BTC", 65_000, dep);
       const t = await trader(3_000n * USDC);
       // The first run through the CLI (a process per command: slow), the others through the SDK.
       const fulcrum = i === 0 ? cli(t) : null;
@@ -73,24 +76,24 @@ test("open with SL/TP from the CLI, the price crosses the stop, the keeper execu
       else await t.deposit(0, 1_500n * USDC);
       const keeperLamports = await keeperClient.connection.getBalance(keeperClient.owner);
       // One transaction: the order book (first time), the trade, the stop-loss and the take-profit.
-      const px = (n: number): bigint => enginePriceFromNumber(n, 9, 6);
+      const px = (n: number): bigint => enginePriceFromNumber(n, 8, 6);
       const signature = fulcrum
-        ? JSON.parse(await fulcrum("trade", "SOL-PERP", "long", "4", "--sl", "140", "--tp", "175", "--json")).signature
-        : await t.orders.tradeWithSlTp(sol, "buy", 4n * SOL, { stopLoss: px(140), takeProfit: px(175) });
+        ? JSON.parse(await fulcrum("trade", "BTC-PERP", "long", "0.05", "--sl", "63500", "--tp", "70000", "--json")).signature
+        : await t.orders.tradeWithSlTp(btc, "buy", BTC / 20n, { stopLoss: px(63_500), takeProfit: px(70_000) });
       const tx = await t.connection.getTransaction(signature, { commitment: "confirmed", maxSupportedTransactionVersion: 0 });
       assert.equal(tx?.transaction.message.compiledInstructions.length, 4, "create book + trade + SL + TP in one transaction");
       if (fulcrum) {
         const listed = JSON.parse(await fulcrum("order", "list", "--json"));
         assert.deepEqual(listed.map((o: { kind: string; side: string; wholePosition: boolean }) => [o.kind, o.side, o.wholePosition]), [["stop-loss", "sell", true], ["take-profit", "sell", true]]);
-        assert.equal(listed[0].distancePpm, String(-66_666), "SL $10 under $150");
+        assert.equal(listed[0].distancePpm, String(-23_076), "SL $1,500 under $65,000");
         assert.equal(listed[0].wouldFill, false);
       }
-      const pos = async (): Promise<bigint> => (await t.marginAccount())?.perps.find((p) => p.marketIndex === sol)?.base ?? 0n;
-      assert.equal(await pos(), 4n * SOL);
+      const pos = async (): Promise<bigint> => (await t.marginAccount())?.perps.find((p) => p.marketIndex === btc)?.base ?? 0n;
+      assert.equal(await pos(), BTC / 20n);
       // The crossing price must be published after the stop was placed (else the next one fills it).
-      await clockPast(t, sol, (await t.orders.fetchBook())!.orders[0]!.placedTs);
+      await clockPast(t, btc, (await t.orders.fetchBook())!.orders[0]!.placedTs);
       const crossedAt = Date.now();
-      await setLocalPrice(RPC_URL, "SOL", 139, dep); // through the stop
+      await setLocalPrice(RPC_URL, "BTC", 63_400, dep); // through the stop
       const took = await until(async () => (await pos()) === 0n, 10_000);
       assert.ok(took !== null, `stop executed within 10 s (logs: ${json(logs.slice(-5))})`);
       observed.push(Date.now() - crossedAt);
@@ -116,7 +119,7 @@ test("open with SL/TP from the CLI, the price crosses the stop, the keeper execu
     console.log(`# orders: setPrice to position closed (observed by the test): ${observed.join(", ")} ms; mean ${mean(observed)} ms`);
   } finally {
     await keeper.stop();
-    await setLocalPrice(RPC_URL, "SOL", 150, dep);
+    await setLocalPrice(RPC_URL, "BTC", 65_000, dep);
   }
 });
 
@@ -149,7 +152,7 @@ test("a delayed market order fills only at a price published after it; expired o
     const maxTs = BigInt(Math.floor(Date.now() / 1000) + 2);
     await t.orders.place({ marketIndex: eth, kind: OrderKind.Limit, side: "buy", baseSize: 10_000_000n, triggerPrice: enginePriceFromNumber(1_000, 8, 6), maxTs });
     assert.equal((await t.orders.fetchBook())!.orders.length, 1);
-    const cleaned = await until(async () => (await t.orders.fetchBook())!.orders.length === 0, 10_000);
+    const cleaned = await until(async () => (await t.orders.fetchBook())!.orders.length === 0, 20_000);
     assert.ok(cleaned !== null, "expired order cleaned");
     const summary = await keeper.metrics.summary();
     assert.ok((summary["fulcrum_keeper_orders_executed_total{kind=limit,outcome=expired}"] ?? 0) >= 1, json(summary));
