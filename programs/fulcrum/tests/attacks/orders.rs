@@ -284,8 +284,8 @@ pub async fn fuzz_place(
     let oracle = engine_price(read_quote(&m.oracle, &data).price, m.base_decimals);
     let kind = fulcrum::state::OrderKind::from_u8(kind % 4).ok_or("kind")?;
     let step = h.market(market as usize).await.step_size;
-    let reduce_only = steps % 2 == 0;
-    let whole = reduce_only && kind.is_trigger() && steps % 3 == 0;
+    let reduce_only = steps.is_multiple_of(2);
+    let whole = reduce_only && kind.is_trigger() && steps.is_multiple_of(3);
     let trigger = if kind == OrderKind::Market {
         0
     } else {
@@ -300,9 +300,7 @@ pub async fn fuzz_place(
 
 /// The `pick`-th open order of `account` (modulo their number).
 async fn pick_order(h: &mut Harness, account: &solana_sdk::pubkey::Pubkey, pick: u8) -> Option<fulcrum::state::Order> {
-    if h.account(&book_address(account)).await.is_none() {
-        return None;
-    }
+    h.account(&book_address(account)).await?;
     let open: Vec<_> = book(h, account).await.orders.into_iter().filter(|o| o.order_id != 0).collect();
     (!open.is_empty()).then(|| open[usize::from(pick) % open.len()])
 }
