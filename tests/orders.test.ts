@@ -149,9 +149,11 @@ test("a delayed market order fills only at a price published after it; expired o
     const took = await until(async () => ((await t.marginAccount())?.perps.find((p) => p.marketIndex === eth)?.base ?? 0n) === 10_000_000n, 10_000);
     assert.ok(took !== null, "the delayed market order filled at a newer price");
     // An expiring limit order far from the price: cleaned up by the keeper once past max_ts.
-    const maxTs = BigInt(Math.floor(Date.now() / 1000) + 2);
-    await t.orders.place({ marketIndex: eth, kind: OrderKind.Limit, side: "buy", baseSize: 10_000_000n, triggerPrice: enginePriceFromNumber(1_000, 8, 6), maxTs });
-    assert.equal((await t.orders.fetchBook())!.orders.length, 1);
+    const placed = JSON.parse(await cli(t)("order", "place", "ETH-PERP", "buy", "0.1", "--type", "limit", "--price", "1000", "--expires", "2", "--json"));
+    const [limit] = (await t.orders.fetchBook())!.orders;
+    assert.equal(limit?.orderId.toString(), placed.orderId);
+    assert.equal(limit?.triggerPrice, enginePriceFromNumber(1_000, 8, 6));
+    assert.ok(limit.maxTs > 0n);
     const cleaned = await until(async () => (await t.orders.fetchBook())!.orders.length === 0, 20_000);
     assert.ok(cleaned !== null, "expired order cleaned");
     const summary = await keeper.metrics.summary();

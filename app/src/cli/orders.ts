@@ -1,5 +1,6 @@
 /** `fulcrum order …` and `trade --sl/--tp` (issue 16): the handlers and the open-orders table. */
 import { PublicKey } from "@solana/web3.js";
+import type { NoFillReason } from "../risk";
 import type { FulcrumClient, ExchangeState } from "../sdk/client";
 import { enginePriceFromNumber, enginePriceToNumber } from "../sdk/oracle";
 import { ORDER_KIND_NAMES, OrderKind, OrderSide, parseOrderKind, type OpenOrder } from "../sdk/orders";
@@ -38,6 +39,15 @@ export function openOrdersJson(orders: OpenOrder[]): Record<string, unknown>[] {
   }));
 }
 
+/** The table's words for `risk.NoFillReason`. */
+const NOT_FILLED: Record<NoFillReason, string> = {
+  expired: "expired",
+  price_not_newer: "awaits a newer price",
+  not_triggered: "waiting",
+  outside_band: "outside EMA band",
+  slippage: "past its limit",
+};
+
 export function openOrdersText(orders: OpenOrder[], quoteDecimals: number): string {
   if (orders.length === 0) return "no open orders";
   return table(
@@ -54,7 +64,7 @@ export function openOrdersText(orders: OpenOrder[], quoteDecimals: number): stri
       o.kind === OrderKind.Market ? "-" : `${(Number(o.distance.ppm) / 1e4).toFixed(2)}%`,
       o.maxTs === 0n ? "-" : new Date(Number(o.maxTs) * 1000).toISOString().slice(11, 19),
       formatUnits(o.fee, 9),
-      o.check.fill ? "fills" : o.check.reason,
+      o.check.fill ? "fills" : NOT_FILLED[o.check.reason],
     ]),
   );
 }
