@@ -2,7 +2,8 @@
 // take-profit from the CLI (one transaction), the price crosses the stop (fulcrum_setPrice),
 // and the order keeper executes it; the latency from the crossing price to the landed fill is
 // measured over several runs and printed. Then a delayed market order fills only at a price
-// published after it, and cancel refunds the fee.
+// published after it, cancel refunds the fee, expired orders are cleaned up for their fee, and a
+// liquidation cancels the account's risk-increasing orders (fees to the liquidator).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -10,6 +11,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { Keeper } from "../app/src/keeper/keeper";
 import { OrderKeeper } from "../app/src/keeper/orders";
 import { enginePriceFromNumber, OrderKind, readOracle, setLocalPrice, type FulcrumClient } from "../app/src/sdk";
 import { getDeployment, marketIndex, RPC_URL, trader, USDC } from "./helpers";
@@ -160,6 +162,42 @@ test("a delayed market order fills only at a price published after it; expired o
     assert.ok((summary["fulcrum_keeper_orders_executed_total{kind=limit,outcome=expired}"] ?? 0) >= 1, json(summary));
   } finally {
     await keeper.stop();
+    await setLocalPrice(RPC_URL, "ETH", 3_000, dep);
+  }
+});
+
+test("liquidation cancels the account's risk-increasing orders (the keeper names its order book)", async () => {
+  const dep = await getDeployment();
+  const eth = await marketIndex("ETH");
+  await setLocalPrice(RPC_URL, "ETH", 3_000, dep);
+  const victim = await trader(2_000n * USDC);
+  await victim.deposit(0, 1_000n * USDC);
+  await victim.trade(eth, "buy", 300_000_000n); // 9x: 3 ETH at $3,000 on $1,000
+  const px = (n: number): bigint => enginePriceFromNumber(n, 8, 6);
+  await victim.orders.place({ marketIndex: eth, kind: OrderKind.Limit, side: "buy", baseSize: 100_000_000n, triggerPrice: px(1_000) });
+  await victim.orders.place({ marketIndex: eth, kind: OrderKind.StopLoss, side: "sell", baseSize: 0n, triggerPrice: px(1_500), reduceOnly: true });
+  const keeperClient = await trader(0n, { marginAccount: false });
+  const orders = new OrderKeeper(keeperClient, { log: () => undefined });
+  await orders.start();
+  const keeper = new Keeper(keeperClient, { log: () => undefined, hasOrderBook: (a) => orders.hasBook(a) });
+  await keeper.start();
+  try {
+    assert.ok(orders.hasBook(victim.marginAccountAddress().toBase58()));
+    const before = await keeperClient.connection.getBalance(keeperClient.owner);
+    await setLocalPrice(RPC_URL, "ETH", 2_750, dep); // below maintenance
+    const took = await until(async () => ((await victim.marginAccount())?.perps.find((p) => p.marketIndex === eth)?.base ?? 0n) < 300_000_000n, 10_000);
+    assert.ok(took !== null, "liquidated");
+    const left = (await victim.orders.fetchBook())!.orders;
+    assert.deepEqual(left.map((o) => o.kind), [OrderKind.StopLoss], "the limit buy cancelled, the reduce-only stop kept");
+    assert.equal((await victim.orders.fetchBook())!.escrowedFees, left[0]!.fee);
+    // The cancelled order's fee went to the liquidator (less 5,000 lamports per transaction it landed).
+    const summary = await keeper.metrics.summary();
+    const landed = Object.entries(summary).filter(([k]) => k.startsWith("fulcrum_keeper_liquidations_landed_total")).reduce((n, [, v]) => n + v, 0);
+    const fee = Number(left[0]!.fee);
+    assert.ok((await keeperClient.connection.getBalance(keeperClient.owner)) >= before + fee - 5_000 * landed, json(summary));
+  } finally {
+    await keeper.stop();
+    await orders.stop();
     await setLocalPrice(RPC_URL, "ETH", 3_000, dep);
   }
 });
