@@ -168,3 +168,93 @@ fn pay_keeper(a: &ExecuteOrder, book: &mut OrderBook, i: usize, cancelled: Optio
     };
     release(&a.order_book.to_account_info(), &a.keeper.to_account_info(), fee, book.escrowed_fees)
 }
+
+#[cfg(test)]
+mod tests {
+    use fulcrum_risk::Price;
+
+    use super::*;
+
+    fn obs(oracle: u64, ema: u64, publish_time: i64) -> FillObservation {
+        FillObservation { price: Price { oracle, ema }, publish_time, conf_ratio: 0 }
+    }
+
+    fn holding(base: i64) -> Box<MarginAccount> {
+        let mut a: Box<MarginAccount> = Box::new(bytemuck::Zeroable::zeroed());
+        if base != 0 {
+            let i = a.perp_slot(0).unwrap();
+            a.perps[i].base = base;
+        }
+        a
+    }
+
+    fn stop(sell: bool, base_size: u64, whole: bool) -> Order {
+        Order {
+            order_id: 1,
+            kind: OrderKind::StopLoss as u8,
+            side: u8::from(sell),
+            reduce_only: 1,
+            whole_position: u8::from(whole),
+            base_size,
+            trigger_price: 95,
+            placed_ts: 10,
+            ..Order::default()
+        }
+    }
+
+    fn fill(p: Plan) -> TradeParams {
+        match p {
+            Plan::Fill(t) => t,
+            Plan::Cancel(r) => panic!("cancelled: {r}"),
+        }
+    }
+
+    #[test]
+    fn a_price_at_placement_is_refused() {
+        let e = plan(&stop(true, 0, true), &holding(10), &obs(90, 90, 10), 100_000).err().unwrap();
+        assert!(is_error(&e, FulcrumError::OrderPriceNotNewer));
+    }
+
+    #[test]
+    fn a_stop_takes_the_whole_position_held_now_and_clamps_a_larger_size() {
+        let t = fill(plan(&stop(true, 0, true), &holding(15), &obs(90, 90, 11), 100_000).unwrap());
+        assert_eq!((t.side, t.base_size, t.reduce_only, t.limit_price), (Side::Sell, 15, true, 0));
+        let t = fill(plan(&stop(true, 40, false), &holding(15), &obs(90, 90, 11), 100_000).unwrap());
+        assert_eq!(t.base_size, 15);
+    }
+
+    #[test]
+    fn a_reduce_only_stop_after_a_flip_or_a_close_is_cancelled() {
+        for held in [0, -5] {
+            let p = plan(&stop(true, 0, true), &holding(held), &obs(90, 90, 11), 100_000).unwrap();
+            assert!(matches!(p, Plan::Cancel(cancel_reason::REDUCE_ONLY)));
+        }
+    }
+
+    #[test]
+    fn a_trigger_outside_the_band_or_not_reached_is_refused() {
+        let e = plan(&stop(true, 0, true), &holding(10), &obs(90, 110, 11), 100_000).err().unwrap();
+        assert!(is_error(&e, FulcrumError::OrderTriggerOutsideBand));
+        let e = plan(&stop(true, 0, true), &holding(10), &obs(96, 96, 11), 100_000).err().unwrap();
+        assert!(is_error(&e, FulcrumError::OrderNotTriggered));
+    }
+
+    #[test]
+    fn a_limit_buy_is_bounded_by_the_tighter_of_its_limit_and_slippage_bound() {
+        let limit = Order {
+            kind: OrderKind::Limit as u8,
+            reduce_only: 0,
+            whole_position: 0,
+            side: 0,
+            base_size: 3,
+            ..stop(false, 3, false)
+        };
+        let t = fill(plan(&limit, &holding(0), &obs(90, 90, 11), 100_000).unwrap());
+        assert_eq!((t.side, t.base_size, t.limit_price), (Side::Buy, 3, 95));
+        let t = fill(plan(&Order { limit_price: 93, ..limit }, &holding(0), &obs(90, 90, 11), 100_000).unwrap());
+        assert_eq!(t.limit_price, 93);
+        let sell = Order { side: 1, ..limit };
+        let t = fill(plan(&Order { limit_price: 97, ..sell }, &holding(0), &obs(90, 90, 11), 100_000).unwrap());
+        assert_eq!(t.limit_price, 97);
+    }
+}
