@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The Fulcrum demo on a local chain: starts fulcrum-localnet with the demo exchange and the
 # keeper, then a scripted session (traders at different leverage through the TypeScript SDK,
-# a SOL crash through fulcrum_setPrice, the keeper liquidating the over-levered ones); prints
-# the before/after table and the keeper's metrics, then serves the risk dashboard on that chain and
-# prints its URL (until Ctrl-C when interactive), and stops everything.
+# a SOL crash through fulcrum_setPrice, the keeper liquidating the over-levered ones; then a
+# trader opening with a stop-loss and a take-profit, the keeper executing the take-profit);
+# prints the before/after tables and the keeper's metrics, then serves the risk dashboard on
+# that chain and prints its URL (until Ctrl-C when interactive), and stops everything.
 #   scripts/demo-ts.sh            (or: cd app && npm run demo)
 # Against a chain already running with a bootstrapped exchange (scripts/test-validator.sh: a local
 # validator, prices through mock-pyth): FULCRUM_DEMO_URL=<rpc url> FULCRUM_DEPLOYMENT=<json>.
@@ -73,9 +74,13 @@ metrics="http://127.0.0.1:$(cat "$tmp/keeper.port")/metrics"
 echo "keeper: metrics at $metrics"
 
 (cd app && node --import tsx scripts/demo.ts --url "$url" "${deployment_args[@]}" --metrics "$metrics")
+# Orders: a trader opens with a stop-loss and a take-profit; the keeper executes the take-profit.
+(cd app && node --import tsx scripts/demo-orders.ts --url "$url" "${deployment_args[@]}" --metrics "$metrics")
 echo
 echo "keeper log (JSON lines, liquidations):"
 grep '"liquidation landed"' "$tmp/keeper.log" | sed 's/^/  /' | cut -c1-240 || true
+echo "keeper log (JSON lines, orders):"
+grep '"component":"orders"' "$tmp/keeper.log" | grep -v '"order keeper started"' | sed 's/^/  /' | cut -c1-240 || true
 
 # The risk dashboard on the demo's chain, after the crash (scripts/dashboard.sh serves one on its own).
 (cd app && exec node --import tsx src/dashboard/main.ts --url "$url" "${deployment_args[@]}" --port "${FULCRUM_DASHBOARD_PORT:-0}" \

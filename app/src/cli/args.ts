@@ -89,11 +89,12 @@ export type Command =
   | { cmd: "account"; address?: string; sub: number }
   | { cmd: "deposit"; amount: string; token: string }
   | { cmd: "withdraw"; amount: string; token: string }
-  | { cmd: "trade"; market: string; side: Side; size: string; limit?: string; reduceOnly: boolean }
+  | { cmd: "trade"; market: string; side: Side; size: string; limit?: string; reduceOnly: boolean; sl?: string; tp?: string }
   | { cmd: "close"; market: string }
   | { cmd: "lp"; action: "deposit" | "withdraw"; amount: string; min?: string }
   | { cmd: "lp"; action: "claim" }
   | { cmd: "faucet"; amount: string; token: string }
+  | OrderCommand
   | { cmd: "help" };
 
 export interface CliInvocation {
@@ -106,7 +107,7 @@ export interface CliInvocation {
 }
 
 export const CLI_SPEC: ArgSpec = {
-  strings: ["url", "keypair", "config", "deployment", "token", "limit", "sub", "min"],
+  strings: ["url", "keypair", "config", "deployment", "token", "limit", "sub", "min", "sl", "tp", "type", "price", "expires", "client-id", "market"],
   booleans: ["json", "reduce-only", "help"],
   aliases: { u: "url", k: "keypair", C: "config", h: "help", t: "token" },
 };
@@ -138,10 +139,11 @@ export function parseCli(argv: string[]): CliInvocation {
       parseUnits(rest[0]!, 18);
       return { ...base, command: { cmd, amount: rest[0]!, token } };
     case "trade": {
-      need(3, "trade MARKET buy|sell SIZE [--limit PRICE] [--reduce-only]");
+      need(3, "trade MARKET buy|sell SIZE [--limit PRICE] [--reduce-only] [--sl PRICE] [--tp PRICE]");
       parseUnits(rest[2]!, 18);
-      if (a.strings.limit !== undefined) parseUnits(a.strings.limit, 18);
-      return { ...base, command: { cmd: "trade", market: rest[0]!, side: parseSide(rest[1]!), size: rest[2]!, limit: a.strings.limit, reduceOnly: !!a.flags["reduce-only"] } };
+      for (const k of ["limit", "sl", "tp"]) if (a.strings[k] !== undefined) parseUnits(a.strings[k]!, 18);
+      const triggers = { ...(a.strings.sl !== undefined ? { sl: a.strings.sl } : {}), ...(a.strings.tp !== undefined ? { tp: a.strings.tp } : {}) };
+      return { ...base, command: { cmd: "trade", market: rest[0]!, side: parseSide(rest[1]!), size: rest[2]!, limit: a.strings.limit, reduceOnly: !!a.flags["reduce-only"], ...triggers } };
     }
     case "close":
       need(1, "close MARKET");
@@ -156,7 +158,75 @@ export function parseCli(argv: string[]): CliInvocation {
       if (a.strings.min !== undefined) parseUnits(a.strings.min, 18);
       return { ...base, command: { cmd: "lp", action, amount, ...(a.strings.min !== undefined ? { min: a.strings.min } : {}) } };
     }
+    case "order":
+      return { ...base, command: parseOrder(rest, a) };
     default:
-      throw new ArgError(`unknown command ${cmd} (markets, account, deposit, withdraw, trade, close, lp, faucet)`);
+      throw new ArgError(`unknown command ${cmd} (markets, account, deposit, withdraw, trade, close, lp, faucet, order)`);
+  }
+}
+
+/** `fulcrum order …` (issue 16). Prices in quote per whole unit; SIZE "all": the whole position (reduce-only triggers). */
+export type OrderCommand =
+  | {
+      cmd: "order";
+      action: "place";
+      market: string;
+      side: Side;
+      /** Whole units, or "all". */
+      size: string;
+      /** market | limit | stop-loss | take-profit. */
+      type: string;
+      /** Limit price (limit) or trigger (stop-loss, take-profit). */
+      price?: string;
+      /** Worst fill price (slippage bound). */
+      limit?: string;
+      reduceOnly: boolean;
+      /** Seconds from now. */
+      expires?: string;
+      clientId?: string;
+    }
+  | { cmd: "order"; action: "list"; address?: string }
+  | { cmd: "order"; action: "cancel"; id: string; market?: string };
+
+export const ORDER_TYPES = ["market", "limit", "stop-loss", "take-profit"];
+const ORDER_USAGE = "order place MARKET buy|sell SIZE|all --type market|limit|stop-loss|take-profit [--price P] [--limit P] [--reduce-only] [--expires SECS] [--client-id N] | order list [ADDRESS] | order cancel ID|all [--market M]";
+
+function parseOrder(rest: string[], a: ParsedArgs): OrderCommand {
+  const [action, ...r] = rest;
+  const usage = (): ArgError => new ArgError(`usage: fulcrum ${ORDER_USAGE}`);
+  const uint = (v: string | undefined, what: string): string | undefined => {
+    if (v !== undefined && !/^\d+$/.test(v)) throw new ArgError(`${what} must be a whole number, not ${v}`);
+    return v;
+  };
+  switch (action) {
+    case "place": {
+      if (r.length !== 3) throw usage();
+      const type = (a.strings.type ?? "market").toLowerCase();
+      if (!ORDER_TYPES.includes(type)) throw new ArgError(`--type must be one of ${ORDER_TYPES.join(", ")}`);
+      const size = r[2]!.toLowerCase() === "all" ? "all" : r[2]!;
+      if (size !== "all") parseUnits(size, 18);
+      else if (!a.flags["reduce-only"] || type === "market" || type === "limit") throw new ArgError("size all: only a reduce-only stop-loss or take-profit");
+      if (type !== "market" && a.strings.price === undefined) throw new ArgError(`--type ${type} needs --price`);
+      for (const k of ["price", "limit"]) if (a.strings[k] !== undefined) parseUnits(a.strings[k]!, 18);
+      uint(a.strings.expires, "--expires");
+      uint(a.strings["client-id"], "--client-id");
+      const opt = (k: string, key: string): Record<string, string> => (a.strings[k] !== undefined ? { [key]: a.strings[k]! } : {});
+      return {
+        cmd: "order", action, market: r[0]!, side: parseSide(r[1]!), size, type, reduceOnly: !!a.flags["reduce-only"],
+        ...opt("price", "price"), ...opt("limit", "limit"), ...opt("expires", "expires"), ...opt("client-id", "clientId"),
+      };
+    }
+    case "list":
+      if (r.length > 1) throw usage();
+      return { cmd: "order", action, ...(r[0] !== undefined ? { address: r[0] } : {}) };
+    case "cancel": {
+      if (r.length !== 1) throw usage();
+      const id = r[0]!.toLowerCase();
+      if (id !== "all") uint(id, "order id");
+      if (id !== "all" && a.strings.market !== undefined) throw new ArgError("--market only with cancel all");
+      return { cmd: "order", action, id, ...(a.strings.market !== undefined ? { market: a.strings.market } : {}) };
+    }
+    default:
+      throw usage();
   }
 }

@@ -6,12 +6,13 @@
  *   fulcrum account [ADDRESS] [--sub N]
  *   fulcrum deposit AMOUNT [--token USDC|SOL|BTC|ETH]
  *   fulcrum withdraw AMOUNT [--token SYMBOL]
- *   fulcrum trade MARKET buy|sell SIZE [--limit PRICE] [--reduce-only]
+ *   fulcrum trade MARKET buy|sell SIZE [--limit PRICE] [--reduce-only] [--sl PRICE] [--tp PRICE]
  *   fulcrum close MARKET
  *   fulcrum lp deposit|withdraw AMOUNT [--min N]   (N: least shares / quote out; default: the
  *                                               preview less 0.5%)
  *   fulcrum lp claim                            (mints shares whose cooldown has passed)
  *   fulcrum faucet AMOUNT [--token SYMBOL]      (local chain only)
+ *   fulcrum order place|list|cancel …           (resting orders, executed by keepers)
  *
  * Global: --url/-u URL|moniker, --keypair/-k PATH, --config/-C PATH, --deployment FILE, --json.
  * Amounts and sizes are in whole units ("1.5"); prices in quote per whole unit.
@@ -24,6 +25,7 @@ import { enginePriceFromNumber } from "../sdk/oracle";
 import { ArgError, parseCli, parseUnits } from "./args";
 import { loadKeypair, resolveConfig } from "./config";
 import { marketsJson, marketsText, reportJson, reportText, usd } from "./format";
+import { runOrder, tradeWithTriggers } from "./orders";
 
 const HELP = `fulcrum: trade Fulcrum perpetuals from the command line
 
@@ -31,11 +33,18 @@ const HELP = `fulcrum: trade Fulcrum perpetuals from the command line
   fulcrum account [ADDRESS] [--sub N]
   fulcrum deposit AMOUNT [--token SYMBOL]        (default USDC; creates the margin account)
   fulcrum withdraw AMOUNT [--token SYMBOL]
-  fulcrum trade MARKET buy|sell SIZE [--limit PRICE] [--reduce-only]
+  fulcrum trade MARKET buy|sell SIZE [--limit PRICE] [--reduce-only] [--sl PRICE] [--tp PRICE]
+                                                 (--sl/--tp: stop-loss / take-profit on the whole
+                                                 position, placed in the same transaction)
   fulcrum close MARKET
   fulcrum lp deposit|withdraw AMOUNT [--min N]  (least shares / quote out; default preview − 0.5%)
   fulcrum lp claim                               (mints LP shares whose cooldown has passed)
   fulcrum faucet AMOUNT [--token SYMBOL]         (local chain only: mints test tokens)
+  fulcrum order place MARKET buy|sell SIZE|all --type market|limit|stop-loss|take-profit
+                [--price P] [--limit P] [--reduce-only] [--expires SECS] [--client-id N]
+                                                 (a keeper executes it; a fee in SOL is escrowed)
+  fulcrum order list [ADDRESS]                   (open orders, distance to trigger)
+  fulcrum order cancel ID|all [--market M]       (the fee comes back)
 
 options: --url/-u URL|localhost|devnet  --keypair/-k PATH  --config/-C PATH  --deployment FILE  --json
 RPC URL and keypair also from FULCRUM_RPC_URL / FULCRUM_KEYPAIR or the Solana CLI config.`;
@@ -93,8 +102,12 @@ async function run(argv: string[]): Promise<void> {
       const m = state.markets.get(market)!.market;
       const size = parseUnits(c.size, m.baseDecimals);
       const limitPrice = c.limit === undefined ? undefined : enginePriceFromNumber(Number(c.limit), m.baseDecimals, q);
-      const sig = await client.trade(market, c.side, size, { limitPrice, reduceOnly: c.reduceOnly });
-      out(inv.json, { signature: sig, market, side: c.side, size: size.toString() }, `${c.side} ${c.size} ${c.market.toUpperCase()}: ${sig}`);
+      const triggers = c.sl !== undefined || c.tp !== undefined;
+      const sig = triggers
+        ? await tradeWithTriggers(client, state, market, c.side, size, { sl: c.sl, tp: c.tp, limitPrice })
+        : await client.trade(market, c.side, size, { limitPrice, reduceOnly: c.reduceOnly });
+      const attached = `${c.sl !== undefined ? ` stop-loss ${c.sl}` : ""}${c.tp !== undefined ? ` take-profit ${c.tp}` : ""}`;
+      out(inv.json, { signature: sig, market, side: c.side, size: size.toString(), ...(triggers ? { stopLoss: c.sl ?? null, takeProfit: c.tp ?? null } : {}) }, `${c.side} ${c.size} ${c.market.toUpperCase()}${attached}: ${sig}`);
       return;
     }
     case "close": {
@@ -122,6 +135,11 @@ async function run(argv: string[]): Promise<void> {
       const min = c.min !== undefined ? parseUnits(c.min, q) : (preview * 995n) / 1000n;
       const sig = c.action === "deposit" ? await client.lpDeposit(amount, min) : await client.lpWithdraw(amount, min);
       out(inv.json, { signature: sig, action: c.action, amount: amount.toString(), minOut: min.toString(), preview: preview.toString() }, `lp ${c.action} ${c.amount} (at least ${min}): ${sig}`);
+      return;
+    }
+    case "order": {
+      const r = await runOrder(client, state, c);
+      out(inv.json, r.json, r.text);
       return;
     }
     case "faucet": {

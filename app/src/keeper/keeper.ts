@@ -189,6 +189,8 @@ export interface KeeperOptions {
   metrics?: KeeperMetrics;
   /** Use WebSocket subscriptions (default true); false: polling only. */
   subscribe?: boolean;
+  /** Whether a margin account has an order book (then `liquidate_perp` cancels its risk-increasing orders). */
+  hasOrderBook?: (account: string) => boolean;
 }
 
 export const jsonLog = (record: Record<string, unknown>): void => {
@@ -215,10 +217,12 @@ export class Keeper {
   private stopped = false;
   private feedSeen = false;
   private readonly decode = marginRiskDecoder();
-  private readonly opts: Required<Omit<KeeperOptions, "metrics">>;
+  private readonly opts: Required<Omit<KeeperOptions, "metrics" | "hasOrderBook">>;
+  private readonly hasOrderBook: (account: string) => boolean;
 
   constructor(readonly client: FulcrumClient, opts: KeeperOptions = {}) {
     this.metrics = opts.metrics ?? new KeeperMetrics();
+    this.hasOrderBook = opts.hasOrderBook ?? (() => false);
     this.opts = {
       pollMs: opts.pollMs ?? 5_000,
       debounceMs: opts.debounceMs ?? 20,
@@ -509,7 +513,7 @@ export class Keeper {
         }
         const ix =
           c.action.kind === "liquidate_perp"
-            ? await this.client.liquidatePerpIx(account, c.action.marketIndex, c.view)
+            ? await this.client.liquidatePerpIx(account, c.action.marketIndex, c.view, { orderBook: this.hasOrderBook(c.pubkey) })
             : c.action.kind === "liquidate_collateral"
               ? await this.client.liquidateCollateralIx(account, c.action.bankIndex, c.action.maxRepay, c.view)
               : c.action.kind === "refresh_health"

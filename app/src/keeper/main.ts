@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * fulcrum-keeper [--url URL] [--keypair PATH] [--deployment FILE] [--metrics-port N]
- *                [--poll-ms N] [--no-subscribe] [--airdrop]
+ *                [--poll-ms N] [--no-subscribe] [--no-orders] [--airdrop]
  * Logs JSON lines; Prometheus metrics on 127.0.0.1:<metrics-port>/metrics.
  */
 import { Connection, Keypair, LAMPORTS_PER_SOL } from "@solana/web3.js";
@@ -11,8 +11,11 @@ import { resolveDeployment } from "../sdk/deployment";
 import { loadKeypair, resolveConfig } from "../cli/config";
 import { parseArgs } from "../cli/args";
 import { Keeper, jsonLog } from "./keeper";
+import { KeeperMetrics } from "./metrics";
+import { OrderKeeper } from "./orders";
 
-const USAGE = `fulcrum-keeper: finds and liquidates unhealthy Fulcrum margin accounts
+const USAGE = `fulcrum-keeper: finds and liquidates unhealthy Fulcrum margin accounts, and executes
+resting orders (stop-loss, take-profit, limit, delayed market) and cleans expired ones
 
   --url, -u URL          RPC URL or moniker (else FULCRUM_RPC_URL, Solana config, localhost)
   --keypair, -k PATH     keeper keypair (else FULCRUM_KEYPAIR, Solana config, ~/.config/solana/id.json)
@@ -20,13 +23,14 @@ const USAGE = `fulcrum-keeper: finds and liquidates unhealthy Fulcrum margin acc
   --metrics-port N       Prometheus port on 127.0.0.1 (default 9464; 0 = any free port)
   --poll-ms N            polling resync period (default 5000)
   --no-subscribe         polling only (no WebSocket subscriptions)
+  --no-orders            liquidations only (no order execution)
   --airdrop              local chains: airdrop SOL to the keeper and generate a keypair if the file is missing
   --ready-file PATH      write the metrics port there once running`;
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2), {
     strings: ["url", "keypair", "deployment", "metrics-port", "poll-ms", "config", "ready-file"],
-    booleans: ["no-subscribe", "airdrop", "help"],
+    booleans: ["no-subscribe", "no-orders", "airdrop", "help"],
     aliases: { u: "url", k: "keypair", h: "help" },
   });
   if (args.flags.help) {
@@ -53,16 +57,19 @@ async function main(): Promise<void> {
     // Local chain: quote tokens to repay debt with in collateral liquidations.
     await client.faucet(client.quoteMint, 1_000_000_000_000n);
   }
-  const keeper = new Keeper(client, {
-    pollMs: Number(args.strings["poll-ms"] ?? 5000),
-    subscribe: !args.flags["no-subscribe"],
-  });
+  const pollMs = Number(args.strings["poll-ms"] ?? 5000);
+  const subscribe = !args.flags["no-subscribe"];
+  const metrics = new KeeperMetrics();
+  const orders = args.flags["no-orders"] ? null : new OrderKeeper(client, { metrics, pollMs, subscribe });
+  const keeper = new Keeper(client, { metrics, pollMs, subscribe, hasOrderBook: (a) => orders?.hasBook(a) ?? false });
   const port = await keeper.metrics.serve(Number(args.strings["metrics-port"] ?? 9464));
   jsonLog({ level: "info", msg: "metrics", url: `http://127.0.0.1:${port}/metrics`, rpc: cfg.rpcUrl });
   await keeper.start();
+  await orders?.start();
   if (args.strings["ready-file"]) writeFileSync(args.strings["ready-file"], String(port));
   const stop = async (): Promise<void> => {
     await keeper.stop();
+    await orders?.stop();
     await keeper.metrics.close();
     jsonLog({ level: "info", msg: "keeper stopped", metrics: await keeper.metrics.summary() });
     process.exit(0);

@@ -23,6 +23,28 @@ export class KeeperMetrics {
     registers: [this.registry],
   });
 
+  // Orders (issue 16; `orders.ts`): executions and clean-ups of resting orders.
+  readonly ordersWatched = new Gauge({ name: "fulcrum_keeper_orders_watched", help: "Open orders the keeper watches", registers: [this.registry] });
+  readonly ordersExecuted = new Counter({
+    name: "fulcrum_keeper_orders_executed_total",
+    help: "Orders the keeper executed (outcome: filled, cancelled by the program with a reason, expired and cleaned)",
+    labelNames: ["kind", "outcome"],
+    registers: [this.registry],
+  });
+  readonly orderTriggerToLanded = new Histogram({
+    name: "fulcrum_keeper_order_trigger_to_landed_seconds",
+    help: "From the price update that made an order fillable to its execution landing",
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly orderRewards = new Counter({ name: "fulcrum_keeper_order_rewards_lamports_total", help: "Order fees earned, lamports", registers: [this.registry] });
+  readonly orderFailures = new Counter({
+    name: "fulcrum_keeper_order_failures_total",
+    help: "Order executions refused (by error) or cancelled by the program (cancelled:<reason>)",
+    labelNames: ["reason"],
+    registers: [this.registry],
+  });
+
   private server: Server | null = null;
 
   async serve(port: number, host = "127.0.0.1"): Promise<number> {

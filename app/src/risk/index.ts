@@ -10,3 +10,4 @@ export * from "./liquidation.js";
 export * from "./portfolio.js";
 export * from "./pool.js";
 export * from "./capacity.js";
+export * from "./orders.js";

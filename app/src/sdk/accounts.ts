@@ -31,6 +31,9 @@ export interface Exchange {
   lpWithdrawalFee?: number;
   maxPnlFactorForDeposits?: number;
   maxPnlFactorForWithdrawals?: number;
+  /** Orders (issue 16; present in IDLs that have them): flat fee escrowed per order, lamports; trigger band around the EMA, ppm. */
+  orderFeeLamports?: bigint;
+  triggerBand?: number;
 }
 
 export interface CollateralBank {

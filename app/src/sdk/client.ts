@@ -36,6 +36,7 @@ import { decodeError, FulcrumError } from "./errors";
 import { IDL, type Fulcrum } from "./idl";
 import { accountDiscriminator, accountSize, i128FromBytes } from "./layout";
 import { readOracle, toEnginePrice } from "./oracle";
+import { Orders } from "./orders";
 import * as pda from "./pda";
 
 import * as accountMath from "./report";
@@ -123,6 +124,11 @@ export class FulcrumClient {
 
   get owner(): PublicKey {
     return this.wallet.publicKey;
+  }
+
+  /** Order instructions and the order book (issue 16; `./orders.ts`), signed by this client's wallet. */
+  get orders(): Orders {
+    return new Orders(this);
   }
 
   // ------------------------------------------------------------------ addresses
@@ -584,8 +590,12 @@ export class FulcrumClient {
       .instruction();
   }
 
-  /** `liquidate_perp` of `account`'s position in `marketIndex`; the fee goes to the keeper's quote ATA. */
-  async liquidatePerpIx(account: PublicKey, marketIndex: number, acct?: MarginAccount | MarginRiskView): Promise<TransactionInstruction> {
+  /**
+   * `liquidate_perp` of `account`'s position in `marketIndex`; the fee goes to the keeper's quote
+   * ATA. `orderBook`: name the account's order book, whose risk-increasing orders the program
+   * then cancels (their fees to the keeper, which is then writable).
+   */
+  async liquidatePerpIx(account: PublicKey, marketIndex: number, acct?: MarginAccount | MarginRiskView, opts: { orderBook?: boolean } = {}): Promise<TransactionInstruction> {
     const state = await this.loadExchange();
     const m = this.marketEntry(state, marketIndex);
     const quote = this.bankEntry(state, 0);
@@ -603,9 +613,11 @@ export class FulcrumClient {
         oracle: m.market.oracle,
         pool: state.poolAddress,
         tokenProgram: TOKEN_PROGRAM_ID,
+        orderBook: opts.orderBook ? pda.orderBookAddress(account, this.programId) : null,
       })
       .remainingAccounts(this.healthMetas(slots, state))
-      .instruction();
+      .instruction()
+      .then((ix) => (opts.orderBook ? withWritable(ix, this.owner) : ix));
   }
 
   async liquidateCollateralIx(account: PublicKey, bankIndex: number, maxRepay: bigint, acct?: MarginAccount | MarginRiskView): Promise<TransactionInstruction> {
@@ -987,6 +999,12 @@ export class FulcrumClient {
     this.lookupTable = acct;
     return acct;
   }
+}
+
+/** `ix` with `key` writable (an optional account that pays it makes the signer writable). */
+function withWritable(ix: TransactionInstruction, key: PublicKey): TransactionInstruction {
+  ix.keys = ix.keys.map((k) => (k.pubkey.equals(key) ? { ...k, isWritable: true } : k));
+  return ix;
 }
 
 function uniqueKeys(ixs: TransactionInstruction[]): number {

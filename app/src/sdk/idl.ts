@@ -285,6 +285,147 @@ export type Fulcrum = {
       "args": []
     },
     {
+      "name": "cancelAllOrders",
+      "docs": [
+        "Owner or delegate: cancels every open order (of one market when given), fees back to",
+        "the owner."
+      ],
+      "discriminator": [
+        196,
+        83,
+        243,
+        171,
+        17,
+        100,
+        160,
+        143
+      ],
+      "accounts": [
+        {
+          "name": "marginAccount",
+          "relations": [
+            "orderBook"
+          ]
+        },
+        {
+          "name": "orderBook",
+          "writable": true
+        },
+        {
+          "name": "trader",
+          "docs": [
+            "The owner or the delegate."
+          ],
+          "signer": true
+        },
+        {
+          "name": "owner",
+          "docs": [
+            "The account's owner: every refund goes to it."
+          ],
+          "writable": true
+        }
+      ],
+      "args": [
+        {
+          "name": "marketIndex",
+          "type": {
+            "option": "u16"
+          }
+        }
+      ]
+    },
+    {
+      "name": "cancelExpiredOrder",
+      "docs": [
+        "Permissionless: removes an expired order, its fee to the keeper."
+      ],
+      "discriminator": [
+        216,
+        120,
+        64,
+        235,
+        155,
+        19,
+        229,
+        99
+      ],
+      "accounts": [
+        {
+          "name": "marginAccount",
+          "relations": [
+            "orderBook"
+          ]
+        },
+        {
+          "name": "orderBook",
+          "writable": true
+        },
+        {
+          "name": "keeper",
+          "docs": [
+            "Anyone: receives the order's fee."
+          ],
+          "writable": true,
+          "signer": true
+        }
+      ],
+      "args": [
+        {
+          "name": "orderId",
+          "type": "u64"
+        }
+      ]
+    },
+    {
+      "name": "cancelOrder",
+      "docs": [
+        "Owner or delegate: cancels an open order, its fee back to the owner."
+      ],
+      "discriminator": [
+        95,
+        129,
+        237,
+        240,
+        8,
+        49,
+        223,
+        132
+      ],
+      "accounts": [
+        {
+          "name": "marginAccount",
+          "relations": [
+            "orderBook"
+          ]
+        },
+        {
+          "name": "orderBook",
+          "writable": true
+        },
+        {
+          "name": "trader",
+          "docs": [
+            "The owner or the delegate."
+          ],
+          "signer": true
+        },
+        {
+          "name": "owner",
+          "docs": [
+            "The account's owner: every refund goes to it."
+          ],
+          "writable": true
+        }
+      ],
+      "args": [
+        {
+          "name": "orderId",
+          "type": "u64"
+        }
+      ]
+    },
+    {
       "name": "closeMarginAccount",
       "discriminator": [
         105,
@@ -315,6 +456,41 @@ export type Fulcrum = {
           "relations": [
             "marginAccount"
           ]
+        }
+      ],
+      "args": []
+    },
+    {
+      "name": "closeOrderBook",
+      "docs": [
+        "Owner: closes the order book, its rent back to the owner; refused while orders are open",
+        "(`OrdersStillOpen`)."
+      ],
+      "discriminator": [
+        219,
+        134,
+        73,
+        219,
+        180,
+        7,
+        94,
+        206
+      ],
+      "accounts": [
+        {
+          "name": "marginAccount",
+          "relations": [
+            "orderBook"
+          ]
+        },
+        {
+          "name": "orderBook",
+          "writable": true
+        },
+        {
+          "name": "owner",
+          "writable": true,
+          "signer": true
         }
       ],
       "args": []
@@ -421,6 +597,67 @@ export type Fulcrum = {
       ]
     },
     {
+      "name": "createOrderBook",
+      "docs": [
+        "Owner: creates the margin account's order book (PDA `[\"orders\", margin_account]`, 32",
+        "order slots), paying its rent."
+      ],
+      "discriminator": [
+        153,
+        114,
+        9,
+        51,
+        100,
+        68,
+        240,
+        197
+      ],
+      "accounts": [
+        {
+          "name": "exchange",
+          "relations": [
+            "marginAccount"
+          ]
+        },
+        {
+          "name": "marginAccount"
+        },
+        {
+          "name": "orderBook",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  111,
+                  114,
+                  100,
+                  101,
+                  114,
+                  115
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "marginAccount"
+              }
+            ]
+          }
+        },
+        {
+          "name": "owner",
+          "writable": true,
+          "signer": true
+        },
+        {
+          "name": "systemProgram",
+          "address": "11111111111111111111111111111111"
+        }
+      ],
+      "args": []
+    },
+    {
       "name": "deposit",
       "discriminator": [
         242,
@@ -483,6 +720,78 @@ export type Fulcrum = {
       "args": [
         {
           "name": "amount",
+          "type": "u64"
+        }
+      ]
+    },
+    {
+      "name": "executeOrder",
+      "docs": [
+        "Permissionless (keepers): fills an order through `place_perp_trade`'s fill when its",
+        "condition holds at a price published after placement, and pays the keeper its fee; an",
+        "order that cannot fill for its own reasons is cancelled with the reason (still paid).",
+        "Remaining accounts: the margin check's, for the account after the fill (as",
+        "`place_perp_trade`)."
+      ],
+      "discriminator": [
+        115,
+        61,
+        180,
+        24,
+        168,
+        32,
+        215,
+        20
+      ],
+      "accounts": [
+        {
+          "name": "exchange",
+          "relations": [
+            "marginAccount",
+            "market",
+            "pool"
+          ]
+        },
+        {
+          "name": "marginAccount",
+          "writable": true,
+          "relations": [
+            "orderBook"
+          ]
+        },
+        {
+          "name": "orderBook",
+          "writable": true
+        },
+        {
+          "name": "market",
+          "docs": [
+            "The order's market."
+          ],
+          "writable": true
+        },
+        {
+          "name": "oracle",
+          "relations": [
+            "market"
+          ]
+        },
+        {
+          "name": "pool",
+          "writable": true
+        },
+        {
+          "name": "keeper",
+          "docs": [
+            "Anyone: receives the order's fee."
+          ],
+          "writable": true,
+          "signer": true
+        }
+      ],
+      "args": [
+        {
+          "name": "orderId",
           "type": "u64"
         }
       ]
@@ -894,7 +1203,10 @@ export type Fulcrum = {
         },
         {
           "name": "marginAccount",
-          "writable": true
+          "writable": true,
+          "relations": [
+            "orderBook"
+          ]
         },
         {
           "name": "liquidator",
@@ -942,6 +1254,15 @@ export type Fulcrum = {
         {
           "name": "tokenProgram",
           "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        },
+        {
+          "name": "orderBook",
+          "docs": [
+            "Optional: the account's order book; its risk-increasing orders are cancelled, their",
+            "fees to the liquidator (then writable)."
+          ],
+          "writable": true,
+          "optional": true
         }
       ],
       "args": []
@@ -1208,6 +1529,146 @@ export type Fulcrum = {
         {
           "name": "minAmountOut",
           "type": "u64"
+        }
+      ]
+    },
+    {
+      "name": "modifyOrder",
+      "docs": [
+        "Owner or delegate: replaces an open order's terms (same id and market); it counts as",
+        "placed now. Old fee refunded to the owner, the current fee escrowed from the trader."
+      ],
+      "discriminator": [
+        47,
+        124,
+        117,
+        255,
+        201,
+        197,
+        130,
+        94
+      ],
+      "accounts": [
+        {
+          "name": "exchange",
+          "relations": [
+            "marginAccount",
+            "market"
+          ]
+        },
+        {
+          "name": "marginAccount",
+          "relations": [
+            "orderBook"
+          ]
+        },
+        {
+          "name": "orderBook",
+          "writable": true
+        },
+        {
+          "name": "market",
+          "docs": [
+            "The order's market (an order keeps its market)."
+          ]
+        },
+        {
+          "name": "trader",
+          "docs": [
+            "The owner or the delegate; pays the new fee."
+          ],
+          "writable": true,
+          "signer": true
+        },
+        {
+          "name": "systemProgram",
+          "address": "11111111111111111111111111111111"
+        },
+        {
+          "name": "owner",
+          "docs": [
+            "The account's owner: gets the old fee back."
+          ],
+          "writable": true
+        }
+      ],
+      "args": [
+        {
+          "name": "orderId",
+          "type": "u64"
+        },
+        {
+          "name": "params",
+          "type": {
+            "defined": {
+              "name": "orderParams"
+            }
+          }
+        }
+      ]
+    },
+    {
+      "name": "placeOrder",
+      "docs": [
+        "Owner or delegate: rests a Market (delayed), Limit, StopLoss or TakeProfit order in the",
+        "order book, escrowing the exchange's `order_fee_lamports` from the trader for its",
+        "executor. Only prices published after placement may fill it."
+      ],
+      "discriminator": [
+        51,
+        194,
+        155,
+        175,
+        109,
+        130,
+        96,
+        106
+      ],
+      "accounts": [
+        {
+          "name": "exchange",
+          "relations": [
+            "marginAccount",
+            "market"
+          ]
+        },
+        {
+          "name": "marginAccount",
+          "relations": [
+            "orderBook"
+          ]
+        },
+        {
+          "name": "orderBook",
+          "writable": true
+        },
+        {
+          "name": "market",
+          "docs": [
+            "The order's market."
+          ]
+        },
+        {
+          "name": "trader",
+          "docs": [
+            "The owner or the delegate; pays the order's fee into the book."
+          ],
+          "writable": true,
+          "signer": true
+        },
+        {
+          "name": "systemProgram",
+          "address": "11111111111111111111111111111111"
+        }
+      ],
+      "args": [
+        {
+          "name": "params",
+          "type": {
+            "defined": {
+              "name": "orderParams"
+            }
+          }
         }
       ]
     },
@@ -2082,6 +2543,19 @@ export type Fulcrum = {
       ]
     },
     {
+      "name": "orderBook",
+      "discriminator": [
+        55,
+        230,
+        125,
+        218,
+        149,
+        39,
+        65,
+        248
+      ]
+    },
+    {
       "name": "perpMarket",
       "discriminator": [
         10,
@@ -2920,11 +3394,34 @@ export type Fulcrum = {
             "type": "u64"
           },
           {
+            "name": "orderFeeLamports",
+            "docs": [
+              "Lamports every order escrows in its order book for the keeper that executes it."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "triggerBand",
+            "docs": [
+              "Triggers fire only while |oracle − EMA| ≤ this × EMA, ppm."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "ordersPad",
+            "type": {
+              "array": [
+                "u8",
+                4
+              ]
+            }
+          },
+          {
             "name": "reserved",
             "type": {
               "array": [
                 "u8",
-                136
+                120
               ]
             }
           }
@@ -3061,6 +3558,21 @@ export type Fulcrum = {
             "docs": [
               "LP withdrawals count traders' net loss per market at most this × pool balance, ppm,",
               "0..=10,000,000 (0: uncapped)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "orderFeeLamports",
+            "docs": [
+              "Lamports each order escrows for its executor (refunded on cancel), 0..=100,000,000."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "triggerBand",
+            "docs": [
+              "Triggers (stop-loss, take-profit) fire only while the oracle is within this of its EMA,",
+              "ppm, 1..=1,000,000."
             ],
             "type": "u32"
           }
@@ -3997,6 +4509,462 @@ export type Fulcrum = {
             ],
             "name": "borrowRate",
             "type": "u64"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "name": "order",
+      "docs": [
+        "One resting order. Free when `order_id == 0`."
+      ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "orderId",
+            "docs": [
+              "Unique within the book, from `next_order_id`; 0: an empty slot."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "clientId",
+            "docs": [
+              "The trader's own id (not checked)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "marketIndex",
+            "type": "u16"
+          },
+          {
+            "name": "kind",
+            "docs": [
+              "[`OrderKind`] as u8."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "side",
+            "docs": [
+              "`Side` as u8: 0 Buy, 1 Sell."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "reduceOnly",
+            "type": "u8"
+          },
+          {
+            "name": "wholePosition",
+            "docs": [
+              "1: a reduce-only trigger for the whole position at execution (`base_size` 0)."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "pad",
+            "type": {
+              "array": [
+                "u8",
+                2
+              ]
+            }
+          },
+          {
+            "name": "baseSize",
+            "docs": [
+              "Base native units, a multiple of the market's step (0 with `whole_position`)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "triggerPrice",
+            "docs": [
+              "Limit: the limit price; StopLoss / TakeProfit: the trigger; Market: 0 (engine units)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "limitPrice",
+            "docs": [
+              "Worst fill price (slippage bound), engine units; 0: none."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "placedSlot",
+            "type": "u64"
+          },
+          {
+            "name": "placedTs",
+            "docs": [
+              "Only prices published strictly after this may fill the order (unix seconds: the later of",
+              "the clock and the market's last observed publish time at placement or modification)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "maxTs",
+            "docs": [
+              "Expiry, unix seconds (0: none): the order is live while `now <= max_ts`."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "fee",
+            "docs": [
+              "Lamports escrowed in the book for whoever executes (or cleans up) the order."
+            ],
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "orderBook",
+      "docs": [
+        "A margin account's resting orders (PDA `[ORDERS, margin_account]`), created on demand and",
+        "closed by the owner. Holds the orders' execution fees in lamports above its rent:",
+        "`lamports == rent_exempt(SIZE) + escrowed_fees` and `escrowed_fees == Σ open orders' fee`."
+      ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "exchange",
+            "type": "pubkey"
+          },
+          {
+            "name": "marginAccount",
+            "type": "pubkey"
+          },
+          {
+            "name": "nextOrderId",
+            "docs": [
+              "The next order's id: starts at 1, never reused."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "escrowedFees",
+            "docs": [
+              "Lamports held for open orders (Σ their `fee`)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "openCount",
+            "type": "u8"
+          },
+          {
+            "name": "bump",
+            "type": "u8"
+          },
+          {
+            "name": "pad",
+            "type": {
+              "array": [
+                "u8",
+                6
+              ]
+            }
+          },
+          {
+            "name": "reserved",
+            "type": {
+              "array": [
+                "u8",
+                64
+              ]
+            }
+          },
+          {
+            "name": "orders",
+            "type": {
+              "array": [
+                {
+                  "defined": {
+                    "name": "order"
+                  }
+                },
+                32
+              ]
+            }
+          }
+        ]
+      }
+    },
+    {
+      "name": "orderCancelled",
+      "type": {
+        "fields": [
+          {
+            "name": "marginAccount",
+            "type": "pubkey"
+          },
+          {
+            "name": "orderId",
+            "type": "u64"
+          },
+          {
+            "name": "marketIndex",
+            "type": "u16"
+          },
+          {
+            "docs": [
+              "`state::cancel_reason`."
+            ],
+            "name": "reason",
+            "type": "u8"
+          },
+          {
+            "docs": [
+              "Lamports released from escrow."
+            ],
+            "name": "fee",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Who received them: the owner (a refund), the keeper or the liquidator."
+            ],
+            "name": "feeTo",
+            "type": "pubkey"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "name": "orderExecuted",
+      "type": {
+        "fields": [
+          {
+            "name": "marginAccount",
+            "type": "pubkey"
+          },
+          {
+            "name": "orderId",
+            "type": "u64"
+          },
+          {
+            "name": "marketIndex",
+            "type": "u16"
+          },
+          {
+            "docs": [
+              "Signed base filled."
+            ],
+            "name": "baseDelta",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Fill price, engine units."
+            ],
+            "name": "price",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Publish time of the oracle price that filled it (after the order's placement)."
+            ],
+            "name": "publishTime",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Lamports paid to the keeper."
+            ],
+            "name": "fee",
+            "type": "u64"
+          },
+          {
+            "name": "keeper",
+            "type": "pubkey"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "name": "orderKind",
+      "docs": [
+        "What an order does (`Order::kind`).",
+        "Stored as its declaration index (`kind as u8`): 0 Market, 1 Limit, 2 StopLoss, 3 TakeProfit."
+      ],
+      "type": {
+        "kind": "enum",
+        "variants": [
+          {
+            "name": "market"
+          },
+          {
+            "name": "limit"
+          },
+          {
+            "name": "stopLoss"
+          },
+          {
+            "name": "takeProfit"
+          }
+        ]
+      }
+    },
+    {
+      "name": "orderParams",
+      "docs": [
+        "A new (or modified) order's terms."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "kind",
+            "type": {
+              "defined": {
+                "name": "orderKind"
+              }
+            }
+          },
+          {
+            "name": "side",
+            "type": {
+              "defined": {
+                "name": "side"
+              }
+            }
+          },
+          {
+            "name": "baseSize",
+            "docs": [
+              "Base native units, a multiple of the market's step; 0 on a reduce-only StopLoss or",
+              "TakeProfit: the whole position at execution."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "triggerPrice",
+            "docs": [
+              "Limit: the limit price; StopLoss / TakeProfit: the trigger (oracle price); Market: 0.",
+              "Engine units."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "limitPrice",
+            "docs": [
+              "Worst fill price (a buy fills at most, a sell at least at it); 0: none."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "reduceOnly",
+            "type": "bool"
+          },
+          {
+            "name": "maxTs",
+            "docs": [
+              "Expiry, unix seconds (0: none); must be in the future."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "clientId",
+            "docs": [
+              "The trader's own id, echoed in events."
+            ],
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "orderPlaced",
+      "type": {
+        "fields": [
+          {
+            "name": "marginAccount",
+            "type": "pubkey"
+          },
+          {
+            "name": "orderId",
+            "type": "u64"
+          },
+          {
+            "name": "clientId",
+            "type": "u64"
+          },
+          {
+            "name": "marketIndex",
+            "type": "u16"
+          },
+          {
+            "docs": [
+              "`OrderKind` as u8."
+            ],
+            "name": "kind",
+            "type": "u8"
+          },
+          {
+            "docs": [
+              "0 Buy, 1 Sell."
+            ],
+            "name": "side",
+            "type": "u8"
+          },
+          {
+            "name": "reduceOnly",
+            "type": "bool"
+          },
+          {
+            "docs": [
+              "0 with `whole_position` (reduce-only triggers: the whole position at execution)."
+            ],
+            "name": "baseSize",
+            "type": "u64"
+          },
+          {
+            "name": "triggerPrice",
+            "type": "u64"
+          },
+          {
+            "name": "limitPrice",
+            "type": "u64"
+          },
+          {
+            "name": "placedTs",
+            "type": "i64"
+          },
+          {
+            "name": "maxTs",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Lamports escrowed for the executor."
+            ],
+            "name": "fee",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "false: placed; true: an existing order modified (same id, new placement time)."
+            ],
+            "name": "modified",
+            "type": "bool"
           }
         ],
         "kind": "struct"
@@ -5055,6 +6023,45 @@ export type Fulcrum = {
     },
     {
       "discriminator": [
+        108,
+        56,
+        128,
+        68,
+        168,
+        113,
+        168,
+        239
+      ],
+      "name": "orderCancelled"
+    },
+    {
+      "discriminator": [
+        74,
+        135,
+        231,
+        5,
+        168,
+        106,
+        194,
+        117
+      ],
+      "name": "orderExecuted"
+    },
+    {
+      "discriminator": [
+        96,
+        130,
+        204,
+        234,
+        169,
+        219,
+        216,
+        227
+      ],
+      "name": "orderPlaced"
+    },
+    {
+      "discriminator": [
         189,
         219,
         127,
@@ -5585,6 +6592,66 @@ export type Fulcrum = {
       "code": 6100,
       "name": "oiShockOutOfRange",
       "msg": "oi_shock or oi_pool_fraction above 1,000,000 ppm"
+    },
+    {
+      "code": 6101,
+      "name": "orderBookFull",
+      "msg": "The account's order book has no free slot (32 orders)"
+    },
+    {
+      "code": 6102,
+      "name": "orderNotFound",
+      "msg": "No open order with this id in this order book"
+    },
+    {
+      "code": 6103,
+      "name": "ordersStillOpen",
+      "msg": "The order book still has open orders"
+    },
+    {
+      "code": 6104,
+      "name": "orderMarketMismatch",
+      "msg": "The market account is not the order's market"
+    },
+    {
+      "code": 6105,
+      "name": "invalidOrderParams",
+      "msg": "Invalid order: kind, size, trigger, limit or expiry out of range"
+    },
+    {
+      "code": 6106,
+      "name": "orderNotTriggered",
+      "msg": "The order's condition does not hold at this price"
+    },
+    {
+      "code": 6107,
+      "name": "orderPriceNotNewer",
+      "msg": "The oracle price was not published after the order was placed"
+    },
+    {
+      "code": 6108,
+      "name": "orderTriggerOutsideBand",
+      "msg": "The oracle is outside the trigger band of its EMA: triggers do not fire"
+    },
+    {
+      "code": 6109,
+      "name": "orderNotExpired",
+      "msg": "The order has not expired"
+    },
+    {
+      "code": 6110,
+      "name": "wrongOrderBook",
+      "msg": "The order book is not this margin account's"
+    },
+    {
+      "code": 6111,
+      "name": "liquidatorNotWritable",
+      "msg": "The liquidator must be writable to receive cancelled orders' fees"
+    },
+    {
+      "code": 6112,
+      "name": "orderEscrowShort",
+      "msg": "The order book's lamports do not cover its rent and escrowed fees"
     }
   ]
 };
@@ -5874,6 +6941,147 @@ export const IDL = {
       "args": []
     },
     {
+      "name": "cancel_all_orders",
+      "docs": [
+        "Owner or delegate: cancels every open order (of one market when given), fees back to",
+        "the owner."
+      ],
+      "discriminator": [
+        196,
+        83,
+        243,
+        171,
+        17,
+        100,
+        160,
+        143
+      ],
+      "accounts": [
+        {
+          "name": "margin_account",
+          "relations": [
+            "order_book"
+          ]
+        },
+        {
+          "name": "order_book",
+          "writable": true
+        },
+        {
+          "name": "trader",
+          "docs": [
+            "The owner or the delegate."
+          ],
+          "signer": true
+        },
+        {
+          "name": "owner",
+          "docs": [
+            "The account's owner: every refund goes to it."
+          ],
+          "writable": true
+        }
+      ],
+      "args": [
+        {
+          "name": "market_index",
+          "type": {
+            "option": "u16"
+          }
+        }
+      ]
+    },
+    {
+      "name": "cancel_expired_order",
+      "docs": [
+        "Permissionless: removes an expired order, its fee to the keeper."
+      ],
+      "discriminator": [
+        216,
+        120,
+        64,
+        235,
+        155,
+        19,
+        229,
+        99
+      ],
+      "accounts": [
+        {
+          "name": "margin_account",
+          "relations": [
+            "order_book"
+          ]
+        },
+        {
+          "name": "order_book",
+          "writable": true
+        },
+        {
+          "name": "keeper",
+          "docs": [
+            "Anyone: receives the order's fee."
+          ],
+          "writable": true,
+          "signer": true
+        }
+      ],
+      "args": [
+        {
+          "name": "order_id",
+          "type": "u64"
+        }
+      ]
+    },
+    {
+      "name": "cancel_order",
+      "docs": [
+        "Owner or delegate: cancels an open order, its fee back to the owner."
+      ],
+      "discriminator": [
+        95,
+        129,
+        237,
+        240,
+        8,
+        49,
+        223,
+        132
+      ],
+      "accounts": [
+        {
+          "name": "margin_account",
+          "relations": [
+            "order_book"
+          ]
+        },
+        {
+          "name": "order_book",
+          "writable": true
+        },
+        {
+          "name": "trader",
+          "docs": [
+            "The owner or the delegate."
+          ],
+          "signer": true
+        },
+        {
+          "name": "owner",
+          "docs": [
+            "The account's owner: every refund goes to it."
+          ],
+          "writable": true
+        }
+      ],
+      "args": [
+        {
+          "name": "order_id",
+          "type": "u64"
+        }
+      ]
+    },
+    {
       "name": "close_margin_account",
       "discriminator": [
         105,
@@ -5904,6 +7112,41 @@ export const IDL = {
           "relations": [
             "margin_account"
           ]
+        }
+      ],
+      "args": []
+    },
+    {
+      "name": "close_order_book",
+      "docs": [
+        "Owner: closes the order book, its rent back to the owner; refused while orders are open",
+        "(`OrdersStillOpen`)."
+      ],
+      "discriminator": [
+        219,
+        134,
+        73,
+        219,
+        180,
+        7,
+        94,
+        206
+      ],
+      "accounts": [
+        {
+          "name": "margin_account",
+          "relations": [
+            "order_book"
+          ]
+        },
+        {
+          "name": "order_book",
+          "writable": true
+        },
+        {
+          "name": "owner",
+          "writable": true,
+          "signer": true
         }
       ],
       "args": []
@@ -6010,6 +7253,67 @@ export const IDL = {
       ]
     },
     {
+      "name": "create_order_book",
+      "docs": [
+        "Owner: creates the margin account's order book (PDA `[\"orders\", margin_account]`, 32",
+        "order slots), paying its rent."
+      ],
+      "discriminator": [
+        153,
+        114,
+        9,
+        51,
+        100,
+        68,
+        240,
+        197
+      ],
+      "accounts": [
+        {
+          "name": "exchange",
+          "relations": [
+            "margin_account"
+          ]
+        },
+        {
+          "name": "margin_account"
+        },
+        {
+          "name": "order_book",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  111,
+                  114,
+                  100,
+                  101,
+                  114,
+                  115
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "margin_account"
+              }
+            ]
+          }
+        },
+        {
+          "name": "owner",
+          "writable": true,
+          "signer": true
+        },
+        {
+          "name": "system_program",
+          "address": "11111111111111111111111111111111"
+        }
+      ],
+      "args": []
+    },
+    {
       "name": "deposit",
       "discriminator": [
         242,
@@ -6072,6 +7376,78 @@ export const IDL = {
       "args": [
         {
           "name": "amount",
+          "type": "u64"
+        }
+      ]
+    },
+    {
+      "name": "execute_order",
+      "docs": [
+        "Permissionless (keepers): fills an order through `place_perp_trade`'s fill when its",
+        "condition holds at a price published after placement, and pays the keeper its fee; an",
+        "order that cannot fill for its own reasons is cancelled with the reason (still paid).",
+        "Remaining accounts: the margin check's, for the account after the fill (as",
+        "`place_perp_trade`)."
+      ],
+      "discriminator": [
+        115,
+        61,
+        180,
+        24,
+        168,
+        32,
+        215,
+        20
+      ],
+      "accounts": [
+        {
+          "name": "exchange",
+          "relations": [
+            "margin_account",
+            "market",
+            "pool"
+          ]
+        },
+        {
+          "name": "margin_account",
+          "writable": true,
+          "relations": [
+            "order_book"
+          ]
+        },
+        {
+          "name": "order_book",
+          "writable": true
+        },
+        {
+          "name": "market",
+          "docs": [
+            "The order's market."
+          ],
+          "writable": true
+        },
+        {
+          "name": "oracle",
+          "relations": [
+            "market"
+          ]
+        },
+        {
+          "name": "pool",
+          "writable": true
+        },
+        {
+          "name": "keeper",
+          "docs": [
+            "Anyone: receives the order's fee."
+          ],
+          "writable": true,
+          "signer": true
+        }
+      ],
+      "args": [
+        {
+          "name": "order_id",
           "type": "u64"
         }
       ]
@@ -6483,7 +7859,10 @@ export const IDL = {
         },
         {
           "name": "margin_account",
-          "writable": true
+          "writable": true,
+          "relations": [
+            "order_book"
+          ]
         },
         {
           "name": "liquidator",
@@ -6531,6 +7910,15 @@ export const IDL = {
         {
           "name": "token_program",
           "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        },
+        {
+          "name": "order_book",
+          "docs": [
+            "Optional: the account's order book; its risk-increasing orders are cancelled, their",
+            "fees to the liquidator (then writable)."
+          ],
+          "writable": true,
+          "optional": true
         }
       ],
       "args": []
@@ -6797,6 +8185,146 @@ export const IDL = {
         {
           "name": "min_amount_out",
           "type": "u64"
+        }
+      ]
+    },
+    {
+      "name": "modify_order",
+      "docs": [
+        "Owner or delegate: replaces an open order's terms (same id and market); it counts as",
+        "placed now. Old fee refunded to the owner, the current fee escrowed from the trader."
+      ],
+      "discriminator": [
+        47,
+        124,
+        117,
+        255,
+        201,
+        197,
+        130,
+        94
+      ],
+      "accounts": [
+        {
+          "name": "exchange",
+          "relations": [
+            "margin_account",
+            "market"
+          ]
+        },
+        {
+          "name": "margin_account",
+          "relations": [
+            "order_book"
+          ]
+        },
+        {
+          "name": "order_book",
+          "writable": true
+        },
+        {
+          "name": "market",
+          "docs": [
+            "The order's market (an order keeps its market)."
+          ]
+        },
+        {
+          "name": "trader",
+          "docs": [
+            "The owner or the delegate; pays the new fee."
+          ],
+          "writable": true,
+          "signer": true
+        },
+        {
+          "name": "system_program",
+          "address": "11111111111111111111111111111111"
+        },
+        {
+          "name": "owner",
+          "docs": [
+            "The account's owner: gets the old fee back."
+          ],
+          "writable": true
+        }
+      ],
+      "args": [
+        {
+          "name": "order_id",
+          "type": "u64"
+        },
+        {
+          "name": "params",
+          "type": {
+            "defined": {
+              "name": "OrderParams"
+            }
+          }
+        }
+      ]
+    },
+    {
+      "name": "place_order",
+      "docs": [
+        "Owner or delegate: rests a Market (delayed), Limit, StopLoss or TakeProfit order in the",
+        "order book, escrowing the exchange's `order_fee_lamports` from the trader for its",
+        "executor. Only prices published after placement may fill it."
+      ],
+      "discriminator": [
+        51,
+        194,
+        155,
+        175,
+        109,
+        130,
+        96,
+        106
+      ],
+      "accounts": [
+        {
+          "name": "exchange",
+          "relations": [
+            "margin_account",
+            "market"
+          ]
+        },
+        {
+          "name": "margin_account",
+          "relations": [
+            "order_book"
+          ]
+        },
+        {
+          "name": "order_book",
+          "writable": true
+        },
+        {
+          "name": "market",
+          "docs": [
+            "The order's market."
+          ]
+        },
+        {
+          "name": "trader",
+          "docs": [
+            "The owner or the delegate; pays the order's fee into the book."
+          ],
+          "writable": true,
+          "signer": true
+        },
+        {
+          "name": "system_program",
+          "address": "11111111111111111111111111111111"
+        }
+      ],
+      "args": [
+        {
+          "name": "params",
+          "type": {
+            "defined": {
+              "name": "OrderParams"
+            }
+          }
         }
       ]
     },
@@ -7671,6 +9199,19 @@ export const IDL = {
       ]
     },
     {
+      "name": "OrderBook",
+      "discriminator": [
+        55,
+        230,
+        125,
+        218,
+        149,
+        39,
+        65,
+        248
+      ]
+    },
+    {
       "name": "PerpMarket",
       "discriminator": [
         10,
@@ -8509,11 +10050,34 @@ export const IDL = {
             "type": "u64"
           },
           {
+            "name": "order_fee_lamports",
+            "docs": [
+              "Lamports every order escrows in its order book for the keeper that executes it."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "trigger_band",
+            "docs": [
+              "Triggers fire only while |oracle − EMA| ≤ this × EMA, ppm."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "_orders_pad",
+            "type": {
+              "array": [
+                "u8",
+                4
+              ]
+            }
+          },
+          {
             "name": "reserved",
             "type": {
               "array": [
                 "u8",
-                136
+                120
               ]
             }
           }
@@ -8650,6 +10214,21 @@ export const IDL = {
             "docs": [
               "LP withdrawals count traders' net loss per market at most this × pool balance, ppm,",
               "0..=10,000,000 (0: uncapped)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "order_fee_lamports",
+            "docs": [
+              "Lamports each order escrows for its executor (refunded on cancel), 0..=100,000,000."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "trigger_band",
+            "docs": [
+              "Triggers (stop-loss, take-profit) fire only while the oracle is within this of its EMA,",
+              "ppm, 1..=1,000,000."
             ],
             "type": "u32"
           }
@@ -9586,6 +11165,462 @@ export const IDL = {
             ],
             "name": "borrow_rate",
             "type": "u64"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "name": "Order",
+      "docs": [
+        "One resting order. Free when `order_id == 0`."
+      ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "order_id",
+            "docs": [
+              "Unique within the book, from `next_order_id`; 0: an empty slot."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "client_id",
+            "docs": [
+              "The trader's own id (not checked)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "market_index",
+            "type": "u16"
+          },
+          {
+            "name": "kind",
+            "docs": [
+              "[`OrderKind`] as u8."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "side",
+            "docs": [
+              "`Side` as u8: 0 Buy, 1 Sell."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "reduce_only",
+            "type": "u8"
+          },
+          {
+            "name": "whole_position",
+            "docs": [
+              "1: a reduce-only trigger for the whole position at execution (`base_size` 0)."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "_pad",
+            "type": {
+              "array": [
+                "u8",
+                2
+              ]
+            }
+          },
+          {
+            "name": "base_size",
+            "docs": [
+              "Base native units, a multiple of the market's step (0 with `whole_position`)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "trigger_price",
+            "docs": [
+              "Limit: the limit price; StopLoss / TakeProfit: the trigger; Market: 0 (engine units)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "limit_price",
+            "docs": [
+              "Worst fill price (slippage bound), engine units; 0: none."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "placed_slot",
+            "type": "u64"
+          },
+          {
+            "name": "placed_ts",
+            "docs": [
+              "Only prices published strictly after this may fill the order (unix seconds: the later of",
+              "the clock and the market's last observed publish time at placement or modification)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "max_ts",
+            "docs": [
+              "Expiry, unix seconds (0: none): the order is live while `now <= max_ts`."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "fee",
+            "docs": [
+              "Lamports escrowed in the book for whoever executes (or cleans up) the order."
+            ],
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "OrderBook",
+      "docs": [
+        "A margin account's resting orders (PDA `[ORDERS, margin_account]`), created on demand and",
+        "closed by the owner. Holds the orders' execution fees in lamports above its rent:",
+        "`lamports == rent_exempt(SIZE) + escrowed_fees` and `escrowed_fees == Σ open orders' fee`."
+      ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "exchange",
+            "type": "pubkey"
+          },
+          {
+            "name": "margin_account",
+            "type": "pubkey"
+          },
+          {
+            "name": "next_order_id",
+            "docs": [
+              "The next order's id: starts at 1, never reused."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "escrowed_fees",
+            "docs": [
+              "Lamports held for open orders (Σ their `fee`)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "open_count",
+            "type": "u8"
+          },
+          {
+            "name": "bump",
+            "type": "u8"
+          },
+          {
+            "name": "_pad",
+            "type": {
+              "array": [
+                "u8",
+                6
+              ]
+            }
+          },
+          {
+            "name": "reserved",
+            "type": {
+              "array": [
+                "u8",
+                64
+              ]
+            }
+          },
+          {
+            "name": "orders",
+            "type": {
+              "array": [
+                {
+                  "defined": {
+                    "name": "Order"
+                  }
+                },
+                32
+              ]
+            }
+          }
+        ]
+      }
+    },
+    {
+      "name": "OrderCancelled",
+      "type": {
+        "fields": [
+          {
+            "name": "margin_account",
+            "type": "pubkey"
+          },
+          {
+            "name": "order_id",
+            "type": "u64"
+          },
+          {
+            "name": "market_index",
+            "type": "u16"
+          },
+          {
+            "docs": [
+              "`state::cancel_reason`."
+            ],
+            "name": "reason",
+            "type": "u8"
+          },
+          {
+            "docs": [
+              "Lamports released from escrow."
+            ],
+            "name": "fee",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Who received them: the owner (a refund), the keeper or the liquidator."
+            ],
+            "name": "fee_to",
+            "type": "pubkey"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "name": "OrderExecuted",
+      "type": {
+        "fields": [
+          {
+            "name": "margin_account",
+            "type": "pubkey"
+          },
+          {
+            "name": "order_id",
+            "type": "u64"
+          },
+          {
+            "name": "market_index",
+            "type": "u16"
+          },
+          {
+            "docs": [
+              "Signed base filled."
+            ],
+            "name": "base_delta",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Fill price, engine units."
+            ],
+            "name": "price",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "Publish time of the oracle price that filled it (after the order's placement)."
+            ],
+            "name": "publish_time",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Lamports paid to the keeper."
+            ],
+            "name": "fee",
+            "type": "u64"
+          },
+          {
+            "name": "keeper",
+            "type": "pubkey"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "name": "OrderKind",
+      "docs": [
+        "What an order does (`Order::kind`).",
+        "Stored as its declaration index (`kind as u8`): 0 Market, 1 Limit, 2 StopLoss, 3 TakeProfit."
+      ],
+      "type": {
+        "kind": "enum",
+        "variants": [
+          {
+            "name": "Market"
+          },
+          {
+            "name": "Limit"
+          },
+          {
+            "name": "StopLoss"
+          },
+          {
+            "name": "TakeProfit"
+          }
+        ]
+      }
+    },
+    {
+      "name": "OrderParams",
+      "docs": [
+        "A new (or modified) order's terms."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "kind",
+            "type": {
+              "defined": {
+                "name": "OrderKind"
+              }
+            }
+          },
+          {
+            "name": "side",
+            "type": {
+              "defined": {
+                "name": "Side"
+              }
+            }
+          },
+          {
+            "name": "base_size",
+            "docs": [
+              "Base native units, a multiple of the market's step; 0 on a reduce-only StopLoss or",
+              "TakeProfit: the whole position at execution."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "trigger_price",
+            "docs": [
+              "Limit: the limit price; StopLoss / TakeProfit: the trigger (oracle price); Market: 0.",
+              "Engine units."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "limit_price",
+            "docs": [
+              "Worst fill price (a buy fills at most, a sell at least at it); 0: none."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "reduce_only",
+            "type": "bool"
+          },
+          {
+            "name": "max_ts",
+            "docs": [
+              "Expiry, unix seconds (0: none); must be in the future."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "client_id",
+            "docs": [
+              "The trader's own id, echoed in events."
+            ],
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "OrderPlaced",
+      "type": {
+        "fields": [
+          {
+            "name": "margin_account",
+            "type": "pubkey"
+          },
+          {
+            "name": "order_id",
+            "type": "u64"
+          },
+          {
+            "name": "client_id",
+            "type": "u64"
+          },
+          {
+            "name": "market_index",
+            "type": "u16"
+          },
+          {
+            "docs": [
+              "`OrderKind` as u8."
+            ],
+            "name": "kind",
+            "type": "u8"
+          },
+          {
+            "docs": [
+              "0 Buy, 1 Sell."
+            ],
+            "name": "side",
+            "type": "u8"
+          },
+          {
+            "name": "reduce_only",
+            "type": "bool"
+          },
+          {
+            "docs": [
+              "0 with `whole_position` (reduce-only triggers: the whole position at execution)."
+            ],
+            "name": "base_size",
+            "type": "u64"
+          },
+          {
+            "name": "trigger_price",
+            "type": "u64"
+          },
+          {
+            "name": "limit_price",
+            "type": "u64"
+          },
+          {
+            "name": "placed_ts",
+            "type": "i64"
+          },
+          {
+            "name": "max_ts",
+            "type": "i64"
+          },
+          {
+            "docs": [
+              "Lamports escrowed for the executor."
+            ],
+            "name": "fee",
+            "type": "u64"
+          },
+          {
+            "docs": [
+              "false: placed; true: an existing order modified (same id, new placement time)."
+            ],
+            "name": "modified",
+            "type": "bool"
           }
         ],
         "kind": "struct"
@@ -10644,6 +12679,45 @@ export const IDL = {
     },
     {
       "discriminator": [
+        108,
+        56,
+        128,
+        68,
+        168,
+        113,
+        168,
+        239
+      ],
+      "name": "OrderCancelled"
+    },
+    {
+      "discriminator": [
+        74,
+        135,
+        231,
+        5,
+        168,
+        106,
+        194,
+        117
+      ],
+      "name": "OrderExecuted"
+    },
+    {
+      "discriminator": [
+        96,
+        130,
+        204,
+        234,
+        169,
+        219,
+        216,
+        227
+      ],
+      "name": "OrderPlaced"
+    },
+    {
+      "discriminator": [
         189,
         219,
         127,
@@ -11174,6 +13248,66 @@ export const IDL = {
       "code": 6100,
       "name": "OiShockOutOfRange",
       "msg": "oi_shock or oi_pool_fraction above 1,000,000 ppm"
+    },
+    {
+      "code": 6101,
+      "name": "OrderBookFull",
+      "msg": "The account's order book has no free slot (32 orders)"
+    },
+    {
+      "code": 6102,
+      "name": "OrderNotFound",
+      "msg": "No open order with this id in this order book"
+    },
+    {
+      "code": 6103,
+      "name": "OrdersStillOpen",
+      "msg": "The order book still has open orders"
+    },
+    {
+      "code": 6104,
+      "name": "OrderMarketMismatch",
+      "msg": "The market account is not the order's market"
+    },
+    {
+      "code": 6105,
+      "name": "InvalidOrderParams",
+      "msg": "Invalid order: kind, size, trigger, limit or expiry out of range"
+    },
+    {
+      "code": 6106,
+      "name": "OrderNotTriggered",
+      "msg": "The order's condition does not hold at this price"
+    },
+    {
+      "code": 6107,
+      "name": "OrderPriceNotNewer",
+      "msg": "The oracle price was not published after the order was placed"
+    },
+    {
+      "code": 6108,
+      "name": "OrderTriggerOutsideBand",
+      "msg": "The oracle is outside the trigger band of its EMA: triggers do not fire"
+    },
+    {
+      "code": 6109,
+      "name": "OrderNotExpired",
+      "msg": "The order has not expired"
+    },
+    {
+      "code": 6110,
+      "name": "WrongOrderBook",
+      "msg": "The order book is not this margin account's"
+    },
+    {
+      "code": 6111,
+      "name": "LiquidatorNotWritable",
+      "msg": "The liquidator must be writable to receive cancelled orders' fees"
+    },
+    {
+      "code": 6112,
+      "name": "OrderEscrowShort",
+      "msg": "The order book's lamports do not cover its rent and escrowed fees"
     }
   ]
 } as const;

@@ -4,6 +4,7 @@ export * from "./report";
 export * from "./slots";
 export * from "./liqIndex";
 export * from "./accounts";
+export * from "./orders";
 export * from "./errors";
 export * from "./deployment";
 export * from "./oracle";

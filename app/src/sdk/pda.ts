@@ -24,6 +24,8 @@ export const SEEDS = {
   MARGIN_ACCOUNT: Buffer.from("margin"),
   /** `[CORRELATIONS, exchange]`: the exchange's portfolio-margin configuration. */
   CORRELATIONS: Buffer.from("correlations"),
+  /** `[ORDERS, margin_account]`: a margin account's resting orders (issue 16). */
+  ORDERS: Buffer.from("orders"),
 } as const;
 
 export function u16le(v: number): Buffer {
@@ -52,3 +54,5 @@ export const marginAccountAddress = (exchange: PublicKey, owner: PublicKey, subA
   find([SEEDS.MARGIN_ACCOUNT, exchange.toBuffer(), owner.toBuffer(), u16le(subAccountId)], programId);
 export const correlationsAddress = (exchange: PublicKey, programId = PROGRAM_ID): PublicKey =>
   find([SEEDS.CORRELATIONS, exchange.toBuffer()], programId);
+export const orderBookAddress = (marginAccount: PublicKey, programId = PROGRAM_ID): PublicKey =>
+  find([SEEDS.ORDERS, marginAccount.toBuffer()], programId);
