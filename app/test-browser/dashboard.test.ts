@@ -1,7 +1,8 @@
 /**
  * The risk dashboard in a real browser (Debian's Chromium through playwright-core) against a
  * local chain of its own with a known book (`seedDemoBook`: 2x–9x SOL longs, a short, one on SOL
- * collateral, a BTC long, an ETH short) and a keeper: what a user sees equals what the SDK says.
+ * collateral, a BTC long with a stop-loss and a take-profit, an ETH short) and a keeper (liquidations
+ * and orders): what a user sees equals what the SDK says.
  * Screenshots go to app/test-artifacts/.
  */
 import { after, before, test } from "node:test";
@@ -16,6 +17,9 @@ import { lpValuation } from "../src/sdk/report";
 import { loadDeploymentFile, setLocalPrice, type Deployment } from "../src/sdk/deployment";
 import { Keeper } from "../src/keeper/keeper";
 import { KeeperMetrics } from "../src/keeper/metrics";
+import { OrderKeeper } from "../src/keeper/orders";
+import { ORDER_KIND_NAMES, OrderKind } from "../src/sdk/orders";
+import { enginePriceFromNumber } from "../src/sdk/oracle";
 import { seedDemoBook, type BookTrader } from "../src/dashboard/book";
 import { startDashboard, type DashboardServer } from "../src/dashboard/server";
 import { STATE_LABEL, usd } from "../src/dashboard/web/format";
@@ -28,6 +32,7 @@ let book: BookTrader[];
 let dash: DashboardServer;
 let browser: Browser;
 let keeper: Keeper;
+let orderKeeper: OrderKeeper;
 const landed: { account: string; kind: string }[] = [];
 
 const byName = (name: string): BookTrader => book.find((t) => t.name === name)!;
@@ -42,8 +47,14 @@ before(async () => {
   await client.confirm(await conn.requestAirdrop(kp.publicKey, 10 * LAMPORTS_PER_SOL));
   // Quote tokens to repay debt with in collateral liquidations (erin's SOL), as `fulcrum-keeper --airdrop`.
   await client.withWallet(kp).faucet(client.quoteMint, 1_000_000_000_000n);
+  const debug = (r: Record<string, unknown>): void => {
+    if (process.env.DASHBOARD_TEST_DEBUG) console.error(JSON.stringify(r, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
+  };
+  orderKeeper = new OrderKeeper(client.withWallet(kp), { pollMs: 2_000, metrics: new KeeperMetrics(), log: debug });
+  await orderKeeper.start();
   keeper = new Keeper(client.withWallet(kp), {
     pollMs: 2_000,
+    hasOrderBook: (a) => orderKeeper.hasBook(a),
     metrics: new KeeperMetrics(),
     log: (r) => {
       if (process.env.DASHBOARD_TEST_DEBUG) console.error(JSON.stringify(r, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
@@ -59,6 +70,7 @@ after(async () => {
   await browser?.close();
   await dash?.close();
   await keeper?.stop();
+  await orderKeeper?.stop();
   await chain?.stop();
 });
 
@@ -128,6 +140,50 @@ test("an account's leverage ring is labelled with its health (overview and accou
   await big.waitFor();
   assert.equal(await big.locator('[data-ring="maintenance"]').getAttribute("data-raw"), h.maint.requirement.toString());
   assert.ok((await page.locator("#account-events li").count()) >= 2, "deposit and trade in the account's history");
+  await page.close();
+});
+
+test("the account page lists a trader's stop-loss and take-profit with the SDK's numbers; the stop fires and the page follows", async () => {
+  const frank = byName("frank");
+  const key = frank.account.toBase58();
+  const sdk = await client.orders.openOrders(frank.account);
+  assert.deepEqual(sdk.map((o) => o.kind).sort(), [OrderKind.StopLoss, OrderKind.TakeProfit]);
+  const page = await open();
+  // The accounts table counts them.
+  await page.waitForSelector(`#accounts-table tr[data-account="${key}"] [data-field="orders"]:text-is("2")`, { timeout: 5_000 });
+  await page.goto(`${dash.url}#/account/${key}`);
+  await page.waitForSelector('#account-orders tr[data-order]');
+  for (const o of sdk) {
+    const row = page.locator(`#account-orders tr[data-order="${o.orderId}"]`);
+    const raw = async (f: string): Promise<string | null> => row.locator(`[data-field="${f}"]`).getAttribute("data-raw");
+    const text = async (f: string): Promise<string | null> => row.locator(`[data-field="${f}"]`).textContent();
+    assert.equal(await text("kind"), ORDER_KIND_NAMES[o.kind]);
+    assert.equal(await text("side"), "sell");
+    assert.equal(await text("size"), "whole position");
+    assert.equal(await raw("trigger"), o.triggerPrice.toString());
+    const dollars = o.kind === OrderKind.StopLoss ? frank.stopLoss! : frank.takeProfit!;
+    assert.equal(o.triggerPrice, enginePriceFromNumber(dollars, o.baseDecimals, deployment.quoteDecimals));
+    assert.equal(await text("trigger"), `$${dollars.toLocaleString("en-US")}.00`);
+    assert.equal(await raw("distance"), o.distance.ppm.toString(), "the SDK's distance to trigger");
+    assert.equal(await text("distance"), `${o.distance.ppm > 0n ? "+" : ""}${(Number(o.distance.ppm) / 1e4).toFixed(2)}%`);
+    assert.equal(await raw("expiry"), o.maxTs.toString());
+    assert.equal(await raw("fee"), o.fee.toString());
+    assert.equal(await raw("status"), "not_triggered");
+  }
+  assert.ok((await page.locator('#account-events li[data-event="orderPlaced"]').count()) >= 2, "both placements in the history");
+
+  // BTC falls through the stop: the keeper executes it, the page drops it and shows the execution.
+  const stop = sdk.find((o) => o.kind === OrderKind.StopLoss)!;
+  await setLocalPrice(chain.url, "BTC", 59_000, deployment);
+  await page.waitForSelector(`#account-events li[data-event="orderExecuted"]`, { timeout: 10_000 });
+  await page.waitForSelector(`#account-orders tr[data-order="${stop.orderId}"]`, { state: "detached", timeout: 5_000 });
+  const executed = page.locator('#account-events li[data-event="orderExecuted"]').first();
+  assert.match((await executed.textContent())!, new RegExp(`#${stop.orderId} executed: −`));
+  const report = (await client.accountReport(frank.account))!;
+  assert.ok(report.positions.every((p) => p.base === 0n), "the stop closed the whole position");
+  // The live feed too.
+  await page.goto(`${dash.url}#/`);
+  await page.waitForSelector(`#event-list li[data-event="orderExecuted"] a[href="#/account/${key}"]`, { timeout: 5_000 });
   await page.close();
 });
 

@@ -10,7 +10,8 @@ import { LiquidationIndex } from "../src/sdk/liqIndex";
 import { accountReport, riskContext } from "../src/sdk/report";
 import { scan } from "../src/keeper/keeper";
 import { syntheticAccountStream, syntheticExchange } from "../src/keeper/synthetic";
-import { accountRow, byDistance, leverageHistogram, liquidationMaps, shock, shockedPrices } from "../src/dashboard/model";
+import { accountRow, byDistance, describeOrderEvent, leverageHistogram, liquidationMaps, shock, shockedPrices } from "../src/dashboard/model";
+import { enginePriceFromNumber } from "../src/sdk/oracle";
 import { usd } from "../src/dashboard/web/format";
 
 function book(n = 1_000) {
@@ -77,4 +78,19 @@ test("money is shown exactly, to the cent", () => {
   assert.equal(usd("5003852851132", 6), "$5,003,852.85");
   assert.equal(usd("-1376031925", 6), "−$1,376.03");
   assert.equal(usd("0", 6), "$0.00");
+});
+
+test("order events read as the SDK names them: kind, side, whole position, fill, cancel reason", () => {
+  const { state } = syntheticExchange();
+  const q = state.exchange.quoteDecimals;
+  const px = (d: number): string => enginePriceFromNumber(d, 9, q).toString();
+  const placed = { marginAccount: "x", orderId: "3", marketIndex: 1, kind: 2, side: 1, reduceOnly: true, baseSize: "0", triggerPrice: px(60_000), limitPrice: "0", modified: false };
+  assert.equal(describeOrderEvent("orderPlaced", placed, state), "#3 placed: stop-loss sell whole position at $60,000.00");
+  assert.equal(describeOrderEvent("OrderPlaced", { ...placed, kind: 1, side: 0, reduceOnly: false, baseSize: "1500000000", modified: true }, state), "#3 modified: limit buy 1.5 at $60,000.00");
+  assert.equal(describeOrderEvent("orderExecuted", { orderId: "3", marketIndex: 1, baseDelta: "-46000000", price: px(59_000) }, state), "#3 executed: −0.046 at $59,000.00");
+  assert.deepEqual(
+    [0, 1, 2, 3, 4, 5].map((reason) => describeOrderEvent("orderCancelled", { orderId: "9", marketIndex: 0, reason }, state)),
+    ["user", "expired", "margin", "reduce_only", "slippage", "liquidation"].map((r) => `#9 cancelled: ${r}`),
+  );
+  assert.equal(describeOrderEvent("liquidationEvent", {}, state), null);
 });

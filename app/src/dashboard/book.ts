@@ -3,7 +3,8 @@
  *
  * - `seedDemoBook`: the demo's traders (scripts/demo.ts: 2x–9x SOL longs, a short, one on SOL
  *   collateral) plus a BTC long and an ETH short, each its own wallet. Known leverage, so the
- *   browser tests know who a SOL crash liquidates.
+ *   browser tests know who a SOL crash liquidates. The BTC long (frank) opens with a stop-loss
+ *   and a take-profit attached (`Orders.tradeWithSlTp`: reduce-only whole-position triggers).
  * - `seedSynthetic`: `n` more accounts (sub-accounts of one wallet, `create_margin_account` +
  *   `deposit` + `place_perp_trade` in one transaction each, sent `concurrency` at a time):
  *   1x–9x, long or short, on a random market, $200–$5,000 of USDC.
@@ -14,6 +15,7 @@ import { Connection, Keypair, LAMPORTS_PER_SOL, PublicKey, TransactionMessage, V
 import { FulcrumClient } from "../sdk/client";
 import { decodeError } from "../sdk/errors";
 import { resolveDeployment, setLocalPrice, type Deployment } from "../sdk/deployment";
+import { enginePriceFromNumber } from "../sdk/oracle";
 import { Rng } from "../keeper/synthetic";
 import { parseArgs } from "../cli/args";
 
@@ -25,18 +27,21 @@ export interface BookTrader {
   market: string;
   leverage: number;
   side: "buy" | "sell";
+  /** Attached triggers, dollars. */
+  stopLoss?: number;
+  takeProfit?: number;
 }
 
 /** Demo prices the book is sized at (set before trading). */
 export const BOOK_PRICES: Record<string, number> = { SOL: 150, BTC: 65_000, ETH: 3_000 };
 
-export const DEMO_TRADERS: { name: string; market: string; leverage: number; side: "buy" | "sell"; collateralSol?: bigint }[] = [
+export const DEMO_TRADERS: { name: string; market: string; leverage: number; side: "buy" | "sell"; collateralSol?: bigint; stopLoss?: number; takeProfit?: number }[] = [
   { name: "alice", market: "SOL", leverage: 2, side: "buy" },
   { name: "bob", market: "SOL", leverage: 5, side: "buy" },
   { name: "carol", market: "SOL", leverage: 9, side: "buy" },
   { name: "dave", market: "SOL", leverage: 4, side: "sell" },
   { name: "erin", market: "SOL", leverage: 6, side: "buy", collateralSol: 5_000_000_000n },
-  { name: "frank", market: "BTC", leverage: 3, side: "buy" },
+  { name: "frank", market: "BTC", leverage: 3, side: "buy", stopLoss: 60_000, takeProfit: 72_000 },
   { name: "grace", market: "ETH", leverage: 7, side: "sell" },
 ];
 
@@ -73,8 +78,14 @@ export async function seedDemoBook(url: string, deployment: Deployment): Promise
     }
     const mi = deployment.markets.find((m) => m.symbol === t.market)!.index;
     const m = state.markets.get(mi)!.market;
-    await c.trade(mi, t.side, sizeFor(equity * t.leverage, BOOK_PRICES[t.market]!, m.baseDecimals, m.stepSize));
-    out.push({ name: t.name, account, market: t.market, leverage: t.leverage, side: t.side });
+    const size = sizeFor(equity * t.leverage, BOOK_PRICES[t.market]!, m.baseDecimals, m.stepSize);
+    if (t.stopLoss !== undefined || t.takeProfit !== undefined) {
+      const px = (v: number | undefined): bigint | undefined => (v === undefined ? undefined : enginePriceFromNumber(v, m.baseDecimals, state.exchange.quoteDecimals));
+      await c.orders.tradeWithSlTp(mi, t.side, size, { stopLoss: px(t.stopLoss), takeProfit: px(t.takeProfit) });
+    } else {
+      await c.trade(mi, t.side, size);
+    }
+    out.push({ name: t.name, account, market: t.market, leverage: t.leverage, side: t.side, stopLoss: t.stopLoss, takeProfit: t.takeProfit });
   }
   return out;
 }

@@ -1,8 +1,8 @@
 /**
  * The dashboard's live view of one exchange: every margin account, the exchange state and the
  * oracles, kept current by WebSocket subscriptions (programSubscribe for margin accounts,
- * accountSubscribe for oracles, markets, pool and exchange, logsSubscribe for events,
- * slotSubscribe) with a polling resync as the fallback (and the only source with
+ * and for order books, accountSubscribe for oracles, markets, pool and exchange, logsSubscribe
+ * for events, slotSubscribe) with a polling resync as the fallback (and the only source with
  * `subscribe: false` or when the socket fails). Rows are recomputed only for accounts that
  * changed, or all of them when a price or the exchange changed, at most every `recomputeMs`.
  */
@@ -16,8 +16,10 @@ import type { Deployment } from "../sdk/deployment";
 import { LiquidationIndex } from "../sdk/liqIndex";
 import { readOracle, toEnginePrice, type OracleReading } from "../sdk/oracle";
 import { reportJson } from "../cli/format";
+import { openOrdersJson } from "../cli/orders";
+import { decodeOrderBook, openOrderView, orderBookFilters, type OrderBook } from "../sdk/orders";
 import {
-  accountRow, byDistance, exchangeSummary, leverageHistogram, liquidationMaps, marketRows, shock,
+  accountRow, byDistance, describeOrderEvent, exchangeSummary, leverageHistogram, liquidationMaps, marketRows, shock,
   type AccountRow, type ExchangeSummary, type LeverageBin, type LiqMap, type MarketRow, type ShockResult,
 } from "./model";
 
@@ -29,6 +31,8 @@ export interface FeedEvent {
   market: number | null;
   /** The event's fields as JSON-safe values. */
   data: Record<string, unknown>;
+  /** A line for order events (`describeOrderEvent`: kind, side, size, price, cancel reason). */
+  detail?: string | null;
 }
 
 export interface Snapshot {
@@ -41,8 +45,8 @@ export interface Snapshot {
   history: { t: number; poolValue: string; sharePrice: string }[];
   markets: MarketRow[];
   leverage: LeverageBin[];
-  /** Accounts nearest liquidation first (at most `tableRows`). */
-  accounts: (AccountRow & { lastLiquidation: number | null })[];
+  /** Accounts nearest liquidation first (at most `tableRows`), with their open orders' count. */
+  accounts: (AccountRow & { lastLiquidation: number | null; orders: number })[];
   /** Most levered accounts with positions (their rings). */
   rings: AccountRow[];
   liquidationMaps: LiqMap[];
@@ -80,6 +84,9 @@ const jsonSafe = (v: unknown): unknown => {
 export class DashboardFeed {
   readonly client: FulcrumClient;
   private readonly accounts = new Map<string, Held>();
+  /** Order books (the SDK's `decodeOrderBook`) by margin account, and book address → margin account. */
+  private readonly books = new Map<string, OrderBook>();
+  private readonly bookOf = new Map<string, string>();
   private readonly rows = new Map<string, AccountRow>();
   private state!: ExchangeState;
   /** The SDK's liquidation-price index over every account (the map and the shock). */
@@ -173,6 +180,13 @@ export class DashboardFeed {
       this.put(k, a.data);
     }
     for (const k of [...this.accounts.keys()]) if (!seen.has(k)) this.drop(k);
+    const books = await this.connection.getProgramAccounts(this.client.programId, { commitment: "confirmed", filters: orderBookFilters(this.client.exchange) });
+    const seenBooks = new Set<string>();
+    for (const b of books) {
+      seenBooks.add(b.pubkey.toBase58());
+      this.putBook(b.pubkey.toBase58(), b.account.data);
+    }
+    for (const k of [...this.bookOf.keys()]) if (!seenBooks.has(k)) this.dropBook(k);
     this.slot = BigInt(await this.connection.getSlot());
     this.schedule();
   }
@@ -184,6 +198,19 @@ export class DashboardFeed {
     this.index?.upsert(pk, held.view);
     this.dirty.add(k);
     this.mapsDirty = true;
+  }
+
+  private putBook(address: string, data: Buffer): void {
+    const book = decodeOrderBook(data);
+    const account = book.marginAccount.toBase58();
+    this.bookOf.set(address, account);
+    this.books.set(account, book);
+  }
+
+  private dropBook(address: string): void {
+    const account = this.bookOf.get(address);
+    this.bookOf.delete(address);
+    if (account) this.books.delete(account);
   }
 
   private drop(k: string): void {
@@ -276,6 +303,23 @@ export class DashboardFeed {
       { commitment: "confirmed", filters: FulcrumClient.marginAccountFilters(this.client.exchange) },
     );
     this.subs.push(() => conn.removeProgramAccountChangeListener(programSub));
+    const bookSub = conn.onProgramAccountChange(
+      this.client.programId,
+      (info) => {
+        live();
+        const k = info.accountId.toBase58();
+        try {
+          if (info.accountInfo.data.length === 0) this.dropBook(k);
+          else this.putBook(k, info.accountInfo.data);
+        } catch {
+          // Closed (zeroed) or not a book: the resync settles it.
+          this.dropBook(k);
+        }
+        this.schedule();
+      },
+      { commitment: "confirmed", filters: orderBookFilters(this.client.exchange) },
+    );
+    this.subs.push(() => conn.removeProgramAccountChangeListener(bookSub));
     for (const o of this.oracleKeys()) {
       const id = conn.onAccountChange(o.key, (info) => {
         live();
@@ -354,7 +398,7 @@ export class DashboardFeed {
       const data = jsonSafe(e.data) as Record<string, unknown>;
       const account = (data.marginAccount ?? data.margin_account ?? null) as string | null;
       const market = (data.marketIndex ?? data.market_index ?? null) as number | null;
-      this.events.push({ at, signature, name: e.name, account, market, data });
+      this.events.push({ at, signature, name: e.name, account, market, data, detail: this.state ? describeOrderEvent(e.name, data, this.state) : null });
       if (account && /Liquidation|Bankruptcy|AutoDeleverage/i.test(e.name)) this.lastLiquidation.set(account, at);
     }
     if (this.events.length > 200) this.events = this.events.slice(-200);
@@ -405,7 +449,7 @@ export class DashboardFeed {
       history: this.history,
       markets: marketRows(this.state, this.prices, this.readings, Math.floor(now / 1000)),
       leverage: leverageHistogram(rows),
-      accounts: nearest.map((r) => ({ ...r, lastLiquidation: this.lastLiquidation.get(r.pubkey) ?? null })),
+      accounts: nearest.map((r) => ({ ...r, lastLiquidation: this.lastLiquidation.get(r.pubkey) ?? null, orders: this.books.get(r.pubkey)?.orders.length ?? 0 })),
       rings,
       liquidationMaps: this.maps(now),
       events: this.events.slice(-100).reverse(),
@@ -438,12 +482,24 @@ export class DashboardFeed {
     return shock(this.state, this.prices, this.index, (k) => this.accounts.get(k)?.view, this.slot, marketIndex, pct);
   }
 
-  /** An account page: the SDK's report (as `fulcrum account --json`), its row and its events. */
+  /**
+   * An account page: the SDK's report (as `fulcrum account --json`), its row, its open orders (as
+   * `fulcrum order list --json`: the SDK's `openOrderView` at the feed's prices, distance to
+   * trigger by `risk.distanceToTrigger`) and its events.
+   */
   async account(pubkey: string): Promise<Record<string, unknown> | null> {
     const address = new PublicKey(pubkey);
-    const info = await this.connection.getAccountInfo(address);
+    const [info, bookInfo] = await this.connection.getMultipleAccountsInfo([address, this.client.orders.address(address)]);
     if (!info) return null;
     const full = decodeMarginAccount(info.data);
+    const book = bookInfo && bookInfo.data.length > 0 ? decodeOrderBook(bookInfo.data) : null;
+    const now = BigInt(Math.floor(Date.now() / 1000));
+    const orders = (book?.orders ?? []).map((o) => {
+      const m = this.state.markets.get(o.marketIndex)?.market;
+      const reading = m && this.readings.get(m.oracle.toBase58());
+      const price = m && this.prices.get(priceKey(m.oracle, m.baseDecimals));
+      return openOrderView(o, this.state, reading && price ? { reading, price } : null, now, this.slot);
+    });
     const report = accountReport(address, full, this.state, this.prices, this.client.bankSymbols);
     const sigs = await this.connection.getSignaturesForAddress(address, { limit: 30 }, "confirmed");
     const history: FeedEvent[] = [];
@@ -454,13 +510,16 @@ export class DashboardFeed {
         const data = jsonSafe(e.data) as Record<string, unknown>;
         const account = (data.marginAccount ?? data.margin_account ?? null) as string | null;
         if (account && account !== pubkey) continue;
-        history.push({ at: (s.blockTime ?? 0) * 1000, signature: s.signature, name: e.name, account, market: (data.marketIndex ?? data.market_index ?? null) as number | null, data });
+        history.push({
+          at: (s.blockTime ?? 0) * 1000, signature: s.signature, name: e.name, account, market: (data.marketIndex ?? data.market_index ?? null) as number | null, data,
+          detail: describeOrderEvent(e.name, data, this.state),
+        });
       }
     }
     return {
       report: reportJson(report, this.state.exchange.quoteDecimals),
       row: accountRow(address, full, this.state, this.prices),
-      orders: null,
+      orders: book ? openOrdersJson(orders) : null,
       history,
     };
   }

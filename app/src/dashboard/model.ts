@@ -13,6 +13,8 @@ import {
 import type { OracleReading } from "../sdk/oracle";
 import { scan } from "../keeper/keeper";
 import type { LiquidationIndex } from "../sdk/liqIndex";
+import { enginePriceToNumber } from "../sdk/oracle";
+import { ORDER_KIND_NAMES, type OrderKind } from "../sdk/orders";
 
 /** Pause bits of `Exchange.paused` / `PerpMarket.paused` (programs/fulcrum/src/state: `pause`). */
 const PAUSE_NAMES = ["deposits", "withdrawals", "trading", "liquidations", "lp"];
@@ -339,4 +341,45 @@ export function shock(
     price: s(shocked.get(priceKey(m.oracle, m.baseDecimals))?.oracle ?? 0n),
     accounts: candidates.filter((c) => c.action.kind !== "refresh_health").map((c) => ({ pubkey: c.pubkey, action: c.action.kind, shortfall: s(c.shortfall) })),
   };
+}
+
+/** Dollars of an engine price, for event lines. */
+function dollars(p: bigint, baseDecimals: number, quoteDecimals: number): string {
+  const n = enginePriceToNumber(p, baseDecimals, quoteDecimals);
+  return `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: n >= 1 ? 2 : 6 })}`;
+}
+
+const baseText = (v: bigint, decimals: number): string => {
+  const a = absB(v);
+  const whole = (a / 10n ** BigInt(decimals)).toString();
+  const frac = (a % 10n ** BigInt(decimals)).toString().padStart(decimals, "0").replace(/0+$/, "");
+  return `${v < 0n ? "−" : ""}${whole}${frac ? `.${frac}` : ""}`;
+};
+
+/**
+ * One line for an order event of the feed (`OrderPlaced` / `OrderExecuted` / `OrderCancelled`,
+ * fields as the feed's JSON-safe strings): kind and side by the SDK's names, the cancel reason by
+ * `risk.CANCEL_REASONS`. Null for every other event.
+ */
+export function describeOrderEvent(name: string, data: Record<string, unknown>, state: ExchangeState): string | null {
+  const kind = name.toLowerCase();
+  if (!kind.startsWith("order")) return null;
+  const m = state.markets.get(Number(data.marketIndex))?.market;
+  const bd = m?.baseDecimals ?? 9;
+  const q = state.exchange.quoteDecimals;
+  const id = `#${String(data.orderId)}`;
+  const big = (k: string): bigint => BigInt(String(data[k] ?? 0));
+  switch (kind) {
+    case "orderplaced": {
+      const side = Number(data.side) === 0 ? "buy" : "sell";
+      const size = big("baseSize") === 0n && data.reduceOnly ? "whole position" : baseText(big("baseSize"), bd);
+      const trigger = big("triggerPrice") === 0n ? "" : ` at ${dollars(big("triggerPrice"), bd, q)}`;
+      return `${id} ${data.modified ? "modified" : "placed"}: ${ORDER_KIND_NAMES[Number(data.kind) as OrderKind] ?? `kind ${String(data.kind)}`} ${side} ${size}${trigger}`;
+    }
+    case "orderexecuted":
+      return `${id} executed: ${baseText(big("baseDelta"), bd)} at ${dollars(big("price"), bd, q)}`;
+    case "ordercancelled":
+      return `${id} cancelled: ${risk.CANCEL_REASONS[Number(data.reason)] ?? `reason ${String(data.reason)}`}`;
+  }
+  return null;
 }

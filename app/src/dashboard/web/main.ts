@@ -57,7 +57,11 @@ function render(s: Snapshot | null): void {
   snap = s;
   const age = Math.round((Date.now() - s.at) / 1000);
   $("status").textContent = `${transport === "websocket" ? "live (WebSocket)" : transport === "polling" ? "polling every 2 s" : "connecting"} · chain ${s.source === "websocket" ? "subscriptions" : "polling"} · slot ${s.slot} · ${s.exchange.accounts} accounts · updated ${age <= 1 ? "now" : `${age}s ago`}`;
-  if (location.hash.startsWith("#/account/")) return;
+  if (location.hash.startsWith("#/account/")) {
+    // The open account page follows the chain too: reread at most every 1.5 s.
+    if (Date.now() - accountShownAt > 1_500) void showAccount(location.hash.slice("#/account/".length), true);
+    return;
+  }
   renderExchange(s);
   renderMarkets(s);
   renderLeverage(s);
@@ -239,7 +243,7 @@ function renderAccounts(s: Snapshot): void {
     const call = r.inMarginCall ? `<span class="badge">in margin call</span>` : "";
     return `<tr tabindex="0" data-account="${r.pubkey}" data-state="${r.state}"><td><a href="#/account/${r.pubkey}" tabindex="-1">${short(r.pubkey)}</a></td><td>${short(r.owner)}</td><td>${r.mode}</td>
       <td data-raw="${r.equity}">${usd(r.equity, d)}</td><td>${lev(r.leverage)}</td><td class="state-${r.state}" data-field="state">${STATE_LABEL[r.state] ?? r.state}${call}${liquidated}</td>
-      <td data-field="distance">${r.distance === null ? "—" : pct(r.distance)}</td><td>${liq}</td></tr>`;
+      <td data-field="distance">${r.distance === null ? "—" : pct(r.distance)}</td><td>${liq}</td><td data-field="orders">${r.orders}</td></tr>`;
   }).join("");
   if (focused) (tbody.querySelector(`tr[data-account="${focused}"]`) as HTMLElement | null)?.focus();
 }
@@ -248,23 +252,58 @@ function renderEvents(events: FeedEvent[], list: HTMLElement, s: Snapshot): void
   list.innerHTML = events.map((e) => {
     const acct = e.account ? ` <a href="#/account/${e.account}">${short(e.account)}</a>` : "";
     const market = e.market !== null ? ` ${esc(s.markets.find((m) => m.index === e.market)?.name ?? `market ${e.market}`)}` : "";
-    return `<li data-event="${esc(e.name)}"><time>${new Date(e.at).toLocaleTimeString()}</time> <strong>${esc(e.name.replace(/Event$/, ""))}</strong>${market}${acct}</li>`;
+    const detail = e.detail ? ` <span data-field="detail">${esc(e.detail)}</span>` : "";
+    const reason = e.name.toLowerCase() === "ordercancelled" ? ` data-reason="${esc(String(e.data.reason))}"` : "";
+    return `<li data-event="${esc(e.name)}"${reason}><time>${new Date(e.at).toLocaleTimeString()}</time> <strong>${esc(e.name.replace(/Event$/, ""))}</strong>${market}${acct}${detail}</li>`;
   }).join("") || "<li>no events yet</li>";
 }
 
 // ------------------------------------------------------------------ account page
 
-async function showAccount(pubkey: string): Promise<void> {
+/** One open order as the server sends it (`openOrdersJson`, the SDK's figures). */
+interface OrderJson {
+  orderId: string; market: string; marketIndex: number; kind: string; side: string; baseSize: string; wholePosition: boolean; reduceOnly: boolean;
+  triggerPrice: string; limitPrice: string; maxTs: string; feeLamports: string; oracle: string; distance: string; distancePpm: string;
+  wouldFill: boolean; notFilledBecause?: string;
+}
+
+const NOT_FILLED: Record<string, string> = {
+  expired: "expired", price_not_newer: "awaits a newer price", not_triggered: "waiting", outside_band: "outside EMA band", slippage: "past its limit",
+};
+
+function ordersTable(orders: OrderJson[] | null, s: Snapshot | null, d: number): string {
+  if (!orders || orders.length === 0) return `<p id="account-orders" data-count="0">No open orders${orders ? "" : " (no order book)"}.</p>`;
+  const cell = (field: string, raw: string, text: string): string => `<td data-field="${field}" data-raw="${esc(raw)}">${esc(text)}</td>`;
+  const rows = orders.map((o) => {
+    const bd = s?.markets.find((m) => m.index === o.marketIndex)?.baseDecimals ?? 9;
+    const px = (v: string): string => (v === "0" ? "—" : price(v, bd, d));
+    const whole = o.wholePosition || (o.reduceOnly && o.baseSize === "0");
+    const dist = o.kind === "market" ? "—" : o.distancePpm === "0" && o.distance === "0" ? "reached" : `${Number(o.distancePpm) > 0 ? "+" : ""}${pct(o.distancePpm)}`;
+    const expiry = o.maxTs === "0" ? "none" : new Date(Number(o.maxTs) * 1000).toISOString().replace("T", " ").slice(0, 19) + " UTC";
+    return `<tr data-order="${esc(o.orderId)}" data-kind="${esc(o.kind)}">${cell("id", o.orderId, o.orderId)}${cell("market", o.market, o.market)}${cell("kind", o.kind, o.kind)}${cell("side", o.side, o.side)}
+      ${cell("size", o.baseSize, whole ? "whole position" : base(o.baseSize, bd))}${cell("trigger", o.triggerPrice, px(o.triggerPrice))}${cell("limit", o.limitPrice, px(o.limitPrice))}
+      ${cell("distance", o.distancePpm, dist)}${cell("expiry", o.maxTs, expiry)}${cell("fee", o.feeLamports, `${(Number(o.feeLamports) / 1e9).toFixed(6)} SOL`)}
+      ${cell("status", o.wouldFill ? "fill" : o.notFilledBecause ?? "", o.wouldFill ? "fills now" : NOT_FILLED[o.notFilledBecause ?? ""] ?? o.notFilledBecause ?? "")}</tr>`;
+  }).join("");
+  return `<div class="scroll"><table id="account-orders" data-count="${orders.length}"><thead><tr><th scope="col">Id</th><th scope="col">Market</th><th scope="col">Kind</th><th scope="col">Side</th><th scope="col">Size</th><th scope="col">Trigger / limit</th><th scope="col">Worst fill</th><th scope="col">To trigger</th><th scope="col">Expires</th><th scope="col">Keeper fee</th><th scope="col">Now</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+}
+
+let accountShownAt = 0;
+
+async function showAccount(pubkey: string, refresh = false): Promise<void> {
+  accountShownAt = Date.now();
   $("overview").hidden = true;
   $("account-page").hidden = false;
   const body = $("account-body");
-  body.innerHTML = `<p>Loading ${esc(pubkey)}…</p>`;
+  if (!refresh) body.innerHTML = `<p>Loading ${esc(pubkey)}…</p>`;
   const r = await fetch(`/api/account/${pubkey}`, { cache: "no-store" });
+  // The user moved on while this was read.
+  if (location.hash !== `#/account/${pubkey}`) return;
   if (!r.ok) {
     body.innerHTML = `<p>Account ${esc(pubkey)}: ${r.status === 404 ? "not found" : "could not be read"}.</p>`;
     return;
   }
-  const a = (await r.json()) as { report: Record<string, unknown>; row: AccountRow | null; history: FeedEvent[] };
+  const a = (await r.json()) as { report: Record<string, unknown>; row: AccountRow | null; orders: OrderJson[] | null; history: FeedEvent[] };
   const d = snap?.quoteDecimals ?? 6;
   const rep = a.report as { owner: string; marginMode: string; healthState: string; freeCollateral: string; collateral: { symbol: string; amount: string; decimals: number }[]; positions: { market: string; marketIndex: number; base: string; baseDecimals: number; entryPrice: string; markPrice: string; unrealizedPnl: string; liquidationPrice: string | null; isolated: boolean }[] };
   const positions = rep.positions.map((p) => `<tr><td>${esc(p.market)}${p.isolated ? " (isolated)" : ""}</td><td>${base(p.base, p.baseDecimals)}</td><td>${price(p.entryPrice, p.baseDecimals, d)}</td><td>${price(p.markPrice, p.baseDecimals, d)}</td><td>${usd(p.unrealizedPnl, d)}</td><td>${price(p.liquidationPrice, p.baseDecimals, d)}</td></tr>`).join("");
@@ -274,7 +313,7 @@ async function showAccount(pubkey: string): Promise<void> {
     ${a.row ? `<div class="ring" data-account="${pubkey}">${ringSvg(a.row, d, 180)}</div>` : ""}
     <h3>Positions</h3><div class="scroll"><table><thead><tr><th scope="col">Market</th><th scope="col">Size</th><th scope="col">Entry</th><th scope="col">Mark</th><th scope="col">Unrealised PnL</th><th scope="col">Liquidation price</th></tr></thead><tbody>${positions || `<tr><td colspan="6">no positions</td></tr>`}</tbody></table></div>
     <h3>Collateral</h3><ul>${collateral}</ul>
-    <h3>Orders</h3><p>No resting orders (the exchange has no order book yet).</p>
+    <h3>Orders</h3>${ordersTable(a.orders, snap, d)}
     <h3>History</h3><ol id="account-events"></ol>`;
   if (snap) renderEvents(a.history, $("account-events"), snap);
 }
