@@ -171,6 +171,7 @@ test("the account page lists a trader's stop-loss and take-profit with the SDK's
     assert.equal(await raw("status"), "not_triggered");
   }
   assert.ok((await page.locator('#account-events li[data-event="orderPlaced"]').count()) >= 2, "both placements in the history");
+  await page.screenshot({ path: join(ARTIFACTS, "dashboard-account-orders-1280x800.png"), fullPage: true });
 
   // BTC falls through the stop: the keeper executes it, the page drops it and shows the execution.
   const stop = sdk.find((o) => o.kind === OrderKind.StopLoss)!;
