@@ -150,7 +150,8 @@ async function main(): Promise<void> {
   const deployment = await resolveDeployment(args.strings.deployment ?? process.env.FULCRUM_DEPLOYMENT, url);
   if (!args.flags["no-demo"]) {
     const book = await seedDemoBook(url, deployment);
-    console.log(`book: ${book.map((t) => `${t.name} ${t.leverage}x ${t.side === "buy" ? "long" : "short"} ${t.market}`).join(", ")}`);
+    const triggers = (t: BookTrader): string => (t.stopLoss !== undefined ? ` (stop $${t.stopLoss}, take-profit $${t.takeProfit})` : "");
+    console.log(`book: ${book.map((t) => `${t.name} ${t.leverage}x ${t.side === "buy" ? "long" : "short"} ${t.market}${triggers(t)}`).join(", ")}`);
   }
   const n = Number(args.strings.synthetic ?? 0);
   if (n > 0) {
