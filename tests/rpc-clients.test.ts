@@ -1,12 +1,15 @@
 // What ordinary clients call, through plain web3.js and spl-token against the chain: a transfer
 // signed with a blockhash fetched seconds earlier, token balances and token accounts by owner,
-// signatures for an address, recent prioritization fees, and logsSubscribe receiving a Fulcrum
-// transaction's logs. Nothing here goes through the Fulcrum SDK's own sending path.
+// signatures for an address, recent prioritization fees, logsSubscribe receiving a Fulcrum
+// transaction's logs, getTokenSupply, and Anchor's EventParser over a multi-instruction Fulcrum
+// transaction's logs. Only the last two go through the Fulcrum SDK (its sending path, lpValuation).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   AccountLayout,
+  BorshCoder,
   ComputeBudgetProgram,
+  EventParser,
   Keypair,
   LAMPORTS_PER_SOL,
   PublicKey,
@@ -20,7 +23,8 @@ import {
   sendAndConfirmTransaction,
   splTransfer,
 } from "../app/src/sdk/vendor";
-import { connection, getDeployment, trader, USDC } from "./helpers";
+import { IDL, risk, type Fulcrum } from "../app/src/sdk";
+import { connection, getDeployment, marketIndex, SOL, trader, USDC } from "./helpers";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -226,5 +230,97 @@ test("logsSubscribe: a Fulcrum deposit's logs arrive for mentions of the program
   } finally {
     await conn.removeOnLogsListener(sub1);
     await conn.removeOnLogsListener(sub2);
+  }
+});
+
+test("getTokenSupply: a mint's supply as web3.js reads it; the SDK's lpValuation on the LP mint", async () => {
+  const conn = connection();
+  const payer = await funded();
+  const mint = await createMint(conn, payer, payer.publicKey, null, 6, undefined, { commitment: "confirmed" });
+  assert.deepEqual((await conn.getTokenSupply(mint)).value, { amount: "0", decimals: 6, uiAmount: 0, uiAmountString: "0" });
+  const a = await getOrCreateAssociatedTokenAccount(conn, payer, mint, payer.publicKey, false, "confirmed");
+  await mintTo(conn, payer, mint, a.address, payer, 2_500_000n, [], { commitment: "confirmed" });
+  const s = await conn.getTokenSupply(mint, "confirmed");
+  assert.ok(s.context.slot > 0);
+  assert.deepEqual(s.value, { amount: "2500000", decimals: 6, uiAmount: 2.5, uiAmountString: "2.5" });
+  // Not a mint: the validator's errors.
+  await assert.rejects(conn.getTokenSupply(a.address), /mint could not be unpacked/);
+  await assert.rejects(conn.getTokenSupply(payer.publicKey), /not a Token mint/);
+  await assert.rejects(conn.getTokenSupply(Keypair.generate().publicKey), /could not find account/);
+  // The pool's LP share mint (seeded by the local chain's bootstrap), and the SDK's valuation on it.
+  const d = await getDeployment();
+  const t = await trader(0n, { marginAccount: false });
+  const lp = await conn.getTokenSupply(t.lpMint);
+  assert.equal(lp.value.decimals, d.quoteDecimals, "LP shares have the quote's decimals");
+  assert.ok(BigInt(lp.value.amount) > 0n, lp.value.amount);
+  const { valuation, supply } = await t.lpValuation(risk.Rounding.Down);
+  assert.ok(supply >= BigInt(lp.value.amount), `share supply ${supply} counts the ${lp.value.amount} minted`);
+  assert.ok(valuation);
+});
+
+/**
+ * The invocations of `logs` as [depth, program], checking they nest as a validator logs them:
+ * each `invoke [n]` one deeper than the invocations open, each `success` closing the innermost.
+ */
+function invocations(logs: string[]): [number, string][] {
+  const out: [number, string][] = [];
+  const stack: string[] = [];
+  for (const l of logs) {
+    const inv = /^Program (\S+) invoke \[(\d+)\]$/.exec(l);
+    if (inv) {
+      assert.equal(Number(inv[2]), stack.length + 1, `depth of "${l}" in\n${logs.join("\n")}`);
+      stack.push(inv[1]!);
+      out.push([stack.length, inv[1]!]);
+      continue;
+    }
+    const ok = /^Program (\S+) success$/.exec(l);
+    if (ok) assert.equal(stack.pop(), ok[1], `"${l}" closes the innermost invocation in\n${logs.join("\n")}`);
+  }
+  assert.equal(stack.length, 0, "every invocation closed");
+  return out;
+}
+
+test("Anchor's EventParser reads both events of a deposit + trade transaction (getTransaction, logsSubscribe)", async () => {
+  const conn = connection();
+  const d = await getDeployment();
+  const program = new PublicKey(d.programId);
+  const token = TOKEN_PROGRAM_ID.toBase58();
+  const t = await trader(2_000n * USDC);
+  const sol = await marketIndex("SOL");
+  const notified: { signature: string; logs: string[] }[] = [];
+  const sub = conn.onLogs(program, (l) => notified.push(l), "confirmed");
+  try {
+    await sleep(500); // the subscription is registered over the socket first
+    const sig = await t.send([await t.depositIx(0, 1_000n * USDC), await t.placePerpTradeIx(sol, "buy", 10n * SOL)]);
+
+    // client.events(): EventParser over getTransaction's logMessages.
+    const events = await t.events(sig);
+    const names = events.map((e) => e.name);
+    const dep = events.find((e) => e.name === "depositEvent");
+    const trade = events.find((e) => e.name === "tradeEvent");
+    assert.ok(dep && trade, `both events: ${JSON.stringify(names)}`);
+    assert.ok(names.indexOf("depositEvent") < names.indexOf("tradeEvent"), JSON.stringify(names));
+    assert.equal(dep.data.amount!.toString(), (1_000n * USDC).toString());
+    assert.equal(trade.data.baseDelta!.toString(), (10n * SOL).toString());
+
+    // One invoke [1] / success pair per instruction, the token transfer at depth 2 inside the deposit.
+    const logs = (await conn.getTransaction(sig, { commitment: "confirmed", maxSupportedTransactionVersion: 0 }))!.meta!.logMessages!;
+    const inv = invocations(logs);
+    const p = program.toBase58();
+    assert.deepEqual(inv.filter(([depth]) => depth === 1).map(([, id]) => id), [p, p]);
+    assert.deepEqual(inv.slice(0, 2), [[1, p], [2, token]]);
+
+    // The same logs over logsSubscribe, and EventParser finds the same events there.
+    const deadline = Date.now() + 10_000;
+    while (!notified.some((l) => l.signature === sig) && Date.now() < deadline) await sleep(50);
+    const got = notified.find((l) => l.signature === sig);
+    assert.ok(got, `logsNotification for ${sig}`);
+    assert.deepEqual(got.logs, logs);
+    // (The raw IDL names events as declared, `DepositEvent`; the SDK's Program camel-cases them.)
+    const parser = new EventParser(program, new BorshCoder({ ...(IDL as unknown as Fulcrum), address: d.programId }));
+    const lower = (n: string) => n.toLowerCase();
+    assert.deepEqual([...parser.parseLogs(got.logs)].map((e) => lower(e.name)), names.map(lower));
+  } finally {
+    await conn.removeOnLogsListener(sub);
   }
 });

@@ -172,16 +172,102 @@ pub struct Chain {
     epoch_schedule: solana_sdk::epoch_schedule::EpochSchedule,
 }
 
-/// Rewrites the native event log line to the on-chain one: the program logs its events natively
-/// as `Program log: data: <base64>`; on chain (`sol_log_data`) they read `Program data: <base64>`,
-/// which is what Anchor's `EventParser` looks for.
+/// The bank's logs as a validator prints them: [`restitch_invocations`], then the native event
+/// line rewritten to the on-chain one (the program logs its events natively as
+/// `Program log: data: <base64>`; on chain, `sol_log_data`, they read `Program data: <base64>`,
+/// which is what Anchor's `EventParser` looks for).
 pub fn rewrite_logs(logs: Vec<String>) -> Vec<String> {
-    logs.into_iter()
+    restitch_invocations(logs)
+        .into_iter()
         .map(|l| match l.strip_prefix("Program log: data: ") {
             Some(rest) => format!("Program data: {rest}"),
             None => l,
         })
         .collect()
+}
+
+/// `Program <id> invoke [<depth>]` → `(id, depth)`.
+fn invoke_line(l: &str) -> Option<(&str, usize)> {
+    let rest = l.strip_prefix("Program ")?;
+    let (id, depth) = rest.split_once(" invoke [")?;
+    Some((id, depth.strip_suffix(']')?.parse().ok()?))
+}
+
+/// `Program <id> success` or `Program <id> failed: …` → `id`.
+fn closing_line(l: &str) -> Option<&str> {
+    let rest = l.strip_prefix("Program ")?;
+    if let Some(id) = rest.strip_suffix(" success") {
+        return (!id.contains(' ')).then_some(id);
+    }
+    let (id, _) = rest.split_once(" failed: ")?;
+    (!id.contains(' ')).then_some(id)
+}
+
+/// One invocation open while the logs are read.
+struct Frame {
+    program: String,
+    /// Duplicate invoke lines folded into this one: as many duplicate closing lines follow it.
+    duplicates: usize,
+}
+
+/// One `invoke [n]` / `success` pair per invocation, at its real depth, as a validator logs.
+///
+/// Natively run programs (program-test's `processor!`, Fulcrum and mock-pyth without
+/// `FULCRUM_SBF`) are logged twice: the runtime logs `invoke` / `success` around every builtin
+/// and program-test's builtin wrapper logs them again, so each native instruction reads
+/// `invoke [1]`, `invoke [1]`, …, `success`, `success`. A native program's CPI (program-test's
+/// `sol_invoke_signed` stub) logs `invoke` at the *caller's* depth before the callee's own
+/// `invoke [n+1]`, and a second `success` after the callee's. Anchor's `EventParser` reads the
+/// extra lines as invocations of their own and throws ("Expected the stack to have elements").
+///
+/// The duplicates are always adjacent: an invoke line of the program just opened, claiming a
+/// depth no deeper than the frames already open (a real nested call is exactly one deeper), is
+/// folded into that frame, and the same number of adjacent closing lines of that program after
+/// its first closing line are dropped. Every invoke line kept is rewritten with its depth on the
+/// stack. Logs that are already well formed (SBF programs, the system program) are unchanged.
+pub fn restitch_invocations(logs: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(logs.len());
+    let mut stack: Vec<Frame> = vec![];
+    // The previous line opened this frame (top of the stack): a duplicate invoke may follow.
+    let mut just_opened = false;
+    // (program, duplicate closing lines still to drop) right after a frame closed.
+    let mut just_closed: Option<(String, usize)> = None;
+    for line in logs {
+        if let Some((id, depth)) = invoke_line(&line) {
+            just_closed = None;
+            let open = stack.len();
+            if let Some(top) = stack.last_mut().filter(|f| just_opened && f.program == id && depth <= open) {
+                top.duplicates += 1;
+                continue;
+            }
+            stack.push(Frame { program: id.to_string(), duplicates: 0 });
+            out.push(format!("Program {id} invoke [{}]", stack.len()));
+            just_opened = true;
+            continue;
+        }
+        just_opened = false;
+        if let Some(id) = closing_line(&line) {
+            if let Some((closed, left)) = just_closed.as_mut() {
+                if *closed == id && *left > 0 {
+                    *left -= 1;
+                    continue;
+                }
+            }
+            just_closed = None;
+            if let Some(at) = stack.iter().rposition(|f| f.program == id) {
+                // Frames above it that never logged their end (a failed CPI) end with it.
+                stack.truncate(at + 1);
+                if let Some(f) = stack.pop() {
+                    just_closed = Some((f.program, f.duplicates));
+                }
+            }
+            out.push(line);
+            continue;
+        }
+        just_closed = None;
+        out.push(line);
+    }
+    out
 }
 
 /// The compute unit price (micro-lamports) a transaction sets with the Compute Budget program's
@@ -621,5 +707,107 @@ impl Chain {
             return Ok(None);
         }
         Ok(Some(LAMPORTS_PER_SIGNATURE * u64::from(msg.header().num_required_signatures)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::restitch_invocations;
+
+    fn lines(s: &[&str]) -> Vec<String> {
+        s.iter().map(|l| l.to_string()).collect()
+    }
+
+    /// What program-test's bank logs for [native F (CPI to SBF T), native F]: the runtime's and
+    /// the builtin wrapper's invoke/success around F, the CPI stub's invoke at F's depth and its
+    /// extra success around T's own.
+    #[test]
+    fn native_doubles_fold_into_one_pair_per_invocation() {
+        let raw = lines(&[
+            "Program F invoke [1]",
+            "Program F invoke [1]",
+            "Program log: Instruction: Deposit",
+            "Program T invoke [1]",
+            "Program T invoke [2]",
+            "Program log: Instruction: Transfer",
+            "Program T consumed 4645 of 1391250 compute units",
+            "Program T success",
+            "Program T success",
+            "Program log: data: AAAA",
+            "Program F success",
+            "Program F success",
+            "Program F invoke [1]",
+            "Program F invoke [1]",
+            "Program log: Instruction: PlacePerpTrade",
+            "Program F failed: custom program error: 0x1771",
+            "Program F failed: custom program error: 0x1771",
+        ]);
+        let want = lines(&[
+            "Program F invoke [1]",
+            "Program log: Instruction: Deposit",
+            "Program T invoke [2]",
+            "Program log: Instruction: Transfer",
+            "Program T consumed 4645 of 1391250 compute units",
+            "Program T success",
+            "Program log: data: AAAA",
+            "Program F success",
+            "Program F invoke [1]",
+            "Program log: Instruction: PlacePerpTrade",
+            "Program F failed: custom program error: 0x1771",
+        ]);
+        assert_eq!(restitch_invocations(raw), want);
+    }
+
+    /// A native CPI into a native program (runtime + wrapper + stub: three invoke lines), and a
+    /// failing CPI (the stub logs no success after a callee's failure).
+    #[test]
+    fn native_callee_and_failed_cpi() {
+        let raw = lines(&[
+            "Program F invoke [1]",
+            "Program F invoke [1]",
+            "Program P invoke [1]",
+            "Program P invoke [2]",
+            "Program P invoke [2]",
+            "Program P success",
+            "Program P success",
+            "Program P success",
+            "Program T invoke [1]",
+            "Program T invoke [2]",
+            "Program T failed: insufficient funds",
+            "Program F failed: insufficient funds",
+            "Program F failed: insufficient funds",
+        ]);
+        let want = lines(&[
+            "Program F invoke [1]",
+            "Program P invoke [2]",
+            "Program P success",
+            "Program T invoke [2]",
+            "Program T failed: insufficient funds",
+            "Program F failed: insufficient funds",
+        ]);
+        assert_eq!(restitch_invocations(raw), want);
+    }
+
+    /// Logs a validator would print (SBF programs, builtins) come out unchanged, recursion
+    /// included.
+    #[test]
+    fn well_formed_logs_are_unchanged() {
+        let ok = lines(&[
+            "Program ComputeBudget111111111111111111111111111111 invoke [1]",
+            "Program ComputeBudget111111111111111111111111111111 success",
+            "Program F invoke [1]",
+            "Program F invoke [2]",
+            "Program F success",
+            "Program T invoke [2]",
+            "Program log: Instruction: Transfer",
+            "Program T consumed 4645 of 1391250 compute units",
+            "Program T success",
+            "Program data: AAAA",
+            "Program F consumed 20000 of 1400000 compute units",
+            "Program F success",
+            "Program 11111111111111111111111111111111 invoke [1]",
+            "Program 11111111111111111111111111111111 success",
+        ]);
+        assert_eq!(restitch_invocations(ok.clone()), ok);
     }
 }

@@ -43,6 +43,7 @@ pub const METHODS: &[&str] = &[
     "getTransactionCount",
     "getEpochSchedule",
     "getTokenAccountBalance",
+    "getTokenSupply",
     "getTokenAccountsByOwner",
     "getSignaturesForAddress",
     "getRecentPrioritizationFees",
@@ -349,6 +350,17 @@ impl Rpc {
         token::mint(&a).map(|m| m.decimals)
     }
 
+    /// The account at the address of the first parameter; "could not find account" without one.
+    async fn account_param(&self, params: &Value) -> Result<Account, RpcError> {
+        let key = pubkey_param(params, 0)?;
+        self.chain
+            .banks()
+            .get_account(key)
+            .await
+            .map_err(RpcError::internal)?
+            .ok_or_else(|| RpcError::invalid_params("Invalid param: could not find account"))
+    }
+
     /// [`account_json`], with SPL Token accounts and mints parsed for `jsonParsed` as the real
     /// API does (other accounts fall back to base64 there too).
     async fn account_value(&self, a: &Account, enc: &AccountEncoding) -> Value {
@@ -631,13 +643,7 @@ impl Rpc {
                 }
             }
             "getTokenAccountBalance" => {
-                let key = pubkey_param(params, 0)?;
-                let a = chain
-                    .banks()
-                    .get_account(key)
-                    .await
-                    .map_err(RpcError::internal)?
-                    .ok_or_else(|| RpcError::invalid_params("Invalid param: could not find account"))?;
+                let a = self.account_param(params).await?;
                 let t =
                     token::account(&a).ok_or_else(|| RpcError::invalid_params("Invalid param: not a Token account"))?;
                 let decimals = self
@@ -645,6 +651,16 @@ impl Rpc {
                     .await
                     .ok_or_else(|| RpcError::invalid_params("Invalid param: could not find mint"))?;
                 Ok(ctx(slot, token::amount_json(t.amount, decimals)))
+            }
+            "getTokenSupply" => {
+                // As a validator: the mint's supply in the token-amount shape, or -32602.
+                let a = self.account_param(params).await?;
+                if !token::is_token_program(&a.owner) {
+                    return Err(RpcError::invalid_params("Invalid param: not a Token mint"));
+                }
+                let m = token::mint(&a)
+                    .ok_or_else(|| RpcError::invalid_params("Invalid param: mint could not be unpacked"))?;
+                Ok(ctx(slot, token::amount_json(m.supply, m.decimals)))
             }
             "getTokenAccountsByOwner" => {
                 let owner = pubkey_param(params, 0)?;

@@ -424,3 +424,196 @@ async fn client_methods() {
     assert_eq!(b["decimals"], 6);
     assert!(b["amount"].is_string() && b["uiAmountString"].is_string() && b["uiAmount"].is_number(), "{balance}");
 }
+
+/// The `Program <id> invoke [n]` / `Program <id> success` lines of `logs`, in order.
+fn invocation_lines(logs: &Value) -> Vec<String> {
+    logs.as_array()
+        .expect("logs")
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|l| l.starts_with("Program ") && (l.contains(" invoke [") || l.ends_with(" success")))
+        .map(str::to_string)
+        .collect()
+}
+
+/// A three-instruction transaction (SPL Token mint_to, then two Fulcrum insurance deposits, each
+/// a CPI into SPL Token) is logged as a validator logs it, by simulateTransaction,
+/// getTransaction and logsSubscribe alike: one invoke [1] / success pair per instruction, the
+/// CPIs at depth 2 inside their caller's pair, no doubled lines. And getTokenSupply answers the
+/// quote mint's supply in the validator's shape.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_instruction_logs_and_token_supply() {
+    use anchor_lang::{InstructionData, ToAccountMetas};
+    use solana_sdk::pubkey::Pubkey;
+
+    let net = start();
+    let port = net.port;
+    let d = call(port, "fulcrum_getBootstrap", json!([]));
+    let key = |v: &Value| -> Pubkey { v.as_str().expect("address").parse().expect("pubkey") };
+    let (program, exchange, pool, quote_mint) =
+        (key(&d["programId"]), key(&d["exchange"]), key(&d["pool"]), key(&d["quoteMint"]));
+    let (quote_bank, quote_vault) = (key(&d["banks"][0]["address"]), key(&d["banks"][0]["vault"]));
+    let secret: Vec<u8> = serde_json::from_value(d["localOnly"]["faucetSecretKey"].clone()).expect("faucet key");
+    let faucet = Keypair::try_from(&secret[..]).expect("faucet keypair");
+    let payer = Keypair::new();
+    call(port, "requestAirdrop", json!([payer.pubkey().to_string(), 1_000_000_000u64]));
+    let held = call(
+        port,
+        "getTokenAccountsByOwner",
+        json!([faucet.pubkey().to_string(), { "mint": quote_mint.to_string() }, { "encoding": "base64" }]),
+    );
+    let source = key(&with_context(&held)[0]["pubkey"]);
+
+    let supply = call(port, "getTokenSupply", json!([quote_mint.to_string()]));
+    let before = with_context(&supply).clone();
+    assert_eq!(before["decimals"], 6, "{supply}");
+    assert!(before["uiAmount"].is_number() && before["uiAmountString"].is_string(), "{supply}");
+    let before: u64 = before["amount"].as_str().expect("amount").parse().expect("u64");
+
+    let token = anchor_spl::token::spl_token::ID;
+    let mint = anchor_spl::token::spl_token::instruction::mint_to(
+        &token,
+        &quote_mint,
+        &source,
+        &faucet.pubkey(),
+        &[],
+        7_000_000,
+    )
+    .expect("mint_to");
+    let insurance = |amount: u64| solana_sdk::instruction::Instruction {
+        program_id: program,
+        accounts: fulcrum::accounts::InsuranceDeposit {
+            exchange,
+            pool,
+            quote: fulcrum::accounts::QuoteVault { bank: quote_bank, vault: quote_vault },
+            source,
+            depositor: faucet.pubkey(),
+            token_program: token,
+        }
+        .to_account_metas(None),
+        data: fulcrum::instruction::InsuranceDeposit { amount }.data(),
+    };
+    let blockhash: Hash = with_context(&call(port, "getLatestBlockhash", json!([])))["blockhash"]
+        .as_str()
+        .expect("blockhash")
+        .parse()
+        .expect("hash");
+    let tx = Transaction::new(
+        &[&payer, &faucet],
+        Message::new_with_blockhash(
+            &[mint, insurance(3_000_000), insurance(4_000_000)],
+            Some(&payer.pubkey()),
+            &blockhash,
+        ),
+        blockhash,
+    );
+    let (p, t) = (program.to_string(), token.to_string());
+    let want: Vec<String> = [
+        format!("Program {t} invoke [1]"),
+        format!("Program {t} success"),
+        format!("Program {p} invoke [1]"),
+        format!("Program {t} invoke [2]"),
+        format!("Program {t} success"),
+        format!("Program {p} success"),
+        format!("Program {p} invoke [1]"),
+        format!("Program {t} invoke [2]"),
+        format!("Program {t} success"),
+        format!("Program {p} success"),
+    ]
+    .to_vec();
+
+    let sim = call(port, "simulateTransaction", json!([b64(&tx), { "encoding": "base64" }]));
+    assert!(with_context(&sim)["err"].is_null(), "{sim}");
+    assert_eq!(invocation_lines(&with_context(&sim)["logs"]), want, "simulateTransaction: {sim}");
+
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{}", port + 1)).await.expect("ws connect");
+    let sub = json!({ "jsonrpc": "2.0", "id": 1, "method": "logsSubscribe", "params": [{ "mentions": [p.clone()] }] });
+    ws.send(WsMessage::text(sub.to_string())).await.expect("send");
+    loop {
+        let r = next_json(&mut ws).await;
+        if r["id"] == 1 {
+            assert!(r["result"].is_u64(), "{r}");
+            break;
+        }
+    }
+    let sig = call(port, "sendTransaction", json!([b64(&tx), { "encoding": "base64" }]));
+    let got = call(port, "getTransaction", json!([sig.clone(), { "encoding": "json" }]));
+    assert!(got["meta"]["err"].is_null(), "{got}");
+    let logs = got["meta"]["logMessages"].clone();
+    assert_eq!(invocation_lines(&logs), want, "getTransaction: {got}");
+    // The whole log equals the simulation's, line for line (compute figures aside, none here).
+    assert_eq!(logs, with_context(&sim)["logs"]);
+    // Program logs sit inside their program's pair: "Instruction: MintTo" before the first
+    // Fulcrum invoke, each deposit's event (`Program data:`) after its transfer and before its
+    // Fulcrum success.
+    let texts: Vec<&str> = logs.as_array().expect("logs").iter().filter_map(Value::as_str).collect();
+    let at = |needle: &str, from: usize| texts.iter().skip(from).position(|l| *l == needle).map(|i| i + from);
+    let first = at(&format!("Program {p} invoke [1]"), 0).expect("first Fulcrum invoke");
+    assert!(at("Program log: Instruction: MintTo", 0).expect("MintTo") < first);
+    let mut from = first;
+    for _ in 0..2 {
+        let open = at(&format!("Program {p} invoke [1]"), from).expect("Fulcrum invoke");
+        let transfer = at("Program log: Instruction: Transfer", open).expect("transfer");
+        let close = at(&format!("Program {p} success"), open).expect("Fulcrum success");
+        let event = texts.iter().skip(open).position(|l| l.starts_with("Program data: ")).map(|i| i + open);
+        assert!(transfer < close && event.is_some_and(|e| transfer < e && e < close), "{logs}");
+        from = close;
+    }
+    loop {
+        let n = next_json(&mut ws).await;
+        if n["method"] == "logsNotification" && n["params"]["result"]["value"]["signature"] == sig {
+            assert_eq!(n["params"]["result"]["value"]["logs"], logs, "logsNotification");
+            break;
+        }
+    }
+
+    // getTokenSupply: 7 more minted (the deposits only move tokens).
+    let after = call(port, "getTokenSupply", json!([quote_mint.to_string()]));
+    let v = with_context(&after);
+    assert_eq!(v["amount"], (before + 7_000_000).to_string(), "{after}");
+    assert_eq!(v["decimals"], 6);
+    assert_eq!(v["uiAmountString"], token_ui(before + 7_000_000, 6));
+    assert_eq!(v["uiAmount"].as_f64(), Some((before + 7_000_000) as f64 / 1e6));
+    // Not a mint: the validator's errors.
+    for (account, message) in [
+        (payer.pubkey(), "Invalid param: not a Token mint"),
+        (source, "Invalid param: mint could not be unpacked"),
+        (Keypair::new().pubkey(), "Invalid param: could not find account"),
+    ] {
+        let r = post(
+            port,
+            &json!({ "jsonrpc": "2.0", "id": 1, "method": "getTokenSupply", "params": [account.to_string()] }),
+        );
+        assert_eq!(r["error"]["code"], -32602, "{r}");
+        assert_eq!(r["error"]["message"], message, "{r}");
+    }
+}
+
+/// The next text message of a WebSocket as JSON (10 s at most).
+async fn next_json<S>(ws: &mut S) -> Value
+where
+    S: futures_util::Stream<Item = Result<WsMessage, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("ws timeout")
+            .expect("ws open")
+            .expect("ws message");
+        if let WsMessage::Text(text) = msg {
+            return serde_json::from_str(&text).expect("json");
+        }
+    }
+}
+
+/// `amount` with `decimals` as the API's `uiAmountString` (no trailing zeros).
+fn token_ui(amount: u64, decimals: u32) -> String {
+    let unit = 10u64.pow(decimals);
+    let (whole, frac) = (amount / unit, amount % unit);
+    if frac == 0 {
+        return whole.to_string();
+    }
+    let frac = format!("{frac:0width$}", width = decimals as usize);
+    format!("{whole}.{}", frac.trim_end_matches('0'))
+}
