@@ -9,6 +9,7 @@
 #[path = "../program/orders_kit.rs"]
 pub mod kit;
 
+use anchor_lang::{InstructionData, ToAccountMetas};
 use fulcrum::events::{OrderCancelled, TradeEvent};
 use fulcrum::instructions::{OrderParams, Side};
 use fulcrum::state::{cancel_reason, OrderKind, MAX_ORDERS};
@@ -370,4 +371,77 @@ pub async fn check_escrows(h: &mut Harness, traders: &[Trader]) -> Result<(), St
         }
     }
     Ok(())
+}
+
+// ------------------------------------------------------- an order book outliving its account
+
+fn close_account_ix(h: &Harness, t: &Trader) -> Instruction {
+    Instruction {
+        program_id: fulcrum::ID,
+        accounts: fulcrum::accounts::CloseMarginAccount {
+            exchange: h.exchange,
+            margin_account: t.account,
+            owner: t.key(),
+        }
+        .to_account_metas(None),
+        data: fulcrum::instruction::CloseMarginAccount {}.data(),
+    }
+}
+
+/// `create_margin_account` again at `t`'s address (sub-account 0), with `quote` deposited.
+async fn recreate_account(h: &mut Harness, t: &Trader, quote: u64) {
+    let ix = Instruction {
+        program_id: fulcrum::ID,
+        accounts: fulcrum::accounts::CreateMarginAccount {
+            owner: t.key(),
+            exchange: h.exchange,
+            margin_account: t.account,
+            system_program: anchor_lang::system_program::ID,
+        }
+        .to_account_metas(None),
+        data: fulcrum::instruction::CreateMarginAccount { sub_account_id: 0 }.data(),
+    };
+    h.send(&[ix], &[&t.kp]).await.expect("create_margin_account");
+    h.deposit(t, 0, quote).await.expect("deposit");
+}
+
+/// Empties `t`'s account: closes its `market` position, withdraws `sol` of bank `bank` and
+/// all its quote.
+async fn empty_account(h: &mut Harness, t: &Trader, market: u16, bank: u16, sol: u64) {
+    h.close(t, market).await.unwrap();
+    h.withdraw(t, bank, sol).await.unwrap();
+    let quote = h.margin(&t.account).await.quote_balance as u64;
+    h.withdraw(t, 0, quote).await.unwrap();
+    assert!(h.margin(&t.account).await.is_empty());
+}
+
+#[tokio::test]
+async fn closing_an_account_with_an_open_order_book_cannot_revive_its_orders() {
+    let mut w = world().await;
+    let keeper = w.attacker.kp.insecure_clone();
+    let vk = w.victim.kp.insecure_clone();
+    let v = w.victim.account;
+    // The victim rests a 5 SOL limit buy at $95, forgets it, and closes out: position, collateral,
+    // then the account itself.
+    let id = place(&mut w.h, &w.victim, 0, order(OrderKind::Limit, Side::Buy, 5 * SOL, usd(95))).await.unwrap();
+    empty_account(&mut w.h, &w.victim, 0, w.sol.index, 5 * SOL).await;
+    let ix = close_account_ix(&w.h, &w.victim);
+    let r = w.h.send(&[ix], &[&vk]).await;
+    if r.is_ok() {
+        // The old code: the book (its order and escrowed fee) outlives the account. The same
+        // owner re-creates sub-account 0 at the same address and opens a fresh 2 SOL long.
+        recreate_account(&mut w.h, &w.victim, 500 * USDC).await;
+        w.h.trade(&w.victim, 0, Side::Buy, 2 * SOL).await.unwrap();
+        w.h.advance(1).await;
+        w.h.set_market_price(0, px(90)).await;
+        let paid = lamports(&mut w.h, &keeper.pubkey()).await;
+        let r = execute(&mut w.h, &keeper, &v, id).await;
+        let pos = position(&mut w.h, &v).await;
+        let earned = lamports(&mut w.h, &keeper.pubkey()).await as i64 - paid as i64;
+        panic!(
+            "closed with an open order book; the old order's execution on the re-created account: \
+             {r:?}, position {pos} (2 SOL opened), keeper earned {earned} lamports"
+        );
+    }
+    assert!(r.is_err());
 }
