@@ -415,6 +415,9 @@ async fn empty_account(h: &mut Harness, t: &Trader, market: u16, bank: u16, sol:
     assert!(h.margin(&t.account).await.is_empty());
 }
 
+/// On main before the fix `close_margin_account` ignored the book: the victim's forgotten 5 SOL
+/// limit buy filled on the re-created account's fresh 2 SOL long (7 SOL), the keeper earning the
+/// old fee (1,000,000 lamports); until then the book's rent and fee were stranded.
 #[tokio::test]
 async fn closing_an_account_with_an_open_order_book_cannot_revive_its_orders() {
     let mut w = world().await;
@@ -422,26 +425,35 @@ async fn closing_an_account_with_an_open_order_book_cannot_revive_its_orders() {
     let vk = w.victim.kp.insecure_clone();
     let v = w.victim.account;
     // The victim rests a 5 SOL limit buy at $95, forgets it, and closes out: position, collateral,
-    // then the account itself.
+    // then the account itself, refused while the book exists (with or without orders).
     let id = place(&mut w.h, &w.victim, 0, order(OrderKind::Limit, Side::Buy, 5 * SOL, usd(95))).await.unwrap();
+    assert!(w.h.margin(&v).await.has_order_book == 1);
     empty_account(&mut w.h, &w.victim, 0, w.sol.index, 5 * SOL).await;
     let ix = close_account_ix(&w.h, &w.victim);
-    let r = w.h.send(&[ix], &[&vk]).await;
-    if r.is_ok() {
-        // The old code: the book (its order and escrowed fee) outlives the account. The same
-        // owner re-creates sub-account 0 at the same address and opens a fresh 2 SOL long.
-        recreate_account(&mut w.h, &w.victim, 500 * USDC).await;
-        w.h.trade(&w.victim, 0, Side::Buy, 2 * SOL).await.unwrap();
-        w.h.advance(1).await;
-        w.h.set_market_price(0, px(90)).await;
-        let paid = lamports(&mut w.h, &keeper.pubkey()).await;
-        let r = execute(&mut w.h, &keeper, &v, id).await;
-        let pos = position(&mut w.h, &v).await;
-        let earned = lamports(&mut w.h, &keeper.pubkey()).await as i64 - paid as i64;
-        panic!(
-            "closed with an open order book; the old order's execution on the re-created account: \
-             {r:?}, position {pos} (2 SOL opened), keeper earned {earned} lamports"
-        );
-    }
-    assert!(r.is_err());
+    refused(&mut w, &[ix], &[&vk], FulcrumError::OrderBookStillOpen).await;
+    w.h.send(&[cancel_ix(&w.victim, id)], &[&vk]).await.unwrap();
+    let ix = close_account_ix(&w.h, &w.victim);
+    refused(&mut w, &[ix], &[&vk], FulcrumError::OrderBookStillOpen).await;
+    // Closing the book, then the account, returns every lamport (book rent, fee, account rent).
+    let book_lamports = lamports(&mut w.h, &book_address(&v)).await;
+    let account_lamports = lamports(&mut w.h, &v).await;
+    let start = lamports(&mut w.h, &vk.pubkey()).await;
+    w.h.send(&[close_book_ix(&w.victim)], &[&vk]).await.unwrap();
+    assert!(w.h.margin(&v).await.has_order_book == 0);
+    let ix = close_account_ix(&w.h, &w.victim);
+    w.h.send(&[ix], &[&vk]).await.unwrap();
+    assert_eq!(lamports(&mut w.h, &vk.pubkey()).await, start + book_lamports + account_lamports);
+    // Re-created with a fresh 2 SOL long: the old order is gone, a keeper has nothing to execute.
+    recreate_account(&mut w.h, &w.victim, 500 * USDC).await;
+    w.h.trade(&w.victim, 0, Side::Buy, 2 * SOL).await.unwrap();
+    w.h.advance(1).await;
+    w.h.set_market_price(0, px(90)).await;
+    let after = w.h.after_trade(&v, 0, 5 * SOL as i64).await;
+    let ix = execute_ix_on(&w.h, &keeper.pubkey(), &v, id, 0, &after);
+    w.rejected_by_anchor(&[ix], &[&keeper], anchor_lang::error::ErrorCode::AccountOwnedByWrongProgram).await;
+    assert_eq!(position(&mut w.h, &v).await, 2 * SOL as i64);
+    // A new book starts empty and flags the new account.
+    create_book(&mut w.h, &w.victim).await;
+    assert_eq!((book(&mut w.h, &v).await.open_count, w.h.margin(&v).await.has_order_book), (0, 1));
+    w.h.assert_conservation().await;
 }
