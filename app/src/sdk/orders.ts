@@ -236,7 +236,7 @@ export class Orders {
     return info && info.data.length > 0 ? [] : [await this.createOrderBookIx(account)];
   }
 
-  /** `close_order_book`: rent back to the owner (`OrdersStillOpen` while orders rest). */
+  /** `close_order_book`: rent back to the owner (`OrdersStillOpen` while orders rest; needed before `close_margin_account`). */
   async closeOrderBookIx(account: PublicKey = this.client.marginAccountAddress()): Promise<TransactionInstruction> {
     return this.methods
       .closeOrderBook()

@@ -248,6 +248,8 @@ pub enum FulcrumError {
     LiquidatorNotWritable,
     #[msg("The order book's lamports do not cover its rent and escrowed fees")]
     OrderEscrowShort,
+    #[msg("Close the account's order book (cancel its orders) before closing the account")]
+    OrderBookStillOpen,
 }
 
 impl From<fulcrum_risk::CorrelationError> for FulcrumError {

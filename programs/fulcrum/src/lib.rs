@@ -221,8 +221,8 @@ pub mod fulcrum {
         instructions::set_margin_mode::set_margin_mode(ctx, mode)
     }
 
-    /// The account's owner: closes an empty margin account (no balances, no positions) and
-    /// returns its rent. No remaining accounts.
+    /// The account's owner: closes an empty margin account (no balances, no positions, no order
+    /// book: `OrderBookStillOpen`) and returns its rent. No remaining accounts.
     pub fn close_margin_account(ctx: Context<CloseMarginAccount>) -> Result<()> {
         instructions::close_margin_account::close_margin_account(ctx)
     }

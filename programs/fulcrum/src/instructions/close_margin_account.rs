@@ -17,9 +17,13 @@ pub struct CloseMarginAccount<'info> {
     pub owner: Signer<'info>,
 }
 
-/// Closes an empty account and returns its rent to the owner.
+/// Closes an empty account and returns its rent to the owner; its order book must be closed
+/// first (else re-creating the account at the same address would revive the book's orders).
 pub fn close_margin_account(ctx: Context<CloseMarginAccount>) -> Result<()> {
-    require!(ctx.accounts.margin_account.load()?.is_empty(), FulcrumError::AccountNotEmpty);
+    let account = ctx.accounts.margin_account.load()?;
+    require!(account.is_empty(), FulcrumError::AccountNotEmpty);
+    require!(account.has_order_book == 0, FulcrumError::OrderBookStillOpen);
+    drop(account);
     let mut exchange = ctx.accounts.exchange.load_mut()?;
     exchange.margin_accounts = exchange.margin_accounts.saturating_sub(1);
     Ok(())

@@ -5,7 +5,7 @@ use crate::state::*;
 
 #[derive(Accounts)]
 pub struct CloseOrderBook<'info> {
-    #[account(constraint = margin_account.load()?.owner == owner.key() @ FulcrumError::NotAccountOwner)]
+    #[account(mut, constraint = margin_account.load()?.owner == owner.key() @ FulcrumError::NotAccountOwner)]
     pub margin_account: AccountLoader<'info, MarginAccount>,
     #[account(mut, close = owner, has_one = margin_account @ FulcrumError::WrongOrderBook)]
     pub order_book: AccountLoader<'info, OrderBook>,
@@ -16,5 +16,6 @@ pub struct CloseOrderBook<'info> {
 /// Closes an empty order book, its lamports to the owner (`OrdersStillOpen` while any order is).
 pub fn close_order_book(ctx: Context<CloseOrderBook>) -> Result<()> {
     require!(ctx.accounts.order_book.load()?.open_count == 0, FulcrumError::OrdersStillOpen);
+    ctx.accounts.margin_account.load_mut()?.has_order_book = 0;
     Ok(())
 }

@@ -8,6 +8,7 @@ use crate::state::*;
 pub struct CreateOrderBook<'info> {
     pub exchange: AccountLoader<'info, Exchange>,
     #[account(
+        mut,
         has_one = exchange @ FulcrumError::WrongExchange,
         constraint = margin_account.load()?.owner == owner.key() @ FulcrumError::NotAccountOwner
     )]
@@ -30,5 +31,6 @@ pub fn create_order_book(ctx: Context<CreateOrderBook>) -> Result<()> {
     book.margin_account = ctx.accounts.margin_account.key();
     book.next_order_id = 1;
     book.bump = ctx.bumps.order_book;
+    ctx.accounts.margin_account.load_mut()?.has_order_book = 1;
     Ok(())
 }

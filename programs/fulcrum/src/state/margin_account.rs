@@ -103,7 +103,13 @@ pub struct MarginAccount {
     // --- LP flows (issue 13 §2, s4-lp): 8 bytes
     /// Bad debt of this account counted in the pool's `unresolved_bad_debt`, quote native.
     pub recorded_bad_debt: u64,
-    pub reserved: [u8; 64],
+    // --- order book lifetime (issue 16 fix, s5-ordfix): 8 bytes
+    /// 1 while the account's order book (`[ORDERS, margin_account]`) exists: set by
+    /// `create_order_book`, cleared by `close_order_book`. The account does not close while it
+    /// is set, so a book (its orders, escrowed fees) never outlives the account it trades for.
+    pub has_order_book: u8,
+    pub _pad_orders: [u8; 7],
+    pub reserved: [u8; 56],
 }
 const _: () = assert!(core::mem::size_of::<MarginAccount>() == 776);
 

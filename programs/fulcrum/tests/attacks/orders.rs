@@ -9,6 +9,7 @@
 #[path = "../program/orders_kit.rs"]
 pub mod kit;
 
+use anchor_lang::{InstructionData, ToAccountMetas};
 use fulcrum::events::{OrderCancelled, TradeEvent};
 use fulcrum::instructions::{OrderParams, Side};
 use fulcrum::state::{cancel_reason, OrderKind, MAX_ORDERS};
@@ -370,4 +371,89 @@ pub async fn check_escrows(h: &mut Harness, traders: &[Trader]) -> Result<(), St
         }
     }
     Ok(())
+}
+
+// ------------------------------------------------------- an order book outliving its account
+
+fn close_account_ix(h: &Harness, t: &Trader) -> Instruction {
+    Instruction {
+        program_id: fulcrum::ID,
+        accounts: fulcrum::accounts::CloseMarginAccount {
+            exchange: h.exchange,
+            margin_account: t.account,
+            owner: t.key(),
+        }
+        .to_account_metas(None),
+        data: fulcrum::instruction::CloseMarginAccount {}.data(),
+    }
+}
+
+/// `create_margin_account` again at `t`'s address (sub-account 0), with `quote` deposited.
+async fn recreate_account(h: &mut Harness, t: &Trader, quote: u64) {
+    let ix = Instruction {
+        program_id: fulcrum::ID,
+        accounts: fulcrum::accounts::CreateMarginAccount {
+            owner: t.key(),
+            exchange: h.exchange,
+            margin_account: t.account,
+            system_program: anchor_lang::system_program::ID,
+        }
+        .to_account_metas(None),
+        data: fulcrum::instruction::CreateMarginAccount { sub_account_id: 0 }.data(),
+    };
+    h.send(&[ix], &[&t.kp]).await.expect("create_margin_account");
+    h.deposit(t, 0, quote).await.expect("deposit");
+}
+
+/// Empties `t`'s account: closes its `market` position, withdraws `sol` of bank `bank` and
+/// all its quote.
+async fn empty_account(h: &mut Harness, t: &Trader, market: u16, bank: u16, sol: u64) {
+    h.close(t, market).await.unwrap();
+    h.withdraw(t, bank, sol).await.unwrap();
+    let quote = h.margin(&t.account).await.quote_balance as u64;
+    h.withdraw(t, 0, quote).await.unwrap();
+    assert!(h.margin(&t.account).await.is_empty());
+}
+
+/// On main before the fix `close_margin_account` ignored the book: the victim's forgotten 5 SOL
+/// limit buy filled on the re-created account's fresh 2 SOL long (7 SOL), the keeper earning the
+/// old fee (1,000,000 lamports); until then the book's rent and fee were stranded.
+#[tokio::test]
+async fn closing_an_account_with_an_open_order_book_cannot_revive_its_orders() {
+    let mut w = world().await;
+    let keeper = w.attacker.kp.insecure_clone();
+    let vk = w.victim.kp.insecure_clone();
+    let v = w.victim.account;
+    // The victim rests a 5 SOL limit buy at $95, forgets it, and closes out: position, collateral,
+    // then the account itself, refused while the book exists (with or without orders).
+    let id = place(&mut w.h, &w.victim, 0, order(OrderKind::Limit, Side::Buy, 5 * SOL, usd(95))).await.unwrap();
+    assert!(w.h.margin(&v).await.has_order_book == 1);
+    empty_account(&mut w.h, &w.victim, 0, w.sol.index, 5 * SOL).await;
+    let ix = close_account_ix(&w.h, &w.victim);
+    refused(&mut w, &[ix], &[&vk], FulcrumError::OrderBookStillOpen).await;
+    w.h.send(&[cancel_ix(&w.victim, id)], &[&vk]).await.unwrap();
+    let ix = close_account_ix(&w.h, &w.victim);
+    refused(&mut w, &[ix], &[&vk], FulcrumError::OrderBookStillOpen).await;
+    // Closing the book, then the account, returns every lamport (book rent, fee, account rent).
+    let book_lamports = lamports(&mut w.h, &book_address(&v)).await;
+    let account_lamports = lamports(&mut w.h, &v).await;
+    let start = lamports(&mut w.h, &vk.pubkey()).await;
+    w.h.send(&[close_book_ix(&w.victim)], &[&vk]).await.unwrap();
+    assert!(w.h.margin(&v).await.has_order_book == 0);
+    let ix = close_account_ix(&w.h, &w.victim);
+    w.h.send(&[ix], &[&vk]).await.unwrap();
+    assert_eq!(lamports(&mut w.h, &vk.pubkey()).await, start + book_lamports + account_lamports);
+    // Re-created with a fresh 2 SOL long: the old order is gone, a keeper has nothing to execute.
+    recreate_account(&mut w.h, &w.victim, 500 * USDC).await;
+    w.h.trade(&w.victim, 0, Side::Buy, 2 * SOL).await.unwrap();
+    w.h.advance(1).await;
+    w.h.set_market_price(0, px(90)).await;
+    let after = w.h.after_trade(&v, 0, 5 * SOL as i64).await;
+    let ix = execute_ix_on(&w.h, &keeper.pubkey(), &v, id, 0, &after);
+    w.rejected_by_anchor(&[ix], &[&keeper], anchor_lang::error::ErrorCode::AccountOwnedByWrongProgram).await;
+    assert_eq!(position(&mut w.h, &v).await, 2 * SOL as i64);
+    // A new book starts empty and flags the new account.
+    create_book(&mut w.h, &w.victim).await;
+    assert_eq!((book(&mut w.h, &v).await.open_count, w.h.margin(&v).await.has_order_book), (0, 1));
+    w.h.assert_conservation().await;
 }
