@@ -201,3 +201,22 @@ test("liquidation cancels the account's risk-increasing orders (the keeper names
     await setLocalPrice(RPC_URL, "ETH", 3_000, dep);
   }
 });
+
+test("closing an account with resting orders: the SDK cancels them and closes the book first (fees and rents back)", async () => {
+  const eth = await marketIndex("ETH");
+  const t = await trader(0n);
+  const account = t.marginAccountAddress();
+  await t.orders.place({ marketIndex: eth, kind: OrderKind.Limit, side: "buy", baseSize: 10_000_000n, triggerPrice: enginePriceFromNumber(1_000, 8, 6) });
+  const book = (await t.orders.fetchBook())!;
+  assert.equal(book.openCount, 1);
+  // The program alone refuses: the book must not outlive the account.
+  await assert.rejects(t.closeMarginAccountIx(account).then((ix) => t.send([ix])), /OrderBookStillOpen/);
+  const bookLamports = (await t.connection.getBalance(t.orders.address(account)));
+  const accountLamports = await t.connection.getBalance(account);
+  const before = await t.connection.getBalance(t.owner);
+  await t.send(await t.closeMarginAccountIxs(account));
+  assert.equal(await t.connection.getAccountInfo(account), null);
+  assert.equal(await t.orders.fetchBook(account), null);
+  // Everything back to the owner but the transaction fee (one signature: 5,000 lamports).
+  assert.equal(await t.connection.getBalance(t.owner), before + bookLamports + accountLamports - 5_000);
+});

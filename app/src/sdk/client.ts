@@ -549,6 +549,22 @@ export class FulcrumClient {
   }
 
   /**
+   * Closing an account as its owner expects: the program refuses while the account's order book
+   * exists (`OrderBookStillOpen`), so open orders are cancelled (fees refunded) and the book
+   * closed (its rent back) first, in the same transaction.
+   */
+  async closeMarginAccountIxs(account: PublicKey = this.marginAccountAddress()): Promise<TransactionInstruction[]> {
+    const book = await this.orders.fetchBook(account);
+    const ixs: TransactionInstruction[] = [];
+    if (book) {
+      if (book.openCount > 0) ixs.push(await this.orders.cancelAllOrdersIx(null, account));
+      ixs.push(await this.orders.closeOrderBookIx(account));
+    }
+    ixs.push(await this.closeMarginAccountIx(account));
+    return ixs;
+  }
+
+  /**
    * `transfer_isolated_collateral`: `amount` > 0 moves quote from the account's balance into its
    * isolated position in `marketIndex` (opening the isolated slot), < 0 moves it back. Health
    * accounts are those of the account after the change.
