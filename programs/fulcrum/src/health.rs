@@ -302,43 +302,48 @@ pub fn load_holdings<'info>(
     for (i, slot) in account.active_collateral().iter().enumerate() {
         let (bank_ai, oracle_ai) = pair(remaining, k)?;
         k += 1;
-        let bank = load_zero_copy::<CollateralBank>(bank_ai)?;
-        require!(bank.exchange == *exchange_key && bank.index == slot.bank_index, FulcrumError::HealthAccountMismatch);
-        require_keys_eq!(*oracle_ai.key, bank.oracle, FulcrumError::HealthAccountMismatch);
-        let cfg = bank.oracle_config();
-        let fallback = Fallback { max_age: bank.liquidation_max_age, recorded: None };
-        let reading = read_oracle(oracle_ai, &cfg)?;
-        let price = price_holding(&reading, &cfg, quote_decimals, now, pricing, Holding::Collateral, &fallback)?;
-        inputs.collateral[i] = Collateral {
-            amount: slot.amount,
-            // No price (an exit, the oracle stale or halted): counted at zero.
-            price: price.unwrap_or_default(),
-            init_asset_weight: bank.init_asset_weight,
-            maint_asset_weight: bank.maint_asset_weight,
-        };
+        inputs.collateral[i] = with_zero_copy(bank_ai, |bank: &CollateralBank| {
+            require!(
+                bank.exchange == *exchange_key && bank.index == slot.bank_index,
+                FulcrumError::HealthAccountMismatch
+            );
+            require_keys_eq!(*oracle_ai.key, bank.oracle, FulcrumError::HealthAccountMismatch);
+            let cfg = bank.oracle_config();
+            let fallback = Fallback { max_age: bank.liquidation_max_age, recorded: None };
+            let reading = read_oracle(oracle_ai, &cfg)?;
+            let price = price_holding(&reading, &cfg, quote_decimals, now, pricing, Holding::Collateral, &fallback)?;
+            Ok(Collateral {
+                amount: slot.amount,
+                // No price (an exit, the oracle stale or halted): counted at zero.
+                price: price.unwrap_or_default(),
+                init_asset_weight: bank.init_asset_weight,
+                maint_asset_weight: bank.maint_asset_weight,
+            })
+        })?;
         inputs.n_collateral = i + 1;
     }
     for (i, slot) in account.active_perps().iter().enumerate() {
         let (market_ai, oracle_ai) = pair(remaining, k)?;
         k += 1;
-        let market = load_zero_copy::<PerpMarket>(market_ai)?;
-        require!(
-            market.exchange == *exchange_key && market.index == slot.market_index,
-            FulcrumError::HealthAccountMismatch
-        );
-        require_keys_eq!(*oracle_ai.key, market.oracle, FulcrumError::HealthAccountMismatch);
-        let price = if market.is_settled() {
-            Price::flat(market.settlement_price)
-        } else {
-            let cfg = market.oracle_config();
-            let fallback = Fallback { max_age: market.liquidation_max_age, recorded: market.last_valid() };
-            let reading = read_oracle(oracle_ai, &cfg)?;
-            let holding = Holding::Perp { long: slot.base >= 0 };
-            price_holding(&reading, &cfg, quote_decimals, now, pricing, holding, &fallback)?
-                .ok_or(FulcrumError::OracleStale)?
-        };
-        let exposure = PerpExposure { position: slot.position(), market: market.risk_at(price, now).math()? };
-        let cap = (market.profit_at(price.oracle).math()?, market.max_pnl_factor);
+        let (exposure, cap) = with_zero_copy(market_ai, |market: &PerpMarket| {
+            require!(
+                market.exchange == *exchange_key && market.index == slot.market_index,
+                FulcrumError::HealthAccountMismatch
+            );
+            require_keys_eq!(*oracle_ai.key, market.oracle, FulcrumError::HealthAccountMismatch);
+            let price = if market.is_settled() {
+                Price::flat(market.settlement_price)
+            } else {
+                let cfg = market.oracle_config();
+                let fallback = Fallback { max_age: market.liquidation_max_age, recorded: market.last_valid() };
+                let reading = read_oracle(oracle_ai, &cfg)?;
+                let holding = Holding::Perp { long: slot.base >= 0 };
+                price_holding(&reading, &cfg, quote_decimals, now, pricing, holding, &fallback)?
+                    .ok_or(FulcrumError::OracleStale)?
+            };
+            let exposure = PerpExposure { position: slot.position(), market: market.risk_at(price, now).math()? };
+            Ok((exposure, (market.profit_at(price.oracle).math()?, market.max_pnl_factor)))
+        })?;
         let slot_u8 = u8::try_from(i).map_err(|_| FulcrumError::HealthAccountMismatch)?;
         if slot.is_isolated() {
             inputs.isolated_caps[inputs.n_isolated] = cap;
@@ -368,6 +373,28 @@ pub fn read_correlations(ai: &AccountInfo, exchange_key: &Pubkey) -> Result<Box<
     bytemuck::bytes_of_mut(&mut *corr).copy_from_slice(body);
     require_keys_eq!(corr.exchange, *exchange_key, FulcrumError::WrongExchange);
     Ok(corr)
+}
+
+/// Runs `f` on a program-owned zero-copy account of `ai`, checked as [`load_zero_copy`] checks
+/// it: in place when its data is aligned (always in the VM, whose account data is 8-aligned),
+/// else on a heap copy. No copy of the account per holding: margin checks read a few fields.
+pub fn with_zero_copy<T: bytemuck::Pod + Discriminator + Owner, R>(
+    ai: &AccountInfo,
+    f: impl FnOnce(&T) -> Result<R>,
+) -> Result<R> {
+    require_keys_eq!(*ai.owner, T::owner(), FulcrumError::HealthAccountMismatch);
+    let data = ai.try_borrow_data()?;
+    let disc = T::DISCRIMINATOR;
+    let body = data
+        .get(disc.len()..disc.len() + core::mem::size_of::<T>())
+        .ok_or_else(|| error!(FulcrumError::HealthAccountMismatch))?;
+    require!(data[..disc.len()] == *disc, FulcrumError::HealthAccountMismatch);
+    if let Ok(t) = bytemuck::try_from_bytes::<T>(body) {
+        return f(t);
+    }
+    let mut copy: Box<T> = Box::new(bytemuck::Zeroable::zeroed());
+    bytemuck::bytes_of_mut(&mut *copy).copy_from_slice(body);
+    f(&copy)
 }
 
 /// Copies a program-owned zero-copy account out of an `AccountInfo`, checking owner and

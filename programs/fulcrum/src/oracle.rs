@@ -164,8 +164,52 @@ pub fn read_oracle(ai: &AccountInfo, cfg: &OracleConfig) -> Result<OracleReading
     }
 }
 
+/// Byte offsets in a PriceUpdateV2 account (Borsh layout, discriminator included) when its
+/// verification level is `Full` (one byte, variant 1): the price message follows it.
+mod pull_layout {
+    pub const LEVEL: usize = 8 + 32;
+    pub const FULL: u8 = 1;
+    pub const FEED_ID: usize = LEVEL + 1;
+    pub const PRICE: usize = FEED_ID + 32;
+    pub const CONF: usize = PRICE + 8;
+    pub const EXPONENT: usize = CONF + 8;
+    pub const PUBLISH_TIME: usize = EXPONENT + 4;
+    pub const EMA_PRICE: usize = PUBLISH_TIME + 8 + 8;
+    /// Through `posted_slot`, the last field: what Borsh needs to decode the account.
+    pub const LEN: usize = EMA_PRICE + 8 + 8 + 8;
+}
+
+fn le_bytes<const N: usize>(data: &[u8], at: usize) -> [u8; N] {
+    let mut out = [0u8; N];
+    if let Some(src) = data.get(at..at + N) {
+        out.copy_from_slice(src);
+    }
+    out
+}
+
 /// Decodes a PriceUpdateV2 account's data (discriminator included).
+///
+/// A fully verified update is read at its fixed offsets (what the SDK's Borsh decoding reads,
+/// without decoding the fields nobody uses); anything else goes through the SDK, so every
+/// refusal and its error stay as they were.
 pub fn read_price_update(data: &[u8], feed_id: &[u8; 32]) -> Result<OracleReading> {
+    use pull_layout as at;
+    if data.len() >= at::LEN && data[..8] == *PriceUpdateV2::DISCRIMINATOR && data[at::LEVEL] == at::FULL {
+        require!(data[at::FEED_ID..at::FEED_ID + 32] == *feed_id, FulcrumError::OracleFeedMismatch);
+        return Ok(OracleReading {
+            price: i64::from_le_bytes(le_bytes(data, at::PRICE)),
+            conf: u64::from_le_bytes(le_bytes(data, at::CONF)),
+            exponent: i32::from_le_bytes(le_bytes(data, at::EXPONENT)),
+            publish_time: i64::from_le_bytes(le_bytes(data, at::PUBLISH_TIME)),
+            ema_price: i64::from_le_bytes(le_bytes(data, at::EMA_PRICE)),
+            trading: true,
+        });
+    }
+    read_price_update_sdk(data, feed_id)
+}
+
+/// [`read_price_update`] through the SDK's Borsh decoding.
+pub fn read_price_update_sdk(data: &[u8], feed_id: &[u8; 32]) -> Result<OracleReading> {
     let update =
         PriceUpdateV2::try_deserialize(&mut &data[..]).map_err(|_| error!(FulcrumError::InvalidOracleAccount))?;
     require!(update.verification_level == VerificationLevel::Full, FulcrumError::OracleNotFullyVerified);
@@ -389,5 +433,74 @@ impl OracleReading {
     /// Whether this reading is older than the configured age at `now`.
     pub fn is_stale(&self, cfg: &OracleConfig, now: i64) -> bool {
         now.saturating_sub(self.publish_time) > i64::from(cfg.max_age)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pyth_solana_receiver_sdk::price_update::PriceFeedMessage;
+
+    fn update(level: VerificationLevel, feed_id: [u8; 32]) -> Vec<u8> {
+        let update = PriceUpdateV2 {
+            write_authority: Pubkey::new_unique(),
+            verification_level: level,
+            price_message: PriceFeedMessage {
+                feed_id,
+                price: 14_012_345_678,
+                conf: 7_654_321,
+                exponent: -8,
+                publish_time: 1_700_000_123,
+                prev_publish_time: 1_700_000_122,
+                ema_price: 13_998_765_432,
+                ema_conf: 8_765_432,
+            },
+            posted_slot: 987_654,
+        };
+        let mut data = Vec::new();
+        let written = update.try_serialize(&mut data);
+        assert!(written.is_ok());
+        data
+    }
+
+    /// The fixed-offset read gives what the SDK's decoding gives, and refuses what it refuses
+    /// with the same error.
+    #[test]
+    fn fixed_offsets_read_what_the_sdk_reads() {
+        let feed = [7u8; 32];
+        let full = update(VerificationLevel::Full, feed);
+        assert_eq!(full.len(), pull_layout::LEN);
+        let fast = read_price_update(&full, &feed).ok();
+        assert!(fast.is_some());
+        assert_eq!(fast, read_price_update_sdk(&full, &feed).ok());
+        let mut longer = full.clone();
+        longer.extend_from_slice(&[0xAB; 8]);
+        assert_eq!(read_price_update(&longer, &feed).ok(), fast);
+        let code = |e: Error| match e {
+            Error::AnchorError(a) => a.error_code_number,
+            Error::ProgramError(_) => 0,
+        };
+        let errs = |data: &[u8], feed: &[u8; 32]| {
+            (read_price_update(data, feed).err().map(code), read_price_update_sdk(data, feed).err().map(code))
+        };
+        let cases: Vec<(Vec<u8>, [u8; 32])> = vec![
+            (full.clone(), [8u8; 32]),
+            (full[..full.len() - 1].to_vec(), feed),
+            (update(VerificationLevel::Partial { num_signatures: 5 }, feed), feed),
+            ([&[0u8; 8][..], &full[8..]].concat(), feed),
+            (
+                {
+                    let mut bad = full.clone();
+                    bad[pull_layout::LEVEL] = 2;
+                    bad
+                },
+                feed,
+            ),
+        ];
+        for (data, feed) in &cases {
+            let (fast, sdk) = errs(data, feed);
+            assert!(fast.is_some());
+            assert_eq!(fast, sdk);
+        }
     }
 }
