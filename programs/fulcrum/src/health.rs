@@ -400,14 +400,7 @@ pub fn with_zero_copy<T: bytemuck::Pod + Discriminator + Owner, R>(
 /// Copies a program-owned zero-copy account out of an `AccountInfo`, checking owner and
 /// discriminator; a wrong account is a `HealthAccountMismatch`.
 pub fn load_zero_copy<T: bytemuck::Pod + Discriminator + Owner>(ai: &AccountInfo) -> Result<T> {
-    require_keys_eq!(*ai.owner, T::owner(), FulcrumError::HealthAccountMismatch);
-    let data = ai.try_borrow_data()?;
-    let disc = T::DISCRIMINATOR;
-    let body = data
-        .get(disc.len()..disc.len() + core::mem::size_of::<T>())
-        .ok_or_else(|| error!(FulcrumError::HealthAccountMismatch))?;
-    require!(data[..disc.len()] == *disc, FulcrumError::HealthAccountMismatch);
-    Ok(bytemuck::pod_read_unaligned(body))
+    with_zero_copy(ai, |t: &T| Ok(*t))
 }
 
 /// The engine's picture of the part of `account` its collateral backs (by its margin mode), from
