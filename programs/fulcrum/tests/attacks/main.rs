@@ -3,7 +3,7 @@
 //! after. `docs/security.md` lists every class with the check that stops it.
 #![allow(deprecated, dead_code, clippy::too_many_arguments)]
 
-#[path = "../program/harness.rs"]
+#[path = "../program/harness/mod.rs"]
 mod harness;
 
 mod arithmetic;
