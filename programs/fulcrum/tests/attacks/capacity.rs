@@ -35,11 +35,7 @@ fn capacity_params() -> MarketParams {
 /// An exchange with one SOL-PERP market at $100 under `params`, a $100k pool and a $1k
 /// insurance fund.
 async fn world(params: MarketParams) -> Harness {
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), params).await;
-    h.seed_pool(POOL).await;
-    h.fund_insurance(INSURANCE).await;
-    h
+    Setup { insurance: INSURANCE, ..Setup::market(params, POOL) }.build().await
 }
 
 /// A trader with `usdc` deposited.

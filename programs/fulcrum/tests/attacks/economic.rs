@@ -108,9 +108,7 @@ async fn pool_trader_pnl(h: &mut Harness) -> i128 {
 async fn ten_thousand_dust_operations_extract_nothing() {
     // A pool whose shares are worth more than one unit each, so that rounding matters: traders
     // lose to a small pool.
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    let _seed = h.seed_pool(2 * USDC).await;
+    let mut h = Setup::markets(1, 2 * USDC).build().await;
     let t = h.trader(10 * USDC).await;
     h.deposit(&t, 0, 10 * USDC).await.unwrap();
     h.trade(&t, 0, Side::Buy, SOL / 100).await.unwrap();
@@ -178,11 +176,9 @@ fn lp_withdraw_ix(h: &Harness, provider: &Trader, shares: u64) -> solana_sdk::in
 
 #[tokio::test]
 async fn fee_and_fill_rounding_favour_the_protocol() {
-    let mut h = Harness::new().await;
     let mut p = default_market_params();
     p.step_size = 1; // one lamport of SOL: $0.0000001, far below a quote unit
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), p).await;
-    let _lp = h.seed_pool(1_000 * USDC).await;
+    let mut h = Setup::market(p, 1_000 * USDC).build().await;
     let t = h.trader(100 * USDC).await;
     h.deposit(&t, 0, 100 * USDC).await.unwrap();
     let pool0 = h.pool_state().await.balance;

@@ -66,13 +66,15 @@ async fn top_up_ix(h: &mut Harness, t: &Trader, amount: u64) -> Instruction {
 /// Market 0 with skew funding (10%/h at a skew of 100% of the pool), market 1 without; pool
 /// 100,000 USDC.
 async fn funding_market() -> Harness {
-    let mut h = Harness::new().await;
     let p = MarketParams { funding_factor: 100_000, max_funding_rate: 20_000, ..default_market_params() };
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), p).await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    h.seed_pool(100_000 * USDC).await;
-    h.fund_insurance(1_000 * USDC).await;
-    h
+    Setup {
+        markets: vec![MarketSpec::with(p), MarketSpec::default()],
+        pool: 100_000 * USDC,
+        insurance: 1_000 * USDC,
+        ..Setup::default()
+    }
+    .build()
+    .await
 }
 
 #[tokio::test]
@@ -164,9 +166,7 @@ async fn a_perp_liquidation_fee_never_turns_into_bad_debt_after_the_collateral_s
 
 #[tokio::test]
 async fn a_trading_pause_does_not_block_an_isolated_top_up() {
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    h.seed_pool(100_000 * USDC).await;
+    let mut h = Setup::markets(1, 100_000 * USDC).build().await;
     let t = h.trader(2_000 * USDC).await;
     h.deposit(&t, 0, 2_000 * USDC).await.unwrap();
     h.transfer_isolated(&t, 0, 200 * USDC as i64).await.unwrap();
@@ -187,9 +187,7 @@ async fn a_trading_pause_does_not_block_an_isolated_top_up() {
 
 #[tokio::test]
 async fn a_whale_filling_the_quote_cap_cannot_block_a_top_up_below_initial_margin() {
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    h.seed_pool(100_000 * USDC).await;
+    let mut h = Setup::markets(1, 100_000 * USDC).build().await;
     let v = h.trader(2_000 * USDC).await;
     h.deposit(&v, 0, 1_000 * USDC).await.unwrap();
     h.trade(&v, 0, Side::Buy, 95 * SOL).await.unwrap();
@@ -218,9 +216,7 @@ async fn a_whale_filling_the_quote_cap_cannot_block_a_top_up_below_initial_margi
 
 #[tokio::test]
 async fn realised_losses_and_withdrawals_free_quote_cap() {
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    h.seed_pool(100_000 * USDC).await;
+    let mut h = Setup::markets(1, 100_000 * USDC).build().await;
     set_quote_cap(&mut h, 2_000 * USDC).await;
     let a = h.trader(2_000 * USDC).await;
     h.deposit(&a, 0, 2_000 * USDC).await.unwrap();
@@ -241,11 +237,7 @@ async fn realised_losses_and_withdrawals_free_quote_cap() {
 
 #[tokio::test]
 async fn an_empty_isolated_slot_cannot_shield_funds_from_the_accounts_debt() {
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    h.seed_pool(100_000 * USDC).await;
-    h.fund_insurance(1_000 * USDC).await;
+    let mut h = Setup { insurance: 1_000 * USDC, ..Setup::markets(2, 100_000 * USDC) }.build().await;
     // $300 parked in an isolated slot of market 1 with no position; a cross long on market 0.
     let t = h.trader(1_000 * USDC).await;
     h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
@@ -280,11 +272,7 @@ async fn an_empty_isolated_slot_cannot_shield_funds_from_the_accounts_debt() {
 
 #[tokio::test]
 async fn collateral_behind_an_open_isolated_position_holds_back_that_much_debt() {
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    h.seed_pool(100_000 * USDC).await;
-    h.fund_insurance(1_000 * USDC).await;
+    let mut h = Setup { insurance: 1_000 * USDC, ..Setup::markets(2, 100_000 * USDC) }.build().await;
     // $300 behind a 1 SOL isolated long on market 1 (IM $10); a cross long on market 0.
     let t = h.trader(1_000 * USDC).await;
     h.deposit(&t, 0, 1_000 * USDC).await.unwrap();

@@ -213,8 +213,7 @@ async fn lp_cannot_exit_at_the_pre_loss_price_after_a_bankrupting_liquidation() 
 /// first deposit must not own it.
 #[tokio::test]
 async fn first_depositor_cannot_capture_value_already_in_the_pool() {
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
+    let mut h = Setup::default().build().await;
     let t = h.trader(1_000 * USDC).await;
     h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
     h.trade(&t, 0, Side::Buy, 10 * SOL).await.unwrap();
@@ -273,8 +272,7 @@ async fn lp_cannot_buy_unsettled_funding_at_a_discount() {
 /// depositor would inherit the deficit; refused by name.
 #[tokio::test]
 async fn first_depositor_cannot_inherit_a_deficit() {
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
+    let mut h = Setup::default().build().await;
     let t = h.trader(1_000 * USDC).await;
     h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
     h.trade(&t, 0, Side::Buy, 10 * SOL).await.unwrap();

@@ -215,9 +215,7 @@ async fn a_liquidation_fee_at_the_maintenance_ratio_is_refused_by_name() {
     refused(&mut h, ix, &created, FulcrumError::LiquidationFeeTooLarge).await;
 
     // Within the bound (0.75%) the same account is cut partially and keeps most of its equity.
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), twenty_x_market()).await;
-    let _lp = h.seed_pool(100_000 * USDC).await;
+    let mut h = Setup::market(twenty_x_market(), 100_000 * USDC).build().await;
     let t = twenty_x_long(&mut h).await;
     let k = h.stranger().await;
     let fee_to = h.create_token_account(&h.quote.mint.clone(), &k.pubkey()).await;

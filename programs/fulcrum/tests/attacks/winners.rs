@@ -19,11 +19,8 @@ use crate::harness::*;
 /// A small pool ($10,000) and one SOL-PERP market at $100 whose winners are paid at most
 /// `max_pnl_factor` of the pool's cash.
 async fn small_pool(max_pnl_factor: u32) -> Harness {
-    let mut h = Harness::new().await;
     let params = MarketParams { max_pnl_factor, ..default_market_params() };
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), params).await;
-    h.seed_pool(10_000 * USDC).await;
-    h
+    Setup::market(params, 10_000 * USDC).build().await
 }
 
 /// A trader long 100 SOL from $100 with 10,000 USDC, then SOL at $300: +$20,000 unrealised, twice

@@ -29,9 +29,7 @@ async fn tick(h: &mut Harness, secs: i64, pyth: i64) {
 
 #[tokio::test]
 async fn volatility_raises_initial_margin_and_quiet_brings_it_back() {
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), volatile_params()).await;
-    let _lp = h.seed_pool(100_000 * USDC).await;
+    let mut h = Setup::market(volatile_params(), 100_000 * USDC).build().await;
     let t = h.trader(1_000 * USDC).await;
     h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
     h.crank(0).await.unwrap();
@@ -217,9 +215,7 @@ async fn a_skew_increasing_trade_pays_more_than_a_skew_reducing_one() {
 
 #[tokio::test]
 async fn a_volatility_jump_raises_initial_margin_at_once_but_maintenance_only_at_its_rate() {
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), volatile_params()).await;
-    let _lp = h.seed_pool(100_000 * USDC).await;
+    let mut h = Setup::market(volatile_params(), 100_000 * USDC).build().await;
     let t = h.trader(1_000 * USDC).await;
     h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
     h.crank(0).await.unwrap();
@@ -243,9 +239,7 @@ async fn pauses_block_by_name_and_are_events() {
     use fulcrum::events::{ExchangePausedEvent, MarketStateEvent};
     use fulcrum::state::pause;
     use solana_sdk::instruction::Instruction;
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    let _lp = h.seed_pool(10_000 * USDC).await;
+    let mut h = Setup::markets(1, 10_000 * USDC).build().await;
     let t = h.trader(1_000 * USDC).await;
     h.deposit(&t, 0, 500 * USDC).await.unwrap();
     let admin = h.admin.insecure_clone();
@@ -303,8 +297,7 @@ async fn cranking_every_second_does_not_slow_the_maintenance_rise() {
 
 #[tokio::test]
 async fn a_price_band_needs_a_cooldown() {
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
+    let mut h = Setup::default().build().await;
     let mut p = volatile_params();
     p.price_band = 200_000;
     p.breaker_cooldown_secs = 0; // would let opens through right after a trip

@@ -9,9 +9,7 @@ use crate::harness::*;
 
 /// SOL-PERP at $100 (10x), pool 100,000 USDC; a trader with 1,000 USDC long 95 SOL (9.5x).
 async fn levered_long() -> (Harness, Trader) {
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    let _lp = h.seed_pool(100_000 * USDC).await;
+    let mut h = Setup::markets(1, 100_000 * USDC).build().await;
     let t = h.trader(1_000 * USDC).await;
     h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
     h.trade(&t, 0, Side::Buy, 95 * SOL).await.unwrap();

@@ -6,8 +6,7 @@ use crate::harness::*;
 
 #[tokio::test]
 async fn lp_gains_when_traders_lose_and_loses_when_they_win() {
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
+    let mut h = Setup::default().build().await;
     let lp = h.seed_pool(10_000 * USDC).await;
     // One share per unit, less the dead shares the first deposit mints to no one.
     assert_eq!(h.token_balance(&lp.token(&h.lp_mint)).await, 10_000 * USDC - fulcrum_risk::DEAD_SHARES);
@@ -64,8 +63,7 @@ async fn lp_gains_when_traders_lose_and_loses_when_they_win() {
 
 #[tokio::test]
 async fn lp_withdrawal_cannot_strip_the_pool_below_its_exposure() {
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
+    let mut h = Setup::default().build().await;
     let lp = h.seed_pool(10_000 * USDC).await;
     let t = h.trader(2_000 * USDC).await;
     h.deposit(&t, 0, 2_000 * USDC).await.unwrap();

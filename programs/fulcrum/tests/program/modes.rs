@@ -22,11 +22,11 @@ async fn keeper(h: &mut Harness) -> (Keypair, solana_sdk::pubkey::Pubkey) {
 /// Market 0: SOL-PERP at $100 allowing 25x (IM 4%, MM 2%); market 1: a 10x market at $100.
 /// Pool 100,000 USDC; a trader with 2,000 USDC deposited.
 async fn isolated_setup() -> (Harness, Trader) {
-    let mut h = Harness::new().await;
     let p25 = MarketParams { init_margin_ratio: 40_000, maint_margin_ratio: 20_000, ..default_market_params() };
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), p25).await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    h.seed_pool(100_000 * USDC).await;
+    let mut h =
+        Setup { markets: vec![MarketSpec::with(p25), MarketSpec::default()], pool: 100_000 * USDC, ..Setup::default() }
+            .build()
+            .await;
     let t = h.trader(2_000 * USDC).await;
     h.deposit(&t, 0, 2_000 * USDC).await.unwrap();
     (h, t)

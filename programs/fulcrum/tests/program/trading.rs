@@ -7,8 +7,7 @@ use crate::harness::*;
 
 /// SOL-PERP at $100 (10x max, 0.1% fee) with a 100,000 USDC pool.
 async fn sol_perp() -> (Harness, Trader) {
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
+    let mut h = Setup::default().build().await;
     let lp = h.seed_pool(100_000 * USDC).await;
     (h, lp)
 }
@@ -156,11 +155,9 @@ async fn volatile_collateral_backs_a_perp_and_its_fall_restricts_the_account() {
 
 #[tokio::test]
 async fn slippage_reduce_only_step_and_open_interest_limits() {
-    let mut h = Harness::new().await;
     let mut params = default_market_params();
     params.long_oi_cap = 20 * SOL;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), params).await;
-    let _lp = h.seed_pool(100_000 * USDC).await;
+    let mut h = Setup::market(params, 100_000 * USDC).build().await;
     let t = h.trader(10_000 * USDC).await;
     h.deposit(&t, 0, 10_000 * USDC).await.unwrap();
 

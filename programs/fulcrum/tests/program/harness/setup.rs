@@ -84,6 +84,102 @@ pub fn default_bank_params() -> BankParams {
     }
 }
 
+/// A test's exchange as data, the harness defaults filled in:
+/// `Setup { pool: 100_000 * USDC, ..Setup::default() }.build().await` is a fresh exchange with
+/// one SOL-PERP-like market at $100 and a seeded pool. [`Setup::build`] lists the banks, then the
+/// markets, then seeds the pool and funds the insurance, in that order.
+pub struct Setup {
+    pub exchange: ExchangeParams,
+    /// Collateral banks, listed first (indices 1, 2, …).
+    pub banks: Vec<BankSpec>,
+    /// Perp markets, listed after the banks (indices 0, 1, …).
+    pub markets: Vec<MarketSpec>,
+    /// USDC a fresh liquidity provider puts in the pool ([`Harness::seed_pool`]); none at 0.
+    pub pool: u64,
+    /// USDC put in the insurance fund ([`Harness::fund_insurance`]); none at 0.
+    pub insurance: u64,
+}
+
+impl Default for Setup {
+    /// The default exchange with one default market, no banks, an empty pool and fund.
+    fn default() -> Self {
+        Self {
+            exchange: default_exchange_params(),
+            banks: vec![],
+            markets: vec![MarketSpec::default()],
+            pool: 0,
+            insurance: 0,
+        }
+    }
+}
+
+impl Setup {
+    /// `n` default markets and a pool seeded with `pool` USDC.
+    pub fn markets(n: usize, pool: u64) -> Self {
+        Self { markets: vec![MarketSpec::default(); n], pool, ..Self::default() }
+    }
+
+    /// One market with `params` and a pool seeded with `pool` USDC.
+    pub fn market(params: MarketParams, pool: u64) -> Self {
+        Self { markets: vec![MarketSpec::with(params)], pool, ..Self::default() }
+    }
+
+    pub async fn build(self) -> Harness {
+        let mut h = Harness::with_params(self.exchange).await;
+        for b in self.banks {
+            h.add_bank(b.decimals, b.format, b.quote, b.params).await;
+        }
+        for m in self.markets {
+            h.add_market(m.format, m.quote, m.params).await;
+        }
+        if self.pool > 0 {
+            h.seed_pool(self.pool).await;
+        }
+        if self.insurance > 0 {
+            h.fund_insurance(self.insurance).await;
+        }
+        h
+    }
+}
+
+/// A perp market to list: 9 base decimals, priced by a fresh oracle.
+#[derive(Clone, Copy, Debug)]
+pub struct MarketSpec {
+    pub format: OracleFormat,
+    pub quote: Quote,
+    pub params: MarketParams,
+}
+
+impl Default for MarketSpec {
+    /// A Pyth pull oracle at $100 and [`default_market_params`].
+    fn default() -> Self {
+        Self { format: OracleFormat::Pull, quote: Quote::at(px(100)), params: default_market_params() }
+    }
+}
+
+impl MarketSpec {
+    /// The default market with `params`.
+    pub fn with(params: MarketParams) -> Self {
+        Self { params, ..Self::default() }
+    }
+}
+
+/// A collateral bank to list, priced by a fresh oracle.
+#[derive(Clone, Copy, Debug)]
+pub struct BankSpec {
+    pub decimals: u8,
+    pub format: OracleFormat,
+    pub quote: Quote,
+    pub params: BankParams,
+}
+
+impl Default for BankSpec {
+    /// A 9-decimal asset on a Pyth pull oracle at $100 with [`default_bank_params`].
+    fn default() -> Self {
+        Self { decimals: 9, format: OracleFormat::Pull, quote: Quote::at(px(100)), params: default_bank_params() }
+    }
+}
+
 impl Harness {
     /// A bank with the program and a fresh exchange (USDC-like quote, 6 decimals), clock at
     /// [`GENESIS_TIME`].
