@@ -82,11 +82,9 @@ async fn funding_owed_since_the_last_crank_counts_in_every_health_check() {
     let mut h = funding_market().await;
     // Two longs of 50 SOL at $100 ($5,000 each: IM $500, MM $250, fee $5): the skew is 10% of
     // the pool, longs pay ≈ 1%/h. Nobody cranks for 6 hours: each owes ≈ $300 of funding.
-    let t = h.trader(1_000 * USDC).await;
-    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
+    let t = h.trader_with_deposit(1_000 * USDC).await;
     h.trade(&t, 0, Side::Buy, 50 * SOL).await.unwrap();
-    let u = h.trader(510 * USDC).await;
-    h.deposit(&u, 0, 510 * USDC).await.unwrap();
+    let u = h.trader_with_deposit(510 * USDC).await;
     h.trade(&u, 0, Side::Buy, 50 * SOL).await.unwrap();
     let rate = h.market(0).await.funding_rate;
     assert!(rate > 9_000, "longs pay ≈ 1%/h: {rate}");
@@ -167,8 +165,7 @@ async fn a_perp_liquidation_fee_never_turns_into_bad_debt_after_the_collateral_s
 #[tokio::test]
 async fn a_trading_pause_does_not_block_an_isolated_top_up() {
     let mut h = Setup::markets(1, 100_000 * USDC).build().await;
-    let t = h.trader(2_000 * USDC).await;
-    h.deposit(&t, 0, 2_000 * USDC).await.unwrap();
+    let t = h.trader_with_deposit(2_000 * USDC).await;
     h.transfer_isolated(&t, 0, 200 * USDC as i64).await.unwrap();
     h.trade(&t, 0, Side::Buy, 15 * SOL).await.unwrap();
     set_paused(&mut h, pause::TRADING).await;
@@ -218,8 +215,7 @@ async fn a_whale_filling_the_quote_cap_cannot_block_a_top_up_below_initial_margi
 async fn realised_losses_and_withdrawals_free_quote_cap() {
     let mut h = Setup::markets(1, 100_000 * USDC).build().await;
     set_quote_cap(&mut h, 2_000 * USDC).await;
-    let a = h.trader(2_000 * USDC).await;
-    h.deposit(&a, 0, 2_000 * USDC).await.unwrap();
+    let a = h.trader_with_deposit(2_000 * USDC).await;
     // A loses $475 + $18.53 of fees to the pool: the vault holds $1,506.48 for accounts.
     h.trade(&a, 0, Side::Buy, 95 * SOL).await.unwrap();
     h.set_market_price(0, px(95)).await;
@@ -239,8 +235,7 @@ async fn realised_losses_and_withdrawals_free_quote_cap() {
 async fn an_empty_isolated_slot_cannot_shield_funds_from_the_accounts_debt() {
     let mut h = Setup { insurance: 1_000 * USDC, ..Setup::markets(2, 100_000 * USDC) }.build().await;
     // $300 parked in an isolated slot of market 1 with no position; a cross long on market 0.
-    let t = h.trader(1_000 * USDC).await;
-    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
+    let t = h.trader_with_deposit(1_000 * USDC).await;
     h.transfer_isolated(&t, 1, 300 * USDC as i64).await.unwrap();
     h.trade(&t, 0, Side::Buy, 60 * SOL).await.unwrap();
     // $80: the cross side loses $1,200 on $694.
@@ -249,16 +244,7 @@ async fn an_empty_isolated_slot_cannot_shield_funds_from_the_accounts_debt() {
     h.liquidate_perp(&k, &fee_to, &t.account, 0).await.unwrap();
     assert_eq!(h.margin(&t.account).await.quote_balance, -506 * USDC as i64);
 
-    let ix = Instruction {
-        program_id: fulcrum::ID,
-        accounts: fulcrum::accounts::ResolveBankruptcy {
-            exchange: h.exchange,
-            margin_account: t.account,
-            pool: h.pool,
-        }
-        .to_account_metas(None),
-        data: fulcrum::instruction::ResolveBankruptcy {}.data(),
-    };
+    let ix = h.resolve_bankruptcy_ix(&t.account);
     let logs = h.send_logged(&[ix], &[]).await.unwrap();
     let ev = &events::<BankruptcyEvent>(&logs)[0];
     assert_eq!(ev.debt, 206 * USDC, "the parked $300 paid first");
@@ -274,8 +260,7 @@ async fn an_empty_isolated_slot_cannot_shield_funds_from_the_accounts_debt() {
 async fn collateral_behind_an_open_isolated_position_holds_back_that_much_debt() {
     let mut h = Setup { insurance: 1_000 * USDC, ..Setup::markets(2, 100_000 * USDC) }.build().await;
     // $300 behind a 1 SOL isolated long on market 1 (IM $10); a cross long on market 0.
-    let t = h.trader(1_000 * USDC).await;
-    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
+    let t = h.trader_with_deposit(1_000 * USDC).await;
     h.transfer_isolated(&t, 1, 300 * USDC as i64).await.unwrap();
     h.trade(&t, 1, Side::Buy, SOL).await.unwrap();
     h.trade(&t, 0, Side::Buy, 60 * SOL).await.unwrap();

@@ -15,8 +15,7 @@ async fn sol_perp() -> (Harness, Trader) {
 #[tokio::test]
 async fn five_x_long_then_price_up_closes_and_withdraws_with_profit() {
     let (mut h, _lp) = sol_perp().await;
-    let t = h.trader(1_000 * USDC).await;
-    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
+    let t = h.trader_with_deposit(1_000 * USDC).await;
     h.assert_conservation().await;
 
     // 50 SOL at $100 = $5,000 on $1,000: 5x. Fee 0.1% = $5.
@@ -57,8 +56,7 @@ async fn five_x_long_then_price_up_closes_and_withdraws_with_profit() {
 #[tokio::test]
 async fn opening_past_initial_margin_fails_and_changes_nothing() {
     let (mut h, _lp) = sol_perp().await;
-    let t = h.trader(1_000 * USDC).await;
-    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
+    let t = h.trader_with_deposit(1_000 * USDC).await;
 
     // 100 SOL = $10,000 needs $1,000 of initial margin; the $10 fee leaves $990.
     let mut keys = h.ledger_keys();
@@ -77,8 +75,7 @@ async fn opening_past_initial_margin_fails_and_changes_nothing() {
 #[tokio::test]
 async fn a_risk_reducing_trade_passes_below_initial_margin() {
     let (mut h, _lp) = sol_perp().await;
-    let t = h.trader(1_000 * USDC).await;
-    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
+    let t = h.trader_with_deposit(1_000 * USDC).await;
     // 9x: 90 SOL, fee $9, equity $991 ≥ IM $900.
     h.trade(&t, 0, Side::Buy, 90 * SOL).await.unwrap();
 
@@ -101,8 +98,7 @@ async fn a_risk_reducing_trade_passes_below_initial_margin() {
 #[tokio::test]
 async fn withdrawal_past_initial_margin_fails_partial_passes() {
     let (mut h, _lp) = sol_perp().await;
-    let t = h.trader(1_000 * USDC).await;
-    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
+    let t = h.trader_with_deposit(1_000 * USDC).await;
     h.trade(&t, 0, Side::Buy, 50 * SOL).await.unwrap();
     // Equity $995, IM $500: $495 free.
     let mut keys = h.ledger_keys();
@@ -158,8 +154,7 @@ async fn slippage_reduce_only_step_and_open_interest_limits() {
     let mut params = default_market_params();
     params.long_oi_cap = 20 * SOL;
     let mut h = Setup::market(params, 100_000 * USDC).build().await;
-    let t = h.trader(10_000 * USDC).await;
-    h.deposit(&t, 0, 10_000 * USDC).await.unwrap();
+    let t = h.trader_with_deposit(10_000 * USDC).await;
 
     let price = engine_price(px(100), 9);
     let ix = h.trade_ix(&t, 0, Side::Buy, SOL, Some(price - 1), false).await;

@@ -239,8 +239,8 @@ impl Harness {
         self.send(&[ix], &[&keeper.kp]).await
     }
 
-    pub async fn resolve_bankruptcy(&mut self, account: &Pubkey) -> TxResult {
-        let ix = Instruction {
+    pub fn resolve_bankruptcy_ix(&self, account: &Pubkey) -> Instruction {
+        Instruction {
             program_id: fulcrum::ID,
             accounts: fulcrum::accounts::ResolveBankruptcy {
                 exchange: self.exchange,
@@ -249,7 +249,11 @@ impl Harness {
             }
             .to_account_metas(None),
             data: fulcrum::instruction::ResolveBankruptcy {}.data(),
-        };
+        }
+    }
+
+    pub async fn resolve_bankruptcy(&mut self, account: &Pubkey) -> TxResult {
+        let ix = self.resolve_bankruptcy_ix(account);
         self.send(&[ix], &[]).await
     }
 
@@ -315,7 +319,8 @@ impl Harness {
         self.send(&[ix], &[&provider.kp]).await
     }
 
-    pub async fn lp_withdraw(&mut self, provider: &Trader, shares: u64) -> TxResult {
+    /// `lp_withdraw` of `shares`, refused below `min_amount_out` quote.
+    pub fn lp_withdraw_ix(&self, provider: &Trader, shares: u64, min_amount_out: u64) -> Instruction {
         let mut metas = fulcrum::accounts::LpWithdraw {
             exchange: self.exchange,
             pool: self.pool,
@@ -329,16 +334,21 @@ impl Harness {
         }
         .to_account_metas(None);
         metas.extend(self.market_metas());
-        let ix = Instruction {
+        Instruction {
             program_id: fulcrum::ID,
             accounts: metas,
-            data: fulcrum::instruction::LpWithdraw { shares, min_amount_out: 0 }.data(),
-        };
+            data: fulcrum::instruction::LpWithdraw { shares, min_amount_out }.data(),
+        }
+    }
+
+    pub async fn lp_withdraw(&mut self, provider: &Trader, shares: u64) -> TxResult {
+        let ix = self.lp_withdraw_ix(provider, shares, 0);
         self.send(&[ix], &[&provider.kp]).await
     }
 
-    pub async fn update_market(&mut self, market: usize, params: MarketParams) {
-        let ix = Instruction {
+    /// `update_market_params` of market `market`, to be signed by the admin.
+    pub fn update_market_ix(&self, market: usize, params: MarketParams) -> Instruction {
+        Instruction {
             program_id: fulcrum::ID,
             accounts: fulcrum::accounts::UpdateMarket {
                 admin: self.admin.pubkey(),
@@ -347,7 +357,11 @@ impl Harness {
             }
             .to_account_metas(None),
             data: fulcrum::instruction::UpdateMarketParams { params }.data(),
-        };
+        }
+    }
+
+    pub async fn update_market(&mut self, market: usize, params: MarketParams) {
+        let ix = self.update_market_ix(market, params);
         let admin = self.admin.insecure_clone();
         self.send(&[ix], &[&admin]).await.expect("update_market_params");
     }

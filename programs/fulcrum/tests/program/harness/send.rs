@@ -6,6 +6,12 @@ impl Harness {
     /// Sends `ixs` signed by the payer and `signers`. Each transaction gets a distinct compute
     /// limit so identical instructions are never deduplicated as one.
     pub async fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> TxResult {
+        let tx = self.signed(ixs, signers).await;
+        self.ctx.banks_client.process_transaction(tx).await
+    }
+
+    /// `ixs` behind the next distinct compute limit, signed by the payer and `signers`.
+    async fn signed(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Transaction {
         self.nonce += 1;
         let mut all = vec![ComputeBudgetInstruction::set_compute_unit_limit(1_400_000 - self.nonce)];
         all.extend_from_slice(ixs);
@@ -13,8 +19,7 @@ impl Harness {
         let mut keys: Vec<&Keypair> = vec![&payer];
         keys.extend_from_slice(signers);
         let blockhash = self.ctx.banks_client.get_latest_blockhash().await.expect("blockhash");
-        let tx = Transaction::new_signed_with_payer(&all, Some(&payer.pubkey()), &keys, blockhash);
-        self.ctx.banks_client.process_transaction(tx).await
+        Transaction::new_signed_with_payer(&all, Some(&payer.pubkey()), &keys, blockhash)
     }
 
     /// Sends like [`Harness::send`] and returns the transaction's log messages.
@@ -23,14 +28,7 @@ impl Harness {
         ixs: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<Vec<String>, BanksClientError> {
-        self.nonce += 1;
-        let mut all = vec![ComputeBudgetInstruction::set_compute_unit_limit(1_400_000 - self.nonce)];
-        all.extend_from_slice(ixs);
-        let payer = self.payer();
-        let mut keys: Vec<&Keypair> = vec![&payer];
-        keys.extend_from_slice(signers);
-        let blockhash = self.ctx.banks_client.get_latest_blockhash().await.expect("blockhash");
-        let tx = Transaction::new_signed_with_payer(&all, Some(&payer.pubkey()), &keys, blockhash);
+        let tx = self.signed(ixs, signers).await;
         let r = self.ctx.banks_client.process_transaction_with_metadata(tx).await?;
         r.result.map_err(BanksClientError::TransactionError)?;
         Ok(r.metadata.map(|m| m.log_messages).unwrap_or_default())

@@ -387,6 +387,35 @@ impl Harness {
         self.add_market_with_oracle(9, oracle, params).await
     }
 
+    /// `add_perp_market` of a `base_decimals` market priced by `oracle` as the exchange's next
+    /// market (named `PERP-<index>`).
+    pub fn add_market_ix(&self, oracle: &OracleHandle, base_decimals: u8, params: MarketParams) -> Instruction {
+        let index = self.markets.len() as u16;
+        let mut name = [0u8; 16];
+        let label = format!("PERP-{index}");
+        name[..label.len()].copy_from_slice(label.as_bytes());
+        Instruction {
+            program_id: fulcrum::ID,
+            accounts: fulcrum::accounts::AddPerpMarket {
+                admin: self.admin.pubkey(),
+                exchange: self.exchange,
+                oracle: oracle.key,
+                market: market_address(&self.exchange, index),
+                system_program: anchor_lang::system_program::ID,
+            }
+            .to_account_metas(None),
+            data: fulcrum::instruction::AddPerpMarket {
+                market_index: index,
+                name,
+                base_decimals,
+                oracle_kind: oracle.format.kind(),
+                feed_id: oracle.feed_id,
+                params,
+            }
+            .data(),
+        }
+    }
+
     pub async fn add_market_with_oracle(
         &mut self,
         base_decimals: u8,
@@ -395,30 +424,7 @@ impl Harness {
     ) -> MarketHandle {
         let index = self.markets.len() as u16;
         let market = market_address(&self.exchange, index);
-        let kind = oracle.format.kind();
-        let mut name = [0u8; 16];
-        let label = format!("PERP-{index}");
-        name[..label.len()].copy_from_slice(label.as_bytes());
-        let ix = Instruction {
-            program_id: fulcrum::ID,
-            accounts: fulcrum::accounts::AddPerpMarket {
-                admin: self.admin.pubkey(),
-                exchange: self.exchange,
-                oracle: oracle.key,
-                market,
-                system_program: anchor_lang::system_program::ID,
-            }
-            .to_account_metas(None),
-            data: fulcrum::instruction::AddPerpMarket {
-                market_index: index,
-                name,
-                base_decimals,
-                oracle_kind: kind,
-                feed_id: oracle.feed_id,
-                params,
-            }
-            .data(),
-        };
+        let ix = self.add_market_ix(&oracle, base_decimals, params);
         let admin = self.admin.insecure_clone();
         self.send(&[ix], &[&admin]).await.expect("add_perp_market");
         let h = MarketHandle { index, key: market, oracle, base_decimals };
@@ -483,6 +489,13 @@ impl Harness {
             self.mint_to(&m, &q, quote).await;
         }
         Trader { kp, account, tokens }
+    }
+
+    /// A [`Harness::trader`] with all of its `quote` USDC deposited.
+    pub async fn trader_with_deposit(&mut self, quote: u64) -> Trader {
+        let t = self.trader(quote).await;
+        self.deposit(&t, 0, quote).await.expect("deposit");
+        t
     }
 
     /// A keypair that is nobody in particular (a keeper, an attacker) with SOL for fees.
