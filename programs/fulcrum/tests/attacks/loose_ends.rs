@@ -131,11 +131,11 @@ async fn funding_owed_since_the_last_crank_counts_in_every_health_check() {
 
 #[tokio::test]
 async fn a_perp_liquidation_fee_never_turns_into_bad_debt_after_the_collateral_sale() {
-    let mut h = Harness::new().await;
-    let sol = h.add_bank(9, OracleFormat::Pull, Quote::at(px(100)), default_bank_params()).await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    h.seed_pool(100_000 * USDC).await;
-    h.fund_insurance(1_000 * USDC).await;
+    let mut h =
+        Setup { banks: vec![BankSpec::default()], insurance: 1_000 * USDC, ..Setup::markets(1, 100_000 * USDC) }
+            .build()
+            .await;
+    let sol = h.bank(1);
     // 10 SOL of collateral ($1,000; sold at a 5% discount: $950) and no quote; 50 SOL long.
     let v = h.trader(0).await;
     h.fund(&v, sol.index, 10 * SOL).await;

@@ -114,10 +114,9 @@ async fn a_collateral_discount_that_outruns_the_maint_weight_is_refused_by_name(
     refused(&mut h, ix, &created, FulcrumError::CollateralDiscountTooLarge).await;
 
     // Inside the bound (5%) the same account is liquidated with nothing socialised.
-    let mut h = Harness::new().await;
-    let sol = h.add_bank(9, OracleFormat::Pull, Quote::at(px(100)), default_bank_params()).await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), no_fee_market()).await;
-    let _lp = h.seed_pool(100_000 * USDC).await;
+    let mut h =
+        Setup { banks: vec![BankSpec::default()], ..Setup::market(no_fee_market(), 100_000 * USDC) }.build().await;
+    let sol = h.bank(1);
     let t = sol_backed_debt(&mut h, sol).await;
     let liq = h.trader(1_000 * USDC).await;
     h.liquidate_collateral(&liq, &t.account, sol.index, 1_000 * USDC).await.unwrap();

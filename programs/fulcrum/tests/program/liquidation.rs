@@ -189,10 +189,8 @@ async fn a_gap_to_negative_equity_is_closed_and_covered_by_insurance_then_by_the
 
 #[tokio::test]
 async fn collateral_liquidation_repays_debt_for_discounted_collateral() {
-    let mut h = Harness::new().await;
-    let sol = h.add_bank(9, OracleFormat::Pull, Quote::at(px(100)), default_bank_params()).await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    let _lp = h.seed_pool(100_000 * USDC).await;
+    let mut h = Setup { banks: vec![BankSpec::default()], ..Setup::markets(1, 100_000 * USDC) }.build().await;
+    let sol = h.bank(1);
     let t = h.trader(0).await;
     h.fund(&t, sol.index, 10 * SOL).await;
     // A realised loss: long 50 at $100, closed at $90 → quote −5 − 500 − 4.50.

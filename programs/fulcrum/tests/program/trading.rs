@@ -123,12 +123,11 @@ async fn withdrawal_past_initial_margin_fails_partial_passes() {
 
 #[tokio::test]
 async fn volatile_collateral_backs_a_perp_and_its_fall_restricts_the_account() {
-    let mut h = Harness::new().await;
-    // SOL collateral: init weight 0.8, maint 0.9, legacy Pyth account.
-    let sol = h.add_bank(9, OracleFormat::Legacy, Quote::at(px(100)), default_bank_params()).await;
-    // A USDC-margined perp on another asset at $100.
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    let _lp = h.seed_pool(100_000 * USDC).await;
+    // SOL collateral (init weight 0.8, maint 0.9, legacy Pyth account) and a USDC-margined perp
+    // on another asset at $100.
+    let sol = BankSpec { format: OracleFormat::Legacy, ..BankSpec::default() };
+    let mut h = Setup { banks: vec![sol], ..Setup::markets(1, 100_000 * USDC) }.build().await;
+    let sol = h.bank(1);
     let t = h.trader(0).await;
     h.fund(&t, sol.index, 10 * SOL).await;
     h.assert_conservation().await;
