@@ -257,6 +257,23 @@ impl Harness {
         self.send(&[ix], &[]).await
     }
 
+    /// `insurance_deposit` of `amount` quote from `depositor`'s token account.
+    pub fn insurance_deposit_ix(&self, depositor: &Trader, amount: u64) -> Instruction {
+        Instruction {
+            program_id: fulcrum::ID,
+            accounts: fulcrum::accounts::InsuranceDeposit {
+                exchange: self.exchange,
+                pool: self.pool,
+                quote: fulcrum::accounts::QuoteVault { bank: self.quote.key, vault: self.quote.vault },
+                source: depositor.token(&self.quote.mint),
+                depositor: depositor.key(),
+                token_program: spl_token::ID,
+            }
+            .to_account_metas(None),
+            data: fulcrum::instruction::InsuranceDeposit { amount }.data(),
+        }
+    }
+
     pub fn insurance_withdraw_ix(&self, admin: &Pubkey, destination: &Pubkey, amount: u64) -> Instruction {
         Instruction {
             program_id: fulcrum::ID,

@@ -523,19 +523,7 @@ impl Harness {
     /// Mints `amount` of quote to a fresh depositor and puts it in the insurance fund.
     pub async fn fund_insurance(&mut self, amount: u64) {
         let d = self.trader(amount).await;
-        let ix = Instruction {
-            program_id: fulcrum::ID,
-            accounts: fulcrum::accounts::InsuranceDeposit {
-                exchange: self.exchange,
-                pool: self.pool,
-                quote: fulcrum::accounts::QuoteVault { bank: self.quote.key, vault: self.quote.vault },
-                source: d.token(&self.quote.mint),
-                depositor: d.key(),
-                token_program: spl_token::ID,
-            }
-            .to_account_metas(None),
-            data: fulcrum::instruction::InsuranceDeposit { amount }.data(),
-        };
+        let ix = self.insurance_deposit_ix(&d, amount);
         self.send(&[ix], &[&d.kp]).await.expect("insurance_deposit");
     }
 
