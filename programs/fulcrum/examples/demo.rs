@@ -6,7 +6,7 @@
 //!   cargo run -p fulcrum --example demo
 #![allow(deprecated, dead_code, clippy::too_many_arguments)]
 
-#[path = "../tests/program/harness.rs"]
+#[path = "../tests/program/harness/mod.rs"]
 mod harness;
 
 use fulcrum::instructions::Side;

@@ -35,17 +35,12 @@ fn capacity_params() -> MarketParams {
 /// An exchange with one SOL-PERP market at $100 under `params`, a $100k pool and a $1k
 /// insurance fund.
 async fn world(params: MarketParams) -> Harness {
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), params).await;
-    h.seed_pool(POOL).await;
-    h.fund_insurance(INSURANCE).await;
-    h
+    Setup { insurance: INSURANCE, ..Setup::market(params, POOL) }.build().await
 }
 
 /// A trader with `usdc` deposited.
 async fn trader(h: &mut Harness, usdc: u64) -> Trader {
-    let t = h.trader(usdc).await;
-    h.deposit(&t, 0, usdc).await.unwrap();
+    let t = h.trader_with_deposit(usdc).await;
     t
 }
 
@@ -186,18 +181,9 @@ async fn insurance_oi_limit_caps_what_a_gap_can_lose() {
 /// listing, and changes nothing; a change in range applies.
 #[tokio::test]
 async fn capacity_parameters_out_of_range_are_refused_by_name() {
-    use anchor_lang::{InstructionData, ToAccountMetas};
-    use solana_sdk::signature::Signer;
     let mut h = world(capacity_params()).await;
     let admin = h.admin.insecure_clone();
     let nobody = h.trader(0).await;
-    let market = h.markets[0].key;
-    let ix = |h: &Harness, params: MarketParams| Instruction {
-        program_id: fulcrum::ID,
-        accounts: fulcrum::accounts::UpdateMarket { admin: h.admin.pubkey(), exchange: h.exchange, market }
-            .to_account_metas(None),
-        data: fulcrum::instruction::UpdateMarketParams { params }.data(),
-    };
     let p = capacity_params();
     for (bad, e) in [
         (MarketParams { reserve_factor: 10_000_001, ..p }, FulcrumError::ReserveFactorOutOfRange),
@@ -209,11 +195,11 @@ async fn capacity_parameters_out_of_range_are_refused_by_name() {
         (MarketParams { oi_shock: 1_000_001, ..p }, FulcrumError::OiShockOutOfRange),
         (MarketParams { oi_pool_fraction: 1_000_001, ..p }, FulcrumError::OiShockOutOfRange),
     ] {
-        let i = ix(&h, bad);
+        let i = h.update_market_ix(0, bad);
         refused(&mut h, &nobody, &[i], &[&admin], e).await;
     }
     let good = MarketParams { reserve_factor: 10_000_000, borrow_kink: 1_000_000, oi_shock: 1_000_000, ..p };
-    let i = ix(&h, good);
+    let i = h.update_market_ix(0, good);
     h.send(&[i], &[&admin]).await.unwrap();
     assert_eq!(h.market(0).await.params(), good);
 }

@@ -42,8 +42,7 @@ proptest! {
 /// the bank with random accounts: each transaction is refused, none panics.
 #[tokio::test]
 async fn instruction_decoders_refuse_garbage() {
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
+    let mut h = Setup::default().build().await;
     let discriminators: Vec<&[u8]> = vec![
         fulcrum::instruction::Deposit::DISCRIMINATOR,
         fulcrum::instruction::Withdraw::DISCRIMINATOR,

@@ -108,11 +108,8 @@ async fn pool_trader_pnl(h: &mut Harness) -> i128 {
 async fn ten_thousand_dust_operations_extract_nothing() {
     // A pool whose shares are worth more than one unit each, so that rounding matters: traders
     // lose to a small pool.
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    let _seed = h.seed_pool(2 * USDC).await;
-    let t = h.trader(10 * USDC).await;
-    h.deposit(&t, 0, 10 * USDC).await.unwrap();
+    let mut h = Setup::markets(1, 2 * USDC).build().await;
+    let t = h.trader_with_deposit(10 * USDC).await;
     h.trade(&t, 0, Side::Buy, SOL / 100).await.unwrap();
     h.set_market_price(0, px(100) - px(100) / 1_000).await;
     h.close(&t, 0).await.unwrap();
@@ -125,7 +122,7 @@ async fn ten_thousand_dust_operations_extract_nothing() {
         let mut ixs = vec![];
         for _ in 0..8 {
             ixs.push(dep.clone());
-            ixs.push(lp_withdraw_ix(&h, &attacker, 1));
+            ixs.push(h.lp_withdraw_ix(&attacker, 1, 0));
         }
         if h.send(&ixs, &[&attacker.kp]).await.is_err() {
             break;
@@ -154,37 +151,12 @@ async fn ten_thousand_dust_operations_extract_nothing() {
     h.assert_conservation().await;
 }
 
-fn lp_withdraw_ix(h: &Harness, provider: &Trader, shares: u64) -> solana_sdk::instruction::Instruction {
-    use anchor_lang::{InstructionData, ToAccountMetas};
-    let mut metas = fulcrum::accounts::LpWithdraw {
-        exchange: h.exchange,
-        pool: h.pool,
-        lp_mint: h.lp_mint,
-        quote_bank: h.quote.key,
-        vault: h.quote.vault,
-        lp_source: provider.token(&h.lp_mint),
-        destination: provider.token(&h.quote.mint),
-        provider: provider.key(),
-        token_program: anchor_spl::token::ID,
-    }
-    .to_account_metas(None);
-    metas.extend(h.market_metas());
-    solana_sdk::instruction::Instruction {
-        program_id: fulcrum::ID,
-        accounts: metas,
-        data: fulcrum::instruction::LpWithdraw { shares, min_amount_out: 0 }.data(),
-    }
-}
-
 #[tokio::test]
 async fn fee_and_fill_rounding_favour_the_protocol() {
-    let mut h = Harness::new().await;
     let mut p = default_market_params();
     p.step_size = 1; // one lamport of SOL: $0.0000001, far below a quote unit
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), p).await;
-    let _lp = h.seed_pool(1_000 * USDC).await;
-    let t = h.trader(100 * USDC).await;
-    h.deposit(&t, 0, 100 * USDC).await.unwrap();
+    let mut h = Setup::market(p, 1_000 * USDC).build().await;
+    let t = h.trader_with_deposit(100 * USDC).await;
     let pool0 = h.pool_state().await.balance;
     let mut ixs_sent = 0;
     for _ in 0..100 {

@@ -19,13 +19,10 @@ const ONE: i32 = 1_000_000;
 /// SOL 0, BTC 1, ETH 2 with ρ(BTC, ETH) = 0.9; floor 30%. A victim in portfolio margin holds
 /// `usd` dollars of quote, long `size` BTC-PERP and short `size` ETH-PERP.
 async fn hedged_victim(usd: u64, size: u64) -> (Harness, Trader) {
-    let mut h = Harness::new().await;
-    h.add_bank(9, OracleFormat::Pull, Quote::at(px(100)), default_bank_params()).await;
-    for _ in 0..3 {
-        h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    }
-    h.seed_pool(1_000_000 * USDC).await;
-    h.fund_insurance(10_000 * USDC).await;
+    let mut h =
+        Setup { banks: vec![BankSpec::default()], insurance: 10_000 * USDC, ..Setup::markets(3, 1_000_000 * USDC) }
+            .build()
+            .await;
     h.set_correlations(CorrelationParams {
         matrix: vec![ONE, 0, 0, 0, ONE, 900_000, 0, 900_000, ONE],
         bank_assets: vec![255, 0],

@@ -10,9 +10,8 @@
 //! hourly observations; taker fee 0.05% (GMX's and Jupiter's); 10,000 SOL at $100 traded
 //! against a $10M pool.
 
-use anchor_lang::{InstructionData, ToAccountMetas};
 use fulcrum::instructions::{MarketParams, Side};
-use solana_sdk::{instruction::Instruction, signature::Signer};
+use solana_sdk::instruction::Instruction;
 
 use crate::harness::*;
 
@@ -66,10 +65,8 @@ impl Lat {
         let mut h = Harness::new().await;
         h.add_market(OracleFormat::Pull, quote(P0, 0), params).await;
         h.seed_pool(10_000_000 * USDC).await;
-        let a = h.trader(300_000 * USDC).await;
-        h.deposit(&a, 0, 300_000 * USDC).await.unwrap();
-        let b = h.trader(300_000 * USDC).await;
-        h.deposit(&b, 0, 300_000 * USDC).await.unwrap();
+        let a = h.trader_with_deposit(300_000 * USDC).await;
+        let b = h.trader_with_deposit(300_000 * USDC).await;
         h.crank(0).await.unwrap();
         let o = h.markets[0].oracle;
         for p in [px(101) + px(1) / 5, P0] {
@@ -279,16 +276,7 @@ async fn fill_parameters_out_of_range_are_refused_by_name() {
         (MarketParams { min_spread: fulcrum_risk::MAX_MIN_SPREAD + 1, ..ok }, FulcrumError::MinSpreadTooLarge),
         (MarketParams { spread_z: fulcrum_risk::MAX_SPREAD_Z + 1, ..ok }, FulcrumError::SpreadZTooLarge),
     ] {
-        let ix = Instruction {
-            program_id: fulcrum::ID,
-            accounts: fulcrum::accounts::UpdateMarket {
-                admin: admin.pubkey(),
-                exchange: l.h.exchange,
-                market: l.h.markets[0].key,
-            }
-            .to_account_metas(None),
-            data: fulcrum::instruction::UpdateMarketParams { params: bad }.data(),
-        };
+        let ix = l.h.update_market_ix(0, bad);
         let keys = l.h.ledger_keys();
         let before = l.h.snapshot(&keys).await;
         assert_error(l.h.send(&[ix], &[&admin]).await, e);

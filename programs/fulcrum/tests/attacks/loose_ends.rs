@@ -66,13 +66,15 @@ async fn top_up_ix(h: &mut Harness, t: &Trader, amount: u64) -> Instruction {
 /// Market 0 with skew funding (10%/h at a skew of 100% of the pool), market 1 without; pool
 /// 100,000 USDC.
 async fn funding_market() -> Harness {
-    let mut h = Harness::new().await;
     let p = MarketParams { funding_factor: 100_000, max_funding_rate: 20_000, ..default_market_params() };
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), p).await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    h.seed_pool(100_000 * USDC).await;
-    h.fund_insurance(1_000 * USDC).await;
-    h
+    Setup {
+        markets: vec![MarketSpec::with(p), MarketSpec::default()],
+        pool: 100_000 * USDC,
+        insurance: 1_000 * USDC,
+        ..Setup::default()
+    }
+    .build()
+    .await
 }
 
 #[tokio::test]
@@ -80,11 +82,9 @@ async fn funding_owed_since_the_last_crank_counts_in_every_health_check() {
     let mut h = funding_market().await;
     // Two longs of 50 SOL at $100 ($5,000 each: IM $500, MM $250, fee $5): the skew is 10% of
     // the pool, longs pay ≈ 1%/h. Nobody cranks for 6 hours: each owes ≈ $300 of funding.
-    let t = h.trader(1_000 * USDC).await;
-    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
+    let t = h.trader_with_deposit(1_000 * USDC).await;
     h.trade(&t, 0, Side::Buy, 50 * SOL).await.unwrap();
-    let u = h.trader(510 * USDC).await;
-    h.deposit(&u, 0, 510 * USDC).await.unwrap();
+    let u = h.trader_with_deposit(510 * USDC).await;
     h.trade(&u, 0, Side::Buy, 50 * SOL).await.unwrap();
     let rate = h.market(0).await.funding_rate;
     assert!(rate > 9_000, "longs pay ≈ 1%/h: {rate}");
@@ -131,11 +131,11 @@ async fn funding_owed_since_the_last_crank_counts_in_every_health_check() {
 
 #[tokio::test]
 async fn a_perp_liquidation_fee_never_turns_into_bad_debt_after_the_collateral_sale() {
-    let mut h = Harness::new().await;
-    let sol = h.add_bank(9, OracleFormat::Pull, Quote::at(px(100)), default_bank_params()).await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    h.seed_pool(100_000 * USDC).await;
-    h.fund_insurance(1_000 * USDC).await;
+    let mut h =
+        Setup { banks: vec![BankSpec::default()], insurance: 1_000 * USDC, ..Setup::markets(1, 100_000 * USDC) }
+            .build()
+            .await;
+    let sol = h.bank(1);
     // 10 SOL of collateral ($1,000; sold at a 5% discount: $950) and no quote; 50 SOL long.
     let v = h.trader(0).await;
     h.fund(&v, sol.index, 10 * SOL).await;
@@ -164,11 +164,8 @@ async fn a_perp_liquidation_fee_never_turns_into_bad_debt_after_the_collateral_s
 
 #[tokio::test]
 async fn a_trading_pause_does_not_block_an_isolated_top_up() {
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    h.seed_pool(100_000 * USDC).await;
-    let t = h.trader(2_000 * USDC).await;
-    h.deposit(&t, 0, 2_000 * USDC).await.unwrap();
+    let mut h = Setup::markets(1, 100_000 * USDC).build().await;
+    let t = h.trader_with_deposit(2_000 * USDC).await;
     h.transfer_isolated(&t, 0, 200 * USDC as i64).await.unwrap();
     h.trade(&t, 0, Side::Buy, 15 * SOL).await.unwrap();
     set_paused(&mut h, pause::TRADING).await;
@@ -187,9 +184,7 @@ async fn a_trading_pause_does_not_block_an_isolated_top_up() {
 
 #[tokio::test]
 async fn a_whale_filling_the_quote_cap_cannot_block_a_top_up_below_initial_margin() {
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    h.seed_pool(100_000 * USDC).await;
+    let mut h = Setup::markets(1, 100_000 * USDC).build().await;
     let v = h.trader(2_000 * USDC).await;
     h.deposit(&v, 0, 1_000 * USDC).await.unwrap();
     h.trade(&v, 0, Side::Buy, 95 * SOL).await.unwrap();
@@ -218,12 +213,9 @@ async fn a_whale_filling_the_quote_cap_cannot_block_a_top_up_below_initial_margi
 
 #[tokio::test]
 async fn realised_losses_and_withdrawals_free_quote_cap() {
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    h.seed_pool(100_000 * USDC).await;
+    let mut h = Setup::markets(1, 100_000 * USDC).build().await;
     set_quote_cap(&mut h, 2_000 * USDC).await;
-    let a = h.trader(2_000 * USDC).await;
-    h.deposit(&a, 0, 2_000 * USDC).await.unwrap();
+    let a = h.trader_with_deposit(2_000 * USDC).await;
     // A loses $475 + $18.53 of fees to the pool: the vault holds $1,506.48 for accounts.
     h.trade(&a, 0, Side::Buy, 95 * SOL).await.unwrap();
     h.set_market_price(0, px(95)).await;
@@ -241,14 +233,9 @@ async fn realised_losses_and_withdrawals_free_quote_cap() {
 
 #[tokio::test]
 async fn an_empty_isolated_slot_cannot_shield_funds_from_the_accounts_debt() {
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    h.seed_pool(100_000 * USDC).await;
-    h.fund_insurance(1_000 * USDC).await;
+    let mut h = Setup { insurance: 1_000 * USDC, ..Setup::markets(2, 100_000 * USDC) }.build().await;
     // $300 parked in an isolated slot of market 1 with no position; a cross long on market 0.
-    let t = h.trader(1_000 * USDC).await;
-    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
+    let t = h.trader_with_deposit(1_000 * USDC).await;
     h.transfer_isolated(&t, 1, 300 * USDC as i64).await.unwrap();
     h.trade(&t, 0, Side::Buy, 60 * SOL).await.unwrap();
     // $80: the cross side loses $1,200 on $694.
@@ -257,16 +244,7 @@ async fn an_empty_isolated_slot_cannot_shield_funds_from_the_accounts_debt() {
     h.liquidate_perp(&k, &fee_to, &t.account, 0).await.unwrap();
     assert_eq!(h.margin(&t.account).await.quote_balance, -506 * USDC as i64);
 
-    let ix = Instruction {
-        program_id: fulcrum::ID,
-        accounts: fulcrum::accounts::ResolveBankruptcy {
-            exchange: h.exchange,
-            margin_account: t.account,
-            pool: h.pool,
-        }
-        .to_account_metas(None),
-        data: fulcrum::instruction::ResolveBankruptcy {}.data(),
-    };
+    let ix = h.resolve_bankruptcy_ix(&t.account);
     let logs = h.send_logged(&[ix], &[]).await.unwrap();
     let ev = &events::<BankruptcyEvent>(&logs)[0];
     assert_eq!(ev.debt, 206 * USDC, "the parked $300 paid first");
@@ -280,14 +258,9 @@ async fn an_empty_isolated_slot_cannot_shield_funds_from_the_accounts_debt() {
 
 #[tokio::test]
 async fn collateral_behind_an_open_isolated_position_holds_back_that_much_debt() {
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    h.seed_pool(100_000 * USDC).await;
-    h.fund_insurance(1_000 * USDC).await;
+    let mut h = Setup { insurance: 1_000 * USDC, ..Setup::markets(2, 100_000 * USDC) }.build().await;
     // $300 behind a 1 SOL isolated long on market 1 (IM $10); a cross long on market 0.
-    let t = h.trader(1_000 * USDC).await;
-    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
+    let t = h.trader_with_deposit(1_000 * USDC).await;
     h.transfer_isolated(&t, 1, 300 * USDC as i64).await.unwrap();
     h.trade(&t, 1, Side::Buy, SOL).await.unwrap();
     h.trade(&t, 0, Side::Buy, 60 * SOL).await.unwrap();

@@ -25,27 +25,6 @@ fn lp_deposit_min_ix(h: &Harness, provider: &Trader, amount: u64, min_shares_out
     ix
 }
 
-fn lp_withdraw_min_ix(h: &Harness, provider: &Trader, shares: u64, min_amount_out: u64) -> Instruction {
-    let mut metas = fulcrum::accounts::LpWithdraw {
-        exchange: h.exchange,
-        pool: h.pool,
-        lp_mint: h.lp_mint,
-        quote_bank: h.quote.key,
-        vault: h.quote.vault,
-        lp_source: provider.token(&h.lp_mint),
-        destination: provider.token(&h.quote.mint),
-        provider: provider.key(),
-        token_program: anchor_spl::token::ID,
-    }
-    .to_account_metas(None);
-    metas.extend(h.market_metas());
-    Instruction {
-        program_id: fulcrum::ID,
-        accounts: metas,
-        data: fulcrum::instruction::LpWithdraw { shares, min_amount_out }.data(),
-    }
-}
-
 /// `lp_claim` of `position_of`'s locked shares, signed by `signer`.
 fn lp_claim_ix(h: &Harness, signer: &Trader, position_of: &Trader) -> Instruction {
     Instruction {
@@ -186,8 +165,7 @@ async fn lp_cannot_exit_at_the_pre_loss_price_after_a_bankrupting_liquidation() 
     let mut w = World::new().await;
     let lp2 = w.h.trader(100_000 * USDC).await;
     w.h.lp_deposit(&lp2, 100_000 * USDC).await.unwrap();
-    let t = w.h.trader(2_000 * USDC).await;
-    w.h.deposit(&t, 0, 2_000 * USDC).await.unwrap();
+    let t = w.h.trader_with_deposit(2_000 * USDC).await;
     w.h.trade(&t, 0, Side::Buy, 190 * SOL).await.unwrap();
     w.h.set_market_price(0, px(80)).await;
     let keeper = w.h.trader(0).await;
@@ -213,10 +191,8 @@ async fn lp_cannot_exit_at_the_pre_loss_price_after_a_bankrupting_liquidation() 
 /// first deposit must not own it.
 #[tokio::test]
 async fn first_depositor_cannot_capture_value_already_in_the_pool() {
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    let t = h.trader(1_000 * USDC).await;
-    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
+    let mut h = Setup::default().build().await;
+    let t = h.trader_with_deposit(1_000 * USDC).await;
     h.trade(&t, 0, Side::Buy, 10 * SOL).await.unwrap();
     h.set_market_price(0, px(90)).await;
     h.close(&t, 0).await.unwrap();
@@ -273,10 +249,8 @@ async fn lp_cannot_buy_unsettled_funding_at_a_discount() {
 /// depositor would inherit the deficit; refused by name.
 #[tokio::test]
 async fn first_depositor_cannot_inherit_a_deficit() {
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    let t = h.trader(1_000 * USDC).await;
-    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
+    let mut h = Setup::default().build().await;
+    let t = h.trader_with_deposit(1_000 * USDC).await;
     h.trade(&t, 0, Side::Buy, 10 * SOL).await.unwrap();
     h.set_market_price(0, px(110)).await;
     let a = h.trader(1_000 * USDC).await;
@@ -309,9 +283,9 @@ async fn lp_slippage_bounds_are_enforced() {
     let supply = share_supply(&mut w.h).await as u128;
     let value = (w.h.pool_state().await.balance as i128 - traders_pnl(&mut w.h).await) as u128;
     let out = (expect as u128 * value / supply) as u64;
-    let ix = lp_withdraw_min_ix(&w.h, &a, expect, out + 1);
+    let ix = w.h.lp_withdraw_ix(&a, expect, out + 1);
     w.rejected(&[ix], &[&a.kp], FulcrumError::LpSlippageExceeded).await;
-    let ix = lp_withdraw_min_ix(&w.h, &a, expect, out);
+    let ix = w.h.lp_withdraw_ix(&a, expect, out);
     w.h.send(&[ix], &[&a.kp]).await.unwrap();
     assert_eq!(quote_tokens(&mut w.h, &a).await, out);
     w.h.assert_conservation().await;
@@ -352,8 +326,7 @@ async fn lp_flows_count_traders_pnl_capped_against_the_lp() {
         ..default_exchange_params()
     };
     w.h.update_exchange(p).await;
-    let t = w.h.trader(2_000 * USDC).await;
-    w.h.deposit(&t, 0, 2_000 * USDC).await.unwrap();
+    let t = w.h.trader_with_deposit(2_000 * USDC).await;
     w.h.trade(&t, 0, Side::Buy, 100 * SOL).await.unwrap();
     w.h.set_market_price(0, px(150)).await;
     let balance = w.h.pool_state().await.balance as i128;

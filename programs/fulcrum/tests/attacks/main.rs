@@ -3,7 +3,7 @@
 //! after. `docs/security.md` lists every class with the check that stops it.
 #![allow(deprecated, dead_code, clippy::too_many_arguments)]
 
-#[path = "../program/harness.rs"]
+#[path = "../program/harness/mod.rs"]
 mod harness;
 
 mod arithmetic;
@@ -40,11 +40,11 @@ pub struct World {
 
 impl World {
     pub async fn new() -> Self {
-        let mut h = Harness::new().await;
-        let sol = h.add_bank(9, OracleFormat::Pull, Quote::at(px(100)), default_bank_params()).await;
-        h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-        let _lp = h.seed_pool(100_000 * USDC).await;
-        h.fund_insurance(1_000 * USDC).await;
+        let mut h =
+            Setup { banks: vec![BankSpec::default()], insurance: 1_000 * USDC, ..Setup::markets(1, 100_000 * USDC) }
+                .build()
+                .await;
+        let sol = h.bank(1);
         let victim = h.trader(2_000 * USDC).await;
         h.deposit(&victim, 0, 1_000 * USDC).await.unwrap();
         h.fund(&victim, sol.index, 5 * SOL).await;

@@ -5,7 +5,6 @@
 
 use anchor_lang::{InstructionData, ToAccountMetas};
 use fulcrum::instructions::{BankParams, CorrelationParams, ExchangeParams, MarketParams, Side};
-use fulcrum::oracle::OracleKind;
 use fulcrum_risk::{MAX_BASE_DECIMALS, MAX_ORACLE_AGE_SECS, MIN_CORRELATION_FLOOR};
 use solana_sdk::{instruction::Instruction, pubkey::Pubkey, signature::Signer};
 
@@ -57,26 +56,7 @@ async fn add_market_ix(h: &mut Harness, base_decimals: u8, params: MarketParams)
     let oracle = h.new_oracle(OracleFormat::Pull, Quote::at(px(100))).await;
     let index = h.markets.len() as u16;
     let market = market_address(&h.exchange, index);
-    let ix = Instruction {
-        program_id: fulcrum::ID,
-        accounts: fulcrum::accounts::AddPerpMarket {
-            admin: h.admin.pubkey(),
-            exchange: h.exchange,
-            oracle: oracle.key,
-            market,
-            system_program: anchor_lang::system_program::ID,
-        }
-        .to_account_metas(None),
-        data: fulcrum::instruction::AddPerpMarket {
-            market_index: index,
-            name: *b"TEST-PERP\0\0\0\0\0\0\0",
-            base_decimals,
-            oracle_kind: OracleKind::PythPull as u8,
-            feed_id: oracle.feed_id,
-            params,
-        }
-        .data(),
-    };
+    let ix = h.add_market_ix(&oracle, base_decimals, params);
     (ix, vec![market])
 }
 
@@ -134,10 +114,9 @@ async fn a_collateral_discount_that_outruns_the_maint_weight_is_refused_by_name(
     refused(&mut h, ix, &created, FulcrumError::CollateralDiscountTooLarge).await;
 
     // Inside the bound (5%) the same account is liquidated with nothing socialised.
-    let mut h = Harness::new().await;
-    let sol = h.add_bank(9, OracleFormat::Pull, Quote::at(px(100)), default_bank_params()).await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), no_fee_market()).await;
-    let _lp = h.seed_pool(100_000 * USDC).await;
+    let mut h =
+        Setup { banks: vec![BankSpec::default()], ..Setup::market(no_fee_market(), 100_000 * USDC) }.build().await;
+    let sol = h.bank(1);
     let t = sol_backed_debt(&mut h, sol).await;
     let liq = h.trader(1_000 * USDC).await;
     h.liquidate_collateral(&liq, &t.account, sol.index, 1_000 * USDC).await.unwrap();
@@ -191,8 +170,7 @@ async fn a_collateral_discount_that_outruns_the_maint_weight_is_refused_by_name(
 /// A 20x long (MM 2.5%) of 190 SOL on $1,000, with the price down to $97: maintenance equity
 /// $430 against $460.75.
 async fn twenty_x_long(h: &mut Harness) -> Trader {
-    let t = h.trader(1_000 * USDC).await;
-    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
+    let t = h.trader_with_deposit(1_000 * USDC).await;
     h.trade(&t, 0, Side::Buy, 190 * SOL).await.unwrap();
     h.set_market_price(0, px(97)).await;
     let r = h.report(&t.account).await;
@@ -215,9 +193,7 @@ async fn a_liquidation_fee_at_the_maintenance_ratio_is_refused_by_name() {
     refused(&mut h, ix, &created, FulcrumError::LiquidationFeeTooLarge).await;
 
     // Within the bound (0.75%) the same account is cut partially and keeps most of its equity.
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), twenty_x_market()).await;
-    let _lp = h.seed_pool(100_000 * USDC).await;
+    let mut h = Setup::market(twenty_x_market(), 100_000 * USDC).build().await;
     let t = twenty_x_long(&mut h).await;
     let k = h.stranger().await;
     let fee_to = h.create_token_account(&h.quote.mint.clone(), &k.pubkey()).await;

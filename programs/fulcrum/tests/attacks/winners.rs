@@ -19,18 +19,14 @@ use crate::harness::*;
 /// A small pool ($10,000) and one SOL-PERP market at $100 whose winners are paid at most
 /// `max_pnl_factor` of the pool's cash.
 async fn small_pool(max_pnl_factor: u32) -> Harness {
-    let mut h = Harness::new().await;
     let params = MarketParams { max_pnl_factor, ..default_market_params() };
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), params).await;
-    h.seed_pool(10_000 * USDC).await;
-    h
+    Setup::market(params, 10_000 * USDC).build().await
 }
 
 /// A trader long 100 SOL from $100 with 10,000 USDC, then SOL at $300: +$20,000 unrealised, twice
 /// the pool's cash.
 async fn big_winner(h: &mut Harness) -> Trader {
-    let t = h.trader(10_000 * USDC).await;
-    h.deposit(&t, 0, 10_000 * USDC).await.unwrap();
+    let t = h.trader_with_deposit(10_000 * USDC).await;
     h.trade(&t, 0, Side::Buy, 100 * SOL).await.unwrap();
     h.set_market_price(0, px(300)).await;
     // A new slot: a close in the slot that saw the entry fills from the worse observation.
@@ -96,8 +92,7 @@ async fn a_winning_close_is_paid_not_refused() {
 #[tokio::test]
 async fn a_winner_under_the_cap_is_paid_in_full() {
     let mut h = small_pool(500_000).await;
-    let t = h.trader(10_000 * USDC).await;
-    h.deposit(&t, 0, 10_000 * USDC).await.unwrap();
+    let t = h.trader_with_deposit(10_000 * USDC).await;
     h.trade(&t, 0, Side::Buy, 10 * SOL).await.unwrap();
     h.set_market_price(0, px(300)).await;
     // A new slot: a close in the slot that saw the entry fills from the worse observation.
@@ -115,8 +110,7 @@ async fn an_account_whose_largest_position_wins_can_be_liquidated() {
     let factor = 500_000;
     let mut h = small_pool(factor).await;
     h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    let t = h.trader(2_000 * USDC).await;
-    h.deposit(&t, 0, 2_000 * USDC).await.unwrap();
+    let t = h.trader_with_deposit(2_000 * USDC).await;
     h.trade(&t, 0, Side::Buy, 100 * SOL).await.unwrap();
     h.trade(&t, 1, Side::Sell, 50 * SOL).await.unwrap();
     // +$20,000 on the long (requirement $1,500), −$21,000 on the short (requirement $1,300).
@@ -156,56 +150,18 @@ async fn pnl_caps_may_not_promise_more_than_the_pool() {
     let mut h = small_pool(600_000).await;
     let p = MarketParams { max_pnl_factor: 500_000, ..default_market_params() };
     let o = h.new_oracle(OracleFormat::Pull, Quote::at(px(100))).await;
-    let index = h.markets.len() as u16;
-    let ix = Instruction {
-        program_id: fulcrum::ID,
-        accounts: fulcrum::accounts::AddPerpMarket {
-            admin: solana_sdk::signature::Signer::pubkey(&h.admin),
-            exchange: h.exchange,
-            oracle: o.key,
-            market: market_address(&h.exchange, index),
-            system_program: anchor_lang::system_program::ID,
-        }
-        .to_account_metas(None),
-        data: fulcrum::instruction::AddPerpMarket {
-            market_index: index,
-            name: [0; 16],
-            base_decimals: 9,
-            oracle_kind: o.format.kind(),
-            feed_id: o.feed_id,
-            params: p,
-        }
-        .data(),
-    };
+    let ix = h.add_market_ix(&o, 9, p);
     let admin = h.admin.insecure_clone();
     refused(&mut h, ix, &admin, FulcrumError::PnlFactorBudgetExceeded).await;
     // 40% fits beside 60%; raising the first market to 70% then does not.
     h.add_market(OracleFormat::Pull, Quote::at(px(100)), MarketParams { max_pnl_factor: 400_000, ..p }).await;
     let raise = MarketParams { max_pnl_factor: 700_000, ..default_market_params() };
-    let ix = Instruction {
-        program_id: fulcrum::ID,
-        accounts: fulcrum::accounts::UpdateMarket {
-            admin: solana_sdk::signature::Signer::pubkey(&h.admin),
-            exchange: h.exchange,
-            market: h.markets[0].key,
-        }
-        .to_account_metas(None),
-        data: fulcrum::instruction::UpdateMarketParams { params: raise }.data(),
-    };
+    let ix = h.update_market_ix(0, raise);
     refused(&mut h, ix, &admin, FulcrumError::PnlFactorBudgetExceeded).await;
     assert_eq!(h.load::<fulcrum::state::Exchange>(&h.exchange.clone()).await.pnl_factor_sum, 1_000_000);
     // A floor at or above the threshold is refused by name.
     let bad = MarketParams { adl_threshold: 500_000, adl_floor: 500_000, ..default_market_params() };
-    let ix = Instruction {
-        program_id: fulcrum::ID,
-        accounts: fulcrum::accounts::UpdateMarket {
-            admin: solana_sdk::signature::Signer::pubkey(&h.admin),
-            exchange: h.exchange,
-            market: h.markets[1].key,
-        }
-        .to_account_metas(None),
-        data: fulcrum::instruction::UpdateMarketParams { params: bad }.data(),
-    };
+    let ix = h.update_market_ix(1, bad);
     refused(&mut h, ix, &admin, FulcrumError::AdlFloorNotBelowThreshold).await;
 }
 
@@ -215,8 +171,7 @@ async fn adl_world() -> (Harness, Trader, Trader, Trader) {
     let mut h = small_pool(500_000).await;
     let mut ts = vec![];
     for (side, size) in [(Side::Buy, 100), (Side::Buy, 20), (Side::Sell, 10)] {
-        let t = h.trader(10_000 * USDC).await;
-        h.deposit(&t, 0, 10_000 * USDC).await.unwrap();
+        let t = h.trader_with_deposit(10_000 * USDC).await;
         h.trade(&t, 0, side, size * SOL).await.unwrap();
         ts.push(t);
     }
@@ -303,8 +258,7 @@ async fn auto_deleveraging_a_winner_whose_side_nets_a_loss_is_refused() {
         // Each entry in its own slot (a fill takes the worse of the slot's observations).
         h.advance(1).await;
         h.set_market_price(0, px(price)).await;
-        let t = h.trader(40_000 * USDC).await;
-        h.deposit(&t, 0, 40_000 * USDC).await.unwrap();
+        let t = h.trader_with_deposit(40_000 * USDC).await;
         h.trade(&t, 0, side, size * SOL).await.unwrap();
         ts.push(t);
     }

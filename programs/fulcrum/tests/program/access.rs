@@ -8,10 +8,8 @@ use solana_sdk::{pubkey::Pubkey, signature::Signer};
 use crate::harness::*;
 
 async fn setup() -> (Harness, Trader, BankHandle, Vec<Pubkey>) {
-    let mut h = Harness::new().await;
-    let sol = h.add_bank(9, OracleFormat::Pull, Quote::at(px(100)), default_bank_params()).await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    let _lp = h.seed_pool(10_000 * USDC).await;
+    let mut h = Setup { banks: vec![BankSpec::default()], ..Setup::markets(1, 10_000 * USDC) }.build().await;
+    let sol = h.bank(1);
     let t = h.trader(1_000 * USDC).await;
     h.deposit(&t, 0, 500 * USDC).await.unwrap();
     h.fund(&t, sol.index, 2 * SOL).await;

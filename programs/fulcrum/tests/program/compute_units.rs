@@ -147,15 +147,6 @@ fn create_margin_account_ix(h: &Harness, owner: &Pubkey, sub: u16) -> (Instructi
     (ix, account)
 }
 
-fn resolve_bankruptcy_ix(h: &Harness, account: &Pubkey) -> Instruction {
-    Instruction {
-        program_id: fulcrum::ID,
-        accounts: fulcrum::accounts::ResolveBankruptcy { exchange: h.exchange, margin_account: *account, pool: h.pool }
-            .to_account_metas(None),
-        data: fulcrum::instruction::ResolveBankruptcy {}.data(),
-    }
-}
-
 fn set_correlations_ix(h: &Harness, params: CorrelationParams) -> Instruction {
     Instruction {
         program_id: fulcrum::ID,
@@ -294,7 +285,7 @@ async fn one_position_account_instructions_within_the_instruction_budget() {
     let fee_to = h.create_token_account(&qm, &k.pubkey()).await;
     let ix = h.liquidate_perp_ix(&k.pubkey(), &fee_to, &v.account, 0).await;
     m.run(&mut h, "liquidate_perp (one position, to bankruptcy)", &[ix], &[&k], None).await;
-    let ix = resolve_bankruptcy_ix(&h, &v.account);
+    let ix = h.resolve_bankruptcy_ix(&v.account);
     m.run(&mut h, "resolve_bankruptcy", &[ix], &[], None).await;
     m.finish();
 }

@@ -29,11 +29,8 @@ async fn tick(h: &mut Harness, secs: i64, pyth: i64) {
 
 #[tokio::test]
 async fn volatility_raises_initial_margin_and_quiet_brings_it_back() {
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), volatile_params()).await;
-    let _lp = h.seed_pool(100_000 * USDC).await;
-    let t = h.trader(1_000 * USDC).await;
-    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
+    let mut h = Setup::market(volatile_params(), 100_000 * USDC).build().await;
+    let t = h.trader_with_deposit(1_000 * USDC).await;
     h.crank(0).await.unwrap();
     assert_eq!(h.market(0).await.effective_init_ratio, 100_000);
     // 80 SOL = $8,000 at 10% needs $800: passes in calm.
@@ -217,11 +214,8 @@ async fn a_skew_increasing_trade_pays_more_than_a_skew_reducing_one() {
 
 #[tokio::test]
 async fn a_volatility_jump_raises_initial_margin_at_once_but_maintenance_only_at_its_rate() {
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), volatile_params()).await;
-    let _lp = h.seed_pool(100_000 * USDC).await;
-    let t = h.trader(1_000 * USDC).await;
-    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
+    let mut h = Setup::market(volatile_params(), 100_000 * USDC).build().await;
+    let t = h.trader_with_deposit(1_000 * USDC).await;
     h.crank(0).await.unwrap();
     h.trade(&t, 0, Side::Buy, 90 * SOL).await.unwrap(); // 9x
                                                         // A burst: +8% then back, a minute apart.
@@ -243,9 +237,7 @@ async fn pauses_block_by_name_and_are_events() {
     use fulcrum::events::{ExchangePausedEvent, MarketStateEvent};
     use fulcrum::state::pause;
     use solana_sdk::instruction::Instruction;
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    let _lp = h.seed_pool(10_000 * USDC).await;
+    let mut h = Setup::markets(1, 10_000 * USDC).build().await;
     let t = h.trader(1_000 * USDC).await;
     h.deposit(&t, 0, 500 * USDC).await.unwrap();
     let admin = h.admin.insecure_clone();
@@ -303,24 +295,11 @@ async fn cranking_every_second_does_not_slow_the_maintenance_rise() {
 
 #[tokio::test]
 async fn a_price_band_needs_a_cooldown() {
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
+    let mut h = Setup::default().build().await;
     let mut p = volatile_params();
     p.price_band = 200_000;
     p.breaker_cooldown_secs = 0; // would let opens through right after a trip
-    let ix = {
-        use anchor_lang::{InstructionData, ToAccountMetas};
-        solana_sdk::instruction::Instruction {
-            program_id: fulcrum::ID,
-            accounts: fulcrum::accounts::UpdateMarket {
-                admin: h.admin.pubkey(),
-                exchange: h.exchange,
-                market: h.markets[0].key,
-            }
-            .to_account_metas(None),
-            data: fulcrum::instruction::UpdateMarketParams { params: p }.data(),
-        }
-    };
+    let ix = h.update_market_ix(0, p);
     let admin = h.admin.insecure_clone();
     assert_error(h.send(&[ix], &[&admin]).await, FulcrumError::InvalidParameter);
 }

@@ -9,11 +9,8 @@ use crate::harness::*;
 
 /// SOL-PERP at $100 (10x), pool 100,000 USDC; a trader with 1,000 USDC long 95 SOL (9.5x).
 async fn levered_long() -> (Harness, Trader) {
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    let _lp = h.seed_pool(100_000 * USDC).await;
-    let t = h.trader(1_000 * USDC).await;
-    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
+    let mut h = Setup::markets(1, 100_000 * USDC).build().await;
+    let t = h.trader_with_deposit(1_000 * USDC).await;
     h.trade(&t, 0, Side::Buy, 95 * SOL).await.unwrap();
     (h, t)
 }
@@ -162,14 +159,7 @@ async fn a_gap_to_negative_equity_is_closed_and_covered_by_insurance_then_by_the
     // The fund pays 100, the pool the remaining 49.50; LPs lose exactly that.
     let pool_before = h.pool_state().await;
     let supply = h.mint_supply(&h.lp_mint.clone()).await;
-    let ix = anchor_lang::solana_program::instruction::Instruction {
-        program_id: fulcrum::ID,
-        accounts: anchor_lang::ToAccountMetas::to_account_metas(
-            &fulcrum::accounts::ResolveBankruptcy { exchange: h.exchange, margin_account: t.account, pool: h.pool },
-            None,
-        ),
-        data: anchor_lang::InstructionData::data(&fulcrum::instruction::ResolveBankruptcy {}),
-    };
+    let ix = h.resolve_bankruptcy_ix(&t.account);
     let logs = h.send_logged(&[ix], &[]).await.unwrap();
     let ev = &events::<BankruptcyEvent>(&logs)[0];
     assert_eq!((ev.debt, ev.insurance_paid, ev.socialised, ev.uncovered), (149_500_000, 100 * USDC, 49_500_000, 0));
@@ -199,10 +189,8 @@ async fn a_gap_to_negative_equity_is_closed_and_covered_by_insurance_then_by_the
 
 #[tokio::test]
 async fn collateral_liquidation_repays_debt_for_discounted_collateral() {
-    let mut h = Harness::new().await;
-    let sol = h.add_bank(9, OracleFormat::Pull, Quote::at(px(100)), default_bank_params()).await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    let _lp = h.seed_pool(100_000 * USDC).await;
+    let mut h = Setup { banks: vec![BankSpec::default()], ..Setup::markets(1, 100_000 * USDC) }.build().await;
+    let sol = h.bank(1);
     let t = h.trader(0).await;
     h.fund(&t, sol.index, 10 * SOL).await;
     // A realised loss: long 50 at $100, closed at $90 → quote −5 − 500 − 4.50.
@@ -241,8 +229,7 @@ async fn cross_margin_liquidation_cuts_the_largest_position_first() {
         h.add_market(OracleFormat::Pull, Quote::at(px(price)), default_market_params()).await;
     }
     let _lp = h.seed_pool(100_000 * USDC).await;
-    let t = h.trader(1_000 * USDC).await;
-    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
+    let t = h.trader_with_deposit(1_000 * USDC).await;
     h.trade(&t, 0, Side::Buy, 60 * SOL).await.unwrap(); // $6,000: the largest
     h.trade(&t, 1, Side::Sell, 40 * SOL).await.unwrap(); // $2,000 short
     h.trade(&t, 2, Side::Buy, 50 * SOL).await.unwrap(); // $1,000
@@ -276,8 +263,7 @@ async fn insurance_fund_takes_a_fee_share_and_keeps_its_floor() {
     h.update_exchange(p).await;
     h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
     let _lp = h.seed_pool(10_000 * USDC).await;
-    let t = h.trader(1_000 * USDC).await;
-    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
+    let t = h.trader_with_deposit(1_000 * USDC).await;
     h.trade(&t, 0, Side::Buy, 10 * SOL).await.unwrap(); // fee $1: $0.20 to insurance
     assert_eq!(h.pool_state().await.insurance_balance, 200_000);
     assert_eq!(h.pool_state().await.balance, 10_000 * USDC + 800_000);

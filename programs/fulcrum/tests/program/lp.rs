@@ -6,8 +6,7 @@ use crate::harness::*;
 
 #[tokio::test]
 async fn lp_gains_when_traders_lose_and_loses_when_they_win() {
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
+    let mut h = Setup::default().build().await;
     let lp = h.seed_pool(10_000 * USDC).await;
     // One share per unit, less the dead shares the first deposit mints to no one.
     assert_eq!(h.token_balance(&lp.token(&h.lp_mint)).await, 10_000 * USDC - fulcrum_risk::DEAD_SHARES);
@@ -15,8 +14,7 @@ async fn lp_gains_when_traders_lose_and_loses_when_they_win() {
     h.assert_conservation().await;
 
     // Traders lose: long 10 SOL at $100, closed at $90. Pool gets $100 + fees $1 + $0.90.
-    let t = h.trader(1_000 * USDC).await;
-    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
+    let t = h.trader_with_deposit(1_000 * USDC).await;
     h.trade(&t, 0, Side::Buy, 10 * SOL).await.unwrap();
     h.assert_conservation().await;
     // In a later slot: a close in the opening's slot fills at the worse of the two prices.
@@ -38,8 +36,7 @@ async fn lp_gains_when_traders_lose_and_loses_when_they_win() {
     h.assert_conservation().await;
 
     // Traders win: short 20 SOL at $90, closed at $80: pool pays $200, earns $1.80 + $1.60.
-    let w = h.trader(1_000 * USDC).await;
-    h.deposit(&w, 0, 1_000 * USDC).await.unwrap();
+    let w = h.trader_with_deposit(1_000 * USDC).await;
     h.trade(&w, 0, Side::Sell, 20 * SOL).await.unwrap();
     // In a later slot: a close in the opening's slot fills at the worse of the two prices.
     h.advance(1).await;
@@ -64,11 +61,9 @@ async fn lp_gains_when_traders_lose_and_loses_when_they_win() {
 
 #[tokio::test]
 async fn lp_withdrawal_cannot_strip_the_pool_below_its_exposure() {
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
+    let mut h = Setup::default().build().await;
     let lp = h.seed_pool(10_000 * USDC).await;
-    let t = h.trader(2_000 * USDC).await;
-    h.deposit(&t, 0, 2_000 * USDC).await.unwrap();
+    let t = h.trader_with_deposit(2_000 * USDC).await;
     // Pool is short 50 SOL = $5,000: at 80% utilisation it must stay worth ≥ $6,250.
     h.trade(&t, 0, Side::Buy, 50 * SOL).await.unwrap();
     let mut keys = h.ledger_keys();

@@ -1,10 +1,8 @@
 //! Margin modes: isolated positions, portfolio margin, switching between modes, correlations.
 
-use anchor_lang::{InstructionData, ToAccountMetas};
 use fulcrum::events::{BankruptcyEvent, LiquidationEvent, MarginModeEvent};
 use fulcrum::instructions::{BankParams, CorrelationParams, ExchangeParams, MarketParams, Side};
 use fulcrum_risk::{buffered_requirement, MarginMode};
-use solana_sdk::instruction::Instruction;
 use solana_sdk::signature::{Keypair, Signer};
 
 use crate::harness::*;
@@ -22,13 +20,12 @@ async fn keeper(h: &mut Harness) -> (Keypair, solana_sdk::pubkey::Pubkey) {
 /// Market 0: SOL-PERP at $100 allowing 25x (IM 4%, MM 2%); market 1: a 10x market at $100.
 /// Pool 100,000 USDC; a trader with 2,000 USDC deposited.
 async fn isolated_setup() -> (Harness, Trader) {
-    let mut h = Harness::new().await;
     let p25 = MarketParams { init_margin_ratio: 40_000, maint_margin_ratio: 20_000, ..default_market_params() };
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), p25).await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    h.seed_pool(100_000 * USDC).await;
-    let t = h.trader(2_000 * USDC).await;
-    h.deposit(&t, 0, 2_000 * USDC).await.unwrap();
+    let mut h =
+        Setup { markets: vec![MarketSpec::with(p25), MarketSpec::default()], pool: 100_000 * USDC, ..Setup::default() }
+            .build()
+            .await;
+    let t = h.trader_with_deposit(2_000 * USDC).await;
     (h, t)
 }
 
@@ -125,16 +122,7 @@ async fn an_isolated_position_closed_under_water_by_its_owner_is_resolved_like_a
     // Nothing to move out, and the keeper resolves it: the fund pays, the slot is freed.
     assert_error(h.transfer_isolated(&t, 0, -1).await, FulcrumError::InsufficientIsolatedCollateral);
     let insurance = h.pool_state().await.insurance_balance;
-    let ix = Instruction {
-        program_id: fulcrum::ID,
-        accounts: fulcrum::accounts::ResolveBankruptcy {
-            exchange: h.exchange,
-            margin_account: t.account,
-            pool: h.pool,
-        }
-        .to_account_metas(None),
-        data: fulcrum::instruction::ResolveBankruptcy {}.data(),
-    };
+    let ix = h.resolve_bankruptcy_ix(&t.account);
     let logs = h.send_logged(&[ix], &[]).await.unwrap();
     let b = &events::<BankruptcyEvent>(&logs)[0];
     assert_eq!((b.debt, b.insurance_paid, b.uncovered), (103_800_000, 103_800_000, 0));
@@ -216,8 +204,7 @@ async fn switch(h: &mut Harness, t: &Trader, mode: MarginMode) -> MarginModeEven
 #[tokio::test]
 async fn sol_collateral_hedged_by_a_short_sol_perp_needs_only_the_floor() {
     let mut h = portfolio_exchange(300_000, 0).await;
-    let t = h.trader(1_000 * USDC).await;
-    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
+    let t = h.trader_with_deposit(1_000 * USDC).await;
     h.fund(&t, 1, 100 * SOL).await; // $10,000 of SOL
     h.trade(&t, 0, Side::Sell, 100 * SOL).await.unwrap(); // short $10,000, fee $10
     let cross = h.report(&t.account).await;
@@ -245,8 +232,7 @@ async fn sol_collateral_hedged_by_a_short_sol_perp_needs_only_the_floor() {
 #[tokio::test]
 async fn a_long_btc_short_eth_pair_at_rho_point_nine_needs_sqrt_point_two_of_cross() {
     let mut h = portfolio_exchange(100_000, 900_000).await;
-    let t = h.trader(3_000 * USDC).await;
-    h.deposit(&t, 0, 3_000 * USDC).await.unwrap();
+    let t = h.trader_with_deposit(3_000 * USDC).await;
     h.trade(&t, 1, Side::Buy, 100 * SOL).await.unwrap(); // long $10,000 BTC-PERP
     h.trade(&t, 2, Side::Sell, 100 * SOL).await.unwrap(); // short $10,000 ETH-PERP
     let cross = h.report(&t.account).await;
@@ -263,8 +249,7 @@ async fn a_long_btc_short_eth_pair_at_rho_point_nine_needs_sqrt_point_two_of_cro
 #[tokio::test]
 async fn sol_collateral_and_a_long_sol_perp_pay_the_same_as_cross() {
     let mut h = portfolio_exchange(300_000, 0).await;
-    let t = h.trader(1_000 * USDC).await;
-    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
+    let t = h.trader_with_deposit(1_000 * USDC).await;
     h.fund(&t, 1, 100 * SOL).await;
     h.trade(&t, 0, Side::Buy, 100 * SOL).await.unwrap();
     let cross = h.report(&t.account).await;
@@ -279,15 +264,13 @@ async fn sol_collateral_and_a_long_sol_perp_pay_the_same_as_cross() {
 #[tokio::test]
 async fn switching_modes_needs_the_minimum_equity_and_cross_initial_margin_on_the_way_back() {
     let mut h = portfolio_exchange(300_000, 900_000).await;
-    let small = h.trader(500 * USDC).await;
-    h.deposit(&small, 0, 500 * USDC).await.unwrap();
+    let small = h.trader_with_deposit(500 * USDC).await;
     let keys = h.ledger_keys();
     let before = h.snapshot(&keys).await;
     assert_error(h.set_margin_mode(&small, MarginMode::Portfolio).await, FulcrumError::PortfolioMinimumEquity);
     assert_eq!(h.snapshot(&keys).await, before);
 
-    let t = h.trader(3_000 * USDC).await;
-    h.deposit(&t, 0, 3_000 * USDC).await.unwrap();
+    let t = h.trader_with_deposit(3_000 * USDC).await;
     h.trade(&t, 1, Side::Buy, 100 * SOL).await.unwrap();
     h.trade(&t, 2, Side::Sell, 100 * SOL).await.unwrap();
     assert_error(h.set_margin_mode(&t, MarginMode::Cross).await, FulcrumError::MarginModeUnchanged);
@@ -307,8 +290,7 @@ async fn switching_modes_needs_the_minimum_equity_and_cross_initial_margin_on_th
 #[tokio::test]
 async fn a_portfolio_liquidation_uses_the_portfolio_requirement_and_the_buffer() {
     let mut h = portfolio_exchange(300_000, 900_000).await;
-    let t = h.trader(1_500 * USDC).await;
-    h.deposit(&t, 0, 1_500 * USDC).await.unwrap();
+    let t = h.trader_with_deposit(1_500 * USDC).await;
     switch(&mut h, &t, MarginMode::Portfolio).await;
     // Long $10,000 SOL-PERP and $10,000 BTC-PERP, uncorrelated: IM √2 × $1,000 = $1,414 ≤
     // $1,480 (cross would need $2,000).
@@ -415,8 +397,7 @@ async fn set_correlations_refuses_each_kind_of_bad_matrix_by_name() {
 #[tokio::test]
 async fn a_portfolio_account_on_an_unmapped_market_margins_it_on_its_own_and_stays_liquidatable() {
     let mut h = portfolio_exchange(300_000, 900_000).await;
-    let t = h.trader(3_000 * USDC).await;
-    h.deposit(&t, 0, 3_000 * USDC).await.unwrap();
+    let t = h.trader_with_deposit(3_000 * USDC).await;
     switch(&mut h, &t, MarginMode::Portfolio).await;
     h.trade(&t, 1, Side::Buy, 100 * SOL).await.unwrap();
     h.trade(&t, 2, Side::Sell, 100 * SOL).await.unwrap();

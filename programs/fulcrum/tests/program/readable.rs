@@ -3,7 +3,6 @@
 //! bound, the error code unchanged.
 
 use anchor_lang::{InstructionData, ToAccountMetas};
-use anchor_spl::token::spl_token;
 use fulcrum::instructions::{BankParams, ExchangeParams, MarketParams};
 use solana_sdk::{
     account::AccountSharedData, instruction::Instruction, signature::Signer, transaction::Transaction,
@@ -49,16 +48,7 @@ fn assert_thrown_at(logs: &[String], line: usize, code: &str) {
 /// fail with `MathOverflow` thrown at the line of `insurance.rs` that holds `needle`.
 async fn deposit_overflows_at(h: &mut Harness, amount: u64, needle: &str) {
     let depositor = h.trader(amount).await;
-    let accounts = fulcrum::accounts::InsuranceDeposit {
-        exchange: h.exchange,
-        pool: h.pool,
-        quote: fulcrum::accounts::QuoteVault { bank: h.quote.key, vault: h.quote.vault },
-        source: depositor.token(&h.quote.mint),
-        depositor: depositor.key(),
-        token_program: spl_token::ID,
-    };
-    let data = fulcrum::instruction::InsuranceDeposit { amount }.data();
-    let ix = Instruction { program_id: fulcrum::ID, accounts: accounts.to_account_metas(None), data };
+    let ix = h.insurance_deposit_ix(&depositor, amount);
     let (code, logs) = refused(h, ix, &depositor.kp).await;
     assert_eq!(code, u32::from(FulcrumError::MathOverflow));
     assert_thrown_at(&logs, insurance_line(needle), "MathOverflow");

@@ -7,8 +7,7 @@ use crate::harness::*;
 
 /// SOL-PERP at $100 (10x max, 0.1% fee) with a 100,000 USDC pool.
 async fn sol_perp() -> (Harness, Trader) {
-    let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
+    let mut h = Setup::default().build().await;
     let lp = h.seed_pool(100_000 * USDC).await;
     (h, lp)
 }
@@ -16,8 +15,7 @@ async fn sol_perp() -> (Harness, Trader) {
 #[tokio::test]
 async fn five_x_long_then_price_up_closes_and_withdraws_with_profit() {
     let (mut h, _lp) = sol_perp().await;
-    let t = h.trader(1_000 * USDC).await;
-    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
+    let t = h.trader_with_deposit(1_000 * USDC).await;
     h.assert_conservation().await;
 
     // 50 SOL at $100 = $5,000 on $1,000: 5x. Fee 0.1% = $5.
@@ -58,8 +56,7 @@ async fn five_x_long_then_price_up_closes_and_withdraws_with_profit() {
 #[tokio::test]
 async fn opening_past_initial_margin_fails_and_changes_nothing() {
     let (mut h, _lp) = sol_perp().await;
-    let t = h.trader(1_000 * USDC).await;
-    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
+    let t = h.trader_with_deposit(1_000 * USDC).await;
 
     // 100 SOL = $10,000 needs $1,000 of initial margin; the $10 fee leaves $990.
     let mut keys = h.ledger_keys();
@@ -78,8 +75,7 @@ async fn opening_past_initial_margin_fails_and_changes_nothing() {
 #[tokio::test]
 async fn a_risk_reducing_trade_passes_below_initial_margin() {
     let (mut h, _lp) = sol_perp().await;
-    let t = h.trader(1_000 * USDC).await;
-    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
+    let t = h.trader_with_deposit(1_000 * USDC).await;
     // 9x: 90 SOL, fee $9, equity $991 ≥ IM $900.
     h.trade(&t, 0, Side::Buy, 90 * SOL).await.unwrap();
 
@@ -102,8 +98,7 @@ async fn a_risk_reducing_trade_passes_below_initial_margin() {
 #[tokio::test]
 async fn withdrawal_past_initial_margin_fails_partial_passes() {
     let (mut h, _lp) = sol_perp().await;
-    let t = h.trader(1_000 * USDC).await;
-    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
+    let t = h.trader_with_deposit(1_000 * USDC).await;
     h.trade(&t, 0, Side::Buy, 50 * SOL).await.unwrap();
     // Equity $995, IM $500: $495 free.
     let mut keys = h.ledger_keys();
@@ -128,12 +123,11 @@ async fn withdrawal_past_initial_margin_fails_partial_passes() {
 
 #[tokio::test]
 async fn volatile_collateral_backs_a_perp_and_its_fall_restricts_the_account() {
-    let mut h = Harness::new().await;
-    // SOL collateral: init weight 0.8, maint 0.9, legacy Pyth account.
-    let sol = h.add_bank(9, OracleFormat::Legacy, Quote::at(px(100)), default_bank_params()).await;
-    // A USDC-margined perp on another asset at $100.
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), default_market_params()).await;
-    let _lp = h.seed_pool(100_000 * USDC).await;
+    // SOL collateral (init weight 0.8, maint 0.9, legacy Pyth account) and a USDC-margined perp
+    // on another asset at $100.
+    let sol = BankSpec { format: OracleFormat::Legacy, ..BankSpec::default() };
+    let mut h = Setup { banks: vec![sol], ..Setup::markets(1, 100_000 * USDC) }.build().await;
+    let sol = h.bank(1);
     let t = h.trader(0).await;
     h.fund(&t, sol.index, 10 * SOL).await;
     h.assert_conservation().await;
@@ -156,13 +150,10 @@ async fn volatile_collateral_backs_a_perp_and_its_fall_restricts_the_account() {
 
 #[tokio::test]
 async fn slippage_reduce_only_step_and_open_interest_limits() {
-    let mut h = Harness::new().await;
     let mut params = default_market_params();
     params.long_oi_cap = 20 * SOL;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), params).await;
-    let _lp = h.seed_pool(100_000 * USDC).await;
-    let t = h.trader(10_000 * USDC).await;
-    h.deposit(&t, 0, 10_000 * USDC).await.unwrap();
+    let mut h = Setup::market(params, 100_000 * USDC).build().await;
+    let t = h.trader_with_deposit(10_000 * USDC).await;
 
     let price = engine_price(px(100), 9);
     let ix = h.trade_ix(&t, 0, Side::Buy, SOL, Some(price - 1), false).await;
