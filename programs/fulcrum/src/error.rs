@@ -248,6 +248,18 @@ pub enum FulcrumError {
     LiquidatorNotWritable,
     #[msg("The order book's lamports do not cover its rent and escrowed fees")]
     OrderEscrowShort,
+    #[msg("The mint has a transfer hook: collateral transfers would run foreign code")]
+    MintHasTransferHook,
+    #[msg("The mint has a permanent delegate: it could move the vault's tokens")]
+    MintHasPermanentDelegate,
+    #[msg("The mint is non-transferable")]
+    MintNonTransferable,
+    #[msg("The mint has confidential transfers: balances the vault cannot read")]
+    MintHasConfidentialTransfers,
+    #[msg("The mint's new token accounts start frozen")]
+    MintDefaultFrozen,
+    #[msg("A Token-2022 bank's mint must lead the remaining accounts (transfer_checked)")]
+    MintAccountRequired,
 }
 
 impl From<fulcrum_risk::CorrelationError> for FulcrumError {
