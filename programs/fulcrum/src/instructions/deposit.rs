@@ -54,13 +54,6 @@ pub fn deposit<'info>(ctx: Context<'info, Deposit<'info>>, amount: u64) -> Resul
         let bank = accounts.bank.load()?;
         BankToken::split(accounts.token_program.key(), &bank.mint, bank.decimals, ctx.remaining_accounts)?
     };
-    let amount = token.transfer_in(
-        &accounts.source.to_account_info(),
-        &accounts.vault.to_account_info(),
-        &accounts.depositor.to_account_info(),
-        amount,
-    )?;
-    require!(amount > 0, FulcrumError::ZeroAmount);
     let bank_index = {
         let mut bank = accounts.bank.load_mut()?;
         let mut acct = accounts.margin_account.load_mut()?;
@@ -82,11 +75,32 @@ pub fn deposit<'info>(ctx: Context<'info, Deposit<'info>>, amount: u64) -> Resul
         }
         bank.index
     };
+    let received = token.transfer_in(
+        &accounts.source.to_account_info(),
+        &accounts.vault.to_account_info(),
+        &accounts.depositor.to_account_info(),
+        amount,
+    )?;
+    require!(received > 0, FulcrumError::ZeroAmount);
+    // Credited above on the amount sent (so the cap and overflow checks run before any
+    // transfer); a Token-2022 transfer fee never reached the vault: the account keeps what did.
+    let fee = amount.checked_sub(received).overflow()?;
+    if fee > 0 {
+        let mut bank = accounts.bank.load_mut()?;
+        let mut acct = accounts.margin_account.load_mut()?;
+        bank.total_deposits = bank.total_deposits.checked_sub(fee).overflow()?;
+        if bank_index == CollateralBank::QUOTE_INDEX {
+            acct.quote_balance = acct.quote_balance.checked_sub(fee.cast::<i64>()?).overflow()?;
+        } else {
+            let i = acct.find_collateral(bank_index).overflow()?;
+            acct.collateral[i].amount = acct.collateral[i].amount.checked_sub(fee).overflow()?;
+        }
+    }
     crate::emit_event!(DepositEvent {
         margin_account: accounts.margin_account.key(),
         depositor: accounts.depositor.key(),
         bank_index,
-        amount,
+        amount: received,
     });
     Ok(())
 }
@@ -105,7 +119,6 @@ fn quote_held_after<'info>(
     remaining: &[AccountInfo<'info>],
 ) -> Result<u64> {
     let pool = accounts.pool.load()?;
-    // As loaded, before this deposit's transfer.
     let held = i128::from(accounts.vault.amount) - i128::from(pool.balance) - i128::from(pool.insurance_balance);
     let held = held.max(0).cast::<u64>()?;
     let after = held.checked_add(amount).ok_or(FulcrumError::DepositCapExceeded)?;

@@ -272,6 +272,12 @@ async fn a_transfer_fee_deposit_credits_what_the_vault_received() {
         h.assert_conservation().await;
     }
     assert_eq!(h.token_balance(&src).await, 700 * USDC);
+    // A deposit the fee swallows whole (1 unit, fee rounded up to 1) credits nothing: refused.
+    let ix = deposit_ix(&h, &t, &bank, &src, 1);
+    let keys = [h.ledger_keys(), vec![src]].concat();
+    let before = h.snapshot(&keys).await;
+    assert_error(h.send(&[ix], &[&t.kp]).await, FulcrumError::ZeroAmount);
+    assert_eq!(h.snapshot(&keys).await, before);
 }
 
 /// A withdrawal debits the account what leaves the vault; the mint's fee comes out of what the
