@@ -260,6 +260,8 @@ pub enum FulcrumError {
     MintDefaultFrozen,
     #[msg("A Token-2022 bank's mint must lead the remaining accounts (transfer_checked)")]
     MintAccountRequired,
+    #[msg("The token program is not the vault's")]
+    WrongTokenProgram,
 }
 
 impl From<fulcrum_risk::CorrelationError> for FulcrumError {

@@ -89,8 +89,10 @@ pub struct BankToken<'a, 'info> {
 
 impl<'a, 'info> BankToken<'a, 'info> {
     /// Takes the bank's mint off the front of `remaining` if it is there; returns the rest.
+    /// `program` must own `vault`.
     pub fn split(
         program: Pubkey,
+        vault: &AccountInfo,
         mint: &Pubkey,
         decimals: u8,
         remaining: &'a [AccountInfo<'info>],
@@ -99,6 +101,7 @@ impl<'a, 'info> BankToken<'a, 'info> {
             Some((m, rest)) if m.key == mint => (Some(m), rest),
             _ => (None, remaining),
         };
+        require!(*vault.owner == program, FulcrumError::WrongTokenProgram);
         require!(first.is_some() || program == token::ID, FulcrumError::MintAccountRequired);
         Ok((Self { program, mint: first, decimals }, rest))
     }

@@ -52,7 +52,13 @@ pub fn deposit<'info>(ctx: Context<'info, Deposit<'info>>, amount: u64) -> Resul
     require!(!accounts.exchange.load()?.is_paused(pause::DEPOSITS), FulcrumError::Paused);
     let (token, remaining) = {
         let bank = accounts.bank.load()?;
-        BankToken::split(accounts.token_program.key(), &bank.mint, bank.decimals, ctx.remaining_accounts)?
+        BankToken::split(
+            accounts.token_program.key(),
+            &accounts.vault.to_account_info(),
+            &bank.mint,
+            bank.decimals,
+            ctx.remaining_accounts,
+        )?
     };
     let bank_index = {
         let mut bank = accounts.bank.load_mut()?;

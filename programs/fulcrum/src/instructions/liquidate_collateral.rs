@@ -138,7 +138,7 @@ fn collateral_token<'a, 'info>(
     let program = *accounts.vault.to_account_info().owner;
     let (token, rest) = {
         let bank = accounts.bank.load()?;
-        BankToken::split(program, &bank.mint, bank.decimals, remaining)?
+        BankToken::split(program, &accounts.vault.to_account_info(), &bank.mint, bank.decimals, remaining)?
     };
     if program == anchor_spl::token::ID {
         return Ok((token, rest));

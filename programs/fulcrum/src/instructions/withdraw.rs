@@ -41,7 +41,13 @@ pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Res
     let mut acct = accounts.margin_account.load_mut()?;
     let (token, remaining) = {
         let bank = accounts.bank.load()?;
-        BankToken::split(accounts.token_program.key(), &bank.mint, bank.decimals, ctx.remaining_accounts)?
+        BankToken::split(
+            accounts.token_program.key(),
+            &accounts.vault.to_account_info(),
+            &bank.mint,
+            bank.decimals,
+            ctx.remaining_accounts,
+        )?
     };
     let bank_index = {
         let mut bank = accounts.bank.load_mut()?;

@@ -300,6 +300,12 @@ async fn a_transfer_fee_withdrawal_debits_the_amount_and_delivers_it_less_the_fe
     let before = h.snapshot(&keys).await;
     assert_error(h.send(&[ix], &[&t.kp]).await, FulcrumError::MintAccountRequired);
     assert_eq!(h.snapshot(&keys).await, before);
+    // SPL Token named for a Token-2022 vault: refused by name.
+    let mut ix = withdraw_ix(&mut h, &t, &bank, &src, USDC).await;
+    ix.accounts[6].pubkey = anchor_spl::token::spl_token::ID;
+    assert_error(h.send(&[ix], &[&t.kp]).await, FulcrumError::WrongTokenProgram);
+    assert_eq!(h.snapshot(&keys).await, before);
+    h.assert_conservation().await;
 }
 
 /// Liquidation of transfer-fee collateral: the account is debited what leaves the vault, the
