@@ -250,6 +250,20 @@ pub enum FulcrumError {
     OrderEscrowShort,
     #[msg("Close the account's order book (cancel its orders) before closing the account")]
     OrderBookStillOpen,
+    #[msg("The mint has a transfer hook: collateral transfers would run foreign code")]
+    MintHasTransferHook,
+    #[msg("The mint has a permanent delegate: it could move the vault's tokens")]
+    MintHasPermanentDelegate,
+    #[msg("The mint is non-transferable")]
+    MintNonTransferable,
+    #[msg("The mint has confidential transfers: balances the vault cannot read")]
+    MintHasConfidentialTransfers,
+    #[msg("The mint's new token accounts start frozen")]
+    MintDefaultFrozen,
+    #[msg("A Token-2022 bank's mint must lead the remaining accounts (transfer_checked)")]
+    MintAccountRequired,
+    #[msg("The token program is not the vault's")]
+    WrongTokenProgram,
 }
 
 impl From<fulcrum_risk::CorrelationError> for FulcrumError {

@@ -69,6 +69,8 @@ pub mod fulcrum {
     /// Admin: lists a collateral mint as bank `bank_index` (the exchange's next index) with its Pyth
     /// oracle, checked as a price (owner, layout, feed, verification); `params` checked one rule per
     /// line, and its maintenance weight against the exchange's collateral liquidation discount.
+    /// SPL Token or Token-2022 (a transfer fee is admitted; a transfer hook, permanent delegate,
+    /// non-transferable, confidential transfers or default-frozen state refused by name).
     /// No remaining accounts.
     pub fn add_collateral_bank(
         ctx: Context<AddCollateralBank>,
@@ -180,15 +182,17 @@ pub mod fulcrum {
 
     /// Deposits `amount` of the bank's mint into a margin account. Quote: anyone (it repays debt
     /// first); other collateral: the owner or the delegate only. Capped by the bank's deposit cap.
-    /// Remaining accounts (optional, quote only): the account's margin-check accounts (`health`
-    /// module order), so a top-up below initial margin is exempt from the quote cap.
+    /// Remaining accounts: the bank's mint (required for Token-2022, `transfer_checked`), then
+    /// (optional, quote only) the account's margin-check accounts (`health` module order), so a
+    /// top-up below initial margin is exempt from the quote cap. Credits what the vault received.
     pub fn deposit<'info>(ctx: Context<'info, Deposit<'info>>, amount: u64) -> Result<()> {
         instructions::deposit::deposit(ctx, amount)
     }
 
     /// The account's owner: withdraws `amount` of the bank's mint to a token account of theirs.
     /// Quote may not go below zero; the account must meet initial margin afterwards. Remaining
-    /// accounts: the margin check's (`health` module order), for the account after the withdrawal.
+    /// accounts: the bank's mint (required for Token-2022), then the margin check's (`health`
+    /// module order), for the account after the withdrawal. A transfer fee is the owner's.
     pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Result<()> {
         instructions::withdraw::withdraw(ctx, amount)
     }
@@ -267,8 +271,9 @@ pub mod fulcrum {
 
     /// Permissionless: for a liquidatable account with quote debt and no perp positions to cut
     /// first, the liquidator repays up to `max_repay` of the debt and receives the bank's collateral at
-    /// oracle × (1 − discount), never past what restores maintenance. Remaining accounts: the margin
-    /// check's, for the account before.
+    /// oracle × (1 − discount), never past what restores maintenance. Remaining accounts: for a
+    /// Token-2022 bank its mint and the Token-2022 program, then the margin check's, for the
+    /// account before. A transfer fee is the liquidator's.
     pub fn liquidate_collateral<'info>(ctx: Context<'info, LiquidateCollateral<'info>>, max_repay: u64) -> Result<()> {
         instructions::liquidate_collateral::liquidate_collateral(ctx, max_repay)
     }

@@ -1,5 +1,9 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Mint, Token, TokenAccount};
+use anchor_spl::token_2022::spl_token_2022::extension::{
+    default_account_state::DefaultAccountState, BaseStateWithExtensions, ExtensionType, StateWithExtensions,
+};
+use anchor_spl::token_2022::spl_token_2022::state::{AccountState, Mint as MintState};
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use fulcrum_risk::RATIO_ONE;
 
 use crate::error::{FulcrumError, OptionExt};
@@ -53,7 +57,8 @@ pub struct AddCollateralBank<'info> {
     pub admin: Signer<'info>,
     #[account(mut, has_one = admin @ FulcrumError::NotAdmin)]
     pub exchange: AccountLoader<'info, Exchange>,
-    pub mint: Box<Account<'info, Mint>>,
+    /// SPL Token or Token-2022 (see [`admit_mint_extensions`]).
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
     /// CHECK: read and checked as a Pyth price of `oracle_kind` in the handler.
     pub oracle: UncheckedAccount<'info>,
     #[account(
@@ -64,10 +69,11 @@ pub struct AddCollateralBank<'info> {
     #[account(
         init, payer = admin,
         seeds = [seeds::VAULT, exchange.key().as_ref(), mint.key().as_ref()], bump,
-        token::mint = mint, token::authority = exchange
+        token::mint = mint, token::authority = exchange, token::token_program = token_program
     )]
-    pub vault: Box<Account<'info, TokenAccount>>,
-    pub token_program: Program<'info, Token>,
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// The mint's token program.
+    pub token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,
 }
 
@@ -82,6 +88,7 @@ pub fn add_collateral_bank(
     params.validate()?;
     let accounts = &ctx.accounts;
     base_decimals("mint.decimals", accounts.mint.decimals)?;
+    admit_mint_extensions(&accounts.mint.to_account_info())?;
     let mut exchange = accounts.exchange.load_mut()?;
     let next = u64::from(exchange.num_banks);
     in_range("bank_index", bank_index.into(), next, next, FulcrumError::InvalidParameter)?;
@@ -113,5 +120,34 @@ pub fn add_collateral_bank(
     bank.vault_bump = ctx.bumps.vault;
     params.apply(&mut bank);
     bank.liquidation_max_age = CollateralBank::default_liquidation_max_age(params.max_oracle_age);
+    Ok(())
+}
+
+/// A Token-2022 mint is refused, by name, for each extension that breaks the vault's ledger
+/// (vault = Σ what accounts are owed): a transfer hook (foreign code in every transfer), a
+/// permanent delegate (may move the vault's tokens), non-transferable, confidential transfers
+/// (balances the vault cannot read), new accounts frozen by default. A transfer fee is admitted
+/// (deposits credit what the vault received). SPL Token mints have no extensions.
+pub fn admit_mint_extensions(mint: &AccountInfo) -> Result<()> {
+    if *mint.owner != anchor_spl::token_2022::ID {
+        return Ok(());
+    }
+    let data = mint.try_borrow_data()?;
+    let state = StateWithExtensions::<MintState>::unpack(&data)?;
+    for ext in state.get_extension_types()? {
+        match ext {
+            ExtensionType::TransferHook => return err!(FulcrumError::MintHasTransferHook),
+            ExtensionType::PermanentDelegate => return err!(FulcrumError::MintHasPermanentDelegate),
+            ExtensionType::NonTransferable => return err!(FulcrumError::MintNonTransferable),
+            ExtensionType::ConfidentialTransferMint
+            | ExtensionType::ConfidentialTransferFeeConfig
+            | ExtensionType::ConfidentialMintBurn => return err!(FulcrumError::MintHasConfidentialTransfers),
+            ExtensionType::DefaultAccountState => {
+                let frozen = state.get_extension::<DefaultAccountState>()?.state == AccountState::Frozen as u8;
+                require!(!frozen, FulcrumError::MintDefaultFrozen);
+            }
+            _ => {}
+        }
+    }
     Ok(())
 }

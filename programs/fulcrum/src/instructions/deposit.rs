@@ -1,11 +1,11 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Token, TokenAccount};
+use anchor_spl::token_interface::{TokenAccount, TokenInterface};
 
 use crate::error::{Cast, FulcrumError, OptionExt};
 use crate::events::DepositEvent;
 use crate::health::load_health_inputs;
 use crate::state::*;
-use crate::token::transfer_in;
+use crate::token::BankToken;
 
 #[derive(Accounts)]
 pub struct Deposit<'info> {
@@ -15,14 +15,15 @@ pub struct Deposit<'info> {
     #[account(mut, has_one = exchange @ FulcrumError::WrongExchange, has_one = vault @ FulcrumError::WrongVault)]
     pub bank: AccountLoader<'info, CollateralBank>,
     #[account(mut)]
-    pub vault: Box<Account<'info, TokenAccount>>,
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut, constraint = source.mint == vault.mint @ FulcrumError::WrongMint)]
-    pub source: Box<Account<'info, TokenAccount>>,
+    pub source: Box<InterfaceAccount<'info, TokenAccount>>,
     /// Authority of `source`. Anyone may top up any account's quote; only its owner or delegate
     /// may deposit another asset (a stranger's dust would add an oracle to every margin check,
     /// take collateral slots, and could change how the account is margined).
     pub depositor: Signer<'info>,
-    pub token_program: Program<'info, Token>,
+    /// SPL Token, or Token-2022 for a Token-2022 bank.
+    pub token_program: Interface<'info, TokenInterface>,
     /// What it and the insurance fund hold in the quote vault is not the accounts' (quote cap).
     #[account(has_one = exchange @ FulcrumError::WrongExchange)]
     pub pool: AccountLoader<'info, LiquidityPool>,
@@ -42,17 +43,29 @@ impl Deposit<'_> {
 /// Deposits `amount` of the bank's mint. Quote (from anyone) repays debt first, then adds to the
 /// balance; other collateral only from the account's owner or delegate. Remaining accounts
 /// (optional, quote only): the account's margin-check accounts, for the exemption of a top-up
-/// below initial margin from the quote cap (see [`quote_held_after`]).
+/// below initial margin from the quote cap (see [`quote_held_after`]), after the bank's mint
+/// when given (required for a Token-2022 bank). The account is credited what the vault received
+/// (a Token-2022 transfer fee is the depositor's).
 pub fn deposit<'info>(ctx: Context<'info, Deposit<'info>>, amount: u64) -> Result<()> {
     require!(amount > 0, FulcrumError::ZeroAmount);
     let accounts = &ctx.accounts;
     require!(!accounts.exchange.load()?.is_paused(pause::DEPOSITS), FulcrumError::Paused);
+    let (token, remaining) = {
+        let bank = accounts.bank.load()?;
+        BankToken::split(
+            accounts.token_program.key(),
+            &accounts.vault.to_account_info(),
+            &bank.mint,
+            bank.decimals,
+            ctx.remaining_accounts,
+        )?
+    };
     let bank_index = {
         let mut bank = accounts.bank.load_mut()?;
         let mut acct = accounts.margin_account.load_mut()?;
         accounts.validate(&bank, &acct)?;
         bank.total_deposits = if bank.index == CollateralBank::QUOTE_INDEX {
-            quote_held_after(accounts, &acct, bank.deposit_cap, amount, ctx.remaining_accounts)?
+            quote_held_after(accounts, &acct, bank.deposit_cap, amount, remaining)?
         } else {
             bank.total_deposits
                 .checked_add(amount)
@@ -68,18 +81,32 @@ pub fn deposit<'info>(ctx: Context<'info, Deposit<'info>>, amount: u64) -> Resul
         }
         bank.index
     };
-    transfer_in(
-        &accounts.token_program.to_account_info(),
+    let received = token.transfer_in(
         &accounts.source.to_account_info(),
         &accounts.vault.to_account_info(),
         &accounts.depositor.to_account_info(),
         amount,
     )?;
+    require!(received > 0, FulcrumError::ZeroAmount);
+    // Credited above on the amount sent (so the cap and overflow checks run before any
+    // transfer); a Token-2022 transfer fee never reached the vault: the account keeps what did.
+    let fee = amount.checked_sub(received).overflow()?;
+    if fee > 0 {
+        let mut bank = accounts.bank.load_mut()?;
+        let mut acct = accounts.margin_account.load_mut()?;
+        bank.total_deposits = bank.total_deposits.checked_sub(fee).overflow()?;
+        if bank_index == CollateralBank::QUOTE_INDEX {
+            acct.quote_balance = acct.quote_balance.checked_sub(fee.cast::<i64>()?).overflow()?;
+        } else {
+            let i = acct.find_collateral(bank_index).overflow()?;
+            acct.collateral[i].amount = acct.collateral[i].amount.checked_sub(fee).overflow()?;
+        }
+    }
     crate::emit_event!(DepositEvent {
         margin_account: accounts.margin_account.key(),
         depositor: accounts.depositor.key(),
         bank_index,
-        amount,
+        amount: received,
     });
     Ok(())
 }

@@ -1,5 +1,6 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
+use anchor_spl::token_interface::TokenAccount as AnyTokenAccount;
 use fulcrum_risk::{plan_collateral_liquidation_in, portfolio_liquidation_target, MarginModel};
 
 use super::quote_vault::*;
@@ -8,7 +9,7 @@ use crate::events::{sat_i64, CollateralLiquidationEvent};
 use crate::health::{load_health_inputs_with, observe, require_liquidatable, HealthInputs};
 use crate::oracle::Pricing;
 use crate::state::*;
-use crate::token::{transfer_in, transfer_out, ExchangeSeeds};
+use crate::token::{transfer_in, BankToken, ExchangeSeeds};
 
 #[derive(Accounts)]
 pub struct LiquidateCollateral<'info> {
@@ -21,13 +22,15 @@ pub struct LiquidateCollateral<'info> {
     pub liquidator_quote: Box<Account<'info, TokenAccount>>,
     /// Receives the collateral.
     #[account(mut, constraint = liquidator_collateral.mint == vault.mint @ FulcrumError::WrongMint)]
-    pub liquidator_collateral: Box<Account<'info, TokenAccount>>,
+    pub liquidator_collateral: Box<InterfaceAccount<'info, AnyTokenAccount>>,
     #[account(constraint = quote.is_of(&exchange)? @ FulcrumError::WrongExchange)]
     pub quote: QuoteVault<'info>,
     #[account(mut, has_one = exchange @ FulcrumError::WrongExchange, has_one = vault @ FulcrumError::WrongVault)]
     pub bank: AccountLoader<'info, CollateralBank>,
+    /// SPL Token or Token-2022 (its owner is the collateral's token program).
     #[account(mut)]
-    pub vault: Box<Account<'info, TokenAccount>>,
+    pub vault: Box<InterfaceAccount<'info, AnyTokenAccount>>,
+    /// The quote's token program (SPL Token).
     pub token_program: Program<'info, Token>,
     /// Records the bad debt a liquidation of the last collateral leaves (LP flows price it in).
     #[account(mut, has_one = exchange @ FulcrumError::WrongExchange)]
@@ -37,7 +40,7 @@ pub struct LiquidateCollateral<'info> {
 impl<'info> LiquidateCollateral<'info> {
     /// The token movements of a collateral liquidation: the liquidator pays `repay` of quote into
     /// the vault and receives `collateral_out` of the bank's mint.
-    fn swap(&self, seeds: &ExchangeSeeds, repay: u64, collateral_out: u64) -> Result<()> {
+    fn swap(&self, token: &BankToken<'_, 'info>, seeds: &ExchangeSeeds, repay: u64, collateral_out: u64) -> Result<()> {
         let token_program = self.token_program.to_account_info();
         let liquidator_quote = self.liquidator_quote.to_account_info();
         let quote_vault = self.quote.vault.to_account_info();
@@ -45,14 +48,7 @@ impl<'info> LiquidateCollateral<'info> {
         if collateral_out > 0 {
             let vault = self.vault.to_account_info();
             let destination = self.liquidator_collateral.to_account_info();
-            transfer_out(
-                &token_program,
-                &vault,
-                &destination,
-                &self.exchange.to_account_info(),
-                seeds,
-                collateral_out,
-            )?;
+            token.transfer_out(&vault, &destination, &self.exchange.to_account_info(), seeds, collateral_out)?;
         }
         Ok(())
     }
@@ -62,7 +58,9 @@ impl<'info> LiquidateCollateral<'info> {
 /// in portfolio margin, none whose close would lower the netted requirement):
 /// the liquidator repays up to `max_repay` of the debt and receives the bank's collateral at
 /// oracle × (1 − discount), never more than the account holds and never past what restores
-/// maintenance. Remaining accounts: the margin check's, for the account before.
+/// maintenance. Remaining accounts: for a Token-2022 bank its mint and the Token-2022 program
+/// (optional for SPL Token: the mint), then the margin check's, for the account before. The
+/// account is debited what leaves the vault; a Token-2022 transfer fee is the liquidator's.
 pub fn liquidate_collateral<'info>(ctx: Context<'info, LiquidateCollateral<'info>>, max_repay: u64) -> Result<()> {
     require!(max_repay > 0, FulcrumError::ZeroAmount);
     let accounts = &ctx.accounts;
@@ -72,11 +70,12 @@ pub fn liquidate_collateral<'info>(ctx: Context<'info, LiquidateCollateral<'info
     let key = accounts.margin_account.key();
     let mut acct = accounts.margin_account.load_mut()?;
     require!(acct.quote_balance < 0, FulcrumError::NoDebt);
+    let (token, remaining) = collateral_token(accounts, ctx.remaining_accounts)?;
     let mut inputs = load_health_inputs_with(
         &acct,
         &accounts.exchange.key(),
         exchange.quote_decimals,
-        ctx.remaining_accounts,
+        remaining,
         clock.unix_timestamp,
         Pricing::Liquidation,
     )?;
@@ -115,7 +114,7 @@ pub fn liquidate_collateral<'info>(ctx: Context<'info, LiquidateCollateral<'info
     let bank_index = bank.index;
     drop((bank, acct, exchange));
 
-    accounts.swap(&seeds, plan.repay, plan.collateral_out)?;
+    accounts.swap(&token, &seeds, plan.repay, plan.collateral_out)?;
     crate::emit_event!(CollateralLiquidationEvent {
         margin_account: key,
         liquidator: accounts.liquidator.key(),
@@ -127,6 +126,27 @@ pub fn liquidate_collateral<'info>(ctx: Context<'info, LiquidateCollateral<'info
         equity_after: sat_i64(after.maint.equity),
     });
     Ok(())
+}
+
+/// The collateral's token movement (its program is the vault's owner, whose account must follow
+/// the mint for Token-2022) and the margin-check accounts after them.
+#[allow(clippy::type_complexity)]
+fn collateral_token<'a, 'info>(
+    accounts: &LiquidateCollateral<'info>,
+    remaining: &'a [AccountInfo<'info>],
+) -> Result<(BankToken<'a, 'info>, &'a [AccountInfo<'info>])> {
+    let program = *accounts.vault.to_account_info().owner;
+    let (token, rest) = {
+        let bank = accounts.bank.load()?;
+        BankToken::split(program, &accounts.vault.to_account_info(), &bank.mint, bank.decimals, remaining)?
+    };
+    if program == anchor_spl::token::ID {
+        return Ok((token, rest));
+    }
+    match rest.split_first() {
+        Some((p, rest)) if *p.key == program => Ok((token, rest)),
+        _ => err!(FulcrumError::MintAccountRequired),
+    }
 }
 
 /// The position a portfolio liquidation would cut, if any.

@@ -1,12 +1,12 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Token, TokenAccount};
+use anchor_spl::token_interface::{TokenAccount, TokenInterface};
 
 use crate::error::{Cast, FulcrumError, OptionExt};
 use crate::events::WithdrawEvent;
 use crate::health::{load_health_inputs_with, observe};
 use crate::oracle::Pricing;
 use crate::state::*;
-use crate::token::{transfer_out, ExchangeSeeds};
+use crate::token::{BankToken, ExchangeSeeds};
 
 #[derive(Accounts)]
 pub struct Withdraw<'info> {
@@ -17,25 +17,38 @@ pub struct Withdraw<'info> {
     #[account(mut, has_one = exchange @ FulcrumError::WrongExchange, has_one = vault @ FulcrumError::WrongVault)]
     pub bank: AccountLoader<'info, CollateralBank>,
     #[account(mut)]
-    pub vault: Box<Account<'info, TokenAccount>>,
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(
         mut,
         constraint = destination.mint == vault.mint @ FulcrumError::WrongMint,
         constraint = destination.owner == owner.key() @ FulcrumError::WrongDestinationOwner
     )]
-    pub destination: Box<Account<'info, TokenAccount>>,
-    pub token_program: Program<'info, Token>,
+    pub destination: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// SPL Token, or Token-2022 for a Token-2022 bank.
+    pub token_program: Interface<'info, TokenInterface>,
 }
 
 /// Withdraws `amount` of the bank's mint to the owner's token account. Quote may not go below
 /// zero (no borrowing); the account must meet initial margin afterwards. Remaining accounts:
-/// the margin check's, for the account after the withdrawal.
+/// the bank's mint when given (required for a Token-2022 bank), then the margin check's, for
+/// the account after the withdrawal. The account is debited `amount`, what leaves the vault; a
+/// Token-2022 transfer fee comes out of what the owner receives (the vault never pays it).
 pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Result<()> {
     require!(amount > 0, FulcrumError::ZeroAmount);
     let accounts = &ctx.accounts;
     let exchange = accounts.exchange.load()?;
     require!(!exchange.is_paused(pause::WITHDRAWALS), FulcrumError::Paused);
     let mut acct = accounts.margin_account.load_mut()?;
+    let (token, remaining) = {
+        let bank = accounts.bank.load()?;
+        BankToken::split(
+            accounts.token_program.key(),
+            &accounts.vault.to_account_info(),
+            &bank.mint,
+            bank.decimals,
+            ctx.remaining_accounts,
+        )?
+    };
     let bank_index = {
         let mut bank = accounts.bank.load_mut()?;
         if bank.index == CollateralBank::QUOTE_INDEX {
@@ -57,22 +70,15 @@ pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Res
     // Taking out quote is an exit: an unfit oracle on collateral does not block it, the
     // collateral counts at its conservative bound or at zero.
     let pricing = if bank_index == CollateralBank::QUOTE_INDEX { Pricing::Exit } else { Pricing::Strict };
-    let inputs = load_health_inputs_with(
-        &acct,
-        &accounts.exchange.key(),
-        exchange.quote_decimals,
-        ctx.remaining_accounts,
-        now,
-        pricing,
-    )?;
+    let inputs =
+        load_health_inputs_with(&acct, &accounts.exchange.key(), exchange.quote_decimals, remaining, now, pricing)?;
     let health = inputs.main_health(acct.quote_balance, &exchange)?;
     require!(health.init.is_met(), FulcrumError::WithdrawalExceedsInitialMargin);
     observe(&mut acct, &accounts.margin_account.key(), &health, &exchange, Clock::get()?.slot)?;
     let seeds = ExchangeSeeds::of(&exchange);
     drop(acct);
     drop(exchange);
-    transfer_out(
-        &accounts.token_program.to_account_info(),
+    token.transfer_out(
         &accounts.vault.to_account_info(),
         &accounts.destination.to_account_info(),
         &accounts.exchange.to_account_info(),

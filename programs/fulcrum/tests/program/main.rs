@@ -16,4 +16,5 @@ mod orders;
 mod readable;
 mod sbf_libcalls;
 mod sim_vectors;
+mod token2022;
 mod trading;
