@@ -80,15 +80,9 @@ pub fn place_perp_trade<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, param
         execute_trade(&exchange, &mut acct, &mut market, &mut pool, &obs, &params, &clock, &key)?
     };
     // The market may be among the health accounts: its borrow above is released.
-    let health = check_trade_health(
-        &exchange,
-        &accounts.exchange.key(),
-        &mut acct,
-        &key,
-        &filled,
-        ctx.remaining_accounts,
-        &clock,
-    )?;
+    let exchange_key = accounts.exchange.key();
+    let health =
+        check_trade_health(&exchange, &exchange_key, &mut acct, &key, &filled, ctx.remaining_accounts, &clock)?;
     emit_trade(&filled, &health);
     Ok(())
 }
@@ -136,7 +130,16 @@ pub fn execute_trade(
     let quote = quote_fill(market, obs, params)?;
     let slot_i = acct.perp_slot(market.index).ok_or(FulcrumError::PerpSlotsFull)?;
     let old = acct.perps[slot_i].position();
-    let size = trade_size(params, &old)?;
+    let mut size = i64::try_from(params.base_size).map_err(|_| FulcrumError::InvalidOrderSize)?;
+    if params.side == Side::Sell {
+        size = -size;
+    }
+    if params.reduce_only {
+        require!(old.base != 0 && (old.base > 0) != (size > 0), FulcrumError::ReduceOnlyWouldIncrease);
+        if size.unsigned_abs() > old.base.unsigned_abs() {
+            size = -old.base;
+        }
+    }
     let reducing = is_reducing(old.base, size);
     require!(reducing || !market.is_reduce_only(now), FulcrumError::MarketReduceOnly);
     // A realised gain is paid through the market's PnL cap, as margin counted it.
@@ -145,21 +148,21 @@ pub fn execute_trade(
     let unpriced = apply_fill(&old, &uncapped, size, quote.fill_price, 0).math()?;
     let fee_rate = fee_rate(market, &old, &unpriced.position, quote.price.oracle, depth)?;
     let fill = apply_fill(&old, &risk, size, quote.fill_price, fee_rate).math()?;
-    let oi_before = (market.long_base, market.short_base);
-    let seq = record_fill(market, &old, &fill, unpriced.realized_pnl, oi_before)?;
+    let (long_before, short_before) = (market.long_base, market.short_base);
+    let seq = record_fill(market, &old, &fill, unpriced.realized_pnl, long_before, short_before)?;
     settle_pool(exchange, pool, &fill)?;
     // Open interest moved: the OI premium, the funding rate and the borrow rate follow.
     market.refresh_ratios(quote.price.oracle, now, pool.depth(clock.slot)).math()?;
-    let oi_cap = check_capacity(market, pool, quote.price.oracle, oi_before.0, oi_before.1)?;
+    let oi_cap = check_capacity(market, pool, quote.price.oracle, long_before, short_before)?;
     let isolated = settle_account(acct, slot_i, &fill)?;
     // A close that leaves the account (or an isolated slot) owing what nothing backs is bad
     // debt from now: LP flows price it in before `resolve_bankruptcy` runs.
     pool.sync_bad_debt(acct).overflow()?;
-    let event = trade_event(market, key, seq, size, &quote, &fill, fee_rate, oi_cap);
     let before = PerpExposure {
         position: old,
         market: PerpMarketRisk { pnl_haircut: risk.pnl_haircut, ..market.risk(quote.price) },
     };
+    let event = trade_event(market, key, seq, size, &quote, &fill, fee_rate, oi_cap);
     Ok(Filled { event, reducing, isolated, market_index: market.index, before, quote_before })
 }
 
@@ -204,23 +207,6 @@ fn quote_fill(market: &PerpMarket, obs: &FillObservation, params: &TradeParams) 
     Ok(FillQuote { price, spread, fill_price })
 }
 
-/// The signed base delta of the trade; reduce-only: clamped to the position `old`, and refused
-/// when it would open or grow one.
-#[inline(always)]
-fn trade_size(params: &TradeParams, old: &PerpPosition) -> Result<i64> {
-    let mut size = i64::try_from(params.base_size).map_err(|_| FulcrumError::InvalidOrderSize)?;
-    if params.side == Side::Sell {
-        size = -size;
-    }
-    if params.reduce_only {
-        require!(old.base != 0 && (old.base > 0) != (size > 0), FulcrumError::ReduceOnlyWouldIncrease);
-        if size.unsigned_abs() > old.base.unsigned_abs() {
-            size = -old.base;
-        }
-    }
-    Ok(size)
-}
-
 /// The fee rate of a fill that moves the position `old` to `new`: base, plus the impact of the
 /// skew the trade leaves (a skew-reducing trade pays base).
 #[inline(always)]
@@ -238,16 +224,16 @@ fn fee_rate(market: &PerpMarket, old: &PerpPosition, new: &PerpPosition, oracle:
 }
 
 /// The market's side of the fill: open interest (caps bind only on the side that grows, from
-/// `(long, short)` before), withheld PnL, fees, volume. Returns the trade's sequence number.
+/// `long_before`, `short_before`), withheld PnL, fees, volume. Returns the trade's sequence number.
 #[inline(always)]
 fn record_fill(
     market: &mut PerpMarket,
     old: &PerpPosition,
     fill: &FillOutcome,
     uncapped_pnl: i64,
-    before: (u64, u64),
+    long_before: u64,
+    short_before: u64,
 ) -> Result<u64> {
-    let (long_before, short_before) = before;
     market.update_open_interest(old, &fill.position).overflow()?;
     require!(
         (market.long_base <= long_before || market.long_base <= market.long_oi_cap)
