@@ -158,11 +158,11 @@ pub fn execute_trade(
     // A close that leaves the account (or an isolated slot) owing what nothing backs is bad
     // debt from now: LP flows price it in before `resolve_bankruptcy` runs.
     pool.sync_bad_debt(acct).overflow()?;
+    let event = trade_event(market, key, seq, size, &quote, &fill, fee_rate, oi_cap);
     let before = PerpExposure {
         position: old,
         market: PerpMarketRisk { pnl_haircut: risk.pnl_haircut, ..market.risk(quote.price) },
     };
-    let event = trade_event(market, key, seq, size, &quote, &fill, fee_rate, oi_cap);
     Ok(Filled { event, reducing, isolated, market_index: market.index, before, quote_before })
 }
 
