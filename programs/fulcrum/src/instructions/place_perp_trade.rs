@@ -108,10 +108,11 @@ pub fn check_tradable(market: &PerpMarket, base_size: u64) -> Result<()> {
 }
 
 /// The fill itself, on plain structs: latency checks of the observation `obs` and the market's
-/// observation of it ([`observe_fill`]), fill price and slippage ([`quote_fill`]), reduce-only
-/// ([`trade_size`]), fee ([`fee_rate`]), open interest ([`record_fill`]), the pool's side of
-/// the trade ([`settle_pool`]) and its capacity ([`check_capacity`]), and the account's
-/// settlement ([`settle_account`]). No margin check (see [`check_trade_health`]); on error the
+/// observation of it ([`observe_fill`]), fill price and slippage ([`quote_fill`]), the signed
+/// size (reduce-only: clamped to the position, refused if it would open or grow one), fee
+/// ([`fee_rate`]), open interest ([`record_fill`]), the pool's side of the trade
+/// ([`settle_pool`]) and its capacity ([`check_capacity`]), and the account's settlement
+/// ([`settle_account`]). The size stays inline: as a helper it cost the VM a few compute units. No margin check (see [`check_trade_health`]); on error the
 /// caller's transaction (or its restore) undoes it.
 #[allow(clippy::too_many_arguments)]
 pub fn execute_trade(
