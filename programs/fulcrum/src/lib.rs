@@ -203,7 +203,7 @@ pub mod fulcrum {
     /// allowed (portfolio: if it does not lower free collateral below initial margin). Remaining
     /// accounts: the margin check's (`health` module order), for the account after the trade.
     pub fn place_perp_trade<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeParams) -> Result<()> {
-        instructions::place_perp_trade::handler(ctx, params)
+        instructions::place_perp_trade::place_perp_trade(ctx, params)
     }
 
     /// The owner or the delegate: moves quote between the account's balance and its isolated

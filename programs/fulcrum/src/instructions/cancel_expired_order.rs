@@ -17,11 +17,11 @@ pub struct CancelExpiredOrder<'info> {
 /// Permissionless: removes an order past its `max_ts`, its fee to the keeper
 /// (`OrderNotExpired` before).
 pub fn cancel_expired_order(ctx: Context<CancelExpiredOrder>, order_id: u64) -> Result<()> {
-    let a = &ctx.accounts;
+    let accounts = &ctx.accounts;
     let now = Clock::get()?.unix_timestamp;
-    let mut book = a.order_book.load_mut()?;
+    let mut book = accounts.order_book.load_mut()?;
     let i = book.find(order_id).ok_or(FulcrumError::OrderNotFound)?;
     require!(book.orders[i].expired(now), FulcrumError::OrderNotExpired);
-    let fee = cancel_slot(&mut book, i, cancel_reason::EXPIRED, a.keeper.key)?;
-    release(&a.order_book.to_account_info(), &a.keeper.to_account_info(), fee, book.escrowed_fees)
+    let fee = cancel_slot(&mut book, i, cancel_reason::EXPIRED, accounts.keeper.key)?;
+    release(&accounts.order_book.to_account_info(), &accounts.keeper.to_account_info(), fee, book.escrowed_fees)
 }

@@ -42,30 +42,31 @@ enum Plan {
 /// delayed market order past its slippage bound) is cancelled with that reason instead, the
 /// keeper still paid; otherwise a refusal is an error and changes nothing.
 pub fn execute_order<'info>(ctx: Context<'info, ExecuteOrder<'info>>, order_id: u64) -> Result<()> {
-    let a = &ctx.accounts;
-    let exchange = a.exchange.load()?;
+    let accounts = &ctx.accounts;
+    let exchange = accounts.exchange.load()?;
     require!(!exchange.is_paused(pause::TRADING), FulcrumError::Paused);
     let clock = Clock::get()?;
-    let key = a.margin_account.key();
-    let mut book = a.order_book.load_mut()?;
+    let key = accounts.margin_account.key();
+    let mut book = accounts.order_book.load_mut()?;
     let i = book.find(order_id).ok_or(FulcrumError::OrderNotFound)?;
     let order = book.orders[i];
     if order.expired(clock.unix_timestamp) {
-        return pay_keeper(a, &mut book, i, Some(cancel_reason::EXPIRED));
+        return pay_keeper(accounts, &mut book, i, Some(cancel_reason::EXPIRED));
     }
-    let mut acct = a.margin_account.load_mut()?;
-    let mut market = a.market.load_mut()?;
+    let mut acct = accounts.margin_account.load_mut()?;
+    let mut market = accounts.market.load_mut()?;
     require!(market.index == order.market_index, FulcrumError::OrderMarketMismatch);
     require!(market.paused & pause::TRADING == 0, FulcrumError::MarketPaused);
     let cfg = market.oracle_config();
-    let obs = load_fill_observation(&a.oracle.to_account_info(), &cfg, exchange.quote_decimals, clock.unix_timestamp)?;
+    let obs =
+        load_fill_observation(&accounts.oracle.to_account_info(), &cfg, exchange.quote_decimals, clock.unix_timestamp)?;
     let params = match plan(&order, &acct, &obs, exchange.trigger_band)? {
-        Plan::Cancel(reason) => return pay_keeper(a, &mut book, i, Some(reason)),
+        Plan::Cancel(reason) => return pay_keeper(accounts, &mut book, i, Some(reason)),
         Plan::Fill(p) => p,
     };
     check_tradable(&market, params.base_size)?;
 
-    let mut pool = a.pool.load_mut()?;
+    let mut pool = accounts.pool.load_mut()?;
     // The account, market and pool before the fill, on the heap (1,720 bytes: not on the SBF
     // stack): put back when the fill is refused for a reason of the order's own (margin,
     // slippage), which cancels it instead.
@@ -78,7 +79,7 @@ pub fn execute_order<'info>(ctx: Context<'info, ExecuteOrder<'info>>, order_id: 
                     *acct = *saved.0;
                     *market = *saved.1;
                     *pool = *saved.2;
-                    pay_keeper(a, &mut book, i, Some(cancel_reason::SLIPPAGE))
+                    pay_keeper(accounts, &mut book, i, Some(cancel_reason::SLIPPAGE))
                 }
                 Some(OrderKind::Limit) => err!(FulcrumError::OrderNotTriggered),
                 _ => Err(e),
@@ -89,7 +90,7 @@ pub fn execute_order<'info>(ctx: Context<'info, ExecuteOrder<'info>>, order_id: 
     drop((market, pool));
     let health = match check_trade_health(
         &exchange,
-        &a.exchange.key(),
+        &accounts.exchange.key(),
         &mut acct,
         &key,
         &filled,
@@ -99,9 +100,9 @@ pub fn execute_order<'info>(ctx: Context<'info, ExecuteOrder<'info>>, order_id: 
         Ok(h) => h,
         Err(e) if is_margin_error(&e) => {
             *acct = *saved.0;
-            *a.market.load_mut()? = *saved.1;
-            *a.pool.load_mut()? = *saved.2;
-            return pay_keeper(a, &mut book, i, Some(cancel_reason::MARGIN));
+            *accounts.market.load_mut()? = *saved.1;
+            *accounts.pool.load_mut()? = *saved.2;
+            return pay_keeper(accounts, &mut book, i, Some(cancel_reason::MARGIN));
         }
         Err(e) => return Err(e),
     };
@@ -114,9 +115,9 @@ pub fn execute_order<'info>(ctx: Context<'info, ExecuteOrder<'info>>, order_id: 
         price: filled.event.price,
         publish_time: obs.publish_time,
         fee: order.fee,
-        keeper: a.keeper.key(),
+        keeper: accounts.keeper.key(),
     });
-    pay_keeper(a, &mut book, i, None)
+    pay_keeper(accounts, &mut book, i, None)
 }
 
 /// The trade `order` makes at `obs` for an account holding `acct`, or why it is cancelled.
@@ -158,12 +159,12 @@ fn plan(order: &Order, acct: &MarginAccount, obs: &FillObservation, trigger_band
 
 /// Removes slot `i` (with `OrderCancelled` when `cancelled` gives a reason) and pays its fee
 /// to the keeper.
-fn pay_keeper(a: &ExecuteOrder, book: &mut OrderBook, i: usize, cancelled: Option<u8>) -> Result<()> {
+fn pay_keeper(accounts: &ExecuteOrder, book: &mut OrderBook, i: usize, cancelled: Option<u8>) -> Result<()> {
     let fee = match cancelled {
-        Some(reason) => cancel_slot(book, i, reason, a.keeper.key)?,
+        Some(reason) => cancel_slot(book, i, reason, accounts.keeper.key)?,
         None => book.remove(i).overflow()?,
     };
-    release(&a.order_book.to_account_info(), &a.keeper.to_account_info(), fee, book.escrowed_fees)
+    release(&accounts.order_book.to_account_info(), &accounts.keeper.to_account_info(), fee, book.escrowed_fees)
 }
 
 #[cfg(test)]
@@ -177,12 +178,12 @@ mod tests {
     }
 
     fn holding(base: i64) -> Box<MarginAccount> {
-        let mut a: Box<MarginAccount> = Box::new(bytemuck::Zeroable::zeroed());
+        let mut acct: Box<MarginAccount> = Box::new(bytemuck::Zeroable::zeroed());
         if base != 0 {
-            let i = a.perp_slot(0).unwrap();
-            a.perps[i].base = base;
+            let i = acct.perp_slot(0).unwrap();
+            acct.perps[i].base = base;
         }
-        a
+        acct
     }
 
     fn stop(sell: bool, base_size: u64, whole: bool) -> Order {

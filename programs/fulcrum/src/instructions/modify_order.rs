@@ -28,15 +28,15 @@ pub struct ModifyOrder<'info> {
 /// published after the modification may fill it, so a modification cannot take a price the
 /// trader has since seen. The old fee goes back to the owner, the current one is escrowed.
 pub fn modify_order(ctx: Context<ModifyOrder>, order_id: u64, params: OrderParams) -> Result<()> {
-    let a = &ctx.accounts;
-    let exchange = a.exchange.load()?;
+    let accounts = &ctx.accounts;
+    let exchange = accounts.exchange.load()?;
     require!(!exchange.is_paused(pause::TRADING), FulcrumError::Paused);
-    require!(a.margin_account.load()?.can_trade(&a.trader.key()), FulcrumError::NotAccountOwner);
+    require!(accounts.margin_account.load()?.can_trade(&accounts.trader.key()), FulcrumError::NotAccountOwner);
     let clock = Clock::get()?;
-    let mut book = a.order_book.load_mut()?;
+    let mut book = accounts.order_book.load_mut()?;
     let i = book.find(order_id).ok_or(FulcrumError::OrderNotFound)?;
     let old = book.orders[i];
-    let market = a.market.load()?;
+    let market = accounts.market.load()?;
     require!(market.index == old.market_index, FulcrumError::OrderMarketMismatch);
     let mut order = params.to_order(&market, &clock)?;
     order.order_id = old.order_id;
@@ -45,9 +45,9 @@ pub fn modify_order(ctx: Context<ModifyOrder>, order_id: u64, params: OrderParam
     let escrowed = book.escrowed_fees.checked_sub(old.fee).and_then(|e| e.checked_add(order.fee)).overflow()?;
     book.escrowed_fees = escrowed;
     drop(book);
-    let book_ai = a.order_book.to_account_info();
-    escrow_fee(&a.trader.to_account_info(), &book_ai, order.fee)?;
-    release(&book_ai, &a.owner.to_account_info(), old.fee, escrowed)?;
-    emit_placed(&a.margin_account.key(), &order, true);
+    let book_ai = accounts.order_book.to_account_info();
+    escrow_fee(&accounts.trader.to_account_info(), &book_ai, order.fee)?;
+    release(&book_ai, &accounts.owner.to_account_info(), old.fee, escrowed)?;
+    emit_placed(&accounts.margin_account.key(), &order, true);
     Ok(())
 }

@@ -24,14 +24,14 @@ pub struct PlaceOrder<'info> {
 /// Rests an order in the account's order book, escrowing the exchange's `order_fee_lamports`
 /// from the trader for whoever executes it.
 pub fn place_order(ctx: Context<PlaceOrder>, params: OrderParams) -> Result<()> {
-    let a = &ctx.accounts;
-    let exchange = a.exchange.load()?;
+    let accounts = &ctx.accounts;
+    let exchange = accounts.exchange.load()?;
     require!(!exchange.is_paused(pause::TRADING), FulcrumError::Paused);
-    require!(a.margin_account.load()?.can_trade(&a.trader.key()), FulcrumError::NotAccountOwner);
+    require!(accounts.margin_account.load()?.can_trade(&accounts.trader.key()), FulcrumError::NotAccountOwner);
     let clock = Clock::get()?;
-    let mut order = params.to_order(&*a.market.load()?, &clock)?;
+    let mut order = params.to_order(&*accounts.market.load()?, &clock)?;
     order.fee = exchange.order_fee_lamports;
-    let mut book = a.order_book.load_mut()?;
+    let mut book = accounts.order_book.load_mut()?;
     let i = book.free_slot().ok_or(FulcrumError::OrderBookFull)?;
     order.order_id = book.next_order_id;
     book.next_order_id = book.next_order_id.checked_add(1).overflow()?;
@@ -39,8 +39,8 @@ pub fn place_order(ctx: Context<PlaceOrder>, params: OrderParams) -> Result<()> 
     book.open_count = book.open_count.checked_add(1).overflow()?;
     book.escrowed_fees = book.escrowed_fees.checked_add(order.fee).overflow()?;
     drop(book);
-    escrow_fee(&a.trader.to_account_info(), &a.order_book.to_account_info(), order.fee)?;
-    emit_placed(&a.margin_account.key(), &order, false);
+    escrow_fee(&accounts.trader.to_account_info(), &accounts.order_book.to_account_info(), order.fee)?;
+    emit_placed(&accounts.margin_account.key(), &order, false);
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 use fulcrum_risk::{
     apply_fill, fill_price, insurance_oi_cap, is_reducing, portfolio_reduction_allowed, reserve_ok, side_notional,
-    trade_fee_rate, AccountHealth, PerpExposure, PerpMarketRisk, Price,
+    trade_fee_rate, AccountHealth, FillOutcome, PerpExposure, PerpMarketRisk, PerpPosition, Price,
 };
 
 use crate::error::{FulcrumError, MathResultExt, OptionExt};
@@ -58,30 +58,31 @@ pub struct PlacePerpTrade<'info> {
 ///
 /// Load → [`execute_trade`] (the state change, on plain structs) → [`check_trade_health`] →
 /// [`emit_trade`]; `execute_order` fills through the same three.
-pub fn handler<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeParams) -> Result<()> {
-    let a = &ctx.accounts;
-    let exchange = a.exchange.load()?;
+pub fn place_perp_trade<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeParams) -> Result<()> {
+    let accounts = &ctx.accounts;
+    let exchange = accounts.exchange.load()?;
     require!(!exchange.is_paused(pause::TRADING), FulcrumError::Paused);
-    let mut acct = a.margin_account.load_mut()?;
-    require!(acct.can_trade(&a.trader.key()), FulcrumError::NotAccountOwner);
+    let mut acct = accounts.margin_account.load_mut()?;
+    require!(acct.can_trade(&accounts.trader.key()), FulcrumError::NotAccountOwner);
     let clock = Clock::get()?;
-    let key = a.margin_account.key();
+    let key = accounts.margin_account.key();
 
     let filled = {
-        let mut market = a.market.load_mut()?;
+        let mut market = accounts.market.load_mut()?;
         check_tradable(&market, params.base_size)?;
         let obs = load_fill_observation(
-            &a.oracle.to_account_info(),
+            &accounts.oracle.to_account_info(),
             &market.oracle_config(),
             exchange.quote_decimals,
             clock.unix_timestamp,
         )?;
-        let mut pool = a.pool.load_mut()?;
+        let mut pool = accounts.pool.load_mut()?;
         execute_trade(&exchange, &mut acct, &mut market, &mut pool, &obs, &params, &clock, &key)?
     };
     // The market may be among the health accounts: its borrow above is released.
+    let exchange_key = accounts.exchange.key();
     let health =
-        check_trade_health(&exchange, &a.exchange.key(), &mut acct, &key, &filled, ctx.remaining_accounts, &clock)?;
+        check_trade_health(&exchange, &exchange_key, &mut acct, &key, &filled, ctx.remaining_accounts, &clock)?;
     emit_trade(&filled, &health);
     Ok(())
 }
@@ -106,10 +107,13 @@ pub fn check_tradable(market: &PerpMarket, base_size: u64) -> Result<()> {
     Ok(())
 }
 
-/// The fill itself, on plain structs: latency checks of the observation `obs`, the market's
-/// observation, fill price and slippage, reduce-only, fee, open interest and pool capacity, the
-/// pool's side of the trade, and the account's settlement. No margin check (see
-/// [`check_trade_health`]); on error the caller's transaction (or its restore) undoes it.
+/// The fill itself, on plain structs: latency checks of the observation `obs` and the market's
+/// observation of it ([`observe_fill`]), fill price and slippage ([`quote_fill`]), the signed
+/// size (reduce-only: clamped to the position, refused if it would open or grow one), fee
+/// ([`fee_rate`]), open interest ([`record_fill`]), the pool's side of the trade
+/// ([`settle_pool`]) and its capacity ([`check_capacity`]), and the account's settlement
+/// ([`settle_account`]). The size stays inline: as a helper it cost the VM a few compute units. No margin check (see [`check_trade_health`]); on error the
+/// caller's transaction (or its restore) undoes it.
 #[allow(clippy::too_many_arguments)]
 pub fn execute_trade(
     exchange: &Exchange,
@@ -123,26 +127,8 @@ pub fn execute_trade(
 ) -> Result<Filled> {
     let now = clock.unix_timestamp;
     let quote_before = acct.quote_balance;
-    let price = obs.price;
-    // Latency: never a price older than one already observed, nor older than the fill age.
-    require!(obs.publish_time >= market.last_publish_time, FulcrumError::OracleOlderThanObserved);
-    require!(now.saturating_sub(obs.publish_time) <= i64::from(market.max_fill_age), FulcrumError::OracleTooOldForFill);
-    // LP deposits of this slot are not depth (a flash deposit cannot dilute the impact fee
-    // or pin the funding rate).
-    let slot_now = clock.slot;
-    let depth = pool.depth(slot_now);
-    if market.observe(price, obs.publish_time, now, depth).math()? {
-        emit_breaker(market, price);
-    }
-    market.observe_in_slot(price.oracle, slot_now);
-    // Oracle ± the spread, from the worse of this slot's observations (after the variance
-    // has seen this price).
-    let spread = market.fill_spread(obs.conf_ratio).math()?;
-    let fill_price = fill_price(params.side == Side::Buy, price.oracle, market.obs_lo, market.obs_hi, spread).math()?;
-    match params.side {
-        Side::Buy => require!(fill_price <= params.limit_price, FulcrumError::SlippageExceeded),
-        Side::Sell => require!(fill_price >= params.limit_price, FulcrumError::SlippageExceeded),
-    }
+    let depth = observe_fill(market, pool, obs, clock)?;
+    let quote = quote_fill(market, obs, params)?;
     let slot_i = acct.perp_slot(market.index).ok_or(FulcrumError::PerpSlotsFull)?;
     let old = acct.perps[slot_i].position();
     let mut size = i64::try_from(params.base_size).map_err(|_| FulcrumError::InvalidOrderSize)?;
@@ -157,38 +143,116 @@ pub fn execute_trade(
     }
     let reducing = is_reducing(old.base, size);
     require!(reducing || !market.is_reduce_only(now), FulcrumError::MarketReduceOnly);
-    // Fee: base, plus the impact of the skew the trade leaves (a skew-reducing trade pays base).
     // A realised gain is paid through the market's PnL cap, as margin counted it.
-    let uncapped = market.risk(price);
-    let risk = PerpMarketRisk { pnl_haircut: market.pnl_haircut_at(fill_price, depth).math()?, ..uncapped };
-    let unpriced = apply_fill(&old, &uncapped, size, fill_price, 0).math()?;
+    let uncapped = market.risk(quote.price);
+    let risk = PerpMarketRisk { pnl_haircut: market.pnl_haircut_at(quote.fill_price, depth).math()?, ..uncapped };
+    let unpriced = apply_fill(&old, &uncapped, size, quote.fill_price, 0).math()?;
+    let fee_rate = fee_rate(market, &old, &unpriced.position, quote.price.oracle, depth)?;
+    let fill = apply_fill(&old, &risk, size, quote.fill_price, fee_rate).math()?;
+    let (long_before, short_before) = (market.long_base, market.short_base);
+    let seq = record_fill(market, &old, &fill, unpriced.realized_pnl, long_before, short_before)?;
+    settle_pool(exchange, pool, &fill)?;
+    // Open interest moved: the OI premium, the funding rate and the borrow rate follow.
+    market.refresh_ratios(quote.price.oracle, now, pool.depth(clock.slot)).math()?;
+    let oi_cap = check_capacity(market, pool, quote.price.oracle, long_before, short_before)?;
+    let isolated = settle_account(acct, slot_i, &fill)?;
+    // A close that leaves the account (or an isolated slot) owing what nothing backs is bad
+    // debt from now: LP flows price it in before `resolve_bankruptcy` runs.
+    pool.sync_bad_debt(acct).overflow()?;
+    let event = trade_event(market, key, seq, size, &quote, &fill, fee_rate, oi_cap);
+    let before = PerpExposure {
+        position: old,
+        market: PerpMarketRisk { pnl_haircut: risk.pnl_haircut, ..market.risk(quote.price) },
+    };
+    Ok(Filled { event, reducing, isolated, market_index: market.index, before, quote_before })
+}
+
+/// The price a fill is quoted at.
+struct FillQuote {
+    /// The oracle's observation.
+    price: Price,
+    /// Latency spread, ppm.
+    spread: u32,
+    /// Oracle ± the spread.
+    fill_price: u64,
+}
+
+/// Latency checks of `obs` (never a price older than one already observed, nor older than the
+/// market's fill age), then the market observes it: funding, EMA, circuit breaker, and this
+/// slot's range. Returns the pool's depth now: LP deposits of this slot are not depth (a flash
+/// deposit cannot dilute the impact fee or pin the funding rate).
+#[inline(always)]
+fn observe_fill(market: &mut PerpMarket, pool: &LiquidityPool, obs: &FillObservation, clock: &Clock) -> Result<u64> {
+    let (now, price) = (clock.unix_timestamp, obs.price);
+    require!(obs.publish_time >= market.last_publish_time, FulcrumError::OracleOlderThanObserved);
+    require!(now.saturating_sub(obs.publish_time) <= i64::from(market.max_fill_age), FulcrumError::OracleTooOldForFill);
+    let depth = pool.depth(clock.slot);
+    if market.observe(price, obs.publish_time, now, depth).math()? {
+        emit_breaker(market, price);
+    }
+    market.observe_in_slot(price.oracle, clock.slot);
+    Ok(depth)
+}
+
+/// Oracle ± the spread, from the worse of this slot's observations (after the variance has seen
+/// this price), within the trade's limit price.
+#[inline(always)]
+fn quote_fill(market: &PerpMarket, obs: &FillObservation, params: &TradeParams) -> Result<FillQuote> {
+    let price = obs.price;
+    let spread = market.fill_spread(obs.conf_ratio).math()?;
+    let fill_price = fill_price(params.side == Side::Buy, price.oracle, market.obs_lo, market.obs_hi, spread).math()?;
+    match params.side {
+        Side::Buy => require!(fill_price <= params.limit_price, FulcrumError::SlippageExceeded),
+        Side::Sell => require!(fill_price >= params.limit_price, FulcrumError::SlippageExceeded),
+    }
+    Ok(FillQuote { price, spread, fill_price })
+}
+
+/// The fee rate of a fill that moves the position `old` to `new`: base, plus the impact of the
+/// skew the trade leaves (a skew-reducing trade pays base).
+#[inline(always)]
+fn fee_rate(market: &PerpMarket, old: &PerpPosition, new: &PerpPosition, oracle: u64, depth: u64) -> Result<u32> {
     let mut after = *market;
-    after.update_open_interest(&old, &unpriced.position).overflow()?;
-    let fee_rate = trade_fee_rate(
+    after.update_open_interest(old, new).overflow()?;
+    let rate = trade_fee_rate(
         market.taker_fee,
-        market.skew(price.oracle, depth).math()?,
-        after.skew(price.oracle, depth).math()?,
+        market.skew(oracle, depth).math()?,
+        after.skew(oracle, depth).math()?,
         &market.dynamic_params(),
     )
     .math()?;
-    let fill = apply_fill(&old, &risk, size, fill_price, fee_rate).math()?;
+    Ok(rate)
+}
 
-    // Open interest: caps bind only on the side that grows.
-    let (long_before, short_before) = (market.long_base, market.short_base);
-    market.update_open_interest(&old, &fill.position).overflow()?;
+/// The market's side of the fill: open interest (caps bind only on the side that grows, from
+/// `long_before`, `short_before`), withheld PnL, fees, volume. Returns the trade's sequence number.
+#[inline(always)]
+fn record_fill(
+    market: &mut PerpMarket,
+    old: &PerpPosition,
+    fill: &FillOutcome,
+    uncapped_pnl: i64,
+    long_before: u64,
+    short_before: u64,
+) -> Result<u64> {
+    market.update_open_interest(old, &fill.position).overflow()?;
     require!(
         (market.long_base <= long_before || market.long_base <= market.long_oi_cap)
             && (market.short_base <= short_before || market.short_base <= market.short_oi_cap),
         FulcrumError::OpenInterestCapExceeded
     );
-    market.record_withheld(unpriced.realized_pnl, fill.realized_pnl);
+    market.record_withheld(uncapped_pnl, fill.realized_pnl);
     market.fees_collected = market.fees_collected.checked_add(fill.fee).overflow()?;
     market.volume = market.volume.saturating_add(fill.fill_quote);
     let seq = market.trade_seq;
     market.trade_seq = seq.checked_add(1).overflow()?;
+    Ok(seq)
+}
 
-    // The pool pays realised profits, takes realised losses and the fee, less the insurance
-    // fund's share of it.
+/// The pool pays realised profits, takes realised losses and the fee, less the insurance fund's
+/// share of it.
+#[inline(always)]
+fn settle_pool(exchange: &Exchange, pool: &mut LiquidityPool, fill: &FillOutcome) -> Result<()> {
     let to_insurance = fulcrum_risk::fixed::mul_div_floor(
         u128::from(fill.fee),
         u128::from(exchange.insurance_fee_share),
@@ -202,12 +266,15 @@ pub fn execute_trade(
         u64::try_from(i128::from(pool.balance) + pool_delta).map_err(|_| FulcrumError::InsufficientPoolLiquidity)?;
     pool.insurance_balance = pool.insurance_balance.checked_add(to_insurance).overflow()?;
     pool.fees_earned = pool.fees_earned.checked_add(to_pool).overflow()?;
-    // Open interest moved: the OI premium, the funding rate and the borrow rate follow.
-    market.refresh_ratios(price.oracle, now, pool.depth(slot_now)).math()?;
-    let oi_cap = check_capacity(market, pool, price.oracle, long_before, short_before)?;
+    Ok(())
+}
 
+/// The account's side of the fill in perp slot `slot_i`: PnL and fee settle into the isolated
+/// collateral of an isolated position, into the quote balance otherwise; the position is
+/// written (and the slot freed when closed). Returns whether the position is isolated.
+#[inline(always)]
+fn settle_account(acct: &mut MarginAccount, slot_i: usize, fill: &FillOutcome) -> Result<bool> {
     let fee = i64::try_from(fill.fee).map_err(|_| FulcrumError::MathOverflow)?;
-    // An isolated position settles into its own collateral, a cross one into the account.
     let settled = if acct.perps[slot_i].is_isolated() {
         &mut acct.perps[slot_i].isolated_collateral
     } else {
@@ -223,15 +290,28 @@ pub fn execute_trade(
     }
     let isolated = slot.is_isolated();
     acct.compact_perp(slot_i);
-    // A close that leaves the account (or an isolated slot) owing what nothing backs is bad
-    // debt from now: LP flows price it in before `resolve_bankruptcy` runs.
-    pool.sync_bad_debt(acct).overflow()?;
-    let event = TradeEvent {
+    Ok(isolated)
+}
+
+/// The trade event of a fill (leverage and health state filled in after the margin check).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn trade_event(
+    market: &PerpMarket,
+    key: &Pubkey,
+    seq: u64,
+    size: i64,
+    quote: &FillQuote,
+    fill: &FillOutcome,
+    fee_rate: u32,
+    oi_cap: u64,
+) -> TradeEvent {
+    TradeEvent {
         seq,
         margin_account: *key,
         market_index: market.index,
         base_delta: size,
-        price: fill_price,
+        price: quote.fill_price,
         fill_quote: fill.fill_quote,
         fee: fill.fee,
         realized_pnl: fill.realized_pnl,
@@ -241,14 +321,11 @@ pub fn execute_trade(
         init_ratio: market.effective_init_ratio.max(market.init_margin_ratio),
         maint_ratio: market.effective_maint_ratio.max(market.maint_margin_ratio),
         fee_rate,
-        oracle_price: price.oracle,
-        spread,
+        oracle_price: quote.price.oracle,
+        spread: quote.spread,
         borrow_rate: market.borrow_rate,
         insurance_oi_cap: oi_cap,
-    };
-    let before =
-        PerpExposure { position: old, market: PerpMarketRisk { pnl_haircut: risk.pnl_haircut, ..market.risk(price) } };
-    Ok(Filled { event, reducing, isolated, market_index: market.index, before, quote_before })
+    }
 }
 
 /// The margin check after a fill (the market and pool written back: they may be among the
@@ -318,20 +395,20 @@ pub fn emit_trade(filled: &Filled, health: &AccountHealth) {
 /// `oi_pool_fraction` × pool balance). Returns that cap (quote native notional per side) for the
 /// trade event.
 fn check_capacity(
-    m: &PerpMarket,
+    market: &PerpMarket,
     pool: &LiquidityPool,
     price: u64,
     long_before: u64,
     short_before: u64,
 ) -> Result<u64> {
-    let maint = m.effective_maint_ratio.max(m.maint_margin_ratio);
-    let cap = insurance_oi_cap(pool.insurance_balance, pool.balance, m.oi_pool_fraction, m.oi_shock, maint);
-    for (base, before) in [(m.long_base, long_before), (m.short_base, short_before)] {
+    let maint = market.effective_maint_ratio.max(market.maint_margin_ratio);
+    let cap = insurance_oi_cap(pool.insurance_balance, pool.balance, market.oi_pool_fraction, market.oi_shock, maint);
+    for (base, before) in [(market.long_base, long_before), (market.short_base, short_before)] {
         if base <= before {
             continue;
         }
         let notional = side_notional(base, price).math()?;
-        require!(reserve_ok(notional, m.reserve_factor, pool.balance), FulcrumError::ReserveExceeded);
+        require!(reserve_ok(notional, market.reserve_factor, pool.balance), FulcrumError::ReserveExceeded);
         require!(notional <= u128::from(cap), FulcrumError::InsuranceOiLimitExceeded);
     }
     Ok(cap)

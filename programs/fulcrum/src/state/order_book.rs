@@ -194,14 +194,14 @@ mod tests {
 
     #[test]
     fn remove_releases_fee() {
-        let mut b: OrderBook = bytemuck::Zeroable::zeroed();
-        b.orders[3] = Order { order_id: 7, fee: 5, ..Order::default() };
-        b.escrowed_fees = 5;
-        b.open_count = 1;
-        assert_eq!(b.find(7), Some(3));
-        assert_eq!(b.find(0), None);
-        assert_eq!(b.remove(3), Some(5));
-        assert_eq!((b.escrowed_fees, b.open_count, b.find(7)), (0, 0, None));
-        assert_eq!(b.open_fees(), 0);
+        let mut book: OrderBook = bytemuck::Zeroable::zeroed();
+        book.orders[3] = Order { order_id: 7, fee: 5, ..Order::default() };
+        book.escrowed_fees = 5;
+        book.open_count = 1;
+        assert_eq!(book.find(7), Some(3));
+        assert_eq!(book.find(0), None);
+        assert_eq!(book.remove(3), Some(5));
+        assert_eq!((book.escrowed_fees, book.open_count, book.find(7)), (0, 0, None));
+        assert_eq!(book.open_fees(), 0);
     }
 }
