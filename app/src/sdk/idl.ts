@@ -12,6 +12,14 @@ export type Fulcrum = {
   "instructions": [
     {
       "name": "addCollateralBank",
+      "docs": [
+        "Admin: lists a collateral mint as bank `bank_index` (the exchange's next index) with its Pyth",
+        "oracle, checked as a price (owner, layout, feed, verification); `params` checked one rule per",
+        "line, and its maintenance weight against the exchange's collateral liquidation discount.",
+        "SPL Token or Token-2022 (a transfer fee is admitted; a transfer hook, permanent delegate,",
+        "non-transferable, confidential transfers or default-frozen state refused by name).",
+        "No remaining accounts."
+      ],
       "discriminator": [
         132,
         248,
@@ -36,7 +44,10 @@ export type Fulcrum = {
           "writable": true
         },
         {
-          "name": "mint"
+          "name": "mint",
+          "docs": [
+            "SPL Token or Token-2022 (see [`admit_mint_extensions`])."
+          ]
         },
         {
           "name": "oracle"
@@ -94,7 +105,9 @@ export type Fulcrum = {
         },
         {
           "name": "tokenProgram",
-          "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+          "docs": [
+            "The mint's token program."
+          ]
         },
         {
           "name": "systemProgram",
@@ -131,6 +144,11 @@ export type Fulcrum = {
     },
     {
       "name": "addPerpMarket",
+      "docs": [
+        "Admin: lists perp market `market_index` (the exchange's next index) on its Pyth oracle, with",
+        "`params` checked one rule per line, against the exchange's liquidation fees and the markets'",
+        "PnL-cap budget; the oracle's price must be fine enough in engine units. No remaining accounts."
+      ],
       "discriminator": [
         9,
         124,
@@ -235,7 +253,8 @@ export type Fulcrum = {
       "docs": [
         "Permissionless: while a market's winners' profit / pool cash is above its",
         "`adl_threshold`, closes (part of) the account's winning position there at the oracle",
-        "price, paid through the PnL cap, never taking the ratio below `adl_floor`."
+        "price, paid through the PnL cap, never taking the ratio below `adl_floor`.",
+        "No remaining accounts (a close only lowers the account's risk: no margin check)."
       ],
       "discriminator": [
         210,
@@ -427,6 +446,10 @@ export type Fulcrum = {
     },
     {
       "name": "closeMarginAccount",
+      "docs": [
+        "The account's owner: closes an empty margin account (no balances, no positions, no order",
+        "book: `OrderBookStillOpen`) and returns its rent. No remaining accounts."
+      ],
       "discriminator": [
         105,
         215,
@@ -479,6 +502,7 @@ export type Fulcrum = {
       "accounts": [
         {
           "name": "marginAccount",
+          "writable": true,
           "relations": [
             "orderBook"
           ]
@@ -497,6 +521,11 @@ export type Fulcrum = {
     },
     {
       "name": "crankMarket",
+      "docs": [
+        "Permissionless: observes the market's oracle: accrues funding and the borrow fee, updates",
+        "the volatility estimate, trips or extends the circuit breaker, moves the effective margin",
+        "ratios, the funding rate and the borrow rate. No remaining accounts."
+      ],
       "discriminator": [
         36,
         224,
@@ -533,6 +562,10 @@ export type Fulcrum = {
     },
     {
       "name": "createMarginAccount",
+      "docs": [
+        "Anyone, for themselves: opens an empty cross-margin account owned by the signer",
+        "(`sub_account_id` tells one owner's accounts apart). No remaining accounts."
+      ],
       "discriminator": [
         98,
         114,
@@ -620,7 +653,8 @@ export type Fulcrum = {
           ]
         },
         {
-          "name": "marginAccount"
+          "name": "marginAccount",
+          "writable": true
         },
         {
           "name": "orderBook",
@@ -659,6 +693,13 @@ export type Fulcrum = {
     },
     {
       "name": "deposit",
+      "docs": [
+        "Deposits `amount` of the bank's mint into a margin account. Quote: anyone (it repays debt",
+        "first); other collateral: the owner or the delegate only. Capped by the bank's deposit cap.",
+        "Remaining accounts: the bank's mint (required for Token-2022, `transfer_checked`), then",
+        "(optional, quote only) the account's margin-check accounts (`health` module order), so a",
+        "top-up below initial margin is exempt from the quote cap. Credits what the vault received."
+      ],
       "discriminator": [
         242,
         35,
@@ -708,7 +749,9 @@ export type Fulcrum = {
         },
         {
           "name": "tokenProgram",
-          "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+          "docs": [
+            "SPL Token, or Token-2022 for a Token-2022 bank."
+          ]
         },
         {
           "name": "pool",
@@ -798,6 +841,11 @@ export type Fulcrum = {
     },
     {
       "name": "initializeExchange",
+      "docs": [
+        "Admin (the signer becomes the exchange's admin): creates an exchange with its quote bank",
+        "(bank 0), quote vault, liquidity pool and LP mint, after checking `params` one rule per line.",
+        "No remaining accounts."
+      ],
       "discriminator": [
         224,
         105,
@@ -975,6 +1023,9 @@ export type Fulcrum = {
     },
     {
       "name": "insuranceDeposit",
+      "docs": [
+        "Anyone: adds `amount` of quote to the insurance fund. No remaining accounts."
+      ],
       "discriminator": [
         128,
         185,
@@ -1033,6 +1084,10 @@ export type Fulcrum = {
     },
     {
       "name": "insuranceWithdraw",
+      "docs": [
+        "Admin: takes `amount` of quote out of the insurance fund, never below the exchange's",
+        "`insurance_floor`. No remaining accounts."
+      ],
       "discriminator": [
         180,
         109,
@@ -1094,6 +1149,13 @@ export type Fulcrum = {
     },
     {
       "name": "liquidateCollateral",
+      "docs": [
+        "Permissionless: for a liquidatable account with quote debt and no perp positions to cut",
+        "first, the liquidator repays up to `max_repay` of the debt and receives the bank's collateral at",
+        "oracle × (1 − discount), never past what restores maintenance. Remaining accounts: for a",
+        "Token-2022 bank its mint and the Token-2022 program, then the margin check's, for the",
+        "account before. A transfer fee is the liquidator's."
+      ],
       "discriminator": [
         160,
         199,
@@ -1156,6 +1218,9 @@ export type Fulcrum = {
         },
         {
           "name": "vault",
+          "docs": [
+            "SPL Token or Token-2022 (its owner is the collateral's token program)."
+          ],
           "writable": true,
           "relations": [
             "bank"
@@ -1163,6 +1228,9 @@ export type Fulcrum = {
         },
         {
           "name": "tokenProgram",
+          "docs": [
+            "The quote's token program (SPL Token)."
+          ],
           "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
         },
         {
@@ -1182,6 +1250,13 @@ export type Fulcrum = {
     },
     {
       "name": "liquidatePerp",
+      "docs": [
+        "Permissionless (the liquidator needs no collateral): closes part of a position in `market`",
+        "against the pool at the oracle price, just enough to restore maintenance × (1 + buffer), or",
+        "all of it; fees to the liquidator and the insurance fund. An isolated position is liquidated",
+        "alone; otherwise the account must be liquidatable and `market` the position the margin model",
+        "names. Remaining accounts: the margin check's (`health` module order), for the account before."
+      ],
       "discriminator": [
         75,
         35,
@@ -1270,7 +1345,7 @@ export type Fulcrum = {
     {
       "name": "lpClaim",
       "docs": [
-        "Mints a provider's LP shares once their cooldown has passed."
+        "The provider: mints their locked shares once the cooldown has passed. No remaining accounts."
       ],
       "discriminator": [
         180,
@@ -1353,6 +1428,11 @@ export type Fulcrum = {
     },
     {
       "name": "lpDeposit",
+      "docs": [
+        "Any provider: adds `amount` of quote to the pool for shares at the pool's LP value (rounded",
+        "against the depositor), at least `min_shares_out`; locked until `lp_claim` when the exchange has",
+        "an LP cooldown. Remaining accounts: every market then its oracle, in index order."
+      ],
       "discriminator": [
         27,
         77,
@@ -1465,6 +1545,11 @@ export type Fulcrum = {
     },
     {
       "name": "lpWithdraw",
+      "docs": [
+        "A provider, with their minted shares: burns `shares` for quote at the pool's LP value",
+        "(rounded down) less the withdrawal fee, at least `min_amount_out`, within the pool's utilisation",
+        "cap. Remaining accounts: every market then its oracle, in index order."
+      ],
       "discriminator": [
         205,
         206,
@@ -1674,6 +1759,13 @@ export type Fulcrum = {
     },
     {
       "name": "placePerpTrade",
+      "docs": [
+        "The owner or the delegate: trades `params.base_size` against the pool at the oracle price ±",
+        "the latency spread plus the taker fee, within `params.limit_price`. A risk-increasing trade must",
+        "leave the account (or the isolated position) at initial margin; a reducing one is always",
+        "allowed (portfolio: if it does not lower free collateral below initial margin). Remaining",
+        "accounts: the margin check's (`health` module order), for the account after the trade."
+      ],
       "discriminator": [
         250,
         79,
@@ -1732,6 +1824,10 @@ export type Fulcrum = {
     },
     {
       "name": "refreshHealth",
+      "docs": [
+        "Permissionless: records the account's health state and starts or ends its margin call",
+        "(with events), pricing as a liquidation does. Remaining accounts: the margin check's."
+      ],
       "discriminator": [
         148,
         116,
@@ -1758,6 +1854,11 @@ export type Fulcrum = {
     },
     {
       "name": "resolveBankruptcy",
+      "docs": [
+        "Permissionless: for an account with nothing left but quote debt (or isolated slots closed in",
+        "deficit), pays the debt from its isolated collateral, then the insurance fund, and socialises the",
+        "rest to the pool's LPs. No remaining accounts."
+      ],
       "discriminator": [
         82,
         253,
@@ -1792,7 +1893,8 @@ export type Fulcrum = {
       "docs": [
         "Admin: points a collateral bank at another oracle account (checked as",
         "`set_market_oracle`) and sets the oldest last valid price a liquidation may use",
-        "(`liquidation_max_age`, seconds, ≤ 3,600). Not the quote bank."
+        "(`liquidation_max_age`, seconds, ≤ 3,600). Not the quote bank.",
+        "No remaining accounts."
       ],
       "discriminator": [
         253,
@@ -1848,6 +1950,11 @@ export type Fulcrum = {
     },
     {
       "name": "setCorrelations",
+      "docs": [
+        "Admin: replaces the whole portfolio-margin configuration (correlation matrix over the",
+        "exchange's assets, each bank's and market's asset, floor, minimum equity); each way a matrix can",
+        "be wrong has its error. No remaining accounts."
+      ],
       "discriminator": [
         187,
         157,
@@ -1917,6 +2024,10 @@ export type Fulcrum = {
     },
     {
       "name": "setDelegate",
+      "docs": [
+        "The account's owner: lets `delegate` trade (never withdraw) for the account;",
+        "`Pubkey::default()` removes it. No remaining accounts."
+      ],
       "discriminator": [
         242,
         30,
@@ -1949,6 +2060,13 @@ export type Fulcrum = {
     },
     {
       "name": "setMarginMode",
+      "docs": [
+        "The account's owner: switches the account between cross and portfolio margin (`mode`:",
+        "`fulcrum_risk::MarginMode` as u8).",
+        "Portfolio needs the exchange's minimum equity; back to cross must keep initial margin.",
+        "Remaining accounts: the margin check's (without the correlations, which are named), then the",
+        "pool when the account holds a perp slot."
+      ],
       "discriminator": [
         5,
         101,
@@ -2018,7 +2136,8 @@ export type Fulcrum = {
       "name": "setMarketOracle",
       "docs": [
         "Admin: points a market at another oracle account, with the checks of listing (Pyth",
-        "format, owner, layout, feed, verification) and a price trading would accept now."
+        "format, owner, layout, feed, verification) and a price trading would accept now.",
+        "No remaining accounts."
       ],
       "discriminator": [
         181,
@@ -2070,6 +2189,10 @@ export type Fulcrum = {
     },
     {
       "name": "setMarketPaused",
+      "docs": [
+        "Admin: pauses trading and/or liquidations of one market (`pause::TRADING`,",
+        "`pause::LIQUIDATIONS`; 0 resumes). No remaining accounts."
+      ],
       "discriminator": [
         233,
         31,
@@ -2116,7 +2239,8 @@ export type Fulcrum = {
         "Admin: winds a market down. `status` 1 makes it reduce-only (0 undoes that); 2 settles",
         "it at `settlement_price` (0: the last valid oracle price, published within",
         "`liquidation_max_age`), after which it trades no more and `settle_position` closes every",
-        "position at that price; 3 closes it once no open interest is left."
+        "position at that price; 3 closes it once no open interest is left.",
+        "No remaining accounts."
       ],
       "discriminator": [
         101,
@@ -2164,6 +2288,10 @@ export type Fulcrum = {
     },
     {
       "name": "setPaused",
+      "docs": [
+        "Admin: sets the exchange's pause flags (`state::pause` bits: deposits, withdrawals,",
+        "trading, liquidations, LP flows; 0 resumes everything). No remaining accounts."
+      ],
       "discriminator": [
         91,
         60,
@@ -2198,7 +2326,8 @@ export type Fulcrum = {
       "name": "settlePosition",
       "docs": [
         "Permissionless: closes an account's position in a settled market at the settlement price",
-        "(funding settled, no fee) and returns an isolated slot's collateral to the account."
+        "(funding settled, no fee) and returns an isolated slot's collateral to the account.",
+        "No remaining accounts."
       ],
       "discriminator": [
         33,
@@ -2236,6 +2365,11 @@ export type Fulcrum = {
     },
     {
       "name": "transferIsolatedCollateral",
+      "docs": [
+        "The owner or the delegate: moves quote between the account's balance and its isolated",
+        "position in `market` (`amount` > 0 in, opening the slot; < 0 out). The side it leaves must stay",
+        "at initial margin. Remaining accounts: the margin check's, for the account after."
+      ],
       "discriminator": [
         205,
         206,
@@ -2278,6 +2412,10 @@ export type Fulcrum = {
     },
     {
       "name": "updateBankParams",
+      "docs": [
+        "Admin: replaces a collateral bank's parameters (weights, oracle age and confidence, deposit",
+        "cap), checked as listing checks them. No remaining accounts."
+      ],
       "discriminator": [
         107,
         169,
@@ -2324,6 +2462,10 @@ export type Fulcrum = {
     },
     {
       "name": "updateExchangeParams",
+      "docs": [
+        "Admin: replaces the exchange-wide risk parameters, checked one rule per line and against",
+        "the banks and markets already listed. No remaining accounts."
+      ],
       "discriminator": [
         186,
         29,
@@ -2360,6 +2502,10 @@ export type Fulcrum = {
     },
     {
       "name": "updateMarketParams",
+      "docs": [
+        "Admin: replaces a market's parameters, checked as listing checks them (one rule per line,",
+        "the exchange's fees, the PnL-cap budget). No remaining accounts."
+      ],
       "discriminator": [
         70,
         117,
@@ -2406,6 +2552,12 @@ export type Fulcrum = {
     },
     {
       "name": "withdraw",
+      "docs": [
+        "The account's owner: withdraws `amount` of the bank's mint to a token account of theirs.",
+        "Quote may not go below zero; the account must meet initial margin afterwards. Remaining",
+        "accounts: the bank's mint (required for Token-2022), then the margin check's (`health`",
+        "module order), for the account after the withdrawal. A transfer fee is the owner's."
+      ],
       "discriminator": [
         183,
         18,
@@ -2452,7 +2604,9 @@ export type Fulcrum = {
         },
         {
           "name": "tokenProgram",
-          "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+          "docs": [
+            "SPL Token, or Token-2022 for a Token-2022 bank."
+          ]
         }
       ],
       "args": [
@@ -4091,11 +4245,29 @@ export type Fulcrum = {
             "type": "u64"
           },
           {
+            "name": "hasOrderBook",
+            "docs": [
+              "1 while the account's order book (`[ORDERS, margin_account]`) exists: set by",
+              "`create_order_book`, cleared by `close_order_book`. The account does not close while it",
+              "is set, so a book (its orders, escrowed fees) never outlives the account it trades for."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "padOrders",
+            "type": {
+              "array": [
+                "u8",
+                7
+              ]
+            }
+          },
+          {
             "name": "reserved",
             "type": {
               "array": [
                 "u8",
-                64
+                56
               ]
             }
           }
@@ -6652,6 +6824,46 @@ export type Fulcrum = {
       "code": 6112,
       "name": "orderEscrowShort",
       "msg": "The order book's lamports do not cover its rent and escrowed fees"
+    },
+    {
+      "code": 6113,
+      "name": "orderBookStillOpen",
+      "msg": "Close the account's order book (cancel its orders) before closing the account"
+    },
+    {
+      "code": 6114,
+      "name": "mintHasTransferHook",
+      "msg": "The mint has a transfer hook: collateral transfers would run foreign code"
+    },
+    {
+      "code": 6115,
+      "name": "mintHasPermanentDelegate",
+      "msg": "The mint has a permanent delegate: it could move the vault's tokens"
+    },
+    {
+      "code": 6116,
+      "name": "mintNonTransferable",
+      "msg": "The mint is non-transferable"
+    },
+    {
+      "code": 6117,
+      "name": "mintHasConfidentialTransfers",
+      "msg": "The mint has confidential transfers: balances the vault cannot read"
+    },
+    {
+      "code": 6118,
+      "name": "mintDefaultFrozen",
+      "msg": "The mint's new token accounts start frozen"
+    },
+    {
+      "code": 6119,
+      "name": "mintAccountRequired",
+      "msg": "A Token-2022 bank's mint must lead the remaining accounts (transfer_checked)"
+    },
+    {
+      "code": 6120,
+      "name": "wrongTokenProgram",
+      "msg": "The token program is not the vault's"
     }
   ]
 };
@@ -6668,6 +6880,14 @@ export const IDL = {
   "instructions": [
     {
       "name": "add_collateral_bank",
+      "docs": [
+        "Admin: lists a collateral mint as bank `bank_index` (the exchange's next index) with its Pyth",
+        "oracle, checked as a price (owner, layout, feed, verification); `params` checked one rule per",
+        "line, and its maintenance weight against the exchange's collateral liquidation discount.",
+        "SPL Token or Token-2022 (a transfer fee is admitted; a transfer hook, permanent delegate,",
+        "non-transferable, confidential transfers or default-frozen state refused by name).",
+        "No remaining accounts."
+      ],
       "discriminator": [
         132,
         248,
@@ -6692,7 +6912,10 @@ export const IDL = {
           "writable": true
         },
         {
-          "name": "mint"
+          "name": "mint",
+          "docs": [
+            "SPL Token or Token-2022 (see [`admit_mint_extensions`])."
+          ]
         },
         {
           "name": "oracle"
@@ -6750,7 +6973,9 @@ export const IDL = {
         },
         {
           "name": "token_program",
-          "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+          "docs": [
+            "The mint's token program."
+          ]
         },
         {
           "name": "system_program",
@@ -6787,6 +7012,11 @@ export const IDL = {
     },
     {
       "name": "add_perp_market",
+      "docs": [
+        "Admin: lists perp market `market_index` (the exchange's next index) on its Pyth oracle, with",
+        "`params` checked one rule per line, against the exchange's liquidation fees and the markets'",
+        "PnL-cap budget; the oracle's price must be fine enough in engine units. No remaining accounts."
+      ],
       "discriminator": [
         9,
         124,
@@ -6891,7 +7121,8 @@ export const IDL = {
       "docs": [
         "Permissionless: while a market's winners' profit / pool cash is above its",
         "`adl_threshold`, closes (part of) the account's winning position there at the oracle",
-        "price, paid through the PnL cap, never taking the ratio below `adl_floor`."
+        "price, paid through the PnL cap, never taking the ratio below `adl_floor`.",
+        "No remaining accounts (a close only lowers the account's risk: no margin check)."
       ],
       "discriminator": [
         210,
@@ -7083,6 +7314,10 @@ export const IDL = {
     },
     {
       "name": "close_margin_account",
+      "docs": [
+        "The account's owner: closes an empty margin account (no balances, no positions, no order",
+        "book: `OrderBookStillOpen`) and returns its rent. No remaining accounts."
+      ],
       "discriminator": [
         105,
         215,
@@ -7135,6 +7370,7 @@ export const IDL = {
       "accounts": [
         {
           "name": "margin_account",
+          "writable": true,
           "relations": [
             "order_book"
           ]
@@ -7153,6 +7389,11 @@ export const IDL = {
     },
     {
       "name": "crank_market",
+      "docs": [
+        "Permissionless: observes the market's oracle: accrues funding and the borrow fee, updates",
+        "the volatility estimate, trips or extends the circuit breaker, moves the effective margin",
+        "ratios, the funding rate and the borrow rate. No remaining accounts."
+      ],
       "discriminator": [
         36,
         224,
@@ -7189,6 +7430,10 @@ export const IDL = {
     },
     {
       "name": "create_margin_account",
+      "docs": [
+        "Anyone, for themselves: opens an empty cross-margin account owned by the signer",
+        "(`sub_account_id` tells one owner's accounts apart). No remaining accounts."
+      ],
       "discriminator": [
         98,
         114,
@@ -7276,7 +7521,8 @@ export const IDL = {
           ]
         },
         {
-          "name": "margin_account"
+          "name": "margin_account",
+          "writable": true
         },
         {
           "name": "order_book",
@@ -7315,6 +7561,13 @@ export const IDL = {
     },
     {
       "name": "deposit",
+      "docs": [
+        "Deposits `amount` of the bank's mint into a margin account. Quote: anyone (it repays debt",
+        "first); other collateral: the owner or the delegate only. Capped by the bank's deposit cap.",
+        "Remaining accounts: the bank's mint (required for Token-2022, `transfer_checked`), then",
+        "(optional, quote only) the account's margin-check accounts (`health` module order), so a",
+        "top-up below initial margin is exempt from the quote cap. Credits what the vault received."
+      ],
       "discriminator": [
         242,
         35,
@@ -7364,7 +7617,9 @@ export const IDL = {
         },
         {
           "name": "token_program",
-          "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+          "docs": [
+            "SPL Token, or Token-2022 for a Token-2022 bank."
+          ]
         },
         {
           "name": "pool",
@@ -7454,6 +7709,11 @@ export const IDL = {
     },
     {
       "name": "initialize_exchange",
+      "docs": [
+        "Admin (the signer becomes the exchange's admin): creates an exchange with its quote bank",
+        "(bank 0), quote vault, liquidity pool and LP mint, after checking `params` one rule per line.",
+        "No remaining accounts."
+      ],
       "discriminator": [
         224,
         105,
@@ -7631,6 +7891,9 @@ export const IDL = {
     },
     {
       "name": "insurance_deposit",
+      "docs": [
+        "Anyone: adds `amount` of quote to the insurance fund. No remaining accounts."
+      ],
       "discriminator": [
         128,
         185,
@@ -7689,6 +7952,10 @@ export const IDL = {
     },
     {
       "name": "insurance_withdraw",
+      "docs": [
+        "Admin: takes `amount` of quote out of the insurance fund, never below the exchange's",
+        "`insurance_floor`. No remaining accounts."
+      ],
       "discriminator": [
         180,
         109,
@@ -7750,6 +8017,13 @@ export const IDL = {
     },
     {
       "name": "liquidate_collateral",
+      "docs": [
+        "Permissionless: for a liquidatable account with quote debt and no perp positions to cut",
+        "first, the liquidator repays up to `max_repay` of the debt and receives the bank's collateral at",
+        "oracle × (1 − discount), never past what restores maintenance. Remaining accounts: for a",
+        "Token-2022 bank its mint and the Token-2022 program, then the margin check's, for the",
+        "account before. A transfer fee is the liquidator's."
+      ],
       "discriminator": [
         160,
         199,
@@ -7812,6 +8086,9 @@ export const IDL = {
         },
         {
           "name": "vault",
+          "docs": [
+            "SPL Token or Token-2022 (its owner is the collateral's token program)."
+          ],
           "writable": true,
           "relations": [
             "bank"
@@ -7819,6 +8096,9 @@ export const IDL = {
         },
         {
           "name": "token_program",
+          "docs": [
+            "The quote's token program (SPL Token)."
+          ],
           "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
         },
         {
@@ -7838,6 +8118,13 @@ export const IDL = {
     },
     {
       "name": "liquidate_perp",
+      "docs": [
+        "Permissionless (the liquidator needs no collateral): closes part of a position in `market`",
+        "against the pool at the oracle price, just enough to restore maintenance × (1 + buffer), or",
+        "all of it; fees to the liquidator and the insurance fund. An isolated position is liquidated",
+        "alone; otherwise the account must be liquidatable and `market` the position the margin model",
+        "names. Remaining accounts: the margin check's (`health` module order), for the account before."
+      ],
       "discriminator": [
         75,
         35,
@@ -7926,7 +8213,7 @@ export const IDL = {
     {
       "name": "lp_claim",
       "docs": [
-        "Mints a provider's LP shares once their cooldown has passed."
+        "The provider: mints their locked shares once the cooldown has passed. No remaining accounts."
       ],
       "discriminator": [
         180,
@@ -8009,6 +8296,11 @@ export const IDL = {
     },
     {
       "name": "lp_deposit",
+      "docs": [
+        "Any provider: adds `amount` of quote to the pool for shares at the pool's LP value (rounded",
+        "against the depositor), at least `min_shares_out`; locked until `lp_claim` when the exchange has",
+        "an LP cooldown. Remaining accounts: every market then its oracle, in index order."
+      ],
       "discriminator": [
         27,
         77,
@@ -8121,6 +8413,11 @@ export const IDL = {
     },
     {
       "name": "lp_withdraw",
+      "docs": [
+        "A provider, with their minted shares: burns `shares` for quote at the pool's LP value",
+        "(rounded down) less the withdrawal fee, at least `min_amount_out`, within the pool's utilisation",
+        "cap. Remaining accounts: every market then its oracle, in index order."
+      ],
       "discriminator": [
         205,
         206,
@@ -8330,6 +8627,13 @@ export const IDL = {
     },
     {
       "name": "place_perp_trade",
+      "docs": [
+        "The owner or the delegate: trades `params.base_size` against the pool at the oracle price ±",
+        "the latency spread plus the taker fee, within `params.limit_price`. A risk-increasing trade must",
+        "leave the account (or the isolated position) at initial margin; a reducing one is always",
+        "allowed (portfolio: if it does not lower free collateral below initial margin). Remaining",
+        "accounts: the margin check's (`health` module order), for the account after the trade."
+      ],
       "discriminator": [
         250,
         79,
@@ -8388,6 +8692,10 @@ export const IDL = {
     },
     {
       "name": "refresh_health",
+      "docs": [
+        "Permissionless: records the account's health state and starts or ends its margin call",
+        "(with events), pricing as a liquidation does. Remaining accounts: the margin check's."
+      ],
       "discriminator": [
         148,
         116,
@@ -8414,6 +8722,11 @@ export const IDL = {
     },
     {
       "name": "resolve_bankruptcy",
+      "docs": [
+        "Permissionless: for an account with nothing left but quote debt (or isolated slots closed in",
+        "deficit), pays the debt from its isolated collateral, then the insurance fund, and socialises the",
+        "rest to the pool's LPs. No remaining accounts."
+      ],
       "discriminator": [
         82,
         253,
@@ -8448,7 +8761,8 @@ export const IDL = {
       "docs": [
         "Admin: points a collateral bank at another oracle account (checked as",
         "`set_market_oracle`) and sets the oldest last valid price a liquidation may use",
-        "(`liquidation_max_age`, seconds, ≤ 3,600). Not the quote bank."
+        "(`liquidation_max_age`, seconds, ≤ 3,600). Not the quote bank.",
+        "No remaining accounts."
       ],
       "discriminator": [
         253,
@@ -8504,6 +8818,11 @@ export const IDL = {
     },
     {
       "name": "set_correlations",
+      "docs": [
+        "Admin: replaces the whole portfolio-margin configuration (correlation matrix over the",
+        "exchange's assets, each bank's and market's asset, floor, minimum equity); each way a matrix can",
+        "be wrong has its error. No remaining accounts."
+      ],
       "discriminator": [
         187,
         157,
@@ -8573,6 +8892,10 @@ export const IDL = {
     },
     {
       "name": "set_delegate",
+      "docs": [
+        "The account's owner: lets `delegate` trade (never withdraw) for the account;",
+        "`Pubkey::default()` removes it. No remaining accounts."
+      ],
       "discriminator": [
         242,
         30,
@@ -8605,6 +8928,13 @@ export const IDL = {
     },
     {
       "name": "set_margin_mode",
+      "docs": [
+        "The account's owner: switches the account between cross and portfolio margin (`mode`:",
+        "`fulcrum_risk::MarginMode` as u8).",
+        "Portfolio needs the exchange's minimum equity; back to cross must keep initial margin.",
+        "Remaining accounts: the margin check's (without the correlations, which are named), then the",
+        "pool when the account holds a perp slot."
+      ],
       "discriminator": [
         5,
         101,
@@ -8674,7 +9004,8 @@ export const IDL = {
       "name": "set_market_oracle",
       "docs": [
         "Admin: points a market at another oracle account, with the checks of listing (Pyth",
-        "format, owner, layout, feed, verification) and a price trading would accept now."
+        "format, owner, layout, feed, verification) and a price trading would accept now.",
+        "No remaining accounts."
       ],
       "discriminator": [
         181,
@@ -8726,6 +9057,10 @@ export const IDL = {
     },
     {
       "name": "set_market_paused",
+      "docs": [
+        "Admin: pauses trading and/or liquidations of one market (`pause::TRADING`,",
+        "`pause::LIQUIDATIONS`; 0 resumes). No remaining accounts."
+      ],
       "discriminator": [
         233,
         31,
@@ -8772,7 +9107,8 @@ export const IDL = {
         "Admin: winds a market down. `status` 1 makes it reduce-only (0 undoes that); 2 settles",
         "it at `settlement_price` (0: the last valid oracle price, published within",
         "`liquidation_max_age`), after which it trades no more and `settle_position` closes every",
-        "position at that price; 3 closes it once no open interest is left."
+        "position at that price; 3 closes it once no open interest is left.",
+        "No remaining accounts."
       ],
       "discriminator": [
         101,
@@ -8820,6 +9156,10 @@ export const IDL = {
     },
     {
       "name": "set_paused",
+      "docs": [
+        "Admin: sets the exchange's pause flags (`state::pause` bits: deposits, withdrawals,",
+        "trading, liquidations, LP flows; 0 resumes everything). No remaining accounts."
+      ],
       "discriminator": [
         91,
         60,
@@ -8854,7 +9194,8 @@ export const IDL = {
       "name": "settle_position",
       "docs": [
         "Permissionless: closes an account's position in a settled market at the settlement price",
-        "(funding settled, no fee) and returns an isolated slot's collateral to the account."
+        "(funding settled, no fee) and returns an isolated slot's collateral to the account.",
+        "No remaining accounts."
       ],
       "discriminator": [
         33,
@@ -8892,6 +9233,11 @@ export const IDL = {
     },
     {
       "name": "transfer_isolated_collateral",
+      "docs": [
+        "The owner or the delegate: moves quote between the account's balance and its isolated",
+        "position in `market` (`amount` > 0 in, opening the slot; < 0 out). The side it leaves must stay",
+        "at initial margin. Remaining accounts: the margin check's, for the account after."
+      ],
       "discriminator": [
         205,
         206,
@@ -8934,6 +9280,10 @@ export const IDL = {
     },
     {
       "name": "update_bank_params",
+      "docs": [
+        "Admin: replaces a collateral bank's parameters (weights, oracle age and confidence, deposit",
+        "cap), checked as listing checks them. No remaining accounts."
+      ],
       "discriminator": [
         107,
         169,
@@ -8980,6 +9330,10 @@ export const IDL = {
     },
     {
       "name": "update_exchange_params",
+      "docs": [
+        "Admin: replaces the exchange-wide risk parameters, checked one rule per line and against",
+        "the banks and markets already listed. No remaining accounts."
+      ],
       "discriminator": [
         186,
         29,
@@ -9016,6 +9370,10 @@ export const IDL = {
     },
     {
       "name": "update_market_params",
+      "docs": [
+        "Admin: replaces a market's parameters, checked as listing checks them (one rule per line,",
+        "the exchange's fees, the PnL-cap budget). No remaining accounts."
+      ],
       "discriminator": [
         70,
         117,
@@ -9062,6 +9420,12 @@ export const IDL = {
     },
     {
       "name": "withdraw",
+      "docs": [
+        "The account's owner: withdraws `amount` of the bank's mint to a token account of theirs.",
+        "Quote may not go below zero; the account must meet initial margin afterwards. Remaining",
+        "accounts: the bank's mint (required for Token-2022), then the margin check's (`health`",
+        "module order), for the account after the withdrawal. A transfer fee is the owner's."
+      ],
       "discriminator": [
         183,
         18,
@@ -9108,7 +9472,9 @@ export const IDL = {
         },
         {
           "name": "token_program",
-          "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+          "docs": [
+            "SPL Token, or Token-2022 for a Token-2022 bank."
+          ]
         }
       ],
       "args": [
@@ -10747,11 +11113,29 @@ export const IDL = {
             "type": "u64"
           },
           {
+            "name": "has_order_book",
+            "docs": [
+              "1 while the account's order book (`[ORDERS, margin_account]`) exists: set by",
+              "`create_order_book`, cleared by `close_order_book`. The account does not close while it",
+              "is set, so a book (its orders, escrowed fees) never outlives the account it trades for."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "_pad_orders",
+            "type": {
+              "array": [
+                "u8",
+                7
+              ]
+            }
+          },
+          {
             "name": "reserved",
             "type": {
               "array": [
                 "u8",
-                64
+                56
               ]
             }
           }
@@ -13308,6 +13692,46 @@ export const IDL = {
       "code": 6112,
       "name": "OrderEscrowShort",
       "msg": "The order book's lamports do not cover its rent and escrowed fees"
+    },
+    {
+      "code": 6113,
+      "name": "OrderBookStillOpen",
+      "msg": "Close the account's order book (cancel its orders) before closing the account"
+    },
+    {
+      "code": 6114,
+      "name": "MintHasTransferHook",
+      "msg": "The mint has a transfer hook: collateral transfers would run foreign code"
+    },
+    {
+      "code": 6115,
+      "name": "MintHasPermanentDelegate",
+      "msg": "The mint has a permanent delegate: it could move the vault's tokens"
+    },
+    {
+      "code": 6116,
+      "name": "MintNonTransferable",
+      "msg": "The mint is non-transferable"
+    },
+    {
+      "code": 6117,
+      "name": "MintHasConfidentialTransfers",
+      "msg": "The mint has confidential transfers: balances the vault cannot read"
+    },
+    {
+      "code": 6118,
+      "name": "MintDefaultFrozen",
+      "msg": "The mint's new token accounts start frozen"
+    },
+    {
+      "code": 6119,
+      "name": "MintAccountRequired",
+      "msg": "A Token-2022 bank's mint must lead the remaining accounts (transfer_checked)"
+    },
+    {
+      "code": 6120,
+      "name": "WrongTokenProgram",
+      "msg": "The token program is not the vault's"
     }
   ]
 } as const;
