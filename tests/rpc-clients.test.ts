@@ -204,7 +204,11 @@ test("logsSubscribe: a Fulcrum deposit's logs arrive for mentions of the program
   const sub1 = conn.onLogs(program, (l, ctx) => byProgram.push({ ...l, slot: ctx.slot }), "confirmed");
   const sub2 = conn.onLogs("all", (l) => byAll.push(l.signature), "confirmed");
   try {
-    await sleep(500); // the subscriptions are registered over the socket first
+    // The subscriptions are registered over the socket first: at least 500 ms, and on a validator
+    // (whose price feeder keeps transactions flowing) until 'all' has delivered something, which
+    // can take seconds on a loaded machine.
+    await sleep(500);
+    for (let i = 0; i < 100 && byAll.length === 0; i++) await sleep(50);
     const sig = await t.deposit(0, 10n * USDC);
     const deadline = Date.now() + 10_000;
     while (!(byProgram.some((l) => l.signature === sig) && byAll.includes(sig)) && Date.now() < deadline) await sleep(50);
