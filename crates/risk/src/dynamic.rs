@@ -88,6 +88,34 @@ pub fn dynamic_ratios(
     Ok((init, maint))
 }
 
+/// A market's effective ratios at `now`, from where its maintenance ratio stands, `rise` =
+/// (effective maintenance ratio, when its rise started (0: not rising), the ratio it rose
+/// from): returns (initial ratio, and the new `rise`). The initial ratio and a falling
+/// maintenance target apply at once; a rising maintenance moves towards its target at the
+/// bounded rate of [`dynamic_ratios`], measured from the start of the rise (so frequent
+/// observations cannot round it away), and never below where it was.
+pub fn step_ratios(
+    variance: u64,
+    utilisation: u64,
+    rise: (u32, i64, u32),
+    now: i64,
+    p: &DynamicParams,
+) -> MathResult<(u32, u32, i64, u32)> {
+    let (init, target) = dynamic_ratios(variance, utilisation, 0, 0, p)?;
+    let (prev, mut updated_at, mut rise_from) = rise;
+    if target <= prev || prev == 0 {
+        return Ok((init, target, 0, rise_from));
+    }
+    if updated_at == 0 {
+        updated_at = now;
+        rise_from = prev;
+    }
+    let dt = now.saturating_sub(updated_at).max(0) as u64;
+    let (_, maint) = dynamic_ratios(variance, utilisation, rise_from, dt, p)?;
+    let updated_at = if maint >= target { 0 } else { updated_at };
+    Ok((init, maint.max(prev), updated_at, rise_from))
+}
+
 /// Open-interest utilisation of the fuller side, ppm.
 pub fn oi_utilisation(long_base: u64, short_base: u64, long_cap: u64, short_cap: u64) -> u64 {
     let side = |oi: u64, cap: u64| {

@@ -10,7 +10,7 @@
 
 use crate::config::{MarketCfg, Mechanisms, PoolRiskCfg};
 use fulcrum_risk::{
-    accrue_funding, dynamic_ratios, funding_rate, oi_utilisation, outside_band, skew, update_variance, DynamicParams,
+    accrue_funding, funding_rate, oi_utilisation, outside_band, skew, step_ratios, update_variance, DynamicParams,
     MarketExposure, MathResult, PerpMarketRisk, Price,
 };
 
@@ -212,24 +212,9 @@ impl MarketState {
         if self.dynamic {
             let p = &self.params;
             let util = oi_utilisation(self.expo.long_base, self.expo.short_base, self.long_oi_cap, self.short_oi_cap);
-            let (init, target) = dynamic_ratios(self.variance, util, 0, 0, p)?;
-            let prev = self.effective_maint_ratio;
-            self.effective_init_ratio = init;
-            if target <= prev || prev == 0 {
-                self.effective_maint_ratio = target;
-                self.maint_updated_at = 0;
-            } else {
-                if self.maint_updated_at == 0 {
-                    self.maint_updated_at = now;
-                    self.maint_rise_from = prev;
-                }
-                let dt = now.saturating_sub(self.maint_updated_at).max(0) as u64;
-                let (_, maint) = dynamic_ratios(self.variance, util, self.maint_rise_from, dt, p)?;
-                self.effective_maint_ratio = maint.max(prev);
-                if maint >= target {
-                    self.maint_updated_at = 0;
-                }
-            }
+            let rise = (self.effective_maint_ratio, self.maint_updated_at, self.maint_rise_from);
+            (self.effective_init_ratio, self.effective_maint_ratio, self.maint_updated_at, self.maint_rise_from) =
+                step_ratios(self.variance, util, rise, now, p)?;
         }
         self.funding_rate = if self.funding { funding_rate(self.skew(price, depth)?, &self.params)? } else { 0 };
         if self.borrow {

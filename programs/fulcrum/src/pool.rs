@@ -16,7 +16,8 @@ use fulcrum_risk::{
     conservative_mark_price, lp_pool_value, pool_net_exposure, LpValuation, MarketExposure, MarketFunding, Rounding,
 };
 
-use crate::error::{FulcrumError, MathResultExt};
+use crate::error::{Cast, FulcrumError, MathResultExt, OptionExt};
+use crate::events::BankruptcyEvent;
 use crate::health::load_zero_copy;
 use crate::oracle::{price_holding, read_oracle, Fallback, Holding, Pricing};
 use crate::state::*;
@@ -25,6 +26,34 @@ use crate::state::*;
 pub struct PoolMark {
     pub value: i128,
     pub exposure: i128,
+}
+
+/// The start of an LP flow: the exchange (LP flows not paused), the pool marked at `rounding`
+/// ([`mark_pool`]) and its share supply (`lp_supply`: the LP mint's).
+pub struct LpFlow<'a> {
+    pub exchange: core::cell::Ref<'a, Exchange>,
+    pub pool: core::cell::RefMut<'a, LiquidityPool>,
+    pub mark: PoolMark,
+    pub supply: u64,
+}
+
+impl<'a> LpFlow<'a> {
+    pub fn open<'info: 'a>(
+        exchange: &'a AccountLoader<'info, Exchange>,
+        pool: &'a AccountLoader<'info, LiquidityPool>,
+        lp_supply: u64,
+        remaining: &[AccountInfo],
+        rounding: Rounding,
+        now: i64,
+    ) -> Result<Self> {
+        let key = exchange.key();
+        let exchange = exchange.load()?;
+        require!(!exchange.is_paused(pause::LP), FulcrumError::Paused);
+        let pool = pool.load_mut()?;
+        let mark = mark_pool(&key, &exchange, &pool, remaining, rounding, now)?;
+        let supply = pool.share_supply(lp_supply).overflow()?;
+        Ok(Self { exchange, pool, mark, supply })
+    }
 }
 
 /// Reads every market of the exchange with its oracle, in index order, and marks the pool.
@@ -89,4 +118,20 @@ pub fn mark_pool(
         payout_caps: &payout_caps,
     };
     Ok(PoolMark { value: lp_pool_value(&valuation, rounding).math()?, exposure: pool_net_exposure(&markets).math()? })
+}
+
+/// Covers `debt` of `margin_account` (bankrupt, or an isolated position its collateral did not
+/// cover): the insurance fund, then the pool ([`LiquidityPool::cover_bad_debt`]). Returns what
+/// stays owed (≤ 0), and the event saying who paid.
+pub fn cover_debt(pool: &mut LiquidityPool, margin_account: Pubkey, debt: u64) -> Result<(i64, BankruptcyEvent)> {
+    let r = pool.cover_bad_debt(debt).overflow()?;
+    let event = BankruptcyEvent {
+        margin_account,
+        debt,
+        insurance_paid: r.insurance_paid,
+        socialised: r.socialised,
+        uncovered: r.uncovered,
+        socialised_total: pool.socialised_loss,
+    };
+    Ok((-r.uncovered.cast::<i64>()?, event))
 }

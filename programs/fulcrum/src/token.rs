@@ -8,7 +8,7 @@ use anchor_spl::token_interface::{self, TransferChecked};
 use crate::error::FulcrumError;
 
 use crate::seeds;
-use crate::state::Exchange;
+use crate::state::{CollateralBank, Exchange};
 
 /// Signer seeds of the exchange PDA (authority of the vaults and the LP mint).
 pub struct ExchangeSeeds {
@@ -104,6 +104,17 @@ impl<'a, 'info> BankToken<'a, 'info> {
         require!(*vault.owner == program, FulcrumError::WrongTokenProgram);
         require!(first.is_some() || program == token::ID, FulcrumError::MintAccountRequired);
         Ok((Self { program, mint: first, decimals }, rest))
+    }
+
+    /// [`Self::split`] with `bank`'s mint and decimals.
+    pub fn of_bank(
+        program: Pubkey,
+        vault: &AccountInfo,
+        bank: &AccountLoader<CollateralBank>,
+        remaining: &'a [AccountInfo<'info>],
+    ) -> Result<(Self, &'a [AccountInfo<'info>])> {
+        let bank = bank.load()?;
+        Self::split(program, vault, &bank.mint, bank.decimals, remaining)
     }
 
     /// Moves `amount` from `from` to `to`, signed by `authority` (with `signer` seeds when the

@@ -17,9 +17,8 @@ pub struct CrankMarket<'info> {
     pub pool: AccountLoader<'info, LiquidityPool>,
 }
 
-/// Permissionless: observes the market's oracle — accrues funding, updates the volatility
-/// estimate (on a newer publish time), trips or extends the circuit breaker, moves the
-/// effective margin ratios, the funding rate and the borrow rate (accruing the borrow fee).
+/// See the instruction's doc in lib.rs. The volatility estimate updates only on a newer publish
+/// time.
 pub fn crank_market(ctx: Context<CrankMarket>) -> Result<()> {
     let accounts = &ctx.accounts;
     let exchange = accounts.exchange.load()?;

@@ -40,26 +40,16 @@ impl Deposit<'_> {
     }
 }
 
-/// Deposits `amount` of the bank's mint. Quote (from anyone) repays debt first, then adds to the
-/// balance; other collateral only from the account's owner or delegate. Remaining accounts
-/// (optional, quote only): the account's margin-check accounts, for the exemption of a top-up
-/// below initial margin from the quote cap (see [`quote_held_after`]), after the bank's mint
-/// when given (required for a Token-2022 bank). The account is credited what the vault received
-/// (a Token-2022 transfer fee is the depositor's).
+/// See the instruction's doc in lib.rs. The account is credited on the amount sent (cap and
+/// overflow checks before any transfer), then a Token-2022 transfer fee is taken back off; for the
+/// quote cap's top-up exemption see [`quote_held_after`].
 pub fn deposit<'info>(ctx: Context<'info, Deposit<'info>>, amount: u64) -> Result<()> {
     require!(amount > 0, FulcrumError::ZeroAmount);
     let accounts = &ctx.accounts;
     require!(!accounts.exchange.load()?.is_paused(pause::DEPOSITS), FulcrumError::Paused);
-    let (token, remaining) = {
-        let bank = accounts.bank.load()?;
-        BankToken::split(
-            accounts.token_program.key(),
-            &accounts.vault.to_account_info(),
-            &bank.mint,
-            bank.decimals,
-            ctx.remaining_accounts,
-        )?
-    };
+    let program = accounts.token_program.key();
+    let (token, remaining) =
+        BankToken::of_bank(program, &accounts.vault.to_account_info(), &accounts.bank, ctx.remaining_accounts)?;
     let bank_index = {
         let mut bank = accounts.bank.load_mut()?;
         let mut acct = accounts.margin_account.load_mut()?;

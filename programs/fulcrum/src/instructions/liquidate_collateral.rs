@@ -136,10 +136,7 @@ fn collateral_token<'a, 'info>(
     remaining: &'a [AccountInfo<'info>],
 ) -> Result<(BankToken<'a, 'info>, &'a [AccountInfo<'info>])> {
     let program = *accounts.vault.to_account_info().owner;
-    let (token, rest) = {
-        let bank = accounts.bank.load()?;
-        BankToken::split(program, &accounts.vault.to_account_info(), &bank.mint, bank.decimals, remaining)?
-    };
+    let (token, rest) = BankToken::of_bank(program, &accounts.vault.to_account_info(), &accounts.bank, remaining)?;
     if program == anchor_spl::token::ID {
         return Ok((token, rest));
     }

@@ -11,6 +11,7 @@ use crate::error::{Cast, FulcrumError, MathResultExt, OptionExt};
 use crate::events::{sat_i64, BankruptcyEvent, LiquidationEvent};
 use crate::health::{load_health_inputs_with, observe, require_liquidatable, HealthInputs};
 use crate::oracle::Pricing;
+use crate::pool::cover_debt;
 use crate::state::*;
 use crate::token::{transfer_out, ExchangeSeeds};
 
@@ -213,16 +214,9 @@ pub fn execute_liquidation(
         // Nothing stays uncovered: the pool, the counterparty, has just been credited the whole
         // realised loss, which is at least the deficit (fees are zero once equity is).
         let debt = slot.isolated_collateral.unsigned_abs();
-        let r = pool.cover_bad_debt(debt).overflow()?;
-        slot.isolated_collateral = -r.uncovered.cast::<i64>()?;
-        bankruptcy = Some(BankruptcyEvent {
-            margin_account: key,
-            debt,
-            insurance_paid: r.insurance_paid,
-            socialised: r.socialised,
-            uncovered: r.uncovered,
-            socialised_total: pool.socialised_loss,
-        });
+        let (owed, event) = cover_debt(pool, key, debt)?;
+        slot.isolated_collateral = owed;
+        bankruptcy = Some(event);
     }
     acct.compact_perp(liq.slot);
     // A bankrupting liquidation is bad debt from now (LP flows price it in), not only once

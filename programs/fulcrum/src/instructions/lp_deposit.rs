@@ -4,7 +4,7 @@ use fulcrum_risk::{lp_first_deposit, lp_shares_for_deposit, Rounding};
 
 use crate::error::{FulcrumError, MathResultExt, OptionExt};
 use crate::events::LpDepositEvent;
-use crate::pool::mark_pool;
+use crate::pool::LpFlow;
 use crate::seeds;
 use crate::state::*;
 use crate::token::{mint_shares, transfer_in, ExchangeSeeds};
@@ -55,26 +55,20 @@ impl<'info> LpDeposit<'info> {
     }
 }
 
-/// Adds `amount` of quote to the pool for shares priced at the pool's LP value (rounded up, so
-/// the depositor gets the fewer shares; see `crate::pool::mark_pool`), at least
-/// `min_shares_out` (`LpSlippageExceeded`). The first deposit into a pool with no shares gives
-/// `fulcrum_risk::DEAD_SHARES` and any value already in the pool to dead shares
+/// See the instruction's doc in lib.rs. Shares are priced at the pool's LP value rounded up (the
+/// depositor gets the fewer; `crate::pool::mark_pool`). The first deposit into a pool with no
+/// shares gives `fulcrum_risk::DEAD_SHARES` and any value already in the pool to dead shares
 /// (`fulcrum_risk::lp_first_deposit`), and is refused into a pool worth less than nothing
 /// (`PoolInsolvent`). The deposit is not depth for fees and funding in this slot
-/// (`LiquidityPool::depth`). With an `lp_cooldown_secs`, the shares are locked in the
-/// provider's `LpPosition` until `lp_claim` (each deposit restarts the provider's cooldown);
-/// otherwise minted to `lp_destination`. Remaining accounts: every market then its oracle, in
-/// index order.
+/// (`LiquidityPool::depth`); each deposit restarts the provider's cooldown.
 pub fn lp_deposit<'info>(ctx: Context<'info, LpDeposit<'info>>, amount: u64, min_shares_out: u64) -> Result<()> {
     require!(amount > 0, FulcrumError::ZeroAmount);
     let accounts = &ctx.accounts;
-    let exchange = accounts.exchange.load()?;
-    require!(!exchange.is_paused(pause::LP), FulcrumError::Paused);
     let clock = Clock::get()?;
     let now = clock.unix_timestamp;
-    let mut pool = accounts.pool.load_mut()?;
-    let mark = mark_pool(&accounts.exchange.key(), &exchange, &pool, ctx.remaining_accounts, Rounding::Up, now)?;
-    let supply = pool.share_supply(accounts.lp_mint.supply).overflow()?;
+    let remaining = ctx.remaining_accounts;
+    let LpFlow { exchange, mut pool, mark, supply } =
+        LpFlow::open(&accounts.exchange, &accounts.pool, accounts.lp_mint.supply, remaining, Rounding::Up, now)?;
     let shares = if supply == 0 {
         require!(mark.value >= 0, FulcrumError::PoolInsolvent);
         let (shares, dead) = lp_first_deposit(amount, mark.value).math()?;

@@ -4,7 +4,7 @@ use fulcrum_risk::{lp_withdrawal, utilisation_ok, Rounding};
 
 use crate::error::{FulcrumError, MathResultExt, OptionExt};
 use crate::events::LpWithdrawEvent;
-use crate::pool::mark_pool;
+use crate::pool::LpFlow;
 use crate::state::*;
 use crate::token::{burn_shares, transfer_out, ExchangeSeeds};
 
@@ -31,21 +31,16 @@ pub struct LpWithdraw<'info> {
     pub token_program: Program<'info, Token>,
 }
 
-/// Burns `shares` for quote at the pool's LP value (rounded down; see `crate::pool::mark_pool`),
-/// less the exchange's `lp_withdrawal_fee`, which stays in the pool for the LPs who remain; at
-/// least `min_amount_out` is paid (`LpSlippageExceeded`). Only minted shares can be burnt: shares
-/// still in their cooldown are not tokens yet (`lp_claim`). The pool must keep enough value for
-/// its net exposure (`exchange.max_pool_utilisation`). Remaining accounts: every market then its
-/// oracle, in index order.
+/// See the instruction's doc in lib.rs. The value is rounded down (`crate::pool::mark_pool`); the
+/// `lp_withdrawal_fee` stays in the pool for the LPs who remain. Shares still in their cooldown are
+/// not tokens yet (`lp_claim`), so cannot be burnt here.
 pub fn lp_withdraw<'info>(ctx: Context<'info, LpWithdraw<'info>>, shares: u64, min_amount_out: u64) -> Result<()> {
     require!(shares > 0, FulcrumError::ZeroAmount);
     let accounts = &ctx.accounts;
-    let exchange = accounts.exchange.load()?;
-    require!(!exchange.is_paused(pause::LP), FulcrumError::Paused);
     let now = Clock::get()?.unix_timestamp;
-    let mut pool = accounts.pool.load_mut()?;
-    let mark = mark_pool(&accounts.exchange.key(), &exchange, &pool, ctx.remaining_accounts, Rounding::Down, now)?;
-    let supply = pool.share_supply(accounts.lp_mint.supply).overflow()?;
+    let remaining = ctx.remaining_accounts;
+    let LpFlow { exchange, mut pool, mark, supply } =
+        LpFlow::open(&accounts.exchange, &accounts.pool, accounts.lp_mint.supply, remaining, Rounding::Down, now)?;
     let (amount, fee) = lp_withdrawal(shares, mark.value, supply, exchange.lp_withdrawal_fee).math()?;
     require!(amount > 0, FulcrumError::ZeroAmount);
     require!(amount >= min_amount_out, FulcrumError::LpSlippageExceeded);

@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use super::orders::{escrow_fee, release, OrderParams};
+use super::orders::{check_order_trader, escrow_fee, release, OrderParams};
 use super::place_order::emit_placed;
 use crate::error::{FulcrumError, OptionExt};
 use crate::state::*;
@@ -24,14 +24,11 @@ pub struct ModifyOrder<'info> {
     pub owner: SystemAccount<'info>,
 }
 
-/// Replaces an open order's terms (same id and market). It counts as placed now: only prices
-/// published after the modification may fill it, so a modification cannot take a price the
-/// trader has since seen. The old fee goes back to the owner, the current one is escrowed.
+/// See the instruction's doc in lib.rs. Only prices published after the modification may fill it,
+/// so a modification cannot take a price the trader has since seen.
 pub fn modify_order(ctx: Context<ModifyOrder>, order_id: u64, params: OrderParams) -> Result<()> {
     let accounts = &ctx.accounts;
-    let exchange = accounts.exchange.load()?;
-    require!(!exchange.is_paused(pause::TRADING), FulcrumError::Paused);
-    require!(accounts.margin_account.load()?.can_trade(&accounts.trader.key()), FulcrumError::NotAccountOwner);
+    let exchange = check_order_trader(&accounts.exchange, &accounts.margin_account, &accounts.trader.key())?;
     let clock = Clock::get()?;
     let mut book = accounts.order_book.load_mut()?;
     let i = book.find(order_id).ok_or(FulcrumError::OrderNotFound)?;

@@ -75,6 +75,19 @@ impl OrderParams {
     }
 }
 
+/// What placing and modifying an order check first: trading is not paused (`Paused`) and
+/// `trader` may trade the account (`NotAccountOwner`). Returns the exchange.
+pub fn check_order_trader<'a>(
+    exchange: &'a AccountLoader<'_, Exchange>,
+    margin_account: &AccountLoader<MarginAccount>,
+    trader: &Pubkey,
+) -> Result<core::cell::Ref<'a, Exchange>> {
+    let exchange = exchange.load()?;
+    require!(!exchange.is_paused(pause::TRADING), FulcrumError::Paused);
+    require!(margin_account.load()?.can_trade(trader), FulcrumError::NotAccountOwner);
+    Ok(exchange)
+}
+
 /// Moves `fee` lamports from `payer` into the book (system transfer).
 pub fn escrow_fee<'info>(payer: &AccountInfo<'info>, book: &AccountInfo<'info>, fee: u64) -> Result<()> {
     if fee == 0 {

@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use super::orders::{escrow_fee, OrderParams};
+use super::orders::{check_order_trader, escrow_fee, OrderParams};
 use crate::error::{FulcrumError, OptionExt};
 use crate::events::OrderPlaced;
 use crate::state::*;
@@ -25,9 +25,7 @@ pub struct PlaceOrder<'info> {
 /// from the trader for whoever executes it.
 pub fn place_order(ctx: Context<PlaceOrder>, params: OrderParams) -> Result<()> {
     let accounts = &ctx.accounts;
-    let exchange = accounts.exchange.load()?;
-    require!(!exchange.is_paused(pause::TRADING), FulcrumError::Paused);
-    require!(accounts.margin_account.load()?.can_trade(&accounts.trader.key()), FulcrumError::NotAccountOwner);
+    let exchange = check_order_trader(&accounts.exchange, &accounts.margin_account, &accounts.trader.key())?;
     let clock = Clock::get()?;
     let mut order = params.to_order(&*accounts.market.load()?, &clock)?;
     order.fee = exchange.order_fee_lamports;

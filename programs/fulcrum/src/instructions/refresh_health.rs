@@ -12,10 +12,9 @@ pub struct RefreshHealth<'info> {
     pub margin_account: AccountLoader<'info, MarginAccount>,
 }
 
-/// Permissionless crank: records the account's health state and starts or ends its margin
-/// call (with events). Keepers call it to start a grace period; a trader after a top-up to end
-/// one. Prices as a liquidation does (a wide oracle at its bound, a stale one at its last valid
-/// price), so a grace period can start in a crash. Remaining accounts: the margin check's.
+/// See the instruction's doc in lib.rs. Keepers call it to start a grace period, a trader after a
+/// top-up to end one; pricing a wide oracle at its bound and a stale one at its last valid price
+/// lets a grace period start in a crash.
 pub fn refresh_health<'info>(ctx: Context<'info, RefreshHealth<'info>>) -> Result<()> {
     let exchange = ctx.accounts.exchange.load()?;
     let mut acct = ctx.accounts.margin_account.load_mut()?;

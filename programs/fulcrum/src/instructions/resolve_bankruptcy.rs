@@ -1,4 +1,5 @@
 use crate::error::{Cast, FulcrumError, OptionExt};
+use crate::pool::cover_debt;
 use crate::state::*;
 use anchor_lang::prelude::*;
 
@@ -73,16 +74,9 @@ pub fn resolve_bankruptcy(ctx: Context<ResolveBankruptcy>) -> Result<()> {
     Ok(())
 }
 
-/// Covers `debt` from the fund then the pool, with its event; returns what stays owed (≤ 0).
+/// [`cover_debt`], its event emitted; returns what stays owed (≤ 0).
 fn cover(pool: &mut LiquidityPool, margin_account: Pubkey, debt: u64) -> Result<i64> {
-    let r = pool.cover_bad_debt(debt).overflow()?;
-    crate::emit_event!(crate::events::BankruptcyEvent {
-        margin_account,
-        debt,
-        insurance_paid: r.insurance_paid,
-        socialised: r.socialised,
-        uncovered: r.uncovered,
-        socialised_total: pool.socialised_loss,
-    });
-    Ok(-r.uncovered.cast::<i64>()?)
+    let (owed, event) = cover_debt(pool, margin_account, debt)?;
+    crate::emit_event!(event);
+    Ok(owed)
 }

@@ -41,9 +41,8 @@ pub struct SetCorrelations<'info> {
     pub system_program: Program<'info, System>,
 }
 
-/// Admin: sets the correlation matrix over the exchange's assets, which asset each bank and
-/// market is, the floor and the minimum equity. Each way a matrix can be wrong has its error.
-/// Portfolio accounts are margined with the new matrix from their next instruction on.
+/// See the instruction's doc in lib.rs. Portfolio accounts are margined with the new matrix from
+/// their next instruction on.
 pub fn set_correlations(ctx: Context<SetCorrelations>, params: CorrelationParams) -> Result<()> {
     let len = params.matrix.len();
     let n = (0..=MAX_ASSETS).find(|n| n * n == len).ok_or(FulcrumError::TooManyAssets)?;

@@ -4,9 +4,9 @@
 use anchor_lang::prelude::*;
 use fulcrum_risk::{apply_fill, PerpMarketRisk, Price};
 
-use crate::error::{Cast, FulcrumError, MathResultExt, OptionExt};
-use crate::events::BankruptcyEvent;
+use crate::error::{FulcrumError, MathResultExt, OptionExt};
 use crate::instructions::UpdateMarket;
+use crate::pool::cover_debt;
 use crate::state::*;
 
 /// Moves market `status` along [`market_status`]: `ACTIVE` ↔ `WINDING_DOWN` (reduce-only),
@@ -55,11 +55,8 @@ pub struct SettlePosition<'info> {
     pub pool: AccountLoader<'info, LiquidityPool>,
 }
 
-/// Permissionless, on a settled market: closes the account's position there against the pool at
-/// the settlement price (funding settled, no fee, a gain paid through the PnL cap) and frees
-/// the slot. An isolated slot's
-/// collateral goes back to the account's quote balance; a deficit is covered by the insurance
-/// fund, then the pool, as an isolated liquidation's is.
+/// See the instruction's doc in lib.rs. The slot is freed; an isolated deficit is covered as an
+/// isolated liquidation's is ([`cover_debt`]).
 pub fn settle_position(ctx: Context<SettlePosition>) -> Result<()> {
     let accounts = &ctx.accounts;
     let key = accounts.margin_account.key();
@@ -89,18 +86,10 @@ pub fn settle_position(ctx: Context<SettlePosition>) -> Result<()> {
     back = back.checked_add(realized).overflow()?;
     if back < 0 && slot.is_isolated() {
         // The isolated position's loss exceeds its collateral: the fund, then the pool.
-        let debt = back.unsigned_abs();
-        let r = pool.cover_bad_debt(debt).overflow()?;
-        slot.isolated_collateral = -r.uncovered.cast::<i64>()?;
+        let (owed, event) = cover_debt(&mut pool, key, back.unsigned_abs())?;
+        slot.isolated_collateral = owed;
         back = 0;
-        crate::emit_event!(BankruptcyEvent {
-            margin_account: key,
-            debt,
-            insurance_paid: r.insurance_paid,
-            socialised: r.socialised,
-            uncovered: r.uncovered,
-            socialised_total: pool.socialised_loss,
-        });
+        crate::emit_event!(event);
     }
     acct.quote_balance = acct.quote_balance.checked_add(back).overflow()?;
     acct.compact_perp(i);

@@ -28,27 +28,17 @@ pub struct Withdraw<'info> {
     pub token_program: Interface<'info, TokenInterface>,
 }
 
-/// Withdraws `amount` of the bank's mint to the owner's token account. Quote may not go below
-/// zero (no borrowing); the account must meet initial margin afterwards. Remaining accounts:
-/// the bank's mint when given (required for a Token-2022 bank), then the margin check's, for
-/// the account after the withdrawal. The account is debited `amount`, what leaves the vault; a
-/// Token-2022 transfer fee comes out of what the owner receives (the vault never pays it).
+/// See the instruction's doc in lib.rs. Quote cannot be borrowed. The account is debited `amount`,
+/// what leaves the vault; a Token-2022 transfer fee comes out of what the owner receives.
 pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Result<()> {
     require!(amount > 0, FulcrumError::ZeroAmount);
     let accounts = &ctx.accounts;
     let exchange = accounts.exchange.load()?;
     require!(!exchange.is_paused(pause::WITHDRAWALS), FulcrumError::Paused);
     let mut acct = accounts.margin_account.load_mut()?;
-    let (token, remaining) = {
-        let bank = accounts.bank.load()?;
-        BankToken::split(
-            accounts.token_program.key(),
-            &accounts.vault.to_account_info(),
-            &bank.mint,
-            bank.decimals,
-            ctx.remaining_accounts,
-        )?
-    };
+    let program = accounts.token_program.key();
+    let (token, remaining) =
+        BankToken::of_bank(program, &accounts.vault.to_account_info(), &accounts.bank, ctx.remaining_accounts)?;
     let bank_index = {
         let mut bank = accounts.bank.load_mut()?;
         if bank.index == CollateralBank::QUOTE_INDEX {

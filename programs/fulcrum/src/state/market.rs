@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 use fulcrum_risk::{
-    accrue_funding, borrow_rate, borrow_utilisation, dynamic_ratios, fill_spread, funding_rate, market_profit,
-    oi_utilisation, outside_band, pnl_haircut, side_notional, skew, update_variance, BorrowParams, DynamicParams,
+    accrue_funding, borrow_rate, borrow_utilisation, fill_spread, funding_rate, market_profit, oi_utilisation,
+    outside_band, pnl_haircut, side_notional, skew, step_ratios, update_variance, BorrowParams, DynamicParams,
     MarketExposure, MathResult, PerpMarketRisk, PerpPosition, PnlHaircut, Price,
 };
 
@@ -548,26 +548,9 @@ impl PerpMarket {
     pub fn refresh_ratios(&mut self, price: u64, now: i64, depth: u64) -> MathResult<()> {
         let p = self.dynamic_params();
         let util = oi_utilisation(self.long_base, self.short_base, self.long_oi_cap, self.short_oi_cap);
-        // The target ratios; maintenance rises towards its target at a bounded rate, measured
-        // from the start of the rise (so frequent observations cannot round it away).
-        let (init, target) = dynamic_ratios(self.variance, util, 0, 0, &p)?;
-        let prev = self.effective_maint_ratio;
-        self.effective_init_ratio = init;
-        if target <= prev || prev == 0 {
-            self.effective_maint_ratio = target;
-            self.maint_updated_at = 0;
-        } else {
-            if self.maint_updated_at == 0 {
-                self.maint_updated_at = now;
-                self.maint_rise_from = prev;
-            }
-            let dt = now.saturating_sub(self.maint_updated_at).max(0) as u64;
-            let (_, maint) = dynamic_ratios(self.variance, util, self.maint_rise_from, dt, &p)?;
-            self.effective_maint_ratio = maint.max(prev);
-            if maint >= target {
-                self.maint_updated_at = 0;
-            }
-        }
+        let rise = (self.effective_maint_ratio, self.maint_updated_at, self.maint_rise_from);
+        (self.effective_init_ratio, self.effective_maint_ratio, self.maint_updated_at, self.maint_rise_from) =
+            step_ratios(self.variance, util, rise, now, &p)?;
         self.funding_rate = funding_rate(self.skew(price, depth)?, &p)?;
         // Borrow fee: the fuller side's share of the pool's reserve capacity.
         let util = borrow_utilisation(self.max_side_notional(price)?, self.reserve_factor, depth)?;
