@@ -23,18 +23,8 @@ while [ $# -gt 0 ]; do
     *) echo "dashboard: unknown argument $1"; exit 2 ;;
   esac
 done
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      wait "$pid" 2>/dev/null || true
-    fi
-  done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
+source scripts/lib/chain.sh
+chain_init
 
 scripts/setup.sh >/dev/null
 (cd app && npm ci --no-audit --no-fund --loglevel=error)
@@ -42,29 +32,10 @@ scripts/setup.sh >/dev/null
 if [ -z "$url" ]; then
   echo "== building fulcrum-localnet (first time on a fresh machine: several minutes)"
   cargo build -q -p fulcrum-localnet
-  rpc=$(python3 - <<'PY'
-import socket
-for _ in range(100):
-    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
-    b = socket.socket()
-    try:
-        b.bind(("127.0.0.1", p + 1)); ok = p != 8899
-    except OSError:
-        ok = False
-    a.close(); b.close()
-    if ok:
-        print(p); break
-PY
-)
+  rpc=$(free_port_pair)
   url="http://127.0.0.1:$rpc"
   deployment="$tmp/deployment.json"
-  "${CARGO_TARGET_DIR:-target}/debug/fulcrum-localnet" --rpc-port "$rpc" --bootstrap demo --bootstrap-out "$deployment" >"$tmp/localnet.log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 1 240); do
-    grep -q "localnet: ready" "$tmp/localnet.log" 2>/dev/null && break
-    sleep 0.25
-  done
-  grep -q "localnet: ready" "$tmp/localnet.log" || { cat "$tmp/localnet.log"; echo "dashboard: fulcrum-localnet did not start"; exit 1; }
+  start_localnet "$rpc" "$deployment"
   echo "local chain: $url (WebSocket port $((rpc + 1)))"
   (cd app && node --import tsx src/dashboard/book.ts --url "$url" --deployment "$deployment" --synthetic "$synthetic")
   if [ "$keeper" = 1 ]; then
@@ -79,10 +50,6 @@ deployment_args=()
 [ -n "$deployment" ] && deployment_args=(--deployment "$deployment")
 (cd app && exec node --import tsx src/dashboard/main.ts --url "$url" "${deployment_args[@]}" --port "$port" --ready-file "$tmp/dashboard.url") &
 pids+=($!)
-for _ in $(seq 1 240); do
-  [ -s "$tmp/dashboard.url" ] && break
-  kill -0 "${pids[-1]}" 2>/dev/null || { echo "dashboard: the server exited"; exit 1; }
-  sleep 0.25
-done
+wait_for "the dashboard server" "${pids[-1]}" /dev/null file_ready "$tmp/dashboard.url"
 echo "(Ctrl-C stops everything this script started)"
 wait "${pids[-1]}"

@@ -11,18 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RUST_LOG="${RUST_LOG:-error}"
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      wait "$pid" 2>/dev/null || true
-    fi
-  done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
+source scripts/lib/chain.sh
+chain_init
 
 scripts/setup.sh
 (cd app && npm ci --no-audit --no-fund --loglevel=error)
@@ -35,28 +25,9 @@ else
 # Cargo's own progress (a fresh machine compiles the local chain for minutes first).
 echo "== building fulcrum-localnet (first time on a fresh machine: several minutes)"
 cargo build -p fulcrum-localnet
-port=$(python3 - <<'PY'
-import socket
-for _ in range(100):
-    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
-    b = socket.socket()
-    try:
-        b.bind(("127.0.0.1", p + 1)); ok = True
-    except OSError:
-        ok = False
-    a.close(); b.close()
-    if ok:
-        print(p); break
-PY
-)
+port=$(free_port_pair)
 url="http://127.0.0.1:$port"
-"${CARGO_TARGET_DIR:-target}/debug/fulcrum-localnet" --rpc-port "$port" --bootstrap demo --bootstrap-out "$tmp/deployment.json" >"$tmp/localnet.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 240); do
-  grep -q "localnet: ready" "$tmp/localnet.log" 2>/dev/null && break
-  sleep 0.25
-done
-grep -q "localnet: ready" "$tmp/localnet.log" || { cat "$tmp/localnet.log"; echo "demo: fulcrum-localnet did not start"; exit 1; }
+start_localnet "$port" "$tmp/deployment.json"
 echo "local chain: $url (WebSocket port $((port + 1)))"
 fi
 
@@ -65,11 +36,7 @@ deployment_args=()
 (cd app && exec node --import tsx src/keeper/main.ts --url "$url" "${deployment_args[@]}" --keypair "$tmp/keeper.json" --airdrop \
   --metrics-port 0 --ready-file "$tmp/keeper.port") >"$tmp/keeper.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 240); do
-  [ -s "$tmp/keeper.port" ] && break
-  sleep 0.25
-done
-[ -s "$tmp/keeper.port" ] || { cat "$tmp/keeper.log"; echo "demo: the keeper did not start"; exit 1; }
+wait_for "the keeper" "${pids[-1]}" "$tmp/keeper.log" file_ready "$tmp/keeper.port"
 metrics="http://127.0.0.1:$(cat "$tmp/keeper.port")/metrics"
 echo "keeper: metrics at $metrics"
 
@@ -87,12 +54,7 @@ grep '"component":"orders"' "$tmp/keeper.log" | grep -v '"order keeper started"'
   --ready-file "$tmp/dashboard.url") >"$tmp/dashboard.log" 2>&1 &
 dashboard_pid=$!
 pids+=($dashboard_pid)
-for _ in $(seq 1 240); do
-  [ -s "$tmp/dashboard.url" ] && break
-  kill -0 "$dashboard_pid" 2>/dev/null || break
-  sleep 0.25
-done
-[ -s "$tmp/dashboard.url" ] || { cat "$tmp/dashboard.log"; echo "demo: the dashboard did not start"; exit 1; }
+wait_for "the dashboard" "$dashboard_pid" "$tmp/dashboard.log" file_ready "$tmp/dashboard.url"
 echo
 if [ -t 0 ] && [ -t 1 ]; then
   echo "dashboard: $(cat "$tmp/dashboard.url")   (serving the demo's chain until Ctrl-C)"

@@ -9,16 +9,8 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 start=$(date +%s)
 export RUST_LOG="${RUST_LOG:-error}"
-tmp=$(mktemp -d)
-localnet_pid=""
-cleanup() {
-  if [ -n "$localnet_pid" ] && kill -0 "$localnet_pid" 2>/dev/null; then
-    kill -TERM "$localnet_pid" 2>/dev/null || true
-    wait "$localnet_pid" 2>/dev/null || true
-  fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
+source scripts/lib/chain.sh
+chain_init
 
 echo "== build fulcrum-localnet"
 cargo build -q --locked -p fulcrum-localnet
@@ -38,38 +30,16 @@ echo "== tsc (strict)"
 (cd app && node_modules/.bin/tsc --noEmit -p .)
 
 # A port P with P+1 free (HTTP and WebSocket), never 8899.
-port=$(python3 - <<'PY'
-import socket
-for _ in range(100):
-    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
-    b = socket.socket()
-    try:
-        b.bind(("127.0.0.1", p + 1)); ok = p != 8899
-    except OSError:
-        ok = False
-    a.close(); b.close()
-    if ok:
-        print(p); break
-PY
-)
+port=$(free_port_pair)
 echo "== fulcrum-localnet on 127.0.0.1:$port (WebSocket $((port + 1)))"
-"${CARGO_TARGET_DIR:-target}/debug/fulcrum-localnet" --rpc-port "$port" --bootstrap demo --bootstrap-out "$tmp/deployment.json" >"$tmp/localnet.log" 2>&1 &
-localnet_pid=$!
-for _ in $(seq 1 240); do
-  grep -q "localnet: ready" "$tmp/localnet.log" 2>/dev/null && break
-  kill -0 "$localnet_pid" 2>/dev/null || { cat "$tmp/localnet.log"; echo "fulcrum-localnet exited"; exit 1; }
-  sleep 0.25
-done
-grep -q "localnet: ready" "$tmp/localnet.log" || { cat "$tmp/localnet.log"; echo "fulcrum-localnet did not start"; exit 1; }
+start_localnet "$port" "$tmp/deployment.json"
 
 echo "== TypeScript unit + end-to-end tests"
 (cd app && FULCRUM_RPC_URL="http://127.0.0.1:$port" FULCRUM_DEPLOYMENT="$tmp/deployment.json" \
   node --import tsx --test --test-force-exit --test-reporter=spec --test-concurrency=1 \
   test/*.test.ts "$root"/tests/*.test.ts)
 
-kill -TERM "$localnet_pid" 2>/dev/null || true
-wait "$localnet_pid" 2>/dev/null || true
-localnet_pid=""
+chain_stop
 
 # Their own local chain with a known book, a keeper and the dashboard; Debian's Chromium
 # (scripts/setup.sh) through playwright-core. Screenshots: app/test-artifacts/ (~20 s on an idle

@@ -167,18 +167,8 @@ fi
 step "npm ci (app/)"
 (cd app && npm ci --no-audit --no-fund --loglevel=error)
 
-tmp="$(mktemp -d)"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      wait "$pid" 2>/dev/null || true
-    fi
-  done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
+source scripts/lib/chain.sh
+chain_init
 
 # Free ports: P and P+1 (JSON-RPC and its WebSocket, as both chains use), never 8899; and two
 # more for the validator's faucet and gossip.

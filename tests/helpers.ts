@@ -30,4 +30,15 @@ export async function trader(usdc: bigint = 10_000n * USDC, opts: { marginAccoun
   return client;
 }
 
+/** A keeper's client: SOL for fees, no quote tokens, no margin account. */
+export const newKeeperClient = (): Promise<FulcrumClient> => trader(0n, { marginAccount: false });
+
+/** A trader with $1,000 deposited (of $2,000) who then trades `base` on `market` (`side`). */
+export async function leveredTrader(market: number, side: "buy" | "sell", base: bigint): Promise<FulcrumClient> {
+  const t = await trader(2_000n * USDC);
+  await t.deposit(0, 1_000n * USDC);
+  await t.trade(market, side, base);
+  return t;
+}
+
 export const marketIndex = async (symbol: string): Promise<number> => (await getDeployment()).markets.find((m) => m.symbol === symbol)!.index;

@@ -4,18 +4,15 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Keeper } from "../app/src/keeper/keeper";
 import { setLocalPrice } from "../app/src/sdk";
-import { getDeployment, marketIndex, RPC_URL, trader, USDC } from "./helpers";
+import { getDeployment, newKeeperClient, leveredTrader, marketIndex, RPC_URL } from "./helpers";
 
 test("keeper liquidates after a crash within 10 s", async () => {
   const eth = await marketIndex("ETH");
   await setLocalPrice(RPC_URL, "ETH", 3_000, await getDeployment());
-  const victim = await trader(2_000n * USDC);
-  await victim.deposit(0, 1_000n * USDC);
   // 9x: 3 ETH at $3,000 on $1,000.
-  await victim.trade(eth, "buy", 300_000_000n);
-  const keeperClient = await trader(0n, { marginAccount: false });
+  const victim = await leveredTrader(eth, "buy", 300_000_000n);
   const logs: Record<string, unknown>[] = [];
-  const keeper = new Keeper(keeperClient, { log: (r) => logs.push(r), pollMs: 2_000 });
+  const keeper = new Keeper(await newKeeperClient(), { log: (r) => logs.push(r), pollMs: 2_000 });
   await keeper.start();
   try {
     assert.ok(keeper.watched > 0);
@@ -47,12 +44,9 @@ test("keeper liquidates after a crash within 10 s", async () => {
 test("polling fallback: without subscriptions the keeper still liquidates within 10 s", async () => {
   const btc = await marketIndex("BTC");
   await setLocalPrice(RPC_URL, "BTC", 65_000, await getDeployment());
-  const victim = await trader(2_000n * USDC);
-  await victim.deposit(0, 1_000n * USDC);
   // 19x: 0.29 BTC at $65,000 on $1,000 (max 20x).
-  await victim.trade(btc, "sell", 29_000_000n);
-  const keeperClient = await trader(0n, { marginAccount: false });
-  const keeper = new Keeper(keeperClient, { log: () => undefined, pollMs: 500, subscribe: false });
+  const victim = await leveredTrader(btc, "sell", 29_000_000n);
+  const keeper = new Keeper(await newKeeperClient(), { log: () => undefined, pollMs: 500, subscribe: false });
   await keeper.start();
   try {
     const crashAt = Date.now();

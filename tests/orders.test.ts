@@ -14,7 +14,7 @@ import { promisify } from "node:util";
 import { Keeper } from "../app/src/keeper/keeper";
 import { OrderKeeper } from "../app/src/keeper/orders";
 import { enginePriceFromNumber, OrderKind, readOracle, setLocalPrice, type FulcrumClient } from "../app/src/sdk";
-import { getDeployment, marketIndex, RPC_URL, trader, USDC } from "./helpers";
+import { getDeployment, newKeeperClient, leveredTrader, marketIndex, RPC_URL, trader, USDC } from "./helpers";
 
 const BTC = 100_000_000n;
 
@@ -61,7 +61,7 @@ test("open with SL/TP from the CLI, the price crosses the stop, the keeper execu
   // BTC (the later suites trade SOL at high leverage: its volatility is left alone).
   const btc = await marketIndex("BTC");
   await setLocalPrice(RPC_URL, "BTC", 65_000, dep);
-  const keeperClient = await trader(0n, { marginAccount: false });
+  const keeperClient = await newKeeperClient();
   const logs: Record<string, unknown>[] = [];
   const keeper = new OrderKeeper(keeperClient, { log: (r) => logs.push(r), pollMs: 2_000 });
   await keeper.start();
@@ -131,7 +131,7 @@ test("a delayed market order fills only at a price published after it; expired o
   await setLocalPrice(RPC_URL, "ETH", 3_000, dep);
   const t = await trader(3_000n * USDC);
   await t.deposit(0, 1_000n * USDC);
-  const keeperClient = await trader(0n, { marginAccount: false });
+  const keeperClient = await newKeeperClient();
   const keeper = new OrderKeeper(keeperClient, { log: () => undefined, pollMs: 1_000 });
   await keeper.start();
   try {
@@ -172,13 +172,11 @@ test("liquidation cancels the account's risk-increasing orders (the keeper names
   const dep = await getDeployment();
   const eth = await marketIndex("ETH");
   await setLocalPrice(RPC_URL, "ETH", 3_000, dep);
-  const victim = await trader(2_000n * USDC);
-  await victim.deposit(0, 1_000n * USDC);
-  await victim.trade(eth, "buy", 300_000_000n); // 9x: 3 ETH at $3,000 on $1,000
+  const victim = await leveredTrader(eth, "buy", 300_000_000n); // 9x: 3 ETH at $3,000 on $1,000
   const px = (n: number): bigint => enginePriceFromNumber(n, 8, 6);
   await victim.orders.place({ marketIndex: eth, kind: OrderKind.Limit, side: "buy", baseSize: 100_000_000n, triggerPrice: px(1_000) });
   await victim.orders.place({ marketIndex: eth, kind: OrderKind.StopLoss, side: "sell", baseSize: 0n, triggerPrice: px(1_500), reduceOnly: true });
-  const keeperClient = await trader(0n, { marginAccount: false });
+  const keeperClient = await newKeeperClient();
   const orders = new OrderKeeper(keeperClient, { log: () => undefined });
   await orders.start();
   const keeper = new Keeper(keeperClient, { log: () => undefined, hasOrderBook: (a) => orders.hasBook(a) });

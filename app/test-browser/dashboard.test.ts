@@ -37,6 +37,17 @@ const landed: { account: string; kind: string }[] = [];
 
 const byName = (name: string): BookTrader => book.find((t) => t.name === name)!;
 
+/** Publishes ETH at $`price` and waits (`timeout` ms at most) until the page's markets table shows `shown`. */
+async function ethPriceShows(page: Page, price: number, shown: string, timeout: number): Promise<void> {
+  const eth = deployment.markets.find((m) => m.symbol === "ETH")!.index;
+  await setLocalPrice(chain.url, "ETH", price, deployment);
+  await page.waitForFunction(
+    ([i, text]) => document.querySelector(`#markets-table tr[data-market="${i}"] [data-field="oracle"]`)?.textContent === text,
+    [eth, shown] as const,
+    { timeout },
+  );
+}
+
 before(async () => {
   chain = await startLocalChain();
   deployment = loadDeploymentFile(chain.deploymentPath);
@@ -251,13 +262,7 @@ test("polling fallbacks: a server without subscriptions, a page without its WebS
     await page.goto(polled.url);
     await page.waitForSelector("#accounts-table tbody tr");
     assert.match((await page.locator("#status").textContent())!, /chain polling/);
-    const eth = deployment.markets.find((m) => m.symbol === "ETH")!.index;
-    await setLocalPrice(chain.url, "ETH", 2_900, deployment);
-    await page.waitForFunction(
-      (i) => document.querySelector(`#markets-table tr[data-market="${i}"] [data-field="oracle"]`)?.textContent === "$2,900.00",
-      eth,
-      { timeout: 5_000 },
-    );
+    await ethPriceShows(page, 2_900, "$2,900.00", 5_000);
     await page.close();
   } finally {
     await polled.close();
@@ -268,12 +273,6 @@ test("polling fallbacks: a server without subscriptions, a page without its WebS
   await page.goto(dash.url);
   await page.waitForSelector("#accounts-table tbody tr");
   await page.waitForFunction(() => /polling every 2 s/.test(document.getElementById("status")?.textContent ?? ""), undefined, { timeout: 5_000 });
-  const eth = deployment.markets.find((m) => m.symbol === "ETH")!.index;
-  await setLocalPrice(chain.url, "ETH", 2_950, deployment);
-  await page.waitForFunction(
-    (i) => document.querySelector(`#markets-table tr[data-market="${i}"] [data-field="oracle"]`)?.textContent === "$2,950.00",
-    eth,
-    { timeout: 8_000 },
-  );
+  await ethPriceShows(page, 2_950, "$2,950.00", 8_000);
   await page.close();
 });

@@ -53,6 +53,15 @@ function fullScan(accounts: Map<string, MarginRiskView>, state: ExchangeState, p
   return [...accounts].filter(([, v]) => belowMaintenance(v, ctx)).map(([k]) => k).sort();
 }
 
+/** `n` random accounts (3 markets, 3 banks) and a liquidation index over them. */
+function indexedBook(rng: Rng, n: number, state: ExchangeState, book: PriceBook): { accounts: Map<string, MarginRiskView>; index: LiquidationIndex } {
+  const accounts = new Map<string, MarginRiskView>();
+  for (let k = 0; k < n; k++) accounts.set(syntheticKey(k), randomAccount(rng, 3, 3));
+  const index = new LiquidationIndex(state, book);
+  for (const [k, v] of accounts) index.upsert(k, v);
+  return { accounts, index };
+}
+
 const keyOfMarket = (state: ExchangeState, m: number): string => priceKey(state.markets.get(m)!.market.oracle, 9);
 const keyOfBank = (state: ExchangeState, b: number): string => priceKey(state.banks.get(b)!.bank.oracle, 9);
 const moved = (p: risk.Price, ppm: number): risk.Price => {
@@ -65,10 +74,7 @@ test("the index finds exactly the accounts a full scan finds, on random books, m
     const rng = new Rng(seed);
     const { state, prices } = exchange();
     const book: PriceBook = new Map(prices);
-    const accounts = new Map<string, MarginRiskView>();
-    for (let k = 0; k < 2_500; k++) accounts.set(syntheticKey(k), randomAccount(rng, 3, 3));
-    const index = new LiquidationIndex(state, book);
-    for (const [k, v] of accounts) index.upsert(k, v);
+    const { accounts, index } = indexedBook(rng, 2_500, state, book);
     const check = (what: string): void => assert.deepEqual([...index.liquidatableKeys()].sort(), fullScan(accounts, state, book), `seed ${seed}: ${what}`);
     check("built");
     const start = index.liquidatableKeys().length;
@@ -136,10 +142,7 @@ test("the keeper's candidates from the index equal those of a full scan", () => 
   const rng = new Rng(5n);
   const { state, prices } = exchange();
   const book: PriceBook = new Map(prices);
-  const accounts = new Map<string, MarginRiskView>();
-  for (let k = 0; k < 2_000; k++) accounts.set(syntheticKey(k), randomAccount(rng, 3, 3));
-  const index = new LiquidationIndex(state, book);
-  for (const [k, v] of accounts) index.upsert(k, v);
+  const { accounts, index } = indexedBook(rng, 2_000, state, book);
   for (const ppm of [-10_000, -10_000, 25_000, -50_000]) {
     const p = moved(book.get(keyOfMarket(state, 1))!, ppm);
     book.set(keyOfMarket(state, 1), p);
@@ -230,10 +233,7 @@ test("map: each market's positions sorted by the risk mirror's liquidation price
 test("the exchange state re-read (a keeper's resync) rebuilds nothing; new correlations re-margin portfolio accounts", () => {
   const rng = new Rng(3n);
   const { state, prices } = exchange();
-  const accounts = new Map<string, MarginRiskView>();
-  for (let k = 0; k < 500; k++) accounts.set(syntheticKey(k), randomAccount(rng, 3, 3));
-  const index = new LiquidationIndex(state, prices);
-  for (const [k, v] of accounts) index.upsert(k, v);
+  const { accounts, index } = indexedBook(rng, 500, state, prices);
   const checks = index.stats.checks;
   const c = state.correlations!;
   const copy = { ...state, correlations: { ...c, matrix: c.matrix.map((r) => r.slice()), bankAssets: c.bankAssets.slice(), marketAssets: c.marketAssets.slice() } };

@@ -181,16 +181,19 @@ function mismatches(cases: J[], compute: (c: J) => J): string[] {
   return failures;
 }
 
-test(`risk mirror matches the Rust engine on ${vectors.cases.length} vectors`, () => {
-  assert.ok(vectors.cases.length >= 1000, "at least 1,000 cases");
-  const failures = mismatches(vectors.cases, compute);
+/** At least `min` cases (`enough` otherwise), every one computed here as the Rust engine did. */
+function assertMatches(cases: J[], min: number, enough: string, compute: (c: J) => J): void {
+  assert.ok(cases.length >= min, enough);
+  const failures = mismatches(cases, compute);
   assert.deepStrictEqual(failures.slice(0, 10), [], `${failures.length} mismatches`);
+}
+
+test(`risk mirror matches the Rust engine on ${vectors.cases.length} vectors`, () => {
+  assertMatches(vectors.cases, 1000, "at least 1,000 cases", compute);
 });
 
 test(`margin modes match the Rust engine on ${vectors.portfolioCases.length} portfolio vectors`, () => {
-  assert.ok(vectors.portfolioCases.length >= 200, "at least 200 portfolio cases");
-  const failures = mismatches(vectors.portfolioCases, computePortfolio);
-  assert.deepStrictEqual(failures.slice(0, 10), [], `${failures.length} mismatches`);
+  assertMatches(vectors.portfolioCases, 200, "at least 200 portfolio cases", computePortfolio);
 });
 
 /** An LP-flow case: pool valuation both ways, the deposit / withdrawal it prices, depth. */
@@ -233,9 +236,7 @@ function computePool(c: J): J {
 }
 
 test(`LP flows match the Rust engine on ${vectors.poolCases.length} pool vectors`, () => {
-  assert.ok(vectors.poolCases.length >= 200, "at least 200 pool cases");
-  const failures = mismatches(vectors.poolCases, computePool);
-  assert.deepStrictEqual(failures.slice(0, 10), [], `${failures.length} mismatches`);
+  assertMatches(vectors.poolCases, 200, "at least 200 pool cases", computePool);
 });
 
 /** A winners case: the PnL cap's math, margin through it, and the auto-deleveraging plan. */
@@ -331,7 +332,5 @@ function computeCapacity(c: J): J {
 }
 
 test(`pool capacity matches the Rust engine on ${vectors.capacityCases.length} capacity vectors`, () => {
-  assert.ok(vectors.capacityCases.length >= 200, "at least 200 capacity cases");
-  const failures = mismatches(vectors.capacityCases, computeCapacity);
-  assert.deepStrictEqual(failures.slice(0, 10), [], `${failures.length} mismatches`);
+  assertMatches(vectors.capacityCases, 200, "at least 200 capacity cases", computeCapacity);
 });

@@ -11,7 +11,7 @@ import { BorshCoder } from "@anchor-lang/core";
 import { Connection, Keypair, PublicKey } from "@solana/web3.js";
 import { decodeMarginAccount, marginRiskDecoder, type MarginAccount, type MarginRiskView } from "../sdk/accounts";
 import { FulcrumClient } from "../sdk/client";
-import { accountReport, priceKey, riskContext, type ExchangeState, type PriceBook } from "../sdk/report";
+import { accountReport, oracleFeeds, priceKey, riskContext, type ExchangeState, type OracleFeed, type PriceBook } from "../sdk/report";
 import type { Deployment } from "../sdk/deployment";
 import { LiquidationIndex } from "../sdk/liqIndex";
 import { readOracle, toEnginePrice, type OracleReading } from "../sdk/oracle";
@@ -243,16 +243,8 @@ export class DashboardFeed {
     else if (changed) this.index.setState(this.state, this.prices);
   }
 
-  private oracleKeys(): { key: PublicKey; decimals: Set<number>; feedId: Uint8Array }[] {
-    const m = new Map<string, { key: PublicKey; decimals: Set<number>; feedId: Uint8Array }>();
-    const add = (key: PublicKey, decimals: number, feedId: Uint8Array): void => {
-      const e = m.get(key.toBase58()) ?? { key, decimals: new Set<number>(), feedId };
-      e.decimals.add(decimals);
-      m.set(key.toBase58(), e);
-    };
-    for (const b of this.state.banks.values()) if (b.bank.index !== 0) add(b.bank.oracle, b.bank.decimals, b.bank.feedId);
-    for (const x of this.state.markets.values()) add(x.market.oracle, x.market.baseDecimals, x.market.feedId);
-    return [...m.values()];
+  private oracleKeys(): OracleFeed[] {
+    return oracleFeeds(this.state);
   }
 
   /**

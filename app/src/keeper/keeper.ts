@@ -23,12 +23,12 @@
  * scan takes the next winner, until the market is back under its threshold (the program stops
  * each close at `adl_floor` and refuses once the ratio is under the threshold).
  */
-import { PublicKey } from "@solana/web3.js";
+import { PublicKey, type AccountInfo } from "@solana/web3.js";
 import * as risk from "../risk";
 import { marginRiskDecoder, decodeBank, decodeCorrelations, decodeMarket, decodePool, type MarginRiskView } from "../sdk/accounts";
 import { FulcrumClient } from "../sdk/client";
 import {
-  adlMarkets, adlRanking, marginParts, priceKey, riskContext, type AdlEntry, type ExchangeState, type MarginParts, type PriceBook, type RiskContext,
+  adlMarkets, adlRanking, marginParts, oracleFeeds, priceKey, riskContext, type AdlEntry, type ExchangeState, type MarginParts, type PriceBook, type RiskContext,
 } from "../sdk/report";
 import { decodeError } from "../sdk/errors";
 import { LiquidationIndex } from "../sdk/liqIndex";
@@ -302,15 +302,7 @@ export class Keeper {
     );
     this.subs.push({ id: programSub, kind: "program" });
     // Oracles: one subscription per oracle account (a bank and a market may share one).
-    const oracles = new Map<string, { key: PublicKey; decimals: Set<number>; feedId: Uint8Array }>();
-    const add = (key: PublicKey, decimals: number, feedId: Uint8Array): void => {
-      const e = oracles.get(key.toBase58()) ?? { key, decimals: new Set<number>(), feedId };
-      e.decimals.add(decimals);
-      oracles.set(key.toBase58(), e);
-    };
-    for (const b of this.state.banks.values()) if (b.bank.index !== 0) add(b.bank.oracle, b.bank.decimals, b.bank.feedId);
-    for (const m of this.state.markets.values()) add(m.market.oracle, m.market.baseDecimals, m.market.feedId);
-    for (const o of oracles.values()) {
+    for (const o of oracleFeeds(this.state)) {
       this.subs.push({
         kind: "account",
         id: conn.onAccountChange(
@@ -340,45 +332,38 @@ export class Keeper {
       });
     }
     // Banks and markets (parameters, funding index).
-    for (const [i, b] of this.state.banks) {
-      const id = conn.onAccountChange(b.address, (info) => {
-        this.state.banks.set(i, { address: b.address, bank: decodeBank(info.data) });
+    // An account of the exchange's state: applied, then the index and a scan follow.
+    const onStateAccount = (address: PublicKey, apply: (info: AccountInfo<Buffer>) => void): void => {
+      const id = conn.onAccountChange(address, (info) => {
+        apply(info);
         this.withIndex((i) => i.setState(this.state));
         this.scheduleScan();
       }, { commitment: "confirmed" });
       this.subs.push({ id, kind: "account" });
+    };
+    for (const [i, b] of this.state.banks) {
+      onStateAccount(b.address, (info) => this.state.banks.set(i, { address: b.address, bank: decodeBank(info.data) }));
     }
     for (const [i, m] of this.state.markets) {
-      const id = conn.onAccountChange(m.address, (info) => {
-        this.state.markets.set(i, { address: m.address, market: decodeMarket(info.data) });
-        this.withIndex((i) => i.setState(this.state));
-        this.scheduleScan();
-      }, { commitment: "confirmed" });
-      this.subs.push({ id, kind: "account" });
+      onStateAccount(m.address, (info) => this.state.markets.set(i, { address: m.address, market: decodeMarket(info.data) }));
     }
     // The exchange's correlations (portfolio accounts): created or replaced by the admin.
     const programId = this.client.programId;
-    const corr = conn.onAccountChange(this.state.correlationsAddress, (info) => {
+    onStateAccount(this.state.correlationsAddress, (info) => {
       try {
         this.state.correlations = info.data.length > 0 && info.owner.equals(programId) ? decodeCorrelations(info.data) : null;
       } catch (e) {
         this.log("warn", "bad correlations update", { error: String(e) });
       }
-      this.withIndex((i) => i.setState(this.state));
-      this.scheduleScan();
-    }, { commitment: "confirmed" });
-    this.subs.push({ id: corr, kind: "account" });
+    });
     // The pool: its cash sets every market's PnL cap and auto-deleveraging ratio.
-    const pool = conn.onAccountChange(this.state.poolAddress, (info) => {
+    onStateAccount(this.state.poolAddress, (info) => {
       try {
         this.state.pool = decodePool(info.data);
       } catch (e) {
         this.log("warn", "bad pool update", { error: String(e) });
       }
-      this.withIndex((i) => i.setState(this.state));
-      this.scheduleScan();
-    }, { commitment: "confirmed" });
-    this.subs.push({ id: pool, kind: "account" });
+    });
     this.subs.push({ id: conn.onSlotChange((s) => void (this.slot = BigInt(s.slot))), kind: "slot" });
   }
 

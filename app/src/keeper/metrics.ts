@@ -2,48 +2,38 @@
 import { createServer, type Server } from "node:http";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
+/** Seconds from a price update to a transaction landing. */
+const LANDING_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
+
 export class KeeperMetrics {
   readonly registry = new Registry();
-  readonly accountsWatched = new Gauge({ name: "fulcrum_keeper_accounts_watched", help: "Margin accounts the keeper watches", registers: [this.registry] });
-  readonly unhealthy = new Gauge({ name: "fulcrum_keeper_accounts_liquidatable", help: "Accounts liquidatable at the last scan", registers: [this.registry] });
-  readonly sent = new Counter({ name: "fulcrum_keeper_liquidations_sent_total", help: "Liquidation transactions sent", labelNames: ["kind"], registers: [this.registry] });
-  readonly landed = new Counter({ name: "fulcrum_keeper_liquidations_landed_total", help: "Liquidation transactions that landed", labelNames: ["kind"], registers: [this.registry] });
-  readonly failed = new Counter({ name: "fulcrum_keeper_liquidations_failed_total", help: "Liquidation transactions that failed (lost races included)", labelNames: ["kind", "reason"], registers: [this.registry] });
-  readonly scans = new Counter({ name: "fulcrum_keeper_scans_total", help: "Health scans", registers: [this.registry] });
-  readonly scanDuration = new Histogram({
-    name: "fulcrum_keeper_scan_duration_seconds",
-    help: "Time to recompute the health of every watched account",
-    buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
-    registers: [this.registry],
-  });
-  readonly priceToLanded = new Histogram({
-    name: "fulcrum_keeper_price_to_landed_seconds",
-    help: "From the price update that made an account liquidatable to the liquidation landing",
-    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
-    registers: [this.registry],
-  });
+  readonly accountsWatched = this.gauge("fulcrum_keeper_accounts_watched", "Margin accounts the keeper watches");
+  readonly unhealthy = this.gauge("fulcrum_keeper_accounts_liquidatable", "Accounts liquidatable at the last scan");
+  readonly sent = this.counter("fulcrum_keeper_liquidations_sent_total", "Liquidation transactions sent", ["kind"]);
+  readonly landed = this.counter("fulcrum_keeper_liquidations_landed_total", "Liquidation transactions that landed", ["kind"]);
+  readonly failed = this.counter("fulcrum_keeper_liquidations_failed_total", "Liquidation transactions that failed (lost races included)", ["kind", "reason"]);
+  readonly scans = this.counter("fulcrum_keeper_scans_total", "Health scans");
+  readonly scanDuration = this.histogram("fulcrum_keeper_scan_duration_seconds", "Time to recompute the health of every watched account", [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5]);
+  readonly priceToLanded = this.histogram("fulcrum_keeper_price_to_landed_seconds", "From the price update that made an account liquidatable to the liquidation landing", LANDING_BUCKETS);
 
   // Orders (issue 16; `orders.ts`): executions and clean-ups of resting orders.
-  readonly ordersWatched = new Gauge({ name: "fulcrum_keeper_orders_watched", help: "Open orders the keeper watches", registers: [this.registry] });
-  readonly ordersExecuted = new Counter({
-    name: "fulcrum_keeper_orders_executed_total",
-    help: "Orders the keeper executed (outcome: filled, cancelled by the program with a reason, expired and cleaned)",
-    labelNames: ["kind", "outcome"],
-    registers: [this.registry],
-  });
-  readonly orderTriggerToLanded = new Histogram({
-    name: "fulcrum_keeper_order_trigger_to_landed_seconds",
-    help: "From the price update that made an order fillable to its execution landing",
-    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
-    registers: [this.registry],
-  });
-  readonly orderRewards = new Counter({ name: "fulcrum_keeper_order_rewards_lamports_total", help: "Order fees earned, lamports", registers: [this.registry] });
-  readonly orderFailures = new Counter({
-    name: "fulcrum_keeper_order_failures_total",
-    help: "Order executions refused (by error) or cancelled by the program (cancelled:<reason>)",
-    labelNames: ["reason"],
-    registers: [this.registry],
-  });
+  readonly ordersWatched = this.gauge("fulcrum_keeper_orders_watched", "Open orders the keeper watches");
+  readonly ordersExecuted = this.counter("fulcrum_keeper_orders_executed_total", "Orders the keeper executed (outcome: filled, cancelled by the program with a reason, expired and cleaned)", ["kind", "outcome"]);
+  readonly orderTriggerToLanded = this.histogram("fulcrum_keeper_order_trigger_to_landed_seconds", "From the price update that made an order fillable to its execution landing", LANDING_BUCKETS);
+  readonly orderRewards = this.counter("fulcrum_keeper_order_rewards_lamports_total", "Order fees earned, lamports");
+  readonly orderFailures = this.counter("fulcrum_keeper_order_failures_total", "Order executions refused (by error) or cancelled by the program (cancelled:<reason>)", ["reason"]);
+
+  private gauge(name: string, help: string): Gauge {
+    return new Gauge({ name, help, registers: [this.registry] });
+  }
+
+  private counter<L extends string = string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+    return new Counter<L>({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  private histogram(name: string, help: string, buckets: number[]): Histogram {
+    return new Histogram({ name, help, buckets, registers: [this.registry] });
+  }
 
   private server: Server | null = null;
 

@@ -150,17 +150,22 @@ export function planPerpLiquidationIn(account: RiskAccount, model: MarginModel, 
     return planNettedCut(m, evaluate, steps, closeOf, a, price, params);
   }
   if (!reachable) return all;
+  const close = closeOf(fewestStepsReaching(steps, (k) => evaluate(closeOf(k))[1]));
+  const left = ((a - close) * price) / PRICE_SCALE;
+  if (close < a && left < params.dustNotional) return all;
+  return evaluate(close)[0];
+}
+
+/** The fewest steps in 1..=`steps` for which `reaches` holds (it holds at `steps`, and from some step on). */
+function fewestStepsReaching(steps: bigint, reaches: (k: bigint) => boolean): bigint {
   let lo = 0n;
   let hi = steps;
   while (hi - lo > 1n) {
     const mid = lo + (hi - lo) / 2n;
-    if (evaluate(closeOf(mid))[1]) hi = mid;
+    if (reaches(mid)) hi = mid;
     else lo = mid;
   }
-  const close = closeOf(hi);
-  const left = ((a - close) * price) / PRICE_SCALE;
-  if (close < a && left < params.dustNotional) return all;
-  return evaluate(close)[0];
+  return hi;
 }
 
 /** What a collateral liquidation would not pay for `collateral`: Σ value × discount, rounded up. */
@@ -205,16 +210,7 @@ function planNettedCut(
   }
   const [bottomPlan, bottomOk] = evaluate(closeOf(bottom));
   let close = closeOf(bottom);
-  if (bottomOk) {
-    let l = 0n;
-    let h = bottom;
-    while (h - l > 1n) {
-      const mid = l + (h - l) / 2n;
-      if (evaluate(closeOf(mid))[1]) h = mid;
-      else l = mid;
-    }
-    close = closeOf(h);
-  }
+  if (bottomOk) close = closeOf(fewestStepsReaching(bottom, (k) => evaluate(closeOf(k))[1]));
   const left = ((a - close) * price) / PRICE_SCALE;
   if (close < a && left < params.dustNotional) {
     const [all] = evaluate(a);

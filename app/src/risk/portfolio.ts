@@ -96,22 +96,21 @@ export class Exposures {
 
   /** Adds signed risk `v` on `asset` (a negative `v` counts |v| in the gross). */
   add(asset: number, v: bigint): void {
-    if (asset === STANDALONE) this.standalone = add(this.standalone, toI128(abs(v)));
-    else {
-      if (!(asset >= 0 && asset < MAX_ASSETS)) throw new MathError("InvalidInput");
-      this.perAsset[asset] = add(this.perAsset[asset]!, v);
-    }
-    this.gross = add(this.gross, toI128(abs(v)));
+    this.apply(asset, v, add);
   }
 
   /** Takes signed risk `v` on `asset` back out. */
   remove(asset: number, v: bigint): void {
-    if (asset === STANDALONE) this.standalone = sub(this.standalone, toI128(abs(v)));
+    this.apply(asset, v, sub);
+  }
+
+  private apply(asset: number, v: bigint, op: (a: bigint, b: bigint) => bigint): void {
+    if (asset === STANDALONE) this.standalone = op(this.standalone, toI128(abs(v)));
     else {
       if (!(asset >= 0 && asset < MAX_ASSETS)) throw new MathError("InvalidInput");
-      this.perAsset[asset] = sub(this.perAsset[asset]!, v);
+      this.perAsset[asset] = op(this.perAsset[asset]!, v);
     }
-    this.gross = sub(this.gross, toI128(abs(v)));
+    this.gross = op(this.gross, toI128(abs(v)));
   }
 }
 

@@ -728,18 +728,21 @@ export class LiquidationIndex {
   private syncDims(): void {
     this.ctx.markets.forEach((m, i) => {
       if (!m) return;
-      const entry = this.state.markets.get(i)!;
-      const d = this.marketDims.get(i);
-      if (!d) this.marketDims.set(i, this.newDim(i, null, priceKey(entry.market.oracle, entry.market.baseDecimals), m.price.oracle));
-      else this.setX(d, m.price.oracle);
+      const { market } = this.state.markets.get(i)!;
+      this.syncDim(this.marketDims, i, i, null, () => priceKey(market.oracle, market.baseDecimals), m.price.oracle);
     });
     this.ctx.banks.forEach((b, i) => {
       if (!b) return;
-      const entry = this.state.banks.get(i)!;
-      const d = this.bankDims.get(i);
-      if (!d) this.bankDims.set(i, this.newDim(null, i, priceKey(entry.bank.oracle, entry.bank.decimals), b.price.oracle));
-      else this.setX(d, b.price.oracle);
+      const { bank } = this.state.banks.get(i)!;
+      this.syncDim(this.bankDims, i, null, i, () => priceKey(bank.oracle, bank.decimals), b.price.oracle);
     });
+  }
+
+  /** Moves dimension `i` of `dims` to price `p`, creating it (market or bank, price `key`) if new. */
+  private syncDim(dims: Map<number, Dim>, i: number, market: number | null, bank: number | null, key: () => string, p: bigint): void {
+    const d = dims.get(i);
+    if (!d) dims.set(i, this.newDim(market, bank, key(), p));
+    else this.setX(d, p);
   }
 
   /** The context's entry of `d` at price `p` (a market's PnL cap recomputed at it). */

@@ -42,6 +42,26 @@ export interface ExchangeState {
 export type PriceBook = Map<string, risk.Price>;
 export const priceKey = (oracle: PublicKey | string, decimals: number): string => `${oracle.toString()}:${decimals}`;
 
+/** One oracle account the exchange reads, with every decimals it is priced at (a bank and a market may share one). */
+export interface OracleFeed {
+  key: PublicKey;
+  decimals: Set<number>;
+  feedId: Uint8Array;
+}
+
+/** The oracle accounts of the exchange's banks (not the quote bank) and markets, each once. */
+export function oracleFeeds(state: ExchangeState): OracleFeed[] {
+  const m = new Map<string, OracleFeed>();
+  const add = (key: PublicKey, decimals: number, feedId: Uint8Array): void => {
+    const e = m.get(key.toBase58()) ?? { key, decimals: new Set<number>(), feedId };
+    e.decimals.add(decimals);
+    m.set(key.toBase58(), e);
+  };
+  for (const b of state.banks.values()) if (b.bank.index !== 0) add(b.bank.oracle, b.bank.decimals, b.bank.feedId);
+  for (const x of state.markets.values()) add(x.market.oracle, x.market.baseDecimals, x.market.feedId);
+  return [...m.values()];
+}
+
 /** Per-market and per-bank engine inputs resolved once (see {@link FulcrumClient.riskContext}). */
 export interface RiskContext {
   markets: (risk.PerpMarketRisk | undefined)[];

@@ -12,6 +12,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use solana_sdk::{
     hash::Hash,
+    instruction::Instruction,
     message::Message,
     signature::{Keypair, Signer},
     transaction::Transaction,
@@ -110,6 +111,20 @@ fn account_shape(a: &Value) {
     assert!(a["space"].is_u64());
 }
 
+/// A transaction of `ixs` signed by `signers` (the first pays) at `blockhash`.
+fn signed(signers: &[&Keypair], ixs: &[Instruction], blockhash: Hash) -> Transaction {
+    Transaction::new(signers, Message::new_with_blockhash(ixs, Some(&signers[0].pubkey()), &blockhash), blockhash)
+}
+
+/// The chain's latest blockhash (`getLatestBlockhash`).
+fn latest_blockhash(port: u16) -> Hash {
+    with_context(&call(port, "getLatestBlockhash", json!([])))["blockhash"]
+        .as_str()
+        .expect("blockhash")
+        .parse()
+        .expect("hash")
+}
+
 fn b64(tx: &Transaction) -> String {
     base64::engine::general_purpose::STANDARD.encode(bincode::serialize(tx).expect("serialize"))
 }
@@ -175,13 +190,9 @@ async fn every_method_once() {
     assert_eq!(got["version"], "legacy");
 
     // Failed preflight: the real error object.
-    let bad = Transaction::new(
+    let bad = signed(
         &[&payer],
-        Message::new_with_blockhash(
-            &[solana_system_interface::instruction::transfer(&payer.pubkey(), &to, 1_000_000_000_000)],
-            Some(&payer.pubkey()),
-            &blockhash,
-        ),
+        &[solana_system_interface::instruction::transfer(&payer.pubkey(), &to, 1_000_000_000_000)],
         blockhash,
     );
     let r = post(
@@ -247,32 +258,14 @@ async fn every_method_once() {
         if subscribed == 3 && !sig_sent {
             // Price move → account + program notifications; a transfer → signature notification.
             call(port, "fulcrum_setPrice", json!(["SOL", 101.25]));
-            let bh: Hash = with_context(&call(port, "getLatestBlockhash", json!([])))["blockhash"]
-                .as_str()
-                .expect("bh")
-                .parse()
-                .expect("hash");
-            let tx = Transaction::new(
-                &[&payer],
-                Message::new_with_blockhash(
-                    &[solana_system_interface::instruction::transfer(&payer.pubkey(), &to, 7)],
-                    Some(&payer.pubkey()),
-                    &bh,
-                ),
-                bh,
-            );
+            let bh = latest_blockhash(port);
+            let tx = signed(&[&payer], &[solana_system_interface::instruction::transfer(&payer.pubkey(), &to, 7)], bh);
             ws.send(WsMessage::text(json!({ "jsonrpc": "2.0", "id": 4, "method": "signatureSubscribe", "params": [tx.signatures[0].to_string()] }).to_string())).await.expect("send");
             tokio::time::sleep(Duration::from_millis(50)).await;
             call(port, "sendTransaction", json!([b64(&tx), { "encoding": "base64" }]));
             sig_sent = true;
         }
-        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("ws timeout")
-            .expect("ws open")
-            .expect("ws message");
-        let WsMessage::Text(text) = msg else { continue };
-        let v: Value = serde_json::from_str(&text).expect("json");
+        let v = next_json(&mut ws).await;
         if v.get("id").is_some() {
             assert!(v["result"].is_u64(), "subscription id: {v}");
             subscribed += 1;
@@ -324,8 +317,7 @@ async fn client_methods() {
         solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_price(777),
         solana_system_interface::instruction::transfer(&payer.pubkey(), &to, 1_000_000),
     ];
-    let tx =
-        Transaction::new(&[&payer], Message::new_with_blockhash(&ixs, Some(&payer.pubkey()), &blockhash), blockhash);
+    let tx = signed(&[&payer], &ixs, blockhash);
 
     // logsSubscribe (mentions) before sending.
     let (mut ws, _) =
@@ -336,13 +328,7 @@ async fn client_methods() {
     ws.send(WsMessage::text(bad.to_string())).await.expect("send");
     let mut replies = 0;
     while replies < 2 {
-        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("ws timeout")
-            .expect("open")
-            .expect("msg");
-        let WsMessage::Text(text) = msg else { continue };
-        let r: Value = serde_json::from_str(&text).expect("json");
+        let r = next_json(&mut ws).await;
         match r["id"].as_u64() {
             Some(1) => assert!(r["result"].is_u64(), "{r}"),
             Some(2) => assert_eq!(r["error"]["message"], "Invalid Request: Only 1 address supported", "{r}"),
@@ -355,13 +341,7 @@ async fn client_methods() {
     let status = call(port, "getSignatureStatuses", json!([[sig.clone()]]));
     assert!(with_context(&status)[0]["err"].is_null(), "{status}");
     loop {
-        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("logs timeout")
-            .expect("open")
-            .expect("msg");
-        let WsMessage::Text(text) = msg else { continue };
-        let n: Value = serde_json::from_str(&text).expect("json");
+        let n = next_json(&mut ws).await;
         if n["method"] != "logsNotification" {
             continue;
         }
@@ -480,7 +460,7 @@ async fn multi_instruction_logs_and_token_supply() {
         7_000_000,
     )
     .expect("mint_to");
-    let insurance = |amount: u64| solana_sdk::instruction::Instruction {
+    let insurance = |amount: u64| Instruction {
         program_id: program,
         accounts: fulcrum::accounts::InsuranceDeposit {
             exchange,
@@ -493,20 +473,8 @@ async fn multi_instruction_logs_and_token_supply() {
         .to_account_metas(None),
         data: fulcrum::instruction::InsuranceDeposit { amount }.data(),
     };
-    let blockhash: Hash = with_context(&call(port, "getLatestBlockhash", json!([])))["blockhash"]
-        .as_str()
-        .expect("blockhash")
-        .parse()
-        .expect("hash");
-    let tx = Transaction::new(
-        &[&payer, &faucet],
-        Message::new_with_blockhash(
-            &[mint, insurance(3_000_000), insurance(4_000_000)],
-            Some(&payer.pubkey()),
-            &blockhash,
-        ),
-        blockhash,
-    );
+    let blockhash = latest_blockhash(port);
+    let tx = signed(&[&payer, &faucet], &[mint, insurance(3_000_000), insurance(4_000_000)], blockhash);
     let (p, t) = (program.to_string(), token.to_string());
     let want: Vec<String> = [
         format!("Program {t} invoke [1]"),

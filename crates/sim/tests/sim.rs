@@ -180,11 +180,17 @@ fn mixed(accounts: usize) -> Config {
     c
 }
 
+/// [`mixed`] with every mechanism but the limits on the book's size (OI limit, reserve).
+fn mixed_unlimited(accounts: usize) -> Config {
+    let mut c = mixed(accounts);
+    c.mechanisms = Mechanisms::ALL.with(Mechanism::OiLimit, false).with(Mechanism::Reserve, false);
+    c
+}
+
 #[test]
 fn ledger_is_conserved_in_every_mode_with_the_program_rules_on() {
-    let mut cfg = mixed(1_500);
     // Everything but the limits on the book's size (with a $5k fund the OI limit leaves no book).
-    cfg.mechanisms = Mechanisms::ALL.with(Mechanism::OiLimit, false).with(Mechanism::Reserve, false);
+    let mut cfg = mixed_unlimited(1_500);
     cfg.scenario.gap = 0.6;
     cfg.protocol.insurance_usd = 5_000.0;
     cfg.response.keeper_capacity = 20;
@@ -208,8 +214,7 @@ fn ledger_is_conserved_in_every_mode_with_the_program_rules_on() {
 
 #[test]
 fn band_filter_is_exact_with_moving_market_state_and_every_mode() {
-    let mut cfg = mixed(600);
-    cfg.mechanisms = Mechanisms::ALL.with(Mechanism::OiLimit, false).with(Mechanism::Reserve, false);
+    let mut cfg = mixed_unlimited(600);
     // A tight PnL cap and ADL threshold, strong funding and a fast maintenance rise, so that
     // every drift allowance is exercised.
     cfg.protocol.pool_usd = 1.0e6; // a small pool: the shorts' gains in the gap are large against it
@@ -303,8 +308,7 @@ fn a_pnl_cap_over_the_pool_is_refused() {
 #[cfg(feature = "winners")]
 #[test]
 fn pnl_cap_and_adl_pay_winners_from_the_pool_cash() {
-    let mut cfg = mixed(1_500);
-    cfg.mechanisms = Mechanisms::ALL.with(Mechanism::OiLimit, false).with(Mechanism::Reserve, false);
+    let mut cfg = mixed_unlimited(1_500);
     cfg.protocol.pool_usd = 2.0e6;
     cfg.pool_risk.max_pnl_factor = 100_000;
     cfg.pool_risk.adl_threshold = 200_000;

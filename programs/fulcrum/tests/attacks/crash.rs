@@ -24,6 +24,17 @@ async fn market_world(format: OracleFormat) -> Harness {
     h
 }
 
+/// [`market_world`] (pull oracle) with SOL listed at $100 as collateral, and a trader funded with
+/// `cash` USDC who deposits `quote` of it and `sol` SOL.
+async fn sol_collateral_world(cash: u64, quote: u64, sol: u64) -> (Harness, BankHandle, Trader) {
+    let mut h = market_world(OracleFormat::Pull).await;
+    let bank = h.add_bank(9, OracleFormat::Pull, Quote::at(px(100)), default_bank_params()).await;
+    let t = h.trader(cash).await;
+    h.deposit(&t, 0, quote).await.unwrap();
+    h.fund(&t, bank.index, sol).await;
+    (h, bank, t)
+}
+
 /// A trader with 100 USDC long 9 SOL at $100 (9x).
 async fn long_9x(h: &mut Harness) -> Trader {
     let t = h.trader(100 * USDC).await;
@@ -74,11 +85,7 @@ async fn a_crash_with_wide_confidence_liquidates_at_the_conservative_bound() {
 
 #[tokio::test]
 async fn a_stale_collateral_oracle_does_not_block_the_liquidation_of_an_unrelated_position() {
-    let mut h = market_world(OracleFormat::Pull).await;
-    let sol = h.add_bank(9, OracleFormat::Pull, Quote::at(px(100)), default_bank_params()).await;
-    let t = h.trader(100 * USDC).await;
-    h.deposit(&t, 0, 100 * USDC).await.unwrap();
-    h.fund(&t, sol.index, SOL).await;
+    let (mut h, sol, t) = sol_collateral_world(100 * USDC, 100 * USDC, SOL).await;
     h.trade(&t, 0, Side::Buy, 15 * SOL).await.unwrap();
     // The collateral's feed stops (70 s: past its 60 s for trading); the perp crashes to $90.
     h.advance(70).await;
@@ -92,11 +99,7 @@ async fn a_stale_collateral_oracle_does_not_block_the_liquidation_of_an_unrelate
 
 #[tokio::test]
 async fn a_stale_collateral_oracle_does_not_block_top_ups_or_quote_withdrawals_within_initial_margin() {
-    let mut h = market_world(OracleFormat::Pull).await;
-    let sol = h.add_bank(9, OracleFormat::Pull, Quote::at(px(100)), default_bank_params()).await;
-    let t = h.trader(2_000 * USDC).await;
-    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
-    h.fund(&t, sol.index, 5 * SOL).await;
+    let (mut h, sol, t) = sol_collateral_world(2_000 * USDC, 1_000 * USDC, 5 * SOL).await;
     h.trade(&t, 0, Side::Buy, 50 * SOL).await.unwrap(); // $5,000: initial margin $500, fee $5
     h.advance(3_600).await;
     h.set_market_price(0, px(100)).await; // the perp is live, the collateral an hour stale
@@ -249,13 +252,6 @@ async fn refused(h: &mut Harness, ixs: &[Instruction], signers: &[&Keypair], e: 
     assert_eq!(h.snapshot(&keys).await, before, "state changed by a refused {e:?}");
 }
 
-fn kind(o: &OracleHandle) -> u8 {
-    match o.format {
-        OracleFormat::Pull => fulcrum::oracle::OracleKind::PythPull as u8,
-        OracleFormat::Legacy => fulcrum::oracle::OracleKind::PythLegacy as u8,
-    }
-}
-
 pub fn set_market_oracle_ix(
     h: &Harness,
     admin: &Pubkey,
@@ -272,7 +268,7 @@ pub fn set_market_oracle_ix(
             oracle: o.key,
         }
         .to_account_metas(None),
-        data: fulcrum::instruction::SetMarketOracle { oracle_kind: kind(o), feed_id }.data(),
+        data: fulcrum::instruction::SetMarketOracle { oracle_kind: o.format.kind(), feed_id }.data(),
     }
 }
 
@@ -286,8 +282,12 @@ fn set_bank_oracle_ix(h: &Harness, bank: &BankHandle, o: &OracleHandle, liquidat
             oracle: o.key,
         }
         .to_account_metas(None),
-        data: fulcrum::instruction::SetBankOracle { oracle_kind: kind(o), feed_id: o.feed_id, liquidation_max_age }
-            .data(),
+        data: fulcrum::instruction::SetBankOracle {
+            oracle_kind: o.format.kind(),
+            feed_id: o.feed_id,
+            liquidation_max_age,
+        }
+        .data(),
     }
 }
 
@@ -320,11 +320,7 @@ fn settle_position_ix(h: &Harness, account: &Pubkey, market: usize) -> Instructi
 
 #[tokio::test]
 async fn rotating_an_oracle_takes_the_checks_of_listing() {
-    let mut h = market_world(OracleFormat::Pull).await;
-    let sol = h.add_bank(9, OracleFormat::Pull, Quote::at(px(100)), default_bank_params()).await;
-    let t = h.trader(1_000 * USDC).await;
-    h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
-    h.fund(&t, sol.index, SOL).await;
+    let (mut h, sol, t) = sol_collateral_world(1_000 * USDC, 1_000 * USDC, SOL).await;
     h.trade(&t, 0, Side::Buy, SOL).await.unwrap();
     let admin = h.admin.insecure_clone();
     let new = h.new_oracle(OracleFormat::Pull, Quote::at(px(100))).await;
@@ -443,11 +439,7 @@ async fn a_market_wound_down_settles_every_position_at_its_final_price_and_close
 
 #[tokio::test]
 async fn a_stale_collateral_oracle_does_not_block_closing_a_position() {
-    let mut h = market_world(OracleFormat::Pull).await;
-    let sol = h.add_bank(9, OracleFormat::Pull, Quote::at(px(100)), default_bank_params()).await;
-    let t = h.trader(1_000 * USDC).await;
-    h.deposit(&t, 0, 500 * USDC).await.unwrap();
-    h.fund(&t, sol.index, 5 * SOL).await;
+    let (mut h, _sol, t) = sol_collateral_world(1_000 * USDC, 500 * USDC, 5 * SOL).await;
     h.trade(&t, 0, Side::Buy, 40 * SOL).await.unwrap();
     h.advance(3_600).await;
     // The perp is live, the collateral an hour stale. Growing the position needs every oracle;
@@ -462,11 +454,7 @@ async fn a_stale_collateral_oracle_does_not_block_closing_a_position() {
 
 #[tokio::test]
 async fn a_collateral_crash_with_wide_confidence_liquidates_the_collateral_at_the_bound() {
-    let mut h = market_world(OracleFormat::Pull).await;
-    let sol = h.add_bank(9, OracleFormat::Pull, Quote::at(px(100)), default_bank_params()).await;
-    let t = h.trader(10 * USDC).await;
-    h.deposit(&t, 0, 10 * USDC).await.unwrap();
-    h.fund(&t, sol.index, SOL).await;
+    let (mut h, sol, t) = sol_collateral_world(10 * USDC, 10 * USDC, SOL).await;
     // A losing perp trade leaves quote debt backed by 1 SOL of collateral.
     h.trade(&t, 0, Side::Buy, 5 * SOL).await.unwrap();
     h.set_market_price(0, px(90)).await;

@@ -3,9 +3,7 @@
 //! faster than one accrual over the same time would: what a position pays is the same, within
 //! one index unit on its size, however often the market is observed.
 
-use anchor_lang::{InstructionData, ToAccountMetas};
 use fulcrum::instructions::{MarketParams, Side};
-use fulcrum::oracle::OracleKind;
 use fulcrum::state::PerpMarket;
 use solana_sdk::{instruction::Instruction, signature::Signer};
 
@@ -161,26 +159,12 @@ async fn cranking_every_second_pays_no_more_funding_than_one_accrual() {
 /// (exponent −8).
 async fn listing_ix(h: &mut Harness, index: u16, base_decimals: u8, pyth: i64) -> Instruction {
     let oracle = h.new_oracle(OracleFormat::Pull, Quote::at(pyth)).await;
-    Instruction {
-        program_id: fulcrum::ID,
-        accounts: fulcrum::accounts::AddPerpMarket {
-            admin: h.admin.pubkey(),
-            exchange: h.exchange,
-            oracle: oracle.key,
-            market: market_address(&h.exchange, index),
-            system_program: anchor_lang::system_program::ID,
-        }
-        .to_account_metas(None),
-        data: fulcrum::instruction::AddPerpMarket {
-            market_index: index,
-            name: [0; 16],
-            base_decimals,
-            oracle_kind: OracleKind::PythPull as u8,
-            feed_id: oracle.feed_id,
-            params: penny_params(),
-        }
-        .data(),
-    }
+    Listing { admin: h.admin.pubkey(), exchange: h.exchange, index }.market_ix(
+        [0; 16],
+        base_decimals,
+        &oracle,
+        penny_params(),
+    )
 }
 
 #[tokio::test]

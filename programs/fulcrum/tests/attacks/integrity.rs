@@ -2,7 +2,6 @@
 //! account is margined, and hedged portfolio books whose "reducing" trades and liquidations
 //! raise the netted requirement.
 
-use anchor_lang::{InstructionData, ToAccountMetas};
 use fulcrum::events::LiquidationEvent;
 use fulcrum::instructions::{CorrelationParams, Side};
 use fulcrum::state::MarginAccount;
@@ -191,12 +190,7 @@ async fn closing_one_leg_of_a_hedge_cannot_leave_the_other_naked_past_its_levera
 async fn a_delegate_cannot_unhedge_the_book_to_liquidate_it() {
     let (mut h, victim) = twenty_k_hedge().await;
     let delegate = h.stranger().await;
-    let ix = Instruction {
-        program_id: fulcrum::ID,
-        accounts: fulcrum::accounts::SetDelegate { owner: victim.key(), margin_account: victim.account }
-            .to_account_metas(None),
-        data: fulcrum::instruction::SetDelegate { delegate: delegate.pubkey() }.data(),
-    };
+    let ix = set_delegate_ix(victim.key(), victim.account, delegate.pubkey());
     h.send(&[ix], &[&victim.kp]).await.unwrap();
     // The delegate's plan: close ETH (naked $20k BTC on $1,220), wait for a 1% dip, liquidate
     // the account and collect the keeper fee. The first step is refused.

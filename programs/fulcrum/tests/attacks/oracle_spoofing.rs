@@ -17,50 +17,35 @@ async fn attack_with_oracle(w: &mut World, spoof: OracleHandle, q: Quote, e: Ful
     w.h.set_oracle(&real, Quote::at(px(100))).await;
 }
 
+/// On a fresh world, market 0's oracle handle changed by `spoof` and set to publish `q`: the
+/// attacker's trade ([`attack_with_oracle`]) is refused with `e`.
+async fn attack_market_oracle(spoof: impl FnOnce(OracleHandle) -> OracleHandle, q: Quote, e: FulcrumError) {
+    let mut w = World::new().await;
+    let o = spoof(w.h.markets[0].oracle);
+    attack_with_oracle(&mut w, o, q, e).await;
+}
+
 #[tokio::test]
 async fn right_layout_wrong_owner() {
-    let mut w = World::new().await;
-    let o = w.h.markets[0].oracle;
-    attack_with_oracle(
-        &mut w,
-        OracleHandle { owner: Pubkey::new_unique(), ..o },
-        Quote::at(px(1)),
-        FulcrumError::InvalidOracleOwner,
-    )
-    .await;
+    let spoof = |o: OracleHandle| OracleHandle { owner: Pubkey::new_unique(), ..o };
+    attack_market_oracle(spoof, Quote::at(px(1)), FulcrumError::InvalidOracleOwner).await;
 }
 
 #[tokio::test]
 async fn right_owner_other_feed() {
-    let mut w = World::new().await;
-    let o = w.h.markets[0].oracle;
-    attack_with_oracle(
-        &mut w,
-        OracleHandle { feed_id: [7; 32], ..o },
-        Quote::at(px(1)),
-        FulcrumError::OracleFeedMismatch,
-    )
-    .await;
+    let spoof = |o: OracleHandle| OracleHandle { feed_id: [7; 32], ..o };
+    attack_market_oracle(spoof, Quote::at(px(1)), FulcrumError::OracleFeedMismatch).await;
 }
 
 #[tokio::test]
 async fn stale_price() {
-    let mut w = World::new().await;
-    let o = w.h.markets[0].oracle;
-    attack_with_oracle(&mut w, o, Quote { age: 3_600, ..Quote::at(px(1)) }, FulcrumError::OracleStale).await;
+    attack_market_oracle(|o| o, Quote { age: 3_600, ..Quote::at(px(1)) }, FulcrumError::OracleStale).await;
 }
 
 #[tokio::test]
 async fn wide_confidence() {
-    let mut w = World::new().await;
-    let o = w.h.markets[0].oracle;
-    attack_with_oracle(
-        &mut w,
-        o,
-        Quote { conf: px(50) as u64, ..Quote::at(px(100)) },
-        FulcrumError::OracleConfidenceTooWide,
-    )
-    .await;
+    let wide = Quote { conf: px(50) as u64, ..Quote::at(px(100)) };
+    attack_market_oracle(|o| o, wide, FulcrumError::OracleConfidenceTooWide).await;
 }
 
 #[tokio::test]
@@ -74,10 +59,9 @@ async fn negative_and_zero_prices() {
 
 #[tokio::test]
 async fn partially_verified_price_update() {
-    let mut w = World::new().await;
-    let o = w.h.markets[0].oracle;
-    let partial = OracleHandle { verification: VerificationLevel::Partial { num_signatures: 13 }, ..o };
-    attack_with_oracle(&mut w, partial, Quote::at(px(1)), FulcrumError::OracleNotFullyVerified).await;
+    let partial =
+        |o: OracleHandle| OracleHandle { verification: VerificationLevel::Partial { num_signatures: 13 }, ..o };
+    attack_market_oracle(partial, Quote::at(px(1)), FulcrumError::OracleNotFullyVerified).await;
 }
 
 #[tokio::test]

@@ -31,15 +31,6 @@ fn update_bank_ix(h: &Harness, bank: Pubkey, params: BankParams) -> Instruction 
     }
 }
 
-fn update_market_ix(h: &Harness, market: Pubkey, params: MarketParams) -> Instruction {
-    Instruction {
-        program_id: fulcrum::ID,
-        accounts: fulcrum::accounts::UpdateMarket { admin: h.admin.pubkey(), exchange: h.exchange, market }
-            .to_account_metas(None),
-        data: fulcrum::instruction::UpdateMarketParams { params }.data(),
-    }
-}
-
 /// `add_collateral_bank` of a fresh `decimals` mint priced at $100: the instruction and the
 /// accounts it would create.
 async fn add_bank_ix(h: &mut Harness, decimals: u8, params: BankParams) -> (Instruction, Vec<Pubkey>) {
@@ -208,15 +199,14 @@ async fn a_liquidation_fee_at_the_maintenance_ratio_is_refused_by_name() {
     let p = default_exchange_params();
     let ix = update_exchange_ix(&w.h, ExchangeParams { liquidator_fee: 40_000, insurance_fee: 10_000, ..p });
     admin_rejected(&mut w, ix, FulcrumError::LiquidationFeeTooLarge).await;
-    let market = w.h.markets[0].key;
-    let ix = update_market_ix(&w.h, market, MarketParams { maint_margin_ratio: 7_500, ..default_market_params() });
+    let ix = w.h.update_market_ix(0, MarketParams { maint_margin_ratio: 7_500, ..default_market_params() });
     admin_rejected(&mut w, ix, FulcrumError::LiquidationFeeTooLarge).await;
     let (ix, created) =
         add_market_ix(&mut w.h, 9, MarketParams { maint_margin_ratio: 5_000, ..default_market_params() }).await;
     refused(&mut w.h, ix, &created, FulcrumError::LiquidationFeeTooLarge).await;
     // Just above the fee is accepted; the market reads back exactly the parameters set.
     let ok = MarketParams { maint_margin_ratio: 7_501, ..w.h.market(0).await.params() };
-    let ix = update_market_ix(&w.h, market, ok);
+    let ix = w.h.update_market_ix(0, ok);
     admin_sends(&mut w.h, ix).await;
     assert_eq!(w.h.market(0).await.params(), ok);
 }
@@ -264,17 +254,16 @@ async fn an_oracle_age_past_the_maximum_is_refused_by_name() {
     refused(&mut w.h, ix, &created, FulcrumError::OracleAgeTooLong).await;
     let (ix, created) = add_bank_ix(&mut w.h, 9, bp).await;
     refused(&mut w.h, ix, &created, FulcrumError::OracleAgeTooLong).await;
-    let market = w.h.markets[0].key;
-    let ix = update_market_ix(&w.h, market, mp);
+    let ix = w.h.update_market_ix(0, mp);
     admin_rejected(&mut w, ix, FulcrumError::OracleAgeTooLong).await;
     let ix = update_bank_ix(&w.h, w.sol.key, bp);
     admin_rejected(&mut w, ix, FulcrumError::OracleAgeTooLong).await;
     // The liquidation fallback has its own bound: an hour, whatever the trading age.
-    let ix = update_market_ix(&w.h, market, MarketParams { liquidation_max_age: 3_601, ..default_market_params() });
+    let ix = w.h.update_market_ix(0, MarketParams { liquidation_max_age: 3_601, ..default_market_params() });
     admin_rejected(&mut w, ix, FulcrumError::InvalidParameter).await;
     let ok =
         MarketParams { max_oracle_age: MAX_ORACLE_AGE_SECS, liquidation_max_age: 3_600, ..default_market_params() };
-    let ix = update_market_ix(&w.h, market, ok);
+    let ix = w.h.update_market_ix(0, ok);
     admin_sends(&mut w.h, ix).await;
     assert_eq!(w.h.market(0).await.params(), ok);
 }
@@ -282,9 +271,8 @@ async fn an_oracle_age_past_the_maximum_is_refused_by_name() {
 #[tokio::test]
 async fn a_refused_parameter_is_named_in_the_log() {
     let mut w = World::new().await;
-    let market = w.h.markets[0].key;
     let bad = MarketParams { maint_margin_ratio: 100_000, ..default_market_params() }; // = init
-    let ix = update_market_ix(&w.h, market, bad);
+    let ix = w.h.update_market_ix(0, bad);
     let logs = failed_logs(&mut w.h, ix).await;
     assert!(logs.iter().any(|l| l.contains("maint_margin_ratio") && l.contains("100000")), "{logs:#?}");
     let ix = update_exchange_ix(

@@ -27,12 +27,7 @@ async fn trade_without_the_traders_signature() {
 #[tokio::test]
 async fn a_delegate_cannot_withdraw() {
     let mut w = World::new().await;
-    let ix = Instruction {
-        program_id: fulcrum::ID,
-        accounts: fulcrum::accounts::SetDelegate { owner: w.victim.key(), margin_account: w.victim.account }
-            .to_account_metas(None),
-        data: fulcrum::instruction::SetDelegate { delegate: w.attacker.key() }.data(),
-    };
+    let ix = set_delegate_ix(w.victim.key(), w.victim.account, w.attacker.key());
     let victim = w.victim.kp.insecure_clone();
     w.h.send(&[ix], &[&victim]).await.unwrap();
     let mut ix = w.h.withdraw_ix(&w.victim, 0, USDC).await;
@@ -45,12 +40,7 @@ async fn a_delegate_cannot_withdraw() {
 #[tokio::test]
 async fn only_the_owner_sets_a_delegate() {
     let mut w = World::new().await;
-    let ix = Instruction {
-        program_id: fulcrum::ID,
-        accounts: fulcrum::accounts::SetDelegate { owner: w.attacker.key(), margin_account: w.victim.account }
-            .to_account_metas(None),
-        data: fulcrum::instruction::SetDelegate { delegate: w.attacker.key() }.data(),
-    };
+    let ix = set_delegate_ix(w.attacker.key(), w.victim.account, w.attacker.key());
     let attacker = w.attacker.kp.insecure_clone();
     w.rejected(&[ix], &[&attacker], FulcrumError::NotAccountOwner).await;
 }
@@ -86,48 +76,15 @@ async fn non_admin_calls_every_admin_instruction() {
     let to = w.h.create_token_account(&w.h.quote.mint.clone(), &s.pubkey()).await;
     let insurance = w.h.insurance_withdraw_ix(&s.pubkey(), &to, USDC);
     let oracle = w.h.new_oracle(OracleFormat::Pull, Quote::at(px(50))).await;
-    let add_market = Instruction {
-        program_id: fulcrum::ID,
-        accounts: fulcrum::accounts::AddPerpMarket {
-            admin: s.pubkey(),
-            exchange: ex,
-            oracle: oracle.key,
-            market: market_address(&ex, 1),
-            system_program: anchor_lang::system_program::ID,
-        }
-        .to_account_metas(None),
-        data: fulcrum::instruction::AddPerpMarket {
-            market_index: 1,
-            name: [0; 16],
-            base_decimals: 9,
-            oracle_kind: 2,
-            feed_id: oracle.feed_id,
-            params: default_market_params(),
-        }
-        .data(),
-    };
+    let add_market =
+        Listing { admin: s.pubkey(), exchange: ex, index: 1 }.market_ix([0; 16], 9, &oracle, default_market_params());
     let mint = w.h.create_mint(9).await;
-    let add_bank = Instruction {
-        program_id: fulcrum::ID,
-        accounts: fulcrum::accounts::AddCollateralBank {
-            admin: s.pubkey(),
-            exchange: ex,
-            mint,
-            oracle: oracle.key,
-            bank: bank_address(&ex, 2),
-            vault: vault_address(&ex, &mint),
-            token_program: anchor_spl::token::ID,
-            system_program: anchor_lang::system_program::ID,
-        }
-        .to_account_metas(None),
-        data: fulcrum::instruction::AddCollateralBank {
-            bank_index: 2,
-            oracle_kind: 2,
-            feed_id: oracle.feed_id,
-            params: default_bank_params(),
-        }
-        .data(),
-    };
+    let add_bank = Listing { admin: s.pubkey(), exchange: ex, index: 2 }.bank_ix(
+        mint,
+        anchor_spl::token::ID,
+        &oracle,
+        default_bank_params(),
+    );
     for ix in [update_exchange, set_paused, update_bank, update_market, insurance, add_market, add_bank] {
         w.rejected(&[ix], &[&s], FulcrumError::NotAdmin).await;
     }

@@ -77,26 +77,12 @@ async fn market_and_pool_of_another_exchange() {
     let pool2 = solana_sdk::pubkey::Pubkey::find_program_address(&[fulcrum::seeds::POOL, ex2.as_ref()], &fulcrum::ID).0;
     let oracle = w.h.markets[0].oracle;
     let market2 = market_address(&ex2, 0);
-    let add = Instruction {
-        program_id: fulcrum::ID,
-        accounts: fulcrum::accounts::AddPerpMarket {
-            admin: admin.pubkey(),
-            exchange: ex2,
-            oracle: oracle.key,
-            market: market2,
-            system_program: anchor_lang::system_program::ID,
-        }
-        .to_account_metas(None),
-        data: fulcrum::instruction::AddPerpMarket {
-            market_index: 0,
-            name: [0; 16],
-            base_decimals: 9,
-            oracle_kind: 2,
-            feed_id: oracle.feed_id,
-            params: default_market_params(),
-        }
-        .data(),
-    };
+    let add = Listing { admin: admin.pubkey(), exchange: ex2, index: 0 }.market_ix(
+        [0; 16],
+        9,
+        &oracle,
+        default_market_params(),
+    );
     w.h.send(&[add], &[&admin]).await.unwrap();
 
     let attacker = w.attacker.kp.insecure_clone();

@@ -182,6 +182,12 @@ async fn adl_world() -> (Harness, Trader, Trader, Trader) {
     (h, a, b, c)
 }
 
+/// Auto-deleveraging on market 0's parameters: PnL capped at 50% of the pool, ADL from a ratio of
+/// 1.0 down to `adl_floor`.
+fn adl_on(adl_floor: u32) -> MarketParams {
+    MarketParams { max_pnl_factor: 500_000, adl_threshold: 1_000_000, adl_floor, ..default_market_params() }
+}
+
 #[tokio::test]
 async fn auto_deleverage_refuses_by_name_and_lowers_the_ratio() {
     let (mut h, a, b, c) = adl_world().await;
@@ -189,13 +195,7 @@ async fn auto_deleverage_refuses_by_name_and_lowers_the_ratio() {
     let kp = solana_sdk::signature::Signer::pubkey(&keeper);
     let ix = adl_ix(&h, &kp, &a.account, 0);
     refused(&mut h, ix, &keeper, FulcrumError::AdlDisabled).await;
-    let on = MarketParams {
-        max_pnl_factor: 500_000,
-        adl_threshold: 1_000_000,
-        adl_floor: 500_000,
-        ..default_market_params()
-    };
-    h.update_market(0, on).await;
+    h.update_market(0, adl_on(500_000)).await;
     let ix = adl_ix(&h, &kp, &c.account, 0);
     refused(&mut h, ix, &keeper, FulcrumError::AdlPositionNotProfitable).await;
 
@@ -222,13 +222,7 @@ async fn auto_deleverage_refuses_by_name_and_lowers_the_ratio() {
 #[tokio::test]
 async fn auto_deleverage_stops_at_the_floor() {
     let (mut h, a, _b, _c) = adl_world().await;
-    let on = MarketParams {
-        max_pnl_factor: 500_000,
-        adl_threshold: 1_000_000,
-        adl_floor: 900_000,
-        ..default_market_params()
-    };
-    h.update_market(0, on).await;
+    h.update_market(0, adl_on(900_000)).await;
     let keeper = h.stranger().await;
     let kp = solana_sdk::signature::Signer::pubkey(&keeper);
     h.send(&[adl_ix(&h, &kp, &a.account, 0)], &[&keeper]).await.unwrap();
@@ -246,13 +240,7 @@ async fn auto_deleveraging_a_winner_whose_side_nets_a_loss_is_refused() {
     // Longs net a loss (A +$2,000, F −$10,000); the short G wins $20,000: closing A only pays
     // out of the pool without lowering the winners' profit.
     let mut h = small_pool(500_000).await;
-    let on = MarketParams {
-        max_pnl_factor: 500_000,
-        adl_threshold: 1_000_000,
-        adl_floor: 500_000,
-        ..default_market_params()
-    };
-    h.update_market(0, on).await;
+    h.update_market(0, adl_on(500_000)).await;
     let mut ts = vec![];
     for (price, side, size) in [(100, Side::Buy, 10), (500, Side::Buy, 50), (500, Side::Sell, 100)] {
         // Each entry in its own slot (a fill takes the worse of the slot's observations).

@@ -46,14 +46,7 @@ async fn someone_else_cannot_withdraw_or_trade_from_an_account() {
     assert_eq!(h.snapshot(&keys).await, before);
 
     // A delegate may trade, never withdraw.
-    let ix = anchor_lang::solana_program::instruction::Instruction {
-        program_id: fulcrum::ID,
-        accounts: anchor_lang::ToAccountMetas::to_account_metas(
-            &fulcrum::accounts::SetDelegate { owner: t.key(), margin_account: t.account },
-            None,
-        ),
-        data: anchor_lang::InstructionData::data(&fulcrum::instruction::SetDelegate { delegate: thief.key() }),
-    };
+    let ix = set_delegate_ix(t.key(), t.account, thief.key());
     h.send(&[ix], &[&t.kp]).await.unwrap();
     let mut ix = h.trade_ix(&t, 0, Side::Buy, SOL, None, false).await;
     ix.accounts[2].pubkey = thief.key();

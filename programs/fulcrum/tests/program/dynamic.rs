@@ -20,6 +20,14 @@ fn volatile_params() -> MarketParams {
     }
 }
 
+/// Lists market 0 on `p` (pull oracle at $100), seeds the pool with `pool` USDC and returns two
+/// traders with `each` USDC deposited.
+async fn two_traders(h: &mut Harness, p: MarketParams, pool: u64, each: u64) -> (Trader, Trader) {
+    h.add_market(OracleFormat::Pull, Quote::at(px(100)), p).await;
+    let _lp = h.seed_pool(pool).await;
+    (h.trader_with_deposit(each).await, h.trader_with_deposit(each).await)
+}
+
 /// Republishes market 0 at `pyth` after `secs` and cranks it.
 async fn tick(h: &mut Harness, secs: i64, pyth: i64) {
     h.advance(secs).await;
@@ -64,12 +72,7 @@ async fn size_and_open_interest_premiums() {
     p.imf = 1_000; // 0.1% per √SOL
     p.oi_premium = 100_000; // +10% at a full cap
     p.long_oi_cap = 200 * SOL;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), p).await;
-    let _lp = h.seed_pool(100_000 * USDC).await;
-    let small = h.trader(10_000 * USDC).await;
-    let large = h.trader(10_000 * USDC).await;
-    h.deposit(&small, 0, 10_000 * USDC).await.unwrap();
-    h.deposit(&large, 0, 10_000 * USDC).await.unwrap();
+    let (small, large) = two_traders(&mut h, p, 100_000 * USDC, 10_000 * USDC).await;
     h.trade(&small, 0, Side::Buy, 10 * SOL).await.unwrap();
     h.trade(&large, 0, Side::Buy, 100 * SOL).await.unwrap();
     // OI 110 of 200: +5.5%.
@@ -94,12 +97,7 @@ async fn a_jump_beyond_the_band_makes_the_market_reduce_only_until_calm() {
     p.vol_z = 0;
     p.price_band = 200_000; // 20%
     p.breaker_cooldown_secs = 300;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), p).await;
-    let _lp = h.seed_pool(100_000 * USDC).await;
-    let long = h.trader(1_000 * USDC).await;
-    let short = h.trader(1_000 * USDC).await;
-    h.deposit(&long, 0, 1_000 * USDC).await.unwrap();
-    h.deposit(&short, 0, 1_000 * USDC).await.unwrap();
+    let (long, short) = two_traders(&mut h, p, 100_000 * USDC, 1_000 * USDC).await;
     h.trade(&long, 0, Side::Buy, 20 * SOL).await.unwrap();
     h.trade(&short, 0, Side::Sell, 90 * SOL).await.unwrap();
 
@@ -129,12 +127,9 @@ async fn a_jump_beyond_the_band_makes_the_market_reduce_only_until_calm() {
 #[tokio::test]
 async fn a_stale_oracle_stops_trading_but_liquidation_uses_the_last_valid_price_for_a_while() {
     let mut h = Harness::new().await;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), volatile_params()).await; // oracle age 60 s, liquidation 120 s
-    let _lp = h.seed_pool(100_000 * USDC).await;
-    let a = h.trader(1_000 * USDC).await;
-    let b = h.trader(1_000 * USDC).await;
+    // Oracle age 60 s, liquidation 120 s.
+    let (a, b) = two_traders(&mut h, volatile_params(), 100_000 * USDC, 1_000 * USDC).await;
     for t in [&a, &b] {
-        h.deposit(t, 0, 1_000 * USDC).await.unwrap();
         h.trade(t, 0, Side::Buy, 95 * SOL).await.unwrap();
     }
     // The last valid observation is $94 (below maintenance for both); then the feed stops.
@@ -160,12 +155,7 @@ async fn an_hour_of_long_skew_moves_exactly_the_computed_funding() {
     p.taker_fee = 0;
     p.funding_factor = 10_000; // 1% an hour at a skew of 100% of pool depth
     p.max_funding_rate = 10_000;
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), p).await;
-    let _lp = h.seed_pool(10_000 * USDC).await;
-    let long = h.trader(2_000 * USDC).await;
-    let short = h.trader(2_000 * USDC).await;
-    h.deposit(&long, 0, 2_000 * USDC).await.unwrap();
-    h.deposit(&short, 0, 2_000 * USDC).await.unwrap();
+    let (long, short) = two_traders(&mut h, p, 10_000 * USDC, 2_000 * USDC).await;
     h.trade(&long, 0, Side::Buy, 100 * SOL).await.unwrap();
     h.trade(&short, 0, Side::Sell, 20 * SOL).await.unwrap();
     // Skew: 80 SOL × $100 / $10,000 = 80% → 0.8% an hour.
@@ -196,12 +186,7 @@ async fn a_skew_increasing_trade_pays_more_than_a_skew_reducing_one() {
     let mut p = volatile_params();
     p.vol_z = 0;
     p.impact_fee = 10_000; // +1% at a skew of 100% of depth
-    h.add_market(OracleFormat::Pull, Quote::at(px(100)), p).await;
-    let _lp = h.seed_pool(10_000 * USDC).await;
-    let a = h.trader(2_000 * USDC).await;
-    let b = h.trader(2_000 * USDC).await;
-    h.deposit(&a, 0, 2_000 * USDC).await.unwrap();
-    h.deposit(&b, 0, 2_000 * USDC).await.unwrap();
+    let (a, b) = two_traders(&mut h, p, 10_000 * USDC, 2_000 * USDC).await;
     let ix = h.trade_ix(&a, 0, Side::Buy, 20 * SOL, None, false).await;
     let ev = events::<TradeEvent>(&h.send_logged(&[ix], &[&a.kp]).await.unwrap()).remove(0);
     // $2,000 of skew on $10,000: 0.1% + 1% × 20% = 0.3% → $6.

@@ -348,14 +348,7 @@ async fn a_liquidation_without_the_book_or_a_writable_liquidator() {
 async fn a_delegate_places_and_cancels_the_refund_goes_to_the_owner() {
     let (mut h, t, _keeper) = setup().await;
     let delegate = h.stranger().await;
-    let ix = solana_sdk::instruction::Instruction {
-        program_id: fulcrum::ID,
-        accounts: anchor_lang::ToAccountMetas::to_account_metas(
-            &fulcrum::accounts::SetDelegate { owner: t.key(), margin_account: t.account },
-            None,
-        ),
-        data: anchor_lang::InstructionData::data(&fulcrum::instruction::SetDelegate { delegate: delegate.pubkey() }),
-    };
+    let ix = set_delegate_ix(t.key(), t.account, delegate.pubkey());
     h.send(&[ix], &[&t.kp]).await.unwrap();
     let p = order(OrderKind::Limit, Side::Buy, SOL, usd(90));
     let ix = place_ix_by(&h, &delegate.pubkey(), &t.account, 0, p);

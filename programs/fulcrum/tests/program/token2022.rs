@@ -80,41 +80,38 @@ async fn t22_mint(h: &mut Harness, decimals: u8, ext: Ext) -> Pubkey {
     let mint = Keypair::new();
     let payer = h.payer();
     let len = ExtensionType::try_calculate_account_len::<t22::state::Mint>(&[ext.kind()]).expect("mint len");
-    let rent = h.ctx.banks_client.get_rent().await.expect("rent");
-    let ixs = [
-        solana_system_interface::instruction::create_account(
-            &payer.pubkey(),
-            &mint.pubkey(),
-            rent.minimum_balance(len),
-            len as u64,
-            &T22,
-        ),
+    let init = [
         ext.init(&mint.pubkey(), &payer.pubkey()),
         t22::instruction::initialize_mint2(&T22, &mint.pubkey(), &payer.pubkey(), Some(&payer.pubkey()), decimals)
             .expect("initialize_mint2"),
     ];
-    h.send(&ixs, &[&mint]).await.expect("create Token-2022 mint");
+    t22_create(h, &mint, len, &init, "create Token-2022 mint").await;
     mint.pubkey()
+}
+
+/// Creates `kp` as a rent-exempt account of `len` bytes owned by Token-2022 (the payer pays) and
+/// initialises it with `init` in the same transaction.
+async fn t22_create(h: &mut Harness, kp: &Keypair, len: usize, init: &[Instruction], what: &str) {
+    let payer = h.payer();
+    let rent = h.ctx.banks_client.get_rent().await.expect("rent");
+    let mut ixs = vec![solana_system_interface::instruction::create_account(
+        &payer.pubkey(),
+        &kp.pubkey(),
+        rent.minimum_balance(len),
+        len as u64,
+        &T22,
+    )];
+    ixs.extend_from_slice(init);
+    h.send(&ixs, &[kp]).await.expect(what);
 }
 
 /// A token account of a transfer-fee mint owned by `owner`.
 async fn t22_account(h: &mut Harness, mint: &Pubkey, owner: &Pubkey) -> Pubkey {
     let acct = Keypair::new();
-    let payer = h.payer();
     let len = ExtensionType::try_calculate_account_len::<t22::state::Account>(&[ExtensionType::TransferFeeAmount])
         .expect("account len");
-    let rent = h.ctx.banks_client.get_rent().await.expect("rent");
-    let ixs = [
-        solana_system_interface::instruction::create_account(
-            &payer.pubkey(),
-            &acct.pubkey(),
-            rent.minimum_balance(len),
-            len as u64,
-            &T22,
-        ),
-        t22::instruction::initialize_account3(&T22, &acct.pubkey(), mint, owner).expect("initialize_account3"),
-    ];
-    h.send(&ixs, &[&acct]).await.expect("create Token-2022 account");
+    let init = [t22::instruction::initialize_account3(&T22, &acct.pubkey(), mint, owner).expect("initialize_account3")];
+    t22_create(h, &acct, len, &init, "create Token-2022 account").await;
     acct.pubkey()
 }
 
@@ -126,27 +123,7 @@ async fn t22_mint_to(h: &mut Harness, mint: &Pubkey, to: &Pubkey, amount: u64) {
 
 fn list_ix(h: &Harness, mint: &Pubkey, oracle: &OracleHandle) -> Instruction {
     let index = 1 + h.banks.len() as u16;
-    Instruction {
-        program_id: fulcrum::ID,
-        accounts: fulcrum::accounts::AddCollateralBank {
-            admin: h.admin.pubkey(),
-            exchange: h.exchange,
-            mint: *mint,
-            oracle: oracle.key,
-            bank: bank_address(&h.exchange, index),
-            vault: vault_address(&h.exchange, mint),
-            token_program: T22,
-            system_program: anchor_lang::system_program::ID,
-        }
-        .to_account_metas(None),
-        data: fulcrum::instruction::AddCollateralBank {
-            bank_index: index,
-            oracle_kind: oracle.format.kind(),
-            feed_id: oracle.feed_id,
-            params: default_bank_params(),
-        }
-        .data(),
-    }
+    Listing { admin: h.admin.pubkey(), exchange: h.exchange, index }.bank_ix(*mint, T22, oracle, default_bank_params())
 }
 
 /// Lists `mint` (Token-2022) as the next bank at $100, 6 decimals.
@@ -185,11 +162,7 @@ fn deposit_ix(h: &Harness, t: &Trader, bank: &BankHandle, source: &Pubkey, amoun
 }
 
 async fn withdraw_ix(h: &mut Harness, t: &Trader, bank: &BankHandle, to: &Pubkey, amount: u64) -> Instruction {
-    let mut acct = h.margin(&t.account).await;
-    if let Some(i) = acct.find_collateral(bank.index) {
-        acct.collateral[i].amount = acct.collateral[i].amount.saturating_sub(amount);
-        acct.compact_collateral(i);
-    }
+    let acct = h.margin_after_withdrawal(&t.account, bank.index, amount).await;
     let mut metas = fulcrum::accounts::Withdraw {
         exchange: h.exchange,
         margin_account: t.account,

@@ -37,14 +37,21 @@ impl Harness {
         self.send(&[ix], &[&t.kp]).await
     }
 
-    pub async fn withdraw_ix(&mut self, t: &Trader, bank_index: u16, amount: u64) -> Instruction {
-        let bank = self.bank(bank_index);
-        let mut acct = self.margin(&t.account).await;
-        // The health accounts are those of the account after the withdrawal.
+    /// Margin account `account` as it would be after withdrawing `amount` of bank `bank_index`
+    /// (what the health accounts of a withdrawal are taken from).
+    pub async fn margin_after_withdrawal(&mut self, account: &Pubkey, bank_index: u16, amount: u64) -> MarginAccount {
+        let mut acct = self.margin(account).await;
         if let Some(i) = acct.find_collateral(bank_index) {
             acct.collateral[i].amount = acct.collateral[i].amount.saturating_sub(amount);
             acct.compact_collateral(i);
         }
+        acct
+    }
+
+    pub async fn withdraw_ix(&mut self, t: &Trader, bank_index: u16, amount: u64) -> Instruction {
+        let bank = self.bank(bank_index);
+        // The health accounts are those of the account after the withdrawal.
+        let acct = self.margin_after_withdrawal(&t.account, bank_index, amount).await;
         let mut metas = fulcrum::accounts::Withdraw {
             exchange: self.exchange,
             margin_account: t.account,

@@ -345,28 +345,9 @@ impl Harness {
 
     /// `add_collateral_bank` of `mint` as the exchange's next bank, priced by `oracle`.
     pub fn add_bank_ix(&self, mint: Pubkey, oracle: &OracleHandle, params: BankParams) -> Instruction {
-        let index = 1 + self.banks.len() as u16;
-        Instruction {
-            program_id: fulcrum::ID,
-            accounts: fulcrum::accounts::AddCollateralBank {
-                admin: self.admin.pubkey(),
-                exchange: self.exchange,
-                mint,
-                oracle: oracle.key,
-                bank: bank_address(&self.exchange, index),
-                vault: vault_address(&self.exchange, &mint),
-                token_program: spl_token::ID,
-                system_program: anchor_lang::system_program::ID,
-            }
-            .to_account_metas(None),
-            data: fulcrum::instruction::AddCollateralBank {
-                bank_index: index,
-                oracle_kind: oracle.format.kind(),
-                feed_id: oracle.feed_id,
-                params,
-            }
-            .data(),
-        }
+        let listing =
+            Listing { admin: self.admin.pubkey(), exchange: self.exchange, index: 1 + self.banks.len() as u16 };
+        listing.bank_ix(mint, spl_token::ID, oracle, params)
     }
 
     pub async fn add_bank_with_oracle(&mut self, decimals: u8, oracle: OracleHandle, params: BankParams) -> BankHandle {
@@ -394,26 +375,8 @@ impl Harness {
         let mut name = [0u8; 16];
         let label = format!("PERP-{index}");
         name[..label.len()].copy_from_slice(label.as_bytes());
-        Instruction {
-            program_id: fulcrum::ID,
-            accounts: fulcrum::accounts::AddPerpMarket {
-                admin: self.admin.pubkey(),
-                exchange: self.exchange,
-                oracle: oracle.key,
-                market: market_address(&self.exchange, index),
-                system_program: anchor_lang::system_program::ID,
-            }
-            .to_account_metas(None),
-            data: fulcrum::instruction::AddPerpMarket {
-                market_index: index,
-                name,
-                base_decimals,
-                oracle_kind: oracle.format.kind(),
-                feed_id: oracle.feed_id,
-                params,
-            }
-            .data(),
-        }
+        let listing = Listing { admin: self.admin.pubkey(), exchange: self.exchange, index };
+        listing.market_ix(name, base_decimals, oracle, params)
     }
 
     pub async fn add_market_with_oracle(
@@ -604,4 +567,83 @@ pub fn pull_oracle_data(
 /// Legacy Pyth price account data of `q` (3,312 bytes, as on mainnet), published at slot 1.
 pub fn legacy_oracle_data(q: Quote, publish_time: i64, status: u32) -> Vec<u8> {
     fulcrum_testkit::legacy_price_data(q.published(publish_time), status, 1, 0)
+}
+
+/// Who lists what where: `admin` (signing or not) adds bank or market `index` to `exchange`.
+pub struct Listing {
+    pub admin: Pubkey,
+    pub exchange: Pubkey,
+    pub index: u16,
+}
+
+impl Listing {
+    /// `add_collateral_bank` of `mint` (owned by `token_program`) priced by `oracle`.
+    pub fn bank_ix(
+        &self,
+        mint: Pubkey,
+        token_program: Pubkey,
+        oracle: &OracleHandle,
+        params: BankParams,
+    ) -> Instruction {
+        Instruction {
+            program_id: fulcrum::ID,
+            accounts: fulcrum::accounts::AddCollateralBank {
+                admin: self.admin,
+                exchange: self.exchange,
+                mint,
+                oracle: oracle.key,
+                bank: bank_address(&self.exchange, self.index),
+                vault: vault_address(&self.exchange, &mint),
+                token_program,
+                system_program: anchor_lang::system_program::ID,
+            }
+            .to_account_metas(None),
+            data: fulcrum::instruction::AddCollateralBank {
+                bank_index: self.index,
+                oracle_kind: oracle.format.kind(),
+                feed_id: oracle.feed_id,
+                params,
+            }
+            .data(),
+        }
+    }
+
+    /// `add_perp_market` (market `index`) of a `base_decimals` market priced by `oracle`.
+    pub fn market_ix(
+        &self,
+        name: [u8; 16],
+        base_decimals: u8,
+        oracle: &OracleHandle,
+        params: MarketParams,
+    ) -> Instruction {
+        Instruction {
+            program_id: fulcrum::ID,
+            accounts: fulcrum::accounts::AddPerpMarket {
+                admin: self.admin,
+                exchange: self.exchange,
+                oracle: oracle.key,
+                market: market_address(&self.exchange, self.index),
+                system_program: anchor_lang::system_program::ID,
+            }
+            .to_account_metas(None),
+            data: fulcrum::instruction::AddPerpMarket {
+                market_index: self.index,
+                name,
+                base_decimals,
+                oracle_kind: oracle.format.kind(),
+                feed_id: oracle.feed_id,
+                params,
+            }
+            .data(),
+        }
+    }
+}
+
+/// `set_delegate`: `owner` (the signer) lets `delegate` trade `margin_account`.
+pub fn set_delegate_ix(owner: Pubkey, margin_account: Pubkey, delegate: Pubkey) -> Instruction {
+    Instruction {
+        program_id: fulcrum::ID,
+        accounts: fulcrum::accounts::SetDelegate { owner, margin_account }.to_account_metas(None),
+        data: fulcrum::instruction::SetDelegate { delegate }.data(),
+    }
 }
