@@ -180,8 +180,10 @@ mod tests {
     fn holding(base: i64) -> Box<MarginAccount> {
         let mut acct: Box<MarginAccount> = Box::new(bytemuck::Zeroable::zeroed());
         if base != 0 {
-            let i = acct.perp_slot(0).unwrap();
-            acct.perps[i].base = base;
+            if let Some(i) = acct.perp_slot(0) {
+                acct.perps[i].base = base;
+            }
+            assert_eq!(acct.perps[0].base, base, "a fresh account has a free perp slot");
         }
         acct
     }
@@ -200,45 +202,53 @@ mod tests {
         }
     }
 
-    fn fill(p: Plan) -> TradeParams {
+    /// The trade a plan fills, or what it did instead (a refusal's error or a cancel reason).
+    fn fill(p: Result<Plan>) -> std::result::Result<TradeParams, String> {
         match p {
-            Plan::Fill(t) => t,
-            Plan::Cancel(r) => panic!("cancelled: {r}"),
+            Ok(Plan::Fill(t)) => Ok(t),
+            Ok(Plan::Cancel(r)) => Err(format!("cancelled: {r}")),
+            Err(e) => Err(format!("refused: {e}")),
         }
+    }
+
+    /// Whether a plan was refused with `code`.
+    fn refused_with(p: Result<Plan>, code: FulcrumError) -> bool {
+        matches!(p, Err(e) if is_error(&e, code))
     }
 
     #[test]
     fn a_price_at_placement_is_refused() {
-        let e = plan(&stop(true, 0, true), &holding(10), &obs(90, 90, 10), 100_000).err().unwrap();
-        assert!(is_error(&e, FulcrumError::OrderPriceNotNewer));
+        let p = plan(&stop(true, 0, true), &holding(10), &obs(90, 90, 10), 100_000);
+        assert!(refused_with(p, FulcrumError::OrderPriceNotNewer));
     }
 
     #[test]
-    fn a_stop_takes_the_whole_position_held_now_and_clamps_a_larger_size() {
-        let t = fill(plan(&stop(true, 0, true), &holding(15), &obs(90, 90, 11), 100_000).unwrap());
+    fn a_stop_takes_the_whole_position_held_now_and_clamps_a_larger_size() -> std::result::Result<(), String> {
+        let t = fill(plan(&stop(true, 0, true), &holding(15), &obs(90, 90, 11), 100_000))?;
         assert_eq!((t.side, t.base_size, t.reduce_only, t.limit_price), (Side::Sell, 15, true, 0));
-        let t = fill(plan(&stop(true, 40, false), &holding(15), &obs(90, 90, 11), 100_000).unwrap());
+        let t = fill(plan(&stop(true, 40, false), &holding(15), &obs(90, 90, 11), 100_000))?;
         assert_eq!(t.base_size, 15);
+        Ok(())
     }
 
     #[test]
     fn a_reduce_only_stop_after_a_flip_or_a_close_is_cancelled() {
         for held in [0, -5] {
-            let p = plan(&stop(true, 0, true), &holding(held), &obs(90, 90, 11), 100_000).unwrap();
-            assert!(matches!(p, Plan::Cancel(cancel_reason::REDUCE_ONLY)));
+            let p = plan(&stop(true, 0, true), &holding(held), &obs(90, 90, 11), 100_000);
+            assert!(matches!(p, Ok(Plan::Cancel(cancel_reason::REDUCE_ONLY))));
         }
     }
 
     #[test]
     fn a_trigger_outside_the_band_or_not_reached_is_refused() {
-        let e = plan(&stop(true, 0, true), &holding(10), &obs(90, 110, 11), 100_000).err().unwrap();
-        assert!(is_error(&e, FulcrumError::OrderTriggerOutsideBand));
-        let e = plan(&stop(true, 0, true), &holding(10), &obs(96, 96, 11), 100_000).err().unwrap();
-        assert!(is_error(&e, FulcrumError::OrderNotTriggered));
+        let p = plan(&stop(true, 0, true), &holding(10), &obs(90, 110, 11), 100_000);
+        assert!(refused_with(p, FulcrumError::OrderTriggerOutsideBand));
+        let p = plan(&stop(true, 0, true), &holding(10), &obs(96, 96, 11), 100_000);
+        assert!(refused_with(p, FulcrumError::OrderNotTriggered));
     }
 
     #[test]
-    fn a_limit_buy_is_bounded_by_the_tighter_of_its_limit_and_slippage_bound() {
+    fn a_limit_buy_is_bounded_by_the_tighter_of_its_limit_and_slippage_bound() -> std::result::Result<(), String> {
         let limit = Order {
             kind: OrderKind::Limit as u8,
             reduce_only: 0,
@@ -247,12 +257,13 @@ mod tests {
             base_size: 3,
             ..stop(false, 3, false)
         };
-        let t = fill(plan(&limit, &holding(0), &obs(90, 90, 11), 100_000).unwrap());
+        let t = fill(plan(&limit, &holding(0), &obs(90, 90, 11), 100_000))?;
         assert_eq!((t.side, t.base_size, t.limit_price), (Side::Buy, 3, 95));
-        let t = fill(plan(&Order { limit_price: 93, ..limit }, &holding(0), &obs(90, 90, 11), 100_000).unwrap());
+        let t = fill(plan(&Order { limit_price: 93, ..limit }, &holding(0), &obs(90, 90, 11), 100_000))?;
         assert_eq!(t.limit_price, 93);
         let sell = Order { side: 1, ..limit };
-        let t = fill(plan(&Order { limit_price: 97, ..sell }, &holding(0), &obs(90, 90, 11), 100_000).unwrap());
+        let t = fill(plan(&Order { limit_price: 97, ..sell }, &holding(0), &obs(90, 90, 11), 100_000))?;
         assert_eq!(t.limit_price, 97);
+        Ok(())
     }
 }
