@@ -203,7 +203,9 @@ if [[ $mode == localnet ]]; then
   ready_pattern="localnet: ready"
 else
   step "chain: solana-test-validator on $url (WebSocket $((port + 1))), ledger in $tmp/ledger"
-  "$VALIDATOR" --reset --quiet --ledger "$tmp/ledger" --bind-address 127.0.0.1 \
+  # With TERM's default action restored: the validator has no handler of its own, so started with
+  # TERM ignored (as a CI runner may pass down) it would outlive chain_stop's TERM.
+  env --default-signal=TERM,INT "$VALIDATOR" --reset --quiet --ledger "$tmp/ledger" --bind-address 127.0.0.1 \
     --rpc-port "$port" --faucet-port "$faucet_port" --gossip-port "$gossip_port" \
     --bpf-program "$FULCRUM_ID" target/deploy/fulcrum.so \
     --bpf-program "$PYTH_LEGACY" target/deploy/mock_pyth.so \

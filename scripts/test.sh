@@ -9,6 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 start=$(date +%s)
+scripts/lib/chain-test.sh   # stopping the chains' processes never hangs (a few seconds)
 export RUST_LOG="${RUST_LOG:-error}"  # the bank logs every instruction at debug
 cargo fmt --all -- --check
 cargo test --workspace --locked --exclude fulcrum-localnet   # its RPC test runs in scripts/test-ts.sh

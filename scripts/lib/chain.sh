@@ -9,13 +9,25 @@ chain_init() {
   trap chain_cleanup EXIT INT TERM
 }
 
-# chain_stop: sends TERM to every process in $pids still running, waits for it, empties $pids.
+# chain_stop: stops every process in $pids, newest first (the clients before the chain they
+# talk to): TERM, up to $CHAIN_STOP_GRACE seconds (default 10) to exit, then KILL; reaps each and
+# empties $pids. The KILL matters: a process started with SIGTERM ignored (inherited from whoever
+# started this script, as a CI runner may) and no handler of its own, like solana-test-validator,
+# never exits on TERM, and waiting for it would hang the run.
 chain_stop() {
-  for pid in "${pids[@]}"; do
+  local i j pid grace="${CHAIN_STOP_GRACE:-10}"
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    pid=${pids[i]}
+    kill -TERM "$pid" 2>/dev/null || continue
+    for ((j = 0; j < grace * 4; j++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.25
+    done
     if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      wait "$pid" 2>/dev/null || true
+      echo "chain: process $pid did not exit within ${grace} s of TERM; sending KILL" >&2
+      kill -KILL "$pid" 2>/dev/null || true
     fi
+    wait "$pid" 2>/dev/null || true
   done
   pids=()
 }
