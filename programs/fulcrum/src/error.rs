@@ -264,6 +264,23 @@ pub enum FulcrumError {
     MintAccountRequired,
     #[msg("The token program is not the vault's")]
     WrongTokenProgram,
+    // --- s6-lst: rate-priced (yield-bearing) collateral
+    #[msg("Unknown rate source kind")]
+    InvalidRateKind,
+    #[msg("The rate source account does not have the layout of its kind")]
+    InvalidRateSource,
+    #[msg("The rate source is not owned by its program")]
+    RateSourceWrongOwner,
+    #[msg("The rate source accounts for another mint than the bank's")]
+    RateSourceWrongMint,
+    #[msg("The rate source was not updated in the current epoch")]
+    RateSourceStale,
+    #[msg("The rate source has no shares or no assets: no rate")]
+    RateSourceEmpty,
+    #[msg("The account is not the bank's rate source or direct oracle, or its owner or feed changed")]
+    RateSourceMismatch,
+    #[msg("The bank is not rate-priced")]
+    BankNotRatePriced,
 }
 
 impl From<fulcrum_risk::CorrelationError> for FulcrumError {

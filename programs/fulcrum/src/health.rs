@@ -312,6 +312,7 @@ pub fn load_holdings<'info>(
             let fallback = Fallback { max_age: bank.liquidation_max_age, recorded: None };
             let reading = read_oracle(oracle_ai, &cfg)?;
             let price = price_holding(&reading, &cfg, quote_decimals, now, pricing, Holding::Collateral, &fallback)?;
+            let price = price.map(|p| bank.rate_priced(p)).transpose()?; // s6-lst: underlying × rate
             Ok(Collateral {
                 amount: slot.amount,
                 // No price (an exit, the oracle stale or halted): counted at zero.

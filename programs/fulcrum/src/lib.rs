@@ -19,6 +19,7 @@ pub mod health;
 pub mod instructions;
 pub mod oracle;
 pub mod pool;
+pub mod rate_source;
 pub mod seeds;
 pub mod state;
 pub mod token;
@@ -376,5 +377,23 @@ pub mod fulcrum {
     /// Permissionless: removes an expired order, its fee to the keeper.
     pub fn cancel_expired_order(ctx: Context<CancelExpiredOrder>, order_id: u64) -> Result<()> {
         instructions::cancel_expired_order::cancel_expired_order(ctx, order_id)
+    }
+
+    // ----- rate-priced collateral (issue 18 part 2)
+
+    /// Admin: prices a collateral bank as its oracle (the underlying, e.g. SOL) × an exchange
+    /// rate read from `rate_source` (kind 1: SPL stake pool, owner, pool mint = the bank's mint,
+    /// updated this epoch; kind 2: vault share), its rises capped at `max_rise_ppm` per epoch,
+    /// and, with a `direct_oracle` of the token, never above that oracle. Kind 0 turns it off.
+    /// The first reading is accepted as it is. No remaining accounts.
+    pub fn set_bank_rate_source(ctx: Context<SetBankRateSource>, params: RateSourceParams) -> Result<()> {
+        instructions::bank_rate::set_bank_rate_source(ctx, params)
+    }
+
+    /// Permissionless (keepers, liquidators): reads a rate-priced bank's rate source (fresh this
+    /// epoch) and direct oracle and stores the rate margin uses: a fall at once, a rise at most
+    /// the bank's cap per elapsed epoch; the depeg factor as measured. No remaining accounts.
+    pub fn refresh_bank_rate(ctx: Context<RefreshBankRate>) -> Result<()> {
+        instructions::bank_rate::refresh_bank_rate(ctx)
     }
 }

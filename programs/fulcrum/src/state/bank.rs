@@ -40,9 +40,36 @@ pub struct CollateralBank {
     /// `set_bank_oracle` sets it).
     pub liquidation_max_age: u32,
     pub _pad2: [u8; 4],
-    pub reserved: [u8; 120],
+    // --- s6-lst: rate pricing (issue 18 part 2), `set_bank_rate_source` / `refresh_bank_rate`.
+    // A rate-priced bank's `oracle` prices its UNDERLYING (SOL for an LST); its collateral price
+    // is that × `accepted_rate` × `depeg_ppm` (`fulcrum_risk::rate_price`).
+    /// The asset's own state account the rate is read from (`Pubkey::default()`: not rate-priced).
+    pub rate_source: Pubkey,
+    /// A price oracle of the token itself (`Pubkey::default()`: none), read by
+    /// `refresh_bank_rate` for the depeg factor.
+    pub direct_oracle: Pubkey,
+    /// sha256(rate source's owner program ‖ direct oracle's feed id (zeros for none or legacy)):
+    /// what the keys above do not pin and 120 reserved bytes cannot hold as fields; each refresh
+    /// recomputes it from what it reads ([`CollateralBank::rate_identity`]).
+    pub rate_identity: [u8; 32],
+    /// The rate margin uses: whole underlying per whole token × `fulcrum_risk::RATE_ONE`.
+    pub accepted_rate: u64,
+    /// Epoch at which `accepted_rate` was accepted.
+    pub rate_epoch: u32,
+    /// Most the accepted rate may rise per elapsed epoch, ppm of itself.
+    pub rate_max_rise_ppm: u32,
+    /// min(1, direct oracle / (underlying × rate)) at the last refresh, ppm (1,000,000 without a
+    /// direct oracle).
+    pub depeg_ppm: u32,
+    /// [`crate::rate_source::RateKind`] as u8 (0: not rate-priced).
+    pub rate_kind: u8,
+    /// [`crate::oracle::OracleKind`] of `direct_oracle` as u8 (0: none).
+    pub direct_oracle_kind: u8,
+    pub _pad_rate: [u8; 2],
+    // --- end s6-lst
 }
 const _: () = assert!(core::mem::size_of::<CollateralBank>() == 328);
+const _: () = assert!(core::mem::offset_of!(CollateralBank, rate_source) == 208); // s6-lst
 
 impl CollateralBank {
     pub const SIZE: usize = 8 + core::mem::size_of::<CollateralBank>();

@@ -25,6 +25,7 @@ mod quote_vault;
 mod signers;
 mod substitution;
 mod winners;
+mod yield_collateral; // s6-lst
 
 use harness::*;
 use solana_sdk::{instruction::Instruction, pubkey::Pubkey, signature::Keypair};

@@ -135,6 +135,7 @@ impl Harness {
         for s in acct.active_collateral() {
             let bank: CollateralBank = self.load(&self.bank(s.bank_index).key).await;
             let price = self.liquidation_price(&bank.oracle_config(), true).await;
+            let price = bank.rate_priced(price).unwrap(); // s6-lst: rate-priced banks as the program
             i.collateral.push(fulcrum_risk::Collateral {
                 amount: s.amount,
                 price,

@@ -1,0 +1,333 @@
+//! Yield-bearing collateral (issue 18 part 2): a liquid-staking token priced as SOL × the stake
+//! pool's exchange rate. The attacks: inflating the rate (a donation into the pool, a broken
+//! pool), a stale pool, a substituted rate account, a depeg, and a slashing the account hides
+//! from. Stake pools are written in the real SPL layout, from the mainnet Jito dump
+//! (`tests/fixtures/stake_pool/`) with its fields replaced.
+
+use anchor_lang::{InstructionData, ToAccountMetas};
+use fulcrum::instructions::{CorrelationParams, RateSourceParams, Side};
+use fulcrum::rate_source::{stake_pool_layout as at, SPL_STAKE_POOL_PROGRAM};
+use fulcrum::state::CollateralBank;
+use fulcrum_risk::FACTOR_ONE;
+use solana_sdk::{account::Account, instruction::Instruction, pubkey::Pubkey, signature::Signer};
+
+use crate::harness::*;
+
+const JITO: &[u8] = include_bytes!("../fixtures/stake_pool/Jito4APyf642JPZPx3hGc6WWJ8zPKtRbRs4P815Awbb.bin");
+/// The epoch the tests run in.
+pub const EPOCH: u64 = 700;
+/// Pool tokens outstanding.
+const SUPPLY: u64 = 1_000_000 * SOL;
+/// 1 LST = 1.0725 SOL.
+const LAMPORTS: u64 = 1_072_500 * SOL;
+const RATE: u64 = 1_072_500_000_000;
+/// Rise cap: 0.1% per epoch.
+const CAP_PPM: u32 = 1_000;
+
+/// A stake pool account in the SPL layout (the Jito dump with `mint`, the totals and the epoch
+/// replaced), owned by `owner`.
+pub fn stake_pool_account(mint: &Pubkey, lamports: u64, supply: u64, epoch: u64, owner: &Pubkey) -> Account {
+    let mut data = JITO.to_vec();
+    data[at::POOL_MINT..at::POOL_MINT + 32].copy_from_slice(mint.as_ref());
+    data[at::TOTAL_LAMPORTS..at::TOTAL_LAMPORTS + 8].copy_from_slice(&lamports.to_le_bytes());
+    data[at::POOL_TOKEN_SUPPLY..at::POOL_TOKEN_SUPPLY + 8].copy_from_slice(&supply.to_le_bytes());
+    data[at::LAST_UPDATE_EPOCH..at::LAST_UPDATE_EPOCH + 8].copy_from_slice(&epoch.to_le_bytes());
+    Account { lamports: 5_143_440, data, owner: *owner, executable: false, rent_epoch: 0 }
+}
+
+/// Writes a stake pool at `key` (SPL program owner).
+pub async fn write_pool(h: &mut Harness, key: &Pubkey, mint: &Pubkey, lamports: u64, supply: u64, epoch: u64) {
+    h.ctx.set_account(key, &stake_pool_account(mint, lamports, supply, epoch, &SPL_STAKE_POOL_PROGRAM).into());
+}
+
+/// Sets the bank clock's epoch (after any slot warp, which recomputes it).
+pub async fn set_epoch(h: &mut Harness, epoch: u64) {
+    let mut c = h.clock().await;
+    c.epoch = epoch;
+    h.ctx.set_sysvar(&c);
+}
+
+pub fn set_rate_ix(
+    h: &Harness,
+    bank: &BankHandle,
+    pool: Pubkey,
+    direct: Option<&OracleHandle>,
+    max_rise_ppm: u32,
+) -> Instruction {
+    Instruction {
+        program_id: fulcrum::ID,
+        accounts: fulcrum::accounts::SetBankRateSource {
+            admin: h.admin.pubkey(),
+            exchange: h.exchange,
+            bank: bank.key,
+            oracle: bank.oracle.map(|o| o.key).unwrap_or_default(),
+            rate_source: pool,
+            direct_oracle: direct.map(|o| o.key),
+        }
+        .to_account_metas(None),
+        data: fulcrum::instruction::SetBankRateSource {
+            params: RateSourceParams {
+                rate_kind: 1,
+                max_rise_ppm,
+                direct_oracle_kind: direct.map_or(0, |o| o.format.kind()),
+                direct_feed_id: direct.map_or([0; 32], |o| o.feed_id),
+            },
+        }
+        .data(),
+    }
+}
+
+pub fn refresh_rate_ix(h: &Harness, bank: &BankHandle, pool: Pubkey, direct: Option<&OracleHandle>) -> Instruction {
+    Instruction {
+        program_id: fulcrum::ID,
+        accounts: fulcrum::accounts::RefreshBankRate {
+            exchange: h.exchange,
+            bank: bank.key,
+            oracle: bank.oracle.map(|o| o.key).unwrap_or_default(),
+            rate_source: pool,
+            direct_oracle: direct.map(|o| o.key),
+        }
+        .to_account_metas(None),
+        data: fulcrum::instruction::RefreshBankRate {}.data(),
+    }
+}
+
+/// An exchange with SOL-PERP ($100) and an LST bank (bank 1: its oracle is SOL's, $100; weights
+/// 0.8 / 0.9) priced through a stake pool at 1.0725, capped at 0.1% per epoch; optionally a
+/// direct oracle of the LST at `direct` dollars.
+pub struct LstWorld {
+    pub h: Harness,
+    pub lst: BankHandle,
+    pub pool: Pubkey,
+    pub direct: Option<OracleHandle>,
+}
+
+impl LstWorld {
+    pub async fn new(direct: Option<i64>) -> Self {
+        let mut h =
+            Setup { banks: vec![BankSpec::default()], insurance: 1_000 * USDC, ..Setup::markets(1, 100_000 * USDC) }
+                .build()
+                .await;
+        set_epoch(&mut h, EPOCH).await;
+        let lst = h.bank(1);
+        let pool = Pubkey::new_unique();
+        write_pool(&mut h, &pool, &lst.mint, LAMPORTS, SUPPLY, EPOCH).await;
+        let direct = match direct {
+            Some(d) => Some(h.new_oracle(OracleFormat::Pull, Quote::at(d)).await),
+            None => None,
+        };
+        let ix = set_rate_ix(&h, &lst, pool, direct.as_ref(), CAP_PPM);
+        let admin = h.admin.insecure_clone();
+        h.send(&[ix], &[&admin]).await.unwrap();
+        LstWorld { h, lst, pool, direct }
+    }
+
+    pub async fn bank(&mut self) -> CollateralBank {
+        self.h.load(&self.lst.key).await
+    }
+
+    /// Anyone refreshes the rate.
+    pub async fn refresh(&mut self) -> TxResult {
+        let ix = refresh_rate_ix(&self.h, &self.lst, self.pool, self.direct.as_ref());
+        self.h.send(&[ix], &[]).await
+    }
+
+    /// The pool moves to `lamports` per `SUPPLY`, updated in `epoch`.
+    pub async fn pool_at(&mut self, lamports: u64, epoch: u64) {
+        let (pool, mint) = (self.pool, self.lst.mint);
+        write_pool(&mut self.h, &pool, &mint, lamports, SUPPLY, epoch).await;
+    }
+
+    /// A trader with `lst` LST deposited and $100 of quote.
+    pub async fn holder(&mut self, lst: u64) -> Trader {
+        let t = self.h.trader(100 * USDC).await;
+        self.h.deposit(&t, 0, 100 * USDC).await.unwrap();
+        self.h.fund(&t, 1, lst).await;
+        t
+    }
+
+    /// The largest SOL-PERP long `t` may open now, in 0.01 SOL steps (simulated: nothing sent).
+    pub async fn max_long(&mut self, t: &Trader) -> u64 {
+        let (mut lo, mut hi) = (0u64, 100_000u64);
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            let ix = self.h.trade_ix(t, 0, Side::Buy, mid * SOL / 100, None, false).await;
+            if self.h.simulate(&[ix], &[&t.kp]).await {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        lo * SOL / 100
+    }
+}
+
+/// A donation doubles the pool's rate (lamports ×2, same supply). A refresh accepts at most the
+/// 0.1%-per-epoch cap, so the holder's borrowing power grows by at most that.
+#[tokio::test]
+async fn an_inflated_rate_cannot_inflate_borrowing_power_beyond_the_epoch_cap() {
+    let mut w = LstWorld::new(None).await;
+    assert_eq!(w.bank().await.accepted_rate, RATE);
+    let t = w.holder(10 * SOL).await;
+    let before = w.max_long(&t).await;
+    // Collateral: 10 × $100 × 1.0725 × 0.8 = $858 + $100 → ≈ $9,580 of notional at 10×.
+    assert!((9_400 * SOL / 100..=9_600 * SOL / 100).contains(&before), "{before}");
+
+    // Same epoch: the doubled rate is not accepted at all.
+    w.pool_at(2 * LAMPORTS, EPOCH).await;
+    w.refresh().await.unwrap();
+    assert_eq!(w.bank().await.accepted_rate, RATE);
+    assert_eq!(w.max_long(&t).await, before);
+
+    // One epoch later: +0.1%, no more.
+    w.h.advance(1).await;
+    w.h.refresh_oracles().await;
+    set_epoch(&mut w.h, EPOCH + 1).await;
+    w.pool_at(2 * LAMPORTS, EPOCH + 1).await;
+    w.refresh().await.unwrap();
+    let capped = RATE + RATE / 1_000;
+    assert_eq!(w.bank().await.accepted_rate, capped);
+    let after = w.max_long(&t).await;
+    // $858 × 1.001 + $100 = $958.86: 0.09% more than $958, not 90%.
+    assert!(after <= before + before / 1_000 + SOL / 100, "{before} → {after}");
+    assert!(after < before * 11 / 10, "{before} → {after}");
+    // The position the doubled rate would carry is refused.
+    let ix = w.h.trade_ix(&t, 0, Side::Buy, before * 3 / 2, None, false).await;
+    assert_error(w.h.send(&[ix], &[&t.kp]).await, FulcrumError::TradeExceedsInitialMargin);
+}
+
+/// The pool's books are last epoch's until its update runs: a refresh is refused by name and
+/// changes nothing; the last accepted rate stays.
+#[tokio::test]
+async fn a_stale_stake_pool_is_refused() {
+    let mut w = LstWorld::new(None).await;
+    set_epoch(&mut w.h, EPOCH + 1).await;
+    w.pool_at(2 * LAMPORTS, EPOCH).await;
+    let keys = [w.lst.key, w.pool];
+    let before = w.h.snapshot(&keys).await;
+    assert_error(w.refresh().await, FulcrumError::RateSourceStale);
+    assert_eq!(w.h.snapshot(&keys).await, before);
+    // An empty pool (no supply) has no rate.
+    let (pool, mint) = (w.pool, w.lst.mint);
+    write_pool(&mut w.h, &pool, &mint, LAMPORTS, 0, EPOCH + 1).await;
+    assert_error(w.refresh().await, FulcrumError::RateSourceEmpty);
+    assert_eq!(w.bank().await.accepted_rate, RATE);
+}
+
+/// A rate account of another program, or of another mint, is refused by name at configuration
+/// and at refresh; an account other than the configured one is refused as a mismatch.
+#[tokio::test]
+async fn a_wrong_owner_or_wrong_mint_rate_account_is_refused_by_name() {
+    let mut w = LstWorld::new(None).await;
+    let admin = w.h.admin.insecure_clone();
+    let fake_owner = Pubkey::new_unique();
+    let fake = Pubkey::new_unique();
+    let mint = w.lst.mint;
+    w.h.ctx.set_account(&fake, &stake_pool_account(&mint, 2 * LAMPORTS, SUPPLY, EPOCH, &fake_owner).into());
+    let other_mint = Pubkey::new_unique();
+    let foreign = Pubkey::new_unique();
+    write_pool(&mut w.h, &foreign, &other_mint, 2 * LAMPORTS, SUPPLY, EPOCH).await;
+    let keys = [w.lst.key];
+    let before = w.h.snapshot(&keys).await;
+    let cases = [(fake, FulcrumError::RateSourceWrongOwner), (foreign, FulcrumError::RateSourceWrongMint)];
+    for (account, e) in cases {
+        let ix = set_rate_ix(&w.h, &w.lst, account, None, CAP_PPM);
+        assert_error(w.h.send(&[ix], &[&admin]).await, e);
+        assert_eq!(w.h.snapshot(&keys).await, before);
+        // At refresh: another account than the bank's is a mismatch.
+        let ix = refresh_rate_ix(&w.h, &w.lst, account, None);
+        assert_error(w.h.send(&[ix], &[]).await, FulcrumError::RateSourceMismatch);
+        assert_eq!(w.h.snapshot(&keys).await, before);
+    }
+    // The configured account itself taken over by another program: wrong owner.
+    let pool = w.pool;
+    w.h.ctx.set_account(&pool, &stake_pool_account(&mint, 2 * LAMPORTS, SUPPLY, EPOCH, &fake_owner).into());
+    assert_error(w.refresh().await, FulcrumError::RateSourceWrongOwner);
+    // …or rewritten for another mint.
+    write_pool(&mut w.h, &pool, &other_mint, 2 * LAMPORTS, SUPPLY, EPOCH).await;
+    assert_error(w.refresh().await, FulcrumError::RateSourceWrongMint);
+    assert_eq!(w.h.snapshot(&keys).await, before);
+    // Not the admin: refused.
+    let stranger = w.h.stranger().await;
+    let mut ix = set_rate_ix(&w.h, &w.lst, pool, None, CAP_PPM);
+    ix.accounts[0].pubkey = stranger.pubkey();
+    assert_error(w.h.send(&[ix], &[&stranger]).await, FulcrumError::NotAdmin);
+}
+
+/// The LST trades 5% below rate × SOL: the bank is priced at the lower (the market's), so
+/// borrowing power falls with it.
+#[tokio::test]
+async fn a_depeg_prices_at_the_lower_of_the_lst_oracle_and_rate_times_sol() {
+    // rate × SOL = $107.25; the LST's own oracle at par.
+    let mut w = LstWorld::new(Some(px(10_725) / 100)).await;
+    assert_eq!(w.bank().await.depeg_ppm, FACTOR_ONE);
+    let t = w.holder(10 * SOL).await;
+    let before = w.max_long(&t).await;
+    let r = w.h.report(&t.account).await;
+    // The LST oracle 5% under: $101.8875.
+    let direct = w.direct.unwrap();
+    w.h.set_oracle(&direct, Quote::at(px(1_018_875) / 10_000)).await;
+    w.refresh().await.unwrap();
+    assert_eq!(w.bank().await.depeg_ppm, 950_000);
+    let depegged = w.h.report(&t.account).await;
+    // Collateral $858 → $815.10 at the initial weight: equity −$42.90.
+    assert_eq!(r.init.equity - depegged.init.equity, 42_900_000);
+    let after = w.max_long(&t).await;
+    assert!(after < before, "{before} → {after}");
+    assert!(after <= before - 400 * SOL / 100, "{before} → {after}");
+    // An LST oracle ABOVE rate × SOL adds nothing: the factor stays at most 1.
+    w.h.set_oracle(&direct, Quote::at(px(150))).await;
+    w.refresh().await.unwrap();
+    assert_eq!(w.bank().await.depeg_ppm, FACTOR_ONE);
+    assert_eq!(w.max_long(&t).await, before);
+}
+
+/// A loss in the pool (a slashing, a hack): its rate falls 75%. Anyone's refresh takes it at
+/// once, whatever the rise cap; the account falls below maintenance and a keeper liquidates it.
+#[tokio::test]
+async fn a_rate_fall_is_taken_at_once_and_makes_the_account_liquidatable() {
+    let mut w = LstWorld::new(None).await;
+    let t = w.holder(10 * SOL).await;
+    let size = w.max_long(&t).await * 9 / 10;
+    w.h.trade(&t, 0, Side::Buy, size).await.unwrap();
+    let k = w.h.trader(0).await;
+    let fee_to = k.token(&w.h.quote.mint);
+    assert_error(w.h.liquidate_perp(&k.kp, &fee_to, &t.account, 0).await, FulcrumError::NotLiquidatable);
+
+    w.pool_at(LAMPORTS / 4, EPOCH).await;
+    w.refresh().await.unwrap();
+    assert_eq!(w.bank().await.accepted_rate, RATE / 4);
+    let r = w.h.report(&t.account).await;
+    assert!(!r.maint.is_met(), "{r:?}");
+    w.h.liquidate_perp(&k.kp, &fee_to, &t.account, 0).await.unwrap();
+    assert!(w.h.token_balance(&fee_to).await > 0);
+    w.h.assert_conservation().await;
+}
+
+/// Portfolio margin: the LST is its own asset, 0.95 correlated with SOL. A short SOL-PERP
+/// hedging LST collateral nets most (not all) of its risk: less margin than cross, more than a
+/// perfect hedge.
+#[tokio::test]
+async fn portfolio_margin_maps_the_lst_to_its_own_asset_with_correlation_below_one() {
+    let mut w = LstWorld::new(None).await;
+    const ONE: i32 = 1_000_000;
+    let p = |rho: i32| CorrelationParams {
+        matrix: vec![ONE, rho, rho, ONE],
+        bank_assets: vec![255, 1],
+        market_assets: vec![0],
+        floor: 100_000,
+        min_equity: 100 * USDC,
+    };
+    w.h.set_correlations(p(950_000)).await.unwrap();
+    let t = w.holder(100 * SOL).await;
+    w.h.trade(&t, 0, Side::Sell, 100 * SOL).await.unwrap();
+    let cross = w.h.report(&t.account).await;
+    let ix = w.h.set_margin_mode_ix(&t, fulcrum_risk::MarginMode::Portfolio).await;
+    w.h.send(&[ix], &[&t.kp]).await.unwrap();
+    let partial = w.h.report(&t.account).await;
+    w.h.set_correlations(p(ONE)).await.unwrap();
+    let perfect = w.h.report(&t.account).await;
+    let free = |h: &fulcrum_risk::AccountHealth| h.init.free_collateral();
+    assert!(free(&partial) > free(&cross), "{partial:?} vs {cross:?}");
+    assert!(free(&perfect) > free(&partial), "{perfect:?} vs {partial:?}");
+}
