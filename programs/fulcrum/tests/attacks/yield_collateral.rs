@@ -4,16 +4,13 @@
 //! from. Stake pools are written in the real SPL layout, from the mainnet Jito dump
 //! (`tests/fixtures/stake_pool/`) with its fields replaced.
 
-use anchor_lang::{InstructionData, ToAccountMetas};
-use fulcrum::instructions::{CorrelationParams, RateSourceParams, Side};
-use fulcrum::rate_source::{stake_pool_layout as at, SPL_STAKE_POOL_PROGRAM};
+use fulcrum::instructions::{CorrelationParams, Side};
 use fulcrum::state::CollateralBank;
 use fulcrum_risk::FACTOR_ONE;
-use solana_sdk::{account::Account, instruction::Instruction, pubkey::Pubkey, signature::Signer};
+use solana_sdk::{pubkey::Pubkey, signature::Signer};
 
 use crate::harness::*;
 
-const JITO: &[u8] = include_bytes!("../fixtures/stake_pool/Jito4APyf642JPZPx3hGc6WWJ8zPKtRbRs4P815Awbb.bin");
 /// The epoch the tests run in.
 pub const EPOCH: u64 = 700;
 /// Pool tokens outstanding.
@@ -23,74 +20,6 @@ const LAMPORTS: u64 = 1_072_500 * SOL;
 const RATE: u64 = 1_072_500_000_000;
 /// Rise cap: 0.1% per epoch.
 const CAP_PPM: u32 = 1_000;
-
-/// A stake pool account in the SPL layout (the Jito dump with `mint`, the totals and the epoch
-/// replaced), owned by `owner`.
-pub fn stake_pool_account(mint: &Pubkey, lamports: u64, supply: u64, epoch: u64, owner: &Pubkey) -> Account {
-    let mut data = JITO.to_vec();
-    data[at::POOL_MINT..at::POOL_MINT + 32].copy_from_slice(mint.as_ref());
-    data[at::TOTAL_LAMPORTS..at::TOTAL_LAMPORTS + 8].copy_from_slice(&lamports.to_le_bytes());
-    data[at::POOL_TOKEN_SUPPLY..at::POOL_TOKEN_SUPPLY + 8].copy_from_slice(&supply.to_le_bytes());
-    data[at::LAST_UPDATE_EPOCH..at::LAST_UPDATE_EPOCH + 8].copy_from_slice(&epoch.to_le_bytes());
-    Account { lamports: 5_143_440, data, owner: *owner, executable: false, rent_epoch: 0 }
-}
-
-/// Writes a stake pool at `key` (SPL program owner).
-pub async fn write_pool(h: &mut Harness, key: &Pubkey, mint: &Pubkey, lamports: u64, supply: u64, epoch: u64) {
-    h.ctx.set_account(key, &stake_pool_account(mint, lamports, supply, epoch, &SPL_STAKE_POOL_PROGRAM).into());
-}
-
-/// Sets the bank clock's epoch (after any slot warp, which recomputes it).
-pub async fn set_epoch(h: &mut Harness, epoch: u64) {
-    let mut c = h.clock().await;
-    c.epoch = epoch;
-    h.ctx.set_sysvar(&c);
-}
-
-pub fn set_rate_ix(
-    h: &Harness,
-    bank: &BankHandle,
-    pool: Pubkey,
-    direct: Option<&OracleHandle>,
-    max_rise_ppm: u32,
-) -> Instruction {
-    Instruction {
-        program_id: fulcrum::ID,
-        accounts: fulcrum::accounts::SetBankRateSource {
-            admin: h.admin.pubkey(),
-            exchange: h.exchange,
-            bank: bank.key,
-            oracle: bank.oracle.map(|o| o.key).unwrap_or_default(),
-            rate_source: pool,
-            direct_oracle: direct.map(|o| o.key),
-        }
-        .to_account_metas(None),
-        data: fulcrum::instruction::SetBankRateSource {
-            params: RateSourceParams {
-                rate_kind: 1,
-                max_rise_ppm,
-                direct_oracle_kind: direct.map_or(0, |o| o.format.kind()),
-                direct_feed_id: direct.map_or([0; 32], |o| o.feed_id),
-            },
-        }
-        .data(),
-    }
-}
-
-pub fn refresh_rate_ix(h: &Harness, bank: &BankHandle, pool: Pubkey, direct: Option<&OracleHandle>) -> Instruction {
-    Instruction {
-        program_id: fulcrum::ID,
-        accounts: fulcrum::accounts::RefreshBankRate {
-            exchange: h.exchange,
-            bank: bank.key,
-            oracle: bank.oracle.map(|o| o.key).unwrap_or_default(),
-            rate_source: pool,
-            direct_oracle: direct.map(|o| o.key),
-        }
-        .to_account_metas(None),
-        data: fulcrum::instruction::RefreshBankRate {}.data(),
-    }
-}
 
 /// An exchange with SOL-PERP ($100) and an LST bank (bank 1: its oracle is SOL's, $100; weights
 /// 0.8 / 0.9) priced through a stake pool at 1.0725, capped at 0.1% per epoch; optionally a
@@ -116,7 +45,7 @@ impl LstWorld {
             Some(d) => Some(h.new_oracle(OracleFormat::Pull, Quote::at(d)).await),
             None => None,
         };
-        let ix = set_rate_ix(&h, &lst, pool, direct.as_ref(), CAP_PPM);
+        let ix = set_rate_ix(&h, &lst, pool, 1, direct.as_ref(), CAP_PPM);
         let admin = h.admin.insecure_clone();
         h.send(&[ix], &[&admin]).await.unwrap();
         LstWorld { h, lst, pool, direct }
@@ -231,7 +160,7 @@ async fn a_wrong_owner_or_wrong_mint_rate_account_is_refused_by_name() {
     let before = w.h.snapshot(&keys).await;
     let cases = [(fake, FulcrumError::RateSourceWrongOwner), (foreign, FulcrumError::RateSourceWrongMint)];
     for (account, e) in cases {
-        let ix = set_rate_ix(&w.h, &w.lst, account, None, CAP_PPM);
+        let ix = set_rate_ix(&w.h, &w.lst, account, 1, None, CAP_PPM);
         assert_error(w.h.send(&[ix], &[&admin]).await, e);
         assert_eq!(w.h.snapshot(&keys).await, before);
         // At refresh: another account than the bank's is a mismatch.
@@ -249,7 +178,7 @@ async fn a_wrong_owner_or_wrong_mint_rate_account_is_refused_by_name() {
     assert_eq!(w.h.snapshot(&keys).await, before);
     // Not the admin: refused.
     let stranger = w.h.stranger().await;
-    let mut ix = set_rate_ix(&w.h, &w.lst, pool, None, CAP_PPM);
+    let mut ix = set_rate_ix(&w.h, &w.lst, pool, 1, None, CAP_PPM);
     ix.accounts[0].pubkey = stranger.pubkey();
     assert_error(w.h.send(&[ix], &[&stranger]).await, FulcrumError::NotAdmin);
 }

@@ -18,3 +18,4 @@ mod sbf_libcalls;
 mod sim_vectors;
 mod token2022;
 mod trading;
+mod yield_collateral; // s6-lst

@@ -28,13 +28,16 @@ use solana_sdk::{
 
 mod asserts;
 mod instructions;
+mod rate; // s6-lst
 mod reads;
 mod send;
 mod setup;
 
 // The free functions of each part; not every includer (the demo) uses every part.
 #[allow(unused_imports)]
-pub use {asserts::*, reads::*, send::*, setup::*};
+pub use rate::*;
+#[allow(unused_imports)]
+pub use {asserts::*, reads::*, send::*, setup::*}; // s6-lst
 
 pub use fulcrum::error::FulcrumError;
 #[allow(unused_imports)] // used by the program suite's VM-only tests
