@@ -205,6 +205,13 @@ pub enum Op {
         who: u8,
         pick: u8,
     },
+    /// s6-lst: the JUP bank's vault-share rate moves `bps` (within or past its 0.1%-per-epoch
+    /// rise cap) `epochs` later and anyone refreshes it
+    /// ([`crate::yield_collateral::fuzz_rate_move`]).
+    RateMove {
+        bps: i16,
+        epochs: u8,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -244,6 +251,9 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(who, market, kind, buy, steps, bps)| Op::PlaceOrder { who, market, kind, buy, steps, bps }),
         1 => (0..TRADERS as u8, any::<u8>()).prop_map(|(who, pick)| Op::CancelOrder { who, pick }),
         3 => (0..TRADERS as u8, any::<u8>()).prop_map(|(who, pick)| Op::ExecuteOrder { who, pick }),
+        // s6-lst: rate moves within the cap (≤ 10 bp an epoch) and over it (a donation, a loss).
+        1 => (0i16..=10, 1u8..3).prop_map(|(bps, epochs)| Op::RateMove { bps, epochs }),
+        1 => (-3_000i16..10_000, 0u8..3).prop_map(|(bps, epochs)| Op::RateMove { bps, epochs }),
     ]
 }
 
@@ -305,6 +315,7 @@ impl World {
         .expect("set_correlations");
         // A bank listed after the correlations: portfolio accounts holding it margin it alone.
         h.add_bank(6, OracleFormat::Pull, Quote::at(px(1)), default_bank_params()).await;
+        crate::yield_collateral::fuzz_setup(&mut h).await; // s6-lst: JUP priced through a vault share
         set_pnl_caps(&mut h).await;
         let lp = h.seed_pool(200_000 * USDC).await;
         h.mint_to(&h.quote.mint.clone(), &lp.token(&h.quote.mint), 100_000 * USDC).await;
@@ -585,6 +596,7 @@ impl World {
             Op::ExecuteOrder { who, pick } => {
                 crate::orders::fuzz_execute(h, &self.keeper, &self.traders[who as usize], pick).await?
             }
+            Op::RateMove { bps, epochs } => crate::yield_collateral::fuzz_rate_move(h, bps, epochs).await?,
         };
         if let Some(r) = r {
             self.txs += 1;

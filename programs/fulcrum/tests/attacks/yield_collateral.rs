@@ -260,3 +260,49 @@ async fn portfolio_margin_maps_the_lst_to_its_own_asset_with_correlation_below_o
     assert!(free(&partial) > free(&cross), "{partial:?} vs {cross:?}");
     assert!(free(&perfect) > free(&partial), "{perfect:?} vs {partial:?}");
 }
+
+// ------------------------------------------------------------------ fuzzer (`fuzz.rs`)
+
+/// The fuzz world's JUP bank (bank 2, 6 decimals) becomes a vault share at 1.0, capped at 0.1%
+/// per epoch, its vault owned by a program of its own.
+pub async fn fuzz_setup(h: &mut Harness) {
+    set_epoch(h, EPOCH).await;
+    let bank = h.bank(2);
+    let (vault, program) = (Pubkey::new_unique(), Pubkey::new_unique());
+    let supply = 1_000_000 * USDC;
+    h.ctx.set_account(&vault, &vault_account(&bank.mint, supply, supply, EPOCH, 6, &program).into());
+    let admin = h.admin.insecure_clone();
+    h.send(&[set_rate_ix(h, &bank, vault, 2, None, CAP_PPM)], &[&admin]).await.expect("set_bank_rate_source");
+}
+
+/// The vault's assets move `bps` and it updates `epochs` epochs later; anyone refreshes. The
+/// accepted rate is never above what the vault states nor above the cap over the elapsed
+/// epochs, and a fall is taken in full.
+pub async fn fuzz_rate_move(h: &mut Harness, bps: i16, epochs: u8) -> Result<Option<TxResult>, String> {
+    use fulcrum::rate_source::vault_layout as vl;
+    let bank = h.bank(2);
+    let before: CollateralBank = h.load(&bank.key).await;
+    let Some(mut vault) = h.account(&before.rate_source).await else { return Ok(None) };
+    let word = |d: &[u8], at: usize| u64::from_le_bytes(d[at..at + 8].try_into().unwrap_or_default());
+    let (assets, shares) = (word(&vault.data, vl::TOTAL_ASSETS), word(&vault.data, vl::TOTAL_SHARES));
+    let assets = (assets as u128 * (10_000 + bps as i128) as u128 / 10_000) as u64;
+    let epoch = h.clock().await.epoch.max(before.rate_epoch.into()) + u64::from(epochs);
+    set_epoch(h, epoch).await;
+    vault.data[vl::TOTAL_ASSETS..vl::TOTAL_ASSETS + 8].copy_from_slice(&assets.to_le_bytes());
+    vault.data[vl::LAST_UPDATE_EPOCH..vl::LAST_UPDATE_EPOCH + 8].copy_from_slice(&epoch.to_le_bytes());
+    h.ctx.set_account(&before.rate_source, &vault.into());
+    let r = h.send(&[refresh_rate_ix(h, &bank, before.rate_source, None)], &[]).await;
+    if r.is_ok() {
+        let accepted = h.load::<CollateralBank>(&bank.key).await.accepted_rate;
+        let observed = fulcrum_risk::observed_rate(assets, shares, 6, 6).map_err(|e| format!("{e:?}"))?;
+        let elapsed = (epoch - u64::from(before.rate_epoch)) as u128;
+        let cap = before.accepted_rate as u128 * (1_000_000 + before.rate_max_rise_ppm as u128 * elapsed) / 1_000_000;
+        if accepted > observed || accepted as u128 > cap {
+            return Err(format!("rate {accepted} accepted over {observed} stated / {cap} cap ({before:?})"));
+        }
+        if observed <= before.accepted_rate && accepted != observed {
+            return Err(format!("a fall to {observed} accepted as {accepted}"));
+        }
+    }
+    Ok(Some(r))
+}

@@ -2,7 +2,6 @@
 //! bank's rate source, the vault-share format, and the configuration's rules one by one.
 
 use anchor_spl::token::spl_token;
-use fulcrum::rate_source::vault_layout as vl;
 use fulcrum::state::CollateralBank;
 use solana_program_test::tokio;
 use solana_sdk::{account::Account, program_pack::Pack, pubkey, pubkey::Pubkey, signature::Signer};
@@ -41,18 +40,6 @@ async fn bank_of_mint(h: &mut Harness, mint: Pubkey, decimals: u8) -> BankHandle
     };
     h.banks.push(b);
     b
-}
-
-/// A vault-share account (the documented layout) owned by `owner`.
-fn vault_account(mint: &Pubkey, assets: u64, shares: u64, epoch: u64, asset_decimals: u8, owner: &Pubkey) -> Account {
-    let mut data = vec![0u8; vl::LEN];
-    data[..8].copy_from_slice(&vl::MAGIC);
-    data[vl::SHARE_MINT..vl::SHARE_MINT + 32].copy_from_slice(mint.as_ref());
-    data[vl::TOTAL_ASSETS..vl::TOTAL_ASSETS + 8].copy_from_slice(&assets.to_le_bytes());
-    data[vl::TOTAL_SHARES..vl::TOTAL_SHARES + 8].copy_from_slice(&shares.to_le_bytes());
-    data[vl::LAST_UPDATE_EPOCH..vl::LAST_UPDATE_EPOCH + 8].copy_from_slice(&epoch.to_le_bytes());
-    data[vl::ASSET_DECIMALS] = asset_decimals;
-    Account { lamports: 1_000_000, data, owner: *owner, executable: false, rent_epoch: 0 }
 }
 
 /// jitoSOL listed against the real Jito pool account as dumped from mainnet (epoch 537): the

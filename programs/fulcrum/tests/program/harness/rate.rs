@@ -2,7 +2,7 @@
 //! the bank clock's epoch, and the two rate instructions.
 
 use fulcrum::instructions::RateSourceParams;
-use fulcrum::rate_source::{stake_pool_layout as at, SPL_STAKE_POOL_PROGRAM};
+use fulcrum::rate_source::{stake_pool_layout as at, vault_layout as vl, SPL_STAKE_POOL_PROGRAM};
 
 use super::*;
 
@@ -20,6 +20,25 @@ pub fn stake_pool_account(mint: &Pubkey, lamports: u64, supply: u64, epoch: u64,
     data[at::POOL_TOKEN_SUPPLY..at::POOL_TOKEN_SUPPLY + 8].copy_from_slice(&supply.to_le_bytes());
     data[at::LAST_UPDATE_EPOCH..at::LAST_UPDATE_EPOCH + 8].copy_from_slice(&epoch.to_le_bytes());
     Account { lamports: 5_143_440, data, owner: *owner, executable: false, rent_epoch: 0 }
+}
+
+/// A vault-share account (the documented layout) owned by `owner`.
+pub fn vault_account(
+    mint: &Pubkey,
+    assets: u64,
+    shares: u64,
+    epoch: u64,
+    asset_decimals: u8,
+    owner: &Pubkey,
+) -> Account {
+    let mut data = vec![0u8; vl::LEN];
+    data[..8].copy_from_slice(&vl::MAGIC);
+    data[vl::SHARE_MINT..vl::SHARE_MINT + 32].copy_from_slice(mint.as_ref());
+    data[vl::TOTAL_ASSETS..vl::TOTAL_ASSETS + 8].copy_from_slice(&assets.to_le_bytes());
+    data[vl::TOTAL_SHARES..vl::TOTAL_SHARES + 8].copy_from_slice(&shares.to_le_bytes());
+    data[vl::LAST_UPDATE_EPOCH..vl::LAST_UPDATE_EPOCH + 8].copy_from_slice(&epoch.to_le_bytes());
+    data[vl::ASSET_DECIMALS] = asset_decimals;
+    Account { lamports: 1_000_000, data, owner: *owner, executable: false, rent_epoch: 0 }
 }
 
 /// Writes a stake pool at `key` (SPL program owner).
