@@ -1,8 +1,8 @@
 /** Typed views of the program's accounts, decoded with the IDL-driven layout. */
 import { PublicKey } from "@solana/web3.js";
 import { decodeAccount, fieldOffset, i128FromBytes, structLayout } from "./layout";
-import type { Correlation, PerpPosition } from "../risk";
-import { borrowRate, borrowUtilisation, insuranceOiCap, max as maxBig, sideNotional } from "../risk";
+import type { Correlation, PerpPosition, Price } from "../risk";
+import { borrowRate, borrowUtilisation, insuranceOiCap, max as maxBig, ratePrice, sideNotional } from "../risk";
 
 export interface Exchange {
   admin: PublicKey;
@@ -51,6 +51,20 @@ export interface CollateralBank {
   index: number;
   decimals: number;
   oracleKind: number;
+  /** Rate pricing (s6-lst; `CollateralBank` fields from `reserved`, read by {@link decodeBank}). */
+  rate?: BankRate;
+}
+
+/** A rate-priced bank's rate (`set_bank_rate_source` / `refresh_bank_rate`); kind 0: none. */
+export interface BankRate {
+  rateSource: PublicKey;
+  directOracle: PublicKey;
+  acceptedRate: bigint;
+  rateEpoch: number;
+  maxRisePpm: number;
+  depegPpm: number;
+  rateKind: number;
+  directOracleKind: number;
 }
 
 export interface PerpMarket {
@@ -198,7 +212,34 @@ export interface Correlations {
 export const NO_ASSET = 255;
 
 export const decodeExchange = (d: Buffer): Exchange => decodeAccount<Exchange>("Exchange", d);
-export const decodeBank = (d: Buffer): CollateralBank => decodeAccount<CollateralBank>("CollateralBank", d);
+/**
+ * The rate fields at their byte offsets (discriminator included): 8 + 208 = `rate_source`
+ * (asserted in `state/bank.rs`), then `direct_oracle`, `rate_identity` (32 each),
+ * `accepted_rate` u64, `rate_epoch`, `rate_max_rise_ppm`, `depeg_ppm` u32, `rate_kind`,
+ * `direct_oracle_kind` u8. Read raw so the SDK does not depend on the regenerated IDL.
+ */
+export function decodeBankRate(d: Buffer): BankRate {
+  const at = 8 + 208;
+  return {
+    rateSource: new PublicKey(d.subarray(at, at + 32)),
+    directOracle: new PublicKey(d.subarray(at + 32, at + 64)),
+    acceptedRate: d.readBigUInt64LE(at + 96),
+    rateEpoch: d.readUInt32LE(at + 104),
+    maxRisePpm: d.readUInt32LE(at + 108),
+    depegPpm: d.readUInt32LE(at + 112),
+    rateKind: d.readUInt8(at + 116),
+    directOracleKind: d.readUInt8(at + 117),
+  };
+}
+
+export const decodeBank = (d: Buffer): CollateralBank => ({
+  ...decodeAccount<CollateralBank>("CollateralBank", d),
+  rate: decodeBankRate(d),
+});
+
+/** The collateral price of `bank` from its oracle's (`CollateralBank::rate_priced`): × accepted rate × depeg factor for a rate-priced bank. */
+export const bankPrice = (bank: CollateralBank, oracle: Price): Price =>
+  bank.rate && bank.rate.rateKind !== 0 ? ratePrice(oracle, bank.rate.acceptedRate, BigInt(bank.rate.depegPpm)) : oracle;
 export const decodeMarket = (d: Buffer): PerpMarket => decodeAccount<PerpMarket>("PerpMarket", d);
 export const decodePool = (d: Buffer): LiquidityPool => decodeAccount<LiquidityPool>("LiquidityPool", d);
 export const decodeLpPosition = (d: Buffer): LpPosition => decodeAccount<LpPosition>("LpPosition", d);

@@ -9,7 +9,7 @@
 import type { PublicKey } from "@solana/web3.js";
 import * as risk from "../risk";
 import {
-  bankAsset, correlationOf, marketAsset, perpPosition,
+  bankAsset, bankPrice, correlationOf, marketAsset, perpPosition,
   type CollateralBank, type Correlations, type Exchange, type LiquidityPool, type MarginAccount, type MarginRiskView, type PerpMarket,
 } from "./accounts";
 import { i128FromBytes } from "./layout";
@@ -187,7 +187,8 @@ export function riskContext(state: ExchangeState, prices: PriceBook): RiskContex
   const banks: ({ price: risk.Price; initAssetWeight: number; maintAssetWeight: number } | undefined)[] = [];
   for (const [i, b] of state.banks) {
     const price = prices.get(priceKey(b.bank.oracle, b.bank.decimals));
-    if (price) banks[i] = { price, initAssetWeight: b.bank.initAssetWeight, maintAssetWeight: b.bank.maintAssetWeight };
+    // s6-lst: a rate-priced bank (an LST) at underlying × rate, as the program.
+    if (price) banks[i] = { price: bankPrice(b.bank, price), initAssetWeight: b.bank.initAssetWeight, maintAssetWeight: b.bank.maintAssetWeight };
   }
   const ex = state.exchange;
   return {

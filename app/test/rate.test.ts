@@ -1,0 +1,61 @@
+// Rate-priced (yield-bearing) collateral in the risk mirror and the SDK (issue 18 part 2): the
+// worked examples of crates/risk/src/rate.rs, the mainnet Jito pool dump, and the bank decoder.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { PublicKey } from "@solana/web3.js";
+import * as risk from "../src/risk";
+import { bankPrice, decodeBankRate, type CollateralBank } from "../src/sdk/accounts";
+
+const R = risk.RATE_ONE;
+
+test("observed rate, rise cap and falls as the engine's", () => {
+  assert.equal(risk.observedRate(107_255n, 100_000n, 9, 9), 1_072_550_000_000n);
+  assert.equal(risk.observedRate(1_000_000n, 1_000_000_000n, 6, 9), R);
+  assert.throws(() => risk.observedRate(5n, 0n, 9, 9), /DivideByZero/);
+  assert.equal(risk.guardedRate(R, 10n, R / 2n, 10n, 1_000n), R / 2n);
+  assert.equal(risk.guardedRate(R, 10n, 2n * R, 10n, 1_000n), R);
+  assert.equal(risk.guardedRate(R, 10n, 2n * R, 11n, 1_000n), R + R / 1_000n);
+  assert.equal(risk.guardedRate(R, 10n, 2n * R, 13n, 1_000n), R + (3n * R) / 1_000n);
+  assert.equal(risk.guardedRate(R, 10n, 2n * R, 9n, 1_000n), R);
+  assert.equal(risk.guardedRate(0n, 0n, 3n * R, 5n, 1_000n), 3n * R);
+});
+
+test("product and depeg as the engine's, rounded down", () => {
+  const sol = { oracle: 100_000_000n, ema: 90_000_000n };
+  const rate = 1_100_000_000_000n;
+  assert.deepEqual(risk.ratePrice(sol, rate, risk.FACTOR_ONE), { oracle: 110_000_000n, ema: 99_000_000n });
+  assert.equal(risk.depegFactor(104_500_000n, sol.oracle, rate), 950_000n);
+  assert.equal(risk.ratePrice(sol, rate, 950_000n).oracle, 104_500_000n);
+  assert.equal(risk.depegFactor(200_000_000n, sol.oracle, rate), risk.FACTOR_ONE);
+  assert.deepEqual(risk.lstPrice(sol, rate, risk.flatPrice(104_500_000n)), { oracle: 104_500_000n, ema: 99_000_000n });
+  assert.equal(risk.ratePrice(risk.flatPrice(7n), R / 3n + 1n, risk.FACTOR_ONE).oracle, 2n);
+});
+
+test("the mainnet Jito pool's rate to the unit", () => {
+  const d = readFileSync(join(__dirname, "..", "..", "programs", "fulcrum", "tests", "fixtures", "stake_pool", "Jito4APyf642JPZPx3hGc6WWJ8zPKtRbRs4P815Awbb.bin"));
+  assert.equal(new PublicKey(d.subarray(162, 194)).toBase58(), "J1toso1uCk3RLmjorhTtrVwY9HJ7X8V9yYac6Y7kGCPn");
+  const [lamports, supply, epoch] = [d.readBigUInt64LE(258), d.readBigUInt64LE(266), d.readBigUInt64LE(274)];
+  assert.deepEqual([lamports, supply, epoch], [6_639_028_734_407_647n, 6_189_948_258_688_516n, 537n]);
+  assert.equal(risk.observedRate(lamports, supply, 9, 9), 1_072_549_956_308n);
+});
+
+test("a bank's rate fields decode at their offsets and price it as the program", () => {
+  const d = Buffer.alloc(8 + 328);
+  const source = PublicKey.unique();
+  source.toBuffer().copy(d, 216);
+  d.writeBigUInt64LE(1_072_549_956_308n, 312);
+  d.writeUInt32LE(537, 320);
+  d.writeUInt32LE(1_000, 324);
+  d.writeUInt32LE(950_000, 328);
+  d.writeUInt8(1, 332);
+  const rate = decodeBankRate(d);
+  assert.equal(rate.rateSource.toBase58(), source.toBase58());
+  assert.deepEqual([rate.acceptedRate, rate.rateEpoch, rate.maxRisePpm, rate.depegPpm, rate.rateKind], [1_072_549_956_308n, 537, 1_000, 950_000, 1]);
+  const sol = risk.flatPrice(100_000_000_000n); // $100 per SOL, 9 decimals, 6-decimal quote
+  // 10¹¹ × 1.072549956308 = 107,254,995,630 (the program test's figure), × 0.95 = 101,892,245,849.
+  assert.equal(bankPrice({ rate: { ...rate, depegPpm: 1_000_000 } } as CollateralBank, sol).oracle, 107_254_995_630n);
+  assert.equal(bankPrice({ rate } as CollateralBank, sol).oracle, 101_892_245_849n);
+  assert.deepEqual(bankPrice({ rate: { ...rate, rateKind: 0 } } as CollateralBank, sol), sol);
+});
