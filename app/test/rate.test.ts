@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { PublicKey } from "@solana/web3.js";
 import * as risk from "../src/risk";
 import { bankPrice, decodeBankRate, type CollateralBank } from "../src/sdk/accounts";
+import { isRatePriced, refreshBankRateIx } from "../src/sdk/rate";
 
 const R = risk.RATE_ONE;
 
@@ -58,4 +59,19 @@ test("a bank's rate fields decode at their offsets and price it as the program",
   assert.equal(bankPrice({ rate: { ...rate, depegPpm: 1_000_000 } } as CollateralBank, sol).oracle, 107_254_995_630n);
   assert.equal(bankPrice({ rate } as CollateralBank, sol).oracle, 101_892_245_849n);
   assert.deepEqual(bankPrice({ rate: { ...rate, rateKind: 0 } } as CollateralBank, sol), sol);
+});
+
+test("refresh_bank_rate is built with Anchor's discriminator and the bank's accounts", () => {
+  const programId = PublicKey.unique();
+  const [exchange, bankAddress, oracle, source, direct] = [PublicKey.unique(), PublicKey.unique(), PublicKey.unique(), PublicKey.unique(), PublicKey.unique()];
+  const rate = { rateSource: source, directOracle: direct, acceptedRate: R, rateEpoch: 1, maxRisePpm: 1_000, depegPpm: 1_000_000, rateKind: 1, directOracleKind: 0 };
+  const bank = { index: 1, oracle, rate } as unknown as CollateralBank;
+  const ix = refreshBankRateIx(programId, exchange, bankAddress, bank);
+  assert.deepEqual([...ix.data], [224, 106, 171, 90, 127, 10, 93, 220]);
+  assert.deepEqual(ix.keys.map((k) => k.pubkey.toBase58()), [exchange, bankAddress, oracle, source, programId].map((k) => k.toBase58()));
+  assert.deepEqual(ix.keys.map((k) => k.isWritable), [false, true, false, false, false]);
+  const withDirect = refreshBankRateIx(programId, exchange, bankAddress, { ...bank, rate: { ...rate, directOracleKind: 2 } } as CollateralBank);
+  assert.equal(withDirect.keys[4]!.pubkey.toBase58(), direct.toBase58());
+  assert.equal(isRatePriced(bank), true);
+  assert.throws(() => refreshBankRateIx(programId, exchange, bankAddress, { ...bank, rate: { ...rate, rateKind: 0 } } as CollateralBank));
 });

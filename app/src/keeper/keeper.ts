@@ -32,6 +32,7 @@ import {
 } from "../sdk/report";
 import { decodeError } from "../sdk/errors";
 import { LiquidationIndex } from "../sdk/liqIndex";
+import { isRatePriced, refreshBankRateIx } from "../sdk/rate";
 import { readOracle, toEnginePrice } from "../sdk/oracle";
 import { KeeperMetrics } from "./metrics";
 
@@ -191,6 +192,8 @@ export interface KeeperOptions {
   subscribe?: boolean;
   /** Whether a margin account has an order book (then `liquidate_perp` cancels its risk-increasing orders). */
   hasOrderBook?: (account: string) => boolean;
+  /** Least time between two `refresh_bank_rate` cranks of one rate-priced bank, ms (s6-lst). */
+  rateRefreshMs?: number;
 }
 
 export const jsonLog = (record: Record<string, unknown>): void => {
@@ -218,6 +221,8 @@ export class Keeper {
   private feedSeen = false;
   private readonly decode = marginRiskDecoder();
   private readonly opts: Required<Omit<KeeperOptions, "metrics" | "hasOrderBook">>;
+  /** When each rate-priced bank was last cranked (s6-lst). */
+  private rateRefreshedAt = new Map<number, number>();
   private readonly hasOrderBook: (account: string) => boolean;
 
   constructor(readonly client: FulcrumClient, opts: KeeperOptions = {}) {
@@ -230,6 +235,7 @@ export class Keeper {
       retries: opts.retries ?? 3,
       log: opts.log ?? jsonLog,
       subscribe: opts.subscribe ?? true,
+      rateRefreshMs: opts.rateRefreshMs ?? 60_000,
     };
   }
 
@@ -278,6 +284,7 @@ export class Keeper {
       this.put(k, this.decode(a.data));
     }
     for (const k of this.accounts.keys()) if (!seen.has(k)) this.drop(k);
+    await this.refreshRates();
     this.state = await c.loadExchange(true);
     this.prices = await c.fetchPrices(this.state);
     this.withIndex((i) => i.setState(this.state, this.prices));
@@ -456,6 +463,30 @@ export class Keeper {
       });
     }
     return adl;
+  }
+
+  /**
+   * Cranks `refresh_bank_rate` of every rate-priced bank (an LST) not cranked within
+   * `rateRefreshMs`: a fall of its rate (or a depeg) is margin's at once, a rise within the cap.
+   * A refusal (a pool not yet updated this epoch: `RateSourceStale`) is logged by name.
+   */
+  private async refreshRates(): Promise<void> {
+    if (!this.state) return;
+    const now = Date.now();
+    for (const [i, b] of this.state.banks) {
+      if (!isRatePriced(b.bank) || now - (this.rateRefreshedAt.get(i) ?? 0) < this.opts.rateRefreshMs) continue;
+      this.rateRefreshedAt.set(i, now);
+      const kind = "refresh_bank_rate";
+      try {
+        this.metrics.sent.inc({ kind });
+        await this.client.send([refreshBankRateIx(this.client.programId, this.client.exchange, b.address, b.bank)], [], { retries: 1 });
+        this.metrics.landed.inc({ kind });
+      } catch (e) {
+        const d = decodeError(e);
+        this.metrics.failed.inc({ kind, reason: d ? d.errorName : "error" });
+        this.log("info", "rate refresh refused", { bank: i, error: d ? d.errorName : String((e as Error).message ?? e) });
+      }
+    }
   }
 
   /** Sends one auto-deleveraging (no retry: the next scan re-ranks); true when it landed. */
