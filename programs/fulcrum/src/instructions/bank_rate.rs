@@ -103,6 +103,21 @@ fn carried_feed_id(ai: &AccountInfo, kind: u8) -> Result<[u8; 32]> {
     Ok(id)
 }
 
+/// min(1, direct oracle / (underlying × `rate`)), both oracles fit for trading.
+fn measure_depeg(
+    bank: &CollateralBank,
+    oracle: &AccountInfo,
+    direct: &AccountInfo,
+    feed_id: [u8; 32],
+    rate: u64,
+    quote_decimals: u8,
+    now: i64,
+) -> Result<u32> {
+    let underlying = load_price(oracle, &bank.oracle_config(), quote_decimals, now)?;
+    let own = load_price(direct, &bank.direct_oracle_config(feed_id), quote_decimals, now)?;
+    depeg_factor(own.oracle.min(own.ema), underlying.oracle, rate).map_err(|e| error!(FulcrumError::from(e)))
+}
+
 /// Reads the source (and the direct oracle) and stores the guarded rate and depeg factor: the
 /// one path of both instructions. `bank.accepted_rate` 0 (configuration) takes the reading.
 fn refresh(
@@ -132,13 +147,14 @@ fn refresh(
     let accepted = guarded_rate(bank.accepted_rate, bank.rate_epoch.into(), observed, epoch, bank.rate_max_rise_ppm)
         .map_err(|e| error!(FulcrumError::from(e)))?;
     let factor = match direct {
-        Some(ai) => {
-            let now = clock.unix_timestamp;
-            let underlying = load_price(oracle, &bank.oracle_config(), quote_decimals, now)?;
-            let own = load_price(ai, &bank.direct_oracle_config(feed_id), quote_decimals, now)?;
-            depeg_factor(own.oracle.min(own.ema), underlying.oracle, accepted)
-                .map_err(|e| error!(FulcrumError::from(e)))?
-        }
+        Some(ai) => match measure_depeg(bank, oracle, ai, feed_id, accepted, quote_decimals, clock.unix_timestamp) {
+            Ok(f) => f,
+            // An oracle unfit to measure (stale in a crash): a fall of the rate still lands, with
+            // the last factor (measured against the higher rate, so the price only falls);
+            // a rise waits for a measurement.
+            Err(e) if accepted > bank.accepted_rate => return Err(e),
+            Err(_) => bank.depeg_ppm,
+        },
         None => FACTOR_ONE,
     };
     bank.accepted_rate = accepted;

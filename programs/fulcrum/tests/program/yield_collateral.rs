@@ -153,6 +153,17 @@ async fn rate_configuration_rules_one_by_one() {
     h.set_oracle(&direct, Quote::at(px(110))).await;
     assert_error(h.send(&[refresh_rate_ix(&h, &bank, pool, None)], &[]).await, FulcrumError::RateSourceMismatch);
     h.send(&[refresh_rate_ix(&h, &bank, pool, Some(&direct))], &[]).await.unwrap();
+    // The direct oracle stale (a crash): a rise waits for a measurement, a fall lands at once
+    // with the last factor.
+    h.set_oracle(&direct, Quote { age: 3_600, ..Quote::at(px(110)) }).await;
+    let (key, mint) = (pool, bank.mint);
+    set_epoch(&mut h, 701).await;
+    write_pool(&mut h, &key, &mint, 12 * SOL, 10 * SOL, 701).await;
+    assert_error(h.send(&[refresh_rate_ix(&h, &bank, pool, Some(&direct))], &[]).await, FulcrumError::OracleStale);
+    write_pool(&mut h, &key, &mint, 9 * SOL, 10 * SOL, 701).await;
+    h.send(&[refresh_rate_ix(&h, &bank, pool, Some(&direct))], &[]).await.unwrap();
+    let b: CollateralBank = h.load(&bank.key).await;
+    assert_eq!((b.accepted_rate, b.depeg_ppm), (900_000_000_000, 1_000_000));
     // Kind 0 turns it off: the bank is priced by its oracle alone again.
     h.send(&[set_rate_ix(&h, &bank, pool, 0, None, 0)], &[&admin]).await.unwrap();
     let b: CollateralBank = h.load(&bank.key).await;
