@@ -8,6 +8,7 @@ import { PublicKey } from "@solana/web3.js";
 import * as risk from "../src/risk";
 import { bankPrice, decodeBankRate, type CollateralBank } from "../src/sdk/accounts";
 import { isRatePriced, refreshBankRateIx } from "../src/sdk/rate";
+import { reportJson, reportText } from "../src/cli/format";
 
 const R = risk.RATE_ONE;
 
@@ -74,4 +75,24 @@ test("refresh_bank_rate is built with Anchor's discriminator and the bank's acco
   assert.equal(withDirect.keys[4]!.pubkey.toBase58(), direct.toBase58());
   assert.equal(isRatePriced(bank), true);
   assert.throws(() => refreshBankRateIx(programId, exchange, bankAddress, { ...bank, rate: { ...rate, rateKind: 0 } } as CollateralBank));
+});
+
+test("the CLI shows an LST's rate and depeg beside its amount", () => {
+  const h = { equity: 0n, notional: 0n, leverage: null, state: 0, init: { equity: 0n, requirement: 0n }, maint: { equity: 0n, requirement: 0n } };
+  const account = { owner: PublicKey.default, quoteBalance: 0n, inMarginCall: 0, feesPaid: 0n };
+  const base = { address: PublicKey.default, account, marginMode: 0, health: h, freeCollateral: 0n, positions: [] };
+  const collateral = [
+    { bankIndex: 1, symbol: "SOL", amount: 2_000_000_000n, decimals: 9 },
+    { bankIndex: 2, symbol: "JITOSOL", amount: 10_000_000_000n, decimals: 9, rate: 1_072_549_956_308n, depegPpm: 950_000 },
+  ];
+  const r = { ...base, collateral } as unknown as Parameters<typeof reportText>[0];
+  const text = reportText(r);
+  assert.match(text, /JITOSOL\s+10\s+1\.072549 × 0\.95 depeg/);
+  assert.match(text, /SOL\s+2\s+-/);
+  const json = reportJson(r) as { collateral: Record<string, unknown>[] };
+  assert.deepEqual(json.collateral[1], { bankIndex: 2, symbol: "JITOSOL", amount: "10000000000", decimals: 9, rate: "1072549956308", depegPpm: 950_000 });
+  assert.equal("rate" in json.collateral[0]!, false);
+  // No rate-priced collateral: the table is as it was (two columns).
+  const plain = reportText({ ...base, collateral: [collateral[0]] } as unknown as Parameters<typeof reportText>[0]);
+  assert.doesNotMatch(plain, /rate/);
 });

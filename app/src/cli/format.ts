@@ -42,7 +42,10 @@ export function reportJson(r: AccountReport, quoteDecimals = 6): Record<string, 
     healthState: stateName(h.state),
     inMarginCall: r.account.inMarginCall !== 0,
     feesPaid: r.account.feesPaid.toString(),
-    collateral: r.collateral.map((c) => ({ bankIndex: c.bankIndex, symbol: c.symbol, amount: c.amount.toString(), decimals: c.decimals })),
+    collateral: r.collateral.map((c) => ({
+      bankIndex: c.bankIndex, symbol: c.symbol, amount: c.amount.toString(), decimals: c.decimals,
+      ...(c.rate === undefined ? {} : { rate: c.rate.toString(), depegPpm: c.depegPpm }),
+    })),
     positions: r.positions.map((p) => ({
       market: p.market,
       marketIndex: p.marketIndex,
@@ -72,7 +75,12 @@ export function reportText(r: AccountReport, quoteDecimals = 6): string {
   ];
   if (r.positions.some((p) => p.isolated)) lines.push("  (isolated positions stand alone on their own collateral: they are not in the figures above)");
   if (r.collateral.length) {
-    lines.push("", table(["collateral", "amount"], r.collateral.map((c) => [c.symbol, formatUnits(c.amount, c.decimals)])));
+    const rated = r.collateral.some((c) => c.rate !== undefined);
+    // s6-lst: an LST is priced at its underlying × this rate (× the depeg factor, when below 1).
+    const rateCell = (c: AccountReport["collateral"][number]): string =>
+      c.rate === undefined ? "-" : `${formatUnits(c.rate, 12, 6)}${c.depegPpm !== undefined && c.depegPpm < 1_000_000 ? ` × ${formatUnits(BigInt(c.depegPpm), 6, 4)} depeg` : ""}`;
+    const rows = r.collateral.map((c) => [c.symbol, formatUnits(c.amount, c.decimals), ...(rated ? [rateCell(c)] : [])]);
+    lines.push("", table(["collateral", "amount", ...(rated ? ["rate"] : [])], rows));
   }
   if (r.positions.length) {
     lines.push(

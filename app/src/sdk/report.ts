@@ -158,7 +158,8 @@ export interface AccountReport {
   health: risk.AccountHealth;
   freeCollateral: bigint;
   positions: PositionReport[];
-  collateral: { bankIndex: number; symbol: string; amount: bigint; decimals: number }[];
+  /** `rate` / `depegPpm`: a rate-priced bank's accepted rate (× RATE_ONE) and depeg factor (ppm). */
+  collateral: { bankIndex: number; symbol: string; amount: bigint; decimals: number; rate?: bigint; depegPpm?: number }[];
 }
 
 // ------------------------------------------------------------------ margin inputs
@@ -303,7 +304,9 @@ export function accountReport(
   const collateral = account.collateral.map((s) => {
     const b = state.banks.get(s.bankIndex)!.bank;
     const info = symbols.get(b.mint.toBase58()) ?? `bank ${s.bankIndex}`;
-    return { bankIndex: s.bankIndex, symbol: info, amount: s.amount, decimals: b.decimals };
+    // s6-lst: a rate-priced bank (an LST) shows its accepted rate and depeg factor.
+    const rate = b.rate && b.rate.rateKind !== 0 ? { rate: b.rate.acceptedRate, depegPpm: b.rate.depegPpm } : {};
+    return { bankIndex: s.bankIndex, symbol: info, amount: s.amount, decimals: b.decimals, ...rate };
   });
   const marginMode = risk.marginModeFromU8(account.marginMode) ?? risk.MarginMode.Cross;
   return { address, account, marginMode, health, freeCollateral: risk.freeCollateralOf(health.init), positions, collateral };
