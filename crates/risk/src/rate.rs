@@ -17,6 +17,11 @@
 //!
 //! Asset weights then apply to the product like any collateral price ([`crate::margin`]).
 //!
+//! Residual, by design: a fall is taken at once and the recovery after it is capped like any
+//! rise, so a source that reports a transient loss (then recovers within the epoch) keeps its
+//! collateral valued low for (loss / cap) epochs. That errs against the holder, never the
+//! exchange; the admin's `set_bank_rate_source` takes a fresh reading to end it.
+//!
 //! Units: a rate is whole underlying tokens per whole share token × [`RATE_ONE`] (decimals folded
 //! in by [`observed_rate`]); a factor is ppm. Every rounding is down: collateral never counts more
 //! than the asset is worth.
