@@ -186,6 +186,7 @@ async fn main() {
     table(&mut h, "6. after the keeper (vaults == ledger, checked)", &traders).await;
 
     margin_modes().await;
+    yield_collateral().await; // s6-lst
 }
 
 // ------------------------------------------------------------------ margin modes
@@ -336,4 +337,62 @@ async fn margin_modes() {
     print_modes("9. a keeper liquidates ivy's isolated long; her cross quote balance is untouched (checked)", &rows);
     h.assert_conservation().await;
     println!("  vaults == ledger (checked)");
+}
+
+// ------------------------------------------------------------------ yield-bearing collateral (s6-lst)
+
+/// An LST-collateral account: jitoSOL-like collateral priced as SOL × its stake pool's rate
+/// (rises capped at 0.1% per epoch, falls at once, never above the LST's own oracle).
+async fn yield_collateral() {
+    let w = LstWorld::new(Some(px(10_725) / 100)).await;
+    let (mut h, lst, pool, direct) = (w.h, w.lst, w.pool, w.direct.unwrap());
+    println!("\n\nYield-bearing collateral: an LST priced as SOL ($100.00) × its stake pool's rate (1.0725),");
+    println!(
+        "rises capped at 0.1% per epoch, falls taken at once, never above the LST's own oracle; weights 0.8 / 0.9"
+    );
+    let erin = h.trader(100 * USDC).await;
+    h.deposit(&erin, 0, 100 * USDC).await.unwrap();
+    h.fund(&erin, lst.index, 10 * SOL).await;
+    h.trade(&erin, 0, Side::Buy, 80 * SOL).await.unwrap();
+    let traders = [("erin long, 10 LST coll.", &erin)];
+    table(&mut h, "10. erin: 100 USDC + 10 LST ($1,072.50), long 80 SOL-PERP", &traders).await;
+
+    let refresh = |h: &Harness| refresh_rate_ix(h, &lst, pool, Some(&direct));
+    write_pool(&mut h, &pool, &lst.mint, 2 * LAMPORTS, SUPPLY, EPOCH).await;
+    h.send(&[refresh(&h)], &[]).await.unwrap();
+    let b: fulcrum::state::CollateralBank = h.load(&lst.key).await;
+    println!(
+        "\na donation doubles the pool's rate to 2.145: the refresh accepts {} (nothing within the epoch)",
+        rate(b.accepted_rate)
+    );
+    let t = h.trade_ix(&erin, 0, Side::Buy, 80 * SOL, None, false).await;
+    println!(
+        "erin tries to double her long on it: {}",
+        if h.send(&[t], &[&erin.kp]).await.is_ok() { "accepted" } else { "refused (TradeExceedsInitialMargin)" }
+    );
+
+    write_pool(&mut h, &pool, &lst.mint, LAMPORTS, SUPPLY, EPOCH).await;
+    h.set_oracle(&direct, Quote::at(px(1_018_875) / 10_000)).await;
+    h.send(&[refresh(&h)], &[]).await.unwrap();
+    let b: fulcrum::state::CollateralBank = h.load(&lst.key).await;
+    println!(
+        "\nthe LST trades 5% under rate × SOL ($101.89): depeg factor {} ",
+        rate(u64::from(b.depeg_ppm) * 1_000_000)
+    );
+    table(&mut h, "11. the depeg: erin's collateral at the lower price", &traders).await;
+
+    write_pool(&mut h, &pool, &lst.mint, LAMPORTS / 4, SUPPLY, EPOCH).await;
+    h.send(&[refresh(&h)], &[]).await.unwrap();
+    table(&mut h, "12. the pool loses 75% (slashed): the fall is taken at once", &traders).await;
+    let keeper = h.trader(0).await;
+    let fee_to = keeper.token(&h.quote.mint);
+    h.liquidate_perp(&keeper.kp, &fee_to, &erin.account, 0).await.unwrap();
+    table(&mut h, "13. a keeper liquidates erin", &traders).await;
+    h.assert_conservation().await;
+    println!("  vaults == ledger (checked)");
+}
+
+/// A rate (× 10¹²) as a decimal.
+fn rate(r: u64) -> String {
+    format!("{}.{:06}", r / 1_000_000_000_000, (r % 1_000_000_000_000) / 1_000_000)
 }

@@ -90,3 +90,82 @@ pub fn refresh_rate_ix(h: &Harness, bank: &BankHandle, source: Pubkey, direct: O
     let accounts = rate_metas(h, bank, source, direct);
     Instruction { program_id: fulcrum::ID, accounts, data: fulcrum::instruction::RefreshBankRate {}.data() }
 }
+
+/// The epoch [`LstWorld`] runs in.
+pub const EPOCH: u64 = 700;
+/// [`LstWorld`]'s pool tokens outstanding.
+pub const SUPPLY: u64 = 1_000_000 * SOL;
+/// [`LstWorld`]'s pool lamports: 1 LST = 1.0725 SOL.
+pub const LAMPORTS: u64 = 1_072_500 * SOL;
+/// [`LstWorld`]'s rise cap: 0.1% per epoch.
+pub const CAP_PPM: u32 = 1_000;
+
+/// An exchange with SOL-PERP ($100) and an LST bank (bank 1: its oracle is SOL's, $100; weights
+/// 0.8 / 0.9) priced through a stake pool at 1.0725, capped at 0.1% per epoch; optionally a
+/// direct oracle of the LST at `direct` dollars.
+pub struct LstWorld {
+    pub h: Harness,
+    pub lst: BankHandle,
+    pub pool: Pubkey,
+    pub direct: Option<OracleHandle>,
+}
+
+impl LstWorld {
+    pub async fn new(direct: Option<i64>) -> Self {
+        let mut h =
+            Setup { banks: vec![BankSpec::default()], insurance: 1_000 * USDC, ..Setup::markets(1, 100_000 * USDC) }
+                .build()
+                .await;
+        set_epoch(&mut h, EPOCH).await;
+        let lst = h.bank(1);
+        let pool = Pubkey::new_unique();
+        write_pool(&mut h, &pool, &lst.mint, LAMPORTS, SUPPLY, EPOCH).await;
+        let direct = match direct {
+            Some(d) => Some(h.new_oracle(OracleFormat::Pull, Quote::at(d)).await),
+            None => None,
+        };
+        let ix = set_rate_ix(&h, &lst, pool, 1, direct.as_ref(), CAP_PPM);
+        let admin = h.admin.insecure_clone();
+        h.send(&[ix], &[&admin]).await.unwrap();
+        LstWorld { h, lst, pool, direct }
+    }
+
+    pub async fn bank(&mut self) -> CollateralBank {
+        self.h.load(&self.lst.key).await
+    }
+
+    /// Anyone refreshes the rate.
+    pub async fn refresh(&mut self) -> TxResult {
+        let ix = refresh_rate_ix(&self.h, &self.lst, self.pool, self.direct.as_ref());
+        self.h.send(&[ix], &[]).await
+    }
+
+    /// The pool moves to `lamports` per `SUPPLY`, updated in `epoch`.
+    pub async fn pool_at(&mut self, lamports: u64, epoch: u64) {
+        let (pool, mint) = (self.pool, self.lst.mint);
+        write_pool(&mut self.h, &pool, &mint, lamports, SUPPLY, epoch).await;
+    }
+
+    /// A trader with `lst` LST deposited and $100 of quote.
+    pub async fn holder(&mut self, lst: u64) -> Trader {
+        let t = self.h.trader(100 * USDC).await;
+        self.h.deposit(&t, 0, 100 * USDC).await.unwrap();
+        self.h.fund(&t, 1, lst).await;
+        t
+    }
+
+    /// The largest SOL-PERP long `t` may open now, in 0.01 SOL steps (simulated: nothing sent).
+    pub async fn max_long(&mut self, t: &Trader) -> u64 {
+        let (mut lo, mut hi) = (0u64, 100_000u64);
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            let ix = self.h.trade_ix(t, 0, Side::Buy, mid * SOL / 100, None, false).await;
+            if self.h.simulate(&[ix], &[&t.kp]).await {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        lo * SOL / 100
+    }
+}
