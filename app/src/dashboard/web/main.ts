@@ -305,9 +305,12 @@ async function showAccount(pubkey: string, refresh = false): Promise<void> {
   }
   const a = (await r.json()) as { report: Record<string, unknown>; row: AccountRow | null; orders: OrderJson[] | null; history: FeedEvent[] };
   const d = snap?.quoteDecimals ?? 6;
-  const rep = a.report as { owner: string; marginMode: string; healthState: string; freeCollateral: string; collateral: { symbol: string; amount: string; decimals: number }[]; positions: { market: string; marketIndex: number; base: string; baseDecimals: number; entryPrice: string; markPrice: string; unrealizedPnl: string; liquidationPrice: string | null; isolated: boolean }[] };
+  const rep = a.report as { owner: string; marginMode: string; healthState: string; freeCollateral: string; collateral: { symbol: string; amount: string; decimals: number; rate?: string; depegPpm?: number }[]; positions: { market: string; marketIndex: number; base: string; baseDecimals: number; entryPrice: string; markPrice: string; unrealizedPnl: string; liquidationPrice: string | null; isolated: boolean }[] };
   const positions = rep.positions.map((p) => `<tr><td>${esc(p.market)}${p.isolated ? " (isolated)" : ""}</td><td>${base(p.base, p.baseDecimals)}</td><td>${price(p.entryPrice, p.baseDecimals, d)}</td><td>${price(p.markPrice, p.baseDecimals, d)}</td><td>${usd(p.unrealizedPnl, d)}</td><td>${price(p.liquidationPrice, p.baseDecimals, d)}</td></tr>`).join("");
-  const collateral = rep.collateral.map((c) => `<li>${esc(c.symbol)}: ${base(c.amount, c.decimals)}</li>`).join("") || "<li>none</li>";
+  // s6-lst: a rate-priced collateral (an LST) with the rate it is priced at (underlying × rate × depeg).
+  const rated = (c: { rate?: string; depegPpm?: number }): string =>
+    c.rate === undefined ? "" : ` <span data-field="rate">× rate ${base(c.rate, 12)}${c.depegPpm !== undefined && c.depegPpm < 1_000_000 ? ` × depeg ${(c.depegPpm / 1e6).toFixed(4)}` : ""}</span>`;
+  const collateral = rep.collateral.map((c) => `<li>${esc(c.symbol)}: ${base(c.amount, c.decimals)}${rated(c)}</li>`).join("") || "<li>none</li>";
   body.innerHTML = `<h2>Account <span data-field="account">${esc(pubkey)}</span></h2>
     <p>Owner ${esc(rep.owner)} · ${esc(rep.marginMode)} margin · <span class="state-${a.row?.state ?? ""}" data-field="state">${esc(STATE_LABEL[a.row?.state ?? ""] ?? rep.healthState)}</span> · free collateral ${usd(rep.freeCollateral, d)}</p>
     ${a.row ? `<div class="ring" data-account="${pubkey}">${ringSvg(a.row, d, 180)}</div>` : ""}
