@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { PublicKey } from "@solana/web3.js";
 import * as risk from "../src/risk";
 import { bankPrice, decodeBankRate, type CollateralBank } from "../src/sdk/accounts";
-import { isRatePriced, refreshBankRateIx } from "../src/sdk/rate";
+import { isRatePriced, refreshBankRateIx, setBankRateSourceIx } from "../src/sdk/rate";
 import { reportJson, reportText } from "../src/cli/format";
 
 const R = risk.RATE_ONE;
@@ -95,4 +95,16 @@ test("the CLI shows an LST's rate and depeg beside its amount", () => {
   // No rate-priced collateral: the table is as it was (two columns).
   const plain = reportText({ ...base, collateral: [collateral[0]] } as unknown as Parameters<typeof reportText>[0]);
   assert.doesNotMatch(plain, /rate/);
+});
+
+test("set_bank_rate_source is built as the program decodes it (the same bytes as the Rust test)", () => {
+  const [programId, exchange, admin, bankAddress, oracle, source, direct] = [PublicKey.unique(), PublicKey.unique(), PublicKey.unique(), PublicKey.unique(), PublicKey.unique(), PublicKey.unique(), PublicKey.unique()];
+  const params = { rateKind: 1, maxRisePpm: 1_000, directOracleKind: 2, directFeedId: new Uint8Array(32).fill(7) };
+  const ix = setBankRateSourceIx(programId, exchange, admin, bankAddress, oracle, source, params, direct);
+  // programs/fulcrum/tests/program/yield_collateral.rs `set_bank_rate_source_data_is_what_the_sdk_builds`.
+  assert.deepEqual([...ix.data], [162, 178, 57, 149, 211, 178, 212, 48, 1, 232, 3, 0, 0, 2, ...new Array(32).fill(7)]);
+  assert.deepEqual(ix.keys.map((k) => k.pubkey.toBase58()), [admin, exchange, bankAddress, oracle, source, direct].map((k) => k.toBase58()));
+  assert.deepEqual(ix.keys.map((k) => [k.isSigner, k.isWritable]), [[true, false], [false, false], [false, true], [false, false], [false, false], [false, false]]);
+  const none = setBankRateSourceIx(programId, exchange, admin, bankAddress, oracle, source, { ...params, directOracleKind: 0 });
+  assert.equal(none.keys[5]!.pubkey.toBase58(), programId.toBase58());
 });

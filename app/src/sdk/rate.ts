@@ -1,13 +1,14 @@
 /**
- * Rate-priced collateral (issue 18 part 2): the permissionless `refresh_bank_rate` crank, built
- * by hand (Anchor's `global:refresh_bank_rate` discriminator) so that it does not wait for the
- * regenerated IDL types.
+ * Rate-priced collateral (issue 18 part 2): the permissionless `refresh_bank_rate` crank and the
+ * admin's `set_bank_rate_source`, built by hand (Anchor's `global:<name>` discriminators, Borsh
+ * arguments) so that they do not wait for the regenerated IDL types.
  */
 import { createHash } from "node:crypto";
 import { PublicKey, TransactionInstruction } from "@solana/web3.js";
 import type { CollateralBank } from "./accounts";
 
-const DISCRIMINATOR = createHash("sha256").update("global:refresh_bank_rate").digest().subarray(0, 8);
+const discriminator = (name: string): Buffer => createHash("sha256").update(`global:${name}`).digest().subarray(0, 8);
+const DISCRIMINATOR = discriminator("refresh_bank_rate");
 
 /** Whether margin prices `bank` through an exchange rate. */
 export const isRatePriced = (bank: CollateralBank): boolean => (bank.rate?.rateKind ?? 0) !== 0;
@@ -30,5 +31,52 @@ export function refreshBankRateIx(programId: PublicKey, exchange: PublicKey, ban
       { pubkey: direct, isSigner: false, isWritable: false },
     ],
     data: Buffer.from(DISCRIMINATOR),
+  });
+}
+
+/** `RateSourceParams` (`instructions/bank_rate.rs`). */
+export interface RateSourceParams {
+  /** 1: SPL stake pool, 2: vault share, 0: off. */
+  rateKind: number;
+  /** Most the accepted rate may rise per epoch, ppm, ≤ 100,000. */
+  maxRisePpm: number;
+  /** Oracle kind of the direct oracle (1 legacy Pyth, 2 PriceUpdateV2; 0: none). */
+  directOracleKind: number;
+  /** Its Pyth feed id (PriceUpdateV2), 32 bytes. */
+  directFeedId: Uint8Array;
+}
+
+/**
+ * `set_bank_rate_source` (admin): admin, exchange, bank (writable), its oracle, the rate source,
+ * the direct oracle (the program id for none). Arguments: Borsh `RateSourceParams` (u8, u32 LE,
+ * u8, [u8; 32]).
+ */
+export function setBankRateSourceIx(
+  programId: PublicKey,
+  exchange: PublicKey,
+  admin: PublicKey,
+  bankAddress: PublicKey,
+  bankOracle: PublicKey,
+  rateSource: PublicKey,
+  params: RateSourceParams,
+  directOracle?: PublicKey,
+): TransactionInstruction {
+  if (params.directFeedId.length !== 32) throw new Error("directFeedId must be 32 bytes");
+  const args = Buffer.alloc(38);
+  args.writeUInt8(params.rateKind, 0);
+  args.writeUInt32LE(params.maxRisePpm, 1);
+  args.writeUInt8(params.directOracleKind, 5);
+  Buffer.from(params.directFeedId).copy(args, 6);
+  return new TransactionInstruction({
+    programId,
+    keys: [
+      { pubkey: admin, isSigner: true, isWritable: false },
+      { pubkey: exchange, isSigner: false, isWritable: false },
+      { pubkey: bankAddress, isSigner: false, isWritable: true },
+      { pubkey: bankOracle, isSigner: false, isWritable: false },
+      { pubkey: rateSource, isSigner: false, isWritable: false },
+      { pubkey: directOracle ?? programId, isSigner: false, isWritable: false },
+    ],
+    data: Buffer.concat([discriminator("set_bank_rate_source"), args]),
   });
 }

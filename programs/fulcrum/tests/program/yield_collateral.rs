@@ -169,3 +169,20 @@ async fn rate_configuration_rules_one_by_one() {
     let b: CollateralBank = h.load(&bank.key).await;
     assert!(!b.is_rate_priced());
 }
+
+/// The admin instruction's bytes, pinned for the SDK's hand-built `setBankRateSourceIx`
+/// (`app/test/rate.test.ts` checks the same bytes).
+#[test]
+fn set_bank_rate_source_data_is_what_the_sdk_builds() {
+    use anchor_lang::InstructionData;
+    let params = fulcrum::instructions::RateSourceParams {
+        rate_kind: 1,
+        max_rise_ppm: 1_000,
+        direct_oracle_kind: 2,
+        direct_feed_id: [7; 32],
+    };
+    let mut expected = vec![162, 178, 57, 149, 211, 178, 212, 48, 1, 232, 3, 0, 0, 2];
+    expected.extend([7u8; 32]);
+    assert_eq!(fulcrum::instruction::SetBankRateSource { params }.data(), expected);
+    assert_eq!(fulcrum::instruction::RefreshBankRate {}.data(), vec![224, 106, 171, 90, 127, 10, 93, 220]);
+}
