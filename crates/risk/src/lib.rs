@@ -11,6 +11,7 @@ pub mod margin;
 pub mod params;
 pub mod pool;
 pub mod portfolio;
+pub mod reputation;
 pub mod trade;
 pub mod types;
 
@@ -21,5 +22,6 @@ pub use margin::*;
 pub use params::*;
 pub use pool::*;
 pub use portfolio::*;
+pub use reputation::*;
 pub use trade::*;
 pub use types::*;
