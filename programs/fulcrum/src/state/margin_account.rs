@@ -248,14 +248,18 @@ impl ReputationRecord {
         self.net_volume = self.net_volume.saturating_add(volume);
         self.realized_pnl = self.realized_pnl.saturating_add(realized_pnl);
         let grew = new_base.unsigned_abs() > old_base.unsigned_abs() || (old_base > 0) != (new_base > 0);
-        let entry = held.or_else(|| (0..MAX_PERPS).find(|&i| self.hold_since[i] == 0));
-        match entry {
-            Some(i) if new_base == 0 => self.hold_since[i] = 0,
-            Some(i) if grew || held.is_none() => {
-                self.hold_since[i] = now.max(1);
-                self.hold_market[i] = market;
+        // A position closed by a liquidation or auto-deleveraging leaves its entry: with none
+        // free, the oldest goes (its position, if still open, then counts no volume: against
+        // the account, never for it).
+        let free = || (0..MAX_PERPS).find(|&i| self.hold_since[i] == 0);
+        let entry = held.or_else(free).or_else(|| (0..MAX_PERPS).min_by_key(|&i| self.hold_since[i]));
+        if new_base == 0 {
+            if let Some(i) = held {
+                self.hold_since[i] = 0;
             }
-            _ => {}
+        } else if let Some(i) = entry.filter(|_| grew || held.is_none()) {
+            self.hold_since[i] = now.max(1);
+            self.hold_market[i] = market;
         }
         Some(())
     }
@@ -379,5 +383,32 @@ impl MarginAccount {
 
     pub fn is_empty(&self) -> bool {
         self.quote_balance == 0 && self.num_collateral == 0 && self.num_perps == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hold_entries_follow_positions_and_evict_the_oldest() {
+        let mut r = ReputationRecord::default();
+        for m in 0..8u16 {
+            assert!(r.record_fill(m, 0, 10, 1_000, 0, 100 + i64::from(m), 60).is_some());
+        }
+        // A ninth market takes the oldest entry (market 0's).
+        assert!(r.record_fill(8, 0, 10, 1_000, 0, 200, 60).is_some());
+        assert!(!r.hold_market.iter().zip(r.hold_since).any(|(m, s)| *m == 0 && s != 0));
+        // Market 0's close counts nothing and clears no one's entry; market 1's counts.
+        assert!(r.record_fill(0, 10, 0, 1_000, 0, 1_000, 60).is_some());
+        assert_eq!(r.net_volume, 0);
+        assert_eq!(r.hold_since.iter().filter(|s| **s != 0).count(), 8);
+        assert!(r.record_fill(1, 10, 0, 1_000, 5, 1_000, 60).is_some());
+        assert_eq!((r.net_volume, r.realized_pnl), (1_000, 5));
+        assert_eq!(r.hold_since.iter().filter(|s| **s != 0).count(), 7);
+        // Growing restarts the clock; a reduction right after counts nothing.
+        assert!(r.record_fill(2, 10, 20, 1_000, 0, 1_000, 60).is_some());
+        assert!(r.record_fill(2, 20, 10, 1_000, 0, 1_010, 60).is_some());
+        assert_eq!(r.net_volume, 1_000);
     }
 }
