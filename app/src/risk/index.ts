@@ -11,3 +11,4 @@ export * from "./portfolio.js";
 export * from "./pool.js";
 export * from "./capacity.js";
 export * from "./orders.js";
+export * from "./reputation.js";

@@ -5,6 +5,7 @@ export * from "./slots";
 export * from "./liqIndex";
 export * from "./accounts";
 export * from "./orders";
+export * from "./reputation";
 export * from "./errors";
 export * from "./deployment";
 export * from "./oracle";
