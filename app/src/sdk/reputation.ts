@@ -43,6 +43,15 @@ export interface ReputationRecord {
   tier: number;
 }
 
+/** `set_reputation_tiers`' argument (the program's `ReputationParams`). */
+export interface ReputationTierParams {
+  tiers: TierRequirement[];
+  equityCap: bigint;
+  minHoldSecs: number;
+  upgradePeriodSecs: number;
+  coolOffSecs: number;
+}
+
 /** `Exchange.reputation`. */
 export interface ReputationConfig {
   tiers: TierRequirement[];
