@@ -155,18 +155,7 @@ pub fn execute_trade(
     // Open interest moved: the OI premium, the funding rate and the borrow rate follow.
     market.refresh_ratios(quote.price.oracle, now, pool.depth(clock.slot)).math()?;
     let oi_cap = check_capacity(market, pool, quote.price.oracle, long_before, short_before)?;
-    // s6-rep: volume net of wash, realised PnL and the position's hold time.
-    let rep = exchange.reputation.min_hold_secs;
-    (acct.reputation.record_fill(
-        market.index,
-        old.base,
-        fill.position.base,
-        fill.fill_quote,
-        fill.realized_pnl,
-        now,
-        rep,
-    ))
-    .overflow()?;
+    super::reputation::on_fill(acct, exchange, market.index, old.base, &fill, now)?; // s6-rep
     let isolated = settle_account(acct, slot_i, &fill)?;
     // A close that leaves the account (or an isolated slot) owing what nothing backs is bad
     // debt from now: LP flows price it in before `resolve_bankruptcy` runs.

@@ -4,7 +4,7 @@
 use anchor_lang::prelude::*;
 use fulcrum_risk::{accrue_equity, next_tier, qualified_tier, validate_tier_table, TierClock, TierRequirement};
 
-use crate::error::{Cast, FulcrumError};
+use crate::error::{Cast, FulcrumError, OptionExt};
 use crate::events::TierChangedEvent;
 use crate::health::account_health;
 use crate::state::*;
@@ -166,6 +166,21 @@ pub fn setback(acct: &mut MarginAccount, key: &Pubkey, exchange: &Exchange, kind
     let was = acct.reputation.punish(kind, &exchange.reputation, now, clock.slot);
     let cause = if kind == Setback::Liquidation { 1 } else { 2 };
     emit_tier(key, was, &acct.reputation, cause, now);
+}
+
+/// A fill of `market` that moved the position from `old_base`: volume net of wash, realised PnL
+/// and the position's hold time ([`ReputationRecord::record_fill`]).
+pub fn on_fill(
+    acct: &mut MarginAccount,
+    exchange: &Exchange,
+    market: u16,
+    old_base: i64,
+    fill: &fulcrum_risk::FillOutcome,
+    now: i64,
+) -> Result<()> {
+    let min_hold = exchange.reputation.min_hold_secs;
+    let (base, quote, pnl) = (fill.position.base, fill.fill_quote, fill.realized_pnl);
+    acct.reputation.record_fill(market, old_base, base, quote, pnl, now, min_hold).overflow()
 }
 
 /// The account entered margin call at `slot`: counted.
