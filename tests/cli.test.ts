@@ -48,6 +48,9 @@ test("fulcrum account --json matches the SDK", async () => {
   const text = (await run(process.execPath, [BIN, "account"], { env })).stdout;
   assert.match(text, /margin mode cross/);
   assert.match(text, /ETH-PERP\s+isolated\s+\d/);
+  // Issue 18 §1: the reputation tier (the local chain sets no tier table: tier 0 at 1x).
+  assert.deepEqual([cli.reputation.tier, cli.reputation.initMultiplierPpm, cli.reputation.next], [0, 0, null]);
+  assert.match(text, /tier 0 \(initial margin 1\.00x\)\s+max leverage #0 \d+\.\d\dx/);
   assert.equal(cli.positions[0].base, (4n * SOL).toString());
   const markets = JSON.parse((await run(process.execPath, [BIN, "markets", "--json"], { env })).stdout);
   assert.deepEqual(markets.map((m: { name: string }) => m.name), ["SOL-PERP", "BTC-PERP", "ETH-PERP"]);

@@ -10,7 +10,7 @@ import {
 import { encodeMarginAccount, syntheticExchange } from "../src/keeper/synthetic";
 
 test("layouts from the IDL: C layout with no implicit padding, sizes as the program asserts", () => {
-  assert.equal(accountSize("MarginAccount"), 8 + 776);
+  assert.equal(accountSize("MarginAccount"), 8 + 1_008); // 776 + the reputation record (issue 18 §1)
   for (const a of IDL.accounts) {
     const l = structLayout(a.name);
     let end = 0;

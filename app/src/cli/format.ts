@@ -1,4 +1,5 @@
 /** Human tables and JSON for the CLI and the demo. */
+import type { TierStatus } from "../sdk/reputation";
 import type { AccountReport, ExchangeState, PriceBook } from "../sdk/report";
 import { priceKey } from "../sdk/report";
 import { HealthState, MarginMode, PRICE_SCALE } from "../risk";
@@ -146,4 +147,43 @@ export function marketsText(state: ExchangeState, prices: PriceBook): string {
       ];
     }),
   );
+}
+
+/** `account`: the reputation tier (issue 18 §1), what the next one needs, the leverage it allows. */
+export function tierJson(t: TierStatus): Record<string, unknown> {
+  return {
+    tier: t.tier,
+    initMultiplierPpm: t.initMultiplier,
+    next: t.next && {
+      tier: t.next.tier,
+      initMultiplierPpm: t.next.initMultiplier,
+      barredByLiquidations: t.next.shortfall === null,
+      daysMissing: t.next.shortfall?.days.toString() ?? null,
+      equityDaysMissing: t.next.shortfall?.equityDays.toString() ?? null,
+      volumeMissing: t.next.shortfall?.volume.toString() ?? null,
+      earliest: t.next.earliest.toString(),
+    },
+    markets: t.markets.map((m) => ({ marketIndex: m.index, initRatioPpm: m.initRatio, maxLeverageX100: m.leverageX100.toString() })),
+  };
+}
+
+export function tierText(t: TierStatus, quoteDecimals = 6): string {
+  const x = (m: number): string => (m === 0 ? "1.00x" : `${(m / 1e6).toFixed(2)}x`);
+  const lines = [`  tier ${t.tier} (initial margin ${x(t.initMultiplier)})   max leverage ${t.markets.map((m) => `#${m.index} ${(Number(m.leverageX100) / 100).toFixed(2)}x`).join(", ") || "-"}`];
+  const n = t.next;
+  if (!n) {
+    lines.push("  next tier: none (top tier or tiers off)");
+  } else if (!n.shortfall) {
+    lines.push(`  next tier ${n.tier} (${x(n.initMultiplier)}): barred by past liquidations`);
+  } else {
+    const s = n.shortfall;
+    const needs = [
+      s.days > 0n ? `${s.days} more day(s) of age` : "",
+      s.equityDays > 0n ? `${s.equityDays} more USD-days of equity` : "",
+      s.volume > 0n ? `${usd(s.volume, quoteDecimals)} more volume (held positions only)` : "",
+    ].filter(Boolean);
+    const when = new Date(Number(n.earliest) * 1000).toISOString();
+    lines.push(`  next tier ${n.tier} (${x(n.initMultiplier)}): ${needs.length ? needs.join(", ") : "requirements met"}; a crank may raise it from ${when}`);
+  }
+  return lines.join("\n");
 }

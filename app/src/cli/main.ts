@@ -24,13 +24,14 @@ import { decodeError } from "../sdk/errors";
 import { enginePriceFromNumber } from "../sdk/oracle";
 import { ArgError, parseCli, parseUnits } from "./args";
 import { loadKeypair, resolveConfig } from "./config";
-import { marketsJson, marketsText, reportJson, reportText, usd } from "./format";
+import { marketsJson, marketsText, reportJson, reportText, tierJson, tierText, usd } from "./format";
+import { tierStatus } from "../sdk/reputation";
 import { runOrder, tradeWithTriggers } from "./orders";
 
 const HELP = `fulcrum: trade Fulcrum perpetuals from the command line
 
   fulcrum markets
-  fulcrum account [ADDRESS] [--sub N]
+  fulcrum account [ADDRESS] [--sub N]            (with its reputation tier and what the next one needs)
   fulcrum deposit AMOUNT [--token SYMBOL]        (default USDC; creates the margin account)
   fulcrum withdraw AMOUNT [--token SYMBOL]
   fulcrum trade MARKET buy|sell SIZE [--limit PRICE] [--reduce-only] [--sl PRICE] [--tp PRICE]
@@ -79,7 +80,15 @@ async function run(argv: string[]): Promise<void> {
       const address = c.address ? new (await import("@solana/web3.js")).PublicKey(c.address) : client.marginAccountAddress(wallet.publicKey, c.sub);
       const r = await client.accountReport(address);
       if (!r) throw new Error(`no margin account at ${address.toBase58()} (deposit first)`);
-      out(inv.json, reportJson(r, q), reportText(r, q));
+      const rep = r.account.reputation && state.exchange.reputation;
+      const tier = rep
+        ? tierStatus(r.account.reputation!, state.exchange.reputation!, q, [...state.markets.values()].map((m) => m.market), BigInt(Math.floor(Date.now() / 1000)))
+        : null;
+      out(
+        inv.json,
+        { ...reportJson(r, q), reputation: tier && tierJson(tier) },
+        tier ? `${reportText(r, q)}\n${tierText(tier, q)}` : reportText(r, q),
+      );
       return;
     }
     case "deposit": {

@@ -12,3 +12,4 @@ export * from "./pool.js";
 export * from "./capacity.js";
 export * from "./orders.js";
 export * from "./rate.js";
+export * from "./reputation.js";

@@ -1,6 +1,7 @@
 /** Typed views of the program's accounts, decoded with the IDL-driven layout. */
 import { PublicKey } from "@solana/web3.js";
 import { decodeAccount, fieldOffset, i128FromBytes, structLayout } from "./layout";
+import type { ReputationConfig, ReputationRecord } from "./reputation";
 import type { Correlation, PerpPosition, Price } from "../risk";
 import { borrowRate, borrowUtilisation, insuranceOiCap, max as maxBig, ratePrice, sideNotional } from "../risk";
 
@@ -34,6 +35,8 @@ export interface Exchange {
   /** Orders (issue 16; present in IDLs that have them): flat fee escrowed per order, lamports; trigger band around the EMA, ppm. */
   orderFeeLamports?: bigint;
   triggerBand?: number;
+  /** Reputation tiers (issue 18 §1; present in IDLs that have them): see `sdk/reputation.ts`. */
+  reputation?: ReputationConfig;
 }
 
 export interface CollateralBank {
@@ -191,6 +194,8 @@ export interface MarginAccount {
   marginMode: number;
   collateral: CollateralSlot[];
   perps: PerpSlot[];
+  /** The account's track record and tier (issue 18 §1; present in IDLs that have it). */
+  reputation?: ReputationRecord;
 }
 
 /** The exchange's portfolio-margin configuration (PDA `[correlations, exchange]`, `set_correlations`). */

@@ -47,6 +47,7 @@ import {
 } from "./report";
 import * as slotMath from "./slots";
 import type { SlotSet } from "./slots";
+import type { ReputationTierParams } from "./reputation";
 
 // The pure account math lives in ./report and ./slots (importable without a client); its types
 // and `priceKey` stay importable from here.
@@ -606,6 +607,17 @@ export class FulcrumClient {
       .instruction();
   }
 
+  /** The permissionless `refresh_reputation` crank of `account` (issue 18 §1): its margin-check accounts. */
+  async refreshReputationIx(account: PublicKey): Promise<TransactionInstruction> {
+    const state = await this.loadExchange();
+    const acct = await this.marginAccount(account);
+    return this.program.methods
+      .refreshReputation()
+      .accountsPartial({ exchange: this.exchange, marginAccount: account })
+      .remainingAccounts(this.healthMetas(FulcrumClient.slotsOf(acct), state))
+      .instruction();
+  }
+
   /**
    * `liquidate_perp` of `account`'s position in `marketIndex`; the fee goes to the keeper's quote
    * ATA. `orderBook`: name the account's order book, whose risk-increasing orders the program
@@ -816,6 +828,8 @@ export class FulcrumClient {
     updateBankParams: (bank: PublicKey, params: Record<string, unknown>) => Promise<TransactionInstruction>;
     updateMarketParams: (market: PublicKey, params: Record<string, unknown>) => Promise<TransactionInstruction>;
     setCorrelations: (params: CorrelationParams) => Promise<TransactionInstruction>;
+    /** `set_reputation_tiers` (issue 18 §1): the whole tier table; `tiers: []` turns tiers off. */
+    setReputationTiers: (params: ReputationTierParams) => Promise<TransactionInstruction>;
   } {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const m = this.program.methods as any;
@@ -852,6 +866,14 @@ export class FulcrumClient {
           floor: p.floor,
           minEquity: bn(p.minEquity),
         }).accountsPartial({ admin, exchange, correlations: pda.correlationsAddress(exchange, pid), systemProgram: SystemProgram.programId }).instruction(),
+      setReputationTiers: (p) =>
+        m.setReputationTiers({
+          tiers: p.tiers,
+          equityCap: bn(p.equityCap),
+          minHoldSecs: p.minHoldSecs,
+          upgradePeriodSecs: p.upgradePeriodSecs,
+          coolOffSecs: p.coolOffSecs,
+        }).accountsPartial({ admin, exchange }).instruction(),
     };
   }
 

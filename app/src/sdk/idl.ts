@@ -1853,6 +1853,39 @@ export type Fulcrum = {
       "args": []
     },
     {
+      "name": "refreshReputation",
+      "docs": [
+        "Permissionless crank: earns the account time-weighted equity (the lower of its equity at",
+        "the last crank and now, capped, × the time between) and moves its tier: down at once, up",
+        "by one tier at most per upgrade period, never up during a liquidation's cool-off. The tier",
+        "scales initial margin only, never below the market's floor (maintenance untouched).",
+        "Remaining accounts: the margin check's, for the account."
+      ],
+      "discriminator": [
+        146,
+        107,
+        7,
+        231,
+        48,
+        143,
+        92,
+        142
+      ],
+      "accounts": [
+        {
+          "name": "exchange",
+          "relations": [
+            "marginAccount"
+          ]
+        },
+        {
+          "name": "marginAccount",
+          "writable": true
+        }
+      ],
+      "args": []
+    },
+    {
       "name": "resolveBankruptcy",
       "docs": [
         "Permissionless: for an account with nothing left but quote debt (or isolated slots closed in",
@@ -2319,6 +2352,47 @@ export type Fulcrum = {
         {
           "name": "flags",
           "type": "u8"
+        }
+      ]
+    },
+    {
+      "name": "setReputationTiers",
+      "docs": [
+        "Admin: replaces the reputation tier table (requirements per tier and each tier's",
+        "initial-margin multiplier; empty turns tiers off). One named error per rule. Accounts move",
+        "to the new table at their next `refresh_reputation`. No remaining accounts."
+      ],
+      "discriminator": [
+        70,
+        148,
+        208,
+        104,
+        2,
+        112,
+        138,
+        226
+      ],
+      "accounts": [
+        {
+          "name": "admin",
+          "signer": true,
+          "relations": [
+            "exchange"
+          ]
+        },
+        {
+          "name": "exchange",
+          "writable": true
+        }
+      ],
+      "args": [
+        {
+          "name": "params",
+          "type": {
+            "defined": {
+              "name": "reputationParams"
+            }
+          }
         }
       ]
     },
@@ -3571,11 +3645,22 @@ export type Fulcrum = {
             }
           },
           {
+            "name": "reputation",
+            "docs": [
+              "The tier table `set_reputation_tiers` sets (no tiers: every account at 1×)."
+            ],
+            "type": {
+              "defined": {
+                "name": "reputationConfig"
+              }
+            }
+          },
+          {
             "name": "reserved",
             "type": {
               "array": [
                 "u8",
-                120
+                32
               ]
             }
           }
@@ -4260,6 +4345,17 @@ export type Fulcrum = {
                 "u8",
                 7
               ]
+            }
+          },
+          {
+            "name": "reputation",
+            "docs": [
+              "The account's track record and tier ([`ReputationRecord`])."
+            ],
+            "type": {
+              "defined": {
+                "name": "reputationRecord"
+              }
             }
           },
           {
@@ -5776,6 +5872,285 @@ export type Fulcrum = {
       }
     },
     {
+      "name": "reputationConfig",
+      "docs": [
+        "The exchange's reputation tiers (issue 18 §1)."
+      ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "tiers",
+            "type": {
+              "array": [
+                {
+                  "defined": {
+                    "name": "tierRow"
+                  }
+                },
+                4
+              ]
+            }
+          },
+          {
+            "name": "equityCap",
+            "docs": [
+              "Equity counted per second of time-weighted equity at most this, quote native (0: no cap):",
+              "a day earns at most `equity_cap` × one day."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "minHoldSecs",
+            "docs": [
+              "A reduction counts as volume only this long after the position last grew, seconds."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "upgradePeriodSecs",
+            "docs": [
+              "A tier rises by at most one per this many seconds."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "coolOffSecs",
+            "docs": [
+              "A liquidation or bankruptcy holds the account at tier 0 this long, seconds."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "numTiers",
+            "docs": [
+              "Rows of `tiers` in use (0: tiers off)."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "pad",
+            "type": {
+              "array": [
+                "u8",
+                3
+              ]
+            }
+          }
+        ]
+      }
+    },
+    {
+      "name": "reputationParams",
+      "docs": [
+        "The exchange's whole tier table, replaced at once."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "tiers",
+            "docs": [
+              "Tier 0 first (requires nothing); at most 4; empty turns tiers off (every account at 1×)."
+            ],
+            "type": {
+              "vec": {
+                "defined": {
+                  "name": "tierParams"
+                }
+              }
+            }
+          },
+          {
+            "name": "equityCap",
+            "docs": [
+              "Equity counted for time-weighted equity at most this, quote native (0: no cap)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "minHoldSecs",
+            "docs": [
+              "A reduction counts as volume only this long after the position last grew, seconds."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "upgradePeriodSecs",
+            "docs": [
+              "A tier rises by at most one per this many seconds (> 0 with tiers)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "coolOffSecs",
+            "docs": [
+              "A liquidation or bankruptcy holds the account at tier 0 this long, seconds (> 0 with tiers)."
+            ],
+            "type": "u32"
+          }
+        ]
+      }
+    },
+    {
+      "name": "reputationRecord",
+      "docs": [
+        "An account's on-chain track record (issue 18 §1): it lives in the account, so it moves with",
+        "nothing (the account's owner is a PDA seed: no instruction changes it) and every trade and",
+        "liquidation updates it without another account. Times are unix seconds, equity and volume",
+        "quote native. Read by `refresh_reputation`, the only instruction that raises a tier."
+      ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "createdAt",
+            "type": "i64"
+          },
+          {
+            "name": "createdSlot",
+            "type": "u64"
+          },
+          {
+            "name": "equitySecs",
+            "docs": [
+              "Time-weighted equity, quote native × seconds (u128 little-endian)."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                16
+              ]
+            }
+          },
+          {
+            "name": "sampledAt",
+            "docs": [
+              "When `refresh_reputation` last sampled the equity, and what it was (lowered by",
+              "withdrawals in between): the next crank earns the lower of it and the equity then."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "sampledEquity",
+            "type": "u64"
+          },
+          {
+            "name": "netVolume",
+            "docs": [
+              "Volume net of wash, quote native (`fulcrum_risk::washed_volume`)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "realizedPnl",
+            "docs": [
+              "Realised PnL of trades, ever, quote native."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "lastMarginCallAt",
+            "type": "i64"
+          },
+          {
+            "name": "lastLiquidationAt",
+            "type": "i64"
+          },
+          {
+            "name": "lastBankruptcyAt",
+            "type": "i64"
+          },
+          {
+            "name": "lastMarginCallSlot",
+            "type": "u64"
+          },
+          {
+            "name": "lastLiquidationSlot",
+            "type": "u64"
+          },
+          {
+            "name": "lastBankruptcySlot",
+            "type": "u64"
+          },
+          {
+            "name": "tierChangedAt",
+            "type": "i64"
+          },
+          {
+            "name": "coolOffUntil",
+            "docs": [
+              "No tier above 0 before this (a liquidation's or bankruptcy's cool-off)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "holdSince",
+            "docs": [
+              "When the position in `hold_market[i]` was last opened, grown or flipped (0: entry free):",
+              "its reductions count as volume only `min_hold_secs` later."
+            ],
+            "type": {
+              "array": [
+                "i64",
+                8
+              ]
+            }
+          },
+          {
+            "name": "holdMarket",
+            "type": {
+              "array": [
+                "u16",
+                8
+              ]
+            }
+          },
+          {
+            "name": "marginCalls",
+            "type": "u32"
+          },
+          {
+            "name": "liquidations",
+            "type": "u32"
+          },
+          {
+            "name": "bankruptcies",
+            "type": "u32"
+          },
+          {
+            "name": "initMultiplier",
+            "docs": [
+              "The tier's initial-margin multiplier, ppm (0: tiers off, 1×); copied from the exchange's",
+              "table when the tier changes, so a margin check needs no other account."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "tier",
+            "type": "u8"
+          },
+          {
+            "name": "pad",
+            "type": {
+              "array": [
+                "u8",
+                7
+              ]
+            }
+          }
+        ]
+      }
+    },
+    {
       "name": "side",
       "docs": [
         "Direction of a trade."
@@ -5788,6 +6163,138 @@ export type Fulcrum = {
           },
           {
             "name": "sell"
+          }
+        ]
+      }
+    },
+    {
+      "docs": [
+        "A margin account's reputation tier changed (issue 18 §1): by `refresh_reputation`, or down at",
+        "once by a liquidation or bankruptcy."
+      ],
+      "name": "tierChangedEvent",
+      "type": {
+        "fields": [
+          {
+            "name": "marginAccount",
+            "type": "pubkey"
+          },
+          {
+            "name": "oldTier",
+            "type": "u8"
+          },
+          {
+            "name": "newTier",
+            "type": "u8"
+          },
+          {
+            "docs": [
+              "The new tier's initial-margin multiplier, ppm (0: tiers off, 1×)."
+            ],
+            "name": "initMultiplier",
+            "type": "u32"
+          },
+          {
+            "docs": [
+              "0: `refresh_reputation`; 1: liquidation; 2: bankruptcy."
+            ],
+            "name": "cause",
+            "type": "u8"
+          },
+          {
+            "name": "unixTimestamp",
+            "type": "i64"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "name": "tierParams",
+      "docs": [
+        "One tier as the admin sets it (see [`TierRow`])."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "minAgeDays",
+            "docs": [
+              "Days since the account was created."
+            ],
+            "type": "u16"
+          },
+          {
+            "name": "maxLiquidations",
+            "docs": [
+              "Most liquidations plus bankruptcies, ever."
+            ],
+            "type": "u16"
+          },
+          {
+            "name": "minEquityDays",
+            "docs": [
+              "Time-weighted equity, whole quote units × days."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "minVolume",
+            "docs": [
+              "Volume net of wash, whole quote units."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "initMultiplier",
+            "docs": [
+              "Initial-margin multiplier, ppm of the market's initial ratio (500,000..=3,000,000)."
+            ],
+            "type": "u32"
+          }
+        ]
+      }
+    },
+    {
+      "name": "tierRow",
+      "docs": [
+        "One tier of [`ReputationConfig`] (`fulcrum_risk::TierRequirement`)."
+      ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "minAgeDays",
+            "type": "u16"
+          },
+          {
+            "name": "maxLiquidations",
+            "type": "u16"
+          },
+          {
+            "name": "minEquityDays",
+            "docs": [
+              "Whole quote units × days of time-weighted equity."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "minVolume",
+            "docs": [
+              "Whole quote units of volume net of wash."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "initMultiplier",
+            "docs": [
+              "Initial-margin multiplier, ppm."
+            ],
+            "type": "u32"
           }
         ]
       }
@@ -6231,6 +6738,19 @@ export type Fulcrum = {
         227
       ],
       "name": "orderPlaced"
+    },
+    {
+      "discriminator": [
+        84,
+        222,
+        139,
+        243,
+        97,
+        249,
+        173,
+        111
+      ],
+      "name": "tierChangedEvent"
     },
     {
       "discriminator": [
@@ -6864,6 +7384,36 @@ export type Fulcrum = {
       "code": 6120,
       "name": "wrongTokenProgram",
       "msg": "The token program is not the vault's"
+    },
+    {
+      "code": 6121,
+      "name": "tooManyTiers",
+      "msg": "A tier table holds at most 4 tiers"
+    },
+    {
+      "code": 6122,
+      "name": "tierMultiplierOutOfRange",
+      "msg": "A tier's initial-margin multiplier must lie in 0.5x..=3x"
+    },
+    {
+      "code": 6123,
+      "name": "tierMultiplierNotDecreasing",
+      "msg": "A higher tier must not raise the initial-margin multiplier"
+    },
+    {
+      "code": 6124,
+      "name": "tierZeroHasRequirements",
+      "msg": "Tier 0 must require nothing: every account starts there"
+    },
+    {
+      "code": 6125,
+      "name": "tierRequirementsNotIncreasing",
+      "msg": "A higher tier must require at least what the tier below requires"
+    },
+    {
+      "code": 6126,
+      "name": "tierPeriodZero",
+      "msg": "Tier upgrades need an upgrade period and liquidations a cool-off (> 0 s)"
     }
   ]
 };
@@ -8721,6 +9271,39 @@ export const IDL = {
       "args": []
     },
     {
+      "name": "refresh_reputation",
+      "docs": [
+        "Permissionless crank: earns the account time-weighted equity (the lower of its equity at",
+        "the last crank and now, capped, × the time between) and moves its tier: down at once, up",
+        "by one tier at most per upgrade period, never up during a liquidation's cool-off. The tier",
+        "scales initial margin only, never below the market's floor (maintenance untouched).",
+        "Remaining accounts: the margin check's, for the account."
+      ],
+      "discriminator": [
+        146,
+        107,
+        7,
+        231,
+        48,
+        143,
+        92,
+        142
+      ],
+      "accounts": [
+        {
+          "name": "exchange",
+          "relations": [
+            "margin_account"
+          ]
+        },
+        {
+          "name": "margin_account",
+          "writable": true
+        }
+      ],
+      "args": []
+    },
+    {
       "name": "resolve_bankruptcy",
       "docs": [
         "Permissionless: for an account with nothing left but quote debt (or isolated slots closed in",
@@ -9187,6 +9770,47 @@ export const IDL = {
         {
           "name": "flags",
           "type": "u8"
+        }
+      ]
+    },
+    {
+      "name": "set_reputation_tiers",
+      "docs": [
+        "Admin: replaces the reputation tier table (requirements per tier and each tier's",
+        "initial-margin multiplier; empty turns tiers off). One named error per rule. Accounts move",
+        "to the new table at their next `refresh_reputation`. No remaining accounts."
+      ],
+      "discriminator": [
+        70,
+        148,
+        208,
+        104,
+        2,
+        112,
+        138,
+        226
+      ],
+      "accounts": [
+        {
+          "name": "admin",
+          "signer": true,
+          "relations": [
+            "exchange"
+          ]
+        },
+        {
+          "name": "exchange",
+          "writable": true
+        }
+      ],
+      "args": [
+        {
+          "name": "params",
+          "type": {
+            "defined": {
+              "name": "ReputationParams"
+            }
+          }
         }
       ]
     },
@@ -10439,11 +11063,22 @@ export const IDL = {
             }
           },
           {
+            "name": "reputation",
+            "docs": [
+              "The tier table `set_reputation_tiers` sets (no tiers: every account at 1×)."
+            ],
+            "type": {
+              "defined": {
+                "name": "ReputationConfig"
+              }
+            }
+          },
+          {
             "name": "reserved",
             "type": {
               "array": [
                 "u8",
-                120
+                32
               ]
             }
           }
@@ -11128,6 +11763,17 @@ export const IDL = {
                 "u8",
                 7
               ]
+            }
+          },
+          {
+            "name": "reputation",
+            "docs": [
+              "The account's track record and tier ([`ReputationRecord`])."
+            ],
+            "type": {
+              "defined": {
+                "name": "ReputationRecord"
+              }
             }
           },
           {
@@ -12644,6 +13290,285 @@ export const IDL = {
       }
     },
     {
+      "name": "ReputationConfig",
+      "docs": [
+        "The exchange's reputation tiers (issue 18 §1)."
+      ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "tiers",
+            "type": {
+              "array": [
+                {
+                  "defined": {
+                    "name": "TierRow"
+                  }
+                },
+                4
+              ]
+            }
+          },
+          {
+            "name": "equity_cap",
+            "docs": [
+              "Equity counted per second of time-weighted equity at most this, quote native (0: no cap):",
+              "a day earns at most `equity_cap` × one day."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "min_hold_secs",
+            "docs": [
+              "A reduction counts as volume only this long after the position last grew, seconds."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "upgrade_period_secs",
+            "docs": [
+              "A tier rises by at most one per this many seconds."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "cool_off_secs",
+            "docs": [
+              "A liquidation or bankruptcy holds the account at tier 0 this long, seconds."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "num_tiers",
+            "docs": [
+              "Rows of `tiers` in use (0: tiers off)."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "_pad",
+            "type": {
+              "array": [
+                "u8",
+                3
+              ]
+            }
+          }
+        ]
+      }
+    },
+    {
+      "name": "ReputationParams",
+      "docs": [
+        "The exchange's whole tier table, replaced at once."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "tiers",
+            "docs": [
+              "Tier 0 first (requires nothing); at most 4; empty turns tiers off (every account at 1×)."
+            ],
+            "type": {
+              "vec": {
+                "defined": {
+                  "name": "TierParams"
+                }
+              }
+            }
+          },
+          {
+            "name": "equity_cap",
+            "docs": [
+              "Equity counted for time-weighted equity at most this, quote native (0: no cap)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "min_hold_secs",
+            "docs": [
+              "A reduction counts as volume only this long after the position last grew, seconds."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "upgrade_period_secs",
+            "docs": [
+              "A tier rises by at most one per this many seconds (> 0 with tiers)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "cool_off_secs",
+            "docs": [
+              "A liquidation or bankruptcy holds the account at tier 0 this long, seconds (> 0 with tiers)."
+            ],
+            "type": "u32"
+          }
+        ]
+      }
+    },
+    {
+      "name": "ReputationRecord",
+      "docs": [
+        "An account's on-chain track record (issue 18 §1): it lives in the account, so it moves with",
+        "nothing (the account's owner is a PDA seed: no instruction changes it) and every trade and",
+        "liquidation updates it without another account. Times are unix seconds, equity and volume",
+        "quote native. Read by `refresh_reputation`, the only instruction that raises a tier."
+      ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "created_at",
+            "type": "i64"
+          },
+          {
+            "name": "created_slot",
+            "type": "u64"
+          },
+          {
+            "name": "equity_secs",
+            "docs": [
+              "Time-weighted equity, quote native × seconds (u128 little-endian)."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                16
+              ]
+            }
+          },
+          {
+            "name": "sampled_at",
+            "docs": [
+              "When `refresh_reputation` last sampled the equity, and what it was (lowered by",
+              "withdrawals in between): the next crank earns the lower of it and the equity then."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "sampled_equity",
+            "type": "u64"
+          },
+          {
+            "name": "net_volume",
+            "docs": [
+              "Volume net of wash, quote native (`fulcrum_risk::washed_volume`)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "realized_pnl",
+            "docs": [
+              "Realised PnL of trades, ever, quote native."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "last_margin_call_at",
+            "type": "i64"
+          },
+          {
+            "name": "last_liquidation_at",
+            "type": "i64"
+          },
+          {
+            "name": "last_bankruptcy_at",
+            "type": "i64"
+          },
+          {
+            "name": "last_margin_call_slot",
+            "type": "u64"
+          },
+          {
+            "name": "last_liquidation_slot",
+            "type": "u64"
+          },
+          {
+            "name": "last_bankruptcy_slot",
+            "type": "u64"
+          },
+          {
+            "name": "tier_changed_at",
+            "type": "i64"
+          },
+          {
+            "name": "cool_off_until",
+            "docs": [
+              "No tier above 0 before this (a liquidation's or bankruptcy's cool-off)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "hold_since",
+            "docs": [
+              "When the position in `hold_market[i]` was last opened, grown or flipped (0: entry free):",
+              "its reductions count as volume only `min_hold_secs` later."
+            ],
+            "type": {
+              "array": [
+                "i64",
+                8
+              ]
+            }
+          },
+          {
+            "name": "hold_market",
+            "type": {
+              "array": [
+                "u16",
+                8
+              ]
+            }
+          },
+          {
+            "name": "margin_calls",
+            "type": "u32"
+          },
+          {
+            "name": "liquidations",
+            "type": "u32"
+          },
+          {
+            "name": "bankruptcies",
+            "type": "u32"
+          },
+          {
+            "name": "init_multiplier",
+            "docs": [
+              "The tier's initial-margin multiplier, ppm (0: tiers off, 1×); copied from the exchange's",
+              "table when the tier changes, so a margin check needs no other account."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "tier",
+            "type": "u8"
+          },
+          {
+            "name": "_pad",
+            "type": {
+              "array": [
+                "u8",
+                7
+              ]
+            }
+          }
+        ]
+      }
+    },
+    {
       "name": "Side",
       "docs": [
         "Direction of a trade."
@@ -12656,6 +13581,138 @@ export const IDL = {
           },
           {
             "name": "Sell"
+          }
+        ]
+      }
+    },
+    {
+      "docs": [
+        "A margin account's reputation tier changed (issue 18 §1): by `refresh_reputation`, or down at",
+        "once by a liquidation or bankruptcy."
+      ],
+      "name": "TierChangedEvent",
+      "type": {
+        "fields": [
+          {
+            "name": "margin_account",
+            "type": "pubkey"
+          },
+          {
+            "name": "old_tier",
+            "type": "u8"
+          },
+          {
+            "name": "new_tier",
+            "type": "u8"
+          },
+          {
+            "docs": [
+              "The new tier's initial-margin multiplier, ppm (0: tiers off, 1×)."
+            ],
+            "name": "init_multiplier",
+            "type": "u32"
+          },
+          {
+            "docs": [
+              "0: `refresh_reputation`; 1: liquidation; 2: bankruptcy."
+            ],
+            "name": "cause",
+            "type": "u8"
+          },
+          {
+            "name": "unix_timestamp",
+            "type": "i64"
+          }
+        ],
+        "kind": "struct"
+      }
+    },
+    {
+      "name": "TierParams",
+      "docs": [
+        "One tier as the admin sets it (see [`TierRow`])."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "min_age_days",
+            "docs": [
+              "Days since the account was created."
+            ],
+            "type": "u16"
+          },
+          {
+            "name": "max_liquidations",
+            "docs": [
+              "Most liquidations plus bankruptcies, ever."
+            ],
+            "type": "u16"
+          },
+          {
+            "name": "min_equity_days",
+            "docs": [
+              "Time-weighted equity, whole quote units × days."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "min_volume",
+            "docs": [
+              "Volume net of wash, whole quote units."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "init_multiplier",
+            "docs": [
+              "Initial-margin multiplier, ppm of the market's initial ratio (500,000..=3,000,000)."
+            ],
+            "type": "u32"
+          }
+        ]
+      }
+    },
+    {
+      "name": "TierRow",
+      "docs": [
+        "One tier of [`ReputationConfig`] (`fulcrum_risk::TierRequirement`)."
+      ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "min_age_days",
+            "type": "u16"
+          },
+          {
+            "name": "max_liquidations",
+            "type": "u16"
+          },
+          {
+            "name": "min_equity_days",
+            "docs": [
+              "Whole quote units × days of time-weighted equity."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "min_volume",
+            "docs": [
+              "Whole quote units of volume net of wash."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "init_multiplier",
+            "docs": [
+              "Initial-margin multiplier, ppm."
+            ],
+            "type": "u32"
           }
         ]
       }
@@ -13099,6 +14156,19 @@ export const IDL = {
         227
       ],
       "name": "OrderPlaced"
+    },
+    {
+      "discriminator": [
+        84,
+        222,
+        139,
+        243,
+        97,
+        249,
+        173,
+        111
+      ],
+      "name": "TierChangedEvent"
     },
     {
       "discriminator": [
@@ -13732,6 +14802,36 @@ export const IDL = {
       "code": 6120,
       "name": "WrongTokenProgram",
       "msg": "The token program is not the vault's"
+    },
+    {
+      "code": 6121,
+      "name": "TooManyTiers",
+      "msg": "A tier table holds at most 4 tiers"
+    },
+    {
+      "code": 6122,
+      "name": "TierMultiplierOutOfRange",
+      "msg": "A tier's initial-margin multiplier must lie in 0.5x..=3x"
+    },
+    {
+      "code": 6123,
+      "name": "TierMultiplierNotDecreasing",
+      "msg": "A higher tier must not raise the initial-margin multiplier"
+    },
+    {
+      "code": 6124,
+      "name": "TierZeroHasRequirements",
+      "msg": "Tier 0 must require nothing: every account starts there"
+    },
+    {
+      "code": 6125,
+      "name": "TierRequirementsNotIncreasing",
+      "msg": "A higher tier must require at least what the tier below requires"
+    },
+    {
+      "code": 6126,
+      "name": "TierPeriodZero",
+      "msg": "Tier upgrades need an upgrade period and liquidations a cool-off (> 0 s)"
     }
   ]
 } as const;

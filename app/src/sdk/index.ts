@@ -6,6 +6,7 @@ export * from "./liqIndex";
 export * from "./accounts";
 export * from "./orders";
 export * from "./rate";
+export * from "./reputation";
 export * from "./errors";
 export * from "./deployment";
 export * from "./oracle";

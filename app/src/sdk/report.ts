@@ -8,6 +8,7 @@
  */
 import type { PublicKey } from "@solana/web3.js";
 import * as risk from "../risk";
+import { withTier } from "./reputation";
 import {
   bankAsset, bankPrice, correlationOf, marketAsset, perpPosition,
   type CollateralBank, type Correlations, type Exchange, type LiquidityPool, type MarginAccount, type MarginRiskView, type PerpMarket,
@@ -273,7 +274,7 @@ export function accountReport(
   symbols: ReadonlyMap<string, string> = new Map(),
   ctx: RiskContext = riskContext(state, prices),
 ): AccountReport {
-  const parts = marginParts(account, ctx);
+  const parts = marginParts(account, withTier(ctx, account.reputation?.initMultiplier ?? 0)); // issue 18 §1: the tier's initial ratio
   const model = parts.model;
   if (!model) throw new Error("a portfolio account whose holdings the exchange's correlations do not cover");
   const health = risk.modelAccountHealth(parts.main, model);

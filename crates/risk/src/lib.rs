@@ -12,6 +12,7 @@ pub mod params;
 pub mod pool;
 pub mod portfolio;
 pub mod rate; // s6-lst: yield-bearing collateral
+pub mod reputation;
 pub mod trade;
 pub mod types;
 
@@ -23,5 +24,6 @@ pub use params::*;
 pub use pool::*;
 pub use portfolio::*;
 pub use rate::*;
+pub use reputation::*;
 pub use trade::*;
 pub use types::*;

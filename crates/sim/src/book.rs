@@ -7,8 +7,8 @@ use crate::market::MarketState;
 use crate::mech;
 use crate::prices::rng_for;
 use fulcrum_risk::{
-    apply_fill, max_trade_size, trade_fee_rate, AccountParams, Collateral, Correlation, MarginModel, PerpExposure,
-    PerpMarketRisk, PerpPosition, PortfolioModel, Price, RiskAccount, RATIO_ONE,
+    apply_fill, max_trade_size, tiered_init_ratio, trade_fee_rate, AccountParams, Collateral, Correlation, MarginModel,
+    PerpExposure, PerpMarketRisk, PerpPosition, PortfolioModel, Price, RiskAccount, RATIO_ONE,
 };
 use rand::Rng;
 use rand_distr::{Distribution, LogNormal, Pareto};
@@ -43,9 +43,29 @@ pub struct Account {
     pub coll_idx: u8,
     pub coll_amount: u64,
     pub mode: MarginMode,
+    /// Reputation tier multiplier of the initial ratio, ppm (0: no tier).
+    pub init_multiplier: u32,
 }
 
 pub const NO_COLLATERAL: u8 = u8::MAX;
+
+/// The multiplier of the tier `u` (uniform in [0, 1)) falls in; 0 past the last share.
+fn draw_tier(tiers: &[crate::config::TierShare], mut u: f64) -> u32 {
+    for t in tiers {
+        if u < t.share {
+            return t.init_multiplier;
+        }
+        u -= t.share;
+    }
+    0
+}
+
+/// `risk` at an account's tier multiplier (0: unchanged).
+fn tiered(mut risk: PerpMarketRisk, multiplier: u32) -> PerpMarketRisk {
+    risk.init_margin_ratio =
+        tiered_init_ratio(risk.init_margin_ratio, risk.maint_margin_ratio, multiplier).expect("tiered ratio");
+    risk
+}
 
 impl Account {
     pub fn new(quote: i64) -> Self {
@@ -55,6 +75,7 @@ impl Account {
             coll_idx: NO_COLLATERAL,
             coll_amount: 0,
             mode: MarginMode::Cross,
+            init_multiplier: 0,
         }
     }
 
@@ -290,9 +311,12 @@ impl World {
                 })
                 .unwrap_or(0);
             let mc = &cfg.markets[main];
+            // Drawn only with tiers, so a book without them is main's book.
+            let init_multiplier = if b.tiers.is_empty() { 0 } else { draw_tier(&b.tiers, rng.gen::<f64>()) };
+            let init = tiered_init_ratio(mc.init_margin_ratio, mc.maint_margin_ratio, init_multiplier).expect("ratio");
             let lev = b.fixed_leverage.unwrap_or_else(|| {
                 let ln = LogNormal::new(mc.leverage_median.ln(), mc.leverage_sigma).expect("lognormal");
-                let max = 1e6 / f64::from(mc.init_margin_ratio);
+                let max = 1e6 / f64::from(init);
                 ln.sample(&mut rng).clamp(1.0, max)
             });
             // Drawn only when the book has other modes, so a cross-only book is main's book.
@@ -308,7 +332,7 @@ impl World {
             } else {
                 MarginMode::Cross
             };
-            let mut acct = Account { mode, ..Account::new(0) };
+            let mut acct = Account { mode, init_multiplier, ..Account::new(0) };
             let mut quote_usd = eq;
             let coll = cfg.collateral.iter().position(|c| c.market == main);
             if let Some(ci) = coll {
@@ -335,8 +359,8 @@ impl World {
                 let buy = rng.gen::<f64>() < b.long_share;
                 if mode == MarginMode::Isolated {
                     // The trader moves the leg's share of its equity into the position's slot.
-                    let mut slot =
-                        Account { mode, ..Account::new((quote_usd * notional / total * QUOTE_PER_USD) as i64) };
+                    let quote = (quote_usd * notional / total * QUOTE_PER_USD) as i64;
+                    let mut slot = Account { mode, init_multiplier, ..Account::new(quote) };
                     world.open(&mut slot, m, notional, buy);
                     isolated.push(slot);
                 } else {
@@ -375,8 +399,13 @@ impl World {
         let usd = |base: u64| base as f64 * p0 as f64 * 1e-18;
         self.stats.wanted_usd += usd(want);
         let prices: Vec<u64> = self.markets.iter().map(|x| x.p0).collect();
-        let risks: Vec<PerpMarketRisk> =
-            self.states.iter().zip(&prices).map(|(s, p)| s.risk(Price::flat(*p))).collect();
+        // The account's tier scales every market's initial ratio, as the program's margin inputs.
+        let risks: Vec<PerpMarketRisk> = self
+            .states
+            .iter()
+            .zip(&prices)
+            .map(|(s, p)| tiered(s.risk(Price::flat(*p)), acct.init_multiplier))
+            .collect();
         let fill_price = mech::open_fill_price(&self.cfg, &self.states[m], p0, buy);
         // The skew fee of the full size is an upper bound of the smaller sizes' (it rises with
         // the skew left): size the trade with it.

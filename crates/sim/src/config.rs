@@ -135,6 +135,19 @@ pub struct BookCfg {
     pub portfolio_share: f64,
     /// Overrides every market's leverage distribution with this exact leverage (tests).
     pub fixed_leverage: Option<f64>,
+    /// Reputation tiers (issue 18 §1): each account draws a tier with these shares (the rest: no
+    /// tier), and opens at the market's initial ratio × its multiplier, floored
+    /// (`fulcrum_risk::tiered_init_ratio`; maintenance untouched). Empty: no tiers.
+    pub tiers: Vec<TierShare>,
+}
+
+/// A share of the book at one tier multiplier.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TierShare {
+    pub share: f64,
+    /// ppm of the market's initial ratio (500,000..=3,000,000, as a tier table allows).
+    pub init_multiplier: u32,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -548,6 +561,7 @@ impl Default for BookCfg {
             isolated_share: 0.2,
             portfolio_share: 0.1,
             fixed_leverage: None,
+            tiers: Vec::new(),
         }
     }
 }
@@ -653,6 +667,12 @@ impl Config {
             || b.isolated_share + b.portfolio_share > 1.0
         {
             return Err("isolated_share and portfolio_share must be shares summing to at most 1".into());
+        }
+        let multipliers = fulcrum_risk::MIN_TIER_MULTIPLIER..=fulcrum_risk::MAX_TIER_MULTIPLIER;
+        if b.tiers.iter().any(|t| !(0.0..=1.0).contains(&t.share) || !multipliers.contains(&t.init_multiplier))
+            || b.tiers.iter().map(|t| t.share).sum::<f64>() > 1.0
+        {
+            return Err("tiers: shares summing to at most 1, multipliers 500,000..=3,000,000 ppm".into());
         }
         if self.response.crank_interval_steps == 0 {
             return Err("crank_interval_steps must be ≥ 1".into());

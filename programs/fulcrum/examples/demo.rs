@@ -1,13 +1,15 @@
 //! Fulcrum demo: traders at different leverage on the in-process bank, every step a real
 //! transaction. Prints equity, notional, effective leverage, margin requirements and health
 //! state after each market move; then the same book in the three margin modes (cross,
-//! portfolio, isolated) side by side.
+//! portfolio, isolated) side by side; then a trader climbing the reputation tiers and dropping
+//! after a liquidation.
 //!
 //!   cargo run -p fulcrum --example demo
 #![allow(deprecated, dead_code, clippy::too_many_arguments)]
 
 #[path = "../tests/program/harness/mod.rs"]
 mod harness;
+mod reputation;
 
 use fulcrum::instructions::Side;
 use fulcrum_risk::{AccountHealth, HealthState};
@@ -187,6 +189,7 @@ async fn main() {
 
     margin_modes().await;
     yield_collateral().await; // s6-lst
+    reputation::tiers().await;
 }
 
 // ------------------------------------------------------------------ margin modes

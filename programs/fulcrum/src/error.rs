@@ -281,6 +281,32 @@ pub enum FulcrumError {
     RateSourceMismatch,
     #[msg("The bank is not rate-priced")]
     BankNotRatePriced,
+    // --- reputation tiers (issue 18 §1, s6-rep)
+    #[msg("A tier table holds at most 4 tiers")]
+    TooManyTiers,
+    #[msg("A tier's initial-margin multiplier must lie in 0.5x..=3x")]
+    TierMultiplierOutOfRange,
+    #[msg("A higher tier must not raise the initial-margin multiplier")]
+    TierMultiplierNotDecreasing,
+    #[msg("Tier 0 must require nothing: every account starts there")]
+    TierZeroHasRequirements,
+    #[msg("A higher tier must require at least what the tier below requires")]
+    TierRequirementsNotIncreasing,
+    #[msg("Tier upgrades need an upgrade period and liquidations a cool-off (> 0 s)")]
+    TierPeriodZero,
+}
+
+impl From<fulcrum_risk::TierTableError> for FulcrumError {
+    fn from(e: fulcrum_risk::TierTableError) -> Self {
+        use fulcrum_risk::TierTableError as T;
+        match e {
+            T::TooManyTiers => FulcrumError::TooManyTiers,
+            T::MultiplierOutOfRange => FulcrumError::TierMultiplierOutOfRange,
+            T::MultiplierNotDecreasing => FulcrumError::TierMultiplierNotDecreasing,
+            T::TierZeroHasRequirements => FulcrumError::TierZeroHasRequirements,
+            T::RequirementsNotIncreasing => FulcrumError::TierRequirementsNotIncreasing,
+        }
+    }
 }
 
 impl From<fulcrum_risk::CorrelationError> for FulcrumError {

@@ -324,3 +324,17 @@ pub struct OrderCancelled {
     /// Who received them: the owner (a refund), the keeper or the liquidator.
     pub fee_to: Pubkey,
 }
+
+/// A margin account's reputation tier changed (issue 18 §1): by `refresh_reputation`, or down at
+/// once by a liquidation or bankruptcy.
+#[event]
+pub struct TierChangedEvent {
+    pub margin_account: Pubkey,
+    pub old_tier: u8,
+    pub new_tier: u8,
+    /// The new tier's initial-margin multiplier, ppm (0: tiers off, 1×).
+    pub init_multiplier: u32,
+    /// 0: `refresh_reputation`; 1: liquidation; 2: bankruptcy.
+    pub cause: u8,
+    pub unix_timestamp: i64,
+}

@@ -342,7 +342,8 @@ pub fn load_holdings<'info>(
                 price_holding(&reading, &cfg, quote_decimals, now, pricing, holding, &fallback)?
                     .ok_or(FulcrumError::OracleStale)?
             };
-            let exposure = PerpExposure { position: slot.position(), market: market.risk_at(price, now).math()? };
+            let risk = account.reputation.tiered(market.risk_at(price, now).math()?).math()?; // s6-rep: tier's initial ratio
+            let exposure = PerpExposure { position: slot.position(), market: risk };
             Ok((exposure, (market.profit_at(price.oracle).math()?, market.max_pnl_factor)))
         })?;
         let slot_u8 = u8::try_from(i).map_err(|_| FulcrumError::HealthAccountMismatch)?;
@@ -449,6 +450,7 @@ pub fn observe(
     let (equity, requirement) = (sat_i64(health.maint.equity), sat_i64(health.maint.requirement));
     if now && !was {
         acct.margin_call_slot = slot;
+        crate::instructions::reputation::on_margin_call(acct, slot)?; // s6-rep
         crate::emit_event!(MarginCallEvent { margin_account: *key, slot, equity, requirement });
     } else if was && !now {
         acct.margin_call_slot = 0;

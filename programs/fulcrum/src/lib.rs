@@ -396,4 +396,22 @@ pub mod fulcrum {
     pub fn refresh_bank_rate(ctx: Context<RefreshBankRate>) -> Result<()> {
         instructions::bank_rate::refresh_bank_rate(ctx)
     }
+
+    // ----- reputation tiers (issue 18 §1, s6-rep)
+
+    /// Admin: replaces the reputation tier table (requirements per tier and each tier's
+    /// initial-margin multiplier; empty turns tiers off). One named error per rule. Accounts move
+    /// to the new table at their next `refresh_reputation`. No remaining accounts.
+    pub fn set_reputation_tiers(ctx: Context<SetReputationTiers>, params: ReputationParams) -> Result<()> {
+        instructions::reputation::set_reputation_tiers(ctx, params)
+    }
+
+    /// Permissionless crank: earns the account time-weighted equity (the lower of its equity at
+    /// the last crank and now, capped, × the time between) and moves its tier: down at once, up
+    /// by one tier at most per upgrade period, never up during a liquidation's cool-off. The tier
+    /// scales initial margin only, never below the market's floor (maintenance untouched).
+    /// Remaining accounts: the margin check's, for the account.
+    pub fn refresh_reputation<'info>(ctx: Context<'info, RefreshReputation<'info>>) -> Result<()> {
+        instructions::reputation::refresh_reputation(ctx)
+    }
 }

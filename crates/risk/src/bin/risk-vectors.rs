@@ -10,6 +10,9 @@ use std::fmt::Write as _;
 
 use fulcrum_risk::*;
 
+mod common;
+use common::*;
+
 const CASES: usize = 1_024;
 const SEED: u64 = 0x000f_01c7_u64 ^ 0x9e37_79b9_7f4a_7c15;
 /// PnL cap and auto-deleveraging cases (`winnersCases`): their own generator too.
@@ -30,54 +33,6 @@ const PORTFOLIO_ASSETS: usize = 4;
 /// LP-flow cases (`poolCases`: pool valuation, share pricing, depth): their own generator.
 const POOL_CASES: usize = 256;
 const POOL_SEED: u64 = 0x0000_9001_u64 ^ 0x9e37_79b9_7f4a_7c15;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    /// Uniform in `lo..=hi`.
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo + 1)
-    }
-    fn signed(&mut self, mag: u64) -> i64 {
-        let v = self.range(0, mag) as i64;
-        if self.next() & 1 == 0 {
-            v
-        } else {
-            -v
-        }
-    }
-    fn chance(&mut self, pct: u64) -> bool {
-        self.next() % 100 < pct
-    }
-    /// Log-uniform in `[lo, hi]`.
-    fn log(&mut self, lo: u64, hi: u64) -> u64 {
-        let (a, b) = ((lo as f64).ln(), (hi as f64).ln());
-        let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
-        ((a + (b - a) * u).exp() as u64).clamp(lo, hi)
-    }
-}
-
-/// Minimal JSON writer: numbers as strings, objects from pairs.
-fn s<T: ToString>(v: T) -> String {
-    format!("\"{}\"", v.to_string())
-}
-
-fn obj(fields: &[(&str, String)]) -> String {
-    let body: Vec<String> = fields.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
-    format!("{{{}}}", body.join(","))
-}
-
-fn arr(items: &[String]) -> String {
-    format!("[{}]", items.join(","))
-}
 
 fn err(e: MathError) -> String {
     obj(&[("error", format!("\"{e:?}\""))])

@@ -71,6 +71,8 @@ pub fn resolve_bankruptcy(ctx: Context<ResolveBankruptcy>) -> Result<()> {
         }
     }
     require!(covered_any, FulcrumError::NotBankrupt);
+    let exchange = ctx.accounts.exchange.load()?; // s6-rep
+    super::reputation::setback(&mut acct, &key, &exchange, Setback::Bankruptcy, &Clock::get()?);
     Ok(())
 }
 

@@ -64,6 +64,7 @@ pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Res
         load_health_inputs_with(&acct, &accounts.exchange.key(), exchange.quote_decimals, remaining, now, pricing)?;
     let health = inputs.main_health(acct.quote_balance, &exchange)?;
     require!(health.init.is_met(), FulcrumError::WithdrawalExceedsInitialMargin);
+    super::reputation::lower_sample(&mut acct, health.maint.equity); // s6-rep
     observe(&mut acct, &accounts.margin_account.key(), &health, &exchange, Clock::get()?.slot)?;
     let seeds = ExchangeSeeds::of(&exchange);
     drop(acct);

@@ -91,9 +91,73 @@ pub struct Exchange {
     /// Triggers fire only while |oracle − EMA| ≤ this × EMA, ppm.
     pub trigger_band: u32,
     pub _orders_pad: [u8; 4],
-    pub reserved: [u8; 120],
+    // --- reputation tiers (issue 18 §1, s6-rep): 88 bytes
+    /// The tier table `set_reputation_tiers` sets (no tiers: every account at 1×).
+    pub reputation: ReputationConfig,
+    pub reserved: [u8; 32],
 }
 const _: () = assert!(core::mem::size_of::<Exchange>() == 320);
+
+/// One tier of [`ReputationConfig`] (`fulcrum_risk::TierRequirement`).
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct TierRow {
+    pub min_age_days: u16,
+    pub max_liquidations: u16,
+    /// Whole quote units × days of time-weighted equity.
+    pub min_equity_days: u32,
+    /// Whole quote units of volume net of wash.
+    pub min_volume: u32,
+    /// Initial-margin multiplier, ppm.
+    pub init_multiplier: u32,
+}
+
+/// The exchange's reputation tiers (issue 18 §1).
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct ReputationConfig {
+    pub tiers: [TierRow; fulcrum_risk::MAX_TIERS],
+    /// Equity counted per second of time-weighted equity at most this, quote native (0: no cap):
+    /// a day earns at most `equity_cap` × one day.
+    pub equity_cap: u64,
+    /// A reduction counts as volume only this long after the position last grew, seconds.
+    pub min_hold_secs: u32,
+    /// A tier rises by at most one per this many seconds.
+    pub upgrade_period_secs: u32,
+    /// A liquidation or bankruptcy holds the account at tier 0 this long, seconds.
+    pub cool_off_secs: u32,
+    /// Rows of `tiers` in use (0: tiers off).
+    pub num_tiers: u8,
+    pub _pad: [u8; 3],
+}
+const _: () = assert!(core::mem::size_of::<ReputationConfig>() == 88);
+
+impl ReputationConfig {
+    /// The rows in use, as the engine reads them.
+    pub fn table(&self) -> ([fulcrum_risk::TierRequirement; fulcrum_risk::MAX_TIERS], usize) {
+        let mut out = [fulcrum_risk::TierRequirement::default(); fulcrum_risk::MAX_TIERS];
+        for (o, t) in out.iter_mut().zip(self.tiers.iter()) {
+            *o = fulcrum_risk::TierRequirement {
+                min_age_days: t.min_age_days,
+                max_liquidations: t.max_liquidations,
+                min_equity_days: t.min_equity_days,
+                min_volume: t.min_volume,
+                init_multiplier: t.init_multiplier,
+            };
+        }
+        (out, usize::from(self.num_tiers).min(fulcrum_risk::MAX_TIERS))
+    }
+
+    /// Tier `tier`'s multiplier, ppm (0 when tiers are off or the tier is not in the table).
+    pub fn multiplier(&self, tier: u8) -> u32 {
+        if tier >= self.num_tiers {
+            return 0;
+        }
+        self.tiers.get(usize::from(tier)).map_or(0, |t| t.init_multiplier)
+    }
+}
 
 impl Exchange {
     pub const SIZE: usize = 8 + core::mem::size_of::<Exchange>();

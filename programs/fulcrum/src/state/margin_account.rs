@@ -109,9 +109,161 @@ pub struct MarginAccount {
     /// is set, so a book (its orders, escrowed fees) never outlives the account it trades for.
     pub has_order_book: u8,
     pub _pad_orders: [u8; 7],
+    // --- reputation (issue 18 §1, s6-rep): 232 bytes, the account grows from 776 to 1,008
+    /// The account's track record and tier ([`ReputationRecord`]).
+    pub reputation: ReputationRecord,
     pub reserved: [u8; 56],
 }
-const _: () = assert!(core::mem::size_of::<MarginAccount>() == 776);
+const _: () = assert!(core::mem::size_of::<MarginAccount>() == 1_008);
+const _: () = assert!(core::mem::size_of::<ReputationRecord>() == 232);
+
+/// Which of a liquidation's kinds [`ReputationRecord::punish`] records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Setback {
+    Liquidation,
+    Bankruptcy,
+}
+
+/// An account's on-chain track record (issue 18 §1): it lives in the account, so it moves with
+/// nothing (the account's owner is a PDA seed: no instruction changes it) and every trade and
+/// liquidation updates it without another account. Times are unix seconds, equity and volume
+/// quote native. Read by `refresh_reputation`, the only instruction that raises a tier.
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct ReputationRecord {
+    pub created_at: i64,
+    pub created_slot: u64,
+    /// Time-weighted equity, quote native × seconds (u128 little-endian).
+    pub equity_secs: [u8; 16],
+    /// When `refresh_reputation` last sampled the equity, and what it was (lowered by
+    /// withdrawals in between): the next crank earns the lower of it and the equity then.
+    pub sampled_at: i64,
+    pub sampled_equity: u64,
+    /// Volume net of wash, quote native (`fulcrum_risk::washed_volume`).
+    pub net_volume: u64,
+    /// Realised PnL of trades, ever, quote native.
+    pub realized_pnl: i64,
+    pub last_margin_call_at: i64,
+    pub last_liquidation_at: i64,
+    pub last_bankruptcy_at: i64,
+    pub last_margin_call_slot: u64,
+    pub last_liquidation_slot: u64,
+    pub last_bankruptcy_slot: u64,
+    pub tier_changed_at: i64,
+    /// No tier above 0 before this (a liquidation's or bankruptcy's cool-off).
+    pub cool_off_until: i64,
+    /// When the position in `hold_market[i]` was last opened, grown or flipped (0: entry free):
+    /// its reductions count as volume only `min_hold_secs` later.
+    pub hold_since: [i64; MAX_PERPS],
+    pub hold_market: [u16; MAX_PERPS],
+    pub margin_calls: u32,
+    pub liquidations: u32,
+    pub bankruptcies: u32,
+    /// The tier's initial-margin multiplier, ppm (0: tiers off, 1×); copied from the exchange's
+    /// table when the tier changes, so a margin check needs no other account.
+    pub init_multiplier: u32,
+    pub tier: u8,
+    pub _pad: [u8; 7],
+}
+
+impl ReputationRecord {
+    pub fn equity_secs(&self) -> u128 {
+        u128::from_le_bytes(self.equity_secs)
+    }
+
+    /// What a tier reads, at `now`.
+    pub fn stats(&self, now: i64) -> fulcrum_risk::ReputationStats {
+        fulcrum_risk::ReputationStats {
+            age_secs: u64::try_from(now.saturating_sub(self.created_at)).unwrap_or(0),
+            equity_secs: self.equity_secs(),
+            net_volume: self.net_volume,
+            liquidations: self.liquidations.saturating_add(self.bankruptcies),
+        }
+    }
+
+    /// A market's risk with this account's tiered initial ratio (maintenance untouched).
+    pub fn tiered(
+        &self,
+        mut risk: fulcrum_risk::PerpMarketRisk,
+    ) -> fulcrum_risk::MathResult<fulcrum_risk::PerpMarketRisk> {
+        risk.init_margin_ratio =
+            fulcrum_risk::tiered_init_ratio(risk.init_margin_ratio, risk.maint_margin_ratio, self.init_multiplier)?;
+        Ok(risk)
+    }
+
+    /// Sets the tier and its multiplier from `table`; whether it changed.
+    pub fn set_tier(&mut self, tier: u8, table: &super::ReputationConfig, now: i64) -> bool {
+        let multiplier = table.multiplier(tier);
+        let changed = tier != self.tier || multiplier != self.init_multiplier;
+        if tier != self.tier {
+            self.tier_changed_at = now;
+        }
+        self.tier = tier;
+        self.init_multiplier = multiplier;
+        changed
+    }
+
+    /// A liquidation or bankruptcy: counted, and the tier drops to 0 at once for the table's
+    /// cool-off. Returns the tier before.
+    pub fn punish(&mut self, kind: Setback, table: &super::ReputationConfig, now: i64, slot: u64) -> u8 {
+        match kind {
+            Setback::Liquidation => {
+                self.liquidations = self.liquidations.saturating_add(1);
+                self.last_liquidation_at = now;
+                self.last_liquidation_slot = slot;
+            }
+            Setback::Bankruptcy => {
+                self.bankruptcies = self.bankruptcies.saturating_add(1);
+                self.last_bankruptcy_at = now;
+                self.last_bankruptcy_slot = slot;
+            }
+        }
+        self.cool_off_until = now.saturating_add(i64::from(table.cool_off_secs));
+        let was = self.tier;
+        self.tier_changed_at = now;
+        self.tier = 0;
+        self.init_multiplier = table.multiplier(0);
+        was
+    }
+
+    /// A fill of `size` on market `market` that moved the position from `old_base` to `new_base`
+    /// for `fill_quote` notional, realising `realized_pnl`: volume net of wash, realised PnL, and
+    /// the position's hold time. `None` on overflow.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_fill(
+        &mut self,
+        market: u16,
+        old_base: i64,
+        new_base: i64,
+        fill_quote: u64,
+        realized_pnl: i64,
+        now: i64,
+        min_hold: u32,
+    ) -> Option<()> {
+        let size = new_base.checked_sub(old_base)?;
+        let held = (0..MAX_PERPS).find(|&i| self.hold_since[i] != 0 && self.hold_market[i] == market);
+        let since = held.map_or(now, |i| self.hold_since[i]);
+        let volume = fulcrum_risk::washed_volume(old_base, size, fill_quote, since, now, min_hold).ok()?;
+        self.net_volume = self.net_volume.saturating_add(volume);
+        self.realized_pnl = self.realized_pnl.saturating_add(realized_pnl);
+        let grew = new_base.unsigned_abs() > old_base.unsigned_abs() || (old_base > 0) != (new_base > 0);
+        // A position closed by a liquidation or auto-deleveraging leaves its entry: with none
+        // free, the oldest goes (its position, if still open, then counts no volume: against
+        // the account, never for it).
+        let free = || (0..MAX_PERPS).find(|&i| self.hold_since[i] == 0);
+        let entry = held.or_else(free).or_else(|| (0..MAX_PERPS).min_by_key(|&i| self.hold_since[i]));
+        if new_base == 0 {
+            if let Some(i) = held {
+                self.hold_since[i] = 0;
+            }
+        } else if let Some(i) = entry.filter(|_| grew || held.is_none()) {
+            self.hold_since[i] = now.max(1);
+            self.hold_market[i] = market;
+        }
+        Some(())
+    }
+}
 
 impl MarginAccount {
     pub const SIZE: usize = 8 + core::mem::size_of::<MarginAccount>();
@@ -231,5 +383,32 @@ impl MarginAccount {
 
     pub fn is_empty(&self) -> bool {
         self.quote_balance == 0 && self.num_collateral == 0 && self.num_perps == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hold_entries_follow_positions_and_evict_the_oldest() {
+        let mut r = ReputationRecord::default();
+        for m in 0..8u16 {
+            assert!(r.record_fill(m, 0, 10, 1_000, 0, 100 + i64::from(m), 60).is_some());
+        }
+        // A ninth market takes the oldest entry (market 0's).
+        assert!(r.record_fill(8, 0, 10, 1_000, 0, 200, 60).is_some());
+        assert!(!r.hold_market.iter().zip(r.hold_since).any(|(m, s)| *m == 0 && s != 0));
+        // Market 0's close counts nothing and clears no one's entry; market 1's counts.
+        assert!(r.record_fill(0, 10, 0, 1_000, 0, 1_000, 60).is_some());
+        assert_eq!(r.net_volume, 0);
+        assert_eq!(r.hold_since.iter().filter(|s| **s != 0).count(), 8);
+        assert!(r.record_fill(1, 10, 0, 1_000, 5, 1_000, 60).is_some());
+        assert_eq!((r.net_volume, r.realized_pnl), (1_000, 5));
+        assert_eq!(r.hold_since.iter().filter(|s| **s != 0).count(), 7);
+        // Growing restarts the clock; a reduction right after counts nothing.
+        assert!(r.record_fill(2, 10, 20, 1_000, 0, 1_000, 60).is_some());
+        assert!(r.record_fill(2, 20, 10, 1_000, 0, 1_010, 60).is_some());
+        assert_eq!(r.net_volume, 1_000);
     }
 }

@@ -212,6 +212,10 @@ pub enum Op {
         bps: i16,
         epochs: u8,
     },
+    /// A keeper cranks `target`'s reputation tier ([`crate::reputation::fuzz_refresh`]).
+    RefreshReputation {
+        target: u8,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -237,6 +241,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (who.clone(), any::<bool>()).prop_map(|(who, portfolio)| Op::Mode { who, portfolio }),
         2 => (who.clone(), who.clone(), 0u8..BANKS, 1u16..1_000)
             .prop_map(|(from, to, bank, permille)| Op::DepositFor { from, to, bank, permille }),
+        1 => who.clone().prop_map(|target| Op::RefreshReputation { target }),
         3 => (who, any::<bool>(), 1u32..60_000).prop_map(|(who, long_first, steps)| Op::Hedge { who, long_first, steps }),
         1 => (0..MARKETS as u8, 1u8..30).prop_map(|(market, secs)| Op::Cranks { market, secs }),
         2 => (0..=MARKETS as u8, 0u32..60_000).prop_map(|(target, ppm)| Op::Confidence { target, ppm }),
@@ -327,6 +332,7 @@ impl World {
         })
         .await;
         h.fund_insurance(1_000 * USDC).await;
+        crate::reputation::set_tiers(&mut h, crate::reputation::fuzz_tiers()).await;
         let mut traders = vec![];
         for _ in 0..TRADERS {
             let t = h.trader(5_000 * USDC).await;
@@ -597,6 +603,9 @@ impl World {
                 crate::orders::fuzz_execute(h, &self.keeper, &self.traders[who as usize], pick).await?
             }
             Op::RateMove { bps, epochs } => crate::yield_collateral::fuzz_rate_move(h, bps, epochs).await?,
+            Op::RefreshReputation { target } => {
+                crate::reputation::fuzz_refresh(h, &self.traders[target as usize].account).await?
+            }
         };
         if let Some(r) = r {
             self.txs += 1;
@@ -628,6 +637,7 @@ impl World {
         h.assert_conservation().await;
         crate::lp::check_lp_accounting(h, &self.traders, &self.lp).await?;
         crate::orders::check_escrows(h, &self.traders).await?;
+        crate::reputation::check_records(h, &self.traders).await?;
         // Open interest and entry sums are the sums of the positions.
         for m in 0..MARKETS {
             let market = h.market(m).await;

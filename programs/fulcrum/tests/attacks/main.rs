@@ -22,6 +22,7 @@ mod oracle_spoofing;
 mod orders;
 mod params;
 mod quote_vault;
+mod reputation;
 mod signers;
 mod substitution;
 mod winners;

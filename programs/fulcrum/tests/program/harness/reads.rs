@@ -150,8 +150,8 @@ impl Harness {
             let market = self.market(s.market_index as usize).await;
             let price = self.liquidation_price(&market.oracle_config(), s.base > 0).await;
             let now = self.now().await;
-            let mut e =
-                fulcrum_risk::PerpExposure { position: s.position(), market: market.risk_at(price, now).unwrap() };
+            let risk = acct.reputation.tiered(market.risk_at(price, now).unwrap()).unwrap(); // s6-rep: as the program
+            let mut e = fulcrum_risk::PerpExposure { position: s.position(), market: risk };
             // As the program: profit through the market's PnL cap on the pool's cash.
             e.market.pnl_haircut = market.pnl_haircut_at(price.oracle, pool_balance).unwrap();
             if s.is_isolated() {

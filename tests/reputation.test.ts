@@ -1,0 +1,52 @@
+// Reputation tiers against the local chain (issue 18 §1): the bootstrap's admin sets a tier
+// table that leaves every account at 1x (so the other suites see the markets' own ratios), a
+// trader's account is cranked by a stranger (permissionless), the CLI's view of the record follows,
+// and the table is switched off again.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Keypair } from "../app/src/sdk/vendor";
+import { FulcrumClient, FulcrumError, decodeMarginAccount, equitySecs, tierStatus } from "../app/src/sdk";
+import { connection, getDeployment, trader, USDC } from "./helpers";
+
+const off = { tiers: [], equityCap: 0n, minHoldSecs: 0, upgradePeriodSecs: 0, coolOffSecs: 0 };
+const table = {
+  tiers: [
+    { minAgeDays: 0, maxLiquidations: 65535, minEquityDays: 0, minVolume: 0, initMultiplier: 1_000_000 },
+    { minAgeDays: 30, maxLiquidations: 0, minEquityDays: 30_000, minVolume: 100_000, initMultiplier: 800_000 },
+  ],
+  equityCap: 0n,
+  minHoldSecs: 60,
+  upgradePeriodSecs: 86_400,
+  coolOffSecs: 7 * 86_400,
+};
+
+test("a tier table set by the admin, a stranger's crank, and what the next tier needs", async () => {
+  const d = await getDeployment();
+  assert.ok(d.localOnly?.adminSecretKey, "the local deployment carries its admin key");
+  const admin = new FulcrumClient(connection(), Keypair.fromSecretKey(Uint8Array.from(d.localOnly.adminSecretKey)), d);
+  try {
+    // Only the admin may, and a broken table is refused by name.
+    const stranger = await trader(0n, { marginAccount: false });
+    await assert.rejects(stranger.send([await stranger.admin.setReputationTiers(table)]), (e: unknown) => e instanceof FulcrumError && e.errorName === "NotAdmin");
+    const bad = { ...table, tiers: [table.tiers[1]!, table.tiers[0]!] };
+    await assert.rejects(admin.send([await admin.admin.setReputationTiers(bad)]), (e: unknown) => e instanceof FulcrumError && e.errorName === "TierZeroHasRequirements");
+    await admin.send([await admin.admin.setReputationTiers(table)]);
+
+    const t = await trader(2_000n * USDC);
+    await t.deposit(0, 1_000n * USDC);
+    const address = t.marginAccountAddress();
+    await stranger.send([await stranger.refreshReputationIx(address)]);
+    const info = await connection().getAccountInfo(address);
+    const r = decodeMarginAccount(info!.data).reputation!;
+    assert.equal(r.tier, 0);
+    assert.equal(r.initMultiplier, 1_000_000, "the crank copied tier 0's multiplier");
+    assert.equal(r.sampledEquity, 1_000n * USDC, "the crank sampled the equity");
+    assert.equal(equitySecs(r), 0n, "a first sample earns nothing");
+    const state = await t.loadExchange(true);
+    const st = tierStatus(r, state.exchange.reputation!, state.exchange.quoteDecimals, [...state.markets.values()].map((m) => m.market), r.sampledAt);
+    assert.equal(st.next?.tier, 1);
+    assert.deepEqual([st.next?.shortfall?.days, st.next?.shortfall?.equityDays, st.next?.shortfall?.volume], [30n, 30_000n, 100_000n * USDC]);
+  } finally {
+    await admin.send([await admin.admin.setReputationTiers(off)]);
+  }
+});
