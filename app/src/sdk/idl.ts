@@ -1823,6 +1823,47 @@ export type Fulcrum = {
       ]
     },
     {
+      "name": "refreshBankRate",
+      "docs": [
+        "Permissionless (keepers, liquidators): reads a rate-priced bank's rate source (fresh this",
+        "epoch) and direct oracle and stores the rate margin uses: a fall at once, a rise at most",
+        "the bank's cap per elapsed epoch; the depeg factor as measured. No remaining accounts."
+      ],
+      "discriminator": [
+        224,
+        106,
+        171,
+        90,
+        127,
+        10,
+        93,
+        220
+      ],
+      "accounts": [
+        {
+          "name": "exchange",
+          "relations": [
+            "bank"
+          ]
+        },
+        {
+          "name": "bank",
+          "writable": true
+        },
+        {
+          "name": "oracle"
+        },
+        {
+          "name": "rateSource"
+        },
+        {
+          "name": "directOracle",
+          "optional": true
+        }
+      ],
+      "args": []
+    },
+    {
       "name": "refreshHealth",
       "docs": [
         "Permissionless: records the account's health state and starts or ends its margin call",
@@ -1978,6 +2019,65 @@ export type Fulcrum = {
         {
           "name": "liquidationMaxAge",
           "type": "u32"
+        }
+      ]
+    },
+    {
+      "name": "setBankRateSource",
+      "docs": [
+        "Admin: prices a collateral bank as its oracle (the underlying, e.g. SOL) × an exchange",
+        "rate read from `rate_source` (kind 1: SPL stake pool, owner, pool mint = the bank's mint,",
+        "updated this epoch; kind 2: vault share), its rises capped at `max_rise_ppm` per epoch,",
+        "and, with a `direct_oracle` of the token, never above that oracle. Kind 0 turns it off.",
+        "The first reading is accepted as it is. No remaining accounts."
+      ],
+      "discriminator": [
+        162,
+        178,
+        57,
+        149,
+        211,
+        178,
+        212,
+        48
+      ],
+      "accounts": [
+        {
+          "name": "admin",
+          "signer": true,
+          "relations": [
+            "exchange"
+          ]
+        },
+        {
+          "name": "exchange",
+          "relations": [
+            "bank"
+          ]
+        },
+        {
+          "name": "bank",
+          "writable": true
+        },
+        {
+          "name": "oracle"
+        },
+        {
+          "name": "rateSource"
+        },
+        {
+          "name": "directOracle",
+          "optional": true
+        }
+      ],
+      "args": [
+        {
+          "name": "params",
+          "type": {
+            "defined": {
+              "name": "rateSourceParams"
+            }
+          }
         }
       ]
     },
@@ -3109,11 +3209,83 @@ export type Fulcrum = {
             }
           },
           {
-            "name": "reserved",
+            "name": "rateSource",
+            "docs": [
+              "The asset's own state account the rate is read from (`Pubkey::default()`: not rate-priced)."
+            ],
+            "type": "pubkey"
+          },
+          {
+            "name": "directOracle",
+            "docs": [
+              "A price oracle of the token itself (`Pubkey::default()`: none), read by",
+              "`refresh_bank_rate` for the depeg factor."
+            ],
+            "type": "pubkey"
+          },
+          {
+            "name": "rateIdentity",
+            "docs": [
+              "sha256(rate source's owner program ‖ direct oracle's feed id (zeros for none or legacy)):",
+              "what the keys above do not pin and 120 reserved bytes cannot hold as fields; each refresh",
+              "recomputes it from what it reads ([`CollateralBank::rate_identity`])."
+            ],
             "type": {
               "array": [
                 "u8",
-                120
+                32
+              ]
+            }
+          },
+          {
+            "name": "acceptedRate",
+            "docs": [
+              "The rate margin uses: whole underlying per whole token × `fulcrum_risk::RATE_ONE`."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "rateEpoch",
+            "docs": [
+              "Epoch at which `accepted_rate` was accepted."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "rateMaxRisePpm",
+            "docs": [
+              "Most the accepted rate may rise per elapsed epoch, ppm of itself."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "depegPpm",
+            "docs": [
+              "min(1, direct oracle / (underlying × rate)) at the last refresh, ppm (1,000,000 without a",
+              "direct oracle)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "rateKind",
+            "docs": [
+              "[`crate::rate_source::RateKind`] as u8 (0: not rate-priced)."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "directOracleKind",
+            "docs": [
+              "[`crate::oracle::OracleKind`] of `direct_oracle` as u8 (0: none)."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "padRate",
+            "type": {
+              "array": [
+                "u8",
+                2
               ]
             }
           }
@@ -5872,6 +6044,50 @@ export type Fulcrum = {
       }
     },
     {
+      "name": "rateSourceParams",
+      "docs": [
+        "How the admin configures rate pricing (`set_bank_rate_source`)."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "rateKind",
+            "docs": [
+              "[`RateKind`]: 1 SPL stake pool, 2 vault share; 0 turns rate pricing off."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "maxRisePpm",
+            "docs": [
+              "Most the accepted rate may rise per epoch, ppm of itself, 0..=`MAX_RATE_RISE_PPM`."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "directOracleKind",
+            "docs": [
+              "[`OracleKind`] of the direct oracle (0: none; then no `direct_oracle` account)."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "directFeedId",
+            "docs": [
+              "Pyth feed id of the direct oracle (PriceUpdateV2 only)."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          }
+        ]
+      }
+    },
+    {
       "name": "reputationConfig",
       "docs": [
         "The exchange's reputation tiers (issue 18 §1)."
@@ -7387,31 +7603,71 @@ export type Fulcrum = {
     },
     {
       "code": 6121,
+      "name": "invalidRateKind",
+      "msg": "Unknown rate source kind"
+    },
+    {
+      "code": 6122,
+      "name": "invalidRateSource",
+      "msg": "The rate source account does not have the layout of its kind"
+    },
+    {
+      "code": 6123,
+      "name": "rateSourceWrongOwner",
+      "msg": "The rate source is not owned by its program"
+    },
+    {
+      "code": 6124,
+      "name": "rateSourceWrongMint",
+      "msg": "The rate source accounts for another mint than the bank's"
+    },
+    {
+      "code": 6125,
+      "name": "rateSourceStale",
+      "msg": "The rate source was not updated in the current epoch"
+    },
+    {
+      "code": 6126,
+      "name": "rateSourceEmpty",
+      "msg": "The rate source has no shares or no assets: no rate"
+    },
+    {
+      "code": 6127,
+      "name": "rateSourceMismatch",
+      "msg": "The account is not the bank's rate source or direct oracle, or its owner or feed changed"
+    },
+    {
+      "code": 6128,
+      "name": "bankNotRatePriced",
+      "msg": "The bank is not rate-priced"
+    },
+    {
+      "code": 6129,
       "name": "tooManyTiers",
       "msg": "A tier table holds at most 4 tiers"
     },
     {
-      "code": 6122,
+      "code": 6130,
       "name": "tierMultiplierOutOfRange",
       "msg": "A tier's initial-margin multiplier must lie in 0.5x..=3x"
     },
     {
-      "code": 6123,
+      "code": 6131,
       "name": "tierMultiplierNotDecreasing",
       "msg": "A higher tier must not raise the initial-margin multiplier"
     },
     {
-      "code": 6124,
+      "code": 6132,
       "name": "tierZeroHasRequirements",
       "msg": "Tier 0 must require nothing: every account starts there"
     },
     {
-      "code": 6125,
+      "code": 6133,
       "name": "tierRequirementsNotIncreasing",
       "msg": "A higher tier must require at least what the tier below requires"
     },
     {
-      "code": 6126,
+      "code": 6134,
       "name": "tierPeriodZero",
       "msg": "Tier upgrades need an upgrade period and liquidations a cool-off (> 0 s)"
     }
@@ -9241,6 +9497,47 @@ export const IDL = {
       ]
     },
     {
+      "name": "refresh_bank_rate",
+      "docs": [
+        "Permissionless (keepers, liquidators): reads a rate-priced bank's rate source (fresh this",
+        "epoch) and direct oracle and stores the rate margin uses: a fall at once, a rise at most",
+        "the bank's cap per elapsed epoch; the depeg factor as measured. No remaining accounts."
+      ],
+      "discriminator": [
+        224,
+        106,
+        171,
+        90,
+        127,
+        10,
+        93,
+        220
+      ],
+      "accounts": [
+        {
+          "name": "exchange",
+          "relations": [
+            "bank"
+          ]
+        },
+        {
+          "name": "bank",
+          "writable": true
+        },
+        {
+          "name": "oracle"
+        },
+        {
+          "name": "rate_source"
+        },
+        {
+          "name": "direct_oracle",
+          "optional": true
+        }
+      ],
+      "args": []
+    },
+    {
       "name": "refresh_health",
       "docs": [
         "Permissionless: records the account's health state and starts or ends its margin call",
@@ -9396,6 +9693,65 @@ export const IDL = {
         {
           "name": "liquidation_max_age",
           "type": "u32"
+        }
+      ]
+    },
+    {
+      "name": "set_bank_rate_source",
+      "docs": [
+        "Admin: prices a collateral bank as its oracle (the underlying, e.g. SOL) × an exchange",
+        "rate read from `rate_source` (kind 1: SPL stake pool, owner, pool mint = the bank's mint,",
+        "updated this epoch; kind 2: vault share), its rises capped at `max_rise_ppm` per epoch,",
+        "and, with a `direct_oracle` of the token, never above that oracle. Kind 0 turns it off.",
+        "The first reading is accepted as it is. No remaining accounts."
+      ],
+      "discriminator": [
+        162,
+        178,
+        57,
+        149,
+        211,
+        178,
+        212,
+        48
+      ],
+      "accounts": [
+        {
+          "name": "admin",
+          "signer": true,
+          "relations": [
+            "exchange"
+          ]
+        },
+        {
+          "name": "exchange",
+          "relations": [
+            "bank"
+          ]
+        },
+        {
+          "name": "bank",
+          "writable": true
+        },
+        {
+          "name": "oracle"
+        },
+        {
+          "name": "rate_source"
+        },
+        {
+          "name": "direct_oracle",
+          "optional": true
+        }
+      ],
+      "args": [
+        {
+          "name": "params",
+          "type": {
+            "defined": {
+              "name": "RateSourceParams"
+            }
+          }
         }
       ]
     },
@@ -10527,11 +10883,83 @@ export const IDL = {
             }
           },
           {
-            "name": "reserved",
+            "name": "rate_source",
+            "docs": [
+              "The asset's own state account the rate is read from (`Pubkey::default()`: not rate-priced)."
+            ],
+            "type": "pubkey"
+          },
+          {
+            "name": "direct_oracle",
+            "docs": [
+              "A price oracle of the token itself (`Pubkey::default()`: none), read by",
+              "`refresh_bank_rate` for the depeg factor."
+            ],
+            "type": "pubkey"
+          },
+          {
+            "name": "rate_identity",
+            "docs": [
+              "sha256(rate source's owner program ‖ direct oracle's feed id (zeros for none or legacy)):",
+              "what the keys above do not pin and 120 reserved bytes cannot hold as fields; each refresh",
+              "recomputes it from what it reads ([`CollateralBank::rate_identity`])."
+            ],
             "type": {
               "array": [
                 "u8",
-                120
+                32
+              ]
+            }
+          },
+          {
+            "name": "accepted_rate",
+            "docs": [
+              "The rate margin uses: whole underlying per whole token × `fulcrum_risk::RATE_ONE`."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "rate_epoch",
+            "docs": [
+              "Epoch at which `accepted_rate` was accepted."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "rate_max_rise_ppm",
+            "docs": [
+              "Most the accepted rate may rise per elapsed epoch, ppm of itself."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "depeg_ppm",
+            "docs": [
+              "min(1, direct oracle / (underlying × rate)) at the last refresh, ppm (1,000,000 without a",
+              "direct oracle)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "rate_kind",
+            "docs": [
+              "[`crate::rate_source::RateKind`] as u8 (0: not rate-priced)."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "direct_oracle_kind",
+            "docs": [
+              "[`crate::oracle::OracleKind`] of `direct_oracle` as u8 (0: none)."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "_pad_rate",
+            "type": {
+              "array": [
+                "u8",
+                2
               ]
             }
           }
@@ -13290,6 +13718,50 @@ export const IDL = {
       }
     },
     {
+      "name": "RateSourceParams",
+      "docs": [
+        "How the admin configures rate pricing (`set_bank_rate_source`)."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "rate_kind",
+            "docs": [
+              "[`RateKind`]: 1 SPL stake pool, 2 vault share; 0 turns rate pricing off."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "max_rise_ppm",
+            "docs": [
+              "Most the accepted rate may rise per epoch, ppm of itself, 0..=`MAX_RATE_RISE_PPM`."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "direct_oracle_kind",
+            "docs": [
+              "[`OracleKind`] of the direct oracle (0: none; then no `direct_oracle` account)."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "direct_feed_id",
+            "docs": [
+              "Pyth feed id of the direct oracle (PriceUpdateV2 only)."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          }
+        ]
+      }
+    },
+    {
       "name": "ReputationConfig",
       "docs": [
         "The exchange's reputation tiers (issue 18 §1)."
@@ -14805,31 +15277,71 @@ export const IDL = {
     },
     {
       "code": 6121,
+      "name": "InvalidRateKind",
+      "msg": "Unknown rate source kind"
+    },
+    {
+      "code": 6122,
+      "name": "InvalidRateSource",
+      "msg": "The rate source account does not have the layout of its kind"
+    },
+    {
+      "code": 6123,
+      "name": "RateSourceWrongOwner",
+      "msg": "The rate source is not owned by its program"
+    },
+    {
+      "code": 6124,
+      "name": "RateSourceWrongMint",
+      "msg": "The rate source accounts for another mint than the bank's"
+    },
+    {
+      "code": 6125,
+      "name": "RateSourceStale",
+      "msg": "The rate source was not updated in the current epoch"
+    },
+    {
+      "code": 6126,
+      "name": "RateSourceEmpty",
+      "msg": "The rate source has no shares or no assets: no rate"
+    },
+    {
+      "code": 6127,
+      "name": "RateSourceMismatch",
+      "msg": "The account is not the bank's rate source or direct oracle, or its owner or feed changed"
+    },
+    {
+      "code": 6128,
+      "name": "BankNotRatePriced",
+      "msg": "The bank is not rate-priced"
+    },
+    {
+      "code": 6129,
       "name": "TooManyTiers",
       "msg": "A tier table holds at most 4 tiers"
     },
     {
-      "code": 6122,
+      "code": 6130,
       "name": "TierMultiplierOutOfRange",
       "msg": "A tier's initial-margin multiplier must lie in 0.5x..=3x"
     },
     {
-      "code": 6123,
+      "code": 6131,
       "name": "TierMultiplierNotDecreasing",
       "msg": "A higher tier must not raise the initial-margin multiplier"
     },
     {
-      "code": 6124,
+      "code": 6132,
       "name": "TierZeroHasRequirements",
       "msg": "Tier 0 must require nothing: every account starts there"
     },
     {
-      "code": 6125,
+      "code": 6133,
       "name": "TierRequirementsNotIncreasing",
       "msg": "A higher tier must require at least what the tier below requires"
     },
     {
-      "code": 6126,
+      "code": 6134,
       "name": "TierPeriodZero",
       "msg": "Tier upgrades need an upgrade period and liquidations a cool-off (> 0 s)"
     }

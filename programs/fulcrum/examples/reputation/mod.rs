@@ -38,7 +38,7 @@ pub async fn tiers() {
     let mut h = steps::tiered_exchange().await;
     let jo = h.trader_with_deposit(1_000 * USDC).await;
     steps::crank(&mut h, &jo.account).await;
-    row(&mut h, "10. jo opens an account with 1,000 USDC", &jo).await;
+    row(&mut h, "14. jo opens an account with 1,000 USDC", &jo).await;
     let refused = h.trade(&jo, 0, Side::Buy, 115 * SOL).await.is_err();
     println!(
         "  11.5x (115 SOL) at tier 0: {}",
@@ -48,26 +48,26 @@ pub async fn tiers() {
         h.trade(&jo, 0, Side::Buy, 20 * SOL).await.unwrap();
         h.close(&jo, 0).await.unwrap();
     }
-    row(&mut h, "11. five wash round trips of 20 SOL: fees only", &jo).await;
+    row(&mut h, "15. five wash round trips of 20 SOL: fees only", &jo).await;
     h.trade(&jo, 0, Side::Buy, 20 * SOL).await.unwrap();
     steps::wait(&mut h, 60).await;
     h.close(&jo, 0).await.unwrap();
-    row(&mut h, "12. 20 SOL held a minute, then closed", &jo).await;
+    row(&mut h, "16. 20 SOL held a minute, then closed", &jo).await;
     for day in 1..=2 {
         steps::wait(&mut h, 86_400).await;
         steps::crank(&mut h, &jo.account).await;
-        row(&mut h, &format!("{}. day {day}: a keeper cranks refresh_reputation", 12 + day), &jo).await;
+        row(&mut h, &format!("{}. day {day}: a keeper cranks refresh_reputation", 16 + day), &jo).await;
     }
     h.trade(&jo, 0, Side::Buy, 115 * SOL).await.unwrap();
-    row(&mut h, "15. 11.5x (115 SOL) at tier 2: accepted", &jo).await;
+    row(&mut h, "19. 11.5x (115 SOL) at tier 2: accepted", &jo).await;
     h.set_market_price(0, px(96)).await;
     let keeper = h.trader(0).await;
     let fee_to = keeper.token(&h.quote.mint);
     h.liquidate_perp(&keeper.kp, &fee_to, &jo.account, 0).await.unwrap();
-    row(&mut h, "16. SOL $96: a keeper liquidates; tier 0 at once", &jo).await;
+    row(&mut h, "20. SOL $96: a keeper liquidates; tier 0 at once", &jo).await;
     steps::wait(&mut h, 2 * 86_400).await;
     steps::crank(&mut h, &jo.account).await;
-    row(&mut h, "17. two days on: still tier 0 (cool-off, record)", &jo).await;
+    row(&mut h, "21. two days on: still tier 0 (cool-off, record)", &jo).await;
     h.assert_conservation().await;
     println!("  vaults == ledger (checked)");
 }
