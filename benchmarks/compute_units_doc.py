@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PROFILE = os.path.join(ROOT, "benchmarks/cu-profile")
 SCENARIOS = ["one position", "full 8+8 cross", "full 8+8 portfolio"]
 
 # Issue 14's baseline (upstream LLVM, main of that day) and issue 15's goals.
@@ -27,9 +28,9 @@ BASELINE = {
 }
 
 
-def load(rows_dir):
+def load(rows_dir, files=None):
     rows = {}
-    for f in sorted(os.listdir(rows_dir)):
+    for f in files or sorted(os.listdir(rows_dir)):
         for line in open(os.path.join(rows_dir, f)):
             scenario, label, cu = line.rstrip("\n").split("\t")
             rows.setdefault(scenario, []).append((label, int(cu)))
@@ -63,6 +64,8 @@ def fig(rows, scenario, prefix):
 def main():
     rows_dir, so = sys.argv[1], sys.argv[2]
     rows = load(rows_dir)
+    # Issue 15's starting point (main at 05f9940), per row.
+    before = {(s, l): cu for s, ls in load(PROFILE, ["before.tsv"]).items() for l, cu in ls}
     e = env()
     size = os.path.getsize(so)
     scan = [sys.executable, os.path.join(ROOT, "scripts/sbf/stackscan.py"), so]
@@ -123,11 +126,11 @@ def main():
             continue
         p(f"### {s}")
         p()
-        p("| Instruction | Compute units |")
-        p("|---|---:|")
+        p("| Instruction | Before (issue 15) | Compute units |")
+        p("|---|---:|---:|")
         for label, cu in rows[s]:
             name, _, note = label.partition(" (")
-            p(f"| `{name}`{' (' + note if note else ''} | {cu:,} |")
+            p(f"| `{name}`{' (' + note if note else ''} | {fmt(before.get((s, label)))} | {cu:,} |")
         p()
     p("Scenarios: *one position*: one SOL-PERP position against quote collateral (two markets, one")
     p("bank listed; the collateral liquidation and the bankruptcy on accounts of their own). *full 8 + 8*:")
@@ -139,6 +142,23 @@ def main():
     p("insurance) run once per listing and are not measured. Figures move a little between runs")
     p("with the run's random keys: by a few thousand units where a PDA is derived on chain (the")
     p("bump search: `create_margin_account`, `set_correlations`), by under a hundred elsewhere.")
+    p()
+    p("## Where the units go: the profile")
+    p()
+    p("`benchmarks/cu-profile.sh [before|after]` builds Fulcrum with the `cu-profile` feature")
+    p("(`crates/risk/src/profile.rs`: marks that log the units left at phase boundaries, off in every")
+    p("normal build), runs the same scenarios and attributes the units between marks")
+    p("(`benchmarks/cu_profile.py`). A phase is everything since the previous mark of its level; an")
+    p("indented span (↳) is a nested computation with its call count, its units not in any phase.")
+    p("One mark's own cost (≈ 210 units) is measured at entry and subtracted, so each total is")
+    p("within a few hundred units of the instruction built without the marks (the table above).")
+    for name, title in (("before", "Before (issue 15's starting point)"), ("after", "After")):
+        path = os.path.join(PROFILE, f"{name}.md")
+        if os.path.exists(path):
+            p()
+            p(f"### {title}")
+            p()
+            p(open(path).read().rstrip())
     p()
     p("## Stack: the largest frame per instruction handler")
     p()

@@ -23,6 +23,9 @@ OUT="$ROOT/target/deploy"
 
 #   scripts/build-sbf.sh --asm        also target/deploy/fulcrum.s (assembly with function names,
 #                                     for the stack frame of every instruction handler; relinks)
+#   FULCRUM_SBF_FEATURES=cu-profile scripts/build-sbf.sh
+#                                     fulcrum.so with those cargo features (cu-profile: the
+#                                     compute-unit profile marks benchmarks/cu-profile.sh reads)
 programs=(fulcrum)
 asm=0
 for arg in "$@"; do
@@ -63,8 +66,10 @@ for program in "${programs[@]}"; do
   # path, so another clone's build in this shared directory would look fresh here and be linked
   # instead of this checkout's code: always rebuild the workspace's own crates.
   rm -rf "$SBF_TARGET_DIR/$TARGET_NAME"/release/.fingerprint/{fulcrum,fulcrum-risk,sbf-libcall-check,mock-pyth}-*
+  features=()
+  [[ $program == fulcrum && -n "${FULCRUM_SBF_FEATURES:-}" ]] && features=(--features "$FULCRUM_SBF_FEATURES")
   FULCRUM_SBF_PROGRAM="$program" flock "$CARGO_LOCK" \
-    cargo build --release -p "$crate" --lib \
+    cargo build --release -p "$crate" --lib "${features[@]}" \
     --target "$TARGET_SPEC" -Zjson-target-spec -Zbuild-std=std,panic_abort \
     --config 'profile.release.panic="abort"' \
     --target-dir "$SBF_TARGET_DIR"

@@ -11,6 +11,7 @@ pub mod margin;
 pub mod params;
 pub mod pool;
 pub mod portfolio;
+pub mod profile;
 pub mod trade;
 pub mod types;
 

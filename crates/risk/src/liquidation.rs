@@ -191,7 +191,9 @@ pub fn plan_perp_liquidation_in(
     let abs = base.unsigned_abs();
     let price = e.market.price.oracle;
 
+    crate::profile::phase("plan: set-up (health, exposures, equity)");
     let evaluate = |close: u64| -> MathResult<(PerpLiquidation, bool)> {
+        crate::profile::begin("plan: evaluate one cut");
         let delta = -base.signum() * i64::try_from(close).map_err(|_| MathError::Overflow)?;
         let fill = apply_fill(&e.position, &e.market, delta, price, 0)?;
         let pnl = unrealized_pnl(&fill.position, &e.market, kind)?;
@@ -217,6 +219,7 @@ pub fn plan_perp_liquidation_in(
             maint_after,
             equity_after: add(add(rest_raw, i128::from(quote_after))?, pnl)?,
         };
+        crate::profile::end("plan: evaluate one cut");
         Ok((plan, ok))
     };
 

@@ -191,6 +191,8 @@ pub fn requirement(account: &RiskAccount, kind: MarginKind) -> MathResult<i128> 
 
 /// Equity and requirement for `kind` in one pass: the margin check.
 pub fn health(account: &RiskAccount, kind: MarginKind) -> MathResult<Health> {
+    let label = kind_label(kind, "cross health (initial)", "cross health (maintenance)");
+    crate::profile::begin(label);
     let mut equity = quote_value(account.quote_balance, &account.params, kind)?;
     for c in account.collateral {
         equity = add(equity, collateral_value(c, kind)?)?;
@@ -201,6 +203,7 @@ pub fn health(account: &RiskAccount, kind: MarginKind) -> MathResult<Health> {
         equity = add(equity, weighted_pnl(pnl, &account.params, kind)?)?;
         requirement = add(requirement, position_requirement(e.position.base, &e.market, kind)?)?;
     }
+    crate::profile::end(label);
     Ok(Health { equity, requirement })
 }
 
@@ -211,11 +214,22 @@ pub fn free_collateral(account: &RiskAccount) -> MathResult<i128> {
 
 /// Σ |base| × oracle price, rounded up.
 pub fn total_notional(account: &RiskAccount) -> MathResult<i128> {
+    crate::profile::begin("notional");
     let mut total = 0i128;
     for e in account.perps {
         total = add(total, position_notional(e.position.base, &e.market, MarginKind::Maintenance)?)?;
     }
+    crate::profile::end("notional");
     Ok(total)
+}
+
+/// The profile label of `kind` (`crate::profile`).
+#[inline(always)]
+pub(crate) fn kind_label(kind: MarginKind, initial: &'static str, maintenance: &'static str) -> &'static str {
+    match kind {
+        MarginKind::Initial => initial,
+        MarginKind::Maintenance => maintenance,
+    }
 }
 
 /// Effective leverage = notional / equity, ppm, rounded up. `None` when equity ≤ 0 while
@@ -234,6 +248,7 @@ pub fn effective_leverage(notional: i128, equity: i128) -> MathResult<Option<u64
 /// Equity at full value: collateral at oracle without haircut, debt at face, PnL in full. What
 /// the account would be worth if everything were closed at the oracle price.
 pub fn raw_equity(account: &RiskAccount) -> MathResult<i128> {
+    crate::profile::begin("equity at full value");
     let mut equity = i128::from(account.quote_balance);
     for c in account.collateral {
         let v = u128::from(c.amount) * u128::from(c.price.oracle);
@@ -242,6 +257,7 @@ pub fn raw_equity(account: &RiskAccount) -> MathResult<i128> {
     for e in account.perps {
         equity = add(equity, unrealized_pnl(&e.position, &e.market, MarginKind::Maintenance)?)?;
     }
+    crate::profile::end("equity at full value");
     Ok(equity)
 }
 

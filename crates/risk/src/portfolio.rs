@@ -166,6 +166,7 @@ pub fn exposures(
     perp_assets: &[u8],
     kind: MarginKind,
 ) -> MathResult<Exposures> {
+    crate::profile::begin("portfolio exposures");
     let mut e = Exposures::default();
     for (c, a) in account.collateral.iter().zip(collateral_assets) {
         let v = collateral_risk(c, kind)?;
@@ -174,11 +175,13 @@ pub fn exposures(
     for (p, a) in account.perps.iter().zip(perp_assets) {
         e.add(*a, perp_risk(p.position.base, &p.market, kind)?)?;
     }
+    crate::profile::end("portfolio exposures");
     Ok(e)
 }
 
 /// `⌈√(Vᵀ C V)⌉`, quote native units.
 pub fn correlated_risk(v: &[i128; MAX_ASSETS], c: &Correlation) -> MathResult<i128> {
+    crate::profile::begin("netted requirement √(VᵀCV)");
     let n = c.n.min(MAX_ASSETS);
     let mut total: i128 = 0;
     for i in 0..n {
@@ -197,7 +200,9 @@ pub fn correlated_risk(v: &[i128; MAX_ASSETS], c: &Correlation) -> MathResult<i1
         };
         total = add(total, v[i].checked_mul(w).ok_or(MathError::Overflow)?)?;
     }
-    to_i128(isqrt_ceil(total.max(0).unsigned_abs()))
+    let root = to_i128(isqrt_ceil(total.max(0).unsigned_abs()));
+    crate::profile::end("netted requirement √(VᵀCV)");
+    root
 }
 
 /// Portfolio requirement: `max(⌈floor × Σ|v|⌉, ⌈√(Vᵀ C V)⌉ + Σ|v| standalone)`.

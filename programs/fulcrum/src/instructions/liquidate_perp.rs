@@ -14,6 +14,7 @@ use crate::oracle::Pricing;
 use crate::pool::cover_debt;
 use crate::state::*;
 use crate::token::{transfer_out, ExchangeSeeds};
+use fulcrum_risk::profile as cu;
 
 #[derive(Accounts)]
 pub struct LiquidatePerp<'info> {
@@ -55,6 +56,7 @@ pub struct LiquidatePerp<'info> {
 /// Load → [`plan_liquidation`] (may it be liquidated, and how much) → [`execute_liquidation`]
 /// (the state change, on plain structs) → health after → fee transfer and events.
 pub fn liquidate_perp<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
+    cu::entry();
     let accounts = &ctx.accounts;
     let exchange = accounts.exchange.load()?;
     require!(!exchange.is_paused(pause::LIQUIDATIONS), FulcrumError::Paused);
@@ -76,7 +78,9 @@ pub fn liquidate_perp<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Resul
 
     let mut pool = accounts.pool.load_mut()?;
     let bankruptcy = execute_liquidation(&mut acct, &mut market, &mut pool, &liq, key, &clock)?;
+    cu::phase("liquidation: execute (state change)");
     let after = health_after(inputs, &liq, &mut acct, &key, market.index, &exchange, clock.slot)?;
+    cu::phase("liquidation: health after + observe");
     let seeds = ExchangeSeeds::of(&exchange);
     let market_index = market.index;
     drop((market, pool, acct, exchange));
@@ -91,6 +95,7 @@ pub fn liquidate_perp<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Resul
             liq.plan.liquidator_fee,
         )?;
     }
+    cu::phase("token transfer (CPI)");
     crate::emit_event!(LiquidationEvent {
         margin_account: key,
         liquidator: accounts.liquidator.key(),
@@ -110,6 +115,7 @@ pub fn liquidate_perp<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Resul
     if let Some(event) = bankruptcy {
         crate::emit_event!(event);
     }
+    cu::phase("event");
     super::orders::cancel_on_liquidation(accounts.order_book.as_ref(), &accounts.liquidator.to_account_info())?;
     Ok(())
 }
@@ -152,6 +158,7 @@ pub fn plan_liquidation(
     let exposure = *exposure.ok_or(FulcrumError::HealthAccountMismatch)?;
     let price = exposure.market.price.oracle;
     market.accrue_funding_to(price, clock.unix_timestamp).math()?;
+    cu::phase("liquidation: funding accrual");
     let (before, plan) = match isolated {
         Some(k) => {
             let before = inputs.isolated_health(k, acct, exchange)?;
@@ -161,13 +168,17 @@ pub fn plan_liquidation(
         }
         None => {
             let before = inputs.main_health(acct.quote_balance, exchange)?;
+            cu::phase("margin computed");
             observe(acct, key, &before, exchange, clock.slot)?;
             require_liquidatable(&before.maint, acct, exchange, clock.slot)?;
+            cu::phase("observe (margin-call record)");
             let account = inputs.risk_account(acct.quote_balance, exchange);
             let model = inputs.model();
             let i = liquidation_target(&account, &model)?;
+            cu::phase("liquidation: target");
             require!(usize::from(inputs.perp_slots[i]) == slot, FulcrumError::NotLargestPosition);
             let plan = plan_perp_liquidation_in(&account, &model, i, market.step_size, &params).math()?;
+            cu::phase("liquidation: plan");
             require!(plan.base_delta != 0, FulcrumError::LiquidationCannotReduceRisk);
             (before, plan)
         }

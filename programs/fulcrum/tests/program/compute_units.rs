@@ -69,10 +69,22 @@ impl Meter {
         signers: &[&Keypair],
         table: Option<&AddressLookupTableAccount>,
     ) -> u64 {
-        let cu =
+        let (cu, logs) =
             send_measured(h, ixs, signers, table).await.unwrap_or_else(|e| panic!("{}: {label}: {e}", self.scenario));
-        self.rows.push((label.to_string(), cu));
+        self.record(label, cu, &logs);
         cu
+    }
+
+    /// Records `cu` under `label`; with `FULCRUM_CU_PROFILE=<dir>` (a `cu-profile` build's marks,
+    /// `benchmarks/cu-profile.sh`) also the instruction's log, to `<dir>/<scenario>_<label>.log`.
+    fn record(&mut self, label: &str, cu: u64, logs: &[String]) {
+        self.rows.push((label.to_string(), cu));
+        if let Ok(dir) = std::env::var("FULCRUM_CU_PROFILE") {
+            let name = format!("{}\t{label}", self.scenario);
+            let body = format!("{name}\n{}\n", logs.join("\n"));
+            let file = format!("{dir}/{}.log", name.replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
+            std::fs::write(file, body).expect("write the profile log");
+        }
     }
 
     /// Every figure within the default instruction budget; with `FULCRUM_CU_TABLE` set, writes
@@ -86,6 +98,9 @@ impl Meter {
             let body: String = self.rows.iter().map(|(l, cu)| format!("{}\t{l}\t{cu}\n", self.scenario)).collect();
             std::fs::write(format!("{dir}/{}.tsv", self.scenario.replace([' ', '/', '+'], "_")), body)
                 .expect("write the compute-unit rows");
+        }
+        if std::env::var("FULCRUM_CU_PROFILE").is_ok() {
+            return; // The profile's marks cost units of their own: no budgets.
         }
         let over: Vec<String> = self
             .rows
@@ -103,7 +118,7 @@ async fn send_measured(
     ixs: &[Instruction],
     signers: &[&Keypair],
     table: Option<&AddressLookupTableAccount>,
-) -> Result<u64, String> {
+) -> Result<(u64, Vec<String>), String> {
     let n = NONCE.fetch_add(1, Ordering::Relaxed);
     let mut all = vec![ComputeBudgetInstruction::set_compute_unit_limit(1_000_000 - n)];
     all.extend_from_slice(ixs);
@@ -120,7 +135,8 @@ async fn send_measured(
         let code = logs.iter().rev().find(|l| l.contains("Error Code:")).cloned().unwrap_or_default();
         return Err(format!("{e:?} {code}"));
     }
-    consumed(&logs).ok_or_else(|| format!("no compute-unit line in {logs:?}"))
+    let cu = consumed(&logs).ok_or_else(|| format!("no compute-unit line in {logs:?}"))?;
+    Ok((cu, logs))
 }
 
 /// "Program <fulcrum> consumed N of M compute units": the last top-level Fulcrum invocation.
@@ -207,8 +223,8 @@ async fn liquidate_some_perp(
     for market in markets {
         let ix = h.liquidate_perp_ix(&keeper.pubkey(), fee_to, account, market).await;
         match send_measured(h, &[ix], &[keeper], table).await {
-            Ok(cu) => {
-                m.rows.push((label.to_string(), cu));
+            Ok((cu, logs)) => {
+                m.record(label, cu, &logs);
                 return cu;
             }
             Err(e) => refusals.push(format!("market {market}: {e}")),
@@ -348,9 +364,9 @@ async fn full_account(m: &mut Meter, portfolio: bool) -> (Harness, Trader, Addre
         let side = if mk % 2 == 0 { Side::Buy } else { Side::Sell };
         let ix = h.trade_ix(&t, mk, side, 15 * SOL, None, false).await;
         let label = if mk + 1 == MAX_PERPS as u16 { "place_perp_trade (open the 8th perp)" } else { "" };
-        let cu = send_measured(&mut h, &[ix], &[&t.kp], Some(&table)).await.expect("open the full account");
+        let (cu, logs) = send_measured(&mut h, &[ix], &[&t.kp], Some(&table)).await.expect("open the full account");
         if !label.is_empty() {
-            m.rows.push((label.to_string(), cu));
+            m.record(label, cu, &logs);
         }
     }
     let a = h.margin(&t.account).await;
