@@ -183,26 +183,62 @@ pub fn exposures(
 pub fn correlated_risk(v: &[i128; MAX_ASSETS], c: &Correlation) -> MathResult<i128> {
     crate::profile::begin("netted requirement √(VᵀCV)");
     let n = c.n.min(MAX_ASSETS);
+    // Every V_a fits 64 bits in practice (quote native units): then each product below is
+    // computed with 64-bit multiplies (see `row_dot_64`), exact, where a checked 128-bit
+    // multiply costs the VM hundreds of units. Otherwise the checked 128-bit loop.
+    let mut small = [0i64; MAX_ASSETS];
+    let mut fits = true;
+    for (s, x) in small.iter_mut().zip(&v[..n]) {
+        match i64::try_from(*x) {
+            Ok(y) => *s = y,
+            Err(_) => fits = false,
+        }
+    }
     let mut total: i128 = 0;
     for i in 0..n {
         if v[i] == 0 {
             continue;
         }
         // w_i = Σ_j C_ij V_j, rounded away from zero in V_i's direction (an upper bound).
-        let mut w: i128 = 0;
-        for (vj, cij) in v[..n].iter().zip(&c.c[i][..n]) {
-            w = add(w, vj.checked_mul(i128::from(*cij)).ok_or(MathError::Overflow)?)?;
-        }
+        let w = if fits {
+            row_dot_64(&small[..n], &c.c[i][..n])
+        } else {
+            let mut w: i128 = 0;
+            for (vj, cij) in v[..n].iter().zip(&c.c[i][..n]) {
+                w = add(w, vj.checked_mul(i128::from(*cij)).ok_or(MathError::Overflow)?)?;
+            }
+            w
+        };
         let w = if v[i] > 0 {
             mul_div_signed_ceil(w, 1, u128::from(RATIO_ONE))?
         } else {
             mul_div_signed_floor(w, 1, u128::from(RATIO_ONE))?
         };
-        total = add(total, v[i].checked_mul(w).ok_or(MathError::Overflow)?)?;
+        let term = match (fits, i64::try_from(w)) {
+            // Two 64-bit factors: the 128-bit product cannot overflow.
+            (true, Ok(w)) => i128::from(small[i]).wrapping_mul(i128::from(w)),
+            _ => v[i].checked_mul(w).ok_or(MathError::Overflow)?,
+        };
+        total = add(total, term)?;
     }
     let root = to_i128(isqrt_ceil(total.max(0).unsigned_abs()));
     crate::profile::end("netted requirement √(VᵀCV)");
     root
+}
+
+/// `Σ_j v_j × c_j`, exact, with 64-bit multiplies only: each `v_j` splits into a signed high
+/// and an unsigned low 32-bit half, `v_j = h × 2³² + l`; `|h × c| ≤ 2⁶²` and `|l × c| < 2⁶³`
+/// fit 64 bits whatever the `i32` correlation, and at most [`MAX_ASSETS`] of each sum to under
+/// 2⁶⁶ in 128 bits: the same value as the checked 128-bit sum, which cannot overflow here.
+#[inline(always)]
+fn row_dot_64(v: &[i64], c: &[i32]) -> i128 {
+    let (mut hi, mut lo) = (0i128, 0i128);
+    for (x, cij) in v.iter().zip(c) {
+        let c = i64::from(*cij);
+        hi = hi.wrapping_add(i128::from((x >> 32).wrapping_mul(c)));
+        lo = lo.wrapping_add(i128::from((x & 0xFFFF_FFFF).wrapping_mul(c)));
+    }
+    (hi << 32).wrapping_add(lo)
 }
 
 /// Portfolio requirement: `max(⌈floor × Σ|v|⌉, ⌈√(Vᵀ C V)⌉ + Σ|v| standalone)`.
