@@ -58,13 +58,46 @@ pub enum MarginKind {
     Maintenance,
 }
 
+/// `a * b`, `None` on overflow: `u128::checked_mul`, written so the VM (64-bit registers, no
+/// 128-bit multiply) does at most two 64 × 64 → 128 multiplies where `checked_mul` expands to
+/// several with overflow tracking. Issue 15; `tests/fast_paths.rs` checks it against
+/// `checked_mul`.
+#[inline(always)]
+pub fn checked_mul_u128(a: u128, b: u128) -> Option<u128> {
+    let (a_hi, b_hi) = (a >> 64, b >> 64);
+    if a_hi == 0 && b_hi == 0 {
+        return Some(a.wrapping_mul(b)); // two 64-bit factors: cannot overflow
+    }
+    if a_hi != 0 && b_hi != 0 {
+        return None; // ≥ 2¹²⁸
+    }
+    let (big, small) = if a_hi == 0 { (b, a) } else { (a, b) };
+    let hi = (big >> 64).wrapping_mul(small); // 64 × 64 bits: exact
+    if hi >> 64 != 0 {
+        return None;
+    }
+    (big & u128::from(u64::MAX)).wrapping_mul(small).checked_add(hi << 64)
+}
+
+/// `(n / d, n % d)` for `d > 0`: native 64-bit division when both fit 64 bits, else one
+/// 128-bit division and the remainder by a multiply (a second division costs the VM more).
+#[inline(always)]
+pub fn div_rem_u128(n: u128, d: u128) -> (u128, u128) {
+    if (n | d) >> 64 == 0 {
+        let (n, d) = (n as u64, d as u64);
+        return (u128::from(n / d), u128::from(n % d));
+    }
+    let q = n / d;
+    (q, n.wrapping_sub(q.wrapping_mul(d)))
+}
+
 /// `a * b / d`, rounded down, on unsigned magnitudes.
 #[inline]
 pub fn mul_div_floor(a: u128, b: u128, d: u128) -> MathResult<u128> {
     if d == 0 {
         return Err(MathError::DivideByZero);
     }
-    Ok(a.checked_mul(b).ok_or(MathError::Overflow)? / d)
+    Ok(div_rem_u128(checked_mul_u128(a, b).ok_or(MathError::Overflow)?, d).0)
 }
 
 /// `a * b / d`, rounded up, on unsigned magnitudes.
@@ -73,9 +106,26 @@ pub fn mul_div_ceil(a: u128, b: u128, d: u128) -> MathResult<u128> {
     if d == 0 {
         return Err(MathError::DivideByZero);
     }
-    let p = a.checked_mul(b).ok_or(MathError::Overflow)?;
-    Ok(p / d + u128::from(p % d != 0))
+    let (q, r) = div_rem_u128(checked_mul_u128(a, b).ok_or(MathError::Overflow)?, d);
+    Ok(q + u128::from(r != 0))
 }
+
+/// `10^k` for `k ≤ 38` (every power of ten a `u128` holds), from a table: `u128::pow` is a
+/// loop of overflow-checked 128-bit multiplies in the VM.
+#[inline(always)]
+pub fn pow10_u128(k: u32) -> Option<u128> {
+    POW10.get(k as usize).copied()
+}
+
+const POW10: [u128; 39] = {
+    let mut t = [1u128; 39];
+    let mut i = 1;
+    while i < 39 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
 
 /// Signed `a * b / d` rounded toward negative infinity (`d > 0`).
 #[inline]
@@ -141,7 +191,8 @@ pub fn sub(a: i128, b: i128) -> MathResult<i128> {
 #[inline]
 pub fn isqrt_ceil(v: u128) -> u128 {
     let r = isqrt_floor(v);
-    if r * r == v {
+    // r < 2⁶⁴: the square cannot overflow.
+    if r.wrapping_mul(r) == v {
         r
     } else {
         r + 1

@@ -146,9 +146,9 @@ pub fn size_premium(base: i64, market: &PerpMarketRisk) -> MathResult<u64> {
     let abs = u128::from(base.unsigned_abs());
     let d = u32::from(market.base_decimals);
     let scaled = if d <= 12 {
-        abs.checked_mul(10u128.pow(12 - d)).ok_or(MathError::Overflow)?
+        checked_mul_u128(abs, pow10_u128(12 - d).ok_or(MathError::Overflow)?).ok_or(MathError::Overflow)?
     } else {
-        abs.div_ceil(10u128.pow(d.min(38) - 12))
+        abs.div_ceil(pow10_u128(d.min(38) - 12).ok_or(MathError::Overflow)?)
     };
     let root_ppm = isqrt_ceil(scaled);
     let premium = mul_div_ceil(u128::from(market.imf), root_ppm, u128::from(RATIO_ONE))?;

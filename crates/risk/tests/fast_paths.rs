@@ -48,3 +48,43 @@ proptest! {
         prop_assert_eq!(correlated_risk(&v, &corr), correlated_risk_reference(&v, &corr));
     }
 }
+
+fn wide() -> impl Strategy<Value = u128> {
+    prop_oneof![
+        any::<u64>().prop_map(u128::from),
+        any::<u128>(),
+        any::<u128>().prop_map(|x| x >> 50),
+        (0u32..128).prop_map(|k| 1u128 << k),
+        Just(0u128),
+        Just(u128::MAX),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(20_000))]
+
+    #[test]
+    fn checked_mul_u128_is_checked_mul(a in wide(), b in wide()) {
+        prop_assert_eq!(checked_mul_u128(a, b), a.checked_mul(b));
+    }
+
+    #[test]
+    fn div_rem_u128_is_div_and_rem(n in wide(), d in wide()) {
+        let d = d.max(1);
+        prop_assert_eq!(div_rem_u128(n, d), (n / d, n % d));
+    }
+
+    #[test]
+    fn mul_div_is_the_exact_quotient(a in wide(), b in wide(), d in wide()) {
+        let exact = a.checked_mul(b).filter(|_| d != 0).map(|p| (p / d, p % d != 0));
+        prop_assert_eq!(mul_div_floor(a, b, d).ok(), exact.map(|(q, _)| q));
+        prop_assert_eq!(mul_div_ceil(a, b, d).ok(), exact.map(|(q, r)| q + u128::from(r)));
+    }
+}
+
+#[test]
+fn pow10_table_is_every_power_of_ten() {
+    for k in 0..45u32 {
+        assert_eq!(pow10_u128(k), 10u128.checked_pow(k), "10^{k}");
+    }
+}
