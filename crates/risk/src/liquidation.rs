@@ -163,23 +163,46 @@ pub fn plan_perp_liquidation_in(
     params: &LiquidationParams,
 ) -> MathResult<PerpLiquidation> {
     let e = account.perps.get(index).ok_or(MathError::InvalidInput)?;
+    if e.position.base == 0 || step == 0 {
+        return Err(MathError::InvalidInput);
+    }
+    let basis = liquidation_basis(account, model)?;
+    plan_perp_liquidation_from(account, model, index, step, params, &basis)
+}
+
+/// [`plan_perp_liquidation_in`] from the account's [`LiquidationBasis`] under `model` (what the
+/// margin check before the liquidation computed: [`model_account_health_basis`]), so the plan
+/// does not compute maintenance, equity and exposures a second time. The same plan to the unit
+/// for the basis of the same account and model.
+pub fn plan_perp_liquidation_from(
+    account: &RiskAccount,
+    model: &MarginModel,
+    index: usize,
+    step: u64,
+    params: &LiquidationParams,
+    basis: &LiquidationBasis,
+) -> MathResult<PerpLiquidation> {
+    let e = account.perps.get(index).ok_or(MathError::InvalidInput)?;
     let base = e.position.base;
     if base == 0 || step == 0 {
         return Err(MathError::InvalidInput);
     }
     let kind = MarginKind::Maintenance;
-    let m = model_health(account, model, kind)?;
+    let m = basis.maint;
     let own_risk = perp_risk(base, &e.market, kind)?;
     let rest_req = match model {
         MarginModel::Cross => RestRequirement::Cross(sub(m.requirement, own_risk.abs())?),
         MarginModel::Portfolio(p) => {
-            let mut rest = exposures(account, p.collateral_assets, p.perp_assets, kind)?;
+            let mut rest = match &basis.exposures {
+                Some(e) => *e,
+                None => exposures(account, p.collateral_assets, p.perp_assets, kind)?,
+            };
             let asset = *p.perp_assets.get(index).ok_or(MathError::InvalidInput)?;
             rest.remove(asset, own_risk)?;
             RestRequirement::Portfolio { rest, asset, model: p }
         }
     };
-    let raw = raw_equity(account)?;
+    let raw = basis.raw_equity;
     let q = account.quote_balance;
     let own_pnl = unrealized_pnl(&e.position, &e.market, kind)?;
     // Everything but the quote balance and this position, which the close changes.
@@ -315,8 +338,18 @@ fn plan_netted_cut(
 /// by `√(VᵀCV)`). `None` when no position's close lowers the requirement (a hedge of
 /// collateral: the collateral liquidation handles it). Ties: lowest index.
 pub fn portfolio_liquidation_target(account: &RiskAccount, model: &PortfolioModel) -> MathResult<Option<usize>> {
+    let e = exposures(account, model.collateral_assets, model.perp_assets, MarginKind::Maintenance)?;
+    portfolio_liquidation_target_from(account, model, &e)
+}
+
+/// [`portfolio_liquidation_target`] from the account's maintenance exposures `e` (as
+/// [`LiquidationBasis::exposures`] holds them), not computed again.
+pub fn portfolio_liquidation_target_from(
+    account: &RiskAccount,
+    model: &PortfolioModel,
+    e: &Exposures,
+) -> MathResult<Option<usize>> {
     let kind = MarginKind::Maintenance;
-    let e = exposures(account, model.collateral_assets, model.perp_assets, kind)?;
     let floored =
         to_i128(mul_div_ceil(e.gross.max(0).unsigned_abs(), u128::from(model.floor), u128::from(RATIO_ONE))?)?;
     let corr = correlated_risk(&e.per_asset, model.correlation)?;

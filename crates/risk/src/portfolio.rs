@@ -257,10 +257,69 @@ pub fn portfolio_health(
     floor: u32,
     kind: MarginKind,
 ) -> MathResult<Health> {
+    Ok(portfolio_health_parts(account, collateral_assets, perp_assets, c, floor, kind)?.0)
+}
+
+/// [`portfolio_health`] and the exposures it nets.
+#[inline(always)]
+fn portfolio_health_parts(
+    account: &RiskAccount,
+    collateral_assets: &[u8],
+    perp_assets: &[u8],
+    c: &Correlation,
+    floor: u32,
+    kind: MarginKind,
+) -> MathResult<(Health, Exposures)> {
     let cross = health(account, kind)?;
     let e = exposures(account, collateral_assets, perp_assets, kind)?;
     let collateral_haircut = sub(e.gross, cross.requirement)?; // Σ value × (1 − weight)
-    Ok(Health { equity: add(cross.equity, collateral_haircut)?, requirement: portfolio_requirement(&e, c, floor)? })
+    let requirement = portfolio_requirement(&e, c, floor)?;
+    Ok((Health { equity: add(cross.equity, collateral_haircut)?, requirement }, e))
+}
+
+/// What a liquidation reuses of the margin check before it (issue 15: each costs the VM
+/// thousands of units): maintenance health under the account's model, equity at full value and,
+/// in portfolio, the maintenance exposures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LiquidationBasis {
+    pub maint: Health,
+    pub raw_equity: i128,
+    pub exposures: Option<Exposures>,
+}
+
+/// Maintenance health under `model` and, in portfolio, the exposures it nets.
+fn maint_parts(account: &RiskAccount, model: &MarginModel) -> MathResult<(Health, Option<Exposures>)> {
+    let kind = MarginKind::Maintenance;
+    Ok(match model {
+        MarginModel::Cross => (health(account, kind)?, None),
+        MarginModel::Portfolio(p) => {
+            let (h, e) =
+                portfolio_health_parts(account, p.collateral_assets, p.perp_assets, p.correlation, p.floor, kind)?;
+            (h, Some(e))
+        }
+    })
+}
+
+/// The [`LiquidationBasis`] of `account` under `model`, alone.
+pub fn liquidation_basis(account: &RiskAccount, model: &MarginModel) -> MathResult<LiquidationBasis> {
+    let (maint, exposures) = maint_parts(account, model)?;
+    Ok(LiquidationBasis { maint, raw_equity: raw_equity(account)?, exposures })
+}
+
+/// [`model_account_health`] and the [`LiquidationBasis`] it computed on the way.
+pub fn model_account_health_basis(
+    account: &RiskAccount,
+    model: &MarginModel,
+) -> MathResult<(AccountHealth, LiquidationBasis)> {
+    let (health, exposures) = match model {
+        MarginModel::Cross => (account_health(account)?, None),
+        MarginModel::Portfolio(_) => {
+            let init = model_health(account, model, MarginKind::Initial)?;
+            let (maint, e) = maint_parts(account, model)?;
+            (account_health_with(account, init, maint)?, e)
+        }
+    };
+    Ok((health, LiquidationBasis { maint: health.maint, raw_equity: health.equity, exposures }))
 }
 
 /// How an account's collateral backs its positions (isolated positions aside, which always

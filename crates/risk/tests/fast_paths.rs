@@ -88,3 +88,84 @@ fn pow10_table_is_every_power_of_ten() {
         assert_eq!(pow10_u128(k), 10u128.checked_pow(k), "10^{k}");
     }
 }
+
+/// An account of up to 8 + 8 holdings on 4 assets, some STANDALONE, with EMA ≠ oracle, funding
+/// and a size premium.
+fn account() -> impl Strategy<Value = (i64, Vec<(Collateral, u8)>, Vec<(PerpExposure, u8)>)> {
+    let asset = prop_oneof![0u8..4, Just(STANDALONE)];
+    let collateral = (1u64..10_000_000_000_000, 1_000_000u64..1_000_000_000_000, 500_000u32..1_000_000, asset.clone())
+        .prop_map(|(amount, p, w, a)| {
+            let price = Price { oracle: p, ema: p - p / 50 };
+            (Collateral { amount, price, init_asset_weight: w - 100_000, maint_asset_weight: w }, a)
+        });
+    let perp = (
+        -100_000_000_000i64..100_000_000_000,
+        1_000_000u64..1_000_000_000_000,
+        10_000u32..200_000,
+        0u32..2_000,
+        -1_000_000_000i128..1_000_000_000,
+        asset,
+    )
+        .prop_map(|(base, p, ratio, imf, funding, a)| {
+            let entry = -(i128::from(base) * i128::from(p) / 1_000_000_000_000) as i64;
+            let market = PerpMarketRisk {
+                price: Price { oracle: p, ema: p + p / 40 },
+                base_decimals: 9,
+                init_margin_ratio: ratio * 2,
+                maint_margin_ratio: ratio,
+                imf,
+                cumulative_funding: funding,
+                pnl_haircut: Default::default(),
+                cumulative_borrow: 0,
+            };
+            (PerpExposure { position: PerpPosition { base, quote_entry: entry, funding_snapshot: 0 }, market }, a)
+        });
+    (
+        -10_000_000_000i64..100_000_000_000,
+        proptest::collection::vec(collateral, 0..=8),
+        proptest::collection::vec(perp, 1..=8),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    #[test]
+    fn a_liquidation_from_the_margin_checks_basis_is_the_plan_alone(
+        (quote, coll, perps) in account(),
+        rho in -300_000i32..900_000,
+        floor in 0u32..500_000,
+        portfolio in any::<bool>(),
+        index in 0usize..8,
+    ) {
+        let collateral: Vec<Collateral> = coll.iter().map(|c| c.0).collect();
+        let exposures: Vec<PerpExposure> = perps.iter().map(|p| p.0).collect();
+        let (ca, pa): (Vec<u8>, Vec<u8>) = (coll.iter().map(|c| c.1).collect(), perps.iter().map(|p| p.1).collect());
+        let mut c = Correlation::identity(4);
+        for i in 0..4 {
+            for j in 0..4 {
+                if i != j {
+                    c.c[i][j] = rho;
+                }
+            }
+        }
+        let p = PortfolioModel { collateral_assets: &ca, perp_assets: &pa, correlation: &c, floor };
+        let model = if portfolio { MarginModel::Portfolio(p) } else { MarginModel::Cross };
+        let a = RiskAccount { quote_balance: quote, collateral: &collateral, perps: &exposures, params: AccountParams::default() };
+        let both = model_account_health_basis(&a, &model);
+        prop_assert_eq!(both.map(|b| b.0), model_account_health(&a, &model));
+        let Ok((_, basis)) = both else { return Ok(()) };
+        prop_assert_eq!(Ok(basis), liquidation_basis(&a, &model));
+        let i = index % exposures.len();
+        let params = LiquidationParams { buffer: 100_000, liquidator_fee: 10_000, insurance_fee: 5_000, dust_notional: 1_000, collateral_discount: 50_000 };
+        let step = 1_000_000;
+        prop_assert_eq!(
+            plan_perp_liquidation_from(&a, &model, i, step, &params, &basis),
+            plan_perp_liquidation_in(&a, &model, i, step, &params)
+        );
+        if let MarginModel::Portfolio(p) = &model {
+            let e = basis.exposures.unwrap_or_default();
+            prop_assert_eq!(portfolio_liquidation_target_from(&a, p, &e), portfolio_liquidation_target(&a, p));
+        }
+    }
+}

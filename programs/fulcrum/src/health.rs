@@ -20,8 +20,8 @@
 
 use anchor_lang::prelude::*;
 use fulcrum_risk::{
-    isolated_account, model_account_health, pnl_haircut, AccountHealth, Collateral, Correlation, Health, MarginModel,
-    PerpExposure, PortfolioModel, Price, RiskAccount, STANDALONE,
+    isolated_account, model_account_health, model_account_health_basis, pnl_haircut, AccountHealth, Collateral,
+    Correlation, Health, LiquidationBasis, MarginModel, PerpExposure, PortfolioModel, Price, RiskAccount, STANDALONE,
 };
 
 use crate::error::{FulcrumError, MathResultExt};
@@ -107,6 +107,15 @@ impl HealthInputs {
     /// Health of the part the account's collateral backs, by its margin mode.
     pub fn main_health(&self, quote_balance: i64, exchange: &Exchange) -> Result<AccountHealth> {
         model_account_health(&self.risk_account(quote_balance, exchange), &self.model()).math()
+    }
+
+    /// [`HealthInputs::main_health`] and what a liquidation reuses of it.
+    pub fn main_health_basis(
+        &self,
+        quote_balance: i64,
+        exchange: &Exchange,
+    ) -> Result<(AccountHealth, LiquidationBasis)> {
+        model_account_health_basis(&self.risk_account(quote_balance, exchange), &self.model()).math()
     }
 
     /// Index in `perps` of account slot `slot`.

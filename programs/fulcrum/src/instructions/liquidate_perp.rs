@@ -1,9 +1,9 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 use fulcrum_risk::{
-    apply_fill, isolated_account, largest_requirement, plan_perp_liquidation, plan_perp_liquidation_in,
-    portfolio_liquidation_target, AccountHealth, MarginModel, PerpExposure, PerpLiquidation, PerpMarketRisk,
-    PnlHaircut, RiskAccount,
+    apply_fill, isolated_account, largest_requirement, plan_perp_liquidation, plan_perp_liquidation_from,
+    portfolio_liquidation_target, portfolio_liquidation_target_from, AccountHealth, LiquidationBasis, MarginModel,
+    PerpExposure, PerpLiquidation, PerpMarketRisk, PnlHaircut, RiskAccount,
 };
 
 use super::quote_vault::*;
@@ -167,17 +167,18 @@ pub fn plan_liquidation(
             (before, plan_perp_liquidation(&account, 0, market.step_size, &params).math()?)
         }
         None => {
-            let before = inputs.main_health(acct.quote_balance, exchange)?;
+            // The plan and the target reuse what this margin check computed (issue 15).
+            let (before, basis) = inputs.main_health_basis(acct.quote_balance, exchange)?;
             cu::phase("margin computed");
             observe(acct, key, &before, exchange, clock.slot)?;
             require_liquidatable(&before.maint, acct, exchange, clock.slot)?;
             cu::phase("observe (margin-call record)");
             let account = inputs.risk_account(acct.quote_balance, exchange);
             let model = inputs.model();
-            let i = liquidation_target(&account, &model)?;
+            let i = liquidation_target(&account, &model, &basis)?;
             cu::phase("liquidation: target");
             require!(usize::from(inputs.perp_slots[i]) == slot, FulcrumError::NotLargestPosition);
-            let plan = plan_perp_liquidation_in(&account, &model, i, market.step_size, &params).math()?;
+            let plan = plan_perp_liquidation_from(&account, &model, i, market.step_size, &params, &basis).math()?;
             cu::phase("liquidation: plan");
             require!(plan.base_delta != 0, FulcrumError::LiquidationCannotReduceRisk);
             (before, plan)
@@ -266,12 +267,16 @@ fn health_after(
 /// requirement most per unit of notional (`LiquidationCannotReduceRisk` when none does: the
 /// account's collateral is then liquidated instead). Either way the plan never raises the
 /// requirement (`fulcrum_risk::plan_perp_liquidation_in`).
-pub fn liquidation_target(account: &RiskAccount, model: &MarginModel) -> Result<usize> {
+/// `basis`: the account's under `model` ([`HealthInputs::main_health_basis`]).
+pub fn liquidation_target(account: &RiskAccount, model: &MarginModel, basis: &LiquidationBasis) -> Result<usize> {
     match model {
         MarginModel::Cross => largest_requirement(account).math()?.ok_or_else(|| error!(FulcrumError::NotLiquidatable)),
-        MarginModel::Portfolio(p) => portfolio_liquidation_target(account, p)
-            .math()?
-            .ok_or_else(|| error!(FulcrumError::LiquidationCannotReduceRisk)),
+        MarginModel::Portfolio(p) => match &basis.exposures {
+            Some(e) => portfolio_liquidation_target_from(account, p, e),
+            None => portfolio_liquidation_target(account, p),
+        }
+        .math()?
+        .ok_or_else(|| error!(FulcrumError::LiquidationCannotReduceRisk)),
     }
 }
 
