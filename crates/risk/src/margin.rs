@@ -276,8 +276,64 @@ pub fn health_state(init: &Health, maint: &Health, equity: i128) -> HealthState 
 }
 
 /// The full picture: both margins, notional, leverage and state.
+///
+/// `account_health_with(account, health(Initial), health(Maintenance))` to the unit, in one
+/// pass (issue 15): a position's unsettled funding, size premium and maintenance PnL (which
+/// equity at full value counts too) are computed once instead of two or three times. Every
+/// term and every sum is the one the separate functions compute, in the same order; they can
+/// only fail by overflow, so both fail together (`tests/fast_paths.rs`).
 pub fn account_health(account: &RiskAccount) -> MathResult<AccountHealth> {
-    account_health_with(account, health(account, MarginKind::Initial)?, health(account, MarginKind::Maintenance)?)
+    use MarginKind::{Initial, Maintenance};
+    crate::profile::begin("cross health, one pass (initial, maintenance, notional, equity)");
+    let params = &account.params;
+    let q = account.quote_balance;
+    let mut init = Health { equity: quote_value(q, params, Initial)?, requirement: 0 };
+    let mut maint = Health { equity: quote_value(q, params, Maintenance)?, requirement: 0 };
+    let mut raw = i128::from(q);
+    for c in account.collateral {
+        init.equity = add(init.equity, collateral_value(c, Initial)?)?;
+        maint.equity = add(maint.equity, collateral_value(c, Maintenance)?)?;
+        let v = u128::from(c.amount) * u128::from(c.price.oracle);
+        raw = add(raw, to_i128(v / PRICE_SCALE)?)?;
+    }
+    let mut notional = 0i128;
+    for e in account.perps {
+        let (pos, market) = (&e.position, &e.market);
+        let funding = unsettled_funding(pos, market)?;
+        let pnl = |kind| -> MathResult<i128> {
+            let price = if pos.base >= 0 { market.price.asset(kind) } else { market.price.liability(kind) };
+            let uncapped = sub(add(base_value(pos.base, price)?, i128::from(pos.quote_entry))?, funding)?;
+            apply_haircut(uncapped, &market.pnl_haircut)
+        };
+        let pnl_maint = pnl(Maintenance)?;
+        init.equity = add(init.equity, weighted_pnl(pnl(Initial)?, params, Initial)?)?;
+        maint.equity = add(maint.equity, pnl_maint)?;
+        raw = add(raw, pnl_maint)?;
+        if pos.base != 0 {
+            let premium = if market.imf == 0 { 0 } else { size_premium(pos.base, market)? };
+            init.requirement = add(init.requirement, requirement_at(pos.base, market, Initial, premium)?)?;
+            maint.requirement = add(maint.requirement, requirement_at(pos.base, market, Maintenance, premium)?)?;
+        }
+        notional = add(notional, position_notional(pos.base, market, Maintenance)?)?;
+    }
+    crate::profile::end("cross health, one pass (initial, maintenance, notional, equity)");
+    Ok(AccountHealth {
+        init,
+        maint,
+        equity: raw,
+        notional,
+        leverage: effective_leverage(notional, raw)?,
+        state: health_state(&init, &maint, raw),
+    })
+}
+
+/// [`position_requirement`] of a nonzero `base` with its size premium already computed
+/// (`premium` = [`size_premium`], or 0 when the market has none).
+#[inline(always)]
+fn requirement_at(base: i64, market: &PerpMarketRisk, kind: MarginKind, premium: u64) -> MathResult<i128> {
+    let ratio = u64::from(market.margin_ratio(kind)).saturating_add(premium).min(RATIO_ONE);
+    let v = u128::from(base.unsigned_abs()) * u128::from(market.price.liability(kind));
+    to_i128(mul_div_ceil(v, u128::from(ratio), PRICE_SCALE * u128::from(RATIO_ONE))?)
 }
 
 /// The full picture around margins computed by some rule (cross, portfolio): notional,

@@ -105,8 +105,9 @@ fn account() -> impl Strategy<Value = (i64, Vec<(Collateral, u8)>, Vec<(PerpExpo
         0u32..2_000,
         -1_000_000_000i128..1_000_000_000,
         asset,
+        any::<bool>(),
     )
-        .prop_map(|(base, p, ratio, imf, funding, a)| {
+        .prop_map(|(base, p, ratio, imf, funding, a, haircut)| {
             let entry = -(i128::from(base) * i128::from(p) / 1_000_000_000_000) as i64;
             let market = PerpMarketRisk {
                 price: Price { oracle: p, ema: p + p / 40 },
@@ -115,8 +116,12 @@ fn account() -> impl Strategy<Value = (i64, Vec<(Collateral, u8)>, Vec<(PerpExpo
                 maint_margin_ratio: ratio,
                 imf,
                 cumulative_funding: funding,
-                pnl_haircut: Default::default(),
-                cumulative_borrow: 0,
+                pnl_haircut: if haircut {
+                    PnlHaircut { paid: 7, profit: 9, cap: 5_000_000_000 }
+                } else {
+                    PnlHaircut::NONE
+                },
+                cumulative_borrow: funding / 3,
             };
             (PerpExposure { position: PerpPosition { base, quote_entry: entry, funding_snapshot: 0 }, market }, a)
         });
@@ -152,6 +157,10 @@ proptest! {
         let p = PortfolioModel { collateral_assets: &ca, perp_assets: &pa, correlation: &c, floor };
         let model = if portfolio { MarginModel::Portfolio(p) } else { MarginModel::Cross };
         let a = RiskAccount { quote_balance: quote, collateral: &collateral, perps: &exposures, params: AccountParams::default() };
+        let separate = (|| {
+            account_health_with(&a, health(&a, MarginKind::Initial)?, health(&a, MarginKind::Maintenance)?)
+        })();
+        prop_assert_eq!(account_health(&a), separate);
         let both = model_account_health_basis(&a, &model);
         prop_assert_eq!(both.map(|b| b.0), model_account_health(&a, &model));
         let Ok((_, basis)) = both else { return Ok(()) };
