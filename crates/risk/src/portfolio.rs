@@ -313,10 +313,17 @@ pub fn model_account_health_basis(
 ) -> MathResult<(AccountHealth, LiquidationBasis)> {
     let (health, exposures) = match model {
         MarginModel::Cross => (account_health(account)?, None),
-        MarginModel::Portfolio(_) => {
-            let init = model_health(account, model, MarginKind::Initial)?;
-            let (maint, e) = maint_parts(account, model)?;
-            (account_health_with(account, init, maint)?, e)
+        MarginModel::Portfolio(p) => {
+            // One pass for both kinds' cross terms and exposures (issue 15), then the netting:
+            // portfolio_health's arithmetic on the same values.
+            let (cross, [e_init, e_maint]) =
+                account_health_pass::<true>(account, (p.collateral_assets, p.perp_assets))?;
+            let net = |h: &Health, e: &Exposures| -> MathResult<Health> {
+                let equity = add(h.equity, sub(e.gross, h.requirement)?)?;
+                Ok(Health { equity, requirement: portfolio_requirement(e, p.correlation, p.floor)? })
+            };
+            let (init, maint) = (net(&cross.init, &e_init)?, net(&cross.maint, &e_maint)?);
+            (AccountHealth { init, maint, state: health_state(&init, &maint, cross.equity), ..cross }, Some(e_maint))
         }
     };
     Ok((health, LiquidationBasis { maint: health.maint, raw_equity: health.equity, exposures }))
@@ -382,15 +389,16 @@ pub fn model_health(account: &RiskAccount, model: &MarginModel, kind: MarginKind
 
 /// [`account_health`] under `model`: both margins by the model; account equity, notional and
 /// leverage do not depend on it.
+///
+/// In portfolio `account_health_with(model_health(Initial), model_health(Maintenance))` to the
+/// unit, in one pass ([`model_account_health_basis`]; `tests/fast_paths.rs`). The one difference:
+/// where two different errors would both arise (an overflow and a holding on an asset off the
+/// matrix, which the program never builds) the one reported may be the other.
 pub fn model_account_health(account: &RiskAccount, model: &MarginModel) -> MathResult<AccountHealth> {
     if let MarginModel::Cross = model {
         return account_health(account);
     }
-    account_health_with(
-        account,
-        model_health(account, model, MarginKind::Initial)?,
-        model_health(account, model, MarginKind::Maintenance)?,
-    )
+    Ok(model_account_health_basis(account, model)?.0)
 }
 
 /// [`liquidation_price`] under `model`. In portfolio mode the requirement is not linear in the

@@ -161,8 +161,14 @@ proptest! {
             account_health_with(&a, health(&a, MarginKind::Initial)?, health(&a, MarginKind::Maintenance)?)
         })();
         prop_assert_eq!(account_health(&a), separate);
+        let separate = (|| {
+            let kinds = [MarginKind::Initial, MarginKind::Maintenance].map(|k| model_health(&a, &model, k));
+            let [init, maint] = kinds;
+            account_health_with(&a, init?, maint?)
+        })();
+        prop_assert_eq!(model_account_health(&a, &model), separate);
         let both = model_account_health_basis(&a, &model);
-        prop_assert_eq!(both.map(|b| b.0), model_account_health(&a, &model));
+        prop_assert_eq!(both.map(|b| b.0), separate);
         let Ok((_, basis)) = both else { return Ok(()) };
         prop_assert_eq!(Ok(basis), liquidation_basis(&a, &model));
         let i = index % exposures.len();
