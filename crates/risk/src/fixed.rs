@@ -79,16 +79,56 @@ pub fn checked_mul_u128(a: u128, b: u128) -> Option<u128> {
     (big & u128::from(u64::MAX)).wrapping_mul(small).checked_add(hi << 64)
 }
 
-/// `(n / d, n % d)` for `d > 0`: native 64-bit division when both fit 64 bits, else one
-/// 128-bit division and the remainder by a multiply (a second division costs the VM more).
+/// `(n / d, n % d)` for `d > 0`, cheap in the VM (64-bit registers, native 64-bit division):
+/// native when both fit 64 bits; a divisor below 2³² (ratios) or [`PRICE_SCALE`] and
+/// `PRICE_SCALE × RATIO_ONE` (prices, weights; powers of 10⁶) by long division in 32-bit digits
+/// ([`div_rem_u32`]); else one 128-bit division and the remainder by a multiply.
 #[inline(always)]
 pub fn div_rem_u128(n: u128, d: u128) -> (u128, u128) {
+    const MILLION: u64 = 1_000_000;
     if (n | d) >> 64 == 0 {
         let (n, d) = (n as u64, d as u64);
         return (u128::from(n / d), u128::from(n % d));
     }
-    let q = n / d;
-    (q, n.wrapping_sub(q.wrapping_mul(d)))
+    if d >> 32 == 0 {
+        let (q, r) = div_rem_u32(n, d as u64);
+        return (q, u128::from(r));
+    }
+    // n = 10⁶ q₁ + r₁, q₁ = 10⁶ q₂ + r₂, …: n / 10^(6k) = q_k, remainder r₁ + 10⁶ r₂ + …
+    let steps = if d == PRICE_SCALE {
+        2
+    } else if d == PRICE_SCALE * u128::from(RATIO_ONE) {
+        3
+    } else {
+        let q = n / d;
+        return (q, n.wrapping_sub(q.wrapping_mul(d)));
+    };
+    let (mut q, mut r, mut unit) = (n, 0u128, 1u128);
+    for _ in 0..steps {
+        let (next, digit) = div_rem_u32(q, MILLION);
+        // r < 10^(6k) ≤ 10¹⁸ and unit ≤ 10¹⁸: no overflow (wrapping: no checked 128-bit multiply).
+        r = r.wrapping_add(u128::from(digit).wrapping_mul(unit));
+        unit = unit.wrapping_mul(u128::from(MILLION));
+        q = next;
+    }
+    (q, r)
+}
+
+/// `(n / d, n % d)` for `0 < d < 2³²`: schoolbook division in four 32-bit digits, each step a
+/// native 64-bit division (`r < d`, so `r × 2³² + digit` fits 64 bits, and every quotient
+/// digit is below 2³²).
+#[inline(always)]
+pub fn div_rem_u32(n: u128, d: u64) -> (u128, u64) {
+    const LO: u64 = 0xFFFF_FFFF;
+    let (hi, lo) = ((n >> 64) as u64, n as u64);
+    let mut r = 0u64;
+    let mut q = [0u64; 4];
+    for (qi, digit) in q.iter_mut().zip([hi >> 32, hi & LO, lo >> 32, lo & LO]) {
+        let cur = (r << 32) | digit;
+        *qi = cur / d;
+        r = cur % d;
+    }
+    ((u128::from((q[0] << 32) | q[1]) << 64) | u128::from((q[2] << 32) | q[3]), r)
 }
 
 /// `a * b / d`, rounded down, on unsigned magnitudes.

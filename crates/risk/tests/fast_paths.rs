@@ -184,3 +184,13 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(20_000))]
+
+    #[test]
+    fn div_rem_u128_by_the_engines_divisors(n in wide(), small in 1u64..=u64::from(u32::MAX), which in 0usize..6) {
+        let d = [1_000_000, PRICE_SCALE, PRICE_SCALE * 1_000_000, u128::from(small), u128::from(u32::MAX), 1][which];
+        prop_assert_eq!(div_rem_u128(n, d), (n / d, n % d));
+    }
+}
