@@ -32,7 +32,7 @@ fn sale_discount(collateral: &[Collateral], discount: u32) -> MathResult<i128> {
     let d = u128::from(discount.min(RATIO_ONE as u32 - 1));
     let mut total = 0i128;
     for c in collateral {
-        let value = u128::from(c.amount) * u128::from(c.price.oracle) / PRICE_SCALE;
+        let value = div_rem_u128(u128::from(c.amount) * u128::from(c.price.oracle), PRICE_SCALE).0;
         total = add(total, to_i128(mul_div_ceil(value, d, u128::from(RATIO_ONE))?)?)?;
     }
     Ok(total)
@@ -260,7 +260,7 @@ pub fn plan_perp_liquidation_from(
     }
     // ok(steps), !ok(0) (0 is "close nothing").
     let close = close_of(least_ok(0, steps, |k| Ok(evaluate(close_of(k))?.1))?);
-    let left = u128::from(abs - close) * u128::from(price) / PRICE_SCALE;
+    let left = div_rem_u128(u128::from(abs - close) * u128::from(price), PRICE_SCALE).0;
     if close < abs && left < u128::from(params.dust_notional) {
         return Ok(all);
     }
@@ -317,7 +317,7 @@ fn plan_netted_cut(
         // the way to the bottom, so none of these raises it).
         close = close_of(least_ok(0, bottom, |k| Ok(evaluate(close_of(k))?.1))?);
     }
-    let left = u128::from(abs - close) * u128::from(price) / PRICE_SCALE;
+    let left = div_rem_u128(u128::from(abs - close) * u128::from(price), PRICE_SCALE).0;
     if close < abs && left < u128::from(params.dust_notional) {
         let (all, _) = evaluate(abs)?;
         if !raises(&all) {

@@ -253,7 +253,7 @@ pub fn raw_equity(account: &RiskAccount) -> MathResult<i128> {
     let mut equity = i128::from(account.quote_balance);
     for c in account.collateral {
         let v = u128::from(c.amount) * u128::from(c.price.oracle);
-        equity = add(equity, to_i128(v / PRICE_SCALE)?)?;
+        equity = add(equity, to_i128(div_rem_u128(v, PRICE_SCALE).0)?)?;
     }
     for e in account.perps {
         equity = add(equity, unrealized_pnl(&e.position, &e.market, MarginKind::Maintenance)?)?;
@@ -309,11 +309,12 @@ pub(crate) fn account_health_pass<const NET: bool>(
         init.equity = add(init.equity, value_init)?;
         maint.equity = add(maint.equity, value_maint)?;
         let v = u128::from(c.amount) * u128::from(c.price.oracle);
-        raw = add(raw, to_i128(v / PRICE_SCALE)?)?;
+        raw = add(raw, to_i128(div_rem_u128(v, PRICE_SCALE).0)?)?;
         if let Some(asset) = assets.0.get(i).filter(|_| NET) {
             // crate::collateral_risk: the value at full weight less the weighted value.
             for (e, kind, value) in [(0, Initial, value_init), (1, Maintenance, value_maint)] {
-                let full = to_i128(u128::from(c.amount) * u128::from(c.price.asset(kind)) / PRICE_SCALE)?;
+                let full =
+                    to_i128(div_rem_u128(u128::from(c.amount) * u128::from(c.price.asset(kind)), PRICE_SCALE).0)?;
                 exposures[e].add(*asset, sub(full, value)?)?;
             }
         }

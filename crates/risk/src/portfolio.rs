@@ -148,7 +148,7 @@ impl Exposures {
 /// Signed risk of a collateral balance: `value × (1 − weight)` at the asset price for `kind`,
 /// the haircut cross applies to it (so cross in exposure form is cross to the unit).
 pub fn collateral_risk(c: &Collateral, kind: MarginKind) -> MathResult<i128> {
-    let full = to_i128(u128::from(c.amount) * u128::from(c.price.asset(kind)) / PRICE_SCALE)?;
+    let full = to_i128(div_rem_u128(u128::from(c.amount) * u128::from(c.price.asset(kind)), PRICE_SCALE).0)?;
     sub(full, collateral_value(c, kind)?)
 }
 
