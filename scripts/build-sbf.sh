@@ -49,7 +49,10 @@ export CARGO_TARGET_BPFEL_SOLANA_SOLANA_STD_LINKER="$SBF_LINKER"
 # target-cpu v2 and --arch=v0: sBPF v0, what Agave 3.1 deploys; LLVM then refuses (at link time)
 # any frame above 4,096 bytes, and scripts/sbf/stackscan.py reports the frames.
 # --cfg sbf_upstream_llvm: the program's own 128-bit libcalls (programs/fulcrum/src/sbf.rs).
-export CARGO_TARGET_BPFEL_SOLANA_SOLANA_STD_RUSTFLAGS="-C target-cpu=v2 -C link-arg=--arch=v0 -C link-arg=--llvm-args=--bpf-stack-size=4096 --cfg sbf_upstream_llvm"
+# +allows-misaligned-mem-access: the VM loads and stores at any address (solana-sbpf's
+# MemoryMapping reads with read_unaligned), so an unaligned u64 (a Pubkey compare, a Pyth field
+# at an odd offset) is one load instead of eight byte loads, shifts and ors (issue 15).
+export CARGO_TARGET_BPFEL_SOLANA_SOLANA_STD_RUSTFLAGS="-C target-cpu=v2 -C target-feature=+allows-misaligned-mem-access -C link-arg=--arch=v0 -C link-arg=--llvm-args=--bpf-stack-size=4096 --cfg sbf_upstream_llvm"
 
 for program in "${programs[@]}"; do
   crate="${program//_/-}"
