@@ -64,6 +64,9 @@ pub enum MarginKind {
 /// `checked_mul`.
 #[inline(always)]
 pub fn checked_mul_u128(a: u128, b: u128) -> Option<u128> {
+    if b == 1 {
+        return Some(a); // `mul_div_*(x, 1, d)`: a plain division
+    }
     let (a_hi, b_hi) = (a >> 64, b >> 64);
     if a_hi == 0 && b_hi == 0 {
         return Some(a.wrapping_mul(b)); // two 64-bit factors: cannot overflow
@@ -203,6 +206,16 @@ pub fn to_i128(v: u128) -> MathResult<i128> {
     i128::try_from(v).map_err(|_| MathError::Overflow)
 }
 
+/// `a × b`, `None` on overflow: `i128::checked_mul`, with one 64 × 64 → 128 multiply when both
+/// fit 64 bits (their product cannot overflow), where `checked_mul` expands to several.
+#[inline(always)]
+pub fn checked_mul_i128(a: i128, b: i128) -> Option<i128> {
+    match (i64::try_from(a), i64::try_from(b)) {
+        (Ok(x), Ok(y)) => Some(i128::from(x).wrapping_mul(i128::from(y))),
+        _ => a.checked_mul(b),
+    }
+}
+
 /// `i128 -> i64`, failing outside the range.
 #[inline]
 pub fn to_i64(v: i128) -> MathResult<i64> {
@@ -249,8 +262,12 @@ pub fn isqrt_floor(v: u128) -> u128 {
     if let Ok(small) = u64::try_from(v) {
         return u128::from(isqrt_u64(small));
     }
+    // Start from the root of the top 62 bits (an even shift `s`), plus one, scaled: above the
+    // root (√v < √(⌊v / 2^s⌋ + 1) · 2^(s/2)), and within 2⁻³⁰ of it, so the descent below takes
+    // one or two 128-bit divisions instead of six or seven from a power of two.
     let bits = 128 - v.leading_zeros();
-    let mut x = 1u128 << bits.div_ceil(2);
+    let s = (bits - 62).div_ceil(2) * 2;
+    let mut x = (u128::from(isqrt_u64((v >> s) as u64)) + 1) << (s / 2);
     loop {
         let y = (x + v / x) >> 1;
         if y >= x {

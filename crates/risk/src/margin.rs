@@ -98,7 +98,7 @@ pub fn unsettled_funding(pos: &PerpPosition, market: &PerpMarketRisk) -> MathRes
     if delta == 0 || pos.base == 0 {
         return Ok(0);
     }
-    let owed = i128::from(pos.base).checked_mul(delta).ok_or(MathError::Overflow)?;
+    let owed = checked_mul_i128(i128::from(pos.base), delta).ok_or(MathError::Overflow)?;
     mul_div_signed_ceil(owed, 1, FUNDING_SCALE)
 }
 

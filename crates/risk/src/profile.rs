@@ -21,7 +21,7 @@ mod sys {
 #[cfg(all(feature = "cu-profile", target_os = "solana"))]
 #[inline(never)]
 fn mark(kind: &str, label: &str) {
-    let mut line = [0u8; 64];
+    let mut line = [0u8; 96];
     let (k, l) = (kind.as_bytes(), label.as_bytes());
     let n = (k.len() + l.len()).min(line.len());
     line[..k.len().min(n)].copy_from_slice(&k[..k.len().min(n)]);

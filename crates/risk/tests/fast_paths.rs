@@ -194,3 +194,22 @@ proptest! {
         prop_assert_eq!(div_rem_u128(n, d), (n / d, n % d));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(20_000))]
+
+    #[test]
+    fn isqrt_floor_is_the_floor_root(v in wide()) {
+        let r = isqrt_floor(v);
+        prop_assert!(r * r <= v);
+        prop_assert!((r + 1).checked_mul(r + 1).is_none_or(|sq| sq > v));
+        let c = isqrt_ceil(v);
+        prop_assert!(c == r || (c == r + 1 && r * r < v));
+    }
+
+    #[test]
+    fn checked_mul_i128_is_checked_mul(a in wide(), b in wide(), sa in any::<bool>(), sb in any::<bool>()) {
+        let (a, b) = (if sa { (a as i128).wrapping_neg() } else { a as i128 }, if sb { -(b as i128 >> 1) } else { b as i128 >> 1 });
+        prop_assert_eq!(checked_mul_i128(a, b), a.checked_mul(b));
+    }
+}
