@@ -339,20 +339,21 @@ fn plan_netted_cut(
 /// collateral: the collateral liquidation handles it). Ties: lowest index.
 pub fn portfolio_liquidation_target(account: &RiskAccount, model: &PortfolioModel) -> MathResult<Option<usize>> {
     let e = exposures(account, model.collateral_assets, model.perp_assets, MarginKind::Maintenance)?;
-    portfolio_liquidation_target_from(account, model, &e)
+    // The root and the floor's term (in `_from`) can only fail by overflow: one error either way.
+    portfolio_liquidation_target_from(account, model, &e, correlated_risk(&e.per_asset, model.correlation)?)
 }
 
-/// [`portfolio_liquidation_target`] from the account's maintenance exposures `e` (as
-/// [`LiquidationBasis::exposures`] holds them), not computed again.
+/// [`portfolio_liquidation_target`] from the account's maintenance exposures `e` and their
+/// `corr` = [`correlated_risk`] (as [`LiquidationBasis`] holds them), not computed again.
 pub fn portfolio_liquidation_target_from(
     account: &RiskAccount,
     model: &PortfolioModel,
     e: &Exposures,
+    corr: i128,
 ) -> MathResult<Option<usize>> {
     let kind = MarginKind::Maintenance;
     let floored =
         to_i128(mul_div_ceil(e.gross.max(0).unsigned_abs(), u128::from(model.floor), u128::from(RATIO_ONE))?)?;
-    let corr = correlated_risk(&e.per_asset, model.correlation)?;
     let floor_binds = floored >= add(corr, e.standalone)?;
     let mul = |a: i128, b: i128| a.checked_mul(b).ok_or(MathError::Overflow);
     let mut best: Option<(usize, i128)> = None;

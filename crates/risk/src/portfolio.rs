@@ -243,8 +243,15 @@ fn row_dot_64(v: &[i64], c: &[i32]) -> i128 {
 
 /// Portfolio requirement: `max(⌈floor × Σ|v|⌉, ⌈√(Vᵀ C V)⌉ + Σ|v| standalone)`.
 pub fn portfolio_requirement(e: &Exposures, c: &Correlation, floor: u32) -> MathResult<i128> {
+    Ok(portfolio_requirement_parts(e, c, floor)?.0)
+}
+
+/// [`portfolio_requirement`] and the `⌈√(Vᵀ C V)⌉` it took ([`correlated_risk`]).
+#[inline(always)]
+fn portfolio_requirement_parts(e: &Exposures, c: &Correlation, floor: u32) -> MathResult<(i128, i128)> {
     let floored = to_i128(mul_div_ceil(e.gross.max(0).unsigned_abs(), u128::from(floor), u128::from(RATIO_ONE))?)?;
-    Ok(floored.max(add(correlated_risk(&e.per_asset, c)?, e.standalone)?))
+    let correlated = correlated_risk(&e.per_asset, c)?;
+    Ok((floored.max(add(correlated, e.standalone)?), correlated))
 }
 
 /// Portfolio health for `kind`: equity with collateral at full value (quote debt weighted and
@@ -260,7 +267,7 @@ pub fn portfolio_health(
     Ok(portfolio_health_parts(account, collateral_assets, perp_assets, c, floor, kind)?.0)
 }
 
-/// [`portfolio_health`] and the exposures it nets.
+/// [`portfolio_health`], the exposures it nets and their `⌈√(Vᵀ C V)⌉`.
 #[inline(always)]
 fn portfolio_health_parts(
     account: &RiskAccount,
@@ -269,41 +276,43 @@ fn portfolio_health_parts(
     c: &Correlation,
     floor: u32,
     kind: MarginKind,
-) -> MathResult<(Health, Exposures)> {
+) -> MathResult<(Health, Exposures, i128)> {
     let cross = health(account, kind)?;
     let e = exposures(account, collateral_assets, perp_assets, kind)?;
     let collateral_haircut = sub(e.gross, cross.requirement)?; // Σ value × (1 − weight)
-    let requirement = portfolio_requirement(&e, c, floor)?;
-    Ok((Health { equity: add(cross.equity, collateral_haircut)?, requirement }, e))
+    let (requirement, correlated) = portfolio_requirement_parts(&e, c, floor)?;
+    Ok((Health { equity: add(cross.equity, collateral_haircut)?, requirement }, e, correlated))
 }
 
 /// What a liquidation reuses of the margin check before it (issue 15: each costs the VM
 /// thousands of units): maintenance health under the account's model, equity at full value and,
-/// in portfolio, the maintenance exposures.
+/// in portfolio, the maintenance exposures and their `⌈√(Vᵀ C V)⌉`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LiquidationBasis {
     pub maint: Health,
     pub raw_equity: i128,
     pub exposures: Option<Exposures>,
+    /// [`correlated_risk`] of `exposures` (0 in cross).
+    pub correlated: i128,
 }
 
-/// Maintenance health under `model` and, in portfolio, the exposures it nets.
-fn maint_parts(account: &RiskAccount, model: &MarginModel) -> MathResult<(Health, Option<Exposures>)> {
+/// Maintenance health under `model` and, in portfolio, the exposures it nets and their root.
+fn maint_parts(account: &RiskAccount, model: &MarginModel) -> MathResult<(Health, Option<Exposures>, i128)> {
     let kind = MarginKind::Maintenance;
     Ok(match model {
-        MarginModel::Cross => (health(account, kind)?, None),
+        MarginModel::Cross => (health(account, kind)?, None, 0),
         MarginModel::Portfolio(p) => {
-            let (h, e) =
+            let (h, e, root) =
                 portfolio_health_parts(account, p.collateral_assets, p.perp_assets, p.correlation, p.floor, kind)?;
-            (h, Some(e))
+            (h, Some(e), root)
         }
     })
 }
 
 /// The [`LiquidationBasis`] of `account` under `model`, alone.
 pub fn liquidation_basis(account: &RiskAccount, model: &MarginModel) -> MathResult<LiquidationBasis> {
-    let (maint, exposures) = maint_parts(account, model)?;
-    Ok(LiquidationBasis { maint, raw_equity: raw_equity(account)?, exposures })
+    let (maint, exposures, correlated) = maint_parts(account, model)?;
+    Ok(LiquidationBasis { maint, raw_equity: raw_equity(account)?, exposures, correlated })
 }
 
 /// [`model_account_health`] and the [`LiquidationBasis`] it computed on the way.
@@ -311,22 +320,25 @@ pub fn model_account_health_basis(
     account: &RiskAccount,
     model: &MarginModel,
 ) -> MathResult<(AccountHealth, LiquidationBasis)> {
-    let (health, exposures) = match model {
-        MarginModel::Cross => (account_health(account)?, None),
+    let (health, exposures, correlated) = match model {
+        MarginModel::Cross => (account_health(account)?, None, 0),
         MarginModel::Portfolio(p) => {
             // One pass for both kinds' cross terms and exposures (issue 15), then the netting:
             // portfolio_health's arithmetic on the same values.
             let (cross, [e_init, e_maint]) =
                 account_health_pass::<true>(account, (p.collateral_assets, p.perp_assets))?;
-            let net = |h: &Health, e: &Exposures| -> MathResult<Health> {
+            let net = |h: &Health, e: &Exposures| -> MathResult<(Health, i128)> {
                 let equity = add(h.equity, sub(e.gross, h.requirement)?)?;
-                Ok(Health { equity, requirement: portfolio_requirement(e, p.correlation, p.floor)? })
+                let (requirement, root) = portfolio_requirement_parts(e, p.correlation, p.floor)?;
+                Ok((Health { equity, requirement }, root))
             };
-            let (init, maint) = (net(&cross.init, &e_init)?, net(&cross.maint, &e_maint)?);
-            (AccountHealth { init, maint, state: health_state(&init, &maint, cross.equity), ..cross }, Some(e_maint))
+            let ((init, _), (maint, root)) = (net(&cross.init, &e_init)?, net(&cross.maint, &e_maint)?);
+            let health = AccountHealth { init, maint, state: health_state(&init, &maint, cross.equity), ..cross };
+            (health, Some(e_maint), root)
         }
     };
-    Ok((health, LiquidationBasis { maint: health.maint, raw_equity: health.equity, exposures }))
+    let basis = LiquidationBasis { maint: health.maint, raw_equity: health.equity, exposures, correlated };
+    Ok((health, basis))
 }
 
 /// How an account's collateral backs its positions (isolated positions aside, which always

@@ -180,7 +180,7 @@ proptest! {
         );
         if let MarginModel::Portfolio(p) = &model {
             let e = basis.exposures.unwrap_or_default();
-            prop_assert_eq!(portfolio_liquidation_target_from(&a, p, &e), portfolio_liquidation_target(&a, p));
+            prop_assert_eq!(portfolio_liquidation_target_from(&a, p, &e, basis.correlated), portfolio_liquidation_target(&a, p));
         }
     }
 }

@@ -272,7 +272,7 @@ pub fn liquidation_target(account: &RiskAccount, model: &MarginModel, basis: &Li
     match model {
         MarginModel::Cross => largest_requirement(account).math()?.ok_or_else(|| error!(FulcrumError::NotLiquidatable)),
         MarginModel::Portfolio(p) => match &basis.exposures {
-            Some(e) => portfolio_liquidation_target_from(account, p, e),
+            Some(e) => portfolio_liquidation_target_from(account, p, e, basis.correlated),
             None => portfolio_liquidation_target(account, p),
         }
         .math()?
