@@ -1,9 +1,9 @@
 //! Compute units in the real VM (`FULCRUM_SBF=1`): every account instruction on a one-position
 //! account and on a full 8 + 8 account (cross and portfolio), the liquidations, bankruptcy, the
 //! crank and the correlation matrix, each read from the VM's own "consumed N of M compute units"
-//! log line. Deterministic (compute units are not time), so these are budgets: every figure must
-//! stay within the 200,000 units a Solana instruction gets by default, and a test fails naming
-//! the instruction and its figure. `benchmarks/compute-units.sh` runs them with
+//! log line. Deterministic (compute units are not time), so these are budgets ([`budget`]: issue
+//! 15's goals where met, a ceiling just above today's figure where not), and a test fails naming
+//! the instruction, its figure and its budget. `benchmarks/compute-units.sh` runs them with
 //! `FULCRUM_CU_TABLE=<dir>` to write `docs/compute-units.md`. Natively they have nothing to
 //! measure and return at once.
 
@@ -28,22 +28,37 @@ use crate::harness::*;
 pub const INSTRUCTION_BUDGET: u64 = 200_000;
 const ONE: i32 = 1_000_000;
 
-/// Over the default budget today, each with the ceiling it must not pass meanwhile (a keeper
-/// asks for more units with a compute-budget instruction). Issue 15 ("Compute units: the cheapest
-/// margin engine on Solana") brings them under 200,000 and removes them from this list.
-const OVER_BUDGET_TODAY: &[(&str, &str, u64)] = &[
-    // The portfolio requirement (8 × 8 correlations) is recomputed per step of the liquidation,
-    // and a hedge leg's cut searches for the bottom of the netted requirement (issue 12): 346,103
-    // measured after issue 12's merge (303,488 before it). Issue 15 brings it under 200,000;
-    // until then a keeper requests the units (a ComputeBudget instruction).
-    ("full 8+8 portfolio", "liquidate_perp", 360_000),
+/// Issue 15's goal for every instruction on a full 8 + 8 account (met by all but the portfolio
+/// `liquidate_perp`, in [`MISSED_GOALS`]).
+pub const FULL_ACCOUNT_BUDGET: u64 = 100_000;
+
+/// Issue 15's goals not met yet, each with a ceiling just above the figure measured when issue 15
+/// closed (in brackets) and the goal; where the units go: the profile in docs/compute-units.md
+/// (`benchmarks/cu-profile.sh`).
+const MISSED_GOALS: &[(&str, &str, u64)] = &[
+    // Goal 10,000 [14,251]: entry and Anchor's account checks 3.2k, the fill (oracle, funding,
+    // fees, OI, pool) 8.3k, the margin check 3.5k with the health inputs' heap set-up.
+    ("one position", "place_perp_trade (open)", 14_700),
+    // Cross check goal 20,000 (full − empty withdraw) [36,581 = 49,364 − 12,783]: 16 holdings'
+    // account and oracle checks and pricing ≈ 16k, the one-pass cross health ≈ 12k, the
+    // entrypoint's 32 more accounts ≈ 6k.
+    ("full 8+8 cross", "withdraw", 50_500),
+    // Portfolio check goal 35,000 [51,527]: the cross check's, the exposures and two
+    // √(VᵀCV) of 8 × 8 correlations.
+    ("full 8+8 portfolio", "withdraw", 66_000),
+    // Goal 60,000 [75,551]: the margin check before (≈ 50k with loading) and after (≈ 13k), the
+    // fee transfer's CPI 6.4k.
+    ("full 8+8 cross", "liquidate_perp", 78_000),
+    // Goals 60,000 and 100,000 [112,440]: the cross liquidation's, with five √(VᵀCV) (before
+    // ×2, after ×2, the cut) and both kinds' exposures twice.
+    ("full 8+8 portfolio", "liquidate_perp", 115_000),
 ];
 
+/// The budget of `label` in `scenario`: its [`MISSED_GOALS`] ceiling, else issue 15's goal for a
+/// full account, else the 200,000 units of an instruction by default.
 fn budget(scenario: &str, label: &str) -> u64 {
-    OVER_BUDGET_TODAY
-        .iter()
-        .find(|(s, l, _)| *s == scenario && *l == label)
-        .map_or(INSTRUCTION_BUDGET, |(_, _, ceiling)| *ceiling)
+    let full = if scenario.starts_with("full") { FULL_ACCOUNT_BUDGET } else { INSTRUCTION_BUDGET };
+    MISSED_GOALS.iter().find(|(s, l, _)| *s == scenario && *l == label).map_or(full, |(_, _, ceiling)| *ceiling)
 }
 
 static NONCE: AtomicU32 = AtomicU32::new(0);
@@ -87,11 +102,11 @@ impl Meter {
         }
     }
 
-    /// Every figure within the default instruction budget; with `FULCRUM_CU_TABLE` set, writes
+    /// Every figure within its [`budget`]; with `FULCRUM_CU_TABLE` set, writes
     /// the rows to `<dir>/<scenario>.tsv` for the benchmark.
     fn finish(self) {
         for (label, cu) in &self.rows {
-            let over = if *cu > INSTRUCTION_BUDGET { "  ABOVE THE 200,000 DEFAULT (OVER_BUDGET_TODAY)" } else { "" };
+            let over = if *cu > budget(self.scenario, label) { "  ABOVE ITS BUDGET" } else { "" };
             eprintln!("compute units: {} / {label}: {cu}{over}", self.scenario);
         }
         if let Ok(dir) = std::env::var("FULCRUM_CU_TABLE") {
