@@ -91,7 +91,10 @@ fn pow10_table_is_every_power_of_ten() {
 
 /// An account of up to 8 + 8 holdings on 4 assets, some STANDALONE, with EMA ≠ oracle, funding
 /// and a size premium.
-fn account() -> impl Strategy<Value = (i64, Vec<(Collateral, u8)>, Vec<(PerpExposure, u8)>)> {
+/// Quote balance, collateral and positions, each with its asset.
+type Holdings = (i64, Vec<(Collateral, u8)>, Vec<(PerpExposure, u8)>);
+
+fn account() -> impl Strategy<Value = Holdings> {
     let asset = prop_oneof![0u8..4, Just(STANDALONE)];
     let collateral = (1u64..10_000_000_000_000, 1_000_000u64..1_000_000_000_000, 500_000u32..1_000_000, asset.clone())
         .prop_map(|(amount, p, w, a)| {
