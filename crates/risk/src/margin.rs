@@ -284,43 +284,39 @@ pub fn health_state(init: &Health, maint: &Health, equity: i128) -> HealthState 
 /// term and every sum is the one the separate functions compute, in the same order; they can
 /// only fail by overflow, so both fail together (`tests/fast_paths.rs`).
 pub fn account_health(account: &RiskAccount) -> MathResult<AccountHealth> {
-    Ok(account_health_pass::<false>(account, (&[], &[]))?.0)
+    account_health_pass::<0>(account, (&[], &[]))?.health()
 }
 
-/// [`account_health`]'s pass; with `NET` also both kinds' exposures (`[initial, maintenance]`)
-/// from the same values, each holding on its asset in `assets` (collateral, perps; as
-/// [`crate::exposures`] takes them), for portfolio margin. Inlined into both callers, the cross
-/// one (`NET` false) neither builds nor copies the exposures (≈ 3,000 units in the VM).
-#[inline(always)]
-pub(crate) fn account_health_pass<const NET: bool>(
-    account: &RiskAccount,
-    assets: (&[u8], &[u8]),
-) -> MathResult<(AccountHealth, [Exposures; 2])> {
-    use MarginKind::{Initial, Maintenance};
-    crate::profile::begin("cross health, one pass (initial, maintenance, notional, equity)");
-    let mut exposures = [Exposures::default(); 2];
-    let params = &account.params;
-    let q = account.quote_balance;
-    let mut init = Health { equity: quote_value(q, params, Initial)?, requirement: 0 };
-    let mut maint = Health { equity: quote_value(q, params, Maintenance)?, requirement: 0 };
-    let mut raw = i128::from(q);
-    for (i, c) in account.collateral.iter().enumerate() {
-        let (value_init, value_maint) = (collateral_value(c, Initial)?, collateral_value(c, Maintenance)?);
-        init.equity = add(init.equity, value_init)?;
-        maint.equity = add(maint.equity, value_maint)?;
-        let v = u128::from(c.amount) * u128::from(c.price.oracle);
-        raw = add(raw, to_i128(div_rem_u128(v, PRICE_SCALE).0)?)?;
-        if let Some(asset) = assets.0.get(i).filter(|_| NET) {
-            // crate::collateral_risk: the value at full weight less the weighted value.
-            for (e, kind, value) in [(0, Initial, value_init), (1, Maintenance, value_maint)] {
-                let full =
-                    to_i128(div_rem_u128(u128::from(c.amount) * u128::from(c.price.asset(kind)), PRICE_SCALE).0)?;
-                exposures[e].add(*asset, sub(full, value)?)?;
-            }
-        }
-    }
-    let mut notional = 0i128;
-    for (i, e) in account.perps.iter().enumerate() {
+/// The sums of [`account_health`]'s pass and, for portfolio margin, both kinds' exposures
+/// (`[initial, maintenance]`): what a liquidation updates for the account after it instead of
+/// summing every holding again ([`HealthSums::replace`]).
+/// `K` = 2 with the exposures, 0 without (cross: nothing to zero or copy).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HealthSums<const K: usize = 2> {
+    pub init: Health,
+    pub maint: Health,
+    /// Equity at full value.
+    pub raw: i128,
+    pub notional: i128,
+    pub exposures: [Exposures; K],
+}
+
+/// One position's terms in the sums: PnL for initial (weighted) and maintenance margin, both
+/// requirements (size premium once), notional.
+#[derive(Clone, Copy, Debug)]
+struct PerpTerms {
+    pnl_init: i128,
+    pnl_maint: i128,
+    req: [i128; 2],
+    notional: i128,
+    long: bool,
+}
+
+impl PerpTerms {
+    /// `e`'s terms (its funding, size premium and maintenance PnL computed once).
+    #[inline(always)]
+    fn of(e: &PerpExposure, params: &AccountParams) -> MathResult<PerpTerms> {
+        use MarginKind::{Initial, Maintenance};
         let (pos, market) = (&e.position, &e.market);
         let funding = unsettled_funding(pos, market)?;
         let pnl = |kind| -> MathResult<i128> {
@@ -329,35 +325,156 @@ pub(crate) fn account_health_pass<const NET: bool>(
             apply_haircut(uncapped, &market.pnl_haircut)
         };
         let pnl_maint = pnl(Maintenance)?;
-        init.equity = add(init.equity, weighted_pnl(pnl(Initial)?, params, Initial)?)?;
-        maint.equity = add(maint.equity, pnl_maint)?;
-        raw = add(raw, pnl_maint)?;
-        let (mut req_init, mut req_maint) = (0, 0);
+        let pnl_init = weighted_pnl(pnl(Initial)?, params, Initial)?;
+        let mut req = [0, 0];
         if pos.base != 0 {
             let premium = if market.imf == 0 { 0 } else { size_premium(pos.base, market)? };
-            req_init = requirement_at(pos.base, market, Initial, premium)?;
-            req_maint = requirement_at(pos.base, market, Maintenance, premium)?;
-            init.requirement = add(init.requirement, req_init)?;
-            maint.requirement = add(maint.requirement, req_maint)?;
+            req = [
+                requirement_at(pos.base, market, Initial, premium)?,
+                requirement_at(pos.base, market, Maintenance, premium)?,
+            ];
         }
-        if let Some(asset) = assets.1.get(i).filter(|_| NET) {
-            // crate::perp_risk: the requirement, signed by the side.
-            let sign = |r: i128| if pos.base >= 0 { r } else { -r };
-            exposures[0].add(*asset, sign(req_init))?;
-            exposures[1].add(*asset, sign(req_maint))?;
+        let notional = position_notional(pos.base, market, Maintenance)?;
+        Ok(PerpTerms { pnl_init, pnl_maint, req, notional, long: pos.base >= 0 })
+    }
+
+    /// `crate::perp_risk` for kind `k` (0 initial, 1 maintenance): the requirement, signed.
+    fn risk(&self, k: usize) -> i128 {
+        if self.long {
+            self.req[k]
+        } else {
+            -self.req[k]
         }
-        notional = add(notional, position_notional(pos.base, market, Maintenance)?)?;
+    }
+}
+
+impl<const K: usize> HealthSums<K> {
+    /// Nothing summed yet.
+    #[inline(always)]
+    fn zero() -> Self {
+        let zero = Health::default();
+        HealthSums { init: zero, maint: zero, raw: 0, notional: 0, exposures: [Exposures::default(); K] }
+    }
+
+    /// The same sums with both kinds' exposures (zero when these carry none).
+    pub fn widen(&self) -> HealthSums<2> {
+        let mut exposures = [Exposures::default(); 2];
+        for (e, mine) in exposures.iter_mut().zip(&self.exposures) {
+            *e = *mine;
+        }
+        HealthSums { init: self.init, maint: self.maint, raw: self.raw, notional: self.notional, exposures }
+    }
+
+    /// The full picture from the sums (cross margin).
+    #[inline(always)]
+    pub fn health(&self) -> MathResult<AccountHealth> {
+        let (init, maint, raw, notional) = (self.init, self.maint, self.raw, self.notional);
+        Ok(AccountHealth {
+            init,
+            maint,
+            equity: raw,
+            notional,
+            leverage: effective_leverage(notional, raw)?,
+            state: health_state(&init, &maint, raw),
+        })
+    }
+
+    /// Adds the quote balance `q`'s terms (takes them out with `out`).
+    #[inline(always)]
+    fn quote(&mut self, q: i64, params: &AccountParams, out: bool) -> MathResult<()> {
+        let terms = [quote_value(q, params, MarginKind::Initial)?, quote_value(q, params, MarginKind::Maintenance)?];
+        self.init.equity = step(self.init.equity, terms[0], out)?;
+        self.maint.equity = step(self.maint.equity, terms[1], out)?;
+        self.raw = step(self.raw, i128::from(q), out)?;
+        Ok(())
+    }
+
+    /// Adds a position's terms and its exposures on `asset` (takes them out with `out`).
+    #[inline(always)]
+    fn perp(&mut self, t: &PerpTerms, asset: Option<u8>, out: bool) -> MathResult<()> {
+        self.init.equity = step(self.init.equity, t.pnl_init, out)?;
+        self.maint.equity = step(self.maint.equity, t.pnl_maint, out)?;
+        self.raw = step(self.raw, t.pnl_maint, out)?;
+        self.init.requirement = step(self.init.requirement, t.req[0], out)?;
+        self.maint.requirement = step(self.maint.requirement, t.req[1], out)?;
+        self.notional = step(self.notional, t.notional, out)?;
+        if let Some(a) = asset {
+            for k in 0..K {
+                if out {
+                    self.exposures[k].remove(a, t.risk(k))?;
+                } else {
+                    self.exposures[k].add(a, t.risk(k))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The sums of the account with its quote balance `from` → `to` and one position `old` →
+    /// `new` (on `asset` when the sums carry exposures): the old terms out, the new ones in.
+    /// Integer sums, so the same as the pass over the changed account, to the unit
+    /// (`tests/fast_paths.rs`); one position's terms instead of every holding's.
+    pub fn replace(
+        &self,
+        params: &AccountParams,
+        (from, to): (i64, i64),
+        (old, new): (&PerpExposure, &PerpExposure),
+        asset: Option<u8>,
+    ) -> MathResult<HealthSums<K>> {
+        let mut s = *self;
+        s.quote(from, params, true)?;
+        s.quote(to, params, false)?;
+        s.perp(&PerpTerms::of(old, params)?, asset, true)?;
+        s.perp(&PerpTerms::of(new, params)?, asset, false)?;
+        Ok(s)
+    }
+}
+
+/// `x + v`, or `x − v` with `out`.
+#[inline(always)]
+fn step(x: i128, v: i128, out: bool) -> MathResult<i128> {
+    if out {
+        sub(x, v)
+    } else {
+        add(x, v)
+    }
+}
+
+/// [`account_health`]'s pass; with `K` = 2 also both kinds' exposures from the same values, each
+/// holding on its asset in `assets` (collateral, perps; as [`crate::exposures`] takes them), for
+/// portfolio margin. Inlined into its callers; the cross one (`K` = 0) neither builds nor copies
+/// exposures (≈ 3,000 units in the VM).
+#[inline(always)]
+pub(crate) fn account_health_pass<const K: usize>(
+    account: &RiskAccount,
+    assets: (&[u8], &[u8]),
+) -> MathResult<HealthSums<K>> {
+    use MarginKind::{Initial, Maintenance};
+    crate::profile::begin("cross health, one pass (initial, maintenance, notional, equity)");
+    let params = &account.params;
+    let mut s = HealthSums::<K>::zero();
+    s.quote(account.quote_balance, params, false)?;
+    for (i, c) in account.collateral.iter().enumerate() {
+        let (value_init, value_maint) = (collateral_value(c, Initial)?, collateral_value(c, Maintenance)?);
+        s.init.equity = add(s.init.equity, value_init)?;
+        s.maint.equity = add(s.maint.equity, value_maint)?;
+        let v = u128::from(c.amount) * u128::from(c.price.oracle);
+        s.raw = add(s.raw, to_i128(div_rem_u128(v, PRICE_SCALE).0)?)?;
+        if let Some(asset) = assets.0.get(i).filter(|_| K > 0) {
+            // crate::collateral_risk: the value at full weight less the weighted value.
+            for (e, kind, value) in [(0, Initial, value_init), (1, Maintenance, value_maint)].into_iter().take(K) {
+                let full =
+                    to_i128(div_rem_u128(u128::from(c.amount) * u128::from(c.price.asset(kind)), PRICE_SCALE).0)?;
+                s.exposures[e].add(*asset, sub(full, value)?)?;
+            }
+        }
+    }
+    for (i, e) in account.perps.iter().enumerate() {
+        let asset = assets.1.get(i).filter(|_| K > 0).copied();
+        s.perp(&PerpTerms::of(e, params)?, asset, false)?;
     }
     crate::profile::end("cross health, one pass (initial, maintenance, notional, equity)");
-    let health = AccountHealth {
-        init,
-        maint,
-        equity: raw,
-        notional,
-        leverage: effective_leverage(notional, raw)?,
-        state: health_state(&init, &maint, raw),
-    };
-    Ok((health, exposures))
+    Ok(s)
 }
 
 /// [`position_requirement`] of a nonzero `base` with its size premium already computed

@@ -294,6 +294,10 @@ pub struct LiquidationBasis {
     pub exposures: Option<Exposures>,
     /// [`correlated_risk`] of `exposures` (0 in cross).
     pub correlated: i128,
+    /// The one pass's sums ([`HealthSums`]; both kinds' exposures in portfolio): the health after
+    /// the liquidation is these with one position and the quote balance replaced
+    /// ([`model_account_health_after`]).
+    pub sums: HealthSums,
 }
 
 /// Maintenance health under `model` and, in portfolio, the exposures it nets and their root.
@@ -312,7 +316,46 @@ fn maint_parts(account: &RiskAccount, model: &MarginModel) -> MathResult<(Health
 /// The [`LiquidationBasis`] of `account` under `model`, alone.
 pub fn liquidation_basis(account: &RiskAccount, model: &MarginModel) -> MathResult<LiquidationBasis> {
     let (maint, exposures, correlated) = maint_parts(account, model)?;
-    Ok(LiquidationBasis { maint, raw_equity: raw_equity(account)?, exposures, correlated })
+    let sums = match model {
+        MarginModel::Cross => account_health_pass::<0>(account, (&[], &[]))?.widen(),
+        MarginModel::Portfolio(p) => account_health_pass::<2>(account, (p.collateral_assets, p.perp_assets))?,
+    };
+    Ok(LiquidationBasis { maint, raw_equity: raw_equity(account)?, exposures, correlated, sums })
+}
+
+/// Portfolio health from the one pass's sums: each kind's cross terms netted (equity at full
+/// value, the netted requirement), and the maintenance `⌈√(Vᵀ C V)⌉`.
+#[inline(always)]
+fn net_health(sums: &HealthSums, p: &PortfolioModel) -> MathResult<(AccountHealth, i128)> {
+    let cross = sums.health()?;
+    let net = |h: &Health, e: &Exposures| -> MathResult<(Health, i128)> {
+        let equity = add(h.equity, sub(e.gross, h.requirement)?)?;
+        let (requirement, root) = portfolio_requirement_parts(e, p.correlation, p.floor)?;
+        Ok((Health { equity, requirement }, root))
+    };
+    let ((init, _), (maint, root)) = (net(&cross.init, &sums.exposures[0])?, net(&cross.maint, &sums.exposures[1])?);
+    Ok((AccountHealth { init, maint, state: health_state(&init, &maint, cross.equity), ..cross }, root))
+}
+
+/// [`model_account_health`] of the account `basis` was computed for, with its quote balance
+/// `quotes.0` → `quotes.1` and position `index` `positions.0` → `positions.1` (a liquidation's
+/// change): [`HealthSums::replace`] on the basis's sums, then the netting in portfolio. The same
+/// health as computing it again, to the unit (`tests/fast_paths.rs`), at one position's cost.
+pub fn model_account_health_after(
+    model: &MarginModel,
+    basis: &LiquidationBasis,
+    params: &AccountParams,
+    quotes: (i64, i64),
+    positions: (&PerpExposure, &PerpExposure),
+    index: usize,
+) -> MathResult<AccountHealth> {
+    match model {
+        MarginModel::Cross => basis.sums.replace(params, quotes, positions, None)?.health(),
+        MarginModel::Portfolio(p) => {
+            let asset = p.perp_assets.get(index).copied();
+            Ok(net_health(&basis.sums.replace(params, quotes, positions, asset)?, p)?.0)
+        }
+    }
 }
 
 /// [`model_account_health`] and the [`LiquidationBasis`] it computed on the way.
@@ -320,24 +363,20 @@ pub fn model_account_health_basis(
     account: &RiskAccount,
     model: &MarginModel,
 ) -> MathResult<(AccountHealth, LiquidationBasis)> {
-    let (health, exposures, correlated) = match model {
-        MarginModel::Cross => (account_health(account)?, None, 0),
+    let (health, exposures, correlated, sums) = match model {
+        MarginModel::Cross => {
+            let sums = account_health_pass::<0>(account, (&[], &[]))?;
+            (sums.health()?, None, 0, sums.widen())
+        }
         MarginModel::Portfolio(p) => {
             // One pass for both kinds' cross terms and exposures (issue 15), then the netting:
             // portfolio_health's arithmetic on the same values.
-            let (cross, [e_init, e_maint]) =
-                account_health_pass::<true>(account, (p.collateral_assets, p.perp_assets))?;
-            let net = |h: &Health, e: &Exposures| -> MathResult<(Health, i128)> {
-                let equity = add(h.equity, sub(e.gross, h.requirement)?)?;
-                let (requirement, root) = portfolio_requirement_parts(e, p.correlation, p.floor)?;
-                Ok((Health { equity, requirement }, root))
-            };
-            let ((init, _), (maint, root)) = (net(&cross.init, &e_init)?, net(&cross.maint, &e_maint)?);
-            let health = AccountHealth { init, maint, state: health_state(&init, &maint, cross.equity), ..cross };
-            (health, Some(e_maint), root)
+            let sums = account_health_pass::<2>(account, (p.collateral_assets, p.perp_assets))?;
+            let (health, root) = net_health(&sums, p)?;
+            (health, Some(sums.exposures[1]), root, sums)
         }
     };
-    let basis = LiquidationBasis { maint: health.maint, raw_equity: health.equity, exposures, correlated };
+    let basis = LiquidationBasis { maint: health.maint, raw_equity: health.equity, exposures, correlated, sums };
     Ok((health, basis))
 }
 
@@ -407,10 +446,12 @@ pub fn model_health(account: &RiskAccount, model: &MarginModel, kind: MarginKind
 /// where two different errors would both arise (an overflow and a holding on an asset off the
 /// matrix, which the program never builds) the one reported may be the other.
 pub fn model_account_health(account: &RiskAccount, model: &MarginModel) -> MathResult<AccountHealth> {
-    if let MarginModel::Cross = model {
-        return account_health(account);
+    match model {
+        MarginModel::Cross => account_health(account),
+        MarginModel::Portfolio(p) => {
+            Ok(net_health(&account_health_pass::<2>(account, (p.collateral_assets, p.perp_assets))?, p)?.0)
+        }
     }
-    Ok(model_account_health_basis(account, model)?.0)
 }
 
 /// [`liquidation_price`] under `model`. In portfolio mode the requirement is not linear in the

@@ -177,10 +177,23 @@ proptest! {
         let i = index % exposures.len();
         let params = LiquidationParams { buffer: 100_000, liquidator_fee: 10_000, insurance_fee: 5_000, dust_notional: 1_000, collateral_discount: 50_000 };
         let step = 1_000_000;
-        prop_assert_eq!(
-            plan_perp_liquidation_from(&a, &model, i, step, &params, &basis),
-            plan_perp_liquidation_in(&a, &model, i, step, &params)
-        );
+        let plan = plan_perp_liquidation_from(&a, &model, i, step, &params, &basis);
+        prop_assert_eq!(plan, plan_perp_liquidation_in(&a, &model, i, step, &params));
+        // The health after a change of one position and the quote balance (the plan's, else an
+        // arbitrary one), from the basis: the same as computed again.
+        let (position, q2) = match plan {
+            Ok(p) => (p.position, quote + p.realized_pnl - (p.liquidator_fee + p.insurance_fee) as i64),
+            Err(_) => (PerpPosition { base: exposures[i].position.base / 3, quote_entry: 12_345, funding_snapshot: 7 }, quote / 2 - 99),
+        };
+        let mut changed = exposures.clone();
+        changed[i].position = position;
+        let a2 = RiskAccount { quote_balance: q2, perps: &changed, ..a };
+        let recomputed = (|| {
+            let [init, maint] = [MarginKind::Initial, MarginKind::Maintenance].map(|k| model_health(&a2, &model, k));
+            account_health_with(&a2, init?, maint?)
+        })();
+        let after = model_account_health_after(&model, &basis, &a.params, (quote, q2), (&exposures[i], &changed[i]), i);
+        prop_assert_eq!(after, recomputed);
         if let MarginModel::Portfolio(p) = &model {
             let e = basis.exposures.unwrap_or_default();
             prop_assert_eq!(portfolio_liquidation_target_from(&a, p, &e, basis.correlated), portfolio_liquidation_target(&a, p));

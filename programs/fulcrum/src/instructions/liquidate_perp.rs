@@ -1,9 +1,9 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 use fulcrum_risk::{
-    apply_fill, isolated_account, largest_requirement, plan_perp_liquidation, plan_perp_liquidation_from,
-    portfolio_liquidation_target, portfolio_liquidation_target_from, AccountHealth, LiquidationBasis, MarginModel,
-    PerpExposure, PerpLiquidation, PerpMarketRisk, PnlHaircut, RiskAccount,
+    apply_fill, isolated_account, largest_requirement, model_account_health_after, plan_perp_liquidation,
+    plan_perp_liquidation_from, portfolio_liquidation_target, portfolio_liquidation_target_from, AccountHealth,
+    LiquidationBasis, MarginModel, PerpExposure, PerpLiquidation, PerpMarketRisk, PnlHaircut, RiskAccount,
 };
 
 use super::quote_vault::*;
@@ -133,11 +133,17 @@ pub struct Liquidation {
     pub price: u64,
     pub before: AccountHealth,
     pub plan: PerpLiquidation,
+    /// The collateral-backed part's check before (not for an isolated position) and its quote
+    /// balance then: the health after is computed from them (issue 15).
+    pub basis: Option<Box<LiquidationBasis>>,
+    pub quote_before: i64,
 }
 
 /// Whether the position in `market` may be liquidated now, and how much of it: an isolated one
 /// below its own maintenance; otherwise the account liquidatable (`observe` records its margin
 /// call) and `market` the position [`liquidation_target`] names. Accrues the market's funding.
+// Not inlined: its frame (the health sums) apart from the handler's 4 KB one.
+#[inline(never)]
 pub fn plan_liquidation(
     inputs: &HealthInputs,
     acct: &mut MarginAccount,
@@ -159,12 +165,13 @@ pub fn plan_liquidation(
     let price = exposure.market.price.oracle;
     market.accrue_funding_to(price, clock.unix_timestamp).math()?;
     cu::phase("liquidation: funding accrual");
-    let (before, plan) = match isolated {
+    let quote_before = acct.quote_balance;
+    let (before, plan, basis) = match isolated {
         Some(k) => {
             let before = inputs.isolated_health(k, acct, exchange)?;
             require!(!before.maint.is_met(), FulcrumError::NotLiquidatable);
             let account = inputs.isolated_account(k, acct, exchange);
-            (before, plan_perp_liquidation(&account, 0, market.step_size, &params).math()?)
+            (before, plan_perp_liquidation(&account, 0, market.step_size, &params).math()?, None)
         }
         None => {
             // The plan and the target reuse what this margin check computed (issue 15).
@@ -181,10 +188,10 @@ pub fn plan_liquidation(
             let plan = plan_perp_liquidation_from(&account, &model, i, market.step_size, &params, &basis).math()?;
             cu::phase("liquidation: plan");
             require!(plan.base_delta != 0, FulcrumError::LiquidationCannotReduceRisk);
-            (before, plan)
+            (before, plan, Some(Box::new(basis)))
         }
     };
-    Ok(Liquidation { slot, isolated, exposure, price, before, plan })
+    Ok(Liquidation { slot, isolated, exposure, price, before, plan, basis, quote_before })
 }
 
 /// The state change of a planned liquidation, on plain structs: the position closes
@@ -239,6 +246,8 @@ pub fn execute_liquidation(
 
 /// Health after the liquidation, from the same prices: the isolated position alone, or the
 /// collateral-backed part (its margin call recorded).
+// Not inlined: its frame (the health sums) apart from the handler's 4 KB one.
+#[inline(never)]
 fn health_after(
     mut inputs: Box<HealthInputs>,
     liq: &Liquidation,
@@ -254,10 +263,23 @@ fn health_after(
         return fulcrum_risk::account_health(&isolated_account(collateral, &exposure, exchange.account_params()))
             .math();
     }
-    if let Some(i) = inputs.main_index(liq.slot) {
-        inputs.perps[i].position = liq.plan.position;
-    }
-    let after = inputs.main_health(acct.quote_balance, exchange)?;
+    let after = match (&liq.basis, inputs.main_index(liq.slot)) {
+        // The check before with this position and the quote balance replaced: the same health
+        // as summing every holding again, at one position's cost (issue 15).
+        (Some(basis), Some(i)) => {
+            let old = inputs.perps[i];
+            let new = PerpExposure { position: liq.plan.position, ..old };
+            let quotes = (liq.quote_before, acct.quote_balance);
+            let params = exchange.account_params();
+            model_account_health_after(&inputs.model(), basis, &params, quotes, (&old, &new), i).math()?
+        }
+        (_, i) => {
+            if let Some(i) = i {
+                inputs.perps[i].position = liq.plan.position;
+            }
+            inputs.main_health(acct.quote_balance, exchange)?
+        }
+    };
     observe(acct, key, &after, exchange, slot)?;
     Ok(after)
 }
@@ -347,6 +369,8 @@ mod tests {
                 maint_after: zero,
                 equity_after: 0,
             },
+            basis: None,
+            quote_before: 0,
         }
     }
 
