@@ -23,6 +23,9 @@ OUT="$ROOT/target/deploy"
 
 #   scripts/build-sbf.sh --asm        also target/deploy/fulcrum.s (assembly with function names,
 #                                     for the stack frame of every instruction handler; relinks)
+#   FULCRUM_SBF_FEATURES=cu-profile scripts/build-sbf.sh
+#                                     fulcrum.so with those cargo features (cu-profile: the
+#                                     compute-unit profile marks benchmarks/cu-profile.sh reads)
 programs=(fulcrum)
 asm=0
 for arg in "$@"; do
@@ -46,7 +49,10 @@ export CARGO_TARGET_BPFEL_SOLANA_SOLANA_STD_LINKER="$SBF_LINKER"
 # target-cpu v2 and --arch=v0: sBPF v0, what Agave 3.1 deploys; LLVM then refuses (at link time)
 # any frame above 4,096 bytes, and scripts/sbf/stackscan.py reports the frames.
 # --cfg sbf_upstream_llvm: the program's own 128-bit libcalls (programs/fulcrum/src/sbf.rs).
-export CARGO_TARGET_BPFEL_SOLANA_SOLANA_STD_RUSTFLAGS="-C target-cpu=v2 -C link-arg=--arch=v0 -C link-arg=--llvm-args=--bpf-stack-size=4096 --cfg sbf_upstream_llvm"
+# +allows-misaligned-mem-access: the VM loads and stores at any address (solana-sbpf's
+# MemoryMapping reads with read_unaligned), so an unaligned u64 (a Pubkey compare, a Pyth field
+# at an odd offset) is one load instead of eight byte loads, shifts and ors (issue 15).
+export CARGO_TARGET_BPFEL_SOLANA_SOLANA_STD_RUSTFLAGS="-C target-cpu=v2 -C target-feature=+allows-misaligned-mem-access -C link-arg=--arch=v0 -C link-arg=--llvm-args=--bpf-stack-size=4096 --cfg sbf_upstream_llvm"
 
 for program in "${programs[@]}"; do
   crate="${program//_/-}"
@@ -63,8 +69,10 @@ for program in "${programs[@]}"; do
   # path, so another clone's build in this shared directory would look fresh here and be linked
   # instead of this checkout's code: always rebuild the workspace's own crates.
   rm -rf "$SBF_TARGET_DIR/$TARGET_NAME"/release/.fingerprint/{fulcrum,fulcrum-risk,sbf-libcall-check,mock-pyth}-*
+  features=()
+  [[ $program == fulcrum && -n "${FULCRUM_SBF_FEATURES:-}" ]] && features=(--features "$FULCRUM_SBF_FEATURES")
   FULCRUM_SBF_PROGRAM="$program" flock "$CARGO_LOCK" \
-    cargo build --release -p "$crate" --lib \
+    cargo build --release -p "$crate" --lib "${features[@]}" \
     --target "$TARGET_SPEC" -Zjson-target-spec -Zbuild-std=std,panic_abort \
     --config 'profile.release.panic="abort"' \
     --target-dir "$SBF_TARGET_DIR"

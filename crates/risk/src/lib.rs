@@ -11,6 +11,7 @@ pub mod margin;
 pub mod params;
 pub mod pool;
 pub mod portfolio;
+pub mod profile;
 pub mod rate; // s6-lst: yield-bearing collateral
 pub mod reputation;
 pub mod trade;

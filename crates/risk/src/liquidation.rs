@@ -32,7 +32,7 @@ fn sale_discount(collateral: &[Collateral], discount: u32) -> MathResult<i128> {
     let d = u128::from(discount.min(RATIO_ONE as u32 - 1));
     let mut total = 0i128;
     for c in collateral {
-        let value = u128::from(c.amount) * u128::from(c.price.oracle) / PRICE_SCALE;
+        let value = div_rem_u128(u128::from(c.amount) * u128::from(c.price.oracle), PRICE_SCALE).0;
         total = add(total, to_i128(mul_div_ceil(value, d, u128::from(RATIO_ONE))?)?)?;
     }
     Ok(total)
@@ -163,23 +163,46 @@ pub fn plan_perp_liquidation_in(
     params: &LiquidationParams,
 ) -> MathResult<PerpLiquidation> {
     let e = account.perps.get(index).ok_or(MathError::InvalidInput)?;
+    if e.position.base == 0 || step == 0 {
+        return Err(MathError::InvalidInput);
+    }
+    let basis = liquidation_basis(account, model)?;
+    plan_perp_liquidation_from(account, model, index, step, params, &basis)
+}
+
+/// [`plan_perp_liquidation_in`] from the account's [`LiquidationBasis`] under `model` (what the
+/// margin check before the liquidation computed: [`model_account_health_basis`]), so the plan
+/// does not compute maintenance, equity and exposures a second time. The same plan to the unit
+/// for the basis of the same account and model.
+pub fn plan_perp_liquidation_from(
+    account: &RiskAccount,
+    model: &MarginModel,
+    index: usize,
+    step: u64,
+    params: &LiquidationParams,
+    basis: &LiquidationBasis,
+) -> MathResult<PerpLiquidation> {
+    let e = account.perps.get(index).ok_or(MathError::InvalidInput)?;
     let base = e.position.base;
     if base == 0 || step == 0 {
         return Err(MathError::InvalidInput);
     }
     let kind = MarginKind::Maintenance;
-    let m = model_health(account, model, kind)?;
+    let m = basis.maint;
     let own_risk = perp_risk(base, &e.market, kind)?;
     let rest_req = match model {
         MarginModel::Cross => RestRequirement::Cross(sub(m.requirement, own_risk.abs())?),
         MarginModel::Portfolio(p) => {
-            let mut rest = exposures(account, p.collateral_assets, p.perp_assets, kind)?;
+            let mut rest = match &basis.exposures {
+                Some(e) => *e,
+                None => exposures(account, p.collateral_assets, p.perp_assets, kind)?,
+            };
             let asset = *p.perp_assets.get(index).ok_or(MathError::InvalidInput)?;
             rest.remove(asset, own_risk)?;
             RestRequirement::Portfolio { rest, asset, model: p }
         }
     };
-    let raw = raw_equity(account)?;
+    let raw = basis.raw_equity;
     let q = account.quote_balance;
     let own_pnl = unrealized_pnl(&e.position, &e.market, kind)?;
     // Everything but the quote balance and this position, which the close changes.
@@ -191,7 +214,9 @@ pub fn plan_perp_liquidation_in(
     let abs = base.unsigned_abs();
     let price = e.market.price.oracle;
 
+    crate::profile::phase("plan: set-up (health, exposures, equity)");
     let evaluate = |close: u64| -> MathResult<(PerpLiquidation, bool)> {
+        crate::profile::begin("plan: evaluate one cut");
         let delta = -base.signum() * i64::try_from(close).map_err(|_| MathError::Overflow)?;
         let fill = apply_fill(&e.position, &e.market, delta, price, 0)?;
         let pnl = unrealized_pnl(&fill.position, &e.market, kind)?;
@@ -217,6 +242,7 @@ pub fn plan_perp_liquidation_in(
             maint_after,
             equity_after: add(add(rest_raw, i128::from(quote_after))?, pnl)?,
         };
+        crate::profile::end("plan: evaluate one cut");
         Ok((plan, ok))
     };
 
@@ -234,7 +260,7 @@ pub fn plan_perp_liquidation_in(
     }
     // ok(steps), !ok(0) (0 is "close nothing").
     let close = close_of(least_ok(0, steps, |k| Ok(evaluate(close_of(k))?.1))?);
-    let left = u128::from(abs - close) * u128::from(price) / PRICE_SCALE;
+    let left = div_rem_u128(u128::from(abs - close) * u128::from(price), PRICE_SCALE).0;
     if close < abs && left < u128::from(params.dust_notional) {
         return Ok(all);
     }
@@ -291,7 +317,7 @@ fn plan_netted_cut(
         // the way to the bottom, so none of these raises it).
         close = close_of(least_ok(0, bottom, |k| Ok(evaluate(close_of(k))?.1))?);
     }
-    let left = u128::from(abs - close) * u128::from(price) / PRICE_SCALE;
+    let left = div_rem_u128(u128::from(abs - close) * u128::from(price), PRICE_SCALE).0;
     if close < abs && left < u128::from(params.dust_notional) {
         let (all, _) = evaluate(abs)?;
         if !raises(&all) {
@@ -312,11 +338,22 @@ fn plan_netted_cut(
 /// by `√(VᵀCV)`). `None` when no position's close lowers the requirement (a hedge of
 /// collateral: the collateral liquidation handles it). Ties: lowest index.
 pub fn portfolio_liquidation_target(account: &RiskAccount, model: &PortfolioModel) -> MathResult<Option<usize>> {
+    let e = exposures(account, model.collateral_assets, model.perp_assets, MarginKind::Maintenance)?;
+    // The root and the floor's term (in `_from`) can only fail by overflow: one error either way.
+    portfolio_liquidation_target_from(account, model, &e, correlated_risk(&e.per_asset, model.correlation)?)
+}
+
+/// [`portfolio_liquidation_target`] from the account's maintenance exposures `e` and their
+/// `corr` = [`correlated_risk`] (as [`LiquidationBasis`] holds them), not computed again.
+pub fn portfolio_liquidation_target_from(
+    account: &RiskAccount,
+    model: &PortfolioModel,
+    e: &Exposures,
+    corr: i128,
+) -> MathResult<Option<usize>> {
     let kind = MarginKind::Maintenance;
-    let e = exposures(account, model.collateral_assets, model.perp_assets, kind)?;
     let floored =
         to_i128(mul_div_ceil(e.gross.max(0).unsigned_abs(), u128::from(model.floor), u128::from(RATIO_ONE))?)?;
-    let corr = correlated_risk(&e.per_asset, model.correlation)?;
     let floor_binds = floored >= add(corr, e.standalone)?;
     let mul = |a: i128, b: i128| a.checked_mul(b).ok_or(MathError::Overflow);
     let mut best: Option<(usize, i128)> = None;

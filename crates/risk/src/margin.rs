@@ -14,6 +14,7 @@
 
 use crate::fixed::*;
 use crate::pool::apply_haircut;
+use crate::portfolio::Exposures;
 use crate::types::*;
 
 /// Equity against requirement for one kind of margin, both in quote native units.
@@ -97,7 +98,7 @@ pub fn unsettled_funding(pos: &PerpPosition, market: &PerpMarketRisk) -> MathRes
     if delta == 0 || pos.base == 0 {
         return Ok(0);
     }
-    let owed = i128::from(pos.base).checked_mul(delta).ok_or(MathError::Overflow)?;
+    let owed = checked_mul_i128(i128::from(pos.base), delta).ok_or(MathError::Overflow)?;
     mul_div_signed_ceil(owed, 1, FUNDING_SCALE)
 }
 
@@ -146,9 +147,9 @@ pub fn size_premium(base: i64, market: &PerpMarketRisk) -> MathResult<u64> {
     let abs = u128::from(base.unsigned_abs());
     let d = u32::from(market.base_decimals);
     let scaled = if d <= 12 {
-        abs.checked_mul(10u128.pow(12 - d)).ok_or(MathError::Overflow)?
+        checked_mul_u128(abs, pow10_u128(12 - d).ok_or(MathError::Overflow)?).ok_or(MathError::Overflow)?
     } else {
-        abs.div_ceil(10u128.pow(d.min(38) - 12))
+        abs.div_ceil(pow10_u128(d.min(38) - 12).ok_or(MathError::Overflow)?)
     };
     let root_ppm = isqrt_ceil(scaled);
     let premium = mul_div_ceil(u128::from(market.imf), root_ppm, u128::from(RATIO_ONE))?;
@@ -191,6 +192,8 @@ pub fn requirement(account: &RiskAccount, kind: MarginKind) -> MathResult<i128> 
 
 /// Equity and requirement for `kind` in one pass: the margin check.
 pub fn health(account: &RiskAccount, kind: MarginKind) -> MathResult<Health> {
+    let label = kind_label(kind, "cross health (initial)", "cross health (maintenance)");
+    crate::profile::begin(label);
     let mut equity = quote_value(account.quote_balance, &account.params, kind)?;
     for c in account.collateral {
         equity = add(equity, collateral_value(c, kind)?)?;
@@ -201,6 +204,7 @@ pub fn health(account: &RiskAccount, kind: MarginKind) -> MathResult<Health> {
         equity = add(equity, weighted_pnl(pnl, &account.params, kind)?)?;
         requirement = add(requirement, position_requirement(e.position.base, &e.market, kind)?)?;
     }
+    crate::profile::end(label);
     Ok(Health { equity, requirement })
 }
 
@@ -211,11 +215,22 @@ pub fn free_collateral(account: &RiskAccount) -> MathResult<i128> {
 
 /// Σ |base| × oracle price, rounded up.
 pub fn total_notional(account: &RiskAccount) -> MathResult<i128> {
+    crate::profile::begin("notional");
     let mut total = 0i128;
     for e in account.perps {
         total = add(total, position_notional(e.position.base, &e.market, MarginKind::Maintenance)?)?;
     }
+    crate::profile::end("notional");
     Ok(total)
+}
+
+/// The profile label of `kind` (`crate::profile`).
+#[inline(always)]
+pub(crate) fn kind_label(kind: MarginKind, initial: &'static str, maintenance: &'static str) -> &'static str {
+    match kind {
+        MarginKind::Initial => initial,
+        MarginKind::Maintenance => maintenance,
+    }
 }
 
 /// Effective leverage = notional / equity, ppm, rounded up. `None` when equity ≤ 0 while
@@ -234,14 +249,16 @@ pub fn effective_leverage(notional: i128, equity: i128) -> MathResult<Option<u64
 /// Equity at full value: collateral at oracle without haircut, debt at face, PnL in full. What
 /// the account would be worth if everything were closed at the oracle price.
 pub fn raw_equity(account: &RiskAccount) -> MathResult<i128> {
+    crate::profile::begin("equity at full value");
     let mut equity = i128::from(account.quote_balance);
     for c in account.collateral {
         let v = u128::from(c.amount) * u128::from(c.price.oracle);
-        equity = add(equity, to_i128(v / PRICE_SCALE)?)?;
+        equity = add(equity, to_i128(div_rem_u128(v, PRICE_SCALE).0)?)?;
     }
     for e in account.perps {
         equity = add(equity, unrealized_pnl(&e.position, &e.market, MarginKind::Maintenance)?)?;
     }
+    crate::profile::end("equity at full value");
     Ok(equity)
 }
 
@@ -260,8 +277,213 @@ pub fn health_state(init: &Health, maint: &Health, equity: i128) -> HealthState 
 }
 
 /// The full picture: both margins, notional, leverage and state.
+///
+/// `account_health_with(account, health(Initial), health(Maintenance))` to the unit, in one
+/// pass (issue 15): a position's unsettled funding, size premium and maintenance PnL (which
+/// equity at full value counts too) are computed once instead of two or three times. Every
+/// term and every sum is the one the separate functions compute, in the same order; they can
+/// only fail by overflow, so both fail together (`tests/fast_paths.rs`).
 pub fn account_health(account: &RiskAccount) -> MathResult<AccountHealth> {
-    account_health_with(account, health(account, MarginKind::Initial)?, health(account, MarginKind::Maintenance)?)
+    account_health_pass::<0>(account, (&[], &[]))?.health()
+}
+
+/// The sums of [`account_health`]'s pass and, for portfolio margin, both kinds' exposures
+/// (`[initial, maintenance]`): what a liquidation updates for the account after it instead of
+/// summing every holding again ([`HealthSums::replace`]).
+/// `K` = 2 with the exposures, 0 without (cross: nothing to zero or copy).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HealthSums<const K: usize = 2> {
+    pub init: Health,
+    pub maint: Health,
+    /// Equity at full value.
+    pub raw: i128,
+    pub notional: i128,
+    pub exposures: [Exposures; K],
+}
+
+/// One position's terms in the sums: PnL for initial (weighted) and maintenance margin, both
+/// requirements (size premium once), notional.
+#[derive(Clone, Copy, Debug)]
+struct PerpTerms {
+    pnl_init: i128,
+    pnl_maint: i128,
+    req: [i128; 2],
+    notional: i128,
+    long: bool,
+}
+
+impl PerpTerms {
+    /// `e`'s terms (its funding, size premium and maintenance PnL computed once).
+    #[inline(always)]
+    fn of(e: &PerpExposure, params: &AccountParams) -> MathResult<PerpTerms> {
+        use MarginKind::{Initial, Maintenance};
+        let (pos, market) = (&e.position, &e.market);
+        let funding = unsettled_funding(pos, market)?;
+        let pnl = |kind| -> MathResult<i128> {
+            let price = if pos.base >= 0 { market.price.asset(kind) } else { market.price.liability(kind) };
+            let uncapped = sub(add(base_value(pos.base, price)?, i128::from(pos.quote_entry))?, funding)?;
+            apply_haircut(uncapped, &market.pnl_haircut)
+        };
+        let pnl_maint = pnl(Maintenance)?;
+        let pnl_init = weighted_pnl(pnl(Initial)?, params, Initial)?;
+        let mut req = [0, 0];
+        if pos.base != 0 {
+            let premium = if market.imf == 0 { 0 } else { size_premium(pos.base, market)? };
+            req = [
+                requirement_at(pos.base, market, Initial, premium)?,
+                requirement_at(pos.base, market, Maintenance, premium)?,
+            ];
+        }
+        let notional = position_notional(pos.base, market, Maintenance)?;
+        Ok(PerpTerms { pnl_init, pnl_maint, req, notional, long: pos.base >= 0 })
+    }
+
+    /// `crate::perp_risk` for kind `k` (0 initial, 1 maintenance): the requirement, signed.
+    fn risk(&self, k: usize) -> i128 {
+        if self.long {
+            self.req[k]
+        } else {
+            -self.req[k]
+        }
+    }
+}
+
+impl<const K: usize> HealthSums<K> {
+    /// Nothing summed yet.
+    #[inline(always)]
+    fn zero() -> Self {
+        let zero = Health::default();
+        HealthSums { init: zero, maint: zero, raw: 0, notional: 0, exposures: [Exposures::default(); K] }
+    }
+
+    /// The same sums with both kinds' exposures (zero when these carry none).
+    pub fn widen(&self) -> HealthSums<2> {
+        let mut exposures = [Exposures::default(); 2];
+        for (e, mine) in exposures.iter_mut().zip(&self.exposures) {
+            *e = *mine;
+        }
+        HealthSums { init: self.init, maint: self.maint, raw: self.raw, notional: self.notional, exposures }
+    }
+
+    /// The full picture from the sums (cross margin).
+    #[inline(always)]
+    pub fn health(&self) -> MathResult<AccountHealth> {
+        let (init, maint, raw, notional) = (self.init, self.maint, self.raw, self.notional);
+        Ok(AccountHealth {
+            init,
+            maint,
+            equity: raw,
+            notional,
+            leverage: effective_leverage(notional, raw)?,
+            state: health_state(&init, &maint, raw),
+        })
+    }
+
+    /// Adds the quote balance `q`'s terms (takes them out with `out`).
+    #[inline(always)]
+    fn quote(&mut self, q: i64, params: &AccountParams, out: bool) -> MathResult<()> {
+        let terms = [quote_value(q, params, MarginKind::Initial)?, quote_value(q, params, MarginKind::Maintenance)?];
+        self.init.equity = step(self.init.equity, terms[0], out)?;
+        self.maint.equity = step(self.maint.equity, terms[1], out)?;
+        self.raw = step(self.raw, i128::from(q), out)?;
+        Ok(())
+    }
+
+    /// Adds a position's terms and its exposures on `asset` (takes them out with `out`).
+    #[inline(always)]
+    fn perp(&mut self, t: &PerpTerms, asset: Option<u8>, out: bool) -> MathResult<()> {
+        self.init.equity = step(self.init.equity, t.pnl_init, out)?;
+        self.maint.equity = step(self.maint.equity, t.pnl_maint, out)?;
+        self.raw = step(self.raw, t.pnl_maint, out)?;
+        self.init.requirement = step(self.init.requirement, t.req[0], out)?;
+        self.maint.requirement = step(self.maint.requirement, t.req[1], out)?;
+        self.notional = step(self.notional, t.notional, out)?;
+        if let Some(a) = asset {
+            for k in 0..K {
+                if out {
+                    self.exposures[k].remove(a, t.risk(k))?;
+                } else {
+                    self.exposures[k].add(a, t.risk(k))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The sums of the account with its quote balance `from` → `to` and one position `old` →
+    /// `new` (on `asset` when the sums carry exposures): the old terms out, the new ones in.
+    /// Integer sums, so the same as the pass over the changed account, to the unit
+    /// (`tests/fast_paths.rs`); one position's terms instead of every holding's.
+    pub fn replace(
+        &self,
+        params: &AccountParams,
+        (from, to): (i64, i64),
+        (old, new): (&PerpExposure, &PerpExposure),
+        asset: Option<u8>,
+    ) -> MathResult<HealthSums<K>> {
+        let mut s = *self;
+        s.quote(from, params, true)?;
+        s.quote(to, params, false)?;
+        s.perp(&PerpTerms::of(old, params)?, asset, true)?;
+        s.perp(&PerpTerms::of(new, params)?, asset, false)?;
+        Ok(s)
+    }
+}
+
+/// `x + v`, or `x − v` with `out`.
+#[inline(always)]
+fn step(x: i128, v: i128, out: bool) -> MathResult<i128> {
+    if out {
+        sub(x, v)
+    } else {
+        add(x, v)
+    }
+}
+
+/// [`account_health`]'s pass; with `K` = 2 also both kinds' exposures from the same values, each
+/// holding on its asset in `assets` (collateral, perps; as [`crate::exposures`] takes them), for
+/// portfolio margin. Inlined into its callers; the cross one (`K` = 0) neither builds nor copies
+/// exposures (≈ 3,000 units in the VM).
+#[inline(always)]
+pub(crate) fn account_health_pass<const K: usize>(
+    account: &RiskAccount,
+    assets: (&[u8], &[u8]),
+) -> MathResult<HealthSums<K>> {
+    use MarginKind::{Initial, Maintenance};
+    crate::profile::begin("cross health, one pass (initial, maintenance, notional, equity)");
+    let params = &account.params;
+    let mut s = HealthSums::<K>::zero();
+    s.quote(account.quote_balance, params, false)?;
+    for (i, c) in account.collateral.iter().enumerate() {
+        let (value_init, value_maint) = (collateral_value(c, Initial)?, collateral_value(c, Maintenance)?);
+        s.init.equity = add(s.init.equity, value_init)?;
+        s.maint.equity = add(s.maint.equity, value_maint)?;
+        let v = u128::from(c.amount) * u128::from(c.price.oracle);
+        s.raw = add(s.raw, to_i128(div_rem_u128(v, PRICE_SCALE).0)?)?;
+        if let Some(asset) = assets.0.get(i).filter(|_| K > 0) {
+            // crate::collateral_risk: the value at full weight less the weighted value.
+            for (e, kind, value) in [(0, Initial, value_init), (1, Maintenance, value_maint)].into_iter().take(K) {
+                let full =
+                    to_i128(div_rem_u128(u128::from(c.amount) * u128::from(c.price.asset(kind)), PRICE_SCALE).0)?;
+                s.exposures[e].add(*asset, sub(full, value)?)?;
+            }
+        }
+    }
+    for (i, e) in account.perps.iter().enumerate() {
+        let asset = assets.1.get(i).filter(|_| K > 0).copied();
+        s.perp(&PerpTerms::of(e, params)?, asset, false)?;
+    }
+    crate::profile::end("cross health, one pass (initial, maintenance, notional, equity)");
+    Ok(s)
+}
+
+/// [`position_requirement`] of a nonzero `base` with its size premium already computed
+/// (`premium` = [`size_premium`], or 0 when the market has none).
+#[inline(always)]
+fn requirement_at(base: i64, market: &PerpMarketRisk, kind: MarginKind, premium: u64) -> MathResult<i128> {
+    let ratio = u64::from(market.margin_ratio(kind)).saturating_add(premium).min(RATIO_ONE);
+    let v = u128::from(base.unsigned_abs()) * u128::from(market.price.liability(kind));
+    to_i128(mul_div_ceil(v, u128::from(ratio), PRICE_SCALE * u128::from(RATIO_ONE))?)
 }
 
 /// The full picture around margins computed by some rule (cross, portfolio): notional,

@@ -148,7 +148,7 @@ impl Exposures {
 /// Signed risk of a collateral balance: `value × (1 − weight)` at the asset price for `kind`,
 /// the haircut cross applies to it (so cross in exposure form is cross to the unit).
 pub fn collateral_risk(c: &Collateral, kind: MarginKind) -> MathResult<i128> {
-    let full = to_i128(u128::from(c.amount) * u128::from(c.price.asset(kind)) / PRICE_SCALE)?;
+    let full = to_i128(div_rem_u128(u128::from(c.amount) * u128::from(c.price.asset(kind)), PRICE_SCALE).0)?;
     sub(full, collateral_value(c, kind)?)
 }
 
@@ -166,6 +166,7 @@ pub fn exposures(
     perp_assets: &[u8],
     kind: MarginKind,
 ) -> MathResult<Exposures> {
+    crate::profile::begin("portfolio exposures");
     let mut e = Exposures::default();
     for (c, a) in account.collateral.iter().zip(collateral_assets) {
         let v = collateral_risk(c, kind)?;
@@ -174,36 +175,83 @@ pub fn exposures(
     for (p, a) in account.perps.iter().zip(perp_assets) {
         e.add(*a, perp_risk(p.position.base, &p.market, kind)?)?;
     }
+    crate::profile::end("portfolio exposures");
     Ok(e)
 }
 
 /// `⌈√(Vᵀ C V)⌉`, quote native units.
 pub fn correlated_risk(v: &[i128; MAX_ASSETS], c: &Correlation) -> MathResult<i128> {
+    crate::profile::begin("netted requirement √(VᵀCV)");
     let n = c.n.min(MAX_ASSETS);
+    // Every V_a fits 64 bits in practice (quote native units): then each product below is
+    // computed with 64-bit multiplies (see `row_dot_64`), exact, where a checked 128-bit
+    // multiply costs the VM hundreds of units. Otherwise the checked 128-bit loop.
+    let mut small = [0i64; MAX_ASSETS];
+    let mut fits = true;
+    for (s, x) in small.iter_mut().zip(&v[..n]) {
+        match i64::try_from(*x) {
+            Ok(y) => *s = y,
+            Err(_) => fits = false,
+        }
+    }
     let mut total: i128 = 0;
     for i in 0..n {
         if v[i] == 0 {
             continue;
         }
         // w_i = Σ_j C_ij V_j, rounded away from zero in V_i's direction (an upper bound).
-        let mut w: i128 = 0;
-        for (vj, cij) in v[..n].iter().zip(&c.c[i][..n]) {
-            w = add(w, vj.checked_mul(i128::from(*cij)).ok_or(MathError::Overflow)?)?;
-        }
+        let w = if fits {
+            row_dot_64(&small[..n], &c.c[i][..n])
+        } else {
+            let mut w: i128 = 0;
+            for (vj, cij) in v[..n].iter().zip(&c.c[i][..n]) {
+                w = add(w, vj.checked_mul(i128::from(*cij)).ok_or(MathError::Overflow)?)?;
+            }
+            w
+        };
         let w = if v[i] > 0 {
             mul_div_signed_ceil(w, 1, u128::from(RATIO_ONE))?
         } else {
             mul_div_signed_floor(w, 1, u128::from(RATIO_ONE))?
         };
-        total = add(total, v[i].checked_mul(w).ok_or(MathError::Overflow)?)?;
+        let term = match (fits, i64::try_from(w)) {
+            // Two 64-bit factors: the 128-bit product cannot overflow.
+            (true, Ok(w)) => i128::from(small[i]).wrapping_mul(i128::from(w)),
+            _ => v[i].checked_mul(w).ok_or(MathError::Overflow)?,
+        };
+        total = add(total, term)?;
     }
-    to_i128(isqrt_ceil(total.max(0).unsigned_abs()))
+    let root = to_i128(isqrt_ceil(total.max(0).unsigned_abs()));
+    crate::profile::end("netted requirement √(VᵀCV)");
+    root
+}
+
+/// `Σ_j v_j × c_j`, exact, with 64-bit multiplies only: each `v_j` splits into a signed high
+/// and an unsigned low 32-bit half, `v_j = h × 2³² + l`; `|h × c| ≤ 2⁶²` and `|l × c| < 2⁶³`
+/// fit 64 bits whatever the `i32` correlation, and at most [`MAX_ASSETS`] of each sum to under
+/// 2⁶⁶ in 128 bits: the same value as the checked 128-bit sum, which cannot overflow here.
+#[inline(always)]
+fn row_dot_64(v: &[i64], c: &[i32]) -> i128 {
+    let (mut hi, mut lo) = (0i128, 0i128);
+    for (x, cij) in v.iter().zip(c) {
+        let c = i64::from(*cij);
+        hi = hi.wrapping_add(i128::from((x >> 32).wrapping_mul(c)));
+        lo = lo.wrapping_add(i128::from((x & 0xFFFF_FFFF).wrapping_mul(c)));
+    }
+    (hi << 32).wrapping_add(lo)
 }
 
 /// Portfolio requirement: `max(⌈floor × Σ|v|⌉, ⌈√(Vᵀ C V)⌉ + Σ|v| standalone)`.
 pub fn portfolio_requirement(e: &Exposures, c: &Correlation, floor: u32) -> MathResult<i128> {
+    Ok(portfolio_requirement_parts(e, c, floor)?.0)
+}
+
+/// [`portfolio_requirement`] and the `⌈√(Vᵀ C V)⌉` it took ([`correlated_risk`]).
+#[inline(always)]
+fn portfolio_requirement_parts(e: &Exposures, c: &Correlation, floor: u32) -> MathResult<(i128, i128)> {
     let floored = to_i128(mul_div_ceil(e.gross.max(0).unsigned_abs(), u128::from(floor), u128::from(RATIO_ONE))?)?;
-    Ok(floored.max(add(correlated_risk(&e.per_asset, c)?, e.standalone)?))
+    let correlated = correlated_risk(&e.per_asset, c)?;
+    Ok((floored.max(add(correlated, e.standalone)?), correlated))
 }
 
 /// Portfolio health for `kind`: equity with collateral at full value (quote debt weighted and
@@ -216,10 +264,120 @@ pub fn portfolio_health(
     floor: u32,
     kind: MarginKind,
 ) -> MathResult<Health> {
+    Ok(portfolio_health_parts(account, collateral_assets, perp_assets, c, floor, kind)?.0)
+}
+
+/// [`portfolio_health`], the exposures it nets and their `⌈√(Vᵀ C V)⌉`.
+#[inline(always)]
+fn portfolio_health_parts(
+    account: &RiskAccount,
+    collateral_assets: &[u8],
+    perp_assets: &[u8],
+    c: &Correlation,
+    floor: u32,
+    kind: MarginKind,
+) -> MathResult<(Health, Exposures, i128)> {
     let cross = health(account, kind)?;
     let e = exposures(account, collateral_assets, perp_assets, kind)?;
     let collateral_haircut = sub(e.gross, cross.requirement)?; // Σ value × (1 − weight)
-    Ok(Health { equity: add(cross.equity, collateral_haircut)?, requirement: portfolio_requirement(&e, c, floor)? })
+    let (requirement, correlated) = portfolio_requirement_parts(&e, c, floor)?;
+    Ok((Health { equity: add(cross.equity, collateral_haircut)?, requirement }, e, correlated))
+}
+
+/// What a liquidation reuses of the margin check before it (issue 15: each costs the VM
+/// thousands of units): maintenance health under the account's model, equity at full value and,
+/// in portfolio, the maintenance exposures and their `⌈√(Vᵀ C V)⌉`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LiquidationBasis {
+    pub maint: Health,
+    pub raw_equity: i128,
+    pub exposures: Option<Exposures>,
+    /// [`correlated_risk`] of `exposures` (0 in cross).
+    pub correlated: i128,
+    /// The one pass's sums ([`HealthSums`]; both kinds' exposures in portfolio): the health after
+    /// the liquidation is these with one position and the quote balance replaced
+    /// ([`model_account_health_after`]).
+    pub sums: HealthSums,
+}
+
+/// Maintenance health under `model` and, in portfolio, the exposures it nets and their root.
+fn maint_parts(account: &RiskAccount, model: &MarginModel) -> MathResult<(Health, Option<Exposures>, i128)> {
+    let kind = MarginKind::Maintenance;
+    Ok(match model {
+        MarginModel::Cross => (health(account, kind)?, None, 0),
+        MarginModel::Portfolio(p) => {
+            let (h, e, root) =
+                portfolio_health_parts(account, p.collateral_assets, p.perp_assets, p.correlation, p.floor, kind)?;
+            (h, Some(e), root)
+        }
+    })
+}
+
+/// The [`LiquidationBasis`] of `account` under `model`, alone.
+pub fn liquidation_basis(account: &RiskAccount, model: &MarginModel) -> MathResult<LiquidationBasis> {
+    let (maint, exposures, correlated) = maint_parts(account, model)?;
+    let sums = match model {
+        MarginModel::Cross => account_health_pass::<0>(account, (&[], &[]))?.widen(),
+        MarginModel::Portfolio(p) => account_health_pass::<2>(account, (p.collateral_assets, p.perp_assets))?,
+    };
+    Ok(LiquidationBasis { maint, raw_equity: raw_equity(account)?, exposures, correlated, sums })
+}
+
+/// Portfolio health from the one pass's sums: each kind's cross terms netted (equity at full
+/// value, the netted requirement), and the maintenance `⌈√(Vᵀ C V)⌉`.
+#[inline(always)]
+fn net_health(sums: &HealthSums, p: &PortfolioModel) -> MathResult<(AccountHealth, i128)> {
+    let cross = sums.health()?;
+    let net = |h: &Health, e: &Exposures| -> MathResult<(Health, i128)> {
+        let equity = add(h.equity, sub(e.gross, h.requirement)?)?;
+        let (requirement, root) = portfolio_requirement_parts(e, p.correlation, p.floor)?;
+        Ok((Health { equity, requirement }, root))
+    };
+    let ((init, _), (maint, root)) = (net(&cross.init, &sums.exposures[0])?, net(&cross.maint, &sums.exposures[1])?);
+    Ok((AccountHealth { init, maint, state: health_state(&init, &maint, cross.equity), ..cross }, root))
+}
+
+/// [`model_account_health`] of the account `basis` was computed for, with its quote balance
+/// `quotes.0` → `quotes.1` and position `index` `positions.0` → `positions.1` (a liquidation's
+/// change): [`HealthSums::replace`] on the basis's sums, then the netting in portfolio. The same
+/// health as computing it again, to the unit (`tests/fast_paths.rs`), at one position's cost.
+pub fn model_account_health_after(
+    model: &MarginModel,
+    basis: &LiquidationBasis,
+    params: &AccountParams,
+    quotes: (i64, i64),
+    positions: (&PerpExposure, &PerpExposure),
+    index: usize,
+) -> MathResult<AccountHealth> {
+    match model {
+        MarginModel::Cross => basis.sums.replace(params, quotes, positions, None)?.health(),
+        MarginModel::Portfolio(p) => {
+            let asset = p.perp_assets.get(index).copied();
+            Ok(net_health(&basis.sums.replace(params, quotes, positions, asset)?, p)?.0)
+        }
+    }
+}
+
+/// [`model_account_health`] and the [`LiquidationBasis`] it computed on the way.
+pub fn model_account_health_basis(
+    account: &RiskAccount,
+    model: &MarginModel,
+) -> MathResult<(AccountHealth, LiquidationBasis)> {
+    let (health, exposures, correlated, sums) = match model {
+        MarginModel::Cross => {
+            let sums = account_health_pass::<0>(account, (&[], &[]))?;
+            (sums.health()?, None, 0, sums.widen())
+        }
+        MarginModel::Portfolio(p) => {
+            // One pass for both kinds' cross terms and exposures (issue 15), then the netting:
+            // portfolio_health's arithmetic on the same values.
+            let sums = account_health_pass::<2>(account, (p.collateral_assets, p.perp_assets))?;
+            let (health, root) = net_health(&sums, p)?;
+            (health, Some(sums.exposures[1]), root, sums)
+        }
+    };
+    let basis = LiquidationBasis { maint: health.maint, raw_equity: health.equity, exposures, correlated, sums };
+    Ok((health, basis))
 }
 
 /// How an account's collateral backs its positions (isolated positions aside, which always
@@ -282,15 +440,18 @@ pub fn model_health(account: &RiskAccount, model: &MarginModel, kind: MarginKind
 
 /// [`account_health`] under `model`: both margins by the model; account equity, notional and
 /// leverage do not depend on it.
+///
+/// In portfolio `account_health_with(model_health(Initial), model_health(Maintenance))` to the
+/// unit, in one pass ([`model_account_health_basis`]; `tests/fast_paths.rs`). The one difference:
+/// where two different errors would both arise (an overflow and a holding on an asset off the
+/// matrix, which the program never builds) the one reported may be the other.
 pub fn model_account_health(account: &RiskAccount, model: &MarginModel) -> MathResult<AccountHealth> {
-    if let MarginModel::Cross = model {
-        return account_health(account);
+    match model {
+        MarginModel::Cross => account_health(account),
+        MarginModel::Portfolio(p) => {
+            Ok(net_health(&account_health_pass::<2>(account, (p.collateral_assets, p.perp_assets))?, p)?.0)
+        }
     }
-    account_health_with(
-        account,
-        model_health(account, model, MarginKind::Initial)?,
-        model_health(account, model, MarginKind::Maintenance)?,
-    )
 }
 
 /// [`liquidation_price`] under `model`. In portfolio mode the requirement is not linear in the

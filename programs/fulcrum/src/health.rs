@@ -20,13 +20,14 @@
 
 use anchor_lang::prelude::*;
 use fulcrum_risk::{
-    isolated_account, model_account_health, pnl_haircut, AccountHealth, Collateral, Correlation, Health, MarginModel,
-    PerpExposure, PortfolioModel, Price, RiskAccount, STANDALONE,
+    isolated_account, model_account_health, model_account_health_basis, pnl_haircut, AccountHealth, Collateral,
+    Correlation, Health, LiquidationBasis, MarginModel, PerpExposure, PortfolioModel, Price, RiskAccount, STANDALONE,
 };
 
 use crate::error::{FulcrumError, MathResultExt};
 use crate::oracle::{price_holding, read_oracle, Fallback, Holding, OracleConfig, Pricing};
 use crate::state::*;
+use fulcrum_risk::profile as cu;
 
 /// Holdings of one account with their prices and risk parameters, split as margin sees them:
 /// the positions the account backs (cross or portfolio) and the isolated ones, each alone.
@@ -106,6 +107,15 @@ impl HealthInputs {
     /// Health of the part the account's collateral backs, by its margin mode.
     pub fn main_health(&self, quote_balance: i64, exchange: &Exchange) -> Result<AccountHealth> {
         model_account_health(&self.risk_account(quote_balance, exchange), &self.model()).math()
+    }
+
+    /// [`HealthInputs::main_health`] and what a liquidation reuses of it.
+    pub fn main_health_basis(
+        &self,
+        quote_balance: i64,
+        exchange: &Exchange,
+    ) -> Result<(AccountHealth, LiquidationBasis)> {
+        model_account_health_basis(&self.risk_account(quote_balance, exchange), &self.model()).math()
     }
 
     /// Index in `perps` of account slot `slot`.
@@ -273,6 +283,7 @@ pub fn load_health_inputs_with<'info>(
     pricing: Pricing,
 ) -> Result<Box<HealthInputs>> {
     let (mut inputs, used) = load_holdings(account, exchange_key, quote_decimals, remaining, now, pricing)?;
+    cu::phase("health: loop + copies");
     let mut expected = used;
     if account.is_portfolio() {
         let ai = remaining.get(used).ok_or(FulcrumError::MissingCorrelations)?;
@@ -280,8 +291,10 @@ pub fn load_health_inputs_with<'info>(
         inputs.set_portfolio(account, &corr);
         expected += 1;
     }
+    cu::phase("health: correlations");
     expected += inputs.read_pool(remaining, expected, exchange_key)?;
     require!(remaining.len() <= expected, FulcrumError::ExtraHealthAccounts);
+    cu::phase("health: pool + PnL caps");
     Ok(inputs)
 }
 
@@ -298,6 +311,7 @@ pub fn load_holdings<'info>(
     pricing: Pricing,
 ) -> Result<(Box<HealthInputs>, usize)> {
     let mut inputs = HealthInputs::empty();
+    cu::phase("health: empty inputs (heap)");
     let mut k = 0usize;
     for (i, slot) in account.active_collateral().iter().enumerate() {
         let (bank_ai, oracle_ai) = pair(remaining, k)?;
@@ -308,11 +322,14 @@ pub fn load_holdings<'info>(
                 FulcrumError::HealthAccountMismatch
             );
             require_keys_eq!(*oracle_ai.key, bank.oracle, FulcrumError::HealthAccountMismatch);
+            cu::phase("health: bank/market load + key checks");
             let cfg = bank.oracle_config();
             let fallback = Fallback { max_age: bank.liquidation_max_age, recorded: None };
             let reading = read_oracle(oracle_ai, &cfg)?;
+            cu::phase("health: oracle read (parse + checks)");
             let price = price_holding(&reading, &cfg, quote_decimals, now, pricing, Holding::Collateral, &fallback)?;
             let price = price.map(|p| bank.rate_priced(p)).transpose()?; // s6-lst: underlying × rate
+            cu::phase("health: oracle pricing (conf, age, decimals)");
             Ok(Collateral {
                 amount: slot.amount,
                 // No price (an exit, the oracle stale or halted): counted at zero.
@@ -332,19 +349,26 @@ pub fn load_holdings<'info>(
                 FulcrumError::HealthAccountMismatch
             );
             require_keys_eq!(*oracle_ai.key, market.oracle, FulcrumError::HealthAccountMismatch);
+            cu::phase("health: bank/market load + key checks");
             let price = if market.is_settled() {
                 Price::flat(market.settlement_price)
             } else {
                 let cfg = market.oracle_config();
                 let fallback = Fallback { max_age: market.liquidation_max_age, recorded: market.last_valid() };
                 let reading = read_oracle(oracle_ai, &cfg)?;
+                cu::phase("health: oracle read (parse + checks)");
                 let holding = Holding::Perp { long: slot.base >= 0 };
-                price_holding(&reading, &cfg, quote_decimals, now, pricing, holding, &fallback)?
-                    .ok_or(FulcrumError::OracleStale)?
+                let price = price_holding(&reading, &cfg, quote_decimals, now, pricing, holding, &fallback)?
+                    .ok_or(FulcrumError::OracleStale)?;
+                cu::phase("health: oracle pricing (conf, age, decimals)");
+                price
             };
             let risk = account.reputation.tiered(market.risk_at(price, now).math()?).math()?; // s6-rep: tier's initial ratio
             let exposure = PerpExposure { position: slot.position(), market: risk };
-            Ok((exposure, (market.profit_at(price.oracle).math()?, market.max_pnl_factor)))
+            cu::phase("health: market risk at price (funding, ratios)");
+            let profit = market.profit_at(price.oracle).math()?;
+            cu::phase("health: market profit (PnL cap input)");
+            Ok((exposure, (profit, market.max_pnl_factor)))
         })?;
         let slot_u8 = u8::try_from(i).map_err(|_| FulcrumError::HealthAccountMismatch)?;
         if slot.is_isolated() {

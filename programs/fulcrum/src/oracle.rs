@@ -19,6 +19,7 @@
 
 use anchor_lang::prelude::*;
 use bytemuck::{Pod, Zeroable};
+use fulcrum_risk::fixed::{checked_mul_u128, div_rem_u128};
 use fulcrum_risk::{Price, PRICE_DECIMALS, RATIO_ONE};
 use pyth_solana_receiver_sdk::price_update::{PriceUpdateV2, VerificationLevel};
 
@@ -296,13 +297,13 @@ impl OracleReading {
 
 /// 10^|shift|.
 fn pow10(shift: i64) -> Result<u128> {
-    u32::try_from(shift.unsigned_abs()).ok().and_then(|s| 10u128.checked_pow(s)).overflow()
+    u32::try_from(shift.unsigned_abs()).ok().and_then(fulcrum_risk::fixed::pow10_u128).overflow()
 }
 
 fn scale(v: i64, shift: i64) -> Result<u64> {
     let v = u128::from(v.unsigned_abs());
     let p = pow10(shift)?;
-    let out = if shift >= 0 { v.checked_mul(p) } else { Some(v / p) };
+    let out = if shift >= 0 { checked_mul_u128(v, p) } else { Some(div_rem_u128(v, p).0) };
     let out = out.overflow()?.cast::<u64>()?;
     require!(out > 0, FulcrumError::OracleNonPositivePrice);
     Ok(out)
@@ -312,7 +313,7 @@ fn scale(v: i64, shift: i64) -> Result<u64> {
 fn scale_conf(v: u64, shift: i64) -> Result<u64> {
     let p = pow10(shift)?;
     let v = u128::from(v);
-    let out = if shift >= 0 { v.checked_mul(p) } else { Some(v.div_ceil(p)) };
+    let out = if shift >= 0 { checked_mul_u128(v, p) } else { Some(v.div_ceil(p)) };
     out.overflow()?.cast::<u64>()
 }
 

@@ -1,9 +1,9 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 use fulcrum_risk::{
-    apply_fill, isolated_account, largest_requirement, plan_perp_liquidation, plan_perp_liquidation_in,
-    portfolio_liquidation_target, AccountHealth, MarginModel, PerpExposure, PerpLiquidation, PerpMarketRisk,
-    PnlHaircut, RiskAccount,
+    apply_fill, isolated_account, largest_requirement, model_account_health_after, plan_perp_liquidation,
+    plan_perp_liquidation_from, portfolio_liquidation_target, portfolio_liquidation_target_from, AccountHealth,
+    LiquidationBasis, MarginModel, PerpExposure, PerpLiquidation, PerpMarketRisk, PnlHaircut, RiskAccount,
 };
 
 use super::quote_vault::*;
@@ -14,6 +14,7 @@ use crate::oracle::Pricing;
 use crate::pool::cover_debt;
 use crate::state::*;
 use crate::token::{transfer_out, ExchangeSeeds};
+use fulcrum_risk::profile as cu;
 
 #[derive(Accounts)]
 pub struct LiquidatePerp<'info> {
@@ -55,6 +56,7 @@ pub struct LiquidatePerp<'info> {
 /// Load → [`plan_liquidation`] (may it be liquidated, and how much) → [`execute_liquidation`]
 /// (the state change, on plain structs) → health after → fee transfer and events.
 pub fn liquidate_perp<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Result<()> {
+    cu::entry();
     let accounts = &ctx.accounts;
     let exchange = accounts.exchange.load()?;
     require!(!exchange.is_paused(pause::LIQUIDATIONS), FulcrumError::Paused);
@@ -77,7 +79,9 @@ pub fn liquidate_perp<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Resul
     let mut pool = accounts.pool.load_mut()?;
     let bankruptcy = execute_liquidation(&mut acct, &mut market, &mut pool, &liq, key, &clock)?;
     super::reputation::setback(&mut acct, &key, &exchange, Setback::Liquidation, &clock); // s6-rep
+    cu::phase("liquidation: execute (state change)");
     let after = health_after(inputs, &liq, &mut acct, &key, market.index, &exchange, clock.slot)?;
+    cu::phase("liquidation: health after + observe");
     let seeds = ExchangeSeeds::of(&exchange);
     let market_index = market.index;
     drop((market, pool, acct, exchange));
@@ -92,6 +96,7 @@ pub fn liquidate_perp<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Resul
             liq.plan.liquidator_fee,
         )?;
     }
+    cu::phase("token transfer (CPI)");
     crate::emit_event!(LiquidationEvent {
         margin_account: key,
         liquidator: accounts.liquidator.key(),
@@ -111,6 +116,7 @@ pub fn liquidate_perp<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Resul
     if let Some(event) = bankruptcy {
         crate::emit_event!(event);
     }
+    cu::phase("event");
     super::orders::cancel_on_liquidation(accounts.order_book.as_ref(), &accounts.liquidator.to_account_info())?;
     Ok(())
 }
@@ -128,11 +134,17 @@ pub struct Liquidation {
     pub price: u64,
     pub before: AccountHealth,
     pub plan: PerpLiquidation,
+    /// The collateral-backed part's check before (not for an isolated position) and its quote
+    /// balance then: the health after is computed from them (issue 15).
+    pub basis: Option<Box<LiquidationBasis>>,
+    pub quote_before: i64,
 }
 
 /// Whether the position in `market` may be liquidated now, and how much of it: an isolated one
 /// below its own maintenance; otherwise the account liquidatable (`observe` records its margin
 /// call) and `market` the position [`liquidation_target`] names. Accrues the market's funding.
+// Not inlined: its frame (the health sums) apart from the handler's 4 KB one.
+#[inline(never)]
 pub fn plan_liquidation(
     inputs: &HealthInputs,
     acct: &mut MarginAccount,
@@ -153,27 +165,34 @@ pub fn plan_liquidation(
     let exposure = *exposure.ok_or(FulcrumError::HealthAccountMismatch)?;
     let price = exposure.market.price.oracle;
     market.accrue_funding_to(price, clock.unix_timestamp).math()?;
-    let (before, plan) = match isolated {
+    cu::phase("liquidation: funding accrual");
+    let quote_before = acct.quote_balance;
+    let (before, plan, basis) = match isolated {
         Some(k) => {
             let before = inputs.isolated_health(k, acct, exchange)?;
             require!(!before.maint.is_met(), FulcrumError::NotLiquidatable);
             let account = inputs.isolated_account(k, acct, exchange);
-            (before, plan_perp_liquidation(&account, 0, market.step_size, &params).math()?)
+            (before, plan_perp_liquidation(&account, 0, market.step_size, &params).math()?, None)
         }
         None => {
-            let before = inputs.main_health(acct.quote_balance, exchange)?;
+            // The plan and the target reuse what this margin check computed (issue 15).
+            let (before, basis) = inputs.main_health_basis(acct.quote_balance, exchange)?;
+            cu::phase("margin computed");
             observe(acct, key, &before, exchange, clock.slot)?;
             require_liquidatable(&before.maint, acct, exchange, clock.slot)?;
+            cu::phase("observe (margin-call record)");
             let account = inputs.risk_account(acct.quote_balance, exchange);
             let model = inputs.model();
-            let i = liquidation_target(&account, &model)?;
+            let i = liquidation_target(&account, &model, &basis)?;
+            cu::phase("liquidation: target");
             require!(usize::from(inputs.perp_slots[i]) == slot, FulcrumError::NotLargestPosition);
-            let plan = plan_perp_liquidation_in(&account, &model, i, market.step_size, &params).math()?;
+            let plan = plan_perp_liquidation_from(&account, &model, i, market.step_size, &params, &basis).math()?;
+            cu::phase("liquidation: plan");
             require!(plan.base_delta != 0, FulcrumError::LiquidationCannotReduceRisk);
-            (before, plan)
+            (before, plan, Some(Box::new(basis)))
         }
     };
-    Ok(Liquidation { slot, isolated, exposure, price, before, plan })
+    Ok(Liquidation { slot, isolated, exposure, price, before, plan, basis, quote_before })
 }
 
 /// The state change of a planned liquidation, on plain structs: the position closes
@@ -228,6 +247,8 @@ pub fn execute_liquidation(
 
 /// Health after the liquidation, from the same prices: the isolated position alone, or the
 /// collateral-backed part (its margin call recorded).
+// Not inlined: its frame (the health sums) apart from the handler's 4 KB one.
+#[inline(never)]
 fn health_after(
     mut inputs: Box<HealthInputs>,
     liq: &Liquidation,
@@ -243,10 +264,23 @@ fn health_after(
         return fulcrum_risk::account_health(&isolated_account(collateral, &exposure, exchange.account_params()))
             .math();
     }
-    if let Some(i) = inputs.main_index(liq.slot) {
-        inputs.perps[i].position = liq.plan.position;
-    }
-    let after = inputs.main_health(acct.quote_balance, exchange)?;
+    let after = match (&liq.basis, inputs.main_index(liq.slot)) {
+        // The check before with this position and the quote balance replaced: the same health
+        // as summing every holding again, at one position's cost (issue 15).
+        (Some(basis), Some(i)) => {
+            let old = inputs.perps[i];
+            let new = PerpExposure { position: liq.plan.position, ..old };
+            let quotes = (liq.quote_before, acct.quote_balance);
+            let params = exchange.account_params();
+            model_account_health_after(&inputs.model(), basis, &params, quotes, (&old, &new), i).math()?
+        }
+        (_, i) => {
+            if let Some(i) = i {
+                inputs.perps[i].position = liq.plan.position;
+            }
+            inputs.main_health(acct.quote_balance, exchange)?
+        }
+    };
     observe(acct, key, &after, exchange, slot)?;
     Ok(after)
 }
@@ -256,12 +290,16 @@ fn health_after(
 /// requirement most per unit of notional (`LiquidationCannotReduceRisk` when none does: the
 /// account's collateral is then liquidated instead). Either way the plan never raises the
 /// requirement (`fulcrum_risk::plan_perp_liquidation_in`).
-pub fn liquidation_target(account: &RiskAccount, model: &MarginModel) -> Result<usize> {
+/// `basis`: the account's under `model` ([`HealthInputs::main_health_basis`]).
+pub fn liquidation_target(account: &RiskAccount, model: &MarginModel, basis: &LiquidationBasis) -> Result<usize> {
     match model {
         MarginModel::Cross => largest_requirement(account).math()?.ok_or_else(|| error!(FulcrumError::NotLiquidatable)),
-        MarginModel::Portfolio(p) => portfolio_liquidation_target(account, p)
-            .math()?
-            .ok_or_else(|| error!(FulcrumError::LiquidationCannotReduceRisk)),
+        MarginModel::Portfolio(p) => match &basis.exposures {
+            Some(e) => portfolio_liquidation_target_from(account, p, e, basis.correlated),
+            None => portfolio_liquidation_target(account, p),
+        }
+        .math()?
+        .ok_or_else(|| error!(FulcrumError::LiquidationCannotReduceRisk)),
     }
 }
 
@@ -332,6 +370,8 @@ mod tests {
                 maint_after: zero,
                 equity_after: 0,
             },
+            basis: None,
+            quote_before: 0,
         }
     }
 

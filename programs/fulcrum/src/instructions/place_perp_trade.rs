@@ -9,6 +9,7 @@ use crate::events::{CircuitBreakerEvent, TradeEvent};
 use crate::health::{load_health_inputs_with, observe};
 use crate::oracle::{load_fill_observation, FillObservation, Pricing};
 use crate::state::*;
+use fulcrum_risk::profile as cu;
 
 /// Direction of a trade.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +60,7 @@ pub struct PlacePerpTrade<'info> {
 /// Load → [`execute_trade`] (the state change, on plain structs) → [`check_trade_health`] →
 /// [`emit_trade`]; `execute_order` fills through the same three.
 pub fn place_perp_trade<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, params: TradeParams) -> Result<()> {
+    cu::entry();
     let accounts = &ctx.accounts;
     let exchange = accounts.exchange.load()?;
     require!(!exchange.is_paused(pause::TRADING), FulcrumError::Paused);
@@ -76,14 +78,17 @@ pub fn place_perp_trade<'info>(ctx: Context<'info, PlacePerpTrade<'info>>, param
             exchange.quote_decimals,
             clock.unix_timestamp,
         )?;
+        cu::phase("trade: fill oracle read");
         let mut pool = accounts.pool.load_mut()?;
         execute_trade(&exchange, &mut acct, &mut market, &mut pool, &obs, &params, &clock, &key)?
     };
+    cu::phase("trade: execute_trade (fill, fees, OI, pool)");
     // The market may be among the health accounts: its borrow above is released.
     let exchange_key = accounts.exchange.key();
     let health =
         check_trade_health(&exchange, &exchange_key, &mut acct, &key, &filled, ctx.remaining_accounts, &clock)?;
     emit_trade(&filled, &health);
+    cu::phase("event");
     Ok(())
 }
 
@@ -350,7 +355,9 @@ pub fn check_trade_health(
     let mut inputs =
         load_health_inputs_with(acct, exchange_key, exchange.quote_decimals, remaining, clock.unix_timestamp, pricing)?;
     let main = inputs.main_health(acct.quote_balance, exchange)?;
+    cu::phase("margin computed");
     observe(acct, key, &main, exchange, clock.slot)?;
+    cu::phase("observe (margin-call record)");
     // An isolated trade is checked against the position's own collateral only.
     let iso = acct.find_perp(market_index).and_then(|i| inputs.isolated_index(i));
     let health = match (isolated, iso) {

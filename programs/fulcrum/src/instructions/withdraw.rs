@@ -7,6 +7,7 @@ use crate::health::{load_health_inputs_with, observe};
 use crate::oracle::Pricing;
 use crate::state::*;
 use crate::token::{BankToken, ExchangeSeeds};
+use fulcrum_risk::profile as cu;
 
 #[derive(Accounts)]
 pub struct Withdraw<'info> {
@@ -31,6 +32,7 @@ pub struct Withdraw<'info> {
 /// See the instruction's doc in lib.rs. Quote cannot be borrowed. The account is debited `amount`,
 /// what leaves the vault; a Token-2022 transfer fee comes out of what the owner receives.
 pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Result<()> {
+    cu::entry();
     require!(amount > 0, FulcrumError::ZeroAmount);
     let accounts = &ctx.accounts;
     let exchange = accounts.exchange.load()?;
@@ -56,6 +58,7 @@ pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Res
         }
         bank.index
     };
+    cu::phase("withdraw: balance change");
     let now = Clock::get()?.unix_timestamp;
     // Taking out quote is an exit: an unfit oracle on collateral does not block it, the
     // collateral counts at its conservative bound or at zero.
@@ -63,9 +66,11 @@ pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Res
     let inputs =
         load_health_inputs_with(&acct, &accounts.exchange.key(), exchange.quote_decimals, remaining, now, pricing)?;
     let health = inputs.main_health(acct.quote_balance, &exchange)?;
+    cu::phase("margin computed");
     require!(health.init.is_met(), FulcrumError::WithdrawalExceedsInitialMargin);
     super::reputation::lower_sample(&mut acct, health.maint.equity); // s6-rep
     observe(&mut acct, &accounts.margin_account.key(), &health, &exchange, Clock::get()?.slot)?;
+    cu::phase("observe (margin-call record)");
     let seeds = ExchangeSeeds::of(&exchange);
     drop(acct);
     drop(exchange);
@@ -76,6 +81,7 @@ pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Res
         &seeds,
         amount,
     )?;
+    cu::phase("token transfer (CPI)");
     crate::emit_event!(WithdrawEvent {
         margin_account: accounts.margin_account.key(),
         owner: accounts.owner.key(),
@@ -83,5 +89,6 @@ pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Res
         amount,
         free_collateral: i64::try_from(health.init.free_collateral()).unwrap_or(i64::MAX),
     });
+    cu::phase("event");
     Ok(())
 }

@@ -1,9 +1,9 @@
 //! Compute units in the real VM (`FULCRUM_SBF=1`): every account instruction on a one-position
 //! account and on a full 8 + 8 account (cross and portfolio), the liquidations, bankruptcy, the
 //! crank and the correlation matrix, each read from the VM's own "consumed N of M compute units"
-//! log line. Deterministic (compute units are not time), so these are budgets: every figure must
-//! stay within the 200,000 units a Solana instruction gets by default, and a test fails naming
-//! the instruction and its figure. `benchmarks/compute-units.sh` runs them with
+//! log line. Deterministic (compute units are not time), so these are budgets ([`budget`]: issue
+//! 15's goals where met, a ceiling just above today's figure where not), and a test fails naming
+//! the instruction, its figure and its budget. `benchmarks/compute-units.sh` runs them with
 //! `FULCRUM_CU_TABLE=<dir>` to write `docs/compute-units.md`. Natively they have nothing to
 //! measure and return at once.
 
@@ -28,22 +28,37 @@ use crate::harness::*;
 pub const INSTRUCTION_BUDGET: u64 = 200_000;
 const ONE: i32 = 1_000_000;
 
-/// Over the default budget today, each with the ceiling it must not pass meanwhile (a keeper
-/// asks for more units with a compute-budget instruction). Issue 15 ("Compute units: the cheapest
-/// margin engine on Solana") brings them under 200,000 and removes them from this list.
-const OVER_BUDGET_TODAY: &[(&str, &str, u64)] = &[
-    // The portfolio requirement (8 × 8 correlations) is recomputed per step of the liquidation,
-    // and a hedge leg's cut searches for the bottom of the netted requirement (issue 12): 346,103
-    // measured after issue 12's merge (303,488 before it). Issue 15 brings it under 200,000;
-    // until then a keeper requests the units (a ComputeBudget instruction).
-    ("full 8+8 portfolio", "liquidate_perp", 360_000),
+/// Issue 15's goal for every instruction on a full 8 + 8 account (met: the largest, the portfolio
+/// `liquidate_perp`, measured 99,461 when issue 15 closed).
+pub const FULL_ACCOUNT_BUDGET: u64 = 100_000;
+
+/// Issue 15's goals not met yet, each with a ceiling just above the figure measured when issue 15
+/// closed (in brackets) and the goal; where the units go: the profile in docs/compute-units.md
+/// (`benchmarks/cu-profile.sh`).
+const MISSED_GOALS: &[(&str, &str, u64)] = &[
+    // Goal 10,000 [14,403]: entry and Anchor's account checks 2.3k, the fill (oracle, funding,
+    // fees, OI, pool) 7.3k, the margin check 3.5k with the health inputs' heap set-up.
+    ("one position", "place_perp_trade (open)", 14_700),
+    // Cross check goal 20,000 (full − empty withdraw) [37,698 = 50,488 − 12,790]: 16 holdings'
+    // account and oracle checks and pricing ≈ 14k, the one-pass cross health ≈ 15k, the
+    // entrypoint's 32 more accounts ≈ 6k.
+    ("full 8+8 cross", "withdraw", 51_500),
+    // Portfolio check goal 35,000 [53,069]: the cross check's, both kinds' exposures and two
+    // √(VᵀCV) of 8 × 8 correlations (≈ 4.6k each).
+    ("full 8+8 portfolio", "withdraw", 67_000),
+    // Goal 60,000 [66,873]: the margin check before (≈ 50k with loading), the fee transfer's CPI
+    // 6.4k; the check after is one position's update.
+    ("full 8+8 cross", "liquidate_perp", 68_500),
+    // Goal 60,000 [99,461]: the cross liquidation's, with four √(VᵀCV) (before ×2, after ×2)
+    // and the cut's; held at the full-account goal, met.
+    ("full 8+8 portfolio", "liquidate_perp", FULL_ACCOUNT_BUDGET),
 ];
 
+/// The budget of `label` in `scenario`: its [`MISSED_GOALS`] ceiling, else issue 15's goal for a
+/// full account, else the 200,000 units of an instruction by default.
 fn budget(scenario: &str, label: &str) -> u64 {
-    OVER_BUDGET_TODAY
-        .iter()
-        .find(|(s, l, _)| *s == scenario && *l == label)
-        .map_or(INSTRUCTION_BUDGET, |(_, _, ceiling)| *ceiling)
+    let full = if scenario.starts_with("full") { FULL_ACCOUNT_BUDGET } else { INSTRUCTION_BUDGET };
+    MISSED_GOALS.iter().find(|(s, l, _)| *s == scenario && *l == label).map_or(full, |(_, _, ceiling)| *ceiling)
 }
 
 static NONCE: AtomicU32 = AtomicU32::new(0);
@@ -69,23 +84,38 @@ impl Meter {
         signers: &[&Keypair],
         table: Option<&AddressLookupTableAccount>,
     ) -> u64 {
-        let cu =
+        let (cu, logs) =
             send_measured(h, ixs, signers, table).await.unwrap_or_else(|e| panic!("{}: {label}: {e}", self.scenario));
-        self.rows.push((label.to_string(), cu));
+        self.record(label, cu, &logs);
         cu
     }
 
-    /// Every figure within the default instruction budget; with `FULCRUM_CU_TABLE` set, writes
+    /// Records `cu` under `label`; with `FULCRUM_CU_PROFILE=<dir>` (a `cu-profile` build's marks,
+    /// `benchmarks/cu-profile.sh`) also the instruction's log, to `<dir>/<scenario>_<label>.log`.
+    fn record(&mut self, label: &str, cu: u64, logs: &[String]) {
+        self.rows.push((label.to_string(), cu));
+        if let Ok(dir) = std::env::var("FULCRUM_CU_PROFILE") {
+            let name = format!("{}\t{label}", self.scenario);
+            let body = format!("{name}\n{}\n", logs.join("\n"));
+            let file = format!("{dir}/{}.log", name.replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
+            std::fs::write(file, body).expect("write the profile log");
+        }
+    }
+
+    /// Every figure within its [`budget`]; with `FULCRUM_CU_TABLE` set, writes
     /// the rows to `<dir>/<scenario>.tsv` for the benchmark.
     fn finish(self) {
         for (label, cu) in &self.rows {
-            let over = if *cu > INSTRUCTION_BUDGET { "  ABOVE THE 200,000 DEFAULT (OVER_BUDGET_TODAY)" } else { "" };
+            let over = if *cu > budget(self.scenario, label) { "  ABOVE ITS BUDGET" } else { "" };
             eprintln!("compute units: {} / {label}: {cu}{over}", self.scenario);
         }
         if let Ok(dir) = std::env::var("FULCRUM_CU_TABLE") {
             let body: String = self.rows.iter().map(|(l, cu)| format!("{}\t{l}\t{cu}\n", self.scenario)).collect();
             std::fs::write(format!("{dir}/{}.tsv", self.scenario.replace([' ', '/', '+'], "_")), body)
                 .expect("write the compute-unit rows");
+        }
+        if std::env::var("FULCRUM_CU_PROFILE").is_ok() {
+            return; // The profile's marks cost units of their own: no budgets.
         }
         let over: Vec<String> = self
             .rows
@@ -103,7 +133,7 @@ async fn send_measured(
     ixs: &[Instruction],
     signers: &[&Keypair],
     table: Option<&AddressLookupTableAccount>,
-) -> Result<u64, String> {
+) -> Result<(u64, Vec<String>), String> {
     let n = NONCE.fetch_add(1, Ordering::Relaxed);
     let mut all = vec![ComputeBudgetInstruction::set_compute_unit_limit(1_000_000 - n)];
     all.extend_from_slice(ixs);
@@ -120,7 +150,8 @@ async fn send_measured(
         let code = logs.iter().rev().find(|l| l.contains("Error Code:")).cloned().unwrap_or_default();
         return Err(format!("{e:?} {code}"));
     }
-    consumed(&logs).ok_or_else(|| format!("no compute-unit line in {logs:?}"))
+    let cu = consumed(&logs).ok_or_else(|| format!("no compute-unit line in {logs:?}"))?;
+    Ok((cu, logs))
 }
 
 /// "Program <fulcrum> consumed N of M compute units": the last top-level Fulcrum invocation.
@@ -207,8 +238,8 @@ async fn liquidate_some_perp(
     for market in markets {
         let ix = h.liquidate_perp_ix(&keeper.pubkey(), fee_to, account, market).await;
         match send_measured(h, &[ix], &[keeper], table).await {
-            Ok(cu) => {
-                m.rows.push((label.to_string(), cu));
+            Ok((cu, logs)) => {
+                m.record(label, cu, &logs);
                 return cu;
             }
             Err(e) => refusals.push(format!("market {market}: {e}")),
@@ -348,9 +379,9 @@ async fn full_account(m: &mut Meter, portfolio: bool) -> (Harness, Trader, Addre
         let side = if mk % 2 == 0 { Side::Buy } else { Side::Sell };
         let ix = h.trade_ix(&t, mk, side, 15 * SOL, None, false).await;
         let label = if mk + 1 == MAX_PERPS as u16 { "place_perp_trade (open the 8th perp)" } else { "" };
-        let cu = send_measured(&mut h, &[ix], &[&t.kp], Some(&table)).await.expect("open the full account");
+        let (cu, logs) = send_measured(&mut h, &[ix], &[&t.kp], Some(&table)).await.expect("open the full account");
         if !label.is_empty() {
-            m.rows.push((label.to_string(), cu));
+            m.record(label, cu, &logs);
         }
     }
     let a = h.margin(&t.account).await;
