@@ -313,6 +313,7 @@ pub fn load_holdings<'info>(
             let reading = read_oracle(oracle_ai, &cfg)?;
             let price = price_holding(&reading, &cfg, quote_decimals, now, pricing, Holding::Collateral, &fallback)?;
             let price = price.map(|p| bank.rate_priced(p)).transpose()?; // s6-lst: underlying × rate
+            let price = bank.depeg_gate(price, pricing, now)?; // s6-depeg: the depeg factor's age
             Ok(Collateral {
                 amount: slot.amount,
                 // No price (an exit, the oracle stale or halted): counted at zero.

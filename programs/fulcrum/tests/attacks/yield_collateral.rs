@@ -234,15 +234,30 @@ async fn a_stale_depeg_factor_cannot_value_a_depegged_lst_at_par() {
     assert!(par.abs_diff(honest + 171_600_000) <= USDC / 100, "{par} vs {honest}");
     // Without a refresh: never more than the depegged value allows.
     assert!(stale <= honest, "extracted {} beyond the depegged value", stale - honest);
+    // A risk-increasing action on the stale factor is refused by name and changes nothing.
+    let trade = w.h.trade_ix(&t, 0, Side::Buy, SOL, None, false).await;
+    let keys = [t.account, w.lst.key];
+    let before = w.h.snapshot(&keys).await;
+    assert_error(w.h.send(&[trade.clone()], &[&t.kp]).await, FulcrumError::DepegFactorStale);
+    assert_eq!(w.h.snapshot(&keys).await, before);
+    let lst_out = w.h.withdraw_ix(&t, 1, SOL / 10).await;
+    assert_error(w.h.send(&[lst_out], &[&t.kp]).await, FulcrumError::DepegFactorStale);
     // The withdrawal the stale factor allowed is refused, refresh or not.
     let ix = w.h.withdraw_ix(&t, 0, par).await;
     assert_error(w.h.send(&[ix.clone()], &[&t.kp]).await, FulcrumError::WithdrawalExceedsInitialMargin);
     let refresh = refresh_rate_ix(&w.h, &w.lst, w.pool, w.direct.as_ref());
     assert_error(w.h.send(&[refresh.clone(), ix], &[&t.kp]).await, FulcrumError::WithdrawalExceedsInitialMargin);
-    // The remedy: refresh + what the depegged value allows passes.
-    let ix = w.h.withdraw_ix(&t, 0, honest).await;
-    w.h.send(&[refresh, ix], &[&t.kp]).await.unwrap();
+    // The remedy: refresh + what the depegged value allows passes (and the trade after it).
+    let out = w.h.withdraw_ix(&t, 0, honest).await;
+    w.h.send(&[refresh.clone(), out], &[&t.kp]).await.unwrap();
     assert_eq!(w.bank().await.depeg_ppm, 800_000);
+    assert_eq!(w.bank().await.depeg_measured_at, w.h.now().await);
+    w.h.advance(1).await;
+    set_epoch(&mut w.h, EPOCH).await;
+    w.h.refresh_oracles().await;
+    w.h.set_oracle(&direct, Quote::at(px(8_580) / 100)).await;
+    w.h.deposit(&t, 0, 100 * USDC).await.unwrap();
+    w.h.send(&[refresh, trade], &[&t.kp]).await.unwrap();
     w.h.assert_conservation().await;
 }
 
