@@ -238,13 +238,13 @@ async fn a_stale_depeg_factor_cannot_value_a_depegged_lst_at_par() {
     let trade = w.h.trade_ix(&t, 0, Side::Buy, SOL, None, false).await;
     let keys = [t.account, w.lst.key];
     let before = w.h.snapshot(&keys).await;
-    assert_error(w.h.send(&[trade.clone()], &[&t.kp]).await, FulcrumError::DepegFactorStale);
+    assert_error(w.h.send(std::slice::from_ref(&trade), &[&t.kp]).await, FulcrumError::DepegFactorStale);
     assert_eq!(w.h.snapshot(&keys).await, before);
     let lst_out = w.h.withdraw_ix(&t, 1, SOL / 10).await;
     assert_error(w.h.send(&[lst_out], &[&t.kp]).await, FulcrumError::DepegFactorStale);
     // The withdrawal the stale factor allowed is refused, refresh or not.
     let ix = w.h.withdraw_ix(&t, 0, par).await;
-    assert_error(w.h.send(&[ix.clone()], &[&t.kp]).await, FulcrumError::WithdrawalExceedsInitialMargin);
+    assert_error(w.h.send(std::slice::from_ref(&ix), &[&t.kp]).await, FulcrumError::WithdrawalExceedsInitialMargin);
     let refresh = refresh_rate_ix(&w.h, &w.lst, w.pool, w.direct.as_ref());
     assert_error(w.h.send(&[refresh.clone(), ix], &[&t.kp]).await, FulcrumError::WithdrawalExceedsInitialMargin);
     // The remedy: refresh + what the depegged value allows passes (and the trade after it).
@@ -302,6 +302,11 @@ pub async fn fuzz_rate_move(h: &mut Harness, bps: i16, epochs: u8) -> Result<Opt
         }
         if observed <= before.accepted_rate && accepted != observed {
             return Err(format!("a fall to {observed} accepted as {accepted}"));
+        }
+        // s6-depeg: a factor's time is a publish time already seen, never ahead of the clock.
+        let measured_at = h.load::<CollateralBank>(&bank.key).await.depeg_measured_at;
+        if measured_at > h.now().await {
+            return Err(format!("depeg factor measured at {measured_at}, in the future"));
         }
     }
     Ok(Some(r))
