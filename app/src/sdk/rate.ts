@@ -43,8 +43,9 @@ export const DEPEG_LEEWAY_SECS = 30n;
  * isolated transfer, margin mode) prepends for the banks `bankIndexes` of its health accounts.
  * The program refuses such an action (`DepegFactorStale`) while a rate-priced bank with a direct
  * oracle carries a depeg factor older than its `maxOracleAge`; a refresh in the same transaction
- * measures it again. Only the banks that need it (`nowSecs` + {@link DEPEG_LEEWAY_SECS} past the
- * bound): a refresh fails while the stake pool has not updated this epoch.
+ * measures it again (even before the stake pool's update of the epoch: the rate then stays). Only
+ * the banks that need it (`nowSecs` + {@link DEPEG_LEEWAY_SECS} past the bound): each refresh
+ * costs compute and write-locks its bank.
  */
 export function depegRefreshIxs(
   programId: PublicKey,

@@ -17,12 +17,15 @@
 //! records that price's publish time (`depeg_measured_at`); once it is older than the bank's
 //! `max_oracle_age`, a risk-increasing margin check refuses (`DepegFactorStale`: a transaction
 //! that prepends `refresh_bank_rate` passes), an exit counts the collateral at zero (as a stale
-//! oracle's), a liquidation uses the stored factor (a liquidator may refresh first).
+//! oracle's), a liquidation uses the stored factor (a liquidator may refresh first). So that the
+//! remedy works in the first slots of an epoch, a refresh of a direct-oracle bank whose pool has
+//! not updated yet keeps the rate and its epoch and measures the factor against that rate.
 
 use anchor_lang::prelude::*;
 use fulcrum_risk::{depeg_factor, depeg_fresh, guarded_rate, FACTOR_ONE, MAX_RATE_RISE_PPM};
 use solana_program::hash::hashv;
 
+use super::place_perp_trade::is_error;
 use crate::error::{Cast, FulcrumError};
 use crate::oracle::{load_observation, load_price, read_oracle, OracleConfig, OracleKind, Pricing};
 use crate::rate_source::{read_rate, RateKind};
@@ -161,7 +164,14 @@ fn refresh(
     let kind = RateKind::from_u8(bank.rate_kind)?;
     require_keys_eq!(*oracle.key, bank.oracle, FulcrumError::OracleMismatch);
     require_keys_eq!(*rate_source.key, bank.rate_source, FulcrumError::RateSourceMismatch);
-    let observed = read_rate(rate_source, kind, &bank.mint, bank.decimals, clock.epoch)?;
+    // s6-depeg: a pool not yet updated this epoch leaves a direct-oracle bank's rate as it is and
+    // still lets the depeg factor be measured (against that rate, the one margin uses), so the
+    // refresh a risk-increasing transaction prepends passes in the first slots of an epoch.
+    let observed = match read_rate(rate_source, kind, &bank.mint, bank.decimals, clock.epoch) {
+        Ok(rate) => Some(rate),
+        Err(e) if direct.is_some() && bank.accepted_rate > 0 && is_error(&e, FulcrumError::RateSourceStale) => None,
+        Err(e) => return Err(e),
+    };
     let feed_id = match direct {
         Some(ai) => {
             require_keys_eq!(*ai.key, bank.direct_oracle, FulcrumError::RateSourceMismatch);
@@ -173,12 +183,19 @@ fn refresh(
     let identity = CollateralBank::rate_identity_of(rate_source.owner, &feed_id);
     require!(identity == bank.rate_identity, FulcrumError::RateSourceMismatch);
 
-    let epoch: u64 = clock.epoch;
-    let accepted = guarded_rate(bank.accepted_rate, bank.rate_epoch.into(), observed, epoch, bank.rate_max_rise_ppm)
-        .map_err(|e| error!(FulcrumError::from(e)))?;
+    let (accepted, epoch) = match observed {
+        Some(observed) => (
+            guarded_rate(bank.accepted_rate, bank.rate_epoch.into(), observed, clock.epoch, bank.rate_max_rise_ppm)
+                .map_err(|e| error!(FulcrumError::from(e)))?,
+            clock.epoch,
+        ),
+        None => (bank.accepted_rate, bank.rate_epoch.into()),
+    };
     let (factor, measured_at) = match direct {
         Some(ai) => match measure_depeg(bank, oracle, ai, feed_id, accepted, quote_decimals, clock.unix_timestamp) {
             Ok(m) => m,
+            // s6-depeg: nothing read from a stale pool, nothing measured: the pool's error.
+            Err(_) if observed.is_none() => return err!(FulcrumError::RateSourceStale),
             // An oracle unfit to measure (stale in a crash): a fall of the rate still lands, with
             // the last factor (measured against the higher rate, so the price only falls);
             // a rise waits for a measurement.

@@ -175,7 +175,8 @@ async fn rate_configuration_rules_one_by_one() {
 /// it was measured from. After that a trade or an LST withdrawal is refused by name until a
 /// refresh measures it again, which the same transaction may do first; a quote withdrawal
 /// (an exit) counts the LST at zero; a liquidation check uses the stored factor. A refresh that
-/// cannot measure (the direct oracle stale) leaves the factor's time as it was.
+/// cannot measure (the direct oracle stale) leaves the factor's time as it was; one in an epoch
+/// the stake pool has not updated yet keeps the rate and still measures the factor.
 #[tokio::test]
 async fn a_stale_depeg_factor_needs_a_refresh_in_the_same_transaction() {
     let mut w = LstWorld::new(Some(px(10_725) / 100)).await;
@@ -218,7 +219,25 @@ async fn a_stale_depeg_factor_needs_a_refresh_in_the_same_transaction() {
     let measured = w.bank().await.depeg_measured_at;
     w.refresh().await.unwrap();
     assert_eq!(w.bank().await.depeg_measured_at, measured);
-    assert_error(w.h.send(&[refresh, trade], &[&t.kp]).await, FulcrumError::DepegFactorStale);
+    assert_error(w.h.send(&[refresh.clone(), trade.clone()], &[&t.kp]).await, FulcrumError::DepegFactorStale);
+
+    // The next epoch, before the stake pool's update (its books still last epoch's): the refresh
+    // keeps the rate and its epoch and still measures the factor, so refresh + trade passes.
+    let b0 = w.bank().await;
+    w.h.advance(1).await;
+    set_epoch(&mut w.h, EPOCH + 1).await;
+    w.h.refresh_oracles().await;
+    w.h.set_oracle(&direct, Quote::at(px(10_725) / 100)).await;
+    w.h.send(&[refresh.clone(), trade], &[&t.kp]).await.unwrap();
+    let b = w.bank().await;
+    assert_eq!((b.accepted_rate, b.rate_epoch, b.depeg_ppm), (b0.accepted_rate, b0.rate_epoch, b0.depeg_ppm));
+    assert_eq!(b.depeg_measured_at, w.h.now().await);
+    // A stale pool with nothing to measure (the direct oracle stale too) is the pool's error.
+    w.h.set_oracle(&direct, Quote { age: 3_600, ..Quote::at(px(10_725) / 100) }).await;
+    let keys = [w.lst.key];
+    let before = w.h.snapshot(&keys).await;
+    assert_error(w.h.send(&[refresh], &[]).await, FulcrumError::RateSourceStale);
+    assert_eq!(w.h.snapshot(&keys).await, before);
     w.h.assert_conservation().await;
 }
 
