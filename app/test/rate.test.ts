@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { PublicKey } from "@solana/web3.js";
 import * as risk from "../src/risk";
 import { bankPrice, decodeBankRate, type CollateralBank } from "../src/sdk/accounts";
-import { isRatePriced, refreshBankRateIx, setBankRateSourceIx } from "../src/sdk/rate";
+import { DEPEG_LEEWAY_SECS, depegRefreshIxs, isRatePriced, refreshBankRateIx, setBankRateSourceIx } from "../src/sdk/rate";
 import { reportJson, reportText } from "../src/cli/format";
 
 const R = risk.RATE_ONE;
@@ -44,7 +44,7 @@ test("the mainnet Jito pool's rate to the unit", () => {
 });
 
 test("a bank's rate fields decode at their offsets and price it as the program", () => {
-  const d = Buffer.alloc(8 + 328);
+  const d = Buffer.alloc(8 + 336); // s6-depeg: 336 with `depeg_measured_at`
   const source = PublicKey.unique();
   source.toBuffer().copy(d, 216);
   d.writeBigUInt64LE(1_072_549_956_308n, 312);
@@ -52,7 +52,11 @@ test("a bank's rate fields decode at their offsets and price it as the program",
   d.writeUInt32LE(1_000, 324);
   d.writeUInt32LE(950_000, 328);
   d.writeUInt8(1, 332);
+  d.writeBigInt64LE(1_764_000_000n, 336);
+  // An account from before the field (328 bytes): never measured.
+  assert.equal(decodeBankRate(d.subarray(0, 8 + 328)).depegMeasuredAt, 0n);
   const rate = decodeBankRate(d);
+  assert.equal(rate.depegMeasuredAt, 1_764_000_000n);
   assert.equal(rate.rateSource.toBase58(), source.toBase58());
   assert.deepEqual([rate.acceptedRate, rate.rateEpoch, rate.maxRisePpm, rate.depegPpm, rate.rateKind], [1_072_549_956_308n, 537, 1_000, 950_000, 1]);
   const sol = risk.flatPrice(100_000_000_000n); // $100 per SOL, 9 decimals, 6-decimal quote
@@ -107,4 +111,34 @@ test("set_bank_rate_source is built as the program decodes it (the same bytes as
   assert.deepEqual(ix.keys.map((k) => [k.isSigner, k.isWritable]), [[true, false], [false, false], [false, true], [false, false], [false, false], [false, false]]);
   const none = setBankRateSourceIx(programId, exchange, admin, bankAddress, oracle, source, { ...params, directOracleKind: 0 });
   assert.equal(none.keys[5]!.pubkey.toBase58(), programId.toBase58());
+});
+
+test("s6-depeg: depeg_fresh as the engine's; the refreshes a risk-increasing transaction prepends", () => {
+  assert.equal(risk.depegFresh(1_000n, 1_060n, 60), true);
+  assert.equal(risk.depegFresh(1_000n, 1_061n, 60), false);
+  assert.equal(risk.depegFresh(1_000n, 900n, 0), true);
+  assert.equal(risk.depegFresh(0n, 1_700_000_000n, 3_600), false);
+  const programId = new PublicKey("F1cRUMvnSf2LBfqL3F2dzHuRcvJ2aH1bi6Ajkr8Z8Vbv");
+  const exchange = PublicKey.unique();
+  const rate = {
+    rateSource: PublicKey.unique(), directOracle: PublicKey.unique(), acceptedRate: R, rateEpoch: 700, maxRisePpm: 1_000,
+    depegPpm: 1_000_000, rateKind: 1, directOracleKind: 2, depegMeasuredAt: 10_000n,
+  };
+  const bank = (index: number, r: typeof rate | undefined) => ({ address: PublicKey.unique(), bank: { index, oracle: PublicKey.unique(), maxOracleAge: 60, rate: r } as unknown as CollateralBank });
+  const banks = new Map([
+    [1, bank(1, rate)],
+    [2, bank(2, { ...rate, directOracleKind: 0, depegMeasuredAt: 0n })], // no direct oracle: nothing to measure
+    [3, bank(3, undefined)], // not rate-priced
+    [4, bank(4, { ...rate, depegMeasuredAt: 0n })], // never measured
+  ]);
+  // Fresh, with the landing leeway: nothing prepended but the never-measured bank.
+  assert.deepEqual(depegRefreshIxs(programId, exchange, banks, [1, 2, 3, 4], 10_000n).map((ix) => ix.keys[1]!.pubkey), [banks.get(4)!.address]);
+  // Within the leeway of the bound: refreshed, once per bank, in the bank's own accounts.
+  const ixs = depegRefreshIxs(programId, exchange, banks, [1, 1, 2, 3], 10_000n + 60n - DEPEG_LEEWAY_SECS + 1n);
+  assert.equal(ixs.length, 1);
+  const want = refreshBankRateIx(programId, exchange, banks.get(1)!.address, banks.get(1)!.bank);
+  assert.deepEqual(ixs[0]!.keys, want.keys);
+  assert.deepEqual(ixs[0]!.data, want.data);
+  // An unlisted index is the health accounts' error to report, not this helper's.
+  assert.deepEqual(depegRefreshIxs(programId, exchange, banks, [9], 10_000n), []);
 });

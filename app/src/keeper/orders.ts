@@ -262,7 +262,9 @@ export class OrderKeeper {
       const orders = this.client.orders;
       const ix = c.action.kind === "execute" ? await orders.executeOrderIx(account, c.order) : await orders.cancelExpiredOrderIx(account, c.order.orderId);
       this.metrics.sent.inc({ kind: tx });
-      const sig = await this.client.send([ix], [], { retries: 1 });
+      // s6-depeg: an execution that adds risk needs the account's LST depeg factors fresh.
+      const refresh = c.action.kind === "execute" && !c.order.reduceOnly ? await this.client.depegRefreshIxs(account) : [];
+      const sig = await this.client.send([...refresh, ix], [], { retries: 1 });
       const landedAt = Date.now();
       this.metrics.landed.inc({ kind: tx });
       this.metrics.orderRewards.inc(Number(c.order.fee));

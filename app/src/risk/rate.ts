@@ -50,6 +50,13 @@ export const ratePrice = (underlying: Price, rate: bigint, factorPpm: bigint): P
   ema: scaleDown(underlying.ema, rate, factorPpm),
 });
 
+/**
+ * `depeg_fresh` (s6-depeg): a depeg factor measured (from a direct price published) at
+ * `measuredAt` still prices a risk-increasing action at `now` while at most `maxAge` seconds old.
+ */
+export const depegFresh = (measuredAt: bigint, now: bigint, maxAge: number | bigint): boolean =>
+  now - measuredAt <= BigInt(maxAge);
+
 /** `lst_price`: min(underlying × rate, direct) for each leg. */
 export function lstPrice(underlying: Price, rate: bigint, direct?: Price): Price {
   const p = ratePrice(underlying, rate, FACTOR_ONE);

@@ -48,6 +48,7 @@ import {
 import * as slotMath from "./slots";
 import type { SlotSet } from "./slots";
 import type { ReputationTierParams } from "./reputation";
+import { depegRefreshIxs } from "./rate";
 
 // The pure account math lives in ./report and ./slots (importable without a client); its types
 // and `priceKey` stay importable from here.
@@ -349,6 +350,17 @@ export class FulcrumClient {
     // Any perp slot: the pool, whose cash sets each market's PnL cap.
     if (slots.perps.length > 0) metas.push(ro(state.poolAddress));
     return metas;
+  }
+
+  /**
+   * s6-depeg: `refresh_bank_rate` of each bank of `account`'s collateral whose depeg factor would
+   * be too old for a risk-increasing check ({@link depegRefreshIxs}); empty for most accounts.
+   * The send helpers below (withdraw, trade, isolated transfer, margin mode) prepend them.
+   */
+  async depegRefreshIxs(account: PublicKey = this.marginAccountAddress()): Promise<TransactionInstruction[]> {
+    const state = await this.loadExchange();
+    const acct = await this.marginAccount(account);
+    return depegRefreshIxs(this.programId, this.exchange, state.banks, FulcrumClient.slotsOf(acct).collateral);
   }
 
   static slotsOf(acct: MarginAccount | MarginRiskView | null): SlotSet {
@@ -977,7 +989,7 @@ export class FulcrumClient {
   async withdraw(bankIndex: number, amount: bigint): Promise<string> {
     const state = await this.loadExchange();
     const mint = this.bankEntry(state, bankIndex).bank.mint;
-    return this.send([...this.ataIxs([mint]), await this.withdrawIx(bankIndex, amount)]);
+    return this.send([...this.ataIxs([mint]), ...(await this.depegRefreshIxs()), await this.withdrawIx(bankIndex, amount)]);
   }
   async trade(
     marketIndex: number,
@@ -985,16 +997,17 @@ export class FulcrumClient {
     baseSize: bigint,
     opts: { limitPrice?: bigint; slippagePpm?: number; reduceOnly?: boolean } = {},
   ): Promise<string> {
-    return this.send([await this.placePerpTradeIx(marketIndex, side, baseSize, opts)]);
+    const refresh = opts.reduceOnly ? [] : await this.depegRefreshIxs();
+    return this.send([...refresh, await this.placePerpTradeIx(marketIndex, side, baseSize, opts)]);
   }
   async closePosition(marketIndex: number): Promise<string> {
     return this.send([await this.closePositionIx(marketIndex)]);
   }
   async transferIsolatedCollateral(account: PublicKey, marketIndex: number, amount: bigint): Promise<string> {
-    return this.send([await this.transferIsolatedCollateralIx(account, marketIndex, amount)]);
+    return this.send([...(await this.depegRefreshIxs(account)), await this.transferIsolatedCollateralIx(account, marketIndex, amount)]);
   }
   async setMarginMode(account: PublicKey, mode: risk.MarginMode): Promise<string> {
-    return this.send([await this.setMarginModeIx(account, mode)]);
+    return this.send([...(await this.depegRefreshIxs(account)), await this.setMarginModeIx(account, mode)]);
   }
   /** Admin (this client's wallet): replaces the exchange's portfolio-margin configuration. */
   async setCorrelations(params: CorrelationParams): Promise<string> {

@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { PublicKey, TransactionInstruction } from "@solana/web3.js";
+import { depegFresh } from "../risk/rate";
 import type { CollateralBank } from "./accounts";
 
 const discriminator = (name: string): Buffer => createHash("sha256").update(`global:${name}`).digest().subarray(0, 8);
@@ -32,6 +33,36 @@ export function refreshBankRateIx(programId: PublicKey, exchange: PublicKey, ban
     ],
     data: Buffer.from(DISCRIMINATOR),
   });
+}
+
+/** Seconds a transaction may take to land after it is built (s6-depeg): a factor that would turn stale by then is refreshed. */
+export const DEPEG_LEEWAY_SECS = 30n;
+
+/**
+ * s6-depeg: the `refresh_bank_rate` instructions a risk-increasing transaction (trade, withdrawal,
+ * isolated transfer, margin mode) prepends for the banks `bankIndexes` of its health accounts.
+ * The program refuses such an action (`DepegFactorStale`) while a rate-priced bank with a direct
+ * oracle carries a depeg factor older than its `maxOracleAge`; a refresh in the same transaction
+ * measures it again (even before the stake pool's update of the epoch: the rate then stays). Only
+ * the banks that need it (`nowSecs` + {@link DEPEG_LEEWAY_SECS} past the bound): each refresh
+ * costs compute and write-locks its bank.
+ */
+export function depegRefreshIxs(
+  programId: PublicKey,
+  exchange: PublicKey,
+  banks: Map<number, { address: PublicKey; bank: CollateralBank }>,
+  bankIndexes: Iterable<number>,
+  nowSecs: bigint = BigInt(Math.floor(Date.now() / 1000)),
+): TransactionInstruction[] {
+  const ixs: TransactionInstruction[] = [];
+  for (const i of new Set(bankIndexes)) {
+    const b = banks.get(i);
+    const rate = b?.bank.rate;
+    if (!b || !rate || rate.rateKind === 0 || rate.directOracleKind === 0) continue;
+    if (depegFresh(rate.depegMeasuredAt, nowSecs + DEPEG_LEEWAY_SECS, b.bank.maxOracleAge)) continue;
+    ixs.push(refreshBankRateIx(programId, exchange, b.address, b.bank));
+  }
+  return ixs;
 }
 
 /** `RateSourceParams` (`instructions/bank_rate.rs`). */

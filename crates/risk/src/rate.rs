@@ -114,6 +114,14 @@ pub fn lst_price(underlying: Price, rate: u64, direct: Option<Price>) -> MathRes
     })
 }
 
+/// Whether a depeg factor measured (from a direct oracle published) at `measured_at` still
+/// prices a risk-increasing action at `now` (s6-depeg): at most `max_age` seconds old, the bound
+/// the bank puts on any oracle it trades on. A clock behind the measurement counts as fresh (age
+/// 0); never measured (0) is stale at any realistic clock and bound.
+pub fn depeg_fresh(measured_at: i64, now: i64, max_age: u32) -> bool {
+    now.saturating_sub(measured_at) <= i64::from(max_age)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,6 +159,20 @@ mod tests {
         assert_eq!(guarded_rate(0, 0, 3 * R, 5, 1_000), Ok(3 * R));
         // A cap past u64: the reading.
         assert_eq!(guarded_rate(u64::MAX / 2, 0, u64::MAX, u64::MAX, u32::MAX), Ok(u64::MAX));
+    }
+
+    #[test]
+    fn a_depeg_factor_is_fresh_for_max_age_seconds() {
+        assert!(depeg_fresh(1_000, 1_000, 60));
+        assert!(depeg_fresh(1_000, 1_060, 60));
+        assert!(!depeg_fresh(1_000, 1_061, 60));
+        // A clock behind the measurement: age 0.
+        assert!(depeg_fresh(1_000, 900, 0));
+        // Never measured.
+        assert!(!depeg_fresh(0, 1_700_000_000, 3_600));
+        // No overflow at the extremes.
+        assert!(!depeg_fresh(i64::MIN, i64::MAX, u32::MAX));
+        assert!(depeg_fresh(i64::MAX, i64::MIN, 0));
     }
 
     #[test]

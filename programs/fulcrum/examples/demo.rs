@@ -384,6 +384,20 @@ async fn yield_collateral() {
     );
     table(&mut h, "11. the depeg: erin's collateral at the lower price", &traders).await;
 
+    // s6-depeg: a factor is good for the bank's max_oracle_age (60 s) past the price it came from.
+    h.advance(61).await;
+    set_epoch(&mut h, EPOCH).await;
+    h.refresh_oracles().await;
+    h.set_oracle(&direct, Quote::at(px(1_018_875) / 10_000)).await;
+    let buy = h.trade_ix(&erin, 0, Side::Buy, SOL, None, false).await;
+    assert_error(h.send(std::slice::from_ref(&buy), &[&erin.kp]).await, FulcrumError::DepegFactorStale);
+    let refreshed_first = h.simulate(&[refresh(&h), buy], &[&erin.kp]).await;
+    println!(
+        "a minute on, nobody has refreshed: erin's 1 SOL buy refused (DepegFactorStale, checked); with \
+         refresh_bank_rate first in the same transaction: {}",
+        if refreshed_first { "accepted (simulated)" } else { "refused" }
+    );
+
     write_pool(&mut h, &pool, &lst.mint, LAMPORTS / 4, SUPPLY, EPOCH).await;
     h.send(&[refresh(&h)], &[]).await.unwrap();
     table(&mut h, "12. the pool loses 75% (slashed): the fall is taken at once", &traders).await;

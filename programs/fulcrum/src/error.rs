@@ -294,6 +294,9 @@ pub enum FulcrumError {
     TierRequirementsNotIncreasing,
     #[msg("Tier upgrades need an upgrade period and liquidations a cool-off (> 0 s)")]
     TierPeriodZero,
+    /// s6-depeg.
+    #[msg("The bank's depeg factor is older than its max oracle age: refresh_bank_rate first")]
+    DepegFactorStale,
 }
 
 impl From<fulcrum_risk::TierTableError> for FulcrumError {

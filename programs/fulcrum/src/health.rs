@@ -329,6 +329,7 @@ pub fn load_holdings<'info>(
             cu::phase("health: oracle read (parse + checks)");
             let price = price_holding(&reading, &cfg, quote_decimals, now, pricing, Holding::Collateral, &fallback)?;
             let price = price.map(|p| bank.rate_priced(p)).transpose()?; // s6-lst: underlying × rate
+            let price = bank.depeg_gate(price, pricing, now)?; // s6-depeg: the depeg factor's age
             cu::phase("health: oracle pricing (conf, age, decimals)");
             Ok(Collateral {
                 amount: slot.amount,

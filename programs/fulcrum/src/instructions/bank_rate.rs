@@ -12,13 +12,22 @@
 //! the LST/SOL ratio moves far slower than SOL, which margin reads live. Anyone who sees a depeg
 //! (a liquidator first) can refresh at once; a refresh cannot raise collateral beyond the rise
 //! cap, and the factor is never above 1.
+//!
+//! s6-depeg: a stored factor is only as good as the direct price it was measured from. The bank
+//! records that price's publish time (`depeg_measured_at`); once it is older than the bank's
+//! `max_oracle_age`, a risk-increasing margin check refuses (`DepegFactorStale`: a transaction
+//! that prepends `refresh_bank_rate` passes), an exit counts the collateral at zero (as a stale
+//! oracle's), a liquidation uses the stored factor (a liquidator may refresh first). So that the
+//! remedy works in the first slots of an epoch, a refresh of a direct-oracle bank whose pool has
+//! not updated yet keeps the rate and its epoch and measures the factor against that rate.
 
 use anchor_lang::prelude::*;
-use fulcrum_risk::{depeg_factor, guarded_rate, FACTOR_ONE, MAX_RATE_RISE_PPM};
+use fulcrum_risk::{depeg_factor, depeg_fresh, guarded_rate, FACTOR_ONE, MAX_RATE_RISE_PPM};
 use solana_program::hash::hashv;
 
+use super::place_perp_trade::is_error;
 use crate::error::{Cast, FulcrumError};
-use crate::oracle::{load_price, read_oracle, OracleConfig, OracleKind};
+use crate::oracle::{load_observation, load_price, read_oracle, OracleConfig, OracleKind, Pricing};
 use crate::rate_source::{read_rate, RateKind};
 use crate::state::*;
 use crate::validate::in_range;
@@ -81,6 +90,27 @@ impl CollateralBank {
         self.rate_kind != RateKind::None as u8
     }
 
+    /// s6-depeg: `price` (this bank's collateral price) as `pricing` may take it while the depeg
+    /// factor is older than `max_oracle_age` ([`depeg_fresh`]): Strict refuses by name, Exit
+    /// counts the collateral at zero, Liquidation keeps the stored factor. Unchanged for a bank
+    /// without a direct oracle or with a fresh factor.
+    pub fn depeg_gate(
+        &self,
+        price: Option<fulcrum_risk::Price>,
+        pricing: Pricing,
+        now: i64,
+    ) -> Result<Option<fulcrum_risk::Price>> {
+        let no_direct = !self.is_rate_priced() || self.direct_oracle_kind == OracleKind::None as u8;
+        if no_direct || depeg_fresh(self.depeg_measured_at, now, self.max_oracle_age) {
+            return Ok(price);
+        }
+        match pricing {
+            Pricing::Strict => err!(FulcrumError::DepegFactorStale),
+            Pricing::Exit => Ok(None),
+            Pricing::Liquidation => Ok(price),
+        }
+    }
+
     /// A collateral price of this bank from its underlying's (s6-lst): × accepted rate × depeg
     /// factor, rounded down; unchanged for a bank that is not rate-priced.
     pub fn rate_priced(&self, underlying: fulcrum_risk::Price) -> Result<fulcrum_risk::Price> {
@@ -103,7 +133,8 @@ fn carried_feed_id(ai: &AccountInfo, kind: u8) -> Result<[u8; 32]> {
     Ok(id)
 }
 
-/// min(1, direct oracle / (underlying × `rate`)), both oracles fit for trading.
+/// min(1, direct oracle / (underlying × `rate`)), both oracles fit for trading, and the direct
+/// price's publish time (at most `now`).
 fn measure_depeg(
     bank: &CollateralBank,
     oracle: &AccountInfo,
@@ -112,10 +143,12 @@ fn measure_depeg(
     rate: u64,
     quote_decimals: u8,
     now: i64,
-) -> Result<u32> {
+) -> Result<(u32, i64)> {
     let underlying = load_price(oracle, &bank.oracle_config(), quote_decimals, now)?;
-    let own = load_price(direct, &bank.direct_oracle_config(feed_id), quote_decimals, now)?;
-    depeg_factor(own.oracle.min(own.ema), underlying.oracle, rate).map_err(|e| error!(FulcrumError::from(e)))
+    let (own, published) = load_observation(direct, &bank.direct_oracle_config(feed_id), quote_decimals, now)?;
+    let factor =
+        depeg_factor(own.oracle.min(own.ema), underlying.oracle, rate).map_err(|e| error!(FulcrumError::from(e)))?;
+    Ok((factor, published.min(now)))
 }
 
 /// Reads the source (and the direct oracle) and stores the guarded rate and depeg factor: the
@@ -131,7 +164,14 @@ fn refresh(
     let kind = RateKind::from_u8(bank.rate_kind)?;
     require_keys_eq!(*oracle.key, bank.oracle, FulcrumError::OracleMismatch);
     require_keys_eq!(*rate_source.key, bank.rate_source, FulcrumError::RateSourceMismatch);
-    let observed = read_rate(rate_source, kind, &bank.mint, bank.decimals, clock.epoch)?;
+    // s6-depeg: a pool not yet updated this epoch leaves a direct-oracle bank's rate as it is and
+    // still lets the depeg factor be measured (against that rate, the one margin uses), so the
+    // refresh a risk-increasing transaction prepends passes in the first slots of an epoch.
+    let observed = match read_rate(rate_source, kind, &bank.mint, bank.decimals, clock.epoch) {
+        Ok(rate) => Some(rate),
+        Err(e) if direct.is_some() && bank.accepted_rate > 0 && is_error(&e, FulcrumError::RateSourceStale) => None,
+        Err(e) => return Err(e),
+    };
     let feed_id = match direct {
         Some(ai) => {
             require_keys_eq!(*ai.key, bank.direct_oracle, FulcrumError::RateSourceMismatch);
@@ -143,23 +183,32 @@ fn refresh(
     let identity = CollateralBank::rate_identity_of(rate_source.owner, &feed_id);
     require!(identity == bank.rate_identity, FulcrumError::RateSourceMismatch);
 
-    let epoch: u64 = clock.epoch;
-    let accepted = guarded_rate(bank.accepted_rate, bank.rate_epoch.into(), observed, epoch, bank.rate_max_rise_ppm)
-        .map_err(|e| error!(FulcrumError::from(e)))?;
-    let factor = match direct {
+    let (accepted, epoch) = match observed {
+        Some(observed) => (
+            guarded_rate(bank.accepted_rate, bank.rate_epoch.into(), observed, clock.epoch, bank.rate_max_rise_ppm)
+                .map_err(|e| error!(FulcrumError::from(e)))?,
+            clock.epoch,
+        ),
+        None => (bank.accepted_rate, bank.rate_epoch.into()),
+    };
+    let (factor, measured_at) = match direct {
         Some(ai) => match measure_depeg(bank, oracle, ai, feed_id, accepted, quote_decimals, clock.unix_timestamp) {
-            Ok(f) => f,
+            Ok(m) => m,
+            // s6-depeg: nothing read from a stale pool, nothing measured: the pool's error.
+            Err(_) if observed.is_none() => return err!(FulcrumError::RateSourceStale),
             // An oracle unfit to measure (stale in a crash): a fall of the rate still lands, with
             // the last factor (measured against the higher rate, so the price only falls);
             // a rise waits for a measurement.
             Err(e) if accepted > bank.accepted_rate => return Err(e),
-            Err(_) => bank.depeg_ppm,
+            // s6-depeg: not measured, so its time stays (margin's age check sees the old one).
+            Err(_) => (bank.depeg_ppm, bank.depeg_measured_at),
         },
-        None => FACTOR_ONE,
+        None => (FACTOR_ONE, 0),
     };
     bank.accepted_rate = accepted;
     bank.rate_epoch = epoch.cast()?;
     bank.depeg_ppm = factor;
+    bank.depeg_measured_at = measured_at; // s6-depeg
     Ok(())
 }
 
@@ -183,6 +232,7 @@ pub fn set_bank_rate_source(ctx: Context<SetBankRateSource>, params: RateSourceP
         bank.direct_oracle_kind = 0;
         bank.accepted_rate = 0;
         bank.depeg_ppm = 0;
+        bank.depeg_measured_at = 0; // s6-depeg
         return Ok(());
     }
     if let Some(ai) = &direct {

@@ -67,8 +67,13 @@ pub struct CollateralBank {
     pub direct_oracle_kind: u8,
     pub _pad_rate: [u8; 2],
     // --- end s6-lst
+    // --- s6-depeg: publish time of the direct oracle price `depeg_ppm` was last measured from
+    // (0: never). Risk-increasing margin checks refuse a factor older than `max_oracle_age`
+    // (`fulcrum_risk::depeg_fresh`); exits count the collateral at zero.
+    pub depeg_measured_at: i64,
+    // --- end s6-depeg
 }
-const _: () = assert!(core::mem::size_of::<CollateralBank>() == 328);
+const _: () = assert!(core::mem::size_of::<CollateralBank>() == 336);
 const _: () = assert!(core::mem::offset_of!(CollateralBank, rate_source) == 208); // s6-lst
 
 impl CollateralBank {

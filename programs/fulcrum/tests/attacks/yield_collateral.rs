@@ -184,6 +184,83 @@ async fn portfolio_margin_maps_the_lst_to_its_own_asset_with_correlation_below_o
     assert!(free(&perfect) > free(&partial), "{perfect:?} vs {partial:?}");
 }
 
+/// s6-depeg: the most quote `t` may withdraw now, in cents (simulated: nothing sent), with a
+/// `refresh_bank_rate` prepended or not.
+async fn max_quote_out(w: &mut LstWorld, t: &Trader, refresh_first: bool) -> u64 {
+    let (mut lo, mut hi) = (0u64, 1_000_000u64);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        let mut ixs = Vec::new();
+        if refresh_first {
+            ixs.push(refresh_rate_ix(&w.h, &w.lst, w.pool, w.direct.as_ref()));
+        }
+        ixs.push(w.h.withdraw_ix(t, 0, mid * USDC / 100).await);
+        if w.h.simulate(&ixs, &[&t.kp]).await {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    lo * USDC / 100
+}
+
+/// s6-depeg. The crash: two minutes after the last refresh (the depeg factor measured at 1.0),
+/// SOL still at $100, the LST's own oracle publishes 20% under rate × SOL ($85.80) and nobody has
+/// refreshed. A holder of 10 LST, $1,000 of quote and a 100 SOL long withdraws quote against the
+/// LST valued at par. On the old code the stale factor let out $171.60 more quote than the
+/// depegged LST backs (the LST bought at $85.80 on the market, deposited, counted at $107.25).
+/// Now a factor older than the bank's `max_oracle_age` counts the LST at zero for an exit and
+/// refuses a risk-increasing action by name; a transaction that refreshes first gets exactly
+/// what the depegged value allows.
+#[tokio::test]
+async fn a_stale_depeg_factor_cannot_value_a_depegged_lst_at_par() {
+    let mut w = LstWorld::new(Some(px(10_725) / 100)).await;
+    let t = w.h.trader(1_000 * USDC).await;
+    w.h.deposit(&t, 0, 1_000 * USDC).await.unwrap();
+    w.h.fund(&t, 1, 10 * SOL).await;
+    w.h.trade(&t, 0, Side::Buy, 100 * SOL).await.unwrap();
+    let par = max_quote_out(&mut w, &t, false).await;
+
+    w.h.advance(120).await;
+    set_epoch(&mut w.h, EPOCH).await;
+    w.h.refresh_oracles().await;
+    let direct = w.direct.unwrap();
+    w.h.set_oracle(&direct, Quote::at(px(8_580) / 100)).await;
+    assert_eq!(w.bank().await.depeg_ppm, FACTOR_ONE);
+    let stale = max_quote_out(&mut w, &t, false).await;
+    let honest = max_quote_out(&mut w, &t, true).await;
+    eprintln!("depeg: quote out at par {par}, at the stale factor {stale}, refreshed first {honest}");
+    // Refreshed: the LST at $85.80 × 0.8 = $68.64 each instead of $85.80: $171.60 less.
+    assert!(par.abs_diff(honest + 171_600_000) <= USDC / 100, "{par} vs {honest}");
+    // Without a refresh: never more than the depegged value allows.
+    assert!(stale <= honest, "extracted {} beyond the depegged value", stale - honest);
+    // A risk-increasing action on the stale factor is refused by name and changes nothing.
+    let trade = w.h.trade_ix(&t, 0, Side::Buy, SOL, None, false).await;
+    let keys = [t.account, w.lst.key];
+    let before = w.h.snapshot(&keys).await;
+    assert_error(w.h.send(std::slice::from_ref(&trade), &[&t.kp]).await, FulcrumError::DepegFactorStale);
+    assert_eq!(w.h.snapshot(&keys).await, before);
+    let lst_out = w.h.withdraw_ix(&t, 1, SOL / 10).await;
+    assert_error(w.h.send(&[lst_out], &[&t.kp]).await, FulcrumError::DepegFactorStale);
+    // The withdrawal the stale factor allowed is refused, refresh or not.
+    let ix = w.h.withdraw_ix(&t, 0, par).await;
+    assert_error(w.h.send(std::slice::from_ref(&ix), &[&t.kp]).await, FulcrumError::WithdrawalExceedsInitialMargin);
+    let refresh = refresh_rate_ix(&w.h, &w.lst, w.pool, w.direct.as_ref());
+    assert_error(w.h.send(&[refresh.clone(), ix], &[&t.kp]).await, FulcrumError::WithdrawalExceedsInitialMargin);
+    // The remedy: refresh + what the depegged value allows passes (and the trade after it).
+    let out = w.h.withdraw_ix(&t, 0, honest).await;
+    w.h.send(&[refresh.clone(), out], &[&t.kp]).await.unwrap();
+    assert_eq!(w.bank().await.depeg_ppm, 800_000);
+    assert_eq!(w.bank().await.depeg_measured_at, w.h.now().await);
+    w.h.advance(1).await;
+    set_epoch(&mut w.h, EPOCH).await;
+    w.h.refresh_oracles().await;
+    w.h.set_oracle(&direct, Quote::at(px(8_580) / 100)).await;
+    w.h.deposit(&t, 0, 100 * USDC).await.unwrap();
+    w.h.send(&[refresh, trade], &[&t.kp]).await.unwrap();
+    w.h.assert_conservation().await;
+}
+
 // ------------------------------------------------------------------ fuzzer (`fuzz.rs`)
 
 /// The fuzz world's JUP bank (bank 2, 6 decimals) becomes a vault share at 1.0, capped at 0.1%
@@ -225,6 +302,11 @@ pub async fn fuzz_rate_move(h: &mut Harness, bps: i16, epochs: u8) -> Result<Opt
         }
         if observed <= before.accepted_rate && accepted != observed {
             return Err(format!("a fall to {observed} accepted as {accepted}"));
+        }
+        // s6-depeg: a factor's time is a publish time already seen, never ahead of the clock.
+        let measured_at = h.load::<CollateralBank>(&bank.key).await.depeg_measured_at;
+        if measured_at > h.now().await {
+            return Err(format!("depeg factor measured at {measured_at}, in the future"));
         }
     }
     Ok(Some(r))

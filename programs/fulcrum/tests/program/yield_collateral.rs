@@ -2,6 +2,7 @@
 //! bank's rate source, the vault-share format, and the configuration's rules one by one.
 
 use anchor_spl::token::spl_token;
+use fulcrum::instructions::Side;
 use fulcrum::state::CollateralBank;
 use solana_program_test::tokio;
 use solana_sdk::{account::Account, program_pack::Pack, pubkey, pubkey::Pubkey, signature::Signer};
@@ -168,6 +169,76 @@ async fn rate_configuration_rules_one_by_one() {
     h.send(&[set_rate_ix(&h, &bank, pool, 0, None, 0)], &[&admin]).await.unwrap();
     let b: CollateralBank = h.load(&bank.key).await;
     assert!(!b.is_rate_priced());
+}
+
+/// s6-depeg: a depeg factor is good for the bank's `max_oracle_age` (60 s) from the direct price
+/// it was measured from. After that a trade or an LST withdrawal is refused by name until a
+/// refresh measures it again, which the same transaction may do first; a quote withdrawal
+/// (an exit) counts the LST at zero; a liquidation check uses the stored factor. A refresh that
+/// cannot measure (the direct oracle stale) leaves the factor's time as it was; one in an epoch
+/// the stake pool has not updated yet keeps the rate and still measures the factor.
+#[tokio::test]
+async fn a_stale_depeg_factor_needs_a_refresh_in_the_same_transaction() {
+    let mut w = LstWorld::new(Some(px(10_725) / 100)).await;
+    let t = w.holder(10 * SOL).await;
+    w.h.trade(&t, 0, Side::Buy, SOL).await.unwrap();
+    let direct = w.direct.unwrap();
+    let configured = w.bank().await.depeg_measured_at;
+    assert_eq!(configured, w.h.now().await);
+    w.h.advance(61).await;
+    set_epoch(&mut w.h, EPOCH).await;
+    w.h.refresh_oracles().await;
+    w.h.set_oracle(&direct, Quote::at(px(10_725) / 100)).await;
+
+    let trade = w.h.trade_ix(&t, 0, Side::Buy, 10 * SOL, None, false).await;
+    let lst_out = w.h.withdraw_ix(&t, 1, SOL).await;
+    let keys = [t.account, w.lst.key];
+    let before = w.h.snapshot(&keys).await;
+    for ix in [trade.clone(), lst_out.clone()] {
+        assert_error(w.h.send(&[ix], &[&t.kp]).await, FulcrumError::DepegFactorStale);
+        assert_eq!(w.h.snapshot(&keys).await, before);
+    }
+    // An exit: the LST counts at zero, the quote it does not need leaves.
+    w.h.withdraw(&t, 0, 50 * USDC).await.unwrap();
+    // A liquidation check prices the LST at the stored factor (not refused as stale).
+    let k = w.h.trader(0).await;
+    let fee_to = k.token(&w.h.quote.mint);
+    assert_error(w.h.liquidate_perp(&k.kp, &fee_to, &t.account, 0).await, FulcrumError::NotLiquidatable);
+
+    // The remedy: the refresh first, in the same transaction.
+    let refresh = refresh_rate_ix(&w.h, &w.lst, w.pool, Some(&direct));
+    w.h.send(&[refresh.clone(), trade.clone()], &[&t.kp]).await.unwrap();
+    assert_eq!(w.bank().await.depeg_measured_at, w.h.now().await);
+    w.h.send(&[refresh.clone(), lst_out], &[&t.kp]).await.unwrap();
+
+    // A refresh that cannot measure (the direct oracle stale) keeps the old time: still refused.
+    w.h.advance(61).await;
+    set_epoch(&mut w.h, EPOCH).await;
+    w.h.refresh_oracles().await;
+    w.h.set_oracle(&direct, Quote { age: 3_600, ..Quote::at(px(10_725) / 100) }).await;
+    let measured = w.bank().await.depeg_measured_at;
+    w.refresh().await.unwrap();
+    assert_eq!(w.bank().await.depeg_measured_at, measured);
+    assert_error(w.h.send(&[refresh.clone(), trade.clone()], &[&t.kp]).await, FulcrumError::DepegFactorStale);
+
+    // The next epoch, before the stake pool's update (its books still last epoch's): the refresh
+    // keeps the rate and its epoch and still measures the factor, so refresh + trade passes.
+    let b0 = w.bank().await;
+    w.h.advance(1).await;
+    set_epoch(&mut w.h, EPOCH + 1).await;
+    w.h.refresh_oracles().await;
+    w.h.set_oracle(&direct, Quote::at(px(10_725) / 100)).await;
+    w.h.send(&[refresh.clone(), trade], &[&t.kp]).await.unwrap();
+    let b = w.bank().await;
+    assert_eq!((b.accepted_rate, b.rate_epoch, b.depeg_ppm), (b0.accepted_rate, b0.rate_epoch, b0.depeg_ppm));
+    assert_eq!(b.depeg_measured_at, w.h.now().await);
+    // A stale pool with nothing to measure (the direct oracle stale too) is the pool's error.
+    w.h.set_oracle(&direct, Quote { age: 3_600, ..Quote::at(px(10_725) / 100) }).await;
+    let keys = [w.lst.key];
+    let before = w.h.snapshot(&keys).await;
+    assert_error(w.h.send(&[refresh], &[]).await, FulcrumError::RateSourceStale);
+    assert_eq!(w.h.snapshot(&keys).await, before);
+    w.h.assert_conservation().await;
 }
 
 /// The admin instruction's bytes, pinned for the SDK's hand-built `setBankRateSourceIx`
