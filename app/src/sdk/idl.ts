@@ -3288,6 +3288,10 @@ export type Fulcrum = {
                 2
               ]
             }
+          },
+          {
+            "name": "depegMeasuredAt",
+            "type": "i64"
           }
         ]
       }
@@ -7670,6 +7674,11 @@ export type Fulcrum = {
       "code": 6134,
       "name": "tierPeriodZero",
       "msg": "Tier upgrades need an upgrade period and liquidations a cool-off (> 0 s)"
+    },
+    {
+      "code": 6135,
+      "name": "depegFactorStale",
+      "msg": "The bank's depeg factor is older than its max oracle age: refresh_bank_rate first"
     }
   ]
 };
@@ -10962,6 +10971,10 @@ export const IDL = {
                 2
               ]
             }
+          },
+          {
+            "name": "depeg_measured_at",
+            "type": "i64"
           }
         ]
       }
@@ -15344,6 +15357,11 @@ export const IDL = {
       "code": 6134,
       "name": "TierPeriodZero",
       "msg": "Tier upgrades need an upgrade period and liquidations a cool-off (> 0 s)"
+    },
+    {
+      "code": 6135,
+      "name": "DepegFactorStale",
+      "msg": "The bank's depeg factor is older than its max oracle age: refresh_bank_rate first"
     }
   ]
 } as const;
