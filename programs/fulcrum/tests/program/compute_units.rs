@@ -284,6 +284,8 @@ async fn one_position_account_instructions_within_the_instruction_budget() {
     m.run(&mut h, "withdraw", &[ix], &[&t.kp], None).await;
     let ix = h.refresh_health_ix(&t.account).await;
     m.run(&mut h, "refresh_health", &[ix], &[], None).await;
+    let ix = h.refresh_reputation_ix(&t.account).await;
+    m.run(&mut h, "refresh_reputation", &[ix], &[], None).await;
     let ix = h.transfer_isolated_ix(&t, 1, 200 * USDC as i64).await;
     m.run(&mut h, "transfer_isolated_collateral (open isolated slot)", &[ix], &[&t.kp], None).await;
     let ix = h.trade_ix(&t, 0, Side::Sell, 11 * SOL, None, true).await;
@@ -404,6 +406,8 @@ async fn full_account_figures(scenario: &'static str, portfolio: bool) {
     m.run(&mut h, "withdraw", &[ix], &[&t.kp], Some(&table)).await;
     let ix = h.refresh_health_ix(&t.account).await;
     m.run(&mut h, "refresh_health", &[ix], &[], Some(&table)).await;
+    let ix = h.refresh_reputation_ix(&t.account).await;
+    m.run(&mut h, "refresh_reputation", &[ix], &[], Some(&table)).await;
     if !portfolio {
         let ix = h.set_margin_mode_ix(&t, MarginMode::Portfolio).await;
         m.run(&mut h, "set_margin_mode (to portfolio)", &[ix], &[&t.kp], Some(&table)).await;

@@ -171,6 +171,15 @@ impl Harness {
         Instruction { program_id: fulcrum::ID, accounts: metas, data: fulcrum::instruction::RefreshHealth {}.data() }
     }
 
+    /// `refresh_reputation` of `account` (permissionless; the margin check's accounts follow).
+    pub async fn refresh_reputation_ix(&mut self, account: &Pubkey) -> Instruction {
+        let acct = self.margin(account).await;
+        let mut metas = fulcrum::accounts::RefreshReputation { exchange: self.exchange, margin_account: *account }
+            .to_account_metas(None);
+        metas.extend(self.health_metas(&acct));
+        Instruction { program_id: fulcrum::ID, accounts: metas, data: fulcrum::instruction::RefreshReputation {}.data() }
+    }
+
     pub async fn refresh_health(&mut self, account: &Pubkey) -> TxResult {
         let ix = self.refresh_health_ix(account).await;
         self.send(&[ix], &[]).await
