@@ -59,11 +59,7 @@ pub async fn set_tiers(h: &mut Harness, params: ReputationParams) {
 }
 
 pub async fn crank_ix(h: &mut Harness, account: &Pubkey) -> Instruction {
-    let acct = h.margin(account).await;
-    let mut metas =
-        fulcrum::accounts::RefreshReputation { exchange: h.exchange, margin_account: *account }.to_account_metas(None);
-    metas.extend(h.health_metas(&acct));
-    Instruction { program_id: fulcrum::ID, accounts: metas, data: fulcrum::instruction::RefreshReputation {}.data() }
+    h.refresh_reputation_ix(account).await
 }
 
 /// `refresh_reputation` of `account` by a stranger (the payer): the tier events it logged.

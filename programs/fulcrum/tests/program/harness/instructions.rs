@@ -177,7 +177,11 @@ impl Harness {
         let mut metas = fulcrum::accounts::RefreshReputation { exchange: self.exchange, margin_account: *account }
             .to_account_metas(None);
         metas.extend(self.health_metas(&acct));
-        Instruction { program_id: fulcrum::ID, accounts: metas, data: fulcrum::instruction::RefreshReputation {}.data() }
+        Instruction {
+            program_id: fulcrum::ID,
+            accounts: metas,
+            data: fulcrum::instruction::RefreshReputation {}.data(),
+        }
     }
 
     pub async fn refresh_health(&mut self, account: &Pubkey) -> TxResult {
