@@ -3,7 +3,6 @@
 //! as JSON (integers as decimal strings). A fixed-seed xorshift64* makes the file reproducible.
 //!
 //!   cargo run -q -p fulcrum-risk --bin reputation-vectors -- app/vectors/reputation.json
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use fulcrum_risk::*;
 
@@ -49,8 +48,8 @@ fn row(t: &TierRequirement) -> String {
     ])
 }
 
-fn main() {
-    let path = std::env::args().nth(1).expect("usage: reputation-vectors <out.json>");
+fn main() -> Result<(), String> {
+    let path = std::env::args().nth(1).ok_or("usage: reputation-vectors <out.json>")?;
     let mut r = Rng(SEED);
     let mut cases = vec![];
     for case in 0..CASES {
@@ -117,8 +116,8 @@ fn main() {
                     ("init", init.to_string()),
                     ("maint", maint.to_string()),
                     ("multiplier", multiplier.to_string()),
-                    ("floor", tier_floor_ratio(init, maint).unwrap().to_string()),
-                    ("tiered", tiered_init_ratio(init, maint, multiplier).unwrap().to_string()),
+                    ("floor", tier_floor_ratio(init, maint).map_err(|e| format!("{e:?}"))?.to_string()),
+                    ("tiered", tiered_init_ratio(init, maint, multiplier).map_err(|e| format!("{e:?}"))?.to_string()),
                 ]),
             ),
             (
@@ -140,7 +139,11 @@ fn main() {
                     ("increasedAt", s(increased_at)),
                     ("now", s(now)),
                     ("minHold", hold.to_string()),
-                    ("volume", s(washed_volume(old_base, size, fill_quote, increased_at, now, hold).unwrap())),
+                    (
+                        "volume",
+                        s(washed_volume(old_base, size, fill_quote, increased_at, now, hold)
+                            .map_err(|e| format!("{e:?}"))?),
+                    ),
                 ]),
             ),
         ]));
@@ -150,5 +153,5 @@ fn main() {
         s(UNIT),
         cases.join(",\n")
     );
-    std::fs::write(path, out).unwrap();
+    std::fs::write(&path, out).map_err(|e| format!("{path}: {e}"))
 }
