@@ -10,9 +10,10 @@ fail() { echo "chain-test: FAIL: $*" >&2; exit 1; }
 
 chain_init
 export CHAIN_STOP_GRACE=1
-# One that exits on TERM, one that ignores it (bash cannot undo an inherited ignore, so neither
-# can sleep), and one that has already exited.
-sleep 300 & pids+=($!); polite=$!
+# One that exits on TERM (TERM's default action restored: this script may itself have been
+# started with TERM ignored, as CI does), one that ignores it (bash cannot undo an inherited
+# ignore, so neither can sleep), and one that has already exited.
+env --default-signal=TERM sleep 300 & pids+=($!); polite=$!
 (trap '' TERM; exec sleep 300) & pids+=($!); stubborn=$!
 true & pids+=($!)
 sleep 0.3
@@ -28,7 +29,7 @@ grep -q "process $stubborn did not exit within 1 s of TERM; sending KILL" "$tmp/
 (( ${#pids[@]} == 0 )) || fail "pids not emptied"
 
 # Without a stubborn process, no grace period is waited out.
-sleep 300 & pids+=($!)
+env --default-signal=TERM sleep 300 & pids+=($!)
 t0=$(date +%s%N)
 chain_stop
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
