@@ -30,6 +30,7 @@ grep -q "process $stubborn did not exit within 1 s of TERM; sending KILL" "$tmp/
 
 # Without a stubborn process, no grace period is waited out.
 env --default-signal=TERM sleep 300 & pids+=($!)
+sleep 0.3   # until env has restored TERM and exec'd sleep (a TERM before that is ignored)
 t0=$(date +%s%N)
 chain_stop
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
