@@ -6,7 +6,15 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Keypair } from "../app/src/sdk/vendor";
 import { FulcrumClient, FulcrumError, decodeMarginAccount, equitySecs, tierStatus } from "../app/src/sdk";
-import { connection, getDeployment, trader, USDC } from "./helpers";
+import { connection, getDeployment, RPC_URL, trader, USDC } from "./helpers";
+import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+const BIN = join(__dirname, "..", "app", "bin", "fulcrum.mjs");
 
 const off = { tiers: [], equityCap: 0n, minHoldSecs: 0, upgradePeriodSecs: 0, coolOffSecs: 0 };
 const table = {
@@ -46,6 +54,16 @@ test("a tier table set by the admin, a stranger's crank, and what the next tier 
     const st = tierStatus(r, state.exchange.reputation!, state.exchange.quoteDecimals, [...state.markets.values()].map((m) => m.market), r.sampledAt);
     assert.equal(st.next?.tier, 1);
     assert.deepEqual([st.next?.shortfall?.days, st.next?.shortfall?.equityDays, st.next?.shortfall?.volume], [30n, 30_000n, 100_000n * USDC]);
+
+    // The CLI's crank, by the stranger on the trader's account: a second sample, tier unchanged.
+    const dir = mkdtempSync(join(tmpdir(), "fulcrum-reputation-e2e-"));
+    writeFileSync(join(dir, "id.json"), JSON.stringify([...stranger.wallet.secretKey]));
+    const env = { ...process.env, FULCRUM_RPC_URL: RPC_URL, FULCRUM_KEYPAIR: join(dir, "id.json"), SOLANA_CONFIG: join(dir, "none.yml") };
+    const { stdout } = await run(process.execPath, [BIN, "reputation", "refresh", address.toBase58(), "--json"], { env });
+    const cranked = JSON.parse(stdout) as { account: string; tierBefore: number; tierAfter: number; signature: string };
+    assert.deepEqual([cranked.account, cranked.tierBefore, cranked.tierAfter], [address.toBase58(), 0, 0]);
+    const again = decodeMarginAccount((await connection().getAccountInfo(address, "confirmed"))!.data).reputation!;
+    assert.ok(again.sampledAt >= r.sampledAt, "the CLI's crank sampled the account again");
   } finally {
     await admin.send([await admin.admin.setReputationTiers(off)]);
   }

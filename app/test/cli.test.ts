@@ -40,6 +40,14 @@ test("bad command lines are rejected with a usage message", () => {
   assert.throws(() => parseCli(["markets", "--url"]), /needs a value/);
   assert.throws(() => parseCli(["fly"]), /unknown command/);
   assert.throws(() => parseCli(["account", "--sub", "70000"]), /--sub/);
+  assert.deepEqual(parseCli(["reputation", "refresh"]).command, { cmd: "reputation", address: undefined, sub: 0 });
+  assert.deepEqual(parseCli(["reputation", "refresh", "So11111111111111111111111111111111111111112", "--sub", "1"]).command, {
+    cmd: "reputation",
+    address: "So11111111111111111111111111111111111111112",
+    sub: 1,
+  });
+  assert.throws(() => parseCli(["reputation"]), /usage: fulcrum reputation refresh/);
+  assert.throws(() => parseCli(["reputation", "refresh", "--sub", "-1"]), /--sub/);
 });
 
 test("amounts in whole units", () => {

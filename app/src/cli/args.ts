@@ -87,6 +87,7 @@ export function parseSide(s: string): Side {
 export type Command =
   | { cmd: "markets" }
   | { cmd: "account"; address?: string; sub: number }
+  | { cmd: "reputation"; address?: string; sub: number }
   | { cmd: "deposit"; amount: string; token: string }
   | { cmd: "withdraw"; amount: string; token: string }
   | { cmd: "trade"; market: string; side: Side; size: string; limit?: string; reduceOnly: boolean; sl?: string; tp?: string }
@@ -112,6 +113,13 @@ export const CLI_SPEC: ArgSpec = {
   aliases: { u: "url", k: "keypair", C: "config", h: "help", t: "token" },
 };
 
+/** `--sub N`: a sub-account id, 0..65535 (default 0). */
+function parseSub(v: string | undefined): number {
+  const sub = Number(v ?? 0);
+  if (!Number.isInteger(sub) || sub < 0 || sub > 65535) throw new ArgError("--sub must be 0..65535");
+  return sub;
+}
+
 /** Parses a `fulcrum` command line. */
 export function parseCli(argv: string[]): CliInvocation {
   const a = parseArgs(argv, CLI_SPEC);
@@ -128,9 +136,11 @@ export function parseCli(argv: string[]): CliInvocation {
       return { ...base, command: { cmd: "markets" } };
     case "account": {
       if (rest.length > 1) throw new ArgError("usage: fulcrum account [ADDRESS] [--sub N]");
-      const sub = Number(a.strings.sub ?? 0);
-      if (!Number.isInteger(sub) || sub < 0 || sub > 65535) throw new ArgError("--sub must be 0..65535");
-      return { ...base, command: { cmd: "account", address: rest[0], sub } };
+      return { ...base, command: { cmd: "account", address: rest[0], sub: parseSub(a.strings.sub) } };
+    }
+    case "reputation": {
+      if (rest[0] !== "refresh" || rest.length > 2) throw new ArgError("usage: fulcrum reputation refresh [ADDRESS] [--sub N]");
+      return { ...base, command: { cmd: "reputation", address: rest[1], sub: parseSub(a.strings.sub) } };
     }
     case "deposit":
     case "withdraw":
@@ -161,7 +171,7 @@ export function parseCli(argv: string[]): CliInvocation {
     case "order":
       return { ...base, command: parseOrder(rest, a) };
     default:
-      throw new ArgError(`unknown command ${cmd} (markets, account, deposit, withdraw, trade, close, lp, faucet, order)`);
+      throw new ArgError(`unknown command ${cmd} (markets, account, reputation, deposit, withdraw, trade, close, lp, faucet, order)`);
   }
 }
 

@@ -17,7 +17,7 @@
  * Global: --url/-u URL|moniker, --keypair/-k PATH, --config/-C PATH, --deployment FILE, --json.
  * Amounts and sizes are in whole units ("1.5"); prices in quote per whole unit.
  */
-import { Connection } from "@solana/web3.js";
+import { Connection, PublicKey } from "@solana/web3.js";
 import { FulcrumClient } from "../sdk/client";
 import { resolveDeployment } from "../sdk/deployment";
 import { decodeError } from "../sdk/errors";
@@ -25,13 +25,16 @@ import { enginePriceFromNumber } from "../sdk/oracle";
 import { ArgError, parseCli, parseUnits } from "./args";
 import { loadKeypair, resolveConfig } from "./config";
 import { marketsJson, marketsText, reportJson, reportText, tierJson, tierText, usd } from "./format";
-import { tierStatus } from "../sdk/reputation";
+import { equitySecs, tierStatus, type ReputationRecord } from "../sdk/reputation";
+import { decodeMarginAccount } from "../sdk/accounts";
 import { runOrder, tradeWithTriggers } from "./orders";
 
 const HELP = `fulcrum: trade Fulcrum perpetuals from the command line
 
   fulcrum markets
   fulcrum account [ADDRESS] [--sub N]            (with its reputation tier and what the next one needs)
+  fulcrum reputation refresh [ADDRESS] [--sub N] (the permissionless crank: earns time-weighted
+                                                 equity and moves the tier; anyone may send it)
   fulcrum deposit AMOUNT [--token SYMBOL]        (default USDC; creates the margin account)
   fulcrum withdraw AMOUNT [--token SYMBOL]
   fulcrum trade MARKET buy|sell SIZE [--limit PRICE] [--reduce-only] [--sl PRICE] [--tp PRICE]
@@ -77,7 +80,7 @@ async function run(argv: string[]): Promise<void> {
       return;
     }
     case "account": {
-      const address = c.address ? new (await import("@solana/web3.js")).PublicKey(c.address) : client.marginAccountAddress(wallet.publicKey, c.sub);
+      const address = c.address ? new PublicKey(c.address) : client.marginAccountAddress(wallet.publicKey, c.sub);
       const r = await client.accountReport(address);
       if (!r) throw new Error(`no margin account at ${address.toBase58()} (deposit first)`);
       const rep = r.account.reputation && state.exchange.reputation;
@@ -89,6 +92,21 @@ async function run(argv: string[]): Promise<void> {
         { ...reportJson(r, q), reputation: tier && tierJson(tier) },
         tier ? `${reportText(r, q)}\n${tierText(tier, q)}` : reportText(r, q),
       );
+      return;
+    }
+    case "reputation": {
+      const address = c.address ? new PublicKey(c.address) : client.marginAccountAddress(wallet.publicKey, c.sub);
+      const read = async (): Promise<ReputationRecord> => {
+        const info = await connection.getAccountInfo(address, "confirmed");
+        const r = info && decodeMarginAccount(info.data).reputation;
+        if (!r) throw new Error(`no margin account at ${address.toBase58()} (deposit first)`);
+        return r;
+      };
+      const before = await read();
+      const sig = await client.send([await client.refreshReputationIx(address)]);
+      const after = await read();
+      const fields = { signature: sig, account: address.toBase58(), tierBefore: before.tier, tierAfter: after.tier, initMultiplierPpm: after.initMultiplier, equitySecs: equitySecs(after).toString() };
+      out(inv.json, fields, `reputation of ${address.toBase58()}: tier ${before.tier} -> ${after.tier}: ${sig}`);
       return;
     }
     case "deposit": {
