@@ -150,6 +150,8 @@ test("an account's leverage ring is labelled with its health (overview and accou
   const big = page.locator(`#account-body .ring[data-account="${carol.account.toBase58()}"]`);
   await big.waitFor();
   assert.equal(await big.locator('[data-ring="maintenance"]').getAttribute("data-raw"), h.maint.requirement.toString());
+  // No tier table on this exchange: the page says so rather than showing a tier.
+  assert.match((await page.locator('#account-body [data-field="tier"]').textContent())!, /no tiers on this exchange/);
   assert.ok((await page.locator("#account-events li").count()) >= 2, "deposit and trade in the account's history");
   await page.close();
 });

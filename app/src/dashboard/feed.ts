@@ -15,7 +15,8 @@ import { accountReport, oracleFeeds, priceKey, riskContext, type ExchangeState, 
 import type { Deployment } from "../sdk/deployment";
 import { LiquidationIndex } from "../sdk/liqIndex";
 import { readOracle, toEnginePrice, type OracleReading } from "../sdk/oracle";
-import { reportJson } from "../cli/format";
+import { reportJson, tierJson, tierText } from "../cli/format";
+import { tierStatus } from "../sdk/reputation";
 import { openOrdersJson } from "../cli/orders";
 import { decodeOrderBook, openOrderView, orderBookFilters, type OrderBook } from "../sdk/orders";
 import {
@@ -508,8 +509,14 @@ export class DashboardFeed {
         });
       }
     }
+    // Its reputation tier, as `fulcrum account` shows it (none while the exchange has no table).
+    const table = this.state.exchange.reputation;
+    const q = this.state.exchange.quoteDecimals;
+    const markets = [...this.state.markets.values()].map((m) => m.market);
+    const tier = full.reputation && table && table.numTiers > 0 ? tierStatus(full.reputation, table, q, markets, now) : null;
     return {
-      report: reportJson(report, this.state.exchange.quoteDecimals),
+      report: reportJson(report, q),
+      tier: tier && { ...tierJson(tier), text: tierText(tier, q) },
       row: accountRow(address, full, this.state, this.prices),
       orders: book ? openOrdersJson(orders) : null,
       history,

@@ -303,7 +303,7 @@ async function showAccount(pubkey: string, refresh = false): Promise<void> {
     body.innerHTML = `<p>Account ${esc(pubkey)}: ${r.status === 404 ? "not found" : "could not be read"}.</p>`;
     return;
   }
-  const a = (await r.json()) as { report: Record<string, unknown>; row: AccountRow | null; orders: OrderJson[] | null; history: FeedEvent[] };
+  const a = (await r.json()) as { report: Record<string, unknown>; tier: { tier: number; text: string } | null; row: AccountRow | null; orders: OrderJson[] | null; history: FeedEvent[] };
   const d = snap?.quoteDecimals ?? 6;
   const rep = a.report as { owner: string; marginMode: string; healthState: string; freeCollateral: string; collateral: { symbol: string; amount: string; decimals: number; rate?: string; depegPpm?: number }[]; positions: { market: string; marketIndex: number; base: string; baseDecimals: number; entryPrice: string; markPrice: string; unrealizedPnl: string; liquidationPrice: string | null; isolated: boolean }[] };
   const positions = rep.positions.map((p) => `<tr><td>${esc(p.market)}${p.isolated ? " (isolated)" : ""}</td><td>${base(p.base, p.baseDecimals)}</td><td>${price(p.entryPrice, p.baseDecimals, d)}</td><td>${price(p.markPrice, p.baseDecimals, d)}</td><td>${usd(p.unrealizedPnl, d)}</td><td>${price(p.liquidationPrice, p.baseDecimals, d)}</td></tr>`).join("");
@@ -316,6 +316,7 @@ async function showAccount(pubkey: string, refresh = false): Promise<void> {
     ${a.row ? `<div class="ring" data-account="${pubkey}">${ringSvg(a.row, d, 180)}</div>` : ""}
     <h3>Positions</h3><div class="scroll"><table><thead><tr><th scope="col">Market</th><th scope="col">Size</th><th scope="col">Entry</th><th scope="col">Mark</th><th scope="col">Unrealised PnL</th><th scope="col">Liquidation price</th></tr></thead><tbody>${positions || `<tr><td colspan="6">no positions</td></tr>`}</tbody></table></div>
     <h3>Collateral</h3><ul>${collateral}</ul>
+    <h3>Reputation</h3>${a.tier ? `<pre data-field="tier" data-raw="${a.tier.tier}">${esc(a.tier.text.replace(/^ {2}/gm, ""))}</pre>` : `<p data-field="tier">no tiers on this exchange (every account at the markets' own ratios)</p>`}
     <h3>Orders</h3>${ordersTable(a.orders, snap, d)}
     <h3>History</h3><ol id="account-events"></ol>`;
   if (snap) renderEvents(a.history, $("account-events"), snap);
