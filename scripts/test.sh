@@ -12,6 +12,7 @@ start=$(date +%s)
 scripts/lib/chain-test.sh   # stopping the chains' processes never hangs (a few seconds)
 export RUST_LOG="${RUST_LOG:-error}"  # the bank logs every instruction at debug
 cargo fmt --all -- --check
+scripts/lib/fn-length.py   # no function in the program over 80 lines (issue 19)
 cargo test --workspace --locked --exclude fulcrum-localnet   # its RPC test runs in scripts/test-ts.sh
 # The program and attack suites again in the real Solana VM, against target/deploy/fulcrum.so
 # built from public packages (scripts/sbf-toolchain.sh, cached; scripts/build-sbf.sh), with the

@@ -59,6 +59,23 @@ pub struct HealthInputs {
 }
 
 impl HealthInputs {
+    /// Position `slot` of the account: with the cross (or portfolio) ones, or the isolated ones.
+    fn push_perp(&mut self, slot: usize, isolated: bool, exposure: PerpExposure, cap: (u128, u32)) -> Result<()> {
+        let slot = u8::try_from(slot).map_err(|_| FulcrumError::HealthAccountMismatch)?;
+        if isolated {
+            self.isolated_caps[self.n_isolated] = cap;
+            self.isolated[self.n_isolated] = exposure;
+            self.isolated_slots[self.n_isolated] = slot;
+            self.n_isolated += 1;
+        } else {
+            self.perp_caps[self.n_perps] = cap;
+            self.perps[self.n_perps] = exposure;
+            self.perp_slots[self.n_perps] = slot;
+            self.n_perps += 1;
+        }
+        Ok(())
+    }
+
     /// No holdings yet (cross margin, uncapped PnL), on the heap: too large for an SBF frame.
     pub fn empty() -> Box<Self> {
         Box::new(HealthInputs {
@@ -312,79 +329,96 @@ pub fn load_holdings<'info>(
 ) -> Result<(Box<HealthInputs>, usize)> {
     let mut inputs = HealthInputs::empty();
     cu::phase("health: empty inputs (heap)");
+    let at = Valuation { exchange_key, quote_decimals, now, pricing };
     let mut k = 0usize;
     for (i, slot) in account.active_collateral().iter().enumerate() {
         let (bank_ai, oracle_ai) = pair(remaining, k)?;
         k += 1;
-        inputs.collateral[i] = with_zero_copy(bank_ai, |bank: &CollateralBank| {
-            require!(
-                bank.exchange == *exchange_key && bank.index == slot.bank_index,
-                FulcrumError::HealthAccountMismatch
-            );
-            require_keys_eq!(*oracle_ai.key, bank.oracle, FulcrumError::HealthAccountMismatch);
-            cu::phase("health: bank/market load + key checks");
-            let cfg = bank.oracle_config();
-            let fallback = Fallback { max_age: bank.liquidation_max_age, recorded: None };
-            let reading = read_oracle(oracle_ai, &cfg)?;
-            cu::phase("health: oracle read (parse + checks)");
-            let price = price_holding(&reading, &cfg, quote_decimals, now, pricing, Holding::Collateral, &fallback)?;
-            let price = price.map(|p| bank.rate_priced(p)).transpose()?; // s6-lst: underlying × rate
-            let price = bank.depeg_gate(price, pricing, now)?; // s6-depeg: the depeg factor's age
-            cu::phase("health: oracle pricing (conf, age, decimals)");
-            Ok(Collateral {
-                amount: slot.amount,
-                // No price (an exit, the oracle stale or halted): counted at zero.
-                price: price.unwrap_or_default(),
-                init_asset_weight: bank.init_asset_weight,
-                maint_asset_weight: bank.maint_asset_weight,
-            })
-        })?;
+        inputs.collateral[i] = with_zero_copy(bank_ai, |bank: &CollateralBank| at.collateral(bank, oracle_ai, slot))?;
         inputs.n_collateral = i + 1;
     }
     for (i, slot) in account.active_perps().iter().enumerate() {
         let (market_ai, oracle_ai) = pair(remaining, k)?;
         k += 1;
-        let (exposure, cap) = with_zero_copy(market_ai, |market: &PerpMarket| {
-            require!(
-                market.exchange == *exchange_key && market.index == slot.market_index,
-                FulcrumError::HealthAccountMismatch
-            );
-            require_keys_eq!(*oracle_ai.key, market.oracle, FulcrumError::HealthAccountMismatch);
-            cu::phase("health: bank/market load + key checks");
-            let price = if market.is_settled() {
-                Price::flat(market.settlement_price)
-            } else {
-                let cfg = market.oracle_config();
-                let fallback = Fallback { max_age: market.liquidation_max_age, recorded: market.last_valid() };
-                let reading = read_oracle(oracle_ai, &cfg)?;
-                cu::phase("health: oracle read (parse + checks)");
-                let holding = Holding::Perp { long: slot.base >= 0 };
-                let price = price_holding(&reading, &cfg, quote_decimals, now, pricing, holding, &fallback)?
-                    .ok_or(FulcrumError::OracleStale)?;
-                cu::phase("health: oracle pricing (conf, age, decimals)");
-                price
-            };
-            let risk = account.reputation.tiered(market.risk_at(price, now).math()?).math()?; // s6-rep: tier's initial ratio
-            let exposure = PerpExposure { position: slot.position(), market: risk };
-            cu::phase("health: market risk at price (funding, ratios)");
-            let profit = market.profit_at(price.oracle).math()?;
-            cu::phase("health: market profit (PnL cap input)");
-            Ok((exposure, (profit, market.max_pnl_factor)))
-        })?;
-        let slot_u8 = u8::try_from(i).map_err(|_| FulcrumError::HealthAccountMismatch)?;
-        if slot.is_isolated() {
-            inputs.isolated_caps[inputs.n_isolated] = cap;
-            inputs.isolated[inputs.n_isolated] = exposure;
-            inputs.isolated_slots[inputs.n_isolated] = slot_u8;
-            inputs.n_isolated += 1;
-        } else {
-            inputs.perp_caps[inputs.n_perps] = cap;
-            inputs.perps[inputs.n_perps] = exposure;
-            inputs.perp_slots[inputs.n_perps] = slot_u8;
-            inputs.n_perps += 1;
-        }
+        let (exposure, cap) =
+            with_zero_copy(market_ai, |market: &PerpMarket| at.perp(account, market, oracle_ai, slot))?;
+        inputs.push_perp(i, slot.is_isolated(), exposure, cap)?;
     }
     Ok((inputs, 2 * k))
+}
+
+/// What [`load_holdings`] prices every holding with.
+struct Valuation<'k> {
+    exchange_key: &'k Pubkey,
+    quote_decimals: u8,
+    now: i64,
+    pricing: Pricing,
+}
+
+impl Valuation<'_> {
+    /// A collateral balance: its bank checked against the slot and the exchange, priced as a long
+    /// (a rate-priced bank at underlying × accepted rate, behind its depeg factor's age); no price
+    /// (an exit, the oracle stale or halted) counts it at zero.
+    fn collateral(&self, bank: &CollateralBank, oracle_ai: &AccountInfo, slot: &CollateralSlot) -> Result<Collateral> {
+        require!(
+            bank.exchange == *self.exchange_key && bank.index == slot.bank_index,
+            FulcrumError::HealthAccountMismatch
+        );
+        require_keys_eq!(*oracle_ai.key, bank.oracle, FulcrumError::HealthAccountMismatch);
+        cu::phase("health: bank/market load + key checks");
+        let cfg = bank.oracle_config();
+        let fallback = Fallback { max_age: bank.liquidation_max_age, recorded: None };
+        let reading = read_oracle(oracle_ai, &cfg)?;
+        cu::phase("health: oracle read (parse + checks)");
+        let price =
+            price_holding(&reading, &cfg, self.quote_decimals, self.now, self.pricing, Holding::Collateral, &fallback)?;
+        let price = price.map(|p| bank.rate_priced(p)).transpose()?;
+        let price = bank.depeg_gate(price, self.pricing, self.now)?;
+        cu::phase("health: oracle pricing (conf, age, decimals)");
+        Ok(Collateral {
+            amount: slot.amount,
+            price: price.unwrap_or_default(),
+            init_asset_weight: bank.init_asset_weight,
+            maint_asset_weight: bank.maint_asset_weight,
+        })
+    }
+
+    /// A position: its market checked against the slot and the exchange, priced by its side (a
+    /// settled market at its settlement price, its oracle not read), the account's reputation
+    /// tier applied to the initial ratio; with the market's winners' profit and PnL factor.
+    fn perp(
+        &self,
+        account: &MarginAccount,
+        market: &PerpMarket,
+        oracle_ai: &AccountInfo,
+        slot: &PerpSlot,
+    ) -> Result<(PerpExposure, (u128, u32))> {
+        require!(
+            market.exchange == *self.exchange_key && market.index == slot.market_index,
+            FulcrumError::HealthAccountMismatch
+        );
+        require_keys_eq!(*oracle_ai.key, market.oracle, FulcrumError::HealthAccountMismatch);
+        cu::phase("health: bank/market load + key checks");
+        let price = if market.is_settled() {
+            Price::flat(market.settlement_price)
+        } else {
+            let cfg = market.oracle_config();
+            let fallback = Fallback { max_age: market.liquidation_max_age, recorded: market.last_valid() };
+            let reading = read_oracle(oracle_ai, &cfg)?;
+            cu::phase("health: oracle read (parse + checks)");
+            let holding = Holding::Perp { long: slot.base >= 0 };
+            let price = price_holding(&reading, &cfg, self.quote_decimals, self.now, self.pricing, holding, &fallback)?
+                .ok_or(FulcrumError::OracleStale)?;
+            cu::phase("health: oracle pricing (conf, age, decimals)");
+            price
+        };
+        let risk = account.reputation.tiered(market.risk_at(price, self.now).math()?).math()?;
+        let exposure = PerpExposure { position: slot.position(), market: risk };
+        cu::phase("health: market risk at price (funding, ratios)");
+        let profit = market.profit_at(price.oracle).math()?;
+        cu::phase("health: market profit (PnL cap input)");
+        Ok((exposure, (profit, market.max_pnl_factor)))
+    }
 }
 
 /// The exchange's correlations from `ai` (owner, discriminator and exchange checked), boxed.
@@ -475,7 +509,7 @@ pub fn observe(
     let (equity, requirement) = (sat_i64(health.maint.equity), sat_i64(health.maint.requirement));
     if now && !was {
         acct.margin_call_slot = slot;
-        crate::instructions::reputation::on_margin_call(acct, slot)?; // s6-rep
+        crate::instructions::reputation::on_margin_call(acct, slot)?;
         crate::emit_event!(MarginCallEvent { margin_account: *key, slot, equity, requirement });
     } else if was && !now {
         acct.margin_call_slot = 0;
