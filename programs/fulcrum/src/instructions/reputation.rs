@@ -1,4 +1,4 @@
-//! Reputation-tiered leverage (issue 18 §1, s6-rep): the admin's tier table, the permissionless
+//! Reputation-tiered leverage (issue 18 §1): the admin's tier table, the permissionless
 //! crank that moves a tier, and the hooks trades, margin calls and liquidations call.
 
 use anchor_lang::prelude::*;
@@ -160,12 +160,15 @@ pub fn start_record(acct: &mut MarginAccount, exchange: &Exchange, clock: &Clock
     };
 }
 
-/// A liquidation or bankruptcy of `acct`: counted, and the tier to 0 at once for the cool-off.
+/// A liquidation or bankruptcy of `acct`: counted, and the tier to 0 at once for the cool-off
+/// (`TierChanged` when it was above 0: the liquidation's own event says the rest).
 pub fn setback(acct: &mut MarginAccount, key: &Pubkey, exchange: &Exchange, kind: Setback, clock: &Clock) {
     let now = clock.unix_timestamp;
     let was = acct.reputation.punish(kind, &exchange.reputation, now, clock.slot);
-    let cause = if kind == Setback::Liquidation { 1 } else { 2 };
-    emit_tier(key, was, &acct.reputation, cause, now);
+    if was != acct.reputation.tier {
+        let cause = if kind == Setback::Liquidation { 1 } else { 2 };
+        emit_tier(key, was, &acct.reputation, cause, now);
+    }
 }
 
 /// A fill of `market` that moved the position from `old_base`: volume net of wash, realised PnL

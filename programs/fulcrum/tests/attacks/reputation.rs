@@ -323,7 +323,10 @@ async fn a_liquidation_drops_the_tier_at_once() {
     h.set_market_price(0, px(96)).await;
     let k = h.trader(0).await;
     let quote = h.quote.mint;
-    h.liquidate_perp(&k.kp, &k.token(&quote), &vet.account, 0).await.unwrap();
+    let ix = h.liquidate_perp_ix(&k.kp.pubkey(), &k.token(&quote), &vet.account, 0).await;
+    let logs = h.send_logged(&[ix], &[&k.kp]).await.unwrap();
+    let e = events::<TierChangedEvent>(&logs);
+    assert_eq!(e.iter().map(|e| (e.old_tier, e.new_tier, e.cause)).collect::<Vec<_>>(), [(2, 0, 1)]);
     let r = record(&mut h, &vet.account).await;
     let now = h.now().await;
     assert_eq!((r.tier, r.init_multiplier, r.liquidations), (0, 1_500_000, 1));
@@ -332,6 +335,14 @@ async fn a_liquidation_drops_the_tier_at_once() {
     wait(&mut h, 2 * DAY).await;
     crank(&mut h, &vet.account).await;
     assert_eq!(record(&mut h, &vet.account).await.tier, 0);
+    // Liquidated again at tier 0: counted and the cool-off restarted, but no tier change to log.
+    assert!(h.margin(&vet.account).await.perps[0].base > 0, "the first liquidation was partial");
+    h.set_market_price(0, px(90)).await;
+    let ix = h.liquidate_perp_ix(&k.kp.pubkey(), &k.token(&quote), &vet.account, 0).await;
+    let logs = h.send_logged(&[ix], &[&k.kp]).await.unwrap();
+    assert!(events::<TierChangedEvent>(&logs).is_empty());
+    let r = record(&mut h, &vet.account).await;
+    assert_eq!((r.tier, r.liquidations, r.cool_off_until), (0, 2, h.now().await + 7 * DAY));
 }
 
 #[tokio::test]
