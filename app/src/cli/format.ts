@@ -77,7 +77,7 @@ export function reportText(r: AccountReport, quoteDecimals = 6): string {
   if (r.positions.some((p) => p.isolated)) lines.push("  (isolated positions stand alone on their own collateral: they are not in the figures above)");
   if (r.collateral.length) {
     const rated = r.collateral.some((c) => c.rate !== undefined);
-    // s6-lst: an LST is priced at its underlying × this rate (× the depeg factor, when below 1).
+    // An LST is priced at its underlying × this rate (× the depeg factor, when below 1).
     const rateCell = (c: AccountReport["collateral"][number]): string =>
       c.rate === undefined ? "-" : `${formatUnits(c.rate, 12, 6)}${c.depegPpm !== undefined && c.depegPpm < 1_000_000 ? ` × ${formatUnits(BigInt(c.depegPpm), 6, 4)} depeg` : ""}`;
     const rows = r.collateral.map((c) => [c.symbol, formatUnits(c.amount, c.decimals), ...(rated ? [rateCell(c)] : [])]);

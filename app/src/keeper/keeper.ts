@@ -192,7 +192,7 @@ export interface KeeperOptions {
   subscribe?: boolean;
   /** Whether a margin account has an order book (then `liquidate_perp` cancels its risk-increasing orders). */
   hasOrderBook?: (account: string) => boolean;
-  /** Least time between two `refresh_bank_rate` cranks of one rate-priced bank, ms (s6-lst). */
+  /** Least time between two `refresh_bank_rate` cranks of one rate-priced bank, ms. */
   rateRefreshMs?: number;
 }
 
@@ -221,7 +221,7 @@ export class Keeper {
   private feedSeen = false;
   private readonly decode = marginRiskDecoder();
   private readonly opts: Required<Omit<KeeperOptions, "metrics" | "hasOrderBook">>;
-  /** When each rate-priced bank was last cranked (s6-lst). */
+  /** When each rate-priced bank was last cranked. */
   private rateRefreshedAt = new Map<number, number>();
   private readonly hasOrderBook: (account: string) => boolean;
 

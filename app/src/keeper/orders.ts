@@ -262,7 +262,7 @@ export class OrderKeeper {
       const orders = this.client.orders;
       const ix = c.action.kind === "execute" ? await orders.executeOrderIx(account, c.order) : await orders.cancelExpiredOrderIx(account, c.order.orderId);
       this.metrics.sent.inc({ kind: tx });
-      // s6-depeg: an execution that adds risk needs the account's LST depeg factors fresh.
+      // An execution that adds risk needs the account's LST depeg factors fresh.
       const refresh = c.action.kind === "execute" && !c.order.reduceOnly ? await this.client.depegRefreshIxs(account) : [];
       const sig = await this.client.send([...refresh, ix], [], { retries: 1 });
       const landedAt = Date.now();

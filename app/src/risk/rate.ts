@@ -51,7 +51,7 @@ export const ratePrice = (underlying: Price, rate: bigint, factorPpm: bigint): P
 });
 
 /**
- * `depeg_fresh` (s6-depeg): a depeg factor measured (from a direct price published) at
+ * `depeg_fresh`: a depeg factor measured (from a direct price published) at
  * `measuredAt` still prices a risk-increasing action at `now` while at most `maxAge` seconds old.
  */
 export const depegFresh = (measuredAt: bigint, now: bigint, maxAge: number | bigint): boolean =>

@@ -54,7 +54,7 @@ export interface CollateralBank {
   index: number;
   decimals: number;
   oracleKind: number;
-  /** Rate pricing (s6-lst; `CollateralBank` fields from `reserved`, read by {@link decodeBank}). */
+  /** Rate pricing (`CollateralBank` fields from `reserved`, read by {@link decodeBank}). */
   rate?: BankRate;
 }
 
@@ -68,7 +68,7 @@ export interface BankRate {
   depegPpm: number;
   rateKind: number;
   directOracleKind: number;
-  /** s6-depeg: publish time of the direct price `depegPpm` was measured from (0: never, or an account from before the field). */
+  /** Publish time of the direct price `depegPpm` was measured from (0: never, or an account from before the field). */
   depegMeasuredAt: bigint;
 }
 
@@ -223,7 +223,7 @@ export const decodeExchange = (d: Buffer): Exchange => decodeAccount<Exchange>("
  * The rate fields at their byte offsets (discriminator included): 8 + 208 = `rate_source`
  * (asserted in `state/bank.rs`), then `direct_oracle`, `rate_identity` (32 each),
  * `accepted_rate` u64, `rate_epoch`, `rate_max_rise_ppm`, `depeg_ppm` u32, `rate_kind`,
- * `direct_oracle_kind` u8, 2 bytes of padding, then (s6-depeg) `depeg_measured_at` i64. Read raw so the SDK does not depend on the regenerated IDL.
+ * `direct_oracle_kind` u8, 2 bytes of padding, then `depeg_measured_at` i64. Read raw so the SDK does not depend on the regenerated IDL.
  */
 export function decodeBankRate(d: Buffer): BankRate {
   const at = 8 + 208;
@@ -236,7 +236,7 @@ export function decodeBankRate(d: Buffer): BankRate {
     depegPpm: d.readUInt32LE(at + 112),
     rateKind: d.readUInt8(at + 116),
     directOracleKind: d.readUInt8(at + 117),
-    depegMeasuredAt: d.length >= at + 128 ? d.readBigInt64LE(at + 120) : 0n, // s6-depeg
+    depegMeasuredAt: d.length >= at + 128 ? d.readBigInt64LE(at + 120) : 0n,
   };
 }
 

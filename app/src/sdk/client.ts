@@ -353,7 +353,7 @@ export class FulcrumClient {
   }
 
   /**
-   * s6-depeg: `refresh_bank_rate` of each bank of `account`'s collateral whose depeg factor would
+   * `refresh_bank_rate` of each bank of `account`'s collateral whose depeg factor would
    * be too old for a risk-increasing check ({@link depegRefreshIxs}); empty for most accounts.
    * The send helpers below (withdraw, trade, isolated transfer, margin mode) prepend them.
    */

@@ -300,7 +300,7 @@ export class Orders {
     const account = opts.account ?? this.client.marginAccountAddress();
     const ixs: TransactionInstruction[] = [];
     if (opts.stopLoss !== undefined || opts.takeProfit !== undefined) ixs.push(...(await this.ensureOrderBookIxs(account)));
-    ixs.push(...(await this.client.depegRefreshIxs(account))); // s6-depeg
+    ixs.push(...(await this.client.depegRefreshIxs(account)));
     ixs.push(await this.client.placePerpTradeIx(marketIndex, side, baseSize, { limitPrice: opts.limitPrice, slippagePpm: opts.slippagePpm, account }));
     const close: Side = side === "buy" ? "sell" : "buy";
     const trigger = (kind: OrderKind, price: bigint): OrderInput => ({ marketIndex, kind, side: close, baseSize: 0n, triggerPrice: price, reduceOnly: true, maxTs: opts.maxTs });

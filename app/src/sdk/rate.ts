@@ -35,11 +35,11 @@ export function refreshBankRateIx(programId: PublicKey, exchange: PublicKey, ban
   });
 }
 
-/** Seconds a transaction may take to land after it is built (s6-depeg): a factor that would turn stale by then is refreshed. */
+/** Seconds a transaction may take to land after it is built: a factor that would turn stale by then is refreshed. */
 export const DEPEG_LEEWAY_SECS = 30n;
 
 /**
- * s6-depeg: the `refresh_bank_rate` instructions a risk-increasing transaction (trade, withdrawal,
+ * The `refresh_bank_rate` instructions a risk-increasing transaction (trade, withdrawal,
  * isolated transfer, margin mode) prepends for the banks `bankIndexes` of its health accounts.
  * The program refuses such an action (`DepegFactorStale`) while a rate-priced bank with a direct
  * oracle carries a depeg factor older than its `maxOracleAge`; a refresh in the same transaction

@@ -189,7 +189,7 @@ export function riskContext(state: ExchangeState, prices: PriceBook): RiskContex
   const banks: ({ price: risk.Price; initAssetWeight: number; maintAssetWeight: number } | undefined)[] = [];
   for (const [i, b] of state.banks) {
     const price = prices.get(priceKey(b.bank.oracle, b.bank.decimals));
-    // s6-lst: a rate-priced bank (an LST) at underlying × rate, as the program.
+    // A rate-priced bank (an LST) at underlying × rate, as the program.
     if (price) banks[i] = { price: bankPrice(b.bank, price), initAssetWeight: b.bank.initAssetWeight, maintAssetWeight: b.bank.maintAssetWeight };
   }
   const ex = state.exchange;
@@ -305,7 +305,7 @@ export function accountReport(
   const collateral = account.collateral.map((s) => {
     const b = state.banks.get(s.bankIndex)!.bank;
     const info = symbols.get(b.mint.toBase58()) ?? `bank ${s.bankIndex}`;
-    // s6-lst: a rate-priced bank (an LST) shows its accepted rate and depeg factor.
+    // A rate-priced bank (an LST) shows its accepted rate and depeg factor.
     const rate = b.rate && b.rate.rateKind !== 0 ? { rate: b.rate.acceptedRate, depegPpm: b.rate.depegPpm } : {};
     return { bankIndex: s.bankIndex, symbol: info, amount: s.amount, decimals: b.decimals, ...rate };
   });

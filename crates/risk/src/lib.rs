@@ -12,7 +12,7 @@ pub mod params;
 pub mod pool;
 pub mod portfolio;
 pub mod profile;
-pub mod rate; // s6-lst: yield-bearing collateral
+pub mod rate; // yield-bearing collateral
 pub mod reputation;
 pub mod trade;
 pub mod types;

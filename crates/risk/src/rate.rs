@@ -115,7 +115,7 @@ pub fn lst_price(underlying: Price, rate: u64, direct: Option<Price>) -> MathRes
 }
 
 /// Whether a depeg factor measured (from a direct oracle published) at `measured_at` still
-/// prices a risk-increasing action at `now` (s6-depeg): at most `max_age` seconds old, the bound
+/// prices a risk-increasing action at `now`: at most `max_age` seconds old, the bound
 /// the bank puts on any oracle it trades on. A clock behind the measurement counts as fresh (age
 /// 0); never measured (0) is stale at any realistic clock and bound.
 pub fn depeg_fresh(measured_at: i64, now: i64, max_age: u32) -> bool {

@@ -11,8 +11,8 @@
 //! | PnL cap | every engine view: winners' gains counted and paid through it | `market_profit`, `pnl_haircut` (`apply_haircut` inside the engine) |
 //! | ADL | after the keepers, while profit / pool > threshold | `pnl_ratio`, `adl_score`, `plan_auto_deleverage` |
 //!
-//! The engine functions land with the s4-latency, s4-winners and s4-borrow branches; until they
-//! are merged the `s4` feature is off and those mechanisms are not wired ([`wired`]).
+//! Each issue-13 mechanism sits behind a feature (`latency`, `winners`, `borrow`; all on by
+//! default): a build without one reports that mechanism as not wired ([`wired`]).
 
 use crate::config::{Config, Mechanism};
 use crate::market::MarketState;
@@ -149,7 +149,7 @@ pub fn oi_limit_room(
 }
 
 /// Borrow fee accrual over `dt` seconds at `price` (inside `MarketState::accrue_funding_to`, as
-/// `PerpMarket::accrue_funding_to` does it on s4-borrow).
+/// `PerpMarket::accrue_funding_to` does it).
 pub fn accrue_borrow(st: &mut MarketState, price: u64, dt: u64) -> MathResult<()> {
     #[cfg(feature = "borrow")]
     {
@@ -177,8 +177,8 @@ pub fn refresh_borrow_rate(st: &mut MarketState, price: u64, depth: u64) -> Math
     Ok(())
 }
 
-/// The market's PnL cap at `price` against a pool holding `pool` (`PerpMarket::pnl_haircut_at`
-/// on s4-winners), into `st.haircut` and its factor `paid / profit`.
+/// The market's PnL cap at `price` against a pool holding `pool` (as `PerpMarket::pnl_haircut_at`
+/// does), into `st.haircut` and its factor `paid / profit`.
 pub fn refresh_haircut(cfg: &Config, st: &mut MarketState, price: u64, pool: i128) {
     if !st.pnl_cap {
         return;

@@ -878,7 +878,7 @@ impl<'w> State<'w> {
     #[cfg(not(feature = "winners"))]
     fn adl_market(&mut self, _m: usize, _threshold: u64) {}
 
-    /// The `auto_deleverage` calls on market `m` (s4-winners' handler, step by step).
+    /// The `auto_deleverage` calls on market `m` (the program's handler, step by step).
     #[cfg(feature = "winners")]
     fn adl_market(&mut self, m: usize, threshold: u64) {
         use fulcrum_risk::{adl_score, apply_fill, plan_auto_deleverage, uncapped_pnl, MarketExposure, PnlHaircut};

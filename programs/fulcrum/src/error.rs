@@ -189,7 +189,7 @@ pub enum FulcrumError {
     MinSpreadTooLarge,
     #[msg("spread_z must be at most 10,000,000 ppm (10)")]
     SpreadZTooLarge,
-    // --- LP flows (issue 13 §2, s4-lp)
+    // --- LP flows (issue 13 §2)
     #[msg("LP deposit or withdrawal below its minimum out")]
     LpSlippageExceeded,
     #[msg("LP shares are still in their cooldown")]
@@ -264,7 +264,7 @@ pub enum FulcrumError {
     MintAccountRequired,
     #[msg("The token program is not the vault's")]
     WrongTokenProgram,
-    // --- s6-lst: rate-priced (yield-bearing) collateral
+    // --- rate-priced (yield-bearing) collateral
     #[msg("Unknown rate source kind")]
     InvalidRateKind,
     #[msg("The rate source account does not have the layout of its kind")]
@@ -281,7 +281,7 @@ pub enum FulcrumError {
     RateSourceMismatch,
     #[msg("The bank is not rate-priced")]
     BankNotRatePriced,
-    // --- reputation tiers (issue 18 §1, s6-rep)
+    // --- reputation tiers (issue 18 §1)
     #[msg("A tier table holds at most 4 tiers")]
     TooManyTiers,
     #[msg("A tier's initial-margin multiplier must lie in 0.5x..=3x")]
@@ -294,7 +294,7 @@ pub enum FulcrumError {
     TierRequirementsNotIncreasing,
     #[msg("Tier upgrades need an upgrade period and liquidations a cool-off (> 0 s)")]
     TierPeriodZero,
-    /// s6-depeg.
+    /// A risk-increasing margin check would use a depeg factor measured too long ago.
     #[msg("The bank's depeg factor is older than its max oracle age: refresh_bank_rate first")]
     DepegFactorStale,
 }

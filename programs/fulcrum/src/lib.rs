@@ -397,7 +397,7 @@ pub mod fulcrum {
         instructions::bank_rate::refresh_bank_rate(ctx)
     }
 
-    // ----- reputation tiers (issue 18 §1, s6-rep)
+    // ----- reputation tiers (issue 18 §1)
 
     /// Admin: replaces the reputation tier table (requirements per tier and each tier's
     /// initial-margin multiplier; empty turns tiers off). One named error per rule. Accounts move

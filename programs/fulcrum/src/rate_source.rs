@@ -1,4 +1,4 @@
-//! Exchange-rate sources of yield-bearing collateral (issue 18 part 2, s6-lst): an account of the
+//! Exchange-rate sources of yield-bearing collateral (issue 18 part 2): an account of the
 //! asset's own program that states how much underlying one token is worth. Two formats behind
 //! one interface ([`read_rate`]), each read at fixed offsets, only the fields needed:
 //!

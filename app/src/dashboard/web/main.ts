@@ -307,7 +307,7 @@ async function showAccount(pubkey: string, refresh = false): Promise<void> {
   const d = snap?.quoteDecimals ?? 6;
   const rep = a.report as { owner: string; marginMode: string; healthState: string; freeCollateral: string; collateral: { symbol: string; amount: string; decimals: number; rate?: string; depegPpm?: number }[]; positions: { market: string; marketIndex: number; base: string; baseDecimals: number; entryPrice: string; markPrice: string; unrealizedPnl: string; liquidationPrice: string | null; isolated: boolean }[] };
   const positions = rep.positions.map((p) => `<tr><td>${esc(p.market)}${p.isolated ? " (isolated)" : ""}</td><td>${base(p.base, p.baseDecimals)}</td><td>${price(p.entryPrice, p.baseDecimals, d)}</td><td>${price(p.markPrice, p.baseDecimals, d)}</td><td>${usd(p.unrealizedPnl, d)}</td><td>${price(p.liquidationPrice, p.baseDecimals, d)}</td></tr>`).join("");
-  // s6-lst: a rate-priced collateral (an LST) with the rate it is priced at (underlying × rate × depeg).
+  // A rate-priced collateral (an LST) with the rate it is priced at (underlying × rate × depeg).
   const rated = (c: { rate?: string; depegPpm?: number }): string =>
     c.rate === undefined ? "" : ` <span data-field="rate">× rate ${base(c.rate, 12)}${c.depegPpm !== undefined && c.depegPpm < 1_000_000 ? ` × depeg ${(c.depegPpm / 1e6).toFixed(4)}` : ""}</span>`;
   const collateral = rep.collateral.map((c) => `<li>${esc(c.symbol)}: ${base(c.amount, c.decimals)}${rated(c)}</li>`).join("") || "<li>none</li>";

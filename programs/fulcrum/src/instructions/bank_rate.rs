@@ -1,4 +1,4 @@
-//! Rate-priced collateral (issue 18 part 2, s6-lst): an admin points a bank at its asset's rate
+//! Rate-priced collateral (issue 18 part 2): an admin points a bank at its asset's rate
 //! source, and a permissionless crank refreshes the accepted rate.
 //!
 //! Why a crank and a stored rate rather than reading the source in every margin check: the rise
@@ -13,7 +13,7 @@
 //! (a liquidator first) can refresh at once; a refresh cannot raise collateral beyond the rise
 //! cap, and the factor is never above 1.
 //!
-//! s6-depeg: a stored factor is only as good as the direct price it was measured from. The bank
+//! A stored factor is only as good as the direct price it was measured from. The bank
 //! records that price's publish time (`depeg_measured_at`); once it is older than the bank's
 //! `max_oracle_age`, a risk-increasing margin check refuses (`DepegFactorStale`: a transaction
 //! that prepends `refresh_bank_rate` passes), an exit counts the collateral at zero (as a stale
@@ -90,7 +90,7 @@ impl CollateralBank {
         self.rate_kind != RateKind::None as u8
     }
 
-    /// s6-depeg: `price` (this bank's collateral price) as `pricing` may take it while the depeg
+    /// `price` (this bank's collateral price) as `pricing` may take it while the depeg
     /// factor is older than `max_oracle_age` ([`depeg_fresh`]): Strict refuses by name, Exit
     /// counts the collateral at zero, Liquidation keeps the stored factor. Unchanged for a bank
     /// without a direct oracle or with a fresh factor.
@@ -111,7 +111,7 @@ impl CollateralBank {
         }
     }
 
-    /// A collateral price of this bank from its underlying's (s6-lst): × accepted rate × depeg
+    /// A collateral price of this bank from its underlying's: × accepted rate × depeg
     /// factor, rounded down; unchanged for a bank that is not rate-priced.
     pub fn rate_priced(&self, underlying: fulcrum_risk::Price) -> Result<fulcrum_risk::Price> {
         if !self.is_rate_priced() {
@@ -164,7 +164,7 @@ fn refresh(
     let kind = RateKind::from_u8(bank.rate_kind)?;
     require_keys_eq!(*oracle.key, bank.oracle, FulcrumError::OracleMismatch);
     require_keys_eq!(*rate_source.key, bank.rate_source, FulcrumError::RateSourceMismatch);
-    // s6-depeg: a pool not yet updated this epoch leaves a direct-oracle bank's rate as it is and
+    // A pool not yet updated this epoch leaves a direct-oracle bank's rate as it is and
     // still lets the depeg factor be measured (against that rate, the one margin uses), so the
     // refresh a risk-increasing transaction prepends passes in the first slots of an epoch.
     let observed = match read_rate(rate_source, kind, &bank.mint, bank.decimals, clock.epoch) {
@@ -194,13 +194,13 @@ fn refresh(
     let (factor, measured_at) = match direct {
         Some(ai) => match measure_depeg(bank, oracle, ai, feed_id, accepted, quote_decimals, clock.unix_timestamp) {
             Ok(m) => m,
-            // s6-depeg: nothing read from a stale pool, nothing measured: the pool's error.
+            // Nothing read from a stale pool, nothing measured: the pool's error.
             Err(_) if observed.is_none() => return err!(FulcrumError::RateSourceStale),
             // An oracle unfit to measure (stale in a crash): a fall of the rate still lands, with
             // the last factor (measured against the higher rate, so the price only falls);
             // a rise waits for a measurement.
             Err(e) if accepted > bank.accepted_rate => return Err(e),
-            // s6-depeg: not measured, so its time stays (margin's age check sees the old one).
+            // Not measured, so its time stays (margin's age check sees the old one).
             Err(_) => (bank.depeg_ppm, bank.depeg_measured_at),
         },
         None => (FACTOR_ONE, 0),
@@ -208,7 +208,7 @@ fn refresh(
     bank.accepted_rate = accepted;
     bank.rate_epoch = epoch.cast()?;
     bank.depeg_ppm = factor;
-    bank.depeg_measured_at = measured_at; // s6-depeg
+    bank.depeg_measured_at = measured_at;
     Ok(())
 }
 
@@ -232,7 +232,7 @@ pub fn set_bank_rate_source(ctx: Context<SetBankRateSource>, params: RateSourceP
         bank.direct_oracle_kind = 0;
         bank.accepted_rate = 0;
         bank.depeg_ppm = 0;
-        bank.depeg_measured_at = 0; // s6-depeg
+        bank.depeg_measured_at = 0;
         return Ok(());
     }
     if let Some(ai) = &direct {

@@ -30,6 +30,6 @@ pub fn create_margin_account(ctx: Context<CreateMarginAccount>, sub_account_id: 
     acct.owner = accounts.owner.key();
     acct.sub_account_id = sub_account_id;
     acct.bump = ctx.bumps.margin_account;
-    super::reputation::start_record(&mut acct, &exchange, &Clock::get()?); // s6-rep
+    super::reputation::start_record(&mut acct, &exchange, &Clock::get()?);
     Ok(())
 }

@@ -106,7 +106,7 @@ pub fn liquidate_collateral<'info>(ctx: Context<'info, LiquidateCollateral<'info
     let price = inputs.collateral[ci].price.oracle;
     inputs.collateral[ci].amount = acct.collateral[ci].amount;
     acct.compact_collateral(ci);
-    super::reputation::setback(&mut acct, &key, &exchange, Setback::Liquidation, &clock); // s6-rep
+    super::reputation::setback(&mut acct, &key, &exchange, Setback::Liquidation, &clock);
     let after = inputs.main_health(acct.quote_balance, &exchange)?;
     observe(&mut acct, &key, &after, &exchange, clock.slot)?;
     // Selling the last collateral may leave debt nothing backs: bad debt from now.

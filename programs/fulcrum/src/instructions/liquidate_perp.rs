@@ -78,7 +78,7 @@ pub fn liquidate_perp<'info>(ctx: Context<'info, LiquidatePerp<'info>>) -> Resul
 
     let mut pool = accounts.pool.load_mut()?;
     let bankruptcy = execute_liquidation(&mut acct, &mut market, &mut pool, &liq, key, &clock)?;
-    super::reputation::setback(&mut acct, &key, &exchange, Setback::Liquidation, &clock); // s6-rep
+    super::reputation::setback(&mut acct, &key, &exchange, Setback::Liquidation, &clock);
     cu::phase("liquidation: execute (state change)");
     let after = health_after(inputs, &liq, &mut acct, &key, market.index, &exchange, clock.slot)?;
     cu::phase("liquidation: health after + observe");

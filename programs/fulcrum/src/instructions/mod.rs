@@ -33,13 +33,13 @@ pub mod execute_order;
 pub mod modify_order;
 pub mod orders;
 pub mod place_order;
-// --- rate-priced collateral (issue 18 part 2, s6-lst)
+// --- rate-priced collateral (issue 18 part 2)
 pub mod bank_rate;
 
 pub use add_collateral_bank::*;
 pub use add_perp_market::*;
 pub use auto_deleverage::*;
-pub use bank_rate::*; // s6-lst
+pub use bank_rate::*;
 pub use cancel_expired_order::*;
 pub use cancel_order::*;
 pub use close_margin_account::*;

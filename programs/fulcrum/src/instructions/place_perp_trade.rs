@@ -160,7 +160,7 @@ pub fn execute_trade(
     // Open interest moved: the OI premium, the funding rate and the borrow rate follow.
     market.refresh_ratios(quote.price.oracle, now, pool.depth(clock.slot)).math()?;
     let oi_cap = check_capacity(market, pool, quote.price.oracle, long_before, short_before)?;
-    super::reputation::on_fill(acct, exchange, market.index, old.base, &fill, now)?; // s6-rep
+    super::reputation::on_fill(acct, exchange, market.index, old.base, &fill, now)?;
     let isolated = settle_account(acct, slot_i, &fill)?;
     // A close that leaves the account (or an isolated slot) owing what nothing backs is bad
     // debt from now: LP flows price it in before `resolve_bankruptcy` runs.
@@ -171,7 +171,7 @@ pub fn execute_trade(
         market: acct
             .reputation
             .tiered(PerpMarketRisk { pnl_haircut: risk.pnl_haircut, ..market.risk(quote.price) })
-            .math()?, // s6-rep
+            .math()?,
     };
     Ok(Filled { event, reducing, isolated, market_index: market.index, before, quote_before })
 }

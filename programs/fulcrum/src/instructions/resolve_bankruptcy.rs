@@ -71,7 +71,7 @@ pub fn resolve_bankruptcy(ctx: Context<ResolveBankruptcy>) -> Result<()> {
         }
     }
     require!(covered_any, FulcrumError::NotBankrupt);
-    let exchange = ctx.accounts.exchange.load()?; // s6-rep
+    let exchange = ctx.accounts.exchange.load()?;
     super::reputation::setback(&mut acct, &key, &exchange, Setback::Bankruptcy, &Clock::get()?);
     Ok(())
 }

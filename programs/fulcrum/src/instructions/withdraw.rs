@@ -68,7 +68,7 @@ pub fn withdraw<'info>(ctx: Context<'info, Withdraw<'info>>, amount: u64) -> Res
     let health = inputs.main_health(acct.quote_balance, &exchange)?;
     cu::phase("margin computed");
     require!(health.init.is_met(), FulcrumError::WithdrawalExceedsInitialMargin);
-    super::reputation::lower_sample(&mut acct, health.maint.equity); // s6-rep
+    super::reputation::lower_sample(&mut acct, health.maint.equity);
     observe(&mut acct, &accounts.margin_account.key(), &health, &exchange, Clock::get()?.slot)?;
     cu::phase("observe (margin-call record)");
     let seeds = ExchangeSeeds::of(&exchange);

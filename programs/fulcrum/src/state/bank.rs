@@ -40,7 +40,7 @@ pub struct CollateralBank {
     /// `set_bank_oracle` sets it).
     pub liquidation_max_age: u32,
     pub _pad2: [u8; 4],
-    // --- s6-lst: rate pricing (issue 18 part 2), `set_bank_rate_source` / `refresh_bank_rate`.
+    // --- rate pricing (issue 18 part 2), `set_bank_rate_source` / `refresh_bank_rate`.
     // A rate-priced bank's `oracle` prices its UNDERLYING (SOL for an LST); its collateral price
     // is that × `accepted_rate` × `depeg_ppm` (`fulcrum_risk::rate_price`).
     /// The asset's own state account the rate is read from (`Pubkey::default()`: not rate-priced).
@@ -66,15 +66,15 @@ pub struct CollateralBank {
     /// [`crate::oracle::OracleKind`] of `direct_oracle` as u8 (0: none).
     pub direct_oracle_kind: u8,
     pub _pad_rate: [u8; 2],
-    // --- end s6-lst
-    // --- s6-depeg: publish time of the direct oracle price `depeg_ppm` was last measured from
+    // --- end rate pricing
+    // --- publish time of the direct oracle price `depeg_ppm` was last measured from
     // (0: never). Risk-increasing margin checks refuse a factor older than `max_oracle_age`
     // (`fulcrum_risk::depeg_fresh`); exits count the collateral at zero.
     pub depeg_measured_at: i64,
-    // --- end s6-depeg
+    // --- end depeg measurement
 }
 const _: () = assert!(core::mem::size_of::<CollateralBank>() == 336);
-const _: () = assert!(core::mem::offset_of!(CollateralBank, rate_source) == 208); // s6-lst
+const _: () = assert!(core::mem::offset_of!(CollateralBank, rate_source) == 208);
 
 impl CollateralBank {
     pub const SIZE: usize = 8 + core::mem::size_of::<CollateralBank>();

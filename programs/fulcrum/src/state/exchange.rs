@@ -71,7 +71,7 @@ pub struct Exchange {
     /// Lowest maintenance ratio of any perp market listed or updated, ppm (0: none): the
     /// liquidation fees must stay below it (`fulcrum_risk::liquidation_fee_fits`). Never raised.
     pub min_maint_margin_ratio: u32,
-    // --- LP flows (issue 13 §2, s4-lp): 16 bytes
+    // --- LP flows (issue 13 §2): 16 bytes
     /// New LP shares stay locked this long before `lp_claim` mints them, seconds (0: minted at
     /// once).
     pub lp_cooldown_secs: u32,
@@ -85,13 +85,13 @@ pub struct Exchange {
     /// Σ of every listed market's `max_pnl_factor`, ppm of pool cash, ≤ 1,000,000: kept on
     /// listing and on each update (old factor out, new in).
     pub pnl_factor_sum: u64,
-    // --- orders (issue 16, s5-orders): 16 bytes
+    // --- orders (issue 16): 16 bytes
     /// Lamports every order escrows in its order book for the keeper that executes it.
     pub order_fee_lamports: u64,
     /// Triggers fire only while |oracle − EMA| ≤ this × EMA, ppm.
     pub trigger_band: u32,
     pub _orders_pad: [u8; 4],
-    // --- reputation tiers (issue 18 §1, s6-rep): 88 bytes
+    // --- reputation tiers (issue 18 §1): 88 bytes
     /// The tier table `set_reputation_tiers` sets (no tiers: every account at 1×).
     pub reputation: ReputationConfig,
     pub reserved: [u8; 32],

@@ -100,16 +100,16 @@ pub struct MarginAccount {
     pub margin_mode: u8,
     pub collateral: [CollateralSlot; MAX_COLLATERAL],
     pub perps: [PerpSlot; MAX_PERPS],
-    // --- LP flows (issue 13 §2, s4-lp): 8 bytes
+    // --- LP flows (issue 13 §2): 8 bytes
     /// Bad debt of this account counted in the pool's `unresolved_bad_debt`, quote native.
     pub recorded_bad_debt: u64,
-    // --- order book lifetime (issue 16 fix, s5-ordfix): 8 bytes
+    // --- order book lifetime (issue 16 fix): 8 bytes
     /// 1 while the account's order book (`[ORDERS, margin_account]`) exists: set by
     /// `create_order_book`, cleared by `close_order_book`. The account does not close while it
     /// is set, so a book (its orders, escrowed fees) never outlives the account it trades for.
     pub has_order_book: u8,
     pub _pad_orders: [u8; 7],
-    // --- reputation (issue 18 §1, s6-rep): 232 bytes, the account grows from 776 to 1,008
+    // --- reputation (issue 18 §1): 232 bytes, the account grows from 776 to 1,008
     /// The account's track record and tier ([`ReputationRecord`]).
     pub reputation: ReputationRecord,
     pub reserved: [u8; 56],

@@ -122,7 +122,7 @@ pub struct PerpMarket {
     /// Fill spread volatility multiplier z, ppm.
     pub spread_z: u32,
     pub _pad_latency: [u8; 4],
-    // --- LP flows (issue 13 §2, s4-lp): 32 bytes
+    // --- LP flows (issue 13 §2): 32 bytes
     /// Σ base × funding snapshot over long positions, and Σ |base| × snapshot over shorts
     /// (i128 little-endian, base native × `FUNDING_SCALE`): the pool's unsettled funding is
     /// `fulcrum_risk::traders_unsettled_funding`. Kept by [`PerpMarket::update_open_interest`].

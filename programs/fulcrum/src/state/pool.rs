@@ -23,7 +23,7 @@ pub struct LiquidityPool {
     pub bump: u8,
     pub lp_mint_bump: u8,
     pub _pad: [u8; 6],
-    // --- LP flows (issue 13 §2, s4-lp): 48 bytes
+    // --- LP flows (issue 13 §2): 48 bytes
     /// Slot of the latest LP deposit, and the quote deposited in that slot: not depth for fees,
     /// funding or dynamic ratios in that slot ([`LiquidityPool::depth`]).
     pub deposit_slot: u64,
