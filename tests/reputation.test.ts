@@ -6,7 +6,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Keypair } from "../app/src/sdk/vendor";
 import { FulcrumClient, FulcrumError, decodeMarginAccount, equitySecs, tierStatus } from "../app/src/sdk";
-import { connection, getDeployment, RPC_URL, trader, USDC } from "./helpers";
+import { Keeper } from "../app/src/keeper/keeper";
+import { connection, getDeployment, newKeeperClient, RPC_URL, trader, USDC } from "./helpers";
 import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -65,6 +66,50 @@ test("a tier table set by the admin, a stranger's crank, and what the next tier 
     const again = decodeMarginAccount((await connection().getAccountInfo(address, "confirmed"))!.data).reputation!;
     assert.ok(again.sampledAt >= r.sampledAt, "the CLI's crank sampled the account again");
   } finally {
+    await admin.send([await admin.admin.setReputationTiers(off)]);
+  }
+});
+
+test("the keeper cranks the account a crank moves up a tier, and leaves the others alone", async () => {
+  const d = await getDeployment();
+  const admin = new FulcrumClient(connection(), Keypair.fromSecretKey(Uint8Array.from(d.localOnly!.adminSecretKey)), d);
+  // Tier 1 needs one USD-day of equity and no liquidation; both tiers at 1x, so the other suites
+  // see the markets' own ratios even while it is set.
+  const quick = {
+    tiers: [table.tiers[0]!, { minAgeDays: 0, maxLiquidations: 0, minEquityDays: 1, minVolume: 0, initMultiplier: 1_000_000 }],
+    equityCap: 0n,
+    minHoldSecs: 60,
+    upgradePeriodSecs: 1,
+    coolOffSecs: 1,
+  };
+  const record = async (c: FulcrumClient) => decodeMarginAccount((await connection().getAccountInfo(c.marginAccountAddress(), "confirmed"))!.data).reputation!;
+  const logs: Record<string, unknown>[] = [];
+  const keeper = new Keeper(await newKeeperClient(), { log: (r) => logs.push(r), pollMs: 500, subscribe: false, reputationRefreshMs: 1_000 });
+  try {
+    await admin.send([await admin.admin.setReputationTiers(quick)]);
+    // $100,000 sampled by its owner's crank earns a USD-day in under a second; the other account
+    // was never sampled, so no crank could credit it anything.
+    const climber = await trader(100_000n * USDC);
+    await climber.deposit(0, 100_000n * USDC);
+    await climber.send([await climber.refreshReputationIx(climber.marginAccountAddress())]);
+    const idle = await trader(100_000n * USDC);
+    await idle.deposit(0, 100_000n * USDC);
+    const idleBefore = await record(idle);
+    await keeper.start();
+    let r = await record(climber);
+    for (let i = 0; i < 150 && r.tier === 0; i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      r = await record(climber);
+    }
+    const show = JSON.stringify(logs.slice(-5), (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+    assert.equal(r.tier, 1, `the keeper's crank moved it up (logs: ${show})`);
+    assert.ok(equitySecs(r) >= 86_400n * USDC, "credited at least a USD-day");
+    const landed = async () => (await keeper.metrics.summary())["fulcrum_keeper_liquidations_landed_total{kind=refresh_reputation}"] ?? 0;
+    for (let i = 0; i < 50 && (await landed()) < 1; i++) await new Promise((res) => setTimeout(res, 100));
+    assert.ok((await landed()) >= 1, JSON.stringify(await keeper.metrics.summary()));
+    assert.deepEqual(await record(idle), idleBefore, "an account no crank could raise is not cranked");
+  } finally {
+    await keeper.stop();
     await admin.send([await admin.admin.setReputationTiers(off)]);
   }
 });

@@ -98,3 +98,51 @@ test("the record decodes from a margin account (1,016 bytes with its discriminat
   const st = tierStatus(a.reputation!, x.reputation!, 6, [market], 2_000n);
   assert.deepEqual([st.tier, st.next, st.markets[0]!.initRatio, st.markets[0]!.leverageX100], [2, null, 80_000, 1_250n]);
 });
+
+test("the keeper cranks an account only when the crank could raise its tier (tierRiseDue, tierInputsReader)", async () => {
+  const { accountDiscriminator, accountSize, fieldOffset, structLayout } = await import("../src/sdk/layout.js");
+  const { decodeMarginAccount } = await import("../src/sdk/accounts.js");
+  const { tierInputsReader, tierRiseDue } = await import("../src/sdk/reputation.js");
+  const day = 86_400n;
+  const unit = 1_000_000n;
+  // The raw reader agrees with the full decoder.
+  const d = Buffer.alloc(accountSize("MarginAccount"));
+  accountDiscriminator("MarginAccount").copy(d, 0);
+  const at = (f: string): number => fieldOffset("MarginAccount", "reputation") + structLayout("ReputationRecord").fields.get(f)!.offset;
+  d.writeBigInt64LE(1_000n, at("created_at"));
+  d.writeBigUInt64LE(7n, at("equity_secs"));
+  d.writeBigUInt64LE(3n, at("equity_secs") + 8);
+  d.writeBigInt64LE(5_000n, at("sampled_at"));
+  d.writeBigUInt64LE(123n * unit, at("sampled_equity"));
+  d.writeBigUInt64LE(456n * unit, at("net_volume"));
+  d.writeUInt32LE(2, at("liquidations"));
+  d.writeUInt32LE(1, at("bankruptcies"));
+  d.writeBigInt64LE(6_000n, at("tier_changed_at"));
+  d.writeBigInt64LE(7_000n, at("cool_off_until"));
+  d.writeUInt8(1, at("tier"));
+  const full = decodeMarginAccount(d).reputation!;
+  const fast = tierInputsReader()(d);
+  for (const k of Object.keys(fast) as (keyof typeof fast)[]) {
+    assert.deepEqual(k === "equitySecs" ? [...fast[k]] : fast[k], k === "equitySecs" ? [...full[k]] : full[k], k);
+  }
+  // Tier 1: 2 days old, 1,000 USD-days, $5,000 of volume; one tier per day.
+  const tier0 = { minAgeDays: 0, maxLiquidations: 65535, minEquityDays: 0, minVolume: 0, initMultiplier: 1_500_000 };
+  const tier1 = { minAgeDays: 2, maxLiquidations: 0, minEquityDays: 1_000, minVolume: 5_000, initMultiplier: 1_000_000 };
+  const cfg = { tiers: [tier0, tier1], equityCap: 0n, minHoldSecs: 60, upgradePeriodSecs: 86_400, coolOffSecs: 7 * 86_400, numTiers: 2 };
+  const now = 10n * day;
+  // 900 USD-days recorded, $100 sampled a day ago: the crank can credit 100 more.
+  const rec = {
+    createdAt: 0n, equitySecs: Buffer.alloc(16), sampledAt: now - day, sampledEquity: 100n * unit, netVolume: 5_000n * unit,
+    liquidations: 0, bankruptcies: 0, tierChangedAt: 0n, coolOffUntil: 0n, tier: 0,
+  };
+  rec.equitySecs.writeBigUInt64LE(900n * unit * day);
+  assert.equal(tierRiseDue(rec, cfg, 6, now), true, "qualifies with what the crank credits");
+  assert.equal(tierRiseDue(rec, cfg, 6, now - 1n), false, "one second short of 1,000 USD-days");
+  assert.equal(tierRiseDue(rec, { ...cfg, equityCap: 99n * unit }, 6, now), false, "the cap limits what the crank can credit");
+  assert.equal(tierRiseDue({ ...rec, netVolume: 4_999n * unit }, cfg, 6, now), false, "volume short");
+  assert.equal(tierRiseDue({ ...rec, liquidations: 1 }, cfg, 6, now), false, "barred by a liquidation");
+  assert.equal(tierRiseDue({ ...rec, tierChangedAt: now - day + 1n }, cfg, 6, now), false, "within the upgrade period");
+  assert.equal(tierRiseDue({ ...rec, coolOffUntil: now + 1n }, cfg, 6, now), false, "in a cool-off");
+  assert.equal(tierRiseDue({ ...rec, tier: 1 }, cfg, 6, now), false, "already at the top");
+  assert.equal(tierRiseDue(rec, { ...cfg, numTiers: 1 }, 6, now), false, "no tiers to climb");
+});

@@ -22,6 +22,11 @@
  * (`adlRanking` of `sdk/report`: PnL ratio × leverage, highest first); when it lands the next
  * scan takes the next winner, until the market is back under its threshold (the program stops
  * each close at `adl_floor` and refuses once the ratio is under the threshold).
+ *
+ * Cranks nobody is paid for, on the resync: `refresh_bank_rate` of every rate-priced bank each
+ * `rateRefreshMs`, and `refresh_reputation` of each account the crank could move up a tier
+ * (`tierRiseDue`), at most `reputationBatch` per pass and once per `reputationRefreshMs` per
+ * account, so a trader who qualifies gets the tier without cranking it.
  */
 import { PublicKey, type AccountInfo } from "@solana/web3.js";
 import * as risk from "../risk";
@@ -33,6 +38,7 @@ import {
 import { decodeError } from "../sdk/errors";
 import { LiquidationIndex } from "../sdk/liqIndex";
 import { isRatePriced, refreshBankRateIx } from "../sdk/rate";
+import { tierInputsReader, tierRiseDue } from "../sdk/reputation";
 import { readOracle, toEnginePrice } from "../sdk/oracle";
 import { KeeperMetrics } from "./metrics";
 
@@ -194,6 +200,10 @@ export interface KeeperOptions {
   hasOrderBook?: (account: string) => boolean;
   /** Least time between two `refresh_bank_rate` cranks of one rate-priced bank, ms. */
   rateRefreshMs?: number;
+  /** Least time between two `refresh_reputation` cranks of one account, ms (0: never crank). */
+  reputationRefreshMs?: number;
+  /** Most `refresh_reputation` cranks per resync. */
+  reputationBatch?: number;
 }
 
 export const jsonLog = (record: Record<string, unknown>): void => {
@@ -223,6 +233,9 @@ export class Keeper {
   private readonly opts: Required<Omit<KeeperOptions, "metrics" | "hasOrderBook">>;
   /** When each rate-priced bank was last cranked. */
   private rateRefreshedAt = new Map<number, number>();
+  /** When each account's reputation was last cranked by this keeper. */
+  private reputationCrankedAt = new Map<string, number>();
+  private readonly tierInputs = tierInputsReader();
   private readonly hasOrderBook: (account: string) => boolean;
 
   constructor(readonly client: FulcrumClient, opts: KeeperOptions = {}) {
@@ -236,6 +249,8 @@ export class Keeper {
       log: opts.log ?? jsonLog,
       subscribe: opts.subscribe ?? true,
       rateRefreshMs: opts.rateRefreshMs ?? 60_000,
+      reputationRefreshMs: opts.reputationRefreshMs ?? 600_000,
+      reputationBatch: opts.reputationBatch ?? 8,
     };
   }
 
@@ -286,6 +301,7 @@ export class Keeper {
     for (const k of this.accounts.keys()) if (!seen.has(k)) this.drop(k);
     await this.refreshRates();
     this.state = await c.loadExchange(true);
+    await this.refreshReputations(all);
     this.prices = await c.fetchPrices(this.state);
     this.withIndex((i) => i.setState(this.state, this.prices));
     this.slot = BigInt(await c.connection.getSlot());
@@ -485,6 +501,39 @@ export class Keeper {
         const d = decodeError(e);
         this.metrics.failed.inc({ kind, reason: d ? d.errorName : "error" });
         this.log("info", "rate refresh refused", { bank: i, error: d ? d.errorName : String((e as Error).message ?? e) });
+      }
+    }
+  }
+
+  /**
+   * Cranks `refresh_reputation` of the accounts in `all` whose tier the crank could raise now
+   * (`tierRiseDue`, at wall-clock time as the order executor), at most `reputationBatch`. A crank that lands without a rise (the equity fell since its last sample) waits
+   * `reputationRefreshMs` like any other; refusals are logged by name.
+   */
+  private async refreshReputations(all: { pubkey: PublicKey; data: Buffer }[]): Promise<void> {
+    const cfg = this.state?.exchange.reputation;
+    if (!cfg || this.opts.reputationRefreshMs <= 0) return;
+    const nowMs = Date.now();
+    const now = BigInt(Math.floor(nowMs / 1000));
+    const decimals = this.state.exchange.quoteDecimals;
+    const due: PublicKey[] = [];
+    for (const a of all) {
+      const k = a.pubkey.toBase58();
+      if (nowMs - (this.reputationCrankedAt.get(k) ?? 0) < this.opts.reputationRefreshMs) continue;
+      if (tierRiseDue(this.tierInputs(a.data), cfg, decimals, now)) due.push(a.pubkey);
+      if (due.length >= this.opts.reputationBatch) break;
+    }
+    const kind = "refresh_reputation";
+    for (const account of due) {
+      this.reputationCrankedAt.set(account.toBase58(), nowMs);
+      try {
+        this.metrics.sent.inc({ kind });
+        await this.client.send([await this.client.refreshReputationIx(account)], [], { retries: 1 });
+        this.metrics.landed.inc({ kind });
+      } catch (e) {
+        const d = decodeError(e);
+        this.metrics.failed.inc({ kind, reason: d ? d.errorName : "error" });
+        this.log("info", "reputation refresh refused", { account: account.toBase58(), error: d ? d.errorName : String((e as Error).message ?? e) });
       }
     }
   }

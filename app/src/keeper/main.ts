@@ -14,8 +14,9 @@ import { Keeper, jsonLog } from "./keeper";
 import { KeeperMetrics } from "./metrics";
 import { OrderKeeper } from "./orders";
 
-const USAGE = `fulcrum-keeper: finds and liquidates unhealthy Fulcrum margin accounts, and executes
-resting orders (stop-loss, take-profit, limit, delayed market) and cleans expired ones
+const USAGE = `fulcrum-keeper: finds and liquidates unhealthy Fulcrum margin accounts, executes
+resting orders (stop-loss, take-profit, limit, delayed market) and cleans expired ones, and cranks
+rate-priced banks' rates and the reputation of accounts a crank would move up a tier
 
   --url, -u URL          RPC URL or moniker (else FULCRUM_RPC_URL, Solana config, localhost)
   --keypair, -k PATH     keeper keypair (else FULCRUM_KEYPAIR, Solana config, ~/.config/solana/id.json)
@@ -24,12 +25,13 @@ resting orders (stop-loss, take-profit, limit, delayed market) and cleans expire
   --poll-ms N            polling resync period (default 5000)
   --no-subscribe         polling only (no WebSocket subscriptions)
   --no-orders            liquidations only (no order execution)
+  --reputation-ms N      least time between two reputation cranks of one account (default 600000; 0 = none)
   --airdrop              local chains: airdrop SOL to the keeper and generate a keypair if the file is missing
   --ready-file PATH      write the metrics port there once running`;
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2), {
-    strings: ["url", "keypair", "deployment", "metrics-port", "poll-ms", "config", "ready-file"],
+    strings: ["url", "keypair", "deployment", "metrics-port", "poll-ms", "reputation-ms", "config", "ready-file"],
     booleans: ["no-subscribe", "no-orders", "airdrop", "help"],
     aliases: { u: "url", k: "keypair", h: "help" },
   });
@@ -61,7 +63,8 @@ async function main(): Promise<void> {
   const subscribe = !args.flags["no-subscribe"];
   const metrics = new KeeperMetrics();
   const orders = args.flags["no-orders"] ? null : new OrderKeeper(client, { metrics, pollMs, subscribe });
-  const keeper = new Keeper(client, { metrics, pollMs, subscribe, hasOrderBook: (a) => orders?.hasBook(a) ?? false });
+  const reputationRefreshMs = Number(args.strings["reputation-ms"] ?? 600_000);
+  const keeper = new Keeper(client, { metrics, pollMs, subscribe, reputationRefreshMs, hasOrderBook: (a) => orders?.hasBook(a) ?? false });
   const port = await keeper.metrics.serve(Number(args.strings["metrics-port"] ?? 9464));
   jsonLog({ level: "info", msg: "metrics", url: `http://127.0.0.1:${port}/metrics`, rpc: cfg.rpcUrl });
   await keeper.start();

@@ -5,9 +5,13 @@
  * each market allows it.
  */
 import type { PerpMarket } from "./accounts";
+import { fieldOffset, structLayout } from "./layout";
 import type { PerpMarketRisk } from "../risk";
 import {
+  accrueEquity,
+  nextTier,
   nextTierNeeds,
+  qualifiedTier,
   tieredInitRatio,
   tierLeverageX100,
   type NextTierNeeds,
@@ -62,13 +66,19 @@ export interface ReputationConfig {
   numTiers: number;
 }
 
-export const equitySecs = (r: ReputationRecord): bigint => {
+export const equitySecs = (r: Pick<ReputationRecord, "equitySecs">): bigint => {
   const b = Buffer.from(r.equitySecs);
   return b.readBigUInt64LE(0) + (b.readBigUInt64LE(8) << 64n);
 };
 
+/** The fields of a record that decide its tier. */
+export type TierInputs = Pick<
+  ReputationRecord,
+  "createdAt" | "equitySecs" | "sampledAt" | "sampledEquity" | "netVolume" | "liquidations" | "bankruptcies" | "tierChangedAt" | "coolOffUntil" | "tier"
+>;
+
 /** `ReputationRecord::stats` at `now` (unix seconds). */
-export function reputationStats(r: ReputationRecord, now: bigint): ReputationStats {
+export function reputationStats(r: TierInputs, now: bigint): ReputationStats {
   const age = now - r.createdAt;
   return {
     ageSecs: age > 0n ? age : 0n,
@@ -80,6 +90,49 @@ export function reputationStats(r: ReputationRecord, now: bigint): ReputationSta
 
 /** The rows of the table in use. */
 export const tierTable = (c: ReputationConfig): TierRequirement[] => c.tiers.slice(0, Math.min(c.numTiers, c.tiers.length));
+
+/**
+ * Whether `refresh_reputation` at `now` could raise the account's tier: the record's statistics
+ * with the most equity the crank can credit (the last sample, capped, over the time since: the
+ * program credits the lower of it and the equity then), through the program's tier rules (one
+ * tier per upgrade period, none in a cool-off). The keeper's test for cranking an account nobody
+ * else cranks: false with no tiers, and whenever the crank could not raise it.
+ */
+export function tierRiseDue(r: TierInputs, c: ReputationConfig, quoteDecimals: number, now: bigint): boolean {
+  const table = tierTable(c);
+  if (table.length < 2) return false;
+  const stats = reputationStats(r, now);
+  stats.equitySecs += accrueEquity(r.sampledEquity, r.sampledEquity, c.equityCap, now - r.sampledAt);
+  const qualified = qualifiedTier(stats, table, 10n ** BigInt(quoteDecimals));
+  const clock = { now, changedAt: r.tierChangedAt, coolOffUntil: r.coolOffUntil, upgradePeriod: c.upgradePeriodSecs };
+  return nextTier(r.tier, qualified, clock) > r.tier;
+}
+
+let tierReader: ((d: Buffer) => TierInputs) | null = null;
+
+/** Reads a margin account's {@link TierInputs} from its raw data at the IDL's offsets (no full decode: the keeper reads every account). */
+export function tierInputsReader(): (d: Buffer) => TierInputs {
+  if (tierReader) return tierReader;
+  const base = fieldOffset("MarginAccount", "reputation");
+  const f = structLayout("ReputationRecord").fields;
+  const at = (name: string): number => base + f.get(name)!.offset;
+  const [created, secs, sampledAt, sampled, volume, liq, bank, changed, coolOff, tier] = [
+    "created_at", "equity_secs", "sampled_at", "sampled_equity", "net_volume", "liquidations", "bankruptcies", "tier_changed_at", "cool_off_until", "tier",
+  ].map(at) as [number, number, number, number, number, number, number, number, number, number];
+  tierReader = (d: Buffer): TierInputs => ({
+    createdAt: d.readBigInt64LE(created),
+    equitySecs: d.subarray(secs, secs + 16),
+    sampledAt: d.readBigInt64LE(sampledAt),
+    sampledEquity: d.readBigUInt64LE(sampled),
+    netVolume: d.readBigUInt64LE(volume),
+    liquidations: d.readUInt32LE(liq),
+    bankruptcies: d.readUInt32LE(bank),
+    tierChangedAt: d.readBigInt64LE(changed),
+    coolOffUntil: d.readBigInt64LE(coolOff),
+    tier: d[tier]!,
+  });
+  return tierReader;
+}
 
 export interface TierStatus {
   tier: number;
