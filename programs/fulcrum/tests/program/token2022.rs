@@ -129,20 +129,7 @@ fn list_ix(h: &Harness, mint: &Pubkey, oracle: &OracleHandle) -> Instruction {
 /// Lists `mint` (Token-2022) as the next bank at $100, 6 decimals.
 async fn list(h: &mut Harness, mint: Pubkey) -> BankHandle {
     let oracle = h.new_oracle(OracleFormat::Pull, Quote::at(px(100))).await;
-    let ix = list_ix(h, &mint, &oracle);
-    let admin = h.admin.insecure_clone();
-    h.send(&[ix], &[&admin]).await.expect("add_collateral_bank (Token-2022)");
-    let index = 1 + h.banks.len() as u16;
-    let b = BankHandle {
-        index,
-        key: bank_address(&h.exchange, index),
-        mint,
-        vault: vault_address(&h.exchange, &mint),
-        oracle: Some(oracle),
-        decimals: 6,
-    };
-    h.banks.push(b);
-    b
+    h.list_bank(mint, T22, 6, oracle, default_bank_params()).await
 }
 
 fn deposit_ix(h: &Harness, t: &Trader, bank: &BankHandle, source: &Pubkey, amount: u64) -> Instruction {

@@ -27,20 +27,7 @@ async fn bank_of_mint(h: &mut Harness, mint: Pubkey, decimals: u8) -> BankHandle
     let acct = Account { lamports: 1_461_600, data, owner: spl_token::ID, executable: false, rent_epoch: 0 };
     h.ctx.set_account(&mint, &acct.into());
     let oracle = h.new_oracle(OracleFormat::Pull, Quote::at(px(100))).await;
-    let index = 1 + h.banks.len() as u16;
-    let ix = h.add_bank_ix(mint, &oracle, default_bank_params());
-    let admin = h.admin.insecure_clone();
-    h.send(&[ix], &[&admin]).await.unwrap();
-    let b = BankHandle {
-        index,
-        key: bank_address(&h.exchange, index),
-        mint,
-        vault: vault_address(&h.exchange, &mint),
-        oracle: Some(oracle),
-        decimals,
-    };
-    h.banks.push(b);
-    b
+    h.list_bank(mint, spl_token::ID, decimals, oracle, default_bank_params()).await
 }
 
 /// jitoSOL listed against the real Jito pool account as dumped from mainnet (epoch 537): the

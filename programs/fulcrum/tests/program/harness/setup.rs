@@ -352,13 +352,27 @@ impl Harness {
 
     pub async fn add_bank_with_oracle(&mut self, decimals: u8, oracle: OracleHandle, params: BankParams) -> BankHandle {
         let mint = self.create_mint(decimals).await;
+        self.list_bank(mint, spl_token::ID, decimals, oracle, params).await
+    }
+
+    /// Lists the existing `mint` (of `token_program`, `decimals`) as the exchange's next bank,
+    /// priced by `oracle`.
+    pub async fn list_bank(
+        &mut self,
+        mint: Pubkey,
+        token_program: Pubkey,
+        decimals: u8,
+        oracle: OracleHandle,
+        params: BankParams,
+    ) -> BankHandle {
         let index = 1 + self.banks.len() as u16;
-        let bank = bank_address(&self.exchange, index);
-        let vault = vault_address(&self.exchange, &mint);
-        let ix = self.add_bank_ix(mint, &oracle, params);
+        let listing = Listing { admin: self.admin.pubkey(), exchange: self.exchange, index };
+        let ix = listing.bank_ix(mint, token_program, &oracle, params);
         let admin = self.admin.insecure_clone();
         self.send(&[ix], &[&admin]).await.expect("add_collateral_bank");
-        let h = BankHandle { index, key: bank, mint, vault, oracle: Some(oracle), decimals };
+        let vault = vault_address(&self.exchange, &mint);
+        let h =
+            BankHandle { index, key: bank_address(&self.exchange, index), mint, vault, oracle: Some(oracle), decimals };
         self.banks.push(h);
         h
     }
