@@ -419,3 +419,8 @@ macro_rules! impl_cast {
     )*};
 }
 impl_cast!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize);
+
+/// Whether `e` is the program error `code`.
+pub fn is_error(e: &Error, code: FulcrumError) -> bool {
+    matches!(e, Error::AnchorError(a) if a.error_code_number == u32::from(code))
+}

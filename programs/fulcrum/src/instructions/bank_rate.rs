@@ -25,8 +25,7 @@ use anchor_lang::prelude::*;
 use fulcrum_risk::{depeg_factor, depeg_fresh, guarded_rate, FACTOR_ONE, MAX_RATE_RISE_PPM};
 use solana_program::hash::hashv;
 
-use super::place_perp_trade::is_error;
-use crate::error::{Cast, FulcrumError};
+use crate::error::{is_error, Cast, FulcrumError};
 use crate::oracle::{load_observation, load_price, read_oracle, OracleConfig, OracleKind, Pricing};
 use crate::rate_source::{read_rate, RateKind};
 use crate::state::*;

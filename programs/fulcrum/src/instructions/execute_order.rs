@@ -2,9 +2,9 @@ use anchor_lang::prelude::*;
 
 use super::orders::{cancel_slot, release};
 use super::place_perp_trade::{
-    check_tradable, check_trade_health, emit_trade, execute_trade, is_error, is_margin_error, Side, TradeParams,
+    check_tradable, check_trade_health, emit_trade, execute_trade, is_margin_error, Side, TradeParams,
 };
-use crate::error::{FulcrumError, OptionExt};
+use crate::error::{is_error, FulcrumError, OptionExt};
 use crate::events::OrderExecuted;
 use crate::oracle::{load_fill_observation, FillObservation};
 use crate::state::*;

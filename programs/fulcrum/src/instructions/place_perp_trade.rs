@@ -4,7 +4,7 @@ use fulcrum_risk::{
     trade_fee_rate, AccountHealth, FillOutcome, PerpExposure, PerpMarketRisk, PerpPosition, Price,
 };
 
-use crate::error::{FulcrumError, MathResultExt, OptionExt};
+use crate::error::{is_error, FulcrumError, MathResultExt, OptionExt};
 use crate::events::{CircuitBreakerEvent, TradeEvent};
 use crate::health::{load_health_inputs_with, observe};
 use crate::oracle::{load_fill_observation, FillObservation, Pricing};
@@ -384,11 +384,6 @@ pub fn is_margin_error(e: &Error) -> bool {
     ]
     .iter()
     .any(|m| is_error(e, *m))
-}
-
-/// Whether `e` is the program error `code`.
-pub fn is_error(e: &Error, code: FulcrumError) -> bool {
-    matches!(e, Error::AnchorError(a) if a.error_code_number == u32::from(code))
 }
 
 /// The trade event with the account's leverage and health state after the fill.

@@ -405,30 +405,3 @@ async fn a_bad_tier_table_is_refused_by_name() {
     assert_error(h.send(&[ix], &[&stranger]).await, FulcrumError::NotAdmin);
     assert_eq!(h.snapshot(&[h.exchange]).await, before);
 }
-
-/// `refresh_reputation`'s compute units in the real VM (`FULCRUM_SBF=1`; natively the bank runs
-/// the program as Rust and logs no units, so this returns at once): a veteran with one position
-/// and a crank that moves nothing, then one that lowers the tier. Printed for
-/// `docs/compute-units.md`; must stay within the 200,000 default.
-#[tokio::test]
-async fn refresh_reputation_compute_units() {
-    if !sbf_mode() {
-        return;
-    }
-    let mut h = tiered_exchange().await;
-    let vet = veteran(&mut h).await;
-    h.trade(&vet, 0, Side::Buy, 10 * SOL).await.unwrap();
-    let prefix = format!("Program {} consumed ", fulcrum::ID);
-    let consumed = |logs: &[String]| -> u64 {
-        logs.iter().rev().find_map(|l| l.strip_prefix(&prefix)?.split(' ').next()?.parse().ok()).unwrap()
-    };
-    let ix = crank_ix(&mut h, &vet.account).await;
-    let quiet = consumed(&h.send_logged(&[ix], &[]).await.unwrap());
-    let mut harder = tiers();
-    harder.tiers[2].min_age_days = 100;
-    set_tiers(&mut h, harder).await;
-    let ix = crank_ix(&mut h, &vet.account).await;
-    let moved = consumed(&h.send_logged(&[ix], &[]).await.unwrap());
-    println!("refresh_reputation compute units: {quiet} (no change), {moved} (tier 2 -> 1, event)");
-    assert!(quiet.max(moved) <= 200_000);
-}
