@@ -15,20 +15,15 @@ chain_init
 echo "== build fulcrum-localnet"
 cargo build -q --locked -p fulcrum-localnet
 
-echo "== risk and reputation vectors are fresh"
-cargo run -q --locked -p fulcrum-risk --bin risk-vectors -- "$tmp/risk.json"
-if ! cmp -s "$tmp/risk.json" app/vectors/risk.json; then
-  echo "app/vectors/risk.json differs from what crates/risk generates; regenerate and commit it:"
-  echo "  cargo run -p fulcrum-risk --bin risk-vectors -- app/vectors/risk.json"
-  exit 1
-fi
-
-cargo run -q --locked -p fulcrum-risk --bin reputation-vectors -- "$tmp/reputation.json"
-if ! cmp -s "$tmp/reputation.json" app/vectors/reputation.json; then
-  echo "app/vectors/reputation.json differs from what crates/risk generates; regenerate and commit it:"
-  echo "  cargo run -p fulcrum-risk --bin reputation-vectors -- app/vectors/reputation.json"
-  exit 1
-fi
+echo "== risk, reputation and rate vectors are fresh"
+for v in risk reputation rate; do
+  cargo run -q --locked -p fulcrum-risk --bin "$v-vectors" -- "$tmp/$v.json"
+  if ! cmp -s "$tmp/$v.json" "app/vectors/$v.json"; then
+    echo "app/vectors/$v.json differs from what crates/risk generates; regenerate and commit it:"
+    echo "  cargo run -p fulcrum-risk --bin $v-vectors -- app/vectors/$v.json"
+    exit 1
+  fi
+done
 
 echo "== npm ci"
 (cd app && npm ci --no-audit --no-fund --loglevel=error)
